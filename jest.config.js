@@ -1,0 +1,26 @@
+/** One jest run covers every suite: unit, contract, integration and end-to-end. */
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+}];
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testRegex: '.*\\.spec\\.ts$',
+  transform: { '^.+\\.ts$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@consent-ledger/domain$': '<rootDir>/libs/domain/src/index.ts',
+    '^@consent-ledger/domain/testing$': '<rootDir>/libs/domain/src/testing/index.ts',
+    '^@consent-ledger/event-store$': '<rootDir>/libs/event-store/src/index.ts',
+    '^@consent-ledger/event-store/testing$': '<rootDir>/libs/event-store/src/testing/index.ts',
+  },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 30000,
+};

@@ -1,0 +1,176 @@
+/**
+ * The one port every event store adapter implements (SQLite, PostgreSQL, KurrentDB, in-memory).
+ * The log it keeps is the legal proof of every consent choice, so the port promises more than
+ * "append and read": optimistic concurrency, idempotent appends, one total order for every
+ * reader, and a hash chain per stream that makes a direct edit of the database detectable.
+ */
+
+/**
+ * Position in the global log. On the SQL stores it is dense (1, 2, 3, ...) and equals commit
+ * order; on KurrentDB it is the `$all` commit position (increasing, not dense).
+ * Always compare positions as bigint; serialise them as decimal strings.
+ */
+export type GlobalPosition = bigint;
+
+/** Read or subscribe `after: START` to begin at the very first event. */
+export const START: GlobalPosition = 0n;
+
+/** Hash a stream's first event chains to. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface NewEvent {
+  /** UUID. Derived from the command's idempotency key at the edge, so a retried command dedupes. */
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+export interface StoredEvent {
+  readonly streamName: string;
+  /** 0-based position of the event inside its stream. */
+  readonly revision: number;
+  readonly position: GlobalPosition;
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+  /** When the store durably recorded the event: ISO-8601 UTC with milliseconds, set by the store. */
+  readonly recordedAt: string;
+  /** Hex SHA-256 over the event's content and `previousHash` (see `hash-chain.ts`). */
+  readonly hash: string;
+  /** Hash of the previous event in the same stream, or GENESIS_HASH for revision 0. */
+  readonly previousHash: string;
+}
+
+/**
+ * What the writer believes the stream looks like. A number is the revision of the stream's last
+ * event (so `-1` is the same as `'no-stream'`).
+ */
+export type ExpectedRevision = 'any' | 'no-stream' | 'stream-exists' | number;
+
+export interface AppendedEvent {
+  readonly eventId: string;
+  readonly revision: number;
+  readonly position: GlobalPosition;
+}
+
+export interface AppendResult {
+  readonly streamName: string;
+  readonly events: readonly AppendedEvent[];
+  /** Revision of the stream's last event after the append. */
+  readonly nextExpectedRevision: number;
+  /** Global position of the last event of this append. */
+  readonly position: GlobalPosition;
+  /** True when every event id was already stored: the store returns the first append's result. */
+  readonly deduplicated: boolean;
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive. Forwards defaults to 0, backwards to the stream's last revision. */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: the first event returned has a position greater than this. */
+  readonly after?: GlobalPosition;
+  readonly maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive, as in `readAll`: usually the subscriber's stored checkpoint. */
+  readonly after: GlobalPosition;
+  /**
+   * Called once per event, in global order, never concurrently. The next event is delivered
+   * only after the returned promise settles; a rejection stops the subscription (see `done`).
+   */
+  onEvent(event: StoredEvent): Promise<void> | void;
+  /** Called each time the subscriber has read everything committed so far. */
+  onCaughtUp?(position: GlobalPosition): void;
+  readonly batchSize?: number;
+}
+
+export interface Subscription {
+  /** Stops delivery; resolves once no `onEvent` call is in flight. */
+  close(): Promise<void>;
+  /** Settles when the subscription stops: resolves after `close()`, rejects on a failure. */
+  readonly done: Promise<void>;
+}
+
+export type IntegrityBreakKind = 'altered' | 'removed' | 'reordered' | 'inserted';
+
+export interface IntegrityBreak {
+  readonly kind: IntegrityBreakKind;
+  readonly streamName?: string;
+  readonly revision?: number;
+  readonly position?: GlobalPosition;
+  /** One sentence an auditor can read. */
+  readonly detail: string;
+}
+
+export interface IntegrityReport {
+  readonly intact: boolean;
+  readonly eventsChecked: number;
+  readonly streamsChecked: number;
+  readonly firstBreak?: IntegrityBreak;
+}
+
+export interface VerifyOptions {
+  /** Verify one stream only; otherwise the whole store, streams and global order. */
+  readonly streamName?: string;
+  /** Called every few thousand events with the number checked so far. */
+  onProgress?(eventsChecked: number): void;
+}
+
+/**
+ * Why a stream was removed on purpose (e.g. its proof retention ended). Kept by the store so that
+ * `verify` tells a sanctioned removal from tampering.
+ */
+export interface StreamRemoval {
+  readonly reason: string;
+  readonly removedAt: string;
+}
+
+export interface StoreHealth {
+  readonly ready: boolean;
+  readonly detail?: string;
+}
+
+export interface EventStore {
+  readonly kind: 'sqlite' | 'postgres' | 'kurrentdb' | 'in-memory';
+
+  /**
+   * Appends atomically (all events or none). Throws StreamRevisionConflict when the stream is not
+   * at `expectedRevision`. Resolves only once the events are durable.
+   */
+  append(
+    streamName: string,
+    events: readonly NewEvent[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+
+  /** Events of one stream; an unknown stream reads as []. */
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+
+  /** The global log in order, from after a position. */
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /** Position of the last committed event visible to readers (START when empty). */
+  headPosition(): Promise<GlobalPosition>;
+
+  /** Catch-up, then live, in the same order `readAll` gives. */
+  subscribeToAll(options: SubscribeToAllOptions): Subscription;
+
+  /** Walks hash chains (and, for the whole store, the global order) and reports the first break. */
+  verify(options?: VerifyOptions): Promise<IntegrityReport>;
+
+  /** Deletes a whole stream on purpose and records the removal so `verify` accepts the gap. */
+  removeStream(streamName: string, removal: StreamRemoval): Promise<void>;
+
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
