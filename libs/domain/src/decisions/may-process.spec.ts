@@ -1,0 +1,240 @@
+import {
+  channelRestricted,
+  consentGiven,
+  consentWithdrawn,
+  given,
+  instant,
+  objectionRaised,
+  objectionReviewed,
+  objectionWithdrawn,
+  relationshipEnded,
+  relationshipStarted,
+  sealed,
+  sourceOptedOut,
+  subjectErased,
+} from '../testing';
+
+const CUSTOMER_MARKETING = 'direct-marketing-customers-phone-email';
+const PROSPECTING = 'direct-marketing-prospects-phone-email';
+const TV_ADS = 'targeted-tv-advertising-pickx';
+const PROFILING = 'customer-profiling-consent-based';
+const RECORDING = 'customer-service-recording-quality-control';
+const RENEWAL = 'former-customer-consent-renewal-campaign';
+const JUNE_2024 = '2024-06-01T12:00:00Z';
+
+describe('processing that rests on a legal obligation', () => {
+  it('is allowed whatever the subject chose, and says so', () => {
+    const subject = given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }));
+    expect(subject.mayProcess({ purpose: 'best-tariff-plan-consumption-profiling', at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'legal-obligation',
+      legalBasis: 'legal-obligation',
+      basedOn: [],
+      validUntil: null,
+    });
+  });
+
+  it('is still allowed after the subject was erased', () =>
+    expect(given(relationshipStarted(), subjectErased()).mayProcess({ purpose: 'legal-retention-traffic-location-data', at: JUNE_2024 }).allowed).toBe(true));
+});
+
+describe('processing that rests on consent', () => {
+  it('is denied until the subject consents', () =>
+    expect(given(relationshipStarted()).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent', legalBasis: 'consent' }));
+
+  it('is allowed on the consent that decided it', () =>
+    expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      validUntil: null,
+    }));
+
+  it('is denied once the consent is withdrawn, pointing at both events', () =>
+    expect(
+      given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({
+        purpose: TV_ADS,
+        at: JUNE_2024,
+      }),
+    ).toMatchObject({ allowed: false, reason: 'consent-withdrawn', basedOn: [{ eventId: 'event-1', revision: 1 }] }));
+
+  it('holds a prospect consent until three years after it was given, then reports it expired', () => {
+    const subject = given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }));
+    expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'phone', at: '2027-04-30T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      validUntil: '2027-05-01T09:00:00.000Z',
+    });
+    expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'phone', at: '2027-05-01T09:00:00Z' })).toMatchObject({ allowed: false, reason: 'consent-expired' });
+  });
+
+  it('does not let a consent for one channel cover another', () => {
+    const subject = given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }));
+    expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'phone', at: JUNE_2024 }).allowed).toBe(true);
+    expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'email', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent' });
+  });
+});
+
+describe('processing that rests on legitimate interest', () => {
+  it('needs a relationship with the brand', () =>
+    expect(given().mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-relationship' }));
+
+  it('is allowed for an active customer, on the event that started the relationship', () =>
+    expect(given(relationshipStarted()).mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'email', at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'legitimate-interest',
+      legalBasis: 'legitimate-interest',
+      basedOn: [{ eventId: 'event-0', revision: 0 }],
+      validUntil: null,
+    }));
+
+  it('gives prospects no legitimate-interest marketing', () =>
+    expect(given(relationshipStarted({ relationship: 'prospect' })).mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'no-relationship',
+    }));
+
+  it('needs the relationship with the brand asked about, not another brand', () =>
+    expect(given(relationshipStarted({ brand: 'scarlet' })).mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'no-relationship',
+    }));
+
+  it('reaches former customers for five years after the contract ended, and says until when', () => {
+    const subject = given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T10:00:00Z' }));
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, at: '2029-06-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      reason: 'legitimate-interest',
+      validUntil: '2030-01-31T10:00:00.000Z',
+    });
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, at: '2030-01-31T10:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+  });
+
+  it('reopens former-customer marketing for three years with a consent from the renewal campaign', () => {
+    const subject = given(
+      relationshipStarted(),
+      relationshipEnded({ occurredAt: '2025-01-31T10:00:00Z' }),
+      consentGiven({
+        purpose: RENEWAL,
+        channels: ['phone'],
+        occurredAt: '2029-12-01T10:00:00Z',
+        expiresAt: instant('2032-12-01T10:00:00Z'),
+        capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'agent-42' } },
+      }),
+    );
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'phone', at: '2031-01-01T00:00:00Z' })).toEqual({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      basedOn: [
+        { eventId: 'event-1', revision: 1 },
+        { eventId: 'event-2', revision: 2 },
+      ],
+      validUntil: '2032-12-01T10:00:00.000Z',
+    });
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'phone', at: '2032-12-01T10:00:00Z' })).toMatchObject({
+      allowed: false,
+      reason: 'retention-window-ended',
+    });
+  });
+
+  it('stops processing for a customer-only purpose once the relationship ended', () =>
+    expect(given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T10:00:00Z' })).mayProcess({ purpose: 'service-provision', at: '2025-02-01T00:00:00Z' })).toMatchObject({
+      allowed: false,
+      reason: 'no-relationship',
+      legalBasis: 'contract',
+    }));
+});
+
+describe('an objection to direct marketing', () => {
+  const objected = () => given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), objectionRaised({ target: 'direct-marketing' }));
+
+  it.each([
+    [CUSTOMER_MARKETING, 'email'],
+    [CUSTOMER_MARKETING, 'phone'],
+    [CUSTOMER_MARKETING, undefined],
+    [TV_ADS, 'tv-screen'],
+    ['enjoy-loyalty-programme', 'push'],
+    ['customer-segmentation-basic-legitimate-interest', undefined],
+  ] as const)('denies %s via %s, even where consent was given', (purpose, channel) =>
+    expect(objected().mayProcess({ purpose, channel, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected', basedOn: [{ eventId: 'event-2', revision: 2 }] }));
+
+  it('leaves processing that is not marketing alone', () =>
+    expect(objected().mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 }).allowed).toBe(true));
+
+  it('stops denying once withdrawn', () =>
+    expect(
+      given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }), objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-05-15T00:00:00Z' })).mayProcess({
+        purpose: CUSTOMER_MARKETING,
+        channel: 'email',
+        at: JUNE_2024,
+      }).allowed,
+    ).toBe(true));
+});
+
+describe('a motivated objection', () => {
+  const raised = objectionRaised({ target: RECORDING, needsReview: true, justification: sealed('why') });
+
+  it('restricts the processing while it waits for review', () =>
+    expect(given(raised).mayProcess({ purpose: RECORDING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objection-pending-review' }));
+
+  it('stops the processing when upheld', () =>
+    expect(given(raised, objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T00:00:00Z' })).mayProcess({ purpose: RECORDING, at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'objected',
+    }));
+
+  it('lets the processing resume when rejected, citing the review', () =>
+    expect(given(raised, objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T00:00:00Z' })).mayProcess({ purpose: RECORDING, at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'legitimate-interest',
+      legalBasis: 'legitimate-interest',
+      basedOn: [
+        { eventId: 'event-0', revision: 0 },
+        { eventId: 'event-1', revision: 1 },
+      ],
+      validUntil: null,
+    }));
+});
+
+describe('restricted channels and opted-out sources', () => {
+  it('deny only what uses the restricted channel', () => {
+    const subject = given(relationshipStarted(), channelRestricted({ channel: 'sms' }));
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'email', at: JUNE_2024 }).allowed).toBe(true);
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 }).allowed).toBe(true);
+  });
+
+  it('deny a channel restricted for one purpose only for that purpose', () => {
+    const subject = given(relationshipStarted(), channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }));
+    expect(subject.mayProcess({ purpose: 'enjoy-loyalty-programme', channel: 'sms', at: JUNE_2024 }).reason).toBe('channel-restricted');
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'sms', at: JUNE_2024 }).allowed).toBe(true);
+  });
+
+  it('do not stop what a contract needs, such as an invoice by SMS', () =>
+    expect(given(relationshipStarted(), channelRestricted({ channel: 'sms' })).mayProcess({ purpose: 'billing-accounting', channel: 'sms', at: JUNE_2024 })).toMatchObject({
+      allowed: true,
+      reason: 'contract',
+    }));
+
+  it('deny only profiling that uses the opted-out source', () => {
+    const subject = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), sourceOptedOut({ source: 'tv-viewing' }));
+    expect(subject.mayProcess({ purpose: PROFILING, source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out' });
+    expect(subject.mayProcess({ purpose: PROFILING, source: 'web-app-usage', at: JUNE_2024 }).allowed).toBe(true);
+  });
+});
+
+describe('brands and erasure', () => {
+  it('answers that a purpose does not apply to Scarlet customers', () =>
+    expect(given(relationshipStarted({ brand: 'scarlet' })).mayProcess({ purpose: 'enjoy-loyalty-programme', brand: 'scarlet', at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'not-applicable-to-brand',
+    }));
+
+  it('denies everything but legal obligations after erasure, on the erasure event', () =>
+    expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'subject-erased',
+      basedOn: [{ eventId: 'event-2', revision: 2 }],
+    }));
+});

@@ -1,0 +1,61 @@
+import type { Catalogue } from '../catalogue/catalogue';
+import type { Ledger } from '../ledger/ledger';
+import type { Brand, Channel, DataSource, Instant, PurposeId, RelationshipKind, Segment } from '../vocabulary';
+import { type Decision, mayProcess } from './may-process';
+
+export interface RelationshipView {
+  readonly brand: Brand;
+  readonly relationship: RelationshipKind;
+  readonly segment: Segment;
+  /** `former` once the relationship ended. */
+  readonly status: 'active' | 'former';
+  /** When the latest start or end was expressed. */
+  readonly since: Instant;
+}
+
+export interface ObjectionView {
+  readonly target: string;
+  readonly status: 'in-force' | 'pending-review' | 'upheld' | 'rejected';
+  readonly since: Instant;
+}
+
+export interface Preferences {
+  readonly at: Instant;
+  readonly brand: Brand;
+  readonly erased: boolean;
+  readonly relationships: readonly RelationshipView[];
+  readonly purposes: readonly ({ readonly purpose: PurposeId } & Decision)[];
+  readonly objections: readonly ObjectionView[];
+  readonly restrictedChannels: readonly { readonly channel: Channel; readonly purpose?: PurposeId }[];
+  readonly optedOutSources: readonly { readonly source: DataSource; readonly purpose?: PurposeId }[];
+}
+
+/** Everything a preference centre shows: the relationship, a decision per purpose, and the standing choices. */
+export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand = 'proximus' }: { at: Instant; brand?: Brand }): Preferences {
+  return {
+    at,
+    brand,
+    erased: ledger.erasure !== undefined,
+    relationships: [...ledger.relationships].map(([relationshipBrand, relationship]) => ({
+      brand: relationshipBrand,
+      relationship: relationship.kind,
+      segment: relationship.segment,
+      status: relationship.active ? 'active' : 'former',
+      since: relationship.stamp.occurredAt,
+    })),
+    purposes: [...catalogue.purposes.keys()].map((purpose) => ({ purpose, ...mayProcess(ledger, catalogue, { purpose, brand, at }) })),
+    objections: [...ledger.objections]
+      .filter(([, objection]) => objection.raised)
+      .map(([target, objection]) => ({
+        target,
+        status: !objection.needsReview ? 'in-force' : (objection.review?.outcome ?? 'pending-review'),
+        since: objection.stamp.occurredAt,
+      })),
+    restrictedChannels: [...ledger.channelRestrictions.values()]
+      .filter((restriction) => restriction.on)
+      .map(({ channel, purpose }) => ({ channel, ...(purpose !== undefined && { purpose }) })),
+    optedOutSources: [...ledger.sourceOptOuts.values()]
+      .filter((optOut) => optOut.on)
+      .map(({ source, purpose }) => ({ source, ...(purpose !== undefined && { purpose }) })),
+  };
+}

@@ -1,0 +1,31 @@
+import type { Channel, PurposeId } from '../../vocabulary';
+import type { LiftChannelRestriction, RestrictChannel } from '../commands';
+import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
+import { factOf, type LedgerContext, purposeFor } from '../facts';
+import { channelScope, type Ledger } from '../ledger';
+import { LedgerRuleBroken } from '../rules';
+
+export function restrictChannel(command: RestrictChannel, ledger: Ledger, context: LedgerContext): ChannelRestricted[] {
+  const { channel, purpose } = scopeOf(command, ledger, context);
+  if (ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) return [];
+  return [{ type: 'ChannelRestricted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
+}
+
+export function liftChannelRestriction(command: LiftChannelRestriction, ledger: Ledger, context: LedgerContext): ChannelRestrictionLifted[] {
+  const { channel, purpose } = scopeOf(command, ledger, context);
+  if (!ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) return [];
+  return [{ type: 'ChannelRestrictionLifted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
+}
+
+function scopeOf(
+  command: RestrictChannel | LiftChannelRestriction,
+  ledger: Ledger,
+  context: LedgerContext,
+): { channel: Channel; purpose?: PurposeId } {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  const { channel, purpose: purposeId } = command.data;
+  if (purposeId === undefined) return { channel };
+  const purpose = purposeFor(command, purposeId, context);
+  if (!purpose.channels.includes(channel)) throw new LedgerRuleBroken('channel-not-used-by-purpose', command, `${purpose.id} does not use ${channel}`);
+  return { channel, purpose: purpose.id };
+}

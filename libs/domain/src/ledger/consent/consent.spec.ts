@@ -1,0 +1,104 @@
+import {
+  consentGiven,
+  consentWithdrawn,
+  given,
+  giveConsent,
+  instant,
+  relationshipStarted,
+  sealed,
+  subjectErased,
+  withdrawConsent,
+} from '../../testing';
+
+const PROSPECTING = 'direct-marketing-prospects-phone-email';
+const TV_ADS = 'targeted-tv-advertising-pickx';
+
+describe('giving consent', () => {
+  it('records the consent with the notice version, language and the channels the person chose', () =>
+    given()
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['email'] }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z') })));
+
+  it('covers every channel of the purpose when the person named none', () =>
+    given().when(giveConsent({ purpose: TV_ADS })).then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })));
+
+  it('lets a prospect consent lapse three years after it was given, as the statement says', () =>
+    given()
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2024-02-29T12:00:00Z' }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2024-02-29T12:00:00Z', expiresAt: instant('2027-02-28T12:00:00Z') })));
+
+  it('ends the consent earlier when the person chose an end date', () =>
+    given()
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['phone'], validUntil: instant('2024-12-31T23:00:00Z') }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2024-12-31T23:00:00Z') })));
+
+  it('keeps contact details collected with the consent only in sealed form', () =>
+    given()
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['email'], personalData: sealed('jane@example.org') }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z'), personalData: sealed('jane@example.org') })));
+
+  it('records nothing new when the same consent under the same notice is already in force', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+      .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z' }))
+      .thenNothingHappened());
+
+  it('records a new proof when the person accepts a newer notice', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+      .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z', capture: { noticeVersion: '2024-06-01' } }))
+      .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z', capture: { noticeVersion: '2024-06-01' }, noticeVersion: '2024-06-01' })));
+
+  it('renews a prospect consent given again before it lapsed, so it lasts three years from the new consent', () =>
+    given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }))
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2026-05-01T09:00:00Z' }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2026-05-01T09:00:00Z', expiresAt: instant('2029-05-01T09:00:00Z') })));
+
+  it('records a consent for a further channel although another channel is already consented', () =>
+    given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }))
+      .when(giveConsent({ purpose: PROSPECTING, channels: ['email'] }))
+      .then(consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z') })));
+
+  it('refuses consent for a purpose that rests on a legal obligation', () =>
+    given().when(giveConsent({ purpose: 'best-tariff-plan-consumption-profiling' })).thenRejected('consent-not-applicable'));
+
+  it('refuses consent for a purpose that does not apply to the brand', () =>
+    given()
+      .when(giveConsent({ purpose: 'targeted-web-app-advertising-ads-and-data', brand: 'scarlet' }))
+      .thenRejected('not-applicable-to-brand'));
+
+  it('refuses a consent that does not name the notice the person saw', () =>
+    given().when(giveConsent({ purpose: TV_ADS, capture: { noticeVersion: undefined } })).thenRejected('notice-version-required'));
+
+  it('refuses a channel the purpose never uses', () =>
+    given().when(giveConsent({ purpose: TV_ADS, channels: ['sms'] })).thenRejected('channel-not-used-by-purpose'));
+
+  it('refuses an end date before the consent itself', () =>
+    given().when(giveConsent({ purpose: TV_ADS, validUntil: instant('2024-04-30T00:00:00Z') })).thenRejected('validity-ends-before-consent'));
+
+  it('refuses a purpose the catalogue does not know', () =>
+    given().when(giveConsent({ purpose: 'selling-data-to-anyone' })).thenRejected('unknown-purpose'));
+
+  it('refuses any consent once the subject was erased', () =>
+    given(relationshipStarted(), subjectErased()).when(giveConsent({ purpose: TV_ADS })).thenRejected('subject-erased'));
+});
+
+describe('withdrawing consent', () => {
+  it('withdraws a consent given earlier', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
+      .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' })));
+
+  it('records nothing new when the consent is already withdrawn', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
+      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
+      .thenNothingHappened());
+
+  it('records nothing when no consent was ever given', () => given().when(withdrawConsent({ purpose: TV_ADS })).thenNothingHappened());
+
+  it('records nothing when the consent has already lapsed', () =>
+    given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }))
+      .when(withdrawConsent({ purpose: PROSPECTING, occurredAt: '2027-06-01T09:00:00Z' }))
+      .thenNothingHappened());
+
+  it('refuses to withdraw consent from processing that does not rest on consent', () =>
+    given().when(withdrawConsent({ purpose: 'service-provision' })).thenRejected('consent-not-applicable'));
+});

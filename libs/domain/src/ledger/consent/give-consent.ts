@@ -1,0 +1,53 @@
+import { addDuration, earliest } from '../../time';
+import type { Channel } from '../../vocabulary';
+import type { GiveConsent } from '../commands';
+import type { ConsentGiven } from '../events';
+import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
+import type { Ledger } from '../ledger';
+import { LedgerRuleBroken } from '../rules';
+import { consentStatus } from './consent-status';
+
+export function giveConsent(command: GiveConsent, ledger: Ledger, context: LedgerContext): ConsentGiven[] {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  const purpose = purposeFor(command, command.data.purpose, context);
+  if (!restsOnConsent(purpose)) throw new LedgerRuleBroken('consent-not-applicable', command, purpose.id);
+  if (purpose.excludedBrands.includes(command.brand)) throw new LedgerRuleBroken('not-applicable-to-brand', command, `${purpose.id} for ${command.brand}`);
+  const noticeVersion = command.capture.noticeVersion;
+  if (!noticeVersion) throw new LedgerRuleBroken('notice-version-required', command);
+
+  const unused = (command.data.channels ?? []).filter((channel) => !purpose.channels.includes(channel));
+  if (unused.length > 0) throw new LedgerRuleBroken('channel-not-used-by-purpose', command, `${purpose.id} does not use ${unused.join(', ')}`);
+  const channels: readonly Channel[] = command.data.channels?.length ? [...new Set(command.data.channels)] : purpose.channels;
+
+  const { occurredAt } = command.capture;
+  if (command.data.validUntil !== undefined && command.data.validUntil <= occurredAt) {
+    throw new LedgerRuleBroken('validity-ends-before-consent', command);
+  }
+  const expiresAt = earliest(command.data.validUntil, purpose.consentValidity && addDuration(occurredAt, purpose.consentValidity));
+
+  // A repeat under the same notice changes nothing; a new notice version is a new proof, and a
+  // consent given again later renews a validity that would otherwise lapse sooner.
+  const covers = (channel?: Channel) => {
+    const status = consentStatus(ledger, purpose.id, occurredAt, channel);
+    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion) return false;
+    if (status.grant.expiresAt === undefined) return expiresAt === undefined;
+    return expiresAt !== undefined && expiresAt <= status.grant.expiresAt;
+  };
+  const alreadyInForce = channels.length > 0 ? channels.every((channel) => covers(channel)) : covers();
+  if (alreadyInForce && command.data.personalData === undefined) return [];
+
+  return [
+    {
+      type: 'ConsentGiven',
+      data: {
+        ...factOf(command),
+        purpose: purpose.id,
+        channels,
+        noticeVersion,
+        ...(command.capture.locale !== undefined && { locale: command.capture.locale }),
+        ...(expiresAt !== undefined && { expiresAt }),
+        ...(command.data.personalData !== undefined && { personalData: command.data.personalData }),
+      },
+    },
+  ];
+}

@@ -1,0 +1,19 @@
+import type { WithdrawConsent } from '../commands';
+import type { ConsentWithdrawn } from '../events';
+import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
+import type { Ledger } from '../ledger';
+import { LedgerRuleBroken } from '../rules';
+import { consentStatus } from './consent-status';
+
+export function withdrawConsent(command: WithdrawConsent, ledger: Ledger, context: LedgerContext): ConsentWithdrawn[] {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  const purpose = purposeFor(command, command.data.purpose, context);
+  if (!restsOnConsent(purpose)) throw new LedgerRuleBroken('consent-not-applicable', command, purpose.id);
+
+  // Judged on the ledger as it stands, not at the command's instant: a withdrawal that arrives
+  // after a newer consent is still recorded as evidence, and the newer consent keeps winning.
+  const standing = consentStatus(ledger, purpose.id, command.capture.occurredAt);
+  if (standing.state !== 'active') return [];
+
+  return [{ type: 'ConsentWithdrawn', data: { ...factOf(command), purpose: purpose.id } }];
+}

@@ -1,0 +1,252 @@
+import type {
+  Brand,
+  Channel,
+  DataSource,
+  Instant,
+  PurposeId,
+  RelationshipKind,
+  ReviewOutcome,
+  Segment,
+  SubjectId,
+} from '../vocabulary';
+import type { EventRef, LedgerEvent, RecordedLedgerEvent } from './events';
+
+/**
+ * The ledger is what decisions need to know about one subject, folded from its events.
+ *
+ * Channel systems report late and out of order (an offline TV decoder, a call-centre batch), so
+ * every choice is kept as a register where the choice the person expressed LAST wins: an older
+ * choice arriving later is kept in the log as evidence but does not change the ledger. "Last"
+ * is ordered by `occurredAt`, then by position in the stream. See docs/decisions/0001.
+ */
+
+/** Orders choices: when the person made it, then where it sits in the stream. */
+export interface Stamp {
+  readonly occurredAt: Instant;
+  readonly revision: number;
+}
+
+export interface Choice {
+  readonly stamp: Stamp;
+  readonly ref: EventRef;
+}
+
+export interface ConsentGrant extends Choice {
+  readonly noticeVersion: string;
+  readonly locale?: string;
+  readonly expiresAt?: Instant;
+}
+
+/** Consent for one purpose: the latest grant per channel (`*` when the purpose contacts nobody) and the latest withdrawal. */
+export interface PurposeConsent {
+  readonly grants: ReadonlyMap<ChannelKey, ConsentGrant>;
+  readonly withdrawal?: Choice;
+}
+
+export type ChannelKey = Channel | '*';
+
+export interface ObjectionReview extends Choice {
+  readonly outcome: ReviewOutcome;
+}
+
+export interface Objection extends Choice {
+  readonly raised: boolean;
+  readonly needsReview: boolean;
+  /** The review of the objection currently raised, if any. */
+  readonly review?: ObjectionReview;
+}
+
+export interface Relationship extends Choice {
+  readonly kind: RelationshipKind;
+  readonly segment: Segment;
+  readonly active: boolean;
+  /** When it ended (the `occurredAt` of the end), for the former-customer window. */
+  readonly endedAt?: Instant;
+}
+
+export interface Toggle extends Choice {
+  readonly on: boolean;
+}
+
+/** `on`: the subject refuses `channel`, for `purpose` or for every purpose. */
+export interface ChannelRestriction extends Toggle {
+  readonly channel: Channel;
+  readonly purpose?: PurposeId;
+}
+
+/** `on`: the subject refuses `source` being used, for `purpose` or for every purpose. */
+export interface SourceOptOut extends Toggle {
+  readonly source: DataSource;
+  readonly purpose?: PurposeId;
+}
+
+export interface Ledger {
+  readonly subjectId?: SubjectId;
+  /** Revision of the last event folded in, -1 before the first. */
+  readonly revision: number;
+  readonly relationships: ReadonlyMap<Brand, Relationship>;
+  readonly consents: ReadonlyMap<PurposeId, PurposeConsent>;
+  /** Keyed by purpose or purpose group. */
+  readonly objections: ReadonlyMap<string, Objection>;
+  /** Keyed by `channelScope(channel, purpose?)`. */
+  readonly channelRestrictions: ReadonlyMap<string, ChannelRestriction>;
+  /** Keyed by `sourceScope(source, purpose?)`. */
+  readonly sourceOptOuts: ReadonlyMap<string, SourceOptOut>;
+  readonly erasure?: Choice;
+}
+
+export const initialLedger = (): Ledger => ({
+  revision: -1,
+  relationships: new Map(),
+  consents: new Map(),
+  objections: new Map(),
+  channelRestrictions: new Map(),
+  sourceOptOuts: new Map(),
+});
+
+/** Register key for a restriction of `channel`, for one purpose or for every purpose (`*`). */
+export const channelScope = (channel: Channel, purpose?: PurposeId): string => `${channel}|${purpose ?? '*'}`;
+export const sourceScope = (source: DataSource, purpose?: PurposeId): string => `${source}|${purpose ?? '*'}`;
+
+export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
+  b === undefined || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.revision > b.revision);
+
+export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
+  const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
+  const choice: Choice = {
+    stamp: { occurredAt: event.data.capture.occurredAt, revision: event.revision },
+    ref: { eventId: event.eventId, revision: event.revision },
+  };
+  switch (event.type) {
+    case 'RelationshipStarted':
+    case 'RelationshipEnded':
+      return { ...next, relationships: withRelationship(next.relationships, event, choice) };
+    case 'ConsentGiven':
+      return { ...next, consents: withGrant(next.consents, event, choice) };
+    case 'ConsentWithdrawn':
+      return { ...next, consents: withWithdrawal(next.consents, event.data.purpose, choice) };
+    case 'ObjectionRaised':
+    case 'ObjectionWithdrawn':
+    case 'ObjectionReviewed':
+      return { ...next, objections: withObjection(next.objections, event, choice) };
+    case 'ChannelRestricted':
+    case 'ChannelRestrictionLifted': {
+      const { channel, purpose } = event.data;
+      const restriction = { ...choice, on: event.type === 'ChannelRestricted', channel, ...(purpose !== undefined && { purpose }) };
+      return { ...next, channelRestrictions: withToggle(next.channelRestrictions, channelScope(channel, purpose), restriction) };
+    }
+    case 'SourceOptedOut':
+    case 'SourceOptedIn': {
+      const { source, purpose } = event.data;
+      const optOut = { ...choice, on: event.type === 'SourceOptedOut', source, ...(purpose !== undefined && { purpose }) };
+      return { ...next, sourceOptOuts: withToggle(next.sourceOptOuts, sourceScope(source, purpose), optOut) };
+    }
+    case 'SubjectErased':
+      return next.erasure ? next : { ...next, erasure: choice };
+    default:
+      return assertNever(event);
+  }
+}
+
+/** Folds a subject's history in stream order. */
+export const ledgerOf = (history: readonly RecordedLedgerEvent[]): Ledger => history.reduce(evolve, initialLedger());
+
+export interface AsOf {
+  /** Only choices the person had expressed by then (`occurredAt <= at`). */
+  readonly at?: Instant;
+  /** Only what the ledger had recorded by then (`recordedAt <= knownAt`). */
+  readonly knownAt?: Instant;
+}
+
+/**
+ * The ledger as it stood at a past instant. `at` answers "what had the person chosen by then";
+ * `knownAt` answers "what did the system know then" (late paperwork makes the two differ).
+ */
+export function ledgerAsOf(history: readonly RecordedLedgerEvent[], { at, knownAt }: AsOf): Ledger {
+  return history
+    .filter((event) => (at === undefined || event.data.capture.occurredAt <= at) && (knownAt === undefined || event.data.capture.recordedAt <= knownAt))
+    .reduce(evolve, initialLedger());
+}
+
+function withRelationship(
+  relationships: ReadonlyMap<Brand, Relationship>,
+  event: Extract<LedgerEvent, { type: 'RelationshipStarted' | 'RelationshipEnded' }>,
+  choice: Choice,
+): ReadonlyMap<Brand, Relationship> {
+  const current = relationships.get(event.data.brand);
+  if (current && !isLater(choice.stamp, current.stamp)) return relationships;
+  const relationship: Relationship =
+    event.type === 'RelationshipStarted'
+      ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true }
+      : {
+          ...choice,
+          kind: event.data.relationship,
+          segment: current?.segment ?? 'residential',
+          active: false,
+          endedAt: event.data.capture.occurredAt,
+        };
+  return new Map(relationships).set(event.data.brand, relationship);
+}
+
+function withGrant(
+  consents: ReadonlyMap<PurposeId, PurposeConsent>,
+  event: Extract<LedgerEvent, { type: 'ConsentGiven' }>,
+  choice: Choice,
+): ReadonlyMap<PurposeId, PurposeConsent> {
+  const current: PurposeConsent = consents.get(event.data.purpose) ?? { grants: new Map() };
+  const grants = new Map(current.grants);
+  const keys: readonly ChannelKey[] = event.data.channels.length > 0 ? event.data.channels : ['*'];
+  const grant: ConsentGrant = {
+    ...choice,
+    noticeVersion: event.data.noticeVersion,
+    locale: event.data.locale,
+    expiresAt: event.data.expiresAt,
+  };
+  let changed = false;
+  for (const key of keys) {
+    if (isLater(choice.stamp, grants.get(key)?.stamp)) {
+      grants.set(key, grant);
+      changed = true;
+    }
+  }
+  return changed ? new Map(consents).set(event.data.purpose, { ...current, grants }) : consents;
+}
+
+function withWithdrawal(
+  consents: ReadonlyMap<PurposeId, PurposeConsent>,
+  purpose: PurposeId,
+  choice: Choice,
+): ReadonlyMap<PurposeId, PurposeConsent> {
+  const current: PurposeConsent = consents.get(purpose) ?? { grants: new Map() };
+  if (!isLater(choice.stamp, current.withdrawal?.stamp)) return consents;
+  return new Map(consents).set(purpose, { ...current, withdrawal: choice });
+}
+
+function withObjection(
+  objections: ReadonlyMap<string, Objection>,
+  event: Extract<LedgerEvent, { type: 'ObjectionRaised' | 'ObjectionWithdrawn' | 'ObjectionReviewed' }>,
+  choice: Choice,
+): ReadonlyMap<string, Objection> {
+  const current = objections.get(event.data.target);
+  if (event.type === 'ObjectionReviewed') {
+    // A review answers the objection standing when it was made; it is not a choice of the person.
+    if (!current?.raised || !current.needsReview) return objections;
+    if (current.review && !isLater(choice.stamp, current.review.stamp)) return objections;
+    return new Map(objections).set(event.data.target, { ...current, review: { ...choice, outcome: event.data.outcome } });
+  }
+  if (current && !isLater(choice.stamp, current.stamp)) return objections;
+  const objection: Objection =
+    event.type === 'ObjectionRaised'
+      ? { ...choice, raised: true, needsReview: event.data.needsReview }
+      : { ...choice, raised: false, needsReview: false };
+  return new Map(objections).set(event.data.target, objection);
+}
+
+function withToggle<T extends Toggle>(toggles: ReadonlyMap<string, T>, key: string, toggle: T): ReadonlyMap<string, T> {
+  if (!isLater(toggle.stamp, toggles.get(key)?.stamp)) return toggles;
+  return new Map(toggles).set(key, toggle);
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

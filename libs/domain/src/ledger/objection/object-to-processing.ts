@@ -1,0 +1,29 @@
+import type { ObjectToProcessing } from '../commands';
+import type { ObjectionRaised } from '../events';
+import { factOf, type LedgerContext } from '../facts';
+import type { Ledger } from '../ledger';
+import { LedgerRuleBroken } from '../rules';
+import { objectionTarget } from './objection-target';
+
+export function objectToProcessing(command: ObjectToProcessing, ledger: Ledger, context: LedgerContext): ObjectionRaised[] {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  const target = objectionTarget(command, context);
+  if (target.isLegalObligation) throw new LedgerRuleBroken('legal-obligation-cannot-be-objected-to', command, target.id);
+  if (target.objection === 'none') throw new LedgerRuleBroken('objection-not-possible', command, target.id);
+  const needsReview = target.objection === 'motivated';
+  if (needsReview && command.data.justification === undefined) throw new LedgerRuleBroken('justification-required', command, target.id);
+
+  if (ledger.objections.get(target.id)?.raised) return [];
+
+  return [
+    {
+      type: 'ObjectionRaised',
+      data: {
+        ...factOf(command),
+        target: target.id,
+        needsReview,
+        ...(command.data.justification !== undefined && { justification: command.data.justification }),
+      },
+    },
+  ];
+}

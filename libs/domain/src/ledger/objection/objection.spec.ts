@@ -1,0 +1,79 @@
+import {
+  given,
+  objectionRaised,
+  objectionReviewed,
+  objectionWithdrawn,
+  objectTo,
+  relationshipStarted,
+  reviewObjection,
+  sealed,
+  withdrawObjection,
+} from '../../testing';
+
+const RECORDING = 'customer-service-recording-quality-control';
+const WHY = sealed('I never agreed to be recorded');
+
+describe('objecting to processing', () => {
+  it('records an objection to direct marketing without asking why', () =>
+    given(relationshipStarted())
+      .when(objectTo({ purpose: 'direct-marketing' }))
+      .then(objectionRaised({ target: 'direct-marketing', needsReview: false })));
+
+  it('records a motivated objection with its justification, to be reviewed', () =>
+    given(relationshipStarted())
+      .when(objectTo({ purpose: RECORDING, justification: WHY }))
+      .then(objectionRaised({ target: RECORDING, needsReview: true, justification: WHY })));
+
+  it('refuses a motivated objection that gives no justification', () =>
+    given(relationshipStarted()).when(objectTo({ purpose: RECORDING })).thenRejected('justification-required'));
+
+  it('refuses an objection to processing required by law', () =>
+    given(relationshipStarted())
+      .when(objectTo({ purpose: 'best-tariff-plan-consumption-profiling' }))
+      .thenRejected('legal-obligation-cannot-be-objected-to'));
+
+  it('refuses an objection to the processing a contract needs', () =>
+    given(relationshipStarted()).when(objectTo({ purpose: 'service-provision' })).thenRejected('objection-not-possible'));
+
+  it('refuses an objection to something that is neither a purpose nor a group', () =>
+    given(relationshipStarted()).when(objectTo({ purpose: 'everything' })).thenRejected('unknown-purpose'));
+
+  it('records nothing new when the same objection is already in force', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+      .when(objectTo({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
+      .thenNothingHappened());
+});
+
+describe('withdrawing an objection', () => {
+  it('withdraws an objection in force', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+      .when(withdrawObjection({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
+      .then(objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' })));
+
+  it('records nothing when there is no objection to withdraw', () =>
+    given(relationshipStarted()).when(withdrawObjection({ purpose: 'direct-marketing' })).thenNothingHappened());
+});
+
+describe('reviewing a motivated objection', () => {
+  it('records the review outcome of a pending objection', () =>
+    given(relationshipStarted(), objectionRaised({ target: RECORDING, needsReview: true, justification: WHY }))
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' }))
+      .then(objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' })));
+
+  it('refuses a review when no objection was raised', () =>
+    given(relationshipStarted()).when(reviewObjection({ purpose: RECORDING, outcome: 'rejected' })).thenRejected('no-objection-pending-review'));
+
+  it('refuses to review an objection that needs no justification', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+      .when(reviewObjection({ purpose: 'direct-marketing', outcome: 'rejected' }))
+      .thenRejected('no-objection-pending-review'));
+
+  it('records nothing when the same outcome was already recorded', () =>
+    given(
+      relationshipStarted(),
+      objectionRaised({ target: RECORDING, needsReview: true, justification: WHY }),
+      objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T09:00:00Z' }),
+    )
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-11T09:00:00Z' }))
+      .thenNothingHappened());
+});

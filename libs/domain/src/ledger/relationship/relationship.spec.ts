@@ -1,0 +1,39 @@
+import { endRelationship, given, relationshipEnded, relationshipStarted, startRelationship } from '../../testing';
+
+describe('the customer relationship', () => {
+  it('starts a customer relationship for the brand, residential unless told otherwise', () =>
+    given().when(startRelationship({ relationship: 'customer' })).then(relationshipStarted({ relationship: 'customer', segment: 'residential' })));
+
+  it('starts a business prospect relationship with Scarlet', () =>
+    given()
+      .when(startRelationship({ relationship: 'prospect', segment: 'business', brand: 'scarlet' }))
+      .then(relationshipStarted({ relationship: 'prospect', segment: 'business', brand: 'scarlet' })));
+
+  it('turns a prospect into a customer', () =>
+    given(relationshipStarted({ relationship: 'prospect' }))
+      .when(startRelationship({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' }))
+      .then(relationshipStarted({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' })));
+
+  it('records nothing new for a customer who is already a customer in that segment', () =>
+    given(relationshipStarted()).when(startRelationship({ occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+
+  it('refuses to make an active customer a prospect again', () =>
+    given(relationshipStarted()).when(startRelationship({ relationship: 'prospect' })).thenRejected('already-a-customer'));
+
+  it('ends the relationship, remembering it was a customer relationship', () =>
+    given(relationshipStarted())
+      .when(endRelationship({ occurredAt: '2025-01-31T00:00:00Z' }))
+      .then(relationshipEnded({ relationship: 'customer', occurredAt: '2025-01-31T00:00:00Z' })));
+
+  it('refuses to end a relationship that never started', () => given().when(endRelationship()).thenRejected('no-relationship-to-end'));
+
+  it('records nothing when the relationship already ended', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2025-02-01T00:00:00Z' }))
+      .thenNothingHappened());
+
+  it('starts a new relationship for a former customer who comes back', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
+      .when(startRelationship({ occurredAt: '2026-03-01T00:00:00Z' }))
+      .then(relationshipStarted({ occurredAt: '2026-03-01T00:00:00Z' })));
+});

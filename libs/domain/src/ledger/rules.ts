@@ -1,0 +1,36 @@
+import type { LedgerCommand } from './commands';
+
+/**
+ * Every business rule a command can break, by name. The edge maps them to 422 responses; tests
+ * assert the name, never a message.
+ */
+export const LEDGER_RULES = {
+  'subject-erased': 'the subject was erased; only legal obligations remain',
+  'unknown-purpose': 'the purpose is not in the catalogue',
+  'consent-not-applicable': 'the purpose does not rest on consent, so consent cannot be given or withdrawn for it',
+  'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',
+  'notice-version-required': 'a consent must name the version of the notice the person saw',
+  'channel-not-used-by-purpose': 'the purpose does not use this channel',
+  'source-not-used-by-purpose': 'the purpose does not use this data source',
+  'validity-ends-before-consent': 'validUntil must be after the moment the consent was given',
+  'legal-obligation-cannot-be-objected-to': 'processing required by law cannot be objected to',
+  'objection-not-possible': 'this processing cannot be objected to (contract or vital interest)',
+  'justification-required': 'an objection to this processing needs a justification (a motivated request)',
+  'no-objection-pending-review': 'there is no motivated objection to review for this purpose',
+  'already-a-customer': 'an active customer cannot become a prospect of the same brand',
+  'no-relationship-to-end': 'there is no relationship with this brand to end',
+} as const;
+
+export type LedgerRule = keyof typeof LEDGER_RULES;
+
+/** A command the ledger refuses. Nothing is recorded. */
+export class LedgerRuleBroken extends Error {
+  constructor(
+    readonly rule: LedgerRule,
+    readonly command: Pick<LedgerCommand, 'type' | 'subjectId'>,
+    detail?: string,
+  ) {
+    super(detail ? `${LEDGER_RULES[rule]}: ${detail}` : LEDGER_RULES[rule]);
+    this.name = 'LedgerRuleBroken';
+  }
+}

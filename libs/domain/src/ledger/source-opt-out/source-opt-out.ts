@@ -1,0 +1,27 @@
+import type { DataSource, PurposeId } from '../../vocabulary';
+import type { OptInSource, OptOutSource } from '../commands';
+import type { SourceOptedIn, SourceOptedOut } from '../events';
+import { factOf, type LedgerContext, purposeFor } from '../facts';
+import { type Ledger, sourceScope } from '../ledger';
+import { LedgerRuleBroken } from '../rules';
+
+export function optOutSource(command: OptOutSource, ledger: Ledger, context: LedgerContext): SourceOptedOut[] {
+  const { source, purpose } = scopeOf(command, ledger, context);
+  if (ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) return [];
+  return [{ type: 'SourceOptedOut', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
+}
+
+export function optInSource(command: OptInSource, ledger: Ledger, context: LedgerContext): SourceOptedIn[] {
+  const { source, purpose } = scopeOf(command, ledger, context);
+  if (!ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) return [];
+  return [{ type: 'SourceOptedIn', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
+}
+
+function scopeOf(command: OptOutSource | OptInSource, ledger: Ledger, context: LedgerContext): { source: DataSource; purpose?: PurposeId } {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  const { source, purpose: purposeId } = command.data;
+  if (purposeId === undefined) return { source };
+  const purpose = purposeFor(command, purposeId, context);
+  if (!purpose.sources.includes(source)) throw new LedgerRuleBroken('source-not-used-by-purpose', command, `${purpose.id} does not use ${source}`);
+  return { source, purpose: purpose.id };
+}

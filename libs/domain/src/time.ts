@@ -1,0 +1,56 @@
+import type { Instant } from './vocabulary';
+
+/**
+ * Calendar durations in ISO-8601 form (`P3Y`, `P5Y`, `P1M`, `P90D`, `P2Y6M`). Retention and
+ * validity rules in the privacy statement are stated in years and months, so they are added in
+ * calendar terms (3 years after 29 Feb lands on 28 Feb), not as a fixed number of milliseconds.
+ */
+export type Duration = string & { readonly __brand: 'Duration' };
+
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export const isDuration = (value: unknown): value is Duration =>
+  typeof value === 'string' && value !== 'P' && DURATION.test(value);
+
+/** True for the normalised form only; use `toInstant` to normalise other ISO-8601 inputs. */
+export const isInstant = (value: unknown): value is Instant =>
+  typeof value === 'string' && INSTANT.test(value) && !Number.isNaN(Date.parse(value));
+
+/** Normalises any ISO-8601 date-time with an explicit offset to an Instant, or returns undefined. */
+export function toInstant(value: string | Date): Instant | undefined {
+  if (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    return undefined;
+  }
+  const millis = typeof value === 'string' ? Date.parse(value) : value.getTime();
+  if (Number.isNaN(millis)) return undefined;
+  return new Date(millis).toISOString() as Instant;
+}
+
+export function addDuration(instant: Instant, duration: Duration): Instant {
+  const match = DURATION.exec(duration);
+  if (!match) throw new Error(`not an ISO-8601 duration: ${duration}`);
+  const [, years = '0', months = '0', days = '0'] = match;
+  const start = new Date(instant);
+  const totalMonths = start.getUTCMonth() + Number(months) + 12 * Number(years);
+  const targetYear = start.getUTCFullYear() + Math.floor(totalMonths / 12);
+  const targetMonth = totalMonths % 12;
+  // Clamp to the last day of the target month: 31 Jan + 1 month is 28/29 Feb, not 3 Mar.
+  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
+  const shifted = Date.UTC(
+    targetYear,
+    targetMonth,
+    Math.min(start.getUTCDate(), lastDay),
+    start.getUTCHours(),
+    start.getUTCMinutes(),
+    start.getUTCSeconds(),
+    start.getUTCMilliseconds(),
+  );
+  return new Date(shifted + Number(days) * 86_400_000).toISOString() as Instant;
+}
+
+export const earliest = (...instants: readonly (Instant | undefined)[]): Instant | undefined =>
+  instants.reduce<Instant | undefined>((min, each) => (each !== undefined && (min === undefined || each < min) ? each : min), undefined);
+
+export const latest = (...instants: readonly (Instant | undefined)[]): Instant | undefined =>
+  instants.reduce<Instant | undefined>((max, each) => (each !== undefined && (max === undefined || each > max) ? each : max), undefined);
