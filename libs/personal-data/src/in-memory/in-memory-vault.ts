@@ -1,0 +1,34 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Sealed } from '@consent-ledger/domain';
+import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
+import type { PersonalDataVault } from '../personal-data-vault.port';
+
+/** Keys in process memory: for unit tests only (a restart forgets every key). */
+export class InMemoryVault implements PersonalDataVault {
+  private readonly keys = new Map<string, { id: string; key: Buffer }>();
+
+  async seal(subjectId: string, plaintext: string): Promise<Sealed> {
+    let entry = this.keys.get(subjectId);
+    if (!entry) {
+      entry = { id: randomUUID(), key: randomBytes(32) };
+      this.keys.set(subjectId, entry);
+    }
+    return sealWith(entry.key, entry.id, plaintext);
+  }
+
+  async unseal(subjectId: string, sealed: Sealed): Promise<string | undefined> {
+    const entry = this.keys.get(subjectId);
+    if (!entry || entry.id !== keyIdOf(sealed)) return undefined;
+    return unsealWith(entry.key, sealed);
+  }
+
+  async destroyKey(subjectId: string): Promise<void> {
+    this.keys.delete(subjectId);
+  }
+
+  async hasKey(subjectId: string): Promise<boolean> {
+    return this.keys.has(subjectId);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,22 @@
+import type { Sealed } from '@consent-ledger/domain';
+
+/**
+ * Crypto-shredding: personal data that must be kept at all (contact details collected with a
+ * consent, a call-recording reference, an objection's justification) is encrypted with a key of
+ * its subject's own, kept outside the event log. Destroying the key makes every copy unreadable:
+ * in the log, in backups, on Kafka. The pseudonymous decision record stays as proof.
+ */
+export interface PersonalDataVault {
+  /** Encrypts with the subject's key, creating the key on first use. */
+  seal(subjectId: string, plaintext: string): Promise<Sealed>;
+  /** Decrypts; `undefined` once the subject's key was destroyed. */
+  unseal(subjectId: string, sealed: Sealed): Promise<string | undefined>;
+  /** Destroys the subject's key for good. Idempotent. */
+  destroyKey(subjectId: string): Promise<void>;
+  hasKey(subjectId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Values sealed by a vault look like `sealed:v1:<key id>:<base64url payload>`. */
+export const SEALED_PREFIX = 'sealed:v1:';
+export const isSealed = (value: unknown): value is Sealed => typeof value === 'string' && value.startsWith(SEALED_PREFIX);
