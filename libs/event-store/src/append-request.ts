@@ -1,0 +1,91 @@
+import type { ExpectedRevision, NewEvent } from './event-store.port';
+
+/** An event as every store writes it: validated, with data and metadata already JSON round-tripped. */
+export interface NormalizedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+}
+
+export interface AppendRequest {
+  readonly streamName: string;
+  readonly events: readonly NormalizedEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Checks an append before any store sees it and brings it to the form that gets hashed.
+ *
+ * Data and metadata go through a JSON round trip here, so the hash computed at append time covers
+ * exactly what a later read gives back (dates become strings, undefined members disappear).
+ * Event ids are lower-cased because the id is part of the hash and KurrentDB returns ids in
+ * lower case. NUL characters are refused because PostgreSQL's jsonb cannot store them, and the
+ * same append must behave the same on every store.
+ */
+export function toAppendRequest(
+  streamName: string,
+  events: readonly NewEvent[],
+  expectedRevision: ExpectedRevision,
+): AppendRequest {
+  if (typeof streamName !== 'string' || streamName.length === 0) {
+    throw new TypeError('stream name must be a non-empty string');
+  }
+  if (!isExpectedRevision(expectedRevision)) {
+    throw new TypeError(`expected revision ${String(expectedRevision)} is not a revision, 'any', 'no-stream' or 'stream-exists'`);
+  }
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new TypeError(`an append to ${streamName} needs at least one event`);
+  }
+  const normalized = events.map((event) => normalizeEvent(streamName, event));
+  const seen = new Set<string>();
+  for (const { eventId } of normalized) {
+    if (seen.has(eventId)) throw new TypeError(`event id ${eventId} appears twice in one append to ${streamName}`);
+    seen.add(eventId);
+  }
+  return { streamName, events: normalized, expectedRevision };
+}
+
+function normalizeEvent(streamName: string, event: NewEvent): NormalizedEvent {
+  const eventId = typeof event.eventId === 'string' ? event.eventId.toLowerCase() : '';
+  if (!uuidPattern.test(eventId)) throw new TypeError(`event id ${String(event.eventId)} is not a UUID`);
+  if (typeof event.type !== 'string' || event.type.length === 0) {
+    throw new TypeError(`event ${eventId} needs a non-empty type`);
+  }
+  if (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1) {
+    throw new TypeError(`event ${eventId} needs a positive integer schema version`);
+  }
+  return {
+    eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: jsonRoundTrip(event.data, `data of event ${eventId} in ${streamName}`),
+    metadata: jsonRoundTrip(event.metadata ?? {}, `metadata of event ${eventId} in ${streamName}`),
+  };
+}
+
+function jsonRoundTrip(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`${what} must be a JSON object`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new TypeError(`${what} cannot be serialised as JSON: ${(error as Error).message}`);
+  }
+  if (json.includes('\\u0000')) throw new TypeError(`${what} contains a NUL character, which no store keeps`);
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+function isExpectedRevision(value: unknown): value is ExpectedRevision {
+  return (
+    value === 'any' ||
+    value === 'no-stream' ||
+    value === 'stream-exists' ||
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= -1)
+  );
+}

@@ -1,0 +1,109 @@
+import type { AppendRequest } from './append-request';
+import type { AppendResult } from './event-store.port';
+
+/** Writes one group in one transaction; the i-th outcome answers the i-th append. */
+export type GroupWriter = (group: readonly AppendRequest[]) => Promise<ReadonlyArray<AppendResult | Error>>;
+
+export interface GroupCommitOptions {
+  /** Transactions in flight at once. A second one prepares while the first waits for its commit. */
+  readonly maxGroupsInFlight: number;
+  /** Caps the size of one transaction; a single larger append still goes alone. */
+  readonly maxEventsPerGroup: number;
+  /**
+   * `when-idle` starts a group as soon as a transaction slot is free (asynchronous drivers: appends
+   * pile up while a commit is in flight). `next-turn` waits one event-loop turn first, so that the
+   * callers of a synchronous driver, which never overlap a commit, still share a transaction.
+   */
+  readonly collect: 'when-idle' | 'next-turn';
+}
+
+interface PendingAppend {
+  readonly request: AppendRequest;
+  resolve(result: AppendResult): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Group commit: appends that arrive while a transaction is being written are queued and written
+ * together in the next one, so many writers share one durable commit instead of each paying for
+ * its own. Every append still gets its own result or error.
+ */
+export class GroupCommitQueue {
+  private readonly waiting: PendingAppend[] = [];
+  private inFlight = 0;
+  private isTurnScheduled = false;
+  private whenIdle: Array<() => void> = [];
+
+  constructor(
+    private readonly writeGroup: GroupWriter,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  enqueue(request: AppendRequest): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every queued append has been answered. */
+  drain(): Promise<void> {
+    if (this.waiting.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenIdle.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.options.collect === 'when-idle') {
+      this.startGroups();
+      return;
+    }
+    if (this.isTurnScheduled) return;
+    this.isTurnScheduled = true;
+    setImmediate(() => {
+      this.isTurnScheduled = false;
+      this.startGroups();
+    });
+  }
+
+  private startGroups(): void {
+    while (this.inFlight < this.options.maxGroupsInFlight && this.waiting.length > 0) {
+      const group = this.takeGroup();
+      this.inFlight += 1;
+      void this.write(group).finally(() => {
+        this.inFlight -= 1;
+        if (this.waiting.length > 0) this.schedule();
+        else if (this.inFlight === 0) this.notifyIdle();
+      });
+    }
+  }
+
+  private takeGroup(): PendingAppend[] {
+    let events = 0;
+    let count = 0;
+    while (count < this.waiting.length) {
+      events += this.waiting[count].request.events.length;
+      if (count > 0 && events > this.options.maxEventsPerGroup) break;
+      count += 1;
+    }
+    return this.waiting.splice(0, count);
+  }
+
+  private async write(group: PendingAppend[]): Promise<void> {
+    try {
+      const outcomes = await this.writeGroup(group.map((pending) => pending.request));
+      group.forEach((pending, index) => {
+        const outcome = outcomes[index];
+        if (outcome instanceof Error) pending.reject(outcome);
+        else pending.resolve(outcome);
+      });
+    } catch (error) {
+      for (const pending of group) pending.reject(error as Error);
+    }
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.whenIdle;
+    this.whenIdle = [];
+    for (const resolve of waiters) resolve();
+  }
+}
