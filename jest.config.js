@@ -13,6 +13,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testRegex: '.*\\.spec\\.ts$',
+  // KurrentDB cannot run on these machines: its contract suite is collected only when a server is
+  // named, and global-setup says plainly that it did not run (rather than counting it as skipped).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(process.env.EVENTSTORE_URL ? [] : ['\\.kurrent\\.spec\\.ts$'])],
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
