@@ -1,0 +1,318 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { EventStoreUnavailable } from '../errors';
+import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
+import { START, type GlobalPosition, type NewEvent, type StoredEvent } from '../event-store.port';
+import { openPostgresEventStore, type PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
+
+describeWithPostgres('PostgreSQL event store', () => {
+  runEventStoreContract({
+    hasDensePositions: true,
+    refusesEventIdReusedInAnotherStream: true,
+    async open() {
+      const schema = await createTestSchema('cl_event_store');
+      const instances: PostgresEventStore[] = [await openPostgresEventStore({ url: schema.url, poolSize: 4 })];
+      return {
+        store: instances[0],
+        async reopen() {
+          const instance = await openPostgresEventStore({ url: schema.url, poolSize: 4 });
+          instances.push(instance);
+          return instance;
+        },
+        tamper: tamperingWith(schema.url),
+        async dispose() {
+          await Promise.all(instances.map((instance) => instance.close()));
+          await schema.drop();
+        },
+      };
+    },
+  });
+
+  describe('opening', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    it('migrates the schema exactly once when two processes start together', async () => {
+      const [first, second] = await Promise.all([
+        openPostgresEventStore({ url: schema.url, poolSize: 2 }),
+        openPostgresEventStore({ url: schema.url, poolSize: 2 }),
+      ]);
+      await Promise.all([first.close(), second.close()]);
+
+      const migrations = await withClient(schema.url, (client) => client.query('SELECT version, name FROM schema_migrations'));
+      expect(migrations.rows).toEqual([{ version: 1, name: expect.any(String) }]);
+    });
+
+    it('reports a server it cannot reach as unavailable', async () => {
+      await expect(openPostgresEventStore({ url: 'postgres://postgres@127.0.0.1:1/test' })).rejects.toBeInstanceOf(EventStoreUnavailable);
+    });
+  });
+
+  describe('appending', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    it('acknowledges an append only once its transaction has committed', async () => {
+      const held = transactionHold();
+      const store = await openPostgresEventStore({ url: schema.url, poolSize: 2, forTestsOnly: { beforeCommit: held.hook } });
+      try {
+        let isAcknowledged = false;
+        const appending = store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' }).then(() => (isAcknowledged = true));
+        await held.entered;
+
+        const visibleToOthers = await withClient(schema.url, (client) => client.query('SELECT count(*)::int AS count FROM events'));
+        expect(visibleToOthers.rows[0].count).toBe(0);
+        expect(isAcknowledged).toBe(false);
+
+        held.release();
+        await appending;
+        expect(isAcknowledged).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('leaves no hole in the global positions when an append transaction rolls back', async () => {
+      let isFirstCommit = true;
+      const store = await openPostgresEventStore({
+        url: schema.url,
+        poolSize: 2,
+        forTestsOnly: {
+          beforeCommit: async () => {
+            if (!isFirstCommit) return;
+            isFirstCommit = false;
+            throw new Error('the transaction fails just before COMMIT');
+          },
+        },
+      });
+      try {
+        await expect(store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' })).rejects.toThrow('just before COMMIT');
+
+        const next = await store.append('subject-2', [consentGiven(), consentGiven()], { expectedRevision: 'no-stream' });
+
+        expect(next.events.map((event) => event.position)).toEqual([1n, 2n]);
+        expect(await store.readStream('subject-1')).toEqual([]);
+        expect(await store.verify()).toMatchObject({ intact: true });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('one total order while an earlier transaction is still open', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store_order')));
+    afterEach(() => schema.drop());
+
+    it('never lets a follower skip an event whose transaction commits after a later one', async () => {
+      const run = await followWhileAnEarlierWriterHoldsItsTransaction(schema.url, true);
+
+      expect(run.followerSaw).toEqual(run.logHolds);
+      expect(run.logHolds).toEqual([run.earlierEventId, run.laterEventId]);
+    });
+
+    it('without the counter lock, a follower loses the earlier event for good (why the lock exists)', async () => {
+      const run = await followWhileAnEarlierWriterHoldsItsTransaction(schema.url, false);
+
+      expect(run.logHolds).toEqual([run.earlierEventId, run.laterEventId]);
+      expect(run.followerSaw).toEqual([run.laterEventId]);
+    });
+  });
+});
+
+interface FollowerRun {
+  readonly earlierEventId: string;
+  readonly laterEventId: string;
+  /** Event ids the live follower received, in order. */
+  readonly followerSaw: string[];
+  /** Event ids `readAll` returns at the end, in order. */
+  readonly logHolds: string[];
+}
+
+/**
+ * Writer A takes its global position, then holds its transaction open before COMMIT. Writer B
+ * (another store instance, as another process would be) appends meanwhile. A follower reads the
+ * log live throughout. Only once the follower has read everything visible is A let go.
+ */
+async function followWhileAnEarlierWriterHoldsItsTransaction(url: string, orderingProtection: boolean): Promise<FollowerRun> {
+  const held = transactionHold();
+  const laterWriterName = `later-writer-${randomBytes(4).toString('hex')}`;
+  const options = (extra: Partial<PostgresEventStoreOptions>): PostgresEventStoreOptions => ({
+    url,
+    poolSize: 2,
+    ...extra,
+    forTestsOnly: { orderingProtection, ...extra.forTestsOnly },
+  });
+  const earlierWriter = await openPostgresEventStore(options({ forTestsOnly: { beforeCommit: held.hook } }));
+  const laterWriter = await openPostgresEventStore(options({ applicationName: laterWriterName }));
+  const reader = await openPostgresEventStore(options({}));
+
+  const followed: StoredEvent[] = [];
+  let caughtUpAt: GlobalPosition | undefined;
+  const subscription = reader.subscribeToAll({
+    after: START,
+    onEvent: (event) => {
+      followed.push(event);
+    },
+    onCaughtUp: (position) => {
+      caughtUpAt = position;
+    },
+  });
+
+  try {
+    const earlier = consentGiven();
+    const later = consentGiven();
+    const earlierAppend = earlierWriter.append('subject-a', [earlier], { expectedRevision: 'no-stream' });
+    await held.entered;
+
+    let isLaterCommitted = false;
+    const laterAppend = laterWriter.append('subject-b', [later], { expectedRevision: 'no-stream' }).then(() => (isLaterCommitted = true));
+    await eventually(async () => expect(isLaterCommitted || (await isWaitingForALock(url, laterWriterName))).toBe(true));
+
+    const visibleNow = await reader.headPosition();
+    await eventually(() => expect(caughtUpAt !== undefined && caughtUpAt >= visibleNow).toBe(true));
+
+    held.release();
+    await Promise.all([earlierAppend, laterAppend]);
+    const head = await reader.headPosition();
+    await eventually(() => expect(caughtUpAt).toBe(head));
+
+    return {
+      earlierEventId: earlier.eventId,
+      laterEventId: later.eventId,
+      followerSaw: followed.map((event) => event.eventId),
+      logHolds: (await reader.readAll()).map((event) => event.eventId),
+    };
+  } finally {
+    held.release();
+    await subscription.close();
+    await Promise.all([earlierWriter.close(), laterWriter.close(), reader.close()]);
+  }
+}
+
+/** A `beforeCommit` hook that holds the first transaction open until released. */
+function transactionHold() {
+  let signalEntered!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((resolve) => (signalEntered = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let isFirst = true;
+  return {
+    entered,
+    release: () => release(),
+    hook: async () => {
+      if (!isFirst) return;
+      isFirst = false;
+      signalEntered();
+      await released;
+    },
+  };
+}
+
+async function isWaitingForALock(url: string, applicationName: string): Promise<boolean> {
+  const { rows } = await withClient(url, (client) =>
+    client.query("SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [
+      applicationName,
+    ]),
+  );
+  return rows[0].waiting > 0;
+}
+
+function consentGiven(): NewEvent {
+  return { eventId: randomUUID(), type: 'ConsentGiven', schemaVersion: 1, data: { purpose: 'marketing', channel: 'sms' } };
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Raw SQL against the schema, the way someone with database access could edit the log. */
+function tamperingWith(url: string): Tampering {
+  const inTransaction = (work: (client: Client) => Promise<unknown>) =>
+    withClient(url, async (client) => {
+      await client.query('BEGIN');
+      await work(client);
+      await client.query('COMMIT');
+    });
+  const contentColumns = ['event_id', 'type', 'schema_version', 'data', 'metadata', 'recorded_at', 'hash', 'previous_hash'];
+
+  return {
+    async setData(streamName, revision, data) {
+      await inTransaction((client) =>
+        client.query('UPDATE events SET data = $1 WHERE stream_name = $2 AND revision = $3', [data, streamName, revision]),
+      );
+    },
+    async setDataAndHash(streamName, revision, data, hash) {
+      await inTransaction((client) =>
+        client.query('UPDATE events SET data = $1, hash = $2 WHERE stream_name = $3 AND revision = $4', [data, hash, streamName, revision]),
+      );
+    },
+    async deleteEvent(streamName, revision) {
+      await inTransaction((client) => client.query('DELETE FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision]));
+    },
+    async swapContents(streamName, revisionA, revisionB) {
+      await inTransaction(async (client) => {
+        const select = `SELECT ${contentColumns.join(', ')} FROM events WHERE stream_name = $1 AND revision = $2`;
+        const [a] = (await client.query(select, [streamName, revisionA])).rows;
+        const [b] = (await client.query(select, [streamName, revisionB])).rows;
+        const update = `UPDATE events SET ${contentColumns.map((column, index) => `${column} = $${index + 3}`).join(', ')}
+                        WHERE stream_name = $1 AND revision = $2`;
+        const valuesOf = (row: Record<string, unknown>) => contentColumns.map((column) => row[column]);
+        await client.query(update, [streamName, revisionA, ...valuesOf({ ...b, event_id: 'swap-in-progress' })]);
+        await client.query(update, [streamName, revisionB, ...valuesOf(a)]);
+        await client.query(update, [streamName, revisionA, ...valuesOf(b)]);
+      });
+    },
+    async swapPositions(streamName, revisionA, revisionB) {
+      await inTransaction(async (client) => {
+        const positionOf = async (revision: number) =>
+          (await client.query('SELECT position FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision])).rows[0].position;
+        const a = await positionOf(revisionA);
+        const b = await positionOf(revisionB);
+        const move = 'UPDATE events SET position = $1 WHERE position = $2';
+        await client.query(move, [-a, a]);
+        await client.query(move, [a, b]);
+        await client.query(move, [b, -a]);
+      });
+    },
+    async shiftRevisions(streamName, fromRevision) {
+      await inTransaction(async (client) => {
+        await client.query('UPDATE events SET revision = -(revision + 1) WHERE stream_name = $1 AND revision >= $2', [streamName, fromRevision]);
+        await client.query('UPDATE events SET revision = -revision WHERE stream_name = $1 AND revision < 0', [streamName]);
+      });
+    },
+    async insertRow(event) {
+      await inTransaction((client) =>
+        client.query(
+          `INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          [
+            event.position.toString(),
+            event.streamName,
+            event.revision,
+            event.eventId,
+            event.type,
+            event.schemaVersion,
+            event.data,
+            event.metadata,
+            event.recordedAt,
+            event.hash,
+            event.previousHash,
+          ],
+        ),
+      );
+    },
+    async deleteRemovalRecords(streamName) {
+      await inTransaction((client) => client.query('DELETE FROM stream_removals WHERE stream_name = $1', [streamName]));
+    },
+  };
+}

@@ -1,0 +1,438 @@
+import { Client, Pool, type PoolClient } from 'pg';
+import type { AppendRequest } from '../append-request';
+import { toAppendRequest } from '../append-request';
+import { EventStoreUnavailable } from '../errors';
+import {
+  START,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type IntegrityReport,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StoreHealth,
+  type StoredEvent,
+  type StreamRemoval,
+  type SubscribeToAllOptions,
+  type Subscription,
+  type VerifyOptions,
+} from '../event-store.port';
+import { GroupCommitQueue } from '../group-commit';
+import { checkIntegrity, type IntegrityEvidence } from '../integrity-check';
+import { AppendSignal, followLog } from '../polling-subscription';
+import { toLogRange, toStreamRange } from '../read-options';
+import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
+import { SubscriptionSet } from '../subscription-set';
+import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
+import { appendGroup, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
+import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
+
+export interface PostgresEventStoreOptions {
+  /** The store owns the tables of the connection's current schema; give it a schema of its own. */
+  readonly url: string;
+  readonly poolSize?: number;
+  /** Shown in pg_stat_activity. */
+  readonly applicationName?: string;
+  /** How often a caught-up subscriber reads again when no NOTIFY arrived (a lost LISTEN connection). */
+  readonly pollIntervalMs?: number;
+  /** Append transactions in flight at once; the second prepares while the first commits. */
+  readonly maxGroupsInFlight?: number;
+  /** Seams for the ordering tests. Never set outside tests. */
+  readonly forTestsOnly?: {
+    /** `false` takes positions from a plain sequence without the counter lock: the bug the counter prevents. */
+    readonly orderingProtection?: boolean;
+    /** Runs inside every append transaction after its events are written, just before COMMIT. */
+    readonly beforeCommit?: () => Promise<void>;
+  };
+}
+
+interface EventRow {
+  position: string;
+  stream_name: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recorded_at: Date;
+  hash: string;
+  previous_hash: string;
+}
+
+interface RemovalRow {
+  sequence: number;
+  stream_name: string;
+  last_revision: number;
+  positions: string[];
+  last_hash: string;
+  reason: string;
+  removed_at: string;
+  previous_hash: string;
+  hash: string;
+}
+
+const EVENT_COLUMNS =
+  'position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
+const MAX_REVISION = 2_147_483_647;
+const VERIFY_PAGE_SIZE = 5000;
+const ATTEMPTS_PER_GROUP = 4;
+
+/** Opens the production store: runs pending migrations, then serves appends through group commit. */
+export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'consent-ledger-event-store',
+  });
+  // An idle client that loses its connection emits here; the next query reports the failure.
+  pool.on('error', () => undefined);
+  let schema: string;
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgresSchema(client);
+      if (options.forTestsOnly?.orderingProtection === false) {
+        await client.query(`CREATE SEQUENCE IF NOT EXISTS ${UNPROTECTED_POSITION_SEQUENCE}`);
+      }
+      schema = (await client.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0].schema;
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw asUnavailable(error, 'cannot open the PostgreSQL event store');
+  }
+  return new PostgresEventStore(pool, schema, options);
+}
+
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  private readonly appended = new AppendSignal();
+  private readonly subscriptions = new SubscriptionSet();
+  private readonly queue: GroupCommitQueue;
+  private readonly notifyChannel: string;
+  private readonly isOrderingProtected: boolean;
+  private listener?: Promise<Client | undefined>;
+  private isClosed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+    private readonly options: PostgresEventStoreOptions,
+  ) {
+    this.notifyChannel = `event_store_${schema}`.slice(0, 63);
+    this.isOrderingProtected = options.forTestsOnly?.orderingProtection !== false;
+    this.queue = new GroupCommitQueue((group) => this.writeGroup(group), {
+      maxGroupsInFlight: options.maxGroupsInFlight ?? 2,
+      maxEventsPerGroup: 2000,
+      collect: 'when-idle',
+    });
+  }
+
+  /**
+   * Resolves after COMMIT returned. When the connection drops during COMMIT the outcome is unknown
+   * and the append rejects with EventStoreUnavailable: retry it with the same event ids.
+   */
+  async append(
+    streamName: string,
+    events: readonly NewEvent[],
+    options: { readonly expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    return this.queue.enqueue(toAppendRequest(streamName, events, options?.expectedRevision));
+  }
+
+  async readStream(streamName: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const range = toStreamRange(streamName, options);
+    const sql =
+      range.direction === 'forwards'
+        ? `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision >= $2 ORDER BY revision LIMIT $3`
+        : `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`;
+    const from = range.fromRevision ?? (range.direction === 'forwards' ? 0 : MAX_REVISION);
+    const rows = await this.query<EventRow>(sql, [streamName, Math.min(from, MAX_REVISION), range.maxCount ?? null]);
+    return rows.map(toStoredEvent);
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const range = toLogRange(options);
+    const rows = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [
+      range.after.toString(),
+      range.maxCount ?? null,
+    ]);
+    return rows.map(toStoredEvent);
+  }
+
+  async headPosition(): Promise<GlobalPosition> {
+    this.assertOpen();
+    const [row] = await this.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events');
+    return row.head === null ? START : BigInt(row.head);
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+    this.assertOpen();
+    return this.subscriptions.track(
+      followLog(options, {
+        readAll: (range) => this.readAll(range),
+        appended: this.appended,
+        pollIntervalMs: this.options.pollIntervalMs ?? 2000,
+        beforeWaiting: () => this.listenForAppends(),
+      }),
+    );
+  }
+
+  async verify(options: VerifyOptions = {}): Promise<IntegrityReport> {
+    this.assertOpen();
+    const client = await this.connect();
+    try {
+      // One snapshot for the whole walk, so appends made meanwhile cannot look like tampering.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const evidence = await this.collectEvidence(client, options.streamName);
+      const report = await checkIntegrity(evidence, options.onProgress);
+      await client.query('COMMIT');
+      client.release();
+      return report;
+    } catch (error) {
+      client.release(true);
+      throw asUnavailable(error, 'cannot verify the PostgreSQL event store');
+    }
+  }
+
+  async removeStream(streamName: string, removal: StreamRemoval): Promise<void> {
+    this.assertOpen();
+    assertValidRemoval(streamName, removal);
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+      // Removal records chain to each other, so removals take turns.
+      await client.query("SELECT pg_advisory_xact_lock($1, hashtext('stream_removals'))", [ADVISORY_LOCK_SPACE]);
+      const head = await client.query<{ head_revision: number; head_hash: string }>(
+        'SELECT head_revision, head_hash FROM streams WHERE stream_name = $1 FOR UPDATE',
+        [streamName],
+      );
+      const positions = await client.query<{ position: string }>(
+        'SELECT position::text AS position FROM events WHERE stream_name = $1 ORDER BY revision',
+        [streamName],
+      );
+      if (head.rows.length === 0 || positions.rows.length === 0) {
+        await client.query('ROLLBACK');
+        client.release();
+        return;
+      }
+      const previous = await client.query<RemovalRow>(`${SELECT_REMOVALS} ORDER BY sequence DESC LIMIT 1`);
+      const record = recordRemoval(
+        previous.rows[0] && toRemovalRecord(previous.rows[0]),
+        {
+          streamName,
+          lastRevision: head.rows[0].head_revision,
+          positions: positions.rows.map((row) => BigInt(row.position)),
+          lastHash: head.rows[0].head_hash,
+        },
+        removal,
+      );
+      await client.query(
+        `INSERT INTO stream_removals (sequence, stream_name, last_revision, positions, last_hash, reason, removed_at, previous_hash, hash)
+         VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7, $8, $9)`,
+        [
+          record.sequence,
+          record.streamName,
+          record.lastRevision,
+          record.positions.map(String),
+          record.lastHash,
+          record.reason,
+          record.removedAt,
+          record.previousHash,
+          record.hash,
+        ],
+      );
+      await client.query('DELETE FROM events WHERE stream_name = $1', [streamName]);
+      await client.query('DELETE FROM streams WHERE stream_name = $1', [streamName]);
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw asUnavailable(error, `cannot remove stream ${streamName}`);
+    }
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.isClosed) return { ready: false, detail: 'store is closed' };
+    try {
+      await this.pool.query('SELECT 1');
+      return { ready: true };
+    } catch (error) {
+      return { ready: false, detail: (error as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await this.queue.drain();
+    await this.subscriptions.closeAll();
+    const listener = await this.listener?.catch(() => undefined);
+    await listener?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+
+  private async writeGroup(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> {
+    for (let attempt = 1; ; attempt += 1) {
+      const client = await this.connect();
+      try {
+        const { outcomes, wroteEvents } = await appendGroup(client, group, {
+          orderingProtection: this.isOrderingProtected,
+          notifyChannel: this.notifyChannel,
+          beforeCommit: this.options.forTestsOnly?.beforeCommit,
+        });
+        client.release();
+        if (wroteEvents) this.appended.notify();
+        return outcomes;
+      } catch (error) {
+        const isBroken = isConnectionFailure(error);
+        if (!isBroken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(isBroken ? true : undefined);
+        if (attempt < ATTEMPTS_PER_GROUP && isWorthRetrying(error)) continue;
+        throw asUnavailable(error, 'the PostgreSQL event store could not commit the append');
+      }
+    }
+  }
+
+  private async collectEvidence(client: PoolClient, streamName: string | undefined): Promise<IntegrityEvidence> {
+    const removals = (await client.query<RemovalRow>(`${SELECT_REMOVALS} ORDER BY sequence`)).rows.map(toRemovalRecord);
+    const heads = await client.query<{ stream_name: string; head_revision: number; head_hash: string }>(
+      streamName === undefined
+        ? 'SELECT stream_name, head_revision, head_hash FROM streams'
+        : 'SELECT stream_name, head_revision, head_hash FROM streams WHERE stream_name = $1',
+      streamName === undefined ? [] : [streamName],
+    );
+    const lastAssigned = await client.query<{ last: string }>(
+      this.isOrderingProtected
+        ? 'SELECT last_position::text AS last FROM event_positions'
+        : `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM ${UNPROTECTED_POSITION_SEQUENCE}`,
+    );
+    const readPage = async (after: bigint): Promise<StoredEvent[]> => {
+      const { rows } =
+        streamName === undefined
+          ? await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT ${VERIFY_PAGE_SIZE}`, [
+              after.toString(),
+            ])
+          : await client.query<EventRow>(
+              `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision > $2 ORDER BY revision LIMIT ${VERIFY_PAGE_SIZE}`,
+              [streamName, after.toString()],
+            );
+      return rows.map(toStoredEvent);
+    };
+
+    return {
+      streamName,
+      removals,
+      heads: new Map(heads.rows.map((row) => [row.stream_name, { revision: row.head_revision, hash: row.head_hash }])),
+      lastAssignedPosition: BigInt(lastAssigned.rows[0].last),
+      async *events() {
+        let after = streamName === undefined ? 0n : -1n;
+        for (;;) {
+          const page = await readPage(after);
+          if (page.length === 0) return;
+          yield page;
+          const last = page[page.length - 1];
+          after = streamName === undefined ? last.position : BigInt(last.revision);
+        }
+      },
+      async streamEvents(name) {
+        const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 ORDER BY revision`, [name]);
+        return rows.map(toStoredEvent);
+      },
+    };
+  }
+
+  /** Opens (or reopens, after a lost connection) the LISTEN connection that wakes subscribers. */
+  private listenForAppends(): Promise<unknown> {
+    if (this.isClosed) return Promise.resolve();
+    this.listener ??= this.openListener().then(
+      (client) => client,
+      () => {
+        this.listener = undefined;
+        return undefined;
+      },
+    );
+    return this.listener;
+  }
+
+  private async openListener(): Promise<Client> {
+    const client = new Client({ connectionString: this.options.url, application_name: this.options.applicationName });
+    const forget = () => {
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+    };
+    client.on('error', forget);
+    client.on('notification', () => this.appended.notify());
+    await client.connect();
+    await client.query(`LISTEN "${this.notifyChannel.replace(/"/g, '""')}"`);
+    if (this.isClosed) {
+      await client.end();
+      return client;
+    }
+    client.on('end', forget);
+    // Appends committed while nobody listened would otherwise wait for the next poll.
+    this.appended.notify();
+    return client;
+  }
+
+  private async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw new EventStoreUnavailable(`cannot reach PostgreSQL: ${(error as Error).message}`, error);
+    }
+  }
+
+  private async query<Row extends object>(sql: string, values: unknown[]): Promise<Row[]> {
+    try {
+      return (await this.pool.query<Row>(sql, values)).rows;
+    } catch (error) {
+      throw asUnavailable(error, 'the PostgreSQL event store could not be read');
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new EventStoreUnavailable('the PostgreSQL event store is closed');
+  }
+}
+
+const SELECT_REMOVALS =
+  'SELECT sequence, stream_name, last_revision, positions::text[] AS positions, last_hash, reason, removed_at, previous_hash, hash FROM stream_removals';
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    streamName: row.stream_name,
+    revision: row.revision,
+    position: BigInt(row.position),
+    eventId: row.event_id,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at.toISOString(),
+    hash: row.hash,
+    previousHash: row.previous_hash,
+  };
+}
+
+function toRemovalRecord(row: RemovalRow): RemovalRecord {
+  return {
+    sequence: row.sequence,
+    streamName: row.stream_name,
+    lastRevision: row.last_revision,
+    positions: row.positions.map(BigInt),
+    lastHash: row.last_hash,
+    reason: row.reason,
+    removedAt: row.removed_at,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+  };
+}

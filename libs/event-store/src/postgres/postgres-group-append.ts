@@ -1,0 +1,144 @@
+import type { ClientBase } from 'pg';
+import { planGroup, settleGroup, type GroupPlan, type StoredEventLocation, type StreamHead } from '../append-planning';
+import type { AppendRequest } from '../append-request';
+import { GENESIS_HASH, type AppendResult, type GlobalPosition } from '../event-store.port';
+
+export interface GroupAppendSettings {
+  /** Off only in tests: positions then come from a plain sequence, the classic out-of-order bug. */
+  readonly orderingProtection: boolean;
+  readonly notifyChannel: string;
+  /** Test seam: runs after the events are written, while the transaction (and its locks) is open. */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+export interface GroupAppendOutcome {
+  readonly outcomes: Array<AppendResult | Error>;
+  readonly wroteEvents: boolean;
+}
+
+/** Name of the sequence the unprotected test mode takes positions from. */
+export const UNPROTECTED_POSITION_SEQUENCE = 'event_positions_unprotected_for_tests';
+
+/**
+ * Locks (creating where missing) the `streams` rows of the group, in name order so two processes
+ * never wait on each other in a cycle. It is the SELECT ... FOR UPDATE of the design, written as
+ * an upsert so that a stream appended to for the first time is locked too. New rows start as
+ * placeholders at revision -1.
+ */
+const LOCK_STREAMS = `
+  INSERT INTO streams (stream_name, head_revision, head_hash)
+  SELECT name, -1, $2 FROM unnest($1::text[]) AS name
+  ON CONFLICT (stream_name) DO UPDATE SET head_revision = streams.head_revision
+  RETURNING stream_name, head_revision, head_hash`;
+
+const LOCATE_EVENT_IDS = `
+  SELECT event_id, stream_name, revision, position FROM events WHERE event_id = ANY($1::text[])`;
+
+const ROW_COLUMNS = `stream_name text, revision integer, event_id text, type text, schema_version integer,
+  data jsonb, metadata jsonb, recorded_at timestamptz, hash text, previous_hash text, ordinal integer`;
+
+const updateHeadsFrom = (parameter: string) => `
+  UPDATE streams SET head_revision = head.revision, head_hash = head.hash
+  FROM jsonb_to_recordset(${parameter}::jsonb) AS head(stream_name text, revision integer, hash text)
+  WHERE streams.stream_name = head.stream_name
+  RETURNING 1`;
+
+/**
+ * The last statement of the transaction: takes the positions from the counter row and writes
+ * everything. The counter's row lock is taken this late on purpose and held until COMMIT, so the
+ * next transaction gets its positions only once this one is visible: dense positions, commit order.
+ */
+const WRITE_WITH_COUNTER = `
+  WITH allocated AS (
+    UPDATE event_positions SET last_position = last_position + $2 RETURNING last_position - $2 AS before
+  ), inserted AS (
+    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
+    SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
+           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
+    FROM allocated, jsonb_to_recordset($1::jsonb) AS row(${ROW_COLUMNS})
+    RETURNING 1
+  ), heads AS (${updateHeadsFrom('$3')})
+  SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
+
+const WRITE_WITH_SEQUENCE = `
+  WITH inserted AS (
+    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
+    SELECT nextval('${UNPROTECTED_POSITION_SEQUENCE}'), row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
+           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
+    FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS row(${ROW_COLUMNS}) ORDER BY row.ordinal) AS row
+    RETURNING event_id, position
+  ), heads AS (${updateHeadsFrom('$2')})
+  SELECT event_id, position::text AS position, pg_notify($3, '') FROM inserted`;
+
+/**
+ * Writes one group of appends in one transaction on `client` and commits. Nothing is answered
+ * before COMMIT returns. Throws when the transaction fails; the caller rolls back and decides
+ * whether to retry the group.
+ */
+export async function appendGroup(
+  client: ClientBase,
+  group: readonly AppendRequest[],
+  settings: GroupAppendSettings,
+): Promise<GroupAppendOutcome> {
+  await client.query('BEGIN');
+  const streamNames = [...new Set(group.map((request) => request.streamName))].sort();
+  const locked = await client.query<{ stream_name: string; head_revision: number; head_hash: string }>(LOCK_STREAMS, [
+    streamNames,
+    GENESIS_HASH,
+  ]);
+  const heads = new Map<string, StreamHead>(
+    locked.rows.map((row) => [row.stream_name, { revision: row.head_revision, hash: row.head_hash }]),
+  );
+
+  // Looked up only now, under the stream locks: a concurrent append of the same ids has committed.
+  const eventIds = group.flatMap((request) => request.events.map((event) => event.eventId));
+  const found = await client.query<{ event_id: string; stream_name: string; revision: number; position: string }>(LOCATE_EVENT_IDS, [
+    eventIds,
+  ]);
+  const stored = new Map<string, StoredEventLocation>(
+    found.rows.map((row) => [row.event_id, { streamName: row.stream_name, revision: row.revision, position: BigInt(row.position) }]),
+  );
+
+  const plan = planGroup(group, heads, stored, new Date().toISOString());
+  if (plan.rows.length === 0) {
+    await client.query('ROLLBACK');
+    return { outcomes: settleGroup(plan, []), wroteEvents: false };
+  }
+
+  const unusedPlaceholders = streamNames.filter((name) => heads.get(name)!.revision === -1 && !plan.newHeads.has(name));
+  if (unusedPlaceholders.length > 0) {
+    await client.query('DELETE FROM streams WHERE stream_name = ANY($1::text[]) AND head_revision = -1', [unusedPlaceholders]);
+  }
+
+  const positions = await writeRows(client, plan, settings);
+  await settings.beforeCommit?.();
+  await client.query('COMMIT');
+  return { outcomes: settleGroup(plan, positions), wroteEvents: true };
+}
+
+async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupAppendSettings): Promise<GlobalPosition[]> {
+  const rows = JSON.stringify(
+    plan.rows.map((row, index) => ({
+      stream_name: row.streamName,
+      revision: row.revision,
+      event_id: row.eventId,
+      type: row.type,
+      schema_version: row.schemaVersion,
+      data: row.data,
+      metadata: row.metadata,
+      recorded_at: row.recordedAt,
+      hash: row.hash,
+      previous_hash: row.previousHash,
+      ordinal: index + 1,
+    })),
+  );
+  const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
+  if (settings.orderingProtection) {
+    const { rows: written } = await client.query<{ before: string }>(WRITE_WITH_COUNTER, [rows, plan.rows.length, heads, settings.notifyChannel]);
+    const before = BigInt(written[0].before);
+    return plan.rows.map((_, index) => before + BigInt(index + 1));
+  }
+  const { rows: written } = await client.query<{ event_id: string; position: string }>(WRITE_WITH_SEQUENCE, [rows, heads, settings.notifyChannel]);
+  const positionOf = new Map(written.map((row) => [row.event_id, BigInt(row.position)]));
+  return plan.rows.map((row) => positionOf.get(row.eventId)!);
+}

@@ -1,0 +1,97 @@
+import type { ClientBase } from 'pg';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** First key of every advisory lock this store takes; the second key names what is locked. */
+export const ADVISORY_LOCK_SPACE = 0x0c1e;
+
+/**
+ * Append-only list: a shipped migration is never edited, a change is a new version.
+ *
+ * `event_positions` is the one-row counter that hands out global positions inside the append
+ * transaction; its row lock, held until COMMIT, is what makes position order equal commit order
+ * (ADR 0002). `streams` holds each stream's head: the row an append locks for its concurrency
+ * check, and the anchor `verify` compares the chain against.
+ */
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, stream heads, position counter and removal records',
+    sql: `
+      CREATE TABLE event_positions (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        last_position bigint NOT NULL
+      );
+      INSERT INTO event_positions (last_position) VALUES (0);
+
+      CREATE TABLE streams (
+        stream_name text PRIMARY KEY,
+        head_revision integer NOT NULL,
+        head_hash text NOT NULL
+      );
+
+      CREATE TABLE events (
+        position bigint PRIMARY KEY,
+        stream_name text NOT NULL,
+        revision integer NOT NULL,
+        event_id text NOT NULL,
+        type text NOT NULL,
+        schema_version integer NOT NULL,
+        data jsonb NOT NULL,
+        metadata jsonb NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        hash text NOT NULL,
+        previous_hash text NOT NULL,
+        CONSTRAINT events_event_id_unique UNIQUE (event_id),
+        CONSTRAINT events_stream_revision_unique UNIQUE (stream_name, revision)
+      );
+
+      CREATE TABLE stream_removals (
+        sequence integer PRIMARY KEY,
+        stream_name text NOT NULL,
+        last_revision integer NOT NULL,
+        positions bigint[] NOT NULL,
+        last_hash text NOT NULL,
+        reason text NOT NULL,
+        removed_at text NOT NULL,
+        previous_hash text NOT NULL,
+        hash text NOT NULL
+      );
+    `,
+  },
+];
+
+/**
+ * Runs the pending migrations, each in its own transaction. A session advisory lock (per schema)
+ * makes a second process that starts at the same moment wait, then find nothing left to do.
+ */
+export async function migratePostgresSchema(client: ClientBase): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [ADVISORY_LOCK_SPACE]);
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [ADVISORY_LOCK_SPACE]).catch(() => undefined);
+  }
+}
