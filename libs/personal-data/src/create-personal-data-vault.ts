@@ -1,0 +1,28 @@
+import type { KeyCacheOptions } from './envelope/key-cache';
+import { InMemoryVault } from './in-memory/in-memory-vault';
+import type { PersonalDataVault } from './personal-data-vault.port';
+import { openPostgresVault } from './postgres/postgres-vault';
+import { openSqliteVault } from './sqlite/sqlite-vault';
+
+export type PersonalDataVaultConfig =
+  | { readonly kind: 'sqlite'; readonly file: string; readonly masterKey: Buffer; readonly cache?: KeyCacheOptions }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly masterKey: Buffer;
+      readonly schema?: string;
+      readonly cache?: KeyCacheOptions;
+    }
+  | { readonly kind: 'in-memory' };
+
+/** Opens the vault the configuration names; fails when the master key is not the one the keys were wrapped with. */
+export async function createPersonalDataVault(config: PersonalDataVaultConfig): Promise<PersonalDataVault> {
+  switch (config.kind) {
+    case 'sqlite':
+      return openSqliteVault(config);
+    case 'postgres':
+      return openPostgresVault(config);
+    case 'in-memory':
+      return new InMemoryVault();
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Sealed } from '@consent-ledger/domain';
+import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
+import { isSealed, type PersonalDataVault } from '../personal-data-vault.port';
+import { type CachedKey, KeyCache, type KeyCacheOptions } from './key-cache';
+import { MasterKeyMismatch, masterKeyId, newDataKey, unwrapDataKey, wrapDataKey } from './key-wrapping';
+
+/** One subject's data key as the key store keeps it: wrapped by the master key, never in clear. */
+export interface WrappedKeyRow {
+  readonly subjectId: string;
+  readonly keyId: string;
+  readonly wrappedKey: Buffer;
+  readonly masterKeyId: string;
+  readonly createdAt: string;
+}
+
+/** What a durable key store must do; the SQLite and PostgreSQL stores differ only here. */
+export interface KeyRows {
+  /** Names the storage in error messages. */
+  readonly where: string;
+  /** The master key id recorded on first use, recording `candidate` when there is none yet. */
+  claimMasterKeyId(candidate: string): Promise<string>;
+  find(subjectId: string): Promise<WrappedKeyRow | undefined>;
+  /** Inserts unless the subject already has a key, and returns the row that is stored (another writer's on a race). */
+  insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow>;
+  /** Deletes the subject's row and makes sure its bytes no longer sit in the store's files. */
+  deleteAndScrub(subjectId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Crypto-shredding over a durable key store: a data key per subject, wrapped by the master key,
+ * unwrapped keys cached in memory (see `KeyCache`). Opening with another master key than the one
+ * that wrapped the stored keys fails, rather than reading every sealed value as erased.
+ */
+export class EnvelopeVault implements PersonalDataVault {
+  private readonly cache: KeyCache;
+  /** Bumped by every destroyKey, so a read racing a destroy never puts the key back in the cache. */
+  private readonly destructions = new Map<string, number>();
+
+  private constructor(
+    private readonly rows: KeyRows,
+    private readonly masterKey: Buffer,
+    private readonly masterKeyId: string,
+    cache: KeyCacheOptions,
+  ) {
+    this.cache = new KeyCache(cache);
+  }
+
+  static async open(rows: KeyRows, masterKey: Buffer, cache: KeyCacheOptions = {}): Promise<EnvelopeVault> {
+    const id = masterKeyId(masterKey);
+    try {
+      if ((await rows.claimMasterKeyId(id)) !== id) throw new MasterKeyMismatch(rows.where);
+    } catch (error) {
+      await rows.close();
+      throw error;
+    }
+    return new EnvelopeVault(rows, masterKey, id, cache);
+  }
+
+  async seal(subjectId: string, plaintext: string): Promise<Sealed> {
+    const key = (await this.keyOf(subjectId)) ?? (await this.createKey(subjectId));
+    return sealWith(key.key, key.keyId, plaintext);
+  }
+
+  async unseal(subjectId: string, sealed: Sealed): Promise<string | undefined> {
+    if (!isSealed(sealed)) throw new TypeError('not a sealed value');
+    const key = await this.keyOf(subjectId);
+    // A value sealed under a destroyed key stays unreadable even if the subject has a newer key.
+    if (!key || key.keyId !== keyIdOf(sealed)) return undefined;
+    return unsealWith(key.key, sealed);
+  }
+
+  async destroyKey(subjectId: string): Promise<void> {
+    this.destructions.set(subjectId, (this.destructions.get(subjectId) ?? 0) + 1);
+    this.cache.evict(subjectId);
+    await this.rows.deleteAndScrub(subjectId);
+  }
+
+  async hasKey(subjectId: string): Promise<boolean> {
+    return (await this.rows.find(subjectId)) !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.rows.close();
+  }
+
+  private async keyOf(subjectId: string): Promise<CachedKey | undefined> {
+    const cached = this.cache.get(subjectId);
+    if (cached) return cached;
+    const destructions = this.destructions.get(subjectId);
+    const row = await this.rows.find(subjectId);
+    return row && this.remember(row, destructions);
+  }
+
+  private async createKey(subjectId: string): Promise<CachedKey> {
+    const destructions = this.destructions.get(subjectId);
+    const keyId = randomUUID();
+    const stored = await this.rows.insertIfAbsent({
+      subjectId,
+      keyId,
+      wrappedKey: wrapDataKey(this.masterKey, subjectId, keyId, newDataKey()),
+      masterKeyId: this.masterKeyId,
+      createdAt: new Date().toISOString(),
+    });
+    return this.remember(stored, destructions);
+  }
+
+  private remember(row: WrappedKeyRow, destructionsBefore: number | undefined): CachedKey {
+    if (row.masterKeyId !== this.masterKeyId) throw new MasterKeyMismatch(this.rows.where);
+    const key = { keyId: row.keyId, key: unwrapDataKey(this.masterKey, row.subjectId, row.keyId, row.wrappedKey) };
+    if (this.destructions.get(row.subjectId) === destructionsBefore) this.cache.set(row.subjectId, key);
+    return key;
+  }
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+
+/**
+ * The master key (key-encryption key) wraps every subject's data key. It lives outside both the
+ * event log and the key store: in production it comes from the environment (`MASTER_KEY`, 32
+ * bytes in base64, from a secret manager); in development it is generated once into a file only
+ * its owner can read. See docs/decisions/0006.
+ */
+export const MASTER_KEY_BYTES = 32;
+
+export class MasterKeyInvalid extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MasterKeyInvalid';
+  }
+}
+
+/** Parses `MASTER_KEY`: exactly 32 bytes, base64 (standard or URL-safe). */
+export function parseMasterKey(base64: string): Buffer {
+  const text = base64.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new MasterKeyInvalid('MASTER_KEY must be base64');
+  const key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== MASTER_KEY_BYTES) {
+    throw new MasterKeyInvalid(`MASTER_KEY must decode to ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
+  }
+  return key;
+}
+
+/**
+ * Development only: reads the master key from `file`, creating it (mode 0600) on first use.
+ * Refuses a file that group or others can read, as ssh does with private keys.
+ */
+export function loadOrCreateDevMasterKey(file: string): Buffer {
+  try {
+    writeFileSync(file, `${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new MasterKeyInvalid(`${file} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
+  }
+  return parseMasterKey(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import type { PersonalDataVault } from '../personal-data-vault.port';
+import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
+import { openPostgresVault } from './postgres-vault';
+
+async function openOnFreshSchema(): Promise<VaultUnderTest & { schema: TestSchema }> {
+  const schema = await createTestSchema('cl_vault');
+  const masterKey = randomBytes(32);
+  const instances: PersonalDataVault[] = [await openPostgresVault({ url: schema.url, masterKey })];
+  return {
+    schema,
+    vault: instances[0],
+    masterKey,
+    async reopen(key: Buffer) {
+      const instance = await openPostgresVault({ url: schema.url, masterKey: key });
+      instances.push(instance);
+      return instance;
+    },
+    async dispose() {
+      await Promise.all(instances.map((instance) => instance.close()));
+      await schema.drop();
+    },
+  };
+}
+
+describeWithPostgres('PostgreSQL personal-data vault', () => {
+  runPersonalDataVaultContract({ open: openOnFreshSchema });
+  runDurableVaultContract({ open: openOnFreshSchema });
+
+  it('keeps its keys in a schema of its own when told to', async () => {
+    const schema = await createTestSchema('cl_vault');
+    const own = `${schema.schema}_keys`;
+    const vault = await openPostgresVault({ url: schema.url, masterKey: randomBytes(32), schema: own });
+    try {
+      await vault.seal('subject-1', 'jane@example.org');
+      const rows = await query(schema.url, `SELECT count(*)::int AS n FROM ${own}.personal_data_keys`);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await vault.close();
+      await query(schema.url, `DROP SCHEMA ${own} CASCADE`);
+      await schema.drop();
+    }
+  });
+
+  // Reading the table's file needs pg_read_binary_file, which only a superuser (or a member of
+  // pg_read_server_files) may call: the test database's role is one. The WAL is not scanned: it
+  // keeps the insert until its segments are recycled (docs/decisions/0006).
+  it("leaves no trace of a destroyed key in the table's data file, even for the row written last", async () => {
+    const { vault, schema, dispose } = await openOnFreshSchema();
+    try {
+      const subjects = Array.from({ length: 400 }, (_, i) => `subject-${i}`);
+      for (const subject of subjects) await vault.seal(subject, `${subject}@example.org`);
+      const rows = await query(schema.url, 'SELECT subject_id, wrapped_key FROM personal_data_keys');
+      const wrapped = new Map(rows.map((row) => [row.subject_id as string, (row.wrapped_key as Buffer).subarray(12, 44)]));
+      const destroyed = [...subjects.filter((_, i) => i % 37 === 0), 'subject-399'];
+      await Promise.all(destroyed.map((subject) => vault.destroyKey(subject)));
+
+      const raw = await tableFileBytes(schema.url, 'personal_data_keys');
+      expect(destroyed.filter((subject) => raw.includes(wrapped.get(subject)!))).toEqual([]);
+      expect(raw.includes(wrapped.get('subject-1')!)).toBe(true);
+    } finally {
+      await dispose();
+    }
+  });
+});
+
+async function query(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function tableFileBytes(url: string, table: string): Promise<Buffer> {
+  await query(url, 'CHECKPOINT');
+  const [{ path }] = await query(url, 'SELECT pg_relation_filepath($1::regclass) AS path', [table]);
+  const [{ bytes }] = await query(url, 'SELECT pg_read_binary_file($1) AS bytes', [path]);
+  return bytes as Buffer;
+}

@@ -1,0 +1,144 @@
+import { Pool } from 'pg';
+import { EnvelopeVault, type KeyRows, type WrappedKeyRow } from '../envelope/envelope-vault';
+import type { KeyCacheOptions } from '../envelope/key-cache';
+
+export interface PostgresVaultOptions {
+  readonly url: string;
+  readonly masterKey: Buffer;
+  /** A schema of its own for the key tables; by default the connection's search_path. */
+  readonly schema?: string;
+  readonly cache?: KeyCacheOptions;
+}
+
+interface KeyRow {
+  subject_id: string;
+  key_id: string;
+  wrapped_key: Buffer;
+  master_key_id: string;
+  created_at: Date;
+}
+
+/**
+ * Keys in a PostgreSQL table of their own. A DELETE only marks the tuple dead, and a plain VACUUM
+ * can leave its bytes in the page's free space, so each destroy is followed by VACUUM FULL of
+ * this small table, which rewrites it into a new file and drops the old one. The WAL still holds
+ * the insert until its segments are recycled: WAL archives are backups (docs/decisions/0006).
+ */
+export async function openPostgresVault(options: PostgresVaultOptions): Promise<EnvelopeVault> {
+  const rows = new PostgresKeyRows(options);
+  try {
+    await rows.migrate();
+  } catch (error) {
+    await rows.close();
+    throw error;
+  }
+  return EnvelopeVault.open(rows, options.masterKey, options.cache);
+}
+
+class PostgresKeyRows implements KeyRows {
+  readonly where: string;
+  private readonly pool: Pool;
+  private readonly keys: string;
+  private readonly meta: string;
+  private readonly schema?: string;
+  private scrubbing?: Promise<void>;
+  private scrubAgain?: Promise<void>;
+
+  constructor(options: PostgresVaultOptions) {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
+      throw new TypeError(`not a plain schema name: ${options.schema}`);
+    }
+    this.schema = options.schema;
+    const prefix = options.schema ? `${options.schema}.` : '';
+    this.keys = `${prefix}personal_data_keys`;
+    this.meta = `${prefix}personal_data_vault_meta`;
+    this.where = `PostgreSQL table ${this.keys}`;
+    this.pool = new Pool({ connectionString: options.url, max: 4 });
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Two processes starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('consent-ledger/personal-data-vault'))");
+      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${this.keys} (
+          subject_id text PRIMARY KEY,
+          key_id text NOT NULL,
+          wrapped_key bytea NOT NULL,
+          master_key_id text NOT NULL,
+          created_at timestamptz NOT NULL
+        )`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.meta} (name text PRIMARY KEY, value text NOT NULL)`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async claimMasterKeyId(candidate: string): Promise<string> {
+    await this.pool.query(`INSERT INTO ${this.meta} (name, value) VALUES ('master_key_id', $1) ON CONFLICT (name) DO NOTHING`, [candidate]);
+    const { rows } = await this.pool.query<{ value: string }>(`SELECT value FROM ${this.meta} WHERE name = 'master_key_id'`);
+    return rows[0].value;
+  }
+
+  async find(subjectId: string): Promise<WrappedKeyRow | undefined> {
+    const { rows } = await this.pool.query<KeyRow>(`SELECT * FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
+    return rows[0] && toWrappedKey(rows[0]);
+  }
+
+  async insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow> {
+    await this.pool.query(
+      `INSERT INTO ${this.keys} (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (subject_id) DO NOTHING`,
+      [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
+    );
+    return (await this.find(row.subjectId))!;
+  }
+
+  async deleteAndScrub(subjectId: string): Promise<void> {
+    const { rowCount } = await this.pool.query(`DELETE FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
+    if (rowCount) await this.scrub();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.scrubbing, this.scrubAgain]);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  /**
+   * Destroys coming in together share rewrites: a caller waits for a VACUUM FULL that started
+   * after its DELETE committed, never for one already under way.
+   */
+  private scrub(): Promise<void> {
+    if (!this.scrubbing) {
+      this.scrubbing = this.pool
+        .query(`VACUUM FULL ${this.keys}`)
+        .then(() => undefined)
+        .finally(() => {
+          this.scrubbing = undefined;
+        });
+      return this.scrubbing;
+    }
+    this.scrubAgain ??= this.scrubbing
+      .catch(() => undefined)
+      .then(() => {
+        this.scrubAgain = undefined;
+        return this.scrub();
+      });
+    return this.scrubAgain;
+  }
+}
+
+const toWrappedKey = (row: KeyRow): WrappedKeyRow => ({
+  subjectId: row.subject_id,
+  keyId: row.key_id,
+  wrappedKey: row.wrapped_key,
+  masterKeyId: row.master_key_id,
+  createdAt: row.created_at.toISOString(),
+});
