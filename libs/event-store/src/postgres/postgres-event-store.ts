@@ -351,16 +351,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Opens (or reopens, after a lost connection) the LISTEN connection that wakes subscribers. */
-  private listenForAppends(): Promise<unknown> {
-    if (this.isClosed) return Promise.resolve();
-    this.listener ??= this.openListener().then(
-      (client) => client,
-      () => {
-        this.listener = undefined;
-        return undefined;
-      },
-    );
-    return this.listener;
+  private async listenForAppends(): Promise<void> {
+    if (this.isClosed) return;
+    this.listener ??= this.openListener().catch(() => {
+      this.listener = undefined;
+      return undefined;
+    });
+    await this.listener;
   }
 
   private async openListener(): Promise<Client> {
@@ -391,7 +388,7 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async query<Row extends object>(sql: string, values: unknown[]): Promise<Row[]> {
+  private async query<Row extends object>(sql: string, values: unknown[] = []): Promise<Row[]> {
     try {
       return (await this.pool.query<Row>(sql, values)).rows;
     } catch (error) {

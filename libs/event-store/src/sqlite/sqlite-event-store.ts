@@ -1,4 +1,6 @@
-import Database, { type Database as Connection, type Statement } from 'better-sqlite3';
+import Database, { type Database as Connection } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest, type AppendRequest } from '../append-request';
 import { EventStoreUnavailable } from '../errors';
@@ -86,6 +88,7 @@ export class SqliteEventStore implements EventStore {
 
   constructor(private readonly options: SqliteEventStoreOptions) {
     try {
+      mkdirSync(dirname(options.file), { recursive: true });
       this.db = new Database(options.file, { timeout: 5000 });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
@@ -284,7 +287,7 @@ function prepareStatements(db: Connection) {
     ),
     readAll: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
     headPosition: db.prepare('SELECT max(position) AS head FROM events'),
-  } satisfies Record<string, Statement>;
+  };
 }
 
 function sqliteEvidence(snapshot: Connection, streamName: string | undefined) {
