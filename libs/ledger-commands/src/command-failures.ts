@@ -1,0 +1,99 @@
+import { LEDGER_RULES, LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
+import { EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
+import type { FieldProblem } from './request-validation';
+
+/**
+ * The error bodies of the command contract. HTTP sends them with the status; the Kafka intake
+ * publishes them with the same status as a result, so a channel sees one vocabulary either way.
+ */
+export type CommandErrorBody =
+  | { readonly error: 'validation-failed'; readonly details: readonly FieldProblem[] }
+  | { readonly error: LedgerRule; readonly message: string }
+  | { readonly error: 'idempotency-key-reused' | 'concurrent-modification' | 'unavailable'; readonly message: string };
+
+export interface CommandFailure {
+  readonly status: 400 | 409 | 422 | 503;
+  readonly body: CommandErrorBody;
+  /** For 503: seconds after which a retry is worth trying. */
+  readonly retryAfterSeconds?: number;
+}
+
+export const RETRY_AFTER_SECONDS = 2;
+
+export const validationFailed = (details: readonly FieldProblem[]): CommandFailure => ({
+  status: 400,
+  body: { error: 'validation-failed', details },
+});
+
+/** The failure a command error means for the channel, or undefined for a fault of ours (HTTP 500). */
+export function commandFailureOf(error: unknown): CommandFailure | undefined {
+  if (error instanceof LedgerRuleBroken) return { status: 422, body: { error: error.rule, message: error.message } };
+  if (error instanceof IdempotencyKeyReused) {
+    return { status: 409, body: { error: 'idempotency-key-reused', message: 'this Idempotency-Key was already used with a different request' } };
+  }
+  if (error instanceof EventIdConflict) {
+    return { status: 409, body: { error: 'idempotency-key-reused', message: 'this Idempotency-Key was already used for another append' } };
+  }
+  if (error instanceof StreamRevisionConflict) {
+    return {
+      status: 409,
+      body: { error: 'concurrent-modification', message: 'other writers kept changing this subject; nothing was recorded, retry' },
+    };
+  }
+  if (isStorageUnavailable(error)) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'the ledger storage is unavailable; nothing was recorded, retry later' },
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    };
+  }
+  return undefined;
+}
+
+/** Every rule name a 422 may carry, for documentation. */
+export const RULE_NAMES = Object.keys(LEDGER_RULES) as LedgerRule[];
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+]);
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /not queryable/i,
+  /cannot use a pool after calling end/i,
+  /database connection is not open/i,
+  /client was closed/i,
+  /is closed/i,
+];
+
+/**
+ * True when storage could not be reached or refused for a transient reason: the event store's own
+ * `EventStoreUnavailable`, a driver's connection error (PostgreSQL SQLSTATE classes 08, 53, 57P),
+ * a busy or missing SQLite file. Follows `cause` chains.
+ */
+export function isStorageUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current instanceof EventStoreUnavailable || /Unavailable$/.test(current.name)) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CODES.has(code.split('_').slice(0, 2).join('_'))) return true;
+      if (/^(08|53|57P)/.test(code)) return true;
+    }
+    if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,102 @@
+import { type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { createInMemoryEventStore } from '@consent-ledger/event-store';
+import { InMemoryVault } from '@consent-ledger/personal-data';
+import proximus from '../../../catalogues/proximus.json';
+import { CommandIntake } from './command-intake';
+import { InMemoryIdempotencyRecords } from './idempotency/in-memory-idempotency-records';
+import { LedgerStreams } from './ledger-streams';
+import { requestFingerprint } from './request-fingerprint';
+import { commandJson, type Json } from './testing/command-json';
+
+const catalogue = loadCatalogue(proximus);
+
+function intake() {
+  const store = createInMemoryEventStore();
+  const vault = new InMemoryVault();
+  const commands = new CommandIntake({
+    catalogue,
+    vault,
+    idempotencyRecords: new InMemoryIdempotencyRecords(),
+    ledgerStreams: new LedgerStreams(store, catalogue),
+    now: () => new Date().toISOString() as Instant,
+  });
+  const submit = (json: Json, idempotencyKey?: string, client = 'shop-app') => {
+    const checked = commands.check(json);
+    if (checked.errors) throw new Error(JSON.stringify(checked.errors));
+    return commands.execute(checked.value, { client, idempotencyKey, requestFingerprint: requestFingerprint(json) });
+  };
+  return { store, vault, submit };
+}
+
+describe('the command intake', () => {
+  it('answers a retry with the first answer and records nothing new', async () => {
+    const { store, submit } = intake();
+    const first = await submit(commandJson.startRelationship('subject-1'), 'key-1');
+    const retry = await submit(commandJson.startRelationship('subject-1'), 'key-1');
+
+    expect(first).toMatchObject({ status: 201, replayed: false });
+    expect(retry).toEqual({ ...first, replayed: true });
+    expect(await store.headPosition()).toBe(1n);
+  });
+
+  it('recognises the same request whatever the order of its fields', async () => {
+    const { submit } = intake();
+    const json = commandJson.restrictChannel('subject-1');
+    await submit(json, 'key-1');
+    const reordered = Object.fromEntries(Object.entries(json).reverse());
+    expect(await submit(reordered, 'key-1')).toMatchObject({ status: 201, replayed: true });
+  });
+
+  it('refuses the same key with another request, even for another subject', async () => {
+    const { store, submit } = intake();
+    await submit(commandJson.restrictChannel('subject-1'), 'key-1');
+    expect(await submit(commandJson.restrictChannel('subject-2'), 'key-1')).toMatchObject({ status: 409, body: { error: 'idempotency-key-reused' } });
+    expect(await store.headPosition()).toBe(1n);
+  });
+
+  it('lets two clients use the same key independently', async () => {
+    const { submit } = intake();
+    await submit(commandJson.restrictChannel('subject-1'), 'key-1', 'shop-app');
+    expect(await submit(commandJson.restrictChannel('subject-2'), 'key-1', 'tv-menu')).toMatchObject({ status: 201 });
+  });
+
+  it('appends once when copies of one request arrive together', async () => {
+    const { store, submit } = intake();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => submit(commandJson.giveConsent('subject-1'), 'key-1')));
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+    expect(answers.filter((answer) => !answer.replayed)).toHaveLength(1);
+    expect(await store.headPosition()).toBe(1n);
+  });
+
+  it('keeps a refusal as the answer to its key', async () => {
+    const { submit } = intake();
+    const refused = await submit(commandJson.endRelationship('subject-1'), 'key-1');
+    await submit(commandJson.startRelationship('subject-1'), 'key-2');
+
+    expect(refused).toMatchObject({ status: 422, body: { error: 'no-relationship-to-end' } });
+    expect(await submit(commandJson.endRelationship('subject-1'), 'key-1')).toEqual({ ...refused, replayed: true });
+  });
+
+  it('answers 200 with no events when the choice was already in force', async () => {
+    const { submit } = intake();
+    await submit(commandJson.restrictChannel('subject-1'), 'key-1');
+    expect(await submit(commandJson.restrictChannel('subject-1'), 'key-2')).toMatchObject({ status: 200, body: { events: [] } });
+  });
+
+  it('treats requests without a key as new commands each time', async () => {
+    const { store, submit } = intake();
+    await submit(commandJson.giveConsent('subject-1', { contact: { name: 'Jan' } }));
+    await submit(commandJson.giveConsent('subject-1', { contact: { name: 'Jan' } }));
+    expect(await store.headPosition()).toBe(2n);
+  });
+
+  it('destroys the subject key once the erasure is in the log', async () => {
+    const { store, vault, submit } = intake();
+    await submit(commandJson.giveConsent('subject-1', { capture: { noticeVersion: '2024-02-27', evidenceRef: 'call-77' } }), 'key-1');
+    expect(await vault.hasKey('subject-1')).toBe(true);
+
+    expect(await submit(commandJson.eraseSubject('subject-1'), 'key-2')).toMatchObject({ status: 201, body: { events: [{ type: 'SubjectErased' }] } });
+    expect(await vault.hasKey('subject-1')).toBe(false);
+    expect((await store.readAll()).map((event) => event.type)).toEqual(['ConsentGiven', 'SubjectErased']);
+  });
+});

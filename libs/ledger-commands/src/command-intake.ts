@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { type Catalogue, type Instant, LedgerRuleBroken } from '@consent-ledger/domain';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { commandFailureOf, type CommandErrorBody } from './command-failures';
+import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
+import type { IdempotencyRecords } from './idempotency/idempotency-records.port';
+import type { HandledCommand, LedgerStreams } from './ledger-streams';
+import { type CheckedCommandRequest, checkCommandRequest, toLedgerCommand } from './parse-command-request';
+import { PerKeyQueue } from './per-key-queue';
+import type { Validated } from './request-validation';
+
+/** What a recorded command answers: 201 with new events, 200 when already in force, 409/422 when refused. */
+export interface CommandOutcome {
+  readonly status: 200 | 201 | 409 | 422;
+  readonly body: HandledCommand | CommandErrorBody;
+  /** True when this is the stored answer to an earlier request with the same key. */
+  readonly replayed: boolean;
+}
+
+export interface CommandSubmission {
+  /** The API client or Kafka producer: idempotency keys are scoped by it. */
+  readonly client: string;
+  /** Absent: the command gets a fresh key, and a retry of it is a new command. */
+  readonly idempotencyKey?: string;
+  /** `requestFingerprint(json)` of the request as received. */
+  readonly requestFingerprint: string;
+}
+
+export interface CommandIntakeDependencies {
+  readonly catalogue: Catalogue;
+  readonly vault: PersonalDataVault;
+  readonly idempotencyRecords: IdempotencyRecords;
+  readonly ledgerStreams: LedgerStreams;
+  readonly now: () => Instant;
+}
+
+/**
+ * The way into the ledger for every transport (HTTP and the Kafka command topic): check the
+ * request, answer a retried key from its record, seal personal data, decide and append, keep the
+ * answer. Storage being unavailable is thrown (nothing was recorded, the caller may retry).
+ */
+export class CommandIntake {
+  private readonly keys = new PerKeyQueue();
+
+  constructor(private readonly dependencies: CommandIntakeDependencies) {}
+
+  check(json: unknown): Validated<CheckedCommandRequest> {
+    return checkCommandRequest(json, { catalogue: this.dependencies.catalogue, now: this.dependencies.now() });
+  }
+
+  execute(checked: CheckedCommandRequest, submission: CommandSubmission): Promise<CommandOutcome> {
+    const { client, idempotencyKey } = submission;
+    if (idempotencyKey === undefined) return this.record(checked, { ...submission, idempotencyKey: randomUUID() }, false);
+    // Requests with one key run one after another, so a second copy in flight waits and gets the first answer.
+    return this.keys.run(JSON.stringify([client, idempotencyKey]), () => this.executeOnce(checked, { ...submission, idempotencyKey }));
+  }
+
+  private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome> {
+    const earlier = await this.dependencies.idempotencyRecords.find(submission.client, submission.idempotencyKey);
+    if (earlier) {
+      if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
+      return { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
+    }
+    return this.record(checked, submission, true);
+  }
+
+  private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<CommandOutcome> {
+    const { vault, ledgerStreams, idempotencyRecords } = this.dependencies;
+    const now = this.dependencies.now();
+    const command = await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey });
+    let outcome: CommandOutcome;
+    try {
+      const handled = await ledgerStreams.handle(command, submission);
+      outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: false };
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReused) return keyReused(submission);
+      if (!(error instanceof LedgerRuleBroken)) throw error;
+      outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
+    }
+    // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
+    if (command.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(command.subjectId);
+    if (keepsAnswer) {
+      await idempotencyRecords.save({
+        client: submission.client,
+        idempotencyKey: submission.idempotencyKey,
+        requestFingerprint: submission.requestFingerprint,
+        status: outcome.status,
+        body: JSON.stringify(outcome.body),
+        recordedAt: now,
+      });
+    }
+    return outcome;
+  }
+}
+
+function keyReused(submission: CommandSubmission): CommandOutcome {
+  return { status: 409, body: commandFailureOf(new IdempotencyKeyReused(submission.client, submission.idempotencyKey ?? ''))!.body, replayed: false };
+}

@@ -1,0 +1,18 @@
+import type { EraseSubject } from '@consent-ledger/domain';
+import { IsOptional } from 'class-validator';
+import { CommandRequest, type CommandShape } from '../command-request';
+import { IsText } from '../request-fields';
+
+/** Erasure requested by the person unless another basis is named (e.g. a court order reference). */
+export const DEFAULT_ERASURE_BASIS = 'gdpr-art-17-request';
+
+export class EraseSubjectRequest extends CommandRequest {
+  @IsOptional()
+  @IsText({ maxLength: 200 })
+  basis?: string;
+}
+
+export const ERASE_SUBJECT: CommandShape<EraseSubject, EraseSubjectRequest> = {
+  request: EraseSubjectRequest,
+  dataOf: async ({ basis }) => ({ basis: basis ?? DEFAULT_ERASURE_BASIS }),
+};

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+
+/** Namespace of Consent Ledger event ids (RFC 9562 name-based UUIDs, version 5). */
+const EVENT_ID_NAMESPACE = Buffer.from('6f1c1d1e7a6b4c1f9b7e2d4a5c3b1a09', 'hex');
+
+export interface CommandOrigin {
+  /** The API client or Kafka producer that sent the command. */
+  readonly client: string;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * The id of the `index`-th event a command appends. It depends only on who sent the command, its
+ * idempotency key and the subject, so the same command retried after a crash (between the append
+ * and the stored response) produces the same ids and the store recognises the append as done.
+ */
+export function eventIdFor({ client, idempotencyKey }: CommandOrigin, subjectId: string, index: number): string {
+  const hash = createHash('sha1').update(EVENT_ID_NAMESPACE).update(JSON.stringify([client, idempotencyKey, subjectId, index])).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,4 @@
+import { idempotencyRecordsContract } from './idempotency-records.contract';
+import { InMemoryIdempotencyRecords } from './in-memory-idempotency-records';
+
+describe('in-memory idempotency records', () => idempotencyRecordsContract(async () => new InMemoryIdempotencyRecords()));

@@ -1,0 +1,87 @@
+import Database, { type Database as Connection } from 'better-sqlite3';
+import { BatchedCalls } from './batched-calls';
+import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
+
+export interface SqliteIdempotencyRecordsOptions {
+  /** `${DATA_DIR}/state.sqlite` in the embedded default: kept apart from the event log on purpose. */
+  readonly file: string;
+}
+
+interface RecordRow {
+  client: string;
+  idempotency_key: string;
+  request_fingerprint: string;
+  status: number;
+  body: string;
+  recorded_at: string;
+}
+
+/**
+ * Idempotency records in SQLite. Saves made in the same event-loop turn share one transaction.
+ * `synchronous = NORMAL`: a process crash loses nothing; a power loss may lose the last records,
+ * and then the log still answers retries of appended commands (their event ids are derived from
+ * the key). See ADR 0004.
+ */
+export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsOptions): IdempotencyRecords {
+  const db = new Database(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`
+    create table if not exists idempotency_records (
+      client text not null,
+      idempotency_key text not null,
+      request_fingerprint text not null,
+      status integer not null,
+      body text not null,
+      recorded_at text not null,
+      primary key (client, idempotency_key)
+    ) without rowid`);
+  return new SqliteIdempotencyRecords(db);
+}
+
+class SqliteIdempotencyRecords implements IdempotencyRecords {
+  private readonly select;
+  private readonly insert;
+  private readonly saves: BatchedCalls<IdempotencyRecord, void>;
+
+  constructor(private readonly db: Connection) {
+    this.select = db.prepare('select * from idempotency_records where client = ? and idempotency_key = ?');
+    this.insert = db.prepare(
+      `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+       values (@client, @idempotencyKey, @requestFingerprint, @status, @body, @recordedAt)
+       on conflict do nothing`,
+    );
+    const insertAll = db.transaction((records: readonly IdempotencyRecord[]) => {
+      for (const record of records) this.insert.run(record);
+    });
+    const saveAll = async (records: readonly IdempotencyRecord[]) => {
+      insertAll(records);
+      return records.map(() => undefined);
+    };
+    this.saves = new BatchedCalls(saveAll, {
+      maxInFlight: 1,
+      maxBatchSize: 1000,
+      collect: 'next-turn',
+    });
+  }
+
+  async find(client: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.select.get(client, idempotencyKey) as RecordRow | undefined;
+    return row && {
+      client: row.client,
+      idempotencyKey: row.idempotency_key,
+      requestFingerprint: row.request_fingerprint,
+      status: row.status,
+      body: row.body,
+      recordedAt: row.recorded_at,
+    };
+  }
+
+  save(record: IdempotencyRecord): Promise<void> {
+    return this.saves.call(record);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,153 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  type Catalogue,
+  decide,
+  LEDGER_EVENT_SCHEMA_VERSION,
+  type LedgerCommand,
+  type LedgerEvent,
+  type LedgerEventType,
+  LedgerRuleBroken,
+} from '@consent-ledger/domain';
+import { type EventStore, type NewEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { type CommandOrigin, eventIdFor } from './event-ids';
+import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
+import { PerKeyQueue } from './per-key-queue';
+import { extendSubjectStream, ledgerStreamOf, recordedEntry, type SubjectStream, SubjectStreams } from './subject-streams';
+
+/** What a command did: the events it appended (none when the choice was already in force). */
+export interface HandledCommand {
+  readonly subjectId: string;
+  readonly events: readonly { readonly id: string; readonly type: LedgerEventType; readonly revision: number }[];
+  /** Global position (decimal) of the command's last event, or of the subject's last event when it appended none. */
+  readonly position: string | null;
+}
+
+/** Who sent a command and which request it was: the source of its event ids and of its metadata. */
+export interface CommandTrace extends CommandOrigin {
+  readonly requestFingerprint: string;
+}
+
+export interface LedgerStreamsOptions {
+  /** Appends tried before a concurrent writer's conflict is given up on (another process kept winning). */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Runs commands against subjects' streams: read, fold, decide, append at the revision decided on.
+ *
+ * Commands for one subject run one after another inside this process, so they never race each
+ * other; a conflict can only come from another process, and is retried by re-reading and deciding
+ * again (safe because `decide` is pure). A command first decides on the cached stream without
+ * reading: an append that adds events proves the cache was current (or conflicts), while "nothing to
+ * do" and a broken rule are confirmed against the store before they are answered. See ADR 0004.
+ */
+export class LedgerStreams {
+  private readonly queue = new PerKeyQueue();
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly catalogue: Catalogue,
+    readonly streams: SubjectStreams = new SubjectStreams(store),
+    options: LedgerStreamsOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 8;
+  }
+
+  handle(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
+    return this.queue.run(command.subjectId, () => this.decideAndAppend(command, trace));
+  }
+
+  private async decideAndAppend(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
+    const { subjectId } = command;
+    const cached = this.streams.cached(subjectId);
+    let stream = cached ?? (await this.streams.read(subjectId));
+    let isCurrent = cached === undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      const earlier = this.earlierAppendOf(stream, trace);
+      if (earlier) return earlier;
+
+      let events: LedgerEvent[];
+      try {
+        events = decide(command, stream.ledger, { catalogue: this.catalogue });
+      } catch (error) {
+        if (error instanceof LedgerRuleBroken && !isCurrent) {
+          [stream, isCurrent] = [await this.streams.read(subjectId), true];
+          continue;
+        }
+        throw error;
+      }
+      if (events.length === 0) {
+        if (!isCurrent) {
+          [stream, isCurrent] = [await this.streams.read(subjectId), true];
+          continue;
+        }
+        return { subjectId, events: [], position: stream.position?.toString() ?? null };
+      }
+
+      const ids = events.map((_, index) => eventIdFor(trace, subjectId, index));
+      try {
+        const result = await this.store.append(ledgerStreamOf(subjectId), events.map((event, index) => this.toNewEvent(command, event, ids[index], trace)), {
+          expectedRevision: stream.revision,
+        });
+        if (result.deduplicated) {
+          // An earlier attempt of this very command was stored (a crash before its answer): answer as it did.
+          this.streams.forget(subjectId);
+          const stored = this.earlierAppendOf(await this.streams.read(subjectId), trace);
+          if (stored) return stored;
+        }
+        const entries = result.events.map((appended, index) =>
+          recordedEntry(events[index], appended.eventId, appended.revision, appended.position, trace.requestFingerprint),
+        );
+        this.streams.remember(extendSubjectStream(stream, entries));
+        return {
+          subjectId,
+          events: result.events.map((appended, index) => ({ id: appended.eventId, type: events[index].type, revision: appended.revision })),
+          position: result.position.toString(),
+        };
+      } catch (error) {
+        this.streams.forget(subjectId);
+        if (!(error instanceof StreamRevisionConflict) || attempt >= this.maxAttempts) throw error;
+        // Another process wrote to this subject: back off a little so the writers stop colliding.
+        await delay(Math.random() * 2 ** attempt);
+        [stream, isCurrent] = [await this.streams.read(subjectId), true];
+      }
+    }
+  }
+
+  /** The answer an earlier attempt of the same command got, when its events are in the stream. */
+  private earlierAppendOf(stream: SubjectStream, trace: CommandTrace): HandledCommand | undefined {
+    const firstIndex = stream.indexOfEventId.get(eventIdFor(trace, stream.subjectId, 0));
+    if (firstIndex === undefined) return undefined;
+    const first = stream.entries[firstIndex];
+    if (first.requestFingerprint !== undefined && first.requestFingerprint !== trace.requestFingerprint) {
+      throw new IdempotencyKeyReused(trace.client, trace.idempotencyKey);
+    }
+    const entries = [first];
+    for (let index = 1; ; index += 1) {
+      const at = stream.indexOfEventId.get(eventIdFor(trace, stream.subjectId, index));
+      if (at === undefined) break;
+      entries.push(stream.entries[at]);
+    }
+    return {
+      subjectId: stream.subjectId,
+      events: entries.map(({ event }) => ({ id: event.eventId, type: event.type, revision: event.revision })),
+      position: entries[entries.length - 1].position.toString(),
+    };
+  }
+
+  private toNewEvent(command: LedgerCommand, event: LedgerEvent, eventId: string, trace: CommandTrace): NewEvent {
+    return {
+      eventId,
+      type: event.type,
+      schemaVersion: LEDGER_EVENT_SCHEMA_VERSION,
+      data: event.data,
+      metadata: {
+        commandType: command.type,
+        client: trace.client,
+        idempotencyKey: trace.idempotencyKey,
+        requestFingerprint: trace.requestFingerprint,
+      },
+    };
+  }
+}

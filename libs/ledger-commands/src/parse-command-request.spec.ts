@@ -1,0 +1,158 @@
+import { type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { InMemoryVault, isSealed } from '@consent-ledger/personal-data';
+import proximus from '../../../catalogues/proximus.json';
+import { checkCommandRequest, parseCommandRequest } from './parse-command-request';
+import { commandJson, everyCommandType, TEST_NOTICE } from './testing/command-json';
+
+const catalogue = loadCatalogue(proximus);
+const NOW = '2024-05-01T09:00:00.000Z' as Instant;
+const check = (json: unknown) => checkCommandRequest(json, { catalogue, now: NOW });
+const problemsOf = (json: unknown) => check(json).errors;
+
+describe('checking a command request', () => {
+  it.each(everyCommandType('subject-1').map((json) => [json.type, json]))('accepts a well-formed %s', (_, json) => {
+    expect(problemsOf(json)).toBeUndefined();
+  });
+
+  it('names the nested field that is wrong', () => {
+    expect(problemsOf(commandJson.restrictChannel('subject-1', { capture: { touchpoint: 'fax-machine' } }))).toEqual([
+      { field: 'capture.touchpoint', message: expect.stringMatching(/^must be one of myproximus-web, /) },
+    ]);
+  });
+
+  it('points at the bad item of a list', () => {
+    expect(problemsOf(commandJson.giveConsent('subject-1', { channels: ['tv-screen', 'pigeon'] }))).toEqual([
+      { field: 'channels[1]', message: expect.stringContaining('(got "pigeon")') },
+    ]);
+  });
+
+  it('refuses fields the contract does not have, at any depth', () => {
+    expect(problemsOf({ ...commandJson.endRelationship('subject-1', { capture: { mood: 'happy' } }), colour: 'blue' })).toEqual([
+      { field: 'colour', message: 'is not a known field' },
+      { field: 'capture.mood', message: 'is not a known field' },
+    ]);
+  });
+
+  it('refuses an unknown command type without looking further', () => {
+    expect(problemsOf({ type: 'GiveEverything', subjectId: 'subject-1' })).toEqual([{ field: 'type', message: expect.stringMatching(/^must be one of GiveConsent/) }]);
+  });
+
+  it('refuses a purpose the catalogue does not have', () => {
+    expect(problemsOf(commandJson.withdrawConsent('subject-1', { purpose: 'mind-reading' }))).toEqual([
+      { field: 'purpose', message: 'is not a purpose of the catalogue (got "mind-reading")' },
+    ]);
+  });
+
+  it('accepts a purpose group only where an objection is meant', () => {
+    expect(problemsOf(commandJson.object('subject-1', { purpose: 'direct-marketing' }))).toBeUndefined();
+    expect(problemsOf(commandJson.withdrawConsent('subject-1', { purpose: 'direct-marketing' }))?.[0].field).toBe('purpose');
+  });
+
+  it.each([
+    ['an e-mail address', 'jan.peeters@example.be', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['an international phone number', '+32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number', '0475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a control character', 'subject\u0000-1', 'must not contain control characters'],
+    ['a line break', 'subject\n1', 'must not contain control characters'],
+    ['nothing', '', 'must be 1 to 128 characters long'],
+    ['a very long id', 'x'.repeat(129), 'must be 1 to 128 characters long'],
+    ['a space', 'subject 1', 'must be a pseudonymous id: letters, digits and . _ : - only'],
+  ])('refuses %s as subject id', (_, subjectId, message) => {
+    expect(problemsOf(commandJson.endRelationship(subjectId))).toEqual([{ field: 'subjectId', message }]);
+  });
+
+  it.each([
+    ['a number', 1714554000000],
+    ['a date without a time zone', '2024-05-01T09:00:00'],
+    ['an impossible date', '2024-02-30T09:00:00Z'],
+    ['words', 'yesterday'],
+  ])('refuses %s as occurredAt', (_, occurredAt) => {
+    expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt } }))).toEqual([
+      { field: 'capture.occurredAt', message: expect.stringMatching(/^must be an ISO-8601 date-time/) },
+    ]);
+  });
+
+  it('refuses a choice dated more than five minutes in the future', () => {
+    expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T09:05:01Z' } }))).toEqual([
+      { field: 'capture.occurredAt', message: 'must not be in the future' },
+    ]);
+    expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T11:04:00+02:00' } }))).toBeUndefined();
+  });
+
+  it('refuses keys that would rebind a prototype, as JSON.parse leaves them', () => {
+    const hostile = JSON.parse('{"type":"EndRelationship","subjectId":"s-1","capture":{"touchpoint":"shop","actor":{"kind":"subject","__proto__":{"admin":true}}}}');
+    expect(problemsOf(hostile)).toEqual([{ field: 'capture.actor.__proto__', message: 'is not an allowed field name' }]);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  it('refuses deep nesting before building anything from it', () => {
+    let deep: unknown = 'bottom';
+    for (let level = 0; level < 50_000; level += 1) deep = [deep];
+    expect(problemsOf({ ...commandJson.endRelationship('subject-1'), capture: deep })).toEqual([
+      { field: expect.stringMatching(/^capture/), message: 'is nested too deeply (at most 6 levels)' },
+    ]);
+  });
+
+  it('refuses a body that is not an object', () => {
+    for (const body of [null, 42, 'GiveConsent', [commandJson.endRelationship('subject-1')]]) {
+      expect(problemsOf(body)).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
+    }
+  });
+});
+
+describe('building the domain command', () => {
+  it('stamps recordedAt from the edge clock and defaults occurredAt and brand', async () => {
+    const vault = new InMemoryVault();
+    const parsed = await parseCommandRequest(commandJson.startRelationship('subject-1'), { catalogue, now: NOW, vault, idempotencyKey: 'key-1' });
+    expect(parsed.command).toEqual({
+      type: 'StartRelationship',
+      subjectId: 'subject-1',
+      brand: 'proximus',
+      capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' }, occurredAt: NOW, recordedAt: NOW, idempotencyKey: 'key-1' },
+      data: { relationship: 'customer' },
+    });
+  });
+
+  it('normalises occurredAt to UTC with milliseconds', async () => {
+    const parsed = await parseCommandRequest(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T10:30:00+02:00' } }), {
+      catalogue,
+      now: NOW,
+      vault: new InMemoryVault(),
+      idempotencyKey: 'key-1',
+    });
+    expect(parsed.command?.capture.occurredAt).toBe('2024-05-01T08:30:00.000Z');
+  });
+
+  it('seals contact details, evidence and justifications with the subject key before the domain sees them', async () => {
+    const vault = new InMemoryVault();
+    const context = { catalogue, now: NOW, vault, idempotencyKey: 'key-1' };
+    const consent = await parseCommandRequest(
+      commandJson.giveConsent('prospect-9', {
+        purpose: 'prospect-contact-collection-events',
+        contact: { name: 'Jan Peeters', email: 'jan@example.be' },
+        capture: { touchpoint: 'event', noticeVersion: TEST_NOTICE, evidenceRef: 'form-2024-117' },
+      }),
+      context,
+    );
+    const objection = await parseCommandRequest(commandJson.object('prospect-9', { purpose: 'security-cctv', justification: 'I am filmed at work.' }), context);
+
+    const personalData = (consent.command?.data as { personalData?: string }).personalData;
+    const evidenceRef = consent.command?.capture.evidenceRef;
+    const justification = (objection.command?.data as { justification?: string }).justification;
+    expect([personalData, evidenceRef, justification].every(isSealed)).toBe(true);
+    expect(JSON.stringify([consent, objection])).not.toMatch(/Jan Peeters|jan@example\.be|form-2024-117|filmed/);
+    expect(JSON.parse((await vault.unseal('prospect-9', personalData as never))!)).toEqual({ name: 'Jan Peeters', email: 'jan@example.be' });
+  });
+
+  it('creates no key for a request it refuses', async () => {
+    const vault = new InMemoryVault();
+    const parsed = await parseCommandRequest(commandJson.object('subject-1', { purpose: 'nothing-real', justification: 'secret reasons' }), {
+      catalogue,
+      now: NOW,
+      vault,
+      idempotencyKey: 'key-1',
+    });
+    expect(parsed.errors).toHaveLength(1);
+    expect(await vault.hasKey('subject-1')).toBe(false);
+  });
+});

@@ -1,0 +1,112 @@
+import {
+  type Catalogue,
+  type CommandCapture,
+  type Instant,
+  isOneOf,
+  LEDGER_COMMAND_TYPES,
+  type LedgerCommand,
+  type LedgerCommandType,
+  type SubjectId,
+  toInstant,
+} from '@consent-ledger/domain';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import type { CommandRequest } from './command-request';
+import { shapeOf } from './command-shapes';
+import { type FieldProblem, isJsonObject, screenJson, validateRequest, type Validated } from './request-validation';
+
+/**
+ * Channels stamp `occurredAt` with their own clocks. A little skew is normal; an instant further in
+ * the future is a broken clock or a forged timestamp, and would let a choice outrank ones made later.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+export const DEFAULT_BRAND = 'proximus';
+
+export interface CommandCheckContext {
+  readonly catalogue: Catalogue;
+  /** The edge's clock: the limit for `occurredAt`. */
+  readonly now: Instant;
+}
+
+/** A command request whose shape, vocabulary and purposes are known good; nothing is sealed yet. */
+export interface CheckedCommandRequest {
+  readonly type: LedgerCommandType;
+  readonly request: CommandRequest;
+}
+
+const isCommandType = isOneOf(LEDGER_COMMAND_TYPES);
+
+/**
+ * Checks a command's JSON exactly as `POST /v1/commands` and the Kafka intake receive it: shape,
+ * vocabulary, purposes of the catalogue, and instants. Pure apart from the catalogue it is given.
+ */
+export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCheckContext): Validated<CheckedCommandRequest> {
+  const screened = screenJson(json);
+  if (screened.length > 0) return { errors: screened };
+  if (!isJsonObject(json)) return { errors: [{ field: 'body', message: 'must be a JSON object' }] };
+  if (!isCommandType(json.type)) {
+    return { errors: [{ field: 'type', message: `must be one of ${LEDGER_COMMAND_TYPES.join(', ')}` }] };
+  }
+  const shape = shapeOf(json.type);
+  const validated = validateRequest(shape.request, json);
+  if (validated.errors) return validated;
+
+  const request = validated.value;
+  const problems: FieldProblem[] = [];
+  const purposeRule = shape.purpose;
+  if (purposeRule) {
+    const purpose = (request as unknown as Record<string, unknown>)[purposeRule.field];
+    if (typeof purpose === 'string') {
+      const isKnown = catalogue.purposes.has(purpose) || (purposeRule.accepts === 'purpose-or-group' && catalogue.groups.has(purpose));
+      if (!isKnown) {
+        problems.push({
+          field: purposeRule.field,
+          message: `is not a ${purposeRule.accepts === 'purpose' ? 'purpose' : 'purpose or purpose group'} of the catalogue (got ${JSON.stringify(purpose)})`,
+        });
+      }
+    }
+  }
+  const occurredAt = request.capture.occurredAt;
+  if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) > Date.parse(now) + MAX_CLOCK_SKEW_MS) {
+    problems.push({ field: 'capture.occurredAt', message: 'must not be in the future' });
+  }
+  return problems.length > 0 ? { errors: problems } : { value: { type: json.type, request } };
+}
+
+export interface CommandBuildContext {
+  readonly vault: PersonalDataVault;
+  /** Becomes `recordedAt`, and `occurredAt` when the channel gave none. */
+  readonly now: Instant;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Turns a checked request into the domain command: personal data sealed with the subject's key,
+ * `recordedAt` from the edge clock, `occurredAt` normalised (default: now), brand defaulted.
+ */
+export async function toLedgerCommand({ type, request }: CheckedCommandRequest, { vault, now, idempotencyKey }: CommandBuildContext): Promise<LedgerCommand> {
+  const subjectId = request.subjectId as SubjectId;
+  const seal = (plaintext: string) => vault.seal(subjectId, plaintext);
+  const { touchpoint, actor, occurredAt, noticeVersion, locale, evidenceRef } = request.capture;
+  const capture: CommandCapture = {
+    touchpoint,
+    actor: { kind: actor.kind, ...(actor.id !== undefined && { id: actor.id }), ...(actor.role !== undefined && { role: actor.role }) },
+    occurredAt: occurredAt === undefined ? now : toInstant(occurredAt)!,
+    recordedAt: now,
+    idempotencyKey,
+    ...(noticeVersion !== undefined && { noticeVersion }),
+    ...(locale !== undefined && { locale }),
+    ...(evidenceRef !== undefined && { evidenceRef: await seal(evidenceRef) }),
+  };
+  const data = await shapeOf(type).dataOf(request, seal);
+  return { type, subjectId, brand: request.brand ?? DEFAULT_BRAND, capture, data } as LedgerCommand;
+}
+
+export type ParsedCommand = { readonly command: LedgerCommand; readonly errors?: undefined } | { readonly errors: readonly FieldProblem[] };
+
+/** `checkCommandRequest` then `toLedgerCommand`: what a transport without its own checks in between needs. */
+export async function parseCommandRequest(json: unknown, context: CommandCheckContext & CommandBuildContext): Promise<ParsedCommand> {
+  const checked = checkCommandRequest(json, context);
+  if (checked.errors) return { errors: checked.errors };
+  return { command: await toLedgerCommand(checked.value, context) };
+}

@@ -1,0 +1,175 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import { registerDecorator, ValidateNested, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { toInstant } from '@consent-ledger/domain';
+
+/**
+ * The field rules every request class is written with. Each message is a sentence about the value
+ * ("must be one of ..."); the field path travels separately in `{ field, message }`.
+ *
+ * The rule names are part of this file's contract: `api-docs` in the HTTP app turns them into the
+ * OpenAPI schema, so the documentation cannot drift from what is validated.
+ */
+export const FIELD_RULES = {
+  oneOf: 'isOneOf',
+  listOf: 'isListOf',
+  instant: 'isInstantText',
+  text: 'isText',
+  pseudonymousId: 'isPseudonymousId',
+  locale: 'isLocale',
+  email: 'isEmailAddress',
+  phone: 'isPhoneNumber',
+  nested: 'isNestedObject',
+} as const;
+
+/** Letters, digits and `. _ : -`, starting with a letter or digit: no `@`, no spaces, no control characters. */
+const PSEUDONYMOUS_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** International (+32…, 0032…) or Belgian national (04xx…) phone numbers written as an id. */
+const LOOKS_LIKE_A_PHONE_NUMBER = /^(?:\+|00)\d{6,}$|^0\d{8,9}$/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** BCP 47 language tag, loosely: `fr`, `fr-BE`, `nl-BE`, `de-Latn-BE`. */
+const LOCALE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
+const PHONE = /^\+?[0-9][0-9 ()./-]{5,24}$/;
+
+export function isPseudonymousId(value: unknown): value is string {
+  return typeof value === 'string' && PSEUDONYMOUS_ID.test(value) && !LOOKS_LIKE_A_PHONE_NUMBER.test(value);
+}
+
+export function pseudonymousIdProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be text';
+  if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
+  if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
+  if (value.includes('@') || LOOKS_LIKE_A_PHONE_NUMBER.test(value)) {
+    return 'must be a pseudonymous id, not an e-mail address or phone number';
+  }
+  if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';
+  return undefined;
+}
+
+function rule(
+  name: string,
+  constraints: unknown[],
+  validate: (value: unknown) => boolean,
+  message: (value: unknown) => string,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints,
+      options,
+      validator: {
+        validate: (value: unknown) => validate(value),
+        defaultMessage: (args?: ValidationArguments) => message(args?.value),
+      },
+    });
+}
+
+const describe = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'a list' : 'an object';
+};
+
+export function IsOneOf(values: readonly string[]): PropertyDecorator {
+  const allowed = new Set(values);
+  return rule(
+    FIELD_RULES.oneOf,
+    [values],
+    (value) => typeof value === 'string' && allowed.has(value),
+    (value) => `must be one of ${values.join(', ')} (got ${describe(value)})`,
+  );
+}
+
+/**
+ * A list of distinct values from `values`. A bad item is reported at its own path (`channels[1]`):
+ * the message starts with the item's index, which `validateRequest` moves into the field path.
+ */
+export function IsListOf(values: readonly string[], { maxItems = values.length } = {}): PropertyDecorator {
+  const allowed = new Set(values);
+  const firstProblem = (value: unknown): string | undefined => {
+    if (!Array.isArray(value)) return 'must be a list';
+    if (value.length > maxItems) return `must hold at most ${maxItems} items`;
+    const bad = value.findIndex((item) => typeof item !== 'string' || !allowed.has(item));
+    if (bad >= 0) return `[${bad}] must be one of ${values.join(', ')} (got ${describe(value[bad])})`;
+    const repeated = value.findIndex((item, index) => value.indexOf(item) !== index);
+    if (repeated >= 0) return `[${repeated}] repeats ${describe(value[repeated])}`;
+    return undefined;
+  };
+  return rule(FIELD_RULES.listOf, [values, maxItems], (value) => firstProblem(value) === undefined, (value) => firstProblem(value) ?? '');
+}
+
+/**
+ * ISO-8601 date-time with an explicit offset, on a day the calendar has: `Date.parse` quietly rolls
+ * 30 February over to 1 March, which would record a choice on a day nobody gave.
+ */
+export function isInstantText(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 40 || toInstant(value) === undefined) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const calendarDay = new Date(Date.UTC(year, month - 1, day));
+  return calendarDay.getUTCMonth() === month - 1 && calendarDay.getUTCDate() === day;
+}
+
+/** ISO-8601 date-time with an explicit offset; the edge normalises it with `toInstant`. */
+export function IsInstantText(): PropertyDecorator {
+  return rule(
+    FIELD_RULES.instant,
+    [],
+    isInstantText,
+    (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z (got ${describe(value)})`,
+  );
+}
+
+/** Free text without control characters (line breaks allowed only where `multiline`). */
+export function IsText({ maxLength, multiline = false }: { maxLength: number; multiline?: boolean }): PropertyDecorator {
+  const forbidden = multiline ? CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS : CONTROL_CHARACTERS;
+  const problem = (value: unknown): string | undefined => {
+    if (typeof value !== 'string') return `must be text (got ${describe(value)})`;
+    if (value.trim().length === 0) return 'must not be empty';
+    if (value.length > maxLength) return `must be at most ${maxLength} characters long`;
+    if (forbidden.test(value)) return 'must not contain control characters';
+    return undefined;
+  };
+  return rule(FIELD_RULES.text, [maxLength], (value) => problem(value) === undefined, (value) => problem(value) ?? '');
+}
+
+export function IsPseudonymousId(): PropertyDecorator {
+  return rule(FIELD_RULES.pseudonymousId, [], (value) => pseudonymousIdProblem(value) === undefined, (value) => pseudonymousIdProblem(value) ?? '');
+}
+
+export function IsLocale(): PropertyDecorator {
+  return rule(
+    FIELD_RULES.locale,
+    [],
+    (value) => typeof value === 'string' && LOCALE.test(value),
+    (value) => `must be a BCP 47 language tag such as fr-BE (got ${describe(value)})`,
+  );
+}
+
+export function IsEmailAddress(): PropertyDecorator {
+  return rule(
+    FIELD_RULES.email,
+    [],
+    (value) => typeof value === 'string' && value.length <= 320 && EMAIL.test(value),
+    () => 'must be an e-mail address',
+  );
+}
+
+export function IsPhoneNumber(): PropertyDecorator {
+  return rule(FIELD_RULES.phone, [], (value) => typeof value === 'string' && PHONE.test(value), () => 'must be a phone number');
+}
+
+/** A nested JSON object validated as `type` (a list or a string there is refused, not iterated). */
+export function IsNestedObject(type: () => new () => object): PropertyDecorator {
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const decorators = [
+    rule(FIELD_RULES.nested, [type], isObject, (value) => `must be an object (got ${describe(value)})`),
+    ValidateNested(),
+    Type(type),
+  ];
+  return (target, propertyName) => decorators.forEach((decorate) => decorate(target, propertyName));
+}
