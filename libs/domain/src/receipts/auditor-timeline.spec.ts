@@ -1,0 +1,69 @@
+import { catalogue, consentGiven, consentWithdrawn, recorded, relationshipStarted } from '../testing';
+import { asOfAnswer } from './as-of-answer';
+import { auditorTimeline } from './auditor-timeline';
+import { instant } from '../testing';
+
+const TV_ADS = 'targeted-tv-advertising-pickx';
+
+/** A withdrawal signed in a shop on 1 July, keyed in on 20 July; a TV-menu consent to profiling in between. */
+const history = recorded([
+  consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T09:00:00Z' }),
+  consentGiven({ purpose: 'customer-profiling-consent-based', occurredAt: '2024-07-10T20:00:00Z', capture: { touchpoint: 'tv-menu' } }),
+  consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-3' } } }),
+]);
+
+describe('the auditor timeline', () => {
+  const timeline = auditorTimeline(history, catalogue);
+
+  it('lists the events in the order the ledger learned them, marking the one keyed in late', () => {
+    expect(timeline.map((step) => [step.eventId, step.decision, step.late, step.outOfOrder])).toEqual([
+      ['event-0', 'consent-given', false, false],
+      ['event-1', 'consent-given', false, false],
+      ['event-2', 'consent-withdrawn', true, true],
+    ]);
+    expect(timeline[2]).toMatchObject({ touchpoint: 'shop', method: 'recorded-by-agent', lateByMs: 19 * 86_400_000 + 6 * 3_600_000 });
+  });
+
+  it('shows what the system answered when the person withdrew, before the paperwork arrived', () =>
+    expect(timeline[2].purposes[0]).toMatchObject({
+      purpose: TV_ADS,
+      asChosen: { allowed: false, reason: 'consent-withdrawn' },
+      asKnown: { allowed: false, reason: 'consent-withdrawn' },
+      whenExpressed: { asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: true, reason: 'consent-active', basedOn: ['event-0'] } },
+    }));
+
+  it('says in plain words what each choice changed', () =>
+    expect(timeline.map((step) => step.change)).toEqual([
+      'consent given to targeted-tv-advertising-pickx on tv-screen under notice 2024-02-27 (fr-BE), until withdrawn',
+      'consent given to customer-profiling-consent-based under notice 2024-02-27 (fr-BE), until withdrawn',
+      'consent to targeted-tv-advertising-pickx withdrawn on every channel',
+    ]));
+
+  it('shows the purposes a relationship opened, since it names none itself', () => {
+    const [started] = auditorTimeline(recorded([relationshipStarted()]), catalogue);
+    expect(started.purposes.map((purpose) => purpose.purpose)).toContain('direct-marketing-customers-phone-email');
+    expect(started.purposes.every((purpose) => purpose.asChosen.allowed)).toBe(true);
+  });
+});
+
+describe('an as-of answer', () => {
+  it('says what was allowed and which recorded choices decided it', () =>
+    expect(asOfAnswer(history, catalogue, { at: instant('2024-07-15T00:00:00Z'), purposes: [TV_ADS] }).purposes).toEqual([
+      {
+        purpose: TV_ADS,
+        allowed: false,
+        reason: 'consent-withdrawn',
+        legalBasis: 'consent',
+        validUntil: null,
+        decidedBy: [
+          { eventId: 'event-2', revision: 2, decision: 'consent-withdrawn', occurredAt: '2024-07-01T09:00:00.000Z', recordedAt: '2024-07-20T15:00:00.000Z', touchpoint: 'shop' },
+        ],
+      },
+    ]));
+
+  it('answers as the system knew it, naming the late evidence it did not have yet', () => {
+    const answer = asOfAnswer(history, catalogue, { at: instant('2024-07-15T00:00:00Z'), knownAt: instant('2024-07-15T00:00:00Z'), purposes: [TV_ADS] });
+    expect(answer.purposes[0]).toMatchObject({ allowed: true, reason: 'consent-active' });
+    expect(answer).toMatchObject({ eventsConsidered: 2, eventsRecordedLater: ['event-2'] });
+  });
+});

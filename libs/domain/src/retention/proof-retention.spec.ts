@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { mayProcess } from '../decisions/may-process';
+import type { LedgerEvent } from '../ledger/events';
+import { ledgerOf } from '../ledger/ledger';
+import { addDuration } from '../time';
+import {
+  catalogue,
+  consentGiven,
+  consentWithdrawn,
+  histories,
+  instant,
+  objectionRaised,
+  objectionWithdrawn,
+  recorded,
+  relationshipEnded,
+  relationshipStarted,
+  SAMPLE_PURPOSES,
+  subjectErased,
+} from '../testing';
+import { proofRetentionOf } from './proof-retention';
+
+const TV_ADS = 'targeted-tv-advertising-pickx';
+const PROSPECTING = 'direct-marketing-prospects-phone-email';
+
+const retentionOf = (events: LedgerEvent[], now = '2040-01-01T00:00:00Z') => proofRetentionOf(recorded(events), catalogue, instant(now));
+
+describe('proof retention of a subject', () => {
+  it('keeps the proof of a withdrawn consent for five years after the withdrawal', () => {
+    const events = [consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2025-03-01T10:00:00Z' })];
+    expect(retentionOf(events).removableFrom).toBe('2030-03-01T10:00:00.000Z');
+    expect(retentionOf(events, '2030-03-01T09:59:59.999Z').isRemovable).toBe(false);
+    expect(retentionOf(events, '2030-03-01T10:00:00.000Z').isRemovable).toBe(true);
+  });
+
+  it("keeps a prospect's consent for its three years of validity plus five years, as the statement says", () =>
+    expect(retentionOf([consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z') })]).removableFrom).toBe(
+      '2032-05-01T09:00:00.000Z',
+    ));
+
+  it('never removes a consent still in force without an end', () => {
+    const retention = retentionOf([consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })]);
+    expect(retention).toMatchObject({ removableFrom: null, isRemovable: false });
+    expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-in-force', purpose: TV_ADS, until: null }));
+  });
+
+  it('counts a withdrawal keyed in late from when the person withdrew, not from when it was recorded', () =>
+    expect(
+      retentionOf([
+        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
+        consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2029-07-01T09:00:00.000Z'));
+
+  it('keeps everything while the subject is a customer, even after every consent ended', () => {
+    const retention = retentionOf([
+      relationshipStarted(),
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
+      consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-06-01T09:00:00Z' }),
+    ]);
+    expect(retention.removableFrom).toBeNull();
+    expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'relationship-active', brand: 'proximus' }));
+  });
+
+  it("keeps a former customer's record until the longest former-customer window closed, plus five years", () =>
+    // Archiving for legal defence reaches former customers for ten years after the contract ends.
+    expect(retentionOf([relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T12:00:00Z' })]).removableFrom).toBe(
+      '2040-01-31T12:00:00.000Z',
+    ));
+
+  it("lets a prospect's record go five years after the prospect relationship ended", () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ relationship: 'prospect' }),
+        relationshipEnded({ relationship: 'prospect', occurredAt: '2025-01-31T12:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2030-01-31T12:00:00.000Z'));
+
+  it('keeps a standing objection of someone no relationship bounds, since removing it would lift it', () => {
+    const retention = retentionOf([objectionRaised({ target: 'direct-marketing' })]);
+    expect(retention.removableFrom).toBeNull();
+    expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'standing-choice', until: null }));
+  });
+
+  it('ends every effect at the erasure, so the record goes five years after it', () => {
+    const retention = retentionOf([
+      relationshipStarted(),
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
+      objectionRaised({ target: 'direct-marketing' }),
+      subjectErased({ occurredAt: '2026-02-01T08:00:00Z' }),
+    ]);
+    expect(retention.removableFrom).toBe('2031-02-01T08:00:00.000Z');
+    expect(retention.holds.map((hold) => hold.reason).sort()).toEqual(
+      ['consent-proof', 'erasure-proof', 'last-choice', 'relationship-proof', 'standing-choice'].sort(),
+    );
+  });
+
+  it('keeps any choice at least five years after it was expressed', () =>
+    expect(
+      retentionOf([
+        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T09:00:00Z' }),
+        consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-06-01T09:00:00Z' }),
+        objectionRaised({ target: TV_ADS, occurredAt: '2024-07-01T09:00:00Z' }),
+        objectionWithdrawn({ target: TV_ADS, occurredAt: '2024-08-01T09:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2029-08-01T09:00:00.000Z'));
+
+  it('has nothing to remove for a subject without records', () => expect(retentionOf([])).toEqual({ removableFrom: null, isRemovable: false, holds: [] }));
+});
+
+describe('proof retention, for any history', () => {
+  it('never lets a record go while a consent it proves still holds, nor within five years of any choice', () =>
+    fc.assert(
+      fc.property(histories(), (events) => {
+        const history = recorded(events);
+        const { removableFrom } = proofRetentionOf(history, catalogue, instant('2100-01-01T00:00:00Z'));
+        if (removableFrom === null) return;
+        for (const event of history) expect(removableFrom >= addDuration(event.data.capture.occurredAt, catalogue.definition.proofRetention)).toBe(true);
+        const ledger = ledgerOf(history);
+        for (const purpose of SAMPLE_PURPOSES) expect(mayProcess(ledger, catalogue, { purpose, at: removableFrom }).reason).not.toBe('consent-active');
+      }),
+    ));
+});

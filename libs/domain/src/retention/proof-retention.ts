@@ -1,0 +1,145 @@
+import type { Catalogue } from '../catalogue/catalogue';
+import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
+import { type Choice, isLater, ledgerOf, type Ledger, type PurposeConsent } from '../ledger/ledger';
+import { addDuration, type Duration, earliest, latest } from '../time';
+import type { Brand, Instant, PurposeId } from '../vocabulary';
+
+/**
+ * How long a subject's pseudonymous record must be kept as proof, and from when it may be removed.
+ * The rule, in the words of the privacy statement (6.3.2.5, 7.1.1.1) and ADR 0006:
+ *
+ * - proof of a consent is kept for the consent's duration plus the proof retention (P5Y, the
+ *   limitation period for complaints to the Belgian DPA): until its withdrawal, expiry or the
+ *   subject's erasure, whichever came first, plus P5Y;
+ * - nothing is removed while a relationship is active, nor while a former customer's window for
+ *   legitimate-interest marketing runs, nor for P5Y after either ended;
+ * - a standing objection, channel restriction or source opt-out is itself an instruction: it is
+ *   kept while anything it restricts could still be processed, then for P5Y;
+ * - every choice is kept at least P5Y after it was expressed.
+ *
+ * Erasure ends every effect at once (nothing but legal obligations may be processed afterwards),
+ * so an erased subject's record goes P5Y after the erasure unless a purpose keeps proof longer.
+ */
+export const RETENTION_HOLD_REASONS = [
+  'relationship-active',
+  'relationship-proof',
+  'consent-in-force',
+  'consent-proof',
+  'standing-choice',
+  'last-choice',
+  'erasure-proof',
+] as const;
+export type RetentionHoldReason = (typeof RETENTION_HOLD_REASONS)[number];
+
+/** One reason the record must still be kept. */
+export interface RetentionHold {
+  readonly reason: RetentionHoldReason;
+  /** When this reason stops holding; null: not before a new choice (e.g. a consent without an end). */
+  readonly until: Instant | null;
+  readonly purpose?: PurposeId;
+  readonly brand?: Brand;
+  readonly basedOn: readonly EventRef[];
+}
+
+export interface ProofRetention {
+  /** From when the whole record may be removed; null while any hold has no known end. */
+  readonly removableFrom: Instant | null;
+  readonly isRemovable: boolean;
+  readonly holds: readonly RetentionHold[];
+}
+
+/** Whether, at `now`, the subject's record may be removed, and every reason it is kept. */
+export function proofRetentionOf(history: readonly RecordedLedgerEvent[], catalogue: Catalogue, now: Instant): ProofRetention {
+  const holds = retentionHoldsOf(history, catalogue);
+  const removableFrom = removableFromOf(holds);
+  return { removableFrom, isRemovable: removableFrom !== null && removableFrom <= now, holds };
+}
+
+/** The record may go once every hold ended; never while one has no known end. */
+export const removableFromOf = (holds: readonly RetentionHold[]): Instant | null =>
+  holds.length === 0 || holds.some((hold) => hold.until === null) ? null : latest(...holds.map((hold) => hold.until!))!;
+
+export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalogue: Catalogue): RetentionHold[] {
+  if (history.length === 0) return [];
+  const ledger = ledgerOf(history);
+  const proof = catalogue.definition.proofRetention;
+  const erasedAt = ledger.erasure?.stamp.occurredAt;
+  // Erasure ends every effect: an end still open, or later than the erasure, becomes the erasure.
+  const effectEnd = (end: Instant | null): Instant | null => (erasedAt === undefined ? end : (earliest(end ?? undefined, erasedAt) ?? null));
+  const keptFor = (end: Instant | null, duration: Duration): Instant | null => (end === null ? null : addDuration(end, duration));
+
+  const holds: RetentionHold[] = [];
+  const last = history.reduce((a, b) => (b.data.capture.occurredAt > a.data.capture.occurredAt ? b : a));
+  holds.push({ reason: 'last-choice', until: addDuration(last.data.capture.occurredAt, proof), basedOn: [refOf(last)] });
+  if (ledger.erasure && erasedAt !== undefined) {
+    holds.push({ reason: 'erasure-proof', until: addDuration(erasedAt, proof), basedOn: [ledger.erasure.ref] });
+  }
+
+  for (const [purpose, consent] of ledger.consents) {
+    const { end, basedOn } = consentEndOf(consent);
+    const until = keptFor(effectEnd(end), proofRetentionFor(catalogue, purpose));
+    holds.push({ reason: until === null ? 'consent-in-force' : 'consent-proof', until, purpose, basedOn });
+  }
+
+  const relationshipEnds: (Instant | null)[] = [];
+  for (const [brand, relationship] of ledger.relationships) {
+    const end = effectEnd(relationship.active ? null : relationshipEffectEnd(ledger, catalogue, brand));
+    relationshipEnds.push(end);
+    holds.push({ reason: end === null ? 'relationship-active' : 'relationship-proof', until: keptFor(end, proof), brand, basedOn: [relationship.ref] });
+  }
+
+  // A standing choice restricts processing for as long as anything could be processed: through a
+  // relationship while one lasts, and without end for a subject no relationship bounds.
+  const processingEnds = effectEnd(
+    relationshipEnds.length === 0 || relationshipEnds.includes(null) ? null : latest(...(relationshipEnds as Instant[]))!,
+  );
+  const standing: Choice[] = [
+    ...[...ledger.objections.values()].filter((objection) => objection.raised),
+    ...[...ledger.channelRestrictions.values()].filter((restriction) => restriction.on),
+    ...[...ledger.sourceOptOuts.values()].filter((optOut) => optOut.on),
+  ];
+  if (standing.length > 0) {
+    holds.push({ reason: 'standing-choice', until: keptFor(processingEnds, proof), basedOn: standing.map((choice) => choice.ref) });
+  }
+  return holds;
+}
+
+/**
+ * When a consent for a purpose stopped holding: each grant ends at a later withdrawal or at its
+ * expiry; the consent ends when its last grant ends. Null while a grant without expiry stands.
+ */
+export function consentEndOf(consent: PurposeConsent): { end: Instant | null; basedOn: EventRef[] } {
+  const { withdrawal } = consent;
+  if (consent.grants.size === 0) return { end: withdrawal?.stamp.occurredAt ?? null, basedOn: withdrawal ? [withdrawal.ref] : [] };
+  let end: Instant | undefined;
+  const basedOn = new Map<string, EventRef>();
+  for (const grant of consent.grants.values()) {
+    const withdrawn = withdrawal !== undefined && isLater(withdrawal.stamp, grant.stamp);
+    const grantEnd = withdrawn ? earliest(withdrawal.stamp.occurredAt, grant.expiresAt) : grant.expiresAt;
+    basedOn.set(grant.ref.eventId, grant.ref);
+    if (withdrawn) basedOn.set(withdrawal.ref.eventId, withdrawal.ref);
+    if (grantEnd === undefined) return { end: null, basedOn: [...basedOn.values()] };
+    end = latest(end, grantEnd);
+  }
+  return { end: end ?? null, basedOn: [...basedOn.values()] };
+}
+
+/** Proof of a consent to `purpose` is kept this long after the consent ends. */
+export const proofRetentionFor = (catalogue: Catalogue, purpose: PurposeId): Duration =>
+  catalogue.purposes.get(purpose)?.proofRetention ?? catalogue.definition.proofRetention;
+
+/**
+ * A customer's relationship decides processing until the longest former-customer window of the
+ * brand's purposes closes (legal obligations excepted: they never depend on the ledger).
+ */
+function relationshipEffectEnd(ledger: Ledger, catalogue: Catalogue, brand: Brand): Instant | null {
+  const relationship = ledger.relationships.get(brand)!;
+  const endedAt = relationship.endedAt ?? relationship.stamp.occurredAt;
+  if (relationship.kind !== 'customer') return endedAt;
+  const windows = [...catalogue.purposes.values()]
+    .filter((purpose) => purpose.formerCustomerWindow !== undefined && purpose.legalBasis !== 'legal-obligation' && !purpose.excludedBrands.includes(brand))
+    .map((purpose) => addDuration(endedAt, purpose.formerCustomerWindow!));
+  return latest(endedAt, ...windows)!;
+}
+
+const refOf = (event: RecordedLedgerEvent): EventRef => ({ eventId: event.eventId, revision: event.revision });

@@ -1,0 +1,130 @@
+import type { Instant } from '../vocabulary';
+import {
+  completeRequest,
+  extendRequest,
+  givenRequest,
+  receiveRequest,
+  refuseRequest,
+  REQUEST,
+  requestCompleted,
+  requestExtended,
+  requestReceived,
+  requestRefused,
+} from './testing/given-request';
+
+const capture = (recordedAt: string) => ({ actor: { kind: 'agent' as const, id: 'dpo-clerk-4' }, recordedAt: new Date(recordedAt).toISOString() as Instant });
+
+describe('receiving a rights request', () => {
+  it('gives the operator 30 days from when it held everything it needed', () =>
+    givenRequest()
+      .when(receiveRequest({ kind: 'erasure', at: '2024-03-04T08:00:00Z' }))
+      .then({
+        type: 'RightsRequestReceived',
+        data: {
+          requestId: REQUEST,
+          capture: capture('2024-03-04T08:00:00Z'),
+          subjectId: 'subject-1' as never,
+          kind: 'erasure',
+          touchpoint: 'dpo-email',
+          receivedAt: '2024-03-01T10:00:00.000Z' as Instant,
+          dueAt: '2024-03-31T10:00:00.000Z' as Instant,
+        },
+      }));
+
+  it('records nothing new when the same request is entered twice', () => givenRequest(requestReceived()).when(receiveRequest()).thenNothingHappened());
+
+  it('refuses another request under an id already used', () =>
+    givenRequest(requestReceived()).when(receiveRequest({ kind: 'portability' })).thenRejected('request-already-received'));
+
+  it('refuses a request said to arrive after it was recorded', () =>
+    givenRequest().when(receiveRequest({ receivedAt: '2024-03-02T00:00:00.000Z' as Instant, at: '2024-03-01T00:00:00Z' })).thenRejected('received-in-the-future'));
+});
+
+describe('extending the response time', () => {
+  it('moves the due date by the days given, with the reason', () =>
+    givenRequest(requestReceived())
+      .when(extendRequest({ byDays: 45, reason: 'number-of-pending-requests' }))
+      .then({
+        type: 'RightsRequestExtended',
+        data: {
+          requestId: REQUEST,
+          capture: capture('2024-03-20T10:00:00Z'),
+          byDays: 45,
+          reason: 'number-of-pending-requests',
+          previousDueAt: '2024-03-31T10:00:00.000Z' as Instant,
+          newDueAt: '2024-05-15T10:00:00.000Z' as Instant,
+        },
+      }));
+
+  it('allows several extensions up to 60 days in total', () => {
+    const received = requestReceived();
+    givenRequest(received, requestExtended([received], { byDays: 20 })).when(extendRequest({ byDays: 40 })).then(expect.objectContaining({ type: 'RightsRequestExtended' }));
+  });
+
+  it('refuses to extend beyond 60 days in total', () => {
+    const received = requestReceived();
+    givenRequest(received, requestExtended([received], { byDays: 20 })).when(extendRequest({ byDays: 41 })).thenRejected('extension-beyond-60-days');
+  });
+
+  it('refuses a single extension of more than 60 days', () => givenRequest(requestReceived()).when(extendRequest({ byDays: 61 })).thenRejected('extension-beyond-60-days'));
+
+  it('refuses an extension decided after the initial 30 days, when the person must already have been told', () =>
+    givenRequest(requestReceived()).when(extendRequest({ at: '2024-04-01T00:00:00Z' })).thenRejected('extension-after-initial-deadline'));
+
+  it('refuses an extension of zero or part of a day', () => {
+    givenRequest(requestReceived()).when(extendRequest({ byDays: 0 })).thenRejected('extension-not-positive');
+    givenRequest(requestReceived()).when(extendRequest({ byDays: 1.5 })).thenRejected('extension-not-positive');
+  });
+
+  it('refuses to extend a request already answered', () => {
+    const received = requestReceived();
+    givenRequest(received, requestCompleted([received])).when(extendRequest()).thenRejected('request-already-closed');
+  });
+
+  it('refuses to extend a request never received', () => givenRequest().when(extendRequest()).thenRejected('unknown-request'));
+});
+
+describe('answering a request', () => {
+  it('records the answer and whether it came in time', () =>
+    givenRequest(requestReceived())
+      .when(completeRequest('2024-03-25T10:00:00Z'))
+      .then({ type: 'RightsRequestCompleted', data: { requestId: REQUEST, capture: capture('2024-03-25T10:00:00Z'), completedAt: '2024-03-25T10:00:00.000Z' as Instant, onTime: true } }));
+
+  it('records a late answer as late', () =>
+    givenRequest(requestReceived()).when(completeRequest('2024-04-02T10:00:00Z')).then(expect.objectContaining({ data: expect.objectContaining({ onTime: false }) })));
+
+  it('measures lateness against the extended due date', () => {
+    const received = requestReceived();
+    givenRequest(received, requestExtended([received], { byDays: 10 }))
+      .when(completeRequest('2024-04-08T10:00:00Z'))
+      .then(expect.objectContaining({ data: expect.objectContaining({ onTime: true }) }));
+  });
+
+  it('records nothing new when the answer is recorded twice', () => {
+    const received = requestReceived();
+    givenRequest(received, requestCompleted([received])).when(completeRequest('2024-03-26T10:00:00Z')).thenNothingHappened();
+  });
+
+  it('refuses a request on a ground the law allows, with a due date like any answer', () =>
+    givenRequest(requestReceived())
+      .when(refuseRequest({ reason: 'legal-obligation-to-keep', detail: 'billing data kept 7 years' }))
+      .then({
+        type: 'RightsRequestRefused',
+        data: {
+          requestId: REQUEST,
+          capture: capture('2024-03-25T10:00:00Z'),
+          refusedAt: '2024-03-25T10:00:00.000Z' as Instant,
+          reason: 'legal-obligation-to-keep',
+          detail: 'billing data kept 7 years',
+          onTime: true,
+        },
+      }));
+
+  it('cannot complete a refused request', () => {
+    const received = requestReceived();
+    givenRequest(received, requestRefused([received])).when(completeRequest()).thenRejected('request-already-closed');
+  });
+
+  it('keeps details short, so they do not become a place for personal data', () =>
+    givenRequest(requestReceived()).when(refuseRequest({ detail: 'x'.repeat(201) })).thenRejected('detail-too-long'));
+});

@@ -1,0 +1,92 @@
+import { assertNever } from '../ledger/ledger';
+import { addDuration, type Duration } from '../time';
+import type { Instant, SubjectId, Touchpoint } from '../vocabulary';
+import type { RightsRequestCommand } from './rights-commands';
+import type { RightsRequestEvent, RightsRequestKind } from './rights-events';
+import { RightsRequestRuleBroken } from './rights-rules';
+
+/** §11.2: "un délai de 30 jours pour répondre", "prolongé de maximum 60 jours". */
+export const RESPONSE_TIME: Duration = 'P30D' as Duration;
+export const MAX_EXTENSION_DAYS = 60;
+const MAX_DETAIL_LENGTH = 200;
+
+export type RightsRequest =
+  | { readonly status: 'none' }
+  | {
+      readonly status: 'open' | 'completed' | 'refused';
+      readonly requestId: string;
+      readonly subjectId: SubjectId;
+      readonly kind: RightsRequestKind;
+      readonly touchpoint: Touchpoint;
+      readonly receivedAt: Instant;
+      /** The first deadline: extensions must be decided before it. */
+      readonly initialDueAt: Instant;
+      readonly dueAt: Instant;
+      readonly extendedByDays: number;
+      readonly closedAt?: Instant;
+      readonly onTime?: boolean;
+    };
+
+export const initialRightsRequest = (): RightsRequest => ({ status: 'none' });
+
+export function evolveRightsRequest(request: RightsRequest, event: RightsRequestEvent): RightsRequest {
+  switch (event.type) {
+    case 'RightsRequestReceived': {
+      const { requestId, subjectId, kind, touchpoint, receivedAt, dueAt } = event.data;
+      return { status: 'open', requestId, subjectId, kind, touchpoint, receivedAt, initialDueAt: dueAt, dueAt, extendedByDays: 0 };
+    }
+    case 'RightsRequestExtended':
+      return request.status === 'none' ? request : { ...request, dueAt: event.data.newDueAt, extendedByDays: request.extendedByDays + event.data.byDays };
+    case 'RightsRequestCompleted':
+      return request.status === 'none' ? request : { ...request, status: 'completed', closedAt: event.data.completedAt, onTime: event.data.onTime };
+    case 'RightsRequestRefused':
+      return request.status === 'none' ? request : { ...request, status: 'refused', closedAt: event.data.refusedAt, onTime: event.data.onTime };
+    default:
+      return assertNever(event);
+  }
+}
+
+export const rightsRequestOf = (events: readonly RightsRequestEvent[]): RightsRequest => events.reduce(evolveRightsRequest, initialRightsRequest());
+
+/** Decides a command against the request's history: new events, `[]` for a repeat, or a named rule. */
+export function decideRightsRequest(command: RightsRequestCommand, request: RightsRequest): RightsRequestEvent[] {
+  const { requestId, capture } = command;
+  const now = capture.recordedAt;
+  if ('detail' in command.data && (command.data.detail?.length ?? 0) > MAX_DETAIL_LENGTH) throw new RightsRequestRuleBroken('detail-too-long', command);
+
+  if (command.type === 'ReceiveRightsRequest') {
+    const { subjectId, kind, touchpoint, receivedAt } = command.data;
+    if (request.status !== 'none') {
+      const same = request.subjectId === subjectId && request.kind === kind && request.receivedAt === receivedAt && request.touchpoint === touchpoint;
+      if (same) return [];
+      throw new RightsRequestRuleBroken('request-already-received', command);
+    }
+    if (receivedAt > now) throw new RightsRequestRuleBroken('received-in-the-future', command);
+    return [{ type: 'RightsRequestReceived', data: { requestId, capture, subjectId, kind, touchpoint, receivedAt, dueAt: addDuration(receivedAt, RESPONSE_TIME) } }];
+  }
+
+  if (request.status === 'none') throw new RightsRequestRuleBroken('unknown-request', command);
+  switch (command.type) {
+    case 'ExtendRightsRequest': {
+      if (request.status !== 'open') throw new RightsRequestRuleBroken('request-already-closed', command);
+      const { byDays, reason, detail } = command.data;
+      if (!Number.isInteger(byDays) || byDays < 1) throw new RightsRequestRuleBroken('extension-not-positive', command);
+      if (request.extendedByDays + byDays > MAX_EXTENSION_DAYS) throw new RightsRequestRuleBroken('extension-beyond-60-days', command);
+      if (now > request.initialDueAt) throw new RightsRequestRuleBroken('extension-after-initial-deadline', command);
+      const newDueAt = addDuration(request.dueAt, `P${byDays}D` as Duration);
+      return [{ type: 'RightsRequestExtended', data: { requestId, capture, byDays, reason, ...(detail !== undefined && { detail }), previousDueAt: request.dueAt, newDueAt } }];
+    }
+    case 'CompleteRightsRequest':
+      if (request.status === 'completed') return [];
+      if (request.status === 'refused') throw new RightsRequestRuleBroken('request-already-closed', command);
+      return [{ type: 'RightsRequestCompleted', data: { requestId, capture, completedAt: now, onTime: now <= request.dueAt } }];
+    case 'RefuseRightsRequest': {
+      if (request.status === 'refused') return [];
+      if (request.status === 'completed') throw new RightsRequestRuleBroken('request-already-closed', command);
+      const { reason, detail } = command.data;
+      return [{ type: 'RightsRequestRefused', data: { requestId, capture, refusedAt: now, reason, ...(detail !== undefined && { detail }), onTime: now <= request.dueAt } }];
+    }
+    default:
+      return assertNever(command);
+  }
+}
