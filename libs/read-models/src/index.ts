@@ -1,1 +1,14 @@
 export * from './read-models.port';
+export { createReadModels, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
+export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZE, type ProjectedReadModelsOptions } from './read-models';
+export { CheckpointTimeout } from './checkpoint-watch';
+export { startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
+export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './role-leadership';
+export { READ_MODELS_CHECKPOINT, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from './storage/read-model-storage';
+export { LEDGER_STREAM_PREFIX, readLedgerEvent, type ProjectedEvent, type LedgerEventReading } from './ledger-events';
+export { AUDIENCES, type AudienceId, type AudienceRow } from './audience-membership/audience-membership.projection';
+export type { DecisionRow } from './current-decisions/current-decisions.projection';
+export type { SuppressionRow, SuppressionReason } from './channel-suppressions/channel-suppressions.projection';
+export type { SubjectView } from './subject-ledger/subject-view';
+export type { ChangeSet, SubjectChange } from './change-set';
+export { serialiseLedger, deserialiseLedger } from './subject-ledger/ledger-snapshot';

@@ -1,0 +1,56 @@
+import type { Channel, Decision, Instant, PurposeId } from '@consent-ledger/domain';
+import type { GlobalPosition } from '@consent-ledger/event-store';
+
+/**
+ * The audiences the operator shares with advertising partners: who may be targeted on Pickx TV,
+ * and who the Ads & Data joint controller may target on the web and in apps. Membership is the
+ * purpose's decision on the channel the partner reaches the person on, so a restriction of that
+ * channel removes the subject too.
+ */
+export const AUDIENCES = [
+  { id: 'pickx-tv-ads', purpose: 'targeted-tv-advertising-pickx', channel: 'tv-screen' },
+  { id: 'ads-and-data', purpose: 'targeted-web-app-advertising-ads-and-data', channel: 'online-ads' },
+] as const satisfies readonly { id: string; purpose: PurposeId; channel: Channel }[];
+
+export type AudienceId = (typeof AUDIENCES)[number]['id'];
+
+export interface AudienceRow {
+  readonly audience: AudienceId;
+  readonly subjectId: string;
+  readonly member: boolean;
+  /** When the current membership began (or ended): the person's choice, or the instant a consent lapsed. */
+  readonly since: Instant;
+  /** Until when a membership holds without a new event (a consent expiring); null for non-members. */
+  readonly validUntil: Instant | null;
+  /** Log position of the subject's last event when the row last changed. */
+  readonly changedAt: GlobalPosition;
+}
+
+/** Why the membership is being looked at again: a new event, or time passing. */
+export interface MembershipCause {
+  /** The person's choice instant for an event; the evaluation instant for a time-driven look. */
+  readonly occurredAt: Instant;
+  readonly evaluatedAt: Instant;
+  readonly position: GlobalPosition;
+}
+
+/**
+ * `(row | null, decision) → row | null`: a subject who was never a member has no row; a member
+ * gets one, and keeps it (with `member: false`) after leaving, so the partner hears about it.
+ */
+export function nextAudienceRow(
+  previous: AudienceRow | null,
+  audience: AudienceId,
+  subjectId: string,
+  decision: Decision,
+  cause: MembershipCause,
+): AudienceRow | null {
+  if (!previous && !decision.allowed) return null;
+  const validUntil = decision.allowed ? decision.validUntil : null;
+  if (previous && previous.member === decision.allowed) {
+    return previous.validUntil === validUntil ? previous : { ...previous, validUntil, changedAt: cause.position };
+  }
+  // A membership that ran out on its own ended when it lapsed, not when someone noticed.
+  const lapsedAt = previous?.member && previous.validUntil !== null && previous.validUntil <= cause.evaluatedAt ? previous.validUntil : undefined;
+  return { audience, subjectId, member: decision.allowed, since: lapsedAt ?? cause.occurredAt, validUntil, changedAt: cause.position };
+}

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { catalogue, channelRestricted, histories, relationshipStarted } from '@consent-ledger/domain/testing';
+import type { StoredEvent } from '@consent-ledger/event-store';
+import { type ChangeSet, planEvents } from './change-set';
+import type { SubjectView } from './subject-ledger/subject-view';
+import { asStored } from './testing/stored-events';
+
+const viewsOf = (changes: ChangeSet, before = new Map<string, SubjectView>()) =>
+  new Map([...before, ...changes.subjects.map((change) => [change.view.subjectId, change.view] as const)]);
+
+/** Two subjects' histories interleaved into one log. */
+const twoSubjectLogs = fc
+  .tuple(histories(12), histories(12))
+  .map(([first, second]) => {
+    const of = (subjectId: string) => (event: LedgerEvent) => ({ ...event, data: { ...event.data, subjectId: subjectId as SubjectId } }) as LedgerEvent;
+    const log: LedgerEvent[] = [];
+    const a = first.map(of('subject-a'));
+    const b = second.map(of('subject-b'));
+    while (a.length + b.length > 0) log.push(...a.splice(0, 2), ...b.splice(0, 1));
+    return asStored(log);
+  });
+
+describe('planning a batch of events', () => {
+  it('changes nothing when the same events are delivered again', () =>
+    fc.assert(
+      fc.property(twoSubjectLogs, (log) => {
+        const once = planEvents(0n, new Map(), log, catalogue);
+        const again = planEvents(0n, viewsOf(once), log, catalogue);
+        expect(again.subjects).toEqual([]);
+      }),
+      { numRuns: 50 },
+    ));
+
+  it('gives the same views whether the log is applied in one batch or event by event', () =>
+    fc.assert(
+      fc.property(twoSubjectLogs, (log) => {
+        const whole = viewsOf(planEvents(0n, new Map(), log, catalogue));
+        let views = new Map<string, SubjectView>();
+        let checkpoint = 0n;
+        for (const event of log) {
+          const changes = planEvents(checkpoint, views, [event], catalogue);
+          views = viewsOf(changes, views);
+          checkpoint = changes.checkpoint;
+        }
+        expect(views).toEqual(whole);
+      }),
+      { numRuns: 50 },
+    ));
+
+  it('passes over events at or below the checkpoint', () => {
+    const log = asStored([relationshipStarted(), channelRestricted({ channel: 'sms' })]);
+    const changes = planEvents(2n, new Map(), log, catalogue);
+    expect(changes).toEqual({ checkpoint: 2n, subjects: [], unreadable: [] });
+  });
+
+  it('advances the checkpoint past events of other streams without projecting them', () => {
+    const other: StoredEvent = { ...asStored([relationshipStarted()])[0], streamName: 'idempotency-keys', type: 'KeyUsed' };
+    expect(planEvents(0n, new Map(), [other], catalogue)).toEqual({ checkpoint: 1n, subjects: [], unreadable: [] });
+  });
+
+  it('passes over a ledger event of a schema version it cannot read, and reports it', () => {
+    const newer: StoredEvent = { ...asStored([relationshipStarted()])[0], schemaVersion: 2 };
+    const changes = planEvents(0n, new Map(), [newer], catalogue);
+    expect(changes.checkpoint).toBe(1n);
+    expect(changes.subjects).toEqual([]);
+    expect(changes.unreadable).toEqual(['RelationshipStarted schema version 2 at position 1']);
+  });
+
+  it('writes only the decision rows an event changed', () => {
+    const started = planEvents(0n, new Map(), asStored([relationshipStarted()]), catalogue);
+    expect(started.subjects[0].decisions).toHaveLength(catalogue.purposes.size);
+
+    const restricted = planEvents(1n, viewsOf(started), asStored([channelRestricted({ channel: 'tv-screen', occurredAt: '2024-06-01T09:00:00Z' })], { after: 1n }), catalogue);
+    const purposes = restricted.subjects[0].decisions.map((row) => row.purpose);
+    expect(purposes.length).toBeGreaterThan(0);
+    expect(purposes.length).toBeLessThan(10);
+    expect(restricted.subjects[0].decisions.every((row) => row.restrictedChannels.includes('tv-screen'))).toBe(true);
+  });
+});
+
+describe('planning a batch with an event the projection cannot handle', () => {
+  it('passes over a malformed event (a consent without channels), reports it, and keeps going', () => {
+    const malformed = { type: 'ConsentGiven', data: { ...relationshipStarted().data, purpose: 'targeted-tv-advertising-pickx' } } as unknown as LedgerEvent;
+    const log = asStored([relationshipStarted(), malformed, channelRestricted({ channel: 'sms', occurredAt: '2024-06-01T09:00:00Z' })]);
+    const changes = planEvents(0n, new Map(), log, catalogue);
+    expect(changes.checkpoint).toBe(3n);
+    expect(changes.unreadable).toEqual([expect.stringContaining('ConsentGiven at position 2')]);
+    expect(changes.subjects[0].view.lastPosition).toBe(3n);
+  });
+});

@@ -1,0 +1,106 @@
+import { type Catalogue, earliest, type Instant } from '@consent-ledger/domain';
+import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import type { AudienceRow } from './audience-membership/audience-membership.projection';
+import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
+import { decisionRowsOf, type DecisionRow, isSameDecisionRow } from './current-decisions/current-decisions.projection';
+import { readLedgerEvent } from './ledger-events';
+import { projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
+
+/** What one transaction writes for one subject: the new view and only the rows that changed. */
+export interface SubjectChange {
+  readonly view: SubjectView;
+  /** When the subject's decisions next change on their own; the time sweep looks again then. */
+  readonly nextChangeAt: Instant | null;
+  readonly decisions: readonly DecisionRow[];
+  readonly suppressionsAdded: readonly SuppressionRow[];
+  readonly suppressionsRemoved: readonly SuppressionRow[];
+  readonly audiences: readonly AudienceRow[];
+  /** Whether anything a consumer sees changed (decisions, suppressions or audiences). */
+  readonly isVisible: boolean;
+}
+
+/** Everything one transaction writes, with the checkpoint it advances to. */
+export interface ChangeSet {
+  readonly checkpoint: GlobalPosition;
+  readonly subjects: readonly SubjectChange[];
+  /** Ledger events passed over because the read models cannot read them (to be reported, not to stop the log). */
+  readonly unreadable: readonly string[];
+}
+
+/**
+ * Plans applying `events` on top of the stored views: pure, so the storage adapters run it inside
+ * the transaction that also moves the checkpoint. Events at or below the checkpoint (or a view's
+ * own last position) change nothing, which makes redelivery harmless.
+ */
+export function planEvents(
+  checkpoint: GlobalPosition,
+  stored: ReadonlyMap<string, SubjectView>,
+  events: readonly StoredEvent[],
+  catalogue: Catalogue,
+): ChangeSet {
+  const views = new Map(stored);
+  const unreadable: string[] = [];
+  let next = checkpoint;
+  for (const event of events) {
+    if (event.position <= checkpoint) continue;
+    next = event.position > next ? event.position : next;
+    const reading = readLedgerEvent(event);
+    if (reading.kind === 'unreadable') unreadable.push(reading.reason);
+    if (reading.kind !== 'ledger') continue;
+    const subjectId = reading.projected.event.data.subjectId;
+    try {
+      views.set(subjectId, projectSubject(views.get(subjectId) ?? null, reading.projected, catalogue));
+    } catch (error) {
+      // A recorded fact is never refused; one the projection cannot handle is passed over and reported.
+      unreadable.push(`${event.type} at position ${event.position}: ${(error as Error).message}`);
+    }
+  }
+  const subjects = [...views.values()]
+    .filter((view) => view !== stored.get(view.subjectId))
+    .map((view) => changeOf(stored.get(view.subjectId) ?? null, view, catalogue));
+  return { checkpoint: next, subjects, unreadable };
+}
+
+/** Plans looking at subjects again at `now`, because time passed since their decisions were evaluated. */
+export function planReevaluation(
+  checkpoint: GlobalPosition,
+  stored: readonly SubjectView[],
+  now: Instant,
+  catalogue: Catalogue,
+): ChangeSet {
+  const subjects = stored
+    .map((view) => ({ before: view, after: reevaluateSubject(view, now, catalogue) }))
+    .filter(({ before, after }) => before !== after)
+    .map(({ before, after }) => changeOf(before, after, catalogue));
+  return { checkpoint, subjects, unreadable: [] };
+}
+
+export function changeOf(before: SubjectView | null, after: SubjectView, catalogue: Catalogue): SubjectChange {
+  const decisionsAfter = decisionRowsOf(after, catalogue);
+  const decisionsBefore = new Map(before ? decisionRowsOf(before, catalogue).map((row) => [row.purpose, row]) : []);
+  const decisions = decisionsAfter.filter((row) => {
+    const previous = decisionsBefore.get(row.purpose);
+    return !previous || !isSameDecisionRow(previous, row);
+  });
+
+  const suppressionsBefore = new Map(before ? suppressionRowsOf(before, catalogue).map((row) => [suppressionKey(row), row]) : []);
+  const suppressionsAfter = new Map(suppressionRowsOf(after, catalogue).map((row) => [suppressionKey(row), row]));
+  const suppressionsAdded = [...suppressionsAfter].filter(([key, row]) => suppressionsBefore.get(key)?.since !== row.since).map(([, row]) => row);
+  const suppressionsRemoved = [...suppressionsBefore].filter(([key]) => !suppressionsAfter.has(key)).map(([, row]) => row);
+
+  const audiences = [...after.audiences.values()].filter((row) => before?.audiences.get(row.audience) !== row);
+  const nextChangeAt =
+    earliest(
+      ...decisionsAfter.map((row) => row.changesAt ?? undefined),
+      ...[...after.audiences.values()].map((row) => row.validUntil ?? undefined),
+    ) ?? null;
+  return {
+    view: after,
+    nextChangeAt,
+    decisions,
+    suppressionsAdded,
+    suppressionsRemoved,
+    audiences,
+    isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0,
+  };
+}

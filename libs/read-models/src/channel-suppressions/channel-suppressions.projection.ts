@@ -1,0 +1,41 @@
+import { type Catalogue, CHANNELS, type Channel, type Instant } from '@consent-ledger/domain';
+import type { SubjectView } from '../subject-ledger/subject-view';
+
+export type SuppressionReason = 'channel-restricted' | 'objected' | 'objection-pending-review' | 'subject-erased';
+
+/**
+ * Who must not be contacted on a channel: what a campaign tool subtracts from its own list.
+ * `scope` is `*` (every purpose), a purpose id, or a purpose group such as `direct-marketing`.
+ */
+export interface SuppressionRow {
+  readonly channel: Channel;
+  readonly subjectId: string;
+  readonly scope: string;
+  readonly reason: SuppressionReason;
+  /** When the person made the choice that put them on the list. */
+  readonly since: Instant;
+}
+
+export const suppressionKey = (row: Pick<SuppressionRow, 'channel' | 'subjectId' | 'scope' | 'reason'>): string =>
+  `${row.channel}|${row.subjectId}|${row.scope}|${row.reason}`;
+
+export function suppressionRowsOf(view: SubjectView, catalogue: Catalogue): SuppressionRow[] {
+  const { ledger, subjectId } = view;
+  const rows: SuppressionRow[] = [];
+  for (const restriction of ledger.channelRestrictions.values()) {
+    if (!restriction.on) continue;
+    rows.push({ channel: restriction.channel, subjectId, scope: restriction.purpose ?? '*', reason: 'channel-restricted', since: restriction.stamp.occurredAt });
+  }
+  for (const [target, objection] of ledger.objections) {
+    if (!objection.raised || objection.review?.outcome === 'rejected') continue;
+    // An objection suppresses the channels its purpose (or every member of its group) contacts people on.
+    const purposes = catalogue.groups.get(target)?.members ?? [target];
+    const channels = new Set(purposes.flatMap((purpose) => catalogue.purposes.get(purpose)?.channels ?? []));
+    const reason: SuppressionReason = objection.needsReview && !objection.review ? 'objection-pending-review' : 'objected';
+    for (const channel of channels) rows.push({ channel, subjectId, scope: target, reason, since: objection.stamp.occurredAt });
+  }
+  if (ledger.erasure) {
+    for (const channel of CHANNELS) rows.push({ channel, subjectId, scope: '*', reason: 'subject-erased', since: ledger.erasure.stamp.occurredAt });
+  }
+  return rows;
+}

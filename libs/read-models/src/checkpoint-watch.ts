@@ -1,0 +1,85 @@
+import type { GlobalPosition } from '@consent-ledger/event-store';
+
+export class CheckpointTimeout extends Error {
+  constructor(readonly position: GlobalPosition, readonly reached: GlobalPosition, readonly timeoutMs: number) {
+    super(`the read models had applied the log up to ${reached}, not ${position}, after ${timeoutMs} ms`);
+    this.name = 'CheckpointTimeout';
+  }
+}
+
+interface Waiter {
+  readonly position: GlobalPosition;
+  resolve(): void;
+}
+
+/**
+ * Wakes callers of `waitFor` when the checkpoint reaches their position. Moves are reported by the
+ * in-process runner and, across processes, by PostgreSQL NOTIFY; where neither can report (another
+ * process writing the same SQLite file), `poll` reads the checkpoint while someone waits.
+ */
+export class CheckpointWatch {
+  private reached: GlobalPosition = 0n;
+  private readonly waiters = new Set<Waiter>();
+  private pollTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly read: () => Promise<GlobalPosition>,
+    private readonly pollIntervalMs: number | undefined,
+  ) {}
+
+  get known(): GlobalPosition {
+    return this.reached;
+  }
+
+  moved(position: GlobalPosition): void {
+    if (position <= this.reached) return;
+    this.reached = position;
+    for (const waiter of [...this.waiters]) if (waiter.position <= position) waiter.resolve();
+  }
+
+  /** After a rebuild emptied the tables: positions up to here must be applied again. */
+  rewind(position: GlobalPosition): void {
+    this.reached = position;
+  }
+
+  async waitFor(position: GlobalPosition, timeoutMs: number): Promise<void> {
+    if (position <= this.reached) return;
+    let waiter!: Waiter;
+    let timer!: NodeJS.Timeout;
+    const reached = new Promise<void>((resolve, reject) => {
+      waiter = { position, resolve };
+      timer = setTimeout(() => reject(new CheckpointTimeout(position, this.reached, timeoutMs)), timeoutMs);
+    });
+    reached.catch(() => undefined);
+    // Registered before reading, so a move between the read and the wait still wakes the caller.
+    this.waiters.add(waiter);
+    this.ensurePolling();
+    try {
+      this.moved(await this.read());
+      await reached;
+    } finally {
+      clearTimeout(timer);
+      this.waiters.delete(waiter);
+      if (this.waiters.size === 0) this.stopPolling();
+    }
+  }
+
+  close(): void {
+    this.stopPolling();
+  }
+
+  private ensurePolling(): void {
+    if (this.pollIntervalMs === undefined || this.pollTimer) return;
+    this.pollTimer = setInterval(() => {
+      this.read().then(
+        (position) => this.moved(position),
+        () => undefined,
+      );
+    }, this.pollIntervalMs);
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import type { Catalogue } from '@consent-ledger/domain';
+import type { EventStore } from '@consent-ledger/event-store';
+import { ProjectedReadModels } from './read-models';
+import type { ReadModelStorage } from './storage/read-model-storage';
+import { PostgresReadModelStorage } from './storage/postgres/postgres-read-model-storage';
+import { SqliteReadModelStorage } from './storage/sqlite/sqlite-read-model-storage';
+
+export type ReadModelStorageOptions =
+  /** Embedded mode: `${DATA_DIR}/state.sqlite`. */
+  | { readonly kind: 'sqlite'; readonly file: string }
+  /** Production: the `rm_` tables of the connection's current schema. */
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly applicationName?: string };
+
+export async function openReadModelStorage(options: ReadModelStorageOptions): Promise<ReadModelStorage> {
+  switch (options.kind) {
+    case 'sqlite':
+      return new SqliteReadModelStorage({ file: options.file });
+    case 'postgres':
+      return PostgresReadModelStorage.open(options);
+  }
+}
+
+export interface CreateReadModelsOptions {
+  readonly storage: ReadModelStorageOptions;
+  readonly catalogue: Catalogue;
+  /** Needed for audience questions about an instant before a subject's latest choice. */
+  readonly store?: EventStore;
+  readonly waitTimeoutMs?: number;
+}
+
+/**
+ * Opens the read models (creating or migrating their tables). Pair with `startProjections` in the
+ * process that keeps them up to date; other processes only read. `close()` closes the storage.
+ */
+export async function createReadModels(options: CreateReadModelsOptions): Promise<ProjectedReadModels & { close(): Promise<void> }> {
+  const storage = await openReadModelStorage(options.storage);
+  const readModels = new ProjectedReadModels({ storage, catalogue: options.catalogue, store: options.store, waitTimeoutMs: options.waitTimeoutMs });
+  const closeWatch = readModels.close.bind(readModels);
+  return Object.assign(readModels, {
+    async close() {
+      await closeWatch();
+      await storage.close();
+    },
+  });
+}

@@ -1,0 +1,66 @@
+import { catalogue, channelRestricted, consentGiven, consentWithdrawn, relationshipEnded, relationshipStarted, sourceOptedOut, subjectErased } from '@consent-ledger/domain/testing';
+import { reevaluated, viewAfter } from '../testing/project';
+import { decisionRowsOf } from './current-decisions.projection';
+
+const PICKX = 'targeted-tv-advertising-pickx';
+const rowFor = (purpose: string, view: Parameters<typeof decisionRowsOf>[0]) => decisionRowsOf(view, catalogue).find((row) => row.purpose === purpose)!;
+
+describe('current decision per subject and purpose', () => {
+  it('has one row per purpose of the catalogue for a subject', () => {
+    const view = viewAfter([relationshipStarted()]);
+    expect(decisionRowsOf(view, catalogue)).toHaveLength(catalogue.purposes.size);
+  });
+
+  it('allows targeted TV advertising to a customer who consented, on the channel the consent covers', () => {
+    const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] })]);
+    expect(rowFor(PICKX, view)).toMatchObject({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      consentedChannels: ['tv-screen'],
+      validUntil: null,
+    });
+  });
+
+  it('says why it is not allowed once the consent is withdrawn', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'] }),
+      consentWithdrawn({ purpose: PICKX, occurredAt: '2024-06-01T09:00:00Z' }),
+    ]);
+    expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'consent-withdrawn', consentedChannels: [] });
+  });
+
+  it('shows a channel restriction and a source opt-out on the purposes they narrow', () => {
+    const view = viewAfter([relationshipStarted(), channelRestricted({ channel: 'sms' }), sourceOptedOut({ source: 'tv-viewing' })]);
+    expect(rowFor('direct-marketing-customers-phone-email', view)).toMatchObject({ allowed: true, restrictedChannels: ['sms'] });
+    expect(rowFor('pickx-personalised-recommendations-promotion', view)).toMatchObject({ optedOutSources: ['tv-viewing'] });
+  });
+
+  it('does not let an SMS restriction touch an invoice sent under the contract', () => {
+    const view = viewAfter([relationshipStarted(), channelRestricted({ channel: 'sms' })]);
+    expect(rowFor('billing-accounting', view)).toMatchObject({ allowed: true, reason: 'contract', restrictedChannels: [] });
+  });
+
+  it('keeps a former customer in direct marketing until the five-year window closes, and says until when', () => {
+    const view = viewAfter([relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' })]);
+    expect(rowFor('direct-marketing-customers-phone-email', view)).toMatchObject({
+      allowed: true,
+      validUntil: '2029-06-01T00:00:00.000Z',
+      changesAt: '2029-06-01T00:00:00.000Z',
+    });
+  });
+
+  it('denies direct marketing once the former-customer window has closed and time has caught up', () => {
+    const ended = viewAfter([relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' })]);
+    const { view } = reevaluated(ended, '2029-06-01T00:00:30Z');
+    expect(rowFor('direct-marketing-customers-phone-email', view)).toMatchObject({ allowed: false, reason: 'retention-window-ended', validUntil: null });
+  });
+
+  it('denies everything but legal obligations for an erased subject', () => {
+    const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] }), subjectErased()]);
+    const allowed = decisionRowsOf(view, catalogue).filter((row) => row.allowed);
+    expect(allowed.every((row) => row.legalBasis === 'legal-obligation')).toBe(true);
+    expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'subject-erased' });
+  });
+});

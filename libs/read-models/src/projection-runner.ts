@@ -1,0 +1,178 @@
+import type { Catalogue, Instant } from '@consent-ledger/domain';
+import type { EventStore, GlobalPosition, StoredEvent, Subscription } from '@consent-ledger/event-store';
+import { type ChangeSet, planEvents, planReevaluation } from './change-set';
+import type { ProjectedReadModels } from './read-models';
+
+export interface ProjectionLog {
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+export interface StartProjectionsOptions {
+  readonly readModels: ProjectedReadModels;
+  readonly store: EventStore;
+  /** Events per transaction at most (catching up reads pages of this size). */
+  readonly batchSize?: number;
+  /** How often subjects whose decisions change on their own are looked at again; 0 turns the sweep off. */
+  readonly sweepEveryMs?: number;
+  /** The instant "now" (tests pass a fixed one). */
+  readonly clock?: () => Instant;
+  /** Told after each commit: what the transaction changed (the Kafka publisher listens). */
+  readonly onCommitted?: (changes: ChangeSet) => void;
+  readonly log?: ProjectionLog;
+}
+
+export interface Projections {
+  /** Resolves when the read models have applied the log up to its head at the time of the call. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  /** Re-evaluates every subject whose decisions changed because time passed, now. */
+  sweep(now?: Instant): Promise<number>;
+  /** Empties the read models and replays the log from position 0; resolves when caught up again. */
+  rebuild(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SWEEP_PAGE = 500;
+const RETRY_MS = 1000;
+
+/**
+ * Follows the global log from the read models' checkpoint and applies it in batches: each batch is
+ * one transaction with the checkpoint, so a crash anywhere replays from the last commit and a
+ * redelivered event changes nothing. A failed transaction (database down) drops the subscription
+ * and resubscribes from the stored checkpoint, so no event is skipped.
+ */
+export function startProjections(options: StartProjectionsOptions): Projections {
+  const { readModels, store } = options;
+  const catalogue: Catalogue = readModels.catalogue;
+  const clock = options.clock ?? (() => new Date().toISOString() as Instant);
+  const batchSize = options.batchSize ?? 500;
+  const log = options.log ?? { warn: (message) => console.warn(message), error: (message, error) => console.error(message, error) };
+
+  let buffer: StoredEvent[] = [];
+  // Every write (batches and sweeps) goes through this chain: one transaction at a time per process.
+  let writes: Promise<unknown> = Promise.resolve();
+  let subscription: Subscription | undefined;
+  let generation = 0;
+  let isStopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = writes.then(work, work);
+    writes = result.catch(() => undefined);
+    return result;
+  };
+
+  const committed = (changes: ChangeSet) => {
+    for (const reason of changes.unreadable) log.warn(`read models passed over an event they cannot read: ${reason}`);
+    readModels.checkpointMoved(changes.checkpoint);
+    options.onCommitted?.(changes);
+  };
+
+  const flush = (ofGeneration: number): Promise<void> =>
+    serially(async () => {
+      if (ofGeneration !== generation || buffer.length === 0) return;
+      const batch = buffer;
+      buffer = [];
+      try {
+        committed(await readModels.storage.applyEvents(batch, (checkpoint, views) => planEvents(checkpoint, views, batch, catalogue)));
+      } catch (error) {
+        log.error('read models could not apply a batch; resubscribing from the stored checkpoint', error);
+        restartLater();
+        throw error;
+      }
+    });
+
+  const subscribe = async () => {
+    const ofGeneration = ++generation;
+    buffer = [];
+    const after: GlobalPosition = await readModels.storage.checkpoint();
+    if (isStopped || ofGeneration !== generation) return;
+    subscription = store.subscribeToAll({
+      after,
+      batchSize,
+      onEvent: async (event) => {
+        if (ofGeneration !== generation) return;
+        buffer.push(event);
+        if (buffer.length >= batchSize) await flush(ofGeneration);
+      },
+      onCaughtUp: () => {
+        flush(ofGeneration).catch(() => undefined);
+      },
+    });
+    subscription.done.catch((error: unknown) => {
+      if (ofGeneration !== generation || isStopped) return;
+      log.error('the log subscription failed; resubscribing from the stored checkpoint', error);
+      restartLater();
+    });
+  };
+
+  const restartLater = () => {
+    if (isStopped || retryTimer) return;
+    generation += 1;
+    const dropped = subscription;
+    subscription = undefined;
+    void dropped?.close();
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      subscribe().catch((error: unknown) => {
+        log.error('could not resubscribe to the log', error);
+        restartLater();
+      });
+    }, RETRY_MS);
+  };
+
+  const sweep = (now: Instant = clock()) =>
+    serially(async () => {
+      let changed = 0;
+      for (;;) {
+        const changes = await readModels.storage.reevaluateDue(now, SWEEP_PAGE, (checkpoint, views) => planReevaluation(checkpoint, views, now, catalogue));
+        changed += changes.subjects.length;
+        if (changes.subjects.length > 0) options.onCommitted?.(changes);
+        if (changes.subjects.length < SWEEP_PAGE) return changed;
+      }
+    });
+
+  const sweepEveryMs = options.sweepEveryMs ?? 15_000;
+  const sweepTimer =
+    sweepEveryMs > 0
+      ? setInterval(() => {
+          sweep().catch((error: unknown) => log.error('the time sweep failed; it runs again at the next tick', error));
+        }, sweepEveryMs)
+      : undefined;
+
+  const stopFollowing = async () => {
+    generation += 1;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    const current = subscription;
+    subscription = undefined;
+    await current?.close();
+    await writes;
+    buffer = [];
+  };
+
+  void subscribe().catch((error: unknown) => {
+    log.error('could not subscribe to the log', error);
+    restartLater();
+  });
+
+  return {
+    async caughtUp(timeoutMs = 30_000) {
+      await readModels.waitFor(await store.headPosition(), timeoutMs);
+    },
+    sweep,
+    async rebuild(timeoutMs = 300_000) {
+      await stopFollowing();
+      await serially(() => readModels.storage.reset());
+      readModels.checkpointRewound(0n);
+      if (isStopped) return;
+      await subscribe();
+      await readModels.waitFor(await store.headPosition(), timeoutMs);
+    },
+    async stop() {
+      isStopped = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      await stopFollowing();
+    },
+  };
+}

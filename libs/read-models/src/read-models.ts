@@ -1,0 +1,122 @@
+import {
+  type Catalogue,
+  initialLedger,
+  type Ledger,
+  ledgerAsOf,
+  mayProcess,
+  type RecordedLedgerEvent,
+} from '@consent-ledger/domain';
+import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
+import { CheckpointWatch } from './checkpoint-watch';
+import { LEDGER_STREAM_PREFIX, readLedgerEvent } from './ledger-events';
+import type { AudienceAnswer, AudienceQuery, ReadModels } from './read-models.port';
+import type { ReadModelStorage } from './storage/read-model-storage';
+
+/** The most subject ids one audience question may carry (the HTTP API's limit too). */
+export const MAX_AUDIENCE_SIZE = 10_000;
+
+export class AudienceTooLarge extends Error {
+  constructor(readonly size: number) {
+    super(`an audience question may name at most ${MAX_AUDIENCE_SIZE} subjects, not ${size}`);
+    this.name = 'AudienceTooLarge';
+  }
+}
+
+export class UnknownPurpose extends Error {
+  constructor(readonly purpose: string) {
+    super(`"${purpose}" is not a purpose of the catalogue`);
+    this.name = 'UnknownPurpose';
+  }
+}
+
+export interface ProjectedReadModelsOptions {
+  readonly storage: ReadModelStorage;
+  readonly catalogue: Catalogue;
+  /**
+   * Answers audience questions about an instant before a subject's latest choice (the snapshot
+   * only knows the ledger as of now); without it such a question is refused.
+   */
+  readonly store?: EventStore;
+  /** Default timeout of `waitFor`. */
+  readonly waitTimeoutMs?: number;
+}
+
+/**
+ * The read side the API uses: checkpoint, read-your-writes waits, and audience filtering with
+ * exactly `mayProcess`'s answer, evaluated on each subject's stored ledger.
+ */
+export class ProjectedReadModels implements ReadModels {
+  readonly storage: ReadModelStorage;
+  readonly catalogue: Catalogue;
+  private readonly watch: CheckpointWatch;
+  private stopWatching?: Promise<() => Promise<void>>;
+
+  constructor(private readonly options: ProjectedReadModelsOptions) {
+    this.storage = options.storage;
+    this.catalogue = options.catalogue;
+    // PostgreSQL tells every process when the checkpoint moves; a SQLite file written by another
+    // process can only be read again, so waiters there poll while they wait.
+    const canBeTold = options.storage.watchCheckpoint !== undefined;
+    this.watch = new CheckpointWatch(() => this.storage.checkpoint(), canBeTold ? undefined : 25);
+  }
+
+  async checkpoint(): Promise<GlobalPosition> {
+    const position = await this.storage.checkpoint();
+    this.watch.moved(position);
+    return position;
+  }
+
+  async waitFor(position: GlobalPosition, timeoutMs = this.options.waitTimeoutMs ?? 5000): Promise<void> {
+    if (position <= this.watch.known) return;
+    if (this.storage.watchCheckpoint && !this.stopWatching) {
+      this.stopWatching = this.storage.watchCheckpoint((moved) => this.watch.moved(moved));
+      this.stopWatching.catch(() => (this.stopWatching = undefined));
+    }
+    await this.watch.waitFor(position, timeoutMs);
+  }
+
+  /** Called by a runner in this process after each commit: wakes waiters without a round trip. */
+  checkpointMoved(position: GlobalPosition): void {
+    this.watch.moved(position);
+  }
+
+  /** Called by a runner in this process after it emptied the tables for a rebuild. */
+  checkpointRewound(position: GlobalPosition): void {
+    this.watch.rewind(position);
+  }
+
+  async filterAudience(query: AudienceQuery): Promise<AudienceAnswer> {
+    if (!this.catalogue.purposes.has(query.purpose)) throw new UnknownPurpose(query.purpose);
+    const subjectIds = [...new Set(query.subjectIds)];
+    if (subjectIds.length > MAX_AUDIENCE_SIZE) throw new AudienceTooLarge(subjectIds.length);
+
+    const views = await this.storage.views(subjectIds);
+    const allowed: string[] = [];
+    const denied: AudienceAnswer['denied'][number][] = [];
+    for (const subjectId of subjectIds) {
+      const view = views.get(subjectId);
+      // The stored ledger is the ledger as of any instant at or after the subject's latest choice;
+      // an earlier instant needs the history itself (a later choice must not count yet).
+      const ledger = !view ? initialLedger() : query.at >= view.lastOccurredAt ? view.ledger : await this.ledgerAsOf(subjectId, query.at);
+      const decision = mayProcess(ledger, this.catalogue, query);
+      if (decision.allowed) allowed.push(subjectId);
+      else denied.push({ subjectId, reason: decision.reason });
+    }
+    return { allowed, denied };
+  }
+
+  async close(): Promise<void> {
+    this.watch.close();
+    const stop = await this.stopWatching?.catch(() => undefined);
+    await stop?.();
+  }
+
+  private async ledgerAsOf(subjectId: string, at: AudienceQuery['at']): Promise<Ledger> {
+    if (!this.options.store) throw new Error('an audience question about an earlier instant needs the event store');
+    const history = (await this.options.store.readStream(`${LEDGER_STREAM_PREFIX}${subjectId}`)).flatMap((stored) => {
+      const reading = readLedgerEvent(stored);
+      return reading.kind === 'ledger' ? [reading.projected.event as RecordedLedgerEvent] : [];
+    });
+    return ledgerAsOf(history, { at });
+  }
+}

@@ -1,0 +1,80 @@
+import type { ReadModelStorage } from './storage/read-model-storage';
+
+export interface RoleLeadershipOptions {
+  readonly storage: ReadModelStorage;
+  /** What is led, e.g. `read-models` or `kafka-publisher`: one holder at a time per role. */
+  readonly role: string;
+  /** This instance (PROJECTOR_INSTANCE_ID). */
+  readonly holder: string;
+  /** A crashed leader's role is taken over after at most this long. */
+  readonly ttlMs?: number;
+  readonly renewEveryMs?: number;
+  onElected(): Promise<void> | void;
+  onDeposed(): Promise<void> | void;
+  readonly log?: { error(message: string, error?: unknown): void };
+}
+
+export interface RoleLeadership {
+  readonly isLeader: boolean;
+  /** Resolves once this instance's first attempt at the lease is over (elected or not). */
+  readonly firstAttempt: Promise<void>;
+  /** Stops leading (if it did) and releases the lease, so a standby takes over at once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Leader election by lease in the read-model database: the holder renews well before its lease
+ * runs out; a standby takes the role once it has. A renewal that fails (even for a lost
+ * connection) deposes the leader at once, because it can no longer prove it still holds the role.
+ */
+export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
+  const ttlMs = options.ttlMs ?? 10_000;
+  const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(ttlMs / 3));
+  let isLeader = false;
+  let isStopped = false;
+  let turn: Promise<void> = Promise.resolve();
+
+  const attempt = () =>
+    (turn = turn.then(async () => {
+      if (isStopped) return;
+      let holds = false;
+      try {
+        holds = await options.storage.tryLease(options.role, options.holder, ttlMs);
+      } catch (error) {
+        options.log?.error(`could not renew the ${options.role} lease`, error);
+      }
+      if (holds && !isLeader) {
+        isLeader = true;
+        try {
+          await options.onElected();
+        } catch (error) {
+          options.log?.error(`could not start leading ${options.role}; letting the lease go`, error);
+          isLeader = false;
+          await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+        }
+      } else if (!holds && isLeader) {
+        isLeader = false;
+        await Promise.resolve(options.onDeposed()).catch((error: unknown) => options.log?.error(`stopping ${options.role} failed`, error));
+      }
+    }));
+
+  const firstAttempt = attempt();
+  const timer = setInterval(() => void attempt(), renewEveryMs);
+
+  return {
+    get isLeader() {
+      return isLeader;
+    },
+    firstAttempt,
+    async stop() {
+      clearInterval(timer);
+      await turn;
+      isStopped = true;
+      if (isLeader) {
+        isLeader = false;
+        await options.onDeposed();
+        await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { PoolClient } from 'pg';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Append-only: a shipped migration is never edited, a change is a new version. Tables are
+ * prefixed `rm_` and live in the connection's current schema, next to (or apart from) the event
+ * store's. Instants are timestamptz so SQL consumers can compare them with now().
+ */
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'subject ledgers, current decisions, channel suppressions, audience membership, checkpoints, leases, state-change outbox',
+    sql: `
+      CREATE TABLE rm_checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
+      INSERT INTO rm_checkpoints (name, position) VALUES ('read-models', 0);
+      CREATE TABLE rm_subjects (
+        subject_id text PRIMARY KEY,
+        brand text NOT NULL,
+        ledger text NOT NULL,
+        last_position bigint NOT NULL,
+        last_occurred_at timestamptz NOT NULL,
+        evaluated_at timestamptz NOT NULL,
+        next_change_at timestamptz,
+        erased boolean NOT NULL
+      );
+      CREATE INDEX rm_subjects_next_change ON rm_subjects (next_change_at) WHERE next_change_at IS NOT NULL;
+      CREATE TABLE rm_decisions (
+        subject_id text NOT NULL,
+        purpose text NOT NULL,
+        allowed boolean NOT NULL,
+        reason text NOT NULL,
+        legal_basis text NOT NULL,
+        valid_until timestamptz,
+        based_on jsonb NOT NULL,
+        consented_channels text[] NOT NULL,
+        restricted_channels text[] NOT NULL,
+        opted_out_sources text[] NOT NULL,
+        changes_at timestamptz,
+        PRIMARY KEY (subject_id, purpose)
+      );
+      CREATE INDEX rm_decisions_by_purpose ON rm_decisions (purpose, allowed);
+      CREATE TABLE rm_suppressions (
+        channel text NOT NULL,
+        subject_id text NOT NULL,
+        scope text NOT NULL,
+        reason text NOT NULL,
+        since timestamptz NOT NULL,
+        PRIMARY KEY (channel, subject_id, scope, reason)
+      );
+      CREATE INDEX rm_suppressions_by_subject ON rm_suppressions (subject_id);
+      CREATE TABLE rm_audience_members (
+        audience text NOT NULL,
+        subject_id text NOT NULL,
+        member boolean NOT NULL,
+        since timestamptz NOT NULL,
+        valid_until timestamptz,
+        changed_at_position bigint NOT NULL,
+        PRIMARY KEY (audience, subject_id)
+      );
+      CREATE INDEX rm_audience_members_by_subject ON rm_audience_members (subject_id);
+      CREATE TABLE rm_state_changes (
+        sequence bigserial PRIMARY KEY,
+        subject_id text NOT NULL,
+        changed_at timestamptz NOT NULL
+      );
+      CREATE TABLE rm_leases (role text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
+    `,
+  },
+];
+
+/** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */
+export async function migratePostgresReadModels(client: PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':read-model-migrations'))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS rm_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM rm_schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO rm_schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,318 @@
+import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
+import type { Instant } from '@consent-ledger/domain';
+import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
+import type { ChangeSet } from '../../change-set';
+import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
+import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
+import type { SubjectView } from '../../subject-ledger/subject-view';
+import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from '../read-model-storage';
+import {
+  type AudienceRecord,
+  audienceRecordOf,
+  audienceRowOf,
+  type DecisionRecord,
+  decisionRecordOf,
+  decisionRowOf,
+  type SubjectRecord,
+  subjectIdsOf,
+  subjectRecordOf,
+  type SuppressionRecord,
+  suppressionRecordOf,
+  suppressionRowOf,
+  viewOf,
+} from '../rows';
+import { migratePostgresReadModels } from './postgres-migrations';
+
+export interface PostgresReadModelStorageOptions {
+  /** The read models own the `rm_` tables of the connection's current schema. */
+  readonly url: string;
+  readonly poolSize?: number;
+  readonly applicationName?: string;
+}
+
+const TIMESTAMPTZ = 1184;
+const parseTimestamp = pgTypes.getTypeParser(TIMESTAMPTZ);
+/** Instants come back in the domain's form (ISO-8601 UTC with milliseconds), so they compare as strings. */
+const instantTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ ? (value: string) => (parseTimestamp(value) as Date).toISOString() : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
+};
+
+const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased';
+const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
+const DECISION_COLUMNS =
+  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
+
+/**
+ * Production read models in PostgreSQL. Every writer (the projection runner, the time sweep, a
+ * second projector instance) first locks the read-models checkpoint row, so their transactions
+ * run one after the other and each sees what the previous one committed.
+ */
+export class PostgresReadModelStorage implements ReadModelStorage {
+  readonly kind = 'postgres' as const;
+  private readonly pool: Pool;
+  private notifyChannel = '';
+
+  private constructor(private readonly options: PostgresReadModelStorageOptions) {
+    this.pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 4,
+      application_name: options.applicationName ?? 'consent-ledger-read-models',
+      types: instantTypes,
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  static async open(options: PostgresReadModelStorageOptions): Promise<PostgresReadModelStorage> {
+    const storage = new PostgresReadModelStorage(options);
+    try {
+      const client = await storage.pool.connect();
+      try {
+        await migratePostgresReadModels(client);
+        const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
+        storage.notifyChannel = `rm_checkpoint:${rows[0].schema}`.slice(0, 63);
+      } finally {
+        client.release();
+      }
+      return storage;
+    } catch (error) {
+      await storage.pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
+    return this.inTransaction(async (client) => {
+      const checkpoint = await this.lockCheckpoint(client);
+      const fresh = events.filter((event) => event.position > checkpoint);
+      const changes = plan(checkpoint, await this.loadViews(client, subjectIdsOf(fresh)));
+      await this.write(client, changes);
+      if (changes.checkpoint > checkpoint) {
+        await client.query('UPDATE rm_checkpoints SET position = $2 WHERE name = $1', [READ_MODELS_CHECKPOINT, changes.checkpoint.toString()]);
+        await client.query('SELECT pg_notify($1, $2)', [this.notifyChannel, changes.checkpoint.toString()]);
+      }
+      return changes;
+    });
+  }
+
+  async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
+    return this.inTransaction(async (client) => {
+      const checkpoint = await this.lockCheckpoint(client);
+      const { rows } = await client.query<{ subject_id: string }>(
+        'SELECT subject_id FROM rm_subjects WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2',
+        [now, limit],
+      );
+      const changes = plan(checkpoint, [...(await this.loadViews(client, rows.map((row) => row.subject_id))).values()]);
+      await this.write(client, changes);
+      const visible = changes.subjects.filter((change) => change.isVisible).map((change) => change.view.subjectId);
+      if (visible.length > 0) {
+        await client.query('INSERT INTO rm_state_changes (subject_id, changed_at) SELECT unnest($1::text[]), $2', [visible, now]);
+      }
+      return changes;
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.inTransaction(async (client) => {
+      await this.lockCheckpoint(client);
+      await client.query('TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members');
+      await client.query('UPDATE rm_checkpoints SET position = 0 WHERE name = $1', [READ_MODELS_CHECKPOINT]);
+    });
+  }
+
+  async checkpoint(name = READ_MODELS_CHECKPOINT): Promise<GlobalPosition> {
+    const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM rm_checkpoints WHERE name = $1', [name]);
+    return BigInt(rows[0]?.position ?? 0);
+  }
+
+  async saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO rm_checkpoints (name, position)
+       SELECT $1, $2 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM rm_leases WHERE role = $3 AND holder = $4 AND expires_at >= now())
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+      [name, position.toString(), fence?.role ?? null, fence?.holder ?? null],
+    );
+    return rowCount === 1;
+  }
+
+  async views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
+    return this.loadViews(this.pool, subjectIds);
+  }
+
+  async decisionRows(subjectId: string): Promise<DecisionRow[]> {
+    const { rows } = await this.pool.query<DecisionRecord & { based_on: unknown }>(
+      `SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = $1 ORDER BY purpose`,
+      [subjectId],
+    );
+    return rows.map((row) => decisionRowOf({ ...row, based_on: JSON.stringify(row.based_on) }));
+  }
+
+  async suppressionRows(filter: { channel?: string; subjectId?: string } = {}): Promise<SuppressionRow[]> {
+    const { rows } = await this.pool.query<SuppressionRecord>(
+      `SELECT * FROM rm_suppressions WHERE ($1::text IS NULL OR channel = $1) AND ($2::text IS NULL OR subject_id = $2)
+       ORDER BY channel, subject_id, scope, reason`,
+      [filter.channel ?? null, filter.subjectId ?? null],
+    );
+    return rows.map(suppressionRowOf);
+  }
+
+  async audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]> {
+    const { rows } = await this.pool.query<AudienceRecord>(
+      `SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE audience = $1 AND ($2::text[] IS NULL OR subject_id = ANY($2))
+       ORDER BY subject_id`,
+      [audience, subjectIds ?? null],
+    );
+    return rows.map(audienceRowOf);
+  }
+
+  async pendingStateChanges(limit: number): Promise<StateChange[]> {
+    const { rows } = await this.pool.query<{ sequence: string; subject_id: string; changed_at: string }>(
+      'SELECT sequence, subject_id, changed_at FROM rm_state_changes ORDER BY sequence LIMIT $1',
+      [limit],
+    );
+    return rows.map((row) => ({ sequence: Number(row.sequence), subjectId: row.subject_id, changedAt: row.changed_at as Instant }));
+  }
+
+  async removeStateChanges(upToSequence: number): Promise<void> {
+    await this.pool.query('DELETE FROM rm_state_changes WHERE sequence <= $1', [upToSequence]);
+  }
+
+  async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
+    // The database's clock decides expiry, so instances with drifting clocks still agree.
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO rm_leases (role, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE rm_leases.holder = excluded.holder OR rm_leases.expires_at < now()`,
+      [role, holder, ttlMs],
+    );
+    return rowCount === 1;
+  }
+
+  async releaseLease(role: string, holder: string): Promise<void> {
+    await this.pool.query('DELETE FROM rm_leases WHERE role = $1 AND holder = $2', [role, holder]);
+  }
+
+  async watchCheckpoint(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>> {
+    const client = new Client({ connectionString: this.options.url, application_name: 'consent-ledger-read-models-listen' });
+    client.on('error', () => undefined);
+    client.on('notification', (message) => {
+      if (message.channel === this.notifyChannel && message.payload) listener(BigInt(message.payload));
+    });
+    await client.connect();
+    await client.query(`LISTEN "${this.notifyChannel.replace(/"/g, '""')}"`);
+    return async () => {
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  async dump(): Promise<ReadModelTablesDump> {
+    const all = async (sql: string) => (await this.pool.query(sql)).rows as Record<string, unknown>[];
+    return {
+      checkpoint: (await this.checkpoint()).toString(),
+      subjects: await all(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects ORDER BY subject_id`),
+      decisions: await all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, purpose`),
+      suppressions: await all('SELECT * FROM rm_suppressions ORDER BY channel, subject_id, scope, reason'),
+      audiences: await all(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members ORDER BY audience, subject_id`),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async lockCheckpoint(client: PoolClient): Promise<GlobalPosition> {
+    const { rows } = await client.query<{ position: string }>('SELECT position FROM rm_checkpoints WHERE name = $1 FOR UPDATE', [
+      READ_MODELS_CHECKPOINT,
+    ]);
+    return BigInt(rows[0].position);
+  }
+
+  private async loadViews(client: Pool | PoolClient, subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
+    if (subjectIds.length === 0) return new Map();
+    const [subjects, audiences] = await Promise.all([
+      client.query<SubjectRecord>(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY($1::text[])`, [subjectIds]),
+      client.query<AudienceRecord>(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY($1::text[])`, [subjectIds]),
+    ]);
+    const bySubject = new Map<string, AudienceRecord[]>();
+    for (const row of audiences.rows) bySubject.set(row.subject_id, [...(bySubject.get(row.subject_id) ?? []), row]);
+    return new Map(subjects.rows.map((row) => [row.subject_id, viewOf(row, bySubject.get(row.subject_id) ?? [])]));
+  }
+
+  private async write(client: PoolClient, changes: ChangeSet): Promise<void> {
+    if (changes.subjects.length === 0) return;
+    const subjects = changes.subjects.map(subjectRecordOf);
+    const decisions = changes.subjects.flatMap((change) => change.decisions.map(decisionRecordOf));
+    const added = changes.subjects.flatMap((change) => change.suppressionsAdded.map(suppressionRecordOf));
+    const removed = changes.subjects.flatMap((change) => change.suppressionsRemoved.map(suppressionRecordOf));
+    const audiences = changes.subjects.flatMap((change) => change.audiences.map(audienceRecordOf));
+
+    // One statement per table for the whole batch: json_to_recordset turns the rows into a relation.
+    await client.query(
+      `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
+       SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, ledger text, last_position bigint,
+         last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean)
+       ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
+         last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
+         erased = excluded.erased`,
+      [JSON.stringify(subjects)],
+    );
+    if (decisions.length > 0) {
+      await client.query(
+        `INSERT INTO rm_decisions (${DECISION_COLUMNS})
+         SELECT subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, consented_channels, restricted_channels,
+           opted_out_sources, changes_at
+         FROM json_to_recordset($1::json) AS x(subject_id text, purpose text, allowed boolean, reason text, legal_basis text,
+           valid_until timestamptz, based_on text, consented_channels text[], restricted_channels text[], opted_out_sources text[],
+           changes_at timestamptz)
+         ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason,
+           legal_basis = excluded.legal_basis, valid_until = excluded.valid_until, based_on = excluded.based_on,
+           consented_channels = excluded.consented_channels, restricted_channels = excluded.restricted_channels,
+           opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at`,
+        [JSON.stringify(decisions)],
+      );
+    }
+    if (removed.length > 0) {
+      await client.query(
+        `DELETE FROM rm_suppressions s USING json_to_recordset($1::json) AS x(channel text, subject_id text, scope text, reason text)
+         WHERE s.channel = x.channel AND s.subject_id = x.subject_id AND s.scope = x.scope AND s.reason = x.reason`,
+        [JSON.stringify(removed)],
+      );
+    }
+    if (added.length > 0) {
+      await client.query(
+        `INSERT INTO rm_suppressions (channel, subject_id, scope, reason, since)
+         SELECT channel, subject_id, scope, reason, since
+         FROM json_to_recordset($1::json) AS x(channel text, subject_id text, scope text, reason text, since timestamptz)
+         ON CONFLICT (channel, subject_id, scope, reason) DO UPDATE SET since = excluded.since`,
+        [JSON.stringify(added)],
+      );
+    }
+    if (audiences.length > 0) {
+      await client.query(
+        `INSERT INTO rm_audience_members (${AUDIENCE_COLUMNS})
+         SELECT ${AUDIENCE_COLUMNS} FROM json_to_recordset($1::json) AS x(audience text, subject_id text, member boolean,
+           since timestamptz, valid_until timestamptz, changed_at_position bigint)
+         ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since,
+           valid_until = excluded.valid_until, changed_at_position = excluded.changed_at_position`,
+        [JSON.stringify(audiences)],
+      );
+    }
+  }
+}

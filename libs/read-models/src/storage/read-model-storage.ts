@@ -1,0 +1,71 @@
+import type { Instant } from '@consent-ledger/domain';
+import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
+import type { ChangeSet } from '../change-set';
+import type { SuppressionRow } from '../channel-suppressions/channel-suppressions.projection';
+import type { DecisionRow } from '../current-decisions/current-decisions.projection';
+import type { SubjectView } from '../subject-ledger/subject-view';
+
+/** The checkpoint every read-model table advances with, in the same transaction. */
+export const READ_MODELS_CHECKPOINT = 'read-models';
+
+/** A subject whose decisions changed because time passed, waiting to be published. */
+export interface StateChange {
+  readonly sequence: number;
+  readonly subjectId: string;
+  /** The instant the re-evaluation looked at. */
+  readonly changedAt: Instant;
+}
+
+/** Plans a transaction from what is stored: pure, run by the storage inside the transaction. */
+export type Planner = (checkpoint: GlobalPosition, views: ReadonlyMap<string, SubjectView>) => ChangeSet;
+
+export interface ReadModelTablesDump {
+  readonly checkpoint: string;
+  readonly subjects: readonly Record<string, unknown>[];
+  readonly decisions: readonly Record<string, unknown>[];
+  readonly suppressions: readonly Record<string, unknown>[];
+  readonly audiences: readonly Record<string, unknown>[];
+}
+
+/**
+ * Where the read models live (SQLite in the embedded mode, PostgreSQL in production). The storage
+ * owns transactions; the projection logic is the planner it runs inside them, so every adapter
+ * applies an event and advances the checkpoint atomically, and skips what it already holds.
+ */
+export interface ReadModelStorage {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Loads the views of the events' subjects, plans, writes the plan and the checkpoint: one transaction. */
+  applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet>;
+  /**
+   * Re-evaluates up to `limit` subjects whose decisions change on their own by `now`, and records
+   * the visible changes in the state-change outbox in the same transaction.
+   */
+  reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet>;
+  /** Empties every read-model table and sets the checkpoint back to the start, atomically. */
+  reset(): Promise<void>;
+
+  checkpoint(name?: string): Promise<GlobalPosition>;
+  /** Moves a non-read-model checkpoint (e.g. the Kafka publisher's), only while `holder` holds the role's lease. */
+  saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean>;
+
+  views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>>;
+  decisionRows(subjectId: string): Promise<DecisionRow[]>;
+  suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
+  audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
+
+  pendingStateChanges(limit: number): Promise<StateChange[]>;
+  removeStateChanges(upToSequence: number): Promise<void>;
+
+  /** Takes or renews a role's lease for `ttlMs`; false while another holder's lease runs. */
+  tryLease(role: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(role: string, holder: string): Promise<void>;
+
+  /** Subscribes to checkpoint moves made by other processes (PostgreSQL NOTIFY); undefined where impossible. */
+  watchCheckpoint?(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>>;
+
+  /** Every read-model row in a stable order: what rebuild-equality tests compare. */
+  dump(): Promise<ReadModelTablesDump>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,311 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import {
+  catalogue,
+  channelRestricted,
+  consentGiven,
+  consentWithdrawn,
+  instant,
+  relationshipStarted,
+  subjectErased,
+} from '@consent-ledger/domain/testing';
+import type { EventStore } from '@consent-ledger/event-store';
+import { planEvents } from '../change-set';
+import { CheckpointTimeout } from '../checkpoint-watch';
+import { startProjections, type Projections } from '../projection-runner';
+import type { ProjectedReadModels } from '../read-models';
+import { asNewEvent, ledgerStream } from '../testing/stored-events';
+import type { ReadModelStorage } from './read-model-storage';
+
+/**
+ * What every read-model storage must show, against a real database and a real event store: each
+ * event applied exactly once with its checkpoint, whatever crashes or is delivered twice.
+ */
+export interface ReadModelsUnderTest {
+  readonly store: EventStore;
+  readonly readModels: ProjectedReadModels;
+  /** A second, independent connection to the same read-model tables: another process. */
+  openAnother(): Promise<ReadModelStorage>;
+  /** Makes every following update of the read-models checkpoint fail inside its transaction. */
+  crashBeforeCommit(): Promise<void>;
+  recover(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const PICKX = 'targeted-tv-advertising-pickx';
+const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
+/** A fixed past instant: choices happen before the store records them, as in production. */
+const MAY_2024 = '2024-05-01T09:00:00Z';
+
+export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>): void {
+  let subject: ReadModelsUnderTest;
+  let projections: Projections | undefined;
+  let run = 0;
+
+  beforeEach(async () => {
+    failures.length = 0;
+    subject = await open();
+    run += 1;
+  });
+  afterEach(async () => {
+    await projections?.stop();
+    projections = undefined;
+    await subject.dispose();
+  });
+
+  const idOf = (name: string) => `${name}-${run}` as SubjectId;
+  const of = (name: string) => ({ subjectId: idOf(name), occurredAt: MAY_2024 });
+
+  async function record(...events: LedgerEvent[]): Promise<bigint> {
+    let position = 0n;
+    for (const event of events) {
+      const result = await subject.store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+      position = result.position;
+    }
+    return position;
+  }
+
+  const failures: string[] = [];
+  const log = { warn: (message: string) => failures.push(message), error: (message: string) => failures.push(message) };
+  const project = () => (projections = startProjections({ readModels: subject.readModels, store: subject.store, sweepEveryMs: 0, log }));
+
+  describe('following the log', () => {
+    it('shows a consent in the decision rows and the audience once the checkpoint has passed it', async () => {
+      project();
+      const position = await record(relationshipStarted(of('ann')), consentGiven({ ...of('ann'), purpose: PICKX, channels: ['tv-screen'] }));
+      await subject.readModels.waitFor(position);
+
+      expect(await subject.readModels.checkpoint()).toBe(position);
+      const rows = await subject.readModels.storage.decisionRows(idOf('ann'));
+      expect(rows.find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active', consentedChannels: ['tv-screen'] });
+      expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('ann')])).toEqual([
+        expect.objectContaining({ subjectId: idOf('ann'), member: true, since: instant(MAY_2024) }),
+      ]);
+    });
+
+    it('lists a channel restriction on the suppression list of that channel', async () => {
+      project();
+      await subject.readModels.waitFor(await record(relationshipStarted(of('bob')), channelRestricted({ ...of('bob'), channel: 'sms' })));
+      expect(await subject.readModels.storage.suppressionRows({ channel: 'sms', subjectId: idOf('bob') })).toEqual([
+        expect.objectContaining({ subjectId: idOf('bob'), scope: '*', reason: 'channel-restricted' }),
+      ]);
+    });
+
+    it('tells a waiter in time, and a caller waiting for a position never reached that it timed out', async () => {
+      project();
+      const position = await record(relationshipStarted(of('cat')));
+      await expect(subject.readModels.waitFor(position, 5000)).resolves.toBeUndefined();
+      await expect(subject.readModels.waitFor(position + 1000n, 100)).rejects.toBeInstanceOf(CheckpointTimeout);
+    });
+
+    it('lets another process wait for the checkpoint it does not move itself', async () => {
+      const reader = await subject.openAnother();
+      try {
+        const { ProjectedReadModels } = await import('../read-models');
+        const elsewhere = new ProjectedReadModels({ storage: reader, catalogue });
+        project();
+        const position = await record(relationshipStarted(of('dan')));
+        await expect(elsewhere.waitFor(position, 5000)).resolves.toBeUndefined();
+        await elsewhere.close();
+      } finally {
+        await reader.close();
+      }
+    });
+  });
+
+  describe('audience filtering', () => {
+    const at = () => new Date().toISOString() as Instant;
+
+    it('answers with mayProcess: who may be reached, and why not for the others', async () => {
+      project();
+      await subject.readModels.waitFor(
+        await record(
+          relationshipStarted(of('eve')),
+          consentGiven({ ...of('eve'), purpose: ADS_AND_DATA }),
+          relationshipStarted(of('fay')),
+          consentGiven({ ...of('fay'), purpose: ADS_AND_DATA }),
+          consentWithdrawn({ ...of('fay'), purpose: ADS_AND_DATA, occurredAt: '2024-06-01T09:00:00Z' }),
+          relationshipStarted(of('gus')),
+          consentGiven({ ...of('gus'), purpose: ADS_AND_DATA }),
+          channelRestricted({ ...of('gus'), channel: 'online-ads' }),
+        ),
+      );
+      const answer = await subject.readModels.filterAudience({
+        purpose: ADS_AND_DATA,
+        channel: 'online-ads',
+        at: at(),
+        subjectIds: [idOf('eve'), idOf('fay'), idOf('gus'), idOf('nobody')],
+      });
+      expect(answer).toEqual({
+        allowed: [idOf('eve')],
+        denied: [
+          { subjectId: idOf('fay'), reason: 'consent-withdrawn' },
+          { subjectId: idOf('gus'), reason: 'channel-restricted' },
+          { subjectId: idOf('nobody'), reason: 'no-consent' },
+        ],
+      });
+    });
+
+    it('answers for an instant before the latest choice as the ledger stood then', async () => {
+      project();
+      await subject.readModels.waitFor(
+        await record(
+          relationshipStarted(of('hal')),
+          consentGiven({ ...of('hal'), purpose: ADS_AND_DATA }),
+          consentWithdrawn({ ...of('hal'), purpose: ADS_AND_DATA, occurredAt: '2024-06-01T09:00:00Z' }),
+        ),
+      );
+      const question = { purpose: ADS_AND_DATA, subjectIds: [idOf('hal')] };
+      expect(await subject.readModels.filterAudience({ ...question, at: instant('2024-05-15T00:00:00Z') })).toEqual({ allowed: [idOf('hal')], denied: [] });
+      expect(await subject.readModels.filterAudience({ ...question, at: at() })).toEqual({
+        allowed: [],
+        denied: [{ subjectId: idOf('hal'), reason: 'consent-withdrawn' }],
+      });
+    });
+
+    it('answers ten thousand subjects in one question', async () => {
+      project();
+      await subject.readModels.waitFor(await record(relationshipStarted(of('ivy')), consentGiven({ ...of('ivy'), purpose: ADS_AND_DATA })));
+      const others = Array.from({ length: 9_999 }, (_, i) => `unknown-${run}-${i}`);
+      const started = Date.now();
+      const answer = await subject.readModels.filterAudience({ purpose: ADS_AND_DATA, at: at(), subjectIds: [idOf('ivy'), ...others] });
+      expect(answer.allowed).toEqual([idOf('ivy')]);
+      expect(answer.denied).toHaveLength(9_999);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+  });
+
+  describe('exactly once', () => {
+    it('changes nothing when already applied events are delivered again', async () => {
+      project();
+      const position = await record(relationshipStarted(of('jon')), consentGiven({ ...of('jon'), purpose: PICKX, channels: ['tv-screen'] }), subjectErased(of('jon')));
+      await subject.readModels.waitFor(position);
+      await projections!.stop();
+      const before = await subject.readModels.storage.dump();
+
+      const log = await subject.store.readAll();
+      await subject.readModels.storage.applyEvents(log, (checkpoint, views) => planEvents(checkpoint, views, log, catalogue));
+
+      expect(await subject.readModels.storage.dump()).toEqual(before);
+    });
+
+    it('leaves rows and checkpoint untouched when the transaction dies before commit, then applies the batch once', async () => {
+      await record(relationshipStarted(of('kim')));
+      const log = await subject.store.readAll();
+      const apply = () => subject.readModels.storage.applyEvents(log, (checkpoint, views) => planEvents(checkpoint, views, log, catalogue));
+      const empty = await subject.readModels.storage.dump();
+
+      await subject.crashBeforeCommit();
+      await expect(apply()).rejects.toThrow(/simulated crash/);
+      expect(await subject.readModels.storage.dump()).toEqual(empty);
+
+      await subject.recover();
+      await apply();
+      const applied = await subject.readModels.storage.dump();
+      expect(applied.checkpoint).toBe(log.at(-1)!.position.toString());
+      expect(applied.subjects).toHaveLength(1);
+
+      project();
+      await projections!.rebuild();
+      expect(await subject.readModels.storage.dump()).toEqual(applied);
+    });
+
+    it('keeps following after failed transactions and applies every event exactly once', async () => {
+      await subject.crashBeforeCommit();
+      project();
+      const position = await record(relationshipStarted(of('lea')), consentGiven({ ...of('lea'), purpose: PICKX, channels: ['tv-screen'] }));
+      await expect(subject.readModels.waitFor(position, 300)).rejects.toBeInstanceOf(CheckpointTimeout);
+
+      expect(failures).toContain('read models could not apply a batch; resubscribing from the stored checkpoint');
+
+      await subject.recover();
+      await subject.readModels.waitFor(position, 10_000);
+      const followed = await subject.readModels.storage.dump();
+      await projections!.rebuild();
+      expect(await subject.readModels.storage.dump()).toEqual(followed);
+    });
+
+    it('gives the same tables when rebuilt from position 0', async () => {
+      project();
+      const events: LedgerEvent[] = [];
+      for (let i = 0; i < 40; i++) {
+        const who = of(`many-${i % 7}`);
+        events.push(
+          i < 7 ? relationshipStarted(who) : i % 3 === 0 ? consentGiven({ ...who, purpose: PICKX, channels: ['tv-screen'], occurredAt: `2024-05-${10 + (i % 15)}T09:00:00Z` }) : channelRestricted({ ...who, channel: i % 2 ? 'sms' : 'email', occurredAt: `2024-05-${10 + (i % 15)}T10:00:00Z` }),
+        );
+      }
+      await subject.readModels.waitFor(await record(...events));
+      const followed = await subject.readModels.storage.dump();
+      expect(followed.subjects).toHaveLength(7);
+
+      await projections!.rebuild();
+      expect(await subject.readModels.storage.dump()).toEqual(followed);
+    });
+
+    it('applies each event once when two projectors follow the same tables at the same time', async () => {
+      const other = await subject.openAnother();
+      const { ProjectedReadModels } = await import('../read-models');
+      const second = new ProjectedReadModels({ storage: other, catalogue });
+      const secondProjections = startProjections({ readModels: second, store: subject.store, sweepEveryMs: 0, batchSize: 7, log });
+      try {
+        project();
+        const events = Array.from({ length: 60 }, (_, i) =>
+          i < 10 ? relationshipStarted(of(`pair-${i}`)) : channelRestricted({ ...of(`pair-${i % 10}`), channel: i % 2 ? 'sms' : 'email', occurredAt: `2024-05-${10 + (i % 15)}T10:00:00Z` }),
+        );
+        const position = await record(...events);
+        await Promise.all([subject.readModels.waitFor(position, 10_000), second.waitFor(position, 10_000)]);
+        await secondProjections.stop();
+        const together = await subject.readModels.storage.dump();
+        await projections!.rebuild();
+        expect(await subject.readModels.storage.dump()).toEqual(together);
+      } finally {
+        await secondProjections.stop();
+        await second.close();
+        await other.close();
+      }
+    });
+  });
+
+  describe('time passing', () => {
+    it('re-evaluates a membership whose consent ran out, and records the change for publication', async () => {
+      project();
+      const soon = new Date(Date.now() + 60_000).toISOString() as Instant;
+      const position = await record(relationshipStarted(of('max')), consentGiven({ ...of('max'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
+      await subject.readModels.waitFor(position);
+      expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('max')])).toMatchObject([{ member: true, validUntil: soon }]);
+
+      const after = new Date(Date.parse(soon) + 20_000).toISOString() as Instant;
+      expect(await projections!.sweep(after)).toBe(1);
+
+      expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('max')])).toMatchObject([{ member: false, since: soon, validUntil: null }]);
+      const decision = (await subject.readModels.storage.decisionRows(idOf('max'))).find((row) => row.purpose === PICKX);
+      expect(decision).toMatchObject({ allowed: false, reason: 'consent-expired' });
+      expect(await subject.readModels.storage.pendingStateChanges(10)).toEqual([expect.objectContaining({ subjectId: idOf('max'), changedAt: after })]);
+      expect(await projections!.sweep(after)).toBe(0);
+    });
+  });
+
+  describe('role leases', () => {
+    it('gives a role to one holder at a time, and to another once the first lets it go or lets it run out', async () => {
+      const { storage } = subject.readModels;
+      expect(await storage.tryLease('publisher', 'one', 60_000)).toBe(true);
+      expect(await storage.tryLease('publisher', 'two', 60_000)).toBe(false);
+      expect(await storage.tryLease('publisher', 'one', 60_000)).toBe(true);
+      await storage.releaseLease('publisher', 'one');
+      expect(await storage.tryLease('publisher', 'two', 1)).toBe(true);
+
+      const deadline = Date.now() + 5000;
+      let takenOver = false;
+      while (!takenOver && Date.now() < deadline) takenOver = await storage.tryLease('publisher', 'three', 60_000);
+      expect(takenOver).toBe(true);
+    });
+
+    it('moves a fenced checkpoint only for the holder of the role', async () => {
+      const { storage } = subject.readModels;
+      await storage.tryLease('publisher', 'one', 60_000);
+      expect(await storage.saveCheckpoint('kafka', 5n, { role: 'publisher', holder: 'one' })).toBe(true);
+      expect(await storage.saveCheckpoint('kafka', 9n, { role: 'publisher', holder: 'two' })).toBe(false);
+      expect(await storage.checkpoint('kafka')).toBe(5n);
+    });
+  });
+}

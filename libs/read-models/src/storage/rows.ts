@@ -1,0 +1,148 @@
+import type { Brand, Instant } from '@consent-ledger/domain';
+import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
+import type { SubjectChange } from '../change-set';
+import type { SuppressionReason, SuppressionRow } from '../channel-suppressions/channel-suppressions.projection';
+import type { DecisionRow } from '../current-decisions/current-decisions.projection';
+import { deserialiseLedger, serialiseLedger } from '../subject-ledger/ledger-snapshot';
+import type { SubjectView } from '../subject-ledger/subject-view';
+
+/** Column values shared by both adapters; positions travel as decimal strings (bigint-safe). */
+export interface SubjectRecord {
+  subject_id: string;
+  brand: string;
+  ledger: string;
+  last_position: string;
+  last_occurred_at: string;
+  evaluated_at: string;
+  next_change_at: string | null;
+  erased: boolean;
+}
+
+export interface AudienceRecord {
+  audience: string;
+  subject_id: string;
+  member: boolean;
+  since: string;
+  valid_until: string | null;
+  changed_at_position: string;
+}
+
+export interface DecisionRecord {
+  subject_id: string;
+  purpose: string;
+  allowed: boolean;
+  reason: string;
+  legal_basis: string;
+  valid_until: string | null;
+  based_on: string;
+  consented_channels: string[];
+  restricted_channels: string[];
+  opted_out_sources: string[];
+  changes_at: string | null;
+}
+
+export interface SuppressionRecord {
+  channel: string;
+  subject_id: string;
+  scope: string;
+  reason: string;
+  since: string;
+}
+
+export function subjectRecordOf(change: SubjectChange): SubjectRecord {
+  const { view } = change;
+  return {
+    subject_id: view.subjectId,
+    brand: view.brand,
+    ledger: serialiseLedger(view.ledger),
+    last_position: view.lastPosition.toString(),
+    last_occurred_at: view.lastOccurredAt,
+    evaluated_at: view.evaluatedAt,
+    next_change_at: change.nextChangeAt,
+    erased: view.ledger.erasure !== undefined,
+  };
+}
+
+export function viewOf(record: SubjectRecord, audiences: readonly AudienceRecord[]): SubjectView {
+  return {
+    subjectId: record.subject_id,
+    brand: record.brand as Brand,
+    ledger: deserialiseLedger(record.ledger),
+    lastPosition: BigInt(record.last_position),
+    lastOccurredAt: record.last_occurred_at as Instant,
+    evaluatedAt: record.evaluated_at as Instant,
+    audiences: new Map(audiences.map((row) => [row.audience as AudienceId, audienceRowOf(row)])),
+  };
+}
+
+export const audienceRecordOf = (row: AudienceRow): AudienceRecord => ({
+  audience: row.audience,
+  subject_id: row.subjectId,
+  member: row.member,
+  since: row.since,
+  valid_until: row.validUntil,
+  changed_at_position: row.changedAt.toString(),
+});
+
+export const audienceRowOf = (record: AudienceRecord): AudienceRow => ({
+  audience: record.audience as AudienceId,
+  subjectId: record.subject_id,
+  member: Boolean(record.member),
+  since: record.since as Instant,
+  validUntil: (record.valid_until ?? null) as Instant | null,
+  changedAt: BigInt(record.changed_at_position),
+});
+
+export const decisionRecordOf = (row: DecisionRow): DecisionRecord => ({
+  subject_id: row.subjectId,
+  purpose: row.purpose,
+  allowed: row.allowed,
+  reason: row.reason,
+  legal_basis: row.legalBasis,
+  valid_until: row.validUntil,
+  based_on: JSON.stringify(row.basedOn),
+  consented_channels: [...row.consentedChannels],
+  restricted_channels: [...row.restrictedChannels],
+  opted_out_sources: [...row.optedOutSources],
+  changes_at: row.changesAt,
+});
+
+export const decisionRowOf = (record: DecisionRecord): DecisionRow => ({
+  subjectId: record.subject_id,
+  purpose: record.purpose,
+  allowed: Boolean(record.allowed),
+  reason: record.reason as DecisionRow['reason'],
+  legalBasis: record.legal_basis as DecisionRow['legalBasis'],
+  validUntil: (record.valid_until ?? null) as Instant | null,
+  basedOn: JSON.parse(record.based_on) as DecisionRow['basedOn'],
+  consentedChannels: record.consented_channels as DecisionRow['consentedChannels'],
+  restrictedChannels: record.restricted_channels as DecisionRow['restrictedChannels'],
+  optedOutSources: record.opted_out_sources as DecisionRow['optedOutSources'],
+  changesAt: (record.changes_at ?? null) as Instant | null,
+});
+
+export const suppressionRecordOf = (row: SuppressionRow): SuppressionRecord => ({
+  channel: row.channel,
+  subject_id: row.subjectId,
+  scope: row.scope,
+  reason: row.reason,
+  since: row.since,
+});
+
+export const suppressionRowOf = (record: SuppressionRecord): SuppressionRow => ({
+  channel: record.channel as SuppressionRow['channel'],
+  subjectId: record.subject_id,
+  scope: record.scope,
+  reason: record.reason as SuppressionReason,
+  since: record.since as Instant,
+});
+
+/** Ledger event subjects in a batch, each once: what a transaction loads before planning. */
+export function subjectIdsOf(events: readonly { streamName: string; data: Record<string, unknown> }[]): string[] {
+  const ids = new Set<string>();
+  for (const event of events) {
+    const subjectId = event.data.subjectId;
+    if (typeof subjectId === 'string') ids.add(subjectId);
+  }
+  return [...ids];
+}

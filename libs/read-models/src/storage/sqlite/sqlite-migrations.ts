@@ -1,0 +1,87 @@
+import type { Database } from 'better-sqlite3';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Append-only: a shipped migration is never edited, a change is a new version. Every table is
+ * prefixed `rm_` so the read models can share a file (or a PostgreSQL schema) with other tables.
+ */
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'subject ledgers, current decisions, channel suppressions, audience membership, checkpoints, leases, state-change outbox',
+    sql: `
+      CREATE TABLE rm_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO rm_checkpoints (name, position) VALUES ('read-models', 0);
+      CREATE TABLE rm_subjects (
+        subject_id TEXT PRIMARY KEY,
+        brand TEXT NOT NULL,
+        ledger TEXT NOT NULL,
+        last_position INTEGER NOT NULL,
+        last_occurred_at TEXT NOT NULL,
+        evaluated_at TEXT NOT NULL,
+        next_change_at TEXT,
+        erased INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX rm_subjects_next_change ON rm_subjects (next_change_at) WHERE next_change_at IS NOT NULL;
+      CREATE TABLE rm_decisions (
+        subject_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        allowed INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        legal_basis TEXT NOT NULL,
+        valid_until TEXT,
+        based_on TEXT NOT NULL,
+        consented_channels TEXT NOT NULL,
+        restricted_channels TEXT NOT NULL,
+        opted_out_sources TEXT NOT NULL,
+        changes_at TEXT,
+        PRIMARY KEY (subject_id, purpose)
+      ) WITHOUT ROWID;
+      CREATE INDEX rm_decisions_by_purpose ON rm_decisions (purpose, allowed);
+      CREATE TABLE rm_suppressions (
+        channel TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (channel, subject_id, scope, reason)
+      ) WITHOUT ROWID;
+      CREATE INDEX rm_suppressions_by_subject ON rm_suppressions (subject_id);
+      CREATE TABLE rm_audience_members (
+        audience TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        member INTEGER NOT NULL,
+        since TEXT NOT NULL,
+        valid_until TEXT,
+        changed_at_position INTEGER NOT NULL,
+        PRIMARY KEY (audience, subject_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX rm_audience_members_by_subject ON rm_audience_members (subject_id);
+      CREATE TABLE rm_state_changes (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject_id TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+      );
+      CREATE TABLE rm_leases (role TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
+export function migrateSqliteReadModels(db: Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS rm_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const isApplied = db.prepare('SELECT 1 FROM rm_schema_migrations WHERE version = ?');
+  const markApplied = db.prepare('INSERT INTO rm_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    db.transaction(() => {
+      if (isApplied.get(migration.version)) return;
+      db.exec(migration.sql);
+      markApplied.run(migration.version, migration.name, new Date().toISOString());
+    }).immediate();
+  }
+}

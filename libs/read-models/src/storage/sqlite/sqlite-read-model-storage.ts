@@ -1,0 +1,289 @@
+import Database, { type Database as Connection } from 'better-sqlite3';
+import type { Instant } from '@consent-ledger/domain';
+import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
+import type { ChangeSet } from '../../change-set';
+import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
+import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
+import type { SubjectView } from '../../subject-ledger/subject-view';
+import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from '../read-model-storage';
+import {
+  type AudienceRecord,
+  audienceRecordOf,
+  audienceRowOf,
+  type DecisionRecord,
+  decisionRecordOf,
+  decisionRowOf,
+  type SubjectRecord,
+  subjectIdsOf,
+  subjectRecordOf,
+  type SuppressionRecord,
+  suppressionRecordOf,
+  suppressionRowOf,
+  viewOf,
+} from '../rows';
+import { migrateSqliteReadModels } from './sqlite-migrations';
+
+export interface SqliteReadModelStorageOptions {
+  /** `${DATA_DIR}/state.sqlite` in the embedded mode. */
+  readonly file: string;
+}
+
+type SqliteSubject = Omit<SubjectRecord, 'erased' | 'last_position'> & { erased: number; last_position: number };
+type SqliteAudience = Omit<AudienceRecord, 'member' | 'changed_at_position'> & { member: number; changed_at_position: number };
+type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'consented_channels' | 'restricted_channels' | 'opted_out_sources'> & {
+  allowed: number;
+  consented_channels: string;
+  restricted_channels: string;
+  opted_out_sources: string;
+};
+
+const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased';
+const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
+const DECISION_COLUMNS =
+  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
+
+/**
+ * The embedded read models: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
+ * whole transaction (load, plan, write, checkpoint) runs without yielding: nothing can interleave,
+ * and BEGIN IMMEDIATE keeps a second process out until it commits.
+ */
+export class SqliteReadModelStorage implements ReadModelStorage {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Connection;
+  private readonly statements: ReturnType<typeof prepare>;
+
+  constructor(options: SqliteReadModelStorageOptions) {
+    this.db = new Database(options.file, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    // A lost last commit after a power cut is replayed from the log: the checkpoint rolls back with it.
+    this.db.pragma('synchronous = NORMAL');
+    migrateSqliteReadModels(this.db);
+    this.statements = prepare(this.db);
+  }
+
+  async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
+    return this.db
+      .transaction(() => {
+        const checkpoint = this.readCheckpoint(READ_MODELS_CHECKPOINT);
+        const fresh = events.filter((event) => event.position > checkpoint);
+        const changes = plan(checkpoint, this.loadViews(subjectIdsOf(fresh)));
+        this.write(changes);
+        if (changes.checkpoint > checkpoint) this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, changes.checkpoint);
+        return changes;
+      })
+      .immediate();
+  }
+
+  async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
+    return this.db
+      .transaction(() => {
+        const checkpoint = this.readCheckpoint(READ_MODELS_CHECKPOINT);
+        const ids = (this.statements.dueSubjects.all(now, limit) as { subject_id: string }[]).map((row) => row.subject_id);
+        const changes = plan(checkpoint, [...this.loadViews(ids).values()]);
+        this.write(changes);
+        for (const change of changes.subjects) {
+          if (change.isVisible) this.statements.insertStateChange.run(change.view.subjectId, now);
+        }
+        return changes;
+      })
+      .immediate();
+  }
+
+  async reset(): Promise<void> {
+    this.db
+      .transaction(() => {
+        for (const table of ['rm_subjects', 'rm_decisions', 'rm_suppressions', 'rm_audience_members']) this.db.exec(`DELETE FROM ${table}`);
+        this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, 0);
+      })
+      .immediate();
+  }
+
+  async checkpoint(name = READ_MODELS_CHECKPOINT): Promise<GlobalPosition> {
+    return this.readCheckpoint(name);
+  }
+
+  async saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (fence && !this.statements.holdsLease.get(fence.role, fence.holder, Date.now())) return false;
+        this.statements.setCheckpoint.run(name, position);
+        return true;
+      })
+      .immediate();
+  }
+
+  async views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
+    return this.loadViews(subjectIds);
+  }
+
+  async decisionRows(subjectId: string): Promise<DecisionRow[]> {
+    return (this.statements.decisionsOf.all(subjectId) as SqliteDecision[]).map((row) => decisionRowOf(fromSqliteDecision(row)));
+  }
+
+  async suppressionRows(filter: { channel?: string; subjectId?: string } = {}): Promise<SuppressionRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM rm_suppressions WHERE (@channel IS NULL OR channel = @channel) AND (@subject IS NULL OR subject_id = @subject)
+         ORDER BY channel, subject_id, scope, reason`,
+      )
+      .all({ channel: filter.channel ?? null, subject: filter.subjectId ?? null }) as SuppressionRecord[];
+    return rows.map(suppressionRowOf);
+  }
+
+  async audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]> {
+    const rows = (
+      subjectIds
+        ? this.db
+            .prepare(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE audience = ? AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY subject_id`)
+            .all(audience, JSON.stringify(subjectIds))
+        : this.db.prepare(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE audience = ? ORDER BY subject_id`).all(audience)
+    ) as SqliteAudience[];
+    return rows.map((row) => audienceRowOf(fromSqliteAudience(row)));
+  }
+
+  async pendingStateChanges(limit: number): Promise<StateChange[]> {
+    return (this.statements.pendingStateChanges.all(limit) as { sequence: number; subject_id: string; changed_at: string }[]).map((row) => ({
+      sequence: row.sequence,
+      subjectId: row.subject_id,
+      changedAt: row.changed_at as Instant,
+    }));
+  }
+
+  async removeStateChanges(upToSequence: number): Promise<void> {
+    this.statements.removeStateChanges.run(upToSequence);
+  }
+
+  async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.statements.takeLease.get({ role, holder, expires: now + ttlMs, now }) !== undefined;
+  }
+
+  async releaseLease(role: string, holder: string): Promise<void> {
+    this.statements.releaseLease.run(role, holder);
+  }
+
+  async dump(): Promise<ReadModelTablesDump> {
+    const all = (sql: string) => this.db.prepare(sql).all() as Record<string, unknown>[];
+    return {
+      checkpoint: this.readCheckpoint(READ_MODELS_CHECKPOINT).toString(),
+      subjects: all(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects ORDER BY subject_id`),
+      decisions: all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, purpose`),
+      suppressions: all('SELECT * FROM rm_suppressions ORDER BY channel, subject_id, scope, reason'),
+      audiences: all(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members ORDER BY audience, subject_id`),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private readCheckpoint(name: string): GlobalPosition {
+    const row = this.statements.checkpoint.get(name) as { position: number } | undefined;
+    return BigInt(row?.position ?? 0);
+  }
+
+  private loadViews(subjectIds: readonly string[]): Map<string, SubjectView> {
+    if (subjectIds.length === 0) return new Map();
+    const ids = JSON.stringify(subjectIds);
+    const subjects = this.statements.subjectsIn.all(ids) as SqliteSubject[];
+    const audiences = new Map<string, AudienceRecord[]>();
+    for (const row of this.statements.audiencesIn.all(ids) as SqliteAudience[]) {
+      audiences.set(row.subject_id, [...(audiences.get(row.subject_id) ?? []), fromSqliteAudience(row)]);
+    }
+    return new Map(
+      subjects.map((row) => [row.subject_id, viewOf({ ...row, erased: row.erased === 1, last_position: String(row.last_position) }, audiences.get(row.subject_id) ?? [])]),
+    );
+  }
+
+  private write(changes: ChangeSet): void {
+    const s = this.statements;
+    for (const change of changes.subjects) {
+      const subject = subjectRecordOf(change);
+      s.upsertSubject.run({ ...subject, erased: subject.erased ? 1 : 0 });
+      for (const row of change.decisions) {
+        const record = decisionRecordOf(row);
+        s.upsertDecision.run({
+          ...record,
+          allowed: record.allowed ? 1 : 0,
+          consented_channels: JSON.stringify(record.consented_channels),
+          restricted_channels: JSON.stringify(record.restricted_channels),
+          opted_out_sources: JSON.stringify(record.opted_out_sources),
+        });
+      }
+      for (const row of change.suppressionsRemoved) s.deleteSuppression.run(suppressionRecordOf(row));
+      for (const row of change.suppressionsAdded) s.upsertSuppression.run(suppressionRecordOf(row));
+      for (const row of change.audiences) {
+        const record = audienceRecordOf(row);
+        s.upsertAudience.run({ ...record, member: record.member ? 1 : 0 });
+      }
+    }
+  }
+}
+
+function fromSqliteAudience(row: SqliteAudience): AudienceRecord {
+  return { ...row, member: row.member === 1, changed_at_position: String(row.changed_at_position) };
+}
+
+function fromSqliteDecision(row: SqliteDecision): DecisionRecord {
+  return {
+    ...row,
+    allowed: row.allowed === 1,
+    consented_channels: JSON.parse(row.consented_channels) as string[],
+    restricted_channels: JSON.parse(row.restricted_channels) as string[],
+    opted_out_sources: JSON.parse(row.opted_out_sources) as string[],
+  };
+}
+
+function prepare(db: Connection) {
+  return {
+    checkpoint: db.prepare('SELECT position FROM rm_checkpoints WHERE name = ?'),
+    setCheckpoint: db.prepare(
+      'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    ),
+    subjectsIn: db.prepare(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id IN (SELECT value FROM json_each(?))`),
+    audiencesIn: db.prepare(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id IN (SELECT value FROM json_each(?))`),
+    dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
+    upsertSubject: db.prepare(
+      `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
+       VALUES (@subject_id, @brand, @ledger, @last_position, @last_occurred_at, @evaluated_at, @next_change_at, @erased)
+       ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
+         last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
+         erased = excluded.erased`,
+    ),
+    upsertDecision: db.prepare(
+      `INSERT INTO rm_decisions (${DECISION_COLUMNS})
+       VALUES (@subject_id, @purpose, @allowed, @reason, @legal_basis, @valid_until, @based_on, @consented_channels, @restricted_channels,
+         @opted_out_sources, @changes_at)
+       ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason, legal_basis = excluded.legal_basis,
+         valid_until = excluded.valid_until, based_on = excluded.based_on, consented_channels = excluded.consented_channels,
+         restricted_channels = excluded.restricted_channels, opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at`,
+    ),
+    decisionsOf: db.prepare(`SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = ? ORDER BY purpose`),
+    upsertSuppression: db.prepare(
+      `INSERT INTO rm_suppressions (channel, subject_id, scope, reason, since)
+       VALUES (@channel, @subject_id, @scope, @reason, @since)
+       ON CONFLICT (channel, subject_id, scope, reason) DO UPDATE SET since = excluded.since`,
+    ),
+    deleteSuppression: db.prepare(
+      'DELETE FROM rm_suppressions WHERE channel = @channel AND subject_id = @subject_id AND scope = @scope AND reason = @reason',
+    ),
+    upsertAudience: db.prepare(
+      `INSERT INTO rm_audience_members (${AUDIENCE_COLUMNS})
+       VALUES (@audience, @subject_id, @member, @since, @valid_until, @changed_at_position)
+       ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since, valid_until = excluded.valid_until,
+         changed_at_position = excluded.changed_at_position`,
+    ),
+    insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) VALUES (?, ?)'),
+    pendingStateChanges: db.prepare('SELECT sequence, subject_id, changed_at FROM rm_state_changes ORDER BY sequence LIMIT ?'),
+    removeStateChanges: db.prepare('DELETE FROM rm_state_changes WHERE sequence <= ?'),
+    takeLease: db.prepare(
+      `INSERT INTO rm_leases (role, holder, expires_at) VALUES (@role, @holder, @expires)
+       ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE rm_leases.holder = excluded.holder OR rm_leases.expires_at < @now
+       RETURNING holder`,
+    ),
+    holdsLease: db.prepare('SELECT 1 FROM rm_leases WHERE role = ? AND holder = ? AND expires_at >= ?'),
+    releaseLease: db.prepare('DELETE FROM rm_leases WHERE role = ? AND holder = ?'),
+  };
+}

@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { catalogue } from '@consent-ledger/domain/testing';
+import { openSqliteEventStore } from '@consent-ledger/event-store';
+import { ProjectedReadModels } from '../../read-models';
+import { runReadModelsContract } from '../read-models.contract';
+import { SqliteReadModelStorage } from './sqlite-read-model-storage';
+
+describe('read models in SQLite (embedded mode)', () => {
+  runReadModelsContract(async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
+    const file = join(directory, 'state.sqlite');
+    const store = openSqliteEventStore({ file: join(directory, 'events.sqlite'), pollIntervalMs: 50 });
+    const storage = new SqliteReadModelStorage({ file });
+    const others: SqliteReadModelStorage[] = [];
+    const readModels = new ProjectedReadModels({ storage, catalogue, store });
+    const admin = () => new Database(file);
+    return {
+      store,
+      readModels,
+      async openAnother() {
+        const other = new SqliteReadModelStorage({ file });
+        others.push(other);
+        return other;
+      },
+      async crashBeforeCommit() {
+        const db = admin();
+        db.exec(`CREATE TRIGGER simulated_crash BEFORE UPDATE ON rm_checkpoints WHEN NEW.name = 'read-models'
+                 BEGIN SELECT RAISE(ABORT, 'simulated crash before commit'); END`);
+        db.close();
+      },
+      async recover() {
+        const db = admin();
+        db.exec('DROP TRIGGER simulated_crash');
+        db.close();
+      },
+      async dispose() {
+        await readModels.close();
+        await Promise.all(others.map((other) => other.close()));
+        await storage.close();
+        await store.close();
+        rmSync(directory, { recursive: true, force: true });
+      },
+    };
+  });
+});

@@ -1,0 +1,23 @@
+import fc from 'fast-check';
+import { ledgerOf } from '@consent-ledger/domain';
+import { histories, recorded, subjectErased } from '@consent-ledger/domain/testing';
+import { deserialiseLedger, serialiseLedger } from './ledger-snapshot';
+
+describe('ledger snapshot', () => {
+  it('gives back an equal ledger for any history', () =>
+    fc.assert(
+      fc.property(histories(), (events) => {
+        const ledger = ledgerOf(recorded(events));
+        expect(deserialiseLedger(serialiseLedger(ledger))).toEqual(ledger);
+      }),
+    ));
+
+  it('keeps the erasure of an erased subject', () => {
+    const ledger = ledgerOf(recorded([subjectErased()]));
+    expect(deserialiseLedger(serialiseLedger(ledger)).erasure).toEqual(ledger.erasure);
+  });
+
+  it('refuses a snapshot format it does not know rather than guessing', () => {
+    expect(() => deserialiseLedger(JSON.stringify({ v: 2 }))).toThrow(/rebuild/);
+  });
+});

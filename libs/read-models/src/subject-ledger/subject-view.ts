@@ -1,0 +1,83 @@
+import {
+  type Brand,
+  type Catalogue,
+  evolve,
+  initialLedger,
+  type Instant,
+  isLater,
+  latest,
+  type Ledger,
+  mayProcess,
+} from '@consent-ledger/domain';
+import type { GlobalPosition } from '@consent-ledger/event-store';
+import { AUDIENCES, type AudienceId, type AudienceRow, type MembershipCause, nextAudienceRow } from '../audience-membership/audience-membership.projection';
+import type { ProjectedEvent } from '../ledger-events';
+
+/**
+ * What the read models keep per subject: the folded ledger (enough to answer `mayProcess` for any
+ * channel, source and instant at or after the last choice), the instant its decisions were last
+ * evaluated at, and its audience memberships (which remember since when, so they are history,
+ * not a function of the ledger alone). Decision rows and suppression lists derive from it.
+ */
+export interface SubjectView {
+  readonly subjectId: string;
+  /** The brand the subject's decisions are evaluated for: of its latest relationship, else of its latest event. */
+  readonly brand: Brand;
+  readonly ledger: Ledger;
+  readonly lastPosition: GlobalPosition;
+  /** Latest `occurredAt` folded in: at or after it, the ledger is the ledger as of that instant. */
+  readonly lastOccurredAt: Instant;
+  /** Decisions are those at this instant: the store's `recordedAt` of the last event, or a later re-evaluation. */
+  readonly evaluatedAt: Instant;
+  readonly audiences: ReadonlyMap<AudienceId, AudienceRow>;
+}
+
+/**
+ * `(view | null, event) → view`: pure, and a no-op for an event the view already holds, so a
+ * redelivered event changes nothing.
+ */
+export function projectSubject(previous: SubjectView | null, projected: ProjectedEvent, catalogue: Catalogue): SubjectView {
+  if (previous && projected.position <= previous.lastPosition) return previous;
+  const { event } = projected;
+  const ledger = evolve(previous?.ledger ?? initialLedger(), event);
+  // Never evaluate earlier than before: a re-evaluation may already have moved past this event's instant.
+  const evaluatedAt = latest(previous?.evaluatedAt, projected.recordedAt) ?? projected.recordedAt;
+  const view: SubjectView = {
+    subjectId: event.data.subjectId,
+    brand: brandOf(ledger, event.data.brand),
+    ledger,
+    lastPosition: projected.position,
+    lastOccurredAt: latest(previous?.lastOccurredAt, event.data.capture.occurredAt) ?? event.data.capture.occurredAt,
+    evaluatedAt,
+    audiences: previous?.audiences ?? new Map(),
+  };
+  return withAudiences(view, catalogue, { occurredAt: event.data.capture.occurredAt, evaluatedAt, position: projected.position });
+}
+
+/** The same subject, its decisions looked at again at `now` because time passed (a consent expired, a window closed). */
+export function reevaluateSubject(view: SubjectView, now: Instant, catalogue: Catalogue): SubjectView {
+  if (now <= view.evaluatedAt) return view;
+  return withAudiences({ ...view, evaluatedAt: now }, catalogue, { occurredAt: now, evaluatedAt: now, position: view.lastPosition });
+}
+
+function withAudiences(view: SubjectView, catalogue: Catalogue, cause: MembershipCause): SubjectView {
+  const audiences = new Map(view.audiences);
+  for (const { id, purpose, channel } of AUDIENCES) {
+    const decision = mayProcess(view.ledger, catalogue, { purpose, channel, brand: view.brand, at: view.evaluatedAt });
+    const row = nextAudienceRow(view.audiences.get(id) ?? null, id, view.subjectId, decision, cause);
+    if (row) audiences.set(id, row);
+  }
+  return { ...view, audiences };
+}
+
+function brandOf(ledger: Ledger, eventBrand: Brand): Brand {
+  let brand: Brand | undefined;
+  let stamp;
+  for (const [relationshipBrand, relationship] of ledger.relationships) {
+    if (isLater(relationship.stamp, stamp)) {
+      brand = relationshipBrand;
+      stamp = relationship.stamp;
+    }
+  }
+  return brand ?? eventBrand;
+}
