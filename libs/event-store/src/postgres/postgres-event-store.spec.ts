@@ -75,6 +75,32 @@ describeWithPostgres('PostgreSQL event store', () => {
       }
     });
 
+    it.each([
+      ['a new stream', 'no-stream' as const, 0],
+      ['an existing stream', 0, 1],
+    ])('answers a retry racing with its original in another process with the original result, on %s', async (_, expected, history) => {
+      const held = transactionHold();
+      const retryingName = `retrying-${randomBytes(4).toString('hex')}`;
+      const original = await openPostgresEventStore({ url: schema.url, poolSize: 2, forTestsOnly: { beforeCommit: held.hook } });
+      const retrying = await openPostgresEventStore({ url: schema.url, poolSize: 2, applicationName: retryingName });
+      try {
+        if (history > 0) await retrying.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+        const events = [consentGiven(), consentGiven()];
+        const first = original.append('subject-1', events, { expectedRevision: expected });
+        await held.entered;
+
+        const retry = retrying.append('subject-1', events, { expectedRevision: expected });
+        await eventually(async () => expect(await isWaitingForALock(schema.url, retryingName)).toBe(true));
+        held.release();
+
+        expect(await retry).toEqual({ ...(await first), deduplicated: true });
+        expect(await retrying.readStream('subject-1')).toHaveLength(history + 2);
+      } finally {
+        held.release();
+        await Promise.all([original.close(), retrying.close()]);
+      }
+    });
+
     it('leaves no hole in the global positions when an append transaction rolls back', async () => {
       let isFirstCommit = true;
       const store = await openPostgresEventStore({

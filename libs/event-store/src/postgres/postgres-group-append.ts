@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg';
 import { planGroup, settleGroup, type GroupPlan, type StoredEventLocation, type StreamHead } from '../append-planning';
 import type { AppendRequest } from '../append-request';
+import { StreamRevisionConflict } from '../errors';
 import { GENESIS_HASH, type AppendResult, type GlobalPosition } from '../event-store.port';
 
 export interface GroupAppendSettings {
@@ -20,19 +21,42 @@ export interface GroupAppendOutcome {
 export const UNPROTECTED_POSITION_SEQUENCE = 'event_positions_unprotected_for_tests';
 
 /**
- * Locks (creating where missing) the `streams` rows of the group, in name order so two processes
- * never wait on each other in a cycle. It is the SELECT ... FOR UPDATE of the design, written as
- * an upsert so that a stream appended to for the first time is locked too. New rows start as
- * placeholders at revision -1.
+ * One round trip before the write: locks the `streams` rows of the group (the SELECT ... FOR UPDATE
+ * of the design, in name order so two processes never wait on each other in a cycle) and looks up
+ * the group's event ids. Heads come from the latest committed row versions, even after a lock wait.
+ *
+ * The id lookup shares the statement's snapshot, taken before any lock wait; an event committed
+ * meanwhile by the lock holder is caught later (see `appendGroup`).
  */
-const LOCK_STREAMS = `
+const LOCK_STREAMS_AND_LOCATE_IDS = `
+  WITH locked AS (
+    SELECT stream_name, head_revision, head_hash FROM streams
+    WHERE stream_name = ANY($1::text[]) ORDER BY stream_name FOR UPDATE
+  )
+  SELECT stream_name, head_revision AS revision, head_hash, NULL::text AS event_id, NULL::text AS position FROM locked
+  UNION ALL
+  SELECT stream_name, revision, NULL, event_id, position::text FROM events WHERE event_id = ANY($2::text[])`;
+
+/**
+ * Streams written for the first time get a placeholder row (revision -1) that is locked like the
+ * others. The upsert also locks a row another process created since the first statement's snapshot.
+ */
+const CREATE_AND_LOCK_STREAMS = `
   INSERT INTO streams (stream_name, head_revision, head_hash)
   SELECT name, -1, $2 FROM unnest($1::text[]) AS name
   ON CONFLICT (stream_name) DO UPDATE SET head_revision = streams.head_revision
-  RETURNING stream_name, head_revision, head_hash`;
+  RETURNING stream_name, head_revision AS revision, head_hash`;
 
 const LOCATE_EVENT_IDS = `
-  SELECT event_id, stream_name, revision, position FROM events WHERE event_id = ANY($1::text[])`;
+  SELECT stream_name, revision, NULL::text AS head_hash, event_id, position::text AS position FROM events WHERE event_id = ANY($1::text[])`;
+
+interface LockedRow {
+  stream_name: string;
+  revision: number;
+  head_hash: string | null;
+  event_id: string | null;
+  position: string | null;
+}
 
 const ROW_COLUMNS = `stream_name text, revision integer, event_id text, type text, schema_version integer,
   data jsonb, metadata jsonb, recorded_at timestamptz, hash text, previous_hash text, ordinal integer`;
@@ -82,24 +106,35 @@ export async function appendGroup(
 ): Promise<GroupAppendOutcome> {
   await client.query('BEGIN');
   const streamNames = [...new Set(group.map((request) => request.streamName))].sort();
-  const locked = await client.query<{ stream_name: string; head_revision: number; head_hash: string }>(LOCK_STREAMS, [
-    streamNames,
-    GENESIS_HASH,
-  ]);
-  const heads = new Map<string, StreamHead>(
-    locked.rows.map((row) => [row.stream_name, { revision: row.head_revision, hash: row.head_hash }]),
-  );
-
-  // Looked up only now, under the stream locks: a concurrent append of the same ids has committed.
   const eventIds = group.flatMap((request) => request.events.map((event) => event.eventId));
-  const found = await client.query<{ event_id: string; stream_name: string; revision: number; position: string }>(LOCATE_EVENT_IDS, [
-    eventIds,
-  ]);
-  const stored = new Map<string, StoredEventLocation>(
-    found.rows.map((row) => [row.event_id, { streamName: row.stream_name, revision: row.revision, position: BigInt(row.position) }]),
-  );
+  const { rows: locked } = await client.query<LockedRow>({
+    name: 'event-store-lock-streams',
+    text: LOCK_STREAMS_AND_LOCATE_IDS,
+    values: [streamNames, eventIds],
+  });
+  const heads = new Map<string, StreamHead>();
+  const stored = new Map<string, StoredEventLocation>();
+  for (const row of locked) {
+    if (row.event_id === null) heads.set(row.stream_name, { revision: row.revision, hash: row.head_hash! });
+    else stored.set(row.event_id, toLocation(row));
+  }
+  const newStreams = streamNames.filter((name) => !heads.has(name));
+  if (newStreams.length > 0) {
+    const { rows: created } = await client.query<LockedRow>(CREATE_AND_LOCK_STREAMS, [newStreams, GENESIS_HASH]);
+    for (const row of created) heads.set(row.stream_name, { revision: row.revision, hash: row.head_hash! });
+  }
 
-  const plan = planGroup(group, heads, stored, new Date().toISOString());
+  const recordedAt = new Date().toISOString();
+  let plan = planGroup(group, heads, stored, recordedAt);
+  // A revision conflict may be a retry racing with its original, committed by the lock holder
+  // after this statement's snapshot: look the ids up again, now under the locks, before answering.
+  if (plan.outcomes.some((outcome) => outcome.kind === 'rejected' && outcome.error instanceof StreamRevisionConflict)) {
+    const { rows: found } = await client.query<LockedRow>(LOCATE_EVENT_IDS, [eventIds]);
+    if (found.some((row) => !stored.has(row.event_id!))) {
+      for (const row of found) stored.set(row.event_id!, toLocation(row));
+      plan = planGroup(group, heads, stored, recordedAt);
+    }
+  }
   if (plan.rows.length === 0) {
     await client.query('ROLLBACK');
     return { outcomes: settleGroup(plan, []), wroteEvents: false };
@@ -114,6 +149,10 @@ export async function appendGroup(
   await settings.beforeCommit?.();
   await client.query('COMMIT');
   return { outcomes: settleGroup(plan, positions), wroteEvents: true };
+}
+
+function toLocation(row: LockedRow): StoredEventLocation {
+  return { streamName: row.stream_name, revision: row.revision, position: BigInt(row.position!) };
 }
 
 async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupAppendSettings): Promise<GlobalPosition[]> {
@@ -134,7 +173,11 @@ async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupApp
   );
   const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
   if (settings.orderingProtection) {
-    const { rows: written } = await client.query<{ before: string }>(WRITE_WITH_COUNTER, [rows, plan.rows.length, heads, settings.notifyChannel]);
+    const { rows: written } = await client.query<{ before: string }>({
+      name: 'event-store-write-events',
+      text: WRITE_WITH_COUNTER,
+      values: [rows, plan.rows.length, heads, settings.notifyChannel],
+    });
     const before = BigInt(written[0].before);
     return plan.rows.map((_, index) => before + BigInt(index + 1));
   }
