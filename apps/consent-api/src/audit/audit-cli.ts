@@ -1,0 +1,38 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { createEventStore } from '@consent-ledger/event-store';
+import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { auditConfigFrom } from './audit-config';
+import { runAudit } from './run-audit';
+
+/** Entry point of `npm run audit -- <command>`: opens what the environment names, runs, closes, exits. */
+async function main(): Promise<number> {
+  const config = auditConfigFrom(process.env);
+  const catalogue = loadCatalogue(JSON.parse(readFileSync(config.catalogueFile, 'utf8')));
+  const store = await createEventStore(config.eventStore);
+  let vault: PersonalDataVault | undefined;
+  try {
+    return await runAudit(process.argv.slice(2), {
+      store,
+      catalogue,
+      openVault: async () => (vault ??= await createPersonalDataVault(config.vault)),
+      now: () => new Date().toISOString() as Instant,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
+    });
+  } finally {
+    await vault?.close();
+    await store.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`audit failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 3;
+  },
+);

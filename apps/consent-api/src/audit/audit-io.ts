@@ -1,0 +1,45 @@
+import { type Instant, toInstant } from '@consent-ledger/domain';
+import type { EventStore } from '@consent-ledger/event-store';
+import type { Catalogue } from '@consent-ledger/domain';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+
+export interface Output {
+  write(text: string): void;
+}
+
+/** What the audit commands work on; the CLI opens them from the environment, tests pass their own. */
+export interface AuditSources {
+  readonly store: EventStore;
+  readonly catalogue: Catalogue;
+  /** Opened only by the commands that read personal data, so `verify` needs no master key. */
+  openVault(): Promise<PersonalDataVault>;
+  readonly now: () => Instant;
+  readonly stdout: Output;
+  readonly stderr: Output & { readonly isTTY?: boolean };
+  writeFile(path: string, text: string): void;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function instantArgument(name: string, value: string | undefined): Instant {
+  const instant = value === undefined ? undefined : toInstant(value);
+  if (!instant) throw new UsageError(`${name} must be an ISO-8601 instant with a time zone, e.g. 2024-07-15T00:00:00Z (got ${value ?? 'nothing'})`);
+  return instant;
+}
+
+export const yesNo = (allowed: boolean) => (allowed ? 'ALLOWED' : 'DENIED ');
+
+/** "19d 6h", "3h 12m", "42s": how late an event was keyed in. */
+export function durationText(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const [d, h, m] = [Math.floor(seconds / 86_400), Math.floor((seconds % 86_400) / 3600), Math.floor((seconds % 3600) / 60)];
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${seconds % 60}s`;
+  return `${seconds}s`;
+}

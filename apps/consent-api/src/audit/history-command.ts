@@ -1,0 +1,48 @@
+import { auditorTimeline, type DecisionSummary, type TimelineStep } from '@consent-ledger/domain';
+import { readSubjectRecord } from '../subject-export/subject-record';
+import { type AuditSources, durationText, yesNo } from './audit-io';
+
+/** `history <subject> [--json]`: the subject's events as a readable timeline, with decisions as chosen and as known then. */
+export async function historyCommand(subjectId: string, options: { json?: boolean }, sources: AuditSources): Promise<number> {
+  const record = await readSubjectRecord(sources.store, subjectId);
+  const timeline = auditorTimeline(record.history, sources.catalogue);
+  if (options.json) {
+    sources.stdout.write(`${JSON.stringify({ subjectId, streamName: record.streamName, steps: timeline }, null, 2)}\n`);
+    return 0;
+  }
+  if (record.history.length === 0) {
+    sources.stdout.write(`No events for subject ${subjectId} (stream ${record.streamName}).\n`);
+    return 0;
+  }
+  const lines = [
+    `Subject ${subjectId}: ${record.history.length} events in ${record.streamName} (catalogue ${sources.catalogue.definition.catalogueVersion})`,
+    'Each purpose line: the decision as the person had chosen (all evidence known today) | as the system knew it then.',
+    '',
+  ];
+  timeline.forEach((step, index) => lines.push(...stepLines(step, record.history[index].chain.position, record.history[index].chain.hash)));
+  sources.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function stepLines(step: TimelineStep, position: string, hash: string): string[] {
+  const actor = step.actor.id ? `${step.actor.kind} ${step.actor.id}` : step.actor.kind;
+  const marker = [step.late ? `LATE by ${durationText(step.lateByMs)}` : '', step.outOfOrder ? 'OUT OF ORDER' : ''].filter(Boolean).join(', ');
+  const lines = [
+    `#${step.revision}  occurred ${step.occurredAt}  recorded ${step.recordedAt}  ${step.touchpoint}  by ${actor}${marker ? `  [${marker}]` : ''}`,
+    `    ${step.decision}: ${step.change}`,
+    `    event ${step.eventId}  position ${position}  hash ${hash.slice(0, 16)}…`,
+  ];
+  for (const purpose of step.purposes) {
+    const mark = purpose.differs ? '  <- differs' : '';
+    lines.push(`    ${purpose.purpose}: as chosen ${summary(purpose.asChosen)} | as known then ${summary(purpose.asKnown)}${mark}`);
+    if (purpose.whenExpressed) {
+      const { asChosen, asKnown } = purpose.whenExpressed;
+      const note = asChosen.allowed !== asKnown.allowed || asChosen.reason !== asKnown.reason ? '  <- the system did not know yet' : '';
+      lines.push(`      when expressed (${step.occurredAt}): as chosen ${summary(asChosen)} | as known then ${summary(asKnown)}${note}`);
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
+const summary = (decision: DecisionSummary) => `${yesNo(decision.allowed).trim()} (${decision.reason})`;

@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { asOfCommand } from './as-of-command';
+import { type AuditSources, UsageError } from './audit-io';
+import { exportCommand } from './export-command';
+import { historyCommand } from './history-command';
+import { verifyCommand } from './verify-command';
+
+export const AUDIT_USAGE = `Usage: npm run audit -- <command>
+
+  history <subject> [--json]
+      The subject's events as a timeline: when each choice was expressed and recorded, where, by whom,
+      what it changed, late arrivals marked, and per purpose the decision as chosen vs as known then.
+  as-of <subject> <instant> [--known-at <instant>] [--purpose <id>]... [--brand b] [--channel c] [--source s] [--json]
+      What was allowed at <instant> and why, with the events that decided it. With --known-at: as the
+      system knew it at that instant (late evidence left out).
+  verify [--subject <subject>]
+      Walks the hash chains; prints the first broken link, or "intact: N events in M streams checked".
+      Exit code 1 when broken.
+  export <subject> [--out <file>]
+      Everything held about the subject as JSON (docs/rights.md), personal data opened while its key exists.
+
+Reads EVENT_STORE, DATA_DIR, DATABASE_URL, CATALOGUE_FILE and MASTER_KEY like the service.
+`;
+
+/** Runs one audit command; returns the process exit code (0 done, 1 integrity broken, 2 usage). */
+export async function runAudit(argv: readonly string[], sources: AuditSources): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'history': {
+        const { positionals, values } = parse(rest, { json: { type: 'boolean' } });
+        return await historyCommand(subjectOf(positionals), { json: values.json === true }, sources);
+      }
+      case 'as-of': {
+        const { positionals, values } = parse(rest, {
+          'known-at': { type: 'string' },
+          purpose: { type: 'string', multiple: true },
+          brand: { type: 'string' },
+          channel: { type: 'string' },
+          source: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        return await asOfCommand(subjectOf(positionals), positionals[1], {
+          knownAt: values['known-at'] as string | undefined,
+          purposes: values.purpose as string[] | undefined,
+          brand: values.brand as string | undefined,
+          channel: values.channel as string | undefined,
+          source: values.source as string | undefined,
+          json: values.json === true,
+        }, sources);
+      }
+      case 'verify': {
+        const { positionals, values } = parse(rest, { subject: { type: 'string' } });
+        if (positionals.length > 0) throw new UsageError(`verify takes no positional arguments (got ${positionals.join(' ')}); use --subject <id>`);
+        return await verifyCommand({ subject: values.subject as string | undefined }, sources);
+      }
+      case 'export': {
+        const { positionals, values } = parse(rest, { out: { type: 'string' } });
+        return await exportCommand(subjectOf(positionals), { out: values.out as string | undefined }, sources);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        sources.stdout.write(AUDIT_USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    sources.stderr.write(`${error.message}\n\n${AUDIT_USAGE}`);
+    return 2;
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function parse(args: readonly string[], options: OptionSpec) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function subjectOf(positionals: readonly string[]): string {
+  const subject = positionals[0];
+  if (!subject) throw new UsageError('a <subject> id is needed');
+  return subject;
+}

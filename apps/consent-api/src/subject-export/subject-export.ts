@@ -1,0 +1,173 @@
+import {
+  type Catalogue,
+  consentReceiptOf,
+  type ConsentReceipt,
+  decisionOf,
+  describeChange,
+  type Instant,
+  ledgerOf,
+  methodOf,
+  preferencesOf,
+  type Preferences,
+  proofRetentionOf,
+  type ProofRetention,
+  type ProvenLedgerEvent,
+  type ReceiptDecision,
+  type Sealed,
+} from '@consent-ledger/domain';
+import type { EventStore, IntegrityReport } from '@consent-ledger/event-store';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import type { SubjectRecord } from './subject-record';
+
+/**
+ * Everything held about a subject (GDPR art. 15 access, art. 20 portability), in the format
+ * documented in docs/rights.md. Personal data sealed in the log is opened with the subject's key
+ * while it exists and shows as "erased" once the key was destroyed.
+ */
+export const SUBJECT_EXPORT_FORMAT = 'consent-ledger/subject-export';
+export const SUBJECT_EXPORT_FORMAT_VERSION = 1;
+export const ERASED = 'erased';
+
+export type Unsealed<T> = T | typeof ERASED;
+
+export interface ExportedEvidence {
+  /** Reference to outside evidence, e.g. a call recording id. */
+  readonly reference?: Unsealed<string>;
+  /** Contact details collected with a consent: name, email, phone, postalAddress. */
+  readonly contact?: Unsealed<Record<string, string>>;
+  /** The person's reasons for a motivated objection. */
+  readonly justification?: Unsealed<string>;
+}
+
+export interface ExportedChoice {
+  readonly eventId: string;
+  readonly revision: number;
+  readonly position: string;
+  readonly type: ProvenLedgerEvent['type'];
+  readonly decision: ReceiptDecision;
+  readonly change: string;
+  readonly brand: string;
+  readonly occurredAt: Instant;
+  readonly recordedAt: Instant;
+  readonly storedAt: Instant;
+  readonly touchpoint: string;
+  readonly actor: ProvenLedgerEvent['data']['capture']['actor'];
+  readonly method: string;
+  readonly noticeVersion?: string;
+  readonly locale?: string;
+  /** The event's own fields (purpose, channels, target, ...), without the sealed ones. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly evidence: ExportedEvidence;
+  readonly hash: string;
+  readonly previousHash: string;
+}
+
+export interface SubjectExport {
+  readonly format: typeof SUBJECT_EXPORT_FORMAT;
+  readonly formatVersion: typeof SUBJECT_EXPORT_FORMAT_VERSION;
+  readonly exportedAt: Instant;
+  readonly subjectId: string;
+  readonly controller: Catalogue['definition']['controller'];
+  readonly jurisdiction: string;
+  readonly catalogueVersion: string;
+  /** `readable`: sealed personal data is included in clear; `erased`: its key was destroyed; `none`: none was kept. */
+  readonly personalData: 'readable' | 'erased' | 'none';
+  readonly erasure?: { readonly eventId: string; readonly erasedAt: Instant; readonly basis: string };
+  readonly relationships: Preferences['relationships'];
+  readonly choices: readonly ExportedChoice[];
+  readonly receipts: readonly ConsentReceipt[];
+  readonly currentPreferences: Preferences;
+  readonly proofRetention: ProofRetention;
+  readonly integrity: { readonly streamName: string; readonly intact: boolean; readonly eventsChecked: number; readonly firstBreak?: IntegrityReport['firstBreak'] };
+}
+
+export interface SubjectExportSources {
+  readonly store: EventStore;
+  readonly vault: PersonalDataVault;
+  readonly catalogue: Catalogue;
+  readonly now: Instant;
+}
+
+export async function subjectExportOf(record: SubjectRecord, { store, vault, catalogue, now }: SubjectExportSources): Promise<SubjectExport> {
+  const { history, subjectId } = record;
+  const ledger = ledgerOf(history);
+  const preferences = preferencesOf(ledger, catalogue, { at: now });
+  const hasKey = await vault.hasKey(subjectId);
+  const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => (await vault.unseal(subjectId, sealed)) ?? ERASED;
+  const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, unseal)));
+  const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
+  const erasure = history.find((event) => event.type === 'SubjectErased');
+  const integrity = await store.verify({ streamName: record.streamName });
+
+  return {
+    format: SUBJECT_EXPORT_FORMAT,
+    formatVersion: SUBJECT_EXPORT_FORMAT_VERSION,
+    exportedAt: now,
+    subjectId,
+    controller: catalogue.definition.controller,
+    jurisdiction: catalogue.definition.jurisdiction,
+    catalogueVersion: catalogue.definition.catalogueVersion,
+    personalData: !hasSealedData ? 'none' : hasKey ? 'readable' : 'erased',
+    ...(erasure?.type === 'SubjectErased' && {
+      erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },
+    }),
+    relationships: preferences.relationships,
+    choices,
+    receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
+    currentPreferences: preferences,
+    proofRetention: proofRetentionOf(history, catalogue, now),
+    integrity: {
+      streamName: record.streamName,
+      intact: integrity.intact,
+      eventsChecked: integrity.eventsChecked,
+      ...(integrity.firstBreak && { firstBreak: integrity.firstBreak }),
+    },
+  };
+}
+
+async function exportedChoiceOf(
+  event: ProvenLedgerEvent,
+  history: readonly ProvenLedgerEvent[],
+  unseal: (sealed: Sealed) => Promise<Unsealed<string>>,
+): Promise<ExportedChoice> {
+  const { subjectId: _subject, brand, capture, ...fields } = event.data as unknown as Record<string, unknown> & Pick<ProvenLedgerEvent['data'], 'subjectId' | 'brand' | 'capture'>;
+  const { personalData, justification, ...details } = fields as { personalData?: Sealed; justification?: Sealed } & Record<string, unknown>;
+  const evidence: { -readonly [K in keyof ExportedEvidence]: ExportedEvidence[K] } = {};
+  if (capture.evidenceRef !== undefined) evidence.reference = await unseal(capture.evidenceRef);
+  if (personalData !== undefined) evidence.contact = contactOf(await unseal(personalData));
+  if (justification !== undefined) evidence.justification = await unseal(justification);
+
+  return {
+    eventId: event.eventId,
+    revision: event.revision,
+    position: event.chain.position,
+    type: event.type,
+    decision: decisionOf(event, history),
+    change: describeChange(event),
+    brand,
+    occurredAt: capture.occurredAt,
+    recordedAt: capture.recordedAt,
+    storedAt: event.chain.storedAt,
+    touchpoint: capture.touchpoint,
+    actor: capture.actor,
+    method: methodOf(capture.actor, capture.touchpoint),
+    ...(capture.noticeVersion !== undefined && { noticeVersion: capture.noticeVersion }),
+    ...(capture.locale !== undefined && { locale: capture.locale }),
+    details,
+    evidence,
+    hash: event.chain.hash,
+    previousHash: event.chain.previousHash,
+  };
+}
+
+/** Contact details are sealed as one JSON object; anything else is shown as the text it is. */
+function contactOf(unsealed: Unsealed<string>): Unsealed<Record<string, string>> {
+  if (unsealed === ERASED) return ERASED;
+  try {
+    const parsed: unknown = JSON.parse(unsealed);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, string>;
+  } catch {
+    // not JSON: fall through
+  }
+  return { value: unsealed };
+}

@@ -1,0 +1,44 @@
+import {
+  type Instant,
+  isLedgerEventType,
+  LEDGER_EVENT_SCHEMA_VERSION,
+  type ProvenLedgerEvent,
+  type RecordedLedgerEvent,
+} from '@consent-ledger/domain';
+import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
+import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
+
+/** A subject's stream as an auditor reads it: every event with its place in the hash chain. */
+export interface SubjectRecord {
+  readonly subjectId: string;
+  readonly streamName: string;
+  readonly history: readonly ProvenLedgerEvent[];
+}
+
+export class UnreadableLedgerEvent extends Error {
+  constructor(stored: StoredEvent) {
+    super(`${stored.streamName} revision ${stored.revision} holds ${stored.type} v${stored.schemaVersion}, which this version cannot read`);
+    this.name = 'UnreadableLedgerEvent';
+  }
+}
+
+export async function readSubjectRecord(store: EventStore, subjectId: string): Promise<SubjectRecord> {
+  const streamName = ledgerStreamOf(subjectId);
+  const stored = await store.readStream(streamName);
+  return { subjectId, streamName, history: stored.map(provenEventOf) };
+}
+
+export function provenEventOf(stored: StoredEvent): ProvenLedgerEvent {
+  if (!isLedgerEventType(stored.type) || stored.schemaVersion !== LEDGER_EVENT_SCHEMA_VERSION) throw new UnreadableLedgerEvent(stored);
+  const event = { type: stored.type, data: stored.data, eventId: stored.eventId, revision: stored.revision } as unknown as RecordedLedgerEvent;
+  return {
+    ...event,
+    chain: {
+      streamName: stored.streamName,
+      position: stored.position.toString(),
+      hash: stored.hash,
+      previousHash: stored.previousHash,
+      storedAt: stored.recordedAt as Instant,
+    },
+  };
+}
