@@ -19,19 +19,20 @@ export class AppendSignal {
     for (const wake of [...this.waiters]) wake();
   }
 
-  /** Resolves when the count has moved past `seen`, after `timeoutMs`, or when `stop` settles. */
-  wait(seen: number, timeoutMs: number, stop: Promise<void>): Promise<void> {
-    if (this.count !== seen) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const finish = () => {
+  /** Resolves when the count has moved past `seen`, after `timeoutMs`, or when cancelled. */
+  wait(seen: number, timeoutMs: number): { readonly promise: Promise<void>; cancel(): void } {
+    if (this.count !== seen) return { promise: Promise.resolve(), cancel: () => undefined };
+    let finish!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      finish = () => {
         clearTimeout(timer);
         this.waiters.delete(finish);
         resolve();
       };
       const timer = setTimeout(finish, timeoutMs);
       this.waiters.add(finish);
-      void stop.then(finish);
     });
+    return { promise, cancel: finish };
   }
 }
 
@@ -53,9 +54,14 @@ const DEFAULT_BATCH_SIZE = 500;
  */
 export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Subscription {
   let isClosed = false;
-  let stopFollowing!: () => void;
-  const stopped = new Promise<void>((resolve) => (stopFollowing = resolve));
+  let cancelWait: (() => void) | undefined;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const pause = async (seen: number) => {
+    const wait = log.appended.wait(seen, log.pollIntervalMs);
+    cancelWait = wait.cancel;
+    await wait.promise;
+    cancelWait = undefined;
+  };
 
   const run = async (): Promise<void> => {
     let checkpoint = options.after;
@@ -67,7 +73,7 @@ export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Sub
       } catch (error) {
         // An unreachable store is expected to come back; anything else is a bug worth stopping for.
         if (!(error instanceof EventStoreUnavailable)) throw error;
-        await log.appended.wait(log.appended.current, log.pollIntervalMs, stopped);
+        if (!isClosed) await pause(log.appended.current);
         continue;
       }
       for (const event of batch) {
@@ -78,7 +84,7 @@ export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Sub
       if (batch.length < batchSize && !isClosed) {
         options.onCaughtUp?.(checkpoint);
         await log.beforeWaiting?.().catch(() => undefined);
-        await log.appended.wait(seen, log.pollIntervalMs, stopped);
+        if (!isClosed) await pause(seen);
       }
     }
   };
@@ -91,7 +97,7 @@ export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Sub
     done,
     async close() {
       isClosed = true;
-      stopFollowing();
+      cancelWait?.();
       await done.catch(() => undefined);
     },
   };

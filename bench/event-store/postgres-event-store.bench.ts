@@ -1,0 +1,150 @@
+// Run: npm run build && node dist/bench/event-store/postgres-event-store.bench.js   (PostgreSQL on TEST_DATABASE_URL, default database `test`; BENCH_SECONDS per run, default 10)
+import { performance } from 'node:perf_hooks';
+import { Client, Pool } from 'pg';
+import { openPostgresEventStore, START, type PostgresEventStore } from '@consent-ledger/event-store';
+import { consentEventOfAbout500Bytes, format, measureRate, payloadBytes, printRate, printRatio, type Rate } from './measurement';
+
+const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const durationMs = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const replayTarget = 200_000;
+
+async function main(): Promise<void> {
+  const schema = `bench_event_store_${Date.now().toString(36)}`;
+  await onDatabase((client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  try {
+    await printSettings(url);
+    const raw = await measureRawInserts(url);
+    const appends = await measureStoreAppends(url);
+
+    console.log('\nRatios (target: ≥3× at 64 writers against the 64-connection raw rate, the honest baseline)');
+    printRatio('64 writers, grouped appends vs raw INSERT on 64 connections', appends.sixtyFour, raw.sixtyFour);
+    printRatio('64 writers, grouped appends vs raw INSERT on 1 connection', appends.sixtyFour, raw.one);
+    printRatio('1 writer, appends vs raw INSERT on 1 connection', appends.one, raw.one);
+
+    await measureReplay(url);
+  } finally {
+    await onDatabase((client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
+  }
+}
+
+async function printSettings(url: string): Promise<void> {
+  const settings = await onDatabase(
+    (client) =>
+      client.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version') ORDER BY name",
+      ),
+    url,
+  );
+  console.log(`PostgreSQL: ${settings.rows.map((row) => `${row.name}=${row.setting}`).join(', ')}`);
+  console.log(`event data: ${payloadBytes(consentEventOfAbout500Bytes(1))} bytes of JSON; ${durationMs / 1000} s per run\n`);
+}
+
+/** Baseline: one row of the same size per INSERT, each INSERT its own autocommit transaction. */
+async function measureRawInserts(url: string): Promise<{ one: Rate; sixtyFour: Rate }> {
+  await onDatabase(
+    (client) =>
+      client.query(`CREATE TABLE raw_inserts (
+        id bigserial PRIMARY KEY, stream_name text NOT NULL, event_id text NOT NULL,
+        data jsonb NOT NULL, metadata jsonb NOT NULL, hash text NOT NULL)`),
+    url,
+  );
+  const pool = new Pool({ connectionString: url, max: 64 });
+  const insert = (loop: number, iteration: number) => {
+    const event = consentEventOfAbout500Bytes(iteration);
+    return pool
+      .query('INSERT INTO raw_inserts (stream_name, event_id, data, metadata, hash) VALUES ($1, $2, $3, $4, $5)', [
+        `subject-${loop}`,
+        event.eventId,
+        event.data,
+        event.metadata,
+        'f'.repeat(64),
+      ])
+      .then(() => undefined);
+  };
+  try {
+    await measureRate('warm-up', { concurrency: 64, durationMs: 1000 }, insert);
+    const one = await measureRate('raw single-row INSERT, 1 connection', { concurrency: 1, durationMs }, insert);
+    printRate(one);
+    const sixtyFour = await measureRate('raw single-row INSERT, 64 connections', { concurrency: 64, durationMs }, insert);
+    printRate(sixtyFour);
+    return { one, sixtyFour };
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Durable appends of one event each, to a stream per writer, with an exact expected revision. */
+async function measureStoreAppends(url: string): Promise<{ one: Rate; sixtyFour: Rate }> {
+  const store = await openPostgresEventStore({ url, poolSize: 8 });
+  try {
+    const revisions = new Map<string, number>();
+    const append = (prefix: string) => async (loop: number, iteration: number) => {
+      const stream = `${prefix}-subject-${loop}`;
+      const result = await store.append(stream, [consentEventOfAbout500Bytes(iteration)], {
+        expectedRevision: revisions.get(stream) ?? 'no-stream',
+      });
+      revisions.set(stream, result.nextExpectedRevision);
+    };
+    await measureRate('warm-up', { concurrency: 64, durationMs: 1000 }, append('warm-up'));
+    const one = await measureRate('event store append, 1 writer', { concurrency: 1, durationMs }, append('single'));
+    printRate(one);
+    const sixtyFour = await measureRate('event store append, 64 concurrent writers (grouped)', { concurrency: 64, durationMs }, append('many'));
+    printRate(sixtyFour);
+    return { one, sixtyFour };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Reads and decodes the global log from the start, as a projector rebuild would. */
+async function measureReplay(url: string): Promise<void> {
+  const store = await openPostgresEventStore({ url, poolSize: 4 });
+  try {
+    await fillTo(store, replayTarget);
+    console.log(`\nReplay of ${format(Number(await store.headPosition()))} events (target ≥100,000 events/s)`);
+    for (const pageSize of [1000, 5000]) {
+      let after = START;
+      let events = 0;
+      const started = performance.now();
+      for (;;) {
+        const page = await store.readAll({ after, maxCount: pageSize });
+        if (page.length === 0) break;
+        events += page.length;
+        after = page[page.length - 1].position;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`${`readAll, pages of ${pageSize}`.padEnd(58)} ${format(events / seconds).padStart(9)} events/s   (${events} in ${seconds.toFixed(2)} s)`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function fillTo(store: PostgresEventStore, target: number): Promise<void> {
+  let missing = target - Number(await store.headPosition());
+  let batch = 0;
+  while (missing > 0) {
+    const size = Math.min(500, missing);
+    await store.append(`replay-${batch}`, Array.from({ length: size }, (_, index) => consentEventOfAbout500Bytes(index)), {
+      expectedRevision: 'no-stream',
+    });
+    missing -= size;
+    batch += 1;
+  }
+}
+
+async function onDatabase<T>(work: (client: Client) => Promise<T>, url = databaseUrl): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
