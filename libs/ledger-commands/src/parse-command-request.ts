@@ -102,7 +102,7 @@ export async function toLedgerCommand({ type, request }: CheckedCommandRequest, 
   return { type, subjectId, brand: request.brand ?? DEFAULT_BRAND, capture, data } as LedgerCommand;
 }
 
-export type ParsedCommand = { readonly command: LedgerCommand; readonly errors?: undefined } | { readonly errors: readonly FieldProblem[] };
+export type ParsedCommand = { readonly command: LedgerCommand; readonly errors?: undefined } | { readonly command?: undefined; readonly errors: readonly FieldProblem[] };
 
 /** `checkCommandRequest` then `toLedgerCommand`: what a transport without its own checks in between needs. */
 export async function parseCommandRequest(json: unknown, context: CommandCheckContext & CommandBuildContext): Promise<ParsedCommand> {

@@ -20,6 +20,7 @@ export const FIELD_RULES = {
   email: 'isEmailAddress',
   phone: 'isPhoneNumber',
   nested: 'isNestedObject',
+  ids: 'isListOfIds',
 } as const;
 
 /** Letters, digits and `. _ : -`, starting with a letter or digit: no `@`, no spaces, no control characters. */
@@ -139,6 +140,21 @@ export function IsText({ maxLength, multiline = false }: { maxLength: number; mu
 
 export function IsPseudonymousId(): PropertyDecorator {
   return rule(FIELD_RULES.pseudonymousId, [], (value) => pseudonymousIdProblem(value) === undefined, (value) => pseudonymousIdProblem(value) ?? '');
+}
+
+/** A non-empty list of at most `maxItems` pseudonymous ids; a bad one is reported at its index. */
+export function IsListOfIds({ maxItems }: { maxItems: number }): PropertyDecorator {
+  const firstProblem = (value: unknown): string | undefined => {
+    if (!Array.isArray(value)) return 'must be a list';
+    if (value.length === 0) return 'must not be empty';
+    if (value.length > maxItems) return `must hold at most ${maxItems} ids`;
+    for (let index = 0; index < value.length; index += 1) {
+      const problem = pseudonymousIdProblem(value[index]);
+      if (problem) return `[${index}] ${problem}`;
+    }
+    return undefined;
+  };
+  return rule(FIELD_RULES.ids, [maxItems], (value) => firstProblem(value) === undefined, (value) => firstProblem(value) ?? '');
 }
 
 export function IsLocale(): PropertyDecorator {

@@ -1,10 +1,12 @@
 import {
+  type AsOf,
   evolve,
   initialLedger,
   type Instant,
   isLedgerEventType,
   LEDGER_EVENT_SCHEMA_VERSION,
   type Ledger,
+  ledgerAsOf,
   type LedgerEvent,
   type RecordedLedgerEvent,
 } from '@consent-ledger/domain';
@@ -110,4 +112,13 @@ export class SubjectStreams {
   forget(subjectId: string): void {
     this.recent.delete(subjectId);
   }
+}
+
+/**
+ * The subject's ledger as of `at` (and as known at `knownAt`), see `ledgerAsOf`. When every event
+ * occurred by `at` and no `knownAt` is asked, that is the folded ledger already at hand.
+ */
+export function ledgerOfStreamAsOf(stream: SubjectStream, { at, knownAt }: AsOf): Ledger {
+  const isWholeStream = knownAt === undefined && (at === undefined || stream.latestOccurredAt === undefined || stream.latestOccurredAt <= at);
+  return isWholeStream ? stream.ledger : ledgerAsOf(stream.entries.map((entry) => entry.event), { at, knownAt });
 }

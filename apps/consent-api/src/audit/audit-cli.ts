@@ -1,21 +1,22 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { writeFileSync } from 'node:fs';
+import type { Instant } from '@consent-ledger/domain';
 import { createEventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { loadCatalogueFile } from '../ledger/catalogue-file';
 import { auditConfigFrom } from './audit-config';
 import { runAudit } from './run-audit';
 
 /** Entry point of `npm run audit -- <command>`: opens what the environment names, runs, closes, exits. */
 async function main(): Promise<number> {
   const config = auditConfigFrom(process.env);
-  const catalogue = loadCatalogue(JSON.parse(readFileSync(config.catalogueFile, 'utf8')));
+  const catalogue = loadCatalogueFile(config.catalogueFile);
   const store = await createEventStore(config.eventStore);
   let vault: PersonalDataVault | undefined;
   try {
     return await runAudit(process.argv.slice(2), {
       store,
       catalogue,
-      openVault: async () => (vault ??= await createPersonalDataVault(config.vault)),
+      openVault: async () => (vault ??= await createPersonalDataVault(config.vault())),
       now: () => new Date().toISOString() as Instant,
       stdout: process.stdout,
       stderr: process.stderr,

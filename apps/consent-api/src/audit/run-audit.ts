@@ -19,7 +19,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
   export <subject> [--out <file>]
       Everything held about the subject as JSON (docs/rights.md), personal data opened while its key exists.
 
-Reads EVENT_STORE, DATA_DIR, DATABASE_URL, CATALOGUE_FILE and MASTER_KEY like the service.
+Reads the service's configuration: EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY.
 `;
 
 /** Runs one audit command; returns the process exit code (0 done, 1 integrity broken, 2 usage). */

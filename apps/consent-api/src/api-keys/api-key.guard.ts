@@ -1,0 +1,52 @@
+import { type CanActivate, createParamDecorator, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { type ApiClient, ApiKeys } from './api-keys';
+import type { Scope } from './scopes';
+
+const ACCESS = 'consent-ledger:access';
+
+type Access = { readonly kind: 'public' } | { readonly kind: 'any-of'; readonly scopes: readonly Scope[] };
+
+/** No key needed (liveness, documentation). */
+export const Public = () => SetMetadata(ACCESS, { kind: 'public' } satisfies Access);
+
+/** The key must hold at least one of these scopes. Routes without either decorator need any valid key. */
+export const RequireAnyScope = (...scopes: Scope[]) => SetMetadata(ACCESS, { kind: 'any-of', scopes } satisfies Access);
+
+type AuthenticatedRequest = FastifyRequest & { apiClient?: ApiClient };
+
+/** The calling client, as the guard authenticated it. */
+export const CallingClient = createParamDecorator((_: unknown, context: ExecutionContext): ApiClient => {
+  const client = context.switchToHttp().getRequest<AuthenticatedRequest>().apiClient;
+  if (!client) throw new UnauthorizedException();
+  return client;
+});
+
+export function requireScope(client: ApiClient, scope: Scope, what: string): void {
+  if (!client.scopes.has(scope)) throw new ForbiddenException(`${what} needs the scope ${scope}`);
+}
+
+/** `Authorization: Bearer <key>` on every route that is not public: 401 without a known key, 403 without the scope. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly keys: ApiKeys,
+    private readonly reflector: Reflector,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS, [context.getHandler(), context.getClass()]);
+    if (access?.kind === 'public') return true;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(request.headers.authorization ?? '');
+    const client = match ? this.keys.clientFor(match[1]) : undefined;
+    if (!client) throw new UnauthorizedException();
+    if (access && !access.scopes.some((scope) => client.scopes.has(scope))) {
+      throw new ForbiddenException(`this needs one of the scopes ${access.scopes.join(', ')}`);
+    }
+    request.apiClient = client;
+    return true;
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Touchpoint } from '@consent-ledger/domain';
+import type { ApiKeyGrant } from '../config';
+import { isScope, SCOPES, type Scope } from './scopes';
+
+/** Who is calling, as their API key says. */
+export interface ApiClient {
+  readonly client: string;
+  readonly scopes: ReadonlySet<Scope>;
+  /** Undefined: any touchpoint. */
+  readonly touchpoints?: ReadonlySet<Touchpoint>;
+}
+
+interface StoredKey {
+  readonly client: string;
+  readonly scopes: readonly Scope[];
+  readonly touchpoints?: readonly Touchpoint[];
+  readonly keySha256: string;
+}
+
+export const GENERATED_KEYS_FILE = 'api-keys.json';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * The API keys the service accepts. Only SHA-256 digests are held: the lookup is by digest, then
+ * confirmed with a constant-time comparison, so neither the stored form nor response timing gives
+ * a key away.
+ */
+export class ApiKeys {
+  private readonly byDigest: ReadonlyMap<string, { digest: Buffer; client: ApiClient }>;
+
+  private constructor(keys: readonly StoredKey[]) {
+    this.byDigest = new Map(
+      keys.map((key) => [
+        key.keySha256,
+        {
+          digest: Buffer.from(key.keySha256, 'hex'),
+          client: {
+            client: key.client,
+            scopes: new Set(key.scopes),
+            ...(key.touchpoints !== undefined && { touchpoints: new Set(key.touchpoints) }),
+          },
+        },
+      ]),
+    );
+  }
+
+  static fromGrants(grants: readonly ApiKeyGrant[]): ApiKeys {
+    return new ApiKeys(grants.map(({ key, ...grant }) => ({ ...grant, keySha256: sha256(key).toString('hex') })));
+  }
+
+  /**
+   * With no keys configured: the admin key generated on the first start (all scopes), whose digest
+   * is kept in `dataDir`. `announce` is told the key itself once, when it is generated.
+   */
+  static generatedAdmin(dataDir: string, announce: (message: string) => void): ApiKeys {
+    const file = join(dataDir, GENERATED_KEYS_FILE);
+    if (existsSync(file)) {
+      announce(`No CONSENT_API_KEYS set: using the admin API key generated earlier (its SHA-256 is in ${file}).`);
+      return new ApiKeys(readStoredKeys(file));
+    }
+    const key = `cl_${randomBytes(32).toString('base64url')}`;
+    const stored: StoredKey = { client: 'admin', scopes: [...SCOPES], keySha256: sha256(key).toString('hex') };
+    writeFileSync(file, `${JSON.stringify([stored], null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    announce(
+      [
+        'No CONSENT_API_KEYS set: generated an admin API key with every scope. It is shown this once;',
+        `only its SHA-256 is kept (${file}). Send it as "Authorization: Bearer <key>":`,
+        '',
+        `    ${key}`,
+        '',
+      ].join('\n'),
+    );
+    return new ApiKeys([stored]);
+  }
+
+  clientFor(presentedKey: string): ApiClient | undefined {
+    const digest = sha256(presentedKey);
+    const known = this.byDigest.get(digest.toString('hex'));
+    return known && timingSafeEqual(known.digest, digest) ? known.client : undefined;
+  }
+}
+
+function readStoredKeys(file: string): StoredKey[] {
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const isStoredKey = (value: unknown): value is StoredKey => {
+    const key = value as StoredKey;
+    return typeof key?.client === 'string' && /^[0-9a-f]{64}$/.test(key.keySha256) && Array.isArray(key.scopes) && key.scopes.every(isScope);
+  };
+  if (!Array.isArray(parsed) || !parsed.every(isStoredKey)) throw new Error(`${file} is not a list of stored API keys; remove it to generate a new admin key`);
+  return parsed;
+}

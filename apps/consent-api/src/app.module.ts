@@ -1,0 +1,31 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import type { ApiKeys } from './api-keys/api-keys';
+import { AudienceDecisionsModule } from './audience-decisions/audience-decisions.module';
+import { HealthModule } from './health/health.controller';
+import { LedgerModule, type LedgerParts } from './ledger/ledger.module';
+import { PurposesModule } from './purposes/purposes.controller';
+import { RecordChoiceModule } from './record-choice/record-choice.module';
+import { SubjectDecisionModule } from './subject-decision/subject-decision.module';
+import { SubjectHistoryModule } from './subject-history/subject-history.module';
+import { SubjectPreferencesModule } from './subject-preferences/subject-preferences.module';
+
+/** The API's capabilities, one module each. */
+@Module({
+  imports: [
+    RecordChoiceModule,
+    SubjectDecisionModule,
+    SubjectPreferencesModule,
+    SubjectHistoryModule,
+    AudienceDecisionsModule,
+    PurposesModule,
+    HealthModule,
+  ],
+})
+export class AppModule {
+  /** The capabilities above, on the storage, catalogue, clock and keys opened from the configuration. */
+  static running(parts: LedgerParts & { readonly apiKeys: ApiKeys }): DynamicModule {
+    return { module: AppModule, imports: [CqrsModule.forRoot(), LedgerModule.forRoot(parts), ApiKeysModule.forRoot(parts.apiKeys)] };
+  }
+}

@@ -1,0 +1,159 @@
+import { resolve } from 'node:path';
+import { isTouchpoint, type Touchpoint } from '@consent-ledger/domain';
+import { parseMasterKey } from '@consent-ledger/personal-data';
+import { isScope, SCOPES, type Scope } from './api-keys/scopes';
+
+/** One API key as `CONSENT_API_KEYS` lists it. */
+export interface ApiKeyGrant {
+  readonly key: string;
+  /** Who holds the key: scopes idempotency keys and is recorded in event metadata. */
+  readonly client: string;
+  readonly scopes: readonly Scope[];
+  /** When set, the key may record choices only for these touchpoints (the TV menu's key: `tv-menu`). */
+  readonly touchpoints?: readonly Touchpoint[];
+}
+
+export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb';
+
+export interface ApiConfig {
+  readonly eventStore: EventStoreKind;
+  /** Absolute. SQLite files, the generated admin key's hash and the development master key live here. */
+  readonly dataDir: string;
+  /** PostgreSQL for the store (`postgres`) or for idempotency records, vault and read models (`postgres`, `kurrentdb`). */
+  readonly databaseUrl?: string;
+  /** KurrentDB connection string (`kurrentdb`). */
+  readonly eventStoreUrl?: string;
+  /** Empty: Kafka is off. */
+  readonly kafkaBrokers: readonly string[];
+  readonly host: string;
+  readonly port: number;
+  /** Undefined: no keys configured, an admin key is generated into `dataDir` on first start. */
+  readonly apiKeys?: readonly ApiKeyGrant[];
+  readonly catalogueFile: string;
+  /** Wraps the vault's per-subject keys. Undefined: a development key file in `dataDir`. */
+  readonly masterKey?: Buffer;
+  /** `in-process`: this process keeps the read models up to date; `off`: a separate projector does. */
+  readonly projector: 'in-process' | 'off';
+}
+
+export class ConfigInvalid extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`the configuration is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigInvalid';
+  }
+}
+
+const EVENT_STORES: readonly EventStoreKind[] = ['sqlite', 'postgres', 'kurrentdb'];
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+/**
+ * Reads the environment once and returns a frozen configuration, or throws ConfigInvalid listing
+ * every problem at once (so a deployment is fixed in one go, not one variable per restart).
+ */
+export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const eventStore = (text('EVENT_STORE') ?? 'sqlite') as EventStoreKind;
+  if (!EVENT_STORES.includes(eventStore)) problems.push(`EVENT_STORE must be one of ${EVENT_STORES.join(', ')} (got "${eventStore}")`);
+
+  const databaseUrl = text('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// connection string');
+  if (databaseUrl === undefined && eventStore === 'postgres') problems.push('DATABASE_URL is required when EVENT_STORE=postgres');
+  if (databaseUrl === undefined && eventStore === 'kurrentdb') {
+    problems.push('DATABASE_URL is required when EVENT_STORE=kurrentdb (idempotency records, personal-data keys and read models live in PostgreSQL)');
+  }
+
+  const eventStoreUrl = text('EVENTSTORE_URL');
+  if (eventStore === 'kurrentdb' && eventStoreUrl === undefined) problems.push('EVENTSTORE_URL is required when EVENT_STORE=kurrentdb');
+  if (eventStoreUrl !== undefined && !/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//.test(eventStoreUrl)) {
+    problems.push('EVENTSTORE_URL must be a kurrentdb:// (or esdb://) connection string');
+  }
+
+  const kafkaBrokers = (text('KAFKA_BROKERS') ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
+  for (const broker of kafkaBrokers) if (!HOST_PORT.test(broker)) problems.push(`KAFKA_BROKERS must list host:port pairs separated by commas (got "${broker}")`);
+
+  const host = text('HOST') ?? '127.0.0.1';
+  const portText = text('PORT') ?? '3000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535) problems.push(`PORT must be a whole number from 0 to 65535 (got "${portText}")`);
+
+  const apiKeysText = text('CONSENT_API_KEYS');
+  const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
+
+  let masterKey: Buffer | undefined;
+  const masterKeyText = text('MASTER_KEY');
+  if (masterKeyText !== undefined) {
+    try {
+      masterKey = parseMasterKey(masterKeyText);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+
+  const projector = (text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
+  if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
+
+  if (problems.length > 0) throw new ConfigInvalid(problems);
+  return Object.freeze({
+    eventStore,
+    dataDir: resolve(cwd, text('DATA_DIR') ?? 'data'),
+    ...(databaseUrl !== undefined && { databaseUrl }),
+    ...(eventStoreUrl !== undefined && { eventStoreUrl }),
+    kafkaBrokers: Object.freeze(kafkaBrokers),
+    host,
+    port,
+    ...(apiKeys !== undefined && { apiKeys }),
+    catalogueFile: resolve(cwd, text('CATALOGUE_FILE') ?? 'catalogues/proximus.json'),
+    ...(masterKey !== undefined && { masterKey }),
+    projector,
+  });
+}
+
+function readApiKeys(json: string, problems: string[]): readonly ApiKeyGrant[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    problems.push('CONSENT_API_KEYS must be JSON: a list of { "key", "client", "scopes", "touchpoints"? }');
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    problems.push('CONSENT_API_KEYS must be a non-empty JSON list of { "key", "client", "scopes", "touchpoints"? }');
+    return undefined;
+  }
+  const keys = new Set<string>();
+  const grants = parsed.map((entry: unknown, index): ApiKeyGrant | undefined => {
+    const at = `CONSENT_API_KEYS[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${at} must be an object`);
+      return undefined;
+    }
+    const { key, client, scopes, touchpoints, ...unknown } = entry as Record<string, unknown>;
+    const before = problems.length;
+    for (const field of Object.keys(unknown)) problems.push(`${at}.${field} is not a known field`);
+    if (typeof key !== 'string' || key.length < 16 || /\s/.test(key)) problems.push(`${at}.key must be at least 16 characters without spaces`);
+    else if (keys.has(key)) problems.push(`${at}.key is listed twice`);
+    else keys.add(key);
+    if (typeof client !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(client)) {
+      problems.push(`${at}.client must be a name of letters, digits and . _ : - (at most 64)`);
+    }
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every(isScope)) {
+      problems.push(`${at}.scopes must be a non-empty list of ${SCOPES.join(', ')}`);
+    }
+    if (touchpoints !== undefined && (!Array.isArray(touchpoints) || touchpoints.length === 0 || !touchpoints.every(isTouchpoint))) {
+      problems.push(`${at}.touchpoints must be a non-empty list of touchpoints (e.g. "tv-menu")`);
+    }
+    if (problems.length > before) return undefined;
+    return Object.freeze({
+      key: key as string,
+      client: client as string,
+      scopes: Object.freeze([...(scopes as Scope[])]),
+      ...(touchpoints !== undefined && { touchpoints: Object.freeze([...(touchpoints as Touchpoint[])]) }),
+    });
+  });
+  return grants.every((grant) => grant !== undefined) ? Object.freeze(grants as ApiKeyGrant[]) : undefined;
+}

@@ -1,0 +1,54 @@
+import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ApiKeys } from './api-keys/api-keys';
+import { AppModule } from './app.module';
+import type { ApiConfig } from './config';
+import { mountApiDocs } from './http/api-docs';
+import { ErrorResponsesFilter } from './http/error-responses.filter';
+import { loadCatalogueFile } from './ledger/catalogue-file';
+import { Clock } from './ledger/clock';
+import { LedgerStorage } from './ledger/ledger-storage';
+
+/** A command is a few hundred bytes; 64 KiB leaves room for long justifications and nothing else. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface ConsentApiOptions {
+  /** Where the generated admin key is shown, once. */
+  readonly announce?: (message: string) => void;
+  readonly clock?: Clock;
+  readonly logger?: LoggerService | LogLevel[] | false;
+}
+
+/**
+ * Builds the API from a configuration, ready to `listen`: storage opened, keys loaded, routes,
+ * error responses and docs in place. Closing the app closes the storage.
+ */
+export async function createConsentApi(config: ApiConfig, options: ConsentApiOptions = {}): Promise<NestFastifyApplication> {
+  const catalogue = loadCatalogueFile(config.catalogueFile);
+  const storage = await LedgerStorage.open(config, catalogue);
+  try {
+    const apiKeys = config.apiKeys
+      ? ApiKeys.fromGrants(config.apiKeys)
+      : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
+
+    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, maxParamLength: 1024, return503OnClosing: true });
+    // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).
+    adapter.getInstance().addHook('onRoute', (route) => {
+      const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+      if (typeof bodyLimit === 'number') route.bodyLimit = bodyLimit;
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.running({ storage, catalogue, clock: options.clock ?? new Clock(), apiKeys }),
+      adapter,
+      { logger: options.logger ?? new Logger(), abortOnError: false },
+    );
+    app.useGlobalFilters(new ErrorResponsesFilter());
+    mountApiDocs(app);
+    await app.init();
+    return app;
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
+import { CheckpointTimeout } from '@consent-ledger/read-models';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequestInvalid } from './request-invalid';
+
+interface ErrorResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * The one place errors become responses. Clients get a stable `error` name and never a stack
+ * trace; a fault of ours is logged under an id the response repeats, for the operator to find.
+ */
+@Catch()
+export class ErrorResponsesFilter implements ExceptionFilter {
+  private readonly logger = new Logger('consent-api');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const bodyLimit = host.switchToHttp().getRequest<FastifyRequest>().routeOptions?.bodyLimit;
+    const response = this.responseFor(error, bodyLimit);
+    if (response.retryAfterSeconds !== undefined) reply.header('Retry-After', String(response.retryAfterSeconds));
+    void reply.status(response.status).send(response.body);
+  }
+
+  private responseFor(error: unknown, bodyLimit: number | undefined): ErrorResponse {
+    if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
+    const failure = commandFailureOf(error);
+    if (failure) return failure;
+    if (error instanceof CheckpointTimeout) {
+      return {
+        status: 503,
+        body: { error: 'unavailable', message: 'the read models are behind the log; retry shortly' },
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      };
+    }
+    if (error instanceof HttpException) return this.httpResponseFor(error, bodyLimit);
+    const errorId = randomUUID();
+    this.logger.error(`unexpected error ${errorId}`, error instanceof Error ? error.stack : String(error));
+    return { status: 500, body: { error: 'internal-error', message: 'something went wrong on our side; nothing was changed by the failure itself', errorId } };
+  }
+
+  /** Framework errors: Fastify's body parsing (too large, bad JSON, wrong media type), routing and auth. */
+  private httpResponseFor(error: HttpException, bodyLimit: number | undefined): ErrorResponse {
+    const status = error.getStatus();
+    const message = typeof error.getResponse() === 'string' ? (error.getResponse() as string) : error.message;
+    switch (status) {
+      case 400:
+      case 413:
+      case 415:
+        return { status: 400, body: { error: 'validation-failed', details: [{ field: 'body', message: bodyProblem(status, message, bodyLimit) }] } };
+      case 401:
+        return { status: 401, body: { error: 'unauthorized' } };
+      case 403:
+        return { status: 403, body: { error: 'forbidden', message } };
+      case 404:
+        return { status: 404, body: { error: 'not-found', message: 'no such route' } };
+      default:
+        return status >= 500
+          ? { status, body: { error: 'unavailable', message: 'the service cannot answer right now' }, retryAfterSeconds: RETRY_AFTER_SECONDS }
+          : { status, body: { error: 'request-refused', message } };
+    }
+  }
+}
+
+function bodyProblem(status: number, message: string, bodyLimit: number | undefined): string {
+  if (status === 413) return bodyLimit ? `must be at most ${bodyLimit} bytes` : 'is too large';
+  if (status === 415) return 'must be sent as application/json';
+  if (/prototype|constructor/i.test(message)) return 'must not use __proto__ or constructor as a field name';
+  return 'must be valid JSON';
+}

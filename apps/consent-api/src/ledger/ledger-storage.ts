@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Catalogue } from '@consent-ledger/domain';
+import { createEventStore, type EventStore, type EventStoreConfig, type StoreHealth } from '@consent-ledger/event-store';
+import { type IdempotencyRecords, openPostgresIdempotencyRecords, openSqliteIdempotencyRecords } from '@consent-ledger/ledger-commands';
+import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
+import type { ApiConfig } from '../config';
+
+type ClosableReadModels = ProjectedReadModels & { close(): Promise<void> };
+
+/**
+ * Everything the API keeps state in, opened once from the configuration. Embedded default: the log
+ * in `events.sqlite`, idempotency records and read models in `state.sqlite`, personal-data keys in
+ * `keys.sqlite`, kept in separate files so that a copy of the log never carries the keys. With
+ * PostgreSQL (or KurrentDB for the log), everything but the log lives in `DATABASE_URL`.
+ */
+export class LedgerStorage {
+  private constructor(
+    readonly eventStore: EventStore,
+    readonly idempotencyRecords: IdempotencyRecords,
+    readonly vault: PersonalDataVault,
+    readonly readModels: ClosableReadModels,
+    private readonly projections: Projections | undefined,
+  ) {}
+
+  static async open(config: ApiConfig, catalogue: Catalogue): Promise<LedgerStorage> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const keep = <T extends { close(): Promise<void> }>(closable: T): T => {
+      opened.push(closable);
+      return closable;
+    };
+    try {
+      const eventStore = keep(await createEventStore(eventStoreConfig(config)));
+      const idempotencyRecords = keep(
+        config.eventStore === 'sqlite'
+          ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
+          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
+      );
+      const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
+      const vault = keep(
+        await createPersonalDataVault(
+          config.eventStore === 'sqlite'
+            ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
+            : { kind: 'postgres', url: config.databaseUrl!, masterKey },
+        ),
+      );
+      const readModelStorage: ReadModelStorageOptions =
+        config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
+      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore }));
+      const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore }) : undefined;
+      return new LedgerStorage(eventStore, idempotencyRecords, vault, readModels, projections);
+    } catch (error) {
+      await Promise.allSettled(opened.reverse().map((closable) => closable.close()));
+      throw error;
+    }
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      return await this.eventStore.health();
+    } catch (error) {
+      return { ready: false, detail: (error as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.projections?.stop().catch(() => undefined);
+    await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
+    await this.eventStore.close();
+  }
+}
+
+function eventStoreConfig(config: ApiConfig): EventStoreConfig {
+  switch (config.eventStore) {
+    case 'sqlite':
+      return { kind: 'sqlite', file: join(config.dataDir, 'events.sqlite') };
+    case 'postgres':
+      return { kind: 'postgres', url: config.databaseUrl! };
+    case 'kurrentdb':
+      return { kind: 'kurrentdb', url: config.eventStoreUrl! };
+  }
+}

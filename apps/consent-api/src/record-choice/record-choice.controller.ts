@@ -1,0 +1,53 @@
+import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { type CheckedCommandRequest, CommandIntake, requestFingerprint } from '@consent-ledger/ledger-commands';
+import type { FastifyReply } from 'fastify';
+import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
+import type { ApiClient } from '../api-keys/api-keys';
+import { scopeToRecord } from '../api-keys/scopes';
+import { RequestInvalid } from '../http/request-invalid';
+import { RecordChoice } from './record-choice.command';
+import { RecordChoiceDocs } from './record-choice.docs';
+
+/** Printable ASCII, as HTTP headers carry it; long enough for a UUID, a hash or a channel's own composite key. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@Controller('v1/commands')
+export class RecordChoiceController {
+  constructor(
+    private readonly intake: CommandIntake,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @RecordChoiceDocs()
+  @RequireAnyScope('commands:write', 'objections:review', 'subjects:erase')
+  async record(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CallingClient() client: ApiClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new RequestInvalid([{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' }]);
+    }
+    const checked = this.intake.check(body);
+    if (checked.errors) throw new RequestInvalid(checked.errors);
+    mayRecord(client, checked.value);
+
+    const outcome = await this.commandBus.execute(new RecordChoice(checked.value, { client: client.client, idempotencyKey, requestFingerprint: requestFingerprint(body) }));
+    void reply.status(outcome.status);
+    if (outcome.replayed) void reply.header('Idempotency-Replayed', 'true');
+    return outcome.body;
+  }
+}
+
+/** A key bound to touchpoints (the TV menu's key to `tv-menu`) records choices for those touchpoints only. */
+function mayRecord(client: ApiClient, { type, request }: CheckedCommandRequest): void {
+  requireScope(client, scopeToRecord(type), type);
+  const touchpoint = request.capture.touchpoint;
+  if (client.touchpoints && !client.touchpoints.has(touchpoint)) {
+    throw new ForbiddenException(`this key records choices for ${[...client.touchpoints].join(', ')} only, not ${touchpoint}`);
+  }
+}

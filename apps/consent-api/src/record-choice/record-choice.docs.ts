@@ -1,0 +1,45 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { LEDGER_COMMAND_TYPES } from '@consent-ledger/domain';
+import { RULE_NAMES, shapeOf } from '@consent-ledger/ledger-commands';
+import { requestSchema } from '../http/api-docs';
+
+const handledCommand = {
+  type: 'object',
+  properties: {
+    subjectId: { type: 'string' },
+    events: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, type: { type: 'string' }, revision: { type: 'integer' } } },
+    },
+    position: { type: 'string', nullable: true, description: 'global log position (decimal) of the last event' },
+  },
+};
+
+export const RecordChoiceDocs = () =>
+  applyDecorators(
+    ApiTags('commands'),
+    ApiBearerAuth(),
+    ApiOperation({
+      summary: 'Record a choice (one command)',
+      description:
+        'ReviewObjection needs the scope objections:review, EraseSubject subjects:erase, every other command commands:write. ' +
+        'A key bound to touchpoints records choices for those touchpoints only. `capture.occurredAt` defaults to now and may ' +
+        'be at most 5 minutes in the future; `brand` defaults to proximus. Contact details, evidenceRef and justifications ' +
+        'are sealed with the subject key before they are recorded.',
+    }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'A retry with the same key and body gets the first answer and records nothing new; the same key with another body is a 409.',
+    }),
+    ApiBody({
+      schema: { oneOf: LEDGER_COMMAND_TYPES.map((type) => requestSchema(shapeOf(type).request, { type: { type: 'string', enum: [type] } })) },
+    }),
+    ApiResponse({ status: 201, description: 'Recorded: the new events', schema: handledCommand }),
+    ApiResponse({ status: 200, description: 'Already in force: nothing new recorded (`events: []`)', schema: handledCommand }),
+    ApiResponse({ status: 400, description: 'validation-failed, with { field, message } details; nothing recorded' }),
+    ApiResponse({ status: 409, description: 'idempotency-key-reused, or concurrent-modification' }),
+    ApiResponse({ status: 422, description: `A rule of the ledger: ${RULE_NAMES.join(', ')}` }),
+    ApiResponse({ status: 503, description: 'Storage unavailable; retry after Retry-After seconds' }),
+  );

@@ -1,0 +1,167 @@
+import { describeWithPostgres } from '../../../../test/support/services';
+import { commandJson, everyCommandType, type Json, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
+
+function recordingChoices(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  const historyOf = async (subjectId: string) => (await api.call('GET', `/v1/subjects/${subjectId}/history`)).body.events as Json[];
+
+  describe('every command type', () => {
+    const subjectId = newSubjectId();
+    it.each(everyCommandType(subjectId).map((json) => [json.type as string, json]))('%s answers 201 with the events it recorded', async (_, json) => {
+      const response = await api.command(json);
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({
+        subjectId,
+        events: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: expect.any(String), revision: expect.any(Number) }],
+        position: expect.stringMatching(/^\d+$/),
+      });
+    });
+
+    it('keeps them all, in order, in the subject history', async () => {
+      expect((await historyOf(subjectId)).map((event) => event.type)).toEqual([
+        'RelationshipStarted',
+        'ConsentGiven',
+        'ConsentWithdrawn',
+        'ObjectionRaised',
+        'ObjectionWithdrawn',
+        'ObjectionRaised',
+        'ObjectionReviewed',
+        'ChannelRestricted',
+        'ChannelRestrictionLifted',
+        'SourceOptedOut',
+        'SourceOptedIn',
+        'RelationshipEnded',
+        'SubjectErased',
+      ]);
+    });
+  });
+
+  const labelOf = (json: Json) => (json.purpose ? `${json.type} (${json.purpose})` : (json.type as string));
+  it.each(everyCommandType('story').map((json, index) => [labelOf(json), index]))(
+    '%s already in force answers 200 with no events and records nothing',
+    async (_, index) => {
+      const subjectId = newSubjectId();
+      const story = everyCommandType(subjectId);
+      for (const json of story.slice(0, index + 1)) expect((await api.command(json)).status).toBe(201);
+      const before = await api.store.headPosition();
+
+      const repeat = await api.command(story[index]);
+      expect(repeat.status).toBe(200);
+      expect(repeat.body).toEqual({ subjectId, events: [], position: expect.any(String) });
+      expect(await api.store.headPosition()).toBe(before);
+    },
+  );
+
+  it('records the capture evidence and seals what could identify the person', async () => {
+    const subjectId = newSubjectId('prospect');
+    const response = await api.command(
+      commandJson.giveConsent(subjectId, {
+        purpose: 'prospect-contact-collection-events',
+        channels: ['email'],
+        contact: { name: 'An Janssens', email: 'an.janssens@example.be', phone: '+32 475 12 34 56' },
+        capture: {
+          touchpoint: 'event',
+          actor: { kind: 'agent', id: 'hostess-12' },
+          occurredAt: '2024-04-30T16:45:00+02:00',
+          noticeVersion: '2024-02-27',
+          locale: 'nl-BE',
+          evidenceRef: 'paper-form-2024-0412',
+        },
+      }),
+    );
+    expect(response.status).toBe(201);
+
+    const [event] = await historyOf(subjectId);
+    expect(event.data).toMatchObject({
+      purpose: 'prospect-contact-collection-events',
+      channels: ['email'],
+      capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'hostess-12' }, occurredAt: '2024-04-30T14:45:00.000Z', locale: 'nl-BE' },
+      personalData: expect.stringMatching(/^sealed:v1:/),
+    });
+    expect(JSON.stringify(event)).not.toMatch(/Janssens|example\.be|475|paper-form/);
+  });
+
+  it('accepts a brand other than the default', async () => {
+    const subjectId = newSubjectId();
+    const response = await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));
+    expect(response.status).toBe(201);
+    expect((await historyOf(subjectId))[0].data).toMatchObject({ brand: 'scarlet' });
+  });
+
+  describe('a broken rule', () => {
+    it.each([
+      ['objecting to a legal obligation', (s: string) => commandJson.object(s, { purpose: 'legal-retention-traffic-location-data' }), 'legal-obligation-cannot-be-objected-to'],
+      ['reviewing an objection that does not exist', (s: string) => commandJson.reviewObjection(s), 'no-objection-pending-review'],
+      ['ending a relationship that never started', (s: string) => commandJson.endRelationship(s), 'no-relationship-to-end'],
+      ['consenting to a contract purpose', (s: string) => commandJson.giveConsent(s, { purpose: 'service-provision' }), 'consent-not-applicable'],
+      ['consenting without naming the notice', (s: string) => commandJson.giveConsent(s, { capture: { noticeVersion: undefined } }), 'notice-version-required'],
+      ['a motivated objection without reasons', (s: string) => commandJson.object(s, { purpose: 'security-cctv' }), 'justification-required'],
+    ])('%s answers 422 with the rule name and records nothing', async (_, build, rule) => {
+      const before = await api.store.headPosition();
+      const response = await api.command(build(newSubjectId()));
+      expect(response.status).toBe(422);
+      expect(response.body).toEqual({ error: rule, message: expect.any(String) });
+      expect(await api.store.headPosition()).toBe(before);
+    });
+  });
+
+  describe('idempotent retries', () => {
+    it('a retry with the same key and body gets the first answer and records nothing new', async () => {
+      const json = commandJson.giveConsent(newSubjectId());
+      const first = await api.command(json, { idempotencyKey: 'retry-1' });
+      const head = await api.store.headPosition();
+      const retry = await api.command(json, { idempotencyKey: 'retry-1' });
+
+      expect(first.status).toBe(201);
+      expect(retry.status).toBe(201);
+      expect(retry.body).toEqual(first.body);
+      expect(retry.headers.get('idempotency-replayed')).toBe('true');
+      expect(await api.store.headPosition()).toBe(head);
+    });
+
+    it('the same key with another body is a 409 and records nothing', async () => {
+      const subjectId = newSubjectId();
+      await api.command(commandJson.restrictChannel(subjectId, { channel: 'sms' }), { idempotencyKey: 'retry-2' });
+      const head = await api.store.headPosition();
+
+      const reused = await api.command(commandJson.restrictChannel(subjectId, { channel: 'email' }), { idempotencyKey: 'retry-2' });
+      expect(reused.status).toBe(409);
+      expect(reused.body).toEqual({ error: 'idempotency-key-reused', message: expect.any(String) });
+      expect(await api.store.headPosition()).toBe(head);
+    });
+
+    it('a refused command keeps its refusal for retries of its key', async () => {
+      const subjectId = newSubjectId();
+      const refused = await api.command(commandJson.endRelationship(subjectId), { idempotencyKey: 'retry-3' });
+      await api.command(commandJson.startRelationship(subjectId));
+
+      const retry = await api.command(commandJson.endRelationship(subjectId), { idempotencyKey: 'retry-3' });
+      expect(retry.status).toBe(422);
+      expect(retry.body).toEqual(refused.body);
+    });
+
+    it('copies of one request sent at once record it once', async () => {
+      const json = commandJson.optOutSource(newSubjectId());
+      const head = await api.store.headPosition();
+      const answers = await Promise.all(Array.from({ length: 8 }, () => api.command(json, { idempotencyKey: 'retry-4' })));
+
+      expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+      expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+      expect(await api.store.headPosition()).toBe(head + 1n);
+    });
+
+    it('refuses an idempotency key that is not printable ASCII', async () => {
+      const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: 'key with spaces' });
+      expect(response.status).toBe(400);
+      expect(response.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
+    });
+  });
+}
+
+describe('recording choices over HTTP on SQLite', () => recordingChoices('sqlite'));
+describeWithPostgres('recording choices over HTTP on PostgreSQL', () => recordingChoices('postgres'));

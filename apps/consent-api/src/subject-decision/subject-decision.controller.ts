@@ -1,0 +1,53 @@
+import { Controller, Get, Inject, Param, Query as QueryParams } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type Catalogue, type Decision, type Instant, toInstant } from '@consent-ledger/domain';
+import { RequireAnyScope } from '../api-keys/api-key.guard';
+import { RequestInvalid, subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
+import { CATALOGUE } from '../ledger/catalogue-file';
+import { Clock } from '../ledger/clock';
+import { SubjectDecision } from './subject-decision.query';
+import { SubjectDecisionRequest } from './subject-decision.request';
+
+@ApiTags('decisions')
+@ApiBearerAuth()
+@Controller('v1/subjects/:subjectId/decision')
+export class SubjectDecisionController {
+  constructor(
+    private readonly queryBus: QueryBus,
+    private readonly clock: Clock,
+    @Inject(CATALOGUE) private readonly catalogue: Catalogue,
+  ) {}
+
+  @Get()
+  @RequireAnyScope('decisions:read')
+  @ApiOperation({
+    summary: 'May this purpose be processed for this subject?',
+    description:
+      '{ allowed, reason, legalBasis, basedOn: [{ eventId, revision }], validUntil }. Reflects every command acknowledged before the question was sent.',
+  })
+  @ApiParam({ name: 'subjectId' })
+  @ApiQuery({ name: 'purpose', required: true })
+  @ApiQuery({ name: 'channel', required: false })
+  @ApiQuery({ name: 'source', required: false })
+  @ApiQuery({ name: 'brand', required: false })
+  @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
+  @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
+  decide(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Decision> {
+    const request = validOrThrow(SubjectDecisionRequest, query);
+    if (!this.catalogue.purposes.has(request.purpose)) {
+      throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(request.purpose)})` }]);
+    }
+    const { purpose, channel, source, brand, at, knownAt } = request;
+    return this.queryBus.execute(
+      new SubjectDecision(subjectIdOrThrow(subjectId), {
+        purpose,
+        ...(channel !== undefined && { channel }),
+        ...(source !== undefined && { source }),
+        ...(brand !== undefined && { brand }),
+        at: at === undefined ? this.clock.now() : (toInstant(at) as Instant),
+        ...(knownAt !== undefined && { knownAt: toInstant(knownAt) as Instant }),
+      }),
+    );
+  }
+}

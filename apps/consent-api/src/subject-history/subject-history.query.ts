@@ -1,0 +1,54 @@
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
+import { LedgerStorage } from '../ledger/ledger-storage';
+
+/** One event as an auditor sees it: the fact with its evidence, where it sits in the log, and its chain hashes. */
+export interface HistoryEntry {
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly revision: number;
+  /** Global log position, decimal. */
+  readonly position: string;
+  /** When the store made the event durable. */
+  readonly storedAt: string;
+  readonly hash: string;
+  readonly previousHash: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+}
+
+export interface SubjectHistoryAnswer {
+  readonly subjectId: string;
+  readonly events: readonly HistoryEntry[];
+}
+
+export class SubjectHistory extends Query<SubjectHistoryAnswer> {
+  constructor(readonly subjectId: string) {
+    super();
+  }
+}
+
+@QueryHandler(SubjectHistory)
+export class SubjectHistoryHandler implements IQueryHandler<SubjectHistory> {
+  constructor(private readonly storage: LedgerStorage) {}
+
+  async execute({ subjectId }: SubjectHistory): Promise<SubjectHistoryAnswer> {
+    const stored = await this.storage.eventStore.readStream(ledgerStreamOf(subjectId));
+    return {
+      subjectId,
+      events: stored.map((event) => ({
+        eventId: event.eventId,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        revision: event.revision,
+        position: event.position.toString(),
+        storedAt: event.recordedAt,
+        hash: event.hash,
+        previousHash: event.previousHash,
+        data: event.data,
+        metadata: event.metadata,
+      })),
+    };
+  }
+}
