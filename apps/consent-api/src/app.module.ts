@@ -3,10 +3,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import type { ApiKeys } from './api-keys/api-keys';
 import { AudienceDecisionsModule } from './audience-decisions/audience-decisions.module';
+import { AuditModule } from './audit/timeline.controller';
 import { HealthModule } from './health/health.controller';
 import { LedgerModule, type LedgerParts } from './ledger/ledger.module';
 import { PurposesModule } from './purposes/purposes.controller';
+import { ReceiptsModule } from './receipts/receipts.controller';
 import { RecordChoiceModule } from './record-choice/record-choice.module';
+import { RightsModule } from './rights/rights.module';
+import { SubjectExportModule } from './subject-export/subject-export.controller';
 import { SubjectDecisionModule } from './subject-decision/subject-decision.module';
 import { SubjectHistoryModule } from './subject-history/subject-history.module';
 import { SubjectPreferencesModule } from './subject-preferences/subject-preferences.module';
@@ -21,6 +25,10 @@ import { SubjectPreferencesModule } from './subject-preferences/subject-preferen
     AudienceDecisionsModule,
     PurposesModule,
     HealthModule,
+    ReceiptsModule,
+    SubjectExportModule,
+    AuditModule,
+    RightsModule,
   ],
 })
 export class AppModule {

@@ -22,3 +22,4 @@ export * from './rights/rights-commands';
 export * from './rights/rights-rules';
 export * from './rights/rights-request';
 export * from './rights/due-soon';
+export * from './retention/retention-runs';

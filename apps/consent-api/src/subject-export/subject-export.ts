@@ -13,6 +13,7 @@ import {
   type ProofRetention,
   type ProvenLedgerEvent,
   type ReceiptDecision,
+  type RightsRequest,
   type Sealed,
 } from '@consent-ledger/domain';
 import type { EventStore, IntegrityReport } from '@consent-ledger/event-store';
@@ -78,6 +79,8 @@ export interface SubjectExport {
   readonly receipts: readonly ConsentReceipt[];
   readonly currentPreferences: Preferences;
   readonly proofRetention: ProofRetention;
+  /** Requests the person made under §11 (access, erasure, ...), with their due dates. */
+  readonly rightsRequests: readonly RightsRequest[];
   readonly integrity: { readonly streamName: string; readonly intact: boolean; readonly eventsChecked: number; readonly firstBreak?: IntegrityReport['firstBreak'] };
 }
 
@@ -86,9 +89,10 @@ export interface SubjectExportSources {
   readonly vault: PersonalDataVault;
   readonly catalogue: Catalogue;
   readonly now: Instant;
+  readonly rightsRequests?: readonly RightsRequest[];
 }
 
-export async function subjectExportOf(record: SubjectRecord, { store, vault, catalogue, now }: SubjectExportSources): Promise<SubjectExport> {
+export async function subjectExportOf(record: SubjectRecord, { store, vault, catalogue, now, rightsRequests = [] }: SubjectExportSources): Promise<SubjectExport> {
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
   const preferences = preferencesOf(ledger, catalogue, { at: now });
@@ -116,6 +120,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
     currentPreferences: preferences,
     proofRetention: proofRetentionOf(history, catalogue, now),
+    rightsRequests,
     integrity: {
       streamName: record.streamName,
       intact: integrity.intact,

@@ -1,0 +1,119 @@
+import { addDuration, type ConsentReceipt, type Duration, type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newSubjectId, REPOSITORY_ROOT, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+
+const catalogue = loadCatalogue(JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'catalogues/proximus.json'), 'utf8')));
+const consentPurposes = [...catalogue.purposes.values()].filter((purpose) => purpose.legalBasis === 'consent' || purpose.otherLegalBases.includes('consent'));
+
+describe('consent receipts over HTTP', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi()));
+  afterAll(() => api.close());
+
+  const occurredAt = new Date(Date.now() - 3_600_000).toISOString() as Instant;
+
+  describe.each(consentPurposes.map((purpose) => [purpose.id, purpose]))('a consent to %s', (_, purpose) => {
+    let receipt: ConsentReceipt;
+    let eventId: string;
+    let subjectId: string;
+
+    beforeAll(async () => {
+      subjectId = newSubjectId('receipt');
+      const recorded = await api.command({
+        type: 'GiveConsent',
+        subjectId,
+        purpose: purpose.id,
+        capture: { touchpoint: 'myproximus-app', actor: { kind: 'subject' }, occurredAt, noticeVersion: '2024-02-27', locale: 'nl-BE' },
+      });
+      expect(recorded.status).toBe(201);
+      eventId = recorded.body.events[0].id;
+      const answer = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${eventId}`, { key: TEST_KEYS.auditor });
+      expect(answer.status).toBe(200);
+      receipt = answer.body;
+    });
+
+    it('identifies the record, its schema, the subject and the jurisdiction', () =>
+      expect(receipt).toMatchObject({ recordId: eventId, version: 'KI-CR-v1.1.0', schemaVersion: '1.0', eventSchemaVersion: 1, subjectId, jurisdiction: 'BE' }));
+
+    it('names the controller, and the joint controllers exactly where the purpose has them', () => {
+      expect(receipt.controller).toEqual({ ...catalogue.definition.controller, role: 'controller' });
+      expect(receipt.jointControllers.map((party) => party.id)).toEqual(purpose.jointControllers);
+      for (const party of receipt.jointControllers) expect(party).toEqual({ ...catalogue.definition.jointControllers.find((each) => each.id === party.id), role: 'joint-controller' });
+    });
+
+    it('states the purpose, its category, legal basis, recipients, retention and how to withdraw', () =>
+      expect(receipt.purposes).toEqual([
+        {
+          id: purpose.id,
+          name: purpose.name,
+          description: purpose.description,
+          section: purpose.section,
+          category: purpose.category,
+          legalBasis: purpose.legalBasis,
+          jointControllers: purpose.jointControllers,
+          recipients: purpose.recipients,
+          retention: {
+            data: purpose.retention,
+            proof: purpose.proofRetention ?? catalogue.definition.proofRetention,
+            proofKeptUntil: purpose.consentValidity ? addDuration(addDuration(occurredAt, purpose.consentValidity), 'P5Y' as Duration) : null,
+          },
+          withdrawal: purpose.withdrawal,
+        },
+      ]));
+
+    it('carries the notice version and language, the decision, method, touchpoint and actor', () =>
+      expect(receipt).toMatchObject({
+        notice: { version: '2024-02-27', language: 'nl-BE' },
+        decision: 'consent-given',
+        method: 'expressed-by-subject',
+        touchpoint: 'myproximus-app',
+        actor: { kind: 'subject' },
+        channels: purpose.channels,
+      }));
+
+    it('says when the person consented, when it was recorded, and how long the consent is valid', () => {
+      expect(receipt.occurredAt).toBe(occurredAt);
+      expect(Date.parse(receipt.recordedAt)).toBeGreaterThan(Date.parse(occurredAt));
+      expect(receipt.validity).toEqual({
+        from: occurredAt,
+        until: purpose.consentValidity ? addDuration(occurredAt, purpose.consentValidity) : null,
+        duration: purpose.consentValidity ?? null,
+      });
+    });
+
+    it("carries the event's hash and its place in the chain, as the store holds them", async () => {
+      const [stored] = await api.store.readStream(`consent-ledger-${subjectId}`);
+      expect(receipt.integrity).toEqual({
+        algorithm: 'sha256-canonical-json-chain',
+        streamName: `consent-ledger-${subjectId}`,
+        revision: 0,
+        position: stored.position.toString(),
+        hash: stored.hash,
+        previousHash: stored.previousHash,
+        storedAt: stored.recordedAt,
+      });
+    });
+  });
+
+  it('lists the receipt of every choice of a subject', async () => {
+    const subjectId = newSubjectId('receipts');
+    await api.command({ type: 'StartRelationship', subjectId, relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-9' } } });
+    await api.command({ type: 'RestrictChannel', subjectId, channel: 'sms', capture: { touchpoint: 'sms-stop', actor: { kind: 'subject' } } });
+    const answer = await api.call('GET', `/v1/subjects/${subjectId}/receipts`, { key: TEST_KEYS.auditor });
+    expect(answer.body.receipts.map((receipt: ConsentReceipt) => [receipt.decision, receipt.method])).toEqual([
+      ['relationship-started', 'recorded-by-agent'],
+      ['channel-restricted', 'expressed-by-subject'],
+    ]);
+  });
+
+  it("answers 404 for an event that is not in the subject's ledger", async () => {
+    const subjectId = newSubjectId('receipt');
+    const other = await api.command({ type: 'StartRelationship', subjectId: newSubjectId('other'), relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'a' } } });
+    const answer = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${other.body.events[0].id}`);
+    expect(answer).toMatchObject({ status: 404, body: { error: 'not-found' } });
+  });
+
+  it('is refused to a key without history:read', async () =>
+    expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/receipts/00000000-0000-4000-8000-000000000000`, { key: TEST_KEYS.reader })).status).toBe(403));
+});

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Catalogue,
+  type Instant,
+  PROOF_RETENTION_RUN_SCHEMA_VERSION,
+  PROOF_RETENTION_RUNS_STREAM,
+  type ProofRetentionRunCompleted,
+  proofRetentionOf,
+  type RemovedRecord,
+  type RetentionFailure,
+} from '@consent-ledger/domain';
+import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
+import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { readSubjectRecord } from '../subject-export/subject-record';
+import { LogCatchUp } from './log-catch-up';
+
+const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
+
+export interface ProofRetentionJobParts {
+  readonly store: EventStore;
+  readonly vault: PersonalDataVault;
+  readonly catalogue: Catalogue;
+  readonly clock: { now(): Instant };
+}
+
+/**
+ * Removes the records whose proof retention has ended (rule: `proofRetentionOf`, ADR 0006): the
+ * subject's key is destroyed first, so a failure half-way never leaves readable personal data
+ * behind, then its stream is removed with `removeStream` (a sanctioned removal `verify` accepts),
+ * and the run is recorded in `proof-retention-runs`.
+ */
+export class ProofRetentionJob {
+  private readonly subjects = new Set<string>();
+  private readonly log: LogCatchUp;
+  private timer?: NodeJS.Timeout;
+  private current?: Promise<ProofRetentionRunCompleted>;
+
+  constructor(private readonly parts: ProofRetentionJobParts) {
+    this.log = new LogCatchUp(parts.store, (event) => this.noteSubject(event));
+  }
+
+  /** One run; a call while a run is under way gets that run's result. */
+  run(options: { dryRun?: boolean } = {}): Promise<ProofRetentionRunCompleted> {
+    this.current ??= this.runOnce(options.dryRun === true).finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  /** Runs every `everyMs`; off unless started. Failures are recorded in the run, never thrown out of the timer. */
+  start(everyMs: number, onError: (error: unknown) => void = () => undefined): void {
+    this.stop();
+    this.timer = setInterval(() => void this.run().catch(onError), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.current?.catch(() => undefined);
+  }
+
+  private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {
+    const { store, vault, catalogue, clock } = this.parts;
+    const startedAt = clock.now();
+    await this.log.catchUp();
+    const removed: RemovedRecord[] = [];
+    const failures: RetentionFailure[] = [];
+    const subjects = [...this.subjects];
+    for (const subjectId of subjects) {
+      try {
+        const record = await readSubjectRecord(store, subjectId);
+        if (record.history.length === 0) {
+          this.subjects.delete(subjectId);
+          continue;
+        }
+        const retention = proofRetentionOf(record.history, catalogue, startedAt);
+        if (!retention.isRemovable) continue;
+        if (!dryRun) {
+          await vault.destroyKey(subjectId);
+          await store.removeStream(record.streamName, {
+            reason: `proof retention ended on ${retention.removableFrom} (catalogue ${catalogue.definition.catalogueVersion})`,
+            removedAt: startedAt,
+          });
+          this.subjects.delete(subjectId);
+        }
+        removed.push({ subjectId, removableFrom: retention.removableFrom!, eventsRemoved: record.history.length });
+      } catch (error) {
+        failures.push({ subjectId, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    const run: ProofRetentionRunCompleted = {
+      type: 'ProofRetentionRunCompleted',
+      data: {
+        runId: randomUUID(),
+        startedAt,
+        finishedAt: clock.now(),
+        catalogueVersion: catalogue.definition.catalogueVersion,
+        dryRun,
+        subjectsChecked: subjects.length,
+        removed,
+        failures,
+      },
+    };
+    await store.append(
+      PROOF_RETENTION_RUNS_STREAM,
+      [{ eventId: run.data.runId, type: run.type, schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: run.data as unknown as Record<string, unknown> }],
+      { expectedRevision: 'any' },
+    );
+    return run;
+  }
+
+  private noteSubject(event: StoredEvent): void {
+    if (event.streamName.startsWith(SUBJECT_STREAM_PREFIX)) this.subjects.add(event.streamName.slice(SUBJECT_STREAM_PREFIX.length));
+  }
+}

@@ -1,0 +1,83 @@
+import {
+  EXTENSION_REASONS,
+  type ExtensionReason,
+  REFUSAL_REASONS,
+  type RefusalReason,
+  RIGHTS_REQUEST_KINDS,
+  type RightsRequestKind,
+  TOUCHPOINTS,
+  type Touchpoint,
+} from '@consent-ledger/domain';
+import { IsInstantText, IsOneOf, IsPseudonymousId, IsText } from '@consent-ledger/ledger-commands';
+import { IsIn, IsInt, IsOptional, Matches } from 'class-validator';
+
+/** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
+class HandledBy {
+  @IsOptional()
+  @IsPseudonymousId()
+  handledBy?: string;
+}
+
+/** `POST /v1/rights-requests` */
+export class ReceiveRightsRequestBody extends HandledBy {
+  /** The operator's own ticket id, so entering the same request twice records it once; generated when absent. */
+  @IsOptional()
+  @IsPseudonymousId()
+  requestId?: string;
+
+  @IsPseudonymousId()
+  subjectId!: string;
+
+  @IsOneOf(RIGHTS_REQUEST_KINDS)
+  kind!: RightsRequestKind;
+
+  /** Where the person made the request. */
+  @IsOneOf(TOUCHPOINTS)
+  touchpoint!: Touchpoint;
+
+  /** When every piece of information needed was in hand: the 30 days start then. */
+  @IsInstantText()
+  receivedAt!: string;
+}
+
+/** `POST /v1/rights-requests/{id}/extend` */
+export class ExtendRightsRequestBody extends HandledBy {
+  @IsInt()
+  byDays!: number;
+
+  @IsOneOf(EXTENSION_REASONS)
+  reason!: ExtensionReason;
+
+  @IsOptional()
+  @IsText({ maxLength: 200 })
+  detail?: string;
+}
+
+/** `POST /v1/rights-requests/{id}/complete` */
+export class CompleteRightsRequestBody extends HandledBy {}
+
+/** `POST /v1/rights-requests/{id}/refuse` */
+export class RefuseRightsRequestBody extends HandledBy {
+  @IsOneOf(REFUSAL_REASONS)
+  reason!: RefusalReason;
+
+  @IsOptional()
+  @IsText({ maxLength: 200 })
+  detail?: string;
+}
+
+/** `GET /v1/rights-requests?dueWithin=P7D&subjectId=&status=` */
+export class ListRightsRequestsQuery {
+  /** Open requests due by now plus this ISO-8601 duration in days (`P7D`), overdue ones included. */
+  @IsOptional()
+  @Matches(/^P\d{1,3}D$/, { message: 'must be a number of days as an ISO-8601 duration, e.g. P7D' })
+  dueWithin?: string;
+
+  @IsOptional()
+  @IsPseudonymousId()
+  subjectId?: string;
+
+  @IsOptional()
+  @IsIn(['open', 'completed', 'refused'])
+  status?: 'open' | 'completed' | 'refused';
+}

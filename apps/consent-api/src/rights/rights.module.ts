@@ -1,0 +1,35 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Catalogue } from '@consent-ledger/domain';
+import { CATALOGUE } from '../ledger/catalogue-file';
+import { Clock } from '../ledger/clock';
+import { LedgerStorage } from '../ledger/ledger-storage';
+import { ProofRetentionController } from './proof-retention.controller';
+import { ProofRetentionJob } from './proof-retention.job';
+import { RightsRequestsController } from './rights-requests.controller';
+import { RightsRequests } from './rights-requests';
+
+/**
+ * Rights requests with their deadlines, and the proof-retention job. The job runs when asked
+ * (`POST /v1/proof-retention/runs`, `npm run audit -- retention`) or on a schedule once started
+ * with `ProofRetentionJob.start(everyMs)`; it is off by default, so tests trigger it.
+ */
+@Module({
+  controllers: [RightsRequestsController, ProofRetentionController],
+  providers: [
+    { provide: RightsRequests, useFactory: (storage: LedgerStorage) => new RightsRequests(storage.eventStore), inject: [LedgerStorage] },
+    {
+      provide: ProofRetentionJob,
+      useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock) =>
+        new ProofRetentionJob({ store: storage.eventStore, vault: storage.vault, catalogue, clock }),
+      inject: [LedgerStorage, CATALOGUE, Clock],
+    },
+  ],
+  exports: [RightsRequests, ProofRetentionJob],
+})
+export class RightsModule implements OnApplicationShutdown {
+  constructor(@Inject(ProofRetentionJob) private readonly job: ProofRetentionJob) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.job.stop();
+  }
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Inject, Module, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Catalogue } from '@consent-ledger/domain';
+import { RequireAnyScope } from '../api-keys/api-key.guard';
+import { subjectIdOrThrow } from '../http/request-invalid';
+import { CATALOGUE } from '../ledger/catalogue-file';
+import { Clock } from '../ledger/clock';
+import { LedgerStorage } from '../ledger/ledger-storage';
+import { RightsModule } from '../rights/rights.module';
+import { RightsRequests } from '../rights/rights-requests';
+import { subjectExportOf, type SubjectExport } from './subject-export';
+import { readSubjectRecord } from './subject-record';
+
+@ApiTags('rights')
+@ApiBearerAuth()
+@Controller('v1/subjects/:subjectId/export')
+export class SubjectExportController {
+  constructor(
+    private readonly storage: LedgerStorage,
+    private readonly rightsRequests: RightsRequests,
+    private readonly clock: Clock,
+    @Inject(CATALOGUE) private readonly catalogue: Catalogue,
+  ) {}
+
+  @Get()
+  @RequireAnyScope('history:read')
+  @ApiOperation({
+    summary: 'Everything held about the subject (access, portability)',
+    description:
+      'Every choice with its evidence (personal data opened with the subject key, or "erased"), receipts, current preferences, rights requests, proof retention and an integrity check of the stream. Format: docs/rights.md.',
+  })
+  @ApiParam({ name: 'subjectId' })
+  async export(@Param('subjectId') subjectId: string): Promise<SubjectExport> {
+    const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
+    const requests = (await this.rightsRequests.all()).filter((request) => request.status !== 'none' && request.subjectId === subjectId);
+    return subjectExportOf(record, {
+      store: this.storage.eventStore,
+      vault: this.storage.vault,
+      catalogue: this.catalogue,
+      now: this.clock.now(),
+      rightsRequests: requests,
+    });
+  }
+}
+
+@Module({ imports: [RightsModule], controllers: [SubjectExportController] })
+export class SubjectExportModule {}
