@@ -42,6 +42,12 @@ export class CheckpointWatch {
     this.reached = position;
   }
 
+  /** The checkpoint as just read from storage: forward like `moved`, backward like `rewind`. */
+  observed(position: GlobalPosition): void {
+    if (position < this.reached) this.rewind(position);
+    else this.moved(position);
+  }
+
   async waitFor(position: GlobalPosition, timeoutMs: number): Promise<void> {
     if (position <= this.reached) return;
     let waiter!: Waiter;

@@ -62,7 +62,8 @@ export class ProjectedReadModels implements ReadModels {
 
   async checkpoint(): Promise<GlobalPosition> {
     const position = await this.storage.checkpoint();
-    this.watch.moved(position);
+    // What the table says is the truth, even when it went back (another process started a rebuild).
+    this.watch.observed(position);
     return position;
   }
 

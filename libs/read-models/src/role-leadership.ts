@@ -18,6 +18,11 @@ export interface RoleLeadership {
   readonly isLeader: boolean;
   /** Resolves once this instance's first attempt at the lease is over (elected or not). */
   readonly firstAttempt: Promise<void>;
+  /**
+   * The work found it no longer leads (e.g. a fenced write was refused): it has stopped itself.
+   * The next renewal decides afresh; if the lease is still ours, the work starts again.
+   */
+  stepDown(): void;
   /** Stops leading (if it did) and releases the lease, so a standby takes over at once. */
   stop(): Promise<void>;
 }
@@ -66,6 +71,11 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
       return isLeader;
     },
     firstAttempt,
+    stepDown() {
+      turn = turn.then(() => {
+        isLeader = false;
+      });
+    },
     async stop() {
       clearInterval(timer);
       await turn;

@@ -1,0 +1,100 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
+import { describeWithKafka, uniqueName } from '../../../../test/support/services';
+import { createProjector } from '../projector';
+import { ProjectorResources } from '../projector-resources';
+import { testProjectorConfig } from '../testing/test-config';
+import { TopicReader } from '../testing/topic-reader';
+import { MAX_COMMAND_BYTES } from './command-message';
+
+describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
+  const config = testProjectorConfig();
+  let app: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    app = await createProjector(config, { logger: false });
+    await app.listen();
+    resources = app.get(ProjectorResources);
+    const { topics } = resources;
+    reader = await TopicReader.open(config.kafkaBrokers, [topics.commandResults, topics.events, topics.state]);
+    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await reader?.close();
+    await app?.close();
+  });
+
+  const send = (messages: { key?: string; value: string | Buffer; headers?: Record<string, string>; partition?: number }[]) =>
+    producer.send({ topic: resources.topics.commands, messages });
+  const resultFor = (key: string) => reader.until(() => reader.messages(resources.topics.commandResults, key)[0], `the result for ${key}`);
+
+  it('answers a command under its idempotency key, and the choice reaches consent.events.v1 and consent.state.v1', async () => {
+    const subjectId = uniqueName('subject');
+    const key = uniqueName('key');
+    await send([{ key, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { client: 'tv-menu', 'correlation-id': 'ask-1' } }]);
+
+    const result = await resultFor(key);
+    expect(result.value).toMatchObject({
+      schemaVersion: 1,
+      idempotencyKey: key,
+      status: 201,
+      body: { subjectId, events: [{ type: 'RelationshipStarted', revision: 0 }], position: expect.any(String) },
+      replayed: false,
+    });
+    expect(result.headers).toMatchObject({ 'idempotency-key': key, status: '201', 'correlation-id': 'ask-1' });
+
+    const event = await reader.until(() => reader.messages(resources.topics.events, subjectId)[0], 'the event');
+    expect(event.value).toMatchObject({ eventType: 'RelationshipStarted', position: result.value.body.position });
+    const state = await reader.until(() => reader.messages(resources.topics.state, subjectId)[0], 'the state');
+    expect(state.value).toMatchObject({ subjectId, position: result.value.body.position, relationships: [{ relationship: 'customer', status: 'active' }] });
+  });
+
+  it('answers a retry with the first answer and records nothing new', async () => {
+    const subjectId = uniqueName('subject');
+    const key = uniqueName('key');
+    const command = JSON.stringify(commandJson.startRelationship(subjectId));
+    await send([{ key, value: command, headers: { client: 'call-centre' } }]);
+    const first = await resultFor(key);
+    await send([{ key, value: command, headers: { client: 'call-centre' } }]);
+
+    const second = await reader.until(() => reader.messages(resources.topics.commandResults, key)[1], 'the second result');
+    expect(second.value).toMatchObject({ status: 201, body: first.value.body, replayed: true });
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(1);
+  });
+
+  it('answers a broken rule with the 422 body', async () => {
+    const key = uniqueName('key');
+    await send([{ key, value: JSON.stringify(commandJson.giveConsent(uniqueName('subject'), { channels: ['sms'] })) }]);
+    expect((await resultFor(key)).value).toMatchObject({ status: 422, body: { error: 'channel-not-used-by-purpose' } });
+  });
+
+  it('answers poison messages with an error result and keeps the partition moving', async () => {
+    const keys = { notJson: uniqueName('key'), huge: uniqueName('key'), wrongShape: uniqueName('key'), valid: uniqueName('key') };
+    await send([
+      { partition: 0, key: keys.notJson, value: 'GiveConsent please' },
+      { partition: 0, key: keys.huge, value: Buffer.alloc(MAX_COMMAND_BYTES + 1, 'x') },
+      { partition: 0, key: keys.wrongShape, value: JSON.stringify({ type: 'GiveConsent', subjectId: 42 }) },
+      { partition: 0, value: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))) },
+      { partition: 0, key: keys.valid, value: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))) },
+    ]);
+
+    expect((await resultFor(keys.valid)).value).toMatchObject({ status: 201 });
+    expect((await resultFor(keys.notJson)).value).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'body', message: 'must be JSON' }] } });
+    expect((await resultFor(keys.huge)).value).toMatchObject({ status: 400, body: { details: [{ field: 'body', message: expect.stringContaining('at most 65536 bytes') }] } });
+    expect((await resultFor(keys.wrongShape)).value).toMatchObject({ status: 400, body: { error: 'validation-failed' } });
+    const unkeyed = await reader.until(
+      () => reader.messages(resources.topics.commandResults).find((message) => message.key?.startsWith('unkeyed:0:')),
+      'the result for the message without a key',
+    );
+    expect(unkeyed.value).toMatchObject({ status: 400, body: { details: [{ field: 'idempotency-key' }] } });
+  });
+});

@@ -1,0 +1,82 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { BODY, type FieldProblem, requestFingerprint } from '@consent-ledger/ledger-commands';
+
+/** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+/** When the producer names no client: Kafka ACLs, not this header, decide who may write commands. */
+export const DEFAULT_KAFKA_CLIENT = 'kafka';
+
+const CLIENT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** Where a message sat, so a result can name it even when the message had no usable key. */
+export interface MessageOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export type ReadCommandMessage =
+  | {
+      readonly kind: 'command';
+      readonly json: unknown;
+      readonly client: string;
+      readonly idempotencyKey: string;
+      readonly fingerprint: string;
+      readonly correlationId?: string;
+    }
+  | {
+      readonly kind: 'poison';
+      /** The key the error result goes out under: the message's idempotency key if it had a usable one. */
+      readonly resultKey: string;
+      readonly problems: readonly FieldProblem[];
+      readonly correlationId?: string;
+    };
+
+/**
+ * Reads a `consent.commands.v1` message: the same JSON as `POST /v1/commands` in the value, the
+ * idempotency key in the `idempotency-key` header (or, without one, the message key), the sending
+ * system in `client`. Anything unreadable is a poison message: answered, never retried.
+ */
+export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin): ReadCommandMessage {
+  const headers = message.headers ?? {};
+  const correlationId = header(headers, 'correlation-id');
+  const idempotencyKey = header(headers, 'idempotency-key') ?? message.key?.toString('utf8');
+  const client = header(headers, 'client') ?? DEFAULT_KAFKA_CLIENT;
+  const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
+  const poison = (problems: FieldProblem[]): ReadCommandMessage => ({
+    kind: 'poison',
+    resultKey: idempotencyKey !== undefined && IDEMPOTENCY_KEY.test(idempotencyKey) ? idempotencyKey : fallbackKey,
+    problems,
+    ...(correlationId !== undefined && { correlationId }),
+  });
+
+  if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required: as the idempotency-key header or the message key' }]);
+  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
+  if (!CLIENT.test(client)) return poison([{ field: 'client', message: 'must be a name of letters, digits and . _ : - (at most 64)' }]);
+  const value = message.value;
+  if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
+  if (value.length > MAX_COMMAND_BYTES) return poison([{ field: BODY, message: `must be at most ${MAX_COMMAND_BYTES} bytes (got ${value.length})` }]);
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return poison([{ field: BODY, message: 'must be JSON' }]);
+  }
+  return {
+    kind: 'command',
+    json,
+    client,
+    idempotencyKey,
+    fingerprint: requestFingerprint(json),
+    ...(correlationId !== undefined && { correlationId }),
+  };
+}
+
+function header(headers: IHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return undefined;
+  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+}

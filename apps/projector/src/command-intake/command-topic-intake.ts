@@ -1,0 +1,114 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import { type CommandIntake, commandFailureOf, isStorageUnavailable, validationFailed } from '@consent-ledger/ledger-commands';
+import { type MessageOrigin, readCommandMessage } from './command-message';
+import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
+
+export interface CommandTopicIntakeOptions {
+  readonly kafka: Kafka;
+  /** The idempotent producer results go out on. */
+  readonly producer: Producer;
+  readonly intake: CommandIntake;
+  readonly commandsTopic: string;
+  readonly resultsTopic: string;
+  /** Shared by every projector instance: the topic's partitions are spread over them. */
+  readonly groupId: string;
+  /** Attempts at a command while storage is unavailable, before answering 503. */
+  readonly maxAttempts?: number;
+  readonly retryBaseMs?: number;
+  readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
+}
+
+/**
+ * Command intake over Kafka: each message of `consent.commands.v1` is checked and run exactly as
+ * `POST /v1/commands` would, and answered on `consent.command-results.v1` under its idempotency key.
+ *
+ * A message is answered before its offset is committed, so a crash in between answers it twice
+ * (the intake's idempotency records make the second answer a replay). Nothing is ever left
+ * unanswered in a way that stops the partition: unreadable messages get an error result at once,
+ * storage outages are retried a bounded number of times and then answered 503 (the channel
+ * retries with the same key). A plain kafkajs consumer, not a Nest @EventPattern: the result must
+ * be acknowledged by the broker before the offset moves, which Nest's event handling does not
+ * let us order.
+ */
+export class CommandTopicIntake {
+  private consumer?: Consumer;
+
+  constructor(private readonly options: CommandTopicIntakeOptions) {}
+
+  async start(): Promise<void> {
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.commandsTopic, fromBeginning: true });
+    await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: (payload) => this.answer(payload) });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+
+  private async answer({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const origin: MessageOrigin = { topic, partition, offset: message.offset };
+    const read = readCommandMessage(message, origin);
+    const result: CommandResult =
+      read.kind === 'poison'
+        ? { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.resultKey, ...validationFailed(read.problems), replayed: false, source: origin }
+        : { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.idempotencyKey, ...(await this.run(read, heartbeat)), source: origin };
+    // If this send fails, kafkajs redelivers the message (its offset was not committed) and the
+    // intake answers it again from its idempotency record.
+    await this.options.producer.send({
+      topic: this.options.resultsTopic,
+      acks: -1,
+      messages: [
+        {
+          key: result.idempotencyKey,
+          value: JSON.stringify(result),
+          headers: {
+            'idempotency-key': result.idempotencyKey,
+            'schema-version': String(COMMAND_RESULT_SCHEMA_VERSION),
+            status: String(result.status),
+            ...(read.correlationId !== undefined && { 'correlation-id': read.correlationId }),
+          },
+        },
+      ],
+    });
+  }
+
+  private async run(
+    read: Extract<ReturnType<typeof readCommandMessage>, { kind: 'command' }>,
+    heartbeat: () => Promise<void>,
+  ): Promise<Pick<CommandResult, 'status' | 'body' | 'replayed'>> {
+    const { intake, maxAttempts = 5, retryBaseMs = 200, log } = this.options;
+    const checked = intake.check(read.json);
+    if (checked.errors) return { ...validationFailed(checked.errors), replayed: false };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const outcome = await intake.execute(checked.value, {
+          client: read.client,
+          idempotencyKey: read.idempotencyKey,
+          requestFingerprint: read.fingerprint,
+        });
+        return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
+      } catch (error) {
+        const failure = commandFailureOf(error);
+        if (isStorageUnavailable(error) && attempt < maxAttempts) {
+          log.warn(`command ${read.idempotencyKey}: storage unavailable (attempt ${attempt} of ${maxAttempts}), retrying`);
+          await delay(retryBaseMs * 2 ** (attempt - 1));
+          await heartbeat();
+          continue;
+        }
+        if (failure) return { status: failure.status, body: failure.body, replayed: false };
+        log.error(`command ${read.idempotencyKey} failed`, error);
+        return { status: 500, body: { error: 'internal-error', message: 'the command could not be processed; retry with the same key to learn whether it was recorded' }, replayed: false };
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { INestMicroservice } from '@nestjs/common';
+import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { consentGiven, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { describeWithKafka, uniqueName } from '../../../../test/support/services';
+import type { ProjectorConfig } from '../config';
+import { createProjector } from '../projector';
+import { ProjectorResources } from '../projector-resources';
+import { testProjectorConfig } from '../testing/test-config';
+import { TopicReader } from '../testing/topic-reader';
+import { adsAndDataKeyOf } from './audience-message';
+
+const PICKX = 'targeted-tv-advertising-pickx';
+const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
+
+describeWithKafka('consent feed: the ledger on Kafka, published from the log', () => {
+  let config: ProjectorConfig;
+  let app: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+
+  beforeAll(async () => {
+    config = testProjectorConfig({ sweepEveryMs: 500 });
+    app = await createProjector(config, { logger: false });
+    await app.listen();
+    resources = app.get(ProjectorResources);
+    const { topics } = resources;
+    reader = await TopicReader.open(config.kafkaBrokers, [topics.events, topics.state, topics.pickxTvAds, topics.adsAndData]);
+  });
+
+  afterAll(async () => {
+    await reader?.close();
+    await app?.close();
+  });
+
+  const record = async (...events: LedgerEvent[]) => {
+    let position = 0n;
+    for (const event of events) position = (await resources.store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
+    return position;
+  };
+  const newSubject = () => uniqueName('subject') as SubjectId;
+
+  it('publishes every event keyed by subject, the subject state, and the audiences the subject joined', async () => {
+    const subjectId = newSubject();
+    const sealed = await resources.vault.seal(subjectId, 'ann@example.com');
+    const position = await record(
+      relationshipStarted({ subjectId }),
+      { ...consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }), data: { ...consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }).data, personalData: sealed } },
+      consentGiven({ subjectId, purpose: ADS_AND_DATA, channels: ['online-ads'] }),
+    );
+    const { topics } = resources;
+
+    const events = await reader.until(() => reader.messages(topics.events, subjectId).length === 3 && reader.messages(topics.events, subjectId), 'three events');
+    expect(events.map((message) => message.value.eventType)).toEqual(['RelationshipStarted', 'ConsentGiven', 'ConsentGiven']);
+    expect(events[1].value).toMatchObject({ schemaVersion: 1, subjectId, revision: 1, data: { purpose: PICKX } });
+    expect(events[1].value.data).not.toHaveProperty('personalData');
+    expect(JSON.stringify(events)).not.toContain('sealed:');
+    expect(events[2].headers).toMatchObject({ 'event-id': events[2].value.eventId, 'schema-version': '1', position: position.toString() });
+
+    const state = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state after the last event');
+    const decisionFor = (purpose: string) => state.value.purposes.find((entry: { purpose: string }) => entry.purpose === purpose);
+    expect(state.value).toMatchObject({ schemaVersion: 1, subjectId, brand: 'proximus', erased: false });
+    expect(decisionFor(PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
+
+    const pickx = await reader.until(() => reader.messages(topics.pickxTvAds, subjectId)[0], 'the Pickx audience');
+    expect(pickx.value).toEqual({ schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null });
+  });
+
+  it('keys Ads & Data by a keyed hash, so nothing on its topic names the subject', async () => {
+    const subjectId = newSubject();
+    await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: ADS_AND_DATA, channels: ['online-ads'] }));
+    const key = adsAndDataKeyOf(subjectId, config.adsAndDataKey!);
+
+    const message = await reader.until(() => reader.messages(resources.topics.adsAndData, key)[0], 'the Ads & Data membership');
+    expect(message.value).toMatchObject({ member: true });
+    expect(JSON.stringify(message)).not.toContain(subjectId);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers an erasure with tombstones on the state and both audience topics, and destroys the key', async () => {
+    const subjectId = newSubject();
+    await resources.vault.seal(subjectId, 'bob@example.com');
+    await record(
+      relationshipStarted({ subjectId }),
+      consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }),
+      consentGiven({ subjectId, purpose: ADS_AND_DATA, channels: ['online-ads'] }),
+      subjectErased({ subjectId, occurredAt: '2024-06-01T09:00:00Z' }),
+    );
+    const { topics } = resources;
+    const adsKey = adsAndDataKeyOf(subjectId, config.adsAndDataKey!);
+
+    await reader.until(() => reader.messages(topics.state, subjectId).some((message) => message.value === null), 'a state tombstone');
+    await reader.until(() => reader.messages(topics.pickxTvAds, subjectId).some((message) => message.value === null), 'a Pickx tombstone');
+    await reader.until(() => reader.messages(topics.adsAndData, adsKey).some((message) => message.value === null), 'an Ads & Data tombstone');
+    await reader.until(() => reader.messages(topics.events, subjectId).some((message) => message.value.eventType === 'SubjectErased'), 'the erasure event');
+    expect(await resources.vault.hasKey(subjectId)).toBe(false);
+  });
+
+  it('publishes a consent running out without anyone sending a command', async () => {
+    const subjectId = newSubject();
+    const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;
+    await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'], occurredAt: new Date().toISOString(), expiresAt }));
+    const { topics } = resources;
+
+    const joined = await reader.until(() => reader.messages(topics.pickxTvAds, subjectId)[0], 'the membership');
+    expect(joined.value).toMatchObject({ member: true, validUntil: expiresAt });
+
+    const left = await reader.until(() => reader.messages(topics.pickxTvAds, subjectId).find((message) => message.value?.member === false), 'the membership to end', 10_000);
+    expect(left.value).toEqual({ schemaVersion: 1, member: false, since: expiresAt, validUntil: null });
+    expect(left.headers['event-id']).toMatch(/^time-\d+$/);
+    const state = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.headers['event-id'] === left.headers['event-id']), 'the state after the expiry');
+    expect(state.value.purposes.find((entry: { purpose: string }) => entry.purpose === PICKX)).toMatchObject({ allowed: false, reason: 'consent-expired' });
+  });
+});

@@ -1,0 +1,189 @@
+import type { Catalogue } from '@consent-ledger/domain';
+import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { AUDIENCES, type ProjectedReadModels, readLedgerEvent, type SubjectView, type ProjectedEvent } from '@consent-ledger/read-models';
+import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { ConsentTopics } from '../kafka/topics';
+import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './audience-message';
+import type { FeedMessage } from './feed-message';
+import { integrationEventOf } from './integration-event';
+import { type FeedCause, stateMessageOf } from './state-message';
+
+export interface ConsentFeedOptions {
+  readonly store: EventStore;
+  readonly readModels: ProjectedReadModels;
+  readonly catalogue: Catalogue;
+  /** Connected, idempotent (see `idempotentProducer`). */
+  readonly producer: Producer;
+  readonly topics: ConsentTopics;
+  readonly keys: AudienceKeys;
+  /** Erasure is repeated here (the API destroys the key first; this covers a crash in between). */
+  readonly vault?: PersonalDataVault;
+  /** The lease the publisher's checkpoint is fenced by: a deposed publisher cannot move it. */
+  readonly fence?: { readonly role: string; readonly holder: string };
+  readonly checkpointName: string;
+  readonly batchSize?: number;
+  /** Longest wait for news before looking again (time-driven changes wait at most this long). */
+  readonly idleWaitMs?: number;
+  readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
+}
+
+export class LostLeadership extends Error {
+  constructor(role: string) {
+    super(`another instance holds the ${role} lease now; this one stops publishing`);
+    this.name = 'LostLeadership';
+  }
+}
+
+const RETRY_MS = 1000;
+
+/**
+ * Publishes the ledger to Kafka from the log, never from the request path: integration events,
+ * each subject's state, and audience memberships, at least once. It follows the read models (the
+ * state it publishes is theirs) with a checkpoint of its own, saved only after the broker has
+ * acknowledged every message of a batch. A crash in between publishes the batch again; consumers
+ * de-duplicate by event id.
+ */
+export class ConsentFeedPublisher {
+  private isStopped = true;
+  private running?: Promise<void>;
+  private wake?: () => void;
+  private published: GlobalPosition = 0n;
+
+  constructor(private readonly options: ConsentFeedOptions) {}
+
+  /** Position of the last event whose messages the broker acknowledged. */
+  get checkpoint(): GlobalPosition {
+    return this.published;
+  }
+
+  start(onLostLeadership?: () => void): void {
+    if (!this.isStopped) return;
+    this.isStopped = false;
+    this.running = this.run().catch((error: unknown) => {
+      if (error instanceof LostLeadership) {
+        this.options.log.warn(error.message);
+        onLostLeadership?.();
+      } else this.options.log.error('the consent feed stopped', error);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async run(): Promise<void> {
+    const { readModels, idleWaitMs = 1000 } = this.options;
+    const stopped = new Promise<void>((resolve) => (this.wake = resolve));
+    this.published = await readModels.storage.checkpoint(this.options.checkpointName);
+    while (!this.isStopped) {
+      try {
+        const applied = await readModels.checkpoint();
+        if (applied > this.published) {
+          const next = await this.publishLog(this.published, applied);
+          if (next > this.published) {
+            this.published = next;
+            continue;
+          }
+        }
+        await this.publishTimeDrivenChanges();
+        // Woken by the read models' next commit (in this process, or by NOTIFY from another).
+        const seen = applied > this.published ? applied : this.published;
+        await Promise.race([readModels.waitFor(seen + 1n, idleWaitMs).catch(() => undefined), stopped]);
+      } catch (error) {
+        if (error instanceof LostLeadership) throw error;
+        this.options.log.error('publishing to Kafka failed; retrying from the last acknowledged position', error);
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, RETRY_MS)), stopped]);
+        this.published = await readModels.storage.checkpoint(this.options.checkpointName).catch(() => this.published);
+      }
+    }
+  }
+
+  /** Publishes the events after `from`, up to what the read models have applied; returns the new checkpoint. */
+  private async publishLog(from: GlobalPosition, applied: GlobalPosition): Promise<GlobalPosition> {
+    const { store, readModels, topics, catalogue, keys, vault, batchSize = 500 } = this.options;
+    const events = (await store.readAll({ after: from, maxCount: batchSize })).filter((event) => event.position <= applied);
+    if (events.length === 0) return from;
+    const upTo = events[events.length - 1].position;
+
+    const ledgerEvents: ProjectedEvent[] = events.flatMap((event) => {
+      const reading = readLedgerEvent(event);
+      return reading.kind === 'ledger' ? [reading.projected] : [];
+    });
+    const lastEventOf = new Map<string, ProjectedEvent>();
+    for (const projected of ledgerEvents) lastEventOf.set(projected.event.data.subjectId, projected);
+    const views = await readModels.storage.views([...lastEventOf.keys()]);
+
+    const outgoing = new Outgoing(topics);
+    for (const projected of ledgerEvents) outgoing.add(topics.events, integrationEventOf(projected));
+    for (const [subjectId, last] of lastEventOf) {
+      const view = views.get(subjectId);
+      // The read models went back (a rebuild started after we read their checkpoint): wait for them.
+      if (!view || view.lastPosition < last.position) return from;
+      const cause: FeedCause = { messageId: last.event.eventId, causationId: last.event.eventId };
+      outgoing.subject(view, catalogue, keys, cause, (row) => row.changedAt > from && row.changedAt <= upTo);
+    }
+
+    for (const projected of ledgerEvents) {
+      if (projected.event.type === 'SubjectErased') await vault?.destroyKey(projected.event.data.subjectId);
+    }
+    await outgoing.send(this.options.producer);
+    await this.saveCheckpoint(upTo);
+    return upTo;
+  }
+
+  /** Subjects whose decisions changed because time passed (recorded by the read models' sweep). */
+  private async publishTimeDrivenChanges(): Promise<void> {
+    const { readModels, topics, catalogue, keys } = this.options;
+    const changes = await readModels.storage.pendingStateChanges(500);
+    if (changes.length === 0) return;
+    const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
+    const outgoing = new Outgoing(topics);
+    for (const change of changes) {
+      const view = views.get(change.subjectId);
+      if (!view) continue;
+      const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
+      outgoing.subject(view, catalogue, keys, cause, () => true);
+    }
+    await outgoing.send(this.options.producer);
+    await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
+  }
+
+  private async saveCheckpoint(position: GlobalPosition): Promise<void> {
+    const saved = await this.options.readModels.storage.saveCheckpoint(this.options.checkpointName, position, this.options.fence);
+    if (!saved) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
+  }
+}
+
+/** The messages of one batch, by topic, in the order they were added (per key: the log's order). */
+class Outgoing {
+  private readonly byTopic = new Map<string, Message[]>();
+
+  constructor(private readonly topics: ConsentTopics) {}
+
+  add(topic: string, message: FeedMessage): void {
+    const messages = this.byTopic.get(topic) ?? [];
+    messages.push({ key: message.key, value: message.value, headers: { ...message.headers } });
+    this.byTopic.set(topic, messages);
+  }
+
+  /** The subject's state, and its audience memberships the filter picks (all of them leave on erasure). */
+  subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: { changedAt: GlobalPosition }) => boolean): void {
+    this.add(this.topics.state, stateMessageOf(view, catalogue, cause));
+    for (const { id } of AUDIENCES) {
+      const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
+      const row = view.audiences.get(id);
+      if (view.ledger.erasure) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
+      else if (row && picks(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
+    }
+  }
+
+  async send(producer: Producer): Promise<void> {
+    const topicMessages: TopicMessages[] = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
+    if (topicMessages.length === 0) return;
+    await producer.sendBatch({ topicMessages, acks: -1 });
+  }
+}

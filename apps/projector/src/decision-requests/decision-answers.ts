@@ -1,0 +1,54 @@
+import { type Catalogue, type Decision, type Instant, mayProcess, toInstant } from '@consent-ledger/domain';
+import {
+  type FieldProblem,
+  isStorageUnavailable,
+  ledgerOfStreamAsOf,
+  screenJson,
+  type SubjectStreams,
+  validateRequest,
+} from '@consent-ledger/ledger-commands';
+import { DecisionRequest } from './decision-request';
+
+/** The reply: the HTTP endpoint's 200 body, or its 400 / 503 error body. */
+export type DecisionReply =
+  | Decision
+  | { readonly error: 'validation-failed'; readonly details: readonly FieldProblem[] }
+  | { readonly error: 'unavailable'; readonly message: string };
+
+/**
+ * Answers decision questions from the subject's stream, read through to the store's latest event
+ * (as the HTTP endpoint does): an answer never lags behind an acknowledged command, whatever the
+ * read models' checkpoint.
+ */
+export class DecisionAnswers {
+  constructor(
+    private readonly streams: SubjectStreams,
+    private readonly catalogue: Catalogue,
+    private readonly now: () => Instant,
+  ) {}
+
+  async answer(json: unknown): Promise<DecisionReply> {
+    const screened = screenJson(json, { maxDepth: 2, maxValues: 20 });
+    const validated = screened.length > 0 ? { errors: screened } : validateRequest(DecisionRequest, json);
+    if (validated.errors) return { error: 'validation-failed', details: validated.errors };
+    const { subjectId, purpose, channel, source, brand, at, knownAt } = validated.value;
+    if (!this.catalogue.purposes.has(purpose)) {
+      return { error: 'validation-failed', details: [{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(purpose)})` }] };
+    }
+    const question = {
+      purpose,
+      ...(channel !== undefined && { channel }),
+      ...(source !== undefined && { source }),
+      ...(brand !== undefined && { brand }),
+      at: at === undefined ? this.now() : (toInstant(at) as Instant),
+      ...(knownAt !== undefined && { knownAt: toInstant(knownAt) as Instant }),
+    };
+    try {
+      const stream = await this.streams.read(subjectId);
+      return mayProcess(ledgerOfStreamAsOf(stream, question), this.catalogue, question);
+    } catch (error) {
+      if (!isStorageUnavailable(error)) throw error;
+      return { error: 'unavailable', message: 'the ledger storage is unavailable; ask again later' };
+    }
+  }
+}

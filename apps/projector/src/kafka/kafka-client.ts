@@ -1,0 +1,52 @@
+import { type Admin, Kafka, logLevel, type LogEntry, Partitioners, type Producer } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { type ConsentTopics, topicConfigs } from './topics';
+
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+/** kafkajs logs through Nest's logger, at warn and above (its info level narrates every rebalance). */
+export function kafkaClient({ brokers, clientId }: KafkaSettings): Kafka {
+  const logger = new Logger('kafkajs');
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        const line = `${message} ${JSON.stringify(extra)}`;
+        if (level <= logLevel.ERROR) logger.error(line);
+        else logger.warn(line);
+      },
+  });
+}
+
+/**
+ * The idempotent producer every publication goes through: acks from all in-sync replicas, one
+ * request in flight, so a retried send neither duplicates nor reorders messages of a partition.
+ */
+export function idempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+/** Creates the topics that do not exist yet, with their configurations; existing ones are left as they are. */
+export async function ensureTopics(admin: Admin, topics: ConsentTopics, partitions: number, replicationFactor: number): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topicConfigs(topics, partitions, replicationFactor).filter((topic) => !existing.has(topic.topic));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Two instances starting together race to create the same topics; the loser finds them there.
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test(String(error))) throw error;
+  }
+}

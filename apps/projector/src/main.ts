@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigInvalid, readProjectorConfig } from './config';
+import { createProjector } from './projector';
+
+/** `npm run start:projector`: reads the environment once, then runs until SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const logger = new Logger('Projector');
+  let config;
+  try {
+    config = readProjectorConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigInvalid) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const app = await createProjector(config);
+  app.enableShutdownHooks();
+  await app.listen();
+  logger.log(`projector ${config.instanceId} running (event store: ${config.eventStore}, Kafka: ${config.kafkaBrokers.join(',')}, topic prefix: "${config.kafkaTopicPrefix}")`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`the projector could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

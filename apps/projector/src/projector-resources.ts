@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Catalogue, type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { createEventStore, type EventStore, type EventStoreConfig } from '@consent-ledger/event-store';
+import {
+  CommandIntake,
+  type IdempotencyRecords,
+  LedgerStreams,
+  openPostgresIdempotencyRecords,
+  openSqliteIdempotencyRecords,
+  SubjectStreams,
+} from '@consent-ledger/ledger-commands';
+import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { createReadModels, type ProjectedReadModels, type ReadModelStorageOptions } from '@consent-ledger/read-models';
+import type { Kafka, Producer } from 'kafkajs';
+import { ADS_AND_DATA_KEY_MIN_BYTES, parseAdsAndDataKey, type ProjectorConfig } from './config';
+import { ensureTopics, idempotentProducer, kafkaClient } from './kafka/kafka-client';
+import { type ConsentTopics, consentTopics } from './kafka/topics';
+
+type Closable = { close(): Promise<void> };
+
+/**
+ * Everything the projector keeps state in or talks to, opened once from the configuration and
+ * closed in reverse order. Embedded mode shares the API's files: `events.sqlite` (the log),
+ * `state.sqlite` (read models, idempotency records) and `keys.sqlite` (personal-data keys).
+ */
+export class ProjectorResources {
+  private constructor(
+    readonly config: ProjectorConfig,
+    readonly catalogue: Catalogue,
+    readonly store: EventStore,
+    readonly readModels: ProjectedReadModels & Closable,
+    readonly vault: PersonalDataVault,
+    readonly idempotencyRecords: IdempotencyRecords,
+    readonly intake: CommandIntake,
+    readonly streams: SubjectStreams,
+    readonly kafka: Kafka,
+    readonly producer: Producer,
+    readonly topics: ConsentTopics,
+    readonly adsAndDataKey: Buffer,
+    private readonly closables: readonly Closable[],
+  ) {}
+
+  static async open(config: ProjectorConfig, now: () => Instant = () => new Date().toISOString() as Instant): Promise<ProjectorResources> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const opened: Closable[] = [];
+    const keep = <T extends Closable>(closable: T): T => {
+      opened.push(closable);
+      return closable;
+    };
+    try {
+      const catalogue = loadCatalogue(JSON.parse(readFileSync(config.catalogueFile, 'utf8')));
+      const store = keep(await createEventStore(eventStoreConfig(config)));
+      const readModelStorage: ReadModelStorageOptions =
+        config.eventStore === 'sqlite'
+          ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
+          : { kind: 'postgres', url: config.databaseUrl!, applicationName: `consent-projector-${config.instanceId}` };
+      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store }));
+      const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
+      const vault = keep(
+        await createPersonalDataVault(
+          config.eventStore === 'sqlite'
+            ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
+            : { kind: 'postgres', url: config.databaseUrl!, masterKey },
+        ),
+      );
+      const idempotencyRecords = keep(
+        config.eventStore === 'sqlite'
+          ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
+          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
+      );
+      const ledgerStreams = new LedgerStreams(store, catalogue);
+      const intake = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams, now });
+      const adsAndDataKey = config.adsAndDataKey ?? loadOrCreateDevAdsAndDataKey(join(config.dataDir, 'ads-and-data.key'));
+
+      const topics = consentTopics(config.kafkaTopicPrefix);
+      const kafka = kafkaClient({ brokers: config.kafkaBrokers, clientId: `consent-projector-${config.instanceId}` });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, topics, config.kafkaPartitions, config.kafkaReplicationFactor);
+      } finally {
+        await admin.disconnect();
+      }
+      const producer = idempotentProducer(kafka);
+      await producer.connect();
+      keep({ close: () => producer.disconnect() });
+
+      return new ProjectorResources(
+        config,
+        catalogue,
+        store,
+        readModels,
+        vault,
+        idempotencyRecords,
+        intake,
+        new SubjectStreams(store),
+        kafka,
+        producer,
+        topics,
+        adsAndDataKey,
+        opened,
+      );
+    } catch (error) {
+      await Promise.allSettled(opened.reverse().map((closable) => closable.close()));
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const [store, ...others] = this.closables;
+    await Promise.allSettled([...others].reverse().map((closable) => closable.close()));
+    await store?.close();
+  }
+}
+
+function eventStoreConfig(config: ProjectorConfig): EventStoreConfig {
+  switch (config.eventStore) {
+    case 'sqlite':
+      return { kind: 'sqlite', file: join(config.dataDir, 'events.sqlite') };
+    case 'postgres':
+      return { kind: 'postgres', url: config.databaseUrl! };
+    case 'kurrentdb':
+      return { kind: 'kurrentdb', url: config.eventStoreUrl! };
+  }
+}
+
+/**
+ * Development only: the keyed-hash secret for Ads & Data, generated once into a file only its
+ * owner can read (production takes ADS_AND_DATA_KEY from a secret manager). Losing it re-keys the
+ * whole Ads & Data topic, so it is kept, never regenerated.
+ */
+export function loadOrCreateDevAdsAndDataKey(file: string): Buffer {
+  try {
+    writeFileSync(file, `${randomBytes(ADS_AND_DATA_KEY_MIN_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new Error(`${file} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
+  return parseAdsAndDataKey(readFileSync(file, 'utf8'));
+}

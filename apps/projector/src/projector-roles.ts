@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
+import { CommandTopicIntake } from './command-intake/command-topic-intake';
+import { audienceKeys } from './consent-feed/audience-message';
+import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
+import { ProjectorResources } from './projector-resources';
+
+/**
+ * What a projector instance does besides answering decisions. Keeping the read models and
+ * publishing to Kafka each follow the one ordered log, so each is done by one instance at a time,
+ * chosen by lease (a second instance stands by and takes over within the lease time); command
+ * intake is shared by every instance through a Kafka consumer group. See ADR 0005.
+ */
+@Injectable()
+export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Projector');
+  private readModelsRole?: RoleLeadership;
+  private feedRole?: RoleLeadership;
+  private projections?: Projections;
+  private readonly feed: ConsentFeedPublisher;
+  private readonly commands: CommandTopicIntake;
+  /** One feed per topic prefix: deployments sharing a database but not topics each publish their own. */
+  private readonly feedRoleName: string;
+  private readonly log = {
+    warn: (message: string) => this.logger.warn(message),
+    error: (message: string, error?: unknown) => this.logger.error(message, errorText(error)),
+  };
+
+  constructor(@Inject(ProjectorResources) private readonly resources: ProjectorResources) {
+    const { config, topics } = resources;
+    const log = this.log;
+    const feedRoleName = `consent-feed${config.kafkaTopicPrefix ? `:${config.kafkaTopicPrefix}` : ''}`;
+    this.feed = new ConsentFeedPublisher({
+      store: resources.store,
+      readModels: resources.readModels,
+      catalogue: resources.catalogue,
+      producer: resources.producer,
+      topics,
+      keys: audienceKeys(resources.adsAndDataKey),
+      vault: resources.vault,
+      fence: { role: feedRoleName, holder: config.instanceId },
+      checkpointName: feedRoleName,
+      log,
+    });
+    this.feedRoleName = feedRoleName;
+    this.commands = new CommandTopicIntake({
+      kafka: resources.kafka,
+      producer: resources.producer,
+      intake: resources.intake,
+      commandsTopic: topics.commands,
+      resultsTopic: topics.commandResults,
+      groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
+      log,
+    });
+  }
+
+  /** True while this instance keeps the read models (for tests and health). */
+  get leadsReadModels(): boolean {
+    return this.readModelsRole?.isLeader ?? false;
+  }
+
+  get leadsFeed(): boolean {
+    return this.feedRole?.isLeader ?? false;
+  }
+
+  get feedCheckpoint(): bigint {
+    return this.feed.checkpoint;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { config, readModels, store } = this.resources;
+    const lease = { storage: readModels.storage, holder: config.instanceId, ttlMs: config.leaseTtlMs, log: this.log };
+    this.readModelsRole = leadRole({
+      ...lease,
+      role: 'read-models',
+      onElected: () => {
+        this.logger.log(`${config.instanceId} keeps the read models`);
+        this.projections = startProjections({ readModels, store, sweepEveryMs: config.sweepEveryMs, log: this.log });
+      },
+      onDeposed: async () => {
+        this.logger.warn(`${config.instanceId} no longer keeps the read models`);
+        await this.projections?.stop();
+        this.projections = undefined;
+      },
+    });
+    this.feedRole = leadRole({
+      ...lease,
+      role: this.feedRoleName,
+      onElected: () => {
+        this.logger.log(`${config.instanceId} publishes the consent feed`);
+        this.feed.start(() => this.feedRole?.stepDown());
+      },
+      onDeposed: async () => {
+        this.logger.warn(`${config.instanceId} no longer publishes the consent feed`);
+        await this.feed.stop();
+      },
+    });
+    await Promise.all([this.readModelsRole.firstAttempt, this.feedRole.firstAttempt, this.commands.start()]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.commands.stop(), this.feedRole?.stop(), this.readModelsRole?.stop()]);
+    await this.resources.close();
+  }
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

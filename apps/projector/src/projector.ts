@@ -1,0 +1,53 @@
+import { type INestMicroservice, Logger, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type KafkaOptions, Transport } from '@nestjs/microservices';
+import { Partitioners } from 'kafkajs';
+import type { ProjectorConfig } from './config';
+import { ProjectorModule } from './projector.module';
+import { ProjectorResources } from './projector-resources';
+
+export interface ProjectorOptions {
+  readonly logger?: LoggerService | false;
+}
+
+/**
+ * Builds the projector from a configuration, ready to `listen`: storage and Kafka opened, topics
+ * created, the `consent.decision` server configured. Closing the app stops its roles and closes
+ * everything it opened.
+ */
+export async function createProjector(config: ProjectorConfig, options: ProjectorOptions = {}): Promise<INestMicroservice> {
+  const resources = await ProjectorResources.open(config);
+  try {
+    const app = await NestFactory.createMicroservice<KafkaOptions>(ProjectorModule.running(resources), {
+      transport: Transport.KAFKA,
+      options: decisionServerOptions(config),
+      logger: options.logger ?? new Logger(),
+      abortOnError: false,
+    });
+    return app;
+  } catch (error) {
+    await resources.close();
+    throw error;
+  }
+}
+
+/**
+ * The decision server: every instance in one consumer group (requests are spread over the topic's
+ * partitions), a client id of its own per instance, replies on the partition the client named.
+ */
+function decisionServerOptions(config: ProjectorConfig): KafkaOptions['options'] {
+  return {
+    client: { clientId: `consent-projector-${config.instanceId}`, brokers: [...config.kafkaBrokers] },
+    consumer: {
+      groupId: `${config.kafkaTopicPrefix}consent-projector-decisions`,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    },
+    subscribe: { fromBeginning: false },
+    // Answering a question reads one subject's stream: several partitions at once keep one slow read from queueing the rest.
+    run: { partitionsConsumedConcurrently: 3 },
+    producer: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
+  };
+}
