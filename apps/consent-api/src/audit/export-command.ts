@@ -1,12 +1,17 @@
-import { readSubjectRecord } from '../subject-export/subject-record';
+import { RightsRequests } from '../rights/rights-requests';
 import { subjectExportOf } from '../subject-export/subject-export';
+import { readSubjectRecord } from '../subject-export/subject-record';
 import type { AuditSources } from './audit-io';
 
-/** `export <subject> [--out file]`: the subject's full record as JSON (format: docs/rights.md). */
+/**
+ * `export <subject> [--out file]`: the subject's full record as JSON (format: docs/rights.md).
+ * Finding the subject's rights requests reads the whole log once: seconds on a large store.
+ */
 export async function exportCommand(subjectId: string, options: { out?: string }, sources: AuditSources): Promise<number> {
   const record = await readSubjectRecord(sources.store, subjectId);
   const vault = await sources.openVault();
-  const exported = await subjectExportOf(record, { store: sources.store, vault, catalogue: sources.catalogue, now: sources.now() });
+  const rightsRequests = (await new RightsRequests(sources.store).all()).filter((request) => request.status !== 'none' && request.subjectId === subjectId);
+  const exported = await subjectExportOf(record, { store: sources.store, vault, catalogue: sources.catalogue, now: sources.now(), rightsRequests });
   const json = `${JSON.stringify(exported, null, 2)}\n`;
   if (options.out) {
     sources.writeFile(options.out, json);

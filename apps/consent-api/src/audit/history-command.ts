@@ -16,7 +16,7 @@ export async function historyCommand(subjectId: string, options: { json?: boolea
   }
   const lines = [
     `Subject ${subjectId}: ${record.history.length} events in ${record.streamName} (catalogue ${sources.catalogue.definition.catalogueVersion})`,
-    'Each purpose line: the decision as the person had chosen (all evidence known today) | as the system knew it then.',
+    'Decisions after each event: as the person had chosen (all evidence known today), and as the system knew it then where that differs.',
     '',
   ];
   timeline.forEach((step, index) => lines.push(...stepLines(step, record.history[index].chain.position, record.history[index].chain.hash)));
@@ -32,15 +32,19 @@ function stepLines(step: TimelineStep, position: string, hash: string): string[]
     `    ${step.decision}: ${step.change}`,
     `    event ${step.eventId}  position ${position}  hash ${hash.slice(0, 16)}…`,
   ];
+  // Purposes with the same answers share a line: a relationship can open twenty purposes at once.
+  const groups = new Map<string, string[]>();
   for (const purpose of step.purposes) {
-    const mark = purpose.differs ? '  <- differs' : '';
-    lines.push(`    ${purpose.purpose}: as chosen ${summary(purpose.asChosen)} | as known then ${summary(purpose.asKnown)}${mark}`);
+    const answer = purpose.differs ? `as chosen ${summary(purpose.asChosen)}, as known then ${summary(purpose.asKnown)}  <- differs` : summary(purpose.asChosen);
+    groups.set(answer, [...(groups.get(answer) ?? []), purpose.purpose]);
     if (purpose.whenExpressed) {
       const { asChosen, asKnown } = purpose.whenExpressed;
       const note = asChosen.allowed !== asKnown.allowed || asChosen.reason !== asKnown.reason ? '  <- the system did not know yet' : '';
-      lines.push(`      when expressed (${step.occurredAt}): as chosen ${summary(asChosen)} | as known then ${summary(asKnown)}${note}`);
+      const when = `when expressed (${step.occurredAt}): as chosen ${summary(asChosen)}, as known then ${summary(asKnown)}${note}`;
+      groups.set(when, [...(groups.get(when) ?? []), purpose.purpose]);
     }
   }
+  for (const [answer, purposes] of groups) lines.push(`    ${answer}: ${purposes.join(', ')}`);
   lines.push('');
   return lines;
 }

@@ -3,6 +3,7 @@ import { asOfCommand } from './as-of-command';
 import { type AuditSources, UsageError } from './audit-io';
 import { exportCommand } from './export-command';
 import { historyCommand } from './history-command';
+import { retentionCommand } from './retention-command';
 import { verifyCommand } from './verify-command';
 
 export const AUDIT_USAGE = `Usage: npm run audit -- <command>
@@ -18,6 +19,9 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
       Exit code 1 when broken.
   export <subject> [--out <file>]
       Everything held about the subject as JSON (docs/rights.md), personal data opened while its key exists.
+  retention [--dry-run]
+      One run of the proof-retention job (for cron): removes the records whose retention ended, destroys
+      their keys, records the run in the stream proof-retention-runs. Exit code 1 when a subject failed.
 
 Reads the service's configuration: EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY.
 `;
@@ -57,6 +61,11 @@ export async function runAudit(argv: readonly string[], sources: AuditSources): 
       case 'export': {
         const { positionals, values } = parse(rest, { out: { type: 'string' } });
         return await exportCommand(subjectOf(positionals), { out: values.out as string | undefined }, sources);
+      }
+      case 'retention': {
+        const { positionals, values } = parse(rest, { 'dry-run': { type: 'boolean' } });
+        if (positionals.length > 0) throw new UsageError(`retention takes no positional arguments (got ${positionals.join(' ')})`);
+        return await retentionCommand({ dryRun: values['dry-run'] === true }, sources);
       }
       case undefined:
       case 'help':

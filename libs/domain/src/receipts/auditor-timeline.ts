@@ -23,7 +23,7 @@ export interface TimelinePurpose {
   readonly purpose: PurposeId;
   /** At the step's instant, with every choice recorded since: what the person had chosen. */
   readonly asChosen: DecisionSummary;
-  /** At the step's instant, with only what was recorded by then: what the system answered. */
+  /** At the step's instant, with only the events recorded up to this step: what the system answered. */
   readonly asKnown: DecisionSummary;
   readonly differs: boolean;
   /** Late events only: the same two answers at the instant the person made the choice. */
@@ -57,7 +57,7 @@ export interface TimelineOptions {
 export function auditorTimeline(history: readonly RecordedLedgerEvent[], catalogue: Catalogue, options: TimelineOptions = {}): TimelineStep[] {
   const { lateAfterMs = 5 * 60_000 } = options;
   let latestOccurred: Instant | undefined;
-  return history.map((event) => {
+  return history.map((event, index) => {
     const { occurredAt, recordedAt, touchpoint, actor } = event.data.capture;
     const brand = options.brand ?? event.data.brand;
     const at = occurredAt > recordedAt ? occurredAt : recordedAt;
@@ -95,7 +95,7 @@ export function auditorTimeline(history: readonly RecordedLedgerEvent[], catalog
         .filter((purpose) => catalogue.purposes.has(purpose))
         .map((purpose) => {
           const asChosen = decide(history, purpose, { at });
-          const asKnown = decide(history, purpose, { at, knownAt: recordedAt });
+          const asKnown = decide(history.slice(0, index + 1), purpose, { at });
           return {
             purpose,
             asChosen,

@@ -1,0 +1,69 @@
+import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+
+const PROSPECTING = 'prospect-contact-collection-events';
+const contact = { name: 'Jana Peeters', email: 'jana.peeters@example.be', phone: '+32470123456' };
+
+describe('the subject export over HTTP', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi()));
+  afterAll(() => api.close());
+
+  const metAtAnEvent = async (subjectId: string) => {
+    const recorded = await api.command({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: PROSPECTING,
+      contact,
+      capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE', evidenceRef: 'signed-form-2024-0042' },
+    });
+    expect(recorded.status).toBe(201);
+  };
+
+  it("gives every choice with its evidence in clear while the subject's key exists", async () => {
+    const subjectId = newSubjectId('export');
+    await metAtAnEvent(subjectId);
+    await api.call('POST', '/v1/rights-requests', { body: { subjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt: new Date().toISOString() } });
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.status).toBe(200);
+    expect(exported.body).toMatchObject({
+      format: 'consent-ledger/subject-export',
+      formatVersion: 1,
+      subjectId,
+      personalData: 'readable',
+      choices: [
+        {
+          type: 'ConsentGiven',
+          decision: 'consent-given',
+          touchpoint: 'event',
+          method: 'recorded-by-agent',
+          details: { purpose: PROSPECTING, channels: ['phone', 'email'], noticeVersion: '2024-02-27' },
+          evidence: { reference: 'signed-form-2024-0042', contact },
+        },
+      ],
+      receipts: [expect.objectContaining({ decision: 'consent-given', sealedEvidence: ['evidenceRef', 'personalData'] })],
+      rightsRequests: [expect.objectContaining({ subjectId, kind: 'access', status: 'open' })],
+      integrity: { intact: true, eventsChecked: 1 },
+    });
+    const decision = exported.body.currentPreferences.purposes.find((purpose: { purpose: string }) => purpose.purpose === PROSPECTING);
+    expect(decision).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('shows the personal data as erased after the subject was erased, and keeps the pseudonymous record', async () => {
+    const subjectId = newSubjectId('export');
+    await metAtAnEvent(subjectId);
+    expect((await api.command({ type: 'EraseSubject', subjectId, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } })).status).toBe(201);
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.body).toMatchObject({
+      personalData: 'erased',
+      erasure: { basis: 'gdpr-art-17-request' },
+      choices: [{ evidence: { reference: 'erased', contact: 'erased' }, details: { purpose: PROSPECTING } }, { type: 'SubjectErased' }],
+    });
+    expect(JSON.stringify(exported.body)).not.toContain('jana');
+  });
+
+  it('is an empty record for a subject the ledger never heard of', async () =>
+    expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.auditor })).body).toMatchObject({ personalData: 'none', choices: [], receipts: [] }));
+
+  it('is refused to a key without history:read', async () =>
+    expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.reader })).status).toBe(403));
+});

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Instant, PROOF_RETENTION_RUNS_STREAM } from '@consent-ledger/domain';
+import { createEventStore, type EventStore } from '@consent-ledger/event-store';
+import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { ProofRetentionJob } from '../../apps/consent-api/src/rights/proof-retention.job';
+import { createTestSchema, describeWithPostgres } from '../support/services';
+import { catalogue, LedgerWriter, ManualClock } from './support/ledger-writer';
+
+interface Storage {
+  readonly store: EventStore;
+  readonly vault: PersonalDataVault;
+  dispose(): Promise<void>;
+}
+
+const TV_ADS = 'targeted-tv-advertising-pickx';
+const NOW = '2025-01-01T00:00:00.000Z' as Instant;
+
+function proofRetentionSuite(open: () => Promise<Storage>) {
+  let storage: Storage;
+  let job: ProofRetentionJob;
+  const [ended, recent, customer] = ['retention-ended', 'retention-recent', 'retention-customer'];
+
+  beforeEach(async () => {
+    storage = await open();
+    const clock = new ManualClock('2015-03-01T10:00:00Z');
+    const writer = new LedgerWriter(storage.store, storage.vault, clock);
+    const consent = (subjectId: string) =>
+      writer.record({
+        type: 'GiveConsent',
+        subjectId,
+        purpose: TV_ADS,
+        capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, noticeVersion: '2015-01-01', evidenceRef: `recording-${subjectId}-0042` },
+      });
+    await consent(ended);
+    await consent(recent);
+    await consent(customer);
+    await writer.record({ type: 'StartRelationship', subjectId: customer, relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 's' } } });
+    clock.set('2018-06-01T10:00:00Z');
+    await writer.record({ type: 'WithdrawConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
+    await writer.record({ type: 'WithdrawConsent', subjectId: customer, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
+    clock.set('2022-01-01T10:00:00Z');
+    await writer.record({ type: 'WithdrawConsent', subjectId: recent, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
+    job = new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW } });
+  });
+  afterEach(() => storage.dispose());
+
+  it('removes the record of a subject whose consent ended more than five years ago, and destroys its key', async () => {
+    const run = await job.run();
+    expect(run.data.removed).toEqual([{ subjectId: ended, removableFrom: '2023-06-01T10:00:00.000Z', eventsRemoved: 2 }]);
+    expect(await storage.store.readStream(`consent-ledger-${ended}`)).toEqual([]);
+    expect(await storage.vault.hasKey(ended)).toBe(false);
+  });
+
+  it('keeps a subject still within retention, and a customer', async () => {
+    await job.run();
+    expect(await storage.store.readStream(`consent-ledger-${recent}`)).toHaveLength(2);
+    expect(await storage.store.readStream(`consent-ledger-${customer}`)).toHaveLength(3);
+    expect(await storage.vault.hasKey(recent)).toBe(true);
+  });
+
+  it('records its run, with the pseudonymous ids it removed', async () => {
+    const run = await job.run();
+    const [recorded] = await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM);
+    expect(recorded).toMatchObject({ type: 'ProofRetentionRunCompleted', eventId: run.data.runId });
+    expect(recorded.data).toEqual({ ...run.data });
+    expect(run.data).toMatchObject({ startedAt: NOW, finishedAt: NOW, dryRun: false, subjectsChecked: 3, failures: [], catalogueVersion: catalogue.definition.catalogueVersion });
+  });
+
+  it('leaves a log that verify still finds intact: the removal is a sanctioned one', async () => {
+    await job.run();
+    expect(await storage.store.verify()).toMatchObject({ intact: true, streamsChecked: 3 });
+  });
+
+  it('finds nothing more to remove on its next run', async () => {
+    await job.run();
+    expect((await job.run()).data).toMatchObject({ removed: [], subjectsChecked: 2 });
+  });
+
+  it('reports without removing anything on a dry run', async () => {
+    const run = await job.run({ dryRun: true });
+    expect(run.data).toMatchObject({ dryRun: true, removed: [expect.objectContaining({ subjectId: ended })] });
+    expect(await storage.store.readStream(`consent-ledger-${ended}`)).toHaveLength(2);
+    expect(await storage.vault.hasKey(ended)).toBe(true);
+  });
+}
+
+describe('the proof-retention job, on SQLite', () =>
+  proofRetentionSuite(async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-retention-'));
+    const store = await createEventStore({ kind: 'sqlite', file: join(directory, 'events.sqlite') });
+    const vault = await createPersonalDataVault({ kind: 'sqlite', file: join(directory, 'keys.sqlite'), masterKey: randomBytes(32) });
+    return {
+      store,
+      vault,
+      async dispose() {
+        await vault.close();
+        await store.close();
+        rmSync(directory, { recursive: true, force: true });
+      },
+    };
+  }));
+
+describeWithPostgres('the proof-retention job, on PostgreSQL', () =>
+  proofRetentionSuite(async () => {
+    const schema = await createTestSchema('cl_retention');
+    const store = await createEventStore({ kind: 'postgres', url: schema.url });
+    const vault = await createPersonalDataVault({ kind: 'postgres', url: schema.url, masterKey: randomBytes(32) });
+    return {
+      store,
+      vault,
+      async dispose() {
+        await vault.close();
+        await store.close();
+        await schema.drop();
+      },
+    };
+  }));

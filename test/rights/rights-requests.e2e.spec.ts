@@ -1,0 +1,89 @@
+import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
+
+const DAY = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+const plusDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY).toISOString();
+
+describe('rights requests over HTTP', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi()));
+  afterAll(() => api.close());
+
+  const receive = (body: Record<string, unknown>) =>
+    api.call('POST', '/v1/rights-requests', { body: { touchpoint: 'dpo-email', kind: 'access', ...body } });
+
+  it('records a request with its due date 30 days after it was received', async () => {
+    const receivedAt = daysAgo(2);
+    const subjectId = newSubjectId('rights');
+    const answer = await receive({ subjectId, kind: 'portability', receivedAt, handledBy: 'dpo-clerk-4' });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ status: 'open', subjectId, kind: 'portability', receivedAt, dueAt: plusDays(receivedAt, 30), extendedByDays: 0 });
+    expect(await api.call('GET', `/v1/rights-requests/${answer.body.requestId}`)).toMatchObject({ status: 200, body: answer.body });
+  });
+
+  it('records a request entered twice under the same ticket id once, and refuses the id for another request', async () => {
+    const body = { requestId: `ticket-${newSubjectId()}`, subjectId: newSubjectId('rights'), kind: 'erasure', receivedAt: daysAgo(1) };
+    expect((await receive(body)).status).toBe(201);
+    expect(await receive(body)).toMatchObject({ status: 200, body: { requestId: body.requestId, kind: 'erasure' } });
+    expect(await receive({ ...body, kind: 'access' })).toMatchObject({ status: 409, body: { error: 'request-already-received' } });
+  });
+
+  it('extends the due date by up to 60 days in total, and refuses more', async () => {
+    const receivedAt = daysAgo(10);
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'erasure', receivedAt });
+    const first = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 45, reason: 'number-of-pending-requests' } });
+    expect(first).toMatchObject({ status: 200, body: { dueAt: plusDays(receivedAt, 75), extendedByDays: 45, initialDueAt: plusDays(receivedAt, 30) } });
+    const second = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 16, reason: 'complexity' } });
+    expect(second).toMatchObject({ status: 422, body: { error: 'extension-beyond-60-days' } });
+    const last = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 15, reason: 'complexity', detail: 'three systems to search' } });
+    expect(last).toMatchObject({ status: 200, body: { dueAt: plusDays(receivedAt, 90), extendedByDays: 60 } });
+  });
+
+  it('refuses an extension once the first 30 days have passed', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(31) });
+    const answer = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 10, reason: 'complexity' } });
+    expect(answer).toMatchObject({ status: 422, body: { error: 'extension-after-initial-deadline' } });
+  });
+
+  it('records the answer and whether it was on time', async () => {
+    const { body: onTime } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(3) });
+    const { body: late } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(40) });
+    expect(await api.call('POST', `/v1/rights-requests/${onTime.requestId}/complete`, { body: {} })).toMatchObject({ status: 200, body: { status: 'completed', onTime: true } });
+    expect(await api.call('POST', `/v1/rights-requests/${late.requestId}/complete`, { body: {} })).toMatchObject({ status: 200, body: { status: 'completed', onTime: false } });
+  });
+
+  it('records a refusal with its legal ground', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'erasure', receivedAt: daysAgo(3) });
+    const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body: { reason: 'legal-obligation-to-keep', detail: 'billing data: 7 years' } });
+    expect(refused).toMatchObject({ status: 200, body: { status: 'refused', onTime: true } });
+    expect(await api.call('POST', `/v1/rights-requests/${request.requestId}/complete`, { body: {} })).toMatchObject({ status: 409, body: { error: 'request-already-closed' } });
+  });
+
+  it('lists the open requests due within a week, overdue first, and leaves out the rest', async () => {
+    const subjectId = newSubjectId('rights');
+    const overdue = (await receive({ subjectId, receivedAt: daysAgo(33) })).body;
+    const dueInFiveDays = (await receive({ subjectId, receivedAt: daysAgo(25) })).body;
+    await receive({ subjectId, receivedAt: daysAgo(5) });
+    const answered = (await receive({ subjectId, receivedAt: daysAgo(26) })).body;
+    await api.call('POST', `/v1/rights-requests/${answered.requestId}/complete`, { body: {} });
+
+    const due = await api.call('GET', `/v1/rights-requests?dueWithin=P7D&subjectId=${subjectId}`);
+    expect(due.status).toBe(200);
+    expect(due.body.requests.map((request: { requestId: string; overdue: boolean; daysLeft: number }) => [request.requestId, request.overdue, request.daysLeft])).toEqual([
+      [overdue.requestId, true, -4],
+      [dueInFiveDays.requestId, false, 4],
+    ]);
+  });
+
+  it('answers 404 for a request never received', async () =>
+    expect(await api.call('POST', '/v1/rights-requests/no-such-request/complete', { body: {} })).toMatchObject({ status: 404, body: { error: 'unknown-request' } }));
+
+  it('refuses a kind of request the statement does not know, naming the field', async () =>
+    expect(await receive({ subjectId: newSubjectId(), kind: 'deletion', receivedAt: daysAgo(1) })).toMatchObject({
+      status: 400,
+      body: { error: 'validation-failed', details: [expect.objectContaining({ field: 'kind' })] },
+    }));
+
+  it('is kept to keys with rights:manage', async () =>
+    expect((await api.call('GET', '/v1/rights-requests?dueWithin=P7D', { key: TEST_KEYS.auditor })).status).toBe(403));
+});
