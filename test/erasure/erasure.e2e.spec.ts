@@ -1,0 +1,173 @@
+import { execFile } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { INestMicroservice } from '@nestjs/common';
+import { Client } from 'pg';
+import { createProjector } from '../../apps/projector/src/projector';
+import { ProjectorResources } from '../../apps/projector/src/projector-resources';
+import { testProjectorConfig } from '../../apps/projector/src/testing/test-config';
+import { TopicReader } from '../../apps/projector/src/testing/topic-reader';
+import { LedgerStorage } from '../../apps/consent-api/src/ledger/ledger-storage';
+import { newSubjectId, startTestApi, TEST_KEYS, type StoreKind, type TestApi } from '../../apps/consent-api/src/testing/test-api';
+import { describeWithKafka, describeWithPostgres, kafkaTestBrokers } from '../support/services';
+
+const PROSPECTING = 'prospect-contact-collection-events';
+const MOTIVATED = 'myproximus-app-usage-analytics';
+
+/**
+ * A prospect met at an event leaves contact details and a call-recording reference, then asks to
+ * be erased. Afterwards no byte of the database files or of any Kafka topic holds that personal
+ * data in clear, the sealed copies can no longer be opened, and the pseudonymous record still
+ * answers decisions, now and for the past.
+ */
+function erasureSuite(kind: StoreKind) {
+  let api: TestApi;
+  let projector: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+  const subjectId = newSubjectId('prospect');
+  const tag = randomBytes(4).toString('hex');
+  const personalData = {
+    name: `Jana Peeters-${tag}`,
+    email: `jana.${tag}@example.be`,
+    phone: `+32470${String(randomInt(100_000, 999_999))}`,
+    recording: `call-recording-${tag}-0042`,
+    justification: `I do not want my app usage ${tag} analysed`,
+  };
+  let consentGivenAt: string;
+
+  beforeAll(async () => {
+    api = await startTestApi(kind, { projector: 'off' });
+    const config = testProjectorConfig({
+      eventStore: api.config.eventStore as 'sqlite' | 'postgres',
+      dataDir: api.config.dataDir,
+      ...(api.config.databaseUrl && { databaseUrl: api.config.databaseUrl }),
+      masterKey: api.config.masterKey,
+    });
+    projector = await createProjector(config, { logger: false });
+    await projector.listen();
+    resources = projector.get(ProjectorResources);
+    reader = await TopicReader.open(config.kafkaBrokers, Object.values(resources.topics));
+
+    const given = await api.command({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: PROSPECTING,
+      contact: { name: personalData.name, email: personalData.email, phone: personalData.phone },
+      capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE', evidenceRef: personalData.recording },
+    });
+    expect(given.status).toBe(201);
+    consentGivenAt = new Date().toISOString();
+    const objected = await api.command({
+      type: 'Object',
+      subjectId,
+      purpose: MOTIVATED,
+      justification: personalData.justification,
+      capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } },
+    });
+    expect(objected.status).toBe(201);
+    const beforeErasure = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(beforeErasure.body.choices[0].evidence).toEqual({ reference: personalData.recording, contact: { name: personalData.name, email: personalData.email, phone: personalData.phone } });
+
+    expect((await api.command({ type: 'EraseSubject', subjectId, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } })).status).toBe(201);
+    // The projector has dealt with the erasure once the subject's state is a tombstone.
+    await reader.until(() => reader.messages(resources.topics.state, subjectId).some((message) => message.value === null), 'the state tombstone', 30_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await reader?.close();
+    await projector?.close();
+    await api?.close();
+  });
+
+  const plaintexts = () => Object.entries(personalData);
+  const found = (haystack: Buffer | string) => plaintexts().filter(([, text]) => haystack.includes(text)).map(([name]) => name);
+
+  it('left the personal data only sealed in the log, and published the ledger on Kafka', async () => {
+    const [stored] = await api.store.readStream(`consent-ledger-${subjectId}`);
+    expect(JSON.stringify(stored.data)).toMatch(/"personalData":"sealed:v1:/);
+    expect(reader.messages(resources.topics.events, subjectId).map((message) => message.value.eventType)).toEqual(['ConsentGiven', 'ObjectionRaised', 'SubjectErased']);
+  });
+
+  it('destroyed the key, so no sealed copy can be opened any more', async () => {
+    expect(await api.app.get(LedgerStorage).vault.hasKey(subjectId)).toBe(false);
+    expect(await resources.vault.hasKey(subjectId)).toBe(false);
+    const [stored] = await api.store.readStream(`consent-ledger-${subjectId}`);
+    expect(await resources.vault.unseal(subjectId, stored.data.personalData as never)).toBeUndefined();
+  });
+
+  it('leaves no plaintext of the personal data in the raw database', async () => {
+    const raw = kind === 'sqlite' ? sqliteFilesOf(api.config.dataDir) : await postgresDumpOf(api.config.databaseUrl!);
+    expect(raw.includes(subjectId)).toBe(true);
+    expect(found(raw)).toEqual([]);
+  });
+
+  it('leaves no plaintext of the personal data on any Kafka topic, read by an independent client', async () => {
+    const dumped = await kafkaDumpOf(Object.values(resources.topics));
+    expect(dumped).toContain(subjectId);
+    expect(found(dumped)).toEqual([]);
+    expect(found(JSON.stringify(Object.values(resources.topics).flatMap((topic) => reader.messages(topic))))).toEqual([]);
+  });
+
+  it('shows the personal data as erased in the export', async () => {
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.body).toMatchObject({
+      personalData: 'erased',
+      choices: [{ evidence: { reference: 'erased', contact: 'erased' } }, { evidence: { justification: 'erased' } }, { type: 'SubjectErased' }],
+    });
+    expect(found(JSON.stringify(exported.body))).toEqual([]);
+  });
+
+  it('still answers decisions: erased now, and what held before the erasure', async () => {
+    const now = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PROSPECTING}&channel=email`, { key: TEST_KEYS.reader });
+    expect(now.body).toMatchObject({ allowed: false, reason: 'subject-erased' });
+    const before = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PROSPECTING}&channel=email&at=${consentGivenAt}`, { key: TEST_KEYS.reader });
+    expect(before.body).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('keeps the pseudonymous record intact as proof', async () =>
+    expect(await api.store.verify({ streamName: `consent-ledger-${subjectId}` })).toMatchObject({ intact: true, eventsChecked: 3 }));
+}
+
+describeWithKafka('erasure of a prospect met at an event, on SQLite', () => erasureSuite('sqlite'));
+describeWithKafka('erasure of a prospect met at an event, on PostgreSQL', () => describeWithPostgres('with the PostgreSQL store', () => erasureSuite('postgres')));
+
+/** Every byte of every file in the data directory: the log, its WAL, the read models, the keys. */
+function sqliteFilesOf(directory: string): Buffer {
+  return Buffer.concat(
+    readdirSync(directory, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => readFileSync(join(directory, entry.name))),
+  );
+}
+
+/** Every row of every table of the test schema, rendered as text. */
+async function postgresDumpOf(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    );
+    const dumps = await Promise.all(tables.map(({ table_name }) => client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`)));
+    return tables.map(({ table_name }, index) => `${table_name}\n${dumps[index].rows.map((row) => row.row).join('\n')}`).join('\n');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every message of the topics, key, value and headers, as kcat (a client that is not ours) reads them. */
+async function kafkaDumpOf(topics: readonly string[]): Promise<string> {
+  const run = promisify(execFile);
+  const dumps = await Promise.all(
+    topics.map((topic) =>
+      run('kcat', ['-b', kafkaTestBrokers().join(','), '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k\t%s\t%h\n'], { maxBuffer: 64 * 1024 * 1024 }).then(
+        ({ stdout }) => stdout,
+        (error: { stderr?: string }) => (String(error.stderr).includes('Unknown topic') ? '' : Promise.reject(error)),
+      ),
+    ),
+  );
+  return dumps.join('\n');
+}
