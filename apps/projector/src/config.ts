@@ -67,7 +67,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
 
   const databaseUrl = text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// connection string');
-  if (databaseUrl === undefined && eventStore !== 'sqlite') problems.push(`DATABASE_URL is required when EVENT_STORE=${eventStore} (the read models live in PostgreSQL)`);
+  if (databaseUrl === undefined && (eventStore === 'postgres' || eventStore === 'kurrentdb')) problems.push(`DATABASE_URL is required when EVENT_STORE=${eventStore} (the read models live in PostgreSQL)`);
 
   const eventStoreUrl = text('EVENTSTORE_URL');
   if (eventStore === 'kurrentdb' && eventStoreUrl === undefined) problems.push('EVENTSTORE_URL is required when EVENT_STORE=kurrentdb');

@@ -14,8 +14,8 @@ import { planEvents } from '../change-set';
 import { CheckpointTimeout } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
-import { asNewEvent, ledgerStream } from '../testing/stored-events';
-import type { ReadModelStorage } from './read-model-storage';
+import { asNewEvent, ledgerStream } from './stored-events';
+import type { ReadModelStorage } from '../storage/read-model-storage';
 
 /**
  * What every read-model storage must show, against a real database and a real event store: each

@@ -3,7 +3,7 @@ import { catalogue } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres } from '../../../../../test/support/services';
 import { ProjectedReadModels } from '../../read-models';
-import { runReadModelsContract } from '../read-models.contract';
+import { runReadModelsContract } from '../../testing/read-models.contract';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { catalogue } from '@consent-ledger/domain/testing';
 import { openSqliteEventStore } from '@consent-ledger/event-store';
 import { ProjectedReadModels } from '../../read-models';
-import { runReadModelsContract } from '../read-models.contract';
+import { runReadModelsContract } from '../../testing/read-models.contract';
 import { SqliteReadModelStorage } from './sqlite-read-model-storage';
 
 describe('read models in SQLite (embedded mode)', () => {

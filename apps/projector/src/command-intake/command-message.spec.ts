@@ -1,0 +1,25 @@
+import type { KafkaMessage } from 'kafkajs';
+import { MAX_COMMAND_BYTES, readCommandMessage } from './command-message';
+
+const origin = { topic: 'consent.commands.v1', partition: 2, offset: '41' };
+const message = (overrides: Partial<KafkaMessage>): KafkaMessage =>
+  ({ key: Buffer.from('key-1'), value: Buffer.from('{"type":"StartRelationship"}'), headers: {}, offset: '41', timestamp: '0', attributes: 0, ...overrides }) as KafkaMessage;
+
+describe('reading a command message', () => {
+  it('takes the idempotency key from the header, else from the message key, and the client from its header', () => {
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-h'), client: Buffer.from('tv-menu') } }), origin)).toMatchObject({
+      kind: 'command',
+      idempotencyKey: 'key-h',
+      client: 'tv-menu',
+      json: { type: 'StartRelationship' },
+    });
+    expect(readCommandMessage(message({}), origin)).toMatchObject({ kind: 'command', idempotencyKey: 'key-1', client: 'kafka' });
+  });
+
+  it('treats a message that is not JSON, too large, empty or without a key as poison, answered under the best key it has', () => {
+    expect(readCommandMessage(message({ value: Buffer.from('not json') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'body', message: 'must be JSON' }] });
+    expect(readCommandMessage(message({ value: Buffer.alloc(MAX_COMMAND_BYTES + 1) }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
+    expect(readCommandMessage(message({ value: null }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
+    expect(readCommandMessage(message({ key: null }), origin)).toMatchObject({ kind: 'poison', resultKey: 'unkeyed:2:41', problems: [{ field: 'idempotency-key' }] });
+  });
+});

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigInvalid, readProjectorConfig } from './config';
+
+const key = () => randomBytes(32).toString('base64');
+
+describe('projector configuration', () => {
+  it('runs embedded on SQLite with development keys when only the brokers are given', () => {
+    const config = readProjectorConfig({ KAFKA_BROKERS: '127.0.0.1:9092', PROJECTOR_INSTANCE_ID: 'projector-a' }, '/srv/consent');
+    expect(config).toMatchObject({
+      production: false,
+      instanceId: 'projector-a',
+      eventStore: 'sqlite',
+      dataDir: '/srv/consent/data',
+      kafkaBrokers: ['127.0.0.1:9092'],
+      kafkaTopicPrefix: '',
+      kafkaPartitions: 6,
+      catalogueFile: '/srv/consent/catalogues/proximus.json',
+      sweepEveryMs: 15_000,
+    });
+    expect(config.adsAndDataKey).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses to start in production without the Ads & Data secret and the master key', () => {
+    expect(() => readProjectorConfig({ NODE_ENV: 'production', KAFKA_BROKERS: 'kafka:9092' })).toThrow(/ADS_AND_DATA_KEY is required in production[\s\S]*MASTER_KEY is required/);
+  });
+
+  it('takes the production secrets from the environment', () => {
+    const config = readProjectorConfig({
+      NODE_ENV: 'production',
+      KAFKA_BROKERS: 'kafka:9092',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: 'postgres://ledger@db/ledger',
+      ADS_AND_DATA_KEY: key(),
+      MASTER_KEY: key(),
+    });
+    expect(config.adsAndDataKey).toHaveLength(32);
+    expect(config.masterKey).toHaveLength(32);
+  });
+
+  it('lists every problem at once', () => {
+    let thrown: unknown;
+    try {
+      readProjectorConfig({ EVENT_STORE: 'mongodb', KAFKA_BROKERS: 'not a broker', ADS_AND_DATA_KEY: 'c2hvcnQ=', KAFKA_TOPIC_PARTITIONS: '0' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigInvalid);
+    expect((thrown as ConfigInvalid).problems).toEqual([
+      'EVENT_STORE must be one of sqlite, postgres, kurrentdb (got "mongodb")',
+      'KAFKA_BROKERS must list host:port pairs (got "not a broker")',
+      'ADS_AND_DATA_KEY must be base64 of at least 32 bytes (got 5)',
+      'KAFKA_TOPIC_PARTITIONS must be a whole number from 1 to 1000 (got "0")',
+    ]);
+  });
+
+  it('needs PostgreSQL for the read models when the log is not embedded', () => {
+    expect(() => readProjectorConfig({ EVENT_STORE: 'postgres', KAFKA_BROKERS: 'kafka:9092' })).toThrow(/DATABASE_URL is required when EVENT_STORE=postgres/);
+  });
+});

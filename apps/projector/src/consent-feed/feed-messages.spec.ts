@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type { Sealed, SubjectId } from '@consent-ledger/domain';
+import { catalogue, consentGiven, objectionRaised, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { readLedgerEvent, type ProjectedEvent } from '@consent-ledger/read-models';
+import { viewAfter } from '../../../../libs/read-models/src/testing/project';
+import { asStored } from '../../../../libs/read-models/src/testing/stored-events';
+import { adsAndDataKeyOf, audienceKeys, audienceMessageOf } from './audience-message';
+import { integrationEventOf } from './integration-event';
+import { stateMessageOf } from './state-message';
+
+const SEALED = 'sealed:v1:key-1:c2VjcmV0' as Sealed;
+const projected = (event: Parameters<typeof asStored>[0][number]): ProjectedEvent => {
+  const reading = readLedgerEvent(asStored([event])[0]);
+  if (reading.kind !== 'ledger') throw new Error('not a ledger event');
+  return reading.projected;
+};
+
+describe('integration events on consent.events.v1', () => {
+  it('carry the fact keyed by the pseudonymous subject id, with its event id and position', () => {
+    const message = integrationEventOf(projected(relationshipStarted()));
+    expect(message.key).toBe('subject-1');
+    expect(JSON.parse(message.value!)).toMatchObject({ schemaVersion: 1, eventId: 'event-1', eventType: 'RelationshipStarted', subjectId: 'subject-1', position: '1', revision: 0 });
+    expect(message.headers).toMatchObject({ 'event-id': 'event-1', 'schema-version': '1', position: '1', 'causation-id': 'key-2024-05-01T09:00:00.000Z' });
+  });
+
+  it('leave out every sealed field: contact details, justifications, evidence references', () => {
+    const consent = consentGiven({ purpose: 'prospect-contact-collection-events', personalData: SEALED, capture: { evidenceRef: SEALED } });
+    const objection = objectionRaised({ target: 'myproximus-app-usage-analytics', needsReview: true, justification: SEALED });
+    for (const event of [consent, objection]) {
+      const value = integrationEventOf(projected(event)).value!;
+      expect(value).not.toContain('sealed:');
+      expect(JSON.parse(value).data).not.toHaveProperty('personalData');
+      expect(JSON.parse(value).data).not.toHaveProperty('justification');
+    }
+  });
+});
+
+describe('the state on consent.state.v1', () => {
+  const cause = { messageId: 'event-2', causationId: 'event-2' };
+
+  it('is the preferences body for the subject, with its position', () => {
+    const view = viewAfter([relationshipStarted(), consentGiven({ purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'] })]);
+    const value = JSON.parse(stateMessageOf(view, catalogue, cause).value!);
+    expect(value).toMatchObject({ schemaVersion: 1, subjectId: 'subject-1', position: '2', brand: 'proximus', erased: false });
+    expect(value.purposes).toHaveLength(catalogue.purposes.size);
+  });
+
+  it('is a tombstone once the subject is erased', () => {
+    const view = viewAfter([relationshipStarted(), subjectErased()]);
+    expect(stateMessageOf(view, catalogue, cause)).toMatchObject({ key: 'subject-1', value: null, headers: { 'event-id': 'event-2' } });
+  });
+});
+
+describe('audience memberships', () => {
+  const secret = randomBytes(32);
+  const cause = { messageId: 'event-2', causationId: 'event-2' };
+  const view = viewAfter([relationshipStarted({ subjectId: 'subject-7' as SubjectId }), consentGiven({ subjectId: 'subject-7' as SubjectId, purpose: 'targeted-web-app-advertising-ads-and-data' })]);
+
+  it('key Ads & Data by a keyed hash that is stable for a subject and differs under another secret', () => {
+    expect(adsAndDataKeyOf('subject-7', secret)).toBe(adsAndDataKeyOf('subject-7', secret));
+    expect(adsAndDataKeyOf('subject-7', secret)).not.toBe(adsAndDataKeyOf('subject-8', secret));
+    expect(adsAndDataKeyOf('subject-7', secret)).not.toBe(adsAndDataKeyOf('subject-7', randomBytes(32)));
+  });
+
+  it('tell Ads & Data only the membership: no subject id, event id or log position it could link', () => {
+    const message = audienceMessageOf(view.audiences.get('ads-and-data')!, view, audienceKeys(secret), cause);
+    expect(JSON.parse(message.value!)).toEqual({ schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null });
+    expect(JSON.stringify(message)).not.toMatch(/subject-7|event-2/);
+    expect(message.headers).not.toHaveProperty('position');
+  });
+});

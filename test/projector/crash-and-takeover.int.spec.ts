@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { catalogue, channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
+import { openPostgresEventStore, type PostgresEventStore } from '@consent-ledger/event-store';
+import { PostgresReadModelStorage } from '../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
+import { ProjectedReadModels } from '../../libs/read-models/src/read-models';
+import { startProjections } from '../../libs/read-models/src/projection-runner';
+import { asNewEvent, ledgerStream } from '../../libs/read-models/src/testing/stored-events';
+import { ensureTopics } from '../../apps/projector/src/kafka/kafka-client';
+import { consentTopics } from '../../apps/projector/src/kafka/topics';
+import { eventually, TopicReader } from '../../apps/projector/src/testing/topic-reader';
+import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { createTestSchema, describeWithKafka, describeWithPostgres, kafkaTestBrokers, type TestSchema, uniqueName } from '../support/services';
+import { buildProjector, ProjectorProcess } from './support/projector-process';
+
+const EVENTS = 1200;
+const SUBJECTS = 60;
+
+/**
+ * Two compiled projector processes share one PostgreSQL database and one set of topics. The one
+ * leading is SIGKILLed in the middle of a stream of appends; the other takes its roles over. The
+ * read models must end exactly as a rebuild from position 0 makes them, and every event must
+ * reach Kafka.
+ */
+describeWithPostgres('projector killed mid-stream', () => {
+  describeWithKafka('with a second instance standing by', () => {
+    let schema: TestSchema;
+    let store: PostgresEventStore;
+    let reader: TopicReader;
+    const prefix = `${uniqueName('cl_test')}.`;
+    const topics = consentTopics(prefix);
+    const processes: ProjectorProcess[] = [];
+
+    const env = (instanceId: string) => ({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: schema.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'consent-projector-')),
+      KAFKA_BROKERS: kafkaTestBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: '2',
+      PROJECTOR_INSTANCE_ID: instanceId,
+      ADS_AND_DATA_KEY: randomBytes(32).toString('base64'),
+      MASTER_KEY: masterKey,
+      LEASE_TTL_MS: '2000',
+      NODE_ENV: 'production',
+    });
+    const masterKey = randomBytes(32).toString('base64');
+
+    beforeAll(async () => {
+      await buildProjector();
+      schema = await createTestSchema('cl_projector_crash');
+      store = await openPostgresEventStore({ url: schema.url, poolSize: 4 });
+      const admin = new Kafka({ clientId: uniqueName('admin'), brokers: kafkaTestBrokers(), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await ensureTopics(admin, topics, 2, 1);
+      await admin.disconnect();
+      reader = await TopicReader.open(kafkaTestBrokers(), [topics.events]);
+    }, 300_000);
+
+    afterAll(async () => {
+      await Promise.all(processes.map((child) => child.kill()));
+      await reader?.close();
+      await store?.close();
+      await schema?.drop();
+    });
+
+    const sql = async <T>(text: string): Promise<T[]> => {
+      const client = new Client({ connectionString: schema.url });
+      await client.connect();
+      try {
+        return (await client.query(text)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    };
+    const checkpoint = async (name: string) => BigInt((await sql<{ position: string }>(`SELECT position FROM rm_checkpoints WHERE name = '${name}'`))[0]?.position ?? 0);
+    const holders = async () => Object.fromEntries((await sql<{ role: string; holder: string }>('SELECT role, holder FROM rm_leases')).map((row) => [row.role, row.holder]));
+
+    function eventNumber(i: number): LedgerEvent {
+      const subjectId = `subject-${i % SUBJECTS}` as SubjectId;
+      const occurredAt = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
+      if (i < SUBJECTS) return relationshipStarted({ subjectId, occurredAt });
+      return i % 2 === 0
+        ? consentGiven({ subjectId, purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], occurredAt })
+        : channelRestricted({ subjectId, channel: i % 3 === 0 ? 'sms' : 'tv-screen', occurredAt });
+    }
+
+    it('loses and duplicates nothing in the read models, and every event still reaches Kafka', async () => {
+      const first = new ProjectorProcess(env('projector-a'));
+      processes.push(first);
+      await first.running();
+      const second = new ProjectorProcess(env('projector-b'));
+      processes.push(second);
+      await second.running();
+      const feedRole = `consent-feed:${prefix}`;
+      expect(await holders()).toEqual({ 'read-models': 'projector-a', [feedRole]: 'projector-a' });
+
+      let appended = 0;
+      const appending = (async () => {
+        for (; appended < EVENTS; appended += 1) {
+          const event = eventNumber(appended);
+          await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+        }
+      })();
+
+      await eventually(async () => (await checkpoint('read-models')) >= BigInt(EVENTS / 3), 'the first third to be projected', 60_000);
+      await first.kill();
+      const atKill = await checkpoint('read-models');
+      expect(atKill).toBeLessThan(BigInt(EVENTS));
+
+      await appending;
+      const head = await store.headPosition();
+      await eventually(async () => (await checkpoint('read-models')) === head && (await checkpoint(feedRole)) === head, 'the second instance to catch up', 60_000);
+      expect(await holders()).toEqual({ 'read-models': 'projector-b', [feedRole]: 'projector-b' });
+
+      const published = await reader.until(() => {
+        const ids = new Set(reader.messages(topics.events).map((message) => message.value.eventId));
+        return ids.size === EVENTS && ids;
+      }, 'every event on consent.events.v1', 30_000);
+      const stored = await store.readAll();
+      expect(new Set(stored.map((event) => event.eventId))).toEqual(published);
+      // At least once: only a batch in flight at the kill may go out twice.
+      expect(reader.messages(topics.events).length - EVENTS).toBeLessThanOrEqual(500);
+
+      await second.stop();
+      const storage = await PostgresReadModelStorage.open({ url: schema.url });
+      const readModels = new ProjectedReadModels({ storage, catalogue, store });
+      try {
+        const followed = await storage.dump();
+        expect(followed.checkpoint).toBe(head.toString());
+        expect(followed.subjects).toHaveLength(SUBJECTS);
+        const projections = startProjections({ readModels, store, sweepEveryMs: 0 });
+        await projections.rebuild();
+        await projections.stop();
+        expect(await storage.dump()).toEqual(followed);
+      } finally {
+        await readModels.close();
+        await storage.close();
+      }
+    }, 180_000);
+  });
+});

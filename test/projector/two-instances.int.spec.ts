@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { INestMicroservice } from '@nestjs/common';
+import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
+import { asNewEvent, ledgerStream } from '../../libs/read-models/src/testing/stored-events';
+import type { ProjectorConfig } from '../../apps/projector/src/config';
+import { createProjector } from '../../apps/projector/src/projector';
+import { ProjectorResources } from '../../apps/projector/src/projector-resources';
+import { ProjectorRoles } from '../../apps/projector/src/projector-roles';
+import { testProjectorConfig } from '../../apps/projector/src/testing/test-config';
+import { TopicReader } from '../../apps/projector/src/testing/topic-reader';
+import { createTestSchema, describeWithKafka, describeWithPostgres, type TestSchema, uniqueName } from '../support/services';
+
+/**
+ * Two projector instances on one database and one set of topics: one publishes, the other stands
+ * by; handing over (a rolling deploy) publishes nothing twice.
+ */
+describeWithPostgres('two projector instances', () => {
+  describeWithKafka('sharing the work', () => {
+    let schema: TestSchema;
+    const apps: INestMicroservice[] = [];
+    let reader: TopicReader;
+    let shared: Pick<ProjectorConfig, 'databaseUrl' | 'kafkaTopicPrefix' | 'adsAndDataKey' | 'masterKey'>;
+
+    beforeAll(async () => {
+      schema = await createTestSchema('cl_projector_pair');
+      shared = { databaseUrl: schema.url, kafkaTopicPrefix: `${uniqueName('cl_test')}.`, adsAndDataKey: randomBytes(32), masterKey: randomBytes(32) };
+    });
+
+    afterAll(async () => {
+      await reader?.close();
+      await Promise.allSettled(apps.map((app) => app.close()));
+      await schema?.drop();
+    });
+
+    const start = async (instanceId: string) => {
+      const app = await createProjector(testProjectorConfig({ ...shared, eventStore: 'postgres', instanceId }), { logger: false });
+      await app.listen();
+      apps.push(app);
+      return app;
+    };
+    const record = async (app: INestMicroservice, events: LedgerEvent[]) => {
+      const { store } = app.get(ProjectorResources);
+      for (const event of events) await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+      return store.headPosition();
+    };
+    const story = (from: number, count: number): LedgerEvent[] =>
+      Array.from({ length: count }, (_, offset) => {
+        const i = from + offset;
+        const subjectId = `pair-subject-${i % 20}` as SubjectId;
+        const occurredAt = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
+        if (i < 20) return relationshipStarted({ subjectId, occurredAt });
+        return i % 2 ? consentGiven({ subjectId, purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], occurredAt }) : channelRestricted({ subjectId, channel: 'sms', occurredAt });
+      });
+
+    it('publishes each event and each state once while one leads and the other stands by, and once more after a handover', async () => {
+      const first = await start('instance-1');
+      const second = await start('instance-2');
+      const roles = [first, second].map((app) => app.get(ProjectorRoles));
+      expect(roles.map((role) => [role.leadsReadModels, role.leadsFeed])).toEqual([
+        [true, true],
+        [false, false],
+      ]);
+      const { topics } = first.get(ProjectorResources);
+      reader = await TopicReader.open(testProjectorConfig().kafkaBrokers, [topics.events, topics.state]);
+
+      const before = await record(first, story(0, 120));
+      await reader.until(() => reader.messages(topics.events).length >= 120, 'the first 120 events');
+      await reader.until(() => reader.messages(topics.state).some((message) => message.headers.position === before.toString()), 'the state of the last one');
+
+      await first.close();
+      await reader.until(() => roles[1].leadsReadModels && roles[1].leadsFeed, 'the standby to take over', 10_000);
+      const after = await record(second, story(120, 80));
+      await reader.until(() => reader.messages(topics.events).length >= 200 && roles[1].feedCheckpoint === after, 'all 200 events');
+
+      const eventIds = reader.messages(topics.events).map((message) => message.value.eventId);
+      expect(eventIds).toHaveLength(200);
+      expect(new Set(eventIds).size).toBe(200);
+      const stateIds = reader.messages(topics.state).map((message) => message.headers['event-id']);
+      expect(new Set(stateIds).size).toBe(stateIds.length);
+    }, 60_000);
+  });
+});
