@@ -72,8 +72,9 @@ function erasureSuite(kind: StoreKind) {
     expect(beforeErasure.body.choices[0].evidence).toEqual({ reference: personalData.recording, contact: { name: personalData.name, email: personalData.email, phone: personalData.phone } });
 
     expect((await api.command({ type: 'EraseSubject', subjectId, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } })).status).toBe(201);
-    // The projector has dealt with the erasure once the subject's state is a tombstone.
+    // The projector has dealt with the erasure once it published the event and the state's tombstone.
     await reader.until(() => reader.messages(resources.topics.state, subjectId).some((message) => message.value === null), 'the state tombstone', 30_000);
+    await reader.until(() => reader.messages(resources.topics.events, subjectId).some((message) => message.value?.eventType === 'SubjectErased'), 'the erasure event', 30_000);
   }, 90_000);
 
   afterAll(async () => {
