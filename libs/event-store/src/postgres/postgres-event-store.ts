@@ -26,6 +26,7 @@ import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
+import { selectEvents } from './postgres-event-pages';
 import { appendGroup, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
 
@@ -48,20 +49,6 @@ export interface PostgresEventStoreOptions {
   };
 }
 
-interface EventRow {
-  position: string;
-  stream_name: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  recorded_at: Date;
-  hash: string;
-  previous_hash: string;
-}
-
 interface RemovalRow {
   sequence: number;
   stream_name: string;
@@ -74,8 +61,6 @@ interface RemovalRow {
   hash: string;
 }
 
-const EVENT_COLUMNS =
-  'position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
 const MAX_REVISION = 2_147_483_647;
 const VERIFY_PAGE_SIZE = 5000;
 const ATTEMPTS_PER_GROUP = 4;
@@ -148,23 +133,23 @@ export class PostgresEventStore implements EventStore {
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const range = toStreamRange(streamName, options);
-    const sql =
-      range.direction === 'forwards'
-        ? `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision >= $2 ORDER BY revision LIMIT $3`
-        : `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`;
-    const from = range.fromRevision ?? (range.direction === 'forwards' ? 0 : MAX_REVISION);
-    const rows = await this.query<EventRow>(sql, [streamName, Math.min(from, MAX_REVISION), range.maxCount ?? null]);
-    return rows.map(toStoredEvent);
+    const isForwards = range.direction === 'forwards';
+    const from = Math.min(range.fromRevision ?? (isForwards ? 0 : MAX_REVISION), MAX_REVISION);
+    return this.read(() =>
+      selectEvents(
+        this.pool,
+        isForwards ? 'stream_name = $1 AND revision >= $2' : 'stream_name = $1 AND revision <= $2',
+        isForwards ? 'revision' : 'revision DESC',
+        '$3',
+        [streamName, from, range.maxCount ?? null],
+      ),
+    );
   }
 
   async readAll(options?: ReadAllOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const range = toLogRange(options);
-    const rows = await this.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [
-      range.after.toString(),
-      range.maxCount ?? null,
-    ]);
-    return rows.map(toStoredEvent);
+    return this.read(() => selectEvents(this.pool, 'position > $1', 'position', '$2', [range.after.toString(), range.maxCount ?? null]));
   }
 
   async headPosition(): Promise<GlobalPosition> {
@@ -315,18 +300,10 @@ export class PostgresEventStore implements EventStore {
         ? 'SELECT last_position::text AS last FROM event_positions'
         : `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM ${UNPROTECTED_POSITION_SEQUENCE}`,
     );
-    const readPage = async (after: bigint): Promise<StoredEvent[]> => {
-      const { rows } =
-        streamName === undefined
-          ? await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT ${VERIFY_PAGE_SIZE}`, [
-              after.toString(),
-            ])
-          : await client.query<EventRow>(
-              `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 AND revision > $2 ORDER BY revision LIMIT ${VERIFY_PAGE_SIZE}`,
-              [streamName, after.toString()],
-            );
-      return rows.map(toStoredEvent);
-    };
+    const readPage = (after: bigint): Promise<StoredEvent[]> =>
+      streamName === undefined
+        ? selectEvents(client, 'position > $1', 'position', String(VERIFY_PAGE_SIZE), [after.toString()])
+        : selectEvents(client, 'stream_name = $1 AND revision > $2', 'revision', String(VERIFY_PAGE_SIZE), [streamName, after.toString()]);
 
     return {
       streamName,
@@ -344,8 +321,7 @@ export class PostgresEventStore implements EventStore {
         }
       },
       async streamEvents(name) {
-        const { rows } = await client.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = $1 ORDER BY revision`, [name]);
-        return rows.map(toStoredEvent);
+        return selectEvents(client, 'stream_name = $1', 'revision', 'ALL', [name]);
       },
     };
   }
@@ -389,8 +365,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async query<Row extends object>(sql: string, values: unknown[] = []): Promise<Row[]> {
+    return this.read(async () => (await this.pool.query<Row>(sql, values)).rows);
+  }
+
+  private async read<T>(reading: () => Promise<T>): Promise<T> {
     try {
-      return (await this.pool.query<Row>(sql, values)).rows;
+      return await reading();
     } catch (error) {
       throw asUnavailable(error, 'the PostgreSQL event store could not be read');
     }
@@ -403,22 +383,6 @@ export class PostgresEventStore implements EventStore {
 
 const SELECT_REMOVALS =
   'SELECT sequence, stream_name, last_revision, positions::text[] AS positions, last_hash, reason, removed_at, previous_hash, hash FROM stream_removals';
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    streamName: row.stream_name,
-    revision: row.revision,
-    position: BigInt(row.position),
-    eventId: row.event_id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    data: row.data,
-    metadata: row.metadata,
-    recordedAt: row.recorded_at.toISOString(),
-    hash: row.hash,
-    previousHash: row.previous_hash,
-  };
-}
 
 function toRemovalRecord(row: RemovalRow): RemovalRecord {
   return {

@@ -59,11 +59,11 @@ interface LockedRow {
 }
 
 const ROW_COLUMNS = `stream_name text, revision integer, event_id text, type text, schema_version integer,
-  data jsonb, metadata jsonb, recorded_at timestamptz, hash text, previous_hash text, ordinal integer`;
+  data json, metadata json, recorded_at timestamptz, hash text, previous_hash text, ordinal integer`;
 
 const updateHeadsFrom = (parameter: string) => `
   UPDATE streams SET head_revision = head.revision, head_hash = head.hash
-  FROM jsonb_to_recordset(${parameter}::jsonb) AS head(stream_name text, revision integer, hash text)
+  FROM json_to_recordset(${parameter}::json) AS head(stream_name text, revision integer, hash text)
   WHERE streams.stream_name = head.stream_name
   RETURNING 1`;
 
@@ -79,7 +79,7 @@ const WRITE_WITH_COUNTER = `
     INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
     SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
            row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
-    FROM allocated, jsonb_to_recordset($1::jsonb) AS row(${ROW_COLUMNS})
+    FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
     RETURNING 1
   ), heads AS (${updateHeadsFrom('$3')})
   SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
@@ -89,7 +89,7 @@ const WRITE_WITH_SEQUENCE = `
     INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
     SELECT nextval('${UNPROTECTED_POSITION_SEQUENCE}'), row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
            row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
-    FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS row(${ROW_COLUMNS}) ORDER BY row.ordinal) AS row
+    FROM (SELECT * FROM json_to_recordset($1::json) AS row(${ROW_COLUMNS}) ORDER BY row.ordinal) AS row
     RETURNING event_id, position
   ), heads AS (${updateHeadsFrom('$2')})
   SELECT event_id, position::text AS position, pg_notify($3, '') FROM inserted`;

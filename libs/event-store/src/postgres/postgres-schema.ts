@@ -16,6 +16,10 @@ export const ADVISORY_LOCK_SPACE = 0x0c1e;
  * transaction; its row lock, held until COMMIT, is what makes position order equal commit order
  * (ADR 0002). `streams` holds each stream's head: the row an append locks for its concurrency
  * check, and the anchor `verify` compares the chain against.
+ *
+ * `data` and `metadata` are `json`, not `jsonb`: PostgreSQL keeps the exact text that was written
+ * (and hashed) and hands it back without re-serialising, which is what makes replay fast. Nothing
+ * queries inside events in SQL; the read models answer the questions.
  */
 const migrations: readonly Migration[] = [
   {
@@ -41,8 +45,8 @@ const migrations: readonly Migration[] = [
         event_id text NOT NULL,
         type text NOT NULL,
         schema_version integer NOT NULL,
-        data jsonb NOT NULL,
-        metadata jsonb NOT NULL,
+        data json NOT NULL,
+        metadata json NOT NULL,
         recorded_at timestamptz NOT NULL,
         hash text NOT NULL,
         previous_hash text NOT NULL,
