@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import type { ApiConfig } from './config';
 import { mountApiDocs } from './http/api-docs';
 import { ErrorResponsesFilter } from './http/error-responses.filter';
+import { acceptJsonBodiesOnly } from './http/json-bodies';
 import { loadCatalogueFile } from './ledger/catalogue-file';
 import { Clock } from './ledger/clock';
 import { LedgerStorage } from './ledger/ledger-storage';
@@ -33,6 +34,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
 
     const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, maxParamLength: 1024, return503OnClosing: true });
+    acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).
     adapter.getInstance().addHook('onRoute', (route) => {
       const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
@@ -41,7 +43,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.running({ storage, catalogue, clock: options.clock ?? new Clock(), apiKeys }),
       adapter,
-      { logger: options.logger ?? new Logger(), abortOnError: false },
+      { logger: options.logger ?? new Logger(), abortOnError: false, bodyParser: false },
     );
     app.useGlobalFilters(new ErrorResponsesFilter());
     mountApiDocs(app);

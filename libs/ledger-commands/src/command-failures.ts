@@ -86,14 +86,16 @@ const UNAVAILABLE_MESSAGES = [
  * a busy or missing SQLite file. Follows `cause` chains.
  */
 export function isStorageUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    if (current instanceof EventStoreUnavailable || /Unavailable$/.test(current.name)) return true;
-    const code = (current as { code?: unknown }).code;
+  // Duck-typed, not `instanceof Error`: driver errors may come from another realm (a test sandbox, a worker).
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    const { name, message, code, cause } = current as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+    if (current instanceof EventStoreUnavailable || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CODES.has(code.split('_').slice(0, 2).join('_'))) return true;
       if (/^(08|53|57P)/.test(code)) return true;
     }
-    if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+    current = cause ?? (current as { errors?: unknown[] }).errors?.[0];
   }
   return false;
 }

@@ -44,7 +44,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     return { status: 500, body: { error: 'internal-error', message: 'something went wrong on our side; nothing was changed by the failure itself', errorId } };
   }
 
-  /** Framework errors: Fastify's body parsing (too large, bad JSON, wrong media type), routing and auth. */
+  /** Framework errors: Fastify's body reading (too large, wrong media type), routing and auth. */
   private httpResponseFor(error: HttpException, bodyLimit: number | undefined): ErrorResponse {
     const status = error.getStatus();
     const message = typeof error.getResponse() === 'string' ? (error.getResponse() as string) : error.message;
@@ -52,7 +52,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
       case 400:
       case 413:
       case 415:
-        return { status: 400, body: { error: 'validation-failed', details: [{ field: 'body', message: bodyProblem(status, message, bodyLimit) }] } };
+        return { status: 400, body: { error: 'validation-failed', details: [{ field: 'body', message: bodyProblem(status, bodyLimit) }] } };
       case 401:
         return { status: 401, body: { error: 'unauthorized' } };
       case 403:
@@ -67,9 +67,8 @@ export class ErrorResponsesFilter implements ExceptionFilter {
   }
 }
 
-function bodyProblem(status: number, message: string, bodyLimit: number | undefined): string {
+function bodyProblem(status: number, bodyLimit: number | undefined): string {
   if (status === 413) return bodyLimit ? `must be at most ${bodyLimit} bytes` : 'is too large';
   if (status === 415) return 'must be sent as application/json';
-  if (/prototype|constructor/i.test(message)) return 'must not use __proto__ or constructor as a field name';
-  return 'must be valid JSON';
+  return 'is not a request this service can read';
 }

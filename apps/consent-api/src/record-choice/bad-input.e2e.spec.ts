@@ -1,0 +1,99 @@
+import { describeWithPostgres } from '../../../../test/support/services';
+import { commandJson, type Json, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
+
+const subjectId = 'subject-bad-input';
+
+/** Each case: what is wrong, the body as sent, and the { field, message } the caller must get back. */
+const badCommands: Array<[string, string, { field: string; message: RegExp | string }]> = [
+  ['malformed JSON', '{"type":"RestrictChannel","subjectId":', { field: 'body', message: /^must be valid JSON \(.+\)$/ }],
+  ['an unknown field', JSON.stringify({ ...commandJson.restrictChannel(subjectId), urgent: true }), { field: 'urgent', message: 'is not a known field' }],
+  [
+    'an unknown nested field',
+    JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'subject', name: 'Jan' } } })),
+    { field: 'capture.actor.name', message: 'is not a known field' },
+  ],
+  ['an unknown command type', JSON.stringify({ ...commandJson.restrictChannel(subjectId), type: 'DeleteEverything' }), { field: 'type', message: /^must be one of / }],
+  ['an unknown purpose', JSON.stringify(commandJson.withdrawConsent(subjectId, { purpose: 'telepathy' })), { field: 'purpose', message: /^is not a purpose of the catalogue/ }],
+  ['an unknown channel', JSON.stringify(commandJson.restrictChannel(subjectId, { channel: 'fax' })), { field: 'channel', message: /^must be one of phone, sms/ }],
+  ['an unknown channel in a list', JSON.stringify(commandJson.giveConsent(subjectId, { channels: ['tv-screen', 'fax'] })), { field: 'channels[1]', message: /^must be one of/ }],
+  ['an unknown source', JSON.stringify(commandJson.optOutSource(subjectId, { source: 'dreams' })), { field: 'source', message: /^must be one of tv-viewing/ }],
+  ['an unknown touchpoint', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { touchpoint: 'carrier-pigeon' } })), { field: 'capture.touchpoint', message: /^must be one of/ }],
+  ['an unknown actor kind', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'robot' } } })), { field: 'capture.actor.kind', message: /^must be one of/ }],
+  ['a date that is not ISO-8601', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '01/05/2024' } })), { field: 'capture.occurredAt', message: /^must be an ISO-8601/ }],
+  ['a number as a date', JSON.stringify(commandJson.giveConsent(subjectId, { validUntil: 1735689600 })), { field: 'validUntil', message: /^must be an ISO-8601/ }],
+  ['a day the calendar does not have', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2023-02-29T10:00:00Z' } })), { field: 'capture.occurredAt', message: /^must be an ISO-8601/ }],
+  ['a date in the future', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2999-01-01T00:00:00Z' } })), { field: 'capture.occurredAt', message: 'must not be in the future' }],
+  ['an e-mail address as subject id', JSON.stringify(commandJson.restrictChannel('an.janssens@example.be')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
+  ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
+  ['a control character in the subject id', JSON.stringify(commandJson.restrictChannel('subject\u0007-1')), { field: 'subjectId', message: 'must not contain control characters' }],
+  ['a control character in an actor id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: 'agent\u001b[31m' } } })), { field: 'capture.actor.id', message: 'must not contain control characters' }],
+  ['a prototype-polluting key', '{"type":"RestrictChannel","subjectId":"s","channel":"sms","capture":{"touchpoint":"shop","actor":{"kind":"subject"}},"__proto__":{"isAdmin":true}}', { field: '__proto__', message: 'is not an allowed field name' }],
+  ['a constructor key', '{"type":"RestrictChannel","constructor":{"prototype":{"isAdmin":true}}}', { field: 'constructor', message: 'is not an allowed field name' }],
+  ['a list instead of an object', JSON.stringify([commandJson.restrictChannel(subjectId)]), { field: 'body', message: 'must be a JSON object' }],
+  ['a text instead of an object', JSON.stringify('RestrictChannel'), { field: 'body', message: 'must be a JSON object' }],
+  ['a body over 64 KiB', JSON.stringify(commandJson.object(subjectId, { purpose: 'security-cctv', justification: 'x'.repeat(70_000) })), { field: 'body', message: 'must be at most 65536 bytes' }],
+  ['a justification over 4,000 characters', JSON.stringify(commandJson.object(subjectId, { purpose: 'security-cctv', justification: 'x'.repeat(4_001) })), { field: 'justification', message: 'must be at most 4000 characters long' }],
+];
+
+function refusingBadInput(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  it.each(badCommands)('%s answers 400 naming the field, and records nothing', async (_, rawBody, detail) => {
+    const before = await api.store.headPosition();
+    const response = await api.call('POST', '/v1/commands', { rawBody });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'validation-failed', details: [{ field: detail.field, message: expect.stringMatching(detail.message) }] });
+    expect(await api.store.headPosition()).toBe(before);
+  });
+
+  it('answers 400 for a body that is not declared as JSON', async () => {
+    const response = await api.call('POST', '/v1/commands', { rawBody: JSON.stringify(commandJson.restrictChannel(subjectId)), headers: { 'content-type': 'text/plain' } });
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([{ field: 'body', message: 'must be sent as application/json' }]);
+  });
+
+  it('answers 400 for an empty body', async () => {
+    const response = await api.call('POST', '/v1/commands', { rawBody: '' });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe('validation-failed');
+  });
+
+  it('reports every bad field of a request at once', async () => {
+    const json: Json = { ...commandJson.restrictChannel('a@b.c', { channel: 'fax', capture: { touchpoint: 'moon' } }) };
+    const response = await api.command(json);
+    expect(response.body.details.map((detail: { field: string }) => detail.field).sort()).toEqual(['capture.touchpoint', 'channel', 'subjectId']);
+  });
+
+  it.each([
+    ['a control character', '/v1/subjects/subject%00one/decision?purpose=newsletter-customers', 'must not contain control characters'],
+    ['an e-mail address', '/v1/subjects/an%40example.be/preferences', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['an overlong id', `/v1/subjects/${'x'.repeat(300)}/history`, 'must be 1 to 128 characters long'],
+  ])('refuses %s as the subject of a question with 400', async (_, path, message) => {
+    const response = await api.call('GET', path);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'validation-failed', details: [{ field: 'subjectId', message }] });
+  });
+
+  it('refuses questions about unknown purposes, channels and instants', async () => {
+    const subject = newSubjectId();
+    const unknownPurpose = await api.call('GET', `/v1/subjects/${subject}/decision?purpose=telepathy`);
+    const unknownChannel = await api.call('GET', `/v1/subjects/${subject}/decision?purpose=newsletter-customers&channel=fax`);
+    const badInstant = await api.call('GET', `/v1/subjects/${subject}/decision?purpose=newsletter-customers&at=tomorrow`);
+    const unknownParameter = await api.call('GET', `/v1/subjects/${subject}/decision?purpose=newsletter-customers&colour=red`);
+
+    expect([unknownPurpose, unknownChannel, badInstant, unknownParameter].map((response) => [response.status, response.body.details[0].field])).toEqual([
+      [400, 'purpose'],
+      [400, 'channel'],
+      [400, 'at'],
+      [400, 'colour'],
+    ]);
+  });
+}
+
+describe('refusing bad input on SQLite', () => refusingBadInput('sqlite'));
+describeWithPostgres('refusing bad input on PostgreSQL', () => refusingBadInput('postgres'));

@@ -1,0 +1,78 @@
+import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
+import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+
+/** Waits for a condition, polling, until a deadline: no fixed sleeps. */
+async function eventually<T>(probe: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (isDone(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('when the SQLite store is gone', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    await api.store.close();
+  });
+  afterAll(() => api.close());
+
+  it('answers commands 503 with Retry-After and no stack trace', async () => {
+    const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: 'while-down' });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(response.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(JSON.stringify(response.body)).not.toMatch(/\bat \w|\.ts:\d+|node_modules/);
+  });
+
+  it('answers decisions 503 and reports itself not ready', async () => {
+    expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`)).status).toBe(503);
+    const health = await api.call('GET', '/health', { key: null });
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'unavailable', store: { kind: 'sqlite', ready: false } });
+  });
+});
+
+describeWithPostgres('when PostgreSQL goes away and comes back', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let api: TestApi;
+  beforeAll(async () => {
+    schema = await createTestSchema('cl_down');
+    const target = new URL(schema.url);
+    proxy = await startTcpProxy(Number(target.port || 5432));
+    target.port = String(proxy.port);
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: target.toString() });
+  });
+  afterAll(async () => {
+    await proxy.restore().catch(() => undefined);
+    await api.close();
+    await proxy.close();
+    await schema.drop();
+  });
+
+  it('answers 503 with Retry-After while it is down, records nothing, and records again once it is back', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+
+    await proxy.cut();
+    const whileDown = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'during-outage' });
+    expect(whileDown.status).toBe(503);
+    expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(whileDown.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect((await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
+    expect((await api.call('GET', '/health', { key: null })).status).toBe(503);
+
+    await proxy.restore();
+    const afterwards = await eventually(
+      () => api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'during-outage' }),
+      (response) => response.status !== 503,
+    );
+    expect(afterwards.status).toBe(201);
+    const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
+    expect(history.body.events.map((event: { type: string }) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+  });
+});
