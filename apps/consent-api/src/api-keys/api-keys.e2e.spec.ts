@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createConsentApi } from '../consent-api';
+import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, startTestApi, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
+
+describe('API keys', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+  });
+  afterAll(() => api.close());
+
+  it('answers 401 without a key, with an unknown key and with a malformed header', async () => {
+    const path = `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`;
+    const answers = await Promise.all([
+      api.call('GET', path, { key: null }),
+      api.call('GET', path, { key: 'not-a-key-anyone-was-given' }),
+      api.call('GET', path, { key: null, headers: { authorization: `Basic ${TEST_KEYS.admin}` } }),
+    ]);
+    for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
+  });
+
+  it('answers 403 when the key lacks the scope', async () => {
+    const readerRecords = await api.command(commandJson.restrictChannel(newSubjectId()), { key: TEST_KEYS.reader });
+    const channelReadsHistory = await api.call('GET', `/v1/subjects/${newSubjectId()}/history`, { key: TEST_KEYS.channel });
+    expect([readerRecords.status, readerRecords.body.error]).toEqual([403, 'forbidden']);
+    expect([channelReadsHistory.status, channelReadsHistory.body.error]).toEqual([403, 'forbidden']);
+  });
+
+  it('lets only objections:review keys review an objection', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.object(subjectId, { purpose: MOTIVATED_PURPOSE, justification: 'Please stop.' }), { key: TEST_KEYS.channel });
+    const before = await api.store.headPosition();
+
+    const byChannel = await api.command(commandJson.reviewObjection(subjectId), { key: TEST_KEYS.channel });
+    expect(byChannel.status).toBe(403);
+    expect(byChannel.body.message).toMatch(/objections:review/);
+    expect(await api.store.headPosition()).toBe(before);
+    expect((await api.command(commandJson.reviewObjection(subjectId), { key: TEST_KEYS.admin })).status).toBe(201);
+  });
+
+  it('lets only subjects:erase keys erase a subject', async () => {
+    const response = await api.command(commandJson.eraseSubject(newSubjectId()), { key: TEST_KEYS.channel });
+    expect(response.status).toBe(403);
+    expect(response.body.message).toMatch(/subjects:erase/);
+  });
+
+  it('keeps a key bound to the TV menu to choices made in the TV menu', async () => {
+    const subjectId = newSubjectId();
+    const before = await api.store.headPosition();
+    const elsewhere = await api.command(commandJson.restrictChannel(subjectId, { capture: { touchpoint: 'shop' } }), { key: TEST_KEYS.tvMenu });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body).toEqual({ error: 'forbidden', message: 'this key records choices for tv-menu only, not shop' });
+    expect(await api.store.headPosition()).toBe(before);
+
+    const inTheMenu = await api.command(commandJson.restrictChannel(subjectId, { capture: { touchpoint: 'tv-menu' } }), { key: TEST_KEYS.tvMenu });
+    expect(inTheMenu.status).toBe(201);
+  });
+
+  it('records which client sent each command', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.restrictChannel(subjectId, { capture: { touchpoint: 'tv-menu' } }), { key: TEST_KEYS.tvMenu });
+    const history = await api.call('GET', `/v1/subjects/${subjectId}/history`, { key: TEST_KEYS.auditor });
+    expect(history.body.events[0].metadata).toMatchObject({ client: 'tv-decoder', commandType: 'RestrictChannel' });
+  });
+
+  it('needs no key for health and documentation', async () => {
+    expect((await api.call('GET', '/health', { key: null })).status).toBe(200);
+    expect((await api.call('GET', '/docs', { key: null })).status).toBe(200);
+  });
+});
+
+describe('with no keys configured', () => {
+  it('generates an admin key, shows it once, keeps only its hash, and accepts it after a restart', async () => {
+    const config = testConfig({ apiKeys: undefined });
+    const told: string[] = [];
+    const start = async () => {
+      const app = await createConsentApi(config, { logger: false, announce: (message) => told.push(message) });
+      await app.listen(0, '127.0.0.1');
+      return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+    };
+    try {
+      const first = await start();
+      const key = /(cl_[A-Za-z0-9_-]{43})/.exec(told[0])?.[1];
+      expect(key).toBeDefined();
+      const keysFile = join(config.dataDir, 'api-keys.json');
+      expect(readFileSync(keysFile, 'utf8')).not.toContain(key);
+      expect(readFileSync(keysFile, 'utf8')).toContain(createHash('sha256').update(key!).digest('hex'));
+      expect(statSync(keysFile).mode & 0o077).toBe(0);
+      expect((await callApi(first.url, 'POST', '/v1/commands', { key, body: commandJson.eraseSubject(newSubjectId()) })).status).toBe(201);
+      await first.app.close();
+
+      const second = await start();
+      expect(told[1]).not.toContain(key);
+      expect(told[1]).toContain(keysFile);
+      expect((await callApi(second.url, 'GET', '/v1/purposes', { key })).status).toBe(200);
+      expect((await callApi(second.url, 'GET', '/v1/purposes', { key: 'cl_guess' })).status).toBe(401);
+      await second.app.close();
+    } finally {
+      rmSync(config.dataDir, { recursive: true, force: true });
+    }
+  });
+});

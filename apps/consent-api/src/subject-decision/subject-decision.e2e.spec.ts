@@ -1,0 +1,82 @@
+import { describeWithPostgres } from '../../../../test/support/services';
+import { commandJson, CONSENT_PURPOSE, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
+
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+
+function answeringDecisions(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  const decision = (subjectId: string, query: string) => api.call('GET', `/v1/subjects/${subjectId}/decision?${query}`);
+
+  it('allows a purpose the subject consented to, naming the consent it rests on', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    const consent = await api.command(commandJson.giveConsent(subjectId));
+
+    const answer = await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      basedOn: [{ eventId: consent.body.events[0].id, revision: 1 }],
+      validUntil: null,
+    });
+  });
+
+  it('denies a purpose without consent, and a withdrawn one from the withdrawal on', async () => {
+    const subjectId = newSubjectId();
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}`)).body).toMatchObject({ allowed: false, reason: 'no-consent' });
+
+    await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(3) } }));
+    await api.command(commandJson.withdrawConsent(subjectId, { capture: { occurredAt: hoursAgo(1) } }));
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}`)).body).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&at=${hoursAgo(2)}`)).body).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('tells what the ledger knew then (knownAt) apart from what the person had chosen (at)', async () => {
+    const subjectId = newSubjectId();
+    const beforeTheShopKeyedItIn = new Date().toISOString();
+    await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(24), touchpoint: 'shop' } }));
+
+    const chosen = await decision(subjectId, `purpose=${CONSENT_PURPOSE}&at=${hoursAgo(12)}`);
+    const known = await decision(subjectId, `purpose=${CONSENT_PURPOSE}&at=${hoursAgo(12)}&knownAt=${beforeTheShopKeyedItIn}`);
+    expect([chosen.body.allowed, known.body.allowed]).toEqual([true, false]);
+  });
+
+  it('honours a channel restriction and a source opt-out for legitimate-interest marketing', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    expect((await decision(subjectId, 'purpose=newsletter-customers&channel=email')).body).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'email' }));
+    await api.command(commandJson.optOutSource(subjectId, { source: 'tv-viewing' }));
+    expect((await decision(subjectId, 'purpose=newsletter-customers&channel=email')).body).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+    expect((await decision(subjectId, 'purpose=pickx-personalised-recommendations-promotion&source=tv-viewing')).body).toMatchObject({
+      allowed: false,
+      reason: 'source-opted-out',
+    });
+  });
+
+  it('answers for the brand asked about', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));
+    expect((await decision(subjectId, 'purpose=enjoy-loyalty-programme&brand=scarlet')).body).toMatchObject({ allowed: false, reason: 'not-applicable-to-brand' });
+    expect((await decision(subjectId, 'purpose=newsletter-customers&brand=scarlet')).body).toMatchObject({ allowed: true });
+    expect((await decision(subjectId, 'purpose=newsletter-customers')).body).toMatchObject({ allowed: false, reason: 'no-relationship' });
+  });
+
+  it('answers an objection to direct marketing for every member of the group', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    await api.command(commandJson.object(subjectId, { purpose: 'direct-marketing' }));
+    expect((await decision(subjectId, 'purpose=newsletter-customers&channel=email')).body).toMatchObject({ allowed: false, reason: 'objected' });
+  });
+}
+
+describe('answering questions on SQLite', () => answeringDecisions('sqlite'));
+describeWithPostgres('answering questions on PostgreSQL', () => answeringDecisions('postgres'));

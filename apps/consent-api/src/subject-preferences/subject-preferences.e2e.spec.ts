@@ -1,0 +1,43 @@
+import { describeWithPostgres } from '../../../../test/support/services';
+import { commandJson, CONSENT_PURPOSE, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
+
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+
+function showingPreferences(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  it('shows the subject preferences: relationship, a decision for every purpose, restrictions and opt-outs', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { segment: 'business' }));
+    await api.command(commandJson.giveConsent(subjectId));
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'phone' }));
+    await api.command(commandJson.optOutSource(subjectId, { source: 'device-data' }));
+
+    const purposes = await api.call('GET', '/v1/purposes');
+    const preferences = await api.call('GET', `/v1/subjects/${subjectId}/preferences`);
+    expect(preferences.status).toBe(200);
+    expect(preferences.body).toMatchObject({
+      brand: 'proximus',
+      erased: false,
+      relationships: [{ brand: 'proximus', relationship: 'customer', segment: 'business', status: 'active' }],
+      restrictedChannels: [{ channel: 'phone' }],
+      optedOutSources: [{ source: 'device-data' }],
+    });
+    expect(preferences.body.purposes.map((entry: { purpose: string }) => entry.purpose)).toEqual(purposes.body.purposes.map((purpose: { id: string }) => purpose.id));
+    expect(preferences.body.purposes.find((entry: { purpose: string }) => entry.purpose === CONSENT_PURPOSE)).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('shows the preferences as they stood at an earlier instant', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.restrictChannel(subjectId, { capture: { occurredAt: hoursAgo(1) } }));
+    const earlier = await api.call('GET', `/v1/subjects/${subjectId}/preferences?at=${hoursAgo(2)}`);
+    expect(earlier.body.restrictedChannels).toEqual([]);
+  });
+}
+
+describe('showing preferences on SQLite', () => showingPreferences('sqlite'));
+describeWithPostgres('showing preferences on PostgreSQL', () => showingPreferences('postgres'));
