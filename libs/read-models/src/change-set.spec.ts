@@ -1,8 +1,18 @@
 import fc from 'fast-check';
-import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
-import { catalogue, channelRestricted, histories, relationshipStarted } from '@consent-ledger/domain/testing';
+import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import {
+  catalogue,
+  channelRestricted,
+  consentGiven,
+  histories,
+  objectionRaised,
+  relationshipEnded,
+  relationshipStarted,
+  sourceOptedOut,
+} from '@consent-ledger/domain/testing';
 import type { StoredEvent } from '@consent-ledger/event-store';
-import { type ChangeSet, planEvents } from './change-set';
+import { type ChangeSet, changeOf, planEvents, planReevaluation } from './change-set';
+import { decisionRowsOf, type DecisionRow } from './current-decisions/current-decisions.projection';
 import type { SubjectView } from './subject-ledger/subject-view';
 import { asStored } from './testing/stored-events';
 
@@ -88,4 +98,62 @@ describe('planning a batch with an event the projection cannot handle', () => {
     expect(changes.unreadable).toEqual([expect.stringContaining('ConsentGiven at position 2')]);
     expect(changes.subjects[0].view.lastPosition).toBe(3n);
   });
+});
+
+describe('re-evaluating only the purposes an event touches', () => {
+  const DAY = 86_400_000;
+  const at = (day: number) => new Date(Date.UTC(2024, 0, 1) + day * DAY).toISOString();
+  const PURPOSES = ['targeted-tv-advertising-pickx', 'direct-marketing-customers-phone-email', 'former-customer-consent-renewal-campaign', 'customer-profiling-consent-based'];
+  type Step = { kind: 'event'; event: LedgerEvent } | { kind: 'sweep'; day: number };
+  const step = (day: number): fc.Arbitrary<Step> =>
+    fc.oneof(
+      fc.record({ purpose: fc.constantFrom(...PURPOSES), lasts: fc.option(fc.integer({ min: 1, max: 60 })) }).map(({ purpose, lasts }) => ({
+        kind: 'event' as const,
+        event: consentGiven({
+          purpose,
+          occurredAt: at(day),
+          channels: purpose === 'targeted-tv-advertising-pickx' ? ['tv-screen'] : [],
+          ...(lasts !== null && { expiresAt: at(day + lasts) as never }),
+        }),
+      })),
+      fc.constantFrom(...PURPOSES).map((purpose) => ({ kind: 'event' as const, event: { ...channelRestricted({ occurredAt: at(day), channel: 'sms' }), type: 'ConsentWithdrawn', data: { ...channelRestricted({ occurredAt: at(day), channel: 'sms' }).data, purpose } } as unknown as LedgerEvent })),
+      fc.constantFrom('sms', 'tv-screen', 'email').map((channel) => ({ kind: 'event' as const, event: channelRestricted({ channel: channel as 'sms', occurredAt: at(day) }) })),
+      fc.constantFrom('direct-marketing', 'targeted-tv-advertising-pickx').map((target) => ({ kind: 'event' as const, event: objectionRaised({ target, occurredAt: at(day) }) })),
+      fc.constant({ kind: 'event' as const, event: sourceOptedOut({ source: 'tv-viewing', occurredAt: at(day) }) }),
+      fc.constant({ kind: 'event' as const, event: relationshipStarted({ occurredAt: at(day) }) }),
+      fc.constant({ kind: 'event' as const, event: relationshipEnded({ occurredAt: at(day) }) }),
+      fc.constant({ kind: 'sweep' as const, day }),
+    );
+  const stories = fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 25 }).chain((gaps) => {
+    let day = 0;
+    return fc.tuple(...gaps.map((gap) => step((day += gap))));
+  });
+
+  it('leaves the same rows and the same next change as evaluating every purpose', () =>
+    fc.assert(
+      fc.property(stories, (steps) => {
+        let view: SubjectView | null = null;
+        const table = new Map<string, DecisionRow>();
+        let position = 0n;
+        for (const current of steps) {
+          let changes: ChangeSet;
+          if (current.kind === 'sweep') {
+            if (!view) continue;
+            changes = planReevaluation(position, [view], at(current.day) as Instant, catalogue);
+          } else {
+            const [stored] = asStored([current.event], { after: position, revisions: new Map(view ? [[view.subjectId, view.ledger.revision]] : []) });
+            changes = planEvents(position, new Map(view ? [[view.subjectId, view]] : []), [stored], catalogue);
+            position = stored.position;
+          }
+          for (const change of changes.subjects) {
+            for (const row of change.decisions) table.set(row.purpose, row);
+            view = change.view;
+            expect(change.nextChangeAt).toBe(changeOf(null, change.view, catalogue).nextChangeAt);
+          }
+        }
+        if (!view) return;
+        expect(new Map(decisionRowsOf(view, catalogue).map((row) => [row.purpose, row]))).toEqual(table);
+      }),
+      { numRuns: 300 },
+    ));
 });

@@ -2,7 +2,7 @@ import { type Catalogue, earliest, type Instant } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceRow } from './audience-membership/audience-membership.projection';
 import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
-import { decisionRowsOf, type DecisionRow, isSameDecisionRow } from './current-decisions/current-decisions.projection';
+import { decisionRowsOf, type DecisionRow, isSameDecisionRow, purposesTouched } from './current-decisions/current-decisions.projection';
 import { readLedgerEvent } from './ledger-events';
 import { projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
 
@@ -76,12 +76,22 @@ export function planReevaluation(
 }
 
 export function changeOf(before: SubjectView | null, after: SubjectView, catalogue: Catalogue): SubjectChange {
-  const decisionsAfter = decisionRowsOf(after, catalogue);
-  const decisionsBefore = new Map(before ? decisionRowsOf(before, catalogue).map((row) => [row.purpose, row]) : []);
+  // Only the purposes the change can touch are evaluated: a consent event costs one or two
+  // purposes, not the whole catalogue (which a new subject, a relationship or an expiry needs).
+  const touched = before ? purposesTouched(before, after, catalogue) : 'all';
+  const purposes = touched === 'all' ? [...catalogue.purposes.values()] : [...touched];
+  const decisionsAfter = decisionRowsOf(after, catalogue, purposes);
+  const decisionsBefore = new Map(before ? decisionRowsOf(before, catalogue, purposes).map((row) => [row.purpose, row]) : []);
   const decisions = decisionsAfter.filter((row) => {
     const previous = decisionsBefore.get(row.purpose);
     return !previous || !isSameDecisionRow(previous, row);
   });
+  const expiries = new Map(touched === 'all' ? [] : after.expiries);
+  for (const row of decisionsAfter) {
+    if (row.changesAt === null) expiries.delete(row.purpose);
+    else expiries.set(row.purpose, row.changesAt);
+  }
+  const view: SubjectView = { ...after, expiries };
 
   const suppressionsBefore = new Map(before ? suppressionRowsOf(before, catalogue).map((row) => [suppressionKey(row), row]) : []);
   const suppressionsAfter = new Map(suppressionRowsOf(after, catalogue).map((row) => [suppressionKey(row), row]));
@@ -89,18 +99,18 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
   const suppressionsRemoved = [...suppressionsBefore].filter(([key]) => !suppressionsAfter.has(key)).map(([, row]) => row);
 
   const audiences = [...after.audiences.values()].filter((row) => before?.audiences.get(row.audience) !== row);
-  const nextChangeAt =
-    earliest(
-      ...decisionsAfter.map((row) => row.changesAt ?? undefined),
-      ...[...after.audiences.values()].map((row) => row.validUntil ?? undefined),
-    ) ?? null;
   return {
-    view: after,
-    nextChangeAt,
+    view,
+    nextChangeAt: nextChangeOf(view),
     decisions,
     suppressionsAdded,
     suppressionsRemoved,
     audiences,
     isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0,
   };
+}
+
+/** When the subject's rows next change on their own: the earliest expiry of a decision or a membership. */
+export function nextChangeOf(view: SubjectView): Instant | null {
+  return earliest(...view.expiries.values(), ...[...view.audiences.values()].map((row) => row.validUntil ?? undefined)) ?? null;
 }

@@ -39,8 +39,51 @@ export interface DecisionRow {
   readonly changesAt: Instant | null;
 }
 
-export function decisionRowsOf(view: SubjectView, catalogue: Catalogue): DecisionRow[] {
-  return [...catalogue.purposes.values()].map((purpose) => decisionRowOf(view, purpose, catalogue));
+/** The subject's rows for every purpose of the catalogue, or only for `purposes`. */
+export function decisionRowsOf(view: SubjectView, catalogue: Catalogue, purposes: Iterable<PurposeDefinition> = catalogue.purposes.values()): DecisionRow[] {
+  return [...purposes].map((purpose) => decisionRowOf(view, purpose, catalogue));
+}
+
+/**
+ * The purposes whose rows may differ between two views of one subject, or `all`. A row depends on
+ * the brand, relationships and erasure (any change: all rows), on the purpose's consent (and the
+ * consent that renews it), objections to it or its groups, restrictions of its channels and
+ * opt-outs of its sources, and on time only where it passes a row's `changesAt`. The ledger's
+ * registers keep unchanged entries as the same objects, so a changed entry is found by identity.
+ */
+export function purposesTouched(before: SubjectView, after: SubjectView, catalogue: Catalogue): 'all' | Set<PurposeDefinition> {
+  const b = before.ledger;
+  const a = after.ledger;
+  if (before.brand !== after.brand || b.erasure !== a.erasure || b.relationships !== a.relationships) return 'all';
+  for (const expiry of before.expiries.values()) if (expiry <= after.evaluatedAt) return 'all';
+
+  const touched = new Set<PurposeDefinition>();
+  const add = (id: PurposeId) => {
+    const purpose = catalogue.purposes.get(id);
+    if (purpose) touched.add(purpose);
+  };
+  for (const purpose of changedKeys(b.consents, a.consents)) {
+    add(purpose);
+    for (const renewed of catalogue.purposes.values()) if (renewed.renewedBy === purpose) touched.add(renewed);
+  }
+  for (const target of changedKeys(b.objections, a.objections)) {
+    for (const member of catalogue.groups.get(target)?.members ?? [target]) add(member);
+  }
+  for (const key of changedKeys(b.channelRestrictions, a.channelRestrictions)) {
+    const { channel, purpose } = a.channelRestrictions.get(key) ?? b.channelRestrictions.get(key)!;
+    for (const each of catalogue.purposes.values()) if (each.channels.includes(channel) && (purpose === undefined || purpose === each.id)) touched.add(each);
+  }
+  for (const key of changedKeys(b.sourceOptOuts, a.sourceOptOuts)) {
+    const { source, purpose } = a.sourceOptOuts.get(key) ?? b.sourceOptOuts.get(key)!;
+    for (const each of catalogue.purposes.values()) if (each.sources.includes(source) && (purpose === undefined || purpose === each.id)) touched.add(each);
+  }
+  return touched;
+}
+
+function changedKeys<K, V>(before: ReadonlyMap<K, V>, after: ReadonlyMap<K, V>): K[] {
+  if (before === after) return [];
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys].filter((key) => before.get(key) !== after.get(key));
 }
 
 function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue: Catalogue): DecisionRow {

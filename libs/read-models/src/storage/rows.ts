@@ -16,6 +16,8 @@ export interface SubjectRecord {
   evaluated_at: string;
   next_change_at: string | null;
   erased: boolean;
+  /** JSON object: purpose → when its row next changes on its own. */
+  expiries: string;
 }
 
 export interface AudienceRecord {
@@ -60,6 +62,7 @@ export function subjectRecordOf(change: SubjectChange): SubjectRecord {
     evaluated_at: view.evaluatedAt,
     next_change_at: change.nextChangeAt,
     erased: view.ledger.erasure !== undefined,
+    expiries: JSON.stringify(Object.fromEntries(view.expiries)),
   };
 }
 
@@ -72,6 +75,7 @@ export function viewOf(record: SubjectRecord, audiences: readonly AudienceRecord
     lastOccurredAt: record.last_occurred_at as Instant,
     evaluatedAt: record.evaluated_at as Instant,
     audiences: new Map(audiences.map((row) => [row.audience as AudienceId, audienceRowOf(row)])),
+    expiries: new Map(Object.entries(JSON.parse(record.expiries) as Record<string, Instant>)),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   latest,
   type Ledger,
   mayProcess,
+  type PurposeId,
 } from '@consent-ledger/domain';
 import type { GlobalPosition } from '@consent-ledger/event-store';
 import { AUDIENCES, type AudienceId, type AudienceRow, type MembershipCause, nextAudienceRow } from '../audience-membership/audience-membership.projection';
@@ -30,6 +31,11 @@ export interface SubjectView {
   /** Decisions are those at this instant: the store's `recordedAt` of the last event, or a later re-evaluation. */
   readonly evaluatedAt: Instant;
   readonly audiences: ReadonlyMap<AudienceId, AudienceRow>;
+  /**
+   * When each purpose's decision row next changes on its own (a consent expiring, a window
+   * closing), for the rows that do: lets a new event re-evaluate only the purposes it touches.
+   */
+  readonly expiries: ReadonlyMap<PurposeId, Instant>;
 }
 
 /**
@@ -50,6 +56,7 @@ export function projectSubject(previous: SubjectView | null, projected: Projecte
     lastOccurredAt: latest(previous?.lastOccurredAt, event.data.capture.occurredAt) ?? event.data.capture.occurredAt,
     evaluatedAt,
     audiences: previous?.audiences ?? new Map(),
+    expiries: previous?.expiries ?? new Map(),
   };
   return withAudiences(view, catalogue, { occurredAt: event.data.capture.occurredAt, evaluatedAt, position: projected.position });
 }

@@ -71,6 +71,15 @@ const migrations: readonly Migration[] = [
       CREATE TABLE rm_leases (role text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'per-purpose expiries on subjects (lets an event re-evaluate only the purposes it touches); the read models rebuild',
+    sql: `
+      ALTER TABLE rm_subjects ADD COLUMN expiries text NOT NULL DEFAULT '{}';
+      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -39,7 +39,7 @@ const instantTypes = {
     oid === TIMESTAMPTZ ? (value: string) => (parseTimestamp(value) as Date).toISOString() : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
 };
 
-const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased';
+const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
   'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
@@ -267,10 +267,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await client.query(
       `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
        SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, ledger text, last_position bigint,
-         last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean)
+         last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean, expiries text)
        ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
          last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
-         erased = excluded.erased`,
+         erased = excluded.erased, expiries = excluded.expiries`,
       [JSON.stringify(subjects)],
     );
     if (decisions.length > 0) {

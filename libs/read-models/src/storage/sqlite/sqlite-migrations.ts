@@ -70,6 +70,18 @@ const migrations: readonly Migration[] = [
       CREATE TABLE rm_leases (role TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'per-purpose expiries on subjects (lets an event re-evaluate only the purposes it touches); the read models rebuild',
+    sql: `
+      ALTER TABLE rm_subjects ADD COLUMN expiries TEXT NOT NULL DEFAULT '{}';
+      DELETE FROM rm_subjects;
+      DELETE FROM rm_decisions;
+      DELETE FROM rm_suppressions;
+      DELETE FROM rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */

@@ -38,7 +38,7 @@ type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'consented_channels' | 'r
   opted_out_sources: string;
 };
 
-const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased';
+const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
   'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
@@ -246,10 +246,10 @@ function prepare(db: Connection) {
     dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
     upsertSubject: db.prepare(
       `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
-       VALUES (@subject_id, @brand, @ledger, @last_position, @last_occurred_at, @evaluated_at, @next_change_at, @erased)
+       VALUES (@subject_id, @brand, @ledger, @last_position, @last_occurred_at, @evaluated_at, @next_change_at, @erased, @expiries)
        ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
          last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
-         erased = excluded.erased`,
+         erased = excluded.erased, expiries = excluded.expiries`,
     ),
     upsertDecision: db.prepare(
       `INSERT INTO rm_decisions (${DECISION_COLUMNS})
