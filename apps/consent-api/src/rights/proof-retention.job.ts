@@ -16,6 +16,7 @@ import { readSubjectRecord } from '../subject-export/subject-record';
 import { LogCatchUp } from './log-catch-up';
 
 const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
+const DESTROY_BATCH = 100;
 
 export interface ProofRetentionJobParts {
   readonly store: EventStore;
@@ -68,6 +69,7 @@ export class ProofRetentionJob {
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
     const subjects = [...this.subjects];
+    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number }> = [];
     for (const subjectId of subjects) {
       try {
         const record = await readSubjectRecord(store, subjectId);
@@ -76,18 +78,34 @@ export class ProofRetentionJob {
           continue;
         }
         const retention = proofRetentionOf(record.history, catalogue, startedAt);
-        if (!retention.isRemovable) continue;
-        if (!dryRun) {
-          await vault.destroyKey(subjectId);
-          await store.removeStream(record.streamName, {
-            reason: `proof retention ended on ${retention.removableFrom} (catalogue ${catalogue.definition.catalogueVersion})`,
-            removedAt: startedAt,
-          });
-          this.subjects.delete(subjectId);
-        }
-        removed.push({ subjectId, removableFrom: retention.removableFrom!, eventsRemoved: record.history.length });
+        if (retention.isRemovable) due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length });
       } catch (error) {
-        failures.push({ subjectId, reason: error instanceof Error ? error.message : String(error) });
+        failures.push({ subjectId, reason: messageOf(error) });
+      }
+    }
+    // Keys of a batch are destroyed together (the PostgreSQL key store rewrites its table once per
+    // batch), and always before their streams go.
+    for (let start = 0; start < due.length; start += DESTROY_BATCH) {
+      const batch = due.slice(start, start + DESTROY_BATCH);
+      const destroyed = dryRun ? batch.map(() => ({ status: 'fulfilled' as const })) : await Promise.allSettled(batch.map((each) => vault.destroyKey(each.subjectId)));
+      for (const [index, each] of batch.entries()) {
+        const outcome = destroyed[index];
+        if (outcome.status === 'rejected') {
+          failures.push({ subjectId: each.subjectId, reason: `key not destroyed: ${messageOf(outcome.reason)}` });
+          continue;
+        }
+        try {
+          if (!dryRun) {
+            await store.removeStream(each.streamName, {
+              reason: `proof retention ended on ${each.removableFrom} (catalogue ${catalogue.definition.catalogueVersion})`,
+              removedAt: startedAt,
+            });
+            this.subjects.delete(each.subjectId);
+          }
+          removed.push({ subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events });
+        } catch (error) {
+          failures.push({ subjectId: each.subjectId, reason: `key destroyed, stream not removed: ${messageOf(error)}` });
+        }
       }
     }
     const run: ProofRetentionRunCompleted = {
@@ -115,3 +133,5 @@ export class ProofRetentionJob {
     if (event.streamName.startsWith(SUBJECT_STREAM_PREFIX)) this.subjects.add(event.streamName.slice(SUBJECT_STREAM_PREFIX.length));
   }
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
