@@ -246,6 +246,33 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       expect(stored[0].eventId).toBe(winnerId);
     });
 
+    it('does not fail the other appends made at the same moment when one is refused', async () => {
+      const existing = await streams.withHistory(store, 'subject-0', 1);
+      const others = Array.from({ length: 5 }, (_, index) => streams.named(`subject-${index + 1}`));
+
+      const outcomes = await Promise.allSettled([
+        store.append(existing, [consentGiven()], { expectedRevision: 'no-stream' }),
+        ...others.map((stream) => store.append(stream, [consentGiven()], { expectedRevision: 'no-stream' })),
+      ]);
+
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', ...others.map(() => 'fulfilled')]);
+      for (const stream of others) expect(await store.readStream(stream)).toHaveLength(1);
+    });
+
+    it('applies appends to one stream made at the same moment in the order they were made', async () => {
+      const stream = streams.named('subject-1');
+      const first = consentGiven();
+      const second = consentWithdrawn();
+
+      const [a, b] = await Promise.all([
+        store.append(stream, [first], { expectedRevision: 'no-stream' }),
+        store.append(stream, [second], { expectedRevision: 0 }),
+      ]);
+
+      expect([a.nextExpectedRevision, b.nextExpectedRevision]).toEqual([0, 1]);
+      expect((await store.readStream(stream)).map((event) => event.eventId)).toEqual([first.eventId, second.eventId]);
+    });
+
     it('lets exactly one of many concurrent appends through one instance win', async () => {
       const stream = streams.named('subject-1');
 

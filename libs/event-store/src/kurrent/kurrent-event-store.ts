@@ -73,6 +73,7 @@ export class KurrentEventStore implements EventStore {
   private readonly subscriptions = new SubscriptionSet();
   private removals: RemovalRecord[] = [];
   private readonly removedStreams = new Set<string>();
+  private readonly appendsInFlight = new Map<string, Promise<unknown>>();
   private isClosed = false;
 
   constructor(private readonly client: KurrentDBClient) {}
@@ -87,6 +88,11 @@ export class KurrentEventStore implements EventStore {
     for (const event of request.events) {
       if (CHAIN_METADATA_KEY in event.metadata) throw new TypeError(`metadata key ${CHAIN_METADATA_KEY} is reserved by the event store`);
     }
+    return this.afterEarlierAppendsTo(streamName, () => this.appendNow(request));
+  }
+
+  private async appendNow(request: AppendRequest): Promise<AppendResult> {
+    const { streamName } = request;
     try {
       for (let attempt = 1; ; attempt += 1) {
         const head = await this.headOf(streamName);
@@ -280,6 +286,21 @@ export class KurrentEventStore implements EventStore {
     this.isClosed = true;
     await this.subscriptions.closeAll();
     await this.client.dispose();
+  }
+
+  /**
+   * Appends made through this instance to one stream run one after the other, in the order they
+   * were made, as on the SQL stores: each reads the head the previous one left.
+   */
+  private afterEarlierAppendsTo<T>(streamName: string, append: () => Promise<T>): Promise<T> {
+    const earlier = this.appendsInFlight.get(streamName) ?? Promise.resolve();
+    const mine = earlier.catch(() => undefined).then(append);
+    this.appendsInFlight.set(streamName, mine);
+    const forget = () => {
+      if (this.appendsInFlight.get(streamName) === mine) this.appendsInFlight.delete(streamName);
+    };
+    mine.then(forget, forget);
+    return mine;
   }
 
   private isInLog(event: StoredEvent): boolean {

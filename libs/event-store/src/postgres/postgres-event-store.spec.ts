@@ -128,6 +128,38 @@ describeWithPostgres('PostgreSQL event store', () => {
     });
   });
 
+  describe('following the log', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    it('wakes a follower in another process through NOTIFY, long before its fallback poll', async () => {
+      const follower = await openPostgresEventStore({ url: schema.url, poolSize: 2, pollIntervalMs: 600_000 });
+      const writer = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      const seen: StoredEvent[] = [];
+      let hasCaughtUp = false;
+      const subscription = follower.subscribeToAll({
+        after: START,
+        onEvent: (event) => {
+          seen.push(event);
+        },
+        onCaughtUp: () => {
+          hasCaughtUp = true;
+        },
+      });
+      try {
+        await eventually(() => expect(hasCaughtUp).toBe(true));
+
+        await writer.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+
+        await eventually(() => expect(seen).toHaveLength(1), 5000);
+      } finally {
+        await subscription.close();
+        await Promise.all([follower.close(), writer.close()]);
+      }
+    });
+  });
+
   describe('one total order while an earlier transaction is still open', () => {
     let schema: TestSchema;
     beforeEach(async () => (schema = await createTestSchema('cl_event_store_order')));

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runEventStoreContract, type Tampering } from '../event-store.contract';
+import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
+import { START, type NewEvent, type StoredEvent } from '../event-store.port';
 import { openSqliteEventStore, type SqliteEventStore } from './sqlite-event-store';
 
 describe('SQLite event store', () => {
@@ -27,6 +29,62 @@ describe('SQLite event store', () => {
         },
       };
     },
+  });
+
+  describe('following the log', () => {
+    let directory: string;
+    let file: string;
+    beforeEach(() => {
+      directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+      file = join(directory, 'events.sqlite');
+    });
+    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+    const followerOf = (store: SqliteEventStore) => {
+      const seen: StoredEvent[] = [];
+      let hasCaughtUp = false;
+      const subscription = store.subscribeToAll({
+        after: START,
+        onEvent: (event) => {
+          seen.push(event);
+        },
+        onCaughtUp: () => {
+          hasCaughtUp = true;
+        },
+      });
+      return { seen, subscription, hasCaughtUp: () => hasCaughtUp };
+    };
+
+    it('wakes a follower at once on an append through the same instance, whatever its poll interval', async () => {
+      const store = openSqliteEventStore({ file, pollIntervalMs: 600_000 });
+      const follower = followerOf(store);
+      try {
+        await eventually(() => expect(follower.hasCaughtUp()).toBe(true));
+
+        await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+
+        await eventually(() => expect(follower.seen).toHaveLength(1), 5000);
+      } finally {
+        await follower.subscription.close();
+        await store.close();
+      }
+    });
+
+    it('finds appends made by another process on the same file by polling', async () => {
+      const reader = openSqliteEventStore({ file, pollIntervalMs: 50 });
+      const writer = openSqliteEventStore({ file });
+      const follower = followerOf(reader);
+      try {
+        await eventually(() => expect(follower.hasCaughtUp()).toBe(true));
+
+        await writer.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+
+        await eventually(() => expect(follower.seen).toHaveLength(1), 5000);
+      } finally {
+        await follower.subscription.close();
+        await Promise.all([reader.close(), writer.close()]);
+      }
+    });
   });
 
   it('creates its schema once, recording the migration, when two instances open the same file', async () => {
@@ -137,4 +195,8 @@ function tamperingWith(file: string): Tampering {
       withDatabase((db) => db.prepare('DELETE FROM stream_removals WHERE stream_name = ?').run(streamName));
     },
   };
+}
+
+function consentGiven(): NewEvent {
+  return { eventId: randomUUID(), type: 'ConsentGiven', schemaVersion: 1, data: { purpose: 'marketing', channel: 'sms' } };
 }
