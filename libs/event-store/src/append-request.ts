@@ -13,6 +13,8 @@ export interface AppendRequest {
   readonly streamName: string;
   readonly events: readonly NormalizedEvent[];
   readonly expectedRevision: ExpectedRevision;
+  /** Length of the events' JSON data and metadata, to keep one transaction's payload bounded. */
+  readonly payloadLength: number;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -40,16 +42,21 @@ export function toAppendRequest(
   if (!Array.isArray(events) || events.length === 0) {
     throw new TypeError(`an append to ${streamName} needs at least one event`);
   }
-  const normalized = events.map((event) => normalizeEvent(streamName, event));
+  let payloadLength = 0;
+  const normalized = events.map((event) => {
+    const { normalizedEvent, jsonLength } = normalizeEvent(streamName, event);
+    payloadLength += jsonLength;
+    return normalizedEvent;
+  });
   const seen = new Set<string>();
   for (const { eventId } of normalized) {
     if (seen.has(eventId)) throw new TypeError(`event id ${eventId} appears twice in one append to ${streamName}`);
     seen.add(eventId);
   }
-  return { streamName, events: normalized, expectedRevision };
+  return { streamName, events: normalized, expectedRevision, payloadLength };
 }
 
-function normalizeEvent(streamName: string, event: NewEvent): NormalizedEvent {
+function normalizeEvent(streamName: string, event: NewEvent): { normalizedEvent: NormalizedEvent; jsonLength: number } {
   const eventId = typeof event.eventId === 'string' ? event.eventId.toLowerCase() : '';
   if (!uuidPattern.test(eventId)) throw new TypeError(`event id ${String(event.eventId)} is not a UUID`);
   if (typeof event.type !== 'string' || event.type.length === 0) {
@@ -58,16 +65,15 @@ function normalizeEvent(streamName: string, event: NewEvent): NormalizedEvent {
   if (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1) {
     throw new TypeError(`event ${eventId} needs a positive integer schema version`);
   }
+  const data = jsonRoundTrip(event.data, `data of event ${eventId} in ${streamName}`);
+  const metadata = jsonRoundTrip(event.metadata ?? {}, `metadata of event ${eventId} in ${streamName}`);
   return {
-    eventId,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    data: jsonRoundTrip(event.data, `data of event ${eventId} in ${streamName}`),
-    metadata: jsonRoundTrip(event.metadata ?? {}, `metadata of event ${eventId} in ${streamName}`),
+    normalizedEvent: { eventId, type: event.type, schemaVersion: event.schemaVersion, data: data.value, metadata: metadata.value },
+    jsonLength: data.jsonLength + metadata.jsonLength,
   };
 }
 
-function jsonRoundTrip(value: unknown, what: string): Record<string, unknown> {
+function jsonRoundTrip(value: unknown, what: string): { value: Record<string, unknown>; jsonLength: number } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${what} must be a JSON object`);
   }
@@ -78,7 +84,7 @@ function jsonRoundTrip(value: unknown, what: string): Record<string, unknown> {
     throw new TypeError(`${what} cannot be serialised as JSON: ${(error as Error).message}`);
   }
   if (json.includes('\\u0000')) throw new TypeError(`${what} contains a NUL character, which no store keeps`);
-  return JSON.parse(json) as Record<string, unknown>;
+  return { value: JSON.parse(json) as Record<string, unknown>, jsonLength: json.length };
 }
 
 function isExpectedRevision(value: unknown): value is ExpectedRevision {

@@ -1,4 +1,5 @@
 import type { AppendRequest } from './append-request';
+import { EventStoreUnavailable } from './errors';
 import type { AppendResult } from './event-store.port';
 
 /** Writes one group in one transaction; the i-th outcome answers the i-th append. */
@@ -9,6 +10,8 @@ export interface GroupCommitOptions {
   readonly maxGroupsInFlight: number;
   /** Caps the size of one transaction; a single larger append still goes alone. */
   readonly maxEventsPerGroup: number;
+  /** Caps the JSON characters of one transaction, for the same reason. */
+  readonly maxPayloadPerGroup: number;
   /**
    * `when-idle` starts a group as soon as a transaction slot is free (asynchronous drivers: appends
    * pile up while a commit is in flight). `next-turn` waits one event-loop turn first, so that the
@@ -79,10 +82,13 @@ export class GroupCommitQueue {
 
   private takeGroup(): PendingAppend[] {
     let events = 0;
+    let payload = 0;
     let count = 0;
     while (count < this.waiting.length) {
-      events += this.waiting[count].request.events.length;
-      if (count > 0 && events > this.options.maxEventsPerGroup) break;
+      const { request } = this.waiting[count];
+      events += request.events.length;
+      payload += request.payloadLength;
+      if (count > 0 && (events > this.options.maxEventsPerGroup || payload > this.options.maxPayloadPerGroup)) break;
       count += 1;
     }
     return this.waiting.splice(0, count);
@@ -97,7 +103,13 @@ export class GroupCommitQueue {
         else pending.resolve(outcome);
       });
     } catch (error) {
-      for (const pending of group) pending.reject(error as Error);
+      if (group.length === 1 || error instanceof EventStoreUnavailable) {
+        for (const pending of group) pending.reject(error as Error);
+        return;
+      }
+      // The store is reachable, so the failure may come from one append's content: write them one
+      // by one, in order, so that only the culprit fails.
+      for (const pending of group) await this.write([pending]);
     }
   }
 

@@ -113,6 +113,7 @@ export class PostgresEventStore implements EventStore {
     this.queue = new GroupCommitQueue((group) => this.writeGroup(group), {
       maxGroupsInFlight: options.maxGroupsInFlight ?? 2,
       maxEventsPerGroup: 2000,
+      maxPayloadPerGroup: 16_000_000,
       collect: 'when-idle',
     });
   }

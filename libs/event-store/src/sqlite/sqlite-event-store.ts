@@ -87,6 +87,10 @@ export class SqliteEventStore implements EventStore {
   private isClosed = false;
 
   constructor(private readonly options: SqliteEventStoreOptions) {
+    // verify() reads through a second connection, which a private in-memory database cannot have.
+    if (options.file === ':memory:' || options.file === '') {
+      throw new TypeError('the SQLite event store needs a file; use createInMemoryEventStore for a store in memory');
+    }
     try {
       mkdirSync(dirname(options.file), { recursive: true });
       this.db = new Database(options.file, { timeout: 5000 });
@@ -102,6 +106,7 @@ export class SqliteEventStore implements EventStore {
     this.queue = new GroupCommitQueue((group) => this.writeGroup(group), {
       maxGroupsInFlight: 1,
       maxEventsPerGroup: 5000,
+      maxPayloadPerGroup: 16_000_000,
       collect: 'next-turn',
     });
   }
