@@ -28,8 +28,8 @@ export interface CommandTrace extends CommandOrigin {
 }
 
 export interface LedgerStreamsOptions {
-  /** Appends tried before a concurrent writer's conflict is given up on (another process kept winning). */
-  readonly maxAttempts?: number;
+  /** How long a command keeps retrying while other processes keep winning the race for its subject. */
+  readonly conflictRetryMs?: number;
 }
 
 /**
@@ -43,7 +43,7 @@ export interface LedgerStreamsOptions {
  */
 export class LedgerStreams {
   private readonly queue = new PerKeyQueue();
-  private readonly maxAttempts: number;
+  private readonly conflictRetryMs: number;
 
   constructor(
     private readonly store: EventStore,
@@ -51,7 +51,7 @@ export class LedgerStreams {
     readonly streams: SubjectStreams = new SubjectStreams(store),
     options: LedgerStreamsOptions = {},
   ) {
-    this.maxAttempts = options.maxAttempts ?? 8;
+    this.conflictRetryMs = options.conflictRetryMs ?? 10_000;
   }
 
   handle(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
@@ -63,6 +63,7 @@ export class LedgerStreams {
     const cached = this.streams.cached(subjectId);
     let stream = cached ?? (await this.streams.read(subjectId));
     let isCurrent = cached === undefined;
+    const giveUpAt = Date.now() + this.conflictRetryMs;
     for (let attempt = 1; ; attempt += 1) {
       const earlier = this.earlierAppendOf(stream, trace);
       if (earlier) return earlier;
@@ -107,9 +108,10 @@ export class LedgerStreams {
         };
       } catch (error) {
         this.streams.forget(subjectId);
-        if (!(error instanceof StreamRevisionConflict) || attempt >= this.maxAttempts) throw error;
-        // Another process wrote to this subject: back off a little so the writers stop colliding.
-        await delay(Math.random() * 2 ** attempt);
+        if (!(error instanceof StreamRevisionConflict) || Date.now() > giveUpAt) throw error;
+        // Another process wrote to this subject. Each round of the race has a winner, so retrying
+        // makes progress; a small jitter keeps the same two writers from colliding in lockstep.
+        await delay(Math.random() * Math.min(attempt, 10));
         [stream, isCurrent] = [await this.streams.read(subjectId), true];
       }
     }

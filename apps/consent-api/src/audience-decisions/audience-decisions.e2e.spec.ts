@@ -1,0 +1,56 @@
+import { describeWithPostgres } from '../../../../test/support/services';
+import { commandJson, newSubjectId, type StoreKind, startTestApi, type TestApi, TEST_KEYS } from '../testing/test-api';
+
+function filteringAudiences(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  const filter = (body: unknown, key: string = TEST_KEYS.reader) => api.call('POST', '/v1/decisions', { body, key });
+
+  it('splits a campaign list into who may be reached and why the others may not', async () => {
+    const [customer, objector, restricted, stranger] = [newSubjectId(), newSubjectId(), newSubjectId(), newSubjectId()];
+    for (const subjectId of [customer, objector, restricted]) await api.command(commandJson.startRelationship(subjectId));
+    await api.command(commandJson.object(objector, { purpose: 'direct-marketing' }));
+    await api.command(commandJson.restrictChannel(restricted, { channel: 'email' }));
+
+    const response = await filter({ purpose: 'newsletter-customers', channel: 'email', subjectIds: [customer, objector, restricted, stranger] });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      allowed: [customer],
+      denied: expect.arrayContaining([
+        { subjectId: objector, reason: 'objected' },
+        { subjectId: restricted, reason: 'channel-restricted' },
+        { subjectId: stranger, reason: 'no-relationship' },
+      ]),
+    });
+    expect(response.body.denied).toHaveLength(3);
+  });
+
+  it('takes 10,000 subject ids in one question', async () => {
+    const subjectIds = Array.from({ length: 10_000 }, (_, index) => `campaign-${index.toString().padStart(5, '0')}-${'x'.repeat(90)}`);
+    const response = await filter({ purpose: 'newsletter-customers', subjectIds });
+    expect(response.status).toBe(200);
+    expect(response.body.allowed.length + response.body.denied.length).toBe(10_000);
+  });
+
+  it('refuses more than 10,000 ids, a bad id at its index, and an unknown purpose', async () => {
+    const tooMany = await filter({ purpose: 'newsletter-customers', subjectIds: Array.from({ length: 10_001 }, (_, index) => `s-${index}`) });
+    const badId = await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1', 's-2', 'jan@example.be'] });
+    const unknownPurpose = await filter({ purpose: 'mind-reading', subjectIds: ['s-1'] });
+    expect([tooMany, badId, unknownPurpose].map((response) => [response.status, response.body.details])).toEqual([
+      [400, [{ field: 'subjectIds', message: 'must hold at most 10000 ids' }]],
+      [400, [{ field: 'subjectIds[2]', message: 'must be a pseudonymous id, not an e-mail address or phone number' }]],
+      [400, [{ field: 'purpose', message: 'is not a purpose of the catalogue (got "mind-reading")' }]],
+    ]);
+  });
+
+  it('needs decisions:read', async () => {
+    expect((await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1'] }, TEST_KEYS.auditor)).status).toBe(403);
+  });
+}
+
+describe('audience filtering on SQLite', () => filteringAudiences('sqlite'));
+describeWithPostgres('audience filtering on PostgreSQL', () => filteringAudiences('postgres'));
