@@ -33,8 +33,11 @@ interface PendingAppend {
  */
 export class GroupCommitQueue {
   private readonly waiting: PendingAppend[] = [];
-  private inFlight = 0;
+  /** Number of appends in each group being written. */
+  private readonly inFlight: number[] = [];
   private isTurnScheduled = false;
+  /** Set from a group's end to the next turn, while the callers it answered append again. */
+  private isCollecting = false;
   private whenIdle: Array<() => void> = [];
 
   constructor(
@@ -51,11 +54,12 @@ export class GroupCommitQueue {
 
   /** Resolves once every queued append has been answered. */
   drain(): Promise<void> {
-    if (this.waiting.length === 0 && this.inFlight === 0) return Promise.resolve();
+    if (this.waiting.length === 0 && this.inFlight.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.whenIdle.push(resolve));
   }
 
   private schedule(): void {
+    if (this.isCollecting) return;
     if (this.options.collect === 'when-idle') {
       this.startGroups();
       return;
@@ -68,23 +72,37 @@ export class GroupCommitQueue {
     });
   }
 
+  /**
+   * With a group in flight, a free slot waits until as many appends are queued as that group holds
+   * (or until it finishes); from idle, the queue is split evenly over the slots. Otherwise
+   * closed-loop writers settle into lopsided pairs, a group of one beside a group of everyone
+   * else, and the second transaction in flight gains nothing.
+   */
   private startGroups(): void {
-    while (this.inFlight < this.options.maxGroupsInFlight && this.waiting.length > 0) {
-      const group = this.takeGroup();
-      this.inFlight += 1;
+    while (this.inFlight.length < this.options.maxGroupsInFlight && this.waiting.length > 0) {
+      if (this.inFlight.length > 0 && this.waiting.length < Math.min(...this.inFlight)) return;
+      const share = this.inFlight.length === 0 ? Math.ceil(this.waiting.length / this.options.maxGroupsInFlight) : this.waiting.length;
+      const group = this.takeGroup(share);
+      this.inFlight.push(group.length);
       void this.write(group).finally(() => {
-        this.inFlight -= 1;
-        if (this.waiting.length > 0) this.schedule();
-        else if (this.inFlight === 0) this.notifyIdle();
+        this.inFlight.splice(this.inFlight.indexOf(group.length), 1);
+        // The callers just answered often append again at once: wait one turn so they join the
+        // next group instead of one of them starting a group of one.
+        this.isCollecting = true;
+        setImmediate(() => {
+          this.isCollecting = false;
+          if (this.waiting.length > 0) this.startGroups();
+          else if (this.inFlight.length === 0) this.notifyIdle();
+        });
       });
     }
   }
 
-  private takeGroup(): PendingAppend[] {
+  private takeGroup(atMost: number): PendingAppend[] {
     let events = 0;
     let payload = 0;
     let count = 0;
-    while (count < this.waiting.length) {
+    while (count < Math.min(atMost, this.waiting.length)) {
       const { request } = this.waiting[count];
       events += request.events.length;
       payload += request.payloadLength;
