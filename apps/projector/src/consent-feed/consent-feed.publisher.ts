@@ -2,7 +2,7 @@ import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { AUDIENCES, type ProjectedReadModels, readLedgerEvent, type SubjectView, type ProjectedEvent } from '@consent-ledger/read-models';
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ConsentTopics } from '../kafka/topics';
 import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './audience-message';
 import type { FeedMessage } from './feed-message';
@@ -181,9 +181,42 @@ class Outgoing {
     }
   }
 
+  /**
+   * Sends in requests of at most MAX_REQUEST_BYTES before compression, one after the other: a
+   * broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and a refused
+   * batch retried for ever would stop the feed. Gzip, because state values are repetitive JSON
+   * (11 KB → 1.5 KB) and zlib works off the event loop.
+   */
   async send(producer: Producer): Promise<void> {
-    const topicMessages: TopicMessages[] = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
-    if (topicMessages.length === 0) return;
-    await producer.sendBatch({ topicMessages, acks: -1 });
+    let request: TopicMessages[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (request.length > 0) await producer.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.GZIP });
+      request = [];
+      bytes = 0;
+    };
+    for (const [topic, messages] of this.byTopic) {
+      let chunk: Message[] = [];
+      for (const message of messages) {
+        const size = sizeOf(message);
+        if (bytes + size > MAX_REQUEST_BYTES && bytes > 0) {
+          if (chunk.length > 0) request.push({ topic, messages: chunk });
+          chunk = [];
+          await flush();
+        }
+        chunk.push(message);
+        bytes += size;
+      }
+      if (chunk.length > 0) request.push({ topic, messages: chunk });
+    }
+    await flush();
   }
+}
+
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function sizeOf(message: Message): number {
+  const value = message.value;
+  const valueBytes = value === null || value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  return valueBytes + 200;
 }

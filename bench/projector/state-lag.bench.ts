@@ -1,0 +1,253 @@
+// Run: npm run build && node dist/bench/projector/state-lag.bench.js
+//   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
+//   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
+import { openPostgresEventStore } from '@consent-ledger/event-store';
+import { LedgerStreams } from '@consent-ledger/ledger-commands';
+
+/**
+ * Lag from an acknowledged command to its subject's new state on `consent.state.v1`, the latency a
+ * consumer of the feed sees. The write side runs here: commands decided and appended through
+ * LedgerStreams on the PostgreSQL store, paced at a fixed rate, for a pool of existing customers
+ * (what a consent service mostly sees: choices of people it already knows), alternating giving and
+ * withdrawing a consent so every command records an event. The projector is the compiled app in
+ * its own process. A kafkajs consumer here stamps each state message on receipt; a command's lag
+ * is from its append acknowledgement to the first state message of its subject at or past its
+ * position.
+ */
+const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const poolSize = Number(process.env.BENCH_SUBJECTS ?? 4000);
+const root = join(__dirname, '../../..');
+const PURPOSE = 'targeted-tv-advertising-pickx';
+
+interface Run {
+  readonly rate: number;
+  readonly sent: number;
+  readonly achievedRate: number;
+  readonly lagsMs: number[];
+  readonly appendMs: number[];
+  readonly missing: number;
+}
+
+/** Matches acknowledged commands with the state messages that reflect them, whichever comes first. */
+class LagTracker {
+  private readonly acknowledged = new Map<string, { position: bigint; at: number; run: number[] }[]>();
+  private readonly received = new Map<string, { position: bigint; at: number }[]>();
+  private pendingCount = 0;
+
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  ack(subjectId: string, position: bigint, at: number, run: number[]): void {
+    const seen = this.received.get(subjectId)?.find((receipt) => receipt.position >= position);
+    if (seen) run.push(Math.max(0, seen.at - at));
+    else {
+      this.acknowledged.set(subjectId, [...(this.acknowledged.get(subjectId) ?? []), { position, at, run }]);
+      this.pendingCount += 1;
+    }
+  }
+
+  receive(subjectId: string, position: bigint, at: number): void {
+    const waiting = this.acknowledged.get(subjectId) ?? [];
+    const reflected = waiting.filter((command) => command.position <= position);
+    for (const command of reflected) command.run.push(at - command.at);
+    this.pendingCount -= reflected.length;
+    this.acknowledged.set(subjectId, waiting.filter((command) => command.position > position));
+    // Kept briefly for acknowledgements that arrive after their message (the feed can beat the ack callback).
+    this.received.set(subjectId, [...(this.received.get(subjectId) ?? []).slice(-3), { position, at }]);
+  }
+}
+
+async function main(): Promise<void> {
+  const schema = `bench_projector_${Date.now().toString(36)}`;
+  await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const prefix = `${schema}.`;
+  const store = await openPostgresEventStore({ url, poolSize: 8 });
+  const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
+  const streams = new LedgerStreams(store, catalogue);
+  const projector = startProjector(url, prefix);
+  const kafka = new Kafka({ clientId: `${schema}-reader`, brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `${schema}-reader`, maxWaitTimeInMs: 10, minBytes: 1 });
+  const lags = new LagTracker();
+  const subjects = Array.from({ length: poolSize }, (_, i) => `customer-${i}`);
+  let sequence = 0;
+  try {
+    await projector.running;
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}consent.state.v1`, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const position = message.headers?.position?.toString();
+        if (message.key && position) lags.receive(message.key.toString(), BigInt(position), performance.now());
+      },
+    });
+    await joined;
+
+    const capture = (key: string) => {
+      const now = new Date().toISOString() as Instant;
+      return { touchpoint: 'myproximus-app' as const, actor: { kind: 'subject' as const }, occurredAt: now, recordedAt: now, idempotencyKey: key, noticeVersion: '2024-02-27' };
+    };
+    const run = async (command: LedgerCommand, key: string) => streams.handle(command, { client: 'bench', idempotencyKey: key, requestFingerprint: key });
+
+    const setupStarted = performance.now();
+    const throwaway: number[] = [];
+    await paced(1000, Math.ceil(poolSize / 1000), async (i) => {
+      if (i >= poolSize) return;
+      const subjectId = subjects[i] as SubjectId;
+      const key = `start-${i}`;
+      const result = await run({ type: 'StartRelationship', subjectId, brand: 'proximus', capture: capture(key), data: { relationship: 'customer' } }, key);
+      lags.ack(subjectId, BigInt(result.position!), performance.now(), throwaway);
+    });
+    const setupDeadline = performance.now() + 120_000;
+    while (lags.pending > 0) {
+      if (performance.now() > setupDeadline) throw new Error(`the feed did not publish the set-up within 2 minutes; projector output:\n${projector.output().slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    console.log(
+      `projector: compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')}; ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
+    );
+
+    const results: Run[] = [];
+    for (const rate of rates) {
+      const lagsMs: number[] = [];
+      const appendMs: number[] = [];
+      let failed = 0;
+      const started = performance.now();
+      const sent = await paced(rate, seconds, async () => {
+        const n = (sequence += 1);
+        const subjectId = subjects[n % poolSize] as SubjectId;
+        const key = `command-${n}`;
+        const gives = Math.floor(n / poolSize) % 2 === 0;
+        const command: LedgerCommand = gives
+          ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE, channels: ['tv-screen'] } }
+          : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE } };
+        const sentAt = performance.now();
+        try {
+          const result = await run(command, key);
+          const acknowledged = performance.now();
+          appendMs.push(acknowledged - sentAt);
+          if (result.events.length > 0) lags.ack(subjectId, BigInt(result.position!), acknowledged, lagsMs);
+        } catch (error) {
+          failed += 1;
+          if (failed <= 3) console.error(`command failed: ${(error as Error).message}`);
+        }
+      });
+      const elapsed = (performance.now() - started) / 1000;
+      const deadline = performance.now() + 30_000;
+      while (lags.pending > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      results.push({ rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, missing: lags.pending + failed });
+      print(results.at(-1)!);
+    }
+    console.log('\nsummary (target: p99 of append acknowledgement → consent.state.v1 receipt under 200 ms)');
+    for (const result of results) {
+      const p99 = percentile(result.lagsMs, 99);
+      console.log(`  ${result.rate}/s: p50 ${percentile(result.lagsMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ${p99 < 200 ? '(met)' : '(MISSED)'}`);
+    }
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await projector.stop();
+    await store.close();
+    await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
+  }
+}
+
+/** Starts `count` operations spread evenly over each second (not in bursts), without waiting for them to finish. */
+async function paced(rate: number, durationSeconds: number, operation: (index: number) => Promise<unknown>): Promise<number> {
+  const total = rate * durationSeconds;
+  const intervalMs = 1000 / rate;
+  const start = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < total; i += 1) {
+    const due = start + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const running = operation(i).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  }
+  await Promise.all(inFlight);
+  return total;
+}
+
+function print(run: Run): void {
+  const lags = run.lagsMs;
+  console.log(
+    `\n${run.rate} commands/s (achieved ${run.achievedRate.toFixed(0)}/s, ${run.sent} commands)\n` +
+      `  append → consent.state.v1: p50 ${percentile(lags, 50).toFixed(1)} ms, p90 ${percentile(lags, 90).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms, max ${Math.max(...lags).toFixed(1)} ms` +
+      `${run.missing > 0 ? `, ${run.missing} NOT RECEIVED OR FAILED` : ''}\n` +
+      `  append acknowledgement: p50 ${percentile(run.appendMs, 50).toFixed(1)} ms, p99 ${percentile(run.appendMs, 99).toFixed(1)} ms`,
+  );
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function startProjector(url: string, prefix: string): { running: Promise<void>; output(): string; stop(): Promise<void> } {
+  // BENCH_PROFILE=<dir> writes a CPU profile of the projector there when it stops.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, join(root, 'dist/apps/projector/src/main.js')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-projector-')),
+      KAFKA_BROKERS: brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      PROJECTOR_INSTANCE_ID: 'bench',
+      ADS_AND_DATA_KEY: randomBytes(32).toString('base64'),
+      MASTER_KEY: randomBytes(32).toString('base64'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = new Promise<void>((resolve, reject) => {
+    const look = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('running (event store')) resolve();
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    void exited.then(() => reject(new Error(`the projector exited:\n${output}`)));
+  });
+  return {
+    running,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
