@@ -1,4 +1,4 @@
-import { idempotencyRecordsContract } from './idempotency-records.contract';
+import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { InMemoryIdempotencyRecords } from './in-memory-idempotency-records';
 
 describe('in-memory idempotency records', () => idempotencyRecordsContract(async () => new InMemoryIdempotencyRecords()));

@@ -1,5 +1,5 @@
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
-import { idempotencyRecordsContract } from './idempotency-records.contract';
+import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { openPostgresIdempotencyRecords } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {

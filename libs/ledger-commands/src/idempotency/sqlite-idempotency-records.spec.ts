@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { idempotencyRecordsContract } from './idempotency-records.contract';
+import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { openSqliteIdempotencyRecords } from './sqlite-idempotency-records';
 
 describe('SQLite idempotency records', () => {

@@ -1,4 +1,4 @@
-import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
+import type { IdempotencyRecord, IdempotencyRecords } from '../idempotency/idempotency-records.port';
 
 const record = (overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
   client: 'tv-menu',
