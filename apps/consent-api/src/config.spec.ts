@@ -1,0 +1,102 @@
+import { ConfigInvalid, readConfig } from './config';
+
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    readConfig(env, '/srv/consent');
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigInvalid) return [...error.problems];
+    throw error;
+  }
+};
+
+describe('reading the configuration', () => {
+  it('runs the embedded default with nothing set', () => {
+    expect(readConfig({}, '/srv/consent')).toEqual({
+      eventStore: 'sqlite',
+      dataDir: '/srv/consent/data',
+      kafkaBrokers: [],
+      host: '127.0.0.1',
+      port: 3000,
+      catalogueFile: '/srv/consent/catalogues/proximus.json',
+      projector: 'in-process',
+    });
+  });
+
+  it('is frozen, so nothing can change it after boot', () => {
+    expect(Object.isFrozen(readConfig({}, '/srv/consent'))).toBe(true);
+  });
+
+  it('reads every variable the README lists', () => {
+    const config = readConfig(
+      {
+        EVENT_STORE: 'kurrentdb',
+        DATA_DIR: '/var/lib/consent',
+        DATABASE_URL: 'postgres://ledger@db:5432/ledger',
+        EVENTSTORE_URL: 'kurrentdb://events:2113?tls=false',
+        KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+        HOST: '0.0.0.0',
+        PORT: '8080',
+        CONSENT_API_KEYS: JSON.stringify([{ key: 'tv-menu-key-0123456789', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }]),
+        MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+        PROJECTOR: 'off',
+      },
+      '/srv/consent',
+    );
+    expect(config).toMatchObject({
+      eventStore: 'kurrentdb',
+      dataDir: '/var/lib/consent',
+      databaseUrl: 'postgres://ledger@db:5432/ledger',
+      eventStoreUrl: 'kurrentdb://events:2113?tls=false',
+      kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
+      host: '0.0.0.0',
+      port: 8080,
+      apiKeys: [{ key: 'tv-menu-key-0123456789', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }],
+      projector: 'off',
+    });
+    expect(config.masterKey).toHaveLength(32);
+  });
+
+  it('lists every problem at once', () => {
+    expect(
+      problemsOf({
+        EVENT_STORE: 'mongodb',
+        PORT: 'eighty',
+        KAFKA_BROKERS: 'kafka',
+        CONSENT_API_KEYS: '{"key":',
+        MASTER_KEY: 'short',
+      }),
+    ).toEqual([
+      'EVENT_STORE must be one of sqlite, postgres, kurrentdb (got "mongodb")',
+      'KAFKA_BROKERS must list host:port pairs separated by commas (got "kafka")',
+      'PORT must be a whole number from 0 to 65535 (got "eighty")',
+      'CONSENT_API_KEYS must be JSON: a list of { "key", "client", "scopes", "touchpoints"? }',
+      expect.stringMatching(/^MASTER_KEY must/),
+    ]);
+  });
+
+  it('needs DATABASE_URL for PostgreSQL, and both URLs for KurrentDB', () => {
+    expect(problemsOf({ EVENT_STORE: 'postgres' })).toEqual(['DATABASE_URL is required when EVENT_STORE=postgres']);
+    expect(problemsOf({ EVENT_STORE: 'kurrentdb' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL is required when EVENT_STORE=kurrentdb/),
+      'EVENTSTORE_URL is required when EVENT_STORE=kurrentdb',
+    ]);
+  });
+
+  it('checks each API key entry', () => {
+    expect(
+      problemsOf({
+        CONSENT_API_KEYS: JSON.stringify([
+          { key: 'short', client: 'a', scopes: ['commands:write'] },
+          { key: 'long-enough-key-0000', client: 'b', scopes: ['everything'], touchpoints: ['tv'] },
+          { key: 'long-enough-key-0001', client: 'c', scopes: ['decisions:read'], colour: 'red' },
+        ]),
+      }),
+    ).toEqual([
+      'CONSENT_API_KEYS[0].key must be at least 16 characters without spaces',
+      'CONSENT_API_KEYS[1].scopes must be a non-empty list of commands:write, decisions:read, history:read, objections:review, subjects:erase, rights:manage',
+      'CONSENT_API_KEYS[1].touchpoints must be a non-empty list of touchpoints (e.g. "tv-menu")',
+      'CONSENT_API_KEYS[2].colour is not a known field',
+    ]);
+  });
+});
