@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { StoredEvent } from './event-store.port';
 
 /** Everything an event's hash covers: its content and the hash it chains to, never its global position. */
@@ -9,20 +9,24 @@ export type ChainedContent = Omit<StoredEvent, 'position' | 'hash'>;
  *
  * The global position is deliberately left out: KurrentDB only knows it after the write, and the
  * SQL stores detect reordering of positions through revision order instead (see ADR 0002).
+ *
+ * The envelope is written with its keys already in canonical (sorted) order: the same bytes as
+ * `canonicalJson` of the envelope object, without building and sorting one per event, which
+ * matters when `verify` hashes a million of them.
  */
 export function hashEvent(event: ChainedContent): string {
+  const { streamName, revision, eventId, type, schemaVersion, data, metadata, recordedAt, previousHash } = event;
+  const isComplete =
+    streamName !== undefined && revision !== undefined && eventId !== undefined && type !== undefined && schemaVersion !== undefined &&
+    data !== undefined && metadata !== undefined && recordedAt !== undefined && previousHash !== undefined;
+  if (!isComplete) {
+    // A member missing (a malformed row) is left out, exactly as canonicalJson of the envelope leaves it out.
+    return sha256Hex(canonicalJson({ streamName, revision, eventId, type, schemaVersion, data, metadata, recordedAt, previousHash }));
+  }
   return sha256Hex(
-    canonicalJson({
-      streamName: event.streamName,
-      revision: event.revision,
-      eventId: event.eventId,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      data: event.data,
-      metadata: event.metadata,
-      recordedAt: event.recordedAt,
-      previousHash: event.previousHash,
-    }),
+    `{"data":${canonicalJson(data)},"eventId":${JSON.stringify(eventId)},"metadata":${canonicalJson(metadata)},` +
+      `"previousHash":${JSON.stringify(previousHash)},"recordedAt":${JSON.stringify(recordedAt)},"revision":${JSON.stringify(revision)},` +
+      `"schemaVersion":${JSON.stringify(schemaVersion)},"streamName":${JSON.stringify(streamName)},"type":${JSON.stringify(type)}}`,
   );
 }
 
@@ -33,26 +37,49 @@ export function hashEvent(event: ChainedContent): string {
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  // String building rather than map/join: this runs for every event appended and verified.
+  // String building rather than map/join, strings serialised in place rather than through a
+  // recursive call, and object keys quoted once: this runs for every event appended and verified.
   if (Array.isArray(value)) {
     let json = '[';
     for (let index = 0; index < value.length; index += 1) {
       if (index > 0) json += ',';
-      json += canonicalJson(value[index] ?? null);
+      const item: unknown = value[index];
+      json += typeof item === 'string' ? JSON.stringify(item) : canonicalJson(item ?? null);
     }
     return `${json}]`;
   }
   const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
   let json = '{';
-  for (const key of Object.keys(record).sort()) {
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index];
     const member = record[key];
     if (member === undefined) continue;
     if (json.length > 1) json += ',';
-    json += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+    json += quotedKey(key);
+    json += ':';
+    json += typeof member === 'string' ? JSON.stringify(member) : canonicalJson(member);
   }
   return `${json}}`;
 }
 
+/** Event payloads reuse a small vocabulary of keys; quoting each once saves a call per member. */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 10_000;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/** One-shot `crypto.hash` where Node has it (20.12+): no Hash object per event. */
+const oneShotHash = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
