@@ -33,7 +33,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
 
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, maxParamLength: 1024, return503OnClosing: true });
+    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, routerOptions: { maxParamLength: 1024 }, return503OnClosing: true });
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).
     adapter.getInstance().addHook('onRoute', (route) => {

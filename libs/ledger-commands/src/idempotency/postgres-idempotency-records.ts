@@ -79,12 +79,14 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   }
 
   private async findAll(keys: readonly (readonly [string, string])[]): Promise<(IdempotencyRecord | undefined)[]> {
-    const { rows } = await this.pool.query<RecordRow>(
-      `select r.* from idempotency_records r
+    // Named statements: each connection parses and plans them once.
+    const { rows } = await this.pool.query<RecordRow>({
+      name: 'consent-ledger-find-idempotency-records',
+      text: `select r.* from idempotency_records r
        join unnest($1::text[], $2::text[]) as wanted(client, idempotency_key)
          on r.client = wanted.client and r.idempotency_key = wanted.idempotency_key`,
-      [keys.map(([client]) => client), keys.map(([, key]) => key)],
-    );
+      values: [keys.map(([client]) => client), keys.map(([, key]) => key)],
+    });
     const found = new Map(rows.map((row) => [JSON.stringify([row.client, row.idempotency_key]), row]));
     return keys.map((key) => {
       const row = found.get(JSON.stringify(key));
@@ -118,11 +120,12 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   }
 
   private async insertAll(client: PoolClient, records: readonly IdempotencyRecord[]): Promise<void> {
-    await client.query(
-      `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+    await client.query({
+      name: 'consent-ledger-save-idempotency-records',
+      text: `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[])
        on conflict do nothing`,
-      [
+      values: [
         records.map((record) => record.client),
         records.map((record) => record.idempotencyKey),
         records.map((record) => record.requestFingerprint),
@@ -130,6 +133,6 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
         records.map((record) => record.body),
         records.map((record) => record.recordedAt),
       ],
-    );
+    });
   }
 }

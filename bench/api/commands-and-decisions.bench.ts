@@ -1,0 +1,238 @@
+// Run: npm run build && node dist/bench/api/commands-and-decisions.bench.js
+//   PostgreSQL on TEST_DATABASE_URL (default database `test`, a fresh schema per run).
+//   BENCH_SECONDS per measurement (default 10), BENCH_ROUNDS (default 3), BENCH_DECISION_RATE (default 5000),
+//   PROJECTOR=in-process|off for the service under test (default in-process, as `npm start` runs it).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client, Pool } from 'pg';
+import { format, measureRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+
+/**
+ * Durable commands per second over HTTP, 64 concurrent clients, against the compiled service on
+ * PostgreSQL, beside the raw single-row INSERT rate of the same database on 64 connections,
+ * measured in the same run (rounds alternate, so load from elsewhere on the machine hits both
+ * alike). Then decision latency at a paced, open-loop request rate: requests leave on schedule
+ * whether or not earlier ones have returned, and latency counts from the scheduled instant, so a
+ * stall shows up in p99 instead of slowing the load down.
+ */
+const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const durationMs = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const decisionRate = Number(process.env.BENCH_DECISION_RATE ?? 5000);
+const projector = process.env.PROJECTOR ?? 'in-process';
+const root = join(__dirname, '..', '..', '..');
+const KEY = `bench-${randomBytes(16).toString('hex')}`;
+const CLIENTS = 64;
+
+async function main(): Promise<void> {
+  const schema = `bench_api_${Date.now().toString(36)}`;
+  await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  const service = await startService(url, dataDir);
+  const http = new HttpClient(service.url);
+  try {
+    console.log(`PostgreSQL ${await onDatabase(url, async (client) => (await client.query('SHOW server_version')).rows[0].server_version)}, `
+      + `synchronous_commit=${await onDatabase(url, async (client) => (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit)}; `
+      + `service: compiled API, projector ${projector}; ${CLIENTS} HTTP clients; ${durationMs / 1000} s per run\n`);
+    const raw = await rawInserts(url);
+    const subjects: string[] = [];
+    const commands = newSubjectCommands(http, subjects);
+    try {
+      await measureRate('warm-up', { concurrency: CLIENTS, durationMs: 2000 }, raw.insert);
+      await measureRate('warm-up', { concurrency: CLIENTS, durationMs: 2000 }, commands);
+      const runs: Record<'raw' | 'commands', Rate[]> = { raw: [], commands: [] };
+      for (let round = 1; round <= rounds; round += 1) {
+        console.log(`round ${round}`);
+        runs.raw.push(report(await measureRate('raw single-row INSERT, 64 connections', { concurrency: CLIENTS, durationMs }, raw.insert)));
+        runs.commands.push(report(await measureRate('POST /v1/commands (201, durable), 64 clients', { concurrency: CLIENTS, durationMs }, commands)));
+      }
+      const median = (rates: Rate[]) => [...rates].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rates.length / 2)];
+      console.log(`\nMedians of ${rounds} rounds`);
+      printRate(median(runs.raw));
+      printRate(median(runs.commands));
+      printRatio('durable commands over HTTP vs raw INSERT (target ≥ 0.60)', median(runs.commands), median(runs.raw));
+    } finally {
+      await raw.close();
+    }
+
+    console.log(`\nDecisions at a paced ${format(decisionRate)} requests/s (open loop), over ${format(subjects.length)} subjects`);
+    const decisions = await pacedDecisions(http, subjects, decisionRate, durationMs);
+    console.log(
+      `${'GET /v1/subjects/{id}/decision'.padEnd(58)} achieved ${format(decisions.achievedRate)} /s   p50 ${decisions.p50Ms.toFixed(2)} ms   `
+        + `p99 ${decisions.p99Ms.toFixed(2)} ms   (${decisions.completed} answered, ${decisions.failed} failed)`,
+    );
+  } finally {
+    http.close();
+    await service.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
+  }
+}
+
+/** Each command gives consent for a subject the service has not seen: a stream read, a decision, a durable append. */
+function newSubjectCommands(http: HttpClient, subjects: string[]) {
+  let sequence = 0;
+  return async () => {
+    const subjectId = `bench-${(sequence += 1)}`;
+    const body = JSON.stringify({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: 'targeted-tv-advertising-pickx',
+      channels: ['tv-screen'],
+      capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', locale: 'fr-BE' },
+    });
+    const response = await http.send('POST', '/v1/commands', body, { 'idempotency-key': `key-${subjectId}` });
+    if (response.status !== 201) throw new Error(`command answered ${response.status}: ${response.body}`);
+    subjects.push(subjectId);
+  };
+}
+
+async function pacedDecisions(http: HttpClient, subjects: readonly string[], rate: number, forMs: number) {
+  const latencies: number[] = [];
+  let failed = 0;
+  const intervalMs = 1000 / rate;
+  const total = Math.floor((rate * forMs) / 1000);
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const scheduled = started + index * intervalMs;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const subjectId = subjects[(index * 7919) % subjects.length];
+    inFlight.push(
+      http.send('GET', `/v1/subjects/${subjectId}/decision?purpose=targeted-tv-advertising-pickx&channel=tv-screen`).then(
+        (response) => {
+          if (response.status === 200) latencies.push(performance.now() - scheduled);
+          else failed += 1;
+        },
+        () => {
+          failed += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? 0;
+  return { achievedRate: latencies.length / seconds, completed: latencies.length, failed, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+/** Keep-alive HTTP/1.1 with a socket per concurrent client, so the client side costs as little as it can. */
+class HttpClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly target: URL;
+
+  constructor(base: string) {
+    this.target = new URL(base);
+  }
+
+  send(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const call = request(
+        {
+          agent: this.agent,
+          host: this.target.hostname,
+          port: this.target.port,
+          method,
+          path,
+          headers: {
+            authorization: `Bearer ${KEY}`,
+            ...(body !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+            ...headers,
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          response.on('error', reject);
+        },
+      );
+      call.on('error', reject);
+      call.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Baseline: one ~500-byte row per INSERT, each its own durable autocommit transaction. */
+async function rawInserts(url: string) {
+  await onDatabase(url, (client) =>
+    client.query('CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream_name text NOT NULL, event_id text NOT NULL, data jsonb NOT NULL)'),
+  );
+  const pool = new Pool({ connectionString: url, max: CLIENTS });
+  const data = { purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], wording: 'x'.repeat(400) };
+  let sequence = 0;
+  return {
+    insert: async () => {
+      sequence += 1;
+      await pool.query('INSERT INTO raw_inserts (stream_name, event_id, data) VALUES ($1, $2, $3)', [`subject-${sequence}`, `event-${sequence}`, data]);
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function startService(url: string, dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'apps', 'consent-api', 'src', 'main.js')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: url,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PROJECTOR: projector,
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      CONSENT_API_KEYS: JSON.stringify([{ key: KEY, client: 'bench', scopes: ['commands:write', 'decisions:read'] }]),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const serviceUrl = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const listening = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (listening) resolve(listening[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the service exited with ${code}: ${output}`)));
+  });
+  return {
+    url: serviceUrl,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function report(rate: Rate): Rate {
+  printRate(rate);
+  return rate;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
