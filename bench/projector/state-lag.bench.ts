@@ -1,6 +1,7 @@
 // Run: npm run build && node dist/bench/projector/state-lag.bench.js
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
-//   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20).
+//   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
+//   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     console.log(
-      `projector: compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')}; ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
+      `projector: compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
     );
 
     const results: Run[] = [];
@@ -213,6 +214,7 @@ function startProjector(url: string, prefix: string): { running: Promise<void>; 
       PROJECTOR_INSTANCE_ID: 'bench',
       ADS_AND_DATA_KEY: randomBytes(32).toString('base64'),
       MASTER_KEY: randomBytes(32).toString('base64'),
+      KAFKA_COMPRESSION: process.env.KAFKA_COMPRESSION ?? 'gzip',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

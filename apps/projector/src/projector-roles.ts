@@ -40,6 +40,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       vault: resources.vault,
       fence: { role: feedRoleName, holder: config.instanceId },
       checkpointName: feedRoleName,
+      compression: config.kafkaCompression,
       log,
     });
     this.feedRoleName = feedRoleName;
@@ -75,7 +76,13 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       role: 'read-models',
       onElected: () => {
         this.logger.log(`${config.instanceId} keeps the read models`);
-        this.projections = startProjections({ readModels, store, sweepEveryMs: config.sweepEveryMs, log: this.log });
+        this.projections = startProjections({
+          readModels,
+          store,
+          sweepEveryMs: config.sweepEveryMs,
+          log: this.log,
+          onCommitted: (changes) => this.feed.readModelsCommitted(changes),
+        });
       },
       onDeposed: async () => {
         this.logger.warn(`${config.instanceId} no longer keeps the read models`);

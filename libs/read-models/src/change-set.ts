@@ -9,6 +9,8 @@ import { projectSubject, reevaluateSubject, type SubjectView } from './subject-l
 /** What one transaction writes for one subject: the new view and only the rows that changed. */
 export interface SubjectChange {
   readonly view: SubjectView;
+  /** Which stored view the change was made on (null: a new subject), so a cache of it can be patched. */
+  readonly previous: { readonly lastPosition: GlobalPosition; readonly evaluatedAt: Instant } | null;
   /** When the subject's decisions next change on their own; the time sweep looks again then. */
   readonly nextChangeAt: Instant | null;
   readonly decisions: readonly DecisionRow[];
@@ -101,6 +103,7 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
   const audiences = [...after.audiences.values()].filter((row) => before?.audiences.get(row.audience) !== row);
   return {
     view,
+    previous: before && { lastPosition: before.lastPosition, evaluatedAt: before.evaluatedAt },
     nextChangeAt: nextChangeOf(view),
     decisions,
     suppressionsAdded,

@@ -1,10 +1,11 @@
 import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { AUDIENCES, type ProjectedReadModels, readLedgerEvent, type SubjectView, type ProjectedEvent } from '@consent-ledger/read-models';
+import { AUDIENCES, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ConsentTopics } from '../kafka/topics';
 import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './audience-message';
+import { CommittedViews } from './committed-views';
 import type { FeedMessage } from './feed-message';
 import { integrationEventOf } from './integration-event';
 import { type FeedCause, stateMessageOf } from './state-message';
@@ -25,8 +26,12 @@ export interface ConsentFeedOptions {
   readonly batchSize?: number;
   /** Longest wait for news before looking again (time-driven changes wait at most this long). */
   readonly idleWaitMs?: number;
+  /** Gzip (the default) keeps compacted topics small; `none` spends no CPU on it. */
+  readonly compression?: FeedCompression;
   readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
 }
+
+export type FeedCompression = 'gzip' | 'none';
 
 export class LostLeadership extends Error {
   constructor(role: string) {
@@ -49,8 +54,16 @@ export class ConsentFeedPublisher {
   private running?: Promise<void>;
   private wake?: () => void;
   private published: GlobalPosition = 0n;
+  private readonly committed: CommittedViews;
 
-  constructor(private readonly options: ConsentFeedOptions) {}
+  constructor(private readonly options: ConsentFeedOptions) {
+    this.committed = new CommittedViews(options.catalogue);
+  }
+
+  /** Told by read models running in this process after each commit (see CommittedViews). */
+  readModelsCommitted(changes: ChangeSet): void {
+    this.committed.remember(changes);
+  }
 
   /** Position of the last event whose messages the broker acknowledged. */
   get checkpoint(): GlobalPosition {
@@ -115,9 +128,15 @@ export class ConsentFeedPublisher {
     });
     const lastEventOf = new Map<string, ProjectedEvent>();
     for (const projected of ledgerEvents) lastEventOf.set(projected.event.data.subjectId, projected);
-    const views = await readModels.storage.views([...lastEventOf.keys()]);
+    const views = new Map<string, SubjectView>();
+    for (const [subjectId, last] of lastEventOf) {
+      const view = this.committed.view(subjectId, last.position);
+      if (view) views.set(subjectId, view);
+    }
+    const unknown = [...lastEventOf.keys()].filter((subjectId) => !views.has(subjectId));
+    if (unknown.length > 0) for (const [subjectId, view] of await readModels.storage.views(unknown)) views.set(subjectId, view);
 
-    const outgoing = new Outgoing(topics);
+    const outgoing = new Outgoing(topics, this.committed);
     for (const projected of ledgerEvents) outgoing.add(topics.events, integrationEventOf(projected));
     for (const [subjectId, last] of lastEventOf) {
       const view = views.get(subjectId);
@@ -130,8 +149,9 @@ export class ConsentFeedPublisher {
     for (const projected of ledgerEvents) {
       if (projected.event.type === 'SubjectErased') await vault?.destroyKey(projected.event.data.subjectId);
     }
-    await outgoing.send(this.options.producer);
+    await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await this.saveCheckpoint(upTo);
+    this.committed.publishedUpTo(upTo);
     return upTo;
   }
 
@@ -141,14 +161,14 @@ export class ConsentFeedPublisher {
     const changes = await readModels.storage.pendingStateChanges(500);
     if (changes.length === 0) return;
     const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
-    const outgoing = new Outgoing(topics);
+    const outgoing = new Outgoing(topics, this.committed);
     for (const change of changes) {
       const view = views.get(change.subjectId);
       if (!view) continue;
       const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
       outgoing.subject(view, catalogue, keys, cause, () => true);
     }
-    await outgoing.send(this.options.producer);
+    await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
   }
 
@@ -162,7 +182,10 @@ export class ConsentFeedPublisher {
 class Outgoing {
   private readonly byTopic = new Map<string, Message[]>();
 
-  constructor(private readonly topics: ConsentTopics) {}
+  constructor(
+    private readonly topics: ConsentTopics,
+    private readonly committed: CommittedViews,
+  ) {}
 
   add(topic: string, message: FeedMessage): void {
     const messages = this.byTopic.get(topic) ?? [];
@@ -172,7 +195,7 @@ class Outgoing {
 
   /** The subject's state, and its audience memberships the filter picks (all of them leave on erasure). */
   subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: { changedAt: GlobalPosition }) => boolean): void {
-    this.add(this.topics.state, stateMessageOf(view, catalogue, cause));
+    this.add(this.topics.state, stateMessageOf(view, catalogue, cause, this.committed.purposesJson(view)));
     for (const { id } of AUDIENCES) {
       const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
       const row = view.audiences.get(id);
@@ -182,16 +205,21 @@ class Outgoing {
   }
 
   /**
-   * Sends in requests of at most MAX_REQUEST_BYTES before compression, one after the other: a
-   * broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and a refused
-   * batch retried for ever would stop the feed. Gzip, because state values are repetitive JSON
-   * (11 KB → 1.5 KB) and zlib works off the event loop.
+   * Sends in requests one after the other, each small enough that no record batch goes over the
+   * broker's `message.max.bytes` (1 MiB by default, checked after compression): a refused batch
+   * retried for ever would stop the feed. Gzipped JSON shrinks at least 4× (a state value: 11 KB
+   * → 1.5 KB), so a 2 MiB request stays under the limit even if all its messages land in one
+   * partition; uncompressed, requests stay under 900 KiB. Few large requests matter: with one
+   * request in flight each costs a round trip (500 states: ~120 ms in 2 MiB requests, ~350 ms in
+   * 512 KiB ones, measured here).
    */
-  async send(producer: Producer): Promise<void> {
+  async send(producer: Producer, compression: FeedCompression): Promise<void> {
+    const maxRequestBytes = compression === 'gzip' ? 2 * 1024 * 1024 : 900 * 1024;
+    const codec = compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     let request: TopicMessages[] = [];
     let bytes = 0;
     const flush = async () => {
-      if (request.length > 0) await producer.sendBatch({ topicMessages: request, acks: -1, compression: CompressionTypes.GZIP });
+      if (request.length > 0) await producer.sendBatch({ topicMessages: request, acks: -1, compression: codec });
       request = [];
       bytes = 0;
     };
@@ -199,7 +227,7 @@ class Outgoing {
       let chunk: Message[] = [];
       for (const message of messages) {
         const size = sizeOf(message);
-        if (bytes + size > MAX_REQUEST_BYTES && bytes > 0) {
+        if (bytes + size > maxRequestBytes && bytes > 0) {
           if (chunk.length > 0) request.push({ topic, messages: chunk });
           chunk = [];
           await flush();
@@ -212,8 +240,6 @@ class Outgoing {
     await flush();
   }
 }
-
-const MAX_REQUEST_BYTES = 512 * 1024;
 
 function sizeOf(message: Message): number {
   const value = message.value;

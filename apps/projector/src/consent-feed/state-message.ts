@@ -23,17 +23,26 @@ export interface FeedCause {
   readonly causationId: string;
 }
 
-/** The compacted state message for a subject; a tombstone once the subject is erased. */
-export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: FeedCause): FeedMessage {
+/**
+ * The compacted state message for a subject; a tombstone once the subject is erased. With
+ * `purposesJson` (the decisions as the read models just committed them, see CommittedViews), only
+ * the rest of the preferences is evaluated here; the JSON is the same either way.
+ */
+export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: FeedCause, purposesJson?: string): FeedMessage {
   const headers = headersOf(view, cause);
   if (view.ledger.erasure) return { key: view.subjectId, value: null, headers };
-  const value: StateValue = {
-    schemaVersion: STATE_SCHEMA_VERSION,
-    subjectId: view.subjectId,
-    position: view.lastPosition.toString(),
-    ...preferencesOf(view.ledger, catalogue, { at: view.evaluatedAt, brand: view.brand }),
+  const envelope = { schemaVersion: STATE_SCHEMA_VERSION, subjectId: view.subjectId, position: view.lastPosition.toString() } as const;
+  const question = { at: view.evaluatedAt, brand: view.brand };
+  if (purposesJson === undefined) {
+    const value: StateValue = { ...envelope, ...preferencesOf(view.ledger, catalogue, question) };
+    return { key: view.subjectId, value: JSON.stringify(value), headers };
+  }
+  const { purposes: _none, objections, restrictedChannels, optedOutSources, ...head } = {
+    ...envelope,
+    ...preferencesOf(view.ledger, { ...catalogue, purposes: new Map() }, question),
   };
-  return { key: view.subjectId, value: JSON.stringify(value), headers };
+  const tail = JSON.stringify({ objections, restrictedChannels, optedOutSources });
+  return { key: view.subjectId, value: `${JSON.stringify(head).slice(0, -1)},"purposes":${purposesJson},${tail.slice(1)}`, headers };
 }
 
 export function headersOf(view: SubjectView, cause: FeedCause): Record<string, string> {

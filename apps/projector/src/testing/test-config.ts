@@ -16,6 +16,7 @@ export function testProjectorConfig(overrides: Partial<ProjectorConfig> = {}): P
     kafkaTopicPrefix: `${uniqueName('cl_test')}.`,
     kafkaPartitions: 2,
     kafkaReplicationFactor: 1,
+    kafkaCompression: 'gzip',
     catalogueFile: resolve(__dirname, '../../../../catalogues/proximus.json'),
     adsAndDataKey: randomBytes(32),
     masterKey: randomBytes(32),
