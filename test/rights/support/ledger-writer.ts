@@ -21,7 +21,7 @@ export const catalogue: Catalogue = loadCatalogue(JSON.parse(readFileSync(CATALO
 export class LedgerWriter {
   private readonly intake: CommandIntake;
 
-  constructor(store: EventStore, vault: PersonalDataVault, private readonly clock: { now(): Instant }) {
+  constructor(store: EventStore, vault: PersonalDataVault, clock: { now(): Instant }) {
     this.intake = new CommandIntake({
       catalogue,
       vault,

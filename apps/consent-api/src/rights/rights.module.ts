@@ -1,4 +1,4 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
@@ -26,8 +26,16 @@ import { RightsRequests } from './rights-requests';
   ],
   exports: [RightsRequests, ProofRetentionJob],
 })
-export class RightsModule implements OnApplicationShutdown {
-  constructor(@Inject(ProofRetentionJob) private readonly job: ProofRetentionJob) {}
+export class RightsModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(ProofRetentionJob) private readonly job: ProofRetentionJob,
+    @Inject(RightsRequests) private readonly requests: RightsRequests,
+  ) {}
+
+  /** The request index reads the whole log once; do it at boot, not in the first export's request. */
+  onApplicationBootstrap(): void {
+    this.requests.all().catch((error: unknown) => new Logger('rights').warn(`rights-request index not warmed: ${(error as Error).message}`));
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.job.stop();
