@@ -507,6 +507,24 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       await subscription.close();
     });
 
+    it('can be closed from inside its own handler', async () => {
+      const start = await store.headPosition();
+      await streams.withHistory(store, 'subject-1', 4);
+      const handled: StoredEvent[] = [];
+
+      const subscription: Subscription = store.subscribeToAll({
+        after: start,
+        onEvent: async (event) => {
+          if (!streams.isOwn(event)) return;
+          handled.push(event);
+          if (handled.length === 2) await subscription.close();
+        },
+      });
+
+      await expect(subscription.done).resolves.toBeUndefined();
+      expect(handled.map((event) => event.revision)).toEqual([0, 1]);
+    });
+
     it('resolves done once closed', async () => {
       const subscription = store.subscribeToAll({ after: await store.headPosition(), onEvent: () => undefined });
 
