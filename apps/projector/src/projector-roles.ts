@@ -8,8 +8,9 @@ import { ProjectorResources } from './projector-resources';
 /**
  * What a projector instance does besides answering decisions. Keeping the read models and
  * publishing to Kafka each follow the one ordered log, so each is done by one instance at a time,
- * chosen by lease (a second instance stands by and takes over within the lease time); command
- * intake is shared by every instance through a Kafka consumer group. See ADR 0005.
+ * chosen by lease (another instance takes over within the lease time); command intake is shared
+ * by every instance through a Kafka consumer group. While several instances are alive, the two
+ * roles go to different instances, so each role has a process (and a core) of its own. See ADR 0005.
  */
 @Injectable()
 export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,6 +22,12 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
   private readonly commands: CommandTopicIntake;
   /** One feed per topic prefix: deployments sharing a database but not topics each publish their own. */
   private readonly feedRoleName: string;
+  /** Other live instances of this deployment, as of the last heartbeat. */
+  private otherInstances = 0;
+  /** Since when no instance has held the feed role while this one led the read models. */
+  private feedUnledSince?: number;
+  private heartbeat?: NodeJS.Timeout;
+  private commandsStarted?: Promise<void>;
   private readonly log = {
     warn: (message: string) => this.logger.warn(message),
     error: (message: string, error?: unknown) => this.logger.error(message, errorText(error)),
@@ -68,9 +75,38 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
     return this.feed.checkpoint;
   }
 
+  private get presenceRole(): string {
+    return `${PRESENCE}${this.feedRoleName}:${this.resources.config.instanceId}`;
+  }
+
+  /**
+   * Presence, and what it says about the feed role: the instance that keeps the read models leaves
+   * the feed to another live instance; it takes (or keeps) the feed only when it is alone, or when
+   * the feed has gone unled for two lease times (the others cannot take it).
+   */
+  private async beat(): Promise<void> {
+    const { config, readModels } = this.resources;
+    try {
+      await readModels.storage.tryLease(this.presenceRole, config.instanceId, config.leaseTtlMs);
+      const leases = await readModels.storage.liveLeases(`${PRESENCE}${this.feedRoleName}:`);
+      this.otherInstances = leases.filter((lease) => lease.holder !== config.instanceId).length;
+      const feedLed = (await readModels.storage.liveLeases(this.feedRoleName)).some((lease) => lease.role === this.feedRoleName);
+      this.feedUnledSince = feedLed ? undefined : (this.feedUnledSince ?? Date.now());
+    } catch (error) {
+      this.log.error('the heartbeat failed', error);
+    }
+  }
+
+  private mayLeadFeed(): boolean {
+    if (!this.leadsReadModels || this.otherInstances === 0) return true;
+    return this.feedUnledSince !== undefined && Date.now() - this.feedUnledSince > 2 * this.resources.config.leaseTtlMs;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const { config, readModels, store } = this.resources;
     const lease = { storage: readModels.storage, holder: config.instanceId, ttlMs: config.leaseTtlMs, log: this.log };
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), Math.max(100, Math.floor(config.leaseTtlMs / 3)));
     this.readModelsRole = leadRole({
       ...lease,
       role: 'read-models',
@@ -93,6 +129,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
     this.feedRole = leadRole({
       ...lease,
       role: this.feedRoleName,
+      shouldLead: () => this.mayLeadFeed(),
       onElected: () => {
         this.logger.log(`${config.instanceId} publishes the consent feed`);
         this.feed.start(() => this.feedRole?.stepDown());
@@ -102,14 +139,23 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
         await this.feed.stop();
       },
     });
-    await Promise.all([this.readModelsRole.firstAttempt, this.feedRole.firstAttempt, this.commands.start()]);
+    await Promise.all([this.readModelsRole.firstAttempt, this.feedRole.firstAttempt]);
+    // Joining the consumer group can wait for a dead member's session to time out: the roles above
+    // must not wait for that, so the intake joins in the background.
+    this.commandsStarted = this.commands.start().catch((error: unknown) => this.log.error('command intake could not start', error));
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.commandsStarted;
     await Promise.allSettled([this.commands.stop(), this.feedRole?.stop(), this.readModelsRole?.stop()]);
+    await this.resources.readModels.storage.releaseLease(this.presenceRole, this.resources.config.instanceId).catch(() => undefined);
     await this.resources.close();
   }
 }
+
+/** The presence leases of this deployment's instances share this prefix. */
+const PRESENCE = 'instance:';
 
 function errorText(error: unknown): string | undefined {
   if (error === undefined) return undefined;

@@ -41,8 +41,9 @@ function decisionServerOptions(config: ProjectorConfig): KafkaOptions['options']
     consumer: {
       groupId: `${config.kafkaTopicPrefix}consent-projector-decisions`,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A dead instance's partitions (and so its share of questions) move to the others after this long.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
     },
     subscribe: { fromBeginning: false },

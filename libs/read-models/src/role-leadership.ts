@@ -9,6 +9,11 @@ export interface RoleLeadershipOptions {
   /** A crashed leader's role is taken over after at most this long. */
   readonly ttlMs?: number;
   readonly renewEveryMs?: number;
+  /**
+   * Asked before every attempt: false keeps a standby from bidding, and makes a leader hand the
+   * role over (stop, release the lease) so another instance can take it.
+   */
+  shouldLead?(): boolean;
   onElected(): Promise<void> | void;
   onDeposed(): Promise<void> | void;
   readonly log?: { error(message: string, error?: unknown): void };
@@ -42,6 +47,14 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
   const attempt = () =>
     (turn = turn.then(async () => {
       if (isStopped) return;
+      if (options.shouldLead && !options.shouldLead()) {
+        if (isLeader) {
+          isLeader = false;
+          await Promise.resolve(options.onDeposed()).catch((error: unknown) => options.log?.error(`handing ${options.role} over failed`, error));
+          await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+        }
+        return;
+      }
       let holds = false;
       try {
         holds = await options.storage.tryLease(options.role, options.holder, ttlMs);

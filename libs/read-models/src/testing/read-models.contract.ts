@@ -196,7 +196,11 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const empty = await subject.readModels.storage.dump();
 
       await subject.crashBeforeCommit();
-      await expect(apply()).rejects.toThrow(/simulated crash/);
+      const crashed = await apply().then(
+        (changes) => new Error(`applied up to ${changes.checkpoint} from ${empty.checkpoint}: ${JSON.stringify(log.map((event) => String(event.position)))}`),
+        (error: unknown) => error,
+      );
+      expect(String(crashed)).toMatch(/simulated crash/);
       expect(await subject.readModels.storage.dump()).toEqual(empty);
 
       await subject.recover();
@@ -298,6 +302,19 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       let takenOver = false;
       while (!takenOver && Date.now() < deadline) takenOver = await storage.tryLease('publisher', 'three', 60_000);
       expect(takenOver).toBe(true);
+    });
+
+    it('tells who holds unexpired leases of a kind of role', async () => {
+      const { storage } = subject.readModels;
+      await storage.tryLease('instance:a', 'a', 60_000);
+      await storage.tryLease('instance:b', 'b', 60_000);
+      await storage.tryLease('read-models', 'a', 60_000);
+      expect(await storage.liveLeases('instance:')).toEqual([
+        { role: 'instance:a', holder: 'a' },
+        { role: 'instance:b', holder: 'b' },
+      ]);
+      await storage.releaseLease('instance:b', 'b');
+      expect(await storage.liveLeases('instance:')).toEqual([{ role: 'instance:a', holder: 'a' }]);
     });
 
     it('moves a fenced checkpoint only for the holder of the role', async () => {

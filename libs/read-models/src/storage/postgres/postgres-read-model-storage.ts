@@ -194,6 +194,14 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await this.pool.query('DELETE FROM rm_leases WHERE role = $1 AND holder = $2', [role, holder]);
   }
 
+  async liveLeases(rolePrefix: string): Promise<{ role: string; holder: string }[]> {
+    const { rows } = await this.pool.query<{ role: string; holder: string }>(
+      'SELECT role, holder FROM rm_leases WHERE left(role, length($1)) = $1 AND expires_at >= now() ORDER BY role',
+      [rolePrefix],
+    );
+    return rows;
+  }
+
   async watchCheckpoint(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>> {
     const client = new Client({ connectionString: this.options.url, application_name: 'consent-ledger-read-models-listen' });
     client.on('error', () => undefined);

@@ -163,6 +163,12 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     this.statements.releaseLease.run(role, holder);
   }
 
+  async liveLeases(rolePrefix: string): Promise<{ role: string; holder: string }[]> {
+    return this.db
+      .prepare('SELECT role, holder FROM rm_leases WHERE substr(role, 1, length(@prefix)) = @prefix AND expires_at >= @now ORDER BY role')
+      .all({ prefix: rolePrefix, now: Date.now() }) as { role: string; holder: string }[];
+  }
+
   async dump(): Promise<ReadModelTablesDump> {
     const all = (sql: string) => this.db.prepare(sql).all() as Record<string, unknown>[];
     return {
