@@ -1,7 +1,8 @@
 // Run: npm run build && node dist/bench/projector/state-lag.bench.js
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
 //   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
-//   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip).
+//   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
+//   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models, the other publishes).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -19,8 +20,8 @@ import { LedgerStreams } from '@consent-ledger/ledger-commands';
  * consumer of the feed sees. The write side runs here: commands decided and appended through
  * LedgerStreams on the PostgreSQL store, paced at a fixed rate, for a pool of existing customers
  * (what a consent service mostly sees: choices of people it already knows), alternating giving and
- * withdrawing a consent so every command records an event. The projector is the compiled app in
- * its own process. A kafkajs consumer here stamps each state message on receipt; a command's lag
+ * withdrawing a consent so every command records an event. The projectors are the compiled app in
+ * processes of their own (BENCH_PROJECTORS, default 2). A kafkajs consumer here stamps each state message on receipt; a command's lag
  * is from its append acknowledgement to the first state message of its subject at or past its
  * position.
  */
@@ -29,6 +30,7 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const poolSize = Number(process.env.BENCH_SUBJECTS ?? 4000);
+const projectorCount = Number(process.env.BENCH_PROJECTORS ?? 2);
 const root = join(__dirname, '../../..');
 const PURPOSE = 'targeted-tv-advertising-pickx';
 
@@ -79,14 +81,23 @@ async function main(): Promise<void> {
   const store = await openPostgresEventStore({ url, poolSize: 8 });
   const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
   const streams = new LedgerStreams(store, catalogue);
-  const projector = startProjector(url, prefix);
+  const adsAndDataKey = randomBytes(32).toString('base64');
+  const masterKey = randomBytes(32).toString('base64');
+  const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector(url, prefix, `bench-${i + 1}`, { adsAndDataKey, masterKey }));
   const kafka = new Kafka({ clientId: `${schema}-reader`, brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `${schema}-reader`, maxWaitTimeInMs: 10, minBytes: 1 });
   const lags = new LagTracker();
   const subjects = Array.from({ length: poolSize }, (_, i) => `customer-${i}`);
   let sequence = 0;
   try {
-    await projector.running;
+    await Promise.all(projectors.map((projector) => projector.running));
+    if (projectorCount > 1) {
+      const deadline = performance.now() + 60_000;
+      while (!(await rolesSplit(databaseUrl, schema))) {
+        if (performance.now() > deadline) throw new Error('the projectors did not split their roles within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     await consumer.connect();
     await consumer.subscribe({ topic: `${prefix}consent.state.v1`, fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -115,11 +126,13 @@ async function main(): Promise<void> {
     });
     const setupDeadline = performance.now() + 120_000;
     while (lags.pending > 0) {
-      if (performance.now() > setupDeadline) throw new Error(`the feed did not publish the set-up within 2 minutes; projector output:\n${projector.output().slice(-4000)}`);
+      if (performance.now() > setupDeadline) {
+        throw new Error(`the feed did not publish the set-up within 2 minutes; projector output:\n${projectors.map((projector) => projector.output().slice(-3000)).join('\n')}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     console.log(
-      `projector: compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
+      `projector: ${projectorCount} processes of the compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
     );
 
     const results: Run[] = [];
@@ -160,7 +173,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await consumer.disconnect().catch(() => undefined);
-    await projector.stop();
+    await Promise.all(projectors.map((projector) => projector.stop()));
     await store.close();
     await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
   }
@@ -199,7 +212,20 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function startProjector(url: string, prefix: string): { running: Promise<void>; output(): string; stop(): Promise<void> } {
+/** True once one process keeps the read models and another publishes. */
+async function rolesSplit(url: string, schema: string): Promise<boolean> {
+  const rows = await onDatabase(url, async (client) =>
+    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now() AND role NOT LIKE 'instance:%'`)).rows,
+  );
+  return rows.length === 2 && rows[0].holder !== rows[1].holder;
+}
+
+function startProjector(
+  url: string,
+  prefix: string,
+  instanceId: string,
+  secrets: { adsAndDataKey: string; masterKey: string },
+): { running: Promise<void>; output(): string; stop(): Promise<void> } {
   // BENCH_PROFILE=<dir> writes a CPU profile of the projector there when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, join(root, 'dist/apps/projector/src/main.js')], {
@@ -211,9 +237,9 @@ function startProjector(url: string, prefix: string): { running: Promise<void>; 
       DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-projector-')),
       KAFKA_BROKERS: brokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
-      PROJECTOR_INSTANCE_ID: 'bench',
-      ADS_AND_DATA_KEY: randomBytes(32).toString('base64'),
-      MASTER_KEY: randomBytes(32).toString('base64'),
+      PROJECTOR_INSTANCE_ID: instanceId,
+      ADS_AND_DATA_KEY: secrets.adsAndDataKey,
+      MASTER_KEY: secrets.masterKey,
       KAFKA_COMPRESSION: process.env.KAFKA_COMPRESSION ?? 'gzip',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
