@@ -53,12 +53,16 @@ export function postgresTampering(url: string): RawTampering {
   };
   return {
     editData: (streamName, revision) =>
-      withClient((client) =>
-        client.query(`UPDATE events SET data = jsonb_set(data, '{purpose}', '"selling-data-to-anyone"') WHERE stream_name = $1 AND revision = $2`, [
-          streamName,
-          revision,
-        ]),
-      ),
+      withClient(async (client) => {
+        // The store keeps data as json or jsonb; the edit goes through jsonb and back to whichever it is.
+        const { rows } = await client.query<{ type: string }>(
+          "SELECT data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'data'",
+        );
+        await client.query(
+          `UPDATE events SET data = jsonb_set(data::jsonb, '{purpose}', '"selling-data-to-anyone"')::${rows[0].type === 'json' ? 'json' : 'jsonb'} WHERE stream_name = $1 AND revision = $2`,
+          [streamName, revision],
+        );
+      }),
     deleteRow: (streamName, revision) => withClient((client) => client.query('DELETE FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision])),
     swapPositions: (streamName, a, b) =>
       withClient(async (client) => {
