@@ -12,19 +12,18 @@ import {
   TOUCHPOINTS,
   type Touchpoint,
 } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
-import { IsInstantText, IsLocale, IsNestedObject, IsOneOf, IsPseudonymousId, IsText } from './request-fields';
+import { IsInstantText, IsLocale, IsNestedObject, IsOneOf, IsPseudonymousId, IsText, Optional } from './request-fields';
 
 /** Who expressed or entered the choice; `id` is pseudonymous (an employee number, a job name). */
 export class ActorRequest {
   @IsOneOf(ACTOR_KINDS)
   kind!: ActorKind;
 
-  @IsOptional()
+  @Optional()
   @IsPseudonymousId()
   id?: string;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(REPRESENTATIVE_ROLES)
   role?: RepresentativeRole;
 }
@@ -38,20 +37,20 @@ export class CaptureRequest {
   actor!: ActorRequest;
 
   /** When the person expressed the choice; defaults to when the ledger receives it. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   occurredAt?: string;
 
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 128 })
   noticeVersion?: string;
 
-  @IsOptional()
+  @Optional()
   @IsLocale()
   locale?: string;
 
   /** Reference to outside evidence (a call recording id): sealed before it reaches the ledger. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 512 })
   evidenceRef?: string;
 }
@@ -65,7 +64,7 @@ export abstract class CommandRequest {
   subjectId!: string;
 
   /** Defaults to `proximus`. */
-  @IsOptional()
+  @Optional()
   @IsOneOf(BRANDS)
   brand?: Brand;
 

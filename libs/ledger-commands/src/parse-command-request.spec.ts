@@ -93,6 +93,15 @@ describe('checking a command request', () => {
     ]);
   });
 
+  it('refuses null where a field may only be left out, so no null reaches an event', () => {
+    expect(problemsOf(commandJson.restrictChannel('subject-1', { purpose: null, brand: null, capture: { occurredAt: null, locale: null } }))).toEqual([
+      { field: 'purpose', message: 'must be text (got null)' },
+      { field: 'brand', message: 'must be one of proximus, scarlet (got null)' },
+      { field: 'capture.occurredAt', message: 'must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z (got null)' },
+      { field: 'capture.locale', message: 'must be a BCP 47 language tag such as fr-BE (got null)' },
+    ]);
+  });
+
   it('refuses a body that is not an object', () => {
     for (const body of [null, 42, 'GiveConsent', [commandJson.endRelationship('subject-1')]]) {
       expect(problemsOf(body)).toEqual([{ field: 'body', message: 'must be a JSON object' }]);

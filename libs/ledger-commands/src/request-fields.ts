@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { registerDecorator, ValidateNested, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, ValidateNested, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { toInstant } from '@consent-ledger/domain';
 
 /**
@@ -75,6 +75,14 @@ const describe = (value: unknown): string => {
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'a list' : 'an object';
 };
+
+/**
+ * The field may be left out. `null` is not "left out": it is checked like any other value and
+ * refused, so no null reaches an event (class-validator's `IsOptional` would let it through).
+ */
+export function Optional(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined);
+}
 
 export function IsOneOf(values: readonly string[]): PropertyDecorator {
   const allowed = new Set(values);

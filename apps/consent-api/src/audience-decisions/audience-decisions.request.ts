@@ -1,27 +1,26 @@
 import { BRANDS, type Brand, CHANNELS, type Channel, DATA_SOURCES, type DataSource } from '@consent-ledger/domain';
-import { IsInstantText, IsListOfIds, IsOneOf, IsText } from '@consent-ledger/ledger-commands';
+import { IsInstantText, IsListOfIds, IsOneOf, IsText, Optional } from '@consent-ledger/ledger-commands';
 import { MAX_AUDIENCE_SIZE } from '@consent-ledger/read-models';
-import { IsOptional } from 'class-validator';
 
 /** `POST /v1/decisions`: which of these subjects may a campaign reach for this purpose? */
 export class AudienceDecisionsRequest {
   @IsText({ maxLength: 100 })
   purpose!: string;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(CHANNELS)
   channel?: Channel;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(DATA_SOURCES)
   source?: DataSource;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(BRANDS)
   brand?: Brand;
 
   /** Defaults to now. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   at?: string;
 

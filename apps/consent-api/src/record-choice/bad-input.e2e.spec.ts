@@ -22,6 +22,7 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['a date that is not ISO-8601', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '01/05/2024' } })), { field: 'capture.occurredAt', message: /^must be an ISO-8601/ }],
   ['a number as a date', JSON.stringify(commandJson.giveConsent(subjectId, { validUntil: 1735689600 })), { field: 'validUntil', message: /^must be an ISO-8601/ }],
   ['a day the calendar does not have', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2023-02-29T10:00:00Z' } })), { field: 'capture.occurredAt', message: /^must be an ISO-8601/ }],
+  ['null for a date that may only be left out', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: null } })), { field: 'capture.occurredAt', message: /\(got null\)$/ }],
   ['a date in the future', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2999-01-01T00:00:00Z' } })), { field: 'capture.occurredAt', message: 'must not be in the future' }],
   ['an e-mail address as subject id', JSON.stringify(commandJson.restrictChannel('an.janssens@example.be')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],

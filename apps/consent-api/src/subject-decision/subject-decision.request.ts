@@ -1,32 +1,31 @@
 import { BRANDS, type Brand, CHANNELS, type Channel, DATA_SOURCES, type DataSource } from '@consent-ledger/domain';
-import { IsInstantText, IsOneOf, IsText } from '@consent-ledger/ledger-commands';
-import { IsOptional } from 'class-validator';
+import { IsInstantText, IsOneOf, IsText, Optional } from '@consent-ledger/ledger-commands';
 
 /** `GET /v1/subjects/{id}/decision?purpose=&channel=&source=&brand=&at=&knownAt=` */
 export class SubjectDecisionRequest {
   @IsText({ maxLength: 100 })
   purpose!: string;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(CHANNELS)
   channel?: Channel;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(DATA_SOURCES)
   source?: DataSource;
 
   /** Defaults to `proximus`. */
-  @IsOptional()
+  @Optional()
   @IsOneOf(BRANDS)
   brand?: Brand;
 
   /** The instant the question is about (what the person had chosen by then); defaults to now. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   at?: string;
 
   /** Answer with only what the ledger had recorded by then (ADR 0001). */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   knownAt?: string;
 }

@@ -1,19 +1,18 @@
 import { BRANDS, type Brand } from '@consent-ledger/domain';
-import { IsInstantText, IsOneOf } from '@consent-ledger/ledger-commands';
-import { IsOptional } from 'class-validator';
+import { IsInstantText, IsOneOf, Optional } from '@consent-ledger/ledger-commands';
 
 /** `GET /v1/subjects/{id}/preferences?at=&knownAt=&brand=` */
 export class SubjectPreferencesRequest {
   /** Defaults to `proximus`: the brand whose decisions are listed. */
-  @IsOptional()
+  @Optional()
   @IsOneOf(BRANDS)
   brand?: Brand;
 
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   at?: string;
 
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   knownAt?: string;
 }

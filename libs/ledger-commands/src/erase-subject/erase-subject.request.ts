@@ -1,13 +1,12 @@
 import type { EraseSubject } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsText } from '../request-fields';
+import { IsText, Optional } from '../request-fields';
 
 /** Erasure requested by the person unless another basis is named (e.g. a court order reference). */
 export const DEFAULT_ERASURE_BASIS = 'gdpr-art-17-request';
 
 export class EraseSubjectRequest extends CommandRequest {
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 200 })
   basis?: string;
 }

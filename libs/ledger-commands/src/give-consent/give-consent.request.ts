@@ -1,23 +1,22 @@
 import { CHANNELS, type Channel, type GiveConsent, type Instant, toInstant } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsEmailAddress, IsInstantText, IsListOf, IsNestedObject, IsPhoneNumber, IsText } from '../request-fields';
+import { IsEmailAddress, IsInstantText, IsListOf, IsNestedObject, IsPhoneNumber, IsText, Optional } from '../request-fields';
 
 /** Contact details collected with a consent, e.g. from a prospect met at an event. Sealed, never stored in clear. */
 export class ContactRequest {
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 200 })
   name?: string;
 
-  @IsOptional()
+  @Optional()
   @IsEmailAddress()
   email?: string;
 
-  @IsOptional()
+  @Optional()
   @IsPhoneNumber()
   phone?: string;
 
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 500, multiline: true })
   postalAddress?: string;
 }
@@ -27,16 +26,16 @@ export class GiveConsentRequest extends CommandRequest {
   purpose!: string;
 
   /** Omitted: every channel the purpose uses. */
-  @IsOptional()
+  @Optional()
   @IsListOf(CHANNELS)
   channels?: Channel[];
 
   /** An end date the person chose, earlier than the catalogue's validity. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   validUntil?: string;
 
-  @IsOptional()
+  @Optional()
   @IsNestedObject(() => ContactRequest)
   contact?: ContactRequest;
 }

@@ -1,14 +1,13 @@
 import { CHANNELS, type Channel, type LiftChannelRestriction } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsOneOf, IsText } from '../request-fields';
+import { IsOneOf, IsText, Optional } from '../request-fields';
 
 export class LiftChannelRestrictionRequest extends CommandRequest {
   @IsOneOf(CHANNELS)
   channel!: Channel;
 
   /** The scope the restriction was recorded with; omitted: the restriction for every purpose. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 100 })
   purpose?: string;
 }

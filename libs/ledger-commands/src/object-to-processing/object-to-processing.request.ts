@@ -1,7 +1,6 @@
 import type { ObjectToProcessing } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsText } from '../request-fields';
+import { IsText, Optional } from '../request-fields';
 
 export class ObjectToProcessingRequest extends CommandRequest {
   /** A purpose, or a purpose group such as `direct-marketing`. */
@@ -9,7 +8,7 @@ export class ObjectToProcessingRequest extends CommandRequest {
   purpose!: string;
 
   /** The person's reasons (GDPR art. 21(1)); sealed because it may describe their situation. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 4000, multiline: true })
   justification?: string;
 }

@@ -1,14 +1,13 @@
 import { DATA_SOURCES, type DataSource, type OptInSource } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsOneOf, IsText } from '../request-fields';
+import { IsOneOf, IsText, Optional } from '../request-fields';
 
 export class OptInSourceRequest extends CommandRequest {
   @IsOneOf(DATA_SOURCES)
   source!: DataSource;
 
   /** The scope the opt-out was recorded with; omitted: the opt-out for every purpose. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 100 })
   purpose?: string;
 }

@@ -1,14 +1,13 @@
 import { DATA_SOURCES, type DataSource, type OptOutSource } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsOneOf, IsText } from '../request-fields';
+import { IsOneOf, IsText, Optional } from '../request-fields';
 
 export class OptOutSourceRequest extends CommandRequest {
   @IsOneOf(DATA_SOURCES)
   source!: DataSource;
 
   /** Omitted: the source may not be used for any purpose. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 100 })
   purpose?: string;
 }

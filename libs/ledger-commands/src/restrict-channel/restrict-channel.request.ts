@@ -1,14 +1,13 @@
 import { CHANNELS, type Channel, type RestrictChannel } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsOneOf, IsText } from '../request-fields';
+import { IsOneOf, IsText, Optional } from '../request-fields';
 
 export class RestrictChannelRequest extends CommandRequest {
   @IsOneOf(CHANNELS)
   channel!: Channel;
 
   /** Omitted: the channel is refused for every purpose. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 100 })
   purpose?: string;
 }

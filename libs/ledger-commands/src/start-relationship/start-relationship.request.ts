@@ -1,14 +1,13 @@
 import { RELATIONSHIP_KINDS, type RelationshipKind, SEGMENTS, type Segment, type StartRelationship } from '@consent-ledger/domain';
-import { IsOptional } from 'class-validator';
 import { CommandRequest, type CommandShape } from '../command-request';
-import { IsOneOf } from '../request-fields';
+import { IsOneOf, Optional } from '../request-fields';
 
 export class StartRelationshipRequest extends CommandRequest {
   @IsOneOf(RELATIONSHIP_KINDS)
   relationship!: RelationshipKind;
 
   /** Defaults to `residential`. */
-  @IsOptional()
+  @Optional()
   @IsOneOf(SEGMENTS)
   segment?: Segment;
 }
