@@ -16,6 +16,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server) return resolve();
       server = createServer((client) => {
         const upstream = connect(targetPort, targetHost);
         for (const socket of [client, upstream]) {
