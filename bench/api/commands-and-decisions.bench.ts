@@ -1,6 +1,6 @@
 // Run: npm run build && node dist/bench/api/commands-and-decisions.bench.js
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`, a fresh schema per run).
-//   BENCH_SECONDS per measurement (default 10), BENCH_ROUNDS (default 3), BENCH_DECISION_RATE (default 5000),
+//   BENCH_SECONDS per measurement (default 10), BENCH_ROUNDS (default 3), BENCH_DECISION_RATES (default "5000,1000"),
 //   PROJECTOR=in-process|off for the service under test (default in-process, as `npm start` runs it).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ import { format, measureRate, printRate, printRatio, type Rate } from '../event-
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const durationMs = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const decisionRate = Number(process.env.BENCH_DECISION_RATE ?? 5000);
+const decisionRates = (process.env.BENCH_DECISION_RATES ?? '5000,1000').split(',').map(Number);
 const projector = process.env.PROJECTOR ?? 'in-process';
 const root = join(__dirname, '..', '..', '..');
 const KEY = `bench-${randomBytes(16).toString('hex')}`;
@@ -61,12 +61,14 @@ async function main(): Promise<void> {
       await raw.close();
     }
 
-    console.log(`\nDecisions at a paced ${format(decisionRate)} requests/s (open loop), over ${format(subjects.length)} subjects`);
-    const decisions = await pacedDecisions(http, subjects, decisionRate, durationMs);
-    console.log(
-      `${'GET /v1/subjects/{id}/decision'.padEnd(58)} achieved ${format(decisions.achievedRate)} /s   p50 ${decisions.p50Ms.toFixed(2)} ms   `
-        + `p99 ${decisions.p99Ms.toFixed(2)} ms   (${decisions.completed} answered, ${decisions.failed} failed)`,
-    );
+    console.log(`\nDecisions, paced (open loop), over ${format(subjects.length)} subjects; latency from each request's scheduled instant`);
+    for (const rate of decisionRates) {
+      const decisions = await pacedDecisions(http, subjects, rate, durationMs);
+      console.log(
+        `${`GET /v1/subjects/{id}/decision at ${format(rate)}/s`.padEnd(58)} achieved ${format(decisions.achievedRate)} /s   `
+          + `p50 ${decisions.p50Ms.toFixed(2)} ms   p99 ${decisions.p99Ms.toFixed(2)} ms   (${decisions.completed} answered, ${decisions.failed} failed)`,
+      );
+    }
   } finally {
     http.close();
     await service.stop();

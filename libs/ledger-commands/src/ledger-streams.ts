@@ -54,6 +54,14 @@ export class LedgerStreams {
     this.conflictRetryMs = options.conflictRetryMs ?? 10_000;
   }
 
+  /**
+   * Reads the subject's stream into the cache unless it is there, so that `handle` can decide
+   * without waiting for a read. Run it beside other work of the request (the idempotency lookup).
+   */
+  async prefetch(subjectId: string): Promise<void> {
+    if (!this.streams.cached(subjectId)) await this.streams.read(subjectId);
+  }
+
   handle(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
     return this.queue.run(command.subjectId, () => this.decideAndAppend(command, trace));
   }
