@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createConsentApi(config);
+  // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
+  const app = await createConsentApi(config, { logger: ['fatal', 'error', 'warn'] });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
