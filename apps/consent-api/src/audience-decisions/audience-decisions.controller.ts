@@ -2,12 +2,12 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type Catalogue, type Instant, toInstant } from '@consent-ledger/domain';
+import type { Catalogue } from '@consent-ledger/domain';
 import { screenJson } from '@consent-ledger/ledger-commands';
 import { MAX_AUDIENCE_SIZE, type AudienceAnswer } from '@consent-ledger/read-models';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { requestSchema } from '../http/api-docs';
-import { RequestInvalid, validOrThrow } from '../http/request-invalid';
+import { purposeOrThrow, RequestInvalid, validOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { AudienceDecisions } from './audience-decisions.query';
@@ -36,16 +36,13 @@ export class AudienceDecisionsController {
     const screened = screenJson(body, { maxDepth: 3, maxValues: MAX_AUDIENCE_SIZE + 20 });
     if (screened.length > 0) throw new RequestInvalid(screened);
     const { purpose, channel, source, brand, at, subjectIds } = validOrThrow(AudienceDecisionsRequest, body);
-    if (!this.catalogue.purposes.has(purpose)) {
-      throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(purpose)})` }]);
-    }
     return this.queryBus.execute(
       new AudienceDecisions({
-        purpose,
+        purpose: purposeOrThrow(this.catalogue, purpose),
         ...(channel !== undefined && { channel }),
         ...(source !== undefined && { source }),
         ...(brand !== undefined && { brand }),
-        at: at === undefined ? this.clock.now() : (toInstant(at) as Instant),
+        at: this.clock.instantOr(at),
         subjectIds,
       }),
     );

@@ -1,3 +1,4 @@
+import type { Catalogue } from '@consent-ledger/domain';
 import { type FieldProblem, pseudonymousIdProblem, validateRequest } from '@consent-ledger/ledger-commands';
 
 /** A request refused before anything was read or recorded: answered 400 `validation-failed`. */
@@ -20,4 +21,12 @@ export function subjectIdOrThrow(id: string): string {
   const problem = pseudonymousIdProblem(id);
   if (problem) throw new RequestInvalid([{ field: 'subjectId', message: problem }]);
   return id;
+}
+
+/** A question about a purpose the catalogue does not have is not understood: 400, like in commands. */
+export function purposeOrThrow(catalogue: Catalogue, purpose: string): string {
+  if (!catalogue.purposes.has(purpose)) {
+    throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(purpose)})` }]);
+  }
+  return purpose;
 }

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type Catalogue, type Decision, type Instant, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { RequestInvalid, subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
+import { purposeOrThrow, subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { SubjectDecision } from './subject-decision.query';
@@ -34,18 +34,14 @@ export class SubjectDecisionController {
   @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
   @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
   decide(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Decision> {
-    const request = validOrThrow(SubjectDecisionRequest, query);
-    if (!this.catalogue.purposes.has(request.purpose)) {
-      throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(request.purpose)})` }]);
-    }
-    const { purpose, channel, source, brand, at, knownAt } = request;
+    const { purpose, channel, source, brand, at, knownAt } = validOrThrow(SubjectDecisionRequest, query);
     return this.queryBus.execute(
       new SubjectDecision(subjectIdOrThrow(subjectId), {
-        purpose,
+        purpose: purposeOrThrow(this.catalogue, purpose),
         ...(channel !== undefined && { channel }),
         ...(source !== undefined && { source }),
         ...(brand !== undefined && { brand }),
-        at: at === undefined ? this.clock.now() : (toInstant(at) as Instant),
+        at: this.clock.instantOr(at),
         ...(knownAt !== undefined && { knownAt: toInstant(knownAt) as Instant }),
       }),
     );

@@ -30,7 +30,7 @@ export class SubjectPreferencesController {
     const { brand, at, knownAt } = validOrThrow(SubjectPreferencesRequest, query);
     return this.queryBus.execute(
       new SubjectPreferences(subjectIdOrThrow(subjectId), {
-        at: at === undefined ? this.clock.now() : (toInstant(at) as Instant),
+        at: this.clock.instantOr(at),
         ...(knownAt !== undefined && { knownAt: toInstant(knownAt) as Instant }),
         ...(brand !== undefined && { brand }),
       }),
