@@ -54,6 +54,9 @@ class PostgresKeyRows implements KeyRows {
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
     this.pool = new Pool({ connectionString: options.url, max: 4 });
+    // An idle connection the server drops is reported here; without a listener it would crash the
+    // process. The next query simply opens a new connection.
+    this.pool.on('error', () => undefined);
   }
 
   async migrate(): Promise<void> {
