@@ -12,7 +12,7 @@ import {
 } from '@consent-ledger/domain/testing';
 import type { StoredEvent } from '@consent-ledger/event-store';
 import { type ChangeSet, changeOf, planEvents, planReevaluation } from './change-set';
-import { decisionRowsOf, type DecisionRow } from './current-decisions/current-decisions.projection';
+import { decisionRowsOf, type DecisionRow, defaultDecisionRowsOf } from './current-decisions/current-decisions.projection';
 import type { SubjectView } from './subject-ledger/subject-view';
 import { asStored } from './testing/stored-events';
 
@@ -77,9 +77,18 @@ describe('planning a batch of events', () => {
     expect(changes.unreadable).toEqual(['RelationshipStarted schema version 2 at position 1']);
   });
 
+  it('writes a new subject only where its decisions differ from those of a subject with no history', () => {
+    const started = planEvents(0n, new Map(), asStored([relationshipStarted()]), catalogue);
+    const [change] = started.subjects;
+    const defaults = new Map(defaultDecisionRowsOf(change.view, catalogue).map((row) => [row.purpose, JSON.stringify(row)]));
+    const differing = decisionRowsOf(change.view, catalogue).filter((row) => defaults.get(row.purpose) !== JSON.stringify(row));
+    expect(change.decisions).toEqual(differing);
+    expect(differing.length).toBeGreaterThan(0);
+    expect(differing.length).toBeLessThan(catalogue.purposes.size);
+  });
+
   it('writes only the decision rows an event changed', () => {
     const started = planEvents(0n, new Map(), asStored([relationshipStarted()]), catalogue);
-    expect(started.subjects[0].decisions).toHaveLength(catalogue.purposes.size);
 
     const restricted = planEvents(1n, viewsOf(started), asStored([channelRestricted({ channel: 'tv-screen', occurredAt: '2024-06-01T09:00:00Z' })], { after: 1n }), catalogue);
     const purposes = restricted.subjects[0].decisions.map((row) => row.purpose);
@@ -152,7 +161,9 @@ describe('re-evaluating only the purposes an event touches', () => {
           }
         }
         if (!view) return;
-        expect(new Map(decisionRowsOf(view, catalogue).map((row) => [row.purpose, row]))).toEqual(table);
+        // No row for a purpose means the decision of a subject with no history.
+        const stored = new Map([...defaultDecisionRowsOf(view, catalogue).map((row): [string, DecisionRow] => [row.purpose, row]), ...table]);
+        expect(new Map(decisionRowsOf(view, catalogue).map((row) => [row.purpose, row]))).toEqual(stored);
       }),
       { numRuns: 300 },
     ));

@@ -2,7 +2,7 @@ import { type Catalogue, earliest, type Instant } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceRow } from './audience-membership/audience-membership.projection';
 import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
-import { decisionRowsOf, type DecisionRow, isSameDecisionRow, purposesTouched } from './current-decisions/current-decisions.projection';
+import { decisionRowsOf, type DecisionRow, defaultDecisionRowsOf, isSameDecisionRow, purposesTouched } from './current-decisions/current-decisions.projection';
 import { readLedgerEvent } from './ledger-events';
 import { projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
 
@@ -13,6 +13,7 @@ export interface SubjectChange {
   readonly previous: { readonly lastPosition: GlobalPosition; readonly evaluatedAt: Instant } | null;
   /** When the subject's decisions next change on their own; the time sweep looks again then. */
   readonly nextChangeAt: Instant | null;
+  /** Rows that changed; for a new subject, rows that differ from a subject with no history. */
   readonly decisions: readonly DecisionRow[];
   readonly suppressionsAdded: readonly SuppressionRow[];
   readonly suppressionsRemoved: readonly SuppressionRow[];
@@ -83,7 +84,9 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
   const touched = before ? purposesTouched(before, after, catalogue) : 'all';
   const purposes = touched === 'all' ? [...catalogue.purposes.values()] : [...touched];
   const decisionsAfter = decisionRowsOf(after, catalogue, purposes);
-  const decisionsBefore = new Map(before ? decisionRowsOf(before, catalogue, purposes).map((row) => [row.purpose, row]) : []);
+  // A new subject is compared with a subject with no history: its rows are only those that differ.
+  const rowsBefore = before ? decisionRowsOf(before, catalogue, purposes) : defaultDecisionRowsOf(after, catalogue, purposes);
+  const decisionsBefore = new Map(rowsBefore.map((row) => [row.purpose, row]));
   const decisions = decisionsAfter.filter((row) => {
     const previous = decisionsBefore.get(row.purpose);
     return !previous || !isSameDecisionRow(previous, row);

@@ -7,7 +7,7 @@ export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './rol
 export { READ_MODELS_CHECKPOINT, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from './storage/read-model-storage';
 export { LEDGER_STREAM_PREFIX, readLedgerEvent, type ProjectedEvent, type LedgerEventReading } from './ledger-events';
 export { AUDIENCES, type AudienceId, type AudienceRow } from './audience-membership/audience-membership.projection';
-export type { DecisionRow } from './current-decisions/current-decisions.projection';
+export { defaultDecisionRowsOf, type DecisionRow } from './current-decisions/current-decisions.projection';
 export type { SuppressionRow, SuppressionReason } from './channel-suppressions/channel-suppressions.projection';
 export type { SubjectView } from './subject-ledger/subject-view';
 export type { ChangeSet, SubjectChange } from './change-set';

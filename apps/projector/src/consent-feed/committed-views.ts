@@ -1,6 +1,6 @@
 import type { Catalogue, Instant, PurposeId } from '@consent-ledger/domain';
 import type { GlobalPosition } from '@consent-ledger/event-store';
-import type { ChangeSet, DecisionRow, SubjectChange, SubjectView } from '@consent-ledger/read-models';
+import { type ChangeSet, type DecisionRow, defaultDecisionRowsOf, type SubjectChange, type SubjectView } from '@consent-ledger/read-models';
 
 interface Fragments {
   readonly lastPosition: GlobalPosition;
@@ -61,11 +61,13 @@ export class CommittedViews {
     const subjectId = view.subjectId;
     const known = this.fragments.get(subjectId);
     this.fragments.delete(subjectId);
-    // A new subject's change holds a row for every purpose; any other change only the rows it
-    // wrote, which patch the fragments of exactly the view it was made on.
+    // A new subject's change holds the rows that differ from a subject with no history; any other
+    // change only the rows it wrote, which patch the fragments of exactly the view it was made on.
     const matches = previous !== null && known !== undefined && known.lastPosition === previous.lastPosition && known.evaluatedAt === previous.evaluatedAt;
     if (previous !== null && !matches) return;
-    const byPurpose = matches ? known!.byPurpose : new Map<PurposeId, string>();
+    const byPurpose = matches
+      ? known!.byPurpose
+      : new Map<PurposeId, string>(defaultDecisionRowsOf(view, this.catalogue).map((row) => [row.purpose, entryOf(row)]));
     for (const row of decisions) byPurpose.set(row.purpose, entryOf(row));
     if (byPurpose.size !== this.catalogue.purposes.size) return;
     this.fragments.set(subjectId, { lastPosition: view.lastPosition, evaluatedAt: view.evaluatedAt, byPurpose });

@@ -1,6 +1,6 @@
 import { catalogue, channelRestricted, consentGiven, consentWithdrawn, relationshipEnded, relationshipStarted, sourceOptedOut, subjectErased } from '@consent-ledger/domain/testing';
 import { reevaluated, viewAfter } from '../testing/project';
-import { decisionRowsOf } from './current-decisions.projection';
+import { decisionRowsOf, isSameDecisionRow } from './current-decisions.projection';
 
 const PICKX = 'targeted-tv-advertising-pickx';
 const rowFor = (purpose: string, view: Parameters<typeof decisionRowsOf>[0]) => decisionRowsOf(view, catalogue).find((row) => row.purpose === purpose)!;
@@ -62,5 +62,17 @@ describe('current decision per subject and purpose', () => {
     const allowed = decisionRowsOf(view, catalogue).filter((row) => row.allowed);
     expect(allowed.every((row) => row.legalBasis === 'legal-obligation')).toBe(true);
     expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'subject-erased' });
+  });
+});
+
+describe('comparing decision rows', () => {
+  const row = rowFor(PICKX, viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] })]));
+
+  it('finds a row the same as an equal copy of itself', () => expect(isSameDecisionRow(row, structuredClone(row))).toBe(true));
+
+  it.each(Object.keys(row))('tells rows apart that differ only in %s, so no change goes unwritten', (field) => {
+    const value = (row as unknown as Record<string, unknown>)[field];
+    const changed = Array.isArray(value) ? [...value, value.length > 0 ? value[0] : 'x'] : typeof value === 'boolean' ? !value : `${String(value)}-changed`;
+    expect(isSameDecisionRow(row, { ...row, [field]: changed })).toBe(false);
   });
 });

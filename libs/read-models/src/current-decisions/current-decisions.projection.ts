@@ -7,6 +7,7 @@ import {
   type DecisionReason,
   earliest,
   type EventRef,
+  initialLedger,
   type Instant,
   type LegalBasis,
   mayProcess,
@@ -37,6 +38,15 @@ export interface DecisionRow {
   readonly optedOutSources: readonly DataSource[];
   /** When this row stops being true without a new event: the earliest expiry among what it shows. */
   readonly changesAt: Instant | null;
+}
+
+/**
+ * The rows a subject with no history at all has: what the table implies for a subject without a
+ * row for the purpose. Only rows that differ from these are stored, so a new subject giving one
+ * consent costs one row, not one per purpose of the catalogue.
+ */
+export function defaultDecisionRowsOf(view: SubjectView, catalogue: Catalogue, purposes?: Iterable<PurposeDefinition>): DecisionRow[] {
+  return decisionRowsOf({ ...view, ledger: initialLedger(), expiries: new Map() }, catalogue, purposes);
 }
 
 /** The subject's rows for every purpose of the catalogue, or only for `purposes`. */
@@ -123,5 +133,25 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
   };
 }
 
-/** True when two rows say the same thing (so the table need not be written). */
-export const isSameDecisionRow = (a: DecisionRow, b: DecisionRow): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * True when two rows say the same thing (so the table need not be written). Compared field by
+ * field: this runs for every purpose a change touches, a whole catalogue for a new subject.
+ */
+export function isSameDecisionRow(a: DecisionRow, b: DecisionRow): boolean {
+  return (
+    a.subjectId === b.subjectId &&
+    a.purpose === b.purpose &&
+    a.allowed === b.allowed &&
+    a.reason === b.reason &&
+    a.legalBasis === b.legalBasis &&
+    a.validUntil === b.validUntil &&
+    a.changesAt === b.changesAt &&
+    sameList(a.consentedChannels, b.consentedChannels) &&
+    sameList(a.restrictedChannels, b.restrictedChannels) &&
+    sameList(a.optedOutSources, b.optedOutSources) &&
+    a.basedOn.length === b.basedOn.length &&
+    a.basedOn.every((ref, i) => ref.eventId === b.basedOn[i].eventId && ref.revision === b.basedOn[i].revision)
+  );
+}
+
+const sameList = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((item, i) => item === b[i]);
