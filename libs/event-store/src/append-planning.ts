@@ -1,7 +1,7 @@
 import type { AppendRequest } from './append-request';
 import { EventIdConflict, StreamRevisionConflict } from './errors';
 import { GENESIS_HASH, type AppendResult, type ExpectedRevision, type GlobalPosition, type StoredEvent } from './event-store.port';
-import { hashEvent } from './hash-chain';
+import { hashChainedText } from './hash-chain';
 
 /** Last revision and hash of a stream; revision -1 with GENESIS_HASH when it has no events. */
 export interface StreamHead {
@@ -19,7 +19,7 @@ export interface StoredEventLocation {
 }
 
 /** An event chained and hashed, waiting for the global position the store gives it on insert. */
-export type UnpositionedEvent = Omit<StoredEvent, 'position'>;
+export type UnpositionedEvent = Omit<StoredEvent, 'position'> & { readonly dataJson: string; readonly metadataJson: string };
 
 type AppendOutcome =
   | { readonly kind: 'write'; readonly firstRow: number; readonly count: number; readonly deduplicated: boolean }
@@ -81,10 +81,12 @@ export function planGroup(
         schemaVersion: event.schemaVersion,
         data: event.data,
         metadata: event.metadata,
+        dataJson: event.dataJson,
+        metadataJson: event.metadataJson,
         recordedAt,
         previousHash,
       };
-      const hash = hashEvent(content);
+      const hash = hashChainedText(content);
       claimedInGroup.set(event.eventId, { streamName: request.streamName, revision: content.revision, row: rows.length });
       rows.push({ ...content, hash });
       previousHash = hash;

@@ -1,4 +1,5 @@
 import type { ExpectedRevision, NewEvent } from './event-store.port';
+import { canonicalJson } from './hash-chain';
 
 /** An event as every store writes it: validated, with data and metadata already JSON round-tripped. */
 export interface NormalizedEvent {
@@ -7,6 +8,9 @@ export interface NormalizedEvent {
   readonly schemaVersion: number;
   readonly data: Record<string, unknown>;
   readonly metadata: Record<string, unknown>;
+  /** `data` as canonical JSON: hashed, and stored verbatim by the SQL stores. */
+  readonly dataJson: string;
+  readonly metadataJson: string;
 }
 
 export interface AppendRequest {
@@ -68,12 +72,20 @@ function normalizeEvent(streamName: string, event: NewEvent): { normalizedEvent:
   const data = jsonRoundTrip(event.data, `data of event ${eventId} in ${streamName}`);
   const metadata = jsonRoundTrip(event.metadata ?? {}, `metadata of event ${eventId} in ${streamName}`);
   return {
-    normalizedEvent: { eventId, type: event.type, schemaVersion: event.schemaVersion, data: data.value, metadata: metadata.value },
-    jsonLength: data.jsonLength + metadata.jsonLength,
+    normalizedEvent: {
+      eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data: data.value,
+      metadata: metadata.value,
+      dataJson: data.canonical,
+      metadataJson: metadata.canonical,
+    },
+    jsonLength: data.canonical.length + metadata.canonical.length,
   };
 }
 
-function jsonRoundTrip(value: unknown, what: string): { value: Record<string, unknown>; jsonLength: number } {
+function jsonRoundTrip(value: unknown, what: string): { value: Record<string, unknown>; canonical: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${what} must be a JSON object`);
   }
@@ -84,7 +96,8 @@ function jsonRoundTrip(value: unknown, what: string): { value: Record<string, un
     throw new TypeError(`${what} cannot be serialised as JSON: ${(error as Error).message}`);
   }
   if (json.includes('\\u0000')) throw new TypeError(`${what} contains a NUL character, which no store keeps`);
-  return { value: JSON.parse(json) as Record<string, unknown>, jsonLength: json.length };
+  const parsed = JSON.parse(json) as Record<string, unknown>;
+  return { value: parsed, canonical: canonicalJson(parsed) };
 }
 
 function isExpectedRevision(value: unknown): value is ExpectedRevision {

@@ -4,6 +4,9 @@ import type { StoredEvent } from './event-store.port';
 /** Everything an event's hash covers: its content and the hash it chains to, never its global position. */
 export type ChainedContent = Omit<StoredEvent, 'position' | 'hash'>;
 
+/** The same content with data and metadata as their canonical JSON text: how the SQL stores keep them. */
+export type ChainedText = Omit<ChainedContent, 'data' | 'metadata'> & { readonly dataJson: string; readonly metadataJson: string };
+
 /**
  * SHA-256 (hex) over the canonical JSON of the event's content and `previousHash`.
  *
@@ -23,8 +26,17 @@ export function hashEvent(event: ChainedContent): string {
     // A member missing (a malformed row) is left out, exactly as canonicalJson of the envelope leaves it out.
     return sha256Hex(canonicalJson({ streamName, revision, eventId, type, schemaVersion, data, metadata, recordedAt, previousHash }));
   }
+  return hashChainedText({ streamName, revision, eventId, type, schemaVersion, dataJson: canonicalJson(data), metadataJson: canonicalJson(metadata), recordedAt, previousHash });
+}
+
+/**
+ * The same hash from data and metadata already in canonical JSON. The SQL stores keep exactly that
+ * text, so `verify` hashes what it reads without parsing and re-serialising every event.
+ */
+export function hashChainedText(event: ChainedText): string {
+  const { streamName, revision, eventId, type, schemaVersion, dataJson, metadataJson, recordedAt, previousHash } = event;
   return sha256Hex(
-    `{"data":${canonicalJson(data)},"eventId":${JSON.stringify(eventId)},"metadata":${canonicalJson(metadata)},` +
+    `{"data":${dataJson},"eventId":${JSON.stringify(eventId)},"metadata":${metadataJson},` +
       `"previousHash":${JSON.stringify(previousHash)},"recordedAt":${JSON.stringify(recordedAt)},"revision":${JSON.stringify(revision)},` +
       `"schemaVersion":${JSON.stringify(schemaVersion)},"streamName":${JSON.stringify(streamName)},"type":${JSON.stringify(type)}}`,
   );

@@ -8,16 +8,24 @@ import {
   type IntegrityReport,
   type StoredEvent,
 } from './event-store.port';
-import { hashEvent } from './hash-chain';
+import { hashChainedText, hashEvent } from './hash-chain';
 import { hashRemoval, type RemovalRecord } from './removal-record';
+
+/**
+ * A stored event as the SQL stores hand it to `verify`: data and metadata as the exact JSON text
+ * they keep, hashed as read and parsed only when the hash does not match at once.
+ */
+export type StoredEventText = Omit<StoredEvent, 'data' | 'metadata'> & { readonly dataJson: string; readonly metadataJson: string };
+
+export type CheckedEvent = StoredEvent | StoredEventText;
 
 /** What a store hands the integrity check, read from one consistent snapshot. */
 export interface IntegrityEvidence {
   /** Set to check one stream (events by revision); unset for the whole store (events by position). */
   readonly streamName?: string;
-  events(): AsyncIterable<readonly StoredEvent[]>;
+  events(): AsyncIterable<readonly CheckedEvent[]>;
   /** Every stored event of one stream by revision; only asked for to name a break already found. */
-  streamEvents(streamName: string): Promise<readonly StoredEvent[]>;
+  streamEvents(streamName: string): Promise<readonly CheckedEvent[]>;
   readonly removals: readonly RemovalRecord[];
   /** Heads the store keeps apart from the events (the SQL `streams` table); absent on KurrentDB. */
   readonly heads?: ReadonlyMap<string, StreamHead>;
@@ -66,7 +74,7 @@ export async function checkIntegrity(
     return undefined;
   };
 
-  const checkGlobalPosition = (event: StoredEvent): IntegrityBreak | undefined => {
+  const checkGlobalPosition = (event: CheckedEvent): IntegrityBreak | undefined => {
     if (!isWholeStore || evidence.lastAssignedPosition === undefined) return undefined;
     if (event.position > evidence.lastAssignedPosition) {
       return at('inserted', event, `global position ${event.position} was never handed out by the store`);
@@ -78,7 +86,7 @@ export async function checkIntegrity(
     return undefined;
   };
 
-  const checkRecordedHead = (event: StoredEvent): IntegrityBreak | undefined => {
+  const checkRecordedHead = (event: CheckedEvent): IntegrityBreak | undefined => {
     if (!evidence.heads) return undefined;
     const head = evidence.heads.get(event.streamName);
     if (!head || event.revision > head.revision) {
@@ -88,7 +96,7 @@ export async function checkIntegrity(
   };
 
   const classifyForeignContent = async (event: StoredEvent): Promise<IntegrityBreak> => {
-    const stream = await evidence.streamEvents(event.streamName);
+    const stream = (await evidence.streamEvents(event.streamName)).map(parsed);
     const byRevision = new Map(stream.map((stored) => [stored.revision, stored]));
     const belongsAt = [...byRevision.keys()].find(
       (revision) => revision !== event.revision && hashEvent({ ...event, revision }) === event.hash,
@@ -107,7 +115,7 @@ export async function checkIntegrity(
     return at('reordered', event, `the event stored as revision ${event.revision} of ${event.streamName} was written as revision ${belongsAt}`);
   };
 
-  const checkSequence = async (event: StoredEvent, tip: ChainTip): Promise<IntegrityBreak | undefined> => {
+  const checkSequence = async (event: CheckedEvent, tip: ChainTip): Promise<IntegrityBreak | undefined> => {
     if (event.revision <= tip.revision) {
       return isWholeStore
         ? at('reordered', event, `revision ${event.revision} of ${event.streamName} comes after revision ${tip.revision} in the global log`)
@@ -134,7 +142,7 @@ export async function checkIntegrity(
     return undefined;
   };
 
-  const checkLink = (event: StoredEvent, tip: ChainTip): IntegrityBreak | undefined => {
+  const checkLink = (event: CheckedEvent, tip: ChainTip): IntegrityBreak | undefined => {
     if (event.previousHash === tip.hash) return undefined;
     if (tip.revision < 0) {
       return at('altered', event, `revision ${event.revision} of ${event.streamName} does not chain to the genesis hash`);
@@ -154,7 +162,7 @@ export async function checkIntegrity(
       const found =
         checkGlobalPosition(event) ??
         checkRecordedHead(event) ??
-        (hashEvent(event) !== event.hash ? await classifyForeignContent(event) : undefined) ??
+        (!matchesItsHash(event) ? await classifyForeignContent(parsed(event)) : undefined) ??
         (await checkSequence(event, tip)) ??
         checkLink(event, tip);
       if (found) return report(found);
@@ -222,6 +230,30 @@ function checkRemovalChain(removals: readonly RemovalRecord[]): IntegrityBreak |
   return undefined;
 }
 
-function at(kind: IntegrityBreakKind, event: StoredEvent, detail: string): IntegrityBreak {
+/**
+ * Text as stored hashes as read. Text that is not canonical (rows written before the stores kept
+ * canonical text, or edited into another key order) is parsed and hashed the canonical way.
+ */
+function matchesItsHash(event: CheckedEvent): boolean {
+  if (!('dataJson' in event)) return hashEvent(event) === event.hash;
+  return hashChainedText(event) === event.hash || hashEvent(parsed(event)) === event.hash;
+}
+
+function parsed(event: CheckedEvent): StoredEvent {
+  if (!('dataJson' in event)) return event;
+  const { dataJson, metadataJson, ...rest } = event;
+  return { ...rest, data: parseStored(dataJson), metadata: parseStored(metadataJson) };
+}
+
+/** Text edited into something that is not JSON can only be reported as altered, never crash the walk. */
+function parseStored(json: string): Record<string, unknown> {
+  try {
+    return JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return { 'unreadable JSON': json };
+  }
+}
+
+function at(kind: IntegrityBreakKind, event: CheckedEvent, detail: string): IntegrityBreak {
   return { kind, streamName: event.streamName, revision: event.revision, position: event.position, detail };
 }

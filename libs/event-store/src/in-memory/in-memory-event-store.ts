@@ -117,7 +117,8 @@ export class InMemoryEventStore implements EventStore {
     const plan = planGroup([request], this.log.heads, stored, new Date().toISOString());
     const firstPosition = this.log.lastAssignedPosition + 1n;
     const positions = plan.rows.map((_, index) => firstPosition + BigInt(index));
-    this.log.add(plan.rows.map((row, index) => ({ ...row, position: positions[index] })));
+    // The canonical texts are how the SQL stores keep data; a stored event here is the port's shape.
+    this.log.add(plan.rows.map(({ dataJson: _data, metadataJson: _metadata, ...row }, index) => ({ ...row, position: positions[index] })));
     for (const [name, head] of plan.newHeads) this.log.heads.set(name, head);
     if (plan.rows.length > 0) this.log.appended.notify();
 

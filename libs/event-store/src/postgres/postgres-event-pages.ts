@@ -1,5 +1,6 @@
 import type { ClientBase, Pool } from 'pg';
 import type { StoredEvent } from '../event-store.port';
+import type { StoredEventText } from '../integrity-check';
 
 type EventRow = [
   position: string,
@@ -34,23 +35,46 @@ export async function selectEvents(
   limit: string,
   values: unknown[],
 ): Promise<StoredEvent[]> {
+  const rows = await selectRows(database, where, order, limit, values);
+  return rows.map((row) => ({
+    ...positionedFields(row),
+    data: JSON.parse(row[6]) as Record<string, unknown>,
+    metadata: JSON.parse(row[7]) as Record<string, unknown>,
+  }));
+}
+
+/** For verify: data and metadata as the exact text the `json` columns keep, hashed without parsing. */
+export async function selectEventTexts(
+  database: Pool | ClientBase,
+  where: string,
+  order: 'position' | 'revision',
+  limit: string,
+  values: unknown[],
+): Promise<StoredEventText[]> {
+  const rows = await selectRows(database, where, order, limit, values);
+  return rows.map((row) => ({ ...positionedFields(row), dataJson: row[6], metadataJson: row[7] }));
+}
+
+async function selectRows(database: Pool | ClientBase, where: string, order: string, limit: string, values: unknown[]): Promise<EventRow[]> {
   const { rows } = await database.query<EventRow>({
     text: `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY ${order} LIMIT ${limit}`,
     values,
     rowMode: 'array',
     types: AS_TEXT,
   });
-  return rows.map((row) => ({
+  return rows;
+}
+
+function positionedFields(row: EventRow) {
+  return {
     streamName: row[1],
     revision: Number(row[2]),
     position: BigInt(row[0]),
     eventId: row[3],
     type: row[4],
     schemaVersion: Number(row[5]),
-    data: JSON.parse(row[6]) as Record<string, unknown>,
-    metadata: JSON.parse(row[7]) as Record<string, unknown>,
     recordedAt: row[8],
     hash: row[9],
     previousHash: row[10],
-  }));
+  };
 }

@@ -20,13 +20,13 @@ import {
   type VerifyOptions,
 } from '../event-store.port';
 import { GroupCommitQueue } from '../group-commit';
-import { checkIntegrity, type IntegrityEvidence } from '../integrity-check';
+import { checkIntegrity, type IntegrityEvidence, type StoredEventText } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
-import { selectEvents } from './postgres-event-pages';
+import { selectEvents, selectEventTexts } from './postgres-event-pages';
 import { appendGroup, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
 
@@ -301,10 +301,10 @@ export class PostgresEventStore implements EventStore {
         ? 'SELECT last_position::text AS last FROM event_positions'
         : `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM ${UNPROTECTED_POSITION_SEQUENCE}`,
     );
-    const readPage = (after: bigint): Promise<StoredEvent[]> =>
+    const readPage = (after: bigint): Promise<StoredEventText[]> =>
       streamName === undefined
-        ? selectEvents(client, 'position > $1', 'position', String(VERIFY_PAGE_SIZE), [after.toString()])
-        : selectEvents(client, 'stream_name = $1 AND revision > $2', 'revision', String(VERIFY_PAGE_SIZE), [streamName, after.toString()]);
+        ? selectEventTexts(client, 'position > $1', 'position', String(VERIFY_PAGE_SIZE), [after.toString()])
+        : selectEventTexts(client, 'stream_name = $1 AND revision > $2', 'revision', String(VERIFY_PAGE_SIZE), [streamName, after.toString()]);
 
     return {
       streamName,
@@ -322,7 +322,7 @@ export class PostgresEventStore implements EventStore {
         }
       },
       async streamEvents(name) {
-        return selectEvents(client, 'stream_name = $1', 'revision', 'ALL', [name]);
+        return selectEventTexts(client, 'stream_name = $1', 'revision', 'ALL', [name]);
       },
     };
   }

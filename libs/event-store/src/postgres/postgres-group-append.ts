@@ -156,21 +156,17 @@ function toLocation(row: LockedRow): StoredEventLocation {
 }
 
 async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupAppendSettings): Promise<GlobalPosition[]> {
-  const rows = JSON.stringify(
-    plan.rows.map((row, index) => ({
-      stream_name: row.streamName,
-      revision: row.revision,
-      event_id: row.eventId,
-      type: row.type,
-      schema_version: row.schemaVersion,
-      data: row.data,
-      metadata: row.metadata,
-      recorded_at: row.recordedAt,
-      hash: row.hash,
-      previous_hash: row.previousHash,
-      ordinal: index + 1,
-    })),
-  );
+  // Built as text so data and metadata go in as their canonical JSON: the `json` columns keep it
+  // byte for byte, and verify can hash it as read.
+  const rows = `[${plan.rows
+    .map(
+      (row, index) =>
+        `{"stream_name":${JSON.stringify(row.streamName)},"revision":${row.revision},"event_id":${JSON.stringify(row.eventId)},` +
+        `"type":${JSON.stringify(row.type)},"schema_version":${row.schemaVersion},"data":${row.dataJson},"metadata":${row.metadataJson},` +
+        `"recorded_at":${JSON.stringify(row.recordedAt)},"hash":${JSON.stringify(row.hash)},"previous_hash":${JSON.stringify(row.previousHash)},` +
+        `"ordinal":${index + 1}}`,
+    )
+    .join(',')}]`;
   const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
   if (settings.orderingProtection) {
     const { rows: written } = await client.query<{ before: string }>({

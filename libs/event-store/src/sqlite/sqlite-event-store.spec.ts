@@ -107,6 +107,41 @@ describe('SQLite event store', () => {
   });
 });
 
+describe('SQLite event store: verify reads the text it stored', () => {
+  let directory: string;
+  let file: string;
+  let store: SqliteEventStore;
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+    file = join(directory, 'events.sqlite');
+    store = openSqliteEventStore({ file });
+    await store.append('subject-1', [consentGiven(), consentGiven()], { expectedRevision: 'no-stream' });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+  const rewriteData = (text: string) => {
+    const db = new Database(file);
+    db.prepare('UPDATE events SET data = ? WHERE stream_name = ? AND revision = 0').run(text, 'subject-1');
+    db.close();
+  };
+
+  it('still finds the log intact where a row keeps the same data in another key order, as rows written before canonical text did', async () => {
+    const [first] = await store.readStream('subject-1');
+    const reordered = Object.fromEntries(Object.entries(first.data).reverse());
+    rewriteData(JSON.stringify(reordered));
+
+    expect(await store.verify()).toMatchObject({ intact: true, eventsChecked: 2 });
+  });
+
+  it('reports a row edited into text that is not JSON as altered, rather than failing', async () => {
+    rewriteData('{"purpose": "targeted-tv-advertising-pickx", broken');
+
+    expect(await store.verify()).toMatchObject({ intact: false, firstBreak: { kind: 'altered', streamName: 'subject-1', revision: 0 } });
+  });
+});
+
 /** Raw SQL against the file, the way someone with access to it could edit the log. */
 function tamperingWith(file: string): Tampering {
   const withDatabase = (work: (db: Database.Database) => void) => {

@@ -22,7 +22,7 @@ import {
   type VerifyOptions,
 } from '../event-store.port';
 import { GroupCommitQueue } from '../group-commit';
-import { checkIntegrity } from '../integrity-check';
+import { checkIntegrity, type StoredEventText } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
@@ -249,8 +249,8 @@ export class SqliteEventStore implements EventStore {
                 row.eventId,
                 row.type,
                 row.schemaVersion,
-                JSON.stringify(row.data),
-                JSON.stringify(row.metadata),
+                row.dataJson,
+                row.metadataJson,
                 row.recordedAt,
                 row.hash,
                 row.previousHash,
@@ -320,15 +320,32 @@ function sqliteEvidence(snapshot: Connection, streamName: string | undefined) {
       for (;;) {
         const rows = (streamName === undefined ? logPage.all(after) : streamPage.all(streamName, after)) as EventRow[];
         if (rows.length === 0) return;
-        const page = rows.map(toStoredEvent);
+        const page = rows.map(toStoredEventText);
         yield page;
         const last = page[page.length - 1];
         after = streamName === undefined ? last.position : BigInt(last.revision);
       }
     },
     async streamEvents(name: string) {
-      return (wholeStream.all(name) as EventRow[]).map(toStoredEvent);
+      return (wholeStream.all(name) as EventRow[]).map(toStoredEventText);
     },
+  };
+}
+
+/** For verify: data and metadata as the canonical text the store keeps, hashed without parsing. */
+function toStoredEventText(row: EventRow): StoredEventText {
+  return {
+    streamName: row[1],
+    revision: row[2],
+    position: BigInt(row[0]),
+    eventId: row[3],
+    type: row[4],
+    schemaVersion: row[5],
+    dataJson: row[6],
+    metadataJson: row[7],
+    recordedAt: row[8],
+    hash: row[9],
+    previousHash: row[10],
   };
 }
 
