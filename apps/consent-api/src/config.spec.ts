@@ -20,7 +20,16 @@ describe('reading the configuration', () => {
       port: 3000,
       catalogueFile: '/srv/consent/catalogues/proximus.json',
       projector: 'in-process',
+      proofRetentionEveryMs: 24 * 3_600_000,
     });
+  });
+
+  it('runs the proof-retention job as often as PROOF_RETENTION_EVERY_HOURS says, or never with 0', () => {
+    expect(readConfig({ PROOF_RETENTION_EVERY_HOURS: '6' }, '/srv/consent').proofRetentionEveryMs).toBe(6 * 3_600_000);
+    expect(readConfig({ PROOF_RETENTION_EVERY_HOURS: '0' }, '/srv/consent').proofRetentionEveryMs).toBe(0);
+    expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: 'daily' })).toEqual([
+      'PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "daily")',
+    ]);
   });
 
   it('is frozen, so nothing can change it after boot', () => {

@@ -34,6 +34,8 @@ export interface ApiConfig {
   readonly masterKey?: Buffer;
   /** `in-process`: this process keeps the read models up to date; `off`: a separate projector does. */
   readonly projector: 'in-process' | 'off';
+  /** How often the proof-retention job runs in this process; 0: never (run it from cron instead). */
+  readonly proofRetentionEveryMs: number;
 }
 
 export class ConfigInvalid extends Error {
@@ -97,6 +99,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   const projector = (text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
   if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
 
+  const retentionText = text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
+  const retentionHours = Number(retentionText);
+  if (!/^\d+(\.\d+)?$/.test(retentionText)) problems.push(`PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "${retentionText}")`);
+
   if (problems.length > 0) throw new ConfigInvalid(problems);
   return Object.freeze({
     eventStore,
@@ -110,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     catalogueFile: resolve(cwd, text('CATALOGUE_FILE') ?? 'catalogues/proximus.json'),
     ...(masterKey !== undefined && { masterKey }),
     projector,
+    proofRetentionEveryMs: Math.round(retentionHours * 3_600_000),
   });
 }
 

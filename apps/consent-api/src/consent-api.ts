@@ -10,6 +10,7 @@ import { acceptJsonBodiesOnly } from './http/json-bodies';
 import { loadCatalogueFile } from './ledger/catalogue-file';
 import { Clock } from './ledger/clock';
 import { LedgerStorage } from './ledger/ledger-storage';
+import { ProofRetentionJob } from './rights/proof-retention.job';
 
 /** A command is a few hundred bytes; 64 KiB leaves room for long justifications and nothing else. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -48,6 +49,10 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     app.useGlobalFilters(new ErrorResponsesFilter());
     mountApiDocs(app);
     await app.init();
+    if (config.proofRetentionEveryMs > 0) {
+      const log = new Logger('proof-retention');
+      app.get(ProofRetentionJob).start(config.proofRetentionEveryMs, (error) => log.error(`run failed: ${(error as Error).message}`));
+    }
     return app;
   } catch (error) {
     await storage.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Catalogue } from '@consent-ledger/domain';
 import { createEventStore, type EventStore, type EventStoreConfig, type StoreHealth } from '@consent-ledger/event-store';
 import { type IdempotencyRecords, openPostgresIdempotencyRecords, openSqliteIdempotencyRecords } from '@consent-ledger/ledger-commands';
-import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault, type PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
 
@@ -32,20 +32,13 @@ export class LedgerStorage {
       return closable;
     };
     try {
-      const eventStore = keep(await createEventStore(eventStoreConfig(config)));
+      const eventStore = keep(await createEventStore(eventStoreConfigOf(config)));
       const idempotencyRecords = keep(
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
           : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
       );
-      const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
-      const vault = keep(
-        await createPersonalDataVault(
-          config.eventStore === 'sqlite'
-            ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
-            : { kind: 'postgres', url: config.databaseUrl!, masterKey },
-        ),
-      );
+      const vault = keep(await createPersonalDataVault(vaultConfigOf(config)));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore }));
@@ -72,7 +65,8 @@ export class LedgerStorage {
   }
 }
 
-function eventStoreConfig(config: ApiConfig): EventStoreConfig {
+/** Where the log lives; the auditor CLI opens the same one. */
+export function eventStoreConfigOf(config: ApiConfig): EventStoreConfig {
   switch (config.eventStore) {
     case 'sqlite':
       return { kind: 'sqlite', file: join(config.dataDir, 'events.sqlite') };
@@ -81,4 +75,12 @@ function eventStoreConfig(config: ApiConfig): EventStoreConfig {
     case 'kurrentdb':
       return { kind: 'kurrentdb', url: config.eventStoreUrl! };
   }
+}
+
+/** Where the personal-data keys live (apart from the log on purpose); the auditor CLI opens the same ones. */
+export function vaultConfigOf(config: ApiConfig): PersonalDataVaultConfig {
+  const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
+  return config.eventStore === 'sqlite'
+    ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
+    : { kind: 'postgres', url: config.databaseUrl!, masterKey };
 }

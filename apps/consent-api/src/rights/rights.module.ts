@@ -9,9 +9,9 @@ import { RightsRequestsController } from './rights-requests.controller';
 import { RightsRequests } from './rights-requests';
 
 /**
- * Rights requests with their deadlines, and the proof-retention job. The job runs when asked
- * (`POST /v1/proof-retention/runs`, `npm run audit -- retention`) or on a schedule once started
- * with `ProofRetentionJob.start(everyMs)`; it is off by default, so tests trigger it.
+ * Rights requests with their deadlines, and the proof-retention job. The job runs on the schedule
+ * `PROOF_RETENTION_EVERY_HOURS` sets (daily by default; tests turn it off and trigger it), and
+ * when asked (`POST /v1/proof-retention/runs`, `npm run audit -- retention`).
  */
 @Module({
   controllers: [RightsRequestsController, ProofRetentionController],

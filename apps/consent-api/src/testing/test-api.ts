@@ -44,6 +44,8 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     catalogueFile: join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'),
     masterKey: randomBytes(32),
     projector: 'in-process',
+    // Tests run the job when they mean to, with a clock of their own.
+    proofRetentionEveryMs: 0,
     ...overrides,
   };
 }
