@@ -17,10 +17,20 @@ export const isDuration = (value: unknown): value is Duration =>
 export const isInstant = (value: unknown): value is Instant =>
   typeof value === 'string' && INSTANT.test(value) && !Number.isNaN(Date.parse(value));
 
-/** Normalises any ISO-8601 date-time with an explicit offset to an Instant, or returns undefined. */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Normalises any ISO-8601 date-time with an explicit offset to an Instant, or returns undefined.
+ * Only days the calendar has: `Date.parse` quietly rolls 30 February over to 1 March, which would
+ * record a choice on a day nobody gave.
+ */
 export function toInstant(value: string | Date): Instant | undefined {
-  if (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    return undefined;
+  if (typeof value === 'string') {
+    const parts = DATE_TIME.exec(value);
+    if (!parts) return undefined;
+    const [year, month, day, hour, minute, second] = [parts[1], parts[2], parts[3], parts[4], parts[5], parts[7] ?? '0'].map(Number);
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
   }
   const millis = typeof value === 'string' ? Date.parse(value) : value.getTime();
   if (Number.isNaN(millis)) return undefined;
