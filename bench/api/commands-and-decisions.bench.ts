@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import { format, measureRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
  * Durable commands per second over HTTP, 64 concurrent clients, against the compiled service on
@@ -20,7 +21,6 @@ import { format, measureRate, printRate, printRatio, type Rate } from '../event-
  * whether or not earlier ones have returned, and latency counts from the scheduled instant, so a
  * stall shows up in p99 instead of slowing the load down.
  */
-const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const durationMs = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const decisionRates = (process.env.BENCH_DECISION_RATES ?? '5000,1000').split(',').map(Number);
@@ -32,7 +32,7 @@ const CLIENTS = 64;
 async function main(): Promise<void> {
   const schema = `bench_api_${Date.now().toString(36)}`;
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const url = schemaUrl(databaseUrl, schema);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
   const service = await startService(url, dataDir);
   const http = new HttpClient(service.url);
@@ -219,15 +219,6 @@ async function startService(url: string, dataDir: string): Promise<{ url: string
   };
 }
 
-async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function report(rate: Rate): Rate {
   printRate(rate);

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import { type EventStore, type NewEvent, openPostgresEventStore, openSqliteEventStore, START } from '@consent-ledger/event-store';
+import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
  * The issue's target: `npm run audit -- verify` over 1,000,000 events finishes in under 30 s on
@@ -20,7 +20,6 @@ import { type EventStore, type NewEvent, openPostgresEventStore, openSqliteEvent
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const totalStreams = Number(process.env.BENCH_STREAMS ?? 100_000);
 const stores = (process.env.BENCH_STORES ?? 'postgres,sqlite').split(',');
-const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET_SECONDS = 30;
 const WRITERS = 64;
 const eventsPerStream = Math.ceil(totalEvents / totalStreams);
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
 async function onPostgres(): Promise<void> {
   const schema = `bench_verify_${Date.now().toString(36)}`;
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const url = schemaUrl(databaseUrl, schema);
   const store = await openPostgresEventStore({ url, poolSize: 8 });
   try {
     console.log('\nPostgreSQL');
@@ -162,15 +161,6 @@ function payloadBytes(): number {
   return Buffer.byteLength(JSON.stringify(event.data)) + Buffer.byteLength(JSON.stringify(event.metadata));
 }
 
-async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 

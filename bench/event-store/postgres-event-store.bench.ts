@@ -1,18 +1,18 @@
 // Run: npm run build && node dist/bench/event-store/postgres-event-store.bench.js   (PostgreSQL on TEST_DATABASE_URL, default database `test`; BENCH_SECONDS per run, default 5; BENCH_ROUNDS, default 3)
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { openPostgresEventStore, START, type PostgresEventStore } from '@consent-ledger/event-store';
 import { consentEventOfAbout500Bytes, format, measureRate, payloadBytes, printRate, printRatio, type Rate } from './measurement';
+import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
-const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const replayTarget = 200_000;
 
 async function main(): Promise<void> {
   const schema = `bench_event_store_${Date.now().toString(36)}`;
-  await onDatabase((client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = schemaUrl(databaseUrl, schema);
   try {
     await printSettings(url);
     // Baselines and appends take turns, round after round, so load from elsewhere on the machine
@@ -55,17 +55,15 @@ async function main(): Promise<void> {
 
     await measureReplay(url);
   } finally {
-    await onDatabase((client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
+    await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
   }
 }
 
 async function printSettings(url: string): Promise<void> {
-  const settings = await onDatabase(
-    (client) =>
-      client.query<{ name: string; setting: string }>(
-        "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version') ORDER BY name",
-      ),
-    url,
+  const settings = await onDatabase(url, (client) =>
+    client.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version') ORDER BY name",
+    ),
   );
   console.log(`PostgreSQL: ${settings.rows.map((row) => `${row.name}=${row.setting}`).join(', ')}`);
   console.log(`event data: ${payloadBytes(consentEventOfAbout500Bytes(1))} bytes of JSON; ${durationMs / 1000} s per run\n`);
@@ -73,12 +71,10 @@ async function printSettings(url: string): Promise<void> {
 
 /** Baseline: one row of the same size per INSERT, each INSERT its own autocommit transaction. */
 async function rawInserts(url: string) {
-  await onDatabase(
-    (client) =>
-      client.query(`CREATE TABLE raw_inserts (
-        id bigserial PRIMARY KEY, stream_name text NOT NULL, event_id text NOT NULL,
-        data jsonb NOT NULL, metadata jsonb NOT NULL, hash text NOT NULL)`),
-    url,
+  await onDatabase(url, (client) =>
+    client.query(`CREATE TABLE raw_inserts (
+      id bigserial PRIMARY KEY, stream_name text NOT NULL, event_id text NOT NULL,
+      data jsonb NOT NULL, metadata jsonb NOT NULL, hash text NOT NULL)`),
   );
   const pool = new Pool({ connectionString: url, max: 64 });
   return {
@@ -150,15 +146,6 @@ async function fillTo(store: PostgresEventStore, target: number): Promise<void> 
   }
 }
 
-async function onDatabase<T>(work: (client: Client) => Promise<T>, url = databaseUrl): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 main().catch((error) => {
   console.error(error);

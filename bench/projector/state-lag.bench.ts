@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { LedgerStreams } from '@consent-ledger/ledger-commands';
+import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
  * Lag from an acknowledged command to its subject's new state on `consent.state.v1`, the latency a
@@ -25,7 +25,6 @@ import { LedgerStreams } from '@consent-ledger/ledger-commands';
  * is from its append acknowledgement to the first state message of its subject at or past its
  * position.
  */
-const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -76,7 +75,7 @@ class LagTracker {
 async function main(): Promise<void> {
   const schema = `bench_projector_${Date.now().toString(36)}`;
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const url = schemaUrl(databaseUrl, schema);
   const prefix = `${schema}.`;
   const store = await openPostgresEventStore({ url, poolSize: 8 });
   const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
@@ -265,15 +264,6 @@ function startProjector(
   };
 }
 
-async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 main().catch((error: unknown) => {
   console.error(error);

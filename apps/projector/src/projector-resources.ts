@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Catalogue, type Instant, loadCatalogue } from '@consent-ledger/domain';
-import { createEventStore, type EventStore, type EventStoreConfig } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
 import {
   CommandIntake,
   type IdempotencyRecords,
@@ -51,7 +51,7 @@ export class ProjectorResources {
     };
     try {
       const catalogue = loadCatalogue(JSON.parse(readFileSync(config.catalogueFile, 'utf8')));
-      const store = keep(await createEventStore(eventStoreConfig(config)));
+      const store = keep(await createEventStore(eventStoreConfigOf(config)));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
@@ -112,17 +112,6 @@ export class ProjectorResources {
     const [store, ...others] = this.closables;
     await Promise.allSettled([...others].reverse().map((closable) => closable.close()));
     await store?.close();
-  }
-}
-
-function eventStoreConfig(config: ProjectorConfig): EventStoreConfig {
-  switch (config.eventStore) {
-    case 'sqlite':
-      return { kind: 'sqlite', file: join(config.dataDir, 'events.sqlite') };
-    case 'postgres':
-      return { kind: 'postgres', url: config.databaseUrl! };
-    case 'kurrentdb':
-      return { kind: 'kurrentdb', url: config.eventStoreUrl! };
   }
 }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { EventStore } from './event-store.port';
 import { createInMemoryEventStore } from './in-memory/in-memory-event-store';
 import type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
@@ -10,6 +11,34 @@ export type EventStoreConfig =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
   | { readonly kind: 'kurrentdb'; readonly url: string }
   | { readonly kind: 'in-memory' };
+
+/** How a deployment names its log: the same variables for the API, the projector and the auditor CLI. */
+export interface DeploymentLog {
+  readonly eventStore: 'sqlite' | 'postgres' | 'kurrentdb';
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly eventStoreUrl?: string;
+}
+
+/**
+ * Where a deployment's log lives: `events.sqlite` under the data directory (the embedded default),
+ * PostgreSQL, or KurrentDB. The apps validated that the URL their kind needs is set.
+ */
+export function eventStoreConfigOf(deployment: DeploymentLog): EventStoreConfig {
+  switch (deployment.eventStore) {
+    case 'sqlite':
+      return { kind: 'sqlite', file: join(deployment.dataDir, 'events.sqlite') };
+    case 'postgres':
+      return { kind: 'postgres', url: required(deployment.databaseUrl, 'DATABASE_URL') };
+    case 'kurrentdb':
+      return { kind: 'kurrentdb', url: required(deployment.eventStoreUrl, 'EVENTSTORE_URL') };
+  }
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined) throw new TypeError(`${name} is needed for this event store`);
+  return value;
+}
 
 export async function createEventStore(config: EventStoreConfig): Promise<EventStore> {
   switch (config.kind) {

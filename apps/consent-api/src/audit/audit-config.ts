@@ -1,7 +1,7 @@
-import type { EventStoreConfig } from '@consent-ledger/event-store';
+import { type EventStoreConfig, eventStoreConfigOf } from '@consent-ledger/event-store';
 import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { readConfig } from '../config';
-import { eventStoreConfigOf, vaultConfigOf } from '../ledger/ledger-storage';
+import { vaultConfigOf } from '../ledger/ledger-storage';
 
 /**
  * The auditor CLI reads the service's own configuration (`readConfig`: EVENT_STORE, DATA_DIR,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalogue } from '@consent-ledger/domain';
-import { createEventStore, type EventStore, type EventStoreConfig, type StoreHealth } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, eventStoreConfigOf, type StoreHealth } from '@consent-ledger/event-store';
 import { type IdempotencyRecords, openPostgresIdempotencyRecords, openSqliteIdempotencyRecords } from '@consent-ledger/ledger-commands';
 import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault, type PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
@@ -62,18 +62,6 @@ export class LedgerStorage {
     await this.projections?.stop().catch(() => undefined);
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
-  }
-}
-
-/** Where the log lives; the auditor CLI opens the same one. */
-export function eventStoreConfigOf(config: ApiConfig): EventStoreConfig {
-  switch (config.eventStore) {
-    case 'sqlite':
-      return { kind: 'sqlite', file: join(config.dataDir, 'events.sqlite') };
-    case 'postgres':
-      return { kind: 'postgres', url: config.databaseUrl! };
-    case 'kurrentdb':
-      return { kind: 'kurrentdb', url: config.eventStoreUrl! };
   }
 }
 

@@ -36,10 +36,19 @@ export async function selectEvents(
   values: unknown[],
 ): Promise<StoredEvent[]> {
   const rows = await selectRows(database, where, order, limit, values);
+  // Built field by field, not spread from a shared shape: this is replay's hot loop.
   return rows.map((row) => ({
-    ...positionedFields(row),
+    streamName: row[1],
+    revision: Number(row[2]),
+    position: BigInt(row[0]),
+    eventId: row[3],
+    type: row[4],
+    schemaVersion: Number(row[5]),
     data: JSON.parse(row[6]) as Record<string, unknown>,
     metadata: JSON.parse(row[7]) as Record<string, unknown>,
+    recordedAt: row[8],
+    hash: row[9],
+    previousHash: row[10],
   }));
 }
 
@@ -52,7 +61,19 @@ export async function selectEventTexts(
   values: unknown[],
 ): Promise<StoredEventText[]> {
   const rows = await selectRows(database, where, order, limit, values);
-  return rows.map((row) => ({ ...positionedFields(row), dataJson: row[6], metadataJson: row[7] }));
+  return rows.map((row) => ({
+    streamName: row[1],
+    revision: Number(row[2]),
+    position: BigInt(row[0]),
+    eventId: row[3],
+    type: row[4],
+    schemaVersion: Number(row[5]),
+    dataJson: row[6],
+    metadataJson: row[7],
+    recordedAt: row[8],
+    hash: row[9],
+    previousHash: row[10],
+  }));
 }
 
 async function selectRows(database: Pool | ClientBase, where: string, order: string, limit: string, values: unknown[]): Promise<EventRow[]> {
@@ -63,18 +84,4 @@ async function selectRows(database: Pool | ClientBase, where: string, order: str
     types: AS_TEXT,
   });
   return rows;
-}
-
-function positionedFields(row: EventRow) {
-  return {
-    streamName: row[1],
-    revision: Number(row[2]),
-    position: BigInt(row[0]),
-    eventId: row[3],
-    type: row[4],
-    schemaVersion: Number(row[5]),
-    recordedAt: row[8],
-    hash: row[9],
-    previousHash: row[10],
-  };
 }
