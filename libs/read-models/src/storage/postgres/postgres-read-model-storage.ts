@@ -1,4 +1,4 @@
-import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
+import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Instant } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
@@ -84,22 +84,16 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
-    return this.inTransaction(async (client) => {
-      const checkpoint = await this.lockCheckpoint(client);
+    return this.underCheckpointLock(async (client, checkpoint) => {
       const fresh = events.filter((event) => event.position > checkpoint);
       const changes = plan(checkpoint, await this.loadViews(client, subjectIdsOf(fresh)));
       await this.write(client, changes);
-      if (changes.checkpoint > checkpoint) {
-        await client.query('UPDATE rm_checkpoints SET position = $2 WHERE name = $1', [READ_MODELS_CHECKPOINT, changes.checkpoint.toString()]);
-        await client.query('SELECT pg_notify($1, $2)', [this.notifyChannel, changes.checkpoint.toString()]);
-      }
-      return changes;
+      return { result: changes, movedTo: changes.checkpoint > checkpoint ? changes.checkpoint : undefined };
     });
   }
 
   async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
-    return this.inTransaction(async (client) => {
-      const checkpoint = await this.lockCheckpoint(client);
+    return this.underCheckpointLock(async (client, checkpoint) => {
       const { rows } = await client.query<{ subject_id: string }>(
         'SELECT subject_id FROM rm_subjects WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2',
         [now, limit],
@@ -110,15 +104,15 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       if (visible.length > 0) {
         await client.query('INSERT INTO rm_state_changes (subject_id, changed_at) SELECT unnest($1::text[]), $2', [visible, now]);
       }
-      return changes;
+      return { result: changes };
     });
   }
 
   async reset(): Promise<void> {
-    await this.inTransaction(async (client) => {
-      await this.lockCheckpoint(client);
+    await this.underCheckpointLock(async (client) => {
       await client.query('TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members');
       await client.query('UPDATE rm_checkpoints SET position = 0 WHERE name = $1', [READ_MODELS_CHECKPOINT]);
+      return { result: undefined };
     });
   }
 
@@ -230,12 +224,27 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await this.pool.end().catch(() => undefined);
   }
 
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * One transaction holding the read-models checkpoint row: `work` gets the checkpoint and says
+   * where it moved it. Opening (BEGIN and the lock) and closing (the new checkpoint, its NOTIFY and
+   * COMMIT) each go as one multi-statement message: every round trip to the server costs the
+   * projector a socket write, and at a few events per batch those writes were most of its work.
+   */
+  private async underCheckpointLock<T>(
+    work: (client: PoolClient, checkpoint: GlobalPosition) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
+      const opened = (await client.query(
+        `BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`,
+      )) as unknown as [unknown, { rows: Array<{ position: string }> }];
+      const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position));
+      await client.query(
+        movedTo === undefined
+          ? 'COMMIT'
+          : `UPDATE rm_checkpoints SET position = ${movedTo.toString()} WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)};
+             SELECT pg_notify(${escapeLiteral(this.notifyChannel)}, ${escapeLiteral(movedTo.toString())}); COMMIT`,
+      );
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -243,13 +252,6 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     } finally {
       client.release();
     }
-  }
-
-  private async lockCheckpoint(client: PoolClient): Promise<GlobalPosition> {
-    const { rows } = await client.query<{ position: string }>('SELECT position FROM rm_checkpoints WHERE name = $1 FOR UPDATE', [
-      READ_MODELS_CHECKPOINT,
-    ]);
-    return BigInt(rows[0].position);
   }
 
   private async loadViews(client: Pool | PoolClient, subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
@@ -271,31 +273,38 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     const removed = changes.subjects.flatMap((change) => change.suppressionsRemoved.map(suppressionRecordOf));
     const audiences = changes.subjects.flatMap((change) => change.audiences.map(audienceRecordOf));
 
-    // One statement per table for the whole batch: json_to_recordset turns the rows into a relation.
+    // One statement for the whole batch (json_to_recordset turns each table's rows into a relation):
+    // statements, not rows, are what a small batch pays for.
     await client.query(
-      `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
-       SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, ledger text, last_position bigint,
-         last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean, expiries text)
-       ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
-         last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
-         erased = excluded.erased, expiries = excluded.expiries`,
-      [JSON.stringify(subjects)],
-    );
-    if (decisions.length > 0) {
-      await client.query(
-        `INSERT INTO rm_decisions (${DECISION_COLUMNS})
+      `WITH subjects AS (
+         INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
+         SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, ledger text, last_position bigint,
+           last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean, expiries text)
+         ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
+           last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
+           erased = excluded.erased, expiries = excluded.expiries
+       ), decisions AS (
+         INSERT INTO rm_decisions (${DECISION_COLUMNS})
          SELECT subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, consented_channels, restricted_channels,
            opted_out_sources, changes_at
-         FROM json_to_recordset($1::json) AS x(subject_id text, purpose text, allowed boolean, reason text, legal_basis text,
+         FROM json_to_recordset($2::json) AS x(subject_id text, purpose text, allowed boolean, reason text, legal_basis text,
            valid_until timestamptz, based_on text, consented_channels text[], restricted_channels text[], opted_out_sources text[],
            changes_at timestamptz)
          ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason,
            legal_basis = excluded.legal_basis, valid_until = excluded.valid_until, based_on = excluded.based_on,
            consented_channels = excluded.consented_channels, restricted_channels = excluded.restricted_channels,
-           opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at`,
-        [JSON.stringify(decisions)],
-      );
-    }
+           opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at
+       ), audiences AS (
+         INSERT INTO rm_audience_members (${AUDIENCE_COLUMNS})
+         SELECT ${AUDIENCE_COLUMNS} FROM json_to_recordset($3::json) AS x(audience text, subject_id text, member boolean,
+           since timestamptz, valid_until timestamptz, changed_at_position bigint)
+         ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since,
+           valid_until = excluded.valid_until, changed_at_position = excluded.changed_at_position
+       )
+       SELECT 1`,
+      [JSON.stringify(subjects), JSON.stringify(decisions), JSON.stringify(audiences)],
+    );
+    // Suppressions change rarely and are deleted and inserted in the same table: statements of their own.
     if (removed.length > 0) {
       await client.query(
         `DELETE FROM rm_suppressions s USING json_to_recordset($1::json) AS x(channel text, subject_id text, scope text, reason text)
@@ -310,16 +319,6 @@ export class PostgresReadModelStorage implements ReadModelStorage {
          FROM json_to_recordset($1::json) AS x(channel text, subject_id text, scope text, reason text, since timestamptz)
          ON CONFLICT (channel, subject_id, scope, reason) DO UPDATE SET since = excluded.since`,
         [JSON.stringify(added)],
-      );
-    }
-    if (audiences.length > 0) {
-      await client.query(
-        `INSERT INTO rm_audience_members (${AUDIENCE_COLUMNS})
-         SELECT ${AUDIENCE_COLUMNS} FROM json_to_recordset($1::json) AS x(audience text, subject_id text, member boolean,
-           since timestamptz, valid_until timestamptz, changed_at_position bigint)
-         ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since,
-           valid_until = excluded.valid_until, changed_at_position = excluded.changed_at_position`,
-        [JSON.stringify(audiences)],
       );
     }
   }
