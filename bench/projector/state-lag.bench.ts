@@ -9,11 +9,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
+import { Worker } from 'node:worker_threads';
 import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { LedgerStreams } from '@consent-ledger/ledger-commands';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
 
 /**
  * Lag from an acknowledged command to its subject's new state on `consent.state.v1`, the latency a
@@ -21,9 +22,9 @@ import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../suppo
  * LedgerStreams on the PostgreSQL store, paced at a fixed rate, for a pool of existing customers
  * (what a consent service mostly sees: choices of people it already knows), alternating giving and
  * withdrawing a consent so every command records an event. The projectors are the compiled app in
- * processes of their own (BENCH_PROJECTORS, default 2). A kafkajs consumer here stamps each state message on receipt; a command's lag
- * is from its append acknowledgement to the first state message of its subject at or past its
- * position.
+ * processes of their own (BENCH_PROJECTORS, default 2). A kafkajs consumer on a worker thread of
+ * its own (`feed-receipts.ts`) stamps each state message on receipt; a command's lag is from its
+ * append acknowledgement to the first state message of its subject at or past its position.
  */
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
@@ -39,7 +40,29 @@ interface Run {
   readonly achievedRate: number;
   readonly lagsMs: number[];
   readonly appendMs: number[];
+  readonly readModelMs: number[];
   readonly missing: number;
+}
+
+/**
+ * Lag from an acknowledged append to the read models' commit that includes it, from their
+ * checkpoint NOTIFY: the first half of the way to the topic, printed so the rest can be told apart.
+ */
+class ReadModelLag {
+  private pending: { position: bigint; at: number; run: number[] }[] = [];
+  private commits: { position: bigint; at: number }[] = [];
+
+  ack(position: bigint, at: number, run: number[]): void {
+    const commit = this.commits.find((candidate) => candidate.position >= position);
+    if (commit) run.push(Math.max(0, commit.at - at));
+    else this.pending.push({ position, at, run });
+  }
+
+  committed(position: bigint, at: number): void {
+    for (const command of this.pending) if (command.position <= position) command.run.push(at - command.at);
+    this.pending = this.pending.filter((command) => command.position > position);
+    this.commits = [...this.commits.slice(-50), { position, at }];
+  }
 }
 
 /** Matches acknowledged commands with the state messages that reflect them, whichever comes first. */
@@ -83,9 +106,9 @@ async function main(): Promise<void> {
   const adsAndDataKey = randomBytes(32).toString('base64');
   const masterKey = randomBytes(32).toString('base64');
   const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector(url, prefix, `bench-${i + 1}`, { adsAndDataKey, masterKey }));
-  const kafka = new Kafka({ clientId: `${schema}-reader`, brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `${schema}-reader`, maxWaitTimeInMs: 10, minBytes: 1 });
   const lags = new LagTracker();
+  const readModelLag = new ReadModelLag();
+  let receipts: Worker | undefined;
   const subjects = Array.from({ length: poolSize }, (_, i) => `customer-${i}`);
   let sequence = 0;
   try {
@@ -97,16 +120,29 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${prefix}consent.state.v1`, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const position = message.headers?.position?.toString();
-        if (message.key && position) lags.receive(message.key.toString(), BigInt(position), performance.now());
-      },
+    // Started once the projectors have created the topics.
+    const worker = new Worker(join(__dirname, 'feed-receipts.js'), {
+      workerData: {
+        brokers,
+        stateTopic: `${prefix}consent.state.v1`,
+        groupId: `${schema}-reader`,
+        databaseUrl: url,
+        checkpointChannel: `rm_checkpoint:${schema}`,
+      } satisfies FeedReceiptsSettings,
     });
-    await joined;
+    receipts = worker;
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new Error('the feed receipts worker stopped')));
+      worker.on('message', (receipt: FeedReceipt) => {
+        if (receipt.kind === 'ready') return resolve();
+        // Back to this thread's clock: the worker stamps wall-clock milliseconds.
+        const at = receipt.at - performance.timeOrigin;
+        if (receipt.kind === 'state') lags.receive(receipt.subjectId, BigInt(receipt.position), at);
+        else readModelLag.committed(BigInt(receipt.position), at);
+      });
+    });
+    await ready;
 
     const capture = (key: string) => {
       const now = new Date().toISOString() as Instant;
@@ -138,6 +174,7 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       const lagsMs: number[] = [];
       const appendMs: number[] = [];
+      const readModelMs: number[] = [];
       let failed = 0;
       const started = performance.now();
       const sent = await paced(rate, seconds, async () => {
@@ -153,7 +190,10 @@ async function main(): Promise<void> {
           const result = await run(command, key);
           const acknowledged = performance.now();
           appendMs.push(acknowledged - sentAt);
-          if (result.events.length > 0) lags.ack(subjectId, BigInt(result.position!), acknowledged, lagsMs);
+          if (result.events.length > 0) {
+            lags.ack(subjectId, BigInt(result.position!), acknowledged, lagsMs);
+            readModelLag.ack(BigInt(result.position!), acknowledged, readModelMs);
+          }
         } catch (error) {
           failed += 1;
           if (failed <= 3) console.error(`command failed: ${(error as Error).message}`);
@@ -162,7 +202,7 @@ async function main(): Promise<void> {
       const elapsed = (performance.now() - started) / 1000;
       const deadline = performance.now() + 30_000;
       while (lags.pending > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      results.push({ rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, missing: lags.pending + failed });
+      results.push({ rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed });
       print(results.at(-1)!);
     }
     console.log('\nsummary (target: p99 of append acknowledgement → consent.state.v1 receipt under 200 ms)');
@@ -171,7 +211,12 @@ async function main(): Promise<void> {
       console.log(`  ${result.rate}/s: p50 ${percentile(result.lagsMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ${p99 < 200 ? '(met)' : '(MISSED)'}`);
     }
   } finally {
-    await consumer.disconnect().catch(() => undefined);
+    const running = receipts;
+    if (running) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.postMessage('stop');
+      await exited;
+    }
     await Promise.all(projectors.map((projector) => projector.stop()));
     await store.close();
     await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
@@ -201,6 +246,7 @@ function print(run: Run): void {
     `\n${run.rate} commands/s (achieved ${run.achievedRate.toFixed(0)}/s, ${run.sent} commands)\n` +
       `  append → consent.state.v1: p50 ${percentile(lags, 50).toFixed(1)} ms, p90 ${percentile(lags, 90).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms, max ${Math.max(...lags).toFixed(1)} ms` +
       `${run.missing > 0 ? `, ${run.missing} NOT RECEIVED OR FAILED` : ''}\n` +
+      `  of which append → read models committed: p50 ${percentile(run.readModelMs, 50).toFixed(1)} ms, p99 ${percentile(run.readModelMs, 99).toFixed(1)} ms\n` +
       `  append acknowledgement: p50 ${percentile(run.appendMs, 50).toFixed(1)} ms, p99 ${percentile(run.appendMs, 99).toFixed(1)} ms`,
   );
 }
