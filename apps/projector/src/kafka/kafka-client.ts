@@ -1,4 +1,6 @@
-import { type Admin, Kafka, logLevel, type LogEntry, Partitioners, type Producer } from 'kafkajs';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzipSync, unzip } from 'node:zlib';
+import { type Admin, CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, Partitioners, type Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { type ConsentTopics, topicConfigs } from './topics';
 
@@ -7,8 +9,25 @@ export interface KafkaSettings {
   readonly clientId: string;
 }
 
+const unzipAsync = promisify(unzip);
+
+/**
+ * kafkajs gzips each partition's record batch on libuv's thread pool, one batch after another; a
+ * feed batch spans a dozen partitions, and on a busy machine every hop to the pool and back waits
+ * its turn. Compressing on the calling thread at level 1 cut the feed's lag at 500 commands/s from
+ * p50 96 / p99 261 ms to p50 31 / p99 98 ms here, for messages ~10% larger than level 6 makes them
+ * (bench/projector). Consumers decompress as before. The registry is kafkajs's, for the process.
+ */
+export function compressFeedBatchesInline(): void {
+  CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => gzipSync(encoder.buffer, { level: zlibConstants.Z_BEST_SPEED }),
+    decompress: (buffer: Buffer) => unzipAsync(buffer),
+  });
+}
+
 /** kafkajs logs through Nest's logger, at warn and above (its info level narrates every rebalance). */
 export function kafkaClient({ brokers, clientId }: KafkaSettings): Kafka {
+  compressFeedBatchesInline();
   const logger = new Logger('kafkajs');
   return new Kafka({
     clientId,
