@@ -2,7 +2,7 @@
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
 //   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
 //   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
-//   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models, the other publishes).
+//   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -113,12 +113,10 @@ async function main(): Promise<void> {
   let sequence = 0;
   try {
     await Promise.all(projectors.map((projector) => projector.running));
-    if (projectorCount > 1) {
-      const deadline = performance.now() + 60_000;
-      while (!(await rolesSplit(databaseUrl, schema))) {
-        if (performance.now() > deadline) throw new Error('the projectors did not split their roles within a minute');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    const deadline = performance.now() + 60_000;
+    while (!(await rolesSettled(databaseUrl, schema))) {
+      if (performance.now() > deadline) throw new Error('no projector took both roles within a minute');
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Started once the projectors have created the topics.
     const worker = new Worker(join(__dirname, 'feed-receipts.js'), {
@@ -257,12 +255,12 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** True once one process keeps the read models and another publishes. */
-async function rolesSplit(url: string, schema: string): Promise<boolean> {
+/** True once one process keeps the read models and publishes (the others stand by). */
+async function rolesSettled(url: string, schema: string): Promise<boolean> {
   const rows = await onDatabase(url, async (client) =>
-    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now() AND role NOT LIKE 'instance:%'`)).rows,
+    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now()`)).rows,
   );
-  return rows.length === 2 && rows[0].holder !== rows[1].holder;
+  return rows.length === 2 && rows[0].holder === rows[1].holder;
 }
 
 function startProjector(

@@ -12,9 +12,9 @@ import { eventually, TopicReader } from '../../apps/projector/src/testing/topic-
 import { createTestSchema, describeWithKafka, describeWithPostgres, type TestSchema, uniqueName } from '../support/services';
 
 /**
- * Two projector instances on one database and one set of topics: each leads one role (read
- * models, feed), nothing is published twice, and when one stops (a rolling deploy) the other
- * takes its role over, still publishing nothing twice.
+ * Two projector instances on one database and one set of topics: the one that keeps the read
+ * models also publishes, the other stands by; nothing is published twice, and when the first
+ * stops (a rolling deploy) the second takes both roles over, still publishing nothing twice.
  */
 describeWithPostgres('two projector instances', () => {
   describeWithKafka('sharing the work', () => {
@@ -54,13 +54,13 @@ describeWithPostgres('two projector instances', () => {
         return i % 2 ? consentGiven({ subjectId, purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], occurredAt }) : channelRestricted({ subjectId, channel: 'sms', occurredAt });
       });
 
-    it('splits the roles, publishes each event and each state once, and once more after a handover', async () => {
+    it('publishes from the instance that keeps the read models, each event and each state once, and once more after a handover', async () => {
       const first = await start('instance-1');
       const second = await start('instance-2');
       const roles = [first, second].map((app) => app.get(ProjectorRoles));
       await eventually(
-        () => roles[0].leadsReadModels && !roles[0].leadsFeed && roles[1].leadsFeed && !roles[1].leadsReadModels,
-        'the first to keep the read models and the second to publish',
+        () => roles[0].leadsReadModels && roles[0].leadsFeed && !roles[1].leadsFeed && !roles[1].leadsReadModels,
+        'the first to keep the read models and publish, the second to stand by',
         15_000,
       );
       const { topics } = first.get(ProjectorResources);
