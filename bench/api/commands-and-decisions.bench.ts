@@ -185,7 +185,7 @@ async function rawInserts(url: string) {
 }
 
 async function startService(url: string, dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'apps', 'consent-api', 'src', 'main.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(root, 'dist', 'apps', 'consent-api', 'src', 'main.js')], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -31,7 +31,7 @@ const AS_TEXT = { getTypeParser: () => (value: string) => value };
 export async function selectEvents(
   database: Pool | ClientBase,
   where: string,
-  order: 'position' | 'revision' | 'revision DESC',
+  order: 'position' | 'revision' | 'revision DESC' | 'stream_name, revision',
   limit: string,
   values: unknown[],
 ): Promise<StoredEvent[]> {

@@ -128,6 +128,36 @@ describeWithPostgres('PostgreSQL event store', () => {
     });
   });
 
+  describe('reading streams under load', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    it('gives each of many concurrent readers its own stream, including what was acknowledged just before it asked', async () => {
+      const store = await openPostgresEventStore({ url: schema.url, poolSize: 4 });
+      try {
+        const streams = Array.from({ length: 60 }, (_, i) => `subject-${i}`);
+        await Promise.all(streams.map((name, i) => store.append(name, Array.from({ length: 1 + (i % 4) }, () => consentGiven()), { expectedRevision: 'no-stream' })));
+
+        // Each writer appends, then reads its stream back at once, while the others do the same:
+        // the reads pile up behind each other and go together.
+        const seen = await Promise.all(
+          streams.map(async (name, i) => {
+            await store.append(name, [consentGiven()], { expectedRevision: i % 4 });
+            return store.readStream(name);
+          }),
+        );
+
+        seen.forEach((events, i) => {
+          expect(events.map((event) => event.streamName)).toEqual(Array(2 + (i % 4)).fill(streams[i]));
+          expect(events.map((event) => event.revision)).toEqual(events.map((_, revision) => revision));
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('following the log', () => {
     let schema: TestSchema;
     beforeEach(async () => (schema = await createTestSchema('cl_event_store')));

@@ -19,6 +19,7 @@ import {
   type Subscription,
   type VerifyOptions,
 } from '../event-store.port';
+import { CoalescedStreamReads } from '../coalesced-stream-reads';
 import { GroupCommitQueue } from '../group-commit';
 import { checkIntegrity, type IntegrityEvidence, type StoredEventText } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
@@ -98,6 +99,7 @@ export class PostgresEventStore implements EventStore {
   private readonly appended = new AppendSignal();
   private readonly subscriptions = new SubscriptionSet();
   private readonly queue: GroupCommitQueue;
+  private readonly wholeStreamReads: CoalescedStreamReads;
   private readonly notifyChannel: string;
   private readonly isOrderingProtected: boolean;
   private listener?: Promise<Client | undefined>;
@@ -115,6 +117,10 @@ export class PostgresEventStore implements EventStore {
       maxEventsPerGroup: 2000,
       maxPayloadPerGroup: 16_000_000,
       collect: 'when-idle',
+    });
+    this.wholeStreamReads = new CoalescedStreamReads((streamNames) => this.readWholeStreams(streamNames), {
+      maxInFlight: 4,
+      maxStreamsPerQuery: 200,
     });
   }
 
@@ -134,6 +140,9 @@ export class PostgresEventStore implements EventStore {
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const range = toStreamRange(streamName, options);
+    if (range.direction === 'forwards' && !range.fromRevision && range.maxCount === undefined) {
+      return this.read(() => this.wholeStreamReads.read(streamName));
+    }
     const isForwards = range.direction === 'forwards';
     const from = Math.min(range.fromRevision ?? (isForwards ? 0 : MAX_REVISION), MAX_REVISION);
     return this.read(() =>
@@ -367,6 +376,17 @@ export class PostgresEventStore implements EventStore {
 
   private async query<Row extends object>(sql: string, values: unknown[] = []): Promise<Row[]> {
     return this.read(async () => (await this.pool.query<Row>(sql, values)).rows);
+  }
+
+  private async readWholeStreams(streamNames: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+    const byStream = new Map<string, StoredEvent[]>();
+    const events = await selectEvents(this.pool, 'stream_name = ANY($1::text[])', 'stream_name, revision', 'ALL', [streamNames]);
+    for (const event of events) {
+      const stream = byStream.get(event.streamName);
+      if (stream) stream.push(event);
+      else byStream.set(event.streamName, [event]);
+    }
+    return byStream;
   }
 
   private async read<T>(reading: () => Promise<T>): Promise<T> {
