@@ -26,6 +26,7 @@ module.exports = {
     '^@consent-ledger/personal-data$': '<rootDir>/libs/personal-data/src/index.ts',
     '^@consent-ledger/ledger-commands$': '<rootDir>/libs/ledger-commands/src/index.ts',
     '^@consent-ledger/read-models$': '<rootDir>/libs/read-models/src/index.ts',
+    '^@consent-ledger/deployment$': '<rootDir>/libs/deployment/src/index.ts',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30000,

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
+import { Environment, readCatalogueFile, readDeploymentLog, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
 import { isTouchpoint, type Touchpoint } from '@consent-ledger/domain';
-import { parseMasterKey } from '@consent-ledger/personal-data';
+import type { DeploymentLog } from '@consent-ledger/event-store';
 import { isScope, SCOPES, type Scope } from './api-keys/scopes';
 
 /** One API key as `CONSENT_API_KEYS` lists it. */
@@ -13,10 +13,10 @@ export interface ApiKeyGrant {
   readonly touchpoints?: readonly Touchpoint[];
 }
 
-export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb';
+export { ConfigInvalid } from '@consent-ledger/deployment';
 
 export interface ApiConfig {
-  readonly eventStore: EventStoreKind;
+  readonly eventStore: DeploymentLog['eventStore'];
   /** Absolute. SQLite files, the generated admin key's hash and the development master key live here. */
   readonly dataDir: string;
   /** PostgreSQL for the store (`postgres`) or for idempotency records, vault and read models (`postgres`, `kurrentdb`). */
@@ -38,82 +38,40 @@ export interface ApiConfig {
   readonly proofRetentionEveryMs: number;
 }
 
-export class ConfigInvalid extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`the configuration is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigInvalid';
-  }
-}
-
-const EVENT_STORES: readonly EventStoreKind[] = ['sqlite', 'postgres', 'kurrentdb'];
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-
 /**
  * Reads the environment once and returns a frozen configuration, or throws ConfigInvalid listing
- * every problem at once (so a deployment is fixed in one go, not one variable per restart).
+ * every problem at once.
  */
 export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConfig {
-  const problems: string[] = [];
-  const text = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
+  const environment = new Environment(env, cwd);
+  const { problems } = environment;
+  const log = readDeploymentLog(environment);
+  const kafkaBrokers = readKafkaBrokers(environment);
 
-  const eventStore = (text('EVENT_STORE') ?? 'sqlite') as EventStoreKind;
-  if (!EVENT_STORES.includes(eventStore)) problems.push(`EVENT_STORE must be one of ${EVENT_STORES.join(', ')} (got "${eventStore}")`);
-
-  const databaseUrl = text('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// connection string');
-  if (databaseUrl === undefined && eventStore === 'postgres') problems.push('DATABASE_URL is required when EVENT_STORE=postgres');
-  if (databaseUrl === undefined && eventStore === 'kurrentdb') {
-    problems.push('DATABASE_URL is required when EVENT_STORE=kurrentdb (idempotency records, personal-data keys and read models live in PostgreSQL)');
-  }
-
-  const eventStoreUrl = text('EVENTSTORE_URL');
-  if (eventStore === 'kurrentdb' && eventStoreUrl === undefined) problems.push('EVENTSTORE_URL is required when EVENT_STORE=kurrentdb');
-  if (eventStoreUrl !== undefined && !/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//.test(eventStoreUrl)) {
-    problems.push('EVENTSTORE_URL must be a kurrentdb:// (or esdb://) connection string');
-  }
-
-  const kafkaBrokers = (text('KAFKA_BROKERS') ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
-  for (const broker of kafkaBrokers) if (!HOST_PORT.test(broker)) problems.push(`KAFKA_BROKERS must list host:port pairs separated by commas (got "${broker}")`);
-
-  const host = text('HOST') ?? '127.0.0.1';
-  const portText = text('PORT') ?? '3000';
+  const host = environment.text('HOST') ?? '127.0.0.1';
+  const portText = environment.text('PORT') ?? '3000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535) problems.push(`PORT must be a whole number from 0 to 65535 (got "${portText}")`);
 
-  const apiKeysText = text('CONSENT_API_KEYS');
+  const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
+  const masterKey = readMasterKey(environment);
 
-  let masterKey: Buffer | undefined;
-  const masterKeyText = text('MASTER_KEY');
-  if (masterKeyText !== undefined) {
-    try {
-      masterKey = parseMasterKey(masterKeyText);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
-
-  const projector = (text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
+  const projector = (environment.text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
   if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
 
-  const retentionText = text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
+  const retentionText = environment.text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
   const retentionHours = Number(retentionText);
   if (!/^\d+(\.\d+)?$/.test(retentionText)) problems.push(`PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "${retentionText}")`);
 
-  if (problems.length > 0) throw new ConfigInvalid(problems);
+  environment.assertValid();
   return Object.freeze({
-    eventStore,
-    dataDir: resolve(cwd, text('DATA_DIR') ?? 'data'),
-    ...(databaseUrl !== undefined && { databaseUrl }),
-    ...(eventStoreUrl !== undefined && { eventStoreUrl }),
-    kafkaBrokers: Object.freeze(kafkaBrokers),
+    ...log,
+    kafkaBrokers,
     host,
     port,
     ...(apiKeys !== undefined && { apiKeys }),
-    catalogueFile: resolve(cwd, text('CATALOGUE_FILE') ?? 'catalogues/proximus.json'),
+    catalogueFile: readCatalogueFile(environment),
     ...(masterKey !== undefined && { masterKey }),
     projector,
     proofRetentionEveryMs: Math.round(retentionHours * 3_600_000),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigInvalid, readProjectorConfig } from './config';
+import { type ApiConfig, readConfig } from '../../consent-api/src/config';
+import { ConfigInvalid, type ProjectorConfig, readProjectorConfig } from './config';
 
 const key = () => randomBytes(32).toString('base64');
 
@@ -48,7 +49,7 @@ describe('projector configuration', () => {
     expect(thrown).toBeInstanceOf(ConfigInvalid);
     expect((thrown as ConfigInvalid).problems).toEqual([
       'EVENT_STORE must be one of sqlite, postgres, kurrentdb (got "mongodb")',
-      'KAFKA_BROKERS must list host:port pairs (got "not a broker")',
+      'KAFKA_BROKERS must list host:port pairs separated by commas (got "not a broker")',
       'ADS_AND_DATA_KEY must be base64 of at least 32 bytes (got 5)',
       'KAFKA_TOPIC_PARTITIONS must be a whole number from 1 to 1000 (got "0")',
     ]);
@@ -56,5 +57,23 @@ describe('projector configuration', () => {
 
   it('needs PostgreSQL for the read models when the log is not embedded', () => {
     expect(() => readProjectorConfig({ EVENT_STORE: 'postgres', KAFKA_BROKERS: 'kafka:9092' })).toThrow(/DATABASE_URL is required when EVENT_STORE=postgres/);
+  });
+
+  it('reads the deployment the way the API does, and refuses what the API refuses', () => {
+    const env = { EVENT_STORE: 'kurrentdb', DATABASE_URL: 'postgres://ledger@db/ledger', EVENTSTORE_URL: 'http://events:2113', KAFKA_BROKERS: 'kafka:9092' };
+    expect(() => readProjectorConfig(env)).toThrow(/EVENTSTORE_URL must be a kurrentdb:\/\/ \(or esdb:\/\/\) connection string/);
+    expect(() => readConfig(env)).toThrow(/EVENTSTORE_URL must be a kurrentdb:\/\/ \(or esdb:\/\/\) connection string/);
+
+    const both = { ...env, EVENTSTORE_URL: 'kurrentdb://events:2113?tls=false', DATA_DIR: 'state' };
+    const where = ({ eventStore, dataDir, databaseUrl, eventStoreUrl, catalogueFile }: ProjectorConfig | ApiConfig) => ({
+      eventStore,
+      dataDir,
+      databaseUrl,
+      eventStoreUrl,
+      catalogueFile,
+    });
+    const projector = readProjectorConfig(both, '/srv/consent');
+    expect(where(projector)).toEqual(where(readConfig(both, '/srv/consent')));
+    expect(projector.dataDir).toBe('/srv/consent/state');
   });
 });

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import type { DeploymentLog } from '@consent-ledger/event-store';
+import { parseMasterKey } from '@consent-ledger/personal-data';
+
+/** Every problem of a configuration at once, so a deployment is fixed in one go, not one variable per restart. */
+export class ConfigInvalid extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    what = 'configuration',
+  ) {
+    super(`the ${what} is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigInvalid';
+  }
+}
+
+const EVENT_STORES: readonly DeploymentLog['eventStore'][] = ['sqlite', 'postgres', 'kurrentdb'];
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+/**
+ * Reads environment variables and collects what is wrong with them. The API, the projector and
+ * the auditor CLI of one deployment read the same names, through the readers below, so they agree
+ * on what each means.
+ */
+export class Environment {
+  readonly problems: string[] = [];
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cwd: string,
+  ) {}
+
+  /** The trimmed value; undefined when unset or blank. */
+  text(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  wholeNumber(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return value;
+  }
+
+  /** A path, absolute, resolved against the working directory. */
+  path(name: string, fallback: string): string {
+    return resolve(this.cwd, this.text(name) ?? fallback);
+  }
+
+  /** Throws ConfigInvalid when any reader found a problem. */
+  assertValid(what?: string): void {
+    if (this.problems.length > 0) throw new ConfigInvalid(this.problems, what);
+  }
+}
+
+/**
+ * EVENT_STORE, DATA_DIR, DATABASE_URL and EVENTSTORE_URL: where the log lives. PostgreSQL is
+ * needed with KurrentDB too, for everything that is not the log (read models, idempotency
+ * records, personal-data keys).
+ */
+export function readDeploymentLog(environment: Environment): DeploymentLog {
+  const eventStore = (environment.text('EVENT_STORE') ?? 'sqlite') as DeploymentLog['eventStore'];
+  if (!EVENT_STORES.includes(eventStore)) environment.problems.push(`EVENT_STORE must be one of ${EVENT_STORES.join(', ')} (got "${eventStore}")`);
+
+  const databaseUrl = environment.text('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) environment.problems.push('DATABASE_URL must be a postgres:// connection string');
+  if (databaseUrl === undefined && eventStore === 'postgres') environment.problems.push('DATABASE_URL is required when EVENT_STORE=postgres');
+  if (databaseUrl === undefined && eventStore === 'kurrentdb') {
+    environment.problems.push('DATABASE_URL is required when EVENT_STORE=kurrentdb (read models, idempotency records and personal-data keys live in PostgreSQL)');
+  }
+
+  const eventStoreUrl = environment.text('EVENTSTORE_URL');
+  if (eventStore === 'kurrentdb' && eventStoreUrl === undefined) environment.problems.push('EVENTSTORE_URL is required when EVENT_STORE=kurrentdb');
+  if (eventStoreUrl !== undefined && !/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//.test(eventStoreUrl)) {
+    environment.problems.push('EVENTSTORE_URL must be a kurrentdb:// (or esdb://) connection string');
+  }
+
+  return {
+    eventStore,
+    dataDir: environment.path('DATA_DIR', 'data'),
+    ...(databaseUrl !== undefined && { databaseUrl }),
+    ...(eventStoreUrl !== undefined && { eventStoreUrl }),
+  };
+}
+
+/** KAFKA_BROKERS: host:port pairs, comma-separated; empty when unset. */
+export function readKafkaBrokers(environment: Environment, purposeWhenRequired?: string): readonly string[] {
+  const brokers = (environment.text('KAFKA_BROKERS') ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
+  if (brokers.length === 0 && purposeWhenRequired !== undefined) {
+    environment.problems.push(`KAFKA_BROKERS is required: ${purposeWhenRequired} (host:port, comma-separated)`);
+  }
+  for (const broker of brokers) {
+    if (!HOST_PORT.test(broker)) environment.problems.push(`KAFKA_BROKERS must list host:port pairs separated by commas (got "${broker}")`);
+  }
+  return Object.freeze(brokers);
+}
+
+/** MASTER_KEY: wraps every subject's personal-data key; undefined when unset. */
+export function readMasterKey(environment: Environment): Buffer | undefined {
+  const text = environment.text('MASTER_KEY');
+  if (text === undefined) return undefined;
+  try {
+    return parseMasterKey(text);
+  } catch (error) {
+    environment.problems.push((error as Error).message);
+    return undefined;
+  }
+}
+
+/** CATALOGUE_FILE: the purpose catalogue, validated when loaded. */
+export function readCatalogueFile(environment: Environment): string {
+  return environment.path('CATALOGUE_FILE', 'catalogues/proximus.json');
+}

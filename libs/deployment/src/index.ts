@@ -1,0 +1,1 @@
+export { ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readKafkaBrokers, readMasterKey } from './environment';
