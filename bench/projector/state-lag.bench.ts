@@ -1,6 +1,7 @@
 // Run: npm run build && node dist/bench/projector/state-lag.bench.js
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
 //   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
+//   after BENCH_WARMUP_SECONDS (default 10, unmeasured) at the first rate,
 //   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
 //   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,6 +30,7 @@ import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 const poolSize = Number(process.env.BENCH_SUBJECTS ?? 4000);
 const projectorCount = Number(process.env.BENCH_PROJECTORS ?? 2);
 const root = join(__dirname, '../../..');
@@ -168,14 +170,14 @@ async function main(): Promise<void> {
       `projector: ${projectorCount} processes of the compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
     );
 
-    const results: Run[] = [];
-    for (const rate of rates) {
+    /** Commands at `rate` for `durationSeconds`, then waits (up to 30 s) for their state messages. */
+    const measure = async (rate: number, durationSeconds: number): Promise<Run> => {
       const lagsMs: number[] = [];
       const appendMs: number[] = [];
       const readModelMs: number[] = [];
       let failed = 0;
       const started = performance.now();
-      const sent = await paced(rate, seconds, async () => {
+      const sent = await paced(rate, durationSeconds, async () => {
         const n = (sequence += 1);
         const subjectId = subjects[n % poolSize] as SubjectId;
         const key = `command-${n}`;
@@ -200,7 +202,15 @@ async function main(): Promise<void> {
       const elapsed = (performance.now() - started) / 1000;
       const deadline = performance.now() + 30_000;
       while (lags.pending > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      results.push({ rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed });
+      return { rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed };
+    };
+
+    // Unmeasured: the broker's JVM and the projector's JIT warm up, which otherwise lands in the
+    // first measured rate's tail.
+    if (warmUpSeconds > 0) await measure(rates[0], warmUpSeconds);
+    const results: Run[] = [];
+    for (const rate of rates) {
+      results.push(await measure(rate, seconds));
       print(results.at(-1)!);
     }
     console.log('\nsummary (target: p99 of append acknowledgement → consent.state.v1 receipt under 200 ms)');
