@@ -20,9 +20,9 @@ export type FeedReceipt =
   | { readonly kind: 'read-models-committed'; readonly position: string; readonly at: number };
 
 /**
- * A real consumer of `consent.state.v1` runs on a machine of its own. Stamping receipts on the
- * thread that also generates 2,000 commands a second measured that thread's event-loop delay (tens
- * of milliseconds) as feed lag; on a thread of its own, only the feed's delay is left.
+ * A real consumer of `consent.state.v1` runs on a machine of its own. Here receipts are stamped on
+ * a thread of their own, so the load generator's busy event loop cannot delay the stamps and count
+ * as feed lag.
  */
 async function run(settings: FeedReceiptsSettings): Promise<void> {
   const port = parentPort!;
