@@ -4,14 +4,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { INestMicroservice } from '@nestjs/common';
-import { Client } from 'pg';
 import { createProjector } from '../../apps/projector/src/projector';
 import { ProjectorResources } from '../../apps/projector/src/projector-resources';
 import { testProjectorConfig } from '../../apps/projector/src/testing/test-config';
 import { TopicReader } from '../../apps/projector/src/testing/topic-reader';
 import { LedgerStorage } from '../../apps/consent-api/src/ledger/ledger-storage';
 import { newSubjectId, startTestApi, TEST_KEYS, type StoreKind, type TestApi } from '../../apps/consent-api/src/testing/test-api';
-import { describeWithKafka, describeWithPostgres, kafkaTestBrokers } from '../support/services';
+import { describeWithKafka, describeWithPostgres, kafkaTestBrokers, withClient } from '../support/services';
 
 const PROSPECTING = 'prospect-contact-collection-events';
 const MOTIVATED = 'myproximus-app-usage-analytics';
@@ -146,17 +145,13 @@ function sqliteFilesOf(directory: string): Buffer {
 
 /** Every row of every table of the test schema, rendered as text. */
 async function postgresDumpOf(url: string): Promise<string> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     const { rows: tables } = await client.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
     );
     const dumps = await Promise.all(tables.map(({ table_name }) => client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`)));
     return tables.map(({ table_name }, index) => `${table_name}\n${dumps[index].rows.map((row) => row.row).join('\n')}`).join('\n');
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Every message of the topics, key, value and headers, as kcat (a client that is not ours) reads them. */

@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { catalogue, channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore, type PostgresEventStore } from '@consent-ledger/event-store';
 import { PostgresReadModelStorage } from '../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
@@ -14,7 +13,7 @@ import { ensureTopics } from '../../apps/projector/src/kafka/kafka-client';
 import { consentTopics } from '../../apps/projector/src/kafka/topics';
 import { eventually, TopicReader } from '../../apps/projector/src/testing/topic-reader';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
-import { createTestSchema, describeWithKafka, describeWithPostgres, kafkaTestBrokers, type TestSchema, uniqueName } from '../support/services';
+import { createTestSchema, describeWithKafka, describeWithPostgres, kafkaTestBrokers, type TestSchema, uniqueName, withClient } from '../support/services';
 import { buildProjector, ProjectorProcess } from './support/projector-process';
 
 const EVENTS = 1200;
@@ -69,15 +68,7 @@ describeWithPostgres('projector killed mid-stream', () => {
       await schema?.drop();
     });
 
-    const sql = async <T>(text: string): Promise<T[]> => {
-      const client = new Client({ connectionString: schema.url });
-      await client.connect();
-      try {
-        return (await client.query(text)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = async <T>(text: string): Promise<T[]> => withClient(schema.url, async (client) => (await client.query(text)).rows as T[]);
     const checkpoint = async (name: string) => BigInt((await sql<{ position: string }>(`SELECT position FROM rm_checkpoints WHERE name = '${name}'`))[0]?.position ?? 0);
     const holders = async (): Promise<Record<string, string>> =>
       Object.fromEntries((await sql<{ role: string; holder: string }>('SELECT role, holder FROM rm_leases WHERE expires_at >= now()')).map((row) => [row.role, row.holder]));

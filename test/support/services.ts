@@ -44,7 +44,8 @@ export async function createTestSchema(prefix = 'cl_test'): Promise<TestSchema> 
   };
 }
 
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+/** One short-lived connection for a test's setup or inspection, closed whatever happens. */
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

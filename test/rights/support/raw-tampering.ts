@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { withClient } from '../../support/services';
 
 /** Edits of the event store's rows behind its back, as someone with write access to the database could make. */
 export interface RawTampering {
@@ -40,20 +41,15 @@ export function sqliteTampering(file: string): RawTampering {
 }
 
 export function postgresTampering(url: string): RawTampering {
-  const withClient = async (work: (client: Client) => Promise<unknown>) => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
+  const inTransaction = (work: (client: Client) => Promise<unknown>) =>
+    withClient(url, async (client) => {
       await client.query('BEGIN');
       await work(client);
       await client.query('COMMIT');
-    } finally {
-      await client.end();
-    }
-  };
+    });
   return {
     editData: (streamName, revision) =>
-      withClient(async (client) => {
+      inTransaction(async (client) => {
         // The store keeps data as json or jsonb; the edit goes through jsonb and back to whichever it is.
         const { rows } = await client.query<{ type: string }>(
           "SELECT data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'data'",
@@ -63,9 +59,9 @@ export function postgresTampering(url: string): RawTampering {
           [streamName, revision],
         );
       }),
-    deleteRow: (streamName, revision) => withClient((client) => client.query('DELETE FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision])),
+    deleteRow: (streamName, revision) => inTransaction((client) => client.query('DELETE FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision])),
     swapPositions: (streamName, a, b) =>
-      withClient(async (client) => {
+      inTransaction(async (client) => {
         const { rows } = await client.query<{ revision: number; position: string }>(
           'SELECT revision, position FROM events WHERE stream_name = $1 AND revision = ANY($2)',
           [streamName, [a, b]],

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { EventStoreUnavailable } from '../errors';
 import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
 import { START, type GlobalPosition, type NewEvent, type StoredEvent } from '../event-store.port';
@@ -311,16 +311,6 @@ async function isWaitingForALock(url: string, applicationName: string): Promise<
 
 function consentGiven(): NewEvent {
   return { eventId: randomUUID(), type: 'ConsentGiven', schemaVersion: 1, data: { purpose: 'marketing', channel: 'sms' } };
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Raw SQL against the schema, the way someone with database access could edit the log. */

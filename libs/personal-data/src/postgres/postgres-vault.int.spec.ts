@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import type { PersonalDataVault } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
 import { openPostgresVault } from './postgres-vault';
@@ -67,13 +66,7 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
 });
 
 async function query(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query(sql, values)).rows);
 }
 
 async function tableFileBytes(url: string, table: string): Promise<Buffer> {

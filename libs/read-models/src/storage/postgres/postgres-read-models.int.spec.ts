@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { catalogue } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
-import { createTestSchema, describeWithPostgres } from '../../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, withClient } from '../../../../../test/support/services';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
@@ -14,13 +13,7 @@ describeWithPostgres('read models in PostgreSQL', () => {
     const others: PostgresReadModelStorage[] = [];
     const readModels = new ProjectedReadModels({ storage, catalogue, store });
     const sql = async (text: string) => {
-      const client = new Client({ connectionString: schema.url });
-      await client.connect();
-      try {
-        await client.query(text);
-      } finally {
-        await client.end();
-      }
+      await withClient(schema.url, (client) => client.query(text));
     };
     return {
       store,
