@@ -49,9 +49,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   const kafkaBrokers = readKafkaBrokers(environment);
 
   const host = environment.text('HOST') ?? '127.0.0.1';
-  const portText = environment.text('PORT') ?? '3000';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535) problems.push(`PORT must be a whole number from 0 to 65535 (got "${portText}")`);
+  const port = environment.wholeNumber('PORT', 3000, 0, 65_535);
 
   const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);

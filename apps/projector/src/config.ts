@@ -52,8 +52,8 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
   const kafkaCompression = (environment.text('KAFKA_COMPRESSION') ?? 'gzip') as ProjectorConfig['kafkaCompression'];
   if (kafkaCompression !== 'gzip' && kafkaCompression !== 'none') problems.push(`KAFKA_COMPRESSION must be gzip or none (got "${kafkaCompression}")`);
 
-  const adsAndDataKey = readSecret(environment.text('ADS_AND_DATA_KEY'), 'ADS_AND_DATA_KEY', problems);
-  if (production && adsAndDataKey === undefined && environment.text('ADS_AND_DATA_KEY') === undefined) {
+  const adsAndDataKey = readAdsAndDataKey(environment);
+  if (production && environment.text('ADS_AND_DATA_KEY') === undefined) {
     problems.push('ADS_AND_DATA_KEY is required in production (32 or more random bytes, base64): it keys the hash that pseudonymises subjects for Ads & Data');
   }
 
@@ -94,12 +94,13 @@ export function parseAdsAndDataKey(base64: string): Buffer {
   return key;
 }
 
-function readSecret(value: string | undefined, name: string, problems: string[]): Buffer | undefined {
-  if (value === undefined) return undefined;
+function readAdsAndDataKey(environment: Environment): Buffer | undefined {
+  const text = environment.text('ADS_AND_DATA_KEY');
+  if (text === undefined) return undefined;
   try {
-    return parseAdsAndDataKey(value);
+    return parseAdsAndDataKey(text);
   } catch (error) {
-    problems.push((error as Error).message.replace('ADS_AND_DATA_KEY', name));
+    environment.problems.push((error as Error).message);
     return undefined;
   }
 }
