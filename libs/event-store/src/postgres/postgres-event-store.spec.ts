@@ -1,10 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
-import { EventStoreUnavailable } from '../errors';
+import { EMPTY_STREAM_HEAD, type StreamHead } from '../append-planning';
+import { toAppendRequest } from '../append-request';
+import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
 import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
 import { START, type GlobalPosition, type NewEvent, type StoredEvent } from '../event-store.port';
 import { openPostgresEventStore, type PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
+import { appendGroupInOneStatement } from './postgres-group-append';
+import { STREAM_HEADS_MOVED } from './postgres-schema';
 
 describeWithPostgres('PostgreSQL event store', () => {
   runEventStoreContract({
@@ -42,7 +46,10 @@ describeWithPostgres('PostgreSQL event store', () => {
       await Promise.all([first.close(), second.close()]);
 
       const migrations = await withClient(schema.url, (client) => client.query('SELECT version, name FROM schema_migrations'));
-      expect(migrations.rows).toEqual([{ version: 1, name: expect.any(String) }]);
+      expect(migrations.rows).toEqual([
+        { version: 1, name: expect.any(String) },
+        { version: 2, name: expect.any(String) },
+      ]);
     });
 
     it('reports a server it cannot reach as unavailable', async () => {
@@ -124,6 +131,96 @@ describeWithPostgres('PostgreSQL event store', () => {
         expect(await store.verify()).toMatchObject({ intact: true });
       } finally {
         await store.close();
+      }
+    });
+  });
+
+  describe('appending in one statement, when the heads are known', () => {
+    let schema: TestSchema;
+    let store: PostgresEventStore;
+    let pool: Pool;
+    beforeEach(async () => {
+      schema = await createTestSchema('cl_event_store');
+      store = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      pool = new Pool({ connectionString: schema.url, max: 1 });
+    });
+    afterEach(async () => {
+      await pool.end();
+      await store.close();
+      await schema.drop();
+    });
+    const headOf = async (streamName: string): Promise<StreamHead> => {
+      const events = await store.readStream(streamName);
+      const last = events[events.length - 1];
+      return last ? { revision: last.revision, hash: last.hash } : EMPTY_STREAM_HEAD;
+    };
+
+    it('extends known streams and starts new ones with the chain and positions the transaction path gives', async () => {
+      await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+      const known = new Map([['subject-1', await headOf('subject-1')]]);
+
+      const written = await appendGroupInOneStatement(
+        pool,
+        [toAppendRequest('subject-1', [consentGiven()], 0), toAppendRequest('subject-2', [consentGiven(), consentGiven()], 'no-stream')],
+        (streamName) => known.get(streamName),
+        'unheard',
+      );
+
+      expect(written?.outcomes).toEqual([
+        expect.objectContaining({ streamName: 'subject-1', position: 2n, nextExpectedRevision: 1 }),
+        expect.objectContaining({ streamName: 'subject-2', position: 4n, nextExpectedRevision: 1 }),
+      ]);
+      expect(written?.newHeads.get('subject-1')).toEqual(await headOf('subject-1'));
+      expect((await store.readAll()).map((event) => [event.streamName, event.revision, event.position])).toEqual([
+        ['subject-1', 0, 1n],
+        ['subject-1', 1, 2n],
+        ['subject-2', 0, 3n],
+        ['subject-2', 1, 4n],
+      ]);
+      expect(await store.verify()).toMatchObject({ intact: true });
+    });
+
+    it('writes nothing of the group, and leaves no hole in the positions, when one head moved after it was known', async () => {
+      await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+      const stale = new Map([['subject-1', await headOf('subject-1')]]);
+      await store.append('subject-1', [consentGiven()], { expectedRevision: 0 });
+
+      const writing = appendGroupInOneStatement(
+        pool,
+        [toAppendRequest('subject-2', [consentGiven()], 'no-stream'), toAppendRequest('subject-1', [consentGiven()], 0)],
+        (streamName) => stale.get(streamName),
+        'unheard',
+      );
+
+      await expect(writing).rejects.toMatchObject({ code: STREAM_HEADS_MOVED });
+      expect(await store.readStream('subject-2')).toEqual([]);
+      const next = await store.append('subject-3', [consentGiven()], { expectedRevision: 'no-stream' });
+      expect(next.position).toBe(3n);
+      expect(await store.verify()).toMatchObject({ intact: true });
+    });
+
+    it('leaves an append to a stream whose head it does not know to the transaction path, without a query', async () => {
+      await pool.end();
+
+      const written = await appendGroupInOneStatement(pool, [toAppendRequest('subject-1', [consentGiven()], 4)], () => undefined, 'unheard');
+
+      expect(written).toBeUndefined();
+      pool = new Pool({ connectionString: schema.url, max: 1 });
+    });
+
+    it('answers a conflict, not a broken chain, when another process appended to a stream whose head this one knew', async () => {
+      const other = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      try {
+        await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+        await other.append('subject-1', [consentGiven()], { expectedRevision: 0 });
+
+        await expect(store.append('subject-1', [consentGiven()], { expectedRevision: 0 })).rejects.toBeInstanceOf(StreamRevisionConflict);
+        const appended = await store.append('subject-1', [consentGiven()], { expectedRevision: 1 });
+
+        expect(appended.nextExpectedRevision).toBe(2);
+        expect(await store.verify()).toMatchObject({ intact: true });
+      } finally {
+        await other.close();
       }
     });
   });

@@ -28,7 +28,8 @@ import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../remova
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts } from './postgres-event-pages';
-import { appendGroup, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
+import { KnownStreamHeads } from './known-stream-heads';
+import { appendGroup, appendGroupInOneStatement, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
 
 export interface PostgresEventStoreOptions {
@@ -65,6 +66,8 @@ interface RemovalRow {
 const MAX_REVISION = 2_147_483_647;
 const VERIFY_PAGE_SIZE = 5000;
 const ATTEMPTS_PER_GROUP = 4;
+/** About 150 bytes each: the heads of the streams a busy process is likely to append to again soon. */
+const KNOWN_HEADS = 100_000;
 
 /** Opens the production store: runs pending migrations, then serves appends through group commit. */
 export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
@@ -102,6 +105,7 @@ export class PostgresEventStore implements EventStore {
   private readonly wholeStreamReads: CoalescedStreamReads;
   private readonly notifyChannel: string;
   private readonly isOrderingProtected: boolean;
+  private readonly knownHeads = new KnownStreamHeads(KNOWN_HEADS);
   private listener?: Promise<Client | undefined>;
   private isClosed = false;
 
@@ -247,6 +251,7 @@ export class PostgresEventStore implements EventStore {
       await client.query('DELETE FROM events WHERE stream_name = $1', [streamName]);
       await client.query('DELETE FROM streams WHERE stream_name = $1', [streamName]);
       await client.query('COMMIT');
+      this.knownHeads.forget(streamName);
       client.release();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -276,16 +281,19 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async writeGroup(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> {
+    const written = await this.writeGroupInOneStatement(group);
+    if (written) return written;
     for (let attempt = 1; ; attempt += 1) {
       const client = await this.connect();
       try {
-        const { outcomes, wroteEvents } = await appendGroup(client, group, {
+        const { outcomes, wroteEvents, newHeads } = await appendGroup(client, group, {
           orderingProtection: this.isOrderingProtected,
           notifyChannel: this.notifyChannel,
           beforeCommit: this.options.forTestsOnly?.beforeCommit,
         });
         client.release();
         if (wroteEvents) this.appended.notify();
+        for (const [streamName, head] of newHeads) this.knownHeads.afterAppend(streamName, head);
         return outcomes;
       } catch (error) {
         const isBroken = isConnectionFailure(error);
@@ -294,6 +302,26 @@ export class PostgresEventStore implements EventStore {
         if (attempt < ATTEMPTS_PER_GROUP && isWorthRetrying(error)) continue;
         throw asUnavailable(error, 'the PostgreSQL event store could not commit the append');
       }
+    }
+  }
+
+  /**
+   * The fast path: one round trip when the heads are known. Any failure, a moved head or a lost
+   * connection alike, leaves the group to the transaction path, which looks the event ids up
+   * under the locks and so also answers a group this statement committed before the failure.
+   * The test seams hook into the transaction path, so they turn this one off.
+   */
+  private async writeGroupInOneStatement(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error> | undefined> {
+    if (!this.isOrderingProtected || this.options.forTestsOnly?.beforeCommit) return undefined;
+    try {
+      const written = await appendGroupInOneStatement(this.pool, group, (streamName) => this.knownHeads.get(streamName), this.notifyChannel);
+      if (!written) return undefined;
+      this.appended.notify();
+      for (const [streamName, head] of written.newHeads) this.knownHeads.afterAppend(streamName, head);
+      return written.outcomes;
+    } catch {
+      for (const { streamName } of group) this.knownHeads.forget(streamName);
+      return undefined;
     }
   }
 
@@ -385,6 +413,10 @@ export class PostgresEventStore implements EventStore {
       const stream = byStream.get(event.streamName);
       if (stream) stream.push(event);
       else byStream.set(event.streamName, [event]);
+    }
+    for (const [streamName, stream] of byStream) {
+      const last = stream[stream.length - 1];
+      this.knownHeads.afterRead(streamName, { revision: last.revision, hash: last.hash });
     }
     return byStream;
   }

@@ -1,5 +1,5 @@
-import type { ClientBase } from 'pg';
-import { planGroup, settleGroup, type GroupPlan, type StoredEventLocation, type StreamHead } from '../append-planning';
+import type { ClientBase, Pool } from 'pg';
+import { EMPTY_STREAM_HEAD, planGroup, settleGroup, type GroupPlan, type StoredEventLocation, type StreamHead } from '../append-planning';
 import type { AppendRequest } from '../append-request';
 import { StreamRevisionConflict } from '../errors';
 import { GENESIS_HASH, type AppendResult, type GlobalPosition } from '../event-store.port';
@@ -15,6 +15,8 @@ export interface GroupAppendSettings {
 export interface GroupAppendOutcome {
   readonly outcomes: Array<AppendResult | Error>;
   readonly wroteEvents: boolean;
+  /** The heads of the streams written to, as the transaction left them. */
+  readonly newHeads: ReadonlyMap<string, StreamHead>;
 }
 
 /** Name of the sequence the unprotected test mode takes positions from. */
@@ -95,6 +97,86 @@ const WRITE_WITH_SEQUENCE = `
   SELECT event_id, position::text AS position, pg_notify($3, '') FROM inserted`;
 
 /**
+ * A whole group in one autocommit statement, for appends whose stream heads the writer already
+ * knows: it moves each head from the expected one (or creates the stream), takes positions from
+ * the counter, writes the events and commits, in one round trip. The counter's row lock is then
+ * held only while the statement inserts and commits, not across round trips to the client.
+ * When a head is not where the writer expected, `stream_heads_moved()` raises and the statement
+ * leaves nothing behind; a reused event id fails on its unique index the same way.
+ */
+const WRITE_WITH_KNOWN_HEADS = `
+  WITH expected AS (
+    SELECT * FROM json_to_recordset($3::json) AS head(stream_name text, revision integer, hash text, new_revision integer, new_hash text)
+  ), locked AS (
+    SELECT streams.stream_name FROM streams JOIN expected USING (stream_name) ORDER BY streams.stream_name FOR UPDATE OF streams
+  ), moved AS (
+    UPDATE streams SET head_revision = expected.new_revision, head_hash = expected.new_hash
+    FROM expected
+    WHERE streams.stream_name = expected.stream_name AND streams.stream_name IN (SELECT stream_name FROM locked)
+      AND streams.head_revision = expected.revision AND streams.head_hash = expected.hash
+    RETURNING 1
+  ), created AS (
+    INSERT INTO streams (stream_name, head_revision, head_hash)
+    SELECT stream_name, new_revision, new_hash FROM expected WHERE revision = -1
+    ON CONFLICT (stream_name) DO NOTHING
+    RETURNING 1
+  ), allocated AS (
+    UPDATE event_positions SET last_position = last_position + $2
+    WHERE CASE WHEN (SELECT count(*) FROM moved) + (SELECT count(*) FROM created) = (SELECT count(*) FROM expected) THEN true
+               ELSE stream_heads_moved() END
+    RETURNING last_position - $2 AS before
+  ), inserted AS (
+    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
+    SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
+           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
+    FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
+    RETURNING 1
+  )
+  SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
+
+export interface OneStatementAppend {
+  readonly outcomes: Array<AppendResult | Error>;
+  readonly newHeads: ReadonlyMap<string, StreamHead>;
+}
+
+/**
+ * Writes the group in one statement when every stream's head is known (a new stream's is) and
+ * every append fits it; answers `undefined` without touching the database otherwise. Throws when
+ * the statement fails, a moved head included: nothing was written, and the transaction path
+ * (`appendGroup`) can take the group.
+ */
+export async function appendGroupInOneStatement(
+  pool: Pool,
+  group: readonly AppendRequest[],
+  knownHead: (streamName: string) => StreamHead | undefined,
+  notifyChannel: string,
+): Promise<OneStatementAppend | undefined> {
+  const heads = new Map<string, StreamHead>();
+  for (const { streamName, expectedRevision } of group) {
+    if (heads.has(streamName)) continue;
+    const head = expectedRevision === 'no-stream' || expectedRevision === -1 ? EMPTY_STREAM_HEAD : knownHead(streamName);
+    if (head === undefined) return undefined;
+    heads.set(streamName, head);
+  }
+  const plan = planGroup(group, heads, new Map(), new Date().toISOString());
+  if (plan.outcomes.some((outcome) => outcome.kind !== 'write')) return undefined;
+
+  const expected = JSON.stringify(
+    [...heads].map(([streamName, head]) => {
+      const next = plan.newHeads.get(streamName)!;
+      return { stream_name: streamName, revision: head.revision, hash: head.hash, new_revision: next.revision, new_hash: next.hash };
+    }),
+  );
+  const { rows: written } = await pool.query<{ before: string }>({
+    name: 'event-store-write-with-known-heads',
+    text: WRITE_WITH_KNOWN_HEADS,
+    values: [rowsJson(plan), plan.rows.length, expected, notifyChannel],
+  });
+  const before = BigInt(written[0].before);
+  return { outcomes: settleGroup(plan, plan.rows.map((_, index) => before + BigInt(index + 1))), newHeads: plan.newHeads };
+}
+
+/**
  * Writes one group of appends in one transaction on `client` and commits. Nothing is answered
  * before COMMIT returns. Throws when the transaction fails; the caller rolls back and decides
  * whether to retry the group.
@@ -137,7 +219,7 @@ export async function appendGroup(
   }
   if (plan.rows.length === 0) {
     await client.query('ROLLBACK');
-    return { outcomes: settleGroup(plan, []), wroteEvents: false };
+    return { outcomes: settleGroup(plan, []), wroteEvents: false, newHeads: plan.newHeads };
   }
 
   const unusedPlaceholders = streamNames.filter((name) => heads.get(name)!.revision === -1 && !plan.newHeads.has(name));
@@ -148,7 +230,7 @@ export async function appendGroup(
   const positions = await writeRows(client, plan, settings);
   await settings.beforeCommit?.();
   await client.query('COMMIT');
-  return { outcomes: settleGroup(plan, positions), wroteEvents: true };
+  return { outcomes: settleGroup(plan, positions), wroteEvents: true, newHeads: plan.newHeads };
 }
 
 function toLocation(row: LockedRow): StoredEventLocation {
@@ -156,17 +238,7 @@ function toLocation(row: LockedRow): StoredEventLocation {
 }
 
 async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupAppendSettings): Promise<GlobalPosition[]> {
-  // Built as text so data and metadata go in as their canonical JSON: the `json` columns keep it
-  // byte for byte, and verify can hash it as read.
-  const rows = `[${plan.rows
-    .map(
-      (row, index) =>
-        `{"stream_name":${JSON.stringify(row.streamName)},"revision":${row.revision},"event_id":${JSON.stringify(row.eventId)},` +
-        `"type":${JSON.stringify(row.type)},"schema_version":${row.schemaVersion},"data":${row.dataJson},"metadata":${row.metadataJson},` +
-        `"recorded_at":${JSON.stringify(row.recordedAt)},"hash":${JSON.stringify(row.hash)},"previous_hash":${JSON.stringify(row.previousHash)},` +
-        `"ordinal":${index + 1}}`,
-    )
-    .join(',')}]`;
+  const rows = rowsJson(plan);
   const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
   if (settings.orderingProtection) {
     const { rows: written } = await client.query<{ before: string }>({
@@ -180,4 +252,20 @@ async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupApp
   const { rows: written } = await client.query<{ event_id: string; position: string }>(WRITE_WITH_SEQUENCE, [rows, heads, settings.notifyChannel]);
   const positionOf = new Map(written.map((row) => [row.event_id, BigInt(row.position)]));
   return plan.rows.map((row) => positionOf.get(row.eventId)!);
+}
+
+/**
+ * The rows as one JSON document, built as text so data and metadata go in as their canonical
+ * JSON: the `json` columns keep it byte for byte, and verify can hash it as read.
+ */
+function rowsJson(plan: GroupPlan): string {
+  return `[${plan.rows
+    .map(
+      (row, index) =>
+        `{"stream_name":${JSON.stringify(row.streamName)},"revision":${row.revision},"event_id":${JSON.stringify(row.eventId)},` +
+        `"type":${JSON.stringify(row.type)},"schema_version":${row.schemaVersion},"data":${row.dataJson},"metadata":${row.metadataJson},` +
+        `"recorded_at":${JSON.stringify(row.recordedAt)},"hash":${JSON.stringify(row.hash)},"previous_hash":${JSON.stringify(row.previousHash)},` +
+        `"ordinal":${index + 1}}`,
+    )
+    .join(',')}]`;
 }

@@ -6,6 +6,9 @@ interface Migration {
   readonly sql: string;
 }
 
+/** SQLSTATE of `stream_heads_moved()`: not an error of the append, a sign to take the slower path. */
+export const STREAM_HEADS_MOVED = 'CL409';
+
 /** First key of every advisory lock this store takes; the second key names what is locked. */
 export const ADVISORY_LOCK_SPACE = 0x0c1e;
 
@@ -68,6 +71,18 @@ const migrations: readonly Migration[] = [
         previous_hash text NOT NULL,
         hash text NOT NULL
       );
+    `,
+  },
+  {
+    version: 2,
+    name: 'a signal for appends written in one statement',
+    // Raised from inside the one-statement append when a stream head is not where its writer
+    // expected: the whole statement rolls back, and the writer takes the transaction path.
+    sql: `
+      CREATE FUNCTION stream_heads_moved() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        RAISE EXCEPTION 'a stream head moved since its writer read it' USING ERRCODE = '${STREAM_HEADS_MOVED}';
+      END $$;
     `,
   },
 ];
