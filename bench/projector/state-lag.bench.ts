@@ -148,7 +148,8 @@ async function main(): Promise<void> {
       const now = new Date().toISOString() as Instant;
       return { touchpoint: 'myproximus-app' as const, actor: { kind: 'subject' as const }, occurredAt: now, recordedAt: now, idempotencyKey: key, noticeVersion: '2024-02-27' };
     };
-    const run = async (command: LedgerCommand, key: string) => streams.handle(command, { client: 'bench', idempotencyKey: key, requestFingerprint: key });
+    const run = async (command: LedgerCommand, key: string) =>
+      (await streams.handle(command, { client: 'bench', idempotencyKey: key, requestFingerprint: key })).handled;
 
     const setupStarted = performance.now();
     const throwaway: number[] = [];

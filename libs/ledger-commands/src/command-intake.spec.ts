@@ -10,8 +10,7 @@ import { commandJson, type Json } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 
-function intake() {
-  const store = createInMemoryEventStore();
+function intake(store = createInMemoryEventStore()) {
   const vault = new InMemoryVault();
   const commands = new CommandIntake({
     catalogue,
@@ -36,6 +35,15 @@ describe('the command intake', () => {
 
     expect(first).toMatchObject({ status: 201, replayed: false });
     expect(retry).toEqual({ ...first, replayed: true });
+    expect(await store.headPosition()).toBe(1n);
+  });
+
+  it('answers a retry from the log as a replay when the answer was never kept (a crash before it was saved)', async () => {
+    const { store, submit } = intake();
+    const first = await submit(commandJson.giveConsent('subject-1'), 'key-1');
+    const withoutRecords = intake(store);
+
+    expect(await withoutRecords.submit(commandJson.giveConsent('subject-1'), 'key-1')).toEqual({ ...first, replayed: true });
     expect(await store.headPosition()).toBe(1n);
   });
 

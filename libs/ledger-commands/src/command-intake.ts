@@ -74,8 +74,8 @@ export class CommandIntake {
     const command = await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey });
     let outcome: CommandOutcome;
     try {
-      const handled = await ledgerStreams.handle(command, submission);
-      outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: false };
+      const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
+      outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: isEarlierAnswer };
     } catch (error) {
       if (error instanceof IdempotencyKeyReused) return keyReused(submission);
       if (!(error instanceof LedgerRuleBroken)) throw error;

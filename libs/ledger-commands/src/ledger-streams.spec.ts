@@ -28,6 +28,10 @@ function twoProcesses() {
 }
 
 async function handle(streams: LedgerStreams, json: Json, key: string) {
+  return (await handleAndTell(streams, json, key)).handled;
+}
+
+async function handleAndTell(streams: LedgerStreams, json: Json, key: string) {
   const { command, trace } = await commandOf(json, key);
   return streams.handle(command, trace);
 }
@@ -95,10 +99,11 @@ describe('running commands on subject streams', () => {
 
   it('answers a command retried after a crash exactly as the first time, and appends nothing', async () => {
     const { first, store } = twoProcesses();
-    const answered = await handle(first, commandJson.giveConsent('subject-1'), 'key-1');
+    const answered = await handleAndTell(first, commandJson.giveConsent('subject-1'), 'key-1');
     const afterRestart = new LedgerStreams(store, catalogue);
 
-    expect(await handle(afterRestart, commandJson.giveConsent('subject-1'), 'key-1')).toEqual(answered);
+    expect(await handleAndTell(afterRestart, commandJson.giveConsent('subject-1'), 'key-1')).toEqual({ handled: answered.handled, isEarlierAnswer: true });
+    expect(answered.isEarlierAnswer).toBe(false);
     expect(await store.headPosition()).toBe(1n);
   });
 

@@ -22,6 +22,13 @@ export interface HandledCommand {
   readonly position: string | null;
 }
 
+/** What `handle` answers: the command's result, and whether an earlier attempt of it had already recorded it. */
+export interface CommandHandled {
+  readonly handled: HandledCommand;
+  /** The command's events were already in the stream (a retry): `handled` is the first attempt's answer. */
+  readonly isEarlierAnswer: boolean;
+}
+
 /** Who sent a command and which request it was: the source of its event ids and of its metadata. */
 export interface CommandTrace extends CommandOrigin {
   readonly requestFingerprint: string;
@@ -62,11 +69,11 @@ export class LedgerStreams {
     if (!this.streams.cached(subjectId)) await this.streams.read(subjectId);
   }
 
-  handle(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
+  handle(command: LedgerCommand, trace: CommandTrace): Promise<CommandHandled> {
     return this.queue.run(command.subjectId, () => this.decideAndAppend(command, trace));
   }
 
-  private async decideAndAppend(command: LedgerCommand, trace: CommandTrace): Promise<HandledCommand> {
+  private async decideAndAppend(command: LedgerCommand, trace: CommandTrace): Promise<CommandHandled> {
     const { subjectId } = command;
     const cached = this.streams.cached(subjectId);
     let stream = cached ?? (await this.streams.read(subjectId));
@@ -74,7 +81,7 @@ export class LedgerStreams {
     const giveUpAt = Date.now() + this.conflictRetryMs;
     for (let attempt = 1; ; attempt += 1) {
       const earlier = this.earlierAppendOf(stream, trace);
-      if (earlier) return earlier;
+      if (earlier) return { handled: earlier, isEarlierAnswer: true };
 
       let events: LedgerEvent[];
       try {
@@ -91,7 +98,7 @@ export class LedgerStreams {
           [stream, isCurrent] = [await this.streams.read(subjectId), true];
           continue;
         }
-        return { subjectId, events: [], position: stream.position?.toString() ?? null };
+        return { handled: { subjectId, events: [], position: stream.position?.toString() ?? null }, isEarlierAnswer: false };
       }
 
       const ids = events.map((_, index) => eventIdFor(trace, subjectId, index));
@@ -103,16 +110,19 @@ export class LedgerStreams {
           // An earlier attempt of this very command was stored (a crash before its answer): answer as it did.
           this.streams.forget(subjectId);
           const stored = this.earlierAppendOf(await this.streams.read(subjectId), trace);
-          if (stored) return stored;
+          if (stored) return { handled: stored, isEarlierAnswer: true };
         }
         const entries = result.events.map((appended, index) =>
           recordedEntry(events[index], appended.eventId, appended.revision, appended.position, trace.requestFingerprint),
         );
         this.streams.remember(extendSubjectStream(stream, entries));
         return {
-          subjectId,
-          events: result.events.map((appended, index) => ({ id: appended.eventId, type: events[index].type, revision: appended.revision })),
-          position: result.position.toString(),
+          handled: {
+            subjectId,
+            events: result.events.map((appended, index) => ({ id: appended.eventId, type: events[index].type, revision: appended.revision })),
+            position: result.position.toString(),
+          },
+          isEarlierAnswer: false,
         };
       } catch (error) {
         this.streams.forget(subjectId);
