@@ -103,17 +103,21 @@ const WRITE_WITH_SEQUENCE = `
  * held only while the statement inserts and commits, not across round trips to the client.
  * When a head is not where the writer expected, `stream_heads_moved()` raises and the statement
  * leaves nothing behind; a reused event id fails on its unique index the same way.
+ *
+ * Streams are found by `= ANY($5)`, never by joining the JSON: a join's plan depends on table
+ * statistics, and a plan made while the table was small (a prepared statement keeps it) scanned
+ * the whole table on every append once it had grown.
  */
 const WRITE_WITH_KNOWN_HEADS = `
   WITH expected AS (
     SELECT * FROM json_to_recordset($3::json) AS head(stream_name text, revision integer, hash text, new_revision integer, new_hash text)
   ), locked AS (
-    SELECT streams.stream_name FROM streams JOIN expected USING (stream_name) ORDER BY streams.stream_name FOR UPDATE OF streams
+    SELECT stream_name FROM streams WHERE stream_name = ANY($5::text[]) ORDER BY stream_name FOR UPDATE
   ), moved AS (
     UPDATE streams SET head_revision = expected.new_revision, head_hash = expected.new_hash
     FROM expected
-    WHERE streams.stream_name = expected.stream_name AND streams.stream_name IN (SELECT stream_name FROM locked)
-      AND streams.head_revision = expected.revision AND streams.head_hash = expected.hash
+    WHERE streams.stream_name = ANY($5::text[]) AND streams.stream_name IN (SELECT stream_name FROM locked)
+      AND streams.stream_name = expected.stream_name AND streams.head_revision = expected.revision AND streams.head_hash = expected.hash
     RETURNING 1
   ), created AS (
     INSERT INTO streams (stream_name, head_revision, head_hash)
@@ -170,7 +174,7 @@ export async function appendGroupInOneStatement(
   const { rows: written } = await pool.query<{ before: string }>({
     name: 'event-store-write-with-known-heads',
     text: WRITE_WITH_KNOWN_HEADS,
-    values: [rowsJson(plan), plan.rows.length, expected, notifyChannel],
+    values: [rowsJson(plan), plan.rows.length, expected, notifyChannel, [...heads.keys()]],
   });
   const before = BigInt(written[0].before);
   return { outcomes: settleGroup(plan, plan.rows.map((_, index) => before + BigInt(index + 1))), newHeads: plan.newHeads };
