@@ -122,8 +122,10 @@ export class PostgresEventStore implements EventStore {
       maxPayloadPerGroup: 16_000_000,
       collect: 'when-idle',
     });
+    // Two queries at a time: under load each carries more streams, and every statement costs the
+    // caller a socket write; a second one keeps reads moving past a long stream.
     this.wholeStreamReads = new CoalescedStreamReads((streamNames) => this.readWholeStreams(streamNames), {
-      maxInFlight: 4,
+      maxInFlight: 2,
       maxStreamsPerQuery: 200,
     });
   }

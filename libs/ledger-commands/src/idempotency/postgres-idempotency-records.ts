@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
 
@@ -18,14 +18,21 @@ interface RecordRow {
 }
 
 /**
- * Idempotency records in PostgreSQL. Concurrent finds and saves share round trips (one query per
- * batch), and saves commit with `synchronous_commit = off`: the record is an answer cache, the log
- * stays the proof, and a retry of an appended command is answered from the log if a database
- * crash lost the record. See ADR 0004.
+ * Idempotency records in PostgreSQL. Concurrent finds and saves share round trips: whatever is
+ * waiting goes in one statement that inserts the new records and looks the wanted ones up, one
+ * statement at a time. On this 2-core machine each statement cost the API ~0.3 ms of CPU in its
+ * socket write alone, more than the rest of a command's share of it, so fewer and fuller
+ * statements beat more of them in parallel (docs/performance.md). The pool commits with
+ * `synchronous_commit = off`: the record is an answer cache, the log stays the proof, and a
+ * retry of an appended command is answered from the log if a database crash lost the record.
+ * See ADR 0004.
  */
-export async function openPostgresIdempotencyRecords({ url, poolSize = 6 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
+export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
   const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
+  // Queued ahead of the connection's first statement. (A connection-string `options` would be
+  // overridden by the one that sets the search_path.)
+  pool.on('connect', (client) => void client.query('set synchronous_commit = off').catch(() => undefined));
   try {
     const client = await pool.connect();
     try {
@@ -52,24 +59,40 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 6 }: Post
   return new PostgresIdempotencyRecords(pool);
 }
 
+type Call = { readonly find: readonly [client: string, idempotencyKey: string] } | { readonly save: IdempotencyRecord };
+
+/**
+ * Inserts the records to save, then returns those of the wanted keys; the insert's rows are not
+ * visible to the lookup. Each wanted key is looked up on its own through the primary key (the
+ * LIMIT keeps the planner from turning the LATERAL back into a join): a join's plan, made while
+ * the table was small and kept by the prepared statement, scanned the whole table per batch.
+ */
+const SAVE_AND_FIND = `
+  WITH saved AS (
+    INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+    SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  )
+  SELECT r.* FROM unnest($1::text[], $2::text[]) AS wanted(client, idempotency_key)
+  CROSS JOIN LATERAL (
+    SELECT * FROM idempotency_records WHERE client = wanted.client AND idempotency_key = wanted.idempotency_key LIMIT 1
+  ) AS r`;
+
 class PostgresIdempotencyRecords implements IdempotencyRecords {
-  private readonly finds: BatchedCalls<readonly [string, string], IdempotencyRecord | undefined>;
-  private readonly saves: BatchedCalls<IdempotencyRecord, void>;
-  private readonly asynchronousCommits = new WeakSet<PoolClient>();
+  private readonly calls: BatchedCalls<Call, IdempotencyRecord | undefined>;
   private isClosed = false;
 
   constructor(private readonly pool: Pool) {
-    const options = { maxInFlight: 3, maxBatchSize: 500, collect: 'when-idle' } as const;
-    this.finds = new BatchedCalls((keys) => this.findAll(keys), options);
-    this.saves = new BatchedCalls((records) => this.saveAll(records), options);
+    this.calls = new BatchedCalls((calls) => this.saveAndFind(calls), { maxInFlight: 1, maxBatchSize: 1000, collect: 'when-idle' });
   }
 
   find(client: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined> {
-    return this.finds.call([client, idempotencyKey]);
+    return this.calls.call({ find: [client, idempotencyKey] });
   }
 
-  save(record: IdempotencyRecord): Promise<void> {
-    return this.saves.call(record);
+  async save(record: IdempotencyRecord): Promise<void> {
+    await this.calls.call({ save: record });
   }
 
   async close(): Promise<void> {
@@ -78,18 +101,31 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
     await this.pool.end();
   }
 
-  private async findAll(keys: readonly (readonly [string, string])[]): Promise<(IdempotencyRecord | undefined)[]> {
-    // Named statements: each connection parses and plans them once.
+  private async saveAndFind(calls: readonly Call[]): Promise<(IdempotencyRecord | undefined)[]> {
+    const wanted: (readonly [string, string])[] = [];
+    const records: IdempotencyRecord[] = [];
+    for (const call of calls) {
+      if ('find' in call) wanted.push(call.find);
+      else records.push(call.save);
+    }
+    // A named statement: each connection parses and plans it once.
     const { rows } = await this.pool.query<RecordRow>({
-      name: 'consent-ledger-find-idempotency-records',
-      text: `select r.* from idempotency_records r
-       join unnest($1::text[], $2::text[]) as wanted(client, idempotency_key)
-         on r.client = wanted.client and r.idempotency_key = wanted.idempotency_key`,
-      values: [keys.map(([client]) => client), keys.map(([, key]) => key)],
+      name: 'consent-ledger-save-and-find-idempotency-records',
+      text: SAVE_AND_FIND,
+      values: [
+        wanted.map(([client]) => client),
+        wanted.map(([, key]) => key),
+        records.map((record) => record.client),
+        records.map((record) => record.idempotencyKey),
+        records.map((record) => record.requestFingerprint),
+        records.map((record) => record.status),
+        records.map((record) => record.body),
+        records.map((record) => record.recordedAt),
+      ],
     });
     const found = new Map(rows.map((row) => [JSON.stringify([row.client, row.idempotency_key]), row]));
-    return keys.map((key) => {
-      const row = found.get(JSON.stringify(key));
+    return calls.map((call) => {
+      const row = 'find' in call ? found.get(JSON.stringify(call.find)) : undefined;
       return (
         row && {
           client: row.client,
@@ -100,39 +136,6 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
           recordedAt: row.recorded_at.toISOString(),
         }
       );
-    });
-  }
-
-  private async saveAll(records: readonly IdempotencyRecord[]): Promise<void[]> {
-    const client = await this.pool.connect();
-    try {
-      if (!this.asynchronousCommits.has(client)) {
-        await client.query('set synchronous_commit = off');
-        this.asynchronousCommits.add(client);
-      }
-      await this.insertAll(client, records);
-    } catch (error) {
-      client.release(error as Error);
-      throw error;
-    }
-    client.release();
-    return records.map(() => undefined);
-  }
-
-  private async insertAll(client: PoolClient, records: readonly IdempotencyRecord[]): Promise<void> {
-    await client.query({
-      name: 'consent-ledger-save-idempotency-records',
-      text: `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[])
-       on conflict do nothing`,
-      values: [
-        records.map((record) => record.client),
-        records.map((record) => record.idempotencyKey),
-        records.map((record) => record.requestFingerprint),
-        records.map((record) => record.status),
-        records.map((record) => record.body),
-        records.map((record) => record.recordedAt),
-      ],
     });
   }
 }

@@ -44,4 +44,19 @@ export function idempotencyRecordsContract(open: () => Promise<IdempotencyRecord
     const found = await Promise.all(many.map((each) => records.find(each.client, each.idempotencyKey)));
     expect(found).toEqual(many);
   });
+
+  it('answers finds sent together with saves of other keys', async () => {
+    const earlier = Array.from({ length: 50 }, (_, index) => record({ idempotencyKey: `earlier-${index}` }));
+    const later = Array.from({ length: 50 }, (_, index) => record({ idempotencyKey: `later-${index}`, status: 422 }));
+    await Promise.all(earlier.map((each) => records.save(each)));
+
+    const together = await Promise.all([
+      ...earlier.map((each) => records.find(each.client, each.idempotencyKey)),
+      ...later.map((each) => records.save(each).then(() => each)),
+      records.find('tv-menu', 'never-used'),
+    ]);
+
+    expect(together).toEqual([...earlier, ...later, undefined]);
+    expect(await Promise.all(later.map((each) => records.find(each.client, each.idempotencyKey)))).toEqual(later);
+  });
 }
