@@ -3,21 +3,25 @@ import type { StoredEvent } from './event-store.port';
 
 /** A store of streams whose queries finish when the test says so, recording what each asked for. */
 function heldStore(streams: Record<string, number>) {
-  const queries: Array<{ streamNames: readonly string[]; finish(): void; fail(error: Error): void }> = [];
-  const eventsOf = (streamName: string): StoredEvent[] =>
-    Array.from({ length: streams[streamName] ?? 0 }, (_, revision) => ({ streamName, revision }) as unknown as StoredEvent);
-  const readMany = (streamNames: readonly string[]) =>
+  const queries: Array<{ streamNames: readonly string[]; fromRevisions: ReadonlyMap<string, number>; finish(): void; fail(error: Error): void }> = [];
+  const eventsOf = (streamName: string, from: number): StoredEvent[] =>
+    Array.from({ length: streams[streamName] ?? 0 }, (_, revision) => ({ streamName, revision }) as unknown as StoredEvent).filter(
+      (event) => event.revision >= from,
+    );
+  const readMany = (fromRevisions: ReadonlyMap<string, number>) =>
     new Promise<Map<string, StoredEvent[]>>((resolve, reject) => {
+      const streamNames = [...fromRevisions.keys()];
       queries.push({
         streamNames,
-        finish: () => resolve(new Map(streamNames.filter((name) => streams[name]).map((name) => [name, eventsOf(name)]))),
+        fromRevisions,
+        finish: () => resolve(new Map(streamNames.filter((name) => streams[name]).map((name) => [name, eventsOf(name, fromRevisions.get(name)!)]))),
         fail: reject,
       });
     });
   return { queries, readMany, streams };
 }
 
-describe('coalesced whole-stream reads', () => {
+describe('coalesced stream reads', () => {
   it('answers reads that arrive while queries are in flight with one query, each with its own stream', async () => {
     const store = heldStore({ a: 1, b: 2, c: 3, d: 0 });
     const reads = new CoalescedStreamReads(store.readMany, { maxInFlight: 1, maxStreamsPerQuery: 100 });
@@ -67,6 +71,24 @@ describe('coalesced whole-stream reads', () => {
     }
     expect(store.queries.slice(2).map((query) => query.streamNames)).toEqual([['c', 'd'], ['e']]);
     expect((await Promise.all(all)).map((events) => events[0].streamName)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('reads a stream once from the lowest revision asked for, and gives each reader the events from its own', async () => {
+    const store = heldStore({ a: 5, b: 3 });
+    const reads = new CoalescedStreamReads(store.readMany, { maxInFlight: 1, maxStreamsPerQuery: 100 });
+    const first = reads.read('b');
+    const waiting = [reads.read('a', 3), reads.read('a', 1), reads.read('b', 2)];
+
+    store.queries[0].finish();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.queries[1].fromRevisions).toEqual(new Map([['a', 1], ['b', 2]]));
+    store.queries[1].finish();
+
+    const [aFrom3, aFrom1, bFrom2] = await Promise.all(waiting);
+    expect(aFrom3.map((event) => event.revision)).toEqual([3, 4]);
+    expect(aFrom1.map((event) => event.revision)).toEqual([1, 2, 3, 4]);
+    expect(bFrom2.map((event) => event.revision)).toEqual([2]);
   });
 
   it('fails every read of a failed query, and keeps serving the next ones', async () => {

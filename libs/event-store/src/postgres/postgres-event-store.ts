@@ -27,7 +27,7 @@ import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
-import { selectEvents, selectEventTexts } from './postgres-event-pages';
+import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
 import { appendGroup, appendGroupInOneStatement, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
@@ -102,7 +102,7 @@ export class PostgresEventStore implements EventStore {
   private readonly appended = new AppendSignal();
   private readonly subscriptions = new SubscriptionSet();
   private readonly queue: GroupCommitQueue;
-  private readonly wholeStreamReads: CoalescedStreamReads;
+  private readonly forwardStreamReads: CoalescedStreamReads;
   private readonly notifyChannel: string;
   private readonly isOrderingProtected: boolean;
   private readonly knownHeads = new KnownStreamHeads(KNOWN_HEADS);
@@ -124,7 +124,7 @@ export class PostgresEventStore implements EventStore {
     });
     // Two queries at a time: under load each carries more streams, and every statement costs the
     // caller a socket write; a second one keeps reads moving past a long stream.
-    this.wholeStreamReads = new CoalescedStreamReads((streamNames) => this.readWholeStreams(streamNames), {
+    this.forwardStreamReads = new CoalescedStreamReads((fromRevisions) => this.readStreamsFrom(fromRevisions), {
       maxInFlight: 2,
       maxStreamsPerQuery: 200,
     });
@@ -146,8 +146,8 @@ export class PostgresEventStore implements EventStore {
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const range = toStreamRange(streamName, options);
-    if (range.direction === 'forwards' && !range.fromRevision && range.maxCount === undefined) {
-      return this.read(() => this.wholeStreamReads.read(streamName));
+    if (range.direction === 'forwards' && range.maxCount === undefined) {
+      return this.read(() => this.forwardStreamReads.read(streamName, Math.min(range.fromRevision ?? 0, MAX_REVISION)));
     }
     const isForwards = range.direction === 'forwards';
     const from = Math.min(range.fromRevision ?? (isForwards ? 0 : MAX_REVISION), MAX_REVISION);
@@ -408,9 +408,9 @@ export class PostgresEventStore implements EventStore {
     return this.read(async () => (await this.pool.query<Row>(sql, values)).rows);
   }
 
-  private async readWholeStreams(streamNames: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+  private async readStreamsFrom(fromRevisions: ReadonlyMap<string, number>): Promise<Map<string, StoredEvent[]>> {
     const byStream = new Map<string, StoredEvent[]>();
-    const events = await selectEvents(this.pool, 'stream_name = ANY($1::text[])', 'stream_name, revision', 'ALL', [streamNames]);
+    const events = await selectEvents(this.pool, 'true', 'stream_name, revision', 'ALL', [[...fromRevisions.keys()], [...fromRevisions.values()]], STREAMS_FROM_REVISIONS);
     for (const event of events) {
       const stream = byStream.get(event.streamName);
       if (stream) stream.push(event);
