@@ -2,7 +2,7 @@ import { type Catalogue, earliest, type Instant } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceRow } from './audience-membership/audience-membership.projection';
 import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
-import { decisionRowsOf, type DecisionRow, defaultDecisionRowsOf, isSameDecisionRow, purposesTouched } from './current-decisions/current-decisions.projection';
+import { decisionRowsOf, type DecisionRow, isSameDecisionRow, purposesTouched, withoutHistory } from './current-decisions/current-decisions.projection';
 import { readLedgerEvent } from './ledger-events';
 import { projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
 
@@ -79,13 +79,15 @@ export function planReevaluation(
 }
 
 export function changeOf(before: SubjectView | null, after: SubjectView, catalogue: Catalogue): SubjectChange {
+  // A new subject is compared with a subject with no history: its rows are only those that differ.
+  const previous = before ?? withoutHistory(after);
   // Only the purposes the change can touch are evaluated: a consent event costs one or two
-  // purposes, not the whole catalogue (which a new subject, a relationship or an expiry needs).
-  const touched = before ? purposesTouched(before, after, catalogue) : 'all';
+  // purposes, not the whole catalogue (which a relationship, an erasure or an expiry needs), also
+  // when it is a new subject's first event.
+  const touched = purposesTouched(previous, after, catalogue);
   const purposes = touched === 'all' ? [...catalogue.purposes.values()] : [...touched];
   const decisionsAfter = decisionRowsOf(after, catalogue, purposes);
-  // A new subject is compared with a subject with no history: its rows are only those that differ.
-  const rowsBefore = before ? decisionRowsOf(before, catalogue, purposes) : defaultDecisionRowsOf(after, catalogue, purposes);
+  const rowsBefore = decisionRowsOf(previous, catalogue, purposes);
   const decisionsBefore = new Map(rowsBefore.map((row) => [row.purpose, row]));
   const decisions = decisionsAfter.filter((row) => {
     const previous = decisionsBefore.get(row.purpose);

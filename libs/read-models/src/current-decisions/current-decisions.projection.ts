@@ -46,7 +46,12 @@ export interface DecisionRow {
  * consent costs one row, not one per purpose of the catalogue.
  */
 export function defaultDecisionRowsOf(view: SubjectView, catalogue: Catalogue, purposes?: Iterable<PurposeDefinition>): DecisionRow[] {
-  return decisionRowsOf({ ...view, ledger: initialLedger(), expiries: new Map() }, catalogue, purposes);
+  return decisionRowsOf(withoutHistory(view), catalogue, purposes);
+}
+
+/** The subject as it was before its first event: same brand and evaluation instant, an empty ledger. */
+export function withoutHistory(view: SubjectView): SubjectView {
+  return { ...view, ledger: initialLedger(), expiries: new Map() };
 }
 
 /** The subject's rows for every purpose of the catalogue, or only for `purposes`. */
@@ -64,7 +69,9 @@ export function decisionRowsOf(view: SubjectView, catalogue: Catalogue, purposes
 export function purposesTouched(before: SubjectView, after: SubjectView, catalogue: Catalogue): 'all' | Set<PurposeDefinition> {
   const b = before.ledger;
   const a = after.ledger;
-  if (before.brand !== after.brand || b.erasure !== a.erasure || b.relationships !== a.relationships) return 'all';
+  // Two empty registers are the same register: a new subject's ledger and `withoutHistory`'s differ only in identity.
+  const sameRelationships = b.relationships === a.relationships || (b.relationships.size === 0 && a.relationships.size === 0);
+  if (before.brand !== after.brand || b.erasure !== a.erasure || !sameRelationships) return 'all';
   for (const expiry of before.expiries.values()) if (expiry <= after.evaluatedAt) return 'all';
 
   const touched = new Set<PurposeDefinition>();
