@@ -63,10 +63,11 @@ interface LockedRow {
 const ROW_COLUMNS = `stream_name text, revision integer, event_id text, type text, schema_version integer,
   data json, metadata json, recorded_at timestamptz, hash text, previous_hash text, ordinal integer`;
 
-const updateHeadsFrom = (parameter: string) => `
+/** `= ANY(names)` finds the rows by index whatever the table's statistics (see WRITE_WITH_KNOWN_HEADS). */
+const updateHeadsFrom = (heads: string, names: string) => `
   UPDATE streams SET head_revision = head.revision, head_hash = head.hash
-  FROM json_to_recordset(${parameter}::json) AS head(stream_name text, revision integer, hash text)
-  WHERE streams.stream_name = head.stream_name
+  FROM json_to_recordset(${heads}::json) AS head(stream_name text, revision integer, hash text)
+  WHERE streams.stream_name = ANY(${names}::text[]) AND streams.stream_name = head.stream_name
   RETURNING 1`;
 
 /**
@@ -83,7 +84,7 @@ const WRITE_WITH_COUNTER = `
            row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
     FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
     RETURNING 1
-  ), heads AS (${updateHeadsFrom('$3')})
+  ), heads AS (${updateHeadsFrom('$3', '$5')})
   SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
 
 const WRITE_WITH_SEQUENCE = `
@@ -93,7 +94,7 @@ const WRITE_WITH_SEQUENCE = `
            row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
     FROM (SELECT * FROM json_to_recordset($1::json) AS row(${ROW_COLUMNS}) ORDER BY row.ordinal) AS row
     RETURNING event_id, position
-  ), heads AS (${updateHeadsFrom('$2')})
+  ), heads AS (${updateHeadsFrom('$2', '$4')})
   SELECT event_id, position::text AS position, pg_notify($3, '') FROM inserted`;
 
 /**
@@ -244,16 +245,17 @@ function toLocation(row: LockedRow): StoredEventLocation {
 async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupAppendSettings): Promise<GlobalPosition[]> {
   const rows = rowsJson(plan);
   const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
+  const names = [...plan.newHeads.keys()];
   if (settings.orderingProtection) {
     const { rows: written } = await client.query<{ before: string }>({
       name: 'event-store-write-events',
       text: WRITE_WITH_COUNTER,
-      values: [rows, plan.rows.length, heads, settings.notifyChannel],
+      values: [rows, plan.rows.length, heads, settings.notifyChannel, names],
     });
     const before = BigInt(written[0].before);
     return plan.rows.map((_, index) => before + BigInt(index + 1));
   }
-  const { rows: written } = await client.query<{ event_id: string; position: string }>(WRITE_WITH_SEQUENCE, [rows, heads, settings.notifyChannel]);
+  const { rows: written } = await client.query<{ event_id: string; position: string }>(WRITE_WITH_SEQUENCE, [rows, heads, settings.notifyChannel, names]);
   const positionOf = new Map(written.map((row) => [row.event_id, BigInt(row.position)]));
   return plan.rows.map((row) => positionOf.get(row.eventId)!);
 }
