@@ -30,7 +30,7 @@ export const UNPROTECTED_POSITION_SEQUENCE = 'event_positions_unprotected_for_te
  * The id lookup shares the statement's snapshot, taken before any lock wait; an event committed
  * meanwhile by the lock holder is caught later (see `appendGroup`).
  */
-const LOCK_STREAMS_AND_LOCATE_IDS = `
+export const LOCK_STREAMS_AND_LOCATE_IDS = `
   WITH locked AS (
     SELECT stream_name, head_revision, head_hash FROM streams
     WHERE stream_name = ANY($1::text[]) ORDER BY stream_name FOR UPDATE
@@ -75,7 +75,7 @@ const updateHeadsFrom = (heads: string, names: string) => `
  * everything. The counter's row lock is taken this late on purpose and held until COMMIT, so the
  * next transaction gets its positions only once this one is visible: dense positions, commit order.
  */
-const WRITE_WITH_COUNTER = `
+export const WRITE_WITH_COUNTER = `
   WITH allocated AS (
     UPDATE event_positions SET last_position = last_position + $2 RETURNING last_position - $2 AS before
   ), inserted AS (
@@ -109,7 +109,7 @@ const WRITE_WITH_SEQUENCE = `
  * statistics, and a plan made while the table was small (a prepared statement keeps it) scanned
  * the whole table on every append once it had grown.
  */
-const WRITE_WITH_KNOWN_HEADS = `
+export const WRITE_WITH_KNOWN_HEADS = `
   WITH expected AS (
     SELECT * FROM json_to_recordset($3::json) AS head(stream_name text, revision integer, hash text, new_revision integer, new_hash text)
   ), locked AS (

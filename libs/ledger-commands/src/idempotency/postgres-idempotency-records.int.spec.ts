@@ -1,6 +1,6 @@
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
-import { openPostgresIdempotencyRecords } from './postgres-idempotency-records';
+import { openPostgresIdempotencyRecords, SAVE_AND_FIND } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];
@@ -10,5 +10,23 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
     const schema = await createTestSchema('cl_idem');
     schemas.push(schema);
     return openPostgresIdempotencyRecords({ url: schema.url });
+  });
+
+  // The statement is prepared once per connection and keeps its first plan, often made while the
+  // table was empty; a plan that scans the table costs every lookup a pass over all records.
+  it('looks records up through the primary key, even with a plan made on an empty table', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    await (await openPostgresIdempotencyRecords({ url: schema.url })).close();
+
+    const plan = await withClient(schema.url, async (client) => {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE statement_under_test (text[], text[], text[], text[], text[], int[], text[], timestamptz[]) AS ${SAVE_AND_FIND}`);
+      const explained = await client.query(`EXPLAIN EXECUTE statement_under_test ('{tv-menu}', '{key-1}', '{}', '{}', '{}', '{}', '{}', '{}')`);
+      return explained.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
+    });
+
+    expect(plan).toMatch(/Index Scan using idempotency_records_pkey/);
+    expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
   });
 });

@@ -67,7 +67,7 @@ type Call = { readonly find: readonly [client: string, idempotencyKey: string] }
  * LIMIT keeps the planner from turning the LATERAL back into a join): a join's plan, made while
  * the table was small and kept by the prepared statement, scanned the whole table per batch.
  */
-const SAVE_AND_FIND = `
+export const SAVE_AND_FIND = `
   WITH saved AS (
     INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
     SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
