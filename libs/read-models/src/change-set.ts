@@ -80,14 +80,14 @@ export function planReevaluation(
 
 export function changeOf(before: SubjectView | null, after: SubjectView, catalogue: Catalogue): SubjectChange {
   // A new subject is compared with a subject with no history: its rows are only those that differ.
-  const previous = before ?? withoutHistory(after);
+  const baseline = before ?? withoutHistory(after);
   // Only the purposes the change can touch are evaluated: a consent event costs one or two
   // purposes, not the whole catalogue (which a relationship, an erasure or an expiry needs), also
   // when it is a new subject's first event.
-  const touched = purposesTouched(previous, after, catalogue);
+  const touched = purposesTouched(baseline, after, catalogue);
   const purposes = touched === 'all' ? [...catalogue.purposes.values()] : [...touched];
   const decisionsAfter = decisionRowsOf(after, catalogue, purposes);
-  const rowsBefore = decisionRowsOf(previous, catalogue, purposes);
+  const rowsBefore = decisionRowsOf(baseline, catalogue, purposes);
   const decisionsBefore = new Map(rowsBefore.map((row) => [row.purpose, row]));
   const decisions = decisionsAfter.filter((row) => {
     const previous = decisionsBefore.get(row.purpose);

@@ -20,9 +20,9 @@ interface RecordRow {
 /**
  * Idempotency records in PostgreSQL. Concurrent finds and saves share round trips: whatever is
  * waiting goes in one statement that inserts the new records and looks the wanted ones up, one
- * statement at a time. On this 2-core machine each statement cost the API ~0.3 ms of CPU in its
- * socket write alone, more than the rest of a command's share of it, so fewer and fuller
- * statements beat more of them in parallel (docs/performance.md). The pool commits with
+ * statement at a time. Every statement costs the API a socket write (~0.3 ms of CPU on the 2-core
+ * development machine), so fewer, fuller statements beat more of them in parallel
+ * (docs/performance.md). The pool commits with
  * `synchronous_commit = off`: the record is an answer cache, the log stays the proof, and a
  * retry of an appended command is answered from the log if a database crash lost the record.
  * See ADR 0004.
