@@ -281,6 +281,43 @@ describeWithPostgres('PostgreSQL event store', () => {
     });
   });
 
+  describe('reading the newer part of streams under load', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    it('gives each concurrent reader the events from its own revision on, including those acknowledged just before it asked', async () => {
+      const writer = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      const reader = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      try {
+        const streams = Array.from({ length: 40 }, (_, i) => `subject-${i}`);
+        await Promise.all(streams.map((name) => writer.append(name, [consentGiven(), consentGiven(), consentGiven()], { expectedRevision: 'no-stream' })));
+
+        // Another process appends, then this one reads what it lacks, many at once: the reads of
+        // each stream from different revisions share queries.
+        const seen = await Promise.all(
+          streams.map(async (name, i) => {
+            await writer.append(name, [consentGiven()], { expectedRevision: 2 });
+            const [fromOne, fromThree] = await Promise.all([
+              reader.readStream(name, { fromRevision: 1 + (i % 2) }),
+              reader.readStream(name, { fromRevision: 3 }),
+            ]);
+            return { fromOne, fromThree };
+          }),
+        );
+
+        seen.forEach(({ fromOne, fromThree }, i) => {
+          expect(fromOne.map((event) => [event.streamName, event.revision])).toEqual(
+            [1, 2, 3].filter((revision) => revision >= 1 + (i % 2)).map((revision) => [streams[i], revision]),
+          );
+          expect(fromThree.map((event) => [event.streamName, event.revision])).toEqual([[streams[i], 3]]);
+        });
+      } finally {
+        await Promise.all([writer.close(), reader.close()]);
+      }
+    });
+  });
+
   describe('following the log', () => {
     let schema: TestSchema;
     beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
