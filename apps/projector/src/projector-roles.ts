@@ -77,7 +77,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
   /** Whether the feed is led: a safety net for an instance that keeps the read models but cannot take the feed. */
   private async beat(): Promise<void> {
     try {
-      const feedLed = (await this.resources.readModels.storage.liveLeases(this.feedRoleName)).some((lease) => lease.role === this.feedRoleName);
+      const feedLed = (await this.resources.readModels.storage.leaseHolder(this.feedRoleName)) !== undefined;
       this.feedUnledSince = feedLed ? undefined : (this.feedUnledSince ?? Date.now());
     } catch (error) {
       this.log.error('the heartbeat failed', error);

@@ -61,8 +61,8 @@ export interface ReadModelStorage {
   /** Takes or renews a role's lease for `ttlMs`; false while another holder's lease runs. */
   tryLease(role: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(role: string, holder: string): Promise<void>;
-  /** Unexpired leases whose role starts with `rolePrefix`. */
-  liveLeases(rolePrefix: string): Promise<{ role: string; holder: string }[]>;
+  /** Who holds the role's lease now; undefined when nobody does or the lease expired. */
+  leaseHolder(role: string): Promise<string | undefined>;
 
   /** Subscribes to checkpoint moves made by other processes (PostgreSQL NOTIFY); undefined where impossible. */
   watchCheckpoint?(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>>;

@@ -304,17 +304,20 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(takenOver).toBe(true);
     });
 
-    it('tells who holds unexpired leases of a kind of role', async () => {
+    it('tells who holds a role, and nobody once the lease is released or has expired', async () => {
       const { storage } = subject.readModels;
-      await storage.tryLease('instance:a', 'a', 60_000);
-      await storage.tryLease('instance:b', 'b', 60_000);
-      await storage.tryLease('read-models', 'a', 60_000);
-      expect(await storage.liveLeases('instance:')).toEqual([
-        { role: 'instance:a', holder: 'a' },
-        { role: 'instance:b', holder: 'b' },
-      ]);
-      await storage.releaseLease('instance:b', 'b');
-      expect(await storage.liveLeases('instance:')).toEqual([{ role: 'instance:a', holder: 'a' }]);
+      await storage.tryLease('feed', 'a', 60_000);
+      await storage.tryLease('read-models', 'b', 60_000);
+      await storage.tryLease('sweeper', 'c', 1);
+      expect(await storage.leaseHolder('feed')).toBe('a');
+      expect(await storage.leaseHolder('read-models')).toBe('b');
+
+      await storage.releaseLease('feed', 'a');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(await storage.leaseHolder('feed')).toBeUndefined();
+      expect(await storage.leaseHolder('sweeper')).toBeUndefined();
+      expect(await storage.leaseHolder('never-taken')).toBeUndefined();
     });
 
     it('moves a fenced checkpoint only for the holder of the role', async () => {

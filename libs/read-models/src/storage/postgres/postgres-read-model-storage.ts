@@ -188,12 +188,9 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await this.pool.query('DELETE FROM rm_leases WHERE role = $1 AND holder = $2', [role, holder]);
   }
 
-  async liveLeases(rolePrefix: string): Promise<{ role: string; holder: string }[]> {
-    const { rows } = await this.pool.query<{ role: string; holder: string }>(
-      'SELECT role, holder FROM rm_leases WHERE left(role, length($1)) = $1 AND expires_at >= now() ORDER BY role',
-      [rolePrefix],
-    );
-    return rows;
+  async leaseHolder(role: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ holder: string }>('SELECT holder FROM rm_leases WHERE role = $1 AND expires_at >= now()', [role]);
+    return rows[0]?.holder;
   }
 
   async watchCheckpoint(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>> {

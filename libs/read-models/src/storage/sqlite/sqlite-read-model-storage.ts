@@ -163,10 +163,9 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     this.statements.releaseLease.run(role, holder);
   }
 
-  async liveLeases(rolePrefix: string): Promise<{ role: string; holder: string }[]> {
-    return this.db
-      .prepare('SELECT role, holder FROM rm_leases WHERE substr(role, 1, length(@prefix)) = @prefix AND expires_at >= @now ORDER BY role')
-      .all({ prefix: rolePrefix, now: Date.now() }) as { role: string; holder: string }[];
+  async leaseHolder(role: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT holder FROM rm_leases WHERE role = @role AND expires_at >= @now').get({ role, now: Date.now() }) as { holder: string } | undefined;
+    return row?.holder;
   }
 
   async dump(): Promise<ReadModelTablesDump> {
