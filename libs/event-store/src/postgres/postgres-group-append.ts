@@ -70,6 +70,14 @@ const updateHeadsFrom = (heads: string, names: string) => `
   WHERE streams.stream_name = ANY(${names}::text[]) AND streams.stream_name = head.stream_name
   RETURNING 1`;
 
+/** The rows of `$1` at the positions after `allocated.before`, the counter's value before the group. */
+const INSERT_AT_ALLOCATED_POSITIONS = `
+    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
+    SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
+           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
+    FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
+    RETURNING 1`;
+
 /**
  * The last statement of the transaction: takes the positions from the counter row and writes
  * everything. The counter's row lock is taken this late on purpose and held until COMMIT, so the
@@ -78,13 +86,7 @@ const updateHeadsFrom = (heads: string, names: string) => `
 export const WRITE_WITH_COUNTER = `
   WITH allocated AS (
     UPDATE event_positions SET last_position = last_position + $2 RETURNING last_position - $2 AS before
-  ), inserted AS (
-    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
-    SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
-           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
-    FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
-    RETURNING 1
-  ), heads AS (${updateHeadsFrom('$3', '$5')})
+  ), inserted AS (${INSERT_AT_ALLOCATED_POSITIONS}), heads AS (${updateHeadsFrom('$3', '$5')})
   SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
 
 const WRITE_WITH_SEQUENCE = `
@@ -130,13 +132,7 @@ export const WRITE_WITH_KNOWN_HEADS = `
     WHERE CASE WHEN (SELECT count(*) FROM moved) + (SELECT count(*) FROM created) = (SELECT count(*) FROM expected) THEN true
                ELSE stream_heads_moved() END
     RETURNING last_position - $2 AS before
-  ), inserted AS (
-    INSERT INTO events (position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash)
-    SELECT allocated.before + row.ordinal, row.stream_name, row.revision, row.event_id, row.type, row.schema_version,
-           row.data, row.metadata, row.recorded_at, row.hash, row.previous_hash
-    FROM allocated, json_to_recordset($1::json) AS row(${ROW_COLUMNS})
-    RETURNING 1
-  )
+  ), inserted AS (${INSERT_AT_ALLOCATED_POSITIONS})
   SELECT before::text AS before, pg_notify($4, (before + $2)::text) FROM allocated`;
 
 export interface OneStatementAppend {
