@@ -52,7 +52,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
   const kafkaCompression = (environment.text('KAFKA_COMPRESSION') ?? 'gzip') as ProjectorConfig['kafkaCompression'];
   if (kafkaCompression !== 'gzip' && kafkaCompression !== 'none') problems.push(`KAFKA_COMPRESSION must be gzip or none (got "${kafkaCompression}")`);
 
-  const adsAndDataKey = readAdsAndDataKey(environment);
+  const adsAndDataKey = environment.parsed('ADS_AND_DATA_KEY', parseAdsAndDataKey);
   if (production && environment.text('ADS_AND_DATA_KEY') === undefined) {
     problems.push('ADS_AND_DATA_KEY is required in production (32 or more random bytes, base64): it keys the hash that pseudonymises subjects for Ads & Data');
   }
@@ -92,15 +92,4 @@ export function parseAdsAndDataKey(base64: string): Buffer {
     throw new Error(`ADS_AND_DATA_KEY must be base64 of at least ${ADS_AND_DATA_KEY_MIN_BYTES} bytes (got ${key.length})`);
   }
   return key;
-}
-
-function readAdsAndDataKey(environment: Environment): Buffer | undefined {
-  const text = environment.text('ADS_AND_DATA_KEY');
-  if (text === undefined) return undefined;
-  try {
-    return parseAdsAndDataKey(text);
-  } catch (error) {
-    environment.problems.push((error as Error).message);
-    return undefined;
-  }
 }

@@ -43,6 +43,18 @@ export class Environment {
     return value;
   }
 
+  /** The value turned into T by `parse`, whose thrown message is the problem to report; undefined when unset or refused. */
+  parsed<T>(name: string, parse: (text: string) => T): T | undefined {
+    const text = this.text(name);
+    if (text === undefined) return undefined;
+    try {
+      return parse(text);
+    } catch (error) {
+      this.problems.push((error as Error).message);
+      return undefined;
+    }
+  }
+
   /** A path, absolute, resolved against the working directory. */
   path(name: string, fallback: string): string {
     return resolve(this.cwd, this.text(name) ?? fallback);
@@ -98,14 +110,7 @@ export function readKafkaBrokers(environment: Environment, purposeWhenRequired?:
 
 /** MASTER_KEY: wraps every subject's personal-data key; undefined when unset. */
 export function readMasterKey(environment: Environment): Buffer | undefined {
-  const text = environment.text('MASTER_KEY');
-  if (text === undefined) return undefined;
-  try {
-    return parseMasterKey(text);
-  } catch (error) {
-    environment.problems.push((error as Error).message);
-    return undefined;
-  }
+  return environment.parsed('MASTER_KEY', parseMasterKey);
 }
 
 /** CATALOGUE_FILE: the purpose catalogue, validated when loaded. */
