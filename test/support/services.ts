@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { onDatabase, schemaUrl } from '../../bench/support/postgres';
 
 /**
  * Integration suites use these instead of `describe` so a missing service shows up as skipped
@@ -35,8 +35,7 @@ export async function createTestSchema(prefix = 'cl_test'): Promise<TestSchema> 
   const schema = uniqueName(prefix).toLowerCase();
   const base = postgresTestUrl();
   await withClient(base, (client) => client.query(`create schema ${schema}`));
-  const separator = base.includes('?') ? '&' : '?';
-  const url = `${base}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const url = schemaUrl(base, schema);
   return {
     schema,
     url,
@@ -45,12 +44,4 @@ export async function createTestSchema(prefix = 'cl_test'): Promise<TestSchema> 
 }
 
 /** One short-lived connection for a test's setup or inspection, closed whatever happens. */
-export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export const withClient = onDatabase;
