@@ -1,6 +1,6 @@
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
-import { openPostgresIdempotencyRecords, SAVE_AND_FIND } from './postgres-idempotency-records';
+import { openPostgresIdempotencyRecords, SAVE_AND_FIND, withSessionSetting } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];
@@ -28,5 +28,17 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
 
     expect(plan).toMatch(/Index Scan using idempotency_records_pkey/);
     expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
+  });
+
+  it('opens sessions that commit asynchronously in the schema the connection string names', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+
+    const settings = await withClient(withSessionSetting(schema.url, 'synchronous_commit', 'off'), async (client) => ({
+      synchronousCommit: (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit,
+      schema: (await client.query('SELECT current_schema() AS schema')).rows[0].schema,
+    }));
+
+    expect(settings).toEqual({ synchronousCommit: 'off', schema: schema.schema });
   });
 });

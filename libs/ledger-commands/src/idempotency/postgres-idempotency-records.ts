@@ -27,12 +27,29 @@ interface RecordRow {
  * retry of an appended command is answered from the log if a database crash lost the record.
  * See ADR 0004.
  */
+/**
+ * The connection string with `-c name=value` added to its `options`, which PostgreSQL applies
+ * when the session starts. (A `SET` from the pool's connect hook ran unawaited, pipelined ahead
+ * of the caller's first query, which node-postgres deprecates; a separate `options` in the pool
+ * config would be overridden by the connection string's own, which carries the search_path.) A
+ * string that is not a URL is returned as it is: the records then commit synchronously, slower
+ * and just as correct.
+ */
+export function withSessionSetting(url: string, name: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const options = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c ${name}=${value}`);
+  return parsed.toString();
+}
+
 export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
-  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({ connectionString: withSessionSetting(url, 'synchronous_commit', 'off'), max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
-  // Queued ahead of the connection's first statement. (A connection-string `options` would be
-  // overridden by the one that sets the search_path.)
-  pool.on('connect', (client) => void client.query('set synchronous_commit = off').catch(() => undefined));
   try {
     const client = await pool.connect();
     try {
