@@ -108,7 +108,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
           store,
           sweepEveryMs: config.sweepEveryMs,
           log: this.log,
-          onCommitted: (changes) => this.feed.readModelsCommitted(changes),
+          onCommitted: (changes, batch) => this.feed.readModelsCommitted(changes, batch),
         });
       },
       onDeposed: async () => {

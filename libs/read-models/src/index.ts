@@ -2,7 +2,7 @@ export * from './read-models.port';
 export { createReadModels, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
 export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZE, type ProjectedReadModelsOptions } from './read-models';
 export { CheckpointTimeout } from './checkpoint-watch';
-export { startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
+export { type AppliedBatch, startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
 export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './role-leadership';
 export { READ_MODELS_CHECKPOINT, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from './storage/read-model-storage';
 export { LEDGER_STREAM_PREFIX, readLedgerEvent, type ProjectedEvent, type LedgerEventReading } from './ledger-events';

@@ -17,9 +17,22 @@ export interface StartProjectionsOptions {
   readonly sweepEveryMs?: number;
   /** The instant "now" (tests pass a fixed one). */
   readonly clock?: () => Instant;
-  /** Told after each commit: what the transaction changed (the Kafka publisher listens). */
-  readonly onCommitted?: (changes: ChangeSet) => void;
+  /**
+   * Told after each commit: what the transaction changed (the Kafka publisher listens), and, for
+   * a batch of the log, the batch itself (a sweep has none).
+   */
+  readonly onCommitted?: (changes: ChangeSet, batch?: AppliedBatch) => void;
   readonly log?: ProjectionLog;
+}
+
+/**
+ * A batch of the log the read models applied: every event after `after` up to the last one of
+ * `events`, with none left out (one subscription delivered them in order), so whoever keeps
+ * consecutive batches holds a stretch of the log without reading it again.
+ */
+export interface AppliedBatch {
+  readonly after: GlobalPosition;
+  readonly events: readonly StoredEvent[];
 }
 
 export interface Projections {
@@ -49,6 +62,8 @@ export function startProjections(options: StartProjectionsOptions): Projections 
   const log = options.log ?? { warn: (message) => console.warn(message), error: (message, error) => console.error(message, error) };
 
   let buffer: StoredEvent[] = [];
+  // Where this subscription's next batch starts: it delivers every event after it.
+  let batchesAfter: GlobalPosition = 0n;
   // Every write (batches and sweeps) goes through this chain: one transaction at a time per process.
   let writes: Promise<unknown> = Promise.resolve();
   let subscription: Subscription | undefined;
@@ -62,10 +77,10 @@ export function startProjections(options: StartProjectionsOptions): Projections 
     return result;
   };
 
-  const committed = (changes: ChangeSet) => {
+  const committed = (changes: ChangeSet, batch: AppliedBatch) => {
     for (const reason of changes.unreadable) log.warn(`read models passed over an event they cannot read: ${reason}`);
     readModels.checkpointMoved(changes.checkpoint);
-    options.onCommitted?.(changes);
+    options.onCommitted?.(changes, batch);
   };
 
   const flush = (ofGeneration: number): Promise<void> =>
@@ -73,8 +88,10 @@ export function startProjections(options: StartProjectionsOptions): Projections 
       if (ofGeneration !== generation || buffer.length === 0) return;
       const batch = buffer;
       buffer = [];
+      const after = batchesAfter;
+      batchesAfter = batch[batch.length - 1].position;
       try {
-        committed(await readModels.storage.applyEvents(batch, (checkpoint, views) => planEvents(checkpoint, views, batch, catalogue)));
+        committed(await readModels.storage.applyEvents(batch, (checkpoint, views) => planEvents(checkpoint, views, batch, catalogue)), { after, events: batch });
       } catch (error) {
         log.error('read models could not apply a batch; resubscribing from the stored checkpoint', error);
         restartLater();
@@ -87,6 +104,7 @@ export function startProjections(options: StartProjectionsOptions): Projections 
     buffer = [];
     const after: GlobalPosition = await readModels.storage.checkpoint();
     if (isStopped || ofGeneration !== generation) return;
+    batchesAfter = after;
     subscription = store.subscribeToAll({
       after,
       batchSize,

@@ -1,9 +1,10 @@
 import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { AUDIENCES, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
+import { type AppliedBatch, AUDIENCES, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ConsentTopics } from '../kafka/topics';
+import { AppliedLog } from './applied-log';
 import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './audience-message';
 import { CommittedViews } from './committed-views';
 import type { FeedMessage } from './feed-message';
@@ -55,14 +56,16 @@ export class ConsentFeedPublisher {
   private wake?: () => void;
   private published: GlobalPosition = 0n;
   private readonly committed: CommittedViews;
+  private readonly appliedLog = new AppliedLog();
 
   constructor(private readonly options: ConsentFeedOptions) {
     this.committed = new CommittedViews(options.catalogue);
   }
 
-  /** Told by read models running in this process after each commit (see CommittedViews). */
-  readModelsCommitted(changes: ChangeSet): void {
+  /** Told by read models running in this process after each commit (see CommittedViews and AppliedLog). */
+  readModelsCommitted(changes: ChangeSet, batch?: AppliedBatch): void {
     this.committed.remember(changes);
+    if (batch) this.appliedLog.remember(batch);
   }
 
   /** Position of the last event whose messages the broker acknowledged. */
@@ -118,7 +121,9 @@ export class ConsentFeedPublisher {
   /** Publishes the events after `from`, up to what the read models have applied; returns the new checkpoint. */
   private async publishLog(from: GlobalPosition, applied: GlobalPosition): Promise<GlobalPosition> {
     const { store, readModels, topics, catalogue, keys, vault, batchSize = 500 } = this.options;
-    const events = (await store.readAll({ after: from, maxCount: batchSize })).filter((event) => event.position <= applied);
+    const events =
+      this.appliedLog.eventsAfter(from, applied, batchSize) ??
+      (await store.readAll({ after: from, maxCount: batchSize })).filter((event) => event.position <= applied);
     if (events.length === 0) return from;
     const upTo = events[events.length - 1].position;
 
@@ -152,6 +157,7 @@ export class ConsentFeedPublisher {
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await this.saveCheckpoint(upTo);
     this.committed.publishedUpTo(upTo);
+    this.appliedLog.publishedUpTo(upTo);
     return upTo;
   }
 
