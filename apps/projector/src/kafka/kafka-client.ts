@@ -2,7 +2,6 @@ import { promisify } from 'node:util';
 import { constants as zlibConstants, gzipSync, unzip } from 'node:zlib';
 import { type Admin, CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, Partitioners, type Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
-import { growKafkaEncodersWithoutZeroFill } from './encoder-growth';
 import { type ConsentTopics, topicConfigs } from './topics';
 
 export interface KafkaSettings {
@@ -30,7 +29,6 @@ export function compressFeedBatchesInline(): void {
 export function kafkaClient({ brokers, clientId }: KafkaSettings): Kafka {
   compressFeedBatchesInline();
   const logger = new Logger('kafkajs');
-  if (!growKafkaEncodersWithoutZeroFill()) logger.warn('kafkajs is not the version encoder-growth.ts was written for; its encoders zero-fill as they grow');
   return new Kafka({
     clientId,
     brokers: [...brokers],
