@@ -3,7 +3,8 @@
 //   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
 //   after BENCH_WARMUP_SECONDS (default 10, unmeasured) at the first rate,
 //   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
-//   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by).
+//   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by),
+//   BENCH_BACKLOG commands appended at once after the warm-up, to time the projector through a backlog (default 20000; 0 skips it).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 const poolSize = Number(process.env.BENCH_SUBJECTS ?? 4000);
 const projectorCount = Number(process.env.BENCH_PROJECTORS ?? 2);
+const backlog = Number(process.env.BENCH_BACKLOG ?? 20_000);
 const root = join(__dirname, '../../..');
 const PURPOSE = 'targeted-tv-advertising-pickx';
 
@@ -171,6 +173,18 @@ async function main(): Promise<void> {
       `projector: ${projectorCount} processes of the compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
     );
 
+    /** The next customer in turn gives or withdraws the consent (alternating by round), so every command records an event. */
+    const nextCommand = () => {
+      const n = (sequence += 1);
+      const subjectId = subjects[n % poolSize] as SubjectId;
+      const key = `command-${n}`;
+      const command: LedgerCommand =
+        Math.floor(n / poolSize) % 2 === 0
+          ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE, channels: ['tv-screen'] } }
+          : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE } };
+      return { subjectId, key, command };
+    };
+
     /** Commands at `rate` for `durationSeconds`, then waits (up to 30 s) for their state messages. */
     const measure = async (rate: number, durationSeconds: number): Promise<Run> => {
       const lagsMs: number[] = [];
@@ -179,13 +193,7 @@ async function main(): Promise<void> {
       let failed = 0;
       const started = performance.now();
       const sent = await paced(rate, durationSeconds, async () => {
-        const n = (sequence += 1);
-        const subjectId = subjects[n % poolSize] as SubjectId;
-        const key = `command-${n}`;
-        const gives = Math.floor(n / poolSize) % 2 === 0;
-        const command: LedgerCommand = gives
-          ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE, channels: ['tv-screen'] } }
-          : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE } };
+        const { subjectId, key, command } = nextCommand();
         const sentAt = performance.now();
         try {
           const result = await run(command, key);
@@ -206,9 +214,41 @@ async function main(): Promise<void> {
       return { rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed };
     };
 
+    /**
+     * How fast the projector gets through a backlog: `count` commands appended as fast as 64
+     * callers can, timed until the last state message arrives. Once the appends are done the
+     * projector has the machine to itself: its rate then is the capacity a paced rate's lag
+     * depends on.
+     */
+    const burst = async (count: number): Promise<void> => {
+      const unused: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (next < count) {
+            next += 1;
+            const { subjectId, key, command } = nextCommand();
+            const result = await run(command, key);
+            if (result.events.length > 0) lags.ack(subjectId, BigInt(result.position!), performance.now(), unused);
+          }
+        }),
+      );
+      const appended = (performance.now() - started) / 1000;
+      const left = lags.pending;
+      const deadline = performance.now() + 120_000;
+      while (lags.pending > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const published = (performance.now() - started) / 1000;
+      console.log(
+        `\nbacklog of ${count} commands: appended in ${appended.toFixed(1)} s (${left} not yet published then), every state message received after ${published.toFixed(1)} s; ` +
+          `then the projector caught up at ${(left / (published - appended)).toFixed(0)} commands/s${lags.pending > 0 ? `, ${lags.pending} NOT RECEIVED` : ''}`,
+      );
+    };
+
     // Unmeasured: the broker's JVM and the projector's JIT warm up, which otherwise lands in the
     // first measured rate's tail.
     if (warmUpSeconds > 0) await measure(rates[0], warmUpSeconds);
+    if (backlog > 0) await burst(backlog);
     const results: Run[] = [];
     for (const rate of rates) {
       results.push(await measure(rate, seconds));
