@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
-import { format, measureRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+import { format, measureRate, medianRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+import { percentile } from '../support/percentile';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
@@ -52,11 +53,10 @@ async function main(): Promise<void> {
         runs.raw.push(report(await measureRate('raw single-row INSERT, 64 connections', { concurrency: CLIENTS, durationMs }, raw.insert)));
         runs.commands.push(report(await measureRate('POST /v1/commands (201, durable), 64 clients', { concurrency: CLIENTS, durationMs }, commands)));
       }
-      const median = (rates: Rate[]) => [...rates].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rates.length / 2)];
-      console.log(`\nMedians of ${rounds} rounds`);
-      printRate(median(runs.raw));
-      printRate(median(runs.commands));
-      printRatio('durable commands over HTTP vs raw INSERT (target ≥ 0.60)', median(runs.commands), median(runs.raw));
+        console.log(`\nMedians of ${rounds} rounds`);
+      printRate(medianRate(runs.raw));
+      printRate(medianRate(runs.commands));
+      printRatio('durable commands over HTTP vs raw INSERT (target ≥ 0.60)', medianRate(runs.commands), medianRate(runs.raw));
     } finally {
       await raw.close();
     }
@@ -122,8 +122,7 @@ async function pacedDecisions(http: HttpClient, subjects: readonly string[], rat
   await Promise.all(inFlight);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? 0;
-  return { achievedRate: latencies.length / seconds, completed: latencies.length, failed, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { achievedRate: latencies.length / seconds, completed: latencies.length, failed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
 }
 
 /** Keep-alive HTTP/1.1 with a socket per concurrent client, so the client side costs as little as it can. */

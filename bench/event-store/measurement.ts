@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { NewEvent } from '@consent-ledger/event-store';
+import { percentile } from '../support/percentile';
 
 export interface Rate {
   readonly label: string;
@@ -45,6 +46,11 @@ export async function measureRate(
   };
 }
 
+/** The round whose rate is the median of the rounds (the upper one of an even count). */
+export function medianRate(rates: readonly Rate[]): Rate {
+  return [...rates].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rates.length / 2)];
+}
+
 export function printRate(rate: Rate): void {
   console.log(
     `${rate.label.padEnd(58)} ${format(rate.perSecond).padStart(9)} /s   p50 ${rate.p50Ms.toFixed(2).padStart(7)} ms   p99 ${rate.p99Ms
@@ -83,9 +89,4 @@ export function consentEventOfAbout500Bytes(sequence: number): NewEvent {
 
 export function payloadBytes(event: NewEvent): number {
   return Buffer.byteLength(JSON.stringify(event.data));
-}
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 }

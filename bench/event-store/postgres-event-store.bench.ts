@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { openPostgresEventStore, START, type PostgresEventStore } from '@consent-ledger/event-store';
-import { consentEventOfAbout500Bytes, format, measureRate, payloadBytes, printRate, printRatio, type Rate } from './measurement';
+import { consentEventOfAbout500Bytes, format, measureRate, medianRate, payloadBytes, printRate, printRatio, type Rate } from './measurement';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
@@ -45,13 +45,12 @@ async function main(): Promise<void> {
       await raw.close();
     }
 
-    const median = (rates: Rate[]) => [...rates].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rates.length / 2)];
     console.log(`\nMedians of ${rounds} rounds`);
-    for (const rates of Object.values(runs)) printRate(median(rates));
+    for (const rates of Object.values(runs)) printRate(medianRate(rates));
     console.log('\nRatios of the medians (target: ≥3× at 64 writers against the 64-connection raw rate, the honest baseline)');
-    printRatio('64 writers, grouped appends vs raw INSERT on 64 connections', median(runs.appendSixtyFour), median(runs.rawSixtyFour));
-    printRatio('64 writers, grouped appends vs raw INSERT on 1 connection', median(runs.appendSixtyFour), median(runs.rawOne));
-    printRatio('1 writer, appends vs raw INSERT on 1 connection', median(runs.appendOne), median(runs.rawOne));
+    printRatio('64 writers, grouped appends vs raw INSERT on 64 connections', medianRate(runs.appendSixtyFour), medianRate(runs.rawSixtyFour));
+    printRatio('64 writers, grouped appends vs raw INSERT on 1 connection', medianRate(runs.appendSixtyFour), medianRate(runs.rawOne));
+    printRatio('1 writer, appends vs raw INSERT on 1 connection', medianRate(runs.appendOne), medianRate(runs.rawOne));
 
     await measureReplay(url);
   } finally {
