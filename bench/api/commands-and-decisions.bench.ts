@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         runs.raw.push(report(await measureRate('raw single-row INSERT, 64 connections', { concurrency: CLIENTS, durationMs }, raw.insert)));
         runs.commands.push(report(await measureRate('POST /v1/commands (201, durable), 64 clients', { concurrency: CLIENTS, durationMs }, commands)));
       }
-        console.log(`\nMedians of ${rounds} rounds`);
+      console.log(`\nMedians of ${rounds} rounds`);
       printRate(medianRate(runs.raw));
       printRate(medianRate(runs.commands));
       printRatio('durable commands over HTTP vs raw INSERT (target ≥ 0.60)', medianRate(runs.commands), medianRate(runs.raw));
