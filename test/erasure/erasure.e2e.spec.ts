@@ -149,8 +149,13 @@ async function postgresDumpOf(url: string): Promise<string> {
     const { rows: tables } = await client.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
     );
-    const dumps = await Promise.all(tables.map(({ table_name }) => client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`)));
-    return tables.map(({ table_name }, index) => `${table_name}\n${dumps[index].rows.map((row) => row.row).join('\n')}`).join('\n');
+    const dumps: string[] = [];
+    // One statement at a time: a client runs one query at once (pg 9 refuses more).
+    for (const { table_name } of tables) {
+      const { rows } = await client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`);
+      dumps.push(`${table_name}\n${rows.map((row) => row.row).join('\n')}`);
+    }
+    return dumps.join('\n');
   });
 }
 
