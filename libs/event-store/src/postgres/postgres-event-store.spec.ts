@@ -279,12 +279,6 @@ describeWithPostgres('PostgreSQL event store', () => {
         await store.close();
       }
     });
-  });
-
-  describe('reading the newer part of streams under load', () => {
-    let schema: TestSchema;
-    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
-    afterEach(() => schema.drop());
 
     it('gives each concurrent reader the events from its own revision on, including those acknowledged just before it asked', async () => {
       const writer = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
