@@ -1,3 +1,4 @@
+import { withSessionSetting } from '@consent-ledger/event-store';
 import { Client } from 'pg';
 
 /** The database benchmarks run against; each makes a schema of its own there and drops it after. */
@@ -16,5 +17,7 @@ export async function onDatabase<T>(url: string, work: (client: Client) => Promi
 
 /** The connection string whose search_path is `schema`. */
 export function schemaUrl(url: string, schema: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const withSchema = withSessionSetting(url, 'search_path', schema);
+  if (withSchema === url) throw new Error(`TEST_DATABASE_URL must be a postgres:// URL to choose a schema in: ${url}`);
+  return withSchema;
 }

@@ -1,4 +1,4 @@
-import { withSessionSetting } from './postgres-idempotency-records';
+import { withSessionSetting } from './connection-string';
 
 describe('withSessionSetting', () => {
   it('adds the setting to the options that already pick the schema', () => {

@@ -1,6 +1,7 @@
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
-import { openPostgresIdempotencyRecords, SAVE_AND_FIND, withSessionSetting } from './postgres-idempotency-records';
+import { withSessionSetting } from '@consent-ledger/event-store';
+import { openPostgresIdempotencyRecords, SAVE_AND_FIND } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];

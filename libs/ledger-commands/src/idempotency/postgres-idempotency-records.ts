@@ -1,3 +1,4 @@
+import { withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
@@ -18,33 +19,13 @@ interface RecordRow {
 }
 
 /**
- * The connection string with `-c name=value` added to its `options`, which PostgreSQL applies
- * when the session starts. (A `SET` from the pool's connect hook ran unawaited, pipelined ahead
- * of the caller's first query, which node-postgres deprecates; a separate `options` in the pool
- * config would be overridden by the connection string's own, which carries the search_path.) A
- * string that is not a URL is returned as it is: the records then commit synchronously, slower
- * and just as correct.
- */
-export function withSessionSetting(url: string, name: string, value: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  const options = parsed.searchParams.get('options');
-  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c ${name}=${value}`);
-  return parsed.toString();
-}
-
-/**
  * Idempotency records in PostgreSQL. Concurrent finds and saves share round trips: whatever is
  * waiting goes in one statement that inserts the new records and looks the wanted ones up, one
  * statement at a time. Every statement costs the API a socket write that wakes a backend (0.2–0.3
  * ms of the API's time on the 2-core development machine, most of it giving the core to that
  * backend), so fewer, fuller statements beat more of them in parallel (docs/performance.md). The
- * pool commits with
- * `synchronous_commit = off`: the record is an answer cache, the log stays the proof, and a
+ * pool commits with `synchronous_commit = off` (synchronously, slower and as correct, if the
+ * connection string is not a URL): the record is an answer cache, the log stays the proof, and a
  * retry of an appended command is answered from the log if a database crash lost the record.
  * See ADR 0004.
  */
