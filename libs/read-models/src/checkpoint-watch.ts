@@ -15,7 +15,8 @@ interface Waiter {
 /**
  * Wakes callers of `waitFor` when the checkpoint reaches their position. Moves are reported by the
  * in-process runner and, across processes, by PostgreSQL NOTIFY; where neither can report (another
- * process writing the same SQLite file), `poll` reads the checkpoint while someone waits.
+ * process writing the same SQLite file), it reads the checkpoint every few milliseconds while
+ * someone waits, and where NOTIFY can, every second or so, in case its connection was lost.
  */
 export class CheckpointWatch {
   private reached: GlobalPosition = 0n;
@@ -24,7 +25,7 @@ export class CheckpointWatch {
 
   constructor(
     private readonly read: () => Promise<GlobalPosition>,
-    private readonly pollIntervalMs: number | undefined,
+    private readonly pollIntervalMs: number,
   ) {}
 
   get known(): GlobalPosition {
@@ -48,7 +49,8 @@ export class CheckpointWatch {
     else this.moved(position);
   }
 
-  async waitFor(position: GlobalPosition, timeoutMs: number): Promise<void> {
+  /** `ready`: what must be in place before the checkpoint is read, such as a LISTEN being opened. */
+  async waitFor(position: GlobalPosition, timeoutMs: number, ready?: Promise<void>): Promise<void> {
     if (position <= this.reached) return;
     let waiter!: Waiter;
     let timer!: NodeJS.Timeout;
@@ -61,6 +63,7 @@ export class CheckpointWatch {
     this.waiters.add(waiter);
     this.ensurePolling();
     try {
+      if (ready) await Promise.race([ready, reached]);
       this.moved(await this.read());
       await reached;
     } finally {
@@ -75,7 +78,7 @@ export class CheckpointWatch {
   }
 
   private ensurePolling(): void {
-    if (this.pollIntervalMs === undefined || this.pollTimer) return;
+    if (this.pollTimer) return;
     this.pollTimer = setInterval(() => {
       this.read().then(
         (position) => this.moved(position),

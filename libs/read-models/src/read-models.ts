@@ -39,6 +39,11 @@ export interface ProjectedReadModelsOptions {
   readonly store?: EventStore;
   /** Default timeout of `waitFor`. */
   readonly waitTimeoutMs?: number;
+  /**
+   * How often a waiter reads the checkpoint again: 25 ms where other processes' moves cannot be
+   * told (SQLite), 1 s where they can, covering a LISTEN connection lost and not yet reopened.
+   */
+  readonly recheckEveryMs?: number;
 }
 
 /**
@@ -57,7 +62,7 @@ export class ProjectedReadModels implements ReadModels {
     // PostgreSQL tells every process when the checkpoint moves; a SQLite file written by another
     // process can only be read again, so waiters there poll while they wait.
     const canBeTold = options.storage.watchCheckpoint !== undefined;
-    this.watch = new CheckpointWatch(() => this.storage.checkpoint(), canBeTold ? undefined : 25);
+    this.watch = new CheckpointWatch(() => this.storage.checkpoint(), options.recheckEveryMs ?? (canBeTold ? 1000 : 25));
   }
 
   async checkpoint(): Promise<GlobalPosition> {
@@ -69,11 +74,9 @@ export class ProjectedReadModels implements ReadModels {
 
   async waitFor(position: GlobalPosition, timeoutMs = this.options.waitTimeoutMs ?? 5000): Promise<void> {
     if (position <= this.watch.known) return;
-    if (this.storage.watchCheckpoint && !this.stopWatching) {
-      this.stopWatching = this.storage.watchCheckpoint((moved) => this.watch.moved(moved));
-      this.stopWatching.catch(() => (this.stopWatching = undefined));
-    }
-    await this.watch.waitFor(position, timeoutMs);
+    // The watch reads the checkpoint only once moves are heard: a move committed between that read
+    // and the LISTEN would be told to nobody, and the caller would wait for a move already made.
+    await this.watch.waitFor(position, timeoutMs, this.listening());
   }
 
   /** Called by a runner in this process after each commit: wakes waiters without a round trip. */
@@ -110,6 +113,16 @@ export class ProjectedReadModels implements ReadModels {
     this.watch.close();
     const stop = await this.stopWatching?.catch(() => undefined);
     await stop?.();
+  }
+
+  /** Resolves once checkpoint moves by other processes are heard (at once where none can be). */
+  private async listening(): Promise<void> {
+    if (!this.storage.watchCheckpoint) return;
+    const forget = () => {
+      if (this.stopWatching === started) this.stopWatching = undefined;
+    };
+    const started = (this.stopWatching ??= this.storage.watchCheckpoint((moved) => this.watch.moved(moved), forget));
+    await started.then(() => undefined, forget);
   }
 
   private async ledgerAsOf(subjectId: string, at: AudienceQuery['at']): Promise<Ledger> {

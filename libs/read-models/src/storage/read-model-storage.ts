@@ -64,8 +64,11 @@ export interface ReadModelStorage {
   /** Who holds the role's lease now; undefined when nobody does or the lease expired. */
   leaseHolder(role: string): Promise<string | undefined>;
 
-  /** Subscribes to checkpoint moves made by other processes (PostgreSQL NOTIFY); undefined where impossible. */
-  watchCheckpoint?(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to checkpoint moves made by other processes (PostgreSQL NOTIFY); undefined where
+   * impossible. Resolves once moves are being heard; `lost` is called if that stops.
+   */
+  watchCheckpoint?(listener: (position: GlobalPosition) => void, lost?: () => void): Promise<() => Promise<void>>;
 
   /** Every read-model row in a stable order: what rebuild-equality tests compare. */
   dump(): Promise<ReadModelTablesDump>;

@@ -100,14 +100,14 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
 
     it('lets another process wait for the checkpoint it does not move itself', async () => {
       const reader = await subject.openAnother();
+      const { ProjectedReadModels } = await import('../read-models');
+      const elsewhere = new ProjectedReadModels({ storage: reader, catalogue });
       try {
-        const { ProjectedReadModels } = await import('../read-models');
-        const elsewhere = new ProjectedReadModels({ storage: reader, catalogue });
         project();
         const position = await record(relationshipStarted(of('dan')));
         await expect(elsewhere.waitFor(position, 5000)).resolves.toBeUndefined();
-        await elsewhere.close();
       } finally {
+        await elsewhere.close();
         await reader.close();
       }
     });

@@ -193,15 +193,30 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return rows[0]?.holder;
   }
 
-  async watchCheckpoint(listener: (position: GlobalPosition) => void): Promise<() => Promise<void>> {
-    const client = new Client({ connectionString: this.options.url, application_name: 'consent-ledger-read-models-listen' });
-    client.on('error', () => undefined);
+  async watchCheckpoint(listener: (position: GlobalPosition) => void, lost?: () => void): Promise<() => Promise<void>> {
+    const client = new Client({ connectionString: this.options.url, application_name: `${this.options.applicationName ?? 'consent-ledger-read-models'}-listen` });
+    let stopped = false;
+    const gone = () => {
+      if (stopped) return;
+      stopped = true;
+      client.end().catch(() => undefined);
+      lost?.();
+    };
+    client.on('error', gone);
     client.on('notification', (message) => {
       if (message.channel === this.notifyChannel && message.payload) listener(BigInt(message.payload));
     });
-    await client.connect();
-    await client.query(`LISTEN "${this.notifyChannel.replace(/"/g, '""')}"`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.notifyChannel.replace(/"/g, '""')}"`);
+    } catch (error) {
+      stopped = true;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    client.on('end', gone);
     return async () => {
+      stopped = true;
       await client.end().catch(() => undefined);
     };
   }

@@ -1,8 +1,12 @@
-import { catalogue } from '@consent-ledger/domain/testing';
+import { describe, expect, it } from '@jest/globals';
+import type { SubjectId } from '@consent-ledger/domain';
+import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres, withClient } from '../../../../../test/support/services';
+import { startProjections } from '../../projection-runner';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
+import { asNewEvent, ledgerStream } from '../../testing/stored-events';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {
@@ -40,5 +44,76 @@ describeWithPostgres('read models in PostgreSQL', () => {
         await schema.drop();
       },
     };
+  });
+
+  describe('another process waiting for the checkpoint', () => {
+    /** A projecting process and another that only waits, each with its own connections. */
+    async function twoProcesses() {
+      const schema = await createTestSchema('cl_read_models');
+      const store = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      const storage = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 2 });
+      const readModels = new ProjectedReadModels({ storage, catalogue, store });
+      const waiterName = `cl-waiter-${process.pid}-${Date.now()}`;
+      const other = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 2, applicationName: waiterName });
+      let projections: ReturnType<typeof startProjections> | undefined;
+      let subjects = 0;
+      return {
+        readModels,
+        other,
+        project: () => (projections ??= startProjections({ readModels, store, sweepEveryMs: 0 })),
+        async record() {
+          const started = relationshipStarted({ subjectId: `waited-for-${++subjects}` as SubjectId, occurredAt: '2024-05-01T09:00:00Z' });
+          return (await store.append(ledgerStream(started.data.subjectId), [asNewEvent(started)], { expectedRevision: 'any' })).position;
+        },
+        /** What a restarted server or a network cut does to the waiter's LISTEN connection. */
+        dropWaiterListenConnection: () =>
+          withClient(schema.url, (client) =>
+            client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`${waiterName}-listen`]),
+          ),
+        async close() {
+          await projections?.stop();
+          await readModels.close();
+          await Promise.all([other.close(), storage.close(), store.close()]);
+          await schema.drop();
+        },
+      };
+    }
+
+    it('is told of a move made while it was still starting to listen', async () => {
+      const processes = await twoProcesses();
+      const position = await processes.record();
+      // The projector commits only while the waiter is opening its LISTEN, so the NOTIFY of that
+      // commit reaches nobody: the waiter must learn of it by reading the checkpoint afterwards.
+      const listeningLate = Object.assign(Object.create(processes.other) as PostgresReadModelStorage, {
+        async watchCheckpoint(...args: Parameters<PostgresReadModelStorage['watchCheckpoint']>) {
+          processes.project();
+          await processes.readModels.waitFor(position, 5000);
+          return processes.other.watchCheckpoint(...args);
+        },
+      });
+      // No poll to fall back on within the wait: only reading after LISTEN can pass.
+      const elsewhere = new ProjectedReadModels({ storage: listeningLate, catalogue, recheckEveryMs: 60_000 });
+      try {
+        await expect(elsewhere.waitFor(position, 5000)).resolves.toBeUndefined();
+      } finally {
+        await elsewhere.close();
+        await processes.close();
+      }
+    });
+
+    it('is still told of moves after its LISTEN connection was dropped', async () => {
+      const processes = await twoProcesses();
+      const elsewhere = new ProjectedReadModels({ storage: processes.other, catalogue });
+      try {
+        processes.project();
+        await elsewhere.waitFor(await processes.record(), 5000);
+        await processes.dropWaiterListenConnection();
+        await expect(elsewhere.waitFor(await processes.record(), 5000)).resolves.toBeUndefined();
+        await expect(elsewhere.waitFor(await processes.record(), 5000)).resolves.toBeUndefined();
+      } finally {
+        await elsewhere.close();
+        await processes.close();
+      }
+    });
   });
 });
