@@ -30,4 +30,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30000,
+  // A failed test can leave a connection open behind it; jest would then wait for it forever after
+  // reporting, and CI would time out instead of showing the failure. Jest still names the leak.
+  forceExit: true,
 };
