@@ -94,14 +94,14 @@ export class ProjectedReadModels implements ReadModels {
     const subjectIds = [...new Set(query.subjectIds)];
     if (subjectIds.length > MAX_AUDIENCE_SIZE) throw new AudienceTooLarge(subjectIds.length);
 
-    const views = await this.storage.views(subjectIds);
+    const stored = await this.storage.ledgers(subjectIds);
     const allowed: string[] = [];
     const denied: AudienceAnswer['denied'][number][] = [];
     for (const subjectId of subjectIds) {
-      const view = views.get(subjectId);
+      const known = stored.get(subjectId);
       // The stored ledger is the ledger as of any instant at or after the subject's latest choice;
       // an earlier instant needs the history itself (a later choice must not count yet).
-      const ledger = !view ? initialLedger() : query.at >= view.lastOccurredAt ? view.ledger : await this.ledgerAsOf(subjectId, query.at);
+      const ledger = !known ? initialLedger() : query.at >= known.lastOccurredAt ? known.ledger : await this.ledgerAsOf(subjectId, query.at);
       const decision = mayProcess(ledger, this.catalogue, query);
       if (decision.allowed) allowed.push(subjectId);
       else denied.push({ subjectId, reason: decision.reason });

@@ -1,4 +1,4 @@
-import type { Instant } from '@consent-ledger/domain';
+import type { Instant, Ledger } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
 import type { ChangeSet } from '../change-set';
@@ -51,6 +51,8 @@ export interface ReadModelStorage {
   saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean>;
 
   views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>>;
+  /** Only what an audience question needs of each subject: a tenth of a view's columns and rows. */
+  ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>>;
   decisionRows(subjectId: string): Promise<DecisionRow[]>;
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
   audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
@@ -73,4 +75,10 @@ export interface ReadModelStorage {
   /** Every read-model row in a stable order: what rebuild-equality tests compare. */
   dump(): Promise<ReadModelTablesDump>;
   close(): Promise<void>;
+}
+
+/** A subject's folded ledger as the read models hold it, and the instant of its latest choice. */
+export interface StoredLedger {
+  readonly ledger: Ledger;
+  readonly lastOccurredAt: Instant;
 }

@@ -5,8 +5,9 @@ import type { AudienceId, AudienceRow } from '../../audience-membership/audience
 import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
+import { deserialiseLedger } from '../../subject-ledger/ledger-snapshot';
 import type { SubjectView } from '../../subject-ledger/subject-view';
-import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from '../read-model-storage';
+import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange, type StoredLedger } from '../read-model-storage';
 import {
   type AudienceRecord,
   audienceRecordOf,
@@ -115,6 +116,12 @@ export class SqliteReadModelStorage implements ReadModelStorage {
 
   async views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
     return this.loadViews(subjectIds);
+  }
+
+  async ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>> {
+    if (subjectIds.length === 0) return new Map();
+    const rows = this.statements.ledgersIn.all(JSON.stringify(subjectIds)) as { subject_id: string; ledger: string; last_occurred_at: Instant }[];
+    return new Map(rows.map((row) => [row.subject_id, { ledger: deserialiseLedger(row.ledger), lastOccurredAt: row.last_occurred_at }]));
   }
 
   async decisionRows(subjectId: string): Promise<DecisionRow[]> {
@@ -247,6 +254,7 @@ function prepare(db: Connection) {
       'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     ),
     subjectsIn: db.prepare(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id IN (SELECT value FROM json_each(?))`),
+    ledgersIn: db.prepare(`SELECT subject_id, ledger, last_occurred_at FROM rm_subjects WHERE subject_id IN (SELECT value FROM json_each(?))`),
     audiencesIn: db.prepare(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id IN (SELECT value FROM json_each(?))`),
     dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
     upsertSubject: db.prepare(
