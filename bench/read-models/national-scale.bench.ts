@@ -3,7 +3,7 @@
 //   BENCH_SUBJECTS customers in the read models at national scale (default 1,000,000),
 //   BENCH_POPULATION customers given real histories through the ledger and the projector (default 10,000),
 //   BENCH_QUESTIONS audience questions of 10,000 customers at each size (default 40),
-//   BENCH_UPDATES choices of existing customers the projector catches up with at each size (default 5,000).
+//   BENCH_UPDATES choices of distinct existing customers the projector catches up with at each size (default 5,000, at most the population).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +28,8 @@ import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../suppo
 const nationalScale = Number(process.env.BENCH_SUBJECTS ?? 1_000_000);
 const population = Number(process.env.BENCH_POPULATION ?? 10_000);
 const questions = Number(process.env.BENCH_QUESTIONS ?? 40);
-const updates = Number(process.env.BENCH_UPDATES ?? 5_000);
+/** Distinct customers at both sizes, so the population bounds it. */
+const updates = Math.min(Number(process.env.BENCH_UPDATES ?? 5_000), population);
 const root = join(__dirname, '..', '..', '..');
 const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   const readModels = await createReadModels({ storage: { kind: 'postgres', url, poolSize: 8 }, catalogue, store });
   const ledger = new Ledger(store, catalogue);
   try {
-    console.log(`PostgreSQL ${await onDatabase(url, async (client) => (await client.query('SHOW server_version')).rows[0].server_version)}; `
+    const setting = (name: string) => onDatabase(url, async (client) => (await client.query(`SHOW ${name}`)).rows[0][name] as string);
+    console.log(`PostgreSQL ${await setting('server_version')}, shared_buffers ${await setting('shared_buffers')}; `
       + `${format(population)} customers with histories, copied up to ${format(nationalScale)}\n`);
     let started = performance.now();
     const subjects = Array.from({ length: population }, (_, i) => `customer-${i}` as SubjectId);
@@ -104,9 +106,16 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   // Appended first, then projected as one backlog: the projector's own rate, not the ledger's.
   const chosen = sample(subjects, updates);
   const head = await ledger.run(chosen.map((subjectId, i) => choice(subjectId, i % 2 === 0 ? 'GiveConsent' : 'WithdrawConsent', PICKX)));
+  const walBefore = await wal(url);
   const started = performance.now();
   await projectUpTo(readModels, store, head);
   const updatesPerSecond = updates / ((performance.now() - started) / 1000);
+  const walAfter = await wal(url);
+  // Cluster-wide counters: nothing else of ours writes while the projector catches up.
+  console.log(
+    `${format(subjects.length)} customers, projector per choice: ${format((walAfter.bytes - walBefore.bytes) / updates)} B of WAL, `
+      + `${((walAfter.fullPages - walBefore.fullPages) / updates).toFixed(1)} full-page images`,
+  );
 
   const tables = await onDatabase(url, async (client) => {
     const { rows } = await client.query<{ name: string; bytes: string; rows: string }>(
@@ -120,6 +129,14 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   console.log(`${format(subjects.length)} customers, per customer: ${tables.map((table) => `${table.name} ${perSubject(table.rows).toFixed(1)} rows ${format(perSubject(table.bytes))} B`).join(', ')}`);
   const bytes = tables.reduce((sum, table) => sum + Number(table.bytes), 0);
   return { subjects: subjects.length, questionMs, updatesPerSecond, bytesPerSubject: bytes / subjects.length };
+}
+
+/** Bytes of WAL written so far, and full-page images among them (a page's first change after a checkpoint). */
+async function wal(url: string): Promise<{ bytes: number; fullPages: number }> {
+  const { rows } = await onDatabase(url, (client) =>
+    client.query<{ bytes: string; full_pages: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') AS bytes, wal_fpi AS full_pages FROM pg_stat_wal`),
+  );
+  return { bytes: Number(rows[0].bytes), fullPages: Number(rows[0].full_pages) };
 }
 
 /** Runs the projector until the read models reach `head`, then stops it: each measurement starts from a still log. */
