@@ -107,14 +107,20 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   const chosen = sample(subjects, updates);
   const head = await ledger.run(chosen.map((subjectId, i) => choice(subjectId, i % 2 === 0 ? 'GiveConsent' : 'WithdrawConsent', PICKX)));
   const walBefore = await wal(url);
+  const cpuBefore = process.cpuUsage();
+  const machineBefore = machineTicks();
   const started = performance.now();
   await projectUpTo(readModels, store, head);
   const updatesPerSecond = updates / ((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const machine = machineTicks().map((ticks, i) => ticks - machineBefore[i]);
   const walAfter = await wal(url);
-  // Cluster-wide counters: nothing else of ours writes while the projector catches up.
+  // Cluster-wide counters: nothing else of ours writes while the projector catches up. The
+  // projector runs in this process; the rest of the machine's busy time is mostly PostgreSQL.
   console.log(
-    `${format(subjects.length)} customers, projector per choice: ${format((walAfter.bytes - walBefore.bytes) / updates)} B of WAL, `
-      + `${((walAfter.fullPages - walBefore.fullPages) / updates).toFixed(1)} full-page images`,
+    `${format(subjects.length)} customers, projector per choice: ${format((cpu.user + cpu.system) / updates)} µs of Node CPU, `
+      + `${format((walAfter.bytes - walBefore.bytes) / updates)} B of WAL, ${((walAfter.fullPages - walBefore.fullPages) / updates).toFixed(1)} full-page images; `
+      + `machine ${(100 - (100 * machine[3]) / machine.reduce((sum, ticks) => sum + ticks, 0)).toFixed(0)}% busy`,
   );
 
   const tables = await onDatabase(url, async (client) => {
@@ -129,6 +135,11 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   console.log(`${format(subjects.length)} customers, per customer: ${tables.map((table) => `${table.name} ${perSubject(table.rows).toFixed(1)} rows ${format(perSubject(table.bytes))} B`).join(', ')}`);
   const bytes = tables.reduce((sum, table) => sum + Number(table.bytes), 0);
   return { subjects: subjects.length, questionMs, updatesPerSecond, bytesPerSubject: bytes / subjects.length };
+}
+
+/** The machine's CPU time so far by kind (Linux), the fourth being idle. */
+function machineTicks(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
 }
 
 /** Bytes of WAL written so far, and full-page images among them (a page's first change after a checkpoint). */
