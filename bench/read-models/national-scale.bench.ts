@@ -11,6 +11,7 @@ import { type Catalogue, type Instant, type LedgerCommand, loadCatalogue, type S
 import { openPostgresEventStore, type EventStore, type GlobalPosition } from '@consent-ledger/event-store';
 import { LedgerStreams } from '@consent-ledger/ledger-commands';
 import { createReadModels, MAX_AUDIENCE_SIZE, type ProjectedReadModels, startProjections } from '@consent-ledger/read-models';
+import { format } from '../event-store/measurement';
 import { ascending, percentile } from '../support/percentile';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const subjects = Array.from({ length: population }, (_, i) => `customer-${i}` as SubjectId);
     const head = await ledger.run(subjects.flatMap((subjectId, i) => historyOf(subjectId, i, catalogue)));
     await projectUpTo(readModels, store, head);
-    console.log(`histories: ${format(head)} events for ${format(population)} customers, projected in ${seconds(started)}`);
+    console.log(`histories: ${format(Number(head))} events for ${format(population)} customers, projected in ${seconds(started)}`);
 
     const small = await measure(readModels, store, ledger, subjects, url);
     started = performance.now();
@@ -240,10 +241,6 @@ function sample<T>(from: readonly T[], count: number): T[] {
 
 function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
-}
-
-function format(value: number | bigint): string {
-  return typeof value === 'bigint' ? value.toLocaleString('en-US') : Math.round(value).toLocaleString('en-US');
 }
 
 main().catch((error) => {

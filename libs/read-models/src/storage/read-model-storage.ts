@@ -51,7 +51,7 @@ export interface ReadModelStorage {
   saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean>;
 
   views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>>;
-  /** Only what an audience question needs of each subject: a tenth of a view's columns and rows. */
+  /** What an audience question needs of each subject: its ledger and latest instant, without the rest of its view. */
   ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>>;
   decisionRows(subjectId: string): Promise<DecisionRow[]>;
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
