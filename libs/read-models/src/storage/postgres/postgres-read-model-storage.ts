@@ -85,12 +85,13 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
-    return this.underCheckpointLock(async (client, checkpoint) => {
-      const fresh = events.filter((event) => event.position > checkpoint);
-      const changes = plan(checkpoint, await this.loadViews(client, subjectIdsOf(fresh)));
+    // The views of every event's subject, read with the lock in one message: events the
+    // checkpoint already passed leave their subjects' views unchanged, and the plan drops those.
+    return this.underCheckpointLock(async (client, checkpoint, views) => {
+      const changes = plan(checkpoint, views);
       await this.write(client, changes);
       return { result: changes, movedTo: changes.checkpoint > checkpoint ? changes.checkpoint : undefined };
-    });
+    }, subjectIdsOf(events));
   }
 
   async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
@@ -253,14 +254,27 @@ export class PostgresReadModelStorage implements ReadModelStorage {
    * projector a socket write, and at a few events per batch those writes were most of its work.
    */
   private async underCheckpointLock<T>(
-    work: (client: PoolClient, checkpoint: GlobalPosition) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
+    work: (
+      client: PoolClient,
+      checkpoint: GlobalPosition,
+      views: ReadonlyMap<string, SubjectView>,
+    ) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
+    viewsToRead: readonly string[] = [],
   ): Promise<T> {
     const client = await this.pool.connect();
     try {
+      // The views go in the opening message too, read once the lock is held (a simple-query
+      // message has no parameters, hence the ids as one JSON literal).
+      const ids = `ARRAY(SELECT json_array_elements_text(${escapeLiteral(JSON.stringify(viewsToRead))}::json))`;
       const opened = (await client.query(
-        `BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`,
-      )) as unknown as [unknown, { rows: Array<{ position: string }> }];
-      const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position));
+        `BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`
+          + (viewsToRead.length === 0
+            ? ''
+            : `; SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY(${ids});
+               SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY(${ids})`),
+      )) as unknown as [unknown, { rows: Array<{ position: string }> }, { rows: SubjectRecord[] }?, { rows: AudienceRecord[] }?];
+      const views = viewsToRead.length === 0 ? new Map<string, SubjectView>() : viewsOf(opened[2]!.rows, opened[3]!.rows);
+      const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position), views);
       await client.query(
         movedTo === undefined
           ? 'COMMIT'
@@ -282,9 +296,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       client.query<SubjectRecord>(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY($1::text[])`, [subjectIds]),
       client.query<AudienceRecord>(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY($1::text[])`, [subjectIds]),
     ]);
-    const bySubject = new Map<string, AudienceRecord[]>();
-    for (const row of audiences.rows) bySubject.set(row.subject_id, [...(bySubject.get(row.subject_id) ?? []), row]);
-    return new Map(subjects.rows.map((row) => [row.subject_id, viewOf(row, bySubject.get(row.subject_id) ?? [])]));
+    return viewsOf(subjects.rows, audiences.rows);
   }
 
   private async write(client: PoolClient, changes: ChangeSet): Promise<void> {
@@ -344,4 +356,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       );
     }
   }
+}
+
+function viewsOf(subjects: readonly SubjectRecord[], audiences: readonly AudienceRecord[]): Map<string, SubjectView> {
+  const bySubject = new Map<string, AudienceRecord[]>();
+  for (const row of audiences) bySubject.set(row.subject_id, [...(bySubject.get(row.subject_id) ?? []), row]);
+  return new Map(subjects.map((row) => [row.subject_id, viewOf(row, bySubject.get(row.subject_id) ?? [])]));
 }
