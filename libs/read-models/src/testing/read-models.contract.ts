@@ -98,6 +98,24 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       await expect(subject.readModels.waitFor(position + 1000n, 100)).rejects.toBeInstanceOf(CheckpointTimeout);
     });
 
+    it('keeps text with quotes and backslashes exactly as recorded, and finds the subject again by it', async () => {
+      project();
+      const subjectId = `${idOf('o')}'brien\\` as SubjectId;
+      const odd = `it's \\ "quoted" \\' '' ; DROP TABLE rm_subjects; -- é ✓`;
+      const at = { subjectId, occurredAt: MAY_2024 };
+      await subject.readModels.waitFor(
+        await record(relationshipStarted(at), consentGiven({ ...at, purpose: PICKX, channels: ['tv-screen'], noticeVersion: odd })),
+      );
+      const view = (await subject.readModels.storage.views([subjectId])).get(subjectId);
+      expect(view?.ledger.consents.get(PICKX)?.grants.get('tv-screen')?.noticeVersion).toBe(odd);
+
+      // A later event is applied to the stored view, looked up by that id: the relationship is still there.
+      await subject.readModels.waitFor(await record(consentWithdrawn({ ...at, purpose: PICKX, occurredAt: '2024-06-01T09:00:00Z' })));
+      const rows = await subject.readModels.storage.decisionRows(subjectId);
+      expect(rows.find((row) => row.purpose === PICKX)).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+      expect(rows.find((row) => row.purpose === 'service-provision')).toMatchObject({ allowed: true });
+    });
+
     it('lets another process wait for the checkpoint it does not move itself', async () => {
       const reader = await subject.openAnother();
       const { ProjectedReadModels } = await import('../read-models');
