@@ -248,10 +248,11 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   /**
-   * One transaction holding the read-models checkpoint row: `work` gets the checkpoint and says
-   * where it moved it. Opening (BEGIN and the lock) and closing (the new checkpoint, its NOTIFY and
-   * COMMIT) each go as one multi-statement message: every round trip to the server costs the
-   * projector a socket write, and at a few events per batch those writes were most of its work.
+   * One transaction holding the read-models checkpoint row: `work` gets the checkpoint and the
+   * views of `viewsToRead`, and says where it moved the checkpoint. Opening (BEGIN, the lock and
+   * the views) and closing (the new checkpoint, its NOTIFY and COMMIT) each go as one message:
+   * every round trip to the server costs the projector a socket write, and at a few events per
+   * batch those writes were most of its work.
    */
   private async underCheckpointLock<T>(
     work: (
