@@ -266,13 +266,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     try {
       // The views go in the opening message too, read once the lock is held (a simple-query
       // message has no parameters, hence the ids as one JSON literal).
-      const ids = `ARRAY(SELECT json_array_elements_text(${escapeLiteral(JSON.stringify(viewsToRead))}::json))`;
+      const readViews =
+        viewsToRead.length === 0 ? [] : viewQueries(`ARRAY(SELECT json_array_elements_text(${escapeLiteral(JSON.stringify(viewsToRead))}::json))`);
       const opened = (await client.query(
-        `BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`
-          + (viewsToRead.length === 0
-            ? ''
-            : `; SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY(${ids});
-               SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY(${ids})`),
+        [`BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`, ...readViews].join('; '),
       )) as unknown as [unknown, { rows: Array<{ position: string }> }, { rows: SubjectRecord[] }?, { rows: AudienceRecord[] }?];
       const views = viewsToRead.length === 0 ? new Map<string, SubjectView>() : viewsOf(opened[2]!.rows, opened[3]!.rows);
       const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position), views);
@@ -293,9 +290,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   private async loadViews(client: Pool | PoolClient, subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
     if (subjectIds.length === 0) return new Map();
+    const [subjectsQuery, audiencesQuery] = viewQueries('$1::text[]');
     const [subjects, audiences] = await Promise.all([
-      client.query<SubjectRecord>(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY($1::text[])`, [subjectIds]),
-      client.query<AudienceRecord>(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY($1::text[])`, [subjectIds]),
+      client.query<SubjectRecord>(subjectsQuery, [subjectIds]),
+      client.query<AudienceRecord>(audiencesQuery, [subjectIds]),
     ]);
     return viewsOf(subjects.rows, audiences.rows);
   }
@@ -357,6 +355,14 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       );
     }
   }
+}
+
+/** The two queries that read subjects' views (subject rows, audience rows), given their ids as an SQL text[] expression. */
+function viewQueries(ids: string): [string, string] {
+  return [
+    `SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY(${ids})`,
+    `SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY(${ids})`,
+  ];
 }
 
 function viewsOf(subjects: readonly SubjectRecord[], audiences: readonly AudienceRecord[]): Map<string, SubjectView> {
