@@ -5,13 +5,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import { format, measureRate, medianRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+import { HttpConnections } from '../support/http-connections';
 import { percentile } from '../support/percentile';
+import { describeCpuPer, ProcessCpu } from '../support/process-cpu';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
@@ -36,7 +37,15 @@ async function main(): Promise<void> {
   const url = schemaUrl(databaseUrl, schema);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
   const service = await startService(url, dataDir);
-  const http = new HttpClient(service.url);
+  const http = new HttpConnections(service.url, { authorization: `Bearer ${KEY}` });
+  const cpu = new ProcessCpu({ service: [service.pid] });
+  const measured = async (label: string, operation: () => Promise<void>, unit: string): Promise<Rate> => {
+    const stop = cpu.start();
+    const rate = await measureRate(label, { concurrency: CLIENTS, durationMs }, operation);
+    printRate(rate);
+    console.log(`  ${describeCpuPer(stop(), rate.operations, unit)}`);
+    return rate;
+  };
   try {
     console.log(`PostgreSQL ${await onDatabase(url, async (client) => (await client.query('SHOW server_version')).rows[0].server_version)}, `
       + `synchronous_commit=${await onDatabase(url, async (client) => (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit)}; `
@@ -50,8 +59,8 @@ async function main(): Promise<void> {
       const runs: Record<'raw' | 'commands', Rate[]> = { raw: [], commands: [] };
       for (let round = 1; round <= rounds; round += 1) {
         console.log(`round ${round}`);
-        runs.raw.push(report(await measureRate('raw single-row INSERT, 64 connections', { concurrency: CLIENTS, durationMs }, raw.insert)));
-        runs.commands.push(report(await measureRate('POST /v1/commands (201, durable), 64 clients', { concurrency: CLIENTS, durationMs }, commands)));
+        runs.raw.push(await measured('raw single-row INSERT, 64 connections', raw.insert, 'INSERT'));
+        runs.commands.push(await measured('POST /v1/commands (201, durable), 64 clients', commands, 'command'));
       }
       console.log(`\nMedians of ${rounds} rounds`);
       printRate(medianRate(runs.raw));
@@ -78,7 +87,7 @@ async function main(): Promise<void> {
 }
 
 /** Each command gives consent for a subject the service has not seen: a stream read, a decision, a durable append. */
-function newSubjectCommands(http: HttpClient, subjects: string[]) {
+function newSubjectCommands(http: HttpConnections, subjects: string[]) {
   let sequence = 0;
   return async () => {
     const subjectId = `bench-${(sequence += 1)}`;
@@ -95,7 +104,7 @@ function newSubjectCommands(http: HttpClient, subjects: string[]) {
   };
 }
 
-async function pacedDecisions(http: HttpClient, subjects: readonly string[], rate: number, forMs: number) {
+async function pacedDecisions(http: HttpConnections, subjects: readonly string[], rate: number, forMs: number) {
   const latencies: number[] = [];
   let failed = 0;
   const intervalMs = 1000 / rate;
@@ -125,47 +134,6 @@ async function pacedDecisions(http: HttpClient, subjects: readonly string[], rat
   return { achievedRate: latencies.length / seconds, completed: latencies.length, failed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
 }
 
-/** Keep-alive HTTP/1.1 with a socket per concurrent client, so the client side costs as little as it can. */
-class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  private readonly target: URL;
-
-  constructor(base: string) {
-    this.target = new URL(base);
-  }
-
-  send(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const call = request(
-        {
-          agent: this.agent,
-          host: this.target.hostname,
-          port: this.target.port,
-          method,
-          path,
-          headers: {
-            authorization: `Bearer ${KEY}`,
-            ...(body !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-            ...headers,
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          response.on('error', reject);
-        },
-      );
-      call.on('error', reject);
-      call.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
 /** Baseline: one ~500-byte row per INSERT, each its own durable autocommit transaction. */
 async function rawInserts(url: string) {
   await onDatabase(url, (client) =>
@@ -183,7 +151,7 @@ async function rawInserts(url: string) {
   };
 }
 
-async function startService(url: string, dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startService(url: string, dataDir: string): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(root, 'dist', 'apps', 'consent-api', 'src', 'main.js')], {
     cwd: root,
     env: {
@@ -210,6 +178,7 @@ async function startService(url: string, dataDir: string): Promise<{ url: string
   });
   return {
     url: serviceUrl,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -218,11 +187,6 @@ async function startService(url: string, dataDir: string): Promise<{ url: string
   };
 }
 
-
-function report(rate: Rate): Rate {
-  printRate(rate);
-  return rate;
-}
 
 main().catch((error: unknown) => {
   console.error(error);
