@@ -35,7 +35,10 @@ async function run(settings: FeedReceiptsSettings): Promise<void> {
   await listener.query(`LISTEN "${settings.checkpointChannel.replace(/"/g, '""')}"`);
 
   const kafka = new Kafka({ clientId: `${settings.groupId}-receipts`, brokers: settings.brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: 10, minBytes: 1 });
+  // A fetch returns as soon as a message arrives (one byte is enough); the wait only sets how often
+  // an idle fetch is asked again. At 10 ms this thread and the broker's answers to it took 0.13
+  // cores more of the two than at 500 ms, with the same lag at 10 commands/s.
+  const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: 500, minBytes: 1 });
   await consumer.connect();
   await consumer.subscribe({ topic: settings.stateTopic, fromBeginning: true });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));

@@ -17,6 +17,7 @@ import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { LedgerStreams } from '@consent-ledger/ledger-commands';
 import { ascending, percentile } from '../support/percentile';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { type CpuUse, describeCpuPer, ProcessCpu } from '../support/process-cpu';
 import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
 
 /**
@@ -47,6 +48,7 @@ interface Run {
   readonly appendMs: number[];
   readonly readModelMs: number[];
   readonly missing: number;
+  readonly cpu: CpuUse | undefined;
 }
 
 /**
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
   const adsAndDataKey = randomBytes(32).toString('base64');
   const masterKey = randomBytes(32).toString('base64');
   const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector(url, prefix, `bench-${i + 1}`, { adsAndDataKey, masterKey }));
+  const cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid) });
   const lags = new LagTracker();
   const readModelLag = new ReadModelLag();
   let receipts: Worker | undefined;
@@ -192,6 +195,7 @@ async function main(): Promise<void> {
       const appendMs: number[] = [];
       const readModelMs: number[] = [];
       let failed = 0;
+      const stopCpu = cpu.start();
       const started = performance.now();
       const sent = await paced(rate, durationSeconds, async () => {
         const { subjectId, key, command } = nextCommand();
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
       const elapsed = (performance.now() - started) / 1000;
       const deadline = performance.now() + 30_000;
       while (lags.pending > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      return { rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed };
+      return { rate, sent, achievedRate: sent / elapsed, lagsMs, appendMs, readModelMs, missing: lags.pending + failed, cpu: stopCpu() };
     };
 
     /**
@@ -224,6 +228,7 @@ async function main(): Promise<void> {
     const burst = async (count: number): Promise<void> => {
       const unused: number[] = [];
       let next = 0;
+      const stopCpu = cpu.start();
       const started = performance.now();
       await Promise.all(
         Array.from({ length: 64 }, async () => {
@@ -242,7 +247,8 @@ async function main(): Promise<void> {
       const published = (performance.now() - started) / 1000;
       console.log(
         `\nbacklog of ${count} commands: appended in ${appended.toFixed(1)} s (${left} not yet published then), every state message received after ${published.toFixed(1)} s; ` +
-          `then the projector caught up at ${(left / (published - appended)).toFixed(0)} commands/s${lags.pending > 0 ? `, ${lags.pending} NOT RECEIVED` : ''}`,
+          `then the projector caught up at ${(left / (published - appended)).toFixed(0)} commands/s${lags.pending > 0 ? `, ${lags.pending} NOT RECEIVED` : ''}\n` +
+          `  ${describeCpuPer(stopCpu(), count, 'command (appending included)')}`,
       );
     };
 
@@ -300,7 +306,8 @@ function print(run: Run): void {
       `  append → consent.state.v1: p50 ${percentile(lags, 0.5).toFixed(1)} ms, p90 ${percentile(lags, 0.9).toFixed(1)} ms, p99 ${percentile(lags, 0.99).toFixed(1)} ms, max ${(lags.at(-1) ?? Number.NaN).toFixed(1)} ms` +
       `${run.missing > 0 ? `, ${run.missing} NOT RECEIVED OR FAILED` : ''}\n` +
       `  of which append → read models committed: p50 ${percentile(readModels, 0.5).toFixed(1)} ms, p99 ${percentile(readModels, 0.99).toFixed(1)} ms\n` +
-      `  append acknowledgement: p50 ${percentile(appends, 0.5).toFixed(1)} ms, p99 ${percentile(appends, 0.99).toFixed(1)} ms`,
+      `  append acknowledgement: p50 ${percentile(appends, 0.5).toFixed(1)} ms, p99 ${percentile(appends, 0.99).toFixed(1)} ms\n` +
+      `  ${describeCpuPer(run.cpu, run.sent, 'command')}`,
   );
 }
 
@@ -317,7 +324,7 @@ function startProjector(
   prefix: string,
   instanceId: string,
   secrets: { adsAndDataKey: string; masterKey: string },
-): { running: Promise<void>; output(): string; stop(): Promise<void> } {
+): { pid?: number; running: Promise<void>; output(): string; stop(): Promise<void> } {
   // BENCH_PROFILE=<dir> writes a CPU profile of the projector there when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, join(root, 'dist/apps/projector/src/main.js')], {
@@ -348,6 +355,7 @@ function startProjector(
     void exited.then(() => reject(new Error(`the projector exited:\n${output}`)));
   });
   return {
+    pid: child.pid,
     running,
     output: () => output,
     async stop() {

@@ -2,6 +2,7 @@ import { type INestMicroservice, Logger, type LoggerService } from '@nestjs/comm
 import { NestFactory } from '@nestjs/core';
 import { type KafkaOptions, Transport } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';
+import { EMPTY_FETCH_WAIT_MS } from './kafka/kafka-client';
 import type { ProjectorConfig } from './config';
 import { ProjectorModule } from './projector.module';
 import { ProjectorResources } from './projector-resources';
@@ -44,7 +45,7 @@ function decisionServerOptions(config: ProjectorConfig): KafkaOptions['options']
       // A dead instance's partitions (and so its share of questions) move to the others after this long.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     },
     subscribe: { fromBeginning: false },
     // Answering a question reads one subject's stream: several partitions at once keep one slow read from queueing the rest.

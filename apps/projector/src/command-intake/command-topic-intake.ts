@@ -3,6 +3,7 @@ import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { type CommandIntake, commandFailureOf, isStorageUnavailable, validationFailed } from '@consent-ledger/ledger-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
+import { EMPTY_FETCH_WAIT_MS } from '../kafka/kafka-client';
 
 export interface CommandTopicIntakeOptions {
   readonly kafka: Kafka;
@@ -43,7 +44,7 @@ export class CommandTopicIntake {
       // A dead instance's partitions move to the others after this long.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     await consumer.connect();
