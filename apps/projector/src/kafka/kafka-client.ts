@@ -31,7 +31,7 @@ export function compressFeedBatchesInline(): void {
  * idle consumer asks again, and how long stopping one waits for its fetch. At 100 ms the idle
  * consumers of two projectors, with the broker's answers to them, kept about a tenth of a core of
  * the two-core development machine busy (bench/projector at 10 commands/s: 0.29 cores for
- * projectors and broker at 100 ms, 0.19 at 1,000 ms), with the same lag.
+ * projectors and broker at 100 ms, 0.19–0.22 at 500 and 1,000 ms), with the same lag.
  */
 export const EMPTY_FETCH_WAIT_MS = 500;
 
