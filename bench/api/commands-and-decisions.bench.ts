@@ -21,7 +21,8 @@ import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../suppo
  * measured in the same run (rounds alternate, so load from elsewhere on the machine hits both
  * alike). Then decision latency at a paced, open-loop request rate: requests leave on schedule
  * whether or not earlier ones have returned, and latency counts from the scheduled instant, so a
- * stall shows up in p99 instead of slowing the load down.
+ * stall shows up in p99 instead of slowing the load down. Each round also prints the CPU the
+ * service, PostgreSQL and this load generator spent per operation: they share the same cores.
  */
 const durationMs = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -186,7 +187,6 @@ async function startService(url: string, dataDir: string): Promise<{ url: string
       }),
   };
 }
-
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -29,6 +29,8 @@ import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
  * processes of their own (BENCH_PROJECTORS, default 2). A kafkajs consumer on a worker thread of
  * its own (`feed-receipts.ts`) stamps each state message on receipt; a command's lag is from its
  * append acknowledgement to the first state message of its subject at or past its position.
+ * Each rate also prints the CPU spent per command by the projectors, PostgreSQL, Kafka and this
+ * process (the write side and the receiving consumer, which in production run elsewhere).
  */
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const rates = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
