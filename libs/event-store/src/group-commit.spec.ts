@@ -42,6 +42,22 @@ function appendTo(streamName: string, data: Record<string, unknown> = {}): Appen
 }
 
 describe('group commit', () => {
+  it('never has two transactions in flight for one stream, so its appends apply in the order they were made', async () => {
+    const writer = new RecordingWriter();
+    const queue = new GroupCommitQueue(writer.write, { ...options, maxGroupsInFlight: 2 });
+
+    const appends = [queue.enqueue(appendTo('subject-1')), queue.enqueue(appendTo('subject-1')), queue.enqueue(appendTo('subject-2'))];
+    await writer.untilWriting(2);
+    const whileWriting = [...writer.groups];
+    writer.commitAll();
+    await writer.untilWriting(3);
+    writer.commitAll();
+    await Promise.all(appends);
+
+    expect(whileWriting).toEqual([['subject-1'], ['subject-2']]);
+    expect(writer.groups).toEqual([['subject-1'], ['subject-2'], ['subject-1']]);
+  });
+
   it('writes the appends that arrive during a transaction together in the next one', async () => {
     const writer = new RecordingWriter();
     const queue = new GroupCommitQueue(writer.write, options);

@@ -35,6 +35,12 @@ export class GroupCommitQueue {
   private readonly waiting: PendingAppend[] = [];
   /** Number of appends in each group being written. */
   private readonly inFlight: number[] = [];
+  /**
+   * Streams with an append in a group being written. A later append to one of them waits for that
+   * group: two transactions racing for one stream would apply its appends in whichever order
+   * reached the database first, not the order they were made.
+   */
+  private readonly streamsInFlight = new Map<string, number>();
   private isTurnScheduled = false;
   /** Set from a group's end to the next turn, while the callers it answered append again. */
   private isCollecting = false;
@@ -80,12 +86,20 @@ export class GroupCommitQueue {
    */
   private startGroups(): void {
     while (this.inFlight.length < this.options.maxGroupsInFlight && this.waiting.length > 0) {
-      if (this.inFlight.length > 0 && this.waiting.length < Math.min(...this.inFlight)) return;
-      const share = this.inFlight.length === 0 ? Math.ceil(this.waiting.length / this.options.maxGroupsInFlight) : this.waiting.length;
+      const ready = this.waiting.filter((pending) => !this.streamsInFlight.has(pending.request.streamName)).length;
+      if (ready === 0) return;
+      if (this.inFlight.length > 0 && ready < Math.min(...this.inFlight)) return;
+      const share = this.inFlight.length === 0 ? Math.ceil(ready / this.options.maxGroupsInFlight) : ready;
       const group = this.takeGroup(share);
       this.inFlight.push(group.length);
+      for (const { request } of group) this.streamsInFlight.set(request.streamName, (this.streamsInFlight.get(request.streamName) ?? 0) + 1);
       void this.write(group).finally(() => {
         this.inFlight.splice(this.inFlight.indexOf(group.length), 1);
+        for (const { request } of group) {
+          const left = this.streamsInFlight.get(request.streamName)! - 1;
+          if (left === 0) this.streamsInFlight.delete(request.streamName);
+          else this.streamsInFlight.set(request.streamName, left);
+        }
         // The callers just answered often append again at once: wait one turn so they join the
         // next group instead of one of them starting a group of one.
         this.isCollecting = true;
@@ -98,18 +112,31 @@ export class GroupCommitQueue {
     }
   }
 
+  /** The first appends ready to go (none of their streams in flight), in the order they were made. */
   private takeGroup(atMost: number): PendingAppend[] {
+    const group: PendingAppend[] = [];
+    const left: PendingAppend[] = [];
     let events = 0;
     let payload = 0;
-    let count = 0;
-    while (count < Math.min(atMost, this.waiting.length)) {
-      const { request } = this.waiting[count];
+    let isFull = false;
+    for (const pending of this.waiting) {
+      const { request } = pending;
+      if (isFull || this.streamsInFlight.has(request.streamName)) {
+        left.push(pending);
+        continue;
+      }
       events += request.events.length;
       payload += request.payloadLength;
-      if (count > 0 && (events > this.options.maxEventsPerGroup || payload > this.options.maxPayloadPerGroup)) break;
-      count += 1;
+      if (group.length > 0 && (events > this.options.maxEventsPerGroup || payload > this.options.maxPayloadPerGroup)) {
+        isFull = true;
+        left.push(pending);
+        continue;
+      }
+      group.push(pending);
+      isFull = group.length >= atMost;
     }
-    return this.waiting.splice(0, count);
+    this.waiting.splice(0, this.waiting.length, ...left);
+    return group;
   }
 
   private async write(group: PendingAppend[]): Promise<void> {
