@@ -26,7 +26,6 @@ import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
-import { withSessionSetting } from './connection-string';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
@@ -70,19 +69,10 @@ const ATTEMPTS_PER_GROUP = 4;
 /** About 150 bytes each: the heads of the streams a busy process is likely to append to again soon. */
 const KNOWN_HEADS = 100_000;
 
-/**
- * The store's sessions never read a table whole. Every statement finds rows by index, but a
- * prepared statement keeps the generic plan it made, and one made while ANALYZE had last seen
- * `streams` at a page or two scans the whole table on every append until the next ANALYZE: in
- * bench/projector's first minute, two passes over 4,000 streams per append. `verify`, which
- * reads everything, walks the indexes instead, in the order it needs anyway.
- */
-export const eventStoreSessionUrl = (url: string): string => withSessionSetting(url, 'enable_seqscan', 'off');
-
 /** Opens the production store: runs pending migrations, then serves appends through group commit. */
 export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const pool = new Pool({
-    connectionString: eventStoreSessionUrl(options.url),
+    connectionString: options.url,
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
   });

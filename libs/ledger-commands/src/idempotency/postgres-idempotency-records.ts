@@ -30,7 +30,7 @@ interface RecordRow {
  * See ADR 0004.
  */
 export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
-  const pool = new Pool({ connectionString: idempotencyRecordsSessionUrl(url), max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({ connectionString: withSessionSetting(url, 'synchronous_commit', 'off'), max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
@@ -57,14 +57,6 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
   }
   return new PostgresIdempotencyRecords(pool);
 }
-
-/**
- * Sessions that commit asynchronously (above) and never scan the table whole: the lookup goes by
- * primary key, but the generic plan a prepared statement keeps, made just after ANALYZE saw a
- * page or two of records, scans the table on every call until the next ANALYZE (as the event
- * store's sessions, see `eventStoreSessionUrl`).
- */
-export const idempotencyRecordsSessionUrl = (url: string): string => withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'enable_seqscan', 'off');
 
 type Call = { readonly find: readonly [client: string, idempotencyKey: string] } | { readonly save: IdempotencyRecord };
 
