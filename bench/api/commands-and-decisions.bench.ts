@@ -13,7 +13,7 @@ import { format, measureRate, medianRate, printRate, printRatio, type Rate } fro
 import { HttpConnections } from '../support/http-connections';
 import { percentile } from '../support/percentile';
 import { describeCpuPer, ProcessCpu } from '../support/process-cpu';
-import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
  * Durable commands per second over HTTP, 64 concurrent clients, against the compiled service on
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     try {
       await measureRate('warm-up', { concurrency: CLIENTS, durationMs: 2000 }, raw.insert);
       await measureRate('warm-up', { concurrency: CLIENTS, durationMs: 2000 }, commands);
+      await analyzeSchema(url, schema);
       const runs: Record<'raw' | 'commands', Rate[]> = { raw: [], commands: [] };
       for (let round = 1; round <= rounds; round += 1) {
         console.log(`round ${round}`);

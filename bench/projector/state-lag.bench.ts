@@ -16,7 +16,7 @@ import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from 
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { LedgerStreams } from '@consent-ledger/ledger-commands';
 import { ascending, percentile } from '../support/percentile';
-import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 import { type CpuUse, describeCpuPer, ProcessCpu } from '../support/process-cpu';
 import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
 
@@ -175,6 +175,7 @@ async function main(): Promise<void> {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    await analyzeSchema(url, schema);
     console.log(
       `projector: ${projectorCount} processes of the compiled app, PostgreSQL store and read models, Kafka ${brokers.join(',')} (compression: ${process.env.KAFKA_COMPRESSION ?? 'gzip'}); ${poolSize} customers set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${seconds} s per rate`,
     );
