@@ -29,6 +29,7 @@ import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
+import { checkOutClient } from './pool-clients';
 import { appendGroup, appendGroupInOneStatement, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
 
@@ -80,7 +81,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   pool.on('error', () => undefined);
   let schema: string;
   try {
-    const client = await pool.connect();
+    const client = await checkOutClient(pool);
     try {
       await migratePostgresSchema(client);
       if (options.forTestsOnly?.orderingProtection === false) {
@@ -398,7 +399,7 @@ export class PostgresEventStore implements EventStore {
 
   private async connect(): Promise<PoolClient> {
     try {
-      return await this.pool.connect();
+      return await checkOutClient(this.pool);
     } catch (error) {
       throw new EventStoreUnavailable(`cannot reach PostgreSQL: ${(error as Error).message}`, error);
     }

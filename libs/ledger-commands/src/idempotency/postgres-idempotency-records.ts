@@ -1,4 +1,4 @@
-import { withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
@@ -33,7 +33,7 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
   const pool = new Pool({ connectionString: withSessionSetting(url, 'synchronous_commit', 'off'), max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   try {
-    const client = await pool.connect();
+    const client = await checkOutClient(pool);
     try {
       await client.query('begin');
       await client.query(`select pg_advisory_xact_lock(hashtext('consent-ledger:idempotency_records'))`);

@@ -61,6 +61,10 @@ class PostgresKeyRows implements KeyRows {
 
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
+    // pg-pool stops listening for a checked-out client's errors; a connection dying mid-migration
+    // would emit one with nobody listening, an uncaught exception. The failing query reports it.
+    const reportedByQueries = () => undefined;
+    client.on('error', reportedByQueries);
     try {
       await client.query('BEGIN');
       // Two processes starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
@@ -80,6 +84,7 @@ class PostgresKeyRows implements KeyRows {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.removeListener('error', reportedByQueries);
       client.release();
     }
   }

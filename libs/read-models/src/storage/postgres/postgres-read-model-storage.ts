@@ -1,6 +1,6 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Instant } from '@consent-ledger/domain';
-import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import { checkOutClient, type GlobalPosition, type StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -69,7 +69,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   static async open(options: PostgresReadModelStorageOptions): Promise<PostgresReadModelStorage> {
     const storage = new PostgresReadModelStorage(options);
     try {
-      const client = await storage.pool.connect();
+      const client = await checkOutClient(storage.pool);
       try {
         await migratePostgresReadModels(client);
         const { rows } = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
@@ -262,7 +262,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     ) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
     viewsToRead: readonly string[] = [],
   ): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await checkOutClient(this.pool);
     try {
       // The views go in the opening message too, read once the lock is held (a simple-query
       // message has no parameters, hence the ids as one JSON literal).
