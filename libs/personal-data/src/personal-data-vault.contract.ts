@@ -42,7 +42,10 @@ export function runPersonalDataVaultContract({ open }: VaultContractOptions): vo
       const jane = subject();
       const first = await vault.seal(jane, '+32 470 12 34 56');
       const second = await vault.seal(jane, '+32 470 12 34 56');
-      expect(first).not.toContain('470');
+      // Fragments with a space: a key id (a UUID) or base64url ciphertext can hold "470" by chance
+      // (one CI run in a hundred or so), never a space.
+      expect(first).not.toContain('470 12');
+      expect(first).not.toContain('34 56');
       expect(first).not.toBe(second);
     });
 
