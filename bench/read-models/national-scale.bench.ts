@@ -14,6 +14,7 @@ import { createReadModels, MAX_AUDIENCE_SIZE, type ProjectedReadModels, startPro
 import { format } from '../event-store/measurement';
 import { ascending, percentile } from '../support/percentile';
 import { benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { ProcessCpu } from '../support/process-cpu';
 
 /**
  * Whether the read models hold up with a national operator's customer base in them, not the few
@@ -36,6 +37,8 @@ const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
 /** The API's limit, or the whole population when smaller: the same question size at both sizes. */
 const questionSize = Math.min(MAX_AUDIENCE_SIZE, population);
+/** The role of this process in CPU readings: it runs the projector under test. */
+const PROJECTOR = 'projector (this process)';
 const READ_MODEL_TABLES = ['rm_subjects', 'rm_decisions', 'rm_suppressions', 'rm_audience_members'];
 
 interface AtSize {
@@ -110,20 +113,19 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   const chosen = sample(subjects, updates);
   const head = await ledger.run(chosen.map((subjectId, i) => choice(subjectId, i % 2 === 0 ? 'GiveConsent' : 'WithdrawConsent', PICKX)));
   const walBefore = await wal(url);
-  const cpuBefore = process.cpuUsage();
-  const machineBefore = machineTicks();
+  const stopCpu = new ProcessCpu({}, PROJECTOR).start();
   const started = performance.now();
   await projectUpTo(readModels, store, head);
   const updatesPerSecond = updates / ((performance.now() - started) / 1000);
-  const cpu = process.cpuUsage(cpuBefore);
-  const machine = machineTicks().map((ticks, i) => ticks - machineBefore[i]);
+  const cpu = stopCpu();
   const walAfter = await wal(url);
   // Cluster-wide counters: nothing else of ours writes while the projector catches up. The
   // projector runs in this process; the rest of the machine's busy time is mostly PostgreSQL.
+  const nodeCpu = cpu ? `${format(((cpu.coreSeconds.get(PROJECTOR) ?? 0) / updates) * 1e6)} µs of Node CPU` : 'Node CPU not measured (no /proc)';
   console.log(
-    `${format(subjects.length)} customers, projector per choice: ${format((cpu.user + cpu.system) / updates)} µs of Node CPU, `
+    `${format(subjects.length)} customers, projector per choice: ${nodeCpu}, `
       + `${format((walAfter.bytes - walBefore.bytes) / updates)} B of WAL, ${((walAfter.fullPages - walBefore.fullPages) / updates).toFixed(1)} full-page images; `
-      + `machine ${(100 - (100 * machine[3]) / machine.reduce((sum, ticks) => sum + ticks, 0)).toFixed(0)}% busy`,
+      + `machine ${cpu ? (100 - 100 * cpu.idleShare).toFixed(0) : '?'}% busy`,
   );
 
   const tables = await onDatabase(url, async (client) => {
@@ -138,11 +140,6 @@ async function measure(readModels: ProjectedReadModels, store: EventStore, ledge
   console.log(`${format(subjects.length)} customers, per customer: ${tables.map((table) => `${table.name} ${perSubject(table.rows).toFixed(1)} rows ${format(perSubject(table.bytes))} B`).join(', ')}`);
   const bytes = tables.reduce((sum, table) => sum + Number(table.bytes), 0);
   return { subjects: subjects.length, questionMs, updatesPerSecond, bytesPerSubject: bytes / subjects.length };
-}
-
-/** The machine's CPU time so far by kind (Linux), the fourth being idle. */
-function machineTicks(): number[] {
-  return readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
 }
 
 /** Bytes of WAL written so far, and full-page images among them (a page's first change after a checkpoint). */

@@ -3,8 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU used by each role over a stretch, in core-seconds, and the machine's idle share. */
 export interface CpuUse {
-  readonly seconds: number;
-  /** By role, in the order the roles were named, then PostgreSQL, Kafka and the load generator. */
+  /** By role, in the order the roles were named, then PostgreSQL, Kafka and this process. */
   readonly coreSeconds: ReadonlyMap<string, number>;
   readonly idleShare: number;
 }
@@ -20,21 +19,25 @@ export class ProcessCpu {
   private readonly roleOfPid = new Map<number, string>();
   private readonly roles: string[];
 
-  /** `services`: role name (e.g. "service", "projectors") → the processes under test that play it. */
-  constructor(services: Readonly<Record<string, readonly (number | undefined)[]>>) {
+  /**
+   * `services`: role name (e.g. "service", "projectors") → the processes under test that play it;
+   * `thisProcess`: the role of the benchmark's own process.
+   */
+  constructor(
+    services: Readonly<Record<string, readonly (number | undefined)[]>>,
+    private readonly thisProcess = 'load generator',
+  ) {
     for (const [role, pids] of Object.entries(services)) {
       for (const pid of pids) if (pid !== undefined) this.roleOfPid.set(pid, role);
     }
-    this.roles = [...Object.keys(services), 'PostgreSQL', 'Kafka', 'load generator'];
+    this.roles = [...Object.keys(services), 'PostgreSQL', 'Kafka', thisProcess];
   }
 
   start(): () => CpuUse | undefined {
     const before = this.sample();
-    const startedAt = process.hrtime.bigint();
     return () => {
       const after = this.sample();
       if (!before || !after) return undefined;
-      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       const coreSeconds = new Map<string, number>(this.roles.map((role) => [role, 0]));
       for (const [pid, { role, ticks }] of after.processes) {
         const used = ticks - (before.processes.get(pid)?.ticks ?? 0);
@@ -42,7 +45,7 @@ export class ProcessCpu {
       }
       for (const [role, used] of coreSeconds) if (used === 0) coreSeconds.delete(role);
       const total = after.machine.total - before.machine.total;
-      return { seconds, coreSeconds, idleShare: total > 0 ? (after.machine.idle - before.machine.idle) / total : 0 };
+      return { coreSeconds, idleShare: total > 0 ? (after.machine.idle - before.machine.idle) / total : 0 };
     };
   }
 
@@ -73,7 +76,7 @@ export class ProcessCpu {
   }
 
   private roleOf(pid: number, command: string): string | undefined {
-    if (pid === process.pid) return 'load generator';
+    if (pid === process.pid) return this.thisProcess;
     const named = this.roleOfPid.get(pid);
     if (named) return named;
     if (command === 'postgres') return 'PostgreSQL';
