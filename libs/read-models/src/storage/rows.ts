@@ -5,6 +5,7 @@ import type { SuppressionReason, SuppressionRow } from '../channel-suppressions/
 import type { DecisionRow } from '../current-decisions/current-decisions.projection';
 import { deserialiseLedger, serialiseLedger } from '../subject-ledger/ledger-snapshot';
 import type { SubjectView } from '../subject-ledger/subject-view';
+import type { StoredLedger } from './read-model-storage';
 
 /** Column values shared by both adapters; positions travel as decimal strings (bigint-safe). */
 export interface SubjectRecord {
@@ -77,6 +78,13 @@ export function viewOf(record: SubjectRecord, audiences: readonly AudienceRecord
     audiences: new Map(audiences.map((row) => [row.audience as AudienceId, audienceRowOf(row)])),
     expiries: new Map(Object.entries(JSON.parse(record.expiries) as Record<string, Instant>)),
   };
+}
+
+/** The part of a subject row an audience question reads. */
+export type LedgerRecord = Pick<SubjectRecord, 'subject_id' | 'ledger' | 'last_occurred_at'>;
+
+export function storedLedgersOf(records: readonly LedgerRecord[]): Map<string, StoredLedger> {
+  return new Map(records.map((record) => [record.subject_id, { ledger: deserialiseLedger(record.ledger), lastOccurredAt: record.last_occurred_at as Instant }]));
 }
 
 export const audienceRecordOf = (row: AudienceRow): AudienceRecord => ({

@@ -5,7 +5,6 @@ import type { AudienceId, AudienceRow } from '../../audience-membership/audience
 import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
-import { deserialiseLedger } from '../../subject-ledger/ledger-snapshot';
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange, type StoredLedger } from '../read-model-storage';
 import {
@@ -15,6 +14,8 @@ import {
   type DecisionRecord,
   decisionRecordOf,
   decisionRowOf,
+  type LedgerRecord,
+  storedLedgersOf,
   type SubjectRecord,
   subjectIdsOf,
   subjectRecordOf,
@@ -120,8 +121,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
 
   async ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>> {
     if (subjectIds.length === 0) return new Map();
-    const rows = this.statements.ledgersIn.all(JSON.stringify(subjectIds)) as { subject_id: string; ledger: string; last_occurred_at: Instant }[];
-    return new Map(rows.map((row) => [row.subject_id, { ledger: deserialiseLedger(row.ledger), lastOccurredAt: row.last_occurred_at }]));
+    return storedLedgersOf(this.statements.ledgersIn.all(JSON.stringify(subjectIds)) as LedgerRecord[]);
   }
 
   async decisionRows(subjectId: string): Promise<DecisionRow[]> {
