@@ -1,3 +1,4 @@
+import { checkOutClient } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { EnvelopeVault, type KeyRows, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -60,11 +61,7 @@ class PostgresKeyRows implements KeyRows {
   }
 
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    // pg-pool stops listening for a checked-out client's errors; a connection dying mid-migration
-    // would emit one with nobody listening, an uncaught exception. The failing query reports it.
-    const reportedByQueries = () => undefined;
-    client.on('error', reportedByQueries);
+    const client = await checkOutClient(this.pool);
     try {
       await client.query('BEGIN');
       // Two processes starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
@@ -84,7 +81,6 @@ class PostgresKeyRows implements KeyRows {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.removeListener('error', reportedByQueries);
       client.release();
     }
   }
