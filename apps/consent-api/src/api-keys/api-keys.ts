@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Touchpoint } from '@consent-ledger/domain';
@@ -22,7 +22,9 @@ interface StoredKey {
 
 export const GENERATED_KEYS_FILE = 'api-keys.json';
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+// The one-shot `hash` (Node 20.12) builds no Hash object: every request pays this, and
+// `createHash` cost ~7 µs of a decision's ~280 µs in the service's profile.
+const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /**
  * The API keys the service accepts. Only SHA-256 digests are held: the lookup is by digest, then
