@@ -507,7 +507,7 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       await subscription.close();
     });
 
-    it('can be closed from inside its own handler', async () => {
+    it('can be closed from inside its own handler, which then is the last one called', async () => {
       const start = await store.headPosition();
       await streams.withHistory(store, 'subject-1', 4);
       const handled: StoredEvent[] = [];
@@ -517,7 +517,8 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
         onEvent: async (event) => {
           if (!streams.isOwn(event)) return;
           handled.push(event);
-          if (handled.length === 2) await subscription.close();
+          if (handled.length === 2) void subscription.close();
+          await new Promise((resolve) => setImmediate(resolve));
         },
       });
 

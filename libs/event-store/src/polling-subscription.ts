@@ -1,5 +1,4 @@
 import { EventStoreUnavailable } from './errors';
-import { isInsideHandlerOf, runAsHandlerOf } from './handler-context';
 import type { ReadAllOptions, StoredEvent, SubscribeToAllOptions, Subscription } from './event-store.port';
 
 /**
@@ -54,7 +53,6 @@ const DEFAULT_BATCH_SIZE = 500;
  * `readAll` already gives the one total order; nothing here reorders or skips.
  */
 export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Subscription {
-  const identity = Symbol('subscription');
   let isClosed = false;
   let cancelWait: (() => void) | undefined;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -80,7 +78,7 @@ export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Sub
       }
       for (const event of batch) {
         if (isClosed) return;
-        await runAsHandlerOf(identity, () => options.onEvent(event));
+        await options.onEvent(event);
         checkpoint = event.position;
       }
       if (batch.length < batchSize && !isClosed) {
@@ -100,7 +98,6 @@ export function followLog(options: SubscribeToAllOptions, log: FollowedLog): Sub
     async close() {
       isClosed = true;
       cancelWait?.();
-      if (isInsideHandlerOf(identity)) return;
       await done.catch(() => undefined);
     },
   };

@@ -1,6 +1,5 @@
 import { excludeSystemEvents, START as FROM_START, type AllStreamSubscription, type KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { START, type GlobalPosition, type StoredEvent, type SubscribeToAllOptions, type Subscription } from '../event-store.port';
-import { isInsideHandlerOf, runAsHandlerOf } from '../handler-context';
 import { toStoredEvent } from './kurrent-records';
 
 export interface KurrentFollowSettings {
@@ -22,7 +21,6 @@ class HandlerFailure {
  * before its "caught up" message has been handled, and after each live event that empties the buffer.
  */
 export function followAll(client: KurrentDBClient, options: SubscribeToAllOptions, settings: KurrentFollowSettings): Subscription {
-  const identity = Symbol('subscription');
   let isClosed = false;
   let current: AllStreamSubscription | undefined;
   let checkpoint: GlobalPosition = options.after;
@@ -55,7 +53,7 @@ export function followAll(client: KurrentDBClient, options: SubscribeToAllOption
         settings.observe(event);
         if (settings.isInLog(event)) {
           try {
-            await runAsHandlerOf(identity, () => options.onEvent(event));
+            await options.onEvent(event);
           } catch (error) {
             throw new HandlerFailure(error);
           }
@@ -99,7 +97,6 @@ export function followAll(client: KurrentDBClient, options: SubscribeToAllOption
       isClosed = true;
       wakeFromPause();
       await current?.unsubscribe().catch(() => undefined);
-      if (isInsideHandlerOf(identity)) return;
       await done.catch(() => undefined);
     },
   };
