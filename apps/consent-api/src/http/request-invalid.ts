@@ -1,5 +1,5 @@
 import type { Catalogue } from '@consent-ledger/domain';
-import { type FieldProblem, pseudonymousIdProblem, validateRequest } from '@consent-ledger/ledger-commands';
+import { type FieldProblem, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
 
 /** A request refused before anything was read or recorded: answered 400 `validation-failed`. */
 export class RequestInvalid extends Error {
@@ -9,8 +9,17 @@ export class RequestInvalid extends Error {
   }
 }
 
-/** Validates query parameters or a body against a request class, or throws RequestInvalid. */
+/** The body limit already bounds size; an audience question holds up to 10,000 ids. */
+const NAMES_ONLY = { maxDepth: 8, maxValues: Number.POSITIVE_INFINITY };
+
+/**
+ * Validates query parameters or a body against a request class, or throws RequestInvalid. Query
+ * parameters reach here unscreened: one named `__proto__` or `constructor` would be dropped on the
+ * way to the class instance instead of being refused as unknown.
+ */
 export function validOrThrow<T extends object>(requestClass: new () => T, json: unknown): T {
+  const unscreenable = screenJson(json ?? {}, NAMES_ONLY);
+  if (unscreenable.length > 0) throw new RequestInvalid(unscreenable);
   const validated = validateRequest(requestClass, json ?? {});
   if (validated.errors) throw new RequestInvalid(validated.errors);
   return validated.value;

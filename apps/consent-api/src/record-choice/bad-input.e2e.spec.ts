@@ -94,6 +94,13 @@ function refusingBadInput(kind: StoreKind) {
       [400, 'colour'],
     ]);
   });
+
+  it.each(['__proto__', 'constructor'])('refuses a query parameter named %s, which a class instance would not keep as a field', async (name) => {
+    const response = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers&${name}=a`);
+
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'validation-failed', details: [{ field: name, message: 'is not an allowed field name' }] });
+  });
 }
 
 describe('refusing bad input on SQLite', () => refusingBadInput('sqlite'));
