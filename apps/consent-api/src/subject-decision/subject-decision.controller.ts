@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type Catalogue, type Decision, type Instant, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { purposeOrThrow, subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
+import { purposeOrThrow, subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { SubjectDecision } from './subject-decision.query';
@@ -34,7 +34,7 @@ export class SubjectDecisionController {
   @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
   @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
   decide(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Decision> {
-    const { purpose, channel, source, brand, at, knownAt } = validOrThrow(SubjectDecisionRequest, query);
+    const { purpose, channel, source, brand, at, knownAt } = validQueryOrThrow(SubjectDecisionRequest, query);
     return this.queryBus.execute(
       new SubjectDecision(subjectIdOrThrow(subjectId), {
         purpose: purposeOrThrow(this.catalogue, purpose),

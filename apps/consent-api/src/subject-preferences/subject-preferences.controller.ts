@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type Instant, type Preferences, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
+import { subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
 import { SubjectPreferences } from './subject-preferences.query';
 import { SubjectPreferencesRequest } from './subject-preferences.request';
@@ -27,7 +27,7 @@ export class SubjectPreferencesController {
   @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
   @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
   preferences(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Preferences> {
-    const { brand, at, knownAt } = validOrThrow(SubjectPreferencesRequest, query);
+    const { brand, at, knownAt } = validQueryOrThrow(SubjectPreferencesRequest, query);
     return this.queryBus.execute(
       new SubjectPreferences(subjectIdOrThrow(subjectId), {
         at: this.clock.instantOr(at),
