@@ -74,11 +74,13 @@ async function main(): Promise<void> {
 
     console.log(`\nDecisions, paced (open loop), over ${format(subjects.length)} subjects; latency from each request's scheduled instant`);
     for (const rate of decisionRates) {
+      const stop = cpu.start();
       const decisions = await pacedDecisions(http, subjects, rate, durationMs);
       console.log(
         `${`GET /v1/subjects/{id}/decision at ${format(rate)}/s`.padEnd(58)} achieved ${format(decisions.achievedRate)} /s   `
           + `p50 ${decisions.p50Ms.toFixed(2)} ms   p99 ${decisions.p99Ms.toFixed(2)} ms   (${decisions.completed} answered, ${decisions.failed} failed)`,
       );
+      console.log(`  ${describeCpuPer(stop(), decisions.completed, 'decision')}`);
     }
   } finally {
     http.close();
