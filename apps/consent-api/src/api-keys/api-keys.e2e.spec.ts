@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConsentApi } from '../consent-api';
@@ -19,6 +20,32 @@ describe('API keys', () => {
       api.call('GET', path, { key: null, headers: { authorization: `Basic ${TEST_KEYS.admin}` } }),
     ]);
     for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
+  });
+
+  it('judges every request on a kept-alive connection by the key it carries', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (path: string, authorization?: string) =>
+      new Promise<{ status: number; reusedSocket: boolean }>((resolve, reject) => {
+        const request = httpRequest(`${api.url}${path}`, { agent, headers: authorization ? { authorization } : {} }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, reusedSocket: request.reusedSocket }));
+        });
+        request.on('error', reject).end();
+      });
+    const decision = `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`;
+    try {
+      const answers = [
+        await ask(decision, `Bearer ${TEST_KEYS.admin}`),
+        await ask(decision, 'Bearer not-a-key-anyone-was-given'),
+        await ask(decision),
+        await ask(`/v1/subjects/${newSubjectId()}/history`, `Bearer ${TEST_KEYS.channel}`),
+        await ask(decision, `Bearer ${TEST_KEYS.admin}`),
+      ];
+      expect(answers.map(({ status }) => status)).toEqual([200, 401, 401, 403, 200]);
+      expect(answers.slice(1).every(({ reusedSocket }) => reusedSocket)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('answers 403 when the key lacks the scope', async () => {
