@@ -89,9 +89,7 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
-/** One-shot `crypto.hash` where Node has it (20.12+): no Hash object per event. */
-const oneShotHash = typeof crypto.hash === 'function' ? crypto.hash : undefined;
-
+/** One-shot `crypto.hash` (Node 20.12+, which `engines` requires): no Hash object per event. */
 export function sha256Hex(text: string): string {
-  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  return crypto.hash('sha256', text, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digestOf } from 'node:crypto';
 
 /** Namespace of Consent Ledger event ids (RFC 9562 name-based UUIDs, version 5). */
 const EVENT_ID_NAMESPACE = Buffer.from('6f1c1d1e7a6b4c1f9b7e2d4a5c3b1a09', 'hex');
@@ -15,7 +15,8 @@ export interface CommandOrigin {
  * and the stored response) produces the same ids and the store recognises the append as done.
  */
 export function eventIdFor({ client, idempotencyKey }: CommandOrigin, subjectId: string, index: number): string {
-  const hash = createHash('sha1').update(EVENT_ID_NAMESPACE).update(JSON.stringify([client, idempotencyKey, subjectId, index])).digest();
+  const name = Buffer.from(JSON.stringify([client, idempotencyKey, subjectId, index]));
+  const hash = digestOf('sha1', Buffer.concat([EVENT_ID_NAMESPACE, name]), 'buffer');
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

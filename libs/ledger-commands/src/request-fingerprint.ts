@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * SHA-256 of the request's JSON with object keys sorted, so a retry that serialises the same body
  * in another key order is still recognised as the same request.
  */
 export function requestFingerprint(json: unknown): string {
-  return createHash('sha256').update(canonicalJson(json)).digest('hex');
+  return hash('sha256', canonicalJson(json), 'hex');
 }
 
 function canonicalJson(value: unknown): string {

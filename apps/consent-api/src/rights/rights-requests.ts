@@ -12,7 +12,7 @@ import {
   rightsRequestStreamOf,
 } from '@consent-ledger/domain';
 import { type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LogCatchUp } from './log-catch-up';
 
 /**
@@ -86,6 +86,6 @@ function rightsEventOf(stored: StoredEvent): RightsRequestEvent {
 
 /** Deterministic per request and revision, so a retried append of the same decision dedupes in the store. */
 function eventIdOf(requestId: string, revision: number): string {
-  const hex = createHash('sha256').update(`rights-request\u0000${requestId}\u0000${revision}`).digest('hex');
+  const hex = hash('sha256', `rights-request\u0000${requestId}\u0000${revision}`, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
