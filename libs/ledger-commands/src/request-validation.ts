@@ -1,5 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { rememberValidationRules } from './validation-metadata';
+
+rememberValidationRules();
 
 /** One reason a request was refused, at a JSON path such as `capture.touchpoint` or `channels[1]`. */
 export interface FieldProblem {
