@@ -22,4 +22,21 @@ describe('reading a command message', () => {
     expect(readCommandMessage(message({ value: null }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
     expect(readCommandMessage(message({ key: null }), origin)).toMatchObject({ kind: 'poison', resultKey: 'unkeyed:2:41', problems: [{ field: 'idempotency-key' }] });
   });
+
+  it('answers a body nested thousands of levels deep as poison instead of failing on it', () => {
+    const nested = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    expect(nested.length).toBeLessThan(MAX_COMMAND_BYTES);
+    expect(readCommandMessage(message({ value: Buffer.from(nested) }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'key-1',
+      problems: [{ message: expect.stringContaining('nested too deeply') }],
+    });
+  });
+
+  it('does not copy an oversized or unprintable correlation id into the result', () => {
+    const read = readCommandMessage(message({ headers: { 'correlation-id': Buffer.from('x'.repeat(60_000)) } }), origin);
+    expect(read).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'correlation-id' }] });
+    expect(read).not.toHaveProperty('correlationId');
+    expect(readCommandMessage(message({ headers: { 'correlation-id': Buffer.from('order-7') } }), origin)).toMatchObject({ kind: 'command', correlationId: 'order-7' });
+  });
 });

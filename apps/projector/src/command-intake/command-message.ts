@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, type FieldProblem, requestFingerprint } from '@consent-ledger/ledger-commands';
+import { BODY, type FieldProblem, requestFingerprint, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -9,6 +9,8 @@ export const DEFAULT_KAFKA_CLIENT = 'kafka';
 
 const CLIENT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/** Copied into the result: bounded, so that an answer can never be larger than the broker takes. */
+const CORRELATION_ID = /^[\x20-\x7e]{1,200}$/;
 
 /** Where a message sat, so a result can name it even when the message had no usable key. */
 export interface MessageOrigin {
@@ -41,7 +43,8 @@ export type ReadCommandMessage =
  */
 export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin): ReadCommandMessage {
   const headers = message.headers ?? {};
-  const correlationId = header(headers, 'correlation-id');
+  const givenCorrelationId = header(headers, 'correlation-id');
+  const correlationId = givenCorrelationId !== undefined && CORRELATION_ID.test(givenCorrelationId) ? givenCorrelationId : undefined;
   const idempotencyKey = header(headers, 'idempotency-key') ?? message.key?.toString('utf8');
   const client = header(headers, 'client') ?? DEFAULT_KAFKA_CLIENT;
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
@@ -54,6 +57,9 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
 
   if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required: as the idempotency-key header or the message key' }]);
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
+  if (givenCorrelationId !== undefined && correlationId === undefined) {
+    return poison([{ field: 'correlation-id', message: 'must be 1 to 200 printable ASCII characters' }]);
+  }
   if (!CLIENT.test(client)) return poison([{ field: 'client', message: 'must be a name of letters, digits and . _ : - (at most 64)' }]);
   const value = message.value;
   if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
@@ -64,6 +70,10 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   } catch {
     return poison([{ field: BODY, message: 'must be JSON' }]);
   }
+  // Before the fingerprint: hashing walks the JSON recursively, and a body nested thousands of
+  // levels deep (well within the size limit) would overflow the stack and stall the partition.
+  const shapeProblems = screenJson(json);
+  if (shapeProblems.length > 0) return poison(shapeProblems);
   return {
     kind: 'command',
     json,

@@ -89,10 +89,12 @@ export class CommandTopicIntake {
     heartbeat: () => Promise<void>,
   ): Promise<Pick<CommandResult, 'status' | 'body' | 'replayed'>> {
     const { intake, maxAttempts = 5, retryBaseMs = 200, log } = this.options;
-    const checked = intake.check(read.json);
-    if (checked.errors) return { ...validationFailed(checked.errors), replayed: false };
     for (let attempt = 1; ; attempt += 1) {
       try {
+        // Inside the try: whatever a message makes fail is answered, never rethrown into kafkajs,
+        // which would redeliver it for ever and stall the partition.
+        const checked = intake.check(read.json);
+        if (checked.errors) return { ...validationFailed(checked.errors), replayed: false };
         const outcome = await intake.execute(checked.value, {
           client: read.client,
           idempotencyKey: read.idempotencyKey,
