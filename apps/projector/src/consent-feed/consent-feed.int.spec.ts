@@ -111,4 +111,29 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     const state = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.headers['event-id'] === left.headers['event-id']), 'the state after the expiry');
     expect(state.value.purposes.find((entry: { purpose: string }) => entry.purpose === PICKX)).toMatchObject({ allowed: false, reason: 'consent-expired' });
   });
+
+  it('publishes a consent running out while other subjects keep recording choices', async () => {
+    const subjectId = newSubject();
+    const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;
+    await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'], occurredAt: new Date().toISOString(), expiresAt }));
+    // Its own reader of the one topic: the traffic's state messages would keep the shared one busy.
+    const pickxReader = await TopicReader.open(config.kafkaBrokers, [resources.topics.pickxTvAds]);
+    // Steady traffic: the feed finds news in the log every time it looks.
+    let isTrafficOn = true;
+    const traffic = (async () => {
+      while (isTrafficOn) await record(relationshipStarted({ subjectId: newSubject() }));
+    })();
+    try {
+      const left = await pickxReader.until(
+        () => pickxReader.messages(resources.topics.pickxTvAds, subjectId).find((message) => message.value?.member === false),
+        'the membership to end while the log keeps moving',
+        10_000,
+      );
+      expect(left.headers['event-id']).toMatch(/^time-\d+$/);
+    } finally {
+      isTrafficOn = false;
+      await traffic;
+      await pickxReader.close();
+    }
+  });
 });

@@ -42,6 +42,7 @@ export class LostLeadership extends Error {
 }
 
 const RETRY_MS = 1000;
+const TIME_DRIVEN_PAGE = 500;
 
 /**
  * Publishes the ledger to Kafka from the log, never from the request path: integration events,
@@ -95,17 +96,22 @@ export class ConsentFeedPublisher {
     const { readModels, idleWaitMs = 1000 } = this.options;
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
+    let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
       try {
         const applied = await readModels.checkpoint();
+        let isLogMoving = false;
         if (applied > this.published) {
           const next = await this.publishLog(this.published, applied);
-          if (next > this.published) {
-            this.published = next;
-            continue;
-          }
+          isLogMoving = next > this.published;
+          if (isLogMoving) this.published = next;
         }
-        await this.publishTimeDrivenChanges();
+        // While commands keep coming the log always has news; changes caused by time are still
+        // looked at once per idle wait, so an expiry is not held back for as long as traffic lasts.
+        if (isLogMoving && Date.now() - timeDrivenLookedAt < idleWaitMs) continue;
+        timeDrivenLookedAt = Date.now();
+        const isMoreDue = await this.publishTimeDrivenChanges();
+        if (isLogMoving || isMoreDue) continue;
         // Woken by the read models' next commit (in this process, or by NOTIFY from another).
         const seen = applied > this.published ? applied : this.published;
         await Promise.race([readModels.waitFor(seen + 1n, idleWaitMs).catch(() => undefined), stopped]);
@@ -161,11 +167,14 @@ export class ConsentFeedPublisher {
     return upTo;
   }
 
-  /** Subjects whose decisions changed because time passed (recorded by the read models' sweep). */
-  private async publishTimeDrivenChanges(): Promise<void> {
+  /**
+   * Subjects whose decisions changed because time passed (recorded by the read models' sweep), a
+   * page at a time; true when the page was full, so more may be waiting.
+   */
+  private async publishTimeDrivenChanges(): Promise<boolean> {
     const { readModels, topics, catalogue, keys } = this.options;
-    const changes = await readModels.storage.pendingStateChanges(500);
-    if (changes.length === 0) return;
+    const changes = await readModels.storage.pendingStateChanges(TIME_DRIVEN_PAGE);
+    if (changes.length === 0) return false;
     const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
     const outgoing = new Outgoing(topics, this.committed);
     for (const change of changes) {
@@ -176,6 +185,7 @@ export class ConsentFeedPublisher {
     }
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
+    return changes.length === TIME_DRIVEN_PAGE;
   }
 
   private async saveCheckpoint(position: GlobalPosition): Promise<void> {
