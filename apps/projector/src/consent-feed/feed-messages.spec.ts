@@ -33,6 +33,17 @@ describe('integration events on consent.events.v1', () => {
       expect(JSON.parse(value).data).not.toHaveProperty('justification');
     }
   });
+
+  it('leave out who acted for the subject and why a subject was erased, but keep what kind of actor it was', () => {
+    const byAgent = consentGiven({ purpose: 'newsletter-customers', capture: { actor: { kind: 'agent', id: 'staff-40213' } } });
+    const erased = subjectErased({ basis: 'court order 2025/1234, J. Janssens v. Proximus', capture: { actor: { kind: 'representative', id: 'subject-77' } } });
+    for (const event of [byAgent, erased]) {
+      const value = integrationEventOf(projected(event)).value!;
+      expect(value).not.toMatch(/staff-40213|subject-77|Janssens/);
+      expect(JSON.parse(value).data.capture.actor).toEqual({ kind: event.data.capture.actor.kind });
+    }
+    expect(JSON.parse(integrationEventOf(projected(erased)).value!).data).not.toHaveProperty('basis');
+  });
 });
 
 describe('the state on consent.state.v1', () => {

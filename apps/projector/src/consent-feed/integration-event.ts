@@ -21,7 +21,7 @@ export interface IntegrationEvent {
   readonly revision: number;
   readonly occurredAt: Instant;
   readonly recordedAt: Instant;
-  /** The event's data without its sealed fields. */
+  /** The event's data without its sealed fields, the actor's id and an erasure's free-text basis. */
   readonly data: Record<string, unknown>;
 }
 
@@ -41,7 +41,7 @@ export function integrationEventOf({ event, position, recordedAt }: ProjectedEve
     revision: event.revision,
     occurredAt: event.data.capture.occurredAt,
     recordedAt,
-    data: withoutSealed(event.data) as Record<string, unknown>,
+    data: sharedDataOf(event.data),
   };
   return {
     key: event.data.subjectId,
@@ -56,6 +56,17 @@ export function integrationEventOf({ event, position, recordedAt }: ProjectedEve
       'content-type': 'application/json',
     },
   };
+}
+
+/**
+ * What consumers may see of an event's data. Besides the sealed fields, two values stay in the
+ * ledger in clear but not on the topic: the actor's id (a call-centre agent's staff number, or a
+ * representative who may be another subject: either identifies a person or links two) and the
+ * basis of an erasure (free text, such as a court order reference that names the parties).
+ */
+function sharedDataOf(data: Readonly<Record<string, unknown>> & { readonly capture: { readonly actor: { readonly kind: string } } }): Record<string, unknown> {
+  const { basis: _basis, ...kept } = withoutSealed(data) as Record<string, unknown> & { basis?: unknown; capture: Record<string, unknown> };
+  return { ...kept, capture: { ...kept.capture, actor: { kind: data.capture.actor.kind } } };
 }
 
 /** Drops sealed fields by name, and any other value that is sealed, at any depth. */
