@@ -96,6 +96,21 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     expect(await resources.vault.hasKey(subjectId)).toBe(false);
   });
 
+  it('tells an audience nothing about an erased subject that never was in it', async () => {
+    const neverMember = newSubject();
+    await record(relationshipStarted({ subjectId: neverMember }), consentGiven({ subjectId: neverMember, purpose: ADS_AND_DATA, channels: ['online-ads'] }), subjectErased({ subjectId: neverMember }));
+    const { topics } = resources;
+    await reader.until(() => reader.messages(topics.state, neverMember).some((message) => message.value === null), 'the state tombstone');
+    // Published after the first erasure was acknowledged by the broker: once its Pickx tombstone
+    // is here, anything the first one sent to that topic is here too.
+    const member = newSubject();
+    await record(relationshipStarted({ subjectId: member }), consentGiven({ subjectId: member, purpose: PICKX, channels: ['tv-screen'] }), subjectErased({ subjectId: member }));
+    await reader.until(() => reader.messages(topics.pickxTvAds, member).some((message) => message.value === null), 'the member\'s Pickx tombstone');
+
+    expect(reader.messages(topics.pickxTvAds, neverMember)).toEqual([]);
+    await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(neverMember, config.adsAndDataKey!)).some((message) => message.value === null), 'the Ads & Data tombstone');
+  });
+
   it('publishes a consent running out without anyone sending a command', async () => {
     const subjectId = newSubject();
     const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;

@@ -209,14 +209,18 @@ class Outgoing {
     this.byTopic.set(topic, messages);
   }
 
-  /** The subject's state, and its audience memberships the filter picks (all of them leave on erasure). */
+  /**
+   * The subject's state, and its audience memberships the filter picks. On erasure, a tombstone
+   * for each audience the subject ever was in; a partner never hears of anyone else, erased or not.
+   */
   subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: { changedAt: GlobalPosition }) => boolean): void {
     this.add(this.topics.state, stateMessageOf(view, catalogue, cause, this.committed.purposesJson(view)));
     for (const { id } of AUDIENCES) {
       const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
       const row = view.audiences.get(id);
-      if (view.ledger.erasure) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
-      else if (row && picks(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
+      if (view.ledger.erasure) {
+        if (row) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
+      } else if (row && picks(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
     }
   }
 
