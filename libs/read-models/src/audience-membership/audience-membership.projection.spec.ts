@@ -1,4 +1,6 @@
-import { channelRestricted, consentGiven, consentWithdrawn, instant, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { catalogue, channelRestricted, consentGiven, consentWithdrawn, instant, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { planEvents } from '../change-set';
+import { asStored } from '../testing/stored-events';
 import { reevaluated, viewAfter } from '../testing/project';
 
 const PICKX = 'targeted-tv-advertising-pickx';
@@ -41,6 +43,27 @@ describe('audience membership for Pickx TV advertising and Ads & Data', () => {
 
     const { view } = reevaluated(member, '2024-05-02T00:00:20Z');
     expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: false, since: '2024-05-02T00:00:00.000Z', validUntil: null });
+  });
+
+  it('starts a new membership when a consent that ran out is given again, whether or not the sweep saw the gap', () => {
+    const lapsing = [relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'], expiresAt: instant('2024-05-02T00:00:00Z') })];
+    const givenAgain = consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: LATER });
+
+    const withoutSweep = viewAfter([...lapsing, givenAgain]);
+    expect(withoutSweep.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: LATER });
+
+    const { view: swept } = reevaluated(viewAfter(lapsing), '2024-05-02T00:00:20Z');
+    const [afterSweep] = planEvents(swept.lastPosition, new Map([[swept.subjectId, swept]]), asStored([...lapsing, givenAgain]), catalogue).subjects;
+    expect(afterSweep.view.audiences.get('pickx-tv-ads')).toEqual(withoutSweep.audiences.get('pickx-tv-ads'));
+  });
+
+  it('keeps a membership renewed before it ran out as one membership', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'], expiresAt: instant('2024-07-01T00:00:00Z') }),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: LATER }),
+    ]);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED });
   });
 
   it('takes an erased subject out of both audiences', () => {

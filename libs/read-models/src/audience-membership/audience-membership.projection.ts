@@ -47,10 +47,12 @@ export function nextAudienceRow(
 ): AudienceRow | null {
   if (!previous && !decision.allowed) return null;
   const validUntil = decision.allowed ? decision.validUntil : null;
-  if (previous && previous.member === decision.allowed) {
+  // A membership that ran out on its own ended when it lapsed, not when someone noticed; one given
+  // again after that is a new membership, whether or not the sweep saw the gap (a rebuild never does).
+  const lapsedAt = previous?.member && previous.validUntil !== null && previous.validUntil <= cause.evaluatedAt ? previous.validUntil : undefined;
+  if (previous && previous.member === decision.allowed && lapsedAt === undefined) {
     return previous.validUntil === validUntil ? previous : { ...previous, validUntil, changedAt: cause.position };
   }
-  // A membership that ran out on its own ended when it lapsed, not when someone noticed.
-  const lapsedAt = previous?.member && previous.validUntil !== null && previous.validUntil <= cause.evaluatedAt ? previous.validUntil : undefined;
-  return { audience, subjectId, member: decision.allowed, since: lapsedAt ?? cause.occurredAt, validUntil, changedAt: cause.position };
+  const since = decision.allowed ? cause.occurredAt : (lapsedAt ?? cause.occurredAt);
+  return { audience, subjectId, member: decision.allowed, since, validUntil, changedAt: cause.position };
 }
