@@ -132,6 +132,16 @@ describe('building the domain command', () => {
     expect(parsed.command?.capture.occurredAt).toBe('2024-05-01T08:30:00.000Z');
   });
 
+  it('records a choice dated a little ahead of the edge clock as made when it arrived', async () => {
+    const parsed = await parseCommandRequest(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T09:02:00Z' } }), {
+      catalogue,
+      now: NOW,
+      vault: new InMemoryVault(),
+      idempotencyKey: 'key-1',
+    });
+    expect(parsed.command?.capture).toMatchObject({ occurredAt: NOW, recordedAt: NOW });
+  });
+
   it('seals contact details, evidence and justifications with the subject key before the domain sees them', async () => {
     const vault = new InMemoryVault();
     const context = { catalogue, now: NOW, vault, idempotencyKey: 'key-1' };

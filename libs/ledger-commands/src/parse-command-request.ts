@@ -1,6 +1,7 @@
 import {
   type Catalogue,
   type CommandCapture,
+  earliest,
   type Instant,
   isOneOf,
   LEDGER_COMMAND_TYPES,
@@ -82,7 +83,8 @@ export interface CommandBuildContext {
 
 /**
  * Turns a checked request into the domain command: personal data sealed with the subject's key,
- * `recordedAt` from the edge clock, `occurredAt` normalised (default: now), brand defaulted.
+ * `recordedAt` from the edge clock, `occurredAt` normalised (default: now, and never after now),
+ * brand defaulted.
  */
 export async function toLedgerCommand({ type, request }: CheckedCommandRequest, { vault, now, idempotencyKey }: CommandBuildContext): Promise<LedgerCommand> {
   const subjectId = request.subjectId as SubjectId;
@@ -91,7 +93,10 @@ export async function toLedgerCommand({ type, request }: CheckedCommandRequest, 
   const capture: CommandCapture = {
     touchpoint,
     actor: { kind: actor.kind, ...(actor.id !== undefined && { id: actor.id }), ...(actor.role !== undefined && { role: actor.role }) },
-    occurredAt: occurredAt === undefined ? now : toInstant(occurredAt)!,
+    // A channel clock running a little ahead cannot date a choice after the ledger received it: a
+    // choice dated later than the commands acknowledged after it would outrank them, and decisions
+    // asked now would not see it yet.
+    occurredAt: occurredAt === undefined ? now : earliest(toInstant(occurredAt)!, now)!,
     recordedAt: now,
     idempotencyKey,
     ...(noticeVersion !== undefined && { noticeVersion }),

@@ -61,6 +61,20 @@ function readingYourWrites(kind: StoreKind) {
     expect(history.body.events).toHaveLength(choices.length);
   });
 
+  it('shows a choice from a channel whose clock runs ahead at once, and lets the next choice outrank it', async () => {
+    const subjectId = newSubjectId();
+    const purpose = 'targeted-tv-advertising-pickx';
+    const ahead = new Date(Date.now() + 2 * 60_000).toISOString();
+    const decided = async () => (await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}&channel=tv-screen`)).body;
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose }))).status).toBe(201);
+
+    expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose, capture: { occurredAt: ahead } }))).status).toBe(201);
+    expect(await decided()).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose }))).status).toBe(201);
+    expect(await decided()).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
   it('shows every choice made concurrently on many subjects in the next decision and in audience filtering', async () => {
     const subjectIds = Array.from({ length: 150 }, () => newSubjectId('crowd'));
     const purpose = 'targeted-tv-advertising-pickx';
