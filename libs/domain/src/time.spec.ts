@@ -13,6 +13,15 @@ describe('reading an instant', () => {
   );
 
   it('refuses a date-time without a time zone', () => expect(toInstant('2024-05-01T09:00:00')).toBeUndefined());
+
+  it.each(['9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00+01:00'])('refuses %s, which its offset carries out of four-digit years', (text) =>
+    expect(toInstant(text)).toBeUndefined(),
+  );
+
+  it('accepts the first and last instants of four-digit years', () => {
+    expect(toInstant('0000-01-01T00:00:00Z')).toBe('0000-01-01T00:00:00.000Z');
+    expect(toInstant('9999-12-31T23:59:59.999Z')).toBe('9999-12-31T23:59:59.999Z');
+  });
 });
 
 describe('adding a calendar duration', () => {

@@ -34,7 +34,10 @@ export function toInstant(value: string | Date): Instant | undefined {
   }
   const millis = typeof value === 'string' ? Date.parse(value) : value.getTime();
   if (Number.isNaN(millis)) return undefined;
-  return new Date(millis).toISOString() as Instant;
+  const instant = new Date(millis).toISOString();
+  // Instants are compared as text, which holds only for four-digit years: an offset can carry
+  // 9999-12-31T23:59-23:59 into year +010000, and 0000-01-01T00:00+01:00 back to -000001.
+  return INSTANT.test(instant) ? (instant as Instant) : undefined;
 }
 
 export function addDuration(instant: Instant, duration: Duration): Instant {
