@@ -29,8 +29,8 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * Data and metadata go through a JSON round trip here, so the hash computed at append time covers
  * exactly what a later read gives back (dates become strings, undefined members disappear).
  * Event ids are lower-cased because the id is part of the hash and KurrentDB returns ids in
- * lower case. NUL characters are refused because PostgreSQL's jsonb cannot store them, and the
- * same append must behave the same on every store.
+ * lower case. NUL characters and unpaired surrogates are refused because PostgreSQL's json cannot
+ * store them, and the same append must behave the same on every store.
  */
 export function toAppendRequest(
   streamName: string,
@@ -85,6 +85,11 @@ function normalizeEvent(streamName: string, event: NewEvent): { normalizedEvent:
   };
 }
 
+// JSON.stringify escapes both (a whole surrogate pair it writes as is); an even run of backslashes
+// before the `u` is escaped backslashes followed by the letter u, not an escape.
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+const ESCAPED_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+
 function jsonRoundTrip(value: unknown, what: string): { value: Record<string, unknown>; canonical: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${what} must be a JSON object`);
@@ -95,7 +100,8 @@ function jsonRoundTrip(value: unknown, what: string): { value: Record<string, un
   } catch (error) {
     throw new TypeError(`${what} cannot be serialised as JSON: ${(error as Error).message}`);
   }
-  if (json.includes('\\u0000')) throw new TypeError(`${what} contains a NUL character, which no store keeps`);
+  if (ESCAPED_NUL.test(json)) throw new TypeError(`${what} contains a NUL character, which no store keeps`);
+  if (ESCAPED_LONE_SURROGATE.test(json)) throw new TypeError(`${what} contains half of a UTF-16 surrogate pair, which PostgreSQL's json refuses`);
   const parsed = JSON.parse(json) as Record<string, unknown>;
   return { value: parsed, canonical: canonicalJson(parsed) };
 }

@@ -151,7 +151,7 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       expect(stored.metadata).toEqual({ causationId: 'command-7', touchpoint: { shop: 'berlin-2' } });
     });
 
-    it('refuses appends it could not store faithfully: no events, an id that is not a UUID, a NUL character', async () => {
+    it('refuses appends it could not store faithfully: no events, an id that is not a UUID, a NUL character, half a surrogate pair', async () => {
       const stream = streams.named('subject-1');
 
       await expect(store.append(stream, [], { expectedRevision: 'any' })).rejects.toThrow(TypeError);
@@ -161,7 +161,15 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       await expect(store.append(stream, [consentGiven({ note: 'a\u0000b' })], { expectedRevision: 'any' })).rejects.toThrow(
         TypeError,
       );
+      await expect(store.append(stream, [consentGiven({ note: 'a\ud800b' })], { expectedRevision: 'any' })).rejects.toThrow(TypeError);
       expect(await store.readStream(stream)).toEqual([]);
+    });
+
+    it('keeps text that only looks like those escapes, and whole surrogate pairs', async () => {
+      const stream = streams.named('subject-1');
+      const note = 'typed as \\u0000 and \\ud800, with an emoji 😀';
+      await store.append(stream, [consentGiven({ note })], { expectedRevision: 'any' });
+      expect((await store.readStream(stream))[0].data.note).toBe(note);
     });
   });
 

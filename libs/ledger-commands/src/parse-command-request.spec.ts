@@ -79,6 +79,13 @@ describe('checking a command request', () => {
     expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T11:04:00+02:00' } }))).toBeUndefined();
   });
 
+  it('refuses text holding half of a surrogate pair, which PostgreSQL could not store', () => {
+    expect(problemsOf(commandJson.giveConsent('subject-1', { capture: { noticeVersion: 'v\ud800' } }))).toEqual([
+      { field: 'capture.noticeVersion', message: 'must be valid Unicode text (it holds half of a surrogate pair)' },
+    ]);
+    expect(problemsOf(commandJson.giveConsent('subject-1', { capture: { noticeVersion: 'v😀' } }))).toBeUndefined();
+  });
+
   it('refuses keys that would rebind a prototype, as JSON.parse leaves them', () => {
     const hostile = JSON.parse('{"type":"EndRelationship","subjectId":"s-1","capture":{"touchpoint":"shop","actor":{"kind":"subject","__proto__":{"admin":true}}}}');
     expect(problemsOf(hostile)).toEqual([{ field: 'capture.actor.__proto__', message: 'is not an allowed field name' }]);

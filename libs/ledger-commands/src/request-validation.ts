@@ -30,9 +30,12 @@ export interface ShapeLimits {
 
 const COMMAND_SHAPE_LIMITS: ShapeLimits = { maxDepth: 6, maxValues: 2_000 };
 
+/** Half of a UTF-16 surrogate pair on its own: JSON can spell it, PostgreSQL's json refuses it. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
- * Screens parsed JSON before any class is built from it: nesting, size and prototype-polluting
- * keys. Iterative, so a hostile document cannot exhaust the stack.
+ * Screens parsed JSON before any class is built from it: nesting, size, prototype-polluting keys
+ * and text that is not valid Unicode. Iterative, so a hostile document cannot exhaust the stack.
  */
 export function screenJson(json: unknown, limits: ShapeLimits = COMMAND_SHAPE_LIMITS): FieldProblem[] {
   const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value: json, path: '', depth: 0 }];
@@ -41,6 +44,7 @@ export function screenJson(json: unknown, limits: ShapeLimits = COMMAND_SHAPE_LI
     const { value, path, depth } = pending.pop()!;
     values += 1;
     if (values > limits.maxValues) return [{ field: BODY, message: `must hold at most ${limits.maxValues} values` }];
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) return [{ field: path || BODY, message: 'must be valid Unicode text (it holds half of a surrogate pair)' }];
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= limits.maxDepth) return [{ field: path || BODY, message: `is nested too deeply (at most ${limits.maxDepth} levels)` }];
     if (Array.isArray(value)) {
@@ -49,7 +53,7 @@ export function screenJson(json: unknown, limits: ShapeLimits = COMMAND_SHAPE_LI
     }
     for (const key of Object.keys(value)) {
       const field = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return [{ field, message: 'is not an allowed field name' }];
+      if (FORBIDDEN_KEYS.has(key) || LONE_SURROGATE.test(key)) return [{ field, message: 'is not an allowed field name' }];
       pending.push({ value: (value as Record<string, unknown>)[key], path: field, depth: depth + 1 });
     }
   }
