@@ -40,7 +40,7 @@ export class ApiKeyGuard implements CanActivate {
     if (access?.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const client = this.clientOf(request);
+    const client = authenticatedClient(this.keys, request);
     if (!client) throw new UnauthorizedException();
     if (access && !access.scopes.some((scope) => client.scopes.has(scope))) {
       throw new ForbiddenException(`this needs one of the scopes ${access.scopes.join(', ')}`);
@@ -48,22 +48,24 @@ export class ApiKeyGuard implements CanActivate {
     request.apiClient = client;
     return true;
   }
+}
 
-  /**
-   * A keep-alive connection sends the same header with every request, and hashing it cost ~4% of
-   * a decision's CPU. The last header a connection authenticated with is remembered with the
-   * connection, and forgotten with it: no key outlives the connection that presented it.
-   */
-  private clientOf(request: AuthenticatedRequest): ApiClient | undefined {
-    const header = request.headers.authorization ?? '';
-    const connection = request.raw.socket;
-    const remembered = authenticatedConnections.get(connection);
-    if (remembered?.header === header) return remembered.client;
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-    const client = match ? this.keys.clientFor(match[1]) : undefined;
-    if (client) authenticatedConnections.set(connection, { header, client });
-    return client;
-  }
+/**
+ * The client whose key the request carries (`Authorization: Bearer <key>`, the scheme in any case
+ * as RFC 9110 has it), or undefined. A keep-alive connection sends the same header with every
+ * request, and hashing it cost ~4% of a decision's CPU: the last header a connection authenticated
+ * with is remembered with the connection, and forgotten with it, so no key outlives the connection
+ * that presented it.
+ */
+export function authenticatedClient(keys: ApiKeys, request: FastifyRequest): ApiClient | undefined {
+  const header = request.headers.authorization ?? '';
+  const connection = request.raw.socket;
+  const remembered = authenticatedConnections.get(connection);
+  if (remembered?.header === header) return remembered.client;
+  const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header);
+  const client = match ? keys.clientFor(match[1]) : undefined;
+  if (client) authenticatedConnections.set(connection, { header, client });
+  return client;
 }
 
 const authenticatedConnections = new WeakMap<object, { readonly header: string; readonly client: ApiClient }>();

@@ -22,6 +22,22 @@ describe('API keys', () => {
     for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
   });
 
+  it('answers 401 before reading the body of a caller without a key, whatever the body is', async () => {
+    const before = await api.store.headPosition();
+    const answers = await Promise.all([
+      api.call('POST', '/v1/commands', { key: null, rawBody: '{"type":' }),
+      api.call('POST', '/v1/commands', { key: null, rawBody: 'not json', headers: { 'content-type': 'text/plain' } }),
+      api.call('POST', '/v1/commands', { key: 'not-a-key-anyone-was-given', body: commandJson.startRelationship(newSubjectId()) }),
+    ]);
+    for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
+    expect(await api.store.headPosition()).toBe(before);
+  });
+
+  it('reads the authentication scheme in any case', async () => {
+    const answer = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`, { key: null, headers: { authorization: `bearer ${TEST_KEYS.admin}` } });
+    expect(answer.status).toBe(200);
+  });
+
   it('judges every request on a kept-alive connection by the key it carries', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const ask = (path: string, authorization?: string) =>
