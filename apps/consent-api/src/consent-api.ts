@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import type { ApiConfig } from './config';
 import { mountApiDocs } from './http/api-docs';
 import { ErrorResponsesFilter } from './http/error-responses.filter';
+import { requestErrorOptions } from './http/framework-errors';
 import { acceptJsonBodiesOnly } from './http/json-bodies';
 import { loadCatalogueFile } from './ledger/catalogue-file';
 import { Clock } from './ledger/clock';
@@ -36,7 +37,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
 
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, routerOptions: { maxParamLength: 1024 }, return503OnClosing: true });
+    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...requestErrorOptions, return503OnClosing: true });
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     refuseBodiesWithoutKey(adapter.getInstance(), apiKeys);
     // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).

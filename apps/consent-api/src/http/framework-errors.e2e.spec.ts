@@ -1,0 +1,47 @@
+import { connect } from 'node:net';
+import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+
+/** Writes `request` as is on a fresh connection and returns everything the server answers. */
+function rawExchange(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('requests refused before any route runs', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+  });
+  afterAll(() => api.close());
+
+  it('answers a broken percent-escape in the path like any bad input', async () => {
+    const answer = await api.call('GET', '/v1/subjects/s%ZZ/decision?purpose=security-cctv');
+    expect([answer.status, answer.body]).toEqual([400, { error: 'validation-failed', details: [{ field: 'path', message: expect.stringMatching(/^must be a valid URL/) }] }]);
+  });
+
+  it('answers an over-long id in the path without repeating it', async () => {
+    const id = `${newSubjectId()}${'x'.repeat(1100)}`;
+    const answer = await api.call('GET', `/v1/subjects/${id}/decision?purpose=security-cctv`);
+    expect([answer.status, answer.body]).toEqual([400, { error: 'validation-failed', details: [{ field: 'path', message: expect.stringMatching(/longer than 1024/) }] }]);
+    expect(JSON.stringify(answer.body)).not.toContain('xxxxxxxxxx');
+  });
+
+  it('answers a control character in a header like any bad input', async () => {
+    const answer = await rawExchange(
+      api.url,
+      `POST /v1/commands HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_KEYS.admin}\r\nIdempotency-Key: a\x01b\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'validation-failed',
+      details: [{ field: 'headers', message: expect.stringMatching(/^must be valid HTTP/) }],
+    });
+  });
+});
