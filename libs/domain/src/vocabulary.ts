@@ -126,6 +126,8 @@ export const DECISION_REASONS = [
   'channel-restricted',
   'source-opted-out',
   'not-applicable-to-brand',
+  'channel-not-used-by-purpose',
+  'source-not-used-by-purpose',
   'subject-erased',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];

@@ -224,6 +224,31 @@ describe('restricted channels and opted-out sources', () => {
   });
 });
 
+describe('channels and data sources a purpose does not use', () => {
+  it('deny a channel the purpose does not contact people on', () => {
+    const customer = given(relationshipStarted());
+    expect(customer.mayProcess({ purpose: 'group-subsidiaries-phone-marketing-sharing', channel: 'email', at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'channel-not-used-by-purpose',
+      legalBasis: 'legitimate-interest',
+    });
+    expect(customer.mayProcess({ purpose: 'group-subsidiaries-phone-marketing-sharing', channel: 'phone', at: JUNE_2024 }).allowed).toBe(true);
+    expect(customer.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'push', at: JUNE_2024 }).reason).toBe('channel-not-used-by-purpose');
+  });
+
+  it('deny a data source the purpose may not use, such as TV viewing for segmentation on legitimate interest', () => {
+    const customer = given(relationshipStarted());
+    expect(customer.mayProcess({ purpose: 'customer-segmentation-basic-legitimate-interest', source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'source-not-used-by-purpose',
+    });
+    expect(customer.mayProcess({ purpose: 'customer-segmentation-basic-legitimate-interest', source: 'survey-answers', at: JUNE_2024 }).allowed).toBe(true);
+  });
+
+  it('leave a purpose for which the statement names no channel unlimited', () =>
+    expect(given(relationshipStarted()).mayProcess({ purpose: 'myproximus-app-functioning', channel: 'email', at: JUNE_2024 }).allowed).toBe(true));
+});
+
 describe('brands and erasure', () => {
   it('answers that a purpose does not apply to Scarlet customers', () =>
     expect(given(relationshipStarted({ brand: 'scarlet' })).mayProcess({ purpose: 'enjoy-loyalty-programme', brand: 'scarlet', at: JUNE_2024 })).toMatchObject({

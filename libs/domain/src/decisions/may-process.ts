@@ -38,6 +38,11 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   const basis = purpose.legalBasis;
 
   if (purpose.excludedBrands.includes(query.brand ?? 'proximus')) return deny(basis, 'not-applicable-to-brand');
+  // A purpose covers the channels and data sources the statement names for it, and no others:
+  // segmentation on legitimate interest may not use TV viewing, which needs profiling consent.
+  // A purpose that names none is not limited here (the statement is silent, e.g. invoices).
+  if (query.channel && purpose.channels.length > 0 && !purpose.channels.includes(query.channel)) return deny(basis, 'channel-not-used-by-purpose');
+  if (query.source && purpose.sources.length > 0 && !purpose.sources.includes(query.source)) return deny(basis, 'source-not-used-by-purpose');
   if (basis === 'legal-obligation') return allow(basis, 'legal-obligation');
   if (ledger.erasure) return deny(basis, 'subject-erased', [ledger.erasure]);
   if (basis === 'vital-interest') return allow(basis, 'vital-interest');
