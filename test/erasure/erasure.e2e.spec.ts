@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { INestMicroservice } from '@nestjs/common';
+import { canonicalJson } from '@consent-ledger/event-store';
 import { createProjector } from '../../apps/projector/src/projector';
 import { ProjectorResources } from '../../apps/projector/src/projector-resources';
 import { testProjectorConfig } from '../../apps/projector/src/testing/test-config';
@@ -36,6 +37,7 @@ function erasureSuite(kind: StoreKind) {
     justification: `I do not want my app usage ${tag} analysed`,
   };
   let consentGivenAt: string;
+  let givenRequest: Record<string, unknown>;
 
   beforeAll(async () => {
     api = await startTestApi(kind, { projector: 'off' });
@@ -50,13 +52,14 @@ function erasureSuite(kind: StoreKind) {
     resources = projector.get(ProjectorResources);
     reader = await TopicReader.open(config.kafkaBrokers, Object.values(resources.topics));
 
-    const given = await api.command({
+    givenRequest = {
       type: 'GiveConsent',
       subjectId,
       purpose: PROSPECTING,
       contact: { name: personalData.name, email: personalData.email, phone: personalData.phone },
       capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE', evidenceRef: personalData.recording },
-    });
+    };
+    const given = await api.command(givenRequest);
     expect(given.status).toBe(201);
     consentGivenAt = new Date().toISOString();
     const objected = await api.command({
@@ -109,6 +112,15 @@ function erasureSuite(kind: StoreKind) {
     expect(dumped).toContain(subjectId);
     expect(found(dumped)).toEqual([]);
     expect(found(JSON.stringify(Object.values(resources.topics).flatMap((topic) => reader.messages(topic))))).toEqual([]);
+  });
+
+  it('keeps nothing in the log that a right guess of the personal data could be checked against', async () => {
+    // Everything else of the request is in the event in clear; a plain hash of the request would
+    // confirm a guessed phone number in a few million tries.
+    const [stored] = await api.store.readStream(`consent-ledger-${subjectId}`);
+    const rightGuess = createHash('sha256').update(canonicalJson(givenRequest)).digest('hex');
+    expect(stored.metadata.requestFingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.metadata.requestFingerprint).not.toBe(rightGuess);
   });
 
   it('shows the personal data as erased in the export', async () => {

@@ -5,13 +5,11 @@ import proximus from '../../../catalogues/proximus.json';
 import { CommandIntake } from './command-intake';
 import { InMemoryIdempotencyRecords } from './idempotency/in-memory-idempotency-records';
 import { LedgerStreams } from './ledger-streams';
-import { requestFingerprint } from './request-fingerprint';
 import { commandJson, type Json } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 
-function intake(store = createInMemoryEventStore()) {
-  const vault = new InMemoryVault();
+function intake(store = createInMemoryEventStore(), vault = new InMemoryVault()) {
   const commands = new CommandIntake({
     catalogue,
     vault,
@@ -22,7 +20,7 @@ function intake(store = createInMemoryEventStore()) {
   const submit = (json: Json, idempotencyKey?: string, client = 'shop-app') => {
     const checked = commands.check(json);
     if (checked.errors) throw new Error(JSON.stringify(checked.errors));
-    return commands.execute(checked.value, { client, idempotencyKey, requestFingerprint: requestFingerprint(json) });
+    return commands.execute(checked.value, { client, idempotencyKey, requestFingerprint: commands.fingerprintOf(json) });
   };
   return { store, vault, submit };
 }
@@ -39,9 +37,9 @@ describe('the command intake', () => {
   });
 
   it('answers a retry from the log as a replay when the answer was never kept (a crash before it was saved)', async () => {
-    const { store, submit } = intake();
+    const { store, vault, submit } = intake();
     const first = await submit(commandJson.giveConsent('subject-1'), 'key-1');
-    const withoutRecords = intake(store);
+    const withoutRecords = intake(store, vault);
 
     expect(await withoutRecords.submit(commandJson.giveConsent('subject-1'), 'key-1')).toEqual({ ...first, replayed: true });
     expect(await store.headPosition()).toBe(1n);

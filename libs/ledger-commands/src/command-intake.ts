@@ -7,6 +7,7 @@ import type { IdempotencyRecords } from './idempotency/idempotency-records.port'
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, toLedgerCommand } from './parse-command-request';
 import { PerKeyQueue } from './per-key-queue';
+import { requestFingerprint } from './request-fingerprint';
 import type { Validated } from './request-validation';
 
 /** What a recorded command answers: 201 with new events, 200 when already in force, 409/422 when refused. */
@@ -22,7 +23,7 @@ export interface CommandSubmission {
   readonly client: string;
   /** Absent: the command gets a fresh key, and a retry of it is a new command. */
   readonly idempotencyKey?: string;
-  /** `requestFingerprint(json)` of the request as received. */
+  /** `fingerprintOf(json)` of the request as received. */
   readonly requestFingerprint: string;
 }
 
@@ -43,6 +44,11 @@ export class CommandIntake {
   private readonly keys = new PerKeyQueue();
 
   constructor(private readonly dependencies: CommandIntakeDependencies) {}
+
+  /** What tells a retry of this request from another request under the same key (see `requestFingerprint`). */
+  fingerprintOf(json: unknown): string {
+    return requestFingerprint(json, this.dependencies.vault);
+  }
 
   check(json: unknown): Validated<CheckedCommandRequest> {
     return checkCommandRequest(json, { catalogue: this.dependencies.catalogue, now: this.dependencies.now() });

@@ -17,7 +17,7 @@ const vault = new InMemoryVault();
 async function commandOf(json: Json, idempotencyKey: string): Promise<{ command: LedgerCommand; trace: CommandTrace }> {
   const parsed = await parseCommandRequest(json, { catalogue, now: NOW, vault, idempotencyKey });
   if (parsed.errors) throw new Error(JSON.stringify(parsed.errors));
-  return { command: parsed.command, trace: { client: 'shop-app', idempotencyKey, requestFingerprint: requestFingerprint(json) } };
+  return { command: parsed.command, trace: { client: 'shop-app', idempotencyKey, requestFingerprint: requestFingerprint(json, vault) } };
 }
 
 /** Two processes of the API sharing one log, each with its own cache. */

@@ -1,12 +1,13 @@
-import { hash } from 'node:crypto';
 import { canonicalJson } from '@consent-ledger/event-store';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
 
 /**
- * SHA-256 of the request's JSON with object keys sorted, so a retry that serialises the same body
- * in another key order is still recognised as the same request. The sorting is the hash chain's
- * (`canonicalJson`): for JSON values it gives the bytes this file's own copy gave, so fingerprints
- * recorded before stay valid.
+ * Recognises a retried request: its JSON with object keys sorted (so a retry that serialises the
+ * same body in another key order is the same request), digested under the vault's key. A plain
+ * hash would let anyone holding the log recover an erased subject's contact details by guessing:
+ * every other field of the request is in the event in clear, and a phone number has few
+ * possibilities. Stored in every event's metadata and in the idempotency records.
  */
-export function requestFingerprint(json: unknown): string {
-  return hash('sha256', canonicalJson(json), 'hex');
+export function requestFingerprint(json: unknown, vault: Pick<PersonalDataVault, 'keyedDigest'>): string {
+  return vault.keyedDigest(canonicalJson(json));
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { PersonalDataVault } from './personal-data-vault.port';
 import { MasterKeyMismatch } from './envelope/key-wrapping';
 
@@ -121,6 +121,15 @@ export function runDurableVaultContract({ open }: VaultContractOptions): void {
   it('refuses to open with another master key, rather than read every value as erased', async () => {
     await underTest.vault.seal(subject(), 'jane@example.org');
     await expect(underTest.reopen!(randomBytes(32))).rejects.toBeInstanceOf(MasterKeyMismatch);
+  });
+
+  it('digests text the same way after a restart, and not as a plain hash would', async () => {
+    const digest = underTest.vault.keyedDigest('{"phone":"+32470123456"}');
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest).not.toBe(createHash('sha256').update('{"phone":"+32470123456"}').digest('hex'));
+    expect(underTest.vault.keyedDigest('{"phone":"+32470123457"}')).not.toBe(digest);
+    const reopened = await underTest.reopen!(underTest.masterKey!);
+    expect(reopened.keyedDigest('{"phone":"+32470123456"}')).toBe(digest);
   });
 
   it('makes a key destroyed by one process unreadable to another that opens the store afterwards', async () => {

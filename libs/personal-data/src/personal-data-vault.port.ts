@@ -14,6 +14,13 @@ export interface PersonalDataVault {
   /** Destroys the subject's key for good. Idempotent. */
   destroyKey(subjectId: string): Promise<void>;
   hasKey(subjectId: string): Promise<boolean>;
+  /**
+   * A digest of text that may hold personal data, to recognise the same text again (a retried
+   * request): HMAC-SHA256 under a key derived from the master key, so that nobody holding only the
+   * stored digests (a log backup) can test guesses of an erased subject's data against them.
+   * Stable across restarts and processes sharing the master key.
+   */
+  keyedDigest(text: string): string;
   close(): Promise<void>;
 }
 

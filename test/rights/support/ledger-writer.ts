@@ -5,7 +5,6 @@ import {
   type HandledCommand,
   InMemoryIdempotencyRecords,
   LedgerStreams,
-  requestFingerprint,
 } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readFileSync } from 'node:fs';
@@ -34,7 +33,7 @@ export class LedgerWriter {
   async record(json: Record<string, unknown>): Promise<HandledCommand> {
     const checked = this.intake.check(json);
     if (checked.errors) throw new Error(`refused command ${JSON.stringify(json)}: ${JSON.stringify(checked.errors)}`);
-    const outcome = await this.intake.execute(checked.value, { client: 'test-channel', requestFingerprint: requestFingerprint(json) });
+    const outcome = await this.intake.execute(checked.value, { client: 'test-channel', requestFingerprint: this.intake.fingerprintOf(json) });
     if (outcome.status >= 400) throw new Error(`command ${String(json.type)} answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
     return outcome.body as HandledCommand;
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { type CheckedCommandRequest, CommandIntake, requestFingerprint } from '@consent-ledger/ledger-commands';
+import { type CheckedCommandRequest, CommandIntake } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
@@ -36,7 +36,7 @@ export class RecordChoiceController {
     if (checked.errors) throw new RequestInvalid(checked.errors);
     mayRecord(client, checked.value);
 
-    const outcome = await this.commandBus.execute(new RecordChoice(checked.value, { client: client.client, idempotencyKey, requestFingerprint: requestFingerprint(body) }));
+    const outcome = await this.commandBus.execute(new RecordChoice(checked.value, { client: client.client, idempotencyKey, requestFingerprint: this.intake.fingerprintOf(body) }));
     void reply.status(outcome.status);
     if (outcome.replayed) void reply.header('Idempotency-Replayed', 'true');
     return outcome.body;

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, type FieldProblem, requestFingerprint, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -25,7 +25,6 @@ export type ReadCommandMessage =
       readonly json: unknown;
       readonly client: string;
       readonly idempotencyKey: string;
-      readonly fingerprint: string;
       readonly correlationId?: string;
     }
   | {
@@ -70,8 +69,8 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   } catch {
     return poison([{ field: BODY, message: 'must be JSON' }]);
   }
-  // Before the fingerprint: hashing walks the JSON recursively, and a body nested thousands of
-  // levels deep (well within the size limit) would overflow the stack and stall the partition.
+  // Before anything walks the JSON recursively (the request fingerprint does): a body nested
+  // thousands of levels deep, well within the size limit, would overflow the stack and stall the partition.
   const shapeProblems = screenJson(json);
   if (shapeProblems.length > 0) return poison(shapeProblems);
   return {
@@ -79,7 +78,6 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     json,
     client,
     idempotencyKey,
-    fingerprint: requestFingerprint(json),
     ...(correlationId !== undefined && { correlationId }),
   };
 }

@@ -98,7 +98,7 @@ export class CommandTopicIntake {
         const outcome = await intake.execute(checked.value, {
           client: read.client,
           idempotencyKey: read.idempotencyKey,
-          requestFingerprint: read.fingerprint,
+          requestFingerprint: intake.fingerprintOf(read.json),
         });
         return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
       } catch (error) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
 import { isSealed, type PersonalDataVault } from '../personal-data-vault.port';
@@ -35,6 +35,7 @@ export interface KeyRows {
  */
 export class EnvelopeVault implements PersonalDataVault {
   private readonly cache: KeyCache;
+  private readonly digestKey: Buffer;
   /** Bumped by every destroyKey, so a read racing a destroy never puts the key back in the cache. */
   private readonly destructions = new Map<string, number>();
 
@@ -45,6 +46,11 @@ export class EnvelopeVault implements PersonalDataVault {
     cache: KeyCacheOptions,
   ) {
     this.cache = new KeyCache(cache);
+    this.digestKey = createHmac('sha256', masterKey).update('consent-ledger/keyed-digest/v1').digest();
+  }
+
+  keyedDigest(text: string): string {
+    return createHmac('sha256', this.digestKey).update(text).digest('hex');
   }
 
   static async open(rows: KeyRows, masterKey: Buffer, cache: KeyCacheOptions = {}): Promise<EnvelopeVault> {

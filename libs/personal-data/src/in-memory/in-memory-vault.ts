@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
 import type { PersonalDataVault } from '../personal-data-vault.port';
@@ -6,6 +6,7 @@ import type { PersonalDataVault } from '../personal-data-vault.port';
 /** Keys in process memory: for unit tests only (a restart forgets every key). */
 export class InMemoryVault implements PersonalDataVault {
   private readonly keys = new Map<string, { id: string; key: Buffer }>();
+  private readonly digestKey = randomBytes(32);
 
   async seal(subjectId: string, plaintext: string): Promise<Sealed> {
     let entry = this.keys.get(subjectId);
@@ -28,6 +29,10 @@ export class InMemoryVault implements PersonalDataVault {
 
   async hasKey(subjectId: string): Promise<boolean> {
     return this.keys.has(subjectId);
+  }
+
+  keyedDigest(text: string): string {
+    return createHmac('sha256', this.digestKey).update(text).digest('hex');
   }
 
   async close(): Promise<void> {}
