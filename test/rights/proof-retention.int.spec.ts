@@ -54,6 +54,23 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     expect(await storage.vault.hasKey(ended)).toBe(false);
   });
 
+  it('keeps a subject who makes a choice while the run decides on it, with that choice', async () => {
+    // The choice arrives between the run's judgement and the removal: while it destroys keys.
+    const writer = new LedgerWriter(storage.store, storage.vault, new ManualClock(NOW));
+    const vault = Object.create(storage.vault) as PersonalDataVault;
+    vault.destroyKey = async (subjectId) => {
+      if (subjectId === ended) {
+        await writer.record({ type: 'StartRelationship', subjectId: ended, relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 's' } } });
+      }
+      return storage.vault.destroyKey(subjectId);
+    };
+    const run = await new ProofRetentionJob({ ...storage, vault, catalogue, clock: { now: () => NOW } }).run();
+
+    expect(run.data.removed).toEqual([]);
+    expect(run.data.failures).toEqual([{ subjectId: ended, reason: expect.stringMatching(/^kept: a choice was recorded while this run decided on it/) }]);
+    expect((await storage.store.readStream(`consent-ledger-${ended}`)).map((event) => event.type)).toEqual(['ConsentGiven', 'ConsentWithdrawn', 'RelationshipStarted']);
+  });
+
   it('keeps a subject still within retention, and a customer', async () => {
     await job.run();
     expect(await storage.store.readStream(`consent-ledger-${recent}`)).toHaveLength(2);

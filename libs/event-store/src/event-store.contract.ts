@@ -590,6 +590,19 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       expect(await store.verify({ streamName: removed })).toMatchObject({ intact: true, eventsChecked: 0 });
     });
 
+    it('keeps a stream appended to since the removal was decided, whole', async () => {
+      const stream = await streams.withHistory(store, 'subject-1', 2);
+      await store.append(stream, [consentGiven({ note: 'given while the removal was being decided' })], { expectedRevision: 1 });
+
+      await expect(store.removeStream(stream, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', expectedRevision: 1 })).rejects.toThrow(
+        StreamRevisionConflict,
+      );
+      expect(await store.readStream(stream)).toHaveLength(3);
+      expect(await store.verify()).toMatchObject({ intact: true });
+      await store.removeStream(stream, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', expectedRevision: 2 });
+      expect(await store.readStream(stream)).toEqual([]);
+    });
+
     it('refuses a removal without a reason', async () => {
       const stream = await streams.withHistory(store, 'subject-1', 1);
 

@@ -138,6 +138,11 @@ export interface VerifyOptions {
 export interface StreamRemoval {
   readonly reason: string;
   readonly removedAt: string;
+  /**
+   * The stream's last revision when the removal was decided: if anything was appended since, the
+   * stream stays whole and StreamRevisionConflict is thrown (a choice made meanwhile is kept).
+   */
+  readonly expectedRevision?: number;
 }
 
 export interface StoreHealth {

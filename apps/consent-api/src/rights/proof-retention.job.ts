@@ -9,7 +9,7 @@ import {
   type RemovedRecord,
   type RetentionFailure,
 } from '@consent-ledger/domain';
-import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
+import { type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
@@ -69,7 +69,7 @@ export class ProofRetentionJob {
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
     const subjects = [...this.subjects];
-    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number }> = [];
+    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number }> = [];
     for (const subjectId of subjects) {
       try {
         const record = await readSubjectRecord(store, subjectId);
@@ -78,7 +78,10 @@ export class ProofRetentionJob {
           continue;
         }
         const retention = proofRetentionOf(record.history, catalogue, startedAt);
-        if (retention.isRemovable) due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length });
+        if (retention.isRemovable) {
+          const lastRevision = record.history[record.history.length - 1].revision;
+          due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length, lastRevision });
+        }
       } catch (error) {
         failures.push({ subjectId, reason: messageOf(error) });
       }
@@ -96,15 +99,21 @@ export class ProofRetentionJob {
         }
         try {
           if (!dryRun) {
+            // Only the history judged above: a choice recorded since keeps the stream (the next run judges it again).
             await store.removeStream(each.streamName, {
               reason: `proof retention ended on ${each.removableFrom} (catalogue ${catalogue.definition.catalogueVersion})`,
               removedAt: startedAt,
+              expectedRevision: each.lastRevision,
             });
             this.subjects.delete(each.subjectId);
           }
           removed.push({ subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events });
         } catch (error) {
-          failures.push({ subjectId: each.subjectId, reason: `key destroyed, stream not removed: ${messageOf(error)}` });
+          const reason =
+            error instanceof StreamRevisionConflict
+              ? 'kept: a choice was recorded while this run decided on it (what was sealed before is erased)'
+              : `key destroyed, stream not removed: ${messageOf(error)}`;
+          failures.push({ subjectId: each.subjectId, reason });
         }
       }
     }

@@ -1,6 +1,6 @@
 import { EMPTY_STREAM_HEAD, planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest } from '../append-request';
-import { EventStoreUnavailable } from '../errors';
+import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
 import type {
   AppendResult,
   EventStore,
@@ -202,6 +202,9 @@ export class InMemoryEventStore implements EventStore {
     const events = this.log.stream(streamName);
     if (events.length === 0) return;
     const head = this.log.heads.get(streamName) ?? EMPTY_STREAM_HEAD;
+    if (removal.expectedRevision !== undefined && head.revision !== removal.expectedRevision) {
+      throw new StreamRevisionConflict(streamName, removal.expectedRevision, head.revision);
+    }
     const record = recordRemoval(
       this.log.removals.at(-1),
       { streamName, lastRevision: head.revision, positions: events.map((event) => event.position), lastHash: head.hash },

@@ -245,6 +245,9 @@ export class KurrentEventStore implements EventStore {
       const events = await this.readStream(streamName);
       if (events.length === 0) return;
       const last = events[events.length - 1];
+      if (removal.expectedRevision !== undefined && last.revision !== removal.expectedRevision) {
+        throw new StreamRevisionConflict(streamName, removal.expectedRevision, last.revision);
+      }
       for (let attempt = 1; ; attempt += 1) {
         await this.refreshRemovals();
         const previous = this.removals.at(-1);
@@ -264,9 +267,16 @@ export class KurrentEventStore implements EventStore {
           if (!(error instanceof WrongExpectedVersionError) || attempt >= ATTEMPTS_PER_APPEND) throw error;
         }
       }
-      await this.client.tombstoneStream(streamName);
+      try {
+        await this.client.tombstoneStream(streamName, { expectedRevision: BigInt(last.revision) });
+      } catch (error) {
+        // Appended to after it was read: the record above stays, the stream stays whole (see above).
+        if (error instanceof WrongExpectedVersionError) throw new StreamRevisionConflict(streamName, last.revision, last.revision + 1);
+        throw error;
+      }
       await this.refreshRemovals();
     } catch (error) {
+      if (error instanceof StreamRevisionConflict) throw error;
       throw asUnavailable(error, `cannot remove ${streamName}`);
     }
   }

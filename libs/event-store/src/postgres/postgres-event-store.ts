@@ -1,7 +1,7 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import type { AppendRequest } from '../append-request';
 import { toAppendRequest } from '../append-request';
-import { EventStoreUnavailable } from '../errors';
+import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -225,6 +225,9 @@ export class PostgresEventStore implements EventStore {
         client.release();
         return;
       }
+      if (removal.expectedRevision !== undefined && head.rows[0].head_revision !== removal.expectedRevision) {
+        throw new StreamRevisionConflict(streamName, removal.expectedRevision, head.rows[0].head_revision);
+      }
       const previous = await client.query<RemovalRow>(`${SELECT_REMOVALS} ORDER BY sequence DESC LIMIT 1`);
       const record = recordRemoval(
         previous.rows[0] && toRemovalRecord(previous.rows[0]),
@@ -258,6 +261,10 @@ export class PostgresEventStore implements EventStore {
       client.release();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof StreamRevisionConflict) {
+        client.release();
+        throw error;
+      }
       client.release(true);
       throw asUnavailable(error, `cannot remove stream ${streamName}`);
     }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest, type AppendRequest } from '../append-request';
-import { EventStoreUnavailable } from '../errors';
+import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -180,6 +180,9 @@ export class SqliteEventStore implements EventStore {
         head_revision: number;
         head_hash: string;
       };
+      if (removal.expectedRevision !== undefined && head.head_revision !== removal.expectedRevision) {
+        throw new StreamRevisionConflict(streamName, removal.expectedRevision, head.head_revision);
+      }
       const previous = db.prepare('SELECT * FROM stream_removals ORDER BY sequence DESC LIMIT 1').get() as RemovalRow | undefined;
       const record = recordRemoval(
         previous && toRemovalRecord(previous),
