@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
@@ -88,6 +88,13 @@ function verifySuite(open: () => Promise<StoreUnderAudit>) {
 
     it('prints "intact" and exits 0 on an untouched log', async () =>
       expect(await auditProcess(['verify'], underAudit.env)).toMatchObject({ code: 0, stdout: 'intact: 12 events in 3 streams checked\n' }));
+
+    it('fails, creating nothing, when DATA_DIR points where there is no log', async () => {
+      const nowhere = join(tmpdir(), `consent-ledger-no-log-${process.pid}-${Date.now()}`);
+      const run = await auditProcess(['verify'], { ...underAudit.env, EVENT_STORE: 'sqlite', DATA_DIR: nowhere });
+      expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining(`no event store at ${join(nowhere, 'events.sqlite')}`) });
+      expect(existsSync(nowhere)).toBe(false);
+    });
 
     it('prints the first broken link and exits 1 after a row was edited', async () => {
       await underAudit.tamper.editData(BOB, 3);

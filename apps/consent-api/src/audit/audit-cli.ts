@@ -3,12 +3,17 @@ import type { Instant } from '@consent-ledger/domain';
 import { createEventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { loadCatalogueFile } from '../ledger/catalogue-file';
-import { auditConfigFrom } from './audit-config';
+import { auditConfigFrom, missingStoreProblem } from './audit-config';
 import { runAudit } from './run-audit';
 
 /** Entry point of `npm run audit -- <command>`: opens what the environment names, runs, closes, exits. */
 async function main(): Promise<number> {
   const config = auditConfigFrom(process.env);
+  const missing = missingStoreProblem(config.eventStore);
+  if (missing) {
+    process.stderr.write(`audit failed: ${missing}\n`);
+    return 3;
+  }
   const catalogue = loadCatalogueFile(config.catalogueFile);
   const store = await createEventStore(config.eventStore);
   let vault: PersonalDataVault | undefined;

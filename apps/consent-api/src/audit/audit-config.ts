@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type EventStoreConfig, eventStoreConfigOf } from '@consent-ledger/event-store';
 import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { readConfig } from '../config';
@@ -18,4 +19,13 @@ export interface AuditConfig {
 export function auditConfigFrom(env: NodeJS.ProcessEnv): AuditConfig {
   const config = readConfig(env);
   return { catalogueFile: config.catalogueFile, eventStore: eventStoreConfigOf(config), vault: () => vaultConfigOf(config) };
+}
+
+/**
+ * An auditor reads an existing log: opening the embedded store would create an empty one where
+ * DATA_DIR points, and `verify` would call a mistyped directory intact, run after run.
+ */
+export function missingStoreProblem(eventStore: EventStoreConfig): string | undefined {
+  if (eventStore.kind !== 'sqlite' || existsSync(eventStore.file)) return undefined;
+  return `no event store at ${eventStore.file}: set DATA_DIR (or EVENT_STORE and DATABASE_URL) to the service's`;
 }
