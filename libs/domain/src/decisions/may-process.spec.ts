@@ -36,6 +36,19 @@ describe('processing that rests on a legal obligation', () => {
 
   it('is still allowed after the subject was erased', () =>
     expect(given(relationshipStarted(), subjectErased()).mayProcess({ purpose: 'legal-retention-traffic-location-data', at: JUNE_2024 }).allowed).toBe(true));
+
+  it('holds for the period the law sets, such as a subscriber identified until 12 months after the service ended', () => {
+    const former = given(relationshipStarted(), relationshipEnded({ occurredAt: '2024-05-31T00:00:00Z' }));
+    const identification = 'legal-retention-paid-service-subscriber-identification';
+    expect(former.mayProcess({ purpose: identification, at: JUNE_2024 })).toMatchObject({
+      allowed: true,
+      reason: 'legal-obligation',
+      validUntil: '2025-05-31T00:00:00.000Z',
+    });
+    expect(former.mayProcess({ purpose: identification, at: '2025-06-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+    expect(given().mayProcess({ purpose: identification, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    expect(former.mayProcess({ purpose: 'emergency-central-number-database-access', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+  });
 });
 
 describe('processing that rests on consent', () => {

@@ -43,7 +43,9 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   // A purpose that names none is not limited here (the statement is silent, e.g. invoices).
   if (query.channel && purpose.channels.length > 0 && !purpose.channels.includes(query.channel)) return deny(basis, 'channel-not-used-by-purpose');
   if (query.source && purpose.sources.length > 0 && !purpose.sources.includes(query.source)) return deny(basis, 'source-not-used-by-purpose');
-  if (basis === 'legal-obligation') return allow(basis, 'legal-obligation');
+  // The law sets its own audience and period (a subscriber's identification data until 12 months
+  // after the service ends): neither a choice of the subject nor an erasure changes them.
+  if (basis === 'legal-obligation') return relationshipDecision(ledger, purpose, query);
   if (ledger.erasure) return deny(basis, 'subject-erased', [ledger.erasure]);
   if (basis === 'vital-interest') return allow(basis, 'vital-interest');
 
@@ -83,10 +85,10 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
 }
 
-/** Contract and legitimate interest: the subject must be in the purpose's audience at that instant. */
+/** Contract, legitimate interest and legal obligation: the subject must be in the purpose's audience at that instant. */
 function relationshipDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const basis = purpose.legalBasis;
-  const reason: DecisionReason = basis === 'contract' ? 'contract' : 'legitimate-interest';
+  const reason: DecisionReason = basis === 'contract' || basis === 'legal-obligation' ? basis : 'legitimate-interest';
   if (!purpose.audience.every((audience) => RELATIONSHIP_AUDIENCES.includes(audience))) return allow(basis, reason);
 
   const relationship = ledger.relationships.get(query.brand ?? 'proximus');
