@@ -58,6 +58,17 @@ describe('planning a batch of events', () => {
       { numRuns: 50 },
     ));
 
+  it('starts a subject whose record was removed afresh when it comes back, keeping nothing of the removed history', () => {
+    const removedHistory = asStored([relationshipStarted({ occurredAt: '2010-01-01T00:00:00Z' }), consentGiven({ purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], occurredAt: '2010-02-01T00:00:00Z' })]);
+    const before = viewsOf(planEvents(0n, new Map(), removedHistory, catalogue));
+    // Proof retention removed the stream; the subject's next stream starts at revision 0 again.
+    const cameBack = asStored([relationshipStarted({ occurredAt: '2024-05-01T09:00:00Z' })], { after: 100n });
+
+    const [{ view }] = planEvents(2n, before, cameBack, catalogue).subjects;
+    expect(view).toEqual([...viewsOf(planEvents(0n, new Map(), cameBack, catalogue)).values()][0]);
+    expect(view.ledger.consents.size).toBe(0);
+  });
+
   it('passes over events at or below the checkpoint', () => {
     const log = asStored([relationshipStarted(), channelRestricted({ channel: 'sms' })]);
     const changes = planEvents(2n, new Map(), log, catalogue);
@@ -90,7 +101,7 @@ describe('planning a batch of events', () => {
   it('writes only the decision rows an event changed', () => {
     const started = planEvents(0n, new Map(), asStored([relationshipStarted()]), catalogue);
 
-    const restricted = planEvents(1n, viewsOf(started), asStored([channelRestricted({ channel: 'tv-screen', occurredAt: '2024-06-01T09:00:00Z' })], { after: 1n }), catalogue);
+    const restricted = planEvents(1n, viewsOf(started), asStored([channelRestricted({ channel: 'tv-screen', occurredAt: '2024-06-01T09:00:00Z' })], { after: 1n, revisions: new Map([['subject-1', 0]]) }), catalogue);
     const purposes = restricted.subjects[0].decisions.map((row) => row.purpose);
     expect(purposes.length).toBeGreaterThan(0);
     expect(purposes.length).toBeLessThan(10);

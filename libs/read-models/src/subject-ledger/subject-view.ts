@@ -42,9 +42,12 @@ export interface SubjectView {
  * `(view | null, event) → view`: pure, and a no-op for an event the view already holds, so a
  * redelivered event changes nothing.
  */
-export function projectSubject(previous: SubjectView | null, projected: ProjectedEvent, catalogue: Catalogue): SubjectView {
-  if (previous && projected.position <= previous.lastPosition) return previous;
+export function projectSubject(stored: SubjectView | null, projected: ProjectedEvent, catalogue: Catalogue): SubjectView {
+  if (stored && projected.position <= stored.lastPosition) return stored;
   const { event } = projected;
+  // A stream starts at revision 0 once: a later first event means the subject's record was removed
+  // (its proof retention ended) and the subject came back, so nothing of the old view carries over.
+  const previous = event.revision === 0 ? null : stored;
   const ledger = evolve(previous?.ledger ?? initialLedger(), event);
   // Never evaluate earlier than before: a re-evaluation may already have moved past this event's instant.
   const evaluatedAt = latest(previous?.evaluatedAt, projected.recordedAt) ?? projected.recordedAt;
