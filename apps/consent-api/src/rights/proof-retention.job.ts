@@ -23,6 +23,8 @@ export interface ProofRetentionJobParts {
   readonly vault: PersonalDataVault;
   readonly catalogue: Catalogue;
   readonly clock: { now(): Instant };
+  /** Told of each removed subject, so a cache of streams in this process does not keep answering from it. */
+  readonly removed?: (subjectId: string) => void;
 }
 
 /**
@@ -106,6 +108,7 @@ export class ProofRetentionJob {
               expectedRevision: each.lastRevision,
             });
             this.subjects.delete(each.subjectId);
+            this.parts.removed?.(each.subjectId);
           }
           removed.push({ subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events });
         } catch (error) {

@@ -1,5 +1,6 @@
 import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
+import { SubjectStreams } from '@consent-ledger/ledger-commands';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { LedgerStorage } from '../ledger/ledger-storage';
@@ -19,9 +20,9 @@ import { RightsRequests } from './rights-requests';
     { provide: RightsRequests, useFactory: (storage: LedgerStorage) => new RightsRequests(storage.eventStore), inject: [LedgerStorage] },
     {
       provide: ProofRetentionJob,
-      useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock) =>
-        new ProofRetentionJob({ store: storage.eventStore, vault: storage.vault, catalogue, clock }),
-      inject: [LedgerStorage, CATALOGUE, Clock],
+      useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock, streams: SubjectStreams) =>
+        new ProofRetentionJob({ store: storage.eventStore, vault: storage.vault, catalogue, clock, removed: (subjectId) => streams.forget(subjectId) }),
+      inject: [LedgerStorage, CATALOGUE, Clock, SubjectStreams],
     },
   ],
   exports: [RightsRequests, ProofRetentionJob],

@@ -1,0 +1,28 @@
+import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+
+const TV_ADS = 'targeted-tv-advertising-pickx';
+
+describe('proof retention in a running service', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+  });
+  afterAll(() => api.close());
+
+  it('stops answering from a removed record at once, and sees the subject again when it comes back', async () => {
+    const subjectId = newSubjectId('long-gone');
+    // Paperwork from long ago: a consent given in 2010 and withdrawn in 2012, proof kept five years.
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: TV_ADS, capture: { occurredAt: '2010-03-01T10:00:00Z' } }))).status).toBe(201);
+    expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose: TV_ADS, capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
+    const in2011 = () => api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${TV_ADS}&at=2011-01-01T00:00:00Z`);
+    expect((await in2011()).body).toMatchObject({ allowed: true, reason: 'consent-active' });
+
+    const run = await api.call('POST', '/v1/proof-retention/runs', { body: {} });
+    expect(run.body.removed).toEqual([expect.objectContaining({ subjectId, eventsRemoved: 2 })]);
+    expect((await in2011()).body).toMatchObject({ allowed: false, reason: 'no-consent', basedOn: [] });
+
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: TV_ADS }))).status).toBe(201);
+    const now = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${TV_ADS}`);
+    expect(now.body).toMatchObject({ allowed: true, reason: 'consent-active', basedOn: [{ revision: 0 }] });
+  });
+});
