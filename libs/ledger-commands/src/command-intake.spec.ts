@@ -105,13 +105,4 @@ describe('the command intake', () => {
     expect(await vault.hasKey('subject-1')).toBe(false);
     expect((await store.readAll()).map((event) => event.type)).toEqual(['ConsentGiven', 'SubjectErased']);
   });
-
-  it('keeps no key for an erased subject whose personal data a refused command brought', async () => {
-    const { vault, submit } = intake();
-    await submit(commandJson.eraseSubject('subject-1'), 'key-1');
-
-    const refused = await submit(commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' } }), 'key-2');
-    expect(refused).toMatchObject({ status: 422, body: { error: 'subject-erased' } });
-    expect(await vault.hasKey('subject-1')).toBe(false);
-  });
 });

@@ -88,10 +88,7 @@ export class CommandIntake {
       outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
     }
     // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
-    // A command refused because the subject was erased had its personal data sealed under a new key
-    // before the refusal: that key (and what it sealed, which nothing recorded) must not outlive it.
-    const isErasedSubject = outcome.status === 422 && (outcome.body as CommandErrorBody).error === 'subject-erased';
-    if ((command.type === 'EraseSubject' && outcome.status !== 422) || isErasedSubject) await vault.destroyKey(command.subjectId);
+    if (command.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(command.subjectId);
     if (keepsAnswer) {
       await idempotencyRecords.save({
         client: submission.client,
