@@ -71,7 +71,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
  */
 function refuseBodiesWithoutKey(fastify: FastifyInstance, keys: ApiKeys): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || authenticatedClient(keys, request)) return done();
+    if (request.method === 'GET' || request.method === 'HEAD' || authenticatedClient(keys, request)) return done();
     void reply.code(401).send({ error: 'unauthorized' });
   });
 }

@@ -28,6 +28,7 @@ describe('API keys', () => {
       api.call('POST', '/v1/commands', { key: null, rawBody: '{"type":' }),
       api.call('POST', '/v1/commands', { key: null, rawBody: 'not json', headers: { 'content-type': 'text/plain' } }),
       api.call('POST', '/v1/commands', { key: 'not-a-key-anyone-was-given', body: commandJson.startRelationship(newSubjectId()) }),
+      api.call('OPTIONS', '/v1/commands', { key: null, rawBody: '{"type":' }),
     ]);
     for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
     expect(await api.store.headPosition()).toBe(before);
