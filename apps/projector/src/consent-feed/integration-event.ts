@@ -64,9 +64,10 @@ export function integrationEventOf({ event, position, recordedAt }: ProjectedEve
  * representative who may be another subject: either identifies a person or links two) and the
  * basis of an erasure (free text, such as a court order reference that names the parties).
  */
-function sharedDataOf(data: Readonly<Record<string, unknown>> & { readonly capture: { readonly actor: { readonly kind: string } } }): Record<string, unknown> {
+function sharedDataOf(data: Readonly<Record<string, unknown>> & { readonly capture: { readonly actor: { readonly kind: string; readonly role?: string } } }): Record<string, unknown> {
   const { basis: _basis, ...kept } = withoutSealed(data) as Record<string, unknown> & { basis?: unknown; capture: Record<string, unknown> };
-  return { ...kept, capture: { ...kept.capture, actor: { kind: data.capture.actor.kind } } };
+  const { id: _id, ...actor } = data.capture.actor as { id?: string; kind: string; role?: string };
+  return { ...kept, capture: { ...kept.capture, actor } };
 }
 
 /** Drops sealed fields by name, and any other value that is sealed, at any depth. */
