@@ -94,6 +94,7 @@ function verifySuite(open: () => Promise<StoreUnderAudit>) {
       const run = await auditProcess(['verify'], { ...underAudit.env, EVENT_STORE: 'sqlite', DATA_DIR: nowhere });
       expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining(`no event store at ${join(nowhere, 'events.sqlite')}`) });
       expect(existsSync(nowhere)).toBe(false);
+      expect(await auditProcess(['help'], { ...underAudit.env, EVENT_STORE: 'sqlite', DATA_DIR: nowhere })).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run audit') });
     });
 
     it('prints the first broken link and exits 1 after a row was edited', async () => {

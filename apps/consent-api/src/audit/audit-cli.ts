@@ -4,12 +4,13 @@ import { createEventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { loadCatalogueFile } from '../ledger/catalogue-file';
 import { auditConfigFrom, missingStoreProblem } from './audit-config';
-import { runAudit } from './run-audit';
+import { isAuditCommand, runAudit } from './run-audit';
 
 /** Entry point of `npm run audit -- <command>`: opens what the environment names, runs, closes, exits. */
 async function main(): Promise<number> {
   const config = auditConfigFrom(process.env);
-  const missing = missingStoreProblem(config.eventStore);
+  // Help and usage errors need no log; every command does.
+  const missing = isAuditCommand(process.argv[2]) ? missingStoreProblem(config.eventStore) : undefined;
   if (missing) {
     process.stderr.write(`audit failed: ${missing}\n`);
     return 3;

@@ -26,6 +26,11 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
 Reads the service's configuration: EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY.
 `;
 
+const AUDIT_COMMANDS: ReadonlySet<string> = new Set(['history', 'as-of', 'verify', 'export', 'retention']);
+
+/** True for the commands `runAudit` runs against the log (not help, not a usage error). */
+export const isAuditCommand = (command: string | undefined): boolean => command !== undefined && AUDIT_COMMANDS.has(command);
+
 /** Runs one audit command; returns the process exit code (0 done, 1 integrity broken, 2 usage). */
 export async function runAudit(argv: readonly string[], sources: AuditSources): Promise<number> {
   const [command, ...rest] = argv;
