@@ -57,6 +57,12 @@ describe('audience membership for Pickx TV advertising and Ads & Data', () => {
     expect(afterSweep.view.audiences.get('pickx-tv-ads')).toEqual(withoutSweep.audiences.get('pickx-tv-ads'));
   });
 
+  it('keeps a membership renewed before it ran out as one, even when the renewal is recorded after', () => {
+    const lateRenewal = consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: '2024-05-01T23:00:00Z', recordedAt: '2024-05-05T09:00:00Z' });
+    const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'], expiresAt: instant('2024-05-02T00:00:00Z') }), lateRenewal]);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED });
+  });
+
   it('keeps a membership renewed before it ran out as one membership', () => {
     const view = viewAfter([
       relationshipStarted(),

@@ -47,10 +47,12 @@ export function nextAudienceRow(
 ): AudienceRow | null {
   if (!previous && !decision.allowed) return null;
   const validUntil = decision.allowed ? decision.validUntil : null;
-  // A membership that ran out on its own ended when it lapsed, not when someone noticed; one given
-  // again after that is a new membership, whether or not the sweep saw the gap (a rebuild never does).
+  // A membership that ran out on its own ended when it lapsed, not when someone noticed.
   const lapsedAt = previous?.member && previous.validUntil !== null && previous.validUntil <= cause.evaluatedAt ? previous.validUntil : undefined;
-  if (previous && previous.member === decision.allowed && lapsedAt === undefined) {
+  // A consent given again after the lapse starts a new membership, whether or not the sweep saw the
+  // gap (a rebuild never does); one renewed before the lapse continues it, even if recorded later.
+  const isNewAfterLapse = previous?.member && decision.allowed && previous.validUntil !== null && previous.validUntil <= cause.occurredAt;
+  if (previous && previous.member === decision.allowed && !isNewAfterLapse) {
     return previous.validUntil === validUntil ? previous : { ...previous, validUntil, changedAt: cause.position };
   }
   const since = decision.allowed ? cause.occurredAt : (lapsedAt ?? cause.occurredAt);
