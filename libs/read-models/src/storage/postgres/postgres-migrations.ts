@@ -80,6 +80,14 @@ const migrations: readonly Migration[] = [
       UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
     `,
   },
+  {
+    version: 3,
+    name: 'decisions of legal obligations follow their audience and period, audience memberships restart after a lapse; the read models rebuild',
+    sql: `
+      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

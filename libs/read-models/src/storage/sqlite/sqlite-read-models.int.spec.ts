@@ -46,3 +46,27 @@ describe('read models in SQLite (embedded mode)', () => {
     };
   });
 });
+
+describe('read models in SQLite, upgraded', () => {
+  it('rebuild from the start of the log when a new version decides differently', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
+    const file = join(directory, 'state.sqlite');
+    try {
+      await new SqliteReadModelStorage({ file }).close();
+      // A file kept by the previous version: rows and a checkpoint, migration 3 not yet applied.
+      const db = new Database(file);
+      db.exec(`UPDATE rm_checkpoints SET position = 42 WHERE name = 'read-models'; DELETE FROM rm_schema_migrations WHERE version = 3`);
+      db.prepare('INSERT INTO rm_audience_members (audience, subject_id, member, since, valid_until, changed_at_position) VALUES (?, ?, ?, ?, ?, ?)').run('pickx-tv-ads', 'subject-1', 1, '2024-05-01T09:00:00.000Z', null, 40);
+      db.close();
+
+      const upgraded = new SqliteReadModelStorage({ file });
+      expect(await upgraded.checkpoint()).toBe(0n);
+      await upgraded.close();
+      const after = new Database(file);
+      expect(after.prepare('SELECT count(*) AS n FROM rm_audience_members').get()).toEqual({ n: 0 });
+      after.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
