@@ -105,4 +105,34 @@ describe('the command intake', () => {
     expect(await vault.hasKey('subject-1')).toBe(false);
     expect((await store.readAll()).map((event) => event.type)).toEqual(['ConsentGiven', 'SubjectErased']);
   });
+
+  it('answers what it recorded when the answer cannot be kept, and answers a retry of it from the log', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    const records = new InMemoryIdempotencyRecords();
+    const warnings: string[] = [];
+    const failing = Object.assign(Object.create(records) as InMemoryIdempotencyRecords, {
+      save: async () => {
+        throw new Error('the idempotency records are unavailable');
+      },
+    });
+    const commands = new CommandIntake({
+      catalogue,
+      vault,
+      idempotencyRecords: failing,
+      ledgerStreams: new LedgerStreams(store, catalogue),
+      now: () => new Date().toISOString() as Instant,
+      log: { warn: (message) => warnings.push(message) },
+    });
+    const json = commandJson.restrictChannel('subject-1');
+    const checked = commands.check(json);
+    if (checked.errors) throw new Error(JSON.stringify(checked.errors));
+    const submit = () => commands.execute(checked.value, { client: 'shop-app', idempotencyKey: 'key-1', requestFingerprint: commands.fingerprintOf(json) });
+
+    const first = await submit();
+    expect(first).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
+    expect(warnings).toEqual([expect.stringContaining('key-1 was not kept')]);
+    expect(await submit()).toEqual({ ...first, replayed: true });
+    expect(await store.headPosition()).toBe(1n);
+  });
 });

@@ -33,6 +33,8 @@ export interface CommandIntakeDependencies {
   readonly idempotencyRecords: IdempotencyRecords;
   readonly ledgerStreams: LedgerStreams;
   readonly now: () => Instant;
+  /** Told when an answer could not be kept (default: console.warn). */
+  readonly log?: { warn(message: string): void };
 }
 
 /**
@@ -90,14 +92,23 @@ export class CommandIntake {
     // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
     if (command.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(command.subjectId);
     if (keepsAnswer) {
-      await idempotencyRecords.save({
-        client: submission.client,
-        idempotencyKey: submission.idempotencyKey,
-        requestFingerprint: submission.requestFingerprint,
-        status: outcome.status,
-        body: JSON.stringify(outcome.body),
-        recordedAt: now,
-      });
+      try {
+        await idempotencyRecords.save({
+          client: submission.client,
+          idempotencyKey: submission.idempotencyKey,
+          requestFingerprint: submission.requestFingerprint,
+          status: outcome.status,
+          body: JSON.stringify(outcome.body),
+          recordedAt: now,
+        });
+      } catch (error) {
+        // The outcome stands (its events are already durable): a 503 saying nothing was recorded
+        // would be false. A retry of the same request is answered from the log; until an answer is
+        // kept, the key is not held against reuse with another request.
+        (this.dependencies.log ?? console).warn(
+          `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
+        );
+      }
     }
     return outcome;
   }
