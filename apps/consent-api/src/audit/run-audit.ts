@@ -26,60 +26,59 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
 Reads the service's configuration: EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY.
 `;
 
-const AUDIT_COMMANDS: ReadonlySet<string> = new Set(['history', 'as-of', 'verify', 'export', 'retention']);
+/** Each command reads the log; help and usage errors do not. */
+const AUDIT_COMMANDS: Readonly<Record<string, (args: readonly string[], sources: AuditSources) => Promise<number>>> = {
+  async history(args, sources) {
+    const { positionals, values } = parse(args, { json: { type: 'boolean' } });
+    return historyCommand(subjectOf(positionals), { json: values.json === true }, sources);
+  },
+  async 'as-of'(args, sources) {
+    const { positionals, values } = parse(args, {
+      'known-at': { type: 'string' },
+      purpose: { type: 'string', multiple: true },
+      brand: { type: 'string' },
+      channel: { type: 'string' },
+      source: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    return asOfCommand(subjectOf(positionals), positionals[1], {
+      knownAt: values['known-at'] as string | undefined,
+      purposes: values.purpose as string[] | undefined,
+      brand: values.brand as string | undefined,
+      channel: values.channel as string | undefined,
+      source: values.source as string | undefined,
+      json: values.json === true,
+    }, sources);
+  },
+  async verify(args, sources) {
+    const { positionals, values } = parse(args, { subject: { type: 'string' } });
+    if (positionals.length > 0) throw new UsageError(`verify takes no positional arguments (got ${positionals.join(' ')}); use --subject <id>`);
+    return verifyCommand({ subject: values.subject as string | undefined }, sources);
+  },
+  async export(args, sources) {
+    const { positionals, values } = parse(args, { out: { type: 'string' } });
+    return exportCommand(subjectOf(positionals), { out: values.out as string | undefined }, sources);
+  },
+  async retention(args, sources) {
+    const { positionals, values } = parse(args, { 'dry-run': { type: 'boolean' } });
+    if (positionals.length > 0) throw new UsageError(`retention takes no positional arguments (got ${positionals.join(' ')})`);
+    return retentionCommand({ dryRun: values['dry-run'] === true }, sources);
+  },
+};
 
 /** True for the commands `runAudit` runs against the log (not help, not a usage error). */
-export const isAuditCommand = (command: string | undefined): boolean => command !== undefined && AUDIT_COMMANDS.has(command);
+export const isAuditCommand = (command: string | undefined): boolean => command !== undefined && Object.hasOwn(AUDIT_COMMANDS, command);
 
 /** Runs one audit command; returns the process exit code (0 done, 1 integrity broken, 2 usage). */
 export async function runAudit(argv: readonly string[], sources: AuditSources): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'history': {
-        const { positionals, values } = parse(rest, { json: { type: 'boolean' } });
-        return await historyCommand(subjectOf(positionals), { json: values.json === true }, sources);
-      }
-      case 'as-of': {
-        const { positionals, values } = parse(rest, {
-          'known-at': { type: 'string' },
-          purpose: { type: 'string', multiple: true },
-          brand: { type: 'string' },
-          channel: { type: 'string' },
-          source: { type: 'string' },
-          json: { type: 'boolean' },
-        });
-        return await asOfCommand(subjectOf(positionals), positionals[1], {
-          knownAt: values['known-at'] as string | undefined,
-          purposes: values.purpose as string[] | undefined,
-          brand: values.brand as string | undefined,
-          channel: values.channel as string | undefined,
-          source: values.source as string | undefined,
-          json: values.json === true,
-        }, sources);
-      }
-      case 'verify': {
-        const { positionals, values } = parse(rest, { subject: { type: 'string' } });
-        if (positionals.length > 0) throw new UsageError(`verify takes no positional arguments (got ${positionals.join(' ')}); use --subject <id>`);
-        return await verifyCommand({ subject: values.subject as string | undefined }, sources);
-      }
-      case 'export': {
-        const { positionals, values } = parse(rest, { out: { type: 'string' } });
-        return await exportCommand(subjectOf(positionals), { out: values.out as string | undefined }, sources);
-      }
-      case 'retention': {
-        const { positionals, values } = parse(rest, { 'dry-run': { type: 'boolean' } });
-        if (positionals.length > 0) throw new UsageError(`retention takes no positional arguments (got ${positionals.join(' ')})`);
-        return await retentionCommand({ dryRun: values['dry-run'] === true }, sources);
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-        sources.stdout.write(AUDIT_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+    if (isAuditCommand(command)) return await AUDIT_COMMANDS[command!](rest, sources);
+    if (command === undefined || command === 'help' || command === '--help') {
+      sources.stdout.write(AUDIT_USAGE);
+      return command === undefined ? 2 : 0;
     }
+    throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     sources.stderr.write(`${error.message}\n\n${AUDIT_USAGE}`);
