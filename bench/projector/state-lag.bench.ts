@@ -5,6 +5,7 @@
 //   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
 //   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by),
 //   BENCH_BACKLOG commands appended at once after the warm-up, to time the projector through a backlog (default 20000; 0 skips it).
+//   BENCH_CONSUMER the client that receives the state messages: kcat (default, Debian's package) or kafkajs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -26,8 +27,8 @@ import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
  * LedgerStreams on the PostgreSQL store, paced at a fixed rate, for a pool of existing customers
  * (what a consent service mostly sees: choices of people it already knows), alternating giving and
  * withdrawing a consent so every command records an event. The projectors are the compiled app in
- * processes of their own (BENCH_PROJECTORS, default 2). A kafkajs consumer on a worker thread of
- * its own (`feed-receipts.ts`) stamps each state message on receipt; a command's lag is from its
+ * processes of their own (BENCH_PROJECTORS, default 2). A consumer (kcat, or kafkajs) read by a
+ * worker thread of its own (`feed-receipts.ts`) stamps each state message on receipt; a command's lag is from its
  * append acknowledgement to the first state message of its subject at or past its position.
  * Each rate also prints the CPU spent per command by the projectors, PostgreSQL, Kafka and this
  * process (the write side and the receiving consumer, which in production run elsewhere).
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   const adsAndDataKey = randomBytes(32).toString('base64');
   const masterKey = randomBytes(32).toString('base64');
   const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector(url, prefix, `bench-${i + 1}`, { adsAndDataKey, masterKey }));
-  const cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid) });
+  let cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid) });
   const lags = new LagTracker();
   const readModelLag = new ReadModelLag();
   let receipts: Worker | undefined;
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
         groupId: `${schema}-reader`,
         databaseUrl: url,
         checkpointChannel: `rm_checkpoint:${schema}`,
+        consumer: process.env.BENCH_CONSUMER === 'kafkajs' ? 'kafkajs' : 'kcat',
       } satisfies FeedReceiptsSettings,
     });
     receipts = worker;
@@ -143,7 +145,10 @@ async function main(): Promise<void> {
       worker.once('error', reject);
       worker.once('exit', () => reject(new Error('the feed receipts worker stopped')));
       worker.on('message', (receipt: FeedReceipt) => {
-        if (receipt.kind === 'ready') return resolve();
+        if (receipt.kind === 'ready') {
+          cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid), 'receiving consumer': [receipt.consumerPid] });
+          return resolve();
+        }
         // Back to this thread's clock: the worker stamps wall-clock milliseconds.
         const at = receipt.at - performance.timeOrigin;
         if (receipt.kind === 'state') lags.receive(receipt.subjectId, BigInt(receipt.position), at);
