@@ -19,6 +19,8 @@ export const LEDGER_RULES = {
   'no-objection-pending-review': 'there is no motivated objection to review for this purpose',
   'already-a-customer': 'an active customer cannot become a prospect of the same brand',
   'no-relationship-to-end': 'there is no relationship with this brand to end',
+  'in-force-at-another-scope':
+    'the choice to undo was made for another scope (the whole channel or source, or the purpose group, rather than this purpose, or the reverse); undo it as it was made',
 } as const;
 
 export type LedgerRule = keyof typeof LEDGER_RULES;

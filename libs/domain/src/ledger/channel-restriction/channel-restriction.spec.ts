@@ -23,6 +23,21 @@ describe('restricting a channel', () => {
   it('records nothing when lifting a restriction that is not in force', () =>
     given().when(liftChannelRestriction({ channel: 'phone' })).thenNothingHappened());
 
+  it('refuses to lift a restriction for one purpose while the channel is restricted for every purpose', () =>
+    given(channelRestricted({ channel: 'email' }))
+      .when(liftChannelRestriction({ channel: 'email', purpose: 'newsletter-customers' }))
+      .thenRejected('in-force-at-another-scope'));
+
+  it('refuses to lift a restriction for every purpose when the channel is restricted only for some', () =>
+    given(channelRestricted({ channel: 'email', purpose: 'newsletter-customers' }))
+      .when(liftChannelRestriction({ channel: 'email' }))
+      .thenRejected('in-force-at-another-scope'));
+
+  it('records nothing when lifting a restriction while only other channels are restricted', () =>
+    given(channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }), channelRestricted({ channel: 'phone' }))
+      .when(liftChannelRestriction({ channel: 'email' }))
+      .thenNothingHappened());
+
   it('keeps a restriction for one purpose apart from a restriction for all', () =>
     given(channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }))
       .when(restrictChannel({ channel: 'sms' }))

@@ -13,7 +13,18 @@ export function restrictChannel(command: RestrictChannel, ledger: Ledger, contex
 
 export function liftChannelRestriction(command: LiftChannelRestriction, ledger: Ledger, context: LedgerContext): ChannelRestrictionLifted[] {
   const { channel, purpose } = scopeOf(command, ledger, context);
-  if (!ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) return [];
+  if (!ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) {
+    // Nothing to lift here; "already in force" would be false if a restriction of another scope
+    // still keeps the channel closed for what the person asked to open.
+    const elsewhere =
+      purpose === undefined
+        ? [...ledger.channelRestrictions].filter(([scope, restriction]) => restriction.on && scope.startsWith(`${channel}|`)).map(([scope]) => scope.slice(channel.length + 1))
+        : ledger.channelRestrictions.get(channelScope(channel))?.on
+          ? ['every purpose']
+          : [];
+    if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${channel} is restricted for ${elsewhere.join(', ')}`);
+    return [];
+  }
   return [{ type: 'ChannelRestrictionLifted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
 }
 

@@ -52,6 +52,18 @@ describe('withdrawing an objection', () => {
 
   it('records nothing when there is no objection to withdraw', () =>
     given(relationshipStarted()).when(withdrawObjection({ purpose: 'direct-marketing' })).thenNothingHappened());
+
+  // "Already in force" would tell the channel system newsletters may go out again; they may not.
+  it('refuses to withdraw an objection to one purpose when the objection in force is to its whole group', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+      .when(withdrawObjection({ purpose: 'newsletter-customers' }))
+      .thenRejected('in-force-at-another-scope'));
+
+  it('refuses to withdraw an objection to a group when only objections to some of its purposes are in force', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'newsletter-customers' }))
+      .when(withdrawObjection({ purpose: 'direct-marketing' }))
+      .thenRejected('in-force-at-another-scope'));
+
 });
 
 describe('reviewing a motivated objection', () => {

@@ -22,4 +22,14 @@ describe('opting out of a data source', () => {
 
   it('records nothing when opting in to a source never opted out of', () =>
     given().when(optInSource({ source: 'tv-viewing' })).thenNothingHappened());
+
+  it('refuses to opt in for one purpose while opted out of the source for every purpose', () =>
+    given(sourceOptedOut({ source: 'web-app-usage' }))
+      .when(optInSource({ source: 'web-app-usage', purpose: PROFILING }))
+      .thenRejected('in-force-at-another-scope'));
+
+  it('refuses to opt in for every purpose when opted out only for some', () =>
+    given(sourceOptedOut({ source: 'web-app-usage', purpose: PROFILING }))
+      .when(optInSource({ source: 'web-app-usage' }))
+      .thenRejected('in-force-at-another-scope'));
 });

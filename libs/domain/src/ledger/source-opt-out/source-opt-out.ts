@@ -13,7 +13,17 @@ export function optOutSource(command: OptOutSource, ledger: Ledger, context: Led
 
 export function optInSource(command: OptInSource, ledger: Ledger, context: LedgerContext): SourceOptedIn[] {
   const { source, purpose } = scopeOf(command, ledger, context);
-  if (!ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) return [];
+  if (!ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) {
+    // As for channels: an opt-out of another scope would still keep the source out of use.
+    const elsewhere =
+      purpose === undefined
+        ? [...ledger.sourceOptOuts].filter(([scope, optOut]) => optOut.on && scope.startsWith(`${source}|`)).map(([scope]) => scope.slice(source.length + 1))
+        : ledger.sourceOptOuts.get(sourceScope(source))?.on
+          ? ['every purpose']
+          : [];
+    if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${source} is opted out of for ${elsewhere.join(', ')}`);
+    return [];
+  }
   return [{ type: 'SourceOptedIn', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
 }
 
