@@ -95,13 +95,15 @@ export function IsOneOf(values: readonly string[]): PropertyDecorator {
 }
 
 /**
- * A list of distinct values from `values`. A bad item is reported at its own path (`channels[1]`):
- * the message starts with the item's index, which `validateRequest` moves into the field path.
+ * A non-empty list of distinct values from `values` (a field that may be left out is left out, not
+ * sent empty). A bad item is reported at its own path (`channels[1]`): the message starts with the
+ * item's index, which `validateRequest` moves into the field path.
  */
 export function IsListOf(values: readonly string[], { maxItems = values.length } = {}): PropertyDecorator {
   const allowed = new Set(values);
   const firstProblem = (value: unknown): string | undefined => {
     if (!Array.isArray(value)) return 'must be a list';
+    if (value.length === 0) return 'must not be empty';
     if (value.length > maxItems) return `must hold at most ${maxItems} items`;
     const bad = value.findIndex((item) => typeof item !== 'string' || !allowed.has(item));
     if (bad >= 0) return `[${bad}] must be one of ${values.join(', ')} (got ${describe(value[bad])})`;

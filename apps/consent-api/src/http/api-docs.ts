@@ -28,7 +28,7 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
     case FIELD_RULES.oneOf:
       return { type: 'string', enum: [...(constraints[0] as string[])] };
     case FIELD_RULES.listOf:
-      return { type: 'array', items: { type: 'string', enum: [...(constraints[0] as string[])] }, maxItems: constraints[1] as number, uniqueItems: true };
+      return { type: 'array', items: { type: 'string', enum: [...(constraints[0] as string[])] }, minItems: 1, maxItems: constraints[1] as number, uniqueItems: true };
     case FIELD_RULES.ids:
       return { type: 'array', items: { type: 'string', maxLength: 128 }, minItems: 1, maxItems: constraints[0] as number };
     case FIELD_RULES.instant:

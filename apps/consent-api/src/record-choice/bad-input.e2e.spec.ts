@@ -15,6 +15,7 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['an unknown command type', JSON.stringify({ ...commandJson.restrictChannel(subjectId), type: 'DeleteEverything' }), { field: 'type', message: /^must be one of / }],
   ['an unknown purpose', JSON.stringify(commandJson.withdrawConsent(subjectId, { purpose: 'telepathy' })), { field: 'purpose', message: /^is not a purpose of the catalogue/ }],
   ['an unknown channel', JSON.stringify(commandJson.restrictChannel(subjectId, { channel: 'fax' })), { field: 'channel', message: /^must be one of phone, sms/ }],
+  ['an empty channel list (every box unticked is no consent)', JSON.stringify(commandJson.giveConsent(subjectId, { channels: [] })), { field: 'channels', message: 'must not be empty' }],
   ['an unknown channel in a list', JSON.stringify(commandJson.giveConsent(subjectId, { channels: ['tv-screen', 'fax'] })), { field: 'channels[1]', message: /^must be one of/ }],
   ['an unknown source', JSON.stringify(commandJson.optOutSource(subjectId, { source: 'dreams' })), { field: 'source', message: /^must be one of tv-viewing/ }],
   ['an unknown touchpoint', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { touchpoint: 'carrier-pigeon' } })), { field: 'capture.touchpoint', message: /^must be one of/ }],

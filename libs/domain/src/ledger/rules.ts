@@ -11,6 +11,7 @@ export const LEDGER_RULES = {
   'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',
   'notice-version-required': 'a consent must name the version of the notice the person saw',
   'channel-not-used-by-purpose': 'the purpose does not use this channel',
+  'no-channel-chosen': 'a consent limited to channels must name at least one',
   'source-not-used-by-purpose': 'the purpose does not use this data source',
   'validity-ends-before-consent': 'validUntil must be after the moment the consent was given',
   'legal-obligation-cannot-be-objected-to': 'processing required by law cannot be objected to',

@@ -68,6 +68,10 @@ describe('giving consent', () => {
   it('refuses a consent that does not name the notice the person saw', () =>
     given().when(giveConsent({ purpose: TV_ADS, capture: { noticeVersion: undefined } })).thenRejected('notice-version-required'));
 
+  // An empty list is a form with every box unticked, not "every channel".
+  it('refuses a consent limited to no channel at all', () =>
+    given().when(giveConsent({ purpose: TV_ADS, channels: [] })).thenRejected('no-channel-chosen'));
+
   it('refuses a channel the purpose never uses', () =>
     given().when(giveConsent({ purpose: TV_ADS, channels: ['sms'] })).thenRejected('channel-not-used-by-purpose'));
 

@@ -15,6 +15,8 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   const noticeVersion = command.capture.noticeVersion;
   if (!noticeVersion) throw new LedgerRuleBroken('notice-version-required', command);
 
+  // Events keep an empty list for a purpose that uses no channel, read as "any": never for a choice of none.
+  if (command.data.channels?.length === 0) throw new LedgerRuleBroken('no-channel-chosen', command, purpose.id);
   const unused = (command.data.channels ?? []).filter((channel) => !purpose.channels.includes(channel));
   if (unused.length > 0) throw new LedgerRuleBroken('channel-not-used-by-purpose', command, `${purpose.id} does not use ${unused.join(', ')}`);
   const channels: readonly Channel[] = command.data.channels?.length ? [...new Set(command.data.channels)] : purpose.channels;
