@@ -33,8 +33,12 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     await app?.close();
   });
 
+  /** As channel systems send them: keyed by subject, the idempotency key (`key` here) in its header. */
   const send = (messages: { key?: string; value: string | Buffer; headers?: Record<string, string>; partition?: number }[]) =>
-    producer.send({ topic: resources.topics.commands, messages });
+    producer.send({
+      topic: resources.topics.commands,
+      messages: messages.map(({ key, headers, ...message }) => ({ ...message, key: 'subject-key', headers: { ...headers, ...(key !== undefined && { 'idempotency-key': key }) } })),
+    });
   const resultFor = (key: string) => reader.until(() => reader.messages(resources.topics.commandResults, key)[0], `the result for ${key}`);
 
   it('answers a command under its idempotency key, and the choice reaches consent.events.v1 and consent.state.v1', async () => {
@@ -68,6 +72,22 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
 
     const second = await reader.until(() => reader.messages(resources.topics.commandResults, key)[1], 'the second result');
     expect(second.value).toMatchObject({ status: 201, body: first.value.body, replayed: true });
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(1);
+  });
+
+  // Over HTTP they need scopes of their own; a channel system's write access to the topic is not that.
+  it('refuses an erasure or an objection review sent on the topic, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const keys = { start: uniqueName('key'), erase: uniqueName('key'), review: uniqueName('key') };
+    await send([{ key: keys.start, value: JSON.stringify(commandJson.startRelationship(subjectId)) }]);
+    expect((await resultFor(keys.start)).value).toMatchObject({ status: 201 });
+    await send([
+      { key: keys.erase, value: JSON.stringify(commandJson.eraseSubject(subjectId)) },
+      { key: keys.review, value: JSON.stringify(commandJson.reviewObjection(subjectId)) },
+    ]);
+
+    expect((await resultFor(keys.erase)).value).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringContaining('subjects:erase') } });
+    expect((await resultFor(keys.review)).value).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringContaining('objections:review') } });
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(1);
   });
 

@@ -3,24 +3,34 @@ import { MAX_COMMAND_BYTES, readCommandMessage } from './command-message';
 
 const origin = { topic: 'consent.commands.v1', partition: 2, offset: '41' };
 const message = (overrides: Partial<KafkaMessage>): KafkaMessage =>
-  ({ key: Buffer.from('key-1'), value: Buffer.from('{"type":"StartRelationship"}'), headers: {}, offset: '41', timestamp: '0', attributes: 0, ...overrides }) as KafkaMessage;
+  ({ key: Buffer.from('cust-1'), value: Buffer.from('{"type":"StartRelationship"}'), headers: { 'idempotency-key': Buffer.from('key-1') }, offset: '41', timestamp: '0', attributes: 0, ...overrides }) as KafkaMessage;
 
 describe('reading a command message', () => {
-  it('takes the idempotency key from the header, else from the message key, and the client from its header', () => {
+  it('takes the idempotency key and the client from their headers', () => {
     expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-h'), client: Buffer.from('tv-menu') } }), origin)).toMatchObject({
       kind: 'command',
       idempotencyKey: 'key-h',
       client: 'tv-menu',
       json: { type: 'StartRelationship' },
     });
-    expect(readCommandMessage(message({}), origin)).toMatchObject({ kind: 'command', idempotencyKey: 'key-1', client: 'kafka' });
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-h') } }), origin)).toMatchObject({ kind: 'command', client: 'kafka' });
+  });
+
+  // The message key is the subject id (one subject's commands in order): as an idempotency key it
+  // would answer every later command of the subject with the first one's result, or a 409.
+  it('does not take the message key for an idempotency key', () => {
+    expect(readCommandMessage(message({ key: Buffer.from('cust-4711'), headers: {} }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'unkeyed:2:41',
+      problems: [{ field: 'idempotency-key', message: expect.stringContaining('header') }],
+    });
   });
 
   it('treats a message that is not JSON, too large, empty or without a key as poison, answered under the best key it has', () => {
     expect(readCommandMessage(message({ value: Buffer.from('not json') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'body', message: 'must be JSON' }] });
     expect(readCommandMessage(message({ value: Buffer.alloc(MAX_COMMAND_BYTES + 1) }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
     expect(readCommandMessage(message({ value: null }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
-    expect(readCommandMessage(message({ key: null }), origin)).toMatchObject({ kind: 'poison', resultKey: 'unkeyed:2:41', problems: [{ field: 'idempotency-key' }] });
+    expect(readCommandMessage(message({ headers: {} }), origin)).toMatchObject({ kind: 'poison', resultKey: 'unkeyed:2:41', problems: [{ field: 'idempotency-key' }] });
   });
 
   it('answers a body nested thousands of levels deep as poison instead of failing on it', () => {
@@ -34,9 +44,9 @@ describe('reading a command message', () => {
   });
 
   it('does not copy an oversized or unprintable correlation id into the result', () => {
-    const read = readCommandMessage(message({ headers: { 'correlation-id': Buffer.from('x'.repeat(60_000)) } }), origin);
+    const read = readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-1'), 'correlation-id': Buffer.from('x'.repeat(60_000)) } }), origin);
     expect(read).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'correlation-id' }] });
     expect(read).not.toHaveProperty('correlationId');
-    expect(readCommandMessage(message({ headers: { 'correlation-id': Buffer.from('order-7') } }), origin)).toMatchObject({ kind: 'command', correlationId: 'order-7' });
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-1'), 'correlation-id': Buffer.from('order-7') } }), origin)).toMatchObject({ kind: 'command', correlationId: 'order-7' });
   });
 });

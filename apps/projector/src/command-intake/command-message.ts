@@ -37,14 +37,15 @@ export type ReadCommandMessage =
 
 /**
  * Reads a `consent.commands.v1` message: the same JSON as `POST /v1/commands` in the value, the
- * idempotency key in the `idempotency-key` header (or, without one, the message key), the sending
- * system in `client`. Anything unreadable is a poison message: answered, never retried.
+ * idempotency key in the `idempotency-key` header, the sending system in `client`. The message key
+ * is not a fallback for the header: it is the subject id, shared by all of a subject's commands.
+ * Anything unreadable is a poison message: answered, never retried.
  */
 export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin): ReadCommandMessage {
   const headers = message.headers ?? {};
   const givenCorrelationId = header(headers, 'correlation-id');
   const correlationId = givenCorrelationId !== undefined && CORRELATION_ID.test(givenCorrelationId) ? givenCorrelationId : undefined;
-  const idempotencyKey = header(headers, 'idempotency-key') ?? message.key?.toString('utf8');
+  const idempotencyKey = header(headers, 'idempotency-key');
   const client = header(headers, 'client') ?? DEFAULT_KAFKA_CLIENT;
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
   const poison = (problems: FieldProblem[]): ReadCommandMessage => ({
@@ -54,7 +55,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     ...(correlationId !== undefined && { correlationId }),
   });
 
-  if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required: as the idempotency-key header or the message key' }]);
+  if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required as a header (the message key is the subject id)' }]);
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
   if (givenCorrelationId !== undefined && correlationId === undefined) {
     return poison([{ field: 'correlation-id', message: 'must be 1 to 200 printable ASCII characters' }]);
