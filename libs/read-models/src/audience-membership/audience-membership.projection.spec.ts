@@ -1,4 +1,4 @@
-import { catalogue, channelRestricted, consentGiven, consentWithdrawn, instant, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { catalogue, channelRestricted, consentGiven, consentWithdrawn, instant, relationshipStarted, sourceOptedIn, sourceOptedOut, subjectErased } from '@consent-ledger/domain/testing';
 import { planEvents } from '../change-set';
 import { asStored } from '../testing/stored-events';
 import { reevaluated, viewAfter } from '../testing/project';
@@ -35,6 +35,23 @@ describe('audience membership for Pickx TV advertising and Ads & Data', () => {
       channelRestricted({ channel: 'tv-screen', occurredAt: LATER }),
     ]);
     expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: false, since: LATER });
+  });
+
+  // The partner cannot tell which data it may still use: an opt-out of any source the purpose
+  // relies on (Pickx targets on TV viewing) takes the person out of the audience.
+  it('removes a subject from an audience when they opt out of a data source the purpose uses, and restores them on opting in', () => {
+    const events = [
+      relationshipStarted(),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'] }),
+      consentGiven({ purpose: ADS_AND_DATA }),
+      sourceOptedOut({ source: 'tv-viewing', occurredAt: LATER }),
+    ];
+    const optedOut = viewAfter(events);
+    expect(optedOut.audiences.get('pickx-tv-ads')).toMatchObject({ member: false, since: LATER });
+    expect(optedOut.audiences.get('ads-and-data')).toMatchObject({ member: true, since: CONSENTED });
+
+    const back = viewAfter([...events, sourceOptedIn({ source: 'tv-viewing', occurredAt: '2024-07-01T09:00:00Z' })]);
+    expect(back.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: '2024-07-01T09:00:00.000Z' });
   });
 
   it('ends a membership whose consent ran out at the instant it ran out, not when the sweep noticed', () => {

@@ -4,8 +4,9 @@ import type { GlobalPosition } from '@consent-ledger/event-store';
 /**
  * The audiences the operator shares with advertising partners: who may be targeted on Pickx TV,
  * and who the Ads & Data joint controller may target on the web and in apps. Membership is the
- * purpose's decision on the channel the partner reaches the person on, so a restriction of that
- * channel removes the subject too.
+ * purpose's decision on the channel the partner reaches the person on, with every data source the
+ * purpose uses, so a restriction of that channel or an opt-out of one of those sources removes the
+ * subject too.
  */
 export const AUDIENCES = [
   { id: 'pickx-tv-ads', purpose: 'targeted-tv-advertising-pickx', channel: 'tv-screen' },

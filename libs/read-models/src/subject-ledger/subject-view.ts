@@ -1,6 +1,8 @@
 import {
   type Brand,
   type Catalogue,
+  type Channel,
+  type Decision,
   evolve,
   initialLedger,
   type Instant,
@@ -73,11 +75,26 @@ export function reevaluateSubject(view: SubjectView, now: Instant, catalogue: Ca
 function withAudiences(view: SubjectView, catalogue: Catalogue, cause: MembershipCause): SubjectView {
   const audiences = new Map(view.audiences);
   for (const { id, purpose, channel } of AUDIENCES) {
-    const decision = mayProcess(view.ledger, catalogue, { purpose, channel, brand: view.brand, at: view.evaluatedAt });
+    const decision = audienceDecision(view, catalogue, purpose, channel);
     const row = nextAudienceRow(view.audiences.get(id) ?? null, id, view.subjectId, decision, cause);
     if (row) audiences.set(id, row);
   }
   return { ...view, audiences };
+}
+
+/**
+ * The purpose on the partner's channel, with every data source the purpose relies on: the partner
+ * cannot tell which of them it may still use, so an opt-out of any one denies the whole membership.
+ */
+function audienceDecision(view: SubjectView, catalogue: Catalogue, purpose: PurposeId, channel: Channel): Decision {
+  const question = { purpose, channel, brand: view.brand, at: view.evaluatedAt };
+  const decision = mayProcess(view.ledger, catalogue, question);
+  if (!decision.allowed) return decision;
+  for (const source of catalogue.purposes.get(purpose)?.sources ?? []) {
+    const withSource = mayProcess(view.ledger, catalogue, { ...question, source });
+    if (!withSource.allowed) return withSource;
+  }
+  return decision;
 }
 
 function brandOf(ledger: Ledger, eventBrand: Brand): Brand {

@@ -88,6 +88,14 @@ const migrations: readonly Migration[] = [
       UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
     `,
   },
+  {
+    version: 4,
+    name: 'audience membership needs every data source the purpose uses; the read models rebuild',
+    sql: `
+      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -93,6 +93,17 @@ const migrations: readonly Migration[] = [
       UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
     `,
   },
+  {
+    version: 4,
+    name: 'audience membership needs every data source the purpose uses; the read models rebuild',
+    sql: `
+      DELETE FROM rm_subjects;
+      DELETE FROM rm_decisions;
+      DELETE FROM rm_suppressions;
+      DELETE FROM rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
