@@ -42,7 +42,7 @@ export class CaptureRequest {
   occurredAt?: string;
 
   @Optional()
-  @IsText({ maxLength: 128 })
+  @IsText({ maxLength: 128, inClear: true })
   noticeVersion?: string;
 
   @Optional()

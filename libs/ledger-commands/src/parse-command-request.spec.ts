@@ -2,6 +2,7 @@ import { type Instant, loadCatalogue } from '@consent-ledger/domain';
 import { InMemoryVault, isSealed } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
 import { checkCommandRequest, parseCommandRequest } from './parse-command-request';
+import { contactDetailsProblem } from './request-fields';
 import { commandJson, everyCommandType, TEST_NOTICE } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
@@ -24,6 +25,17 @@ describe('checking a command request', () => {
     expect(problemsOf(commandJson.giveConsent('subject-1', { channels: ['tv-screen', 'pigeon'] }))).toEqual([
       { field: 'channels[1]', message: expect.stringContaining('(got "pigeon")') },
     ]);
+  });
+
+  // These stay in clear in the log for years, erasure included: only sealed fields may hold contact details.
+  it('refuses a notice version or an erasure basis that holds an e-mail address or a phone number', () => {
+    expect(problemsOf(commandJson.giveConsent('subject-1', { capture: { noticeVersion: 'jan.peeters@example.be' } }))).toEqual([
+      { field: 'capture.noticeVersion', message: expect.stringContaining('must not contain an e-mail address or phone number') },
+    ]);
+    expect(problemsOf(commandJson.eraseSubject('subject-1', { basis: 'letter of 3 May, caller +32 475 12 34 56' }))).toEqual([
+      { field: 'basis', message: expect.stringContaining('must not contain an e-mail address or phone number') },
+    ]);
+    expect(problemsOf(commandJson.eraseSubject('subject-1', { basis: 'court order 2024/0475-B' }))).toBeUndefined();
   });
 
   it('refuses fields the contract does not have, at any depth', () => {
@@ -181,4 +193,18 @@ describe('building the domain command', () => {
     expect(parsed.errors).toHaveLength(1);
     expect(await vault.hasKey('subject-1')).toBe(false);
   });
+});
+
+describe('telling contact details in text that stays in clear', () => {
+  it.each(['jan.peeters@example.be', 'call-0475123456', '0475 12 34 56', '+32475123456', 'ref/+32 2 202 41 11'])('finds one in %s', (text) => {
+    expect(contactDetailsProblem(text)).toBeDefined();
+  });
+
+  // Idempotency keys are mostly UUIDs, whose all-digit groups must never pass for a phone number.
+  it.each(['0123e4567-0123-4567-8901-012345678901', '01234567-0123-4567-8901-012345678901', '2024-02-27', 'order-2024-05-01T09:00:00Z', '01HZX3K9Q2W8E7R6T5Y4U3I2O1'])(
+    'finds none in %s',
+    (text) => {
+      expect(contactDetailsProblem(text)).toBeUndefined();
+    },
+  );
 });

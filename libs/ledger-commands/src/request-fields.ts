@@ -34,6 +34,24 @@ const LOCALE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
 const PHONE = /^\+?[0-9][0-9 ()./-]{5,24}$/;
 
+/** An e-mail address anywhere in a text. */
+const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
+/**
+ * A phone number anywhere in a text: international (`+32 475 12 34 56`) or Belgian national
+ * (`0475 12 34 56`, 9 or 10 digits, separators allowed, not inside a longer run of letters or
+ * digits). No run of a UUID's digit-only groups (8, 4, 4, 4, 12) adds up to 9 or 10 digits, so no
+ * UUID passes for a phone number.
+ */
+const PHONE_INSIDE = /\+\d(?:[ ./-]?\d){7,}|(?<![\dA-Za-z])0\d(?:[ ./-]?\d){7,8}(?![\dA-Za-z])/;
+
+/** For text kept in clear in the log (notice versions, erasure bases, idempotency keys): contact details belong in sealed fields. */
+export function contactDetailsProblem(text: string): string | undefined {
+  if (EMAIL_INSIDE.test(text) || PHONE_INSIDE.test(text)) {
+    return 'must not contain an e-mail address or phone number: it is kept in clear in the log';
+  }
+  return undefined;
+}
+
 export function isPseudonymousId(value: unknown): value is string {
   return typeof value === 'string' && PSEUDONYMOUS_ID.test(value) && !LOOKS_LIKE_A_PHONE_NUMBER.test(value);
 }
@@ -129,15 +147,18 @@ export function IsInstantText(): PropertyDecorator {
   );
 }
 
-/** Free text without control characters (line breaks allowed only where `multiline`). */
-export function IsText({ maxLength, multiline = false }: { maxLength: number; multiline?: boolean }): PropertyDecorator {
+/**
+ * Free text without control characters (line breaks allowed only where `multiline`). `inClear`:
+ * the text is stored as it is (not sealed), so it may not hold contact details.
+ */
+export function IsText({ maxLength, multiline = false, inClear = false }: { maxLength: number; multiline?: boolean; inClear?: boolean }): PropertyDecorator {
   const forbidden = multiline ? CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS : CONTROL_CHARACTERS;
   const problem = (value: unknown): string | undefined => {
     if (typeof value !== 'string') return `must be text (got ${describe(value)})`;
     if (value.trim().length === 0) return 'must not be empty';
     if (value.length > maxLength) return `must be at most ${maxLength} characters long`;
     if (forbidden.test(value)) return 'must not contain control characters';
-    return undefined;
+    return inClear ? contactDetailsProblem(value) : undefined;
   };
   return rule(FIELD_RULES.text, [maxLength], (value) => problem(value) === undefined, (value) => problem(value) ?? '');
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { type CheckedCommandRequest, CommandIntake } from '@consent-ledger/ledger-commands';
+import { type CheckedCommandRequest, CommandIntake, contactDetailsProblem } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
@@ -32,6 +32,8 @@ export class RecordChoiceController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new RequestInvalid([{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' }]);
     }
+    const keyProblem = idempotencyKey === undefined ? undefined : contactDetailsProblem(idempotencyKey);
+    if (keyProblem) throw new RequestInvalid([{ field: 'Idempotency-Key', message: keyProblem }]);
     const checked = this.intake.check(body);
     if (checked.errors) throw new RequestInvalid(checked.errors);
     mayRecord(client, checked.value);

@@ -161,6 +161,17 @@ function recordingChoices(kind: StoreKind) {
       expect(response.status).toBe(400);
       expect(response.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
     });
+
+    // The key is kept in clear with the events (and travels as causation-id), erasure or not.
+    it('refuses an idempotency key built from a caller\'s phone number or e-mail address, and records nothing', async () => {
+      const head = await api.store.headPosition();
+      for (const idempotencyKey of ['call-0475123456-1', 'jan.peeters@example.be']) {
+        const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey });
+        expect(response.status).toBe(400);
+        expect(response.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.stringContaining('e-mail address or phone number') }]);
+      }
+      expect(await api.store.headPosition()).toBe(head);
+    });
   });
 }
 

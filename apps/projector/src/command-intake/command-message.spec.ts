@@ -31,6 +31,12 @@ describe('reading a command message', () => {
     expect(readCommandMessage(message({ value: Buffer.alloc(MAX_COMMAND_BYTES + 1) }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
     expect(readCommandMessage(message({ value: null }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });
     expect(readCommandMessage(message({ headers: {} }), origin)).toMatchObject({ kind: 'poison', resultKey: 'unkeyed:2:41', problems: [{ field: 'idempotency-key' }] });
+    // Nor is a key holding a phone number published as the result's key.
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('call-0475123456') } }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'unkeyed:2:41',
+      problems: [{ field: 'idempotency-key', message: expect.stringContaining('phone number') }],
+    });
   });
 
   it('answers a body nested thousands of levels deep as poison instead of failing on it', () => {

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, contactDetailsProblem, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -50,13 +50,15 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
   const poison = (problems: FieldProblem[]): ReadCommandMessage => ({
     kind: 'poison',
-    resultKey: idempotencyKey !== undefined && IDEMPOTENCY_KEY.test(idempotencyKey) ? idempotencyKey : fallbackKey,
+    resultKey: idempotencyKey !== undefined && IDEMPOTENCY_KEY.test(idempotencyKey) && !contactDetailsProblem(idempotencyKey) ? idempotencyKey : fallbackKey,
     problems,
     ...(correlationId !== undefined && { correlationId }),
   });
 
   if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required as a header (the message key is the subject id)' }]);
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
+  const keyProblem = contactDetailsProblem(idempotencyKey);
+  if (keyProblem) return poison([{ field: 'idempotency-key', message: keyProblem }]);
   if (givenCorrelationId !== undefined && correlationId === undefined) {
     return poison([{ field: 'correlation-id', message: 'must be 1 to 200 printable ASCII characters' }]);
   }

@@ -7,7 +7,7 @@ export const DEFAULT_ERASURE_BASIS = 'gdpr-art-17-request';
 
 export class EraseSubjectRequest extends CommandRequest {
   @Optional()
-  @IsText({ maxLength: 200 })
+  @IsText({ maxLength: 200, inClear: true })
   basis?: string;
 }
 
