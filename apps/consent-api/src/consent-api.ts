@@ -72,6 +72,6 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
 function refuseBodiesWithoutKey(fastify: FastifyInstance, keys: ApiKeys): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || authenticatedClient(keys, request)) return done();
-    void reply.code(401).send({ error: 'unauthorized' });
+    void reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized' });
   });
 }

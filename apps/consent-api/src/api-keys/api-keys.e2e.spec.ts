@@ -19,7 +19,7 @@ describe('API keys', () => {
       api.call('GET', path, { key: 'not-a-key-anyone-was-given' }),
       api.call('GET', path, { key: null, headers: { authorization: `Basic ${TEST_KEYS.admin}` } }),
     ]);
-    for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
+    for (const answer of answers) expect([answer.status, answer.body, answer.headers.get('www-authenticate')]).toEqual([401, { error: 'unauthorized' }, 'Bearer']);
   });
 
   it('answers 401 before reading the body of a caller without a key, whatever the body is', async () => {
@@ -30,7 +30,7 @@ describe('API keys', () => {
       api.call('POST', '/v1/commands', { key: 'not-a-key-anyone-was-given', body: commandJson.startRelationship(newSubjectId()) }),
       api.call('OPTIONS', '/v1/commands', { key: null, rawBody: '{"type":' }),
     ]);
-    for (const answer of answers) expect([answer.status, answer.body]).toEqual([401, { error: 'unauthorized' }]);
+    for (const answer of answers) expect([answer.status, answer.body, answer.headers.get('www-authenticate')]).toEqual([401, { error: 'unauthorized' }, 'Bearer']);
     expect(await api.store.headPosition()).toBe(before);
   });
 

@@ -24,6 +24,8 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     const bodyLimit = host.switchToHttp().getRequest<FastifyRequest>().routeOptions?.bodyLimit;
     const response = this.responseFor(error, bodyLimit);
     if (response.retryAfterSeconds !== undefined) reply.header('Retry-After', String(response.retryAfterSeconds));
+    // RFC 6750: a 401 names the scheme the caller should use.
+    if (response.status === 401) reply.header('WWW-Authenticate', 'Bearer');
     void reply.status(response.status).send(response.body);
   }
 

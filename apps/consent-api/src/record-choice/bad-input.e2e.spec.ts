@@ -61,6 +61,15 @@ function refusingBadInput(kind: StoreKind) {
     expect(response.body.details).toEqual([{ field: 'body', message: 'must be sent as application/json' }]);
   });
 
+  // A body said to be compressed was read as if plain; a compressed one was a JSON syntax error.
+  it('answers 400 for a body sent with a content encoding, and records nothing', async () => {
+    const before = await api.store.headPosition();
+    const response = await api.call('POST', '/v1/commands', { rawBody: JSON.stringify(commandJson.restrictChannel(subjectId)), headers: { 'content-encoding': 'gzip' } });
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([{ field: 'headers.content-encoding', message: expect.stringContaining('must be absent or identity') }]);
+    expect(await api.store.headPosition()).toBe(before);
+  });
+
   it('answers 400 for an empty body', async () => {
     const response = await api.call('POST', '/v1/commands', { rawBody: '' });
     expect(response.status).toBe(400);
