@@ -53,14 +53,14 @@ export function contactDetailsProblem(text: string): string | undefined {
 }
 
 export function isPseudonymousId(value: unknown): value is string {
-  return typeof value === 'string' && PSEUDONYMOUS_ID.test(value) && !LOOKS_LIKE_A_PHONE_NUMBER.test(value);
+  return pseudonymousIdProblem(value) === undefined;
 }
 
 export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || LOOKS_LIKE_A_PHONE_NUMBER.test(value)) {
+  if (value.includes('@') || LOOKS_LIKE_A_PHONE_NUMBER.test(value) || PHONE_INSIDE.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';
