@@ -6,7 +6,7 @@ import type { Catalogue } from '@consent-ledger/domain';
 import { screenJson } from '@consent-ledger/ledger-commands';
 import { MAX_AUDIENCE_SIZE, type AudienceAnswer } from '@consent-ledger/read-models';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { requestSchema } from '../http/api-docs';
+import { requestSchema } from '../http/request-schema';
 import { purposeOrThrow, RequestInvalid, validOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Module, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiQueriesFrom } from '../http/api-schemas';
 import { auditorTimeline, BRANDS, type Brand, type Catalogue, type TimelineStep } from '@consent-ledger/domain';
 import { IsOneOf } from '@consent-ledger/ledger-commands';
 import { IsOptional } from 'class-validator';
@@ -39,7 +40,7 @@ export class TimelineController {
     description: 'Events in the order the ledger recorded them; late arrivals are marked and show what the system answered when the person made the choice (ADR 0001).',
   })
   @ApiParam({ name: 'subjectId' })
-  @ApiQuery({ name: 'brand', required: false })
+  @ApiQueriesFrom(TimelineRequest)
   async timeline(@Param('subjectId') subjectId: string, @Query() query: unknown): Promise<TimelineAnswer> {
     const { brand } = validOrThrow(TimelineRequest, query);
     const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));

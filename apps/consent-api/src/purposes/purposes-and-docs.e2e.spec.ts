@@ -43,6 +43,28 @@ describe('the catalogue, health and documentation', () => {
     expect(giveConsent.properties.capture.properties.touchpoint.enum).toContain('tv-menu');
   });
 
+  // A client generated from the document must know the answers, errors included, not only the requests.
+  it('documents the answers of every route: success bodies, 400, 401 with WWW-Authenticate, 403 and 503, and the query parameters as validated', async () => {
+    const { body: document } = await api.call('GET', '/docs/json', { key: null });
+    const decision = document.paths['/v1/subjects/{subjectId}/decision'].get;
+    const schemaOf = (response: { content: { 'application/json': { schema: { $ref: string } } } }) =>
+      document.components.schemas[response.content['application/json'].schema.$ref.replace('#/components/schemas/', '')];
+
+    expect(schemaOf(decision.responses['200']).properties.reason.enum).toEqual(expect.arrayContaining(['consent-active', 'channel-restricted', 'subject-erased']));
+    expect(schemaOf(decision.responses['400']).required).toEqual(['error', 'details']);
+    expect(decision.responses['401'].headers).toHaveProperty('WWW-Authenticate');
+    expect(Object.keys(decision.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '503']));
+    const channel = decision.parameters.find((parameter: { name: string }) => parameter.name === 'channel');
+    expect(channel).toMatchObject({ in: 'query', required: false, schema: { enum: expect.arrayContaining(['tv-screen', 'email']) } });
+    expect(decision.parameters.find((parameter: { name: string }) => parameter.name === 'at').schema).toMatchObject({ format: 'date-time' });
+
+    const commands = document.paths['/v1/commands'].post.responses;
+    expect(Object.keys(commands)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409', '422', '503']));
+    expect(schemaOf(commands['201']).required).toEqual(['subjectId', 'events']);
+    expect(schemaOf(document.paths['/v1/subjects/{subjectId}/preferences'].get.responses['200']).required).toContain('purposes');
+    expect(document.paths['/health'].get.responses).not.toHaveProperty('401');
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const page = await api.call('GET', '/docs', { key: null });
     const script = await api.call('GET', '/docs/assets/swagger-ui-bundle.js', { key: null });

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { LEDGER_COMMAND_TYPES } from '@consent-ledger/domain';
 import { RULE_NAMES, shapeOf } from '@consent-ledger/ledger-commands';
-import { requestSchema } from '../http/api-docs';
+import { requestSchema } from '../http/request-schema';
 
 const handledCommand = {
   type: 'object',

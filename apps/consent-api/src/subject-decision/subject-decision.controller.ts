@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiQueriesFrom } from '../http/api-schemas';
 import { type Catalogue, type Decision, type Instant, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { purposeOrThrow, subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
@@ -27,12 +28,12 @@ export class SubjectDecisionController {
       '{ allowed, reason, legalBasis, basedOn: [{ eventId, revision }], validUntil }. Reflects every command acknowledged before the question was sent.',
   })
   @ApiParam({ name: 'subjectId' })
-  @ApiQuery({ name: 'purpose', required: true })
-  @ApiQuery({ name: 'channel', required: false })
-  @ApiQuery({ name: 'source', required: false })
-  @ApiQuery({ name: 'brand', required: false })
-  @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
-  @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
+  @ApiQueriesFrom(SubjectDecisionRequest, {
+    purpose: 'a purpose id of GET /v1/purposes',
+    channel: 'without one, the answer is about the purpose on any channel: ask with the channel you will use',
+    at: 'default now',
+    knownAt: 'only what was recorded by then',
+  })
   decide(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Decision> {
     const { purpose, channel, source, brand, at, knownAt } = validQueryOrThrow(SubjectDecisionRequest, query);
     return this.queryBus.execute(

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiQueriesFrom } from '../http/api-schemas';
 import { type Instant, type Preferences, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
@@ -23,9 +24,7 @@ export class SubjectPreferencesController {
     summary: "The subject's relationships, the decision for every purpose of the catalogue, restricted channels and opted-out sources",
   })
   @ApiParam({ name: 'subjectId' })
-  @ApiQuery({ name: 'brand', required: false })
-  @ApiQuery({ name: 'at', required: false, description: 'ISO-8601 instant; default now' })
-  @ApiQuery({ name: 'knownAt', required: false, description: 'ISO-8601 instant: only what was recorded by then' })
+  @ApiQueriesFrom(SubjectPreferencesRequest, { at: 'default now', knownAt: 'only what was recorded by then' })
   preferences(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<Preferences> {
     const { brand, at, knownAt } = validQueryOrThrow(SubjectPreferencesRequest, query);
     return this.queryBus.execute(

@@ -1,0 +1,187 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
+import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import {
+  BRANDS,
+  CHANNELS,
+  DATA_SOURCES,
+  DECISION_REASONS,
+  LEDGER_COMMAND_TYPES,
+  LEGAL_BASES,
+  RELATIONSHIP_KINDS,
+  SEGMENTS,
+} from '@consent-ledger/domain';
+import { requestSchema } from './request-schema';
+
+/**
+ * Response bodies in OpenAPI, written from the same vocabulary lists the domain answers with (the
+ * reasons, legal bases, channels): a name added there appears here. Bodies follow the domain's
+ * types (`Decision`, `Preferences`) and the command path's answer.
+ */
+const instant: SchemaObject = { type: 'string', format: 'date-time' };
+const eventRef: SchemaObject = {
+  type: 'object',
+  properties: { eventId: { type: 'string', format: 'uuid' }, revision: { type: 'integer', minimum: 0 } },
+  required: ['eventId', 'revision'],
+};
+const decisionProperties: Record<string, SchemaObject> = {
+  allowed: { type: 'boolean' },
+  reason: { type: 'string', enum: [...DECISION_REASONS] },
+  legalBasis: { type: 'string', enum: [...LEGAL_BASES] },
+  basedOn: { type: 'array', items: eventRef, description: 'the events that decided the answer' },
+  validUntil: { ...instant, nullable: true, description: 'when the answer stops holding on its own (a consent expiring); null: no known end' },
+};
+const scoped = (name: string, values: readonly string[]): SchemaObject => ({
+  type: 'object',
+  properties: { [name]: { type: 'string', enum: [...values] }, purpose: { type: 'string', description: 'absent: every purpose' } },
+  required: [name],
+});
+
+export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
+  Decision: { type: 'object', properties: decisionProperties, required: Object.keys(decisionProperties) },
+  Preferences: {
+    type: 'object',
+    properties: {
+      at: instant,
+      brand: { type: 'string', enum: [...BRANDS] },
+      erased: { type: 'boolean' },
+      relationships: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            brand: { type: 'string', enum: [...BRANDS] },
+            relationship: { type: 'string', enum: [...RELATIONSHIP_KINDS] },
+            segment: { type: 'string', enum: [...SEGMENTS] },
+            status: { type: 'string', enum: ['active', 'former'] },
+            since: instant,
+          },
+        },
+      },
+      purposes: {
+        type: 'array',
+        description: 'the decision for every purpose of the catalogue, in its order',
+        items: { type: 'object', properties: { purpose: { type: 'string' }, ...decisionProperties }, required: ['purpose', ...Object.keys(decisionProperties)] },
+      },
+      objections: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { target: { type: 'string' }, status: { type: 'string', enum: ['in-force', 'pending-review', 'upheld', 'rejected'] }, since: instant },
+        },
+      },
+      restrictedChannels: { type: 'array', items: scoped('channel', CHANNELS) },
+      optedOutSources: { type: 'array', items: scoped('source', DATA_SOURCES) },
+    },
+    required: ['at', 'brand', 'erased', 'relationships', 'purposes', 'objections', 'restrictedChannels', 'optedOutSources'],
+  },
+  CommandRecorded: {
+    type: 'object',
+    properties: {
+      subjectId: { type: 'string' },
+      events: {
+        type: 'array',
+        description: 'empty (status 200) when the choice was already in force',
+        items: {
+          type: 'object',
+          properties: { id: { type: 'string', format: 'uuid' }, type: { type: 'string' }, revision: { type: 'integer', minimum: 0 } },
+          required: ['id', 'type', 'revision'],
+        },
+      },
+      position: { type: 'string', nullable: true, description: 'global log position (decimal) of the last event' },
+    },
+    required: ['subjectId', 'events'],
+  },
+  AudienceDecisions: {
+    type: 'object',
+    properties: {
+      allowed: { type: 'array', items: { type: 'string' } },
+      denied: {
+        type: 'array',
+        items: { type: 'object', properties: { subjectId: { type: 'string' }, reason: { type: 'string', enum: [...DECISION_REASONS] } }, required: ['subjectId', 'reason'] },
+      },
+    },
+    required: ['allowed', 'denied'],
+  },
+  ValidationFailed: {
+    type: 'object',
+    properties: {
+      error: { type: 'string', enum: ['validation-failed'] },
+      details: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { field: { type: 'string', example: 'capture.touchpoint' }, message: { type: 'string', example: 'must be one of myproximus-web, …' } },
+          required: ['field', 'message'],
+        },
+      },
+    },
+    required: ['error', 'details'],
+  },
+  Refused: {
+    type: 'object',
+    description: '`error` names the refusal: a rule of the ledger (422), idempotency-key-reused or concurrent-modification (409), forbidden (403), unavailable (503)',
+    properties: { error: { type: 'string' }, message: { type: 'string' } },
+    required: ['error', 'message'],
+  },
+  Unauthorized: { type: 'object', properties: { error: { type: 'string', enum: ['unauthorized'] } }, required: ['error'] },
+};
+
+const body = (schema: string, description: string, headers?: ResponseObject['headers']): ResponseObject => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+  ...(headers && { headers }),
+});
+
+/** Success bodies by route and method; the error answers every route shares are added below. */
+const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = {
+  '/v1/subjects/{subjectId}/decision': { get: { '200': body('Decision', 'the answer') } },
+  '/v1/subjects/{subjectId}/preferences': { get: { '200': body('Preferences', 'what a preference centre shows') } },
+  '/v1/decisions': { post: { '200': body('AudienceDecisions', 'every id once, allowed or denied with the reason') } },
+  '/v1/commands': {
+    post: {
+      '201': body('CommandRecorded', 'recorded, with the new events'),
+      '200': body('CommandRecorded', 'already in force: nothing new recorded'),
+      '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
+      '422': body('Refused', `a rule of the ledger, named in error; command types: ${LEDGER_COMMAND_TYPES.join(', ')}`),
+    },
+  },
+};
+
+/**
+ * Adds to every operation the answers the service gives whatever the route: 400 where the request
+ * carries parameters or a body, 401 and 403 where a key is needed (with `WWW-Authenticate`), 503
+ * with `Retry-After`; and the success bodies above. Nest's decorators document only what each
+ * controller names, which left the error answers out of the document.
+ */
+export function withResponses(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...RESPONSE_SCHEMAS } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const operation: OperationObject | undefined = item[method];
+      if (!operation) continue;
+      const responses = { ...operation.responses, ...SUCCESS[path]?.[method] };
+      if ((operation.parameters?.length ?? 0) > 0 || operation.requestBody) {
+        responses['400'] = body('ValidationFailed', 'the request is not understood; nothing was recorded');
+      }
+      if (operation.security?.length) {
+        responses['401'] = body('Unauthorized', 'no valid API key', { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } });
+        responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
+      }
+      responses['503'] = body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
+      operation.responses = responses;
+    }
+  }
+  return document;
+}
+
+/** Query parameters documented from the request class that validates them (names, enums, formats, required). */
+export function ApiQueriesFrom(requestClass: Function, descriptions: Record<string, string> = {}): MethodDecorator {
+  const schema = requestSchema(requestClass);
+  const required = new Set(schema.required ?? []);
+  return applyDecorators(
+    ...Object.entries(schema.properties ?? {}).map(([name, property]) =>
+      ApiQuery({ name, required: required.has(name), schema: property as SchemaObject, ...(descriptions[name] && { description: descriptions[name] }) }),
+    ),
+  );
+}

@@ -1,0 +1,47 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { FIELD_RULES } from '@consent-ledger/ledger-commands';
+import { getMetadataStorage } from 'class-validator';
+
+/**
+ * The OpenAPI schema of a request class, read from its class-validator rules: the documentation
+ * is generated from what is validated, so the two cannot disagree.
+ */
+export function requestSchema(requestClass: Function, fixed: Record<string, SchemaObject> = {}): SchemaObject {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(requestClass, '', true, false);
+  const properties: Record<string, SchemaObject> = {};
+  const optional = new Set<string>();
+  for (const rule of rules) {
+    if (rule.type === 'conditionalValidation') optional.add(rule.propertyName);
+    const schema = schemaOfRule(rule.name, rule.constraints ?? []);
+    if (schema) properties[rule.propertyName] = fixed[rule.propertyName] ?? schema;
+  }
+  const required = Object.keys(properties).filter((name) => !optional.has(name));
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaObject | undefined {
+  switch (name) {
+    case FIELD_RULES.oneOf:
+      return { type: 'string', enum: [...(constraints[0] as string[])] };
+    case FIELD_RULES.listOf:
+      return { type: 'array', items: { type: 'string', enum: [...(constraints[0] as string[])] }, minItems: 1, maxItems: constraints[1] as number, uniqueItems: true };
+    case FIELD_RULES.ids:
+      return { type: 'array', items: { type: 'string', maxLength: 128 }, minItems: 1, maxItems: constraints[0] as number };
+    case FIELD_RULES.instant:
+      return { type: 'string', format: 'date-time', example: '2024-05-01T09:00:00Z' };
+    case FIELD_RULES.text:
+      return { type: 'string', maxLength: constraints[0] as number };
+    case FIELD_RULES.pseudonymousId:
+      return { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'pseudonymous id: never an e-mail address or phone number' };
+    case FIELD_RULES.locale:
+      return { type: 'string', example: 'fr-BE' };
+    case FIELD_RULES.email:
+      return { type: 'string', format: 'email' };
+    case FIELD_RULES.phone:
+      return { type: 'string', example: '+32 475 12 34 56' };
+    case FIELD_RULES.nested:
+      return requestSchema((constraints[0] as () => Function)());
+    default:
+      return undefined;
+  }
+}
