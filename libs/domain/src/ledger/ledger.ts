@@ -108,6 +108,15 @@ export const initialLedger = (): Ledger => ({
 export const channelScope = (channel: Channel, purpose?: PurposeId): string => `${channel}|${purpose ?? '*'}`;
 export const sourceScope = (source: DataSource, purpose?: PurposeId): string => `${source}|${purpose ?? '*'}`;
 
+/**
+ * The other scopes of a channel's or source's register that are on: for a purpose, "every purpose"
+ * if the general one is; for every purpose, the purposes restricted on their own.
+ */
+export function otherScopesOn(register: ReadonlyMap<string, { readonly on: boolean }>, of: Channel | DataSource, purpose?: PurposeId): string[] {
+  if (purpose !== undefined) return register.get(`${of}|*`)?.on ? ['every purpose'] : [];
+  return [...register].filter(([scope, entry]) => entry.on && scope.startsWith(`${of}|`) && scope !== `${of}|*`).map(([scope]) => scope.slice(of.length + 1));
+}
+
 export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
   b === undefined || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.revision > b.revision);
 

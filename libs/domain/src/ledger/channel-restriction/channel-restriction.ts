@@ -2,7 +2,7 @@ import type { Channel, PurposeId } from '../../vocabulary';
 import type { LiftChannelRestriction, RestrictChannel } from '../commands';
 import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { channelScope, type Ledger } from '../ledger';
+import { channelScope, type Ledger, otherScopesOn } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function restrictChannel(command: RestrictChannel, ledger: Ledger, context: LedgerContext): ChannelRestricted[] {
@@ -16,12 +16,7 @@ export function liftChannelRestriction(command: LiftChannelRestriction, ledger: 
   if (!ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) {
     // Nothing to lift here; "already in force" would be false if a restriction of another scope
     // still keeps the channel closed for what the person asked to open.
-    const elsewhere =
-      purpose === undefined
-        ? [...ledger.channelRestrictions].filter(([scope, restriction]) => restriction.on && scope.startsWith(`${channel}|`)).map(([scope]) => scope.slice(channel.length + 1))
-        : ledger.channelRestrictions.get(channelScope(channel))?.on
-          ? ['every purpose']
-          : [];
+    const elsewhere = otherScopesOn(ledger.channelRestrictions, channel, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${channel} is restricted for ${elsewhere.join(', ')}`);
     return [];
   }

@@ -2,7 +2,7 @@ import type { DataSource, PurposeId } from '../../vocabulary';
 import type { OptInSource, OptOutSource } from '../commands';
 import type { SourceOptedIn, SourceOptedOut } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { type Ledger, sourceScope } from '../ledger';
+import { type Ledger, otherScopesOn, sourceScope } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function optOutSource(command: OptOutSource, ledger: Ledger, context: LedgerContext): SourceOptedOut[] {
@@ -15,12 +15,7 @@ export function optInSource(command: OptInSource, ledger: Ledger, context: Ledge
   const { source, purpose } = scopeOf(command, ledger, context);
   if (!ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) {
     // As for channels: an opt-out of another scope would still keep the source out of use.
-    const elsewhere =
-      purpose === undefined
-        ? [...ledger.sourceOptOuts].filter(([scope, optOut]) => optOut.on && scope.startsWith(`${source}|`)).map(([scope]) => scope.slice(source.length + 1))
-        : ledger.sourceOptOuts.get(sourceScope(source))?.on
-          ? ['every purpose']
-          : [];
+    const elsewhere = otherScopesOn(ledger.sourceOptOuts, source, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${source} is opted out of for ${elsewhere.join(', ')}`);
     return [];
   }
