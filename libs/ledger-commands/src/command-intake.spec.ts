@@ -83,10 +83,11 @@ describe('the command intake', () => {
     expect(await submit(commandJson.endRelationship('subject-1'), 'key-1')).toEqual({ ...refused, replayed: true });
   });
 
-  it('answers 200 with no events when the choice was already in force', async () => {
+  it('answers 200 with no events when the same choice already stands from the same instant', async () => {
     const { submit } = intake();
-    await submit(commandJson.restrictChannel('subject-1'), 'key-1');
-    expect(await submit(commandJson.restrictChannel('subject-1'), 'key-2')).toMatchObject({ status: 200, body: { events: [] } });
+    const stamped = { capture: { occurredAt: '2024-04-30T09:00:00Z' } };
+    await submit(commandJson.restrictChannel('subject-1', stamped), 'key-1');
+    expect(await submit(commandJson.restrictChannel('subject-1', stamped), 'key-2')).toMatchObject({ status: 200, body: { events: [] } });
   });
 
   it('treats requests without a key as new commands each time', async () => {

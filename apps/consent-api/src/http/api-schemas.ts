@@ -81,7 +81,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       subjectId: { type: 'string' },
       events: {
         type: 'array',
-        description: 'empty (status 200) when the choice was already in force',
+        description: 'empty (status 200) when the same choice already stood from the same instant or later',
         items: {
           type: 'object',
           properties: { id: { type: 'string', format: 'uuid' }, type: { type: 'string' }, revision: { type: 'integer', minimum: 0 } },
@@ -141,7 +141,7 @@ const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = 
   '/v1/commands': {
     post: {
       '201': body('CommandRecorded', 'recorded, with the new events'),
-      '200': body('CommandRecorded', 'already in force: nothing new recorded'),
+      '200': body('CommandRecorded', 'the same choice already stands from the same instant (capture.occurredAt) or later: nothing new recorded'),
       '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
       '422': body('Refused', `a rule of the ledger, named in error; command types: ${LEDGER_COMMAND_TYPES.join(', ')}`),
     },

@@ -43,10 +43,15 @@ function recordingChoices(kind: StoreKind) {
 
   const labelOf = (json: Json) => (json.purpose ? `${json.type} (${json.purpose})` : (json.type as string));
   it.each(everyCommandType('story').map((json, index) => [labelOf(json), index]))(
-    '%s already in force answers 200 with no events and records nothing',
+    '%s already standing from the same instant answers 200 with no events and records nothing, and repeated later is recorded',
     async (_, index) => {
       const subjectId = newSubjectId();
-      const story = everyCommandType(subjectId);
+      // Each step stamped by the channel, a second apart, an hour ago: a repeat is then a duplicate delivery.
+      const startedAt = Date.now() - 3_600_000;
+      const story = everyCommandType(subjectId).map((json, step) => ({
+        ...json,
+        capture: { ...(json.capture as Json), occurredAt: new Date(startedAt + step * 1000).toISOString() },
+      }));
       for (const json of story.slice(0, index + 1)) expect((await api.command(json)).status).toBe(201);
       const before = await api.store.headPosition();
 
@@ -54,8 +59,33 @@ function recordingChoices(kind: StoreKind) {
       expect(repeat.status).toBe(200);
       expect(repeat.body).toEqual({ subjectId, events: [], position: expect.any(String) });
       expect(await api.store.headPosition()).toBe(before);
+
+      // Made later, the same choice is the person's latest word (ADR 0001). A review answers the
+      // objection standing and an erasure is final: neither is a register a late arrival could flip.
+      const later = await api.command({ ...story[index], capture: { ...(story[index].capture as Json), occurredAt: new Date().toISOString() } });
+      expect(later.status).toBe(['ReviewObjection', 'EraseSubject'].includes((story[index] as Json).type as string) ? 200 : 201);
     },
   );
+
+  // Found across processes: given t1, withdrawn t2, withdrawn again t4 (answered 200), then the
+  // consent of t3 arriving last won, and the person's last word had been no.
+  it('ends on the person\'s latest choice when their commands arrive out of order', async () => {
+    const subjectId = newSubjectId();
+    const hourAgo = Date.now() - 3_600_000;
+    const at = (minute: number) => ({ capture: { occurredAt: new Date(hourAgo + minute * 60_000).toISOString() } });
+    const purpose = 'targeted-tv-advertising-pickx';
+    expect((await api.command(commandJson.startRelationship(subjectId, at(0)))).status).toBe(201);
+    for (const json of [
+      commandJson.giveConsent(subjectId, { purpose, ...at(1) }),
+      commandJson.withdrawConsent(subjectId, { purpose, ...at(2) }),
+      commandJson.withdrawConsent(subjectId, { purpose, ...at(4) }),
+      commandJson.giveConsent(subjectId, { purpose, ...at(3) }),
+    ]) {
+      expect((await api.command(json)).status).toBe(201);
+    }
+    const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}&channel=tv-screen`);
+    expect(decision.body).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+  });
 
   it('records the capture evidence and seals what could identify the person', async () => {
     const subjectId = newSubjectId('prospect');

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { mayProcess } from '../decisions/may-process';
-import { catalogue, consentWithdrawn, distinctInstants, histories, recorded, SAMPLE_CHANNELS, SAMPLE_PURPOSES } from '../testing';
+import { catalogue, commandSequences, consentWithdrawn, distinctInstants, histories, recorded, SAMPLE_CHANNELS, SAMPLE_PURPOSES, startRelationship } from '../testing';
+import type { LedgerCommand } from './commands';
+import { decide } from './decide';
+import { LedgerRuleBroken } from './rules';
 import type { Instant } from '../vocabulary';
 import type { LedgerEvent } from './events';
 import { evolve, ledgerAsOf, ledgerOf } from './ledger';
@@ -38,6 +41,46 @@ describe('the ledger, for any history', () => {
       ),
       { numRuns: 300 },
     ));
+
+  // Channels deliver late (a decoder offline for a day): the person's latest choice must win
+  // however the commands reach the ledger, including when one repeats the choice standing then.
+  it('ends on the person\'s latest choices whatever order their commands arrived in', () => {
+    const recordAll = (commands: readonly LedgerCommand[]) =>
+      commands.reduce<LedgerEvent[]>((history, command) => {
+        try {
+          return [...history, ...decide(command, ledgerOf(recorded(history)), { catalogue })];
+        } catch (error) {
+          if (error instanceof LedgerRuleBroken) return history;
+          throw error;
+        }
+      }, []);
+    const later = '2026-01-01T00:00:00.000Z' as Instant;
+    const finalAnswers = (history: readonly LedgerEvent[]) =>
+      ['targeted-tv-advertising-pickx', 'newsletter-customers', 'direct-marketing-customers-phone-email'].flatMap((purpose) =>
+        [undefined, 'email', 'tv-screen'].flatMap((channel) =>
+          [undefined, 'tv-viewing'].map((source) => {
+            const { allowed, reason } = mayProcess(ledgerOf(recorded(history)), catalogue, {
+              purpose,
+              ...(channel && { channel: channel as 'email' }),
+              ...(source && { source: source as 'tv-viewing' }),
+              at: later,
+            });
+            return `${purpose}/${channel ?? '-'}/${source ?? '-'}: ${allowed ? 'allowed' : 'denied'} (${reason})`;
+          }),
+        ),
+      );
+    fc.assert(
+      fc.property(
+        commandSequences().chain((made) => fc.tuple(fc.constant(made), fc.shuffledSubarray(made, { minLength: made.length, maxLength: made.length }))),
+        // A customer known before any of it (ending a relationship never started is refused).
+        ([made, arrived]) => {
+          const known = startRelationship({ occurredAt: '2023-12-31T00:00:00Z' });
+          expect(finalAnswers(recordAll([known, ...arrived]))).toEqual(finalAnswers(recordAll([known, ...made])));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 
   it('ignores choices made after the instant asked about', () =>
     fc.assert(

@@ -120,6 +120,14 @@ export function otherScopesOn(register: ReadonlyMap<string, { readonly on: boole
 export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
   b === undefined || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.revision > b.revision);
 
+/**
+ * Whether a command made at `occurredAt` is the person's latest word on a register whose standing
+ * choice has `stamp`. Such a command is recorded even when it repeats what stands: a choice dated
+ * in between that reaches the ledger later (a decoder offline for a day) must not undo it. Only a
+ * repeat made at or before the standing choice changes nothing.
+ */
+export const isMadeAfter = (occurredAt: Instant, stamp: Stamp | undefined): boolean => stamp === undefined || occurredAt > stamp.occurredAt;
+
 export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
   const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
   const choice: Choice = {

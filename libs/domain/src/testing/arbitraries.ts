@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { LedgerCommand } from '../ledger/commands';
 import type { LedgerEvent } from '../ledger/events';
 import type { Channel } from '../vocabulary';
 import {
@@ -6,12 +7,22 @@ import {
   channelRestrictionLifted,
   consentGiven,
   consentWithdrawn,
+  endRelationship,
+  giveConsent,
+  liftChannelRestriction,
   objectionRaised,
   objectionWithdrawn,
+  objectTo,
+  optInSource,
+  optOutSource,
   relationshipEnded,
   relationshipStarted,
+  restrictChannel,
   sourceOptedIn,
   sourceOptedOut,
+  startRelationship,
+  withdrawConsent,
+  withdrawObjection,
 } from './builders';
 
 /** A handful of real purposes covering each decision path, so generated histories hit the rules. */
@@ -50,3 +61,25 @@ export const histories = (maxLength = 25): fc.Arbitrary<LedgerEvent[]> =>
     .integer({ min: 0, max: maxLength })
     .chain((length) => distinctInstants(length))
     .chain((instants) => fc.tuple(...instants.map(choiceAt)));
+
+const commandAt = (occurredAt: string): fc.Arbitrary<LedgerCommand> =>
+  fc.oneof(
+    fc.constant(giveConsent({ purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], occurredAt })),
+    fc.constant(withdrawConsent({ purpose: 'targeted-tv-advertising-pickx', occurredAt })),
+    fc.constant(objectTo({ purpose: 'direct-marketing', occurredAt })),
+    fc.constant(withdrawObjection({ purpose: 'direct-marketing', occurredAt })),
+    fc.constant(restrictChannel({ channel: 'email', occurredAt })),
+    fc.constant(liftChannelRestriction({ channel: 'email', occurredAt })),
+    fc.constant(optOutSource({ source: 'tv-viewing', occurredAt })),
+    fc.constant(optInSource({ source: 'tv-viewing', occurredAt })),
+    fc.constant(startRelationship({ occurredAt })),
+    fc.constant(endRelationship({ occurredAt })),
+  );
+
+/** Commands a person made at distinct instants, in the order they were made (one brand, one subject). */
+export const commandSequences = (maxLength = 12): fc.Arbitrary<LedgerCommand[]> =>
+  fc
+    .integer({ min: 1, max: maxLength })
+    .chain((length) => distinctInstants(length))
+    .map((instants) => [...instants].sort())
+    .chain((instants) => fc.tuple(...instants.map(commandAt)));

@@ -9,8 +9,13 @@ describe('restricting a channel', () => {
       .when(restrictChannel({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }))
       .then(channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' })));
 
-  it('records nothing new when the channel is already restricted', () =>
-    given(channelRestricted({ channel: 'phone' })).when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+  it('records nothing new when the channel is restricted from the same instant or later', () =>
+    given(channelRestricted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })).when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+
+  it('records a restriction made again later, as the person\'s latest word', () =>
+    given(channelRestricted({ channel: 'phone' }))
+      .when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
+      .then(channelRestricted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })));
 
   it('refuses to restrict a channel the purpose does not use', () =>
     given().when(restrictChannel({ channel: 'tv-screen', purpose: 'newsletter-customers' })).thenRejected('channel-not-used-by-purpose'));
@@ -20,8 +25,13 @@ describe('restricting a channel', () => {
       .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
       .then(channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })));
 
-  it('records nothing when lifting a restriction that is not in force', () =>
-    given().when(liftChannelRestriction({ channel: 'phone' })).thenNothingHappened());
+  it('records nothing when the restriction was already lifted at that instant or later', () =>
+    given(channelRestricted({ channel: 'phone' }), channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
+      .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-05-20T00:00:00Z' }))
+      .thenNothingHappened());
+
+  it('records lifting a restriction never made: one made earlier may still arrive', () =>
+    given().when(liftChannelRestriction({ channel: 'phone' })).then(channelRestrictionLifted({ channel: 'phone' })));
 
   it('refuses to lift a restriction for one purpose while the channel is restricted for every purpose', () =>
     given(channelRestricted({ channel: 'email' }))
@@ -33,10 +43,10 @@ describe('restricting a channel', () => {
       .when(liftChannelRestriction({ channel: 'email' }))
       .thenRejected('in-force-at-another-scope'));
 
-  it('records nothing when lifting a restriction while only other channels are restricted', () =>
+  it('lifts a channel whatever other channels are restricted', () =>
     given(channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }), channelRestricted({ channel: 'phone' }))
       .when(liftChannelRestriction({ channel: 'email' }))
-      .thenNothingHappened());
+      .then(channelRestrictionLifted({ channel: 'email' })));
 
   it('keeps a restriction for one purpose apart from a restriction for all', () =>
     given(channelRestricted({ channel: 'sms', purpose: 'enjoy-loyalty-programme' }))

@@ -2,23 +2,25 @@ import type { Channel, PurposeId } from '../../vocabulary';
 import type { LiftChannelRestriction, RestrictChannel } from '../commands';
 import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { channelScope, type Ledger, otherScopesOn } from '../ledger';
+import { channelScope, isMadeAfter, type Ledger, otherScopesOn } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function restrictChannel(command: RestrictChannel, ledger: Ledger, context: LedgerContext): ChannelRestricted[] {
   const { channel, purpose } = scopeOf(command, ledger, context);
-  if (ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) return [];
+  const standing = ledger.channelRestrictions.get(channelScope(channel, purpose));
+  if (standing?.on && !isMadeAfter(command.capture.occurredAt, standing.stamp)) return [];
   return [{ type: 'ChannelRestricted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
 }
 
 export function liftChannelRestriction(command: LiftChannelRestriction, ledger: Ledger, context: LedgerContext): ChannelRestrictionLifted[] {
   const { channel, purpose } = scopeOf(command, ledger, context);
-  if (!ledger.channelRestrictions.get(channelScope(channel, purpose))?.on) {
+  const standing = ledger.channelRestrictions.get(channelScope(channel, purpose));
+  if (!standing?.on) {
     // Nothing to lift here; "already in force" would be false if a restriction of another scope
     // still keeps the channel closed for what the person asked to open.
     const elsewhere = otherScopesOn(ledger.channelRestrictions, channel, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${channel} is restricted for ${elsewhere.join(', ')}`);
-    return [];
+    if (!isMadeAfter(command.capture.occurredAt, standing?.stamp)) return [];
   }
   return [{ type: 'ChannelRestrictionLifted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
 }

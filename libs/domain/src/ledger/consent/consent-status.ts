@@ -1,5 +1,5 @@
 import type { Channel, Instant, PurposeId } from '../../vocabulary';
-import type { ChannelKey, Choice, ConsentGrant, Ledger } from '../ledger';
+import type { ChannelKey, Choice, ConsentGrant, Ledger, Stamp } from '../ledger';
 import { isLater } from '../ledger';
 
 /** Where a consent stands; `grant` is the one that decides (the active one, or one that lapsed). */
@@ -7,6 +7,15 @@ export type ConsentStatus =
   | { readonly state: 'active' | 'expired'; readonly grant: ConsentGrant; readonly withdrawal?: Choice }
   | { readonly state: 'withdrawn'; readonly withdrawal: Choice }
   | { readonly state: 'none' };
+
+/** The latest grant or withdrawal recorded for `purpose`, by the person's instant. */
+export function latestConsentChoice(ledger: Ledger, purpose: PurposeId): Stamp | undefined {
+  const consent = ledger.consents.get(purpose);
+  if (!consent) return undefined;
+  let latest = consent.withdrawal?.stamp;
+  for (const grant of consent.grants.values()) if (isLater(grant.stamp, latest)) latest = grant.stamp;
+  return latest;
+}
 
 /**
  * Whether the subject's consent to `purpose` holds at `at` on `channel` (any channel when

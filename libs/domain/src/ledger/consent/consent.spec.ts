@@ -37,10 +37,15 @@ describe('giving consent', () => {
       .when(giveConsent({ purpose: PROSPECTING, channels: ['email'], personalData: sealed('jane@example.org') }))
       .then(consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z'), personalData: sealed('jane@example.org') })));
 
-  it('records nothing new when the same consent under the same notice is already in force', () =>
-    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+  it('records nothing new when the same consent under the same notice stands from the same instant or later', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' }))
       .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z' }))
       .thenNothingHappened());
+
+  it('records the same consent given again later, so a withdrawal dated in between that arrives late cannot undo it', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+      .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z' }))
+      .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' })));
 
   it('records a new proof when the person accepts a newer notice', () =>
     given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
@@ -91,17 +96,25 @@ describe('withdrawing consent', () => {
       .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
       .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' })));
 
-  it('records nothing new when the consent is already withdrawn', () =>
-    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
-      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
+  it('records nothing new when the consent was already withdrawn at that instant or later', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
+      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
       .thenNothingHappened());
 
-  it('records nothing when no consent was ever given', () => given().when(withdrawConsent({ purpose: TV_ADS })).thenNothingHappened());
+  // Given t1, withdrawn t2, withdrawn again t4, then a consent of t3 arriving last: without the
+  // record of t4 the consent of t3 would win, and the person's last word was no.
+  it('records a withdrawal made after the standing one, so a consent dated in between that arrives late cannot undo it', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
+      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-09-01T08:00:00Z' }))
+      .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-09-01T08:00:00Z' })));
 
-  it('records nothing when the consent has already lapsed', () =>
+  it('records a withdrawal when no consent was given yet: one given earlier may still arrive', () =>
+    given().when(withdrawConsent({ purpose: TV_ADS })).then(consentWithdrawn({ purpose: TV_ADS })));
+
+  it('records a withdrawal after the consent lapsed, as the person\'s latest word', () =>
     given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }))
       .when(withdrawConsent({ purpose: PROSPECTING, occurredAt: '2027-06-01T09:00:00Z' }))
-      .thenNothingHappened());
+      .then(consentWithdrawn({ purpose: PROSPECTING, occurredAt: '2027-06-01T09:00:00Z' })));
 
   it('refuses to withdraw consent from processing that does not rest on consent', () =>
     given().when(withdrawConsent({ purpose: 'service-provision' })).thenRejected('consent-not-applicable'));

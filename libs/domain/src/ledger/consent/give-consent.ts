@@ -3,7 +3,7 @@ import type { Channel } from '../../vocabulary';
 import type { GiveConsent } from '../commands';
 import type { ConsentGiven } from '../events';
 import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
-import type { Ledger } from '../ledger';
+import { isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { consentStatus } from './consent-status';
 
@@ -27,11 +27,12 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   }
   const expiresAt = earliest(command.data.validUntil, purpose.consentValidity && addDuration(occurredAt, purpose.consentValidity));
 
-  // A repeat under the same notice changes nothing; a new notice version is a new proof, and a
-  // consent given again later renews a validity that would otherwise lapse sooner.
+  // A repeat under the same notice, made no later than the standing grant, changes nothing; a new
+  // notice version is a new proof, and a consent given again later is the person's latest word
+  // (and renews a validity that would otherwise lapse sooner).
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose.id, occurredAt, channel);
-    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion) return false;
+    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(occurredAt, status.grant.stamp)) return false;
     if (status.grant.expiresAt === undefined) return expiresAt === undefined;
     return expiresAt !== undefined && expiresAt <= status.grant.expiresAt;
   };

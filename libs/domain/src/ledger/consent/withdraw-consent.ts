@@ -1,9 +1,9 @@
 import type { WithdrawConsent } from '../commands';
 import type { ConsentWithdrawn } from '../events';
 import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
-import type { Ledger } from '../ledger';
+import { isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
-import { consentStatus } from './consent-status';
+import { consentStatus, latestConsentChoice } from './consent-status';
 
 export function withdrawConsent(command: WithdrawConsent, ledger: Ledger, context: LedgerContext): ConsentWithdrawn[] {
   if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
@@ -11,9 +11,10 @@ export function withdrawConsent(command: WithdrawConsent, ledger: Ledger, contex
   if (!restsOnConsent(purpose)) throw new LedgerRuleBroken('consent-not-applicable', command, purpose.id);
 
   // Judged on the ledger as it stands, not at the command's instant: a withdrawal that arrives
-  // after a newer consent is still recorded as evidence, and the newer consent keeps winning.
+  // after a newer consent is still recorded as evidence, and the newer consent keeps winning. One
+  // made after every grant and withdrawal is recorded even if nothing is active (see isMadeAfter).
   const standing = consentStatus(ledger, purpose.id, command.capture.occurredAt);
-  if (standing.state !== 'active') return [];
+  if (standing.state !== 'active' && !isMadeAfter(command.capture.occurredAt, latestConsentChoice(ledger, purpose.id))) return [];
 
   return [{ type: 'ConsentWithdrawn', data: { ...factOf(command), purpose: purpose.id } }];
 }

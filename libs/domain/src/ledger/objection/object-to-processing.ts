@@ -1,7 +1,7 @@
 import type { ObjectToProcessing } from '../commands';
 import type { ObjectionRaised } from '../events';
 import { factOf, type LedgerContext } from '../facts';
-import type { Ledger } from '../ledger';
+import { isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { objectionTarget } from './objection-target';
 
@@ -13,7 +13,8 @@ export function objectToProcessing(command: ObjectToProcessing, ledger: Ledger, 
   const needsReview = target.objection === 'motivated';
   if (needsReview && command.data.justification === undefined) throw new LedgerRuleBroken('justification-required', command, target.id);
 
-  if (ledger.objections.get(target.id)?.raised) return [];
+  const standing = ledger.objections.get(target.id);
+  if (standing?.raised && !isMadeAfter(command.capture.occurredAt, standing.stamp)) return [];
 
   return [
     {

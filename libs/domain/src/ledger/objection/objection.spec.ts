@@ -38,10 +38,15 @@ describe('objecting to processing', () => {
   it('refuses an objection to something that is neither a purpose nor a group', () =>
     given(relationshipStarted()).when(objectTo({ purpose: 'everything' })).thenRejected('unknown-purpose'));
 
-  it('records nothing new when the same objection is already in force', () =>
-    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+  it('records nothing new when the same objection stands from the same instant or later', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
       .when(objectTo({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
       .thenNothingHappened());
+
+  it('records the same objection made again later, as the person\'s latest word', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
+      .when(objectTo({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
+      .then(objectionRaised({ target: 'direct-marketing', needsReview: false, occurredAt: '2024-06-01T09:00:00Z' })));
 });
 
 describe('withdrawing an objection', () => {
@@ -50,8 +55,13 @@ describe('withdrawing an objection', () => {
       .when(withdrawObjection({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
       .then(objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' })));
 
-  it('records nothing when there is no objection to withdraw', () =>
-    given(relationshipStarted()).when(withdrawObjection({ purpose: 'direct-marketing' })).thenNothingHappened());
+  it('records nothing when the objection was already withdrawn at that instant or later', () =>
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }), objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
+      .when(withdrawObjection({ purpose: 'direct-marketing', occurredAt: '2024-05-15T09:00:00Z' }))
+      .thenNothingHappened());
+
+  it('records a withdrawal when there is no objection yet: one made earlier may still arrive', () =>
+    given(relationshipStarted()).when(withdrawObjection({ purpose: 'direct-marketing' })).then(objectionWithdrawn({ target: 'direct-marketing' })));
 
   // "Already in force" would tell the channel system newsletters may go out again; they may not.
   it('refuses to withdraw an objection to one purpose when the objection in force is to its whole group', () =>

@@ -14,8 +14,11 @@ describe('the customer relationship', () => {
       .when(startRelationship({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' }))
       .then(relationshipStarted({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' })));
 
-  it('records nothing new for a customer who is already a customer in that segment', () =>
-    given(relationshipStarted()).when(startRelationship({ occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+  it('records nothing new for a customer who is a customer in that segment from the same instant or later', () =>
+    given(relationshipStarted({ occurredAt: '2024-06-01T00:00:00Z' })).when(startRelationship({ occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+
+  it('records a start repeated later, so an end dated in between that arrives late cannot undo it', () =>
+    given(relationshipStarted()).when(startRelationship({ occurredAt: '2024-06-01T00:00:00Z' })).then(relationshipStarted({ occurredAt: '2024-06-01T00:00:00Z' })));
 
   it('refuses to make an active customer a prospect again', () =>
     given(relationshipStarted()).when(startRelationship({ relationship: 'prospect' })).thenRejected('already-a-customer'));
@@ -27,9 +30,9 @@ describe('the customer relationship', () => {
 
   it('refuses to end a relationship that never started', () => given().when(endRelationship()).thenRejected('no-relationship-to-end'));
 
-  it('records nothing when the relationship already ended', () =>
-    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
-      .when(endRelationship({ occurredAt: '2025-02-01T00:00:00Z' }))
+  it('records nothing when the relationship had already ended at that instant or later', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-02-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2025-01-31T00:00:00Z' }))
       .thenNothingHappened());
 
   it('starts a new relationship for a former customer who comes back', () =>

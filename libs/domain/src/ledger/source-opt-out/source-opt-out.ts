@@ -2,22 +2,24 @@ import type { DataSource, PurposeId } from '../../vocabulary';
 import type { OptInSource, OptOutSource } from '../commands';
 import type { SourceOptedIn, SourceOptedOut } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { type Ledger, otherScopesOn, sourceScope } from '../ledger';
+import { isMadeAfter, type Ledger, otherScopesOn, sourceScope } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function optOutSource(command: OptOutSource, ledger: Ledger, context: LedgerContext): SourceOptedOut[] {
   const { source, purpose } = scopeOf(command, ledger, context);
-  if (ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) return [];
+  const standing = ledger.sourceOptOuts.get(sourceScope(source, purpose));
+  if (standing?.on && !isMadeAfter(command.capture.occurredAt, standing.stamp)) return [];
   return [{ type: 'SourceOptedOut', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
 }
 
 export function optInSource(command: OptInSource, ledger: Ledger, context: LedgerContext): SourceOptedIn[] {
   const { source, purpose } = scopeOf(command, ledger, context);
-  if (!ledger.sourceOptOuts.get(sourceScope(source, purpose))?.on) {
+  const standing = ledger.sourceOptOuts.get(sourceScope(source, purpose));
+  if (!standing?.on) {
     // As for channels: an opt-out of another scope would still keep the source out of use.
     const elsewhere = otherScopesOn(ledger.sourceOptOuts, source, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${source} is opted out of for ${elsewhere.join(', ')}`);
-    return [];
+    if (!isMadeAfter(command.capture.occurredAt, standing?.stamp)) return [];
   }
   return [{ type: 'SourceOptedIn', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
 }
