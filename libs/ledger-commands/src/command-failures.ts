@@ -92,7 +92,7 @@ export function isStorageUnavailable(error: unknown): boolean {
     if (current instanceof EventStoreUnavailable || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CODES.has(code.split('_').slice(0, 2).join('_'))) return true;
-      if (/^(08|53|57P)/.test(code)) return true;
+      if (/^(08|53|57P)/.test(code) || code === '55P03') return true;
     }
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
     current = cause ?? (current as { errors?: unknown[] }).errors?.[0];

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
@@ -75,4 +76,40 @@ describeWithPostgres('when PostgreSQL goes away and comes back', () => {
     const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
     expect(history.body.events.map((event: { type: string }) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
   });
+});
+
+// A database that answers nothing (a table locked by a stuck session) left requests hanging for as
+// long as it lasted, and /health said ready: a channel system's call must end, with a 503 it can retry.
+describeWithPostgres('when another session holds the log locked', () => {
+  let schema: TestSchema;
+  let api: TestApi;
+  let locker: Client;
+  beforeAll(async () => {
+    schema = await createTestSchema('cl_lock');
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: schema.url });
+    locker = new Client({ connectionString: schema.url });
+    await locker.connect();
+  });
+  afterAll(async () => {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    await locker.end();
+    await api.close();
+    await schema.drop();
+  });
+
+  it('answers 503 with Retry-After within seconds instead of waiting, and records once the lock is gone', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+    const asked = Date.now();
+    const whileLocked = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-locked' });
+    expect(whileLocked.status).toBe(503);
+    expect(whileLocked.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(Date.now() - asked).toBeLessThan(15_000);
+    await locker.query('ROLLBACK');
+
+    expect((await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-locked' })).status).toBe(201);
+  }, 30_000);
 });

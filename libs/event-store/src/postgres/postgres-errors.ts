@@ -29,5 +29,8 @@ export function isWorthRetrying(error: unknown): boolean {
 
 export function asUnavailable(error: unknown, message: string): unknown {
   if (error instanceof EventStoreUnavailable) return error;
-  return isConnectionFailure(error) ? new EventStoreUnavailable(`${message}: ${(error as Error).message}`, error) : error;
+  return isConnectionFailure(error) || isLockTimeout(error) ? new EventStoreUnavailable(`${message}: ${(error as Error).message}`, error) : error;
 }
+
+/** 55P03: a lock was not granted within `lock_timeout` (another session holds the table or row). */
+export const isLockTimeout = (error: unknown): boolean => (error as { code?: unknown })?.code === '55P03';

@@ -92,6 +92,9 @@ const migrations: readonly Migration[] = [
  * makes a second process that starts at the same moment wait, then find nothing left to do.
  */
 export async function migratePostgresSchema(client: ClientBase): Promise<void> {
+  // Another starter may hold the lock for as long as its migration takes: wait, whatever the
+  // session's lock_timeout (which is there for requests, not for start-up).
+  await client.query('SET lock_timeout = 0');
   await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [ADVISORY_LOCK_SPACE]);
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -115,5 +118,6 @@ export async function migratePostgresSchema(client: ClientBase): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [ADVISORY_LOCK_SPACE]).catch(() => undefined);
+    await client.query('RESET lock_timeout').catch(() => undefined);
   }
 }

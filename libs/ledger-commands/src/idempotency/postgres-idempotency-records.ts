@@ -30,12 +30,15 @@ interface RecordRow {
  * See ADR 0004.
  */
 export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
-  const pool = new Pool({ connectionString: withSessionSetting(url, 'synchronous_commit', 'off'), max: poolSize, connectionTimeoutMillis: 5000 });
+  // A lock held by a stuck session fails the request as unavailable (503) instead of hanging it.
+  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', '3s'), max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   try {
     const client = await checkOutClient(pool);
     try {
       await client.query('begin');
+      // Start-up waits for another starter's set-up, whatever the requests' lock_timeout.
+      await client.query('set local lock_timeout = 0');
       await client.query(`select pg_advisory_xact_lock(hashtext('consent-ledger:idempotency_records'))`);
       await client.query(`
         create table if not exists idempotency_records (
