@@ -3,7 +3,6 @@ import { leadRole, type Projections, type RoleLeadership, startProjections } fro
 import { CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
-import { transactionalProducer } from './kafka/kafka-client';
 import { ProjectorResources } from './projector-resources';
 
 /**
@@ -41,7 +40,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       store: resources.store,
       readModels: resources.readModels,
       catalogue: resources.catalogue,
-      openProducer: () => transactionalProducer(resources.kafka, feedRoleName),
+      producer: resources.producer,
       topics,
       keys: audienceKeys(resources.adsAndDataKey),
       vault: resources.vault,

@@ -3,7 +3,6 @@ import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type AppliedBatch, AUDIENCES, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import { isFencedProducer } from '../kafka/kafka-client';
 import type { ConsentTopics } from '../kafka/topics';
 import { AppliedLog } from './applied-log';
 import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './audience-message';
@@ -16,11 +15,8 @@ export interface ConsentFeedOptions {
   readonly store: EventStore;
   readonly readModels: ProjectedReadModels;
   readonly catalogue: Catalogue;
-  /**
-   * A new, unconnected transactional producer (see `transactionalProducer`), the same
-   * transactional id for every instance: the one that starts publishing fences the others.
-   */
-  readonly openProducer: () => Producer;
+  /** Connected, idempotent (see `idempotentProducer`). */
+  readonly producer: Producer;
   readonly topics: ConsentTopics;
   readonly keys: AudienceKeys;
   /** Erasure is repeated here (the API destroys the key first; this covers a crash in between). */
@@ -59,7 +55,6 @@ export class ConsentFeedPublisher {
   private isStopped = true;
   private running?: Promise<void>;
   private wake?: () => void;
-  private producer?: Producer;
   private published: GlobalPosition = 0n;
   private readonly committed: CommittedViews;
   private readonly appliedLog = new AppliedLog();
@@ -100,31 +95,6 @@ export class ConsentFeedPublisher {
   private async run(): Promise<void> {
     const { readModels, idleWaitMs = 1000 } = this.options;
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
-    while (!this.isStopped) {
-      const producer = this.options.openProducer();
-      this.producer = producer;
-      try {
-        await producer.connect();
-        // Taking the transactional id before anything is published fences a predecessor still
-        // holding it: nothing it built before it lost the feed can be committed any more.
-        await (await producer.transaction()).abort();
-        await this.publishUntilStopped(stopped, idleWaitMs);
-      } catch (error) {
-        if (error instanceof LostLeadership) throw error;
-        if (isFencedProducer(error)) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
-        // A producer whose transaction failed half-way is not trusted again: a new one starts over
-        // from the last acknowledged position.
-        this.options.log.error('publishing to Kafka failed; starting again with a new producer from the last acknowledged position', error);
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, RETRY_MS)), stopped]);
-      } finally {
-        this.producer = undefined;
-        await producer.disconnect().catch(() => undefined);
-      }
-    }
-  }
-
-  private async publishUntilStopped(stopped: Promise<void>, idleWaitMs: number): Promise<void> {
-    const { readModels } = this.options;
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
     let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
@@ -146,8 +116,8 @@ export class ConsentFeedPublisher {
         const seen = applied > this.published ? applied : this.published;
         await Promise.race([readModels.waitFor(seen + 1n, idleWaitMs).catch(() => undefined), stopped]);
       } catch (error) {
-        if (error instanceof LostLeadership || isKafkaError(error)) throw error;
-        this.options.log.error('publishing failed; retrying from the last acknowledged position', error);
+        if (error instanceof LostLeadership) throw error;
+        this.options.log.error('publishing to Kafka failed; retrying from the last acknowledged position', error);
         await Promise.race([new Promise((resolve) => setTimeout(resolve, RETRY_MS)), stopped]);
         this.published = await readModels.storage.checkpoint(this.options.checkpointName).catch(() => this.published);
       }
@@ -190,7 +160,7 @@ export class ConsentFeedPublisher {
     for (const projected of ledgerEvents) {
       if (projected.event.type === 'SubjectErased') await vault?.destroyKey(projected.event.data.subjectId);
     }
-    await outgoing.send(this.producer!, this.options.compression ?? 'gzip');
+    await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await this.saveCheckpoint(upTo);
     this.committed.publishedUpTo(upTo);
     this.appliedLog.publishedUpTo(upTo);
@@ -213,7 +183,7 @@ export class ConsentFeedPublisher {
       const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
       outgoing.subject(view, catalogue, keys, cause, () => true);
     }
-    await outgoing.send(this.producer!, this.options.compression ?? 'gzip');
+    await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
     return changes.length === TIME_DRIVEN_PAGE;
   }
@@ -264,24 +234,12 @@ class Outgoing {
    * 512 KiB ones, measured here).
    */
   async send(producer: Producer, compression: FeedCompression): Promise<void> {
-    if (this.byTopic.size === 0) return;
-    const transaction = await producer.transaction();
-    try {
-      await this.sendIn(transaction, compression);
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async sendIn(transaction: Pick<Producer, 'sendBatch'>, compression: FeedCompression): Promise<void> {
     const maxRequestBytes = compression === 'gzip' ? 2 * 1024 * 1024 : 900 * 1024;
     const codec = compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     let request: TopicMessages[] = [];
     let bytes = 0;
     const flush = async () => {
-      if (request.length > 0) await transaction.sendBatch({ topicMessages: request, acks: -1, compression: codec });
+      if (request.length > 0) await producer.sendBatch({ topicMessages: request, acks: -1, compression: codec });
       request = [];
       bytes = 0;
     };
@@ -302,8 +260,6 @@ class Outgoing {
     await flush();
   }
 }
-
-const isKafkaError = (error: unknown): boolean => typeof (error as Error)?.name === 'string' && (error as Error).name.startsWith('KafkaJS');
 
 function sizeOf(message: Message): number {
   const value = message.value;

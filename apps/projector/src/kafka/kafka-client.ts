@@ -67,34 +67,6 @@ export function idempotentProducer(kafka: Kafka): Producer {
   });
 }
 
-/**
- * The feed's producer: every batch is a Kafka transaction under one id per feed, so the broker
- * fences an instance that lost the feed (paused past its lease, then woken) once another one has
- * taken it: its batch, already built from an older state, is refused instead of landing on the
- * compacted topics after the newer one. Consumers read committed messages only (the default of
- * kafkajs and librdkafka).
- */
-export function transactionalProducer(kafka: Kafka, transactionalId: string): Producer {
-  return kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-}
-
-/** True when the broker refused a producer because another one took its transactional id. */
-export function isFencedProducer(error: unknown): boolean {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
-    const { type, message } = current as { type?: unknown; message?: unknown };
-    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || (typeof message === 'string' && /fenced|newer producer with the same transactional/i.test(message))) return true;
-    current = (current as { originalError?: unknown; cause?: unknown }).originalError ?? (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
 /** Creates the topics that do not exist yet, with their configurations; existing ones are left as they are. */
 export async function ensureTopics(admin: Admin, topics: ConsentTopics, partitions: number, replicationFactor: number): Promise<void> {
   const existing = new Set(await admin.listTopics());
