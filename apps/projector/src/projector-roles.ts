@@ -45,6 +45,9 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       keys: audienceKeys(resources.adsAndDataKey),
       vault: resources.vault,
       fence: { role: feedRoleName, holder: config.instanceId },
+      // A third of the lease: the holder renews every third, so only a process that was paused
+      // (or cannot reach the database) falls below it.
+      mayPublish: () => this.feedRole?.holdsLeaseFor(Math.floor(config.leaseTtlMs / 3)) ?? false,
       checkpointName: feedRoleName,
       compression: config.kafkaCompression,
       log,

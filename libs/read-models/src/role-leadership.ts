@@ -17,6 +17,8 @@ export interface RoleLeadershipOptions {
   onElected(): Promise<void> | void;
   onDeposed(): Promise<void> | void;
   readonly log?: { error(message: string, error?: unknown): void };
+  /** Monotonic milliseconds (tests pass their own). */
+  readonly now?: () => number;
 }
 
 export interface RoleLeadership {
@@ -30,6 +32,13 @@ export interface RoleLeadership {
   stepDown(): void;
   /** Stops leading (if it did) and releases the lease, so a standby takes over at once. */
   stop(): Promise<void>;
+  /**
+   * Whether the lease is still this instance's for at least `ms` more, by this process's clock:
+   * counted from before the last renewal was asked, so never later than the database's expiry.
+   * A process paused past its lease (a long GC, a frozen VM) learns here that its role may have
+   * moved, before its next renewal tells it so.
+   */
+  holdsLeaseFor(ms: number): boolean;
 }
 
 /**
@@ -40,7 +49,9 @@ export interface RoleLeadership {
 export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
   const ttlMs = options.ttlMs ?? 10_000;
   const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(ttlMs / 3));
+  const now = options.now ?? (() => performance.now());
   let isLeader = false;
+  let heldUntil = Number.NEGATIVE_INFINITY;
   let isStopped = false;
   let turn: Promise<void> = Promise.resolve();
 
@@ -56,11 +67,13 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
         return;
       }
       let holds = false;
+      const asked = now();
       try {
         holds = await options.storage.tryLease(options.role, options.holder, ttlMs);
       } catch (error) {
         options.log?.error(`could not renew the ${options.role} lease`, error);
       }
+      heldUntil = holds ? asked + ttlMs : Number.NEGATIVE_INFINITY;
       if (holds && !isLeader) {
         isLeader = true;
         try {
@@ -88,6 +101,9 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
       turn = turn.then(() => {
         isLeader = false;
       });
+    },
+    holdsLeaseFor(ms: number) {
+      return isLeader && now() + ms <= heldUntil;
     },
     async stop() {
       clearInterval(timer);

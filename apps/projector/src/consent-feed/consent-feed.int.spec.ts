@@ -7,8 +7,11 @@ import type { ProjectorConfig } from '../config';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
 import { testProjectorConfig } from '../testing/test-config';
-import { TopicReader } from '../testing/topic-reader';
-import { adsAndDataKeyOf } from './audience-message';
+import { eventually, TopicReader } from '../testing/topic-reader';
+import { ensureTopics } from '../kafka/kafka-client';
+import { consentTopics } from '../kafka/topics';
+import { ConsentFeedPublisher } from './consent-feed.publisher';
+import { adsAndDataKeyOf, audienceKeys } from './audience-message';
 
 const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
@@ -64,6 +67,48 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
 
     const pickx = await reader.until(() => reader.messages(topics.pickxTvAds, subjectId)[0], 'the Pickx audience');
     expect(pickx.value).toEqual({ schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null });
+  });
+
+  // Found in review: a leader paused past its lease (SIGSTOP, a long GC) woke and sent the batch it
+  // had built before; only its checkpoint save was refused, and its older state stayed the
+  // subject's last value on the compacted topic.
+  it('sends nothing once its lease may have run out, and steps down', async () => {
+    const prefix = `${uniqueName('cl_lease')}.`;
+    const topics = consentTopics(prefix);
+    const admin = resources.kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, 1, 1);
+    await admin.disconnect();
+    const leaseReader = await TopicReader.open(config.kafkaBrokers, [topics.state]);
+    let holdsLease = true;
+    let steppedDown = false;
+    const publisher = new ConsentFeedPublisher({
+      store: resources.store,
+      readModels: resources.readModels,
+      catalogue: resources.catalogue,
+      producer: resources.producer,
+      topics,
+      keys: audienceKeys(resources.adsAndDataKey),
+      mayPublish: () => holdsLease,
+      checkpointName: `${prefix}feed`,
+      log: { warn: () => undefined, error: () => undefined },
+    });
+    try {
+      publisher.start(() => (steppedDown = true));
+      const subjectId = newSubject();
+      const published = await record(relationshipStarted({ subjectId }));
+      await leaseReader.until(() => leaseReader.messages(topics.state, subjectId).find((message) => message.value?.position === published.toString()), 'the state while leading');
+
+      holdsLease = false;
+      const afterwards = await record(consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }));
+      await eventually(() => steppedDown, 'the publisher stepping down');
+      await resources.readModels.waitFor(afterwards, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(leaseReader.messages(topics.state, subjectId).map((message) => message.value.position)).toEqual([published.toString()]);
+    } finally {
+      await publisher.stop();
+      await leaseReader.close();
+    }
   });
 
   it('keys Ads & Data by a keyed hash, so nothing on its topic names the subject', async () => {

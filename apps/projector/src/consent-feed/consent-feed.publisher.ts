@@ -23,6 +23,12 @@ export interface ConsentFeedOptions {
   readonly vault?: PersonalDataVault;
   /** The lease the publisher's checkpoint is fenced by: a deposed publisher cannot move it. */
   readonly fence?: { readonly role: string; readonly holder: string };
+  /**
+   * Asked right before each batch goes to the broker: false when the lease may have run out (the
+   * process was paused), so a batch built from older state is not sent after another instance
+   * has taken the feed and published newer state. The checkpoint's fence alone came too late.
+   */
+  readonly mayPublish?: () => boolean;
   readonly checkpointName: string;
   readonly batchSize?: number;
   /** Longest wait for news before looking again (time-driven changes wait at most this long). */
@@ -160,6 +166,7 @@ export class ConsentFeedPublisher {
     for (const projected of ledgerEvents) {
       if (projected.event.type === 'SubjectErased') await vault?.destroyKey(projected.event.data.subjectId);
     }
+    this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await this.saveCheckpoint(upTo);
     this.committed.publishedUpTo(upTo);
@@ -183,9 +190,14 @@ export class ConsentFeedPublisher {
       const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
       outgoing.subject(view, catalogue, keys, cause, () => true);
     }
+    this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
     return changes.length === TIME_DRIVEN_PAGE;
+  }
+
+  private assertStillLeading(): void {
+    if (this.options.mayPublish && !this.options.mayPublish()) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
   }
 
   private async saveCheckpoint(position: GlobalPosition): Promise<void> {
