@@ -1,6 +1,6 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Instant } from '@consent-ledger/domain';
-import { checkOutClient, type GlobalPosition, type StoredEvent } from '@consent-ledger/event-store';
+import { checkOutClient, type GlobalPosition, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -31,6 +31,13 @@ export interface PostgresReadModelStorageOptions {
   readonly url: string;
   readonly poolSize?: number;
   readonly applicationName?: string;
+  /**
+   * How long a writer's transaction may sit idle before PostgreSQL ends it (default 10 s, a lease
+   * time). Every writer holds the checkpoint row's lock for its whole transaction: a process frozen
+   * mid-batch (SIGSTOP, a paused VM) kept it, and the instance that took its role over could
+   * apply nothing until it woke. A batch's own pauses between statements last milliseconds.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 const TIMESTAMPTZ = 1184;
@@ -58,7 +65,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   private constructor(private readonly options: PostgresReadModelStorageOptions) {
     this.pool = new Pool({
-      connectionString: options.url,
+      connectionString: withSessionSetting(options.url, 'idle_in_transaction_session_timeout', String(options.idleInTransactionTimeoutMs ?? 10_000)),
       max: options.poolSize ?? 4,
       application_name: options.applicationName ?? 'consent-ledger-read-models',
       types: instantTypes,

@@ -3,10 +3,12 @@ import type { SubjectId } from '@consent-ledger/domain';
 import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres, withClient } from '../../../../../test/support/services';
+import { planEvents } from '../../change-set';
 import { startProjections } from '../../projection-runner';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { asNewEvent, ledgerStream } from '../../testing/stored-events';
+import type { Planner } from '../read-model-storage';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {
@@ -115,5 +117,31 @@ describeWithPostgres('read models in PostgreSQL', () => {
         await processes.close();
       }
     });
+  });
+
+  // Found in review: the leader frozen mid-batch kept the checkpoint row locked; the instance that
+  // took its lease applied nothing (and audience questions answered 503) until it was woken.
+  it('ends the transaction of a writer frozen mid-batch, so the next writer is not held up by it', async () => {
+    const schema = await createTestSchema('cl_rm_frozen');
+    const store = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+    const frozenWriter = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 2, idleInTransactionTimeoutMs: 1000 });
+    const nextWriter = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 2, idleInTransactionTimeoutMs: 1000 });
+    try {
+      const started = relationshipStarted({ subjectId: 'frozen-1' as SubjectId });
+      await store.append(ledgerStream(started.data.subjectId), [asNewEvent(started)], { expectedRevision: 'any' });
+      const events = await store.readAll({ after: 0n, maxCount: 10 });
+      const plan: Planner = (checkpoint, views) => planEvents(checkpoint, views, events, catalogue);
+
+      // Frozen inside its transaction, lock held: nothing of the process runs (what SIGSTOP does).
+      const frozen = frozenWriter.applyEvents(events, (checkpoint, views) => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);
+        return plan(checkpoint, views);
+      });
+      await expect(frozen).rejects.toThrow();
+      await expect(nextWriter.applyEvents(events, plan)).resolves.toMatchObject({ checkpoint: events[events.length - 1].position });
+    } finally {
+      await Promise.all([frozenWriter.close(), nextWriter.close(), store.close()]);
+      await schema.drop();
+    }
   });
 });
