@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import type { PersonalDataVault } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
+import type { Pool } from 'pg';
+import type { KeyRows } from '../envelope/envelope-vault';
 import { openPostgresVault } from './postgres-vault';
 
 async function openOnFreshSchema(): Promise<VaultUnderTest & { schema: TestSchema }> {
@@ -27,6 +29,33 @@ async function openOnFreshSchema(): Promise<VaultUnderTest & { schema: TestSchem
 describeWithPostgres('PostgreSQL personal-data vault', () => {
   runPersonalDataVaultContract({ open: openOnFreshSchema });
   runDurableVaultContract({ open: openOnFreshSchema });
+
+  // Found across API processes: a command sealing contact details while another process erased
+  // the subject answered 500. Its key row was stored by someone else (a conflict), then deleted
+  // by the erasure before it was read back, and the seal found no key at all.
+  it('returns the key it stored or found, even when an erasure deletes it right afterwards', async () => {
+    const opened = await openOnFreshSchema();
+    try {
+      await opened.vault.seal('racing-1', 'first');
+      const rows = (opened.vault as unknown as { rows: KeyRows }).rows;
+      const pool = (rows as unknown as { pool: Pool }).pool;
+      const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<unknown>;
+      let isFirst = true;
+      // The erasure's DELETE lands right after the key store's first statement.
+      (pool as unknown as { query: typeof query }).query = async (text, values) => {
+        const result = await query(text, values);
+        if (isFirst) {
+          isFirst = false;
+          await query(`DELETE FROM personal_data_keys WHERE subject_id = 'racing-1'`);
+        }
+        return result;
+      };
+      const stored = await rows.insertIfAbsent({ subjectId: 'racing-1', keyId: 'key-2', wrappedKey: randomBytes(60), masterKeyId: 'm', createdAt: new Date().toISOString() });
+      expect(stored).toMatchObject({ subjectId: 'racing-1' });
+    } finally {
+      await opened.dispose();
+    }
+  });
 
   it('keeps its keys in a schema of its own when told to', async () => {
     const schema = await createTestSchema('cl_vault');

@@ -96,13 +96,26 @@ class PostgresKeyRows implements KeyRows {
     return rows[0] && toWrappedKey(rows[0]);
   }
 
+  /**
+   * One statement stores the row or reads the one already there: as two, an erasure deleting the
+   * row in between left the caller with no key at all (a 500 for a command racing an erasure).
+   * Asked again when the conflicting row is one this statement's snapshot cannot see yet.
+   */
   async insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow> {
-    await this.pool.query(
-      `INSERT INTO ${this.keys} (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (subject_id) DO NOTHING`,
-      [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
-    );
-    return (await this.find(row.subjectId))!;
+    for (let attempt = 1; ; attempt += 1) {
+      const { rows } = await this.pool.query<KeyRow>(
+        `WITH inserted AS (
+           INSERT INTO ${this.keys} (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (subject_id) DO NOTHING
+           RETURNING *
+         )
+         SELECT * FROM inserted UNION ALL SELECT * FROM ${this.keys} WHERE subject_id = $1 LIMIT 1`,
+        [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
+      );
+      if (rows[0]) return toWrappedKey(rows[0]);
+      // Named so the command path answers 503 (retry), as for any storage that cannot serve.
+      if (attempt === 3) throw Object.assign(new Error('the personal-data key could neither be stored nor found; try again'), { name: 'KeyStoreUnavailable' });
+    }
   }
 
   async deleteAndScrub(subjectId: string): Promise<void> {
