@@ -9,11 +9,11 @@ import { commandJson, type Json } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 
-function intake(store = createInMemoryEventStore(), vault = new InMemoryVault()) {
+function intake(store = createInMemoryEventStore(), vault = new InMemoryVault(), idempotencyRecords = new InMemoryIdempotencyRecords()) {
   const commands = new CommandIntake({
     catalogue,
     vault,
-    idempotencyRecords: new InMemoryIdempotencyRecords(),
+    idempotencyRecords,
     ledgerStreams: new LedgerStreams(store, catalogue),
     now: () => new Date().toISOString() as Instant,
   });
@@ -43,6 +43,23 @@ describe('the command intake', () => {
 
     expect(await withoutRecords.submit(commandJson.giveConsent('subject-1'), 'key-1')).toEqual({ ...first, replayed: true });
     expect(await store.headPosition()).toBe(1n);
+  });
+
+  // Two processes (each with its own per-key queue) given one key with two bodies at the same
+  // moment both decided and recorded, and the retry of the accepted one then got 409.
+  it('records one of two requests sent with one key to two processes at once, and answers its retry', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    const records = new InMemoryIdempotencyRecords();
+    const [one, other] = [intake(store, vault, records), intake(store, vault, records)];
+    const bodies = [commandJson.restrictChannel('subject-1'), commandJson.restrictChannel('subject-2')];
+
+    const answers = await Promise.all([one.submit(bodies[0], 'key-1'), other.submit(bodies[1], 'key-1')]);
+
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(await store.headPosition()).toBe(1n);
+    const accepted = answers.findIndex((answer) => answer.status === 201);
+    expect(await one.submit(bodies[accepted], 'key-1')).toEqual({ ...answers[accepted], replayed: true });
   });
 
   it('recognises the same request whatever the order of its fields', async () => {

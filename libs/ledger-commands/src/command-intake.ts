@@ -3,7 +3,7 @@ import { type Catalogue, type Instant, LedgerRuleBroken } from '@consent-ledger/
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
-import type { IdempotencyRecords } from './idempotency/idempotency-records.port';
+import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, toLedgerCommand } from './parse-command-request';
 import { PerKeyQueue } from './per-key-queue';
@@ -64,14 +64,23 @@ export class CommandIntake {
   }
 
   private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome> {
-    // The subject's stream is read while the record is looked up: two round trips in the time of one.
+    // The subject's stream is read while the key is claimed: two round trips in the time of one.
     const [earlier] = await Promise.all([
-      this.dependencies.idempotencyRecords.find(submission.client, submission.idempotencyKey),
+      this.dependencies.idempotencyRecords.claim({
+        client: submission.client,
+        idempotencyKey: submission.idempotencyKey,
+        requestFingerprint: submission.requestFingerprint,
+        recordedAt: this.dependencies.now(),
+      }),
       this.dependencies.ledgerStreams.prefetch(checked.request.subjectId),
     ]);
     if (earlier) {
+      // Another request took the key first, here or in another process: this one is refused
+      // before anything is decided, whether that one has been answered yet or not.
       if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
-      return { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
+      if (earlier.status !== PENDING) return { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
+      // The same request, still being decided elsewhere (or its process died before answering):
+      // deciding again is safe, the log's event ids give it one effect (ADR 0004, Decision 2).
     }
     return this.record(checked, submission, true);
   }

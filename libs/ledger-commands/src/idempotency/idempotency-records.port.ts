@@ -7,15 +7,26 @@ export interface IdempotencyRecord {
   readonly idempotencyKey: string;
   /** `requestFingerprint` of the first request; the same key with another request is refused. */
   readonly requestFingerprint: string;
+  /** The answer's HTTP status, or `PENDING` while the request that took the key is being decided. */
   readonly status: number;
-  /** The response body as JSON text. */
+  /** The response body as JSON text (empty while pending). */
   readonly body: string;
   readonly recordedAt: string;
 }
 
+/** The status of a key taken by a request still being decided, or whose process died before answering. */
+export const PENDING = 0;
+
+export type IdempotencyClaim = Pick<IdempotencyRecord, 'client' | 'idempotencyKey' | 'requestFingerprint' | 'recordedAt'>;
+
 export interface IdempotencyRecords {
-  find(client: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined>;
-  /** Stores the record unless one exists for the same client and key: the first answer stays. */
+  /**
+   * Takes the key for a request about to be decided, unless a request took it first: then that
+   * request's record, an answer or `PENDING`. Taking and looking up are one step, so two processes
+   * given one key at the same moment cannot both find it free.
+   */
+  claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
+  /** Keeps the answer in place of the request's own claim, or as the key's first record; never over another answer. */
   save(record: IdempotencyRecord): Promise<void>;
   close(): Promise<void>;
 }

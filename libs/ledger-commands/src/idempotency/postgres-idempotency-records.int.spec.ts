@@ -1,7 +1,7 @@
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { withSessionSetting } from '@consent-ledger/event-store';
-import { openPostgresIdempotencyRecords, SAVE_AND_FIND } from './postgres-idempotency-records';
+import { CLAIM_AND_SAVE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];
@@ -22,13 +22,30 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
 
     const plan = await withClient(schema.url, async (client) => {
       await client.query('SET plan_cache_mode = force_generic_plan');
-      await client.query(`PREPARE statement_under_test (text[], text[], text[], text[], text[], int[], text[], timestamptz[]) AS ${SAVE_AND_FIND}`);
-      const explained = await client.query(`EXPLAIN EXECUTE statement_under_test ('{tv-menu}', '{key-1}', '{}', '{}', '{}', '{}', '{}', '{}')`);
+      await client.query(`PREPARE statement_under_test (text[], text[], text[], timestamptz[], text[], text[], text[], int[], text[], timestamptz[]) AS ${CLAIM_AND_SAVE}`);
+      const explained = await client.query(`EXPLAIN EXECUTE statement_under_test ('{tv-menu}', '{key-1}', '{f}', '{2024-05-01T09:00:00Z}', '{}', '{}', '{}', '{}', '{}', '{}')`);
       return explained.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
     });
 
     expect(plan).toMatch(/Index Scan using idempotency_records_pkey/);
     expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
+  });
+
+  // Found with three API processes: one key with two bodies at the same moment was decided (and
+  // recorded) by both, and a retry of the first then got 409.
+  it('lets exactly one of two processes claiming one key at the same moment take it', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    const [first, second] = await Promise.all([openPostgresIdempotencyRecords({ url: schema.url }), openPostgresIdempotencyRecords({ url: schema.url })]);
+    try {
+      for (let round = 0; round < 50; round += 1) {
+        const claim = { client: 'call-centre', idempotencyKey: `race-${round}`, recordedAt: '2024-05-01T09:00:00.000Z' };
+        const answers = await Promise.all([first.claim({ ...claim, requestFingerprint: 'a' }), second.claim({ ...claim, requestFingerprint: 'b' })]);
+        expect(answers.filter((answer) => answer === undefined)).toHaveLength(1);
+      }
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 
   it('opens sessions that commit asynchronously in the schema the connection string names', async () => {

@@ -1,7 +1,7 @@
 import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
-import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
+import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
 
 export interface PostgresIdempotencyRecordsOptions {
   /** Connection string; its `search_path` (if any) picks the schema. */
@@ -61,36 +61,50 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
   return new PostgresIdempotencyRecords(pool);
 }
 
-type Call = { readonly find: readonly [client: string, idempotencyKey: string] } | { readonly save: IdempotencyRecord };
+type Call = { readonly claim: IdempotencyClaim } | { readonly save: IdempotencyRecord };
 
 /**
- * Inserts the records to save, then returns those of the wanted keys; the insert's rows are not
- * visible to the lookup. Each wanted key is looked up on its own through the primary key (the
- * LIMIT keeps the planner from turning the LATERAL back into a join): a join's plan, made while
- * the table was small and kept by the prepared statement, scanned the whole table per batch.
+ * Claims keys and saves answers in one statement. For every claimed key it returns whether this
+ * statement took it (`taken`) and otherwise the record that was there, looked up on its own
+ * through the primary key (the LIMIT keeps the planner from turning the LATERAL back into a join:
+ * a join's plan, made while the table was small and kept by the prepared statement, scanned the
+ * whole table per batch). A save replaces its request's pending claim, never another record.
+ * A key neither taken nor found was claimed by a transaction that committed after this
+ * statement's snapshot: the caller looks again.
  */
-export const SAVE_AND_FIND = `
-  WITH saved AS (
+export const CLAIM_AND_SAVE = `
+  WITH claimed AS (
     INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
-    SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+    SELECT client, idempotency_key, request_fingerprint, ${PENDING}, '', recorded_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS claim(client, idempotency_key, request_fingerprint, recorded_at)
     ON CONFLICT DO NOTHING
+    RETURNING client, idempotency_key
+  ), saved AS (
+    INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+    SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::timestamptz[])
+    ON CONFLICT (client, idempotency_key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, recorded_at = EXCLUDED.recorded_at
+    WHERE idempotency_records.status = ${PENDING} AND idempotency_records.request_fingerprint = EXCLUDED.request_fingerprint
     RETURNING 1
   )
-  SELECT r.* FROM unnest($1::text[], $2::text[]) AS wanted(client, idempotency_key)
-  CROSS JOIN LATERAL (
+  SELECT wanted.client, wanted.idempotency_key, r.request_fingerprint, r.status, r.body, r.recorded_at,
+    EXISTS (SELECT 1 FROM claimed WHERE claimed.client = wanted.client AND claimed.idempotency_key = wanted.idempotency_key) AS taken
+  FROM unnest($1::text[], $2::text[]) AS wanted(client, idempotency_key)
+  LEFT JOIN LATERAL (
     SELECT * FROM idempotency_records WHERE client = wanted.client AND idempotency_key = wanted.idempotency_key LIMIT 1
-  ) AS r`;
+  ) AS r ON true`;
+
+const LOOK_AGAIN = 'SELECT * FROM idempotency_records WHERE client = $1 AND idempotency_key = $2';
 
 class PostgresIdempotencyRecords implements IdempotencyRecords {
   private readonly calls: BatchedCalls<Call, IdempotencyRecord | undefined>;
   private isClosed = false;
 
   constructor(private readonly pool: Pool) {
-    this.calls = new BatchedCalls((calls) => this.saveAndFind(calls), { maxInFlight: 1, maxBatchSize: 1000, collect: 'when-idle' });
+    this.calls = new BatchedCalls((calls) => this.claimAndSave(calls), { maxInFlight: 1, maxBatchSize: 1000, collect: 'when-idle' });
   }
 
-  find(client: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined> {
-    return this.calls.call({ find: [client, idempotencyKey] });
+  claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    return this.calls.call({ claim });
   }
 
   async save(record: IdempotencyRecord): Promise<void> {
@@ -103,20 +117,25 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
     await this.pool.end();
   }
 
-  private async saveAndFind(calls: readonly Call[]): Promise<(IdempotencyRecord | undefined)[]> {
-    const wanted: (readonly [string, string])[] = [];
+  private async claimAndSave(calls: readonly Call[]): Promise<(IdempotencyRecord | undefined)[]> {
+    // One claim per key and batch: the statement takes a key once, and a second claim of it in the
+    // same batch finds the first one's pending record.
+    const firstClaimOf = new Map<string, IdempotencyClaim>();
     const records: IdempotencyRecord[] = [];
     for (const call of calls) {
-      if ('find' in call) wanted.push(call.find);
-      else records.push(call.save);
+      if ('save' in call) records.push(call.save);
+      else if (!firstClaimOf.has(keyOf(call.claim))) firstClaimOf.set(keyOf(call.claim), call.claim);
     }
+    const claims = [...firstClaimOf.values()];
     // A named statement: each connection parses and plans it once.
-    const { rows } = await this.pool.query<RecordRow>({
-      name: 'consent-ledger-save-and-find-idempotency-records',
-      text: SAVE_AND_FIND,
+    const { rows } = await this.pool.query<RecordRow & { taken: boolean }>({
+      name: 'consent-ledger-claim-and-save-idempotency-records',
+      text: CLAIM_AND_SAVE,
       values: [
-        wanted.map(([client]) => client),
-        wanted.map(([, key]) => key),
+        claims.map((claim) => claim.client),
+        claims.map((claim) => claim.idempotencyKey),
+        claims.map((claim) => claim.requestFingerprint),
+        claims.map((claim) => claim.recordedAt),
         records.map((record) => record.client),
         records.map((record) => record.idempotencyKey),
         records.map((record) => record.requestFingerprint),
@@ -125,19 +144,36 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
         records.map((record) => record.recordedAt),
       ],
     });
-    const found = new Map(rows.map((row) => [JSON.stringify([row.client, row.idempotency_key]), row]));
+    const outcomes = new Map<string, IdempotencyRecord | undefined>();
+    for (const row of rows) {
+      const key = keyOf({ client: row.client, idempotencyKey: row.idempotency_key });
+      if (row.taken) outcomes.set(key, undefined);
+      else if (row.request_fingerprint !== null) outcomes.set(key, recordOf(row));
+      else {
+        const again = await this.pool.query<RecordRow>(LOOK_AGAIN, [row.client, row.idempotency_key]);
+        outcomes.set(key, again.rows[0] && recordOf(again.rows[0]));
+      }
+    }
+    const answered = new Set<string>();
     return calls.map((call) => {
-      const row = 'find' in call ? found.get(JSON.stringify(call.find)) : undefined;
-      return (
-        row && {
-          client: row.client,
-          idempotencyKey: row.idempotency_key,
-          requestFingerprint: row.request_fingerprint,
-          status: row.status,
-          body: row.body,
-          recordedAt: row.recorded_at.toISOString(),
-        }
-      );
+      if ('save' in call) return undefined;
+      const key = keyOf(call.claim);
+      if (answered.has(key)) return outcomes.get(key) ?? { ...firstClaimOf.get(key)!, status: PENDING, body: '' };
+      answered.add(key);
+      return outcomes.get(key);
     });
   }
+}
+
+const keyOf = (claim: { client: string; idempotencyKey: string }) => JSON.stringify([claim.client, claim.idempotencyKey]);
+
+function recordOf(row: RecordRow): IdempotencyRecord {
+  return {
+    client: row.client,
+    idempotencyKey: row.idempotency_key,
+    requestFingerprint: row.request_fingerprint,
+    status: row.status,
+    body: row.body,
+    recordedAt: row.recorded_at.toISOString(),
+  };
 }

@@ -17,7 +17,7 @@ describe('SQLite idempotency records', () => {
     await before.save({ client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', status: 201, body: '{}', recordedAt: '2024-05-01T09:00:00.000Z' });
     await before.close();
     const after = openSqliteIdempotencyRecords({ file });
-    expect(await after.find('c', 'k')).toMatchObject({ status: 201 });
+    expect(await after.claim({ client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', recordedAt: '2024-05-02T09:00:00.000Z' })).toMatchObject({ status: 201 });
     await after.close();
   });
 });

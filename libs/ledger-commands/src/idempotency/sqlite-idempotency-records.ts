@@ -1,6 +1,6 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { BatchedCalls } from './batched-calls';
-import type { IdempotencyRecord, IdempotencyRecords } from './idempotency-records.port';
+import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
 
 export interface SqliteIdempotencyRecordsOptions {
   /** `${DATA_DIR}/state.sqlite` in the embedded default: kept apart from the event log on purpose. */
@@ -42,15 +42,29 @@ export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsO
 class SqliteIdempotencyRecords implements IdempotencyRecords {
   private readonly select;
   private readonly insert;
+  private readonly claimTaking: (claim: IdempotencyClaim) => RecordRow | undefined;
   private readonly saves: BatchedCalls<IdempotencyRecord, void>;
 
   constructor(private readonly db: Connection) {
     this.select = db.prepare('select * from idempotency_records where client = ? and idempotency_key = ?');
+    // The answer replaces the request's own claim, never another request's record.
     this.insert = db.prepare(
       `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
        values (@client, @idempotencyKey, @requestFingerprint, @status, @body, @recordedAt)
+       on conflict do update set status = excluded.status, body = excluded.body, recorded_at = excluded.recorded_at
+       where idempotency_records.status = ${PENDING} and idempotency_records.request_fingerprint = excluded.request_fingerprint`,
+    );
+    const claimOne = db.prepare(
+      `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+       values (@client, @idempotencyKey, @requestFingerprint, ${PENDING}, '', @recordedAt)
        on conflict do nothing`,
     );
+    // One transaction: what was there is read before the claim is written.
+    this.claimTaking = db.transaction((claim: IdempotencyClaim) => {
+      const earlier = this.select.get(claim.client, claim.idempotencyKey) as RecordRow | undefined;
+      if (!earlier) claimOne.run(claim);
+      return earlier;
+    });
     const insertAll = db.transaction((records: readonly IdempotencyRecord[]) => {
       for (const record of records) this.insert.run(record);
     });
@@ -65,8 +79,8 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
     });
   }
 
-  async find(client: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined> {
-    const row = this.select.get(client, idempotencyKey) as RecordRow | undefined;
+  async claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    const row = this.claimTaking(claim);
     return row && {
       client: row.client,
       idempotencyKey: row.idempotency_key,

@@ -1,4 +1,4 @@
-import type { IdempotencyRecord, IdempotencyRecords } from '../idempotency/idempotency-records.port';
+import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from '../idempotency/idempotency-records.port';
 
 const record = (overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
   client: 'tv-menu',
@@ -10,6 +10,13 @@ const record = (overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord =
   ...overrides,
 });
 
+const claimOf = ({ client, idempotencyKey, requestFingerprint }: IdempotencyRecord): IdempotencyClaim => ({
+  client,
+  idempotencyKey,
+  requestFingerprint,
+  recordedAt: '2024-05-01T09:00:00.000Z',
+});
+
 /** What every idempotency record store promises; each adapter's spec runs it. */
 export function idempotencyRecordsContract(open: () => Promise<IdempotencyRecords>): void {
   let records: IdempotencyRecords;
@@ -18,45 +25,69 @@ export function idempotencyRecordsContract(open: () => Promise<IdempotencyRecord
   });
   afterEach(() => records.close());
 
-  it('finds nothing for a key never used', async () => {
-    expect(await records.find('tv-menu', 'key-1')).toBeUndefined();
+  it('lets the first request take a key never used, and shows it pending to the next', async () => {
+    expect(await records.claim(claimOf(record()))).toBeUndefined();
+    expect(await records.claim(claimOf(record({ requestFingerprint: 'fingerprint-2' })))).toMatchObject({
+      requestFingerprint: 'fingerprint-1',
+      status: PENDING,
+    });
   });
 
-  it('gives back the stored answer for the same client and key', async () => {
+  // Two processes given one key at the same moment: exactly one may decide.
+  it('lets exactly one of many simultaneous claims of a key take it', async () => {
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, index) => records.claim(claimOf(record({ requestFingerprint: `fingerprint-${index}` })))));
+    expect(claims.filter((claim) => claim === undefined)).toHaveLength(1);
+    expect(claims.filter((claim) => claim?.status === PENDING)).toHaveLength(9);
+  });
+
+  it('gives back the answer saved over the claim', async () => {
+    await records.claim(claimOf(record()));
     await records.save(record());
-    expect(await records.find('tv-menu', 'key-1')).toEqual(record());
+    expect(await records.claim(claimOf(record()))).toEqual(record());
   });
 
   it('keeps the first answer when the same key is saved again', async () => {
+    await records.claim(claimOf(record()));
     await records.save(record());
     await records.save(record({ status: 422, body: '{"error":"late"}' }));
-    expect(await records.find('tv-menu', 'key-1')).toEqual(record());
+    expect(await records.claim(claimOf(record()))).toEqual(record());
+  });
+
+  it('never saves an answer over another request\'s claim', async () => {
+    await records.claim(claimOf(record()));
+    await records.save(record({ requestFingerprint: 'fingerprint-2' }));
+    expect(await records.claim(claimOf(record()))).toMatchObject({ requestFingerprint: 'fingerprint-1', status: PENDING });
+  });
+
+  it('keeps an answer saved without a claim', async () => {
+    await records.save(record());
+    expect(await records.claim(claimOf(record()))).toEqual(record());
   });
 
   it('scopes keys by client', async () => {
     await records.save(record());
-    expect(await records.find('shop-app', 'key-1')).toBeUndefined();
+    expect(await records.claim(claimOf(record({ client: 'shop-app' })))).toBeUndefined();
   });
 
-  it('answers many concurrent finds and saves each with its own record', async () => {
+  it('answers many concurrent claims and saves each with its own record', async () => {
     const many = Array.from({ length: 300 }, (_, index) => record({ idempotencyKey: `key-${index}`, status: index % 2 ? 200 : 422 }));
     await Promise.all(many.map((each) => records.save(each)));
-    const found = await Promise.all(many.map((each) => records.find(each.client, each.idempotencyKey)));
+    const found = await Promise.all(many.map((each) => records.claim(claimOf(each))));
     expect(found).toEqual(many);
   });
 
-  it('answers finds sent together with saves of other keys', async () => {
+  it('answers claims sent together with saves of other keys', async () => {
     const earlier = Array.from({ length: 50 }, (_, index) => record({ idempotencyKey: `earlier-${index}` }));
     const later = Array.from({ length: 50 }, (_, index) => record({ idempotencyKey: `later-${index}`, status: 422 }));
     await Promise.all(earlier.map((each) => records.save(each)));
 
     const together = await Promise.all([
-      ...earlier.map((each) => records.find(each.client, each.idempotencyKey)),
+      ...earlier.map((each) => records.claim(claimOf(each))),
       ...later.map((each) => records.save(each).then(() => each)),
-      records.find('tv-menu', 'never-used'),
+      records.claim(claimOf(record({ idempotencyKey: 'never-used' }))),
     ]);
 
     expect(together).toEqual([...earlier, ...later, undefined]);
-    expect(await Promise.all(later.map((each) => records.find(each.client, each.idempotencyKey)))).toEqual(later);
+    expect(await Promise.all(later.map((each) => records.claim(claimOf(each))))).toEqual(later);
   });
 }
