@@ -6,7 +6,7 @@ import {
   CHANNELS,
   DATA_SOURCES,
   DECISION_REASONS,
-  LEDGER_COMMAND_TYPES,
+  LEDGER_RULES,
   LEGAL_BASES,
   RELATIONSHIP_KINDS,
   SEGMENTS,
@@ -143,7 +143,7 @@ const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = 
       '201': body('CommandRecorded', 'recorded, with the new events'),
       '200': body('CommandRecorded', 'the same choice already stands from the same instant (capture.occurredAt) or later: nothing new recorded'),
       '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
-      '422': body('Refused', `a rule of the ledger, named in error; command types: ${LEDGER_COMMAND_TYPES.join(', ')}`),
+      '422': body('Refused', `a rule of the ledger, named in error: ${Object.keys(LEDGER_RULES).join(', ')}`),
     },
   },
 };
