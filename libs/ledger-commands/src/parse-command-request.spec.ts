@@ -27,6 +27,11 @@ describe('checking a command request', () => {
     ]);
   });
 
+  // The form api.md tells channels to give a numeric customer number that looks like a phone number.
+  it('accepts a prefixed customer number as subject id', () => {
+    expect(problemsOf(commandJson.startRelationship('cust-0123456789'))).toBeUndefined();
+  });
+
   // These stay in clear in the log for years, erasure included: only sealed fields may hold contact details.
   it('refuses a notice version or an erasure basis that holds an e-mail address or a phone number', () => {
     expect(problemsOf(commandJson.giveConsent('subject-1', { capture: { noticeVersion: 'jan.peeters@example.be' } }))).toEqual([
@@ -204,7 +209,21 @@ describe('telling contact details in text that stays in clear', () => {
   });
 
   // Idempotency keys are mostly UUIDs, whose all-digit groups must never pass for a phone number.
-  it.each(['0123e4567-0123-4567-8901-012345678901', '01234567-0123-4567-8901-012345678901', '2024-02-27', 'order-2024-05-01T09:00:00Z', '01HZX3K9Q2W8E7R6T5Y4U3I2O1'])(
+  // Keys and ids channels really use: UUIDs, ULIDs, dates and times, order and customer numbers.
+  it.each([
+    '0123e4567-0123-4567-8901-012345678901',
+    '01234567-0412-4567-8912-012345678901',
+    '2024-02-27',
+    'order-2024-05-01T09:00:00Z',
+    '01HZX3K9Q2W8E7R6T5Y4U3I2O1',
+    'cust-0123456789',
+    'ORD-0001234567',
+    '2024-06-01-103000',
+    '20240601-0930-01234',
+    'k+20240601',
+    'inv_0012345678',
+    '2024.06.01.12.30.00',
+  ])(
     'finds none in %s',
     (text) => {
       expect(contactDetailsProblem(text)).toBeUndefined();

@@ -37,12 +37,20 @@ const PHONE = /^\+?[0-9][0-9 ()./-]{5,24}$/;
 /** An e-mail address anywhere in a text. */
 const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
 /**
- * A phone number anywhere in a text: international (`+32 475 12 34 56`) or Belgian national
- * (`0475 12 34 56`, 9 or 10 digits, separators allowed, not inside a longer run of letters or
- * digits). No run of a UUID's digit-only groups (8, 4, 4, 4, 12) adds up to 9 or 10 digits, so no
- * UUID passes for a phone number.
+ * A phone number inside a longer text: international (`+32 475 12 34 56`) or a Belgian mobile
+ * (`0475123456`, `0475 12 34 56`), not inside a longer run of letters or digits. Landline-shaped
+ * runs (nine digits after a 0) are left alone inside text: dates, times and order numbers take
+ * that shape too (`20240601-0930-01234`, `ORD-0001234567`). No UUID passes for one: none of its
+ * digit-only groups or runs of groups makes a mobile number bounded by non-digits.
  */
-const PHONE_INSIDE = /\+\d(?:[ ./-]?\d){7,}|(?<![\dA-Za-z])0\d(?:[ ./-]?\d){7,8}(?![\dA-Za-z])/;
+const PHONE_INSIDE = /(?<![\dA-Za-z+])(?:\+\d{2,3}(?:[ .\/-]?\d){7,12}|04\d{2}(?:[ .\/-]?\d{2}){3})(?![\dA-Za-z])/;
+/** A value made only of digits, `+` and the separators people write phone numbers with. */
+const DIGITS_AND_SEPARATORS = /^[\d+ ./()-]+$/;
+
+/** A whole value that is a phone number, however it is grouped (`02.202.41.11`, `0475-12-34-56`). */
+function isPhoneNumber(value: string): boolean {
+  return DIGITS_AND_SEPARATORS.test(value) && LOOKS_LIKE_A_PHONE_NUMBER.test(value.replace(/[ ./()-]/g, ''));
+}
 
 /** For text kept in clear in the log (notice versions, erasure bases, idempotency keys): contact details belong in sealed fields. */
 export function contactDetailsProblem(text: string): string | undefined {
@@ -60,7 +68,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || LOOKS_LIKE_A_PHONE_NUMBER.test(value) || PHONE_INSIDE.test(value)) {
+  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';

@@ -192,6 +192,15 @@ function withRelationship(
 ): ReadonlyMap<Brand, Relationship> {
   const current = relationships.get(event.data.brand);
   if (current && !isLater(choice.stamp, current.stamp)) return relationships;
+  // A repeat (ended again, started again as the same) is the person's latest word for ordering,
+  // but the relationship still ended, or began, when it first did: the windows counted from the
+  // end must not restart with each repeat.
+  const isRepeat =
+    current !== undefined &&
+    (event.type === 'RelationshipEnded'
+      ? !current.active
+      : current.active && current.kind === event.data.relationship && current.segment === event.data.segment);
+  if (isRepeat) return new Map(relationships).set(event.data.brand, { ...current, stamp: choice.stamp });
   const relationship: Relationship =
     event.type === 'RelationshipStarted'
       ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true }
@@ -252,6 +261,8 @@ function withObjection(
     return new Map(objections).set(event.data.target, { ...current, review: { ...choice, outcome: event.data.outcome } });
   }
   if (current && !isLater(choice.stamp, current.stamp)) return objections;
+  // The same objection (or withdrawal) again orders later, but keeps the review that answered it.
+  if (current && current.raised === (event.type === 'ObjectionRaised')) return new Map(objections).set(event.data.target, { ...current, stamp: choice.stamp });
   const objection: Objection =
     event.type === 'ObjectionRaised'
       ? { ...choice, raised: true, needsReview: event.data.needsReview }

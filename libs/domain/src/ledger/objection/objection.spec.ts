@@ -98,4 +98,16 @@ describe('reviewing a motivated objection', () => {
     )
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-11T09:00:00Z' }))
       .thenNothingHappened());
+
+  // Found in review: the same objection, made before the review but arriving after it, was
+  // recorded as the person's latest word and wiped the review: processing stopped again.
+  it('keeps the review when the same objection is recorded again later', () => {
+    const history = [
+      relationshipStarted(),
+      objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2025-01-01T00:00:00Z' }),
+      objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2025-03-01T00:00:00Z' }),
+      objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2025-02-01T00:00:00Z' }),
+    ];
+    expect(given(...history).mayProcess({ purpose: RECORDING, at: '2025-04-01T00:00:00Z' })).toMatchObject({ allowed: true });
+  });
 });

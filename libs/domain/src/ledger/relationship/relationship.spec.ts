@@ -39,4 +39,14 @@ describe('the customer relationship', () => {
     given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
       .when(startRelationship({ occurredAt: '2026-03-01T00:00:00Z' }))
       .then(relationshipStarted({ occurredAt: '2026-03-01T00:00:00Z' })));
+
+  // Found in review: a billing system sending "terminated" again years later reopened the
+  // former-customer window (five years from the repeat) for marketing and retention alike.
+  it('keeps a relationship ended from its first end when the end is sent again later', () => {
+    const ended = [relationshipStarted({ occurredAt: '2019-01-01T00:00:00Z' }), relationshipEnded({ occurredAt: '2020-06-01T00:00:00Z' })];
+    const repeated = given(...ended).when(endRelationship({ occurredAt: '2026-01-01T00:00:00Z' }));
+    repeated.then(relationshipEnded({ occurredAt: '2026-01-01T00:00:00Z' }));
+    const question = { purpose: 'newsletter-customers', channel: 'email' as const, at: '2026-02-01T00:00:00Z' };
+    expect(given(...ended, relationshipEnded({ occurredAt: '2026-01-01T00:00:00Z' })).mayProcess(question)).toMatchObject({ allowed: false });
+  });
 });
