@@ -175,19 +175,26 @@ export function IsPseudonymousId(): PropertyDecorator {
   return rule(FIELD_RULES.pseudonymousId, [], (value) => pseudonymousIdProblem(value) === undefined, (value) => pseudonymousIdProblem(value) ?? '');
 }
 
-/** A non-empty list of at most `maxItems` pseudonymous ids; a bad one is reported at its index. */
+/** How many bad ids of one list are named at once: enough to fix a campaign list in one go. */
+const MAX_BAD_IDS_NAMED = 100;
+
+/**
+ * A non-empty list of at most `maxItems` pseudonymous ids. Every bad one (up to 100) is reported at
+ * its index, one `[index] message` per line, which `validateRequest` turns into one problem each.
+ */
 export function IsListOfIds({ maxItems }: { maxItems: number }): PropertyDecorator {
-  const firstProblem = (value: unknown): string | undefined => {
+  const problems = (value: unknown): string | undefined => {
     if (!Array.isArray(value)) return 'must be a list';
     if (value.length === 0) return 'must not be empty';
     if (value.length > maxItems) return `must hold at most ${maxItems} ids`;
-    for (let index = 0; index < value.length; index += 1) {
+    const bad: string[] = [];
+    for (let index = 0; index < value.length && bad.length < MAX_BAD_IDS_NAMED; index += 1) {
       const problem = pseudonymousIdProblem(value[index]);
-      if (problem) return `[${index}] ${problem}`;
+      if (problem) bad.push(`[${index}] ${problem}`);
     }
-    return undefined;
+    return bad.length > 0 ? bad.join('\n') : undefined;
   };
-  return rule(FIELD_RULES.ids, [maxItems], (value) => firstProblem(value) === undefined, (value) => firstProblem(value) ?? '');
+  return rule(FIELD_RULES.ids, [maxItems], (value) => problems(value) === undefined, (value) => problems(value) ?? '');
 }
 
 export function IsLocale(): PropertyDecorator {

@@ -88,9 +88,10 @@ function problemsOf(error: ValidationError, parent: string): FieldProblem[] {
     const [constraint, message] = messages.find(([name]) => name !== 'nestedValidation') ?? messages[0];
     if (constraint === 'whitelistValidation') return [{ field, message: 'is not a known field' }];
     if (constraint === 'nestedValidation') return [{ field, message: 'must be an object' }];
-    // A list rule reports its bad item as "[index] message": move the index into the path.
-    const item = /^\[(\d+)\] (.*)$/s.exec(message);
-    return [item ? { field: `${field}[${item[1]}]`, message: item[2] } : { field, message }];
+    // A list rule reports each bad item as "[index] message", one per line: move the index into the path.
+    const items = message.split('\n').map((line) => /^\[(\d+)\] (.*)$/s.exec(line));
+    if (items.every((item) => item !== null)) return items.map((item) => ({ field: `${field}[${item![1]}]`, message: item![2] }));
+    return [{ field, message }];
   }
   return (error.children ?? []).flatMap((child) => problemsOf(child, field));
 }

@@ -47,6 +47,13 @@ function filteringAudiences(kind: StoreKind) {
     ]);
   });
 
+  // A campaign list of thousands is fixed in one go only if every bad id is named at once.
+  it('names every bad id of a list, each at its index', async () => {
+    const response = await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1', 'jan@example.be', 's-3', '+32475123456', 'bad id'] });
+    expect(response.status).toBe(400);
+    expect(response.body.details.map((detail: { field: string }) => detail.field)).toEqual(['subjectIds[1]', 'subjectIds[3]', 'subjectIds[4]']);
+  });
+
   it('needs decisions:read', async () => {
     expect((await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1'] }, TEST_KEYS.auditor)).status).toBe(403);
   });
