@@ -1,3 +1,4 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
 import { type FieldProblem, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
 
@@ -8,6 +9,16 @@ export class RequestInvalid extends Error {
     this.name = 'RequestInvalid';
   }
 }
+
+/**
+ * For a route that takes no query parameters: one is refused like an unknown field of a body, as
+ * the routes that take parameters do, instead of being ignored (a mistyped question answered as if
+ * it had been asked right).
+ */
+export const NoQueryParameters = createParamDecorator((_: unknown, context: ExecutionContext): void => {
+  const names = Object.keys(context.switchToHttp().getRequest<{ query?: object }>().query ?? {});
+  if (names.length > 0) throw new RequestInvalid(names.map((field) => ({ field, message: 'is not a known field' })));
+});
 
 /** The body limit already bounds size; an audience question holds up to 10,000 ids. */
 const NAMES_ONLY = { maxDepth: 8, maxValues: Number.POSITIVE_INFINITY };

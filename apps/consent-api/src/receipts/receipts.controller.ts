@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Module, Param, UseFilters } from '@nestjs/comm
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { type Catalogue, consentReceiptOf, type ConsentReceipt } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { subjectIdOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { LedgerStorage } from '../ledger/ledger-storage';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
@@ -26,7 +26,7 @@ export class ReceiptsController {
   })
   @ApiParam({ name: 'subjectId' })
   @ApiParam({ name: 'eventId' })
-  async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string): Promise<ConsentReceipt> {
+  async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @NoQueryParameters() _none: void): Promise<ConsentReceipt> {
     const { history, streamName } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
     if (!event) throw new NotInLedger(`${streamName} holds no event ${eventId}`);
@@ -37,7 +37,7 @@ export class ReceiptsController {
   @RequireAnyScope('history:read')
   @ApiOperation({ summary: "The receipts of every choice in the subject's ledger, oldest first" })
   @ApiParam({ name: 'subjectId' })
-  async receipts(@Param('subjectId') subjectId: string): Promise<{ subjectId: string; receipts: ConsentReceipt[] }> {
+  async receipts(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<{ subjectId: string; receipts: ConsentReceipt[] }> {
     const { history } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
     return { subjectId, receipts: history.map((event) => consentReceiptOf(event, history, this.catalogue)) };
   }

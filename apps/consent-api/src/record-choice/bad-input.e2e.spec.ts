@@ -107,6 +107,14 @@ function refusingBadInput(kind: StoreKind) {
     ]);
   });
 
+  // Ignored before, where the questions with parameters refused them: a typo (?at= on history)
+  // silently changed nothing.
+  it.each(['history', 'export', 'receipts'])('refuses a query parameter on the %s of a subject, which takes none', async (route) => {
+    const response = await api.call('GET', `/v1/subjects/${newSubjectId()}/${route}?at=2024-05-01T00:00:00Z`);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'validation-failed', details: [{ field: 'at', message: 'is not a known field' }] });
+  });
+
   it.each(['__proto__', 'constructor'])('refuses a query parameter named %s, which a class instance would not keep as a field', async (name) => {
     const response = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers&${name}=a`);
 

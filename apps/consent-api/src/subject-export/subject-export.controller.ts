@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Module, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Catalogue } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { subjectIdOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { LedgerStorage } from '../ledger/ledger-storage';
@@ -30,7 +30,7 @@ export class SubjectExportController {
       'Every choice with its evidence (personal data opened with the subject key, or "erased"), receipts, current preferences, rights requests, proof retention and an integrity check of the stream. Format: docs/rights.md.',
   })
   @ApiParam({ name: 'subjectId' })
-  async export(@Param('subjectId') subjectId: string): Promise<SubjectExport> {
+  async export(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<SubjectExport> {
     const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
     const requests = (await this.rightsRequests.all()).filter((request) => request.status !== 'none' && request.subjectId === subjectId);
     return subjectExportOf(record, {

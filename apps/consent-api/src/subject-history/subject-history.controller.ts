@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { subjectIdOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
 import { SubjectHistory, type SubjectHistoryAnswer } from './subject-history.query';
 
 @ApiTags('history')
@@ -18,7 +18,7 @@ export class SubjectHistoryController {
     description: 'Personal data appears only sealed. An unknown subject has an empty history.',
   })
   @ApiParam({ name: 'subjectId' })
-  history(@Param('subjectId') subjectId: string): Promise<SubjectHistoryAnswer> {
+  history(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<SubjectHistoryAnswer> {
     return this.queryBus.execute(new SubjectHistory(subjectIdOrThrow(subjectId)));
   }
 }
