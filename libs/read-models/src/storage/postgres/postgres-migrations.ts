@@ -11,6 +11,15 @@ interface Migration {
  * prefixed `rm_` and live in the connection's current schema, next to (or apart from) the event
  * store's. Instants are timestamptz so SQL consumers can compare them with now().
  */
+/**
+ * Empties the tables and rewinds the checkpoint: the read models rebuild from the log at the next
+ * start. What a version that decides differently ships, so stored rows never disagree with it.
+ */
+const REBUILD = `
+      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+`;
+
 const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -76,25 +85,18 @@ const migrations: readonly Migration[] = [
     name: 'per-purpose expiries on subjects (lets an event re-evaluate only the purposes it touches); the read models rebuild',
     sql: `
       ALTER TABLE rm_subjects ADD COLUMN expiries text NOT NULL DEFAULT '{}';
-      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+      ${REBUILD}
     `,
   },
   {
     version: 3,
     name: 'decisions of legal obligations follow their audience and period, audience memberships restart after a lapse; the read models rebuild',
-    sql: `
-      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
-    `,
+    sql: REBUILD,
   },
   {
     version: 4,
     name: 'audience membership needs every data source the purpose uses; the read models rebuild',
-    sql: `
-      TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
-    `,
+    sql: REBUILD,
   },
 ];
 

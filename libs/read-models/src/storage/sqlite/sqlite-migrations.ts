@@ -10,6 +10,18 @@ interface Migration {
  * Append-only: a shipped migration is never edited, a change is a new version. Every table is
  * prefixed `rm_` so the read models can share a file (or a PostgreSQL schema) with other tables.
  */
+/**
+ * Empties the tables and rewinds the checkpoint: the read models rebuild from the log at the next
+ * start. What a version that decides differently ships, so stored rows never disagree with it.
+ */
+const REBUILD = `
+      DELETE FROM rm_subjects;
+      DELETE FROM rm_decisions;
+      DELETE FROM rm_suppressions;
+      DELETE FROM rm_audience_members;
+      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+`;
+
 const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -75,34 +87,18 @@ const migrations: readonly Migration[] = [
     name: 'per-purpose expiries on subjects (lets an event re-evaluate only the purposes it touches); the read models rebuild',
     sql: `
       ALTER TABLE rm_subjects ADD COLUMN expiries TEXT NOT NULL DEFAULT '{}';
-      DELETE FROM rm_subjects;
-      DELETE FROM rm_decisions;
-      DELETE FROM rm_suppressions;
-      DELETE FROM rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
+      ${REBUILD}
     `,
   },
   {
     version: 3,
     name: 'decisions of legal obligations follow their audience and period, audience memberships restart after a lapse; the read models rebuild',
-    sql: `
-      DELETE FROM rm_subjects;
-      DELETE FROM rm_decisions;
-      DELETE FROM rm_suppressions;
-      DELETE FROM rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
-    `,
+    sql: REBUILD,
   },
   {
     version: 4,
     name: 'audience membership needs every data source the purpose uses; the read models rebuild',
-    sql: `
-      DELETE FROM rm_subjects;
-      DELETE FROM rm_decisions;
-      DELETE FROM rm_suppressions;
-      DELETE FROM rm_audience_members;
-      UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
-    `,
+    sql: REBUILD,
   },
 ];
 
