@@ -3,6 +3,7 @@
  * classes and their checks, the command intake with idempotency, and running commands on streams.
  */
 export * from './command-request';
+export * from './command-scope';
 export * from './command-shapes';
 export * from './request-fields';
 export * from './request-validation';

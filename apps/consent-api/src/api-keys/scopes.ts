@@ -1,5 +1,3 @@
-import type { LedgerCommandType } from '@consent-ledger/domain';
-
 /** What an API key may do. */
 export const SCOPES = [
   'commands:write',
@@ -12,18 +10,3 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 export const isScope = (value: unknown): value is Scope => (SCOPES as readonly unknown[]).includes(value);
-
-/**
- * Reviewing an objection is the controller's decision on compelling grounds, and erasure destroys
- * data for good: both need a scope of their own, not the channels' everyday `commands:write`.
- */
-export function scopeToRecord(type: LedgerCommandType): Scope {
-  switch (type) {
-    case 'ReviewObjection':
-      return 'objections:review';
-    case 'EraseSubject':
-      return 'subjects:erase';
-    default:
-      return 'commands:write';
-  }
-}

@@ -1,10 +1,9 @@
 import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { type CheckedCommandRequest, CommandIntake, contactDetailsProblem } from '@consent-ledger/ledger-commands';
+import { type CheckedCommandRequest, CommandIntake, contactDetailsProblem, scopeToRecord } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
-import { scopeToRecord } from '../api-keys/scopes';
 import { RequestInvalid } from '../http/request-invalid';
 import { RecordChoice } from './record-choice.command';
 import { RecordChoiceDocs } from './record-choice.docs';

@@ -1,20 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
-import type { LedgerCommandType } from '@consent-ledger/domain';
-import { type CommandIntake, commandFailureOf, isStorageUnavailable, validationFailed } from '@consent-ledger/ledger-commands';
+import { type CommandIntake, commandFailureOf, isStorageUnavailable, scopeToRecord, validationFailed } from '@consent-ledger/ledger-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
 import { EMPTY_FETCH_WAIT_MS } from '../kafka/kafka-client';
-
-/**
- * Commands that are the controller's acts, not a channel's: over HTTP each needs a scope of its
- * own. Writing to the topic is a channel system's everyday permission, so the topic refuses them
- * (an erasure destroys data for good).
- */
-const CONTROLLER_ACTS: ReadonlyMap<LedgerCommandType, string> = new Map([
-  ['EraseSubject', 'subjects:erase'],
-  ['ReviewObjection', 'objections:review'],
-]);
 
 export interface CommandTopicIntakeOptions {
   readonly kafka: Kafka;
@@ -106,8 +95,10 @@ export class CommandTopicIntake {
         // which would redeliver it for ever and stall the partition.
         const checked = intake.check(read.json);
         if (checked.errors) return { ...validationFailed(checked.errors), replayed: false };
-        const scope = CONTROLLER_ACTS.get(checked.value.type);
-        if (scope) {
+        // Writing to the topic is a channel system's everyday permission: commands that need a scope
+        // of their own over HTTP (an erasure, an objection review) are not taken here.
+        const scope = scopeToRecord(checked.value.type);
+        if (scope !== 'commands:write') {
           const message = `${checked.value.type} needs the ${scope} scope: send it to POST /v1/commands with a key that has it`;
           return { status: 403, body: { error: 'forbidden', message }, replayed: false };
         }
