@@ -5,6 +5,6 @@ export { createEventStore, connectKurrentEventStore, eventStoreConfigOf, type De
 export { createInMemoryEventStore, InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './in-memory/in-memory-event-store';
 export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
-export { withSessionSetting } from './postgres/connection-string';
+export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
 export { checkOutClient } from './postgres/pool-clients';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

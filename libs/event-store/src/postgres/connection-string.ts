@@ -17,3 +17,10 @@ export function withSessionSetting(url: string, name: string, value: string): st
   parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c ${name}=${value}`);
   return parsed.toString();
 }
+
+/**
+ * How long a request's statement may wait for a lock (a stuck session holding a table, a head row):
+ * then it fails as unavailable and the caller gets a 503 to retry, instead of waiting for as long
+ * as the other session lives. Appends and idempotency records hold their locks for milliseconds.
+ */
+export const REQUEST_LOCK_TIMEOUT = '3s';

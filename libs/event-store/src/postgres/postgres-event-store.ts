@@ -29,7 +29,7 @@ import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
-import { withSessionSetting } from './connection-string';
+import { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './connection-string';
 import { checkOutClient } from './pool-clients';
 import { appendGroup, appendGroupInOneStatement, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
@@ -68,19 +68,13 @@ interface RemovalRow {
 const MAX_REVISION = 2_147_483_647;
 const VERIFY_PAGE_SIZE = 5000;
 const ATTEMPTS_PER_GROUP = 4;
-/**
- * How long a statement may wait for a lock (a stuck session holding a table, a head row): then
- * it fails as unavailable and the caller gets a 503 to retry, instead of waiting for as long as
- * the other session lives. Appends hold their locks for milliseconds.
- */
-const LOCK_TIMEOUT = '3s';
 /** About 150 bytes each: the heads of the streams a busy process is likely to append to again soon. */
 const KNOWN_HEADS = 100_000;
 
 /** Opens the production store: runs pending migrations, then serves appends through group commit. */
 export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const pool = new Pool({
-    connectionString: withSessionSetting(options.url, 'lock_timeout', LOCK_TIMEOUT),
+    connectionString: withSessionSetting(options.url, 'lock_timeout', REQUEST_LOCK_TIMEOUT),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
   });

@@ -1,4 +1,4 @@
-import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, REQUEST_LOCK_TIMEOUT, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
@@ -31,7 +31,7 @@ interface RecordRow {
  */
 export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
   // A lock held by a stuck session fails the request as unavailable (503) instead of hanging it.
-  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', '3s'), max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT), max: poolSize, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   try {
     const client = await checkOutClient(pool);
