@@ -30,7 +30,13 @@ const decisionProperties: Record<string, SchemaObject> = {
   legalBasis: { type: 'string', enum: [...LEGAL_BASES] },
   basedOn: { type: 'array', items: eventRef, description: 'the events that decided the answer' },
   validUntil: { ...instant, nullable: true, description: 'when the answer stops holding on its own (a consent expiring); null: no known end' },
+  channels: {
+    type: 'array',
+    items: { type: 'string', enum: [...CHANNELS] },
+    description: 'asked without a channel, for a purpose that contacts people: the channels it may use now (consented, not restricted); empty when denied',
+  },
 };
+const DECISION_REQUIRED = Object.keys(decisionProperties).filter((name) => name !== 'channels');
 const scoped = (name: string, values: readonly string[]): SchemaObject => ({
   type: 'object',
   properties: { [name]: { type: 'string', enum: [...values] }, purpose: { type: 'string', description: 'absent: every purpose' } },
@@ -38,7 +44,7 @@ const scoped = (name: string, values: readonly string[]): SchemaObject => ({
 });
 
 export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
-  Decision: { type: 'object', properties: decisionProperties, required: Object.keys(decisionProperties) },
+  Decision: { type: 'object', properties: decisionProperties, required: DECISION_REQUIRED },
   Preferences: {
     type: 'object',
     properties: {
@@ -61,7 +67,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       purposes: {
         type: 'array',
         description: 'the decision for every purpose of the catalogue, in its order',
-        items: { type: 'object', properties: { purpose: { type: 'string' }, ...decisionProperties }, required: ['purpose', ...Object.keys(decisionProperties)] },
+        items: { type: 'object', properties: { purpose: { type: 'string' }, ...decisionProperties }, required: ['purpose', ...DECISION_REQUIRED] },
       },
       objections: {
         type: 'array',

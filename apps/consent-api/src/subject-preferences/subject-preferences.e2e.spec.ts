@@ -1,6 +1,8 @@
 import { describeWithPostgres } from '../../../../test/support/services';
 import { commandJson, CONSENT_PURPOSE, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
 
+const PROSPECT_MARKETING = 'direct-marketing-prospects-phone-email';
+const CUSTOMER_MARKETING = 'direct-marketing-customers-phone-email';
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 
 function showingPreferences(kind: StoreKind) {
@@ -29,6 +31,23 @@ function showingPreferences(kind: StoreKind) {
     });
     expect(preferences.body.purposes.map((entry: { purpose: string }) => entry.purpose)).toEqual(purposes.body.purposes.map((purpose: { id: string }) => purpose.id));
     expect(preferences.body.purposes.find((entry: { purpose: string }) => entry.purpose === CONSENT_PURPOSE)).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('names the channels each purpose may use: those consented to, less those the person restricted', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    await api.command(commandJson.giveConsent(subjectId, { purpose: PROSPECT_MARKETING, channels: ['email', 'sms'] }));
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'sms' }));
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'phone' }));
+
+    const preferences = await api.call('GET', `/v1/subjects/${subjectId}/preferences`);
+    const entry = (purpose: string) => preferences.body.purposes.find((each: { purpose: string }) => each.purpose === purpose);
+    expect(entry(PROSPECT_MARKETING)).toMatchObject({ allowed: true, reason: 'consent-active', channels: ['email'] });
+    expect(entry(CUSTOMER_MARKETING)).toMatchObject({ allowed: true, reason: 'legitimate-interest', channels: ['email', 'post'] });
+
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'email' }));
+    const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PROSPECT_MARKETING}`);
+    expect(decision.body).toMatchObject({ allowed: false, reason: 'channel-restricted', channels: [] });
   });
 
   it('shows the preferences as they stood at an earlier instant', async () => {

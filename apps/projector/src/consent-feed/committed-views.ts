@@ -84,5 +84,6 @@ function entryOf(row: DecisionRow): string {
     legalBasis: row.legalBasis,
     basedOn: row.basedOn,
     validUntil: row.validUntil,
+    ...(row.channels !== null && { channels: row.channels }),
   });
 }

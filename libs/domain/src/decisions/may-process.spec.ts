@@ -13,6 +13,7 @@ import {
   sourceOptedOut,
   subjectErased,
 } from '../testing';
+import type { Channel } from '../vocabulary';
 
 const CUSTOMER_MARKETING = 'direct-marketing-customers-phone-email';
 const PROSPECTING = 'direct-marketing-prospects-phone-email';
@@ -234,6 +235,54 @@ describe('restricted channels and opted-out sources', () => {
     const subject = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), sourceOptedOut({ source: 'tv-viewing' }));
     expect(subject.mayProcess({ purpose: PROFILING, source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out' });
     expect(subject.mayProcess({ purpose: PROFILING, source: 'web-app-usage', at: JUNE_2024 }).allowed).toBe(true);
+  });
+});
+
+describe('a question that names no channel', () => {
+  it('lists the channels the person may be reached on: those the consent covers, less the restricted ones', () => {
+    const subject = given(consentGiven({ purpose: PROSPECTING, channels: ['phone', 'email', 'sms'] }), channelRestricted({ channel: 'phone' }));
+    expect(subject.mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'consent-active', channels: ['email', 'sms'] });
+  });
+
+  it('is denied when the person restricted every channel the consent covers, citing the restriction', () =>
+    expect(given(consentGiven({ purpose: PROSPECTING, channels: ['email'] }), channelRestricted({ channel: 'email' })).mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toEqual({
+      allowed: false,
+      reason: 'channel-restricted',
+      legalBasis: 'consent',
+      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      validUntil: null,
+      channels: [],
+    }));
+
+  it('holds as long as the grants of the reachable channels, not one for a channel restricted since', () => {
+    const subject = given(
+      consentGiven({ purpose: PROSPECTING, channels: ['email'] }),
+      consentGiven({ purpose: PROSPECTING, channels: ['sms'], expiresAt: instant('2027-05-01T09:00:00Z') }),
+      channelRestricted({ channel: 'email', purpose: PROSPECTING }),
+    );
+    expect(subject.mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toMatchObject({
+      allowed: true,
+      channels: ['sms'],
+      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      validUntil: '2027-05-01T09:00:00.000Z',
+    });
+  });
+
+  it('names every channel of a legitimate interest the person did not restrict', () => {
+    const restricting = (...channels: Channel[]) => channels.map((channel) => channelRestricted({ channel }));
+    const subject = given(relationshipStarted(), ...restricting('sms', 'post'));
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({ allowed: true, channels: ['phone', 'email'] });
+    const unreachable = given(relationshipStarted(), ...restricting('sms', 'post', 'phone', 'email'));
+    expect(unreachable.mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted', channels: [] });
+  });
+
+  it('keeps every channel a contract needs whatever the person restricted', () =>
+    expect(given(relationshipStarted(), channelRestricted({ channel: 'sms' })).mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 }).channels).toEqual(['post', 'email', 'sms']));
+
+  it('lists no channel when denied, and none is asked about when a channel is named', () => {
+    const subject = given(relationshipStarted());
+    expect(subject.mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent', channels: [] });
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'email', at: JUNE_2024 })).not.toHaveProperty('channels');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import { consentStatus } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
-import { channelScope, type Choice, type Ledger, sourceScope } from '../ledger/ledger';
+import { channelScope, type Choice, type ConsentGrant, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
@@ -23,6 +23,11 @@ export interface Decision {
   readonly basedOn: readonly EventRef[];
   /** Until when the answer holds without any new event (a consent expiring, a window closing); null: no known end. */
   readonly validUntil: Instant | null;
+  /**
+   * Asked without a channel, for a purpose that contacts people: the channels it may use now
+   * (those the consent covers, less those the subject restricted); empty when it is denied.
+   */
+  readonly channels?: readonly Channel[];
 }
 
 /** Audiences that exist only through a relationship; a purpose reaching anyone else needs none. */
@@ -35,6 +40,14 @@ const RELATIONSHIP_AUDIENCES: readonly Audience[] = ['prospect', 'customer', 'fo
 export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: DecisionQuery): Decision {
   const purpose = catalogue.purposes.get(query.purpose);
   if (!purpose) throw new Error(`unknown purpose "${query.purpose}"`);
+  const decision = decisionOn(ledger, catalogue, purpose, query);
+  // Asked without a channel, a marketer wants to know where the person may be reached, and "allowed"
+  // must not mean "on a channel the person refused".
+  if (query.channel || purpose.channels.length === 0) return decision;
+  return decision.allowed ? onReachableChannels(ledger, purpose, decision, query.at) : { ...decision, channels: [] };
+}
+
+function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const basis = purpose.legalBasis;
 
   if (purpose.excludedBrands.includes(query.brand ?? 'proximus')) return deny(basis, 'not-applicable-to-brand');
@@ -67,22 +80,59 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   const lawful = basis === 'consent' ? consentDecision(ledger, purpose.id, query) : relationshipDecision(ledger, purpose, query);
   if (!lawful.allowed) return lawful;
 
-  // Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
-  // an SMS restriction must not stop an invoice sent by SMS under the contract.
-  const subjectHasASay = purpose.objection !== 'none';
-  if (query.channel && subjectHasASay) {
-    const restriction = [channelScope(query.channel), channelScope(query.channel, purpose.id)]
-      .map((key) => ledger.channelRestrictions.get(key))
-      .find((toggle) => toggle?.on);
+  if (query.channel && subjectHasASay(purpose)) {
+    const restriction = restrictionOf(ledger, query.channel, purpose.id);
     if (restriction) return deny(lawful.legalBasis, 'channel-restricted', [restriction]);
   }
-  if (query.source && subjectHasASay) {
+  if (query.source && subjectHasASay(purpose)) {
     const optOut = [sourceScope(query.source), sourceScope(query.source, purpose.id)]
       .map((key) => ledger.sourceOptOuts.get(key))
       .find((toggle) => toggle?.on);
     if (optOut) return deny(lawful.legalBasis, 'source-opted-out', [optOut]);
   }
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
+}
+
+// Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
+// an SMS restriction must not stop an invoice sent by SMS under the contract.
+const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
+
+/** The restriction in force on `channel` for `purpose`: one for every purpose, or one for this purpose. */
+function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeId): Choice | undefined {
+  return [channelScope(channel), channelScope(channel, purpose)].map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
+}
+
+/**
+ * An allowed decision asked without a channel, narrowed to the channels it may use: the ones the
+ * consent covers (every channel of the purpose on another basis), less the restricted ones. Its
+ * proof and validity are then those of the grants covering those channels, not of a grant on a
+ * channel the person restricted since.
+ */
+function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decision: Decision, at: Instant): Decision {
+  // The consent that made it allowed: the purpose's own, or the renewal campaign's for a former customer.
+  const consentPurpose = decision.reason !== 'consent-active' ? undefined : purpose.legalBasis === 'consent' ? purpose.id : purpose.renewedBy;
+  const grants = new Map<Channel, ConsentGrant>();
+  if (consentPurpose) {
+    for (const channel of purpose.channels) {
+      const status = consentStatus(ledger, consentPurpose, at, channel);
+      if (status.state === 'active') grants.set(channel, status.grant);
+    }
+  }
+  const covered = consentPurpose ? [...grants.keys()] : purpose.channels;
+  const restrictions = subjectHasASay(purpose) ? covered.map((channel) => restrictionOf(ledger, channel, purpose.id)) : [];
+  const channels = covered.filter((_, i) => restrictions[i] === undefined);
+  if (channels.length === 0) return { ...deny(decision.legalBasis, covered.length > 0 ? 'channel-restricted' : 'no-consent', [...new Set(restrictions)]), channels };
+  if (!consentPurpose) return { ...decision, channels };
+
+  const used = [...new Set(channels.map((channel) => grants.get(channel)!))];
+  const general = consentStatus(ledger, consentPurpose, at);
+  const isGeneralGrant = (ref: EventRef) => general.state === 'active' && ref.eventId === general.grant.ref.eventId && ref.revision === general.grant.ref.revision;
+  return {
+    ...decision,
+    basedOn: decision.basedOn.flatMap((ref) => (isGeneralGrant(ref) ? used.map((grant) => grant.ref) : [ref])),
+    validUntil: used.some((grant) => grant.expiresAt === undefined) ? null : used.map((grant) => grant.expiresAt!).reduce((a, b) => (a > b ? a : b)),
+    channels,
+  };
 }
 
 /** Contract, legitimate interest and legal obligation: the subject must be in the purpose's audience at that instant. */

@@ -30,6 +30,8 @@ export interface DecisionRow {
   readonly legalBasis: LegalBasis;
   readonly validUntil: Instant | null;
   readonly basedOn: readonly EventRef[];
+  /** The channels the purpose may use now, as `mayProcess` lists them; null for a purpose that names none. */
+  readonly channels: readonly Channel[] | null;
   /** Consent purposes: the purpose's channels the subject's active consent covers. */
   readonly consentedChannels: readonly Channel[];
   /** The purpose's channels the subject refused (for every purpose or this one). */
@@ -133,6 +135,7 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
     legalBasis: decision.legalBasis,
     validUntil: decision.validUntil,
     basedOn: decision.basedOn,
+    channels: decision.channels ?? null,
     consentedChannels: consented.map(({ channel }) => channel),
     restrictedChannels,
     optedOutSources,
@@ -153,6 +156,7 @@ export function isSameDecisionRow(a: DecisionRow, b: DecisionRow): boolean {
     a.legalBasis === b.legalBasis &&
     a.validUntil === b.validUntil &&
     a.changesAt === b.changesAt &&
+    (a.channels === null || b.channels === null ? a.channels === b.channels : sameList(a.channels, b.channels)) &&
     sameList(a.consentedChannels, b.consentedChannels) &&
     sameList(a.restrictedChannels, b.restrictedChannels) &&
     sameList(a.optedOutSources, b.optedOutSources) &&

@@ -38,6 +38,7 @@ export interface DecisionRecord {
   legal_basis: string;
   valid_until: string | null;
   based_on: string;
+  channels: string[] | null;
   consented_channels: string[];
   restricted_channels: string[];
   opted_out_sources: string[];
@@ -113,6 +114,7 @@ export const decisionRecordOf = (row: DecisionRow): DecisionRecord => ({
   legal_basis: row.legalBasis,
   valid_until: row.validUntil,
   based_on: JSON.stringify(row.basedOn),
+  channels: row.channels && [...row.channels],
   consented_channels: [...row.consentedChannels],
   restricted_channels: [...row.restrictedChannels],
   opted_out_sources: [...row.optedOutSources],
@@ -127,6 +129,7 @@ export const decisionRowOf = (record: DecisionRecord): DecisionRow => ({
   legalBasis: record.legal_basis as DecisionRow['legalBasis'],
   validUntil: (record.valid_until ?? null) as Instant | null,
   basedOn: JSON.parse(record.based_on) as DecisionRow['basedOn'],
+  channels: record.channels as DecisionRow['channels'],
   consentedChannels: record.consented_channels as DecisionRow['consentedChannels'],
   restrictedChannels: record.restricted_channels as DecisionRow['restrictedChannels'],
   optedOutSources: record.opted_out_sources as DecisionRow['optedOutSources'],

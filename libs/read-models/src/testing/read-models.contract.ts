@@ -83,6 +83,14 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       ]);
     });
 
+    it('keeps the channels each decision may use, and none for a purpose that contacts nobody', async () => {
+      project();
+      await subject.readModels.waitFor(await record(relationshipStarted(of('dan')), channelRestricted({ ...of('dan'), channel: 'sms' })));
+      const rows = await subject.readModels.storage.decisionRows(idOf('dan'));
+      expect(rows.find((row) => row.purpose === 'direct-marketing-customers-phone-email')).toMatchObject({ allowed: true, channels: ['phone', 'email', 'post'] });
+      expect(rows.find((row) => row.purpose === 'service-provision')).toMatchObject({ allowed: true, channels: null });
+    });
+
     it('lists a channel restriction on the suppression list of that channel', async () => {
       project();
       await subject.readModels.waitFor(await record(relationshipStarted(of('bob')), channelRestricted({ ...of('bob'), channel: 'sms' })));

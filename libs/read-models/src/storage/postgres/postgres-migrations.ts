@@ -98,6 +98,14 @@ const migrations: readonly Migration[] = [
     name: 'audience membership needs every data source the purpose uses; the read models rebuild',
     sql: REBUILD,
   },
+  {
+    version: 5,
+    name: 'a decision asked without a channel lists the channels it may use, and is denied when every one is restricted; the read models rebuild',
+    sql: `
+      ALTER TABLE rm_decisions ADD COLUMN channels text[];
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -51,7 +51,7 @@ const instantTypes = {
 const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
-  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
+  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
 
 /**
  * Production read models in PostgreSQL. Every writer (the projection runner, the time sweep, a
@@ -325,14 +325,14 @@ export class PostgresReadModelStorage implements ReadModelStorage {
            erased = excluded.erased, expiries = excluded.expiries
        ), decisions AS (
          INSERT INTO rm_decisions (${DECISION_COLUMNS})
-         SELECT subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, consented_channels, restricted_channels,
-           opted_out_sources, changes_at
+         SELECT subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, channels, consented_channels,
+           restricted_channels, opted_out_sources, changes_at
          FROM json_to_recordset($2::json) AS x(subject_id text, purpose text, allowed boolean, reason text, legal_basis text,
-           valid_until timestamptz, based_on text, consented_channels text[], restricted_channels text[], opted_out_sources text[],
-           changes_at timestamptz)
+           valid_until timestamptz, based_on text, channels text[], consented_channels text[], restricted_channels text[],
+           opted_out_sources text[], changes_at timestamptz)
          ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason,
            legal_basis = excluded.legal_basis, valid_until = excluded.valid_until, based_on = excluded.based_on,
-           consented_channels = excluded.consented_channels, restricted_channels = excluded.restricted_channels,
+           channels = excluded.channels, consented_channels = excluded.consented_channels, restricted_channels = excluded.restricted_channels,
            opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at
        ), audiences AS (
          INSERT INTO rm_audience_members (${AUDIENCE_COLUMNS})

@@ -100,6 +100,14 @@ const migrations: readonly Migration[] = [
     name: 'audience membership needs every data source the purpose uses; the read models rebuild',
     sql: REBUILD,
   },
+  {
+    version: 5,
+    name: 'a decision asked without a channel lists the channels it may use, and is denied when every one is restricted; the read models rebuild',
+    sql: `
+      ALTER TABLE rm_decisions ADD COLUMN channels TEXT;
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */

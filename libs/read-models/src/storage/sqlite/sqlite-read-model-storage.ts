@@ -33,8 +33,9 @@ export interface SqliteReadModelStorageOptions {
 
 type SqliteSubject = Omit<SubjectRecord, 'erased' | 'last_position'> & { erased: number; last_position: number };
 type SqliteAudience = Omit<AudienceRecord, 'member' | 'changed_at_position'> & { member: number; changed_at_position: number };
-type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'consented_channels' | 'restricted_channels' | 'opted_out_sources'> & {
+type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'channels' | 'consented_channels' | 'restricted_channels' | 'opted_out_sources'> & {
   allowed: number;
+  channels: string | null;
   consented_channels: string;
   restricted_channels: string;
   opted_out_sources: string;
@@ -43,7 +44,7 @@ type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'consented_channels' | 'r
 const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
-  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, consented_channels, restricted_channels, opted_out_sources, changes_at';
+  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
 
 /**
  * The embedded read models: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
@@ -218,6 +219,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         s.upsertDecision.run({
           ...record,
           allowed: record.allowed ? 1 : 0,
+          channels: record.channels && JSON.stringify(record.channels),
           consented_channels: JSON.stringify(record.consented_channels),
           restricted_channels: JSON.stringify(record.restricted_channels),
           opted_out_sources: JSON.stringify(record.opted_out_sources),
@@ -241,6 +243,7 @@ function fromSqliteDecision(row: SqliteDecision): DecisionRecord {
   return {
     ...row,
     allowed: row.allowed === 1,
+    channels: row.channels === null ? null : (JSON.parse(row.channels) as string[]),
     consented_channels: JSON.parse(row.consented_channels) as string[],
     restricted_channels: JSON.parse(row.restricted_channels) as string[],
     opted_out_sources: JSON.parse(row.opted_out_sources) as string[],
@@ -266,10 +269,10 @@ function prepare(db: Connection) {
     ),
     upsertDecision: db.prepare(
       `INSERT INTO rm_decisions (${DECISION_COLUMNS})
-       VALUES (@subject_id, @purpose, @allowed, @reason, @legal_basis, @valid_until, @based_on, @consented_channels, @restricted_channels,
-         @opted_out_sources, @changes_at)
+       VALUES (@subject_id, @purpose, @allowed, @reason, @legal_basis, @valid_until, @based_on, @channels, @consented_channels,
+         @restricted_channels, @opted_out_sources, @changes_at)
        ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason, legal_basis = excluded.legal_basis,
-         valid_until = excluded.valid_until, based_on = excluded.based_on, consented_channels = excluded.consented_channels,
+         valid_until = excluded.valid_until, based_on = excluded.based_on, channels = excluded.channels, consented_channels = excluded.consented_channels,
          restricted_channels = excluded.restricted_channels, opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at`,
     ),
     decisionsOf: db.prepare(`SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = ? ORDER BY purpose`),
