@@ -7,6 +7,7 @@ export * from './ledger/commands';
 export * from './ledger/rules';
 export * from './ledger/ledger';
 export { decide } from './ledger/decide';
+export { supersededBy } from './ledger/superseded-by';
 export type { LedgerContext } from './ledger/facts';
 export { consentStatus, type ConsentStatus } from './ledger/consent/consent-status';
 export * from './decisions/may-process';

@@ -5,8 +5,12 @@ import {
   LEDGER_EVENT_SCHEMA_VERSION,
   type LedgerCommand,
   type LedgerEvent,
+  type EventRef,
   type LedgerEventType,
   LedgerRuleBroken,
+  type Ledger,
+  type RecordedLedgerEvent,
+  supersededBy,
 } from '@consent-ledger/domain';
 import { type EventStore, type NewEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { type CommandOrigin, eventIdFor } from './event-ids';
@@ -17,9 +21,26 @@ import { extendSubjectStream, ledgerStreamOf, recordedEntry, type SubjectStream,
 /** What a command did: the events it appended (none when the choice was already in force). */
 export interface HandledCommand {
   readonly subjectId: string;
-  readonly events: readonly { readonly id: string; readonly type: LedgerEventType; readonly revision: number }[];
+  readonly events: readonly AppendedEvent[];
   /** Global position (decimal) of the command's last event, or of the subject's last event when it appended none. */
   readonly position: string | null;
+}
+
+export interface AppendedEvent {
+  readonly id: string;
+  readonly type: LedgerEventType;
+  readonly revision: number;
+  /**
+   * Later choices of the person that keep this one from standing (late paperwork): it is recorded
+   * as evidence and counts for the time before them. Absent when it stands.
+   */
+  readonly supersededBy?: readonly EventRef[];
+}
+
+/** What the caller is told about an event of its command, judged on the ledger as it stands once appended. */
+function appendedEvent(event: RecordedLedgerEvent, ledger: Ledger): AppendedEvent {
+  const later = supersededBy(ledger, event);
+  return { id: event.eventId, type: event.type, revision: event.revision, ...(later.length > 0 && { supersededBy: later }) };
 }
 
 /** What `handle` answers: the command's result, and whether an earlier attempt of it had already recorded it. */
@@ -115,11 +136,12 @@ export class LedgerStreams {
         const entries = result.events.map((appended, index) =>
           recordedEntry(events[index], appended.eventId, appended.revision, appended.position, trace.requestFingerprint),
         );
-        this.streams.remember(extendSubjectStream(stream, entries));
+        const extended = extendSubjectStream(stream, entries);
+        this.streams.remember(extended);
         return {
           handled: {
             subjectId,
-            events: result.events.map((appended, index) => ({ id: appended.eventId, type: events[index].type, revision: appended.revision })),
+            events: entries.map(({ event }) => appendedEvent(event, extended.ledger)),
             position: result.position.toString(),
           },
           isEarlierAnswer: false,
@@ -151,7 +173,7 @@ export class LedgerStreams {
     }
     return {
       subjectId: stream.subjectId,
-      events: entries.map(({ event }) => ({ id: event.eventId, type: event.type, revision: event.revision })),
+      events: entries.map(({ event }) => appendedEvent(event, stream.ledger)),
       position: entries[entries.length - 1].position.toString(),
     };
   }

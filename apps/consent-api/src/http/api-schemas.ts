@@ -90,7 +90,16 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
         description: 'empty (status 200) when the same choice already stood from the same instant or later',
         items: {
           type: 'object',
-          properties: { id: { type: 'string', format: 'uuid' }, type: { type: 'string' }, revision: { type: 'integer', minimum: 0 } },
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            type: { type: 'string' },
+            revision: { type: 'integer', minimum: 0 },
+            supersededBy: {
+              type: 'array',
+              items: eventRef,
+              description: 'later choices of the person that keep this one from standing (late paperwork): recorded as evidence, it counts only for the time before them',
+            },
+          },
           required: ['id', 'type', 'revision'],
         },
       },

@@ -75,16 +75,24 @@ function recordingChoices(kind: StoreKind) {
     const at = (minute: number) => ({ capture: { occurredAt: new Date(hourAgo + minute * 60_000).toISOString() } });
     const purpose = 'targeted-tv-advertising-pickx';
     expect((await api.command(commandJson.startRelationship(subjectId, at(0)))).status).toBe(201);
+    const responses = [];
     for (const json of [
       commandJson.giveConsent(subjectId, { purpose, ...at(1) }),
       commandJson.withdrawConsent(subjectId, { purpose, ...at(2) }),
       commandJson.withdrawConsent(subjectId, { purpose, ...at(4) }),
       commandJson.giveConsent(subjectId, { purpose, ...at(3) }),
     ]) {
-      expect((await api.command(json)).status).toBe(201);
+      responses.push(await api.command(json));
     }
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201, 201]);
     const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}&channel=tv-screen`);
     expect(decision.body).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+
+    // The caller of the late consent learns that it was recorded as evidence but does not stand.
+    const [lateConsent] = responses[3].body.events;
+    const [laterWithdrawal] = responses[2].body.events;
+    expect(lateConsent.supersededBy).toEqual([{ eventId: laterWithdrawal.id, revision: laterWithdrawal.revision }]);
+    expect(responses.slice(0, 3).map((response) => response.body.events[0].supersededBy)).toEqual([undefined, undefined, undefined]);
   });
 
   it('records the capture evidence and seals what could identify the person', async () => {
