@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import { CheckpointTimeout } from '@consent-ledger/read-models';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { RequestInvalid } from './request-invalid';
 
 interface ErrorResponse {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly retryAfterSeconds?: number;
+  /** For 405: the methods the path does answer. */
+  readonly allow?: readonly string[];
 }
 
 /**
@@ -21,15 +23,16 @@ export class ErrorResponsesFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const bodyLimit = host.switchToHttp().getRequest<FastifyRequest>().routeOptions?.bodyLimit;
-    const response = this.responseFor(error, bodyLimit);
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const response = this.responseFor(error, request);
     if (response.retryAfterSeconds !== undefined) reply.header('Retry-After', String(response.retryAfterSeconds));
+    if (response.allow) reply.header('Allow', response.allow.join(', '));
     // RFC 6750: a 401 names the scheme the caller should use.
     if (response.status === 401) reply.header('WWW-Authenticate', 'Bearer');
     void reply.status(response.status).send(response.body);
   }
 
-  private responseFor(error: unknown, bodyLimit: number | undefined): ErrorResponse {
+  private responseFor(error: unknown, request: FastifyRequest): ErrorResponse {
     if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
     const failure = commandFailureOf(error);
     if (failure) return failure;
@@ -40,15 +43,16 @@ export class ErrorResponsesFilter implements ExceptionFilter {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       };
     }
-    if (error instanceof HttpException) return this.httpResponseFor(error, bodyLimit);
+    if (error instanceof HttpException) return this.httpResponseFor(error, request);
     const errorId = randomUUID();
     this.logger.error(`unexpected error ${errorId}`, error instanceof Error ? error.stack : String(error));
     return { status: 500, body: { error: 'internal-error', message: 'something went wrong on our side; nothing was changed by the failure itself', errorId } };
   }
 
   /** Framework errors: Fastify's body reading (too large, wrong media type), routing and auth. */
-  private httpResponseFor(error: HttpException, bodyLimit: number | undefined): ErrorResponse {
+  private httpResponseFor(error: HttpException, request: FastifyRequest): ErrorResponse {
     const status = error.getStatus();
+    const bodyLimit = request.routeOptions?.bodyLimit;
     const message = typeof error.getResponse() === 'string' ? (error.getResponse() as string) : error.message;
     switch (status) {
       case 400:
@@ -59,14 +63,29 @@ export class ErrorResponsesFilter implements ExceptionFilter {
         return { status: 401, body: { error: 'unauthorized' } };
       case 403:
         return { status: 403, body: { error: 'forbidden', message } };
-      case 404:
-        return { status: 404, body: { error: 'not-found', message: 'no such route' } };
+      case 404: {
+        const allow = methodsAnsweredAt(request);
+        // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them, not a 404.
+        return allow.length > 0 && !allow.includes(request.method)
+          ? { status: 405, body: { error: 'method-not-allowed', message: `this path answers ${allow.join(', ')} only` }, allow }
+          : { status: 404, body: { error: 'not-found', message: 'no such route' } };
+      }
       default:
         return status >= 500
           ? { status, body: { error: 'unavailable', message: 'the service cannot answer right now' }, retryAfterSeconds: RETRY_AFTER_SECONDS }
           : { status, body: { error: 'request-refused', message } };
     }
   }
+}
+
+/**
+ * The methods some registered route answers for the request's path, asked of the router itself.
+ * A target that is not a path (`*`, `http://host/…`) is routed nowhere, whatever the method.
+ */
+function methodsAnsweredAt(request: FastifyRequest): string[] {
+  const { server, url } = request;
+  if (!url.startsWith('/')) return [];
+  return server.supportedMethods.filter((method) => server.findRoute({ method: method as HTTPMethods, url }) !== null);
 }
 
 function bodyProblem(status: number, bodyLimit: number | undefined): string {

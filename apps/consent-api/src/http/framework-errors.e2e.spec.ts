@@ -45,3 +45,42 @@ describe('requests refused before any route runs', () => {
     });
   });
 });
+
+describe('a method the path does not answer', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+  });
+  afterAll(() => api.close());
+
+  it.each([
+    ['DELETE', '/v1/commands', 'POST'],
+    ['GET', '/v1/commands', 'POST'],
+    ['PUT', '/v1/decisions', 'POST'],
+    ['POST', '/v1/subjects/subject-1/decision?purpose=security-cctv', 'GET, HEAD'],
+    ['PATCH', '/v1/purposes', 'GET, HEAD'],
+  ])('answers %s %s with 405 and the methods it does answer', async (method, path, allowed) => {
+    const answer = await api.call(method, path, { ...(method !== 'GET' && { body: {} }) });
+    expect([answer.status, answer.headers.get('allow'), answer.body]).toEqual([
+      405,
+      allowed,
+      { error: 'method-not-allowed', message: `this path answers ${allowed} only` },
+    ]);
+  });
+
+  it('still answers 404 for a path no method answers', async () => {
+    const answer = await api.call('DELETE', '/v1/everything', { body: {} });
+    expect([answer.status, answer.headers.get('allow'), answer.body]).toEqual([404, null, { error: 'not-found', message: 'no such route' }]);
+  });
+
+  it('still answers 404 for a request target that is not a path, whatever the method', async () => {
+    const answer = await rawExchange(api.url, `GET http://localhost/v1/commands HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_KEYS.admin}\r\nConnection: close\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(answer).not.toMatch(/^allow:/im);
+  });
+
+  it('still answers 404 for a thing missing behind a route that answers the method', async () => {
+    const answer = await api.call('GET', `/v1/subjects/${newSubjectId()}/receipts/00000000-0000-4000-8000-000000000000`);
+    expect([answer.status, answer.headers.get('allow')]).toEqual([404, null]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describeWithPostgres } from '../../../../test/support/services';
-import { commandJson, everyCommandType, type Json, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, everyCommandType, type Json, MOTIVATED_PURPOSE, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
 
 function recordingChoices(kind: StoreKind) {
   let api: TestApi;
@@ -146,6 +146,48 @@ function recordingChoices(kind: StoreKind) {
       expect(response.status).toBe(422);
       expect(response.body).toEqual({ error: rule, message: expect.any(String) });
       expect(await api.store.headPosition()).toBe(before);
+    });
+  });
+
+  describe('reviewing an objection', () => {
+    const dpo = (occurredAt: Date) => ({ capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-7' }, occurredAt: occurredAt.toISOString() } });
+    const review = (subjectId: string, outcome: string, occurredAt: Date) => commandJson.reviewObjection(subjectId, { outcome, ...dpo(occurredAt) });
+    const objectAt = (subjectId: string, occurredAt: Date) =>
+      commandJson.object(subjectId, { purpose: MOTIVATED_PURPOSE, justification: 'I do not want my app usage analysed.', capture: { occurredAt: occurredAt.toISOString() } });
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+
+    it('answers a second review with the same outcome 200, and with another outcome 422 whenever it is dated, recording nothing', async () => {
+      const subjectId = newSubjectId();
+      expect((await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: minutesAgo(60).toISOString() } }))).status).toBe(201);
+      expect((await api.command(objectAt(subjectId, minutesAgo(50)))).status).toBe(201);
+      expect((await api.command(review(subjectId, 'upheld', minutesAgo(30)))).status).toBe(201);
+      const head = await api.store.headPosition();
+
+      const same = await api.command(review(subjectId, 'upheld', minutesAgo(10)));
+      expect([same.status, same.body.events]).toEqual([200, []]);
+      for (const occurredAt of [minutesAgo(10), minutesAgo(40)]) {
+        const other = await api.command(review(subjectId, 'rejected', occurredAt));
+        expect([other.status, other.body]).toEqual([422, { error: 'objection-already-reviewed', message: expect.stringContaining('upheld') }]);
+      }
+      expect(await api.store.headPosition()).toBe(head);
+      const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}`);
+      expect(decision.body).toMatchObject({ allowed: false, reason: 'objected' });
+    });
+
+    it('takes a review with another outcome once the person objects again', async () => {
+      const subjectId = newSubjectId();
+      expect((await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: minutesAgo(60).toISOString() } }))).status).toBe(201);
+      expect((await api.command(objectAt(subjectId, minutesAgo(50)))).status).toBe(201);
+      expect((await api.command(review(subjectId, 'rejected', minutesAgo(40)))).status).toBe(201);
+      expect((await api.command(objectAt(subjectId, minutesAgo(20)))).status).toBe(201);
+      const pending = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}`);
+      expect(pending.body).toMatchObject({ allowed: false, reason: 'objection-pending-review' });
+
+      const tooEarly = await api.command(review(subjectId, 'upheld', minutesAgo(30)));
+      expect([tooEarly.status, tooEarly.body.error]).toEqual([422, 'review-predates-objection']);
+      expect((await api.command(review(subjectId, 'upheld', minutesAgo(10)))).status).toBe(201);
+      const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}`);
+      expect(decision.body).toMatchObject({ allowed: false, reason: 'objected' });
     });
   });
 

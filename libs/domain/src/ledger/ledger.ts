@@ -256,13 +256,18 @@ function withObjection(
   const current = objections.get(event.data.target);
   if (event.type === 'ObjectionReviewed') {
     // A review answers the objection standing when it was made; it is not a choice of the person.
-    if (!current?.raised || !current.needsReview) return objections;
+    // One dated before the person's latest objection did not answer it, whichever arrived first.
+    if (!current?.raised || !current.needsReview || choice.stamp.occurredAt < current.stamp.occurredAt) return objections;
     if (current.review && !isLater(choice.stamp, current.review.stamp)) return objections;
     return new Map(objections).set(event.data.target, { ...current, review: { ...choice, outcome: event.data.outcome } });
   }
   if (current && !isLater(choice.stamp, current.stamp)) return objections;
-  // The same objection (or withdrawal) again orders later, but keeps the review that answered it.
-  if (current && current.raised === (event.type === 'ObjectionRaised')) return new Map(objections).set(event.data.target, { ...current, stamp: choice.stamp });
+  // The same objection (or withdrawal) again orders later, but keeps the review that answered it;
+  // an objection made after the review is a new one, awaiting a review of its own (art. 21(1)).
+  const isObjectionAfterReview = event.type === 'ObjectionRaised' && current?.review !== undefined && choice.stamp.occurredAt > current.review.stamp.occurredAt;
+  if (current && current.raised === (event.type === 'ObjectionRaised') && !isObjectionAfterReview) {
+    return new Map(objections).set(event.data.target, { ...current, stamp: choice.stamp });
+  }
   const objection: Objection =
     event.type === 'ObjectionRaised'
       ? { ...choice, raised: true, needsReview: event.data.needsReview }

@@ -18,6 +18,9 @@ export const LEDGER_RULES = {
   'objection-not-possible': 'this processing cannot be objected to (contract or vital interest)',
   'justification-required': 'an objection to this processing needs a justification (a motivated request)',
   'no-objection-pending-review': 'there is no motivated objection to review for this purpose',
+  'objection-already-reviewed':
+    'the objection was already reviewed with another outcome; a different answer needs a new objection from the person',
+  'review-predates-objection': 'the review is dated before the objection it would answer was made',
   'already-a-customer': 'an active customer cannot become a prospect of the same brand',
   'no-relationship-to-end': 'there is no relationship with this brand to end',
   'in-force-at-another-scope':

@@ -9,6 +9,7 @@ import {
   sealed,
   withdrawObjection,
 } from '../../testing';
+import type { LedgerEvent } from '../events';
 
 const RECORDING = 'customer-service-recording-quality-control';
 const WHY = sealed('I never agreed to be recorded');
@@ -109,5 +110,72 @@ describe('reviewing a motivated objection', () => {
       objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2025-02-01T00:00:00Z' }),
     ];
     expect(given(...history).mayProcess({ purpose: RECORDING, at: '2025-04-01T00:00:00Z' })).toMatchObject({ allowed: true });
+  });
+});
+
+// GDPR art. 21(1): the controller's assessment is its answer to the objection. Another answer
+// comes from another objection of the person, not from reviewing the same one again.
+describe('an objection already reviewed', () => {
+  const raised = objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2024-05-01T09:00:00Z' });
+  const upheld = objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' });
+  const raisedAgain = objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2024-06-01T09:00:00Z' });
+
+  it('refuses a second review with another outcome', () =>
+    given(relationshipStarted(), raised, upheld)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-11T09:00:00Z' }))
+      .thenRejected('objection-already-reviewed'));
+
+  // Recorded, it would change nothing now but rewrite the past: as of 8 May the objection would
+  // read as rejected, and processing as allowed, although the only answer given was upheld.
+  it('refuses another outcome dated before the standing review, arriving after it', () =>
+    given(relationshipStarted(), raised, upheld)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-08T09:00:00Z' }))
+      .thenRejected('objection-already-reviewed'));
+
+  it('records nothing for the same outcome dated before the standing review', () =>
+    given(relationshipStarted(), raised, upheld)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-05-08T09:00:00Z' }))
+      .thenNothingHappened());
+
+  it('waits for a new review when the person objects again after the review', () =>
+    expect(given(relationshipStarted(), raised, upheld, raisedAgain).mayProcess({ purpose: RECORDING, at: '2024-06-02T09:00:00Z' })).toMatchObject({
+      allowed: false,
+      reason: 'objection-pending-review',
+    }));
+
+  it('takes a review with another outcome of the objection made again after the review', () =>
+    given(relationshipStarted(), raised, upheld, raisedAgain)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' }))
+      .then(objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' })));
+
+  it('takes a review of the objection raised again after it was withdrawn', () =>
+    given(
+      relationshipStarted(),
+      raised,
+      upheld,
+      objectionWithdrawn({ target: RECORDING, occurredAt: '2024-05-20T09:00:00Z' }),
+      raisedAgain,
+    )
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' }))
+      .then(objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' })));
+
+  // The review answered the objection of 1 May; the person objected again on 1 June. Taken as the
+  // answer to that, it would stand whichever of the two reached the ledger first.
+  it('refuses a review dated before the objection made again, that it cannot have answered', () =>
+    given(relationshipStarted(), raised, upheld, raisedAgain)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-20T09:00:00Z' }))
+      .thenRejected('review-predates-objection'));
+
+  it('refuses a review dated before the objection was raised', () =>
+    given(relationshipStarted(), raised)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-04-20T09:00:00Z' }))
+      .thenRejected('review-predates-objection'));
+
+  it.each([
+    ['an objection made after the review', raisedAgain, 'objection-pending-review'],
+    ['an objection made before the review', objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2024-05-05T09:00:00Z' }), 'objected'],
+  ])('answers the same whether the review or %s reached the ledger first', (_, again, reason) => {
+    const reasonAfter = (...history: LedgerEvent[]) => given(relationshipStarted(), ...history).mayProcess({ purpose: RECORDING, at: '2024-07-01T09:00:00Z' }).reason;
+    expect([reasonAfter(raised, upheld, again), reasonAfter(raised, again, upheld)]).toEqual([reason, reason]);
   });
 });
