@@ -57,6 +57,18 @@ describe('the state on consent.state.v1', () => {
     expect(value.purposes).toHaveLength(catalogue.purposes.size);
   });
 
+  it('carries the decisions for the other brand of a customer of both, so neither brand reads "not applicable" for its own customer', () => {
+    const loyalty = (purposes: { purpose: string }[]) => purposes.find((entry) => entry.purpose === 'enjoy-loyalty-programme');
+    const view = viewAfter([relationshipStarted({ brand: 'proximus' }), relationshipStarted({ brand: 'scarlet', occurredAt: '2024-06-01T00:00:00Z' })]);
+    const value = JSON.parse(stateMessageOf(view, catalogue, cause).value!);
+    expect(value.brand).toBe('scarlet');
+    expect(loyalty(value.purposes)).toMatchObject({ allowed: false, reason: 'not-applicable-to-brand' });
+    expect(value.otherBrands).toHaveLength(1);
+    expect(value.otherBrands[0].brand).toBe('proximus');
+    expect(loyalty(value.otherBrands[0].purposes)).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+    expect(JSON.parse(stateMessageOf(viewAfter([relationshipStarted()]), catalogue, cause).value!)).not.toHaveProperty('otherBrands');
+  });
+
   it('is a tombstone once the subject is erased', () => {
     const view = viewAfter([relationshipStarted(), subjectErased()]);
     expect(stateMessageOf(view, catalogue, cause)).toMatchObject({ key: 'subject-1', value: null, headers: { 'event-id': 'event-2' } });

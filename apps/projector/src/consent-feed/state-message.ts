@@ -1,4 +1,4 @@
-import { type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
+import { type Brand, type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
 import type { SubjectView } from '@consent-ledger/read-models';
 import type { FeedMessage } from './feed-message';
 
@@ -14,7 +14,14 @@ export type StateValue = Preferences & {
   readonly subjectId: string;
   /** Log position (decimal) of the subject's last event the value reflects. */
   readonly position: string;
+  /** The decisions for every other brand the subject has a relationship with (a customer of both Proximus and Scarlet). */
+  readonly otherBrands?: readonly OtherBrand[];
 };
+
+export interface OtherBrand {
+  readonly brand: Brand;
+  readonly purposes: Preferences['purposes'];
+}
 
 /** What caused a publication: an event of the log, or time passing (an expiry, a closing window). */
 export interface FeedCause {
@@ -33,16 +40,28 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
   if (view.ledger.erasure) return { key: view.subjectId, value: null, headers };
   const envelope = { schemaVersion: STATE_SCHEMA_VERSION, subjectId: view.subjectId, position: view.lastPosition.toString() } as const;
   const question = { at: view.evaluatedAt, brand: view.brand };
+  const others = otherBrandsOf(view, catalogue);
   if (purposesJson === undefined) {
-    const value: StateValue = { ...envelope, ...preferencesOf(view.ledger, catalogue, question) };
+    const value: StateValue = { ...envelope, ...preferencesOf(view.ledger, catalogue, question), ...others };
     return { key: view.subjectId, value: JSON.stringify(value), headers };
   }
   const { purposes: _none, objections, restrictedChannels, optedOutSources, ...head } = {
     ...envelope,
     ...preferencesOf(view.ledger, { ...catalogue, purposes: new Map() }, question),
   };
-  const tail = JSON.stringify({ objections, restrictedChannels, optedOutSources });
+  const tail = JSON.stringify({ objections, restrictedChannels, optedOutSources, ...others });
   return { key: view.subjectId, value: `${JSON.stringify(head).slice(0, -1)},"purposes":${purposesJson},${tail.slice(1)}`, headers };
+}
+
+/**
+ * A purpose can differ by brand (Proximus loyalty marketing does not apply to Scarlet), and the
+ * value is evaluated for one brand: without these, a team of the other brand would read "not
+ * applicable" for its own customer.
+ */
+function otherBrandsOf(view: SubjectView, catalogue: Catalogue): { otherBrands?: OtherBrand[] } {
+  const brands = [...view.ledger.relationships.keys()].filter((brand) => brand !== view.brand);
+  if (brands.length === 0) return {};
+  return { otherBrands: brands.map((brand) => ({ brand, purposes: preferencesOf(view.ledger, catalogue, { at: view.evaluatedAt, brand }).purposes })) };
 }
 
 export function headersOf(view: SubjectView, cause: FeedCause): Record<string, string> {
