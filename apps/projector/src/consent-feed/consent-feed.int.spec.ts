@@ -1,6 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { consentGiven, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
+import { republicationMarkerOf } from '@consent-ledger/read-models';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ProjectorConfig } from '../config';
@@ -195,5 +196,26 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
       await traffic;
       await pickxReader.close();
     }
+  });
+
+  // A new version that decides differently rebuilds the read models; before, a subject's value on
+  // the topics stayed as the old rules made it until the subject's next event, possibly years.
+  it('publishes every subject again once a new version has rebuilt the read models', async () => {
+    const subjectId = newSubject();
+    const position = await record(relationshipStarted({ subjectId }));
+    const { topics } = resources;
+    const first = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state');
+
+    // What such a migration leaves (MARK_FEEDS_FOR_REPUBLICATION): a marker at what the feed had published.
+    const feed = `consent-feed:${config.kafkaTopicPrefix}`;
+    await resources.readModels.storage.saveCheckpoint(republicationMarkerOf(feed), await resources.readModels.storage.checkpoint(feed));
+
+    const again = await reader.until(
+      () => reader.messages(topics.state, subjectId).find((message) => message.headers['event-id'].startsWith('time-')),
+      'the state published again',
+      10_000,
+    );
+    expect(again.value).toMatchObject({ subjectId, position: position.toString(), purposes: first.value.purposes });
+    expect(await resources.readModels.storage.enqueueRepublication(feed, position)).toBe(0);
   });
 });

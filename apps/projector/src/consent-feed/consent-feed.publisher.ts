@@ -116,6 +116,7 @@ export class ConsentFeedPublisher {
         // looked at once per idle wait, so an expiry is not held back for as long as traffic lasts.
         if (isLogMoving && Date.now() - timeDrivenLookedAt < idleWaitMs) continue;
         timeDrivenLookedAt = Date.now();
+        await this.queueRepublicationAfterRebuild(applied);
         const isMoreDue = await this.publishTimeDrivenChanges();
         if (isLogMoving || isMoreDue) continue;
         // Woken by the read models' next commit (in this process, or by NOTIFY from another).
@@ -172,6 +173,16 @@ export class ConsentFeedPublisher {
     this.committed.publishedUpTo(upTo);
     this.appliedLog.publishedUpTo(upTo);
     return upTo;
+  }
+
+  /**
+   * A new version that decides differently rebuilds the read models, and every value consumers
+   * hold may be stale: once the rebuild has caught up with what this feed had published, every
+   * subject goes through the outbox (as a time-driven change would), not only those with news.
+   */
+  private async queueRepublicationAfterRebuild(applied: GlobalPosition): Promise<void> {
+    const queued = await this.options.readModels.storage.enqueueRepublication(this.options.checkpointName, applied);
+    if (queued > 0) this.options.log.warn(`the read models were rebuilt by a new version: publishing the state of ${queued} subjects again`);
   }
 
   /**

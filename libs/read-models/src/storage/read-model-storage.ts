@@ -9,6 +9,25 @@ import type { SubjectView } from '../subject-ledger/subject-view';
 /** The checkpoint every read-model table advances with, in the same transaction. */
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
+/**
+ * A checkpoint row naming a feed that must publish every subject again once the read models,
+ * rebuilt by a migration, are back at the position it holds (what the feed had published).
+ */
+const REPUBLICATION_MARKER_PREFIX = 'republish:';
+export const republicationMarkerOf = (feed: string): string => `${REPUBLICATION_MARKER_PREFIX}${feed}`;
+
+/**
+ * Migration SQL: a marker for every feed that has published something, at what it published.
+ * Shipped with a rebuild whose rules change values consumers already hold. A marker still waiting
+ * from an earlier migration stays: the feed has not published past it yet.
+ */
+export const MARK_FEEDS_FOR_REPUBLICATION = `
+      INSERT INTO rm_checkpoints (name, position)
+      SELECT '${REPUBLICATION_MARKER_PREFIX}' || name, position FROM rm_checkpoints
+      WHERE name <> '${READ_MODELS_CHECKPOINT}' AND name NOT LIKE '${REPUBLICATION_MARKER_PREFIX}%' AND position > 0
+      ON CONFLICT (name) DO NOTHING;
+`;
+
 /** A subject whose decisions changed because time passed, waiting to be published. */
 export interface StateChange {
   readonly sequence: number;
@@ -59,6 +78,12 @@ export interface ReadModelStorage {
 
   pendingStateChanges(limit: number): Promise<StateChange[]>;
   removeStateChanges(upToSequence: number): Promise<void>;
+  /**
+   * After a migration rebuilt the read models (a rule changed, so values already published may be
+   * wrong), puts every subject not erased in the state-change outbox once, when the read models
+   * have caught up with what the feed named `feed` had published. Returns how many it put there.
+   */
+  enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number>;
 
   /** Takes or renews a role's lease for `ttlMs`; false while another holder's lease runs. */
   tryLease(role: string, holder: string, ttlMs: number): Promise<boolean>;

@@ -15,7 +15,7 @@ import { CheckpointTimeout } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
 import { asNewEvent, ledgerStream } from './stored-events';
-import type { ReadModelStorage } from '../storage/read-model-storage';
+import { type ReadModelStorage, republicationMarkerOf } from '../storage/read-model-storage';
 
 /**
  * What every read-model storage must show, against a real database and a real event store: each
@@ -89,6 +89,21 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const rows = await subject.readModels.storage.decisionRows(idOf('dan'));
       expect(rows.find((row) => row.purpose === 'direct-marketing-customers-phone-email')).toMatchObject({ allowed: true, channels: ['phone', 'email', 'post'] });
       expect(rows.find((row) => row.purpose === 'service-provision')).toMatchObject({ allowed: true, channels: null });
+    });
+
+    it('puts every subject not erased in the outbox once after a rebuild, when back at what the feed had published', async () => {
+      project();
+      const position = await record(relationshipStarted(of('eve')), relationshipStarted(of('fay')), subjectErased(of('fay')));
+      await subject.readModels.waitFor(position);
+      const queued = async () => (await subject.readModels.storage.pendingStateChanges(100_000)).filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
+
+      await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position + 1n);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position)).toBe(0);
+      expect(await queued()).toEqual([]);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBeGreaterThan(0);
+      expect((await queued()).map((change) => change.subjectId)).toEqual([idOf('eve')]);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBe(0);
+      expect(await queued()).toHaveLength(1);
     });
 
     it('lists a channel restriction on the suppression list of that channel', async () => {

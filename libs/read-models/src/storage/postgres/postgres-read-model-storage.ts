@@ -6,7 +6,15 @@ import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
-import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange, type StoredLedger } from '../read-model-storage';
+import {
+  READ_MODELS_CHECKPOINT,
+  type Planner,
+  type ReadModelStorage,
+  type ReadModelTablesDump,
+  republicationMarkerOf,
+  type StateChange,
+  type StoredLedger,
+} from '../read-model-storage';
 import {
   type AudienceRecord,
   audienceRecordOf,
@@ -189,6 +197,17 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   async removeStateChanges(upToSequence: number): Promise<void> {
     await this.pool.query('DELETE FROM rm_state_changes WHERE sequence <= $1', [upToSequence]);
+  }
+
+  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
+    // One statement: the marker goes exactly when the subjects go in, so two feeds racing do it once.
+    const { rowCount } = await this.pool.query(
+      `WITH marker AS (DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2 RETURNING name)
+       INSERT INTO rm_state_changes (subject_id, changed_at)
+       SELECT subject_id, evaluated_at FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
+      [republicationMarkerOf(feed), caughtUpTo.toString()],
+    );
+    return rowCount ?? 0;
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {

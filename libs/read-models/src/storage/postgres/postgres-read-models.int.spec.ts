@@ -8,7 +8,7 @@ import { startProjections } from '../../projection-runner';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { asNewEvent, ledgerStream } from '../../testing/stored-events';
-import type { Planner } from '../read-model-storage';
+import { type Planner, republicationMarkerOf } from '../read-model-storage';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {
@@ -141,6 +141,29 @@ describeWithPostgres('read models in PostgreSQL', () => {
       await expect(nextWriter.applyEvents(events, plan)).resolves.toMatchObject({ checkpoint: events[events.length - 1].position });
     } finally {
       await Promise.all([frozenWriter.close(), nextWriter.close(), store.close()]);
+      await schema.drop();
+    }
+  });
+
+  it('has every feed that had published publish everyone again when a new version rebuilds', async () => {
+    const schema = await createTestSchema('cl_rm_upgrade');
+    try {
+      await (await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 })).close();
+      // A schema kept by the previous version: a feed that had published, the last migration not yet applied.
+      await withClient(schema.url, (client) =>
+        client.query(`INSERT INTO rm_checkpoints (name, position) VALUES ('consent-feed', 42), ('consent-feed:idle.', 0);
+                      UPDATE rm_checkpoints SET position = 42 WHERE name = 'read-models';
+                      DELETE FROM rm_schema_migrations WHERE version = 6`),
+      );
+      const upgraded = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 });
+      try {
+        expect(await upgraded.checkpoint()).toBe(0n);
+        expect(await upgraded.checkpoint(republicationMarkerOf('consent-feed'))).toBe(42n);
+        expect(await upgraded.checkpoint(republicationMarkerOf('consent-feed:idle.'))).toBe(0n);
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
       await schema.drop();
     }
   });

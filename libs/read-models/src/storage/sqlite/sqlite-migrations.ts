@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { MARK_FEEDS_FOR_REPUBLICATION } from '../read-model-storage';
 
 interface Migration {
   readonly version: number;
@@ -102,9 +103,14 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'a decision asked without a channel lists the channels it may use, and is denied when every one is restricted; the read models rebuild',
+    name: 'a decision asked without a channel lists the channels it may use (and is denied when every one is restricted)',
+    sql: `ALTER TABLE rm_decisions ADD COLUMN channels TEXT;`,
+  },
+  {
+    version: 6,
+    name: 'decisions changed (channels of a decision, reviews of objections); the read models rebuild and the feeds publish every subject again',
     sql: `
-      ALTER TABLE rm_decisions ADD COLUMN channels TEXT;
+      ${MARK_FEEDS_FOR_REPUBLICATION}
       ${REBUILD}
     `,
   },

@@ -6,7 +6,15 @@ import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
-import { READ_MODELS_CHECKPOINT, type Planner, type ReadModelStorage, type ReadModelTablesDump, type StateChange, type StoredLedger } from '../read-model-storage';
+import {
+  READ_MODELS_CHECKPOINT,
+  type Planner,
+  type ReadModelStorage,
+  type ReadModelTablesDump,
+  republicationMarkerOf,
+  type StateChange,
+  type StoredLedger,
+} from '../read-model-storage';
 import {
   type AudienceRecord,
   audienceRecordOf,
@@ -162,6 +170,11 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     this.statements.removeStateChanges.run(upToSequence);
   }
 
+  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
+    const s = this.statements;
+    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo).changes > 0 ? s.enqueueEverySubject.run().changes : 0)).immediate();
+  }
+
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     return this.statements.takeLease.get({ role, holder, expires: now + ttlMs, now }) !== undefined;
@@ -293,6 +306,8 @@ function prepare(db: Connection) {
     insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) VALUES (?, ?)'),
     pendingStateChanges: db.prepare('SELECT sequence, subject_id, changed_at FROM rm_state_changes ORDER BY sequence LIMIT ?'),
     removeStateChanges: db.prepare('DELETE FROM rm_state_changes WHERE sequence <= ?'),
+    removeMarker: db.prepare('DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?'),
+    enqueueEverySubject: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) SELECT subject_id, evaluated_at FROM rm_subjects WHERE erased = 0 ORDER BY subject_id'),
     takeLease: db.prepare(
       `INSERT INTO rm_leases (role, holder, expires_at) VALUES (@role, @holder, @expires)
        ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at

@@ -7,6 +7,7 @@ import { openSqliteEventStore } from '@consent-ledger/event-store';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { SqliteReadModelStorage } from './sqlite-read-model-storage';
+import { republicationMarkerOf } from '../read-model-storage';
 
 describe('read models in SQLite (embedded mode)', () => {
   runReadModelsContract(async () => {
@@ -48,6 +49,23 @@ describe('read models in SQLite (embedded mode)', () => {
 });
 
 describe('read models in SQLite, upgraded', () => {
+  it('have every feed that had published publish everyone again when a new version rebuilds', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
+    const file = join(directory, 'state.sqlite');
+    try {
+      await new SqliteReadModelStorage({ file }).close();
+      const db = new Database(file);
+      db.exec(`INSERT INTO rm_checkpoints (name, position) VALUES ('consent-feed', 42); DELETE FROM rm_schema_migrations WHERE version = 6`);
+      db.close();
+
+      const upgraded = new SqliteReadModelStorage({ file });
+      expect(await upgraded.checkpoint(republicationMarkerOf('consent-feed'))).toBe(42n);
+      await upgraded.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('rebuild from the start of the log when a new version decides differently', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
     const file = join(directory, 'state.sqlite');
