@@ -223,12 +223,18 @@ describe('an objection to direct marketing', () => {
     [CUSTOMER_MARKETING, undefined],
     [TV_ADS, 'tv-screen'],
     ['enjoy-loyalty-programme', 'push'],
+    ['myproximus-app-notifications', 'push'],
     ['customer-segmentation-basic-legitimate-interest', undefined],
   ] as const)('denies %s via %s, even where consent was given', (purpose, channel) =>
     expect(objected().mayProcess({ purpose, channel, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected', basedOn: [{ eventId: 'event-2', revision: 2 }] }));
 
   it('leaves processing that is not marketing alone', () =>
     expect(objected().mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 }).allowed).toBe(true));
+
+  it('stops promotional push notifications in the MyProximus app, not those about the app and invoices', () => {
+    expect(objected().mayProcess({ purpose: 'myproximus-app-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected' });
+    expect(objected().mayProcess({ purpose: 'myproximus-app-service-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+  });
 
   it('stops denying once withdrawn', () =>
     expect(
