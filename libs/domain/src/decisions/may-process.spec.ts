@@ -330,7 +330,17 @@ describe('brands and erasure', () => {
       reason: 'not-applicable-to-brand',
     }));
 
-  it('denies everything but legal obligations after erasure, on the erasure event', () =>
+  it('keeps what the law makes us keep and what legal claims need after erasure, each within its own window', () => {
+    const erased = given(relationshipStarted(), relationshipEnded({ occurredAt: '2024-05-10T00:00:00Z' }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' }));
+    expect(erased.mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'contract', validUntil: '2031-05-10T00:00:00.000Z' });
+    expect(erased.mayProcess({ purpose: 'billing-accounting', at: '2031-05-10T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+    for (const purpose of ['debt-collection', 'dispute-management-and-proof-of-consent', 'archiving-legal-defence']) {
+      expect({ purpose, ...erased.mayProcess({ purpose, at: JUNE_2024 }) }).toMatchObject({ purpose, allowed: true });
+    }
+    expect(erased.mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'subject-erased' });
+  });
+
+  it('denies everything else after erasure, on the erasure event', () =>
     expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({
       allowed: false,
       reason: 'subject-erased',

@@ -54,7 +54,9 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   // The law sets its own audience and period (a subscriber's identification data until 12 months
   // after the service ends): neither a choice of the subject nor an erasure changes them.
   if (basis === 'legal-obligation') return relationshipDecision(ledger, purpose, query);
-  if (ledger.erasure) return deny(basis, 'subject-erased', [ledger.erasure]);
+  // An erasure stops the rest, except what the law makes us keep (billing records) and what legal
+  // claims need (debts, disputes, proof of consent), each within its own window (art. 17(3)(b), (e)).
+  if (ledger.erasure && !purpose.erasureException) return deny(basis, 'subject-erased', [ledger.erasure]);
   if (basis === 'vital-interest') return allow(basis, 'vital-interest');
 
   // Objection (GDPR art. 21) outranks consent and legitimate interest for the same purpose; an
