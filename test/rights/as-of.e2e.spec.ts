@@ -41,9 +41,10 @@ describe('an as-of answer for a moment in the past', () => {
     api = await startTestApi();
     started = Date.now();
     await observe();
-    await record({ type: 'GiveConsent', purpose: TV_ADS, capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', occurredAt: minutesBeforeStart(10) } });
+    // Pickx ads exist only for customers: the contract signed in a shop half an hour earlier comes first.
+    await record({ type: 'StartRelationship', relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-2' }, occurredAt: minutesBeforeStart(30) } });
     await observe();
-    await record({ type: 'StartRelationship', relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-2' } } });
+    await record({ type: 'GiveConsent', purpose: TV_ADS, capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', occurredAt: minutesBeforeStart(10) } });
     await observe();
     // Signed in a shop a few minutes before the first observation, keyed in only now.
     await record({ type: 'WithdrawConsent', purpose: TV_ADS, capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-2' }, occurredAt: minutesBeforeStart(5) } });
@@ -60,6 +61,7 @@ describe('an as-of answer for a moment in the past', () => {
   it('saw the answers change while the choices were recorded', () =>
     expect(new Set(observations.map((observation) => `${observation.purpose} ${observation.answer.reason}`))).toEqual(
       new Set([
+        `${TV_ADS} no-relationship`,
         `${TV_ADS} no-consent`,
         `${TV_ADS} consent-active`,
         `${TV_ADS} consent-withdrawn`,
@@ -100,10 +102,10 @@ describe('an as-of answer for a moment in the past', () => {
 
   it('marks the late choices on the auditor timeline, with what the system knew when the person made them', async () => {
     const timeline = await api.call('GET', `/v1/subjects/${subjectId}/timeline`, { key: TEST_KEYS.auditor });
-    const [consent, , withdrawal] = timeline.body.steps;
+    const [, consent, withdrawal] = timeline.body.steps;
     expect(consent).toMatchObject({ decision: 'consent-given', late: true, outOfOrder: false, touchpoint: 'tv-menu' });
-    expect(withdrawal).toMatchObject({ decision: 'consent-withdrawn', late: true, outOfOrder: true, touchpoint: 'shop' });
-    // Both choices reached the ledger after the withdrawal was signed: the system then knew of neither.
-    expect(withdrawal.purposes[0].whenExpressed).toMatchObject({ asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: false, reason: 'no-consent' } });
+    expect(withdrawal).toMatchObject({ decision: 'consent-withdrawn', late: true, outOfOrder: false, touchpoint: 'shop' });
+    // Everything reached the ledger after the withdrawal was signed: the system then knew of nothing, not even the customer.
+    expect(withdrawal.purposes[0].whenExpressed).toMatchObject({ asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: false, reason: 'no-relationship' } });
   });
 });

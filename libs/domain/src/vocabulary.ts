@@ -100,6 +100,15 @@ export const AUDIENCES = [
 ] as const;
 export type Audience = (typeof AUDIENCES)[number];
 
+/**
+ * Why an erasure (GDPR art. 17) does not stop a purpose: `legal-obligation`, the law makes us
+ * keep the data (art. 17(3)(b), e.g. billing records for tax and accounting); `legal-claims`,
+ * the data is needed to establish, exercise or defend legal claims (art. 17(3)(e): debts,
+ * disputes, proof of consent).
+ */
+export const ERASURE_EXCEPTIONS = ['legal-obligation', 'legal-claims'] as const;
+export type ErasureException = (typeof ERASURE_EXCEPTIONS)[number];
+
 export const RELATIONSHIP_KINDS = ['prospect', 'customer'] as const;
 export type RelationshipKind = (typeof RELATIONSHIP_KINDS)[number];
 

@@ -13,8 +13,11 @@ describe('the auditor CLI', () => {
   beforeEach(async () => {
     store = await createEventStore({ kind: 'in-memory' });
     vault = new InMemoryVault();
-    const clock = new ManualClock('2024-05-01T09:00:00Z');
+    const clock = new ManualClock('2024-01-15T09:00:00Z');
     const writer = new LedgerWriter(store, vault, clock);
+    // Pickx ads exist only for customers.
+    await writer.record({ type: 'StartRelationship', subjectId: 'jan', relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-3' } } });
+    clock.set('2024-05-01T09:00:00Z');
     await writer.record({ type: 'GiveConsent', subjectId: 'jan', purpose: TV_ADS, capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', locale: 'nl-BE' } });
     clock.set('2024-07-20T15:00:00Z');
     await writer.record({
@@ -28,8 +31,8 @@ describe('the auditor CLI', () => {
   it('prints the history as a timeline, marking the withdrawal keyed in late and what the system knew then', async () => {
     const run = await audit('history', 'jan');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Subject jan: 2 events in consent-ledger-jan');
-    expect(run.stdout).toMatch(/#1 {2}occurred 2024-07-01T09:00:00.000Z {2}recorded 2024-07-20T15:00:00.000Z {2}shop {2}by agent shop-3 {2}\[LATE by 19d 6h\]/);
+    expect(run.stdout).toContain('Subject jan: 3 events in consent-ledger-jan');
+    expect(run.stdout).toMatch(/#2 {2}occurred 2024-07-01T09:00:00.000Z {2}recorded 2024-07-20T15:00:00.000Z {2}shop {2}by agent shop-3 {2}\[LATE by 19d 6h\]/);
     expect(run.stdout).toContain('consent-withdrawn: consent to targeted-tv-advertising-pickx withdrawn on every channel');
     expect(run.stdout).toContain(
       'when expressed (2024-07-01T09:00:00.000Z): as chosen DENIED (consent-withdrawn), as known then ALLOWED (consent-active)  <- the system did not know yet: targeted-tv-advertising-pickx',
@@ -39,20 +42,20 @@ describe('the auditor CLI', () => {
   it('says what was allowed at an instant and which events decided it', async () => {
     const run = await audit('as-of', 'jan', '2024-07-10T00:00:00Z', '--purpose', TV_ADS);
     expect(run.stdout).toContain(`DENIED   ${TV_ADS}: consent-withdrawn (consent)`);
-    expect(run.stdout).toMatch(/because of consent-withdrawn [0-9a-f-]{36} \(revision 1\), occurred 2024-07-01T09:00:00.000Z via shop/);
+    expect(run.stdout).toMatch(/because of consent-withdrawn [0-9a-f-]{36} \(revision 2\), occurred 2024-07-01T09:00:00.000Z via shop/);
   });
 
   it('says what the system knew at an instant, naming the evidence it did not have yet', async () => {
     const run = await audit('as-of', 'jan', '2024-07-10T00:00:00Z', '--known-at', '2024-07-10T00:00:00Z', '--purpose', TV_ADS);
     expect(run.stdout).toContain(`ALLOWED  ${TV_ADS}: consent-active (consent)`);
-    expect(run.stdout).toMatch(/1 choices known, not yet known: [0-9a-f-]{36}/);
+    expect(run.stdout).toMatch(/2 choices known, not yet known: [0-9a-f-]{36}/);
   });
 
   it('exports the full record with the personal data opened', async () => {
     const run = await audit('export', 'jan');
     const exported = JSON.parse(run.stdout);
     expect(exported).toMatchObject({ subjectId: 'jan', personalData: 'readable', exportedAt: '2024-08-01T00:00:00.000Z' });
-    expect(exported.choices[1].evidence).toEqual({ reference: 'signed-form-77' });
+    expect(exported.choices[2].evidence).toEqual({ reference: 'signed-form-77' });
   });
 
   it('runs the proof-retention job once, for a cron schedule', async () => {

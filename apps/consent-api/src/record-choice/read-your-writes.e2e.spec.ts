@@ -22,7 +22,12 @@ async function inParallel<T, R>(items: readonly T[], width: number, work: (item:
   return results;
 }
 
-/** Commands on one subject and the question that must see each of them as soon as it is acknowledged. */
+/** Makes the subject a customer first: some consent purposes (Pickx ads, directory listing) count only for customers. */
+async function becomeCustomer(api: TestApi, subjectId: string): Promise<void> {
+  expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+}
+
+/** Commands on one subject (a customer) and the question that must see each of them as soon as it is acknowledged. */
 function choicesOnOneSubject(subjectId: string): Array<{ json: Json; isVisible: (reader: TestApi) => Promise<boolean> }> {
   const decided = (purpose: string) => async (reader: TestApi) =>
     (await reader.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}`)).body.allowed === true;
@@ -49,6 +54,7 @@ function readingYourWrites(kind: StoreKind) {
 
   it('shows every choice made concurrently on one subject in the very next question, and loses none', async () => {
     const subjectId = newSubjectId();
+    await becomeCustomer(api, subjectId);
     const choices = choicesOnOneSubject(subjectId);
     const seen = await Promise.all(
       choices.map(async ({ json, isVisible }, index) => {
@@ -58,7 +64,7 @@ function readingYourWrites(kind: StoreKind) {
     );
     expect(seen.every(Boolean)).toBe(true);
     const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
-    expect(history.body.events).toHaveLength(choices.length);
+    expect(history.body.events).toHaveLength(1 + choices.length);
   });
 
   it('shows a choice from a channel whose clock runs ahead at once, and lets the next choice outrank it', async () => {
@@ -66,6 +72,7 @@ function readingYourWrites(kind: StoreKind) {
     const purpose = 'targeted-tv-advertising-pickx';
     const ahead = new Date(Date.now() + 2 * 60_000).toISOString();
     const decided = async () => (await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}&channel=tv-screen`)).body;
+    await becomeCustomer(api, subjectId);
     expect((await api.command(commandJson.giveConsent(subjectId, { purpose }))).status).toBe(201);
 
     expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose, capture: { occurredAt: ahead } }))).status).toBe(201);
@@ -79,6 +86,7 @@ function readingYourWrites(kind: StoreKind) {
     const subjectIds = Array.from({ length: 150 }, () => newSubjectId('crowd'));
     const purpose = 'targeted-tv-advertising-pickx';
     const decidedRightAway = await inParallel(subjectIds, 32, async (subjectId) => {
+      await becomeCustomer(api, subjectId);
       const recorded = await api.command(commandJson.giveConsent(subjectId, { purpose }));
       const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${purpose}&channel=tv-screen`);
       return recorded.status === 201 && decision.body.allowed === true;
@@ -112,6 +120,7 @@ describeWithPostgres('read-your-writes across two API processes on one PostgreSQ
 
   it('answers from the other process what this one just acknowledged, even with its cache warm', async () => {
     const subjectId = newSubjectId();
+    await becomeCustomer(writer, subjectId);
     for (const [index, { json, isVisible }] of choicesOnOneSubject(subjectId).entries()) {
       const author = index % 2 ? writer : reader;
       const other = author === writer ? reader : writer;

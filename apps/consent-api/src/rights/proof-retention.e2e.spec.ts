@@ -1,6 +1,7 @@
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 
-const TV_ADS = 'targeted-tv-advertising-pickx';
+/** A consent purpose that needs no customer relationship (website visitors too). */
+const PERSONALISATION = 'website-personalisation-login-cookie';
 
 describe('proof retention in a running service', () => {
   let api: TestApi;
@@ -12,17 +13,17 @@ describe('proof retention in a running service', () => {
   it('stops answering from a removed record at once, and sees the subject again when it comes back', async () => {
     const subjectId = newSubjectId('long-gone');
     // Paperwork from long ago: a consent given in 2010 and withdrawn in 2012, proof kept five years.
-    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: TV_ADS, capture: { occurredAt: '2010-03-01T10:00:00Z' } }))).status).toBe(201);
-    expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose: TV_ADS, capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
-    const in2011 = () => api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${TV_ADS}&at=2011-01-01T00:00:00Z`);
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2010-03-01T10:00:00Z' } }))).status).toBe(201);
+    expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
+    const in2011 = () => api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PERSONALISATION}&at=2011-01-01T00:00:00Z`);
     expect((await in2011()).body).toMatchObject({ allowed: true, reason: 'consent-active' });
 
     const run = await api.call('POST', '/v1/proof-retention/runs', { body: {} });
     expect(run.body.removed).toEqual([expect.objectContaining({ subjectId, eventsRemoved: 2 })]);
     expect((await in2011()).body).toMatchObject({ allowed: false, reason: 'no-consent', basedOn: [] });
 
-    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: TV_ADS }))).status).toBe(201);
-    const now = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${TV_ADS}`);
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: PERSONALISATION }))).status).toBe(201);
+    const now = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PERSONALISATION}`);
     expect(now.body).toMatchObject({ allowed: true, reason: 'consent-active', basedOn: [{ revision: 0 }] });
   });
 });

@@ -14,22 +14,27 @@ function answeringDecisions(kind: StoreKind) {
 
   it('allows a purpose the subject consented to, naming the consent it rests on', async () => {
     const subjectId = newSubjectId();
-    await api.command(commandJson.startRelationship(subjectId));
+    const relationship = await api.command(commandJson.startRelationship(subjectId));
     const consent = await api.command(commandJson.giveConsent(subjectId));
 
     const answer = await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen`);
     expect(answer.status).toBe(200);
+    // Pickx ads exist only for customers, so the answer also rests on the relationship.
     expect(answer.body).toEqual({
       allowed: true,
       reason: 'consent-active',
       legalBasis: 'consent',
-      basedOn: [{ eventId: consent.body.events[0].id, revision: 1 }],
+      basedOn: [
+        { eventId: relationship.body.events[0].id, revision: 0 },
+        { eventId: consent.body.events[0].id, revision: 1 },
+      ],
       validUntil: null,
     });
   });
 
   it('denies a purpose without consent, and a withdrawn one from the withdrawal on', async () => {
     const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: hoursAgo(48) } }));
     expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}`)).body).toMatchObject({ allowed: false, reason: 'no-consent' });
 
     await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(3) } }));
@@ -40,6 +45,7 @@ function answeringDecisions(kind: StoreKind) {
 
   it('tells what the ledger knew then (knownAt) apart from what the person had chosen (at)', async () => {
     const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: hoursAgo(48) } }));
     const beforeTheShopKeyedItIn = new Date().toISOString();
     await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(24), touchpoint: 'shop' } }));
 
@@ -60,6 +66,15 @@ function answeringDecisions(kind: StoreKind) {
       allowed: false,
       reason: 'source-opted-out',
     });
+  });
+
+  it('stops counting a consent to a purpose for customers only once the customer has left', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: hoursAgo(48) } }));
+    await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(24) } }));
+    await api.command(commandJson.endRelationship(subjectId, { capture: { occurredAt: hoursAgo(1) } }));
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen`)).body).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen&at=${hoursAgo(2)}`)).body).toMatchObject({ allowed: true, reason: 'consent-active' });
   });
 
   it('answers for the brand asked about', async () => {

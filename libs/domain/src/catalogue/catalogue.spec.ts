@@ -2,7 +2,7 @@ import proximus from '../../../../catalogues/proximus.json';
 import { type CatalogueProblem, CatalogueInvalid, loadCatalogue, purposesReachedBy } from './catalogue';
 
 /** The number of rows in §1 of the Proximus purposes digest (privacy statement of 27 February 2024). */
-const PROXIMUS_PURPOSE_COUNT = 70;
+const PROXIMUS_PURPOSE_COUNT = 71;
 
 const catalogue = loadCatalogue(proximus);
 const purposes = [...catalogue.purposes.values()];
@@ -182,6 +182,7 @@ describe('the Proximus catalogue', () => {
         'former-customer-winback',
         'pickx-promotional-campaigns',
         'advertising-cookie-sharing-dmp-partners',
+        'myproximus-app-notifications',
       ]),
     );
   });
@@ -192,6 +193,7 @@ describe('the Proximus catalogue', () => {
       'location-analytics-anonymous-reports',
       'market-analysis-anonymous-insights',
       'best-tariff-plan-consumption-profiling',
+      'myproximus-app-service-notifications',
     ]) {
       expect(directMarketing).not.toContain(id);
     }

@@ -8,6 +8,8 @@ import {
   type Channel,
   DATA_SOURCES,
   type DataSource,
+  ERASURE_EXCEPTIONS,
+  type ErasureException,
   isOneOf,
   LEGAL_BASES,
   type LegalBasis,
@@ -62,6 +64,8 @@ export interface PurposeDefinition {
   readonly channels: readonly Channel[];
   readonly sources: readonly DataSource[];
   readonly excludedBrands: readonly Brand[];
+  /** Why the purpose goes on after the subject's erasure, within its own window; absent: an erasure stops it. */
+  readonly erasureException?: ErasureException;
   /** Consent purposes: how long a consent holds from when it was given (prospect consents: P3Y). */
   readonly consentValidity?: Duration;
   /** Purposes that reach former customers: how long after the relationship ended (P5Y). */
@@ -186,6 +190,7 @@ export function loadCatalogue(json: unknown): Catalogue {
       }
     }
     if (purpose.note !== undefined && typeof purpose.note !== 'string') check.fail(`${at}.note`, 'must be text');
+    if (purpose.erasureException !== undefined) check.oneOf(purpose, 'erasureException', ERASURE_EXCEPTIONS, at);
     checkRules(purpose, at, check);
   });
 

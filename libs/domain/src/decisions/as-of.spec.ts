@@ -1,10 +1,11 @@
-import { consentGiven, consentWithdrawn, given } from '../testing';
+import { consentGiven, consentWithdrawn, given, relationshipStarted } from '../testing';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 
 describe('answering for a past instant', () => {
   const history = () =>
     given(
+      relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
       consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T09:00:00Z' }),
       // The withdrawal was signed in a shop on 1 July but keyed in on 20 July.
       consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z', capture: { touchpoint: 'shop' } }),

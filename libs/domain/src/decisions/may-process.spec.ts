@@ -57,21 +57,21 @@ describe('processing that rests on consent', () => {
     expect(given(relationshipStarted()).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent', legalBasis: 'consent' }));
 
   it('is allowed on the consent that decided it', () =>
-    expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: JUNE_2024 })).toEqual({
+    expect(given(consentGiven({ purpose: 'website-personalisation-login-cookie' })).mayProcess({ purpose: 'website-personalisation-login-cookie', at: JUNE_2024 })).toEqual({
       allowed: true,
       reason: 'consent-active',
       legalBasis: 'consent',
-      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      basedOn: [{ eventId: 'event-0', revision: 0 }],
       validUntil: null,
     }));
 
   it('is denied once the consent is withdrawn, pointing at both events', () =>
     expect(
-      given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({
+      given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({
         purpose: TV_ADS,
         at: JUNE_2024,
       }),
-    ).toMatchObject({ allowed: false, reason: 'consent-withdrawn', basedOn: [{ eventId: 'event-1', revision: 1 }] }));
+    ).toMatchObject({ allowed: false, reason: 'consent-withdrawn', basedOn: [{ eventId: 'event-2', revision: 2 }] }));
 
   it('holds a prospect consent until three years after it was given, then reports it expired', () => {
     const subject = given(consentGiven({ purpose: PROSPECTING, channels: ['phone'], expiresAt: instant('2027-05-01T09:00:00Z') }));
@@ -87,6 +87,61 @@ describe('processing that rests on consent', () => {
     expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'phone', at: JUNE_2024 }).allowed).toBe(true);
     expect(subject.mayProcess({ purpose: PROSPECTING, channel: 'email', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent' });
   });
+});
+
+describe('consent to a purpose that exists only for customers', () => {
+  const LEFT = '2025-01-31T10:00:00Z';
+
+  it('counts while the subject is a customer, on the relationship and the consent', () =>
+    expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      basedOn: [
+        { eventId: 'event-0', revision: 0 },
+        { eventId: 'event-1', revision: 1 },
+      ],
+      validUntil: null,
+    }));
+
+  it.each([
+    [TV_ADS, 'tv-screen'],
+    ['targeted-web-app-advertising-proximus-ad-network', 'online-ads'],
+    ['directory-listing', undefined],
+  ] as const)('stops counting for %s once the customer has left', (purpose, channel) =>
+    expect(
+      given(relationshipStarted(), consentGiven({ purpose, channels: channel ? [channel] : [] }), relationshipEnded({ occurredAt: LEFT })).mayProcess({
+        purpose,
+        channel,
+        at: '2025-02-01T00:00:00Z',
+      }),
+    ).toMatchObject({ allowed: false, reason: 'no-relationship', legalBasis: 'consent', basedOn: [{ eventId: 'event-2', revision: 2 }] }));
+
+  it('does not count for someone who is a customer of another brand only', () =>
+    expect(given(relationshipStarted({ brand: 'scarlet' }), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] })).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: JUNE_2024 })).toMatchObject({
+      allowed: false,
+      reason: 'no-relationship',
+    }));
+
+  it('counts for a former customer as long as the statement keeps the purpose, such as profiling five years after the contract ended', () => {
+    const former = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), relationshipEnded({ occurredAt: LEFT }));
+    expect(former.mayProcess({ purpose: PROFILING, at: '2029-06-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      reason: 'consent-active',
+      basedOn: [{ eventId: 'event-2', revision: 2 }, { eventId: 'event-1', revision: 1 }],
+      validUntil: '2030-01-31T10:00:00.000Z',
+    });
+    expect(former.mayProcess({ purpose: PROFILING, at: '2030-01-31T10:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended', legalBasis: 'consent' });
+  });
+
+  it('leaves purposes that also reach people without a relationship alone, such as Ads & Data for website visitors', () =>
+    expect(
+      given(consentGiven({ purpose: 'targeted-web-app-advertising-ads-and-data', channels: ['online-ads'] })).mayProcess({
+        purpose: 'targeted-web-app-advertising-ads-and-data',
+        channel: 'online-ads',
+        at: JUNE_2024,
+      }),
+    ).toMatchObject({ allowed: true, reason: 'consent-active' }));
 });
 
 describe('processing that rests on legitimate interest', () => {
@@ -169,12 +224,18 @@ describe('an objection to direct marketing', () => {
     [CUSTOMER_MARKETING, undefined],
     [TV_ADS, 'tv-screen'],
     ['enjoy-loyalty-programme', 'push'],
+    ['myproximus-app-notifications', 'push'],
     ['customer-segmentation-basic-legitimate-interest', undefined],
   ] as const)('denies %s via %s, even where consent was given', (purpose, channel) =>
     expect(objected().mayProcess({ purpose, channel, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected', basedOn: [{ eventId: 'event-2', revision: 2 }] }));
 
   it('leaves processing that is not marketing alone', () =>
     expect(objected().mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 }).allowed).toBe(true));
+
+  it('stops promotional push notifications in the MyProximus app, not those about the app and invoices', () => {
+    expect(objected().mayProcess({ purpose: 'myproximus-app-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected' });
+    expect(objected().mayProcess({ purpose: 'myproximus-app-service-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+  });
 
   it('stops denying once withdrawn', () =>
     expect(
@@ -268,6 +329,27 @@ describe('a question that names no channel', () => {
     });
   });
 
+  it('names the channels a renewal campaign consent reopened for a former customer, valid as long as theirs', () => {
+    const subject = given(
+      relationshipStarted(),
+      relationshipEnded({ occurredAt: '2025-01-31T10:00:00Z' }),
+      consentGiven({ purpose: RENEWAL, channels: ['email'], occurredAt: '2029-12-01T10:00:00Z', expiresAt: instant('2032-12-01T10:00:00Z') }),
+      consentGiven({ purpose: RENEWAL, channels: ['sms'], occurredAt: '2030-06-01T10:00:00Z', expiresAt: instant('2033-06-01T10:00:00Z') }),
+      channelRestricted({ channel: 'sms', occurredAt: '2030-07-01T10:00:00Z' }),
+    );
+    expect(subject.mayProcess({ purpose: CUSTOMER_MARKETING, at: '2031-01-01T00:00:00Z' })).toEqual({
+      allowed: true,
+      reason: 'consent-active',
+      legalBasis: 'consent',
+      basedOn: [
+        { eventId: 'event-1', revision: 1 },
+        { eventId: 'event-2', revision: 2 },
+      ],
+      validUntil: '2032-12-01T10:00:00.000Z',
+      channels: ['email'],
+    });
+  });
+
   it('names every channel of a legitimate interest the person did not restrict', () => {
     const restricting = (...channels: Channel[]) => channels.map((channel) => channelRestricted({ channel }));
     const subject = given(relationshipStarted(), ...restricting('sms', 'post'));
@@ -318,7 +400,17 @@ describe('brands and erasure', () => {
       reason: 'not-applicable-to-brand',
     }));
 
-  it('denies everything but legal obligations after erasure, on the erasure event', () =>
+  it('keeps what the law makes us keep and what legal claims need after erasure, each within its own window', () => {
+    const erased = given(relationshipStarted(), relationshipEnded({ occurredAt: '2024-05-10T00:00:00Z' }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' }));
+    expect(erased.mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'contract', validUntil: '2031-05-10T00:00:00.000Z' });
+    expect(erased.mayProcess({ purpose: 'billing-accounting', at: '2031-05-10T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+    for (const purpose of ['debt-collection', 'dispute-management-and-proof-of-consent', 'archiving-legal-defence']) {
+      expect({ purpose, ...erased.mayProcess({ purpose, at: JUNE_2024 }) }).toMatchObject({ purpose, allowed: true });
+    }
+    expect(erased.mayProcess({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'subject-erased' });
+  });
+
+  it('denies everything else after erasure, on the erasure event', () =>
     expect(given(relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' })).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({
       allowed: false,
       reason: 'subject-erased',

@@ -2,7 +2,7 @@ import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import { consentStatus } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
 import { channelScope, type Choice, type ConsentGrant, type Ledger, sourceScope } from '../ledger/ledger';
-import { addDuration } from '../time';
+import { addDuration, earliest } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
 /** The question a marketer, an ad platform or an auditor asks. */
@@ -34,6 +34,14 @@ export interface Decision {
 const RELATIONSHIP_AUDIENCES: readonly Audience[] = ['prospect', 'customer', 'former-customer'];
 
 /**
+ * A purpose for customers and no one else (former customers aside). Purposes for prospects, or
+ * only for former customers (the renewal campaign), are left out: their consents (an event, a
+ * partner's list, a call) do not wait for a recorded relationship.
+ */
+const isForCustomersOnly = (purpose: PurposeDefinition): boolean =>
+  purpose.audience.includes('customer') && purpose.audience.every((audience) => audience === 'customer' || audience === 'former-customer');
+
+/**
  * May `purpose` be processed for this subject at `at`, via `channel`, using `source`, for `brand`?
  * Pass the subject's ledger as of `at` (see `ledgerAsOf`) to answer for the past.
  */
@@ -59,7 +67,9 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   // The law sets its own audience and period (a subscriber's identification data until 12 months
   // after the service ends): neither a choice of the subject nor an erasure changes them.
   if (basis === 'legal-obligation') return relationshipDecision(ledger, purpose, query);
-  if (ledger.erasure) return deny(basis, 'subject-erased', [ledger.erasure]);
+  // An erasure stops the rest, except what the law makes us keep (billing records) and what legal
+  // claims need (debts, disputes, proof of consent), each within its own window (art. 17(3)(b), (e)).
+  if (ledger.erasure && !purpose.erasureException) return deny(basis, 'subject-erased', [ledger.erasure]);
   if (basis === 'vital-interest') return allow(basis, 'vital-interest');
 
   // Objection (GDPR art. 21) outranks consent and legitimate interest for the same purpose; an
@@ -77,7 +87,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     }
   }
 
-  const lawful = basis === 'consent' ? consentDecision(ledger, purpose.id, query) : relationshipDecision(ledger, purpose, query);
+  const lawful = basis === 'consent' ? consentPurposeDecision(ledger, purpose, query) : relationshipDecision(ledger, purpose, query);
   if (!lawful.allowed) return lawful;
 
   if (query.channel && subjectHasASay(purpose)) {
@@ -127,10 +137,13 @@ function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decisio
   const used = [...new Set(channels.map((channel) => grants.get(channel)!))];
   const general = consentStatus(ledger, consentPurpose, at);
   const isGeneralGrant = (ref: EventRef) => general.state === 'active' && ref.eventId === general.grant.ref.eventId && ref.revision === general.grant.ref.revision;
+  // The answer held until the longest grant of all ran out (or an earlier end, such as a
+  // former-customer window); the reachable channels' longest grant may run out sooner.
+  const reachableUntil = used.some((grant) => grant.expiresAt === undefined) ? undefined : used.map((grant) => grant.expiresAt!).reduce((a, b) => (a > b ? a : b));
   return {
     ...decision,
     basedOn: decision.basedOn.flatMap((ref) => (isGeneralGrant(ref) ? used.map((grant) => grant.ref) : [ref])),
-    validUntil: used.some((grant) => grant.expiresAt === undefined) ? null : used.map((grant) => grant.expiresAt!).reduce((a, b) => (a > b ? a : b)),
+    validUntil: earliest(decision.validUntil ?? undefined, reachableUntil) ?? null,
     channels,
   };
 }
@@ -139,27 +152,52 @@ function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decisio
 function relationshipDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const basis = purpose.legalBasis;
   const reason: DecisionReason = basis === 'contract' || basis === 'legal-obligation' ? basis : 'legitimate-interest';
-  if (!purpose.audience.every((audience) => RELATIONSHIP_AUDIENCES.includes(audience))) return allow(basis, reason);
-
-  const relationship = ledger.relationships.get(query.brand ?? 'proximus');
-  if (!relationship) return deny(basis, 'no-relationship');
-  if (relationship.active) {
-    // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
-    return purpose.audience.includes(relationship.kind)
-      ? allow(basis, reason, [relationship])
-      : deny(basis, 'no-relationship', [relationship]);
-  }
-  if (relationship.kind !== 'customer' || !purpose.audience.includes('former-customer')) return deny(basis, 'no-relationship', [relationship]);
-  if (!purpose.formerCustomerWindow || relationship.endedAt === undefined) return allow(basis, reason, [relationship]);
-
-  const windowEnds = addDuration(relationship.endedAt, purpose.formerCustomerWindow);
-  if (query.at < windowEnds) return allow(basis, reason, [relationship], windowEnds);
-  if (purpose.renewedBy) {
+  const membership = audienceMembership(ledger, purpose, query);
+  if (membership.isMember) return allow(basis, reason, membership.basedOn, membership.until);
+  if (membership.reason === 'retention-window-ended' && purpose.renewedBy) {
     // A consent collected in the renewal campaign opens a new period once the window has closed.
     const renewal = consentDecision(ledger, purpose.renewedBy, query);
-    if (renewal.allowed) return { ...renewal, basedOn: [relationship.ref, ...renewal.basedOn] };
+    if (renewal.allowed) return { ...renewal, basedOn: [...refsOf(membership.basedOn), ...renewal.basedOn] };
   }
-  return deny(basis, 'retention-window-ended', [relationship]);
+  return deny(basis, membership.reason, membership.basedOn);
+}
+
+/**
+ * Consent: a consent to a purpose that exists only for customers (ads on the Pickx decoder, a
+ * subscriber's directory listing) counts only while the subject is in its audience, as for
+ * legitimate interest: a customer of the brand, or a former customer within the purpose's window.
+ */
+function consentPurposeDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
+  const consent = consentDecision(ledger, purpose.id, query);
+  if (!isForCustomersOnly(purpose)) return consent;
+  const membership = audienceMembership(ledger, purpose, query);
+  if (!membership.isMember) return deny('consent', membership.reason, membership.basedOn);
+  if (!consent.allowed) return consent;
+  const validUntil = earliest(membership.until ?? undefined, consent.validUntil ?? undefined) ?? null;
+  return { ...consent, basedOn: [...refsOf(membership.basedOn), ...consent.basedOn], validUntil };
+}
+
+/** Whether the subject is in the purpose's audience at `query.at`, and on which relationship, until when. */
+type Membership =
+  | { readonly isMember: true; readonly basedOn: readonly Choice[]; readonly until: Instant | null }
+  | { readonly isMember: false; readonly reason: DecisionReason; readonly basedOn: readonly Choice[] };
+
+function audienceMembership(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Membership {
+  const member = (basedOn: readonly Choice[], until: Instant | null = null): Membership => ({ isMember: true, basedOn, until });
+  const outside = (reason: DecisionReason, basedOn: readonly Choice[] = []): Membership => ({ isMember: false, reason, basedOn });
+  if (!purpose.audience.every((audience) => RELATIONSHIP_AUDIENCES.includes(audience))) return member([]);
+
+  const relationship = ledger.relationships.get(query.brand ?? 'proximus');
+  if (!relationship) return outside('no-relationship');
+  if (relationship.active) {
+    // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
+    return purpose.audience.includes(relationship.kind) ? member([relationship]) : outside('no-relationship', [relationship]);
+  }
+  if (relationship.kind !== 'customer' || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
+  if (!purpose.formerCustomerWindow || relationship.endedAt === undefined) return member([relationship]);
+
+  const windowEnds = addDuration(relationship.endedAt, purpose.formerCustomerWindow);
+  return query.at < windowEnds ? member([relationship], windowEnds) : outside('retention-window-ended', [relationship]);
 }
 
 function consentDecision(ledger: Ledger, consentPurpose: PurposeId, query: DecisionQuery): Decision {
@@ -176,8 +214,10 @@ function consentDecision(ledger: Ledger, consentPurpose: PurposeId, query: Decis
   }
 }
 
+const refsOf = (choices: readonly Choice[]): EventRef[] => choices.map((choice) => choice.ref);
+
 function allow(legalBasis: LegalBasis, reason: DecisionReason, basedOn: readonly Choice[] = [], validUntil: Instant | null = null): Decision {
-  return { allowed: true, reason, legalBasis, basedOn: basedOn.map((choice) => choice.ref), validUntil };
+  return { allowed: true, reason, legalBasis, basedOn: refsOf(basedOn), validUntil };
 }
 
 function deny(legalBasis: LegalBasis, reason: DecisionReason, basedOn: readonly (Choice | undefined)[] = []): Decision {

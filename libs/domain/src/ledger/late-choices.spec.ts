@@ -11,6 +11,8 @@ import {
 } from '../testing';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
+/** Pickx ads exist only for customers. */
+const customer = () => relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' });
 
 describe('choices that arrive late or out of order', () => {
   it('records an older withdrawal that arrives after a newer consent, as evidence', () =>
@@ -21,13 +23,21 @@ describe('choices that arrive late or out of order', () => {
   it('lets the newer consent keep winning over the older withdrawal recorded after it', () =>
     expect(
       given(
+        customer(),
         consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T00:00:00Z' }),
         consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-05-15T00:00:00Z', recordedAt: '2024-06-02T00:00:00Z' }),
       ).mayProcess({ purpose: TV_ADS, at: '2024-06-10T00:00:00Z' }),
-    ).toMatchObject({ allowed: true, basedOn: [{ eventId: 'event-0', revision: 0 }] }));
+    ).toMatchObject({
+      allowed: true,
+      basedOn: [
+        { eventId: 'event-0', revision: 0 },
+        { eventId: 'event-1', revision: 1 },
+      ],
+    }));
 
   it('records an older consent that arrives after a newer withdrawal, without reviving it', () => {
     const subject = given(
+      customer(),
       consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T00:00:00Z' }),
       consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T00:00:00Z' }),
       consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T00:00:00Z', recordedAt: '2024-07-05T00:00:00Z' }),
@@ -47,6 +57,7 @@ describe('choices that arrive late or out of order', () => {
   it('keeps the latest withdrawal when an older one arrives after it', () =>
     expect(
       given(
+        customer(),
         consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T00:00:00Z' }),
         consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T00:00:00Z' }),
         consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-05-01T00:00:00Z', recordedAt: '2024-07-02T00:00:00Z' }),

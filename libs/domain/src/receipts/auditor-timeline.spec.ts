@@ -5,8 +5,9 @@ import { instant } from '../testing';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 
-/** A withdrawal signed in a shop on 1 July, keyed in on 20 July; a TV-menu consent to profiling in between. */
+/** A customer's withdrawal signed in a shop on 1 July, keyed in on 20 July; a TV-menu consent to profiling in between. */
 const history = recorded([
+  relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
   consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T09:00:00Z' }),
   consentGiven({ purpose: 'customer-profiling-consent-based', occurredAt: '2024-07-10T20:00:00Z', capture: { touchpoint: 'tv-menu' } }),
   consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-3' } } }),
@@ -17,32 +18,35 @@ describe('the auditor timeline', () => {
 
   it('lists the events in the order the ledger learned them, marking the one keyed in late', () => {
     expect(timeline.map((step) => [step.eventId, step.decision, step.late, step.outOfOrder])).toEqual([
-      ['event-0', 'consent-given', false, false],
+      ['event-0', 'relationship-started', false, false],
       ['event-1', 'consent-given', false, false],
-      ['event-2', 'consent-withdrawn', true, true],
+      ['event-2', 'consent-given', false, false],
+      ['event-3', 'consent-withdrawn', true, true],
     ]);
-    expect(timeline[2]).toMatchObject({ touchpoint: 'shop', method: 'recorded-by-agent', lateByMs: 19 * 86_400_000 + 6 * 3_600_000 });
+    expect(timeline[3]).toMatchObject({ touchpoint: 'shop', method: 'recorded-by-agent', lateByMs: 19 * 86_400_000 + 6 * 3_600_000 });
   });
 
   it('shows what the system answered when the person withdrew, before the paperwork arrived', () =>
-    expect(timeline[2].purposes[0]).toMatchObject({
+    expect(timeline[3].purposes[0]).toMatchObject({
       purpose: TV_ADS,
       asChosen: { allowed: false, reason: 'consent-withdrawn' },
       asKnown: { allowed: false, reason: 'consent-withdrawn' },
-      whenExpressed: { asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: true, reason: 'consent-active', basedOn: ['event-0'] } },
+      whenExpressed: { asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: true, reason: 'consent-active', basedOn: ['event-0', 'event-1'] } },
     }));
 
   it('says in plain words what each choice changed', () =>
-    expect(timeline.map((step) => step.change)).toEqual([
+    expect(timeline.slice(1).map((step) => step.change)).toEqual([
       'consent given to targeted-tv-advertising-pickx on tv-screen under notice 2024-02-27 (fr-BE), until withdrawn',
       'consent given to customer-profiling-consent-based under notice 2024-02-27 (fr-BE), until withdrawn',
       'consent to targeted-tv-advertising-pickx withdrawn on every channel',
     ]));
 
-  it('shows the purposes a relationship opened, since it names none itself', () => {
+  it('shows the purposes whose answer a relationship changed, since it names none itself', () => {
     const [started] = auditorTimeline(recorded([relationshipStarted()]), catalogue);
-    expect(started.purposes.map((purpose) => purpose.purpose)).toContain('direct-marketing-customers-phone-email');
-    expect(started.purposes.every((purpose) => purpose.asChosen.allowed)).toBe(true);
+    const answers = new Map(started.purposes.map((purpose) => [purpose.purpose, purpose.asChosen]));
+    expect(answers.get('direct-marketing-customers-phone-email')).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+    // A purpose for customers only that rests on consent now waits for the consent, no longer for the relationship.
+    expect(answers.get(TV_ADS)).toMatchObject({ allowed: false, reason: 'no-consent' });
   });
 });
 
@@ -56,7 +60,7 @@ describe('an as-of answer', () => {
         legalBasis: 'consent',
         validUntil: null,
         decidedBy: [
-          { eventId: 'event-2', revision: 2, decision: 'consent-withdrawn', occurredAt: '2024-07-01T09:00:00.000Z', recordedAt: '2024-07-20T15:00:00.000Z', touchpoint: 'shop' },
+          { eventId: 'event-3', revision: 3, decision: 'consent-withdrawn', occurredAt: '2024-07-01T09:00:00.000Z', recordedAt: '2024-07-20T15:00:00.000Z', touchpoint: 'shop' },
         ],
       },
     ]));
@@ -64,6 +68,6 @@ describe('an as-of answer', () => {
   it('answers as the system knew it, naming the late evidence it did not have yet', () => {
     const answer = asOfAnswer(history, catalogue, { at: instant('2024-07-15T00:00:00Z'), knownAt: instant('2024-07-15T00:00:00Z'), purposes: [TV_ADS] });
     expect(answer.purposes[0]).toMatchObject({ allowed: true, reason: 'consent-active' });
-    expect(answer).toMatchObject({ eventsConsidered: 2, eventsRecordedLater: ['event-2'] });
+    expect(answer).toMatchObject({ eventsConsidered: 3, eventsRecordedLater: ['event-3'] });
   });
 });

@@ -57,10 +57,11 @@ describe('current decision per subject and purpose', () => {
     expect(rowFor('direct-marketing-customers-phone-email', view)).toMatchObject({ allowed: false, reason: 'retention-window-ended', validUntil: null });
   });
 
-  it('denies everything but legal obligations for an erased subject', () => {
+  it('denies everything but legal obligations and the erasure exceptions (billing, legal claims) for an erased subject', () => {
     const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] }), subjectErased()]);
     const allowed = decisionRowsOf(view, catalogue).filter((row) => row.allowed);
-    expect(allowed.every((row) => row.legalBasis === 'legal-obligation')).toBe(true);
+    expect(allowed.every((row) => row.legalBasis === 'legal-obligation' || catalogue.purposes.get(row.purpose)?.erasureException !== undefined)).toBe(true);
+    expect(rowFor('billing-accounting', view)).toMatchObject({ allowed: true, reason: 'contract' });
     expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'subject-erased' });
   });
 });

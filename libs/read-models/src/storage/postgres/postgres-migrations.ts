@@ -106,7 +106,7 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 6,
-    name: 'decisions changed (channels of a decision, reviews of objections); the read models rebuild and the feeds publish every subject again',
+    name: 'decisions changed (channels of a decision, objection reviews, customer-only consents, erasure exceptions, promotional notifications); the read models rebuild and the feeds publish every subject again',
     sql: `
       ${MARK_FEEDS_FOR_REPUBLICATION}
       ${REBUILD}
