@@ -198,6 +198,41 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     }
   });
 
+  // Found in review: deployments with topics of their own share the read models (a feed per topic
+  // prefix, ADR 0005), and the first feed to look took each change caused by time from the others.
+  it('publishes a consent running out on the topics of every deployment sharing the read models', async () => {
+    const prefix = `${uniqueName('cl_other')}.`;
+    const otherTopics = consentTopics(prefix);
+    const admin = resources.kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, otherTopics, 1, 1);
+    await admin.disconnect();
+    const otherReader = await TopicReader.open(config.kafkaBrokers, [otherTopics.pickxTvAds]);
+    const other = new ConsentFeedPublisher({
+      store: resources.store,
+      readModels: resources.readModels,
+      catalogue: resources.catalogue,
+      producer: resources.producer,
+      topics: otherTopics,
+      keys: audienceKeys(resources.adsAndDataKey),
+      checkpointName: `${prefix}feed`,
+      idleWaitMs: 200,
+      log: { warn: () => undefined, error: () => undefined },
+    });
+    try {
+      other.start();
+      const subjectId = newSubject();
+      const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;
+      await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'], occurredAt: new Date().toISOString(), expiresAt }));
+      const ended = (messages: { value: { member?: boolean } | null }[]) => messages.find((message) => message.value?.member === false);
+      await reader.until(() => ended(reader.messages(resources.topics.pickxTvAds, subjectId)), 'the membership to end for this deployment', 10_000);
+      await otherReader.until(() => ended(otherReader.messages(otherTopics.pickxTvAds, subjectId)), 'the membership to end for the other deployment', 10_000);
+    } finally {
+      await other.stop();
+      await otherReader.close();
+    }
+  });
+
   // A new version that decides differently rebuilds the read models; before, a subject's value on
   // the topics stayed as the old rules made it until the subject's next event, possibly years.
   it('publishes every subject again once a new version has rebuilt the read models', async () => {

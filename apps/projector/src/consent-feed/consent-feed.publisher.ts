@@ -191,7 +191,7 @@ export class ConsentFeedPublisher {
    */
   private async publishTimeDrivenChanges(): Promise<boolean> {
     const { readModels, topics, catalogue, keys } = this.options;
-    const changes = await readModels.storage.pendingStateChanges(TIME_DRIVEN_PAGE);
+    const changes = await readModels.storage.pendingStateChanges(this.options.checkpointName, TIME_DRIVEN_PAGE);
     if (changes.length === 0) return false;
     const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
     const outgoing = new Outgoing(topics, this.committed);
@@ -203,7 +203,8 @@ export class ConsentFeedPublisher {
     }
     this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
-    await readModels.storage.removeStateChanges(changes[changes.length - 1].sequence);
+    const moved = await readModels.storage.stateChangesPublished(this.options.checkpointName, changes[changes.length - 1].sequence, this.options.fence);
+    if (!moved) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
     return changes.length === TIME_DRIVEN_PAGE;
   }
 

@@ -17,6 +17,13 @@ const REPUBLICATION_MARKER_PREFIX = 'republish:';
 export const republicationMarkerOf = (feed: string): string => `${REPUBLICATION_MARKER_PREFIX}${feed}`;
 
 /**
+ * A checkpoint row holding the last state change a feed published: deployments with topics of
+ * their own share the read models, and each must publish every change caused by time.
+ */
+export const OUTBOX_CURSOR_PREFIX = 'outbox:';
+export const outboxCursorOf = (feed: string): string => `${OUTBOX_CURSOR_PREFIX}${feed}`;
+
+/**
  * Migration SQL: a marker for every feed that has published something, at what it published.
  * Shipped with a rebuild whose rules change values consumers already hold. A marker still waiting
  * from an earlier migration stays: the feed has not published past it yet.
@@ -24,7 +31,8 @@ export const republicationMarkerOf = (feed: string): string => `${REPUBLICATION_
 export const MARK_FEEDS_FOR_REPUBLICATION = `
       INSERT INTO rm_checkpoints (name, position)
       SELECT '${REPUBLICATION_MARKER_PREFIX}' || name, position FROM rm_checkpoints
-      WHERE name <> '${READ_MODELS_CHECKPOINT}' AND name NOT LIKE '${REPUBLICATION_MARKER_PREFIX}%' AND position > 0
+      WHERE name <> '${READ_MODELS_CHECKPOINT}' AND name NOT LIKE '${REPUBLICATION_MARKER_PREFIX}%' AND name NOT LIKE '${OUTBOX_CURSOR_PREFIX}%'
+        AND position > 0
       ON CONFLICT (name) DO NOTHING;
 `;
 
@@ -76,8 +84,13 @@ export interface ReadModelStorage {
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
   audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
 
-  pendingStateChanges(limit: number): Promise<StateChange[]>;
-  removeStateChanges(upToSequence: number): Promise<void>;
+  /** Up to `limit` changes `feed` has not published yet: for every feed, or for it alone (a republication). */
+  pendingStateChanges(feed: string, limit: number): Promise<StateChange[]>;
+  /**
+   * Moves `feed` past the changes up to `upToSequence`, only while `fence` holds the lease (false
+   * otherwise), and forgets the changes every feed has passed.
+   */
+  stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean>;
   /**
    * After a migration rebuilt the read models (a rule changed, so values already published may be
    * wrong), puts every subject not erased in the state-change outbox once, when the read models

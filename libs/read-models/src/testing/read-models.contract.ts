@@ -95,13 +95,14 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       project();
       const position = await record(relationshipStarted(of('eve')), relationshipStarted(of('fay')), subjectErased(of('fay')));
       await subject.readModels.waitFor(position);
-      const queued = async () => (await subject.readModels.storage.pendingStateChanges(100_000)).filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
+      const queued = async () => (await subject.readModels.storage.pendingStateChanges('feed-x', 100_000)).filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
 
       await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position + 1n);
       expect(await subject.readModels.storage.enqueueRepublication('feed-x', position)).toBe(0);
       expect(await queued()).toEqual([]);
       expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBeGreaterThan(0);
       expect((await queued()).map((change) => change.subjectId)).toEqual([idOf('eve')]);
+      expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
       expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBe(0);
       expect(await queued()).toHaveLength(1);
     });
@@ -325,8 +326,40 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('max')])).toMatchObject([{ member: false, since: soon, validUntil: null }]);
       const decision = (await subject.readModels.storage.decisionRows(idOf('max'))).find((row) => row.purpose === PICKX);
       expect(decision).toMatchObject({ allowed: false, reason: 'consent-expired' });
-      expect(await subject.readModels.storage.pendingStateChanges(10)).toEqual([expect.objectContaining({ subjectId: idOf('max'), changedAt: after })]);
+      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([expect.objectContaining({ subjectId: idOf('max'), changedAt: after })]);
       expect(await projections!.sweep(after)).toBe(0);
+    });
+
+    // Found in review: deployments with topics of their own share the read models (a feed per
+    // topic prefix, ADR 0005), and the first feed to look took each change away from the others.
+    it('gives every feed each change caused by time, and forgets a change once every feed has published it', async () => {
+      project();
+      const soon = new Date(Date.now() + 60_000).toISOString() as Instant;
+      const position = await record(relationshipStarted(of('ned')), consentGiven({ ...of('ned'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+      // Both feeds have published before (each has a cursor), as running deployments have.
+      await storage.stateChangesPublished('feed-a', 0);
+      await storage.stateChangesPublished('feed-b', 0);
+      expect(await projections!.sweep(new Date(Date.parse(soon) + 1000).toISOString() as Instant)).toBe(1);
+
+      const [forA] = await storage.pendingStateChanges('feed-a', 10);
+      expect(forA).toMatchObject({ subjectId: idOf('ned') });
+      expect(await storage.stateChangesPublished('feed-a', forA.sequence)).toBe(true);
+      expect(await storage.pendingStateChanges('feed-a', 10)).toEqual([]);
+      expect(await storage.pendingStateChanges('feed-b', 10)).toEqual([forA]);
+
+      expect(await storage.stateChangesPublished('feed-b', forA.sequence)).toBe(true);
+      expect(await storage.pendingStateChanges('feed-b', 10)).toEqual([]);
+      // Forgotten once both passed it: a feed without a cursor yet finds nothing left over.
+      expect(await storage.pendingStateChanges('feed-c', 10)).toEqual([]);
+    });
+
+    it('moves a feed past published changes only while it holds its lease', async () => {
+      const { storage } = subject.readModels;
+      expect(await storage.tryLease('feed-d', 'instance-1', 60_000)).toBe(true);
+      expect(await storage.stateChangesPublished('feed-d', 5, { role: 'feed-d', holder: 'instance-2' })).toBe(false);
+      expect(await storage.stateChangesPublished('feed-d', 5, { role: 'feed-d', holder: 'instance-1' })).toBe(true);
     });
   });
 

@@ -112,6 +112,11 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 7,
+    name: 'each feed reads the time-driven outbox from a cursor of its own (deployments with their own topics share the read models); a change can be for one feed',
+    sql: `ALTER TABLE rm_state_changes ADD COLUMN feed text;`,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -11,6 +11,8 @@ import {
   type Planner,
   type ReadModelStorage,
   type ReadModelTablesDump,
+  OUTBOX_CURSOR_PREFIX,
+  outboxCursorOf,
   republicationMarkerOf,
   type StateChange,
   type StoredLedger,
@@ -187,27 +189,38 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return rows.map(audienceRowOf);
   }
 
-  async pendingStateChanges(limit: number): Promise<StateChange[]> {
+  async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
+    // Inserts into the outbox are serialised by the checkpoint lock, so sequences commit in order
+    // and a cursor never passes one still to come.
     const { rows } = await this.pool.query<{ sequence: string; subject_id: string; changed_at: string }>(
-      'SELECT sequence, subject_id, changed_at FROM rm_state_changes ORDER BY sequence LIMIT $1',
-      [limit],
+      `SELECT sequence, subject_id, changed_at FROM rm_state_changes
+       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0) AND (feed IS NULL OR feed = $2)
+       ORDER BY sequence LIMIT $3`,
+      [outboxCursorOf(feed), feed, limit],
     );
     return rows.map((row) => ({ sequence: Number(row.sequence), subjectId: row.subject_id, changedAt: row.changed_at as Instant }));
   }
 
-  async removeStateChanges(upToSequence: number): Promise<void> {
-    await this.pool.query('DELETE FROM rm_state_changes WHERE sequence <= $1', [upToSequence]);
+  async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {
+    if (!(await this.saveCheckpoint(outboxCursorOf(feed), BigInt(upToSequence), fence))) return false;
+    await this.pool.query(
+      `DELETE FROM rm_state_changes WHERE sequence <= (SELECT min(position) FROM rm_checkpoints WHERE name LIKE '${OUTBOX_CURSOR_PREFIX}%')`,
+    );
+    return true;
   }
 
   async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
-    // One statement: the marker goes exactly when the subjects go in, so two feeds racing do it once.
-    const { rowCount } = await this.pool.query(
-      `WITH marker AS (DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2 RETURNING name)
-       INSERT INTO rm_state_changes (subject_id, changed_at)
-       SELECT subject_id, evaluated_at FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
-      [republicationMarkerOf(feed), caughtUpTo.toString()],
-    );
-    return rowCount ?? 0;
+    // Under the checkpoint lock, as the sweep's inserts are (see pendingStateChanges); one
+    // statement, so the marker goes exactly when the subjects go in.
+    return this.underCheckpointLock(async (client) => {
+      const { rowCount } = await client.query(
+        `WITH marker AS (DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2 RETURNING name)
+         INSERT INTO rm_state_changes (subject_id, changed_at, feed)
+         SELECT subject_id, evaluated_at, $3 FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
+        [republicationMarkerOf(feed), caughtUpTo.toString(), feed],
+      );
+      return { result: rowCount ?? 0 };
+    });
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {

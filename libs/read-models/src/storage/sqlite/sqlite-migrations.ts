@@ -114,6 +114,11 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 7,
+    name: 'each feed reads the time-driven outbox from a cursor of its own (deployments with their own topics share the read models); a change can be for one feed',
+    sql: `ALTER TABLE rm_state_changes ADD COLUMN feed TEXT;`,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */

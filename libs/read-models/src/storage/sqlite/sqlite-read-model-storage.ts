@@ -11,6 +11,8 @@ import {
   type Planner,
   type ReadModelStorage,
   type ReadModelTablesDump,
+  OUTBOX_CURSOR_PREFIX,
+  outboxCursorOf,
   republicationMarkerOf,
   type StateChange,
   type StoredLedger,
@@ -158,21 +160,23 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return rows.map((row) => audienceRowOf(fromSqliteAudience(row)));
   }
 
-  async pendingStateChanges(limit: number): Promise<StateChange[]> {
-    return (this.statements.pendingStateChanges.all(limit) as { sequence: number; subject_id: string; changed_at: string }[]).map((row) => ({
+  async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
+    return (this.statements.pendingStateChanges.all(outboxCursorOf(feed), feed, limit) as { sequence: number; subject_id: string; changed_at: string }[]).map((row) => ({
       sequence: row.sequence,
       subjectId: row.subject_id,
       changedAt: row.changed_at as Instant,
     }));
   }
 
-  async removeStateChanges(upToSequence: number): Promise<void> {
-    this.statements.removeStateChanges.run(upToSequence);
+  async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {
+    if (!(await this.saveCheckpoint(outboxCursorOf(feed), BigInt(upToSequence), fence))) return false;
+    this.statements.forgetPublishedStateChanges.run();
+    return true;
   }
 
   async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
     const s = this.statements;
-    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo).changes > 0 ? s.enqueueEverySubject.run().changes : 0)).immediate();
+    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo).changes > 0 ? s.enqueueEverySubject.run(feed).changes : 0)).immediate();
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -304,10 +308,18 @@ function prepare(db: Connection) {
          changed_at_position = excluded.changed_at_position`,
     ),
     insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) VALUES (?, ?)'),
-    pendingStateChanges: db.prepare('SELECT sequence, subject_id, changed_at FROM rm_state_changes ORDER BY sequence LIMIT ?'),
-    removeStateChanges: db.prepare('DELETE FROM rm_state_changes WHERE sequence <= ?'),
+    pendingStateChanges: db.prepare(
+      `SELECT sequence, subject_id, changed_at FROM rm_state_changes
+       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = ?), 0) AND (feed IS NULL OR feed = ?)
+       ORDER BY sequence LIMIT ?`,
+    ),
+    forgetPublishedStateChanges: db.prepare(
+      `DELETE FROM rm_state_changes WHERE sequence <= (SELECT min(position) FROM rm_checkpoints WHERE name LIKE '${OUTBOX_CURSOR_PREFIX}%')`,
+    ),
     removeMarker: db.prepare('DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?'),
-    enqueueEverySubject: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) SELECT subject_id, evaluated_at FROM rm_subjects WHERE erased = 0 ORDER BY subject_id'),
+    enqueueEverySubject: db.prepare(
+      'INSERT INTO rm_state_changes (subject_id, changed_at, feed) SELECT subject_id, evaluated_at, ? FROM rm_subjects WHERE erased = 0 ORDER BY subject_id',
+    ),
     takeLease: db.prepare(
       `INSERT INTO rm_leases (role, holder, expires_at) VALUES (@role, @holder, @expires)
        ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
