@@ -50,7 +50,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       adapter,
       { logger: options.logger ?? new Logger(), abortOnError: false, bodyParser: false },
     );
-    app.useGlobalFilters(new ErrorResponsesFilter());
+    app.useGlobalFilters(new ErrorResponsesFilter(apiKeys));
     mountApiDocs(app);
     await app.init();
     if (config.proofRetentionEveryMs > 0) {

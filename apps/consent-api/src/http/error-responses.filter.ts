@@ -3,6 +3,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import { CheckpointTimeout } from '@consent-ledger/read-models';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { authenticatedClient } from '../api-keys/api-key.guard';
+import type { ApiKeys } from '../api-keys/api-keys';
 import { RequestInvalid } from './request-invalid';
 
 interface ErrorResponse {
@@ -20,6 +22,9 @@ interface ErrorResponse {
 @Catch()
 export class ErrorResponsesFilter implements ExceptionFilter {
   private readonly logger = new Logger('consent-api');
+
+  /** `keys`: a wrong method is named only to a caller with a valid key (see the 404 case). */
+  constructor(private readonly keys?: ApiKeys) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -65,10 +70,11 @@ export class ErrorResponsesFilter implements ExceptionFilter {
         return { status: 403, body: { error: 'forbidden', message } };
       case 404: {
         const allow = methodsAnsweredAt(request);
+        if (allow.length === 0 || allow.includes(request.method)) return { status: 404, body: { error: 'not-found', message: 'no such route' } };
+        // Authentication comes first: the routes of a path (and that it exists) are for key holders.
+        if (this.keys && !authenticatedClient(this.keys, request)) return { status: 401, body: { error: 'unauthorized' } };
         // RFC 9110 §15.5.6: a path that exists under other methods is a 405 naming them, not a 404.
-        return allow.length > 0 && !allow.includes(request.method)
-          ? { status: 405, body: { error: 'method-not-allowed', message: `this path answers ${allow.join(', ')} only` }, allow }
-          : { status: 404, body: { error: 'not-found', message: 'no such route' } };
+        return { status: 405, body: { error: 'method-not-allowed', message: `this path answers ${allow.join(', ')} only` }, allow };
       }
       default:
         return status >= 500

@@ -68,6 +68,15 @@ describe('a method the path does not answer', () => {
     ]);
   });
 
+  // Found in review: GET and HEAD reach routing without a key, so they learned that a path exists.
+  it.each([
+    ['GET', '/v1/commands'],
+    ['HEAD', '/v1/decisions'],
+  ])('answers %s %s without a key with 401, naming no method', async (method, path) => {
+    const answer = await api.call(method, path, { key: null });
+    expect([answer.status, answer.headers.get('allow'), answer.headers.get('www-authenticate')]).toEqual([401, null, 'Bearer']);
+  });
+
   it('still answers 404 for a path no method answers', async () => {
     const answer = await api.call('DELETE', '/v1/everything', { body: {} });
     expect([answer.status, answer.headers.get('allow'), answer.body]).toEqual([404, null, { error: 'not-found', message: 'no such route' }]);
