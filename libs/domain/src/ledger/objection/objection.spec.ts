@@ -166,6 +166,12 @@ describe('an objection already reviewed', () => {
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-20T09:00:00Z' }))
       .thenRejected('review-predates-objection'));
 
+  // Found in review: with the outcome already standing, it was answered 200 "already in force".
+  it('refuses a review dated before the objection even when its outcome is the standing one', () =>
+    given(relationshipStarted(), raised, upheld)
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-04-20T09:00:00Z' }))
+      .thenRejected('review-predates-objection'));
+
   it('refuses a review dated before the objection was raised', () =>
     given(relationshipStarted(), raised)
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-04-20T09:00:00Z' }))

@@ -10,14 +10,15 @@ export function reviewObjection(command: ReviewObjection, ledger: Ledger, contex
   const target = objectionTarget(command, context);
   const objection = ledger.objections.get(target.id);
   if (!objection?.raised || !objection.needsReview) throw new LedgerRuleBroken('no-objection-pending-review', command, target.id);
+  // The person objected (again) after this instant: the review cannot have answered that, whatever
+  // its outcome.
+  if (command.capture.occurredAt < objection.stamp.occurredAt) {
+    throw new LedgerRuleBroken('review-predates-objection', command, `the objection to ${target.id} was made at ${objection.stamp.occurredAt}`);
+  }
   // The assessment is the controller's answer to this objection (art. 21(1)), whenever the second
   // one is dated: a changed outcome comes from a new objection of the person, which awaits review.
   const { review } = objection;
   if (review?.outcome === command.data.outcome) return [];
   if (review) throw new LedgerRuleBroken('objection-already-reviewed', command, `${target.id} was reviewed as ${review.outcome} at ${review.stamp.occurredAt}`);
-  // The person objected (again) after this instant: the review cannot have answered that.
-  if (command.capture.occurredAt < objection.stamp.occurredAt) {
-    throw new LedgerRuleBroken('review-predates-objection', command, `the objection to ${target.id} was made at ${objection.stamp.occurredAt}`);
-  }
   return [{ type: 'ObjectionReviewed', data: { ...factOf(command), target: target.id, outcome: command.data.outcome } }];
 }
