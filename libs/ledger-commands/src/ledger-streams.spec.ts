@@ -107,6 +107,21 @@ describe('running commands on subject streams', () => {
     expect(await store.headPosition()).toBe(1n);
   });
 
+  // Found in review: the retry judged the late choice on the ledger as it stood at the retry, so
+  // the first answer's supersededBy could vanish once later choices had come in.
+  it('answers a late choice retried after a crash with the supersededBy of its first answer', async () => {
+    const { first, store } = twoProcesses();
+    const on = (day: string) => ({ capture: { occurredAt: `2024-04-${day}T09:00:00Z` } });
+    await handle(first, commandJson.restrictChannel('subject-1', { channel: 'email', ...on('05') }), 'key-1');
+    await handle(first, commandJson.liftChannelRestriction('subject-1', { channel: 'email', ...on('07') }), 'key-2');
+    const late = await handle(first, commandJson.restrictChannel('subject-1', { channel: 'email', ...on('06') }), 'key-3');
+    expect(late.events[0].supersededBy).toHaveLength(1);
+    await handle(first, commandJson.restrictChannel('subject-1', { channel: 'email', ...on('09') }), 'key-4');
+
+    const afterRestart = new LedgerStreams(store, catalogue);
+    expect(await handleAndTell(afterRestart, commandJson.restrictChannel('subject-1', { channel: 'email', ...on('06') }), 'key-3')).toEqual({ handled: late, isEarlierAnswer: true });
+  });
+
   it('refuses the same key with another request for the same subject', async () => {
     const { first, store } = twoProcesses();
     await handle(first, commandJson.restrictChannel('subject-1', { channel: 'sms' }), 'key-1');

@@ -9,6 +9,7 @@ import {
   type LedgerEventType,
   LedgerRuleBroken,
   type Ledger,
+  ledgerOf,
   type RecordedLedgerEvent,
   supersededBy,
 } from '@consent-ledger/domain';
@@ -166,14 +167,18 @@ export class LedgerStreams {
       throw new IdempotencyKeyReused(trace.client, trace.idempotencyKey);
     }
     const entries = [first];
+    let lastIndex = firstIndex;
     for (let index = 1; ; index += 1) {
       const at = stream.indexOfEventId.get(eventIdFor(trace, stream.subjectId, index));
       if (at === undefined) break;
       entries.push(stream.entries[at]);
+      lastIndex = at;
     }
+    // Judged on the ledger the command led to, as its first answer was: later events must not change it.
+    const ledgerThen = ledgerOf(stream.entries.slice(0, lastIndex + 1).map(({ event }) => event));
     return {
       subjectId: stream.subjectId,
-      events: entries.map(({ event }) => appendedEvent(event, stream.ledger)),
+      events: entries.map(({ event }) => appendedEvent(event, ledgerThen)),
       position: entries[entries.length - 1].position.toString(),
     };
   }

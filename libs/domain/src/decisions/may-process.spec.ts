@@ -350,6 +350,17 @@ describe('a question that names no channel', () => {
     });
   });
 
+  // Found in review: it held until the last grant ran out, so a tool caching the answer kept
+  // sending e-mail after the e-mail consent had ended.
+  it('holds until the first reachable channel\'s consent runs out, when the list of channels changes', () => {
+    const subject = given(
+      consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2025-01-01T00:00:00Z') }),
+      consentGiven({ purpose: PROSPECTING, channels: ['post'], expiresAt: instant('2027-01-01T00:00:00Z') }),
+    );
+    expect(subject.mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toMatchObject({ channels: ['email', 'post'], validUntil: '2025-01-01T00:00:00.000Z' });
+    expect(subject.mayProcess({ purpose: PROSPECTING, at: '2025-06-01T00:00:00Z' })).toMatchObject({ channels: ['post'], validUntil: '2027-01-01T00:00:00.000Z' });
+  });
+
   it('names every channel of a legitimate interest the person did not restrict', () => {
     const restricting = (...channels: Channel[]) => channels.map((channel) => channelRestricted({ channel }));
     const subject = given(relationshipStarted(), ...restricting('sms', 'post'));

@@ -137,13 +137,12 @@ function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decisio
   const used = [...new Set(channels.map((channel) => grants.get(channel)!))];
   const general = consentStatus(ledger, consentPurpose, at);
   const isGeneralGrant = (ref: EventRef) => general.state === 'active' && ref.eventId === general.grant.ref.eventId && ref.revision === general.grant.ref.revision;
-  // The answer held until the longest grant of all ran out (or an earlier end, such as a
-  // former-customer window); the reachable channels' longest grant may run out sooner.
-  const reachableUntil = used.some((grant) => grant.expiresAt === undefined) ? undefined : used.map((grant) => grant.expiresAt!).reduce((a, b) => (a > b ? a : b));
+  // The list of channels changes when the first of their grants runs out, before an earlier end
+  // of the whole answer (a former-customer window) if that comes first.
   return {
     ...decision,
     basedOn: decision.basedOn.flatMap((ref) => (isGeneralGrant(ref) ? used.map((grant) => grant.ref) : [ref])),
-    validUntil: earliest(decision.validUntil ?? undefined, reachableUntil) ?? null,
+    validUntil: earliest(decision.validUntil ?? undefined, ...used.map((grant) => grant.expiresAt)) ?? null,
     channels,
   };
 }

@@ -4,6 +4,7 @@ import {
   consentGiven,
   consentWithdrawn,
   given,
+  instant,
   objectionRaised,
   objectionReviewed,
   objectionWithdrawn,
@@ -42,6 +43,15 @@ describe('a choice recorded after a later one of the person', () => {
         consentWithdrawn({ purpose: PROSPECTING, occurredAt: WEDNESDAY }),
       ),
     ).toEqual([{ eventId: 'event-1', revision: 1 }]));
+
+  // Found in review: a consent of Monday without end, entered after one of Wednesday valid until
+  // December, was not marked, though December is when the person's consent ends.
+  it('is superseded by a later consent on its channels that runs out sooner', () => {
+    const lateWithoutEnd = consentGiven({ purpose: PROSPECTING, channels: ['email'], occurredAt: MONDAY });
+    const laterUntilDecember = consentGiven({ purpose: PROSPECTING, channels: ['email'], occurredAt: WEDNESDAY, expiresAt: instant('2024-12-20T00:00:00Z') });
+    expect(supersedingTheLast(laterUntilDecember, lateWithoutEnd)).toEqual([{ eventId: 'event-0', revision: 0 }]);
+    expect(supersedingTheLast({ ...laterUntilDecember, data: { ...laterUntilDecember.data, expiresAt: undefined } }, lateWithoutEnd)).toEqual([]);
+  });
 
   it('is not superseded by a later choice that says the same', () =>
     expect(

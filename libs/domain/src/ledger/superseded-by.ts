@@ -1,5 +1,5 @@
 import type { EventRef, RecordedLedgerEvent } from './events';
-import { assertNever, channelScope, type Choice, isLater, type Ledger, type Stamp, sourceScope, type Toggle } from './ledger';
+import { assertNever, type ChannelKey, channelScope, type Choice, isLater, type Ledger, type Stamp, sourceScope, type Toggle } from './ledger';
 
 /**
  * The choices, made later by the person's clock, that keep a just-recorded event from standing:
@@ -17,8 +17,15 @@ export function supersededBy(ledger: Ledger, event: RecordedLedgerEvent): EventR
   const contrary = (toggle: Toggle | undefined, on: boolean) => laterChoices(toggle && toggle.on !== on ? [toggle] : []);
 
   switch (event.type) {
-    case 'ConsentGiven':
-      return laterChoices([ledger.consents.get(event.data.purpose)?.withdrawal]);
+    case 'ConsentGiven': {
+      const consent = ledger.consents.get(event.data.purpose);
+      const keys: readonly ChannelKey[] = event.data.channels.length > 0 ? event.data.channels : ['*'];
+      // A later consent on its channels that runs out sooner stands instead: the late one's
+      // longer validity never applies. One lasting as long or longer says the same.
+      const { expiresAt } = event.data;
+      const shorter = keys.map((key) => consent?.grants.get(key)).filter((grant) => grant?.expiresAt !== undefined && (expiresAt === undefined || grant.expiresAt < expiresAt));
+      return laterChoices([consent?.withdrawal, ...shorter]);
+    }
     case 'ConsentWithdrawn':
       return laterChoices([...(ledger.consents.get(event.data.purpose)?.grants.values() ?? [])]);
     case 'ObjectionRaised':
