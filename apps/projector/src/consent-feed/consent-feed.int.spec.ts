@@ -173,6 +173,28 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     expect(state.value.purposes.find((entry: { purpose: string }) => entry.purpose === PICKX)).toMatchObject({ allowed: false, reason: 'consent-expired' });
   });
 
+  // Found in review: every change caused by time sent the subject's audience memberships again,
+  // so Ads & Data and Pickx learned when an unrelated choice of the person ran out.
+  it('tells an audience nothing when time changes another purpose of its member', async () => {
+    const subjectId = newSubject();
+    const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;
+    await record(
+      relationshipStarted({ subjectId }),
+      consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }),
+      consentGiven({ subjectId, purpose: 'customer-profiling-consent-based', occurredAt: new Date().toISOString(), expiresAt }),
+    );
+    const { topics } = resources;
+    await reader.until(() => reader.messages(topics.pickxTvAds, subjectId)[0], 'the membership');
+    const expired = await reader.until(
+      () => reader.messages(topics.state, subjectId).find((message) => message.headers['event-id'].startsWith('time-')),
+      'the state after the expiry',
+      10_000,
+    );
+    expect(expired.value.purposes.find((entry: { purpose: string }) => entry.purpose === 'customer-profiling-consent-based')).toMatchObject({ reason: 'consent-expired' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(reader.messages(topics.pickxTvAds, subjectId)).toHaveLength(1);
+  });
+
   it('publishes a consent running out while other subjects keep recording choices', async () => {
     const subjectId = newSubject();
     const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;

@@ -1,7 +1,7 @@
 import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { type AppliedBatch, AUDIENCES, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
+import { type AppliedBatch, AUDIENCES, type AudienceRow, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ConsentTopics } from '../kafka/topics';
 import { AppliedLog } from './applied-log';
@@ -199,7 +199,7 @@ export class ConsentFeedPublisher {
       const view = views.get(change.subjectId);
       if (!view) continue;
       const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
-      outgoing.subject(view, catalogue, keys, cause, () => true);
+      outgoing.subject(view, catalogue, keys, cause, (row) => change.audiences === undefined || change.audiences.includes(row.audience));
     }
     this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
@@ -237,7 +237,7 @@ class Outgoing {
    * The subject's state, and its audience memberships the filter picks. On erasure, a tombstone
    * for each audience the subject ever was in; a partner never hears of anyone else, erased or not.
    */
-  subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: { changedAt: GlobalPosition }) => boolean): void {
+  subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: AudienceRow) => boolean): void {
     this.add(this.topics.state, stateMessageOf(view, catalogue, cause, this.committed.purposesJson(view)));
     for (const { id } of AUDIENCES) {
       const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;

@@ -1,7 +1,7 @@
 import type { Instant, Ledger } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
-import type { ChangeSet } from '../change-set';
+import type { ChangeSet, SubjectChange } from '../change-set';
 import type { SuppressionRow } from '../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../subject-ledger/subject-view';
@@ -42,7 +42,17 @@ export interface StateChange {
   readonly subjectId: string;
   /** The instant the re-evaluation looked at. */
   readonly changedAt: Instant;
+  /**
+   * The audience memberships the change touched; absent: every one the subject has (a
+   * republication). A partner hears of a subject only when its own membership changed.
+   */
+  readonly audiences?: readonly AudienceId[];
 }
+
+/** How the outbox stores `StateChange.audiences`: null for every one, else the ids joined by commas. */
+export const audiencesColumnOf = (change: SubjectChange): string => change.audiences.map((row) => row.audience).join(',');
+export const audiencesOfColumn = (column: string | null): readonly AudienceId[] | undefined =>
+  column === null ? undefined : column === '' ? [] : (column.split(',') as AudienceId[]);
 
 /** Plans a transaction from what is stored: pure, run by the storage inside the transaction. */
 export type Planner = (checkpoint: GlobalPosition, views: ReadonlyMap<string, SubjectView>) => ChangeSet;

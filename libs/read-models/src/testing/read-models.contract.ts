@@ -326,8 +326,23 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('max')])).toMatchObject([{ member: false, since: soon, validUntil: null }]);
       const decision = (await subject.readModels.storage.decisionRows(idOf('max'))).find((row) => row.purpose === PICKX);
       expect(decision).toMatchObject({ allowed: false, reason: 'consent-expired' });
-      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([expect.objectContaining({ subjectId: idOf('max'), changedAt: after })]);
+      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([
+        expect.objectContaining({ subjectId: idOf('max'), changedAt: after, audiences: ['pickx-tv-ads'] }),
+      ]);
       expect(await projections!.sweep(after)).toBe(0);
+    });
+
+    it('records that a change caused by time touched no audience membership, so partners are not told', async () => {
+      project();
+      const soon = new Date(Date.now() + 60_000).toISOString() as Instant;
+      const position = await record(
+        relationshipStarted(of('ole')),
+        consentGiven({ ...of('ole'), purpose: PICKX, channels: ['tv-screen'] }),
+        consentGiven({ ...of('ole'), purpose: 'customer-profiling-consent-based', expiresAt: soon, occurredAt: new Date().toISOString() }),
+      );
+      await subject.readModels.waitFor(position);
+      expect(await projections!.sweep(new Date(Date.parse(soon) + 1000).toISOString() as Instant)).toBe(1);
+      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([expect.objectContaining({ subjectId: idOf('ole'), audiences: [] })]);
     });
 
     // Found in review: deployments with topics of their own share the read models (a feed per

@@ -114,8 +114,11 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 7,
-    name: 'each feed reads the time-driven outbox from a cursor of its own (deployments with their own topics share the read models); a change can be for one feed',
-    sql: `ALTER TABLE rm_state_changes ADD COLUMN feed text;`,
+    name: 'each feed reads the time-driven outbox from a cursor of its own (deployments with their own topics share the read models); a change can be for one feed, and names the audiences it touched',
+    sql: `
+      ALTER TABLE rm_state_changes ADD COLUMN feed text;
+      ALTER TABLE rm_state_changes ADD COLUMN audiences text;
+    `,
   },
 ];
 

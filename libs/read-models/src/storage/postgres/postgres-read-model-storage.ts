@@ -8,6 +8,8 @@ import type { DecisionRow } from '../../current-decisions/current-decisions.proj
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   READ_MODELS_CHECKPOINT,
+  audiencesColumnOf,
+  audiencesOfColumn,
   type Planner,
   type ReadModelStorage,
   type ReadModelTablesDump,
@@ -120,9 +122,13 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       );
       const changes = plan(checkpoint, [...(await this.loadViews(client, rows.map((row) => row.subject_id))).values()]);
       await this.write(client, changes);
-      const visible = changes.subjects.filter((change) => change.isVisible).map((change) => change.view.subjectId);
+      const visible = changes.subjects.filter((change) => change.isVisible);
       if (visible.length > 0) {
-        await client.query('INSERT INTO rm_state_changes (subject_id, changed_at) SELECT unnest($1::text[]), $2', [visible, now]);
+        await client.query('INSERT INTO rm_state_changes (subject_id, audiences, changed_at) SELECT *, $3 FROM unnest($1::text[], $2::text[])', [
+          visible.map((change) => change.view.subjectId),
+          visible.map(audiencesColumnOf),
+          now,
+        ]);
       }
       return { result: changes };
     });
@@ -192,13 +198,18 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
     // Inserts into the outbox are serialised by the checkpoint lock, so sequences commit in order
     // and a cursor never passes one still to come.
-    const { rows } = await this.pool.query<{ sequence: string; subject_id: string; changed_at: string }>(
-      `SELECT sequence, subject_id, changed_at FROM rm_state_changes
+    const { rows } = await this.pool.query<{ sequence: string; subject_id: string; changed_at: string; audiences: string | null }>(
+      `SELECT sequence, subject_id, changed_at, audiences FROM rm_state_changes
        WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0) AND (feed IS NULL OR feed = $2)
        ORDER BY sequence LIMIT $3`,
       [outboxCursorOf(feed), feed, limit],
     );
-    return rows.map((row) => ({ sequence: Number(row.sequence), subjectId: row.subject_id, changedAt: row.changed_at as Instant }));
+    return rows.map((row) => ({
+      sequence: Number(row.sequence),
+      subjectId: row.subject_id,
+      changedAt: row.changed_at as Instant,
+      audiences: audiencesOfColumn(row.audiences),
+    }));
   }
 
   async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {

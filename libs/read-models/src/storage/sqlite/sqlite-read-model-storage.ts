@@ -8,6 +8,8 @@ import type { DecisionRow } from '../../current-decisions/current-decisions.proj
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   READ_MODELS_CHECKPOINT,
+  audiencesColumnOf,
+  audiencesOfColumn,
   type Planner,
   type ReadModelStorage,
   type ReadModelTablesDump,
@@ -96,7 +98,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         const changes = plan(checkpoint, [...this.loadViews(ids).values()]);
         this.write(changes);
         for (const change of changes.subjects) {
-          if (change.isVisible) this.statements.insertStateChange.run(change.view.subjectId, now);
+          if (change.isVisible) this.statements.insertStateChange.run(change.view.subjectId, audiencesColumnOf(change), now);
         }
         return changes;
       })
@@ -161,11 +163,8 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   }
 
   async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
-    return (this.statements.pendingStateChanges.all(outboxCursorOf(feed), feed, limit) as { sequence: number; subject_id: string; changed_at: string }[]).map((row) => ({
-      sequence: row.sequence,
-      subjectId: row.subject_id,
-      changedAt: row.changed_at as Instant,
-    }));
+    const rows = this.statements.pendingStateChanges.all(outboxCursorOf(feed), feed, limit) as { sequence: number; subject_id: string; changed_at: string; audiences: string | null }[];
+    return rows.map((row) => ({ sequence: row.sequence, subjectId: row.subject_id, changedAt: row.changed_at as Instant, audiences: audiencesOfColumn(row.audiences) }));
   }
 
   async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {
@@ -307,9 +306,9 @@ function prepare(db: Connection) {
        ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since, valid_until = excluded.valid_until,
          changed_at_position = excluded.changed_at_position`,
     ),
-    insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at) VALUES (?, ?)'),
+    insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, audiences, changed_at) VALUES (?, ?, ?)'),
     pendingStateChanges: db.prepare(
-      `SELECT sequence, subject_id, changed_at FROM rm_state_changes
+      `SELECT sequence, subject_id, changed_at, audiences FROM rm_state_changes
        WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = ?), 0) AND (feed IS NULL OR feed = ?)
        ORDER BY sequence LIMIT ?`,
     ),
