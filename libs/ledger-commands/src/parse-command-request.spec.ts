@@ -166,7 +166,7 @@ describe('building the domain command', () => {
       vault: new InMemoryVault(),
       idempotencyKey: 'key-1',
     });
-    expect(parsed.command?.capture).toMatchObject({ occurredAt: NOW, recordedAt: NOW });
+    expect(parsed.command?.capture).toMatchObject({ occurredAt: NOW, recordedAt: NOW, statedAt: '2024-05-01T09:02:00.000Z' });
   });
 
   it('seals contact details, evidence and justifications with the subject key before the domain sees them', async () => {

@@ -90,14 +90,17 @@ export async function toLedgerCommand({ type, request }: CheckedCommandRequest, 
   const subjectId = request.subjectId as SubjectId;
   const seal = (plaintext: string) => vault.seal(subjectId, plaintext);
   const { touchpoint, actor, occurredAt, noticeVersion, locale, evidenceRef } = request.capture;
+  const stated = occurredAt === undefined ? undefined : toInstant(occurredAt)!;
   const capture: CommandCapture = {
     touchpoint,
     actor: { kind: actor.kind, ...(actor.id !== undefined && { id: actor.id }), ...(actor.role !== undefined && { role: actor.role }) },
     // A channel clock running a little ahead cannot date a choice after the ledger received it: a
     // choice dated later than the commands acknowledged after it would outrank them, and decisions
     // asked now would not see it yet.
-    occurredAt: occurredAt === undefined ? now : earliest(toInstant(occurredAt)!, now)!,
+    // What the channel stated is kept as evidence, and tells a redelivery from a new choice.
+    occurredAt: stated === undefined ? now : earliest(stated, now)!,
     recordedAt: now,
+    ...(stated !== undefined && stated > now && { statedAt: stated }),
     idempotencyKey,
     ...(noticeVersion !== undefined && { noticeVersion }),
     ...(locale !== undefined && { locale }),

@@ -77,6 +77,8 @@ function readingYourWrites(kind: StoreKind) {
 
     expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose, capture: { occurredAt: ahead } }))).status).toBe(201);
     expect(await decided()).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+    // The same message delivered again (another key, as a channel's retry queue may send it) adds nothing.
+    expect(await api.command(commandJson.withdrawConsent(subjectId, { purpose, capture: { occurredAt: ahead } }))).toMatchObject({ status: 200, body: { events: [] } });
 
     expect((await api.command(commandJson.giveConsent(subjectId, { purpose }))).status).toBe(201);
     expect(await decided()).toMatchObject({ allowed: true, reason: 'consent-active' });

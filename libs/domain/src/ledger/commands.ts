@@ -24,6 +24,8 @@ export interface CommandCapture {
   readonly actor: Actor;
   readonly occurredAt: Instant;
   readonly recordedAt: Instant;
+  /** See `Capture.statedAt`. */
+  readonly statedAt?: Instant;
   readonly idempotencyKey: string;
   readonly noticeVersion?: string;
   readonly locale?: string;

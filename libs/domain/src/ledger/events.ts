@@ -29,6 +29,12 @@ export interface Capture {
   readonly occurredAt: Instant;
   /** When the ledger recorded it. */
   readonly recordedAt: Instant;
+  /**
+   * When the channel said the choice was made, kept only when that was ahead of our clock (a
+   * channel clock running fast): `occurredAt` is then the arrival. A redelivery of the same
+   * statement, arriving later, is known by it.
+   */
+  readonly statedAt?: Instant;
   /** The channel system's key for the request; the same key is never recorded twice. */
   readonly idempotencyKey: string;
   /** Version of the notice shown to the person (required for consents). */

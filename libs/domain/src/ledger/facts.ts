@@ -10,12 +10,13 @@ export interface LedgerContext {
 
 /** The part every event copies from its command: who, which brand, and the evidence. */
 export function factOf(command: LedgerCommand): { subjectId: LedgerCommand['subjectId']; brand: LedgerCommand['brand']; capture: Capture } {
-  const { touchpoint, actor, occurredAt, recordedAt, idempotencyKey, noticeVersion, locale, evidenceRef } = command.capture;
+  const { touchpoint, actor, occurredAt, recordedAt, statedAt, idempotencyKey, noticeVersion, locale, evidenceRef } = command.capture;
   const capture: Capture = {
     touchpoint,
     actor,
     occurredAt,
     recordedAt,
+    ...(statedAt !== undefined && { statedAt }),
     idempotencyKey,
     ...(noticeVersion !== undefined && { noticeVersion }),
     ...(locale !== undefined && { locale }),

@@ -10,6 +10,7 @@ import type {
   SubjectId,
 } from '../vocabulary';
 import type { EventRef, LedgerEvent, RecordedLedgerEvent } from './events';
+import type { CommandCapture } from './commands';
 
 /**
  * The ledger is what decisions need to know about one subject, folded from its events.
@@ -24,6 +25,8 @@ import type { EventRef, LedgerEvent, RecordedLedgerEvent } from './events';
 export interface Stamp {
   readonly occurredAt: Instant;
   readonly revision: number;
+  /** `Capture.statedAt` of the choice, when its channel's clock ran ahead. */
+  readonly statedAt?: Instant;
 }
 
 export interface Choice {
@@ -121,17 +124,27 @@ export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
   b === undefined || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.revision > b.revision);
 
 /**
- * Whether a command made at `occurredAt` is the person's latest word on a register whose standing
+ * Whether a command made at `capture.occurredAt` is the person's latest word on a register whose standing
  * choice has `stamp`. Such a command is recorded even when it repeats what stands: a choice dated
  * in between that reaches the ledger later (a decoder offline for a day) must not undo it. Only a
  * repeat made at or before the standing choice changes nothing.
  */
-export const isMadeAfter = (occurredAt: Instant, stamp: Stamp | undefined): boolean => stamp === undefined || occurredAt > stamp.occurredAt;
+export function isMadeAfter(capture: Pick<CommandCapture, 'occurredAt' | 'statedAt'>, stamp: Stamp | undefined): boolean {
+  if (stamp === undefined) return true;
+  // Stamped on arrival, a redelivery would look later than the first delivery: the instant the
+  // channel stated tells them apart.
+  if (capture.statedAt !== undefined && capture.statedAt === stamp.statedAt) return false;
+  return capture.occurredAt > stamp.occurredAt;
+}
 
 export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
   const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
   const choice: Choice = {
-    stamp: { occurredAt: event.data.capture.occurredAt, revision: event.revision },
+    stamp: {
+      occurredAt: event.data.capture.occurredAt,
+      revision: event.revision,
+      ...(event.data.capture.statedAt !== undefined && { statedAt: event.data.capture.statedAt }),
+    },
     ref: { eventId: event.eventId, revision: event.revision },
   };
   switch (event.type) {

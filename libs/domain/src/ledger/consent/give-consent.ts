@@ -32,7 +32,7 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   // (and renews a validity that would otherwise lapse sooner).
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose.id, occurredAt, channel);
-    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(occurredAt, status.grant.stamp)) return false;
+    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp)) return false;
     if (status.grant.expiresAt === undefined) return expiresAt === undefined;
     return expiresAt !== undefined && expiresAt <= status.grant.expiresAt;
   };

@@ -14,7 +14,7 @@ export function objectToProcessing(command: ObjectToProcessing, ledger: Ledger, 
   if (needsReview && command.data.justification === undefined) throw new LedgerRuleBroken('justification-required', command, target.id);
 
   const standing = ledger.objections.get(target.id);
-  if (standing?.raised && !isMadeAfter(command.capture.occurredAt, standing.stamp)) return [];
+  if (standing?.raised && !isMadeAfter(command.capture, standing.stamp)) return [];
 
   return [
     {

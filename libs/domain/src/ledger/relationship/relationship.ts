@@ -10,7 +10,7 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
   const current = ledger.relationships.get(command.brand);
   if (current?.active) {
     if (current.kind === 'customer' && command.data.relationship === 'prospect') throw new LedgerRuleBroken('already-a-customer', command, command.brand);
-    if (current.kind === command.data.relationship && current.segment === segment && !isMadeAfter(command.capture.occurredAt, current.stamp)) return [];
+    if (current.kind === command.data.relationship && current.segment === segment && !isMadeAfter(command.capture, current.stamp)) return [];
   }
   return [{ type: 'RelationshipStarted', data: { ...factOf(command), relationship: command.data.relationship, segment } }];
 }
@@ -19,6 +19,6 @@ export function endRelationship(command: EndRelationship, ledger: Ledger): Relat
   if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
   const current = ledger.relationships.get(command.brand);
   if (!current) throw new LedgerRuleBroken('no-relationship-to-end', command, command.brand);
-  if (!current.active && !isMadeAfter(command.capture.occurredAt, current.stamp)) return [];
+  if (!current.active && !isMadeAfter(command.capture, current.stamp)) return [];
   return [{ type: 'RelationshipEnded', data: { ...factOf(command), relationship: current.kind } }];
 }
