@@ -5,7 +5,7 @@ import type { LedgerCommand } from './commands';
  * assert the name, never a message.
  */
 export const LEDGER_RULES = {
-  'subject-erased': 'the subject was erased; only legal obligations remain',
+  'subject-erased': 'the subject was erased; only legal obligations, billing records and legal claims remain, and the end of a contract can still be recorded',
   'unknown-purpose': 'the purpose is not in the catalogue',
   'consent-not-applicable': 'the purpose does not rest on consent, so consent cannot be given or withdrawn for it',
   'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',

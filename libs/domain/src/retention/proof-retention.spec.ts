@@ -81,10 +81,10 @@ describe('proof retention of a subject', () => {
     expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'standing-choice', until: null }));
   });
 
-  it('ends every effect at the erasure, so the record goes five years after it', () => {
+  it("ends every effect of a prospect at the erasure, so the record goes five years after it", () => {
     const retention = retentionOf([
-      relationshipStarted(),
-      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
+      relationshipStarted({ relationship: 'prospect' }),
+      consentGiven({ purpose: PROSPECTING, channels: ['email'] }),
       objectionRaised({ target: 'direct-marketing' }),
       subjectErased({ occurredAt: '2026-02-01T08:00:00Z' }),
     ]);
@@ -92,6 +92,14 @@ describe('proof retention of a subject', () => {
     expect(retention.holds.map((hold) => hold.reason).sort()).toEqual(
       ['consent-proof', 'erasure-proof', 'last-choice', 'relationship-proof', 'standing-choice'].sort(),
     );
+  });
+
+  // Found in review: an erased customer's record went five years after the erasure, while billing
+  // records (kept 7 years for tax) and the legal-defence archive (10 years) still rested on it.
+  it("keeps an erased customer's record while the contract runs, then until the billing and legal-claims windows close, plus five years", () => {
+    const erased = [relationshipStarted(), consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), subjectErased({ occurredAt: '2026-02-01T08:00:00Z' })];
+    expect(retentionOf(erased).holds).toContainEqual(expect.objectContaining({ reason: 'relationship-active', until: null }));
+    expect(retentionOf([...erased, relationshipEnded({ occurredAt: '2026-06-30T00:00:00Z' })]).removableFrom).toBe('2041-06-30T00:00:00.000Z');
   });
 
   it('keeps any choice at least five years after it was expressed', () =>

@@ -1,4 +1,4 @@
-import type { Catalogue } from '../catalogue/catalogue';
+import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
 import { type Choice, isLater, ledgerOf, type Ledger, type PurposeConsent } from '../ledger/ledger';
 import { addDuration, type Duration, earliest, latest } from '../time';
@@ -17,8 +17,10 @@ import type { Brand, Instant, PurposeId } from '../vocabulary';
  *   kept while anything it restricts could still be processed, then for P5Y;
  * - every choice is kept at least P5Y after it was expressed.
  *
- * Erasure ends every effect at once (nothing but legal obligations may be processed afterwards),
- * so an erased subject's record goes P5Y after the erasure unless a purpose keeps proof longer.
+ * Erasure ends every effect at once, but for legal obligations and what the catalogue excepts
+ * (billing records, legal claims: `erasureException`), which go on to their windows counted from
+ * the end of the contract. So an erased prospect's record goes P5Y after the erasure, and an erased
+ * customer's when the windows of those exceptions have closed, plus P5Y.
  */
 export const RETENTION_HOLD_REASONS = [
   'relationship-active',
@@ -83,7 +85,12 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
 
   const relationshipEnds: (Instant | null)[] = [];
   for (const [brand, relationship] of ledger.relationships) {
-    const end = effectEnd(relationship.active ? null : relationshipEffectEnd(ledger, catalogue, brand));
+    let end = effectEnd(relationship.active ? null : relationshipEffectEnd(ledger, catalogue, brand));
+    // What the law keeps and legal claims need outlive an erasure, each to its own window counted
+    // from the end of the contract (art. 17(3)(b), (e)): while the contract runs, so does the record.
+    if (erasedAt !== undefined && relationship.kind === 'customer' && hasErasureExceptions(catalogue, brand)) {
+      end = relationship.active ? null : latest(end!, relationshipEffectEnd(ledger, catalogue, brand, (purpose) => purpose.erasureException !== undefined))!;
+    }
     relationshipEnds.push(end);
     holds.push({ reason: end === null ? 'relationship-active' : 'relationship-proof', until: keptFor(end, proof), brand, basedOn: [relationship.ref] });
   }
@@ -132,14 +139,17 @@ export const proofRetentionFor = (catalogue: Catalogue, purpose: PurposeId): Dur
  * A customer's relationship decides processing until the longest former-customer window of the
  * brand's purposes closes (legal obligations excepted: they never depend on the ledger).
  */
-function relationshipEffectEnd(ledger: Ledger, catalogue: Catalogue, brand: Brand): Instant | null {
+function relationshipEffectEnd(ledger: Ledger, catalogue: Catalogue, brand: Brand, counts: (purpose: PurposeDefinition) => boolean = () => true): Instant {
   const relationship = ledger.relationships.get(brand)!;
   const endedAt = relationship.endedAt ?? relationship.stamp.occurredAt;
   if (relationship.kind !== 'customer') return endedAt;
   const windows = [...catalogue.purposes.values()]
-    .filter((purpose) => purpose.formerCustomerWindow !== undefined && purpose.legalBasis !== 'legal-obligation' && !purpose.excludedBrands.includes(brand))
+    .filter((purpose) => purpose.formerCustomerWindow !== undefined && purpose.legalBasis !== 'legal-obligation' && !purpose.excludedBrands.includes(brand) && counts(purpose))
     .map((purpose) => addDuration(endedAt, purpose.formerCustomerWindow!));
   return latest(endedAt, ...windows)!;
 }
+
+const hasErasureExceptions = (catalogue: Catalogue, brand: Brand): boolean =>
+  [...catalogue.purposes.values()].some((purpose) => purpose.erasureException !== undefined && !purpose.excludedBrands.includes(brand));
 
 const refOf = (event: RecordedLedgerEvent): EventRef => ({ eventId: event.eventId, revision: event.revision });

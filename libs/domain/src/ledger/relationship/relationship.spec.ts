@@ -1,4 +1,19 @@
-import { endRelationship, given, relationshipEnded, relationshipStarted, startRelationship } from '../../testing';
+import { endRelationship, given, relationshipEnded, relationshipStarted, startRelationship, subjectErased } from '../../testing';
+
+describe('the end of a contract after an erasure', () => {
+  // Billing records are kept for 7 years after the contract ends (a legal obligation the erasure
+  // does not lift): without the end, their period could never start.
+  it('is recorded, and starts the periods of what outlives the erasure', () => {
+    const erased = given(relationshipStarted(), subjectErased({ occurredAt: '2026-02-01T08:00:00Z' }));
+    erased.when(endRelationship({ occurredAt: '2026-06-30T00:00:00Z' })).then(relationshipEnded({ occurredAt: '2026-06-30T00:00:00Z' }));
+    const ended = given(relationshipStarted(), subjectErased({ occurredAt: '2026-02-01T08:00:00Z' }), relationshipEnded({ occurredAt: '2026-06-30T00:00:00Z' }));
+    expect(ended.mayProcess({ purpose: 'billing-accounting', at: '2033-06-29T00:00:00Z' })).toMatchObject({ allowed: true, validUntil: '2033-06-30T00:00:00.000Z' });
+    expect(ended.mayProcess({ purpose: 'billing-accounting', at: '2033-06-30T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+  });
+
+  it('is the only choice an erased subject can still be recorded with', () =>
+    given(relationshipStarted(), subjectErased()).when(startRelationship({ relationship: 'customer' })).thenRejected('subject-erased'));
+});
 
 describe('the customer relationship', () => {
   it('starts a customer relationship for the brand, residential unless told otherwise', () =>

@@ -15,8 +15,11 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
   return [{ type: 'RelationshipStarted', data: { ...factOf(command), relationship: command.data.relationship, segment } }];
 }
 
+/**
+ * Also after an erasure: what the law keeps (billing records) and legal claims need outlive it,
+ * each for a period counted from the end of the contract, which only this records.
+ */
 export function endRelationship(command: EndRelationship, ledger: Ledger): RelationshipEnded[] {
-  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
   const current = ledger.relationships.get(command.brand);
   if (!current) throw new LedgerRuleBroken('no-relationship-to-end', command, command.brand);
   if (!current.active && !isMadeAfter(command.capture, current.stamp)) return [];
