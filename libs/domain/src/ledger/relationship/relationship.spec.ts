@@ -1,4 +1,5 @@
 import { endRelationship, given, relationshipEnded, relationshipStarted, startRelationship, subjectErased } from '../../testing';
+import type { Sealed } from '../../vocabulary';
 
 describe('the end of a contract after an erasure', () => {
   // Billing records are kept for 7 years after the contract ends (a legal obligation the erasure
@@ -10,6 +11,11 @@ describe('the end of a contract after an erasure', () => {
     expect(ended.mayProcess({ purpose: 'billing-accounting', at: '2033-06-29T00:00:00Z' })).toMatchObject({ allowed: true, validUntil: '2033-06-30T00:00:00.000Z' });
     expect(ended.mayProcess({ purpose: 'billing-accounting', at: '2033-06-30T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
   });
+
+  it('carries no evidence reference, which could identify the erased person', () =>
+    given(relationshipStarted(), subjectErased())
+      .when(endRelationship({ capture: { evidenceRef: 'sealed:v1:key-1:cmVj' as Sealed } }))
+      .thenRejected('subject-erased'));
 
   it('is the only choice an erased subject can still be recorded with', () =>
     given(relationshipStarted(), subjectErased()).when(startRelationship({ relationship: 'customer' })).thenRejected('subject-erased'));

@@ -20,6 +20,10 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
  * each for a period counted from the end of the contract, which only this records.
  */
 export function endRelationship(command: EndRelationship, ledger: Ledger): RelationshipEnded[] {
+  // Nothing that could identify the person may be kept again once erased.
+  if (ledger.erasure && command.capture.evidenceRef !== undefined) {
+    throw new LedgerRuleBroken('subject-erased', command, 'the end of a contract after an erasure carries no evidence reference');
+  }
   const current = ledger.relationships.get(command.brand);
   if (!current) throw new LedgerRuleBroken('no-relationship-to-end', command, command.brand);
   if (!current.active && !isMadeAfter(command.capture, current.stamp)) return [];
