@@ -134,7 +134,8 @@ function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decisio
   if (channels.length === 0) return { ...deny(decision.legalBasis, covered.length > 0 ? 'channel-restricted' : 'no-consent', [...new Set(restrictions)]), channels };
   if (!consentPurpose) return { ...decision, channels };
 
-  const used = [...new Set(channels.map((channel) => grants.get(channel)!))];
+  // One grant covering several channels is one proof (by id: a ledger read back from JSON holds a copy per channel).
+  const used = [...new Map(channels.map((channel) => grants.get(channel)!).map((grant) => [grant.ref.eventId, grant])).values()];
   const general = consentStatus(ledger, consentPurpose, at);
   const isGeneralGrant = (ref: EventRef) => general.state === 'active' && ref.eventId === general.grant.ref.eventId && ref.revision === general.grant.ref.revision;
   // The list of channels changes when the first of their grants runs out, before an earlier end

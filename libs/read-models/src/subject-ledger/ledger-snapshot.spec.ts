@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { ledgerOf } from '@consent-ledger/domain';
+import { type Instant, ledgerOf, mayProcess } from '@consent-ledger/domain';
 import type { Sealed } from '@consent-ledger/domain';
-import { consentGiven, histories, objectionRaised, recorded, subjectErased } from '@consent-ledger/domain/testing';
+import { catalogue, consentGiven, histories, objectionRaised, recorded, subjectErased } from '@consent-ledger/domain/testing';
 import { deserialiseLedger, serialiseLedger } from './ledger-snapshot';
 
 describe('ledger snapshot', () => {
@@ -12,6 +12,27 @@ describe('ledger snapshot', () => {
         expect(deserialiseLedger(serialiseLedger(ledger))).toEqual(ledger);
       }),
     ));
+
+  // Found in review: a grant covering several channels came back as one copy per channel, and a
+  // decision that told grants apart by identity cited the same consent once per channel.
+  it('answers every decision as the ledger it was made from does', () =>
+    fc.assert(
+      fc.property(histories(), (events) => {
+        const ledger = ledgerOf(recorded(events));
+        const readBack = deserialiseLedger(serialiseLedger(ledger));
+        for (const purpose of catalogue.purposes.keys()) {
+          const question = { purpose, at: '2025-06-01T00:00:00.000Z' as Instant };
+          expect(mayProcess(readBack, catalogue, question)).toEqual(mayProcess(ledger, catalogue, question));
+        }
+      }),
+      { numRuns: 50 },
+    ));
+
+  it('cites a consent given for several channels once, as the ledger it was made from does', () => {
+    const ledger = ledgerOf(recorded([consentGiven({ purpose: 'direct-marketing-prospects-phone-email', channels: ['email', 'sms'] })]));
+    const question = { purpose: 'direct-marketing-prospects-phone-email', at: '2025-06-01T00:00:00.000Z' as Instant };
+    expect(mayProcess(deserialiseLedger(serialiseLedger(ledger)), catalogue, question)).toEqual(mayProcess(ledger, catalogue, question));
+  });
 
   it('keeps the erasure of an erased subject', () => {
     const ledger = ledgerOf(recorded([subjectErased()]));
