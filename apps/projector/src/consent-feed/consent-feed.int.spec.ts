@@ -273,6 +273,6 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
       10_000,
     );
     expect(again.value).toMatchObject({ subjectId, position: position.toString(), purposes: first.value.purposes });
-    expect(await resources.readModels.storage.enqueueRepublication(feed, position)).toBe(0);
+    expect(await resources.readModels.storage.enqueueRepublication(feed, position, new Date().toISOString() as Instant)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import type { Catalogue } from '@consent-ledger/domain';
+import type { Catalogue, Instant } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type AppliedBatch, AUDIENCES, type AudienceRow, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
@@ -102,6 +102,7 @@ export class ConsentFeedPublisher {
     const { readModels, idleWaitMs = 1000 } = this.options;
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
+    await readModels.storage.followStateChanges(this.options.checkpointName);
     let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
       try {
@@ -181,7 +182,9 @@ export class ConsentFeedPublisher {
    * subject goes through the outbox (as a time-driven change would), not only those with news.
    */
   private async queueRepublicationAfterRebuild(applied: GlobalPosition): Promise<void> {
-    const queued = await this.options.readModels.storage.enqueueRepublication(this.options.checkpointName, applied);
+    // The sweep looks every 15 s by default: a minute's grace lets it keep up with steady expiries.
+    const sweptUpTo = new Date(Date.now() - 60_000).toISOString() as Instant;
+    const queued = await this.options.readModels.storage.enqueueRepublication(this.options.checkpointName, applied, sweptUpTo);
     if (queued > 0) this.options.log.warn(`the read models were rebuilt by a new version: publishing the state of ${queued} subjects again`);
   }
 
@@ -191,8 +194,8 @@ export class ConsentFeedPublisher {
    */
   private async publishTimeDrivenChanges(): Promise<boolean> {
     const { readModels, topics, catalogue, keys } = this.options;
-    const changes = await readModels.storage.pendingStateChanges(this.options.checkpointName, TIME_DRIVEN_PAGE);
-    if (changes.length === 0) return false;
+    const { changes, lastSequence, isFull } = await readModels.storage.pendingStateChanges(this.options.checkpointName, TIME_DRIVEN_PAGE);
+    if (lastSequence === undefined) return false;
     const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
     const outgoing = new Outgoing(topics, this.committed);
     for (const change of changes) {
@@ -203,9 +206,9 @@ export class ConsentFeedPublisher {
     }
     this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
-    const moved = await readModels.storage.stateChangesPublished(this.options.checkpointName, changes[changes.length - 1].sequence, this.options.fence);
+    const moved = await readModels.storage.stateChangesPublished(this.options.checkpointName, lastSequence, this.options.fence);
     if (!moved) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
-    return changes.length === TIME_DRIVEN_PAGE;
+    return isFull;
   }
 
   private assertStillLeading(): void {

@@ -49,6 +49,31 @@ export interface StateChange {
   readonly audiences?: readonly AudienceId[];
 }
 
+export interface StateChangePage {
+  readonly changes: readonly StateChange[];
+  /** The last outbox row looked at; undefined when there was none. */
+  readonly lastSequence?: number;
+  /** The page was full: more may be waiting. */
+  readonly isFull: boolean;
+}
+
+/** An outbox row as both databases return it. */
+export interface OutboxRecord {
+  readonly sequence: string | number;
+  readonly subject_id: string;
+  readonly changed_at: string;
+  readonly audiences: string | null;
+  readonly feed: string | null;
+}
+
+/** The rows `feed` publishes of a page read after its cursor: its own and every feed's, not other feeds' republications. */
+export function stateChangePageOf(rows: readonly OutboxRecord[], feed: string, limit: number): StateChangePage {
+  const changes = rows
+    .filter((row) => row.feed === null || row.feed === feed)
+    .map((row) => ({ sequence: Number(row.sequence), subjectId: row.subject_id, changedAt: row.changed_at as Instant, audiences: audiencesOfColumn(row.audiences) }));
+  return { changes, ...(rows.length > 0 && { lastSequence: Number(rows[rows.length - 1].sequence) }), isFull: rows.length === limit };
+}
+
 /** How the outbox stores `StateChange.audiences`: null for every one, else the ids joined by commas. */
 export const audiencesColumnOf = (change: SubjectChange): string => change.audiences.map((row) => row.audience).join(',');
 export const audiencesOfColumn = (column: string | null): readonly AudienceId[] | undefined =>
@@ -94,8 +119,17 @@ export interface ReadModelStorage {
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
   audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
 
-  /** Up to `limit` changes `feed` has not published yet: for every feed, or for it alone (a republication). */
-  pendingStateChanges(feed: string, limit: number): Promise<StateChange[]>;
+  /**
+   * Gives `feed` a cursor on the outbox if it has none (from the start of what is kept), so no
+   * change is forgotten before it has published it. Run before the feed first reads the outbox.
+   */
+  followStateChanges(feed: string): Promise<void>;
+  /**
+   * Up to `limit` outbox rows after `feed`'s cursor: the changes for it (for every feed, or for it
+   * alone: a republication), and the last sequence looked at, which the cursor may move to even
+   * when every row was another feed's.
+   */
+  pendingStateChanges(feed: string, limit: number): Promise<StateChangePage>;
   /**
    * Moves `feed` past the changes up to `upToSequence`, only while `fence` holds the lease (false
    * otherwise), and forgets the changes every feed has passed.
@@ -104,9 +138,11 @@ export interface ReadModelStorage {
   /**
    * After a migration rebuilt the read models (a rule changed, so values already published may be
    * wrong), puts every subject not erased in the state-change outbox once, when the read models
-   * have caught up with what the feed named `feed` had published. Returns how many it put there.
+   * have caught up with what the feed named `feed` had published, and the sweep with what time
+   * changed meanwhile (no subject due before `sweptUpTo`), so a value is not published as it stood
+   * at the subject's last event. Returns how many it put there.
    */
-  enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number>;
+  enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number>;
 
   /** Takes or renews a role's lease for `ttlMs`; false while another holder's lease runs. */
   tryLease(role: string, holder: string, ttlMs: number): Promise<boolean>;

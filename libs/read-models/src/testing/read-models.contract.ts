@@ -65,6 +65,8 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
     return position;
   }
 
+  /** The sweep is taken as caught up to a minute ago, as the feed does. */
+  const sweptUpTo = () => new Date(Date.now() - 60_000).toISOString() as Instant;
   const failures: string[] = [];
   const log = { warn: (message: string) => failures.push(message), error: (message: string) => failures.push(message) };
   const project = () => (projections = startProjections({ readModels: subject.readModels, store: subject.store, sweepEveryMs: 0, log }));
@@ -95,15 +97,15 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       project();
       const position = await record(relationshipStarted(of('eve')), relationshipStarted(of('fay')), subjectErased(of('fay')));
       await subject.readModels.waitFor(position);
-      const queued = async () => (await subject.readModels.storage.pendingStateChanges('feed-x', 100_000)).filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
+      const queued = async () => (await subject.readModels.storage.pendingStateChanges('feed-x', 100_000)).changes.filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
 
       await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position + 1n);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position)).toBe(0);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position, sweptUpTo())).toBe(0);
       expect(await queued()).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBeGreaterThan(0);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBeGreaterThan(0);
       expect((await queued()).map((change) => change.subjectId)).toEqual([idOf('eve')]);
-      expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n)).toBe(0);
+      expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).changes.filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
+      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBe(0);
       expect(await queued()).toHaveLength(1);
     });
 
@@ -326,7 +328,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('max')])).toMatchObject([{ member: false, since: soon, validUntil: null }]);
       const decision = (await subject.readModels.storage.decisionRows(idOf('max'))).find((row) => row.purpose === PICKX);
       expect(decision).toMatchObject({ allowed: false, reason: 'consent-expired' });
-      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([
+      expect((await subject.readModels.storage.pendingStateChanges('feed', 10)).changes).toEqual([
         expect.objectContaining({ subjectId: idOf('max'), changedAt: after, audiences: ['pickx-tv-ads'] }),
       ]);
       expect(await projections!.sweep(after)).toBe(0);
@@ -342,7 +344,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       );
       await subject.readModels.waitFor(position);
       expect(await projections!.sweep(new Date(Date.parse(soon) + 1000).toISOString() as Instant)).toBe(1);
-      expect(await subject.readModels.storage.pendingStateChanges('feed', 10)).toEqual([expect.objectContaining({ subjectId: idOf('ole'), audiences: [] })]);
+      expect((await subject.readModels.storage.pendingStateChanges('feed', 10)).changes).toEqual([expect.objectContaining({ subjectId: idOf('ole'), audiences: [] })]);
     });
 
     // Found in review: deployments with topics of their own share the read models (a feed per
@@ -353,21 +355,61 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const position = await record(relationshipStarted(of('ned')), consentGiven({ ...of('ned'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
       await subject.readModels.waitFor(position);
       const { storage } = subject.readModels;
-      // Both feeds have published before (each has a cursor), as running deployments have.
-      await storage.stateChangesPublished('feed-a', 0);
-      await storage.stateChangesPublished('feed-b', 0);
+      const pending = async (feed: string) => (await storage.pendingStateChanges(feed, 10)).changes;
+      // Both feeds follow the outbox from their start; neither has published anything yet (found in
+      // review: a feed that had not published yet had no cursor, and lost what the other deleted).
+      await storage.followStateChanges('feed-a');
+      await storage.followStateChanges('feed-b');
       expect(await projections!.sweep(new Date(Date.parse(soon) + 1000).toISOString() as Instant)).toBe(1);
 
-      const [forA] = await storage.pendingStateChanges('feed-a', 10);
+      const [forA] = await pending('feed-a');
       expect(forA).toMatchObject({ subjectId: idOf('ned') });
       expect(await storage.stateChangesPublished('feed-a', forA.sequence)).toBe(true);
-      expect(await storage.pendingStateChanges('feed-a', 10)).toEqual([]);
-      expect(await storage.pendingStateChanges('feed-b', 10)).toEqual([forA]);
+      expect(await pending('feed-a')).toEqual([]);
+      expect(await pending('feed-b')).toEqual([forA]);
 
       expect(await storage.stateChangesPublished('feed-b', forA.sequence)).toBe(true);
-      expect(await storage.pendingStateChanges('feed-b', 10)).toEqual([]);
-      // Forgotten once both passed it: a feed without a cursor yet finds nothing left over.
-      expect(await storage.pendingStateChanges('feed-c', 10)).toEqual([]);
+      expect(await pending('feed-b')).toEqual([]);
+      // Forgotten once both passed it: a feed starting now finds nothing left over.
+      await storage.followStateChanges('feed-c');
+      expect(await pending('feed-c')).toEqual([]);
+    });
+
+    // Found in review: a feed skipped another feed's republication rows without moving past them,
+    // so they stayed in the outbox until a change for every feed came.
+    // Found in review: right after a rebuild, views stand as of each subject's last event until the
+    // sweep re-evaluates them, so a republication sent then brought back consents that had expired.
+    it('republishes only once the sweep has caught up with what time changed during the rebuild', async () => {
+      project();
+      const soon = new Date(Date.now() + 200).toISOString() as Instant;
+      const position = await record(relationshipStarted(of('ray')), consentGiven({ ...of('ray'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
+      await subject.readModels.waitFor(position);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const now = new Date().toISOString() as Instant;
+      const { storage } = subject.readModels;
+      await storage.saveCheckpoint(republicationMarkerOf('feed-x'), position);
+      expect(await storage.enqueueRepublication('feed-x', position, now)).toBe(0);
+      expect(await projections!.sweep(now)).toBe(1);
+      expect(await storage.enqueueRepublication('feed-x', position, now)).toBeGreaterThan(0);
+    });
+
+    it('moves a feed past another feed\'s republication, so the outbox forgets it', async () => {
+      project();
+      await subject.readModels.waitFor(await record(relationshipStarted(of('pia'))));
+      const { storage } = subject.readModels;
+      await storage.followStateChanges('feed-a');
+      await storage.followStateChanges('feed-b');
+      await storage.saveCheckpoint(republicationMarkerOf('feed-a'), 1n);
+      expect(await storage.enqueueRepublication('feed-a', 1n, sweptUpTo())).toBeGreaterThan(0);
+
+      const forB = await storage.pendingStateChanges('feed-b', 10);
+      expect(forB.changes).toEqual([]);
+      expect(forB.lastSequence).toBeDefined();
+      await storage.stateChangesPublished('feed-b', forB.lastSequence!);
+      const forA = await storage.pendingStateChanges('feed-a', 10);
+      await storage.stateChangesPublished('feed-a', forA.lastSequence!);
+      await storage.followStateChanges('feed-c');
+      expect((await storage.pendingStateChanges('feed-c', 10)).lastSequence).toBeUndefined();
     });
 
     it('moves a feed past published changes only while it holds its lease', async () => {

@@ -11,12 +11,14 @@ import {
   audiencesColumnOf,
   audiencesOfColumn,
   type Planner,
+  type OutboxRecord,
   type ReadModelStorage,
   type ReadModelTablesDump,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
   republicationMarkerOf,
-  type StateChange,
+  stateChangePageOf,
+  type StateChangePage,
   type StoredLedger,
 } from '../read-model-storage';
 import {
@@ -195,21 +197,20 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return rows.map(audienceRowOf);
   }
 
-  async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
+  async followStateChanges(feed: string): Promise<void> {
+    await this.pool.query('INSERT INTO rm_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING', [outboxCursorOf(feed)]);
+  }
+
+  async pendingStateChanges(feed: string, limit: number): Promise<StateChangePage> {
     // Inserts into the outbox are serialised by the checkpoint lock, so sequences commit in order
     // and a cursor never passes one still to come.
-    const { rows } = await this.pool.query<{ sequence: string; subject_id: string; changed_at: string; audiences: string | null }>(
-      `SELECT sequence, subject_id, changed_at, audiences FROM rm_state_changes
-       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0) AND (feed IS NULL OR feed = $2)
-       ORDER BY sequence LIMIT $3`,
-      [outboxCursorOf(feed), feed, limit],
+    const { rows } = await this.pool.query<OutboxRecord>(
+      `SELECT sequence, subject_id, changed_at, audiences, feed FROM rm_state_changes
+       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0)
+       ORDER BY sequence LIMIT $2`,
+      [outboxCursorOf(feed), limit],
     );
-    return rows.map((row) => ({
-      sequence: Number(row.sequence),
-      subjectId: row.subject_id,
-      changedAt: row.changed_at as Instant,
-      audiences: audiencesOfColumn(row.audiences),
-    }));
+    return stateChangePageOf(rows, feed, limit);
   }
 
   async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {
@@ -220,15 +221,19 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
+  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
     // Under the checkpoint lock, as the sweep's inserts are (see pendingStateChanges); one
     // statement, so the marker goes exactly when the subjects go in.
     return this.underCheckpointLock(async (client) => {
       const { rowCount } = await client.query(
-        `WITH marker AS (DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2 RETURNING name)
+        `WITH marker AS (
+           DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2
+             AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $4)
+           RETURNING name
+         )
          INSERT INTO rm_state_changes (subject_id, changed_at, feed)
          SELECT subject_id, evaluated_at, $3 FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
-        [republicationMarkerOf(feed), caughtUpTo.toString(), feed],
+        [republicationMarkerOf(feed), caughtUpTo.toString(), feed, sweptUpTo],
       );
       return { result: rowCount ?? 0 };
     });

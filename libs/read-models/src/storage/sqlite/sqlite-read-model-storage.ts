@@ -11,12 +11,14 @@ import {
   audiencesColumnOf,
   audiencesOfColumn,
   type Planner,
+  type OutboxRecord,
   type ReadModelStorage,
   type ReadModelTablesDump,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
   republicationMarkerOf,
-  type StateChange,
+  stateChangePageOf,
+  type StateChangePage,
   type StoredLedger,
 } from '../read-model-storage';
 import {
@@ -162,9 +164,12 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return rows.map((row) => audienceRowOf(fromSqliteAudience(row)));
   }
 
-  async pendingStateChanges(feed: string, limit: number): Promise<StateChange[]> {
-    const rows = this.statements.pendingStateChanges.all(outboxCursorOf(feed), feed, limit) as { sequence: number; subject_id: string; changed_at: string; audiences: string | null }[];
-    return rows.map((row) => ({ sequence: row.sequence, subjectId: row.subject_id, changedAt: row.changed_at as Instant, audiences: audiencesOfColumn(row.audiences) }));
+  async followStateChanges(feed: string): Promise<void> {
+    this.statements.followStateChanges.run(outboxCursorOf(feed));
+  }
+
+  async pendingStateChanges(feed: string, limit: number): Promise<StateChangePage> {
+    return stateChangePageOf(this.statements.pendingStateChanges.all(outboxCursorOf(feed), limit) as OutboxRecord[], feed, limit);
   }
 
   async stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean> {
@@ -173,9 +178,9 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition): Promise<number> {
+  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
     const s = this.statements;
-    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo).changes > 0 ? s.enqueueEverySubject.run(feed).changes : 0)).immediate();
+    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo, sweptUpTo).changes > 0 ? s.enqueueEverySubject.run(feed).changes : 0)).immediate();
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -308,14 +313,18 @@ function prepare(db: Connection) {
     ),
     insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, audiences, changed_at) VALUES (?, ?, ?)'),
     pendingStateChanges: db.prepare(
-      `SELECT sequence, subject_id, changed_at, audiences FROM rm_state_changes
-       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = ?), 0) AND (feed IS NULL OR feed = ?)
+      `SELECT sequence, subject_id, changed_at, audiences, feed FROM rm_state_changes
+       WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = ?), 0)
        ORDER BY sequence LIMIT ?`,
     ),
     forgetPublishedStateChanges: db.prepare(
       `DELETE FROM rm_state_changes WHERE sequence <= (SELECT min(position) FROM rm_checkpoints WHERE name LIKE '${OUTBOX_CURSOR_PREFIX}%')`,
     ),
-    removeMarker: db.prepare('DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?'),
+    followStateChanges: db.prepare('INSERT INTO rm_checkpoints (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING'),
+    removeMarker: db.prepare(
+      `DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?
+         AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < ?)`,
+    ),
     enqueueEverySubject: db.prepare(
       'INSERT INTO rm_state_changes (subject_id, changed_at, feed) SELECT subject_id, evaluated_at, ? FROM rm_subjects WHERE erased = 0 ORDER BY subject_id',
     ),
