@@ -328,7 +328,7 @@ function print(run: Run): void {
 /** True once one process keeps the read models and publishes (the others stand by). */
 async function rolesSettled(url: string, schema: string): Promise<boolean> {
   const rows = await onDatabase(url, async (client) =>
-    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now()`)).rows,
+    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now() AND role NOT LIKE 'candidate:%'`)).rows,
   );
   return rows.length === 2 && rows[0].holder === rows[1].holder;
 }

@@ -25,6 +25,11 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
   private readonly feedRoleName: string;
   /** Since when no instance has held the feed role, as of the last heartbeat. */
   private feedUnledSince?: number;
+  /**
+   * Whether the instance keeping the read models could publish this feed (it runs the same
+   * topics), as of the last heartbeat: only then is the feed handed over to it.
+   */
+  private keeperCanPublish = false;
   private heartbeat?: NodeJS.Timeout;
   private commandsStarted?: Promise<void>;
   private readonly log = {
@@ -77,22 +82,34 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
     return this.feed.checkpoint;
   }
 
-  /** Whether the feed is led: a safety net for an instance that keeps the read models but cannot take the feed. */
+  /**
+   * Whether the feed is led (a safety net for an instance that keeps the read models but cannot
+   * take the feed), and who could take it: each instance says, with a lease of its own, that it
+   * can publish this feed.
+   */
   private async beat(): Promise<void> {
+    const { storage } = this.resources.readModels;
+    const { instanceId, leaseTtlMs } = this.resources.config;
     try {
-      const feedLed = (await this.resources.readModels.storage.leaseHolder(this.feedRoleName)) !== undefined;
+      await storage.tryLease(candidacyOf(this.feedRoleName, instanceId), instanceId, leaseTtlMs);
+      const feedLed = (await storage.leaseHolder(this.feedRoleName)) !== undefined;
       this.feedUnledSince = feedLed ? undefined : (this.feedUnledSince ?? Date.now());
+      const keeper = await storage.leaseHolder('read-models');
+      this.keeperCanPublish = keeper !== undefined && keeper !== instanceId && (await storage.leaseHolder(candidacyOf(this.feedRoleName, keeper))) !== undefined;
     } catch (error) {
       this.log.error('the heartbeat failed', error);
     }
   }
 
   /**
-   * The instance that keeps the read models publishes; another one hands the feed over to it. Any
-   * instance takes the feed when it has gone unled for two lease times, so it never stays unled.
+   * The instance that keeps the read models publishes; another one hands the feed over to it, if
+   * it runs the same topics. Any instance takes the feed when it has gone unled for two lease
+   * times, so it never stays unled, and keeps it while no keeper of the read models can take it:
+   * deployments with topics of their own share one keeper, which publishes only its own feed.
    */
   private mayLeadFeed(): boolean {
     if (this.leadsReadModels) return true;
+    if (this.leadsFeed) return !this.keeperCanPublish;
     return this.feedUnledSince !== undefined && Date.now() - this.feedUnledSince > 2 * this.resources.config.leaseTtlMs;
   }
 
@@ -143,9 +160,14 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.commandsStarted;
     await Promise.allSettled([this.commands.stop(), this.feedRole?.stop(), this.readModelsRole?.stop()]);
+    const { config, readModels } = this.resources;
+    await readModels.storage.releaseLease(candidacyOf(this.feedRoleName, config.instanceId), config.instanceId).catch(() => undefined);
     await this.resources.close();
   }
 }
+
+/** The lease an instance renews to say it can publish `feedRole`. */
+const candidacyOf = (feedRole: string, instanceId: string): string => `candidate:${feedRole}:${instanceId}`;
 
 function errorText(error: unknown): string | undefined {
   if (error === undefined) return undefined;
