@@ -94,7 +94,7 @@ describe('checking a command request', () => {
 
   it('refuses a choice dated more than five minutes in the future', () => {
     expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T09:05:01Z' } }))).toEqual([
-      { field: 'capture.occurredAt', message: 'must not be in the future' },
+      { field: 'capture.occurredAt', message: 'must not be more than 5 minutes ahead of the server clock' },
     ]);
     expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T11:04:00+02:00' } }))).toBeUndefined();
   });

@@ -69,7 +69,7 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
   }
   const occurredAt = request.capture.occurredAt;
   if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) > Date.parse(now) + MAX_CLOCK_SKEW_MS) {
-    problems.push({ field: 'capture.occurredAt', message: 'must not be in the future' });
+    problems.push({ field: 'capture.occurredAt', message: `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server clock` });
   }
   return problems.length > 0 ? { errors: problems } : { value: { type: json.type, request } };
 }

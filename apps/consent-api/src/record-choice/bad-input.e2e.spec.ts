@@ -26,7 +26,7 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['null for a date that may only be left out', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: null } })), { field: 'capture.occurredAt', message: /\(got null\)$/ }],
   ['a date its offset carries past year 9999', JSON.stringify(commandJson.giveConsent(subjectId, { validUntil: '9999-12-31T23:59:59-23:59' })), { field: 'validUntil', message: /^must be an ISO-8601/ }],
   ['half of a surrogate pair in a text', JSON.stringify(commandJson.giveConsent(subjectId, { capture: { noticeVersion: 'v\ud800' } })), { field: 'capture.noticeVersion', message: /^must be valid Unicode text/ }],
-  ['a date in the future', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2999-01-01T00:00:00Z' } })), { field: 'capture.occurredAt', message: 'must not be in the future' }],
+  ['a date in the future', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2999-01-01T00:00:00Z' } })), { field: 'capture.occurredAt', message: 'must not be more than 5 minutes ahead of the server clock' }],
   ['an e-mail address as subject id', JSON.stringify(commandJson.restrictChannel('an.janssens@example.be')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a control character in the subject id', JSON.stringify(commandJson.restrictChannel('subject\u0007-1')), { field: 'subjectId', message: 'must not contain control characters' }],

@@ -1,4 +1,4 @@
-import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 const PROSPECTING = 'prospect-contact-collection-events';
 const contact = { name: 'Jana Peeters', email: 'jana.peeters@example.be', phone: '+32470123456' };
@@ -59,6 +59,11 @@ describe('the subject export over HTTP', () => {
       choices: [{ evidence: { reference: 'erased', contact: 'erased' }, details: { purpose: PROSPECTING } }, { type: 'SubjectErased' }],
     });
     expect(JSON.stringify(exported.body)).not.toContain('jana');
+
+    // Found in review: a refused command sealing evidence made a new key, and the export then said "readable".
+    const refused = await api.command(commandJson.endRelationship(subjectId, { capture: { evidenceRef: 'call-2026-REF-999' } }));
+    expect(refused.body).toMatchObject({ error: 'subject-erased' });
+    expect((await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body.personalData).toBe('erased');
   });
 
   it('is an empty record for a subject the ledger never heard of', async () =>

@@ -111,7 +111,8 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    personalData: !hasSealedData ? 'none' : hasKey ? 'readable' : 'erased',
+    // Erased is erased: a refused command can have made a new key, under which nothing is sealed.
+    personalData: !hasSealedData ? 'none' : hasKey && !ledger.erasure ? 'readable' : 'erased',
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },
     }),

@@ -9,7 +9,7 @@ export interface RelationshipView {
   readonly segment: Segment;
   /** `former` once the relationship ended. */
   readonly status: 'active' | 'former';
-  /** When the latest start or end was expressed. */
+  /** When it started, or when it ended for a former one (a repeat of either does not move it). */
   readonly since: Instant;
 }
 
@@ -41,7 +41,7 @@ export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand 
       relationship: relationship.kind,
       segment: relationship.segment,
       status: relationship.active ? 'active' : 'former',
-      since: relationship.stamp.occurredAt,
+      since: relationship.active ? relationship.stamp.occurredAt : (relationship.endedAt ?? relationship.stamp.occurredAt),
     })),
     purposes: [...catalogue.purposes.keys()].map((purpose) => ({ purpose, ...mayProcess(ledger, catalogue, { purpose, brand, at }) })),
     objections: [...ledger.objections]

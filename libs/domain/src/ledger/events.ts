@@ -31,8 +31,7 @@ export interface Capture {
   readonly recordedAt: Instant;
   /**
    * When the channel said the choice was made, kept only when that was ahead of our clock (a
-   * channel clock running fast): `occurredAt` is then the arrival. A redelivery of the same
-   * statement, arriving later, is known by it.
+   * channel clock running fast): `occurredAt` is then the arrival of its first delivery.
    */
   readonly statedAt?: Instant;
   /** The channel system's key for the request; the same key is never recorded twice. */

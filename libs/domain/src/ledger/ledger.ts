@@ -25,8 +25,6 @@ import type { CommandCapture } from './commands';
 export interface Stamp {
   readonly occurredAt: Instant;
   readonly revision: number;
-  /** `Capture.statedAt` of the choice, when its channel's clock ran ahead. */
-  readonly statedAt?: Instant;
 }
 
 export interface Choice {
@@ -129,22 +127,13 @@ export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
  * in between that reaches the ledger later (a decoder offline for a day) must not undo it. Only a
  * repeat made at or before the standing choice changes nothing.
  */
-export function isMadeAfter(capture: Pick<CommandCapture, 'occurredAt' | 'statedAt'>, stamp: Stamp | undefined): boolean {
-  if (stamp === undefined) return true;
-  // Stamped on arrival, a redelivery would look later than the first delivery: the instant the
-  // channel stated tells them apart.
-  if (capture.statedAt !== undefined && capture.statedAt === stamp.statedAt) return false;
-  return capture.occurredAt > stamp.occurredAt;
-}
+export const isMadeAfter = (capture: Pick<CommandCapture, 'occurredAt'>, stamp: Stamp | undefined): boolean =>
+  stamp === undefined || capture.occurredAt > stamp.occurredAt;
 
 export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
   const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
   const choice: Choice = {
-    stamp: {
-      occurredAt: event.data.capture.occurredAt,
-      revision: event.revision,
-      ...(event.data.capture.statedAt !== undefined && { statedAt: event.data.capture.statedAt }),
-    },
+    stamp: { occurredAt: event.data.capture.occurredAt, revision: event.revision },
     ref: { eventId: event.eventId, revision: event.revision },
   };
   switch (event.type) {

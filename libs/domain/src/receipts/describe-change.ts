@@ -30,6 +30,6 @@ export function describeChange(event: RecordedLedgerEvent): string {
     case 'RelationshipEnded':
       return `stopped being a ${event.data.relationship} of ${event.data.brand}`;
     case 'SubjectErased':
-      return `personal data erased (basis: ${event.data.basis}); only legal obligations remain`;
+      return `personal data erased (basis: ${event.data.basis}); only legal obligations, billing records and legal claims remain`;
   }
 }

@@ -1,5 +1,4 @@
 import { channelRestricted, channelRestrictionLifted, given, liftChannelRestriction, restrictChannel } from '../../testing';
-import type { Instant } from '../../vocabulary';
 
 describe('restricting a channel', () => {
   it('restricts a channel for every purpose', () =>
@@ -17,21 +16,6 @@ describe('restricting a channel', () => {
     given(channelRestricted({ channel: 'phone' }))
       .when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
       .then(channelRestricted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })));
-
-  // Found in review: a channel whose clock ran ahead had its choice stamped on arrival, so the same
-  // message delivered again looked like a choice made later and was recorded twice.
-  describe('from a channel whose clock runs ahead', () => {
-    const stated = { capture: { statedAt: '2024-06-01T00:02:00.000Z' as Instant } };
-    const first = channelRestricted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z', ...stated });
-
-    it('records nothing for the same statement delivered again later', () =>
-      given(first).when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:30Z', ...stated })).thenNothingHappened());
-
-    it('records a restriction stated at another instant as the person\'s latest word', () =>
-      given(first)
-        .when(restrictChannel({ channel: 'phone', occurredAt: '2024-06-01T00:00:30Z', capture: { statedAt: '2024-06-01T00:02:30.000Z' as Instant } }))
-        .then(channelRestricted({ channel: 'phone', occurredAt: '2024-06-01T00:00:30Z', capture: { statedAt: '2024-06-01T00:02:30.000Z' as Instant } })));
-  });
 
   it('refuses to restrict a channel the purpose does not use', () =>
     given().when(restrictChannel({ channel: 'tv-screen', purpose: 'newsletter-customers' })).thenRejected('channel-not-used-by-purpose'));

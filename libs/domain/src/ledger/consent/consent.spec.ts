@@ -83,6 +83,12 @@ describe('giving consent', () => {
   it('refuses an end date before the consent itself', () =>
     given().when(giveConsent({ purpose: TV_ADS, validUntil: instant('2024-04-30T00:00:00Z') })).thenRejected('validity-ends-before-consent'));
 
+  // Found in review: from a channel whose clock ran ahead, the check used the arrival, not what the channel stated.
+  it('refuses a validity that ends before the instant the channel stated', () =>
+    given()
+      .when(giveConsent({ purpose: TV_ADS, validUntil: instant('2024-05-01T09:02:00Z'), capture: { statedAt: instant('2024-05-01T09:04:00Z') } }))
+      .thenRejected('validity-ends-before-consent'));
+
   it('refuses a purpose the catalogue does not know', () =>
     given().when(giveConsent({ purpose: 'selling-data-to-anyone' })).thenRejected('unknown-purpose'));
 

@@ -22,7 +22,8 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   const channels: readonly Channel[] = command.data.channels?.length ? [...new Set(command.data.channels)] : purpose.channels;
 
   const { occurredAt } = command.capture;
-  if (command.data.validUntil !== undefined && command.data.validUntil <= occurredAt) {
+  // Against the instant the channel stated: a consent that by its own account ended before it was given is no consent.
+  if (command.data.validUntil !== undefined && command.data.validUntil <= (command.capture.statedAt ?? occurredAt)) {
     throw new LedgerRuleBroken('validity-ends-before-consent', command);
   }
   const expiresAt = earliest(command.data.validUntil, purpose.consentValidity && addDuration(occurredAt, purpose.consentValidity));
