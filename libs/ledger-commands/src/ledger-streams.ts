@@ -47,8 +47,9 @@ function appendedEvent(event: RecordedLedgerEvent, ledger: Ledger): AppendedEven
 /**
  * A channel whose clock ran ahead had its choice stamped on the first delivery's arrival
  * (`statedAt` keeps what it said). The same request delivered again, however late and whether or
- * not its stated instant has passed by then, is the same statement: it takes the first delivery's
- * stamp, so it is a repeat (or late paperwork once the person chose again), never a newer choice.
+ * not its stated instant has passed by then, is the same statement: it takes the stamp the first
+ * delivery was recorded with, so it is a repeat (or late paperwork once the person chose again),
+ * never a newer choice. A first delivery that recorded nothing left no stamp (a known gap, ADR 0001).
  */
 function asFirstDelivered(command: LedgerCommand, stream: SubjectStream, requestFingerprint: string): LedgerCommand {
   const { capture } = command;
