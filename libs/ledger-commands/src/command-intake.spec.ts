@@ -5,18 +5,18 @@ import proximus from '../../../catalogues/proximus.json';
 import { CommandIntake } from './command-intake';
 import { InMemoryIdempotencyRecords } from './idempotency/in-memory-idempotency-records';
 import { LedgerStreams } from './ledger-streams';
+import { ledgerStreamOf } from './subject-streams';
 import { commandJson, type Json } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 
-function intake(store = createInMemoryEventStore(), vault = new InMemoryVault(), idempotencyRecords = new InMemoryIdempotencyRecords()) {
-  const commands = new CommandIntake({
-    catalogue,
-    vault,
-    idempotencyRecords,
-    ledgerStreams: new LedgerStreams(store, catalogue),
-    now: () => new Date().toISOString() as Instant,
-  });
+function intake(
+  store = createInMemoryEventStore(),
+  vault = new InMemoryVault(),
+  idempotencyRecords = new InMemoryIdempotencyRecords(),
+  now = () => new Date().toISOString() as Instant,
+) {
+  const commands = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams: new LedgerStreams(store, catalogue), now });
   const submit = (json: Json, idempotencyKey?: string, client = 'shop-app') => {
     const checked = commands.check(json);
     if (checked.errors) throw new Error(JSON.stringify(checked.errors));
@@ -26,6 +26,26 @@ function intake(store = createInMemoryEventStore(), vault = new InMemoryVault(),
 }
 
 describe('the command intake', () => {
+  // Found in review: the first delivery of a request dated ahead was refused (no relationship yet);
+  // delivered again after the contract had started, it was stamped on its own arrival and ended it.
+  it('stamps a request dated ahead, delivered again, no later than its first delivery, even one that recorded nothing', async () => {
+    let clock = Date.parse('2026-11-29T10:00:00.000Z');
+    const at = (ms: number) => new Date(clock + ms).toISOString() as Instant;
+    const { store, submit } = intake(undefined, undefined, undefined, () => new Date(clock).toISOString() as Instant);
+    const endAhead = commandJson.endRelationship('subject-1', { capture: { occurredAt: at(120_000) } });
+
+    expect(await submit(endAhead, 'key-1')).toMatchObject({ status: 422, body: { error: 'no-relationship-to-end' } });
+    clock += 1_000;
+    const started = await submit(commandJson.startRelationship('subject-1'), 'key-2');
+    clock += 10_000;
+    const redelivered = await submit(endAhead, 'key-3');
+
+    expect(redelivered).toMatchObject({ status: 201, body: { events: [{ type: 'RelationshipEnded', supersededBy: [{ revision: 0 }] }] } });
+    expect(started.body).toMatchObject({ events: [{ revision: 0 }] });
+    const [, ended] = await store.readStream(ledgerStreamOf('subject-1'));
+    expect(ended?.data).toMatchObject({ capture: { occurredAt: '2026-11-29T10:00:00.000Z', statedAt: '2026-11-29T10:02:00.000Z' } });
+  });
+
   it('answers a retry with the first answer and records nothing new', async () => {
     const { store, submit } = intake();
     const first = await submit(commandJson.startRelationship('subject-1'), 'key-1');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Catalogue, type Instant, LedgerRuleBroken } from '@consent-ledger/domain';
+import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken } from '@consent-ledger/domain';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
@@ -85,10 +85,31 @@ export class CommandIntake {
     return this.record(checked, submission, true);
   }
 
+  /**
+   * A request that states its instant is stamped no later than its first delivery's arrival: a
+   * channel whose clock runs ahead has it stamped on arrival, and the same request delivered again
+   * (another key, however late, whether or not the first delivery recorded anything) is then the
+   * same statement, never a newer choice. The first arrival is claimed like an idempotency key.
+   */
+  private async asFirstDelivered(command: LedgerCommand, requestFingerprint: string): Promise<LedgerCommand> {
+    const { capture } = command;
+    const stated = capture.statedAt ?? (capture.occurredAt !== capture.recordedAt ? capture.occurredAt : undefined);
+    if (stated === undefined) return command;
+    const first = await this.dependencies.idempotencyRecords.claim({
+      client: FIRST_DELIVERIES,
+      idempotencyKey: `${command.subjectId} ${requestFingerprint}`,
+      requestFingerprint,
+      recordedAt: capture.recordedAt,
+    });
+    const firstArrival = first && (new Date(first.recordedAt).toISOString() as Instant);
+    if (!firstArrival || firstArrival >= capture.occurredAt) return command;
+    return { ...command, capture: { ...capture, occurredAt: firstArrival, statedAt: stated } } as LedgerCommand;
+  }
+
   private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<CommandOutcome> {
     const { vault, ledgerStreams, idempotencyRecords } = this.dependencies;
     const now = this.dependencies.now();
-    const command = await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey });
+    const command = await this.asFirstDelivered(await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), submission.requestFingerprint);
     let outcome: CommandOutcome;
     try {
       const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
@@ -122,6 +143,9 @@ export class CommandIntake {
     return outcome;
   }
 }
+
+/** The records of first deliveries live beside idempotency records, under a client no key or header names. */
+const FIRST_DELIVERIES = ' first deliveries';
 
 function keyReused(submission: CommandSubmission): CommandOutcome {
   return { status: 409, body: commandFailureOf(new IdempotencyKeyReused(submission.client, submission.idempotencyKey ?? ''))!.body, replayed: false };

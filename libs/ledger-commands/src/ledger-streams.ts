@@ -49,7 +49,8 @@ function appendedEvent(event: RecordedLedgerEvent, ledger: Ledger): AppendedEven
  * (`statedAt` keeps what it said). The same request delivered again, however late and whether or
  * not its stated instant has passed by then, is the same statement: it takes the stamp the first
  * delivery was recorded with, so it is a repeat (or late paperwork once the person chose again),
- * never a newer choice. A first delivery that recorded nothing left no stamp (a known gap, ADR 0001).
+ * never a newer choice. The command intake stamps it so already (also when the first delivery
+ * recorded nothing); this covers first deliveries recorded before the intake kept their arrivals.
  */
 function asFirstDelivered(command: LedgerCommand, stream: SubjectStream, requestFingerprint: string): LedgerCommand {
   const { capture } = command;

@@ -84,6 +84,16 @@ function readingYourWrites(kind: StoreKind) {
     expect(await decided()).toMatchObject({ allowed: true, reason: 'consent-active' });
   });
 
+  it('stamps a request dated ahead, refused at first and delivered again, at its first delivery', async () => {
+    const subjectId = newSubjectId();
+    const endAhead = commandJson.endRelationship(subjectId, { capture: { occurredAt: new Date(Date.now() + 2 * 60_000).toISOString() } });
+    expect((await api.command(endAhead)).status).toBe(422);
+    await becomeCustomer(api, subjectId);
+    expect((await api.command(endAhead)).body.events[0]).toMatchObject({ type: 'RelationshipEnded', supersededBy: [expect.any(Object)] });
+    const preferences = await api.call('GET', `/v1/subjects/${subjectId}/preferences`);
+    expect(preferences.body.relationships).toEqual([expect.objectContaining({ status: 'active' })]);
+  });
+
   it('shows every choice made concurrently on many subjects in the next decision and in audience filtering', async () => {
     const subjectIds = Array.from({ length: 150 }, () => newSubjectId('crowd'));
     const purpose = 'targeted-tv-advertising-pickx';
