@@ -95,9 +95,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     if (restriction) return deny(lawful.legalBasis, 'channel-restricted', [restriction]);
   }
   if (query.source && subjectHasASay(purpose)) {
-    const optOut = [sourceScope(query.source), sourceScope(query.source, purpose.id)]
-      .map((key) => ledger.sourceOptOuts.get(key))
-      .find((toggle) => toggle?.on);
+    const optOut = sourceOptOutOf(ledger, query.source, purpose.id);
     if (optOut) return deny(lawful.legalBasis, 'source-opted-out', [optOut]);
   }
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
@@ -105,11 +103,16 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
 
 // Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
 // an SMS restriction must not stop an invoice sent by SMS under the contract.
-const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
+export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
 
 /** The restriction in force on `channel` for `purpose`: one for every purpose, or one for this purpose. */
-function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeId): Choice | undefined {
+export function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeId): Choice | undefined {
   return [channelScope(channel), channelScope(channel, purpose)].map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
+}
+
+/** The opt-out in force of `source` for `purpose`: one for every purpose, or one for this purpose. */
+export function sourceOptOutOf(ledger: Ledger, source: DataSource, purpose: PurposeId): Choice | undefined {
+  return [sourceScope(source), sourceScope(source, purpose)].map((key) => ledger.sourceOptOuts.get(key)).find((toggle) => toggle?.on);
 }
 
 /**

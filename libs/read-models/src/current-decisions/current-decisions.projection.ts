@@ -1,7 +1,6 @@
 import {
   type Catalogue,
   type Channel,
-  channelScope,
   consentStatus,
   type DataSource,
   type DecisionReason,
@@ -13,7 +12,9 @@ import {
   mayProcess,
   type PurposeDefinition,
   type PurposeId,
-  sourceScope,
+  restrictionOf,
+  sourceOptOutOf,
+  subjectHasASay,
 } from '@consent-ledger/domain';
 import type { SubjectView } from '../subject-ledger/subject-view';
 
@@ -116,17 +117,9 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
         })
       : [];
   // Restrictions and opt-outs only bind purposes the subject has a say over (see mayProcess).
-  const hasASay = purpose.objection !== 'none';
-  const restrictedChannels = hasASay
-    ? purpose.channels.filter((channel) =>
-        [channelScope(channel), channelScope(channel, purpose.id)].some((key) => ledger.channelRestrictions.get(key)?.on),
-      )
-    : [];
-  const optedOutSources = hasASay
-    ? purpose.sources.filter((source) =>
-        [sourceScope(source), sourceScope(source, purpose.id)].some((key) => ledger.sourceOptOuts.get(key)?.on),
-      )
-    : [];
+  const hasASay = subjectHasASay(purpose);
+  const restrictedChannels = hasASay ? purpose.channels.filter((channel) => restrictionOf(ledger, channel, purpose.id)) : [];
+  const optedOutSources = hasASay ? purpose.sources.filter((source) => sourceOptOutOf(ledger, source, purpose.id)) : [];
   return {
     subjectId: view.subjectId,
     purpose: purpose.id,
