@@ -11,7 +11,7 @@ import { testProjectorConfig } from '../testing/test-config';
 import { eventually, TopicReader } from '../testing/topic-reader';
 import { ensureTopics } from '../kafka/kafka-client';
 import { consentTopics } from '../kafka/topics';
-import { ConsentFeedPublisher } from './consent-feed.publisher';
+import { type ConsentFeedOptions, ConsentFeedPublisher } from './consent-feed.publisher';
 import { adsAndDataKeyOf, audienceKeys } from './audience-message';
 
 const PICKX = 'targeted-tv-advertising-pickx';
@@ -44,6 +44,29 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
   };
   const newSubject = () => uniqueName('subject') as SubjectId;
 
+  /** A feed on topics of its own (another deployment sharing these read models), not started yet. */
+  const feedOfItsOwn = async (name: string, options: Partial<ConsentFeedOptions> = {}) => {
+    const prefix = `${uniqueName(name)}.`;
+    const topics = consentTopics(prefix);
+    const admin = resources.kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, 1, 1);
+    await admin.disconnect();
+    const checkpointName = `${prefix}feed`;
+    const publisher = new ConsentFeedPublisher({
+      store: resources.store,
+      readModels: resources.readModels,
+      catalogue: resources.catalogue,
+      producer: resources.producer,
+      topics,
+      keys: audienceKeys(resources.adsAndDataKey),
+      checkpointName,
+      log: { warn: () => undefined, error: () => undefined },
+      ...options,
+    });
+    return { topics, publisher, checkpointName };
+  };
+
   it('publishes every event keyed by subject, the subject state, and the audiences the subject joined', async () => {
     const subjectId = newSubject();
     const sealed = await resources.vault.seal(subjectId, 'ann@example.com');
@@ -74,26 +97,10 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
   // had built before; only its checkpoint save was refused, and its older state stayed the
   // subject's last value on the compacted topic.
   it('sends nothing once its lease may have run out, and steps down', async () => {
-    const prefix = `${uniqueName('cl_lease')}.`;
-    const topics = consentTopics(prefix);
-    const admin = resources.kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, 1, 1);
-    await admin.disconnect();
-    const leaseReader = await TopicReader.open(config.kafkaBrokers, [topics.state]);
     let holdsLease = true;
     let steppedDown = false;
-    const publisher = new ConsentFeedPublisher({
-      store: resources.store,
-      readModels: resources.readModels,
-      catalogue: resources.catalogue,
-      producer: resources.producer,
-      topics,
-      keys: audienceKeys(resources.adsAndDataKey),
-      mayPublish: () => holdsLease,
-      checkpointName: `${prefix}feed`,
-      log: { warn: () => undefined, error: () => undefined },
-    });
+    const { topics, publisher } = await feedOfItsOwn('cl_lease', { mayPublish: () => holdsLease });
+    const leaseReader = await TopicReader.open(config.kafkaBrokers, [topics.state]);
     try {
       publisher.start(() => (steppedDown = true));
       const subjectId = newSubject();
@@ -223,24 +230,8 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
   // Found in review: deployments with topics of their own share the read models (a feed per topic
   // prefix, ADR 0005), and the first feed to look took each change caused by time from the others.
   it('publishes a consent running out on the topics of every deployment sharing the read models', async () => {
-    const prefix = `${uniqueName('cl_other')}.`;
-    const otherTopics = consentTopics(prefix);
-    const admin = resources.kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, otherTopics, 1, 1);
-    await admin.disconnect();
+    const { topics: otherTopics, publisher: other } = await feedOfItsOwn('cl_other', { idleWaitMs: 200 });
     const otherReader = await TopicReader.open(config.kafkaBrokers, [otherTopics.pickxTvAds]);
-    const other = new ConsentFeedPublisher({
-      store: resources.store,
-      readModels: resources.readModels,
-      catalogue: resources.catalogue,
-      producer: resources.producer,
-      topics: otherTopics,
-      keys: audienceKeys(resources.adsAndDataKey),
-      checkpointName: `${prefix}feed`,
-      idleWaitMs: 200,
-      log: { warn: () => undefined, error: () => undefined },
-    });
     try {
       other.start();
       const subjectId = newSubject();
@@ -258,21 +249,29 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
   // A new version that decides differently rebuilds the read models; before, a subject's value on
   // the topics stayed as the old rules made it until the subject's next event, possibly years.
   it('publishes every subject again once a new version has rebuilt the read models', async () => {
-    const subjectId = newSubject();
-    const position = await record(relationshipStarted({ subjectId }));
-    const { topics } = resources;
-    const first = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state');
+    const { topics, publisher, checkpointName } = await feedOfItsOwn('cl_rules', { idleWaitMs: 200 });
+    const feedReader = await TopicReader.open(config.kafkaBrokers, [topics.state]);
+    try {
+      publisher.start();
+      const subjectId = newSubject();
+      const position = await record(relationshipStarted({ subjectId }));
+      const first = await feedReader.until(() => feedReader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state');
+      await publisher.stop();
 
-    // What such a migration leaves (MARK_FEEDS_FOR_REPUBLICATION): a marker at what the feed had published.
-    const feed = `consent-feed:${config.kafkaTopicPrefix}`;
-    await resources.readModels.storage.saveCheckpoint(republicationMarkerOf(feed), await resources.readModels.storage.checkpoint(feed));
+      // What such a migration leaves before the feed starts again (MARK_FEEDS_FOR_REPUBLICATION): a marker at what it had published.
+      await resources.readModels.storage.saveCheckpoint(republicationMarkerOf(checkpointName), await resources.readModels.storage.checkpoint(checkpointName));
+      publisher.start();
 
-    const again = await reader.until(
-      () => reader.messages(topics.state, subjectId).find((message) => message.headers['event-id'].startsWith('time-')),
-      'the state published again',
-      10_000,
-    );
-    expect(again.value).toMatchObject({ subjectId, position: position.toString(), purposes: first.value.purposes });
-    expect(await resources.readModels.storage.enqueueRepublication(feed, position, new Date().toISOString() as Instant)).toBe(0);
+      const again = await feedReader.until(
+        () => feedReader.messages(topics.state, subjectId).find((message) => message.headers['event-id'].startsWith('time-')),
+        'the state published again',
+        10_000,
+      );
+      expect(again.value).toMatchObject({ subjectId, position: position.toString(), purposes: first.value.purposes });
+      expect(await resources.readModels.storage.enqueueRepublication(checkpointName, position, new Date().toISOString() as Instant)).toBe(0);
+    } finally {
+      await publisher.stop();
+      await feedReader.close();
+    }
   });
 });

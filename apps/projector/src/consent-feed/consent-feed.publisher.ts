@@ -1,7 +1,17 @@
 import type { Catalogue, Instant } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { type AppliedBatch, AUDIENCES, type AudienceRow, type ChangeSet, type ProjectedEvent, type ProjectedReadModels, readLedgerEvent, type SubjectView } from '@consent-ledger/read-models';
+import {
+  type AppliedBatch,
+  AUDIENCES,
+  type AudienceRow,
+  type ChangeSet,
+  type ProjectedEvent,
+  type ProjectedReadModels,
+  readLedgerEvent,
+  republicationMarkerOf,
+  type SubjectView,
+} from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ConsentTopics } from '../kafka/topics';
 import { AppliedLog } from './applied-log';
@@ -103,6 +113,9 @@ export class ConsentFeedPublisher {
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
     await readModels.storage.followStateChanges(this.options.checkpointName);
+    // Marked only by a migration, which runs before any feed starts: looked at under the
+    // checkpoint lock only while one is waiting, not once a second for ever.
+    let isRepublicationDue = (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
     let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
       try {
@@ -117,7 +130,7 @@ export class ConsentFeedPublisher {
         // looked at once per idle wait, so an expiry is not held back for as long as traffic lasts.
         if (isLogMoving && Date.now() - timeDrivenLookedAt < idleWaitMs) continue;
         timeDrivenLookedAt = Date.now();
-        await this.queueRepublicationAfterRebuild(applied);
+        if (isRepublicationDue) isRepublicationDue = await this.queueRepublicationAfterRebuild(applied);
         const isMoreDue = await this.publishTimeDrivenChanges();
         if (isLogMoving || isMoreDue) continue;
         // Woken by the read models' next commit (in this process, or by NOTIFY from another).
@@ -180,12 +193,19 @@ export class ConsentFeedPublisher {
    * A new version that decides differently rebuilds the read models, and every value consumers
    * hold may be stale: once the rebuild has caught up with what this feed had published, every
    * subject goes through the outbox (as a time-driven change would), not only those with news.
+   * Returns whether that is still to come.
    */
-  private async queueRepublicationAfterRebuild(applied: GlobalPosition): Promise<void> {
+  private async queueRepublicationAfterRebuild(applied: GlobalPosition): Promise<boolean> {
+    const { storage } = this.options.readModels;
     // The sweep looks every 15 s by default: a minute's grace lets it keep up with steady expiries.
     const sweptUpTo = new Date(Date.now() - 60_000).toISOString() as Instant;
-    const queued = await this.options.readModels.storage.enqueueRepublication(this.options.checkpointName, applied, sweptUpTo);
-    if (queued > 0) this.options.log.warn(`the read models were rebuilt by a new version: publishing the state of ${queued} subjects again`);
+    const queued = await storage.enqueueRepublication(this.options.checkpointName, applied, sweptUpTo);
+    if (queued > 0) {
+      this.options.log.warn(`the read models were rebuilt by a new version: publishing the state of ${queued} subjects again`);
+      return false;
+    }
+    // Another instance publishing this feed may have queued it already.
+    return (await storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
   }
 
   /**
