@@ -4,7 +4,7 @@ import { InMemoryVault } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
 import { CommandIntake } from './command-intake';
 import { InMemoryIdempotencyRecords } from './idempotency/in-memory-idempotency-records';
-import { LedgerStreams } from './ledger-streams';
+import { type HandledCommand, LedgerStreams } from './ledger-streams';
 import { ledgerStreamOf } from './subject-streams';
 import { commandJson, type Json } from './testing/command-json';
 
@@ -16,16 +16,52 @@ function intake(
   idempotencyRecords = new InMemoryIdempotencyRecords(),
   now = () => new Date().toISOString() as Instant,
 ) {
-  const commands = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams: new LedgerStreams(store, catalogue), now });
+  const streams = new LedgerStreams(store, catalogue);
+  const commands = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams: streams, now });
   const submit = (json: Json, idempotencyKey?: string, client = 'shop-app') => {
     const checked = commands.check(json);
     if (checked.errors) throw new Error(JSON.stringify(checked.errors));
     return commands.execute(checked.value, { client, idempotencyKey, requestFingerprint: commands.fingerprintOf(json) });
   };
-  return { store, vault, submit };
+  return { store, vault, streams, submit };
 }
 
 describe('the command intake', () => {
+  // Found in review: a redelivery was stamped on its own arrival, so coming after the person's next
+  // choice it undid it, and coming after its stated instant had passed it was a new choice.
+  describe('a request from a channel whose clock runs ahead, delivered again', () => {
+    const NOW = Date.parse('2024-05-01T09:00:00.000Z');
+    const at = (ms: number) => new Date(NOW + ms).toISOString() as Instant;
+    const restrictAhead = commandJson.restrictChannel('subject-1', { channel: 'email', capture: { occurredAt: at(120_000) } });
+    const eventsOf = (outcome: { body: unknown }) => (outcome.body as HandledCommand).events;
+    const withClock = () => {
+      let clock = NOW;
+      const running = intake(undefined, undefined, undefined, () => new Date(clock).toISOString() as Instant);
+      return { ...running, setClock: (ms: number) => (clock = NOW + ms) };
+    };
+
+    it('does not undo the choice the person made after its first delivery', async () => {
+      const { streams, submit, setClock } = withClock();
+      const restricted = await submit(restrictAhead, 'key-1');
+      expect(eventsOf(restricted)).toHaveLength(1);
+      setClock(30_000);
+      await submit(commandJson.liftChannelRestriction('subject-1', { channel: 'email' }), 'key-2');
+      setClock(60_000);
+      const again = await submit(restrictAhead, 'key-3');
+      expect(eventsOf(again)[0]?.supersededBy ?? []).not.toEqual([]);
+      expect(streams.streams.cached('subject-1')!.ledger.channelRestrictions.get('email|*')?.on).toBe(false);
+    });
+
+    it('records nothing when nothing changed, also once its stated instant has passed', async () => {
+      const { submit, setClock } = withClock();
+      await submit(restrictAhead, 'key-1');
+      setClock(30_000);
+      expect(eventsOf(await submit(restrictAhead, 'key-2'))).toEqual([]);
+      setClock(180_000);
+      expect(eventsOf(await submit(restrictAhead, 'key-3'))).toEqual([]);
+    });
+  });
+
   // Found in review: the first delivery of a request dated ahead was refused (no relationship yet);
   // delivered again after the contract had started, it was stamped on its own arrival and ended it.
   it('stamps a request dated ahead, delivered again, no later than its first delivery, even one that recorded nothing', async () => {

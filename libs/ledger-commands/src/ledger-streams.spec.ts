@@ -122,35 +122,6 @@ describe('running commands on subject streams', () => {
     expect(await handleAndTell(afterRestart, commandJson.restrictChannel('subject-1', { channel: 'email', ...on('06') }), 'key-3')).toEqual({ handled: late, isEarlierAnswer: true });
   });
 
-  // Found in review: a redelivery was stamped on its own arrival, so coming after the person's next
-  // choice it undid it, and coming after its stated instant had passed it was a new choice.
-  describe('a request from a channel whose clock runs ahead, delivered again', () => {
-    const at = (ms: number) => new Date(Date.parse(NOW) + ms).toISOString();
-    const restrictAhead = commandJson.restrictChannel('subject-1', { channel: 'email', capture: { occurredAt: at(120_000) } });
-    const withNow = async (streams: LedgerStreams, json: Json, key: string, now: string) => {
-      const parsed = await parseCommandRequest(json, { catalogue, now: now as Instant, vault, idempotencyKey: key });
-      if (parsed.errors) throw new Error(JSON.stringify(parsed.errors));
-      return (await streams.handle(parsed.command, { client: 'shop-app', idempotencyKey: key, requestFingerprint: requestFingerprint(json, vault) })).handled;
-    };
-
-    it('does not undo the choice the person made after its first delivery', async () => {
-      const { first } = twoProcesses();
-      const restricted = await withNow(first, restrictAhead, 'key-1', NOW);
-      expect(restricted.events).toHaveLength(1);
-      await withNow(first, commandJson.liftChannelRestriction('subject-1', { channel: 'email' }), 'key-2', at(30_000));
-      const again = await withNow(first, restrictAhead, 'key-3', at(60_000));
-      expect(again.events[0]?.supersededBy ?? []).not.toEqual([]);
-      expect(first.streams.cached('subject-1')!.ledger.channelRestrictions.get('email|*')?.on).toBe(false);
-    });
-
-    it('records nothing when nothing changed, also once its stated instant has passed', async () => {
-      const { first } = twoProcesses();
-      await withNow(first, restrictAhead, 'key-1', NOW);
-      expect((await withNow(first, restrictAhead, 'key-2', at(30_000))).events).toEqual([]);
-      expect((await withNow(first, restrictAhead, 'key-3', at(180_000))).events).toEqual([]);
-    });
-  });
-
   it('refuses the same key with another request for the same subject', async () => {
     const { first, store } = twoProcesses();
     await handle(first, commandJson.restrictChannel('subject-1', { channel: 'sms' }), 'key-1');

@@ -44,24 +44,6 @@ function appendedEvent(event: RecordedLedgerEvent, ledger: Ledger): AppendedEven
   return { id: event.eventId, type: event.type, revision: event.revision, ...(later.length > 0 && { supersededBy: later }) };
 }
 
-/**
- * A channel whose clock ran ahead had its choice stamped on the first delivery's arrival
- * (`statedAt` keeps what it said). The same request delivered again, however late and whether or
- * not its stated instant has passed by then, is the same statement: it takes the stamp the first
- * delivery was recorded with, so it is a repeat (or late paperwork once the person chose again),
- * never a newer choice. The command intake stamps it so already (also when the first delivery
- * recorded nothing); this covers first deliveries recorded before the intake kept their arrivals.
- */
-function asFirstDelivered(command: LedgerCommand, stream: SubjectStream, requestFingerprint: string): LedgerCommand {
-  const { capture } = command;
-  // Only a request that stated its instant can be such a redelivery (an unstated one is stamped now).
-  if (capture.statedAt === undefined && capture.occurredAt === capture.recordedAt) return command;
-  const first = stream.entries.find((entry) => entry.requestFingerprint === requestFingerprint && entry.event.data.capture.statedAt !== undefined);
-  if (!first) return command;
-  const { occurredAt, statedAt } = first.event.data.capture;
-  return { ...command, capture: { ...capture, occurredAt, statedAt } } as LedgerCommand;
-}
-
 /** What `handle` answers: the command's result, and whether an earlier attempt of it had already recorded it. */
 export interface CommandHandled {
   readonly handled: HandledCommand;
@@ -125,7 +107,7 @@ export class LedgerStreams {
 
       let events: LedgerEvent[];
       try {
-        events = decide(asFirstDelivered(command, stream, trace.requestFingerprint), stream.ledger, { catalogue: this.catalogue });
+        events = decide(command, stream.ledger, { catalogue: this.catalogue });
       } catch (error) {
         if (error instanceof LedgerRuleBroken && !isCurrent) {
           [stream, isCurrent] = [await this.streams.read(subjectId), true];
