@@ -14,4 +14,24 @@ describe('the relationships a preference centre shows', () => {
       expect.objectContaining({ status: 'former', since: '2025-01-31T00:00:00.000Z' }),
     ]);
   });
+  // A start sent again later is recorded (a late end dated in between must not undo it), but the
+  // customer has been one since the first start: a preference centre or CRM showing "customer
+  // since" must not jump to the repeat.
+  it('date an active relationship from when it started, however often the start is sent again', () => {
+    const { ledger } = given(relationshipStarted({ occurredAt: '2020-05-01T00:00:00Z' }), relationshipStarted({ occurredAt: '2024-06-01T00:00:00Z' }));
+    expect(preferencesOf(ledger, catalogue, { at: '2025-06-01T00:00:00.000Z' as Instant }).relationships).toEqual([
+      expect.objectContaining({ status: 'active', since: '2020-05-01T00:00:00.000Z' }),
+    ]);
+  });
+  it('date a customer from when a prospect became one, and a returning customer from the return', () => {
+    const { ledger } = given(
+      relationshipStarted({ relationship: 'prospect', occurredAt: '2019-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'customer', occurredAt: '2020-05-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2022-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' }),
+    );
+    expect(preferencesOf(ledger, catalogue, { at: '2025-06-01T00:00:00.000Z' as Instant }).relationships).toEqual([
+      expect.objectContaining({ relationship: 'customer', status: 'active', since: '2024-06-01T00:00:00.000Z' }),
+    ]);
+  });
 });

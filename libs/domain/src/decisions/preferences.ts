@@ -41,7 +41,7 @@ export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand 
       relationship: relationship.kind,
       segment: relationship.segment,
       status: relationship.active ? 'active' : 'former',
-      since: relationship.active ? relationship.stamp.occurredAt : (relationship.endedAt ?? relationship.stamp.occurredAt),
+      since: (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt,
     })),
     purposes: [...catalogue.purposes.keys()].map((purpose) => ({ purpose, ...mayProcess(ledger, catalogue, { purpose, brand, at }) })),
     objections: [...ledger.objections]

@@ -61,6 +61,11 @@ export interface Relationship extends Choice {
   readonly kind: RelationshipKind;
   readonly segment: Segment;
   readonly active: boolean;
+  /**
+   * When it began (the `occurredAt` of its first start; a repeat does not move it). Absent in
+   * ledgers kept by read models before it existed, where the stamp stands in.
+   */
+  readonly startedAt?: Instant;
   /** When it ended (the `occurredAt` of the end), for the former-customer window. */
   readonly endedAt?: Instant;
 }
@@ -205,7 +210,7 @@ function withRelationship(
   if (isRepeat) return new Map(relationships).set(event.data.brand, { ...current, stamp: choice.stamp });
   const relationship: Relationship =
     event.type === 'RelationshipStarted'
-      ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true }
+      ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true, startedAt: event.data.capture.occurredAt }
       : {
           ...choice,
           kind: event.data.relationship,
