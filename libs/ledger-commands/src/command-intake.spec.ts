@@ -1,4 +1,4 @@
-import { type Instant, loadCatalogue } from '@consent-ledger/domain';
+import { type Instant, loadCatalogue, mayProcess } from '@consent-ledger/domain';
 import { createInMemoryEventStore } from '@consent-ledger/event-store';
 import { InMemoryVault } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
@@ -6,7 +6,7 @@ import { CommandIntake } from './command-intake';
 import { InMemoryIdempotencyRecords } from './idempotency/in-memory-idempotency-records';
 import { type HandledCommand, LedgerStreams } from './ledger-streams';
 import { ledgerStreamOf } from './subject-streams';
-import { commandJson, type Json } from './testing/command-json';
+import { CONSENT_PURPOSE, commandJson, type Json } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 
@@ -50,6 +50,30 @@ describe('the command intake', () => {
       const again = await submit(restrictAhead, 'key-3');
       expect(eventsOf(again)[0]?.supersededBy ?? []).not.toEqual([]);
       expect(streams.streams.cached('subject-1')!.ledger.channelRestrictions.get('email|*')?.on).toBe(false);
+    });
+
+    // Found in review: the redelivery was recognised by its exact JSON, so a channel that wrote the
+    // same instant another way (an offset instead of Z, or without milliseconds) made a new choice.
+    it('is recognised when it writes the same instants another way', async () => {
+      const { streams, submit, setClock } = withClock();
+      const consentAhead = commandJson.giveConsent('subject-1', { validUntil: '2025-05-01T00:00:00Z', capture: { occurredAt: at(120_000) } });
+      await submit(commandJson.startRelationship('subject-1'), 'key-1');
+      await submit(restrictAhead, 'key-2');
+      await submit(consentAhead, 'key-3');
+      setClock(30_000);
+      await submit(commandJson.liftChannelRestriction('subject-1', { channel: 'email' }), 'key-4');
+      await submit(commandJson.withdrawConsent('subject-1'), 'key-5');
+      setClock(60_000);
+      const restrictAgain = commandJson.restrictChannel('subject-1', { channel: 'email', capture: { occurredAt: at(120_000).replace('Z', '+00:00') } });
+      const consentAgain = commandJson.giveConsent('subject-1', {
+        validUntil: '2025-05-01T02:00:00+02:00',
+        capture: { occurredAt: at(120_000).replace('.000Z', 'Z') },
+      });
+      expect(eventsOf(await submit(restrictAgain, 'key-6'))[0]?.supersededBy ?? []).not.toEqual([]);
+      expect(eventsOf(await submit(consentAgain, 'key-7'))[0]?.supersededBy ?? []).not.toEqual([]);
+      const { ledger } = streams.streams.cached('subject-1')!;
+      expect(ledger.channelRestrictions.get('email|*')?.on).toBe(false);
+      expect(mayProcess(ledger, catalogue, { purpose: CONSENT_PURPOSE, at: at(90_000) })).toMatchObject({ allowed: false });
     });
 
     it('records nothing when nothing changed, also once its stated instant has passed', async () => {

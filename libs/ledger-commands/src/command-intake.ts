@@ -7,7 +7,7 @@ import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-reco
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, toLedgerCommand } from './parse-command-request';
 import { PerKeyQueue } from './per-key-queue';
-import { requestFingerprint } from './request-fingerprint';
+import { requestFingerprint, statementFingerprint } from './request-fingerprint';
 import type { Validated } from './request-validation';
 
 /** What a recorded command answers: 201 with new events, 200 when already in force, 409/422 when refused. */
@@ -89,16 +89,18 @@ export class CommandIntake {
    * A request that states its instant is stamped no later than its first delivery's arrival: a
    * channel whose clock runs ahead has it stamped on arrival, and the same request delivered again
    * (another key, however late, whether or not the first delivery recorded anything) is then the
-   * same statement, never a newer choice. The first arrival is claimed like an idempotency key.
+   * same statement, never a newer choice. The first arrival is claimed like an idempotency key,
+   * under the statement's fingerprint rather than its exact JSON (see `statementFingerprint`).
    */
-  private async asFirstDelivered(command: LedgerCommand, requestFingerprint: string): Promise<LedgerCommand> {
+  private async asFirstDelivered(command: LedgerCommand, checked: CheckedCommandRequest): Promise<LedgerCommand> {
     const { capture } = command;
     const stated = capture.statedAt ?? (capture.occurredAt !== capture.recordedAt ? capture.occurredAt : undefined);
     if (stated === undefined) return command;
+    const statement = statementFingerprint(checked, this.dependencies.vault);
     const first = await this.dependencies.idempotencyRecords.claim({
       client: FIRST_DELIVERIES,
-      idempotencyKey: `${command.subjectId} ${requestFingerprint}`,
-      requestFingerprint,
+      idempotencyKey: `${command.subjectId} ${statement}`,
+      requestFingerprint: statement,
       recordedAt: capture.recordedAt,
     });
     const firstArrival = first && (new Date(first.recordedAt).toISOString() as Instant);
@@ -109,7 +111,7 @@ export class CommandIntake {
   private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<CommandOutcome> {
     const { vault, ledgerStreams, idempotencyRecords } = this.dependencies;
     const now = this.dependencies.now();
-    const command = await this.asFirstDelivered(await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), submission.requestFingerprint);
+    const command = await this.asFirstDelivered(await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), checked);
     let outcome: CommandOutcome;
     try {
       const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);

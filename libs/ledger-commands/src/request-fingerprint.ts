@@ -1,5 +1,7 @@
+import { toInstant } from '@consent-ledger/domain';
 import { canonicalJson } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { type CheckedCommandRequest, DEFAULT_BRAND } from './parse-command-request';
 
 /**
  * Recognises a retried request: its JSON with object keys sorted (so a retry that serialises the
@@ -10,4 +12,23 @@ import type { PersonalDataVault } from '@consent-ledger/personal-data';
  */
 export function requestFingerprint(json: unknown, vault: Pick<PersonalDataVault, 'keyedDigest'>): string {
   return vault.keyedDigest(canonicalJson(json));
+}
+
+/**
+ * Recognises the same statement sent again, however its channel writes it: instants in any offset
+ * or precision, the default brand named or not. An idempotency key may be refused for a body
+ * written differently (the client changed its request); a statement delivered again by a channel
+ * that rebuilds its JSON must not become a new choice.
+ */
+export function statementFingerprint({ request }: CheckedCommandRequest, vault: Pick<PersonalDataVault, 'keyedDigest'>): string {
+  const { capture, brand, ...fields } = request as CheckedCommandRequest['request'] & { validUntil?: string };
+  return vault.keyedDigest(
+    canonicalJson({
+      ...fields,
+      brand: brand ?? DEFAULT_BRAND,
+      // The instants a request may carry: when it was said, and until when a consent holds.
+      ...(fields.validUntil !== undefined && { validUntil: toInstant(fields.validUntil) }),
+      capture: { ...capture, occurredAt: capture.occurredAt === undefined ? undefined : toInstant(capture.occurredAt) },
+    }),
+  );
 }
