@@ -1,5 +1,6 @@
 import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore } from '@consent-ledger/event-store';
+import { catalogueRulesOf } from './catalogue-rules';
 import { ProjectedReadModels } from './read-models';
 import type { ReadModelStorage } from './storage/read-model-storage';
 import { PostgresReadModelStorage } from './storage/postgres/postgres-read-model-storage';
@@ -26,14 +27,27 @@ export interface CreateReadModelsOptions {
   /** Needed for audience questions about an instant before a subject's latest choice. */
   readonly store?: EventStore;
   readonly waitTimeoutMs?: number;
+  /** Told when an edited catalogue makes the read models rebuild (default: console). */
+  readonly log?: { warn(message: string): void };
 }
 
 /**
- * Opens the read models (creating or migrating their tables). Pair with `startProjections` in the
- * process that keeps them up to date; other processes only read. `close()` closes the storage.
+ * Opens the read models (creating or migrating their tables, and rebuilding them if the catalogue's
+ * rules changed since they were decided). Pair with `startProjections` in the process that keeps
+ * them up to date; other processes only read. `close()` closes the storage.
  */
 export async function createReadModels(options: CreateReadModelsOptions): Promise<ProjectedReadModels & { close(): Promise<void> }> {
   const storage = await openReadModelStorage(options.storage);
+  const rules = catalogueRulesOf(options.catalogue);
+  const followed = await storage.followCatalogue(rules).catch(async (error) => {
+    await storage.close();
+    throw error;
+  });
+  if (followed.outcome === 'rebuilt') {
+    (options.log ?? console).warn(
+      `the catalogue's rules changed (${followed.previousVersion} → ${rules.version}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
+    );
+  }
   const readModels = new ProjectedReadModels({ storage, catalogue: options.catalogue, store: options.store, waitTimeoutMs: options.waitTimeoutMs });
   const closeWatch = readModels.close.bind(readModels);
   return Object.assign(readModels, {

@@ -1,5 +1,6 @@
 export * from './read-models.port';
 export { createReadModels, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
+export { catalogueRulesOf } from './catalogue-rules';
 export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZE, type ProjectedReadModelsOptions } from './read-models';
 export { CheckpointTimeout } from './checkpoint-watch';
 export { type AppliedBatch, startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';

@@ -36,6 +36,18 @@ export const MARK_FEEDS_FOR_REPUBLICATION = `
       ON CONFLICT (name) DO NOTHING;
 `;
 
+/**
+ * The catalogue rules the rows were decided under: its version, and a digest of everything in it
+ * that can change a decision (see `catalogueRulesOf`).
+ */
+export interface CatalogueRules {
+  readonly version: string;
+  readonly digest: string;
+}
+
+/** What `followCatalogue` found: the first catalogue recorded, the same rules, or other rules (and the version they had). */
+export type CatalogueFollowed = { readonly outcome: 'recorded' | 'unchanged' } | { readonly outcome: 'rebuilt'; readonly previousVersion: string };
+
 /** A subject whose decisions changed because time passed, waiting to be published. */
 export interface StateChange {
   readonly sequence: number;
@@ -107,6 +119,12 @@ export interface ReadModelStorage {
   reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet>;
   /** Empties every read-model table and sets the checkpoint back to the start, atomically. */
   reset(): Promise<void>;
+  /**
+   * Records the catalogue rules the rows are decided under. Opened under other rules (an edited
+   * catalogue deployed), it empties the tables, rewinds the checkpoint and marks every feed that
+   * had published, as a migration that decides differently does, all in one transaction.
+   */
+  followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed>;
 
   checkpoint(name?: string): Promise<GlobalPosition>;
   /** Moves a non-read-model checkpoint (e.g. the Kafka publisher's), only while `holder` holds the role's lease. */

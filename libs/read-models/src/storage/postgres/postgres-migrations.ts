@@ -16,7 +16,7 @@ interface Migration {
  * Empties the tables and rewinds the checkpoint: the read models rebuild from the log at the next
  * start. What a version that decides differently ships, so stored rows never disagree with it.
  */
-const REBUILD = `
+export const REBUILD = `
       TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members;
       UPDATE rm_checkpoints SET position = 0 WHERE name = 'read-models';
 `;
@@ -119,6 +119,11 @@ const migrations: readonly Migration[] = [
       ALTER TABLE rm_state_changes ADD COLUMN feed text;
       ALTER TABLE rm_state_changes ADD COLUMN audiences text;
     `,
+  },
+  {
+    version: 8,
+    name: 'the catalogue rules the rows were decided under; an edited catalogue rebuilds them and the feeds publish every subject again',
+    sql: `CREATE TABLE rm_catalogue (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version text NOT NULL, digest text NOT NULL, recorded_at timestamptz NOT NULL);`,
   },
 ];
 

@@ -7,6 +7,9 @@ import type { SuppressionRow } from '../../channel-suppressions/channel-suppress
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
+  type CatalogueFollowed,
+  type CatalogueRules,
+  MARK_FEEDS_FOR_REPUBLICATION,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -38,7 +41,7 @@ import {
   suppressionRowOf,
   viewOf,
 } from '../rows';
-import { migratePostgresReadModels } from './postgres-migrations';
+import { migratePostgresReadModels, REBUILD } from './postgres-migrations';
 
 export interface PostgresReadModelStorageOptions {
   /** The read models own the `rm_` tables of the connection's current schema. */
@@ -141,6 +144,22 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       await client.query('TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members');
       await client.query('UPDATE rm_checkpoints SET position = 0 WHERE name = $1', [READ_MODELS_CHECKPOINT]);
       return { result: undefined };
+    });
+  }
+
+  async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
+    return this.underCheckpointLock(async (client) => {
+      const { rows } = await client.query<{ version: string; digest: string }>('SELECT version, digest FROM rm_catalogue');
+      const recorded = rows[0];
+      if (recorded?.digest === digest && recorded.version === version) return { result: { outcome: 'unchanged' } };
+      const isOtherRules = recorded !== undefined && recorded.digest !== digest;
+      if (isOtherRules) await client.query(`${MARK_FEEDS_FOR_REPUBLICATION} ${REBUILD}`);
+      await client.query(
+        `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
+         ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
+        [version, digest],
+      );
+      return { result: isOtherRules ? { outcome: 'rebuilt', previousVersion: recorded.version } : { outcome: recorded ? 'unchanged' : 'recorded' } };
     });
   }
 

@@ -15,7 +15,7 @@ interface Migration {
  * Empties the tables and rewinds the checkpoint: the read models rebuild from the log at the next
  * start. What a version that decides differently ships, so stored rows never disagree with it.
  */
-const REBUILD = `
+export const REBUILD = `
       DELETE FROM rm_subjects;
       DELETE FROM rm_decisions;
       DELETE FROM rm_suppressions;
@@ -121,6 +121,11 @@ const migrations: readonly Migration[] = [
       ALTER TABLE rm_state_changes ADD COLUMN feed TEXT;
       ALTER TABLE rm_state_changes ADD COLUMN audiences TEXT;
     `,
+  },
+  {
+    version: 8,
+    name: 'the catalogue rules the rows were decided under; an edited catalogue rebuilds them and the feeds publish every subject again',
+    sql: `CREATE TABLE rm_catalogue (only_row INTEGER PRIMARY KEY CHECK (only_row = 1), version TEXT NOT NULL, digest TEXT NOT NULL, recorded_at TEXT NOT NULL);`,
   },
 ];
 

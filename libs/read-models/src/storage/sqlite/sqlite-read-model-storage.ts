@@ -7,6 +7,9 @@ import type { SuppressionRow } from '../../channel-suppressions/channel-suppress
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
+  type CatalogueFollowed,
+  type CatalogueRules,
+  MARK_FEEDS_FOR_REPUBLICATION,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -38,7 +41,7 @@ import {
   suppressionRowOf,
   viewOf,
 } from '../rows';
-import { migrateSqliteReadModels } from './sqlite-migrations';
+import { migrateSqliteReadModels, REBUILD } from './sqlite-migrations';
 
 export interface SqliteReadModelStorageOptions {
   /** `${DATA_DIR}/state.sqlite` in the embedded mode. */
@@ -112,6 +115,24 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       .transaction(() => {
         for (const table of ['rm_subjects', 'rm_decisions', 'rm_suppressions', 'rm_audience_members']) this.db.exec(`DELETE FROM ${table}`);
         this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, 0);
+      })
+      .immediate();
+  }
+
+  async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
+    return this.db
+      .transaction((): CatalogueFollowed => {
+        const recorded = this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined;
+        if (recorded?.digest === digest && recorded.version === version) return { outcome: 'unchanged' };
+        const isOtherRules = recorded !== undefined && recorded.digest !== digest;
+        if (isOtherRules) this.db.exec(`${MARK_FEEDS_FOR_REPUBLICATION} ${REBUILD}`);
+        this.db
+          .prepare(
+            `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (1, ?, ?, ?)
+             ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
+          )
+          .run(version, digest, new Date().toISOString());
+        return isOtherRules ? { outcome: 'rebuilt', previousVersion: recorded.version } : { outcome: recorded ? 'unchanged' : 'recorded' };
       })
       .immediate();
   }

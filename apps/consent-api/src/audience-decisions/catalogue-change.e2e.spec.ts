@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
+import type { ApiConfig } from '../config';
+import { createConsentApi } from '../consent-api';
+import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, REPOSITORY_ROOT, type StoreKind, testConfig, TEST_KEYS } from '../testing/test-api';
+
+/**
+ * The operator edits the catalogue (a purpose withdrawn from a brand, a legal basis corrected) and
+ * restarts. The decision rows SQL consumers read (and the topics, fed from the same read models)
+ * were decided under the old catalogue: they must follow the new one, not keep the old answer
+ * until each subject's next choice. Campaign filtering decides afresh and agreed all along.
+ */
+function followingTheCatalogue(kind: StoreKind) {
+  let directory: string;
+  let schema: TestSchema | undefined;
+  let config: ApiConfig;
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'catalogue-change-'));
+    schema = kind === 'postgres' ? await createTestSchema('cl_catalogue') : undefined;
+    config = testConfig({
+      dataDir: join(directory, 'data'),
+      masterKey: randomBytes(32),
+      catalogueFile: join(directory, 'catalogue.json'),
+      ...(schema && { eventStore: 'postgres', databaseUrl: schema.url }),
+    });
+  });
+  afterEach(async () => {
+    await schema?.drop();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  const writeCatalogue = (edit: (definition: any) => void = () => undefined) => {
+    const definition = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'), 'utf8'));
+    edit(definition);
+    writeFileSync(config.catalogueFile, JSON.stringify(definition));
+  };
+  async function withApi<T>(use: (url: string) => Promise<T>): Promise<T> {
+    const app = await createConsentApi(config, { logger: ['error', 'warn'] });
+    await app.listen(0, '127.0.0.1');
+    try {
+      return await use(`http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`);
+    } finally {
+      await app.close();
+    }
+  }
+  const filter = (url: string, subjectId: string) =>
+    callApi(url, 'POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: CONSENT_PURPOSE, subjectIds: [subjectId] } }).then((response) => response.body);
+  /** The `rm_decisions` row as a SQL consumer reads it, once the read models have caught up (the filter waits for that). */
+  async function decisionRow(subjectId: string): Promise<{ allowed: boolean; reason: string } | undefined> {
+    const sql = 'SELECT allowed, reason FROM rm_decisions WHERE subject_id = $1 AND purpose = $2';
+    if (!schema) {
+      const db = new Database(join(config.dataDir, 'state.sqlite'), { readonly: true });
+      try {
+        const row = db.prepare(sql.replace('$1', '?').replace('$2', '?')).get(subjectId, CONSENT_PURPOSE) as { allowed: number; reason: string } | undefined;
+        return row && { allowed: row.allowed === 1, reason: row.reason };
+      } finally {
+        db.close();
+      }
+    }
+    return withClient(schema.url, async (client) => (await client.query(sql, [subjectId, CONSENT_PURPOSE])).rows[0]);
+  }
+
+  it('answers campaign questions under the catalogue it was restarted with', async () => {
+    const subjectId = newSubjectId();
+    writeCatalogue();
+    await withApi(async (url) => {
+      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) {
+        expect((await callApi(url, 'POST', '/v1/commands', { body: json })).status).toBe(201);
+      }
+      expect(await filter(url, subjectId)).toEqual({ allowed: [subjectId], denied: [] });
+      expect(await decisionRow(subjectId)).toEqual({ allowed: true, reason: 'consent-active' });
+    });
+
+    writeCatalogue((definition) => {
+      definition.catalogueVersion = `${definition.catalogueVersion}-pickx-scarlet-only`;
+      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
+    });
+    await withApi(async (url) => {
+      expect(await filter(url, subjectId)).toEqual({ allowed: [], denied: [{ subjectId, reason: 'not-applicable-to-brand' }] });
+      expect(await decisionRow(subjectId)).toEqual({ allowed: false, reason: 'not-applicable-to-brand' });
+    });
+  });
+
+  it('notices an edited catalogue whose version was not bumped', async () => {
+    const subjectId = newSubjectId();
+    writeCatalogue();
+    await withApi(async (url) => {
+      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
+      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
+    });
+    writeCatalogue((definition) => {
+      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
+    });
+    await withApi(async (url) => {
+      await filter(url, subjectId);
+      expect(await decisionRow(subjectId)).toEqual({ allowed: false, reason: 'not-applicable-to-brand' });
+    });
+  });
+}
+
+describe('a changed catalogue, embedded (SQLite)', () => followingTheCatalogue('sqlite'));
+describeWithPostgres('a changed catalogue, on PostgreSQL', () => followingTheCatalogue('postgres'));

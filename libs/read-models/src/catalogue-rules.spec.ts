@@ -1,0 +1,32 @@
+import { loadCatalogue } from '@consent-ledger/domain';
+import proximus from '../../../catalogues/proximus.json';
+import { catalogueRulesOf } from './catalogue-rules';
+
+const PICKX = 'targeted-tv-advertising-pickx';
+
+/** The shipped catalogue with one purpose edited. */
+function edited(edit: (purpose: Record<string, unknown>) => void, version = proximus.catalogueVersion) {
+  const definition = structuredClone(proximus) as typeof proximus;
+  edit(definition.purposes.find((purpose) => purpose.id === PICKX) as unknown as Record<string, unknown>);
+  return catalogueRulesOf(loadCatalogue({ ...definition, catalogueVersion: version }));
+}
+
+describe('the catalogue rules the read models follow', () => {
+  const shipped = catalogueRulesOf(loadCatalogue(proximus));
+
+  it('change with anything that decides: its channels, audience or brands', () => {
+    expect(edited((purpose) => (purpose.channels = ['tv-screen', 'email'])).digest).not.toBe(shipped.digest);
+    expect(edited((purpose) => (purpose.audience = ['customer', 'former-customer'])).digest).not.toBe(shipped.digest);
+    expect(edited((purpose) => (purpose.excludedBrands = ['scarlet'])).digest).not.toBe(shipped.digest);
+  });
+
+  // A rebuild at national scale takes hours and republishes every subject: not for a typo.
+  it('stay the same when only the wording or the version label changes', () => {
+    const reworded = edited((purpose) => {
+      purpose.description = 'Reworded.';
+      purpose.name = 'Renamed';
+      purpose.note = 'A new note.';
+    }, `${proximus.catalogueVersion}-reworded`);
+    expect(reworded).toEqual({ version: `${proximus.catalogueVersion}-reworded`, digest: shipped.digest });
+  });
+});
