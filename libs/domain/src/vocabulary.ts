@@ -128,6 +128,7 @@ export const DECISION_REASONS = [
   'no-consent',
   'consent-withdrawn',
   'consent-expired',
+  'notice-changed',
   'objected',
   'objection-pending-review',
   'no-relationship',

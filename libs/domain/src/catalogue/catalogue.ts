@@ -1,4 +1,4 @@
-import { type Duration, isDuration } from '../time';
+import { type Duration, isDuration, toInstant } from '../time';
 import {
   AUDIENCES,
   type Audience,
@@ -10,6 +10,7 @@ import {
   type DataSource,
   ERASURE_EXCEPTIONS,
   type ErasureException,
+  type Instant,
   isOneOf,
   LEGAL_BASES,
   type LegalBasis,
@@ -68,6 +69,12 @@ export interface PurposeDefinition {
   readonly erasureException?: ErasureException;
   /** Consent purposes: how long a consent holds from when it was given (prospect consents: P3Y). */
   readonly consentValidity?: Duration;
+  /**
+   * Consent purposes: when the purpose's notice last changed in a way earlier consents did not
+   * agree to (new data, recipients or uses). Consents given before it end then, with the reason
+   * `notice-changed`, and the person is asked again. A reworded notice needs no date here.
+   */
+  readonly noticeChangedAt?: Instant;
   /** Purposes that reach former customers: how long after the relationship ended (P5Y). */
   readonly formerCustomerWindow?: Duration;
   /** The consent purpose whose active consent reopens this purpose after the former-customer window. */
@@ -189,6 +196,10 @@ export function loadCatalogue(json: unknown): Catalogue {
         check.fail(`${at}.${field}`, 'must be an ISO-8601 duration such as P3Y');
       }
     }
+    if (purpose.noticeChangedAt !== undefined && (typeof purpose.noticeChangedAt !== 'string' || toInstant(purpose.noticeChangedAt) !== purpose.noticeChangedAt)) {
+      // Instants are compared as text: only the one spelling of an instant compares right.
+      check.fail(`${at}.noticeChangedAt`, 'must be an instant written as 2026-12-01T00:00:00.000Z');
+    }
     if (purpose.note !== undefined && typeof purpose.note !== 'string') check.fail(`${at}.note`, 'must be text');
     if (purpose.erasureException !== undefined) check.oneOf(purpose, 'erasureException', ERASURE_EXCEPTIONS, at);
     checkRules(purpose, at, check);
@@ -249,6 +260,9 @@ function checkRules(purpose: Record<string, unknown>, at: string, check: Checker
   }
   if (purpose.consentValidity !== undefined && basis !== 'consent') {
     check.fail(`${at}.consentValidity`, 'only consent-based purposes have a consent validity');
+  }
+  if (purpose.noticeChangedAt !== undefined && basis !== 'consent') {
+    check.fail(`${at}.noticeChangedAt`, 'only consent-based purposes ask for consent again when their notice changes');
   }
   const audience = Array.isArray(purpose.audience) ? purpose.audience : [];
   if (purpose.formerCustomerWindow !== undefined && !audience.includes('former-customer')) {

@@ -1,5 +1,5 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
-import { consentStatus } from '../ledger/consent/consent-status';
+import { type ConsentPurpose, consentStatus } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
 import { channelScope, type Choice, type ConsentGrant, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
@@ -52,7 +52,7 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   // Asked without a channel, a marketer wants to know where the person may be reached, and "allowed"
   // must not mean "on a channel the person refused".
   if (query.channel || purpose.channels.length === 0) return decision;
-  return decision.allowed ? onReachableChannels(ledger, purpose, decision, query.at) : { ...decision, channels: [] };
+  return decision.allowed ? onReachableChannels(ledger, catalogue, purpose, decision, query.at) : { ...decision, channels: [] };
 }
 
 function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition, query: DecisionQuery): Decision {
@@ -66,7 +66,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   if (query.source && purpose.sources.length > 0 && !purpose.sources.includes(query.source)) return deny(basis, 'source-not-used-by-purpose');
   // The law sets its own audience and period (a subscriber's identification data until 12 months
   // after the service ends): neither a choice of the subject nor an erasure changes them.
-  if (basis === 'legal-obligation') return relationshipDecision(ledger, purpose, query);
+  if (basis === 'legal-obligation') return relationshipDecision(ledger, catalogue, purpose, query);
   // An erasure stops the rest, except what the law makes us keep (billing records) and what legal
   // claims need (debts, disputes, proof of consent), each within its own window (art. 17(3)(b), (e)).
   if (ledger.erasure && !purpose.erasureException) return deny(basis, 'subject-erased', [ledger.erasure]);
@@ -87,7 +87,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     }
   }
 
-  const lawful = basis === 'consent' ? consentPurposeDecision(ledger, purpose, query) : relationshipDecision(ledger, purpose, query);
+  const lawful = basis === 'consent' ? consentPurposeDecision(ledger, purpose, query) : relationshipDecision(ledger, catalogue, purpose, query);
   if (!lawful.allowed) return lawful;
 
   if (query.channel && subjectHasASay(purpose)) {
@@ -121,9 +121,9 @@ export function sourceOptOutOf(ledger: Ledger, source: DataSource, purpose: Purp
  * proof and validity are then those of the grants covering those channels, not of a grant on a
  * channel the person restricted since.
  */
-function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decision: Decision, at: Instant): Decision {
+function onReachableChannels(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition, decision: Decision, at: Instant): Decision {
   // The consent that made it allowed: the purpose's own, or the renewal campaign's for a former customer.
-  const consentPurpose = decision.reason !== 'consent-active' ? undefined : purpose.legalBasis === 'consent' ? purpose.id : purpose.renewedBy;
+  const consentPurpose = decision.reason !== 'consent-active' ? undefined : purpose.legalBasis === 'consent' ? purpose : renewalOf(catalogue, purpose);
   const grants = new Map<Channel, ConsentGrant>();
   if (consentPurpose) {
     for (const channel of purpose.channels) {
@@ -152,14 +152,14 @@ function onReachableChannels(ledger: Ledger, purpose: PurposeDefinition, decisio
 }
 
 /** Contract, legitimate interest and legal obligation: the subject must be in the purpose's audience at that instant. */
-function relationshipDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
+function relationshipDecision(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const basis = purpose.legalBasis;
   const reason: DecisionReason = basis === 'contract' || basis === 'legal-obligation' ? basis : 'legitimate-interest';
   const membership = audienceMembership(ledger, purpose, query);
   if (membership.isMember) return allow(basis, reason, membership.basedOn, membership.until);
   if (membership.reason === 'retention-window-ended' && purpose.renewedBy) {
     // A consent collected in the renewal campaign opens a new period once the window has closed.
-    const renewal = consentDecision(ledger, purpose.renewedBy, query);
+    const renewal = consentDecision(ledger, renewalOf(catalogue, purpose)!, query);
     if (renewal.allowed) return { ...renewal, basedOn: [...refsOf(membership.basedOn), ...renewal.basedOn] };
   }
   return deny(basis, membership.reason, membership.basedOn);
@@ -171,7 +171,7 @@ function relationshipDecision(ledger: Ledger, purpose: PurposeDefinition, query:
  * legitimate interest: a customer of the brand, or a former customer within the purpose's window.
  */
 function consentPurposeDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
-  const consent = consentDecision(ledger, purpose.id, query);
+  const consent = consentDecision(ledger, purpose, query);
   if (!isForCustomersOnly(purpose)) return consent;
   const membership = audienceMembership(ledger, purpose, query);
   if (!membership.isMember) return deny('consent', membership.reason, membership.basedOn);
@@ -203,19 +203,25 @@ function audienceMembership(ledger: Ledger, purpose: PurposeDefinition, query: D
   return query.at < windowEnds ? member([relationship], windowEnds) : outside('retention-window-ended', [relationship]);
 }
 
-function consentDecision(ledger: Ledger, consentPurpose: PurposeId, query: DecisionQuery): Decision {
+function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: DecisionQuery): Decision {
   const status = consentStatus(ledger, consentPurpose, query.at, query.channel);
   switch (status.state) {
     case 'active':
       return allow('consent', 'consent-active', [status.grant], status.grant.expiresAt ?? null);
     case 'expired':
       return deny('consent', 'consent-expired', [status.grant, status.withdrawal]);
+    case 'outdated':
+      return deny('consent', 'notice-changed', [status.grant, status.withdrawal]);
     case 'withdrawn':
       return deny('consent', 'consent-withdrawn', [status.withdrawal]);
     case 'none':
       return deny('consent', 'no-consent');
   }
 }
+
+/** The consent purpose whose consent reopens `purpose` after its former-customer window (see the catalogue's `renewedBy`). */
+const renewalOf = (catalogue: Catalogue, purpose: PurposeDefinition): PurposeDefinition | undefined =>
+  purpose.renewedBy === undefined ? undefined : catalogue.purposes.get(purpose.renewedBy);
 
 const refsOf = (choices: readonly Choice[]): EventRef[] => choices.map((choice) => choice.ref);
 

@@ -217,7 +217,7 @@ export function decisionOf(event: RecordedLedgerEvent, history: readonly Recorde
   switch (event.type) {
     case 'ConsentGiven': {
       const earlier = history.filter((other) => other.eventId !== event.eventId && isLater(stampOf(event), stampOf(other)));
-      const status = consentStatus(ledgerOf(earlier), event.data.purpose, event.data.capture.occurredAt);
+      const status = consentStatus(ledgerOf(earlier), { id: event.data.purpose }, event.data.capture.occurredAt);
       return status.state === 'active' ? 'consent-renewed' : 'consent-given';
     }
     case 'ConsentWithdrawn':

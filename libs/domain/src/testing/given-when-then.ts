@@ -20,6 +20,11 @@ export const recorded = (events: readonly LedgerEvent[], firstRevision = 0): Rec
  * Also: given past facts, what may be processed at an instant.
  */
 export function given(...events: LedgerEvent[]) {
+  return givenUnder(catalogue, ...events);
+}
+
+/** `given`, under a catalogue of the test's own (an operator's edit of it, say). */
+export function givenUnder(catalogue: Catalogue, ...events: LedgerEvent[]) {
   const history = recorded(events);
   const ledger: Ledger = ledgerOf(history);
   return {

@@ -1,5 +1,6 @@
 import { catalogue, channelRestricted, consentGiven, consentWithdrawn, relationshipEnded, relationshipStarted, sourceOptedOut, subjectErased } from '@consent-ledger/domain/testing';
-import { reevaluated, viewAfter } from '../testing/project';
+import { loadCatalogue } from '@consent-ledger/domain';
+import { project, reevaluated, viewAfter } from '../testing/project';
 import { decisionRowsOf, isSameDecisionRow } from './current-decisions.projection';
 
 const PICKX = 'targeted-tv-advertising-pickx';
@@ -75,5 +76,23 @@ describe('comparing decision rows', () => {
     const value = (row as unknown as Record<string, unknown>)[field];
     const changed = Array.isArray(value) ? [...value, value.length > 0 ? value[0] : 'x'] : typeof value === 'boolean' ? !value : `${String(value)}-changed`;
     expect(isSameDecisionRow(row, { ...row, [field]: changed })).toBe(false);
+  });
+
+  // The operator dates a material change of a consent purpose's notice in the catalogue: the rows,
+  // the audience and the topics must change at that instant without anyone sending a command.
+  it('ends a consent given before its notice changed when the change takes effect, by the time sweep', () => {
+    const changedAt = '2026-12-01T00:00:00.000Z';
+    const changed = loadCatalogue({
+      ...catalogue.definition,
+      purposes: catalogue.definition.purposes.map((purpose) => (purpose.id === PICKX ? { ...purpose, noticeChangedAt: changedAt } : purpose)),
+    });
+    const given = [relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: '2025-03-01T00:00:00Z' })];
+    const { changes } = project(given, changed);
+    expect(changes.subjects[0]).toMatchObject({ nextChangeAt: changedAt });
+    expect(decisionRowsOf(changes.subjects[0].view, changed).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, changesAt: changedAt });
+
+    const { view } = reevaluated(changes.subjects[0].view, '2026-12-01T00:00:30Z', changed);
+    expect(decisionRowsOf(view, changed).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: false, reason: 'notice-changed', consentedChannels: [] });
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: false });
   });
 });

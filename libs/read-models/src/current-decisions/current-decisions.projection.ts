@@ -112,7 +112,7 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
   const consented =
     purpose.legalBasis === 'consent'
       ? purpose.channels.flatMap((channel) => {
-          const status = consentStatus(ledger, purpose.id, at, channel);
+          const status = consentStatus(ledger, purpose, at, channel);
           return status.state === 'active' ? [{ channel, expiresAt: status.grant.expiresAt }] : [];
         })
       : [];

@@ -2,9 +2,12 @@ import type { Channel, Instant, PurposeId } from '../../vocabulary';
 import type { ChannelKey, Choice, ConsentGrant, Ledger, Stamp } from '../ledger';
 import { isLater } from '../ledger';
 
-/** Where a consent stands; `grant` is the one that decides (the active one, or one that lapsed). */
+/**
+ * Where a consent stands; `grant` is the one that decides (the active one, or one that lapsed).
+ * `outdated`: it lapsed because the purpose's notice changed after it was given.
+ */
 export type ConsentStatus =
-  | { readonly state: 'active' | 'expired'; readonly grant: ConsentGrant; readonly withdrawal?: Choice }
+  | { readonly state: 'active' | 'expired' | 'outdated'; readonly grant: ConsentGrant; readonly withdrawal?: Choice }
   | { readonly state: 'withdrawn'; readonly withdrawal: Choice }
   | { readonly state: 'none' };
 
@@ -17,15 +20,26 @@ export function latestConsentChoice(ledger: Ledger, purpose: PurposeId): Stamp |
   return latest;
 }
 
+/** A consent purpose as far as its consents' standing goes (a `PurposeDefinition` is one). */
+export interface ConsentPurpose {
+  readonly id: PurposeId;
+  /** When the purpose's notice changed in a way its earlier consents did not agree to (see the catalogue). */
+  readonly noticeChangedAt?: Instant;
+}
+
 /**
  * Whether the subject's consent to `purpose` holds at `at` on `channel` (any channel when
- * omitted): a grant covering the channel, given after the latest withdrawal, not yet expired.
+ * omitted): a grant covering the channel, given after the latest withdrawal, not yet expired, and
+ * given after the purpose's notice last changed, or lapsing when it did.
  */
-export function consentStatus(ledger: Ledger, purpose: PurposeId, at: Instant, channel?: Channel): ConsentStatus {
-  const consent = ledger.consents.get(purpose);
+export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Instant, channel?: Channel): ConsentStatus {
+  const consent = ledger.consents.get(purpose.id);
   if (!consent) return { state: 'none' };
   const keys: readonly ChannelKey[] = channel ? [channel, '*'] : [...consent.grants.keys()];
-  const grants = keys.map((key) => consent.grants.get(key)).filter((grant): grant is ConsentGrant => grant !== undefined);
+  const grants = keys
+    .map((key) => consent.grants.get(key))
+    .filter((grant): grant is ConsentGrant => grant !== undefined)
+    .map((grant) => lapsingWithItsNotice(grant, purpose.noticeChangedAt));
   const standing = grants.filter((grant) => isLater(grant.stamp, consent.withdrawal?.stamp));
   const active = standing.filter((grant) => grant.expiresAt === undefined || at < grant.expiresAt);
   if (active.length > 0) {
@@ -33,7 +47,20 @@ export function consentStatus(ledger: Ledger, purpose: PurposeId, at: Instant, c
     const longest = active.reduce((best, grant) => (grant.expiresAt === undefined || (best.expiresAt !== undefined && grant.expiresAt > best.expiresAt) ? grant : best));
     return { state: 'active', grant: longest, withdrawal: consent.withdrawal };
   }
-  if (standing.length > 0) return { state: 'expired', grant: standing[standing.length - 1], withdrawal: consent.withdrawal };
+  if (standing.length > 0) {
+    const grant = standing[standing.length - 1];
+    return { state: grant.expiresAt === purpose.noticeChangedAt ? 'outdated' : 'expired', grant, withdrawal: consent.withdrawal };
+  }
   if (grants.length > 0 && consent.withdrawal) return { state: 'withdrawn', withdrawal: consent.withdrawal };
   return { state: 'none' };
+}
+
+/**
+ * A consent agreed to the purpose as its notice then described it: once the notice changes (new
+ * data, new recipients, a new use), the consent ends there, and the person must be asked again.
+ */
+function lapsingWithItsNotice(grant: ConsentGrant, noticeChangedAt: Instant | undefined): ConsentGrant {
+  if (noticeChangedAt === undefined || grant.stamp.occurredAt >= noticeChangedAt) return grant;
+  if (grant.expiresAt !== undefined && grant.expiresAt <= noticeChangedAt) return grant;
+  return { ...grant, expiresAt: noticeChangedAt };
 }

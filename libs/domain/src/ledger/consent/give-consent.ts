@@ -32,7 +32,7 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   // notice version is a new proof, and a consent given again later is the person's latest word
   // (and renews a validity that would otherwise lapse sooner).
   const covers = (channel?: Channel) => {
-    const status = consentStatus(ledger, purpose.id, occurredAt, channel);
+    const status = consentStatus(ledger, purpose, occurredAt, channel);
     if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp)) return false;
     if (status.grant.expiresAt === undefined) return expiresAt === undefined;
     return expiresAt !== undefined && expiresAt <= status.grant.expiresAt;

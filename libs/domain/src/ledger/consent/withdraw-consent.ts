@@ -13,7 +13,7 @@ export function withdrawConsent(command: WithdrawConsent, ledger: Ledger, contex
   // Judged on the ledger as it stands, not at the command's instant: a withdrawal that arrives
   // after a newer consent is still recorded as evidence, and the newer consent keeps winning. One
   // made after every grant and withdrawal is recorded even if nothing is active (see isMadeAfter).
-  const standing = consentStatus(ledger, purpose.id, command.capture.occurredAt);
+  const standing = consentStatus(ledger, purpose, command.capture.occurredAt);
   if (standing.state !== 'active' && !isMadeAfter(command.capture, latestConsentChoice(ledger, purpose.id))) return [];
 
   return [{ type: 'ConsentWithdrawn', data: { ...factOf(command), purpose: purpose.id } }];
