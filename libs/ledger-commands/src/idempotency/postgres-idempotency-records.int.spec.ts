@@ -1,7 +1,7 @@
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { withSessionSetting } from '@consent-ledger/event-store';
-import { CLAIM_AND_SAVE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
+import { CLAIM_AND_SAVE, FORGET_RECORDED_BEFORE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];
@@ -28,6 +28,27 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
     });
 
     expect(plan).toMatch(/Index Scan using idempotency_records_pkey/);
+    expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
+  });
+
+  // The table holds tens of millions of records a year at the operator's scale: an hourly sweep
+  // that read all of them to find the few expired would cost more than the records it forgets.
+  it('finds the records to forget through the recorded_at index, not by reading the whole table', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    await (await openPostgresIdempotencyRecords({ url: schema.url })).close();
+
+    const plan = await withClient(schema.url, async (client) => {
+      await client.query(`
+        INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+        SELECT 'tv-menu', 'key-' || n, 'f', 201, '{}', timestamptz '2024-05-01T09:00:00Z' + n * interval '1 second'
+        FROM generate_series(1, 20000) AS n`);
+      await client.query('ANALYZE idempotency_records');
+      const explained = await client.query(`EXPLAIN ${FORGET_RECORDED_BEFORE.replace('$1', "'2024-05-01T09:01:00Z'").replace('$2', '10000')}`);
+      return explained.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
+    });
+
+    expect(plan).toMatch(/Index Scan using idempotency_records_recorded_at/);
     expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
   });
 
