@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     projector: 'in-process',
     // Tests run the job when they mean to, with a clock of their own.
     proofRetentionEveryMs: 0,
+    idempotencyRetentionMs: 30 * 86_400_000,
     ...overrides,
   };
 }
