@@ -52,6 +52,37 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
     expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
   });
 
+  // Every API process and projector sweeps the same table, at about the same hour.
+  it('forgets every old record once, and keeps the recent ones, when two processes sweep at once', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    const [first, second] = await Promise.all([openPostgresIdempotencyRecords({ url: schema.url }), openPostgresIdempotencyRecords({ url: schema.url })]);
+    try {
+      await withClient(schema.url, (client) =>
+        client.query(`
+          INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+          SELECT 'tv-menu', 'key-' || n, 'f', 201, '{}', timestamptz '2024-05-01T09:00:00Z' + n * interval '1 second'
+          FROM generate_series(1, 3000) AS n`),
+      );
+      const sweep = async (records: typeof first) => {
+        let forgotten = 0;
+        for (;;) {
+          const step = await records.forgetRecordedBefore('2024-05-01T09:33:20Z', 100);
+          forgotten += step;
+          if (step < 100) return forgotten;
+        }
+      };
+
+      const [byFirst, bySecond] = await Promise.all([sweep(first), sweep(second)]);
+
+      expect(byFirst + bySecond).toBe(1999);
+      const left = await withClient(schema.url, (client) => client.query('SELECT min(recorded_at) AS oldest, count(*)::int AS count FROM idempotency_records'));
+      expect(left.rows[0]).toEqual({ oldest: new Date('2024-05-01T09:33:20Z'), count: 1001 });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   // Found with three API processes: one key with two bodies at the same moment was decided (and
   // recorded) by both, and a retry of the first then got 409.
   it('lets exactly one of two processes claiming one key at the same moment take it', async () => {
