@@ -21,7 +21,22 @@ describe('reading the configuration', () => {
       catalogueFile: '/srv/consent/catalogues/proximus.json',
       projector: 'in-process',
       proofRetentionEveryMs: 24 * 3_600_000,
+      idempotencyRetentionMs: 30 * 24 * 3_600_000,
     });
+  });
+
+  it('keeps idempotency records as long as IDEMPOTENCY_RETENTION says, an ISO-8601 duration', () => {
+    expect(readConfig({ IDEMPOTENCY_RETENTION: 'PT12H' }, '/srv/consent').idempotencyRetentionMs).toBe(12 * 3_600_000);
+    expect(readConfig({ IDEMPOTENCY_RETENTION: 'P2W' }, '/srv/consent').idempotencyRetentionMs).toBe(14 * 24 * 3_600_000);
+    expect(readConfig({ IDEMPOTENCY_RETENTION: 'P1DT6H30M' }, '/srv/consent').idempotencyRetentionMs).toBe((30 * 60 + 30) * 60_000);
+  });
+
+  it('refuses an IDEMPOTENCY_RETENTION that is not a fixed duration of an hour or more', () => {
+    for (const value of ['30 days', '720', 'P1M', 'P1Y', 'P', 'PT', 'P1DT', 'PT30M', 'P3651D']) {
+      expect(problemsOf({ IDEMPOTENCY_RETENTION: value })).toEqual([
+        `IDEMPOTENCY_RETENTION must be an ISO-8601 duration in weeks, days, hours, minutes or seconds, from PT1H to P3650D, such as P30D or PT12H (got "${value}")`,
+      ]);
+    }
   });
 
   it('runs the proof-retention job as often as PROOF_RETENTION_EVERY_HOURS says, or never with 0', () => {

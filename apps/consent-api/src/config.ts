@@ -1,4 +1,4 @@
-import { Environment, readCatalogueFile, readDeploymentLog, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
 import { isTouchpoint, type Touchpoint } from '@consent-ledger/domain';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 import { isScope, SCOPES, type Scope } from './api-keys/scopes';
@@ -36,6 +36,8 @@ export interface ApiConfig {
   readonly projector: 'in-process' | 'off';
   /** How often the proof-retention job runs in this process; 0: never (run it from cron instead). */
   readonly proofRetentionEveryMs: number;
+  /** How long answers to idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
+  readonly idempotencyRetentionMs: number;
 }
 
 /**
@@ -58,6 +60,8 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   const projector = (environment.text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
   if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
 
+  const idempotencyRetentionMs = readIdempotencyRetention(environment);
+
   const retentionText = environment.text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
   const retentionHours = Number(retentionText);
   if (!/^\d+(\.\d+)?$/.test(retentionText)) problems.push(`PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "${retentionText}")`);
@@ -73,6 +77,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     ...(masterKey !== undefined && { masterKey }),
     projector,
     proofRetentionEveryMs: Math.round(retentionHours * 3_600_000),
+    idempotencyRetentionMs,
   });
 }
 

@@ -31,7 +31,8 @@ export interface ConsentApiOptions {
  */
 export async function createConsentApi(config: ApiConfig, options: ConsentApiOptions = {}): Promise<NestFastifyApplication> {
   const catalogue = loadCatalogueFile(config.catalogueFile);
-  const storage = await LedgerStorage.open(config, catalogue);
+  const clock = options.clock ?? new Clock();
+  const storage = await LedgerStorage.open(config, catalogue, clock);
   try {
     const apiKeys = config.apiKeys
       ? ApiKeys.fromGrants(config.apiKeys)
@@ -46,7 +47,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       if (typeof bodyLimit === 'number') route.bodyLimit = bodyLimit;
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.running({ storage, catalogue, clock: options.clock ?? new Clock(), apiKeys }),
+      AppModule.running({ storage, catalogue, clock, apiKeys }),
       adapter,
       { logger: options.logger ?? new Logger(), abortOnError: false, bodyParser: false },
     );

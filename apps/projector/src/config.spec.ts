@@ -17,6 +17,7 @@ describe('projector configuration', () => {
       kafkaPartitions: 6,
       catalogueFile: '/srv/consent/catalogues/proximus.json',
       sweepEveryMs: 15_000,
+      idempotencyRetentionMs: 30 * 24 * 3_600_000,
     });
     expect(config.adsAndDataKey).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -57,6 +58,12 @@ describe('projector configuration', () => {
 
   it('needs PostgreSQL for the read models when the log is not embedded', () => {
     expect(() => readProjectorConfig({ EVENT_STORE: 'postgres', KAFKA_BROKERS: 'kafka:9092' })).toThrow(/DATABASE_URL is required when EVENT_STORE=postgres/);
+  });
+
+  it('keeps the command topic\'s idempotency records as long as the API keeps its own, and refuses what the API refuses', () => {
+    const env = { KAFKA_BROKERS: 'kafka:9092', IDEMPOTENCY_RETENTION: 'PT36H' };
+    expect(readProjectorConfig(env).idempotencyRetentionMs).toBe(readConfig(env).idempotencyRetentionMs);
+    expect(() => readProjectorConfig({ ...env, IDEMPOTENCY_RETENTION: '36h' })).toThrow(/IDEMPOTENCY_RETENTION must be an ISO-8601 duration .* \(got "36h"\)/);
   });
 
   it('reads the deployment the way the API does, and refuses what the API refuses', () => {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Environment, readCatalogueFile, readDeploymentLog, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 
 export { ConfigInvalid } from '@consent-ledger/deployment';
@@ -31,6 +31,8 @@ export interface ProjectorConfig {
   readonly sweepEveryMs: number;
   /** A crashed instance's roles are taken over after at most this long. */
   readonly leaseTtlMs: number;
+  /** How long answers to the command topic's idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
+  readonly idempotencyRetentionMs: number;
 }
 
 export const ADS_AND_DATA_KEY_MIN_BYTES = 32;
@@ -79,6 +81,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
     ...(masterKey !== undefined && { masterKey }),
     sweepEveryMs: environment.wholeNumber('SWEEP_INTERVAL_MS', 15_000, 1000, 60_000),
     leaseTtlMs: environment.wholeNumber('LEASE_TTL_MS', 10_000, 1000, 120_000),
+    idempotencyRetentionMs: readIdempotencyRetention(environment),
   };
   environment.assertValid('projector configuration');
   return Object.freeze(config);

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { type Catalogue, type Instant, loadCatalogue } from '@consent-ledger/domain';
 import { createEventStore, type EventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
 import {
   CommandIntake,
+  FORGET_BATCH_SIZE,
   type IdempotencyRecords,
+  IdempotencyRecordsSweep,
   LedgerStreams,
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
@@ -65,11 +68,24 @@ export class ProjectorResources {
             : { kind: 'postgres', url: config.databaseUrl!, masterKey },
         ),
       );
-      const idempotencyRecords = keep(
+      const idempotencyRecords =
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
-          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
-      );
+          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! });
+      const idempotencySweep = new IdempotencyRecordsSweep({
+        records: idempotencyRecords,
+        retentionMs: config.idempotencyRetentionMs,
+        now,
+        batchSize: config.eventStore === 'sqlite' ? FORGET_BATCH_SIZE.sqlite : FORGET_BATCH_SIZE.postgres,
+        log: new Logger('idempotency-records'),
+      });
+      // Closables close all at once: the sweep's step under way must end before its records close.
+      keep({
+        close: async () => {
+          await idempotencySweep.stop();
+          await idempotencyRecords.close();
+        },
+      });
       const ledgerStreams = new LedgerStreams(store, catalogue);
       const intake = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams, now });
       const adsAndDataKey = config.adsAndDataKey ?? loadOrCreateDevAdsAndDataKey(join(config.dataDir, 'ads-and-data.key'));
@@ -86,6 +102,7 @@ export class ProjectorResources {
       const producer = idempotentProducer(kafka);
       await producer.connect();
       keep({ close: () => producer.disconnect() });
+      idempotencySweep.start();
 
       return new ProjectorResources(
         config,

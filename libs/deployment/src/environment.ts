@@ -117,3 +117,28 @@ export function readMasterKey(environment: Environment): Buffer | undefined {
 export function readCatalogueFile(environment: Environment): string {
   return environment.path('CATALOGUE_FILE', 'catalogues/proximus.json');
 }
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Weeks, or days and a time: no years or months, whose length depends on when they start. */
+const FIXED_DURATION = /^P(?:(\d{1,6})W|(?:(\d{1,6})D)?(?:T(?=\d)(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,6})S)?)?)$/;
+
+/**
+ * IDEMPOTENCY_RETENTION: how long answers to idempotency keys and first-arrival claims are kept
+ * (ADR 0004, amendment), as milliseconds; default `P30D`, channels redeliver after days. At least
+ * an hour: a shorter one could forget a request's claim while it is still being decided, or a
+ * first arrival within the 5 minutes a redelivery dated ahead still counts from it.
+ */
+export function readIdempotencyRetention(environment: Environment): number {
+  return environment.parsed('IDEMPOTENCY_RETENTION', parseIdempotencyRetention) ?? 30 * DAY_MS;
+}
+
+function parseIdempotencyRetention(text: string): number {
+  const parts = text === 'P' ? null : FIXED_DURATION.exec(text);
+  const [weeks, days, hours, minutes, seconds] = (parts?.slice(1) ?? []).map((part) => Number(part ?? 0));
+  const ms = parts ? (weeks * 7 + days) * DAY_MS + hours * HOUR_MS + minutes * 60_000 + seconds * 1000 : Number.NaN;
+  if (!(ms >= HOUR_MS && ms <= 3650 * DAY_MS)) {
+    throw new Error(`IDEMPOTENCY_RETENTION must be an ISO-8601 duration in weeks, days, hours, minutes or seconds, from PT1H to P3650D, such as P30D or PT12H (got "${text}")`);
+  }
+  return ms;
+}

@@ -1,1 +1,1 @@
-export { ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readKafkaBrokers, readMasterKey } from './environment';
+export { ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';

@@ -36,8 +36,9 @@ describe('the command intake', () => {
     const eventsOf = (outcome: { body: unknown }) => (outcome.body as HandledCommand).events;
     const withClock = () => {
       let clock = NOW;
-      const running = intake(undefined, undefined, undefined, () => new Date(clock).toISOString() as Instant);
-      return { ...running, setClock: (ms: number) => (clock = NOW + ms) };
+      const records = new InMemoryIdempotencyRecords();
+      const running = intake(undefined, undefined, records, () => new Date(clock).toISOString() as Instant);
+      return { ...running, records, setClock: (ms: number) => (clock = NOW + ms) };
     };
 
     it('does not undo the choice the person made after its first delivery', async () => {
@@ -83,6 +84,20 @@ describe('the command intake', () => {
       expect(eventsOf(await submit(restrictAhead, 'key-2'))).toEqual([]);
       setClock(180_000);
       expect(eventsOf(await submit(restrictAhead, 'key-3'))).toEqual([]);
+    });
+
+    // First arrivals are forgotten with the idempotency records (ADR 0004, amendment).
+    it('is a repeat dated at its stated instant, 2 minutes after the first delivery\'s stamp, once its first arrival is forgotten', async () => {
+      const { store, records, submit, setClock } = withClock();
+      await submit(restrictAhead, 'key-1');
+      setClock(31 * 86_400_000);
+      await records.forgetRecordedBefore(at(86_400_000), 1_000);
+
+      expect(eventsOf(await submit(restrictAhead, 'key-2'))).toEqual([expect.objectContaining({ type: 'ChannelRestricted' })]);
+      const [first, redelivered] = await store.readStream(ledgerStreamOf('subject-1'));
+      expect(first.data).toMatchObject({ capture: { occurredAt: at(0), statedAt: at(120_000) } });
+      expect(redelivered.data).toMatchObject({ capture: { occurredAt: at(120_000) } });
+      expect(redelivered.data).not.toHaveProperty('capture.statedAt');
     });
   });
 

@@ -88,9 +88,10 @@ export class CommandIntake {
   /**
    * A request that states its instant is stamped no later than its first delivery's arrival: a
    * channel whose clock runs ahead has it stamped on arrival, and the same request delivered again
-   * (another key, however late, whether or not the first delivery recorded anything) is then the
-   * same statement, never a newer choice. The first arrival is claimed like an idempotency key,
-   * under the statement's fingerprint rather than its exact JSON (see `statementFingerprint`).
+   * (another key, whether or not the first delivery recorded anything) is then the same statement,
+   * never a newer choice. The first arrival is claimed like an idempotency key, under the
+   * statement's fingerprint rather than its exact JSON (see `statementFingerprint`), and forgotten
+   * with them: redelivered after that, the request is dated at its stated instant (ADR 0004, amendment).
    */
   private async asFirstDelivered(command: LedgerCommand, checked: CheckedCommandRequest): Promise<LedgerCommand> {
     const { capture } = command;

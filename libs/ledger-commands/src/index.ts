@@ -17,6 +17,7 @@ export * from './command-failures';
 export * from './per-key-queue';
 export * from './idempotency/idempotency-records.port';
 export * from './idempotency/idempotency-key-reused';
+export * from './idempotency/idempotency-records-sweep';
 export * from './idempotency/in-memory-idempotency-records';
 export * from './idempotency/sqlite-idempotency-records';
 export * from './idempotency/postgres-idempotency-records';

@@ -1,11 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
 import { createEventStore, type EventStore, eventStoreConfigOf, type StoreHealth } from '@consent-ledger/event-store';
-import { type IdempotencyRecords, openPostgresIdempotencyRecords, openSqliteIdempotencyRecords } from '@consent-ledger/ledger-commands';
+import {
+  FORGET_BATCH_SIZE,
+  type IdempotencyRecords,
+  IdempotencyRecordsSweep,
+  openPostgresIdempotencyRecords,
+  openSqliteIdempotencyRecords,
+} from '@consent-ledger/ledger-commands';
 import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault, type PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
+import type { Clock } from './clock';
 
 type ClosableReadModels = ProjectedReadModels & { close(): Promise<void> };
 
@@ -19,12 +27,14 @@ export class LedgerStorage {
   private constructor(
     readonly eventStore: EventStore,
     readonly idempotencyRecords: IdempotencyRecords,
+    /** Forgets idempotency records older than IDEMPOTENCY_RETENTION, hourly; stopped before they are closed. */
+    readonly idempotencySweep: IdempotencyRecordsSweep,
     readonly vault: PersonalDataVault,
     readonly readModels: ClosableReadModels,
     private readonly projections: Projections | undefined,
   ) {}
 
-  static async open(config: ApiConfig, catalogue: Catalogue): Promise<LedgerStorage> {
+  static async open(config: ApiConfig, catalogue: Catalogue, clock: Clock): Promise<LedgerStorage> {
     mkdirSync(config.dataDir, { recursive: true });
     const opened: Array<{ close(): Promise<void> }> = [];
     const keep = <T extends { close(): Promise<void> }>(closable: T): T => {
@@ -43,7 +53,15 @@ export class LedgerStorage {
         config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore }));
       const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore }) : undefined;
-      return new LedgerStorage(eventStore, idempotencyRecords, vault, readModels, projections);
+      const idempotencySweep = new IdempotencyRecordsSweep({
+        records: idempotencyRecords,
+        retentionMs: config.idempotencyRetentionMs,
+        now: () => clock.now(),
+        batchSize: config.eventStore === 'sqlite' ? FORGET_BATCH_SIZE.sqlite : FORGET_BATCH_SIZE.postgres,
+        log: new Logger('idempotency-records'),
+      });
+      idempotencySweep.start();
+      return new LedgerStorage(eventStore, idempotencyRecords, idempotencySweep, vault, readModels, projections);
     } catch (error) {
       await Promise.allSettled(opened.reverse().map((closable) => closable.close()));
       throw error;
@@ -60,6 +78,7 @@ export class LedgerStorage {
 
   async close(): Promise<void> {
     await this.projections?.stop().catch(() => undefined);
+    await this.idempotencySweep.stop();
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
   }

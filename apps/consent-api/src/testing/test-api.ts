@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { EventStore } from '@consent-ledger/event-store';
 import { createTestSchema, type TestSchema } from '../../../../test/support/services';
 import type { ApiConfig, ApiKeyGrant } from '../config';
-import { createConsentApi } from '../consent-api';
+import { type ConsentApiOptions, createConsentApi } from '../consent-api';
 import { LedgerStorage } from '../ledger/ledger-storage';
 
 export { commandJson, everyCommandType, captureJson, CONSENT_PURPOSE, MOTIVATED_PURPOSE, LEGAL_OBLIGATION_PURPOSE, TEST_NOTICE, type Json } from '../../../../libs/ledger-commands/src/testing/command-json';
@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     projector: 'in-process',
     // Tests run the job when they mean to, with a clock of their own.
     proofRetentionEveryMs: 0,
+    idempotencyRetentionMs: 30 * 86_400_000,
     ...overrides,
   };
 }
@@ -76,10 +77,10 @@ export interface TestApi {
 }
 
 /** Boots the API on a free port of 127.0.0.1 with a test configuration; calls go over real HTTP. */
-export async function startTestApi(kind: StoreKind = 'sqlite', overrides: Partial<ApiConfig> = {}): Promise<TestApi> {
+export async function startTestApi(kind: StoreKind = 'sqlite', overrides: Partial<ApiConfig> = {}, options: Pick<ConsentApiOptions, 'clock'> = {}): Promise<TestApi> {
   const schema: TestSchema | undefined = kind === 'postgres' ? await createTestSchema('cl_api') : undefined;
   const config = testConfig({ ...(schema && { eventStore: 'postgres', databaseUrl: schema.url }), ...overrides });
-  const app = await createConsentApi(config, { logger: ['error', 'warn'] });
+  const app = await createConsentApi(config, { logger: ['error', 'warn'], ...options });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -22,6 +22,7 @@ export function testProjectorConfig(overrides: Partial<ProjectorConfig> = {}): P
     masterKey: randomBytes(32),
     sweepEveryMs: 60_000,
     leaseTtlMs: 3_000,
+    idempotencyRetentionMs: 30 * 86_400_000,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ export interface IdempotencyRecord {
   readonly status: number;
   /** The response body as JSON text (empty while pending). */
   readonly body: string;
+  /** When the key was claimed or answered: an instant in the normalised form of `toInstant`. */
   readonly recordedAt: string;
 }
 
@@ -28,5 +29,11 @@ export interface IdempotencyRecords {
   claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
   /** Keeps the answer in place of the request's own claim, or as the key's first record; never over another answer. */
   save(record: IdempotencyRecord): Promise<void>;
+  /**
+   * Forgets at most `limit` records (answers, pending claims, first arrivals alike) recorded
+   * before `instant`, and says how many: fewer than `limit` means none is left. The limit keeps
+   * each step short, so that expiry never holds long locks or one huge transaction.
+   */
+  forgetRecordedBefore(instant: string, limit: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -17,5 +17,17 @@ export class InMemoryIdempotencyRecords implements IdempotencyRecords {
     if (!earlier || (earlier.status === PENDING && earlier.requestFingerprint === record.requestFingerprint)) this.records.set(key, record);
   }
 
+  async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
+    const before = Date.parse(instant);
+    let forgotten = 0;
+    for (const [key, record] of this.records) {
+      if (forgotten === limit) break;
+      if (Date.parse(record.recordedAt) >= before) continue;
+      this.records.delete(key);
+      forgotten += 1;
+    }
+    return forgotten;
+  }
+
   async close(): Promise<void> {}
 }

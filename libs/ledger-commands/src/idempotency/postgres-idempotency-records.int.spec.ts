@@ -1,7 +1,7 @@
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { withSessionSetting } from '@consent-ledger/event-store';
-import { CLAIM_AND_SAVE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
+import { CLAIM_AND_SAVE, FORGET_RECORDED_BEFORE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
 
 describeWithPostgres('PostgreSQL idempotency records', () => {
   const schemas: TestSchema[] = [];
@@ -29,6 +29,58 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
 
     expect(plan).toMatch(/Index Scan using idempotency_records_pkey/);
     expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
+  });
+
+  // The table holds tens of millions of records a year at the operator's scale: an hourly sweep
+  // that read all of them to find the few expired would cost more than the records it forgets.
+  it('finds the records to forget through the recorded_at index, not by reading the whole table', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    await (await openPostgresIdempotencyRecords({ url: schema.url })).close();
+
+    const plan = await withClient(schema.url, async (client) => {
+      await client.query(`
+        INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+        SELECT 'tv-menu', 'key-' || n, 'f', 201, '{}', timestamptz '2024-05-01T09:00:00Z' + n * interval '1 second'
+        FROM generate_series(1, 20000) AS n`);
+      await client.query('ANALYZE idempotency_records');
+      const explained = await client.query(`EXPLAIN ${FORGET_RECORDED_BEFORE.replace('$1', "'2024-05-01T09:01:00Z'").replace('$2', '10000')}`);
+      return explained.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
+    });
+
+    expect(plan).toMatch(/Index Scan using idempotency_records_recorded_at/);
+    expect(plan).not.toMatch(/Seq Scan on idempotency_records/);
+  });
+
+  // Every API process and projector sweeps the same table, at about the same hour.
+  it('forgets every old record once, and keeps the recent ones, when two processes sweep at once', async () => {
+    const schema = await createTestSchema('cl_idem');
+    schemas.push(schema);
+    const [first, second] = await Promise.all([openPostgresIdempotencyRecords({ url: schema.url }), openPostgresIdempotencyRecords({ url: schema.url })]);
+    try {
+      await withClient(schema.url, (client) =>
+        client.query(`
+          INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
+          SELECT 'tv-menu', 'key-' || n, 'f', 201, '{}', timestamptz '2024-05-01T09:00:00Z' + n * interval '1 second'
+          FROM generate_series(1, 3000) AS n`),
+      );
+      const sweep = async (records: typeof first) => {
+        let forgotten = 0;
+        for (;;) {
+          const step = await records.forgetRecordedBefore('2024-05-01T09:33:20Z', 100);
+          forgotten += step;
+          if (step < 100) return forgotten;
+        }
+      };
+
+      const [byFirst, bySecond] = await Promise.all([sweep(first), sweep(second)]);
+
+      expect(byFirst + bySecond).toBe(1999);
+      const left = await withClient(schema.url, (client) => client.query('SELECT min(recorded_at) AS oldest, count(*)::int AS count FROM idempotency_records'));
+      expect(left.rows[0]).toEqual({ oldest: new Date('2024-05-01T09:33:20Z'), count: 1001 });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 
   // Found with three API processes: one key with two bodies at the same moment was decided (and

@@ -50,6 +50,9 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
           recorded_at timestamptz not null,
           primary key (client, idempotency_key)
         )`);
+      // Under the lock: two starters creating one index at once can fail on the catalogue's unique
+      // key. On a table that grew without it, the build holds writes up once (ADR 0004, amendment).
+      await client.query('create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at)');
       await client.query('commit');
     } finally {
       client.release();
@@ -95,6 +98,17 @@ export const CLAIM_AND_SAVE = `
 
 const LOOK_AGAIN = 'SELECT * FROM idempotency_records WHERE client = $1 AND idempotency_key = $2';
 
+/**
+ * Deletes a batch of the oldest records through the `recorded_at` index. The rows are locked as
+ * they are picked, so a row answered meanwhile (its `recorded_at` moved on) is not picked, and
+ * none can move before it is deleted by its `ctid`; rows another sweep holds are skipped, so
+ * processes sweeping at once share the work instead of waiting on each other.
+ */
+export const FORGET_RECORDED_BEFORE = `
+  DELETE FROM idempotency_records WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM idempotency_records WHERE recorded_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+  ))`;
+
 class PostgresIdempotencyRecords implements IdempotencyRecords {
   private readonly calls: BatchedCalls<Call, IdempotencyRecord | undefined>;
   private isClosed = false;
@@ -109,6 +123,11 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
 
   async save(record: IdempotencyRecord): Promise<void> {
     await this.calls.call({ save: record });
+  }
+
+  async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(FORGET_RECORDED_BEFORE, [instant, limit]);
+    return rowCount ?? 0;
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,8 @@ export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsO
       body text not null,
       recorded_at text not null,
       primary key (client, idempotency_key)
-    ) without rowid`);
+    ) without rowid;
+    create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at)`);
   return new SqliteIdempotencyRecords(db);
 }
 
@@ -44,6 +45,7 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
   private readonly insert;
   private readonly claimTaking: (claim: IdempotencyClaim) => RecordRow | undefined;
   private readonly saves: BatchedCalls<IdempotencyRecord, void>;
+  private readonly forgetOldest;
 
   constructor(private readonly db: Connection) {
     this.select = db.prepare('select * from idempotency_records where client = ? and idempotency_key = ?');
@@ -77,6 +79,11 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
       maxBatchSize: 1000,
       collect: 'next-turn',
     });
+    // Instants are kept as normalised text, so comparing the text compares the instants.
+    this.forgetOldest = db.prepare(
+      `delete from idempotency_records where (client, idempotency_key) in (
+         select client, idempotency_key from idempotency_records where recorded_at < ? limit ?)`,
+    );
   }
 
   async claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
@@ -93,6 +100,10 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
 
   save(record: IdempotencyRecord): Promise<void> {
     return this.saves.call(record);
+  }
+
+  async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
+    return this.forgetOldest.run(new Date(instant).toISOString(), limit).changes;
   }
 
   async close(): Promise<void> {

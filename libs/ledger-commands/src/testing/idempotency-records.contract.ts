@@ -90,4 +90,45 @@ export function idempotencyRecordsContract(open: () => Promise<IdempotencyRecord
     expect(together).toEqual([...earlier, ...later, undefined]);
     expect(await Promise.all(later.map((each) => records.claim(claimOf(each))))).toEqual(later);
   });
+
+  describe('forgetting old records', () => {
+    const at = (hour: number) => `2024-05-01T${String(hour).padStart(2, '0')}:00:00.000Z`;
+
+    it('forgets answers recorded before the instant, so their keys can be taken again, and keeps the rest', async () => {
+      const old = record({ idempotencyKey: 'old', recordedAt: at(8) });
+      const recent = record({ idempotencyKey: 'recent', recordedAt: at(10) });
+      await Promise.all([records.save(old), records.save(recent)]);
+
+      expect(await records.forgetRecordedBefore(at(10), 100)).toBe(1);
+
+      expect(await records.claim(claimOf(record({ idempotencyKey: 'old', requestFingerprint: 'another request' })))).toBeUndefined();
+      expect(await records.claim(claimOf(recent))).toEqual(recent);
+    });
+
+    it('forgets claims still pending like answers', async () => {
+      await records.claim({ ...claimOf(record()), recordedAt: at(8) });
+      expect(await records.forgetRecordedBefore(at(9), 100)).toBe(1);
+      expect(await records.claim(claimOf(record({ requestFingerprint: 'another request' })))).toBeUndefined();
+    });
+
+    it('dates an answer by when it was saved, not by when its key was claimed', async () => {
+      await records.claim({ ...claimOf(record()), recordedAt: at(8) });
+      await records.save(record({ recordedAt: at(10) }));
+      expect(await records.forgetRecordedBefore(at(9), 100)).toBe(0);
+      expect(await records.claim(claimOf(record()))).toEqual(record({ recordedAt: at(10) }));
+    });
+
+    it('forgets at most the limit at a time, and says how many it forgot', async () => {
+      await Promise.all(Array.from({ length: 5 }, (_, index) => records.save(record({ idempotencyKey: `old-${index}`, recordedAt: at(8) }))));
+      const counts: number[] = [];
+      for (let step = 0; step < 4; step += 1) counts.push(await records.forgetRecordedBefore(at(9), 2));
+      expect(counts).toEqual([2, 2, 1, 0]);
+    });
+
+    it('compares instants, whatever offset the instant asked about is written in', async () => {
+      await records.save(record({ recordedAt: at(8) }));
+      expect(await records.forgetRecordedBefore('2024-05-01T09:30:00+02:00', 100)).toBe(0);
+      expect(await records.forgetRecordedBefore('2024-05-01T10:30:00+02:00', 100)).toBe(1);
+    });
+  });
 }
