@@ -131,6 +131,19 @@ describe('the command intake', () => {
     expect(await store.headPosition()).toBe(1n);
   });
 
+  // Found in review: once the key's record had expired, a request reusing the key with another body
+  // was refused by the log but left its claim behind, and the original's retry then got 409 too.
+  it('answers the retry of a command whose record expired after another request tried its key', async () => {
+    const records = new InMemoryIdempotencyRecords();
+    const { store, submit } = intake(undefined, undefined, records);
+    const first = await submit(commandJson.restrictChannel('subject-1'), 'key-1');
+    await records.forgetRecordedBefore(new Date(Date.now() + 60_000).toISOString(), 1_000);
+
+    expect(await submit(commandJson.restrictChannel('subject-1', { channel: 'email' }), 'key-1')).toMatchObject({ status: 409 });
+    expect(await submit(commandJson.restrictChannel('subject-1'), 'key-1')).toEqual({ ...first, replayed: true });
+    expect(await store.headPosition()).toBe(1n);
+  });
+
   it('answers a retry from the log as a replay when the answer was never kept (a crash before it was saved)', async () => {
     const { store, vault, submit } = intake();
     const first = await submit(commandJson.giveConsent('subject-1'), 'key-1');

@@ -118,7 +118,10 @@ export class CommandIntake {
       const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
       outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: isEarlierAnswer };
     } catch (error) {
-      if (error instanceof IdempotencyKeyReused) return keyReused(submission);
+      if (error instanceof IdempotencyKeyReused) {
+        if (keepsAnswer) await idempotencyRecords.release(submission);
+        return keyReused(submission);
+      }
       if (!(error instanceof LedgerRuleBroken)) throw error;
       outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
     }

@@ -30,6 +30,12 @@ export interface IdempotencyRecords {
   /** Keeps the answer in place of the request's own claim, or as the key's first record; never over another answer. */
   save(record: IdempotencyRecord): Promise<void>;
   /**
+   * Gives up a claim that turned out not to be the key's first use (the log remembers the key for
+   * another request, its record having expired): the claim must not keep turning that request's
+   * own retries away. Only this request's pending claim goes.
+   */
+  release(claim: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void>;
+  /**
    * Forgets at most `limit` records (answers, pending claims, first arrivals alike) recorded
    * before `instant`, and says how many: fewer than `limit` means none is left. The limit keeps
    * each step short, so that expiry never holds long locks or one huge transaction.

@@ -17,6 +17,12 @@ export class InMemoryIdempotencyRecords implements IdempotencyRecords {
     if (!earlier || (earlier.status === PENDING && earlier.requestFingerprint === record.requestFingerprint)) this.records.set(key, record);
   }
 
+  async release(claim: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void> {
+    const key = JSON.stringify([claim.client, claim.idempotencyKey]);
+    const earlier = this.records.get(key);
+    if (earlier?.status === PENDING && earlier.requestFingerprint === claim.requestFingerprint) this.records.delete(key);
+  }
+
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
     const before = Date.parse(instant);
     let forgotten = 0;

@@ -125,6 +125,14 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
     await this.calls.call({ save: record });
   }
 
+  async release({ client, idempotencyKey, requestFingerprint }: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void> {
+    await this.pool.query(`DELETE FROM idempotency_records WHERE client = $1 AND idempotency_key = $2 AND request_fingerprint = $3 AND status = ${PENDING}`, [
+      client,
+      idempotencyKey,
+      requestFingerprint,
+    ]);
+  }
+
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(FORGET_RECORDED_BEFORE, [instant, limit]);
     return rowCount ?? 0;

@@ -46,6 +46,7 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
   private readonly claimTaking: (claim: IdempotencyClaim) => RecordRow | undefined;
   private readonly saves: BatchedCalls<IdempotencyRecord, void>;
   private readonly forgetOldest;
+  private readonly releaseClaim;
 
   constructor(private readonly db: Connection) {
     this.select = db.prepare('select * from idempotency_records where client = ? and idempotency_key = ?');
@@ -79,6 +80,9 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
       maxBatchSize: 1000,
       collect: 'next-turn',
     });
+    this.releaseClaim = db.prepare(
+      `delete from idempotency_records where client = ? and idempotency_key = ? and request_fingerprint = ? and status = ${PENDING}`,
+    );
     // Instants are kept as normalised text, so comparing the text compares the instants.
     this.forgetOldest = db.prepare(
       `delete from idempotency_records where (client, idempotency_key) in (
@@ -100,6 +104,10 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
 
   save(record: IdempotencyRecord): Promise<void> {
     return this.saves.call(record);
+  }
+
+  async release({ client, idempotencyKey, requestFingerprint }: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void> {
+    this.releaseClaim.run(client, idempotencyKey, requestFingerprint);
   }
 
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
