@@ -120,6 +120,11 @@ const migrations: readonly Migration[] = [
       ALTER TABLE rm_state_changes ADD COLUMN audiences text;
     `,
   },
+  {
+    version: 8,
+    name: 'a republication goes into the outbox a page of subjects at a time: its marker keeps the last subject queued, so a restart goes on after it',
+    sql: `ALTER TABLE rm_checkpoints ADD COLUMN queued_up_to text;`,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -16,7 +16,9 @@ import {
   type ReadModelTablesDump,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
+  REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,
+  type RepublicationStep,
   stateChangePageOf,
   type StateChangePage,
   type StoredLedger,
@@ -202,8 +204,9 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async pendingStateChanges(feed: string, limit: number): Promise<StateChangePage> {
-    // Inserts into the outbox are serialised by the checkpoint lock, so sequences commit in order
-    // and a cursor never passes one still to come.
+    // Inserts into the outbox are serialised (the sweep's by the checkpoint lock, a republication
+    // page's by a lock on the table, see aloneInTheOutbox), so sequences commit in order and a
+    // cursor never passes one still to come.
     const { rows } = await this.pool.query<OutboxRecord>(
       `SELECT sequence, subject_id, changed_at, audiences, feed FROM rm_state_changes
        WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0)
@@ -236,6 +239,36 @@ export class PostgresReadModelStorage implements ReadModelStorage {
         [republicationMarkerOf(feed), caughtUpTo.toString(), feed, sweptUpTo],
       );
       return { result: rowCount ?? 0 };
+    });
+  }
+
+  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
+    const marker = republicationMarkerOf(feed);
+    return this.aloneInTheOutbox(async (client) => {
+      const { rows: markers } = await client.query<{ position: string; queued_up_to: string | null; is_sweep_behind: boolean }>(
+        `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $2) AS is_sweep_behind
+         FROM rm_checkpoints WHERE name = $1`,
+        [marker, sweptUpTo],
+      );
+      const owed = markers[0];
+      if (!owed) return { kind: 'nothing-owed' };
+      if (BigInt(owed.position) > caughtUpTo || owed.is_sweep_behind) return { kind: 'waiting' };
+      // The last id by the same collation the keyset compares with (max, not the last row returned).
+      const { rows } = await client.query<{ queued: number; last: string | null }>(
+        `WITH page AS (
+           INSERT INTO rm_state_changes (subject_id, changed_at, feed)
+           SELECT subject_id, evaluated_at, $1 FROM rm_subjects WHERE NOT erased AND ($2::text IS NULL OR subject_id > $2)
+           ORDER BY subject_id LIMIT $3
+           RETURNING subject_id
+         )
+         SELECT count(*)::int AS queued, max(subject_id) AS last FROM page`,
+        [feed, owed.queued_up_to, pageSize],
+      );
+      const { queued, last } = rows[0];
+      const isLast = queued < pageSize;
+      if (isLast) await client.query('DELETE FROM rm_checkpoints WHERE name = $1', [marker]);
+      else await client.query('UPDATE rm_checkpoints SET queued_up_to = $2 WHERE name = $1', [marker, last]);
+      return { kind: 'queued', queued, isLast };
     });
   }
 
@@ -334,6 +367,27 @@ export class PostgresReadModelStorage implements ReadModelStorage {
           : `UPDATE rm_checkpoints SET position = ${movedTo.toString()} WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)};
              SELECT pg_notify(${escapeLiteral(this.notifyChannel)}, ${escapeLiteral(movedTo.toString())}); COMMIT`,
       );
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * A transaction that inserts into the outbox while no other insert is under way, without the
+   * checkpoint lock, so the projection need not wait for it. Outbox sequences must commit in the
+   * order they are drawn, or a feed's cursor could pass a row still to come: this lock waits for
+   * and keeps out every other insert (the sweep's), and lets feeds read. See docs/read-models.md.
+   */
+  private async aloneInTheOutbox<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await checkOutClient(this.pool);
+    try {
+      await client.query('BEGIN; LOCK TABLE rm_state_changes IN SHARE ROW EXCLUSIVE MODE');
+      const result = await work(client);
+      await client.query('COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -122,6 +122,11 @@ const migrations: readonly Migration[] = [
       ALTER TABLE rm_state_changes ADD COLUMN audiences TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'a republication goes into the outbox a page of subjects at a time: its marker keeps the last subject queued, so a restart goes on after it',
+    sql: `ALTER TABLE rm_checkpoints ADD COLUMN queued_up_to TEXT;`,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
