@@ -41,7 +41,8 @@ export const MARK_FEEDS_FOR_REPUBLICATION = `
 /**
  * Subjects a republication puts in the outbox per transaction: 130–230 ms on the 2-core dev
  * machine, PostgreSQL and SQLite alike (2 KB ledgers). SQLite's projection waits that long for
- * a page; PostgreSQL's waits only when the sweep has a change to insert meanwhile.
+ * a page; PostgreSQL's waits only when the sweep has a change to insert meanwhile. The feed
+ * queues a page once it has published the one before, so the outbox holds one at most.
  */
 export const REPUBLICATION_PAGE_SIZE = 10_000;
 
@@ -153,14 +154,6 @@ export interface ReadModelStorage {
    * otherwise), and forgets the changes every feed has passed.
    */
   stateChangesPublished(feed: string, upToSequence: number, fence?: { role: string; holder: string }): Promise<boolean>;
-  /**
-   * After a migration rebuilt the read models (a rule changed, so values already published may be
-   * wrong), puts every subject not erased in the state-change outbox once, when the read models
-   * have caught up with what the feed named `feed` had published, and the sweep with what time
-   * changed meanwhile (no subject due before `sweptUpTo`), so a value is not published as it stood
-   * at the subject's last event. Returns how many it put there.
-   */
-  enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number>;
   /**
    * After a migration rebuilt the read models (a rule changed, so values already published may be
    * wrong), puts the next `pageSize` subjects not erased, in order of id, in the state-change

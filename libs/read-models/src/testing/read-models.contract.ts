@@ -100,12 +100,12 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const queued = async () => (await subject.readModels.storage.pendingStateChanges('feed-x', 100_000)).changes.filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
 
       await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position + 1n);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position, sweptUpTo())).toBe(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position, sweptUpTo())).toEqual({ kind: 'waiting' });
       expect(await queued()).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBeGreaterThan(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'queued', queued: 1, isLast: true });
       expect((await queued()).map((change) => change.subjectId)).toEqual([idOf('eve')]);
       expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).changes.filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBe(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'nothing-owed' });
       expect(await queued()).toHaveLength(1);
     });
 
@@ -388,9 +388,9 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const now = new Date().toISOString() as Instant;
       const { storage } = subject.readModels;
       await storage.saveCheckpoint(republicationMarkerOf('feed-x'), position);
-      expect(await storage.enqueueRepublication('feed-x', position, now)).toBe(0);
+      expect(await storage.enqueueRepublicationPage('feed-x', position, now)).toEqual({ kind: 'waiting' });
       expect(await projections!.sweep(now)).toBe(1);
-      expect(await storage.enqueueRepublication('feed-x', position, now)).toBeGreaterThan(0);
+      expect(await storage.enqueueRepublicationPage('feed-x', position, now)).toMatchObject({ kind: 'queued', isLast: true });
     });
 
     it('moves a feed past another feed\'s republication, so the outbox forgets it', async () => {
@@ -400,7 +400,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       await storage.followStateChanges('feed-a');
       await storage.followStateChanges('feed-b');
       await storage.saveCheckpoint(republicationMarkerOf('feed-a'), 1n);
-      expect(await storage.enqueueRepublication('feed-a', 1n, sweptUpTo())).toBeGreaterThan(0);
+      expect(await storage.enqueueRepublicationPage('feed-a', 1n, sweptUpTo())).toMatchObject({ kind: 'queued', isLast: true });
 
       const forB = await storage.pendingStateChanges('feed-b', 10);
       expect(forB.changes).toEqual([]);

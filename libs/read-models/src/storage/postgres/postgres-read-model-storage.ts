@@ -224,24 +224,6 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
-    // Under the checkpoint lock, as the sweep's inserts are (see pendingStateChanges); one
-    // statement, so the marker goes exactly when the subjects go in.
-    return this.underCheckpointLock(async (client) => {
-      const { rowCount } = await client.query(
-        `WITH marker AS (
-           DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2
-             AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $4)
-           RETURNING name
-         )
-         INSERT INTO rm_state_changes (subject_id, changed_at, feed)
-         SELECT subject_id, evaluated_at, $3 FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
-        [republicationMarkerOf(feed), caughtUpTo.toString(), feed, sweptUpTo],
-      );
-      return { result: rowCount ?? 0 };
-    });
-  }
-
   async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
     const marker = republicationMarkerOf(feed);
     return this.aloneInTheOutbox(async (client) => {

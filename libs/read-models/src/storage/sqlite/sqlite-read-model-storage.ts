@@ -180,11 +180,6 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
-    const s = this.statements;
-    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo, sweptUpTo).changes > 0 ? s.enqueueEverySubject.run(feed).changes : 0)).immediate();
-  }
-
   async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
     const s = this.statements;
     const marker = republicationMarkerOf(feed);
@@ -344,13 +339,6 @@ function prepare(db: Connection) {
       `DELETE FROM rm_state_changes WHERE sequence <= (SELECT min(position) FROM rm_checkpoints WHERE name LIKE '${OUTBOX_CURSOR_PREFIX}%')`,
     ),
     followStateChanges: db.prepare('INSERT INTO rm_checkpoints (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING'),
-    removeMarker: db.prepare(
-      `DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?
-         AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < ?)`,
-    ),
-    enqueueEverySubject: db.prepare(
-      'INSERT INTO rm_state_changes (subject_id, changed_at, feed) SELECT subject_id, evaluated_at, ? FROM rm_subjects WHERE erased = 0 ORDER BY subject_id',
-    ),
     republicationMarker: db.prepare(
       `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < @sweptUpTo) AS is_sweep_behind
        FROM rm_checkpoints WHERE name = @marker`,
