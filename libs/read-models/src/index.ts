@@ -5,7 +5,15 @@ export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZ
 export { CheckpointTimeout } from './checkpoint-watch';
 export { type AppliedBatch, startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
 export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './role-leadership';
-export { READ_MODELS_CHECKPOINT, republicationMarkerOf, type ReadModelStorage, type ReadModelTablesDump, type StateChange } from './storage/read-model-storage';
+export {
+  READ_MODELS_CHECKPOINT,
+  REPUBLICATION_PAGE_SIZE,
+  republicationMarkerOf,
+  type ReadModelStorage,
+  type ReadModelTablesDump,
+  type RepublicationStep,
+  type StateChange,
+} from './storage/read-model-storage';
 export { LEDGER_STREAM_PREFIX, readLedgerEvent, type ProjectedEvent, type LedgerEventReading } from './ledger-events';
 export { AUDIENCES, type AudienceId, type AudienceRow } from './audience-membership/audience-membership.projection';
 export { defaultDecisionRowsOf, type DecisionRow } from './current-decisions/current-decisions.projection';

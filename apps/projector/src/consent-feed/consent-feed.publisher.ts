@@ -9,7 +9,9 @@ import {
   type ProjectedEvent,
   type ProjectedReadModels,
   readLedgerEvent,
+  REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,
+  type RepublicationStep,
   type SubjectView,
 } from '@consent-ledger/read-models';
 import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
@@ -41,6 +43,8 @@ export interface ConsentFeedOptions {
   readonly mayPublish?: () => boolean;
   readonly checkpointName: string;
   readonly batchSize?: number;
+  /** Subjects a republication after a rebuild puts in the outbox at a time (REPUBLICATION_PAGE_SIZE). */
+  readonly republicationPageSize?: number;
   /** Longest wait for news before looking again (time-driven changes wait at most this long). */
   readonly idleWaitMs?: number;
   /** Gzip (the default) keeps compacted topics small; `none` spends no CPU on it. */
@@ -72,6 +76,7 @@ export class ConsentFeedPublisher {
   private running?: Promise<void>;
   private wake?: () => void;
   private published: GlobalPosition = 0n;
+  private republishedByThisInstance = 0;
   private readonly committed: CommittedViews;
   private readonly appliedLog = new AppliedLog();
 
@@ -113,9 +118,9 @@ export class ConsentFeedPublisher {
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
     await readModels.storage.followStateChanges(this.options.checkpointName);
-    // Marked only by a migration, which runs before any feed starts: looked at under the
-    // checkpoint lock only while one is waiting, not once a second for ever.
-    let isRepublicationDue = (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
+    // Marked only by a migration, which runs before any feed starts: looked at only while one is
+    // owed, not once a second for ever.
+    let isRepublicationOwed = (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
     let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
       try {
@@ -130,8 +135,14 @@ export class ConsentFeedPublisher {
         // looked at once per idle wait, so an expiry is not held back for as long as traffic lasts.
         if (isLogMoving && Date.now() - timeDrivenLookedAt < idleWaitMs) continue;
         timeDrivenLookedAt = Date.now();
-        if (isRepublicationDue) isRepublicationDue = await this.queueRepublicationAfterRebuild(applied);
-        const isMoreDue = await this.publishTimeDrivenChanges();
+        let isMoreDue = await this.publishTimeDrivenChanges();
+        // A republication's next page goes in once the outbox is drained, so the outbox holds one
+        // page of it at most, and a change caused by time waits behind no more than that.
+        if (!isMoreDue && isRepublicationOwed) {
+          const step = await this.queueRepublicationPage(applied);
+          isRepublicationOwed = step.kind === 'waiting' || (step.kind === 'queued' && !step.isLast);
+          isMoreDue = step.kind === 'queued';
+        }
         if (isLogMoving || isMoreDue) continue;
         // Woken by the read models' next commit (in this process, or by NOTIFY from another).
         const seen = applied > this.published ? applied : this.published;
@@ -192,20 +203,21 @@ export class ConsentFeedPublisher {
   /**
    * A new version that decides differently rebuilds the read models, and every value consumers
    * hold may be stale: once the rebuild has caught up with what this feed had published, every
-   * subject goes through the outbox (as a time-driven change would), not only those with news.
-   * Returns whether that is still to come.
+   * subject goes through the outbox (as a time-driven change would), not only those with news,
+   * a page of subjects at a time, each in a short transaction of its own.
    */
-  private async queueRepublicationAfterRebuild(applied: GlobalPosition): Promise<boolean> {
-    const { storage } = this.options.readModels;
+  private async queueRepublicationPage(applied: GlobalPosition): Promise<RepublicationStep> {
+    const { readModels, checkpointName, republicationPageSize = REPUBLICATION_PAGE_SIZE, log } = this.options;
     // The sweep looks every 15 s by default: a minute's grace lets it keep up with steady expiries.
     const sweptUpTo = new Date(Date.now() - 60_000).toISOString() as Instant;
-    const queued = await storage.enqueueRepublication(this.options.checkpointName, applied, sweptUpTo);
-    if (queued > 0) {
-      this.options.log.warn(`the read models were rebuilt by a new version: publishing the state of ${queued} subjects again`);
-      return false;
+    const step = await readModels.storage.enqueueRepublicationPage(checkpointName, applied, sweptUpTo, republicationPageSize);
+    if (step.kind !== 'queued') return step;
+    if (this.republishedByThisInstance === 0) {
+      log.warn(`the read models were rebuilt by a new version: publishing the state of every subject again, ${republicationPageSize} at a time`);
     }
-    // Another instance publishing this feed may have queued it already.
-    return (await storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
+    this.republishedByThisInstance += step.queued;
+    if (step.isLast) log.warn(`every subject is queued to be published again (${this.republishedByThisInstance} by this instance)`);
+    return step;
   }
 
   /**

@@ -15,7 +15,7 @@ import { CheckpointTimeout } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
 import { asNewEvent, ledgerStream } from './stored-events';
-import { type ReadModelStorage, republicationMarkerOf } from '../storage/read-model-storage';
+import { type ReadModelStorage, republicationMarkerOf, type RepublicationStep } from '../storage/read-model-storage';
 
 /**
  * What every read-model storage must show, against a real database and a real event store: each
@@ -100,12 +100,12 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const queued = async () => (await subject.readModels.storage.pendingStateChanges('feed-x', 100_000)).changes.filter((change) => change.subjectId === idOf('eve') || change.subjectId === idOf('fay'));
 
       await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position + 1n);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position, sweptUpTo())).toBe(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position, sweptUpTo())).toEqual({ kind: 'waiting' });
       expect(await queued()).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBeGreaterThan(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'queued', queued: 1, isLast: true });
       expect((await queued()).map((change) => change.subjectId)).toEqual([idOf('eve')]);
       expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).changes.filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
-      expect(await subject.readModels.storage.enqueueRepublication('feed-x', position + 1n, sweptUpTo())).toBe(0);
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'nothing-owed' });
       expect(await queued()).toHaveLength(1);
     });
 
@@ -388,9 +388,9 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const now = new Date().toISOString() as Instant;
       const { storage } = subject.readModels;
       await storage.saveCheckpoint(republicationMarkerOf('feed-x'), position);
-      expect(await storage.enqueueRepublication('feed-x', position, now)).toBe(0);
+      expect(await storage.enqueueRepublicationPage('feed-x', position, now)).toEqual({ kind: 'waiting' });
       expect(await projections!.sweep(now)).toBe(1);
-      expect(await storage.enqueueRepublication('feed-x', position, now)).toBeGreaterThan(0);
+      expect(await storage.enqueueRepublicationPage('feed-x', position, now)).toMatchObject({ kind: 'queued', isLast: true });
     });
 
     it('moves a feed past another feed\'s republication, so the outbox forgets it', async () => {
@@ -400,7 +400,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       await storage.followStateChanges('feed-a');
       await storage.followStateChanges('feed-b');
       await storage.saveCheckpoint(republicationMarkerOf('feed-a'), 1n);
-      expect(await storage.enqueueRepublication('feed-a', 1n, sweptUpTo())).toBeGreaterThan(0);
+      expect(await storage.enqueueRepublicationPage('feed-a', 1n, sweptUpTo())).toMatchObject({ kind: 'queued', isLast: true });
 
       const forB = await storage.pendingStateChanges('feed-b', 10);
       expect(forB.changes).toEqual([]);
@@ -417,6 +417,57 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await storage.tryLease('feed-d', 'instance-1', 60_000)).toBe(true);
       expect(await storage.stateChangesPublished('feed-d', 5, { role: 'feed-d', holder: 'instance-2' })).toBe(false);
       expect(await storage.stateChangesPublished('feed-d', 5, { role: 'feed-d', holder: 'instance-1' })).toBe(true);
+    });
+  });
+
+  describe('republishing every subject after a rebuild, a page at a time', () => {
+    const FIVE = ['amy', 'ben', 'cas', 'dov', 'eli'];
+    /** Five subjects applied and one erased, a feed marked for republication at that position. */
+    async function fiveSubjectsAndAMarker(): Promise<bigint> {
+      project();
+      const position = await record(...FIVE.map((name) => relationshipStarted(of(name))), relationshipStarted(of('fay')), subjectErased(of('fay')));
+      await subject.readModels.waitFor(position);
+      await subject.readModels.storage.saveCheckpoint(republicationMarkerOf('feed-x'), position);
+      return position;
+    }
+    const queuedFor = async (feed: string) => (await subject.readModels.storage.pendingStateChanges(feed, 100_000)).changes.map((change) => change.subjectId).sort();
+
+    it('puts every subject not erased in the outbox once, two per page, and removes the marker with the last page', async () => {
+      const position = await fiveSubjectsAndAMarker();
+      const { storage } = subject.readModels;
+      const nextPage = () => storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2);
+
+      expect(await nextPage()).toEqual({ kind: 'queued', queued: 2, isLast: false });
+      expect(await nextPage()).toEqual({ kind: 'queued', queued: 2, isLast: false });
+      expect(await nextPage()).toEqual({ kind: 'queued', queued: 1, isLast: true });
+      expect(await storage.checkpoint(republicationMarkerOf('feed-x'))).toBe(0n);
+      expect(await nextPage()).toEqual({ kind: 'nothing-owed' });
+      expect(await queuedFor('feed-x')).toEqual(FIVE.map(idOf));
+    });
+
+    it('lets the projection apply events between two pages, and queues a subject it adds ahead of the pages', async () => {
+      await fiveSubjectsAndAMarker();
+      const { storage } = subject.readModels;
+      expect(await storage.enqueueRepublicationPage('feed-x', await storage.checkpoint(), sweptUpTo(), 2)).toMatchObject({ kind: 'queued', isLast: false });
+
+      const position = await record(relationshipStarted(of('zoe')), consentGiven({ ...of('amy'), purpose: PICKX, channels: ['tv-screen'] }));
+      await subject.readModels.waitFor(position, 5000);
+      let step: RepublicationStep;
+      do step = await storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2);
+      while (step.kind === 'queued' && !step.isLast);
+
+      expect(step).toMatchObject({ kind: 'queued', isLast: true });
+      expect(await queuedFor('feed-x')).toEqual([...FIVE, 'zoe'].map(idOf));
+    });
+
+    it('resumes an interrupted republication after its last page, in another process, and misses no subject', async () => {
+      const position = await fiveSubjectsAndAMarker();
+      expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2)).toEqual({ kind: 'queued', queued: 2, isLast: false });
+
+      const restarted = await subject.openAnother();
+      expect(await restarted.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2)).toEqual({ kind: 'queued', queued: 2, isLast: false });
+      expect(await restarted.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2)).toEqual({ kind: 'queued', queued: 1, isLast: true });
+      expect(await queuedFor('feed-x')).toEqual(FIVE.map(idOf));
     });
   });
 

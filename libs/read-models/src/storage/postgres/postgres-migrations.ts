@@ -122,6 +122,11 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 8,
+    name: 'a republication goes into the outbox a page of subjects at a time: its marker keeps the last subject queued, so a restart goes on after it',
+    sql: `ALTER TABLE rm_checkpoints ADD COLUMN queued_up_to text;`,
+  },
+  {
+    version: 9,
     name: 'the catalogue rules the rows were decided under; an edited catalogue rebuilds them and the feeds publish every subject again',
     sql: `CREATE TABLE rm_catalogue (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version text NOT NULL, digest text NOT NULL, recorded_at timestamptz NOT NULL);`,
   },

@@ -10,6 +10,7 @@ import {
   type CatalogueFollowed,
   type CatalogueRules,
   MARK_FEEDS_FOR_REPUBLICATION,
+  RESTART_REPUBLICATIONS,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -19,7 +20,9 @@ import {
   type ReadModelTablesDump,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
+  REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,
+  type RepublicationStep,
   stateChangePageOf,
   type StateChangePage,
   type StoredLedger,
@@ -153,7 +156,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       const recorded = rows[0];
       if (recorded?.digest === digest && recorded.version === version) return { result: { outcome: 'unchanged' } };
       const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-      if (isOtherRules) await client.query(`${MARK_FEEDS_FOR_REPUBLICATION} ${REBUILD}`);
+      if (isOtherRules) await client.query(`${MARK_FEEDS_FOR_REPUBLICATION} ${RESTART_REPUBLICATIONS} ${REBUILD}`);
       await client.query(
         `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
          ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
@@ -221,8 +224,9 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async pendingStateChanges(feed: string, limit: number): Promise<StateChangePage> {
-    // Inserts into the outbox are serialised by the checkpoint lock, so sequences commit in order
-    // and a cursor never passes one still to come.
+    // Inserts into the outbox are serialised (the sweep's by the checkpoint lock, a republication
+    // page's by a lock on the table, see aloneInTheOutbox), so sequences commit in order and a
+    // cursor never passes one still to come.
     const { rows } = await this.pool.query<OutboxRecord>(
       `SELECT sequence, subject_id, changed_at, audiences, feed FROM rm_state_changes
        WHERE sequence > COALESCE((SELECT position FROM rm_checkpoints WHERE name = $1), 0)
@@ -240,21 +244,33 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
-    // Under the checkpoint lock, as the sweep's inserts are (see pendingStateChanges); one
-    // statement, so the marker goes exactly when the subjects go in.
-    return this.underCheckpointLock(async (client) => {
-      const { rowCount } = await client.query(
-        `WITH marker AS (
-           DELETE FROM rm_checkpoints WHERE name = $1 AND position <= $2
-             AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $4)
-           RETURNING name
-         )
-         INSERT INTO rm_state_changes (subject_id, changed_at, feed)
-         SELECT subject_id, evaluated_at, $3 FROM rm_subjects WHERE NOT erased AND EXISTS (SELECT 1 FROM marker) ORDER BY subject_id`,
-        [republicationMarkerOf(feed), caughtUpTo.toString(), feed, sweptUpTo],
+  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
+    const marker = republicationMarkerOf(feed);
+    return this.aloneInTheOutbox(async (client) => {
+      const { rows: markers } = await client.query<{ position: string; queued_up_to: string | null; is_sweep_behind: boolean }>(
+        `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $2) AS is_sweep_behind
+         FROM rm_checkpoints WHERE name = $1`,
+        [marker, sweptUpTo],
       );
-      return { result: rowCount ?? 0 };
+      const owed = markers[0];
+      if (!owed) return { kind: 'nothing-owed' };
+      if (BigInt(owed.position) > caughtUpTo || owed.is_sweep_behind) return { kind: 'waiting' };
+      // The last id by the same collation the keyset compares with (max, not the last row returned).
+      const { rows } = await client.query<{ queued: number; last: string | null }>(
+        `WITH page AS (
+           INSERT INTO rm_state_changes (subject_id, changed_at, feed)
+           SELECT subject_id, evaluated_at, $1 FROM rm_subjects WHERE NOT erased AND ($2::text IS NULL OR subject_id > $2)
+           ORDER BY subject_id LIMIT $3
+           RETURNING subject_id
+         )
+         SELECT count(*)::int AS queued, max(subject_id) AS last FROM page`,
+        [feed, owed.queued_up_to, pageSize],
+      );
+      const { queued, last } = rows[0];
+      const isLast = queued < pageSize;
+      if (isLast) await client.query('DELETE FROM rm_checkpoints WHERE name = $1', [marker]);
+      else await client.query('UPDATE rm_checkpoints SET queued_up_to = $2 WHERE name = $1', [marker, last]);
+      return { kind: 'queued', queued, isLast };
     });
   }
 
@@ -353,6 +369,27 @@ export class PostgresReadModelStorage implements ReadModelStorage {
           : `UPDATE rm_checkpoints SET position = ${movedTo.toString()} WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)};
              SELECT pg_notify(${escapeLiteral(this.notifyChannel)}, ${escapeLiteral(movedTo.toString())}); COMMIT`,
       );
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * A transaction that inserts into the outbox while no other insert is under way, without the
+   * checkpoint lock, so the projection need not wait for it. Outbox sequences must commit in the
+   * order they are drawn, or a feed's cursor could pass a row still to come: this lock waits for
+   * and keeps out every other insert (the sweep's), and lets feeds read. See docs/read-models.md.
+   */
+  private async aloneInTheOutbox<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await checkOutClient(this.pool);
+    try {
+      await client.query('BEGIN; LOCK TABLE rm_state_changes IN SHARE ROW EXCLUSIVE MODE');
+      const result = await work(client);
+      await client.query('COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { SubjectId } from '@consent-ledger/domain';
+import { Client } from 'pg';
+import type { Instant, SubjectId } from '@consent-ledger/domain';
 import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres, withClient } from '../../../../../test/support/services';
@@ -8,7 +9,7 @@ import { startProjections } from '../../projection-runner';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { asNewEvent, ledgerStream } from '../../testing/stored-events';
-import { type Planner, republicationMarkerOf } from '../read-model-storage';
+import { READ_MODELS_CHECKPOINT, type Planner, republicationMarkerOf } from '../read-model-storage';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {
@@ -143,6 +144,71 @@ describeWithPostgres('read models in PostgreSQL', () => {
       await Promise.all([frozenWriter.close(), nextWriter.close(), store.close()]);
       await schema.drop();
     }
+  });
+
+  describe('a page of a republication', () => {
+    const sweptUpTo = () => new Date(Date.now() - 60_000).toISOString() as Instant;
+
+    /** Read models holding three subjects, a feed marked for republication, and a connection of its own (another process). */
+    async function threeSubjectsAndAMarker() {
+      const schema = await createTestSchema('cl_rm_republish');
+      const applicationName = `cl-republisher-${process.pid}-${Date.now()}`;
+      const storage = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 2, applicationName });
+      const other = new Client({ connectionString: schema.url });
+      await other.connect();
+      await other.query(`INSERT INTO rm_subjects (subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, erased)
+                         SELECT 'subject-' || n, 'proximus', '{}', n, now(), now(), false FROM generate_series(1, 3) AS n;
+                         INSERT INTO rm_checkpoints (name, position) VALUES ('${republicationMarkerOf('feed-x')}', 3)`);
+      return {
+        storage,
+        other,
+        isPageWaitingOnALock: async () =>
+          (await other.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = $2', [applicationName, 'Lock'])).rowCount === 1,
+        async close() {
+          await other.end().catch(() => undefined);
+          await storage.close();
+          await schema.drop();
+        },
+      };
+    }
+
+    // The projection holds the checkpoint row for the whole of each batch; a republication used to
+    // take it too, for one statement inserting every subject, and commands waited behind it.
+    it('goes in while the projection holds the checkpoint lock', async () => {
+      const readModels = await threeSubjectsAndAMarker();
+      try {
+        await readModels.other.query(`BEGIN; SELECT position FROM rm_checkpoints WHERE name = '${READ_MODELS_CHECKPOINT}' FOR UPDATE`);
+        const page = readModels.storage.enqueueRepublicationPage('feed-x', 3n, sweptUpTo(), 2);
+        let timer: NodeJS.Timeout | undefined;
+        const heldUp = new Promise((resolve) => (timer = setTimeout(() => resolve('held up by the checkpoint lock'), 5000)));
+        expect(await Promise.race([page, heldUp]).finally(() => clearTimeout(timer))).toEqual({ kind: 'queued', queued: 2, isLast: false });
+      } finally {
+        await readModels.other.query('ROLLBACK').catch(() => undefined);
+        await readModels.close();
+      }
+    });
+
+    it('waits for an outbox insert not yet committed, so no feed passes that row before it is there', async () => {
+      const readModels = await threeSubjectsAndAMarker();
+      try {
+        // What the sweep does inside its transaction: its row has drawn a sequence, not committed yet.
+        await readModels.other.query(`BEGIN; INSERT INTO rm_state_changes (subject_id, changed_at) VALUES ('subject-3', now())`);
+        const page = readModels.storage.enqueueRepublicationPage('feed-x', 3n, sweptUpTo(), 2);
+        let isPageDone = false;
+        void page.finally(() => (isPageDone = true)).catch(() => undefined);
+        const deadline = Date.now() + 5000;
+        while (!isPageDone && !(await readModels.isPageWaitingOnALock()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect({ isPageDone, isPageWaitingOnALock: await readModels.isPageWaitingOnALock() }).toEqual({ isPageDone: false, isPageWaitingOnALock: true });
+
+        await readModels.other.query('COMMIT');
+        expect(await page).toEqual({ kind: 'queued', queued: 2, isLast: false });
+        const { changes } = await readModels.storage.pendingStateChanges('feed-x', 10);
+        expect(changes.map((change) => change.subjectId)).toEqual(['subject-3', 'subject-1', 'subject-2']);
+      } finally {
+        await readModels.other.query('ROLLBACK').catch(() => undefined);
+        await readModels.close();
+      }
+    });
   });
 
   it('has every feed that had published publish everyone again when a new version rebuilds', async () => {

@@ -10,6 +10,7 @@ import {
   type CatalogueFollowed,
   type CatalogueRules,
   MARK_FEEDS_FOR_REPUBLICATION,
+  RESTART_REPUBLICATIONS,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -19,7 +20,9 @@ import {
   type ReadModelTablesDump,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
+  REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,
+  type RepublicationStep,
   stateChangePageOf,
   type StateChangePage,
   type StoredLedger,
@@ -125,7 +128,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         const recorded = this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined;
         if (recorded?.digest === digest && recorded.version === version) return { outcome: 'unchanged' };
         const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-        if (isOtherRules) this.db.exec(`${MARK_FEEDS_FOR_REPUBLICATION} ${REBUILD}`);
+        if (isOtherRules) this.db.exec(`${MARK_FEEDS_FOR_REPUBLICATION} ${RESTART_REPUBLICATIONS} ${REBUILD}`);
         this.db
           .prepare(
             `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (1, ?, ?, ?)
@@ -199,9 +202,25 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublication(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant): Promise<number> {
+  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
     const s = this.statements;
-    return this.db.transaction(() => (s.removeMarker.run(republicationMarkerOf(feed), caughtUpTo, sweptUpTo).changes > 0 ? s.enqueueEverySubject.run(feed).changes : 0)).immediate();
+    const marker = republicationMarkerOf(feed);
+    // An immediate transaction like every writer's: SQLite lets one write at a time, so the page's
+    // rows take sequences in commit order and no cursor passes one still to come. That also holds
+    // up the projection while the page goes in, hence pages (see REPUBLICATION_PAGE_SIZE).
+    return this.db
+      .transaction((): RepublicationStep => {
+        const owed = s.republicationMarker.get({ marker, sweptUpTo }) as { position: number; queued_up_to: string | null; is_sweep_behind: number } | undefined;
+        if (!owed) return { kind: 'nothing-owed' };
+        if (BigInt(owed.position) > caughtUpTo || owed.is_sweep_behind === 1) return { kind: 'waiting' };
+        const page = s.republicationPage.all({ after: owed.queued_up_to, pageSize }) as { subject_id: string; evaluated_at: string }[];
+        for (const row of page) s.insertRepublication.run(row.subject_id, row.evaluated_at, feed);
+        const isLast = page.length < pageSize;
+        if (isLast) s.removeRepublicationMarker.run(marker);
+        else s.markQueuedUpTo.run(page[page.length - 1].subject_id, marker);
+        return { kind: 'queued', queued: page.length, isLast };
+      })
+      .immediate();
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -342,13 +361,17 @@ function prepare(db: Connection) {
       `DELETE FROM rm_state_changes WHERE sequence <= (SELECT min(position) FROM rm_checkpoints WHERE name LIKE '${OUTBOX_CURSOR_PREFIX}%')`,
     ),
     followStateChanges: db.prepare('INSERT INTO rm_checkpoints (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING'),
-    removeMarker: db.prepare(
-      `DELETE FROM rm_checkpoints WHERE name = ? AND position <= ?
-         AND NOT EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < ?)`,
+    republicationMarker: db.prepare(
+      `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < @sweptUpTo) AS is_sweep_behind
+       FROM rm_checkpoints WHERE name = @marker`,
     ),
-    enqueueEverySubject: db.prepare(
-      'INSERT INTO rm_state_changes (subject_id, changed_at, feed) SELECT subject_id, evaluated_at, ? FROM rm_subjects WHERE erased = 0 ORDER BY subject_id',
+    republicationPage: db.prepare(
+      `SELECT subject_id, evaluated_at FROM rm_subjects WHERE erased = 0 AND (@after IS NULL OR subject_id > @after)
+       ORDER BY subject_id LIMIT @pageSize`,
     ),
+    insertRepublication: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at, feed) VALUES (?, ?, ?)'),
+    markQueuedUpTo: db.prepare('UPDATE rm_checkpoints SET queued_up_to = ? WHERE name = ?'),
+    removeRepublicationMarker: db.prepare('DELETE FROM rm_checkpoints WHERE name = ?'),
     takeLease: db.prepare(
       `INSERT INTO rm_leases (role, holder, expires_at) VALUES (@role, @holder, @expires)
        ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
+import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
+import { openReadModelStorage, ProjectedReadModels, type Projections, republicationMarkerOf, startProjections } from '@consent-ledger/read-models';
+import type { Producer, ProducerBatch } from 'kafkajs';
+import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { consentTopics } from '../kafka/topics';
+import { eventually } from '../testing/topic-reader';
+import { audienceKeys } from './audience-message';
+import { ConsentFeedPublisher } from './consent-feed.publisher';
+
+const topics = consentTopics();
+const FEED = 'consent-feed';
+const at = (name: string) => ({ subjectId: `subject-${name}` as SubjectId, occurredAt: '2024-05-01T09:00:00Z' });
+
+/**
+ * The feed's pacing of a republication, on embedded read models and a broker stand-in that keeps
+ * what it is sent, batch by batch (consent-feed.int.spec.ts covers the real broker). A time-driven
+ * state carries `event-id` `time-<n>`; one caused by an event, that event's id.
+ */
+describe('the consent feed publishing every subject again after a rebuild', () => {
+  let directory: string;
+  let store: EventStore;
+  let readModels: ProjectedReadModels;
+  let projections: Projections;
+  let publisher: ConsentFeedPublisher | undefined;
+  /** The subjects of each batch of state messages, and whether they were all time-driven. */
+  let sent: { readonly subjectIds: string[]; readonly isRepublication: boolean }[];
+  let onSend: (batch: ProducerBatch) => Promise<void>;
+  const broker = {
+    async sendBatch(batch: ProducerBatch) {
+      for (const { topic, messages } of batch.topicMessages ?? []) {
+        if (topic !== topics.state) continue;
+        const isRepublication = messages.every((message) => String(message.headers?.['event-id']).startsWith('time-'));
+        sent.push({ subjectIds: messages.map((message) => String(message.key)), isRepublication });
+      }
+      await onSend(batch);
+      return [];
+    },
+  } as unknown as Producer;
+
+  const record = async (...events: LedgerEvent[]) => {
+    let position = 0n;
+    for (const event of events) position = (await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
+    await readModels.waitFor(position);
+    return position;
+  };
+
+  beforeEach(async () => {
+    sent = [];
+    onSend = async () => undefined;
+    store = createInMemoryEventStore();
+    directory = mkdtempSync(join(tmpdir(), 'consent-ledger-feed-'));
+    const storage = await openReadModelStorage({ kind: 'sqlite', file: join(directory, 'state.sqlite') });
+    readModels = new ProjectedReadModels({ storage, catalogue, store });
+    projections = startProjections({ readModels, store, sweepEveryMs: 0, log: { warn: () => undefined, error: () => undefined } });
+  });
+
+  afterEach(async () => {
+    await publisher?.stop();
+    publisher = undefined;
+    await projections.stop();
+    await readModels.close();
+    await readModels.storage.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('publishes a page of subjects once the one before is out, and the log\'s news in between', async () => {
+    const position = await record(...['a', 'b', 'c', 'd', 'e'].map((name) => relationshipStarted(at(name))));
+    // What a migration that rebuilt the read models leaves for a feed that had published it all.
+    await readModels.storage.saveCheckpoint(FEED, position);
+    await readModels.storage.saveCheckpoint(republicationMarkerOf(FEED), position);
+    // A subject recorded while the first page is on its way: its own state goes out before the next page.
+    onSend = async () => {
+      onSend = async () => undefined;
+      await record(relationshipStarted(at('z')));
+    };
+    publisher = new ConsentFeedPublisher({
+      store,
+      readModels,
+      catalogue,
+      producer: broker,
+      topics,
+      keys: audienceKeys(Buffer.alloc(32)),
+      checkpointName: FEED,
+      republicationPageSize: 2,
+      idleWaitMs: 50,
+      log: { warn: () => undefined, error: () => undefined },
+    });
+    publisher.start();
+
+    const isEveryPageOut = async () =>
+      (await readModels.storage.checkpoint(republicationMarkerOf(FEED))) === 0n && (await readModels.storage.pendingStateChanges(FEED, 1)).lastSequence === undefined;
+    await eventually(isEveryPageOut, 'the last page published', 10_000);
+
+    expect(sent).toEqual([
+      { subjectIds: ['subject-a', 'subject-b'], isRepublication: true },
+      { subjectIds: ['subject-z'], isRepublication: false },
+      { subjectIds: ['subject-c', 'subject-d'], isRepublication: true },
+      { subjectIds: ['subject-e', 'subject-z'], isRepublication: true },
+    ]);
+  });
+});
