@@ -460,6 +460,25 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await queuedFor('feed-x')).toEqual([...FIVE, 'zoe'].map(idOf));
     });
 
+    // The subjects the first pages queued were published under rules an edited catalogue replaced.
+    it('starts again from the first subject when the catalogue\'s rules change during a republication', async () => {
+      const position = await fiveSubjectsAndAMarker();
+      const { storage } = subject.readModels;
+      await storage.followCatalogue({ version: 'catalogue-1', digest: 'rules-1' });
+      expect(await storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2)).toMatchObject({ kind: 'queued', queued: 2 });
+      await storage.stateChangesPublished('feed-x', (await storage.pendingStateChanges('feed-x', 100)).lastSequence!);
+
+      // A process opens the read models under the edited catalogue, then starts projecting.
+      await projections?.stop();
+      expect(await storage.followCatalogue({ version: 'catalogue-2', digest: 'rules-2' })).toMatchObject({ outcome: 'rebuilt' });
+      project();
+      while ((await storage.checkpoint()) < position) await new Promise((resolve) => setTimeout(resolve, 20));
+      let step: RepublicationStep;
+      do step = await storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2);
+      while (step.kind === 'queued' && !step.isLast);
+      expect(await queuedFor('feed-x')).toEqual(FIVE.map(idOf));
+    });
+
     it('resumes an interrupted republication after its last page, in another process, and misses no subject', async () => {
       const position = await fiveSubjectsAndAMarker();
       expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position, sweptUpTo(), 2)).toEqual({ kind: 'queued', queued: 2, isLast: false });
