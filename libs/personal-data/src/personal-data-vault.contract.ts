@@ -98,6 +98,29 @@ export function runPersonalDataVaultContract({ open }: VaultContractOptions): vo
       expect(await vault.unseal(jane, after)).toBe('jane.new@example.org');
     });
   });
+
+  describe('forgetting a subject', () => {
+    it('makes everything sealed for the subject unreadable', async () => {
+      const jane = subject();
+      const email = await vault.seal(jane, 'jane@example.org');
+      await vault.forgetSubject(jane);
+      expect(await vault.unseal(jane, email)).toBeUndefined();
+      expect(await vault.hasKey(jane)).toBe(false);
+    });
+
+    it('seals for the subject again under a new key, which cannot open what was sealed before', async () => {
+      const jane = subject();
+      const before = await vault.seal(jane, 'jane@example.org');
+      await vault.forgetSubject(jane);
+      const after = await vault.seal(jane, 'jane.new@example.org');
+      expect(await vault.unseal(jane, before)).toBeUndefined();
+      expect(await vault.unseal(jane, after)).toBe('jane.new@example.org');
+    });
+
+    it('is no error for a subject it never knew', async () => {
+      await expect(vault.forgetSubject(subject())).resolves.toBeUndefined();
+    });
+  });
 }
 
 /** The part only a durable vault can show: keys outlive the process, and only the right master key opens them. */

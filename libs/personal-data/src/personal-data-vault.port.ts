@@ -11,8 +11,13 @@ export interface PersonalDataVault {
   seal(subjectId: string, plaintext: string): Promise<Sealed>;
   /** Decrypts; `undefined` once the subject's key was destroyed. */
   unseal(subjectId: string, sealed: Sealed): Promise<string | undefined>;
-  /** Destroys the subject's key for good. Idempotent. */
+  /** Destroys the subject's key for good: the subject was erased. Idempotent. */
   destroyKey(subjectId: string): Promise<void>;
+  /**
+   * Destroys the subject's key, if any, and forgets the subject: for a record removed whole at the
+   * end of its proof retention, after which the subject is unknown and may come back. Idempotent.
+   */
+  forgetSubject(subjectId: string): Promise<void>;
   hasKey(subjectId: string): Promise<boolean>;
   /**
    * A digest of text that may hold personal data, to recognise the same text again (a retried

@@ -29,9 +29,9 @@ export interface ProofRetentionJobParts {
 
 /**
  * Removes the records whose proof retention has ended (rule: `proofRetentionOf`, ADR 0006): the
- * subject's key is destroyed first, so a failure half-way never leaves readable personal data
- * behind, then its stream is removed with `removeStream` (a sanctioned removal `verify` accepts),
- * and the run is recorded in `proof-retention-runs`.
+ * vault forgets the subject first, its key destroyed, so a failure half-way never leaves readable
+ * personal data behind, then its stream is removed with `removeStream` (a sanctioned removal
+ * `verify` accepts), and the run is recorded in `proof-retention-runs`.
  */
 export class ProofRetentionJob {
   private readonly subjects = new Set<string>();
@@ -92,7 +92,7 @@ export class ProofRetentionJob {
     // batch), and always before their streams go.
     for (let start = 0; start < due.length; start += DESTROY_BATCH) {
       const batch = due.slice(start, start + DESTROY_BATCH);
-      const destroyed = dryRun ? batch.map(() => ({ status: 'fulfilled' as const })) : await Promise.allSettled(batch.map((each) => vault.destroyKey(each.subjectId)));
+      const destroyed = dryRun ? batch.map(() => ({ status: 'fulfilled' as const })) : await Promise.allSettled(batch.map((each) => vault.forgetSubject(each.subjectId)));
       for (const [index, each] of batch.entries()) {
         const outcome = destroyed[index];
         if (outcome.status === 'rejected') {

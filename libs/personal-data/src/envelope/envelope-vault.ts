@@ -78,8 +78,12 @@ export class EnvelopeVault implements PersonalDataVault {
   }
 
   async destroyKey(subjectId: string): Promise<void> {
-    this.destructions.set(subjectId, (this.destructions.get(subjectId) ?? 0) + 1);
-    this.cache.evict(subjectId);
+    this.evict(subjectId);
+    await this.rows.deleteAndScrub(subjectId);
+  }
+
+  async forgetSubject(subjectId: string): Promise<void> {
+    this.evict(subjectId);
     await this.rows.deleteAndScrub(subjectId);
   }
 
@@ -90,6 +94,11 @@ export class EnvelopeVault implements PersonalDataVault {
   async close(): Promise<void> {
     this.cache.clear();
     await this.rows.close();
+  }
+
+  private evict(subjectId: string): void {
+    this.destructions.set(subjectId, (this.destructions.get(subjectId) ?? 0) + 1);
+    this.cache.evict(subjectId);
   }
 
   private async keyOf(subjectId: string): Promise<CachedKey | undefined> {

@@ -27,6 +27,10 @@ export class InMemoryVault implements PersonalDataVault {
     this.keys.delete(subjectId);
   }
 
+  async forgetSubject(subjectId: string): Promise<void> {
+    this.keys.delete(subjectId);
+  }
+
   async hasKey(subjectId: string): Promise<boolean> {
     return this.keys.has(subjectId);
   }
