@@ -1,6 +1,6 @@
 import { checkOutClient } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
-import { EnvelopeVault, type KeyRows, type WrappedKeyRow } from '../envelope/envelope-vault';
+import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
 
 export interface PostgresVaultOptions {
@@ -11,19 +11,20 @@ export interface PostgresVaultOptions {
   readonly cache?: KeyCacheOptions;
 }
 
-interface KeyRow {
-  subject_id: string;
-  key_id: string;
-  wrapped_key: Buffer;
-  master_key_id: string;
-  created_at: Date;
-}
+/** A subject's key, or the record that it was destroyed (`destroyed_at`, and nulls for the key's columns). */
+type KeyRow =
+  | { subject_id: string; key_id: string; wrapped_key: Buffer; master_key_id: string; created_at: Date; destroyed_at: null }
+  | { subject_id: string; key_id: null; wrapped_key: null; master_key_id: null; created_at: null; destroyed_at: Date };
 
 /**
  * Keys in a PostgreSQL table of their own. A DELETE only marks the tuple dead, and a plain VACUUM
  * can leave its bytes in the page's free space, so each destroy is followed by VACUUM FULL of
  * this small table, which rewrites it into a new file and drops the old one. The WAL still holds
  * the insert until its segments are recycled: WAL archives are backups (docs/decisions/0006).
+ *
+ * A destroyed key's row stays, emptied of the key and dated `destroyed_at`: the primary key then
+ * makes a seal racing the destruction in another process either come first and be overwritten,
+ * or conflict with the record of the destruction: no key is inserted after it.
  */
 export async function openPostgresVault(options: PostgresVaultOptions): Promise<EnvelopeVault> {
   const rows = new PostgresKeyRows(options);
@@ -70,11 +71,26 @@ class PostgresKeyRows implements KeyRows {
       await client.query(`
         CREATE TABLE IF NOT EXISTS ${this.keys} (
           subject_id text PRIMARY KEY,
-          key_id text NOT NULL,
-          wrapped_key bytea NOT NULL,
-          master_key_id text NOT NULL,
-          created_at timestamptz NOT NULL
+          key_id text,
+          wrapped_key bytea,
+          master_key_id text,
+          created_at timestamptz,
+          destroyed_at timestamptz,
+          CONSTRAINT ${KEY_OR_ITS_DESTRUCTION}
         )`);
+      const { rows } = await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'destroyed_at' AND NOT attisdropped`, [this.keys]);
+      // A table made before destroyed keys were remembered. Checked first, because ALTER TABLE
+      // takes the table from every seal for as long as it waits and runs, even with nothing to do.
+      if (rows.length === 0) {
+        await client.query(`
+          ALTER TABLE ${this.keys}
+            ALTER COLUMN key_id DROP NOT NULL,
+            ALTER COLUMN wrapped_key DROP NOT NULL,
+            ALTER COLUMN master_key_id DROP NOT NULL,
+            ALTER COLUMN created_at DROP NOT NULL,
+            ADD COLUMN destroyed_at timestamptz,
+            ADD CONSTRAINT ${KEY_OR_ITS_DESTRUCTION}`);
+      }
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.meta} (name text PRIMARY KEY, value text NOT NULL)`);
       await client.query('COMMIT');
     } catch (error) {
@@ -91,9 +107,9 @@ class PostgresKeyRows implements KeyRows {
     return rows[0].value;
   }
 
-  async find(subjectId: string): Promise<WrappedKeyRow | undefined> {
+  async find(subjectId: string): Promise<StoredKey | undefined> {
     const { rows } = await this.pool.query<KeyRow>(`SELECT * FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
-    return rows[0] && toWrappedKey(rows[0]);
+    return rows[0] && toStoredKey(rows[0]);
   }
 
   /**
@@ -101,7 +117,7 @@ class PostgresKeyRows implements KeyRows {
    * row in between left the caller with no key at all (a 500 for a command racing an erasure).
    * Asked again when the conflicting row is one this statement's snapshot cannot see yet.
    */
-  async insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow> {
+  async insertIfAbsent(row: WrappedKeyRow): Promise<StoredKey> {
     for (let attempt = 1; ; attempt += 1) {
       const { rows } = await this.pool.query<KeyRow>(
         `WITH inserted AS (
@@ -112,15 +128,32 @@ class PostgresKeyRows implements KeyRows {
          SELECT * FROM inserted UNION ALL SELECT * FROM ${this.keys} WHERE subject_id = $1 LIMIT 1`,
         [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
       );
-      if (rows[0]) return toWrappedKey(rows[0]);
+      if (rows[0]) return toStoredKey(rows[0]);
       // Named so the command path answers 503 (retry), as for any storage that cannot serve.
       if (attempt === 3) throw Object.assign(new Error('the personal-data key could neither be stored nor found; try again'), { name: 'KeyStoreUnavailable' });
     }
   }
 
-  async deleteAndScrub(subjectId: string): Promise<void> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
-    if (rowCount) await this.scrub();
+  /**
+   * An upsert, not a DELETE and an INSERT: a seal's insert not yet committed is waited for, then
+   * overwritten. `xmax = 0` tells a row this statement inserted (the subject had no key, there are
+   * no bytes to scrub) from one it overwrote; a record already there is left as it is.
+   */
+  async destroy(subjectId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ inserted: boolean }>(
+      `INSERT INTO ${this.keys} (subject_id, destroyed_at) VALUES ($1, now())
+       ON CONFLICT (subject_id) DO UPDATE
+         SET key_id = NULL, wrapped_key = NULL, master_key_id = NULL, created_at = NULL, destroyed_at = EXCLUDED.destroyed_at
+         WHERE ${this.keys}.destroyed_at IS NULL
+       RETURNING xmax = 0 AS inserted`,
+      [subjectId],
+    );
+    if (rows[0]?.inserted === false) await this.scrub();
+  }
+
+  async forget(subjectId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ held_key: boolean }>(`DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key`, [subjectId]);
+    if (rows[0]?.held_key) await this.scrub();
   }
 
   async close(): Promise<void> {
@@ -152,10 +185,11 @@ class PostgresKeyRows implements KeyRows {
   }
 }
 
-const toWrappedKey = (row: KeyRow): WrappedKeyRow => ({
-  subjectId: row.subject_id,
-  keyId: row.key_id,
-  wrappedKey: row.wrapped_key,
-  masterKeyId: row.master_key_id,
-  createdAt: row.created_at.toISOString(),
-});
+const KEY_OR_ITS_DESTRUCTION = `key_or_its_destruction CHECK (
+  (destroyed_at IS NULL AND num_nulls(key_id, wrapped_key, master_key_id, created_at) = 0)
+  OR (destroyed_at IS NOT NULL AND num_nonnulls(key_id, wrapped_key, master_key_id, created_at) = 0))`;
+
+const toStoredKey = (row: KeyRow): StoredKey =>
+  row.destroyed_at !== null
+    ? DESTROYED
+    : { subjectId: row.subject_id, keyId: row.key_id, wrappedKey: row.wrapped_key, masterKeyId: row.master_key_id, createdAt: row.created_at.toISOString() };
