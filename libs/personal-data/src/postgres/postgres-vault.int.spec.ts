@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import type { KeyRows } from '../envelope/envelope-vault';
 import { openPostgresVault } from './postgres-vault';
 
@@ -93,6 +93,47 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
     } finally {
       await opened.dispose();
     }
+  });
+
+  describe('when another session holds the key table', () => {
+    let schema: TestSchema;
+    let vault: PersonalDataVault;
+    let locker: Client;
+    beforeEach(async () => {
+      schema = await createTestSchema('cl_vault');
+      vault = await openPostgresVault({ url: schema.url, masterKey: randomBytes(32), lockTimeout: '300ms' });
+      locker = new Client({ connectionString: schema.url });
+      await locker.connect();
+    });
+    afterEach(async () => {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await vault.close();
+      await schema.drop();
+    });
+
+    it('gives up a seal as unavailable rather than waiting for as long as a stuck session lives', async () => {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE personal_data_keys IN ACCESS EXCLUSIVE MODE');
+      await expect(vault.seal('subject-1', 'jane@example.org')).rejects.toMatchObject({ code: '55P03' });
+    });
+
+    // Cut off, the scrub would leave the destroyed key's bytes in the file, and a repeated destroy
+    // would find nothing left to scrub.
+    it('lets the scrub after a destroy wait for a reader longer than a seal may', async () => {
+      await vault.seal('subject-1', 'jane@example.org');
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE personal_data_keys IN ACCESS SHARE MODE');
+      const [{ pid }] = (await locker.query('SELECT pg_backend_pid() AS pid')).rows;
+      let isDone = false;
+      const destroyed = vault.destroyKey('subject-1').finally(() => (isDone = true));
+      await blockedBy(schema.url, pid);
+      // Three times the seal's lock timeout: this is about how long the scrub waits.
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      expect(isDone).toBe(false);
+      await locker.query('ROLLBACK');
+      await expect(destroyed).resolves.toBeUndefined();
+    });
   });
 
   it('keeps its keys in a schema of its own when told to', async () => {

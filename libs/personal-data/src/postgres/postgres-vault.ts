@@ -1,4 +1,4 @@
-import { checkOutClient } from '@consent-ledger/event-store';
+import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -9,7 +9,18 @@ export interface PostgresVaultOptions {
   /** A schema of its own for the key tables; by default the connection's search_path. */
   readonly schema?: string;
   readonly cache?: KeyCacheOptions;
+  /** How long a seal, read or destroy waits for a lock on the key table (default `KEY_LOCK_TIMEOUT`). */
+  readonly lockTimeout?: string;
 }
+
+/**
+ * A scrub (VACUUM FULL) takes the key table from every seal and read while it rewrites it: about
+ * 0.3 s at 10⁵ keys and 3 s at 10⁶ (ADR 0006), which a command may well wait out. Much longer is
+ * a stuck session, or a scrub queued behind a long reader of the table (a dump): the statement
+ * then fails as unavailable (503, retry) instead of hanging the request for as long as that lasts.
+ * Longer than the event store's `REQUEST_LOCK_TIMEOUT`, whose locks are held for milliseconds.
+ */
+export const KEY_LOCK_TIMEOUT = '10s';
 
 /** A subject's key, or the record that it was destroyed (`destroyed_at`, and nulls for the key's columns). */
 type KeyRow =
@@ -55,7 +66,7 @@ class PostgresKeyRows implements KeyRows {
     this.keys = `${prefix}personal_data_keys`;
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
-    this.pool = new Pool({ connectionString: options.url, max: 4 });
+    this.pool = new Pool({ connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT), max: 4 });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
@@ -65,6 +76,8 @@ class PostgresKeyRows implements KeyRows {
     const client = await checkOutClient(this.pool);
     try {
       await client.query('BEGIN');
+      // Start-up waits for another starter's set-up, and for the table, whatever the requests' lock_timeout.
+      await client.query('SET LOCAL lock_timeout = 0');
       // Two processes starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('consent-ledger/personal-data-vault'))");
       if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
@@ -163,16 +176,13 @@ class PostgresKeyRows implements KeyRows {
 
   /**
    * Destroys coming in together share rewrites: a caller waits for a VACUUM FULL that started
-   * after its DELETE committed, never for one already under way.
+   * after its write committed, never for one already under way.
    */
   private scrub(): Promise<void> {
     if (!this.scrubbing) {
-      this.scrubbing = this.pool
-        .query(`VACUUM FULL ${this.keys}`)
-        .then(() => undefined)
-        .finally(() => {
-          this.scrubbing = undefined;
-        });
+      this.scrubbing = this.vacuumFull().finally(() => {
+        this.scrubbing = undefined;
+      });
       return this.scrubbing;
     }
     this.scrubAgain ??= this.scrubbing
@@ -182,6 +192,22 @@ class PostgresKeyRows implements KeyRows {
         return this.scrub();
       });
     return this.scrubAgain;
+  }
+
+  /**
+   * Waits for its lock however long it takes: cut off, it would leave a destroyed key's bytes in
+   * the file, and a repeated destroy finds nothing left to scrub. VACUUM cannot run in a
+   * transaction, where `SET LOCAL` would do, so the setting is the session's, and the connection
+   * is closed afterwards rather than go back to the pool without its lock timeout.
+   */
+  private async vacuumFull(): Promise<void> {
+    const client = await checkOutClient(this.pool);
+    try {
+      await client.query('SET lock_timeout = 0');
+      await client.query(`VACUUM FULL ${this.keys}`);
+    } finally {
+      client.release(true);
+    }
   }
 }
 
