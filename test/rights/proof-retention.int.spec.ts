@@ -58,11 +58,11 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     // The choice arrives between the run's judgement and the removal: while it destroys keys.
     const writer = new LedgerWriter(storage.store, storage.vault, new ManualClock(NOW));
     const vault = Object.create(storage.vault) as PersonalDataVault;
-    vault.destroyKey = async (subjectId) => {
+    vault.forgetSubject = async (subjectId) => {
       if (subjectId === ended) {
         await writer.record({ type: 'StartRelationship', subjectId: ended, relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 's' } } });
       }
-      return storage.vault.destroyKey(subjectId);
+      return storage.vault.forgetSubject(subjectId);
     };
     const run = await new ProofRetentionJob({ ...storage, vault, catalogue, clock: { now: () => NOW } }).run();
 

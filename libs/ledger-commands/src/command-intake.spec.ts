@@ -1,4 +1,4 @@
-import { type Instant, loadCatalogue, mayProcess } from '@consent-ledger/domain';
+import { type Instant, LEDGER_RULES, loadCatalogue, mayProcess } from '@consent-ledger/domain';
 import { createInMemoryEventStore } from '@consent-ledger/event-store';
 import { InMemoryVault } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
@@ -230,6 +230,24 @@ describe('the command intake', () => {
     expect(await submit(commandJson.eraseSubject('subject-1'), 'key-2')).toMatchObject({ status: 201, body: { events: [{ type: 'SubjectErased' }] } });
     expect(await vault.hasKey('subject-1')).toBe(false);
     expect((await store.readAll()).map((event) => event.type)).toEqual(['ConsentGiven', 'SubjectErased']);
+  });
+
+  it('refuses personal data for an erased subject as the domain refuses the command, and makes the subject no key', async () => {
+    const { store, vault, submit } = intake();
+    await submit(commandJson.eraseSubject('subject-1'), 'key-1');
+
+    const refused = await submit(commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' } }), 'key-2');
+    expect(refused).toEqual({ status: 422, body: { error: 'subject-erased', message: LEDGER_RULES['subject-erased'] }, replayed: false });
+    expect(await vault.hasKey('subject-1')).toBe(false);
+    expect((await store.readAll()).map((event) => event.type)).toEqual(['SubjectErased']);
+  });
+
+  it('answers a repeated erasure that brings an evidence reference as a repeat', async () => {
+    const { store, submit } = intake();
+    await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-1' } }), 'key-1');
+
+    expect(await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-2' } }), 'key-2')).toMatchObject({ status: 200, body: { events: [] } });
+    expect(await store.headPosition()).toBe(1n);
   });
 
   it('answers what it recorded when the answer cannot be kept, and answers a retry of it from the log', async () => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken } from '@consent-ledger/domain';
-import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken, type SubjectId } from '@consent-ledger/domain';
+import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
-import { type CheckedCommandRequest, checkCommandRequest, toLedgerCommand } from './parse-command-request';
+import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
 import { PerKeyQueue } from './per-key-queue';
 import { requestFingerprint, statementFingerprint } from './request-fingerprint';
 import type { Validated } from './request-validation';
@@ -86,6 +86,23 @@ export class CommandIntake {
   }
 
   /**
+   * The domain command, its personal data sealed. Once the subject's key was destroyed the vault
+   * makes it no new one, and the command is refused for the erasure, as the domain refuses it.
+   * An erasure's own evidence would have gone with the key anyway: a repeated erasure is decided
+   * without it, and answered as a repeat (or from the log, as a retry).
+   */
+  private async ledgerCommandOf(checked: CheckedCommandRequest, context: CommandBuildContext): Promise<LedgerCommand> {
+    try {
+      return await toLedgerCommand(checked, context);
+    } catch (error) {
+      if (!(error instanceof SubjectKeyDestroyed)) throw error;
+      const { type, request } = checked;
+      if (type === 'EraseSubject') return toLedgerCommand({ type, request: { ...request, capture: { ...request.capture, evidenceRef: undefined } } }, context);
+      throw new LedgerRuleBroken('subject-erased', { type, subjectId: request.subjectId as SubjectId });
+    }
+  }
+
+  /**
    * A request that states its instant is stamped no later than its first delivery's arrival: a
    * channel whose clock runs ahead has it stamped on arrival, and the same request delivered again
    * (another key, whether or not the first delivery recorded anything) is then the same statement,
@@ -112,9 +129,9 @@ export class CommandIntake {
   private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<CommandOutcome> {
     const { vault, ledgerStreams, idempotencyRecords } = this.dependencies;
     const now = this.dependencies.now();
-    const command = await this.asFirstDelivered(await toLedgerCommand(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), checked);
     let outcome: CommandOutcome;
     try {
+      const command = await this.asFirstDelivered(await this.ledgerCommandOf(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), checked);
       const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
       outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: isEarlierAnswer };
     } catch (error) {
@@ -126,7 +143,7 @@ export class CommandIntake {
       outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
     }
     // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
-    if (command.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(command.subjectId);
+    if (checked.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(checked.request.subjectId);
     if (keepsAnswer) {
       try {
         await idempotencyRecords.save({

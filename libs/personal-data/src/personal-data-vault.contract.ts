@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
-import type { PersonalDataVault } from './personal-data-vault.port';
+import { type PersonalDataVault, SubjectKeyDestroyed } from './personal-data-vault.port';
 import { MasterKeyMismatch } from './envelope/key-wrapping';
 
 /**
@@ -89,10 +89,51 @@ export function runPersonalDataVaultContract({ open }: VaultContractOptions): vo
       await expect(vault.destroyKey(subject())).resolves.toBeUndefined();
     });
 
-    it('does not let a key made later for the same subject open what was sealed before', async () => {
+    // Found across sessions: a command refused for an erased subject had its personal data sealed
+    // first, which made the erased subject a new key.
+    it('makes the subject no new key: sealing for it is refused, and it has no key', async () => {
+      const jane = subject();
+      await vault.seal(jane, 'jane@example.org');
+      await vault.destroyKey(jane);
+      await expect(vault.seal(jane, 'jane.new@example.org')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+      expect(await vault.hasKey(jane)).toBe(false);
+    });
+
+    it('makes no key for a subject that never had one either', async () => {
+      const jane = subject();
+      await vault.destroyKey(jane);
+      await expect(vault.seal(jane, 'jane@example.org')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+      expect(await vault.hasKey(jane)).toBe(false);
+    });
+  });
+
+  describe('forgetting a subject', () => {
+    it('makes everything sealed for the subject unreadable', async () => {
+      const jane = subject();
+      const email = await vault.seal(jane, 'jane@example.org');
+      await vault.forgetSubject(jane);
+      expect(await vault.unseal(jane, email)).toBeUndefined();
+      expect(await vault.hasKey(jane)).toBe(false);
+    });
+
+    it('seals for the subject again under a new key, which cannot open what was sealed before', async () => {
+      const jane = subject();
+      const before = await vault.seal(jane, 'jane@example.org');
+      await vault.forgetSubject(jane);
+      const after = await vault.seal(jane, 'jane.new@example.org');
+      expect(await vault.unseal(jane, before)).toBeUndefined();
+      expect(await vault.unseal(jane, after)).toBe('jane.new@example.org');
+    });
+
+    it('is no error for a subject it never knew', async () => {
+      await expect(vault.forgetSubject(subject())).resolves.toBeUndefined();
+    });
+
+    it('lets a subject whose key was destroyed have a new key, which cannot open what was sealed before', async () => {
       const jane = subject();
       const before = await vault.seal(jane, 'jane@example.org');
       await vault.destroyKey(jane);
+      await vault.forgetSubject(jane);
       const after = await vault.seal(jane, 'jane.new@example.org');
       expect(await vault.unseal(jane, before)).toBeUndefined();
       expect(await vault.unseal(jane, after)).toBe('jane.new@example.org');
@@ -138,6 +179,25 @@ export function runDurableVaultContract({ open }: VaultContractOptions): void {
     await underTest.vault.destroyKey(jane);
     const other = await underTest.reopen!(underTest.masterKey!);
     expect(await other.unseal(jane, sealed)).toBeUndefined();
+  });
+
+  it('refuses to seal for a subject whose key another process destroyed, also after a restart', async () => {
+    const jane = subject();
+    const other = await underTest.reopen!(underTest.masterKey!);
+    await underTest.vault.seal(jane, 'jane@example.org');
+    await other.destroyKey(jane);
+    await underTest.vault.close();
+    const restarted = await underTest.reopen!(underTest.masterKey!);
+    await expect(restarted.seal(jane, 'jane@example.org')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+    expect(await restarted.hasKey(jane)).toBe(false);
+  });
+
+  it('leaves no key behind when a seal races the destruction in another process', async () => {
+    const subjects = Array.from({ length: 40 }, subject);
+    const other = await underTest.reopen!(underTest.masterKey!);
+    await Promise.allSettled(subjects.flatMap((each) => [underTest.vault.seal(each, 'first contact'), other.destroyKey(each)]));
+    const keptKeys = await Promise.all(subjects.map((each) => underTest.vault.hasKey(each)));
+    expect(subjects.filter((_, index) => keptKeys[index])).toEqual([]);
   });
 
   it('agrees on one key when two processes seal for a new subject at once', async () => {

@@ -26,4 +26,19 @@ describe('proof retention in a running service', () => {
     const now = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PERSONALISATION}`);
     expect(now.body).toMatchObject({ allowed: true, reason: 'consent-active', basedOn: [{ revision: 0 }] });
   });
+
+  it('keeps the evidence of an erased subject who comes back once the record was removed', async () => {
+    const subjectId = newSubjectId('erased-long-ago');
+    const longAgo = (occurredAt: string) => ({ purpose: PERSONALISATION, capture: { occurredAt, evidenceRef: 'web-session-2010-0042' } });
+    expect((await api.command(commandJson.giveConsent(subjectId, longAgo('2010-03-01T10:00:00Z')))).status).toBe(201);
+    expect((await api.command(commandJson.eraseSubject(subjectId, { capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
+
+    const run = await api.call('POST', '/v1/proof-retention/runs', { body: {} });
+    expect(run.body.removed).toEqual([expect.objectContaining({ subjectId, eventsRemoved: 2 })]);
+
+    const back = await api.command(commandJson.giveConsent(subjectId, { purpose: PERSONALISATION, capture: { evidenceRef: 'web-session-2026-0001' } }));
+    expect(back.status).toBe(201);
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`);
+    expect(exported.body).toMatchObject({ personalData: 'readable', choices: [{ evidence: { reference: 'web-session-2026-0001' } }] });
+  });
 });

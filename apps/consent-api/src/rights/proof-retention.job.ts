@@ -31,7 +31,7 @@ export interface ProofRetentionJobParts {
  * Removes the records whose proof retention has ended (rule: `proofRetentionOf`, ADR 0006): the
  * subject's key is destroyed first, so a failure half-way never leaves readable personal data
  * behind, then its stream is removed with `removeStream` (a sanctioned removal `verify` accepts),
- * and the run is recorded in `proof-retention-runs`.
+ * the vault forgets the subject, and the run is recorded in `proof-retention-runs`.
  */
 export class ProofRetentionJob {
   private readonly subjects = new Set<string>();
@@ -71,7 +71,7 @@ export class ProofRetentionJob {
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
     const subjects = [...this.subjects];
-    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number }> = [];
+    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number; isErased: boolean }> = [];
     for (const subjectId of subjects) {
       try {
         const record = await readSubjectRecord(store, subjectId);
@@ -82,17 +82,21 @@ export class ProofRetentionJob {
         const retention = proofRetentionOf(record.history, catalogue, startedAt);
         if (retention.isRemovable) {
           const lastRevision = record.history[record.history.length - 1].revision;
-          due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length, lastRevision });
+          const isErased = record.history.some((event) => event.type === 'SubjectErased');
+          due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length, lastRevision, isErased });
         }
       } catch (error) {
         failures.push({ subjectId, reason: messageOf(error) });
       }
     }
     // Keys of a batch are destroyed together (the PostgreSQL key store rewrites its table once per
-    // batch), and always before their streams go.
+    // batch), and always before their streams go. The vault goes on refusing an erased subject new
+    // keys until its stream, with the erasure in it, is gone.
     for (let start = 0; start < due.length; start += DESTROY_BATCH) {
       const batch = due.slice(start, start + DESTROY_BATCH);
-      const destroyed = dryRun ? batch.map(() => ({ status: 'fulfilled' as const })) : await Promise.allSettled(batch.map((each) => vault.destroyKey(each.subjectId)));
+      const destroyed = dryRun
+        ? batch.map(() => ({ status: 'fulfilled' as const }))
+        : await Promise.allSettled(batch.map((each) => (each.isErased ? vault.destroyKey(each.subjectId) : vault.forgetSubject(each.subjectId))));
       for (const [index, each] of batch.entries()) {
         const outcome = destroyed[index];
         if (outcome.status === 'rejected') {
@@ -117,6 +121,13 @@ export class ProofRetentionJob {
               ? 'kept: a choice was recorded while this run decided on it (what was sealed before is erased)'
               : `key destroyed, stream not removed: ${messageOf(error)}`;
           failures.push({ subjectId: each.subjectId, reason });
+          continue;
+        }
+        // The erasure went with the stream: a subject who comes back is a new one, whose personal data may be kept again.
+        if (each.isErased && !dryRun) {
+          await vault
+            .forgetSubject(each.subjectId)
+            .catch((error: unknown) => failures.push({ subjectId: each.subjectId, reason: `removed, but the vault still refuses it new keys: ${messageOf(error)}` }));
         }
       }
     }

@@ -111,7 +111,8 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    // Erased is erased: a refused command can have made a new key, under which nothing is sealed.
+    // Erased is erased, whatever key remains: an erasure is in the log before its key is destroyed,
+    // and keys made for erased subjects before the vault refused them (ADR 0006) stay.
     personalData: !hasSealedData ? 'none' : hasKey && !ledger.erasure ? 'readable' : 'erased',
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },

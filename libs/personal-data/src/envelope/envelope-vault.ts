@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
-import { isSealed, type PersonalDataVault } from '../personal-data-vault.port';
+import { isSealed, type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { type CachedKey, KeyCache, type KeyCacheOptions } from './key-cache';
 import { MasterKeyMismatch, masterKeyId, newDataKey, unwrapDataKey, wrapDataKey } from './key-wrapping';
 
@@ -14,17 +14,31 @@ export interface WrappedKeyRow {
   readonly createdAt: string;
 }
 
+/** What a key store keeps for a subject whose key was destroyed: that fact, and no key material. */
+export const DESTROYED = 'destroyed';
+
+export type StoredKey = WrappedKeyRow | typeof DESTROYED;
+
 /** What a durable key store must do; the SQLite and PostgreSQL stores differ only here. */
 export interface KeyRows {
   /** Names the storage in error messages. */
   readonly where: string;
   /** The master key id recorded on first use, recording `candidate` when there is none yet. */
   claimMasterKeyId(candidate: string): Promise<string>;
-  find(subjectId: string): Promise<WrappedKeyRow | undefined>;
-  /** Inserts unless the subject already has a key, and returns the row that is stored (another writer's on a race). */
-  insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow>;
-  /** Deletes the subject's row and makes sure its bytes no longer sit in the store's files. */
-  deleteAndScrub(subjectId: string): Promise<void>;
+  find(subjectId: string): Promise<StoredKey | undefined>;
+  /**
+   * Inserts unless the subject has a key or had one destroyed, and returns what is stored (another
+   * writer's key on a race).
+   */
+  insertIfAbsent(row: WrappedKeyRow): Promise<StoredKey>;
+  /**
+   * Records that the subject's key was destroyed, in its place if it has one, so that no
+   * `insertIfAbsent` racing it in another process leaves a key behind, and makes sure the key's
+   * bytes no longer sit in the store's files.
+   */
+  destroy(subjectId: string): Promise<void>;
+  /** Deletes whatever is stored for the subject, a key (its bytes scrubbed as by `destroy`) or the record of its destruction. */
+  forget(subjectId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +80,7 @@ export class EnvelopeVault implements PersonalDataVault {
 
   async seal(subjectId: string, plaintext: string): Promise<Sealed> {
     const key = (await this.keyOf(subjectId)) ?? (await this.createKey(subjectId));
+    if (key === DESTROYED) throw new SubjectKeyDestroyed(subjectId);
     return sealWith(key.key, key.keyId, plaintext);
   }
 
@@ -73,18 +88,23 @@ export class EnvelopeVault implements PersonalDataVault {
     if (!isSealed(sealed)) throw new TypeError('not a sealed value');
     const key = await this.keyOf(subjectId);
     // A value sealed under a destroyed key stays unreadable even if the subject has a newer key.
-    if (!key || key.keyId !== keyIdOf(sealed)) return undefined;
+    if (!key || key === DESTROYED || key.keyId !== keyIdOf(sealed)) return undefined;
     return unsealWith(key.key, sealed);
   }
 
   async destroyKey(subjectId: string): Promise<void> {
-    this.destructions.set(subjectId, (this.destructions.get(subjectId) ?? 0) + 1);
-    this.cache.evict(subjectId);
-    await this.rows.deleteAndScrub(subjectId);
+    this.evict(subjectId);
+    await this.rows.destroy(subjectId);
+  }
+
+  async forgetSubject(subjectId: string): Promise<void> {
+    this.evict(subjectId);
+    await this.rows.forget(subjectId);
   }
 
   async hasKey(subjectId: string): Promise<boolean> {
-    return (await this.rows.find(subjectId)) !== undefined;
+    const stored = await this.rows.find(subjectId);
+    return stored !== undefined && stored !== DESTROYED;
   }
 
   async close(): Promise<void> {
@@ -92,15 +112,20 @@ export class EnvelopeVault implements PersonalDataVault {
     await this.rows.close();
   }
 
-  private async keyOf(subjectId: string): Promise<CachedKey | undefined> {
+  private evict(subjectId: string): void {
+    this.destructions.set(subjectId, (this.destructions.get(subjectId) ?? 0) + 1);
+    this.cache.evict(subjectId);
+  }
+
+  private async keyOf(subjectId: string): Promise<CachedKey | typeof DESTROYED | undefined> {
     const cached = this.cache.get(subjectId);
     if (cached) return cached;
     const destructions = this.destructions.get(subjectId);
-    const row = await this.rows.find(subjectId);
-    return row && this.remember(row, destructions);
+    const stored = await this.rows.find(subjectId);
+    return stored === DESTROYED ? stored : stored && this.remember(stored, destructions);
   }
 
-  private async createKey(subjectId: string): Promise<CachedKey> {
+  private async createKey(subjectId: string): Promise<CachedKey | typeof DESTROYED> {
     const destructions = this.destructions.get(subjectId);
     const keyId = randomUUID();
     const stored = await this.rows.insertIfAbsent({
@@ -110,7 +135,7 @@ export class EnvelopeVault implements PersonalDataVault {
       masterKeyId: this.masterKeyId,
       createdAt: new Date().toISOString(),
     });
-    return this.remember(stored, destructions);
+    return stored === DESTROYED ? stored : this.remember(stored, destructions);
   }
 
   private remember(row: WrappedKeyRow, destructionsBefore: number | undefined): CachedKey {

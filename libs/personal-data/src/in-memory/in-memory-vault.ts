@@ -1,14 +1,16 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
-import type { PersonalDataVault } from '../personal-data-vault.port';
+import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 
 /** Keys in process memory: for unit tests only (a restart forgets every key). */
 export class InMemoryVault implements PersonalDataVault {
   private readonly keys = new Map<string, { id: string; key: Buffer }>();
+  private readonly destroyed = new Set<string>();
   private readonly digestKey = randomBytes(32);
 
   async seal(subjectId: string, plaintext: string): Promise<Sealed> {
+    if (this.destroyed.has(subjectId)) throw new SubjectKeyDestroyed(subjectId);
     let entry = this.keys.get(subjectId);
     if (!entry) {
       entry = { id: randomUUID(), key: randomBytes(32) };
@@ -25,6 +27,12 @@ export class InMemoryVault implements PersonalDataVault {
 
   async destroyKey(subjectId: string): Promise<void> {
     this.keys.delete(subjectId);
+    this.destroyed.add(subjectId);
+  }
+
+  async forgetSubject(subjectId: string): Promise<void> {
+    this.keys.delete(subjectId);
+    this.destroyed.delete(subjectId);
   }
 
   async hasKey(subjectId: string): Promise<boolean> {

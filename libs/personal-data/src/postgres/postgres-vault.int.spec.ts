@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
-import type { PersonalDataVault } from '../personal-data-vault.port';
+import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import type { KeyRows } from '../envelope/envelope-vault';
 import { openPostgresVault } from './postgres-vault';
 
@@ -57,6 +57,85 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
     }
   });
 
+  it('destroys a key that another process is inserting, waiting for its commit rather than missing it', async () => {
+    const opened = await openOnFreshSchema();
+    try {
+      await withClient(opened.schema.url, async (sealing) => {
+        await sealing.query('BEGIN');
+        await sealing.query(`INSERT INTO personal_data_keys (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES ('racing-2', 'key-1', $1, 'm', now())`, [randomBytes(60)]);
+        const [{ pid }] = (await sealing.query('SELECT pg_backend_pid() AS pid')).rows;
+        const destroyed = opened.vault.destroyKey('racing-2');
+        await Promise.race([destroyed, blockedBy(opened.schema.url, pid)]);
+        await sealing.query('COMMIT');
+        await destroyed;
+      });
+      expect(await opened.vault.hasKey('racing-2')).toBe(false);
+      await expect(opened.vault.seal('racing-2', 'jane@example.org')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+    } finally {
+      await opened.dispose();
+    }
+  });
+
+  it('keeps the keys of a table made before destroyed keys were remembered, and remembers them from then on', async () => {
+    const opened = await openOnFreshSchema();
+    try {
+      const sealed = await opened.vault.seal('subject-1', 'jane@example.org');
+      await opened.vault.close();
+      await query(
+        opened.schema.url,
+        `ALTER TABLE personal_data_keys DROP CONSTRAINT key_or_its_destruction, DROP COLUMN destroyed_at,
+           ALTER COLUMN key_id SET NOT NULL, ALTER COLUMN wrapped_key SET NOT NULL, ALTER COLUMN master_key_id SET NOT NULL, ALTER COLUMN created_at SET NOT NULL`,
+      );
+      const reopened = await opened.reopen!(opened.masterKey!);
+      expect(await reopened.unseal('subject-1', sealed)).toBe('jane@example.org');
+      await reopened.destroyKey('subject-1');
+      await expect(reopened.seal('subject-1', 'jane@example.org')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+    } finally {
+      await opened.dispose();
+    }
+  });
+
+  describe('when another session holds the key table', () => {
+    let schema: TestSchema;
+    let vault: PersonalDataVault;
+    let locker: Client;
+    beforeEach(async () => {
+      schema = await createTestSchema('cl_vault');
+      vault = await openPostgresVault({ url: schema.url, masterKey: randomBytes(32), lockTimeout: '300ms' });
+      locker = new Client({ connectionString: schema.url });
+      await locker.connect();
+    });
+    afterEach(async () => {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await vault.close();
+      await schema.drop();
+    });
+
+    it('gives up a seal as unavailable rather than waiting for as long as a stuck session lives', async () => {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE personal_data_keys IN ACCESS EXCLUSIVE MODE');
+      await expect(vault.seal('subject-1', 'jane@example.org')).rejects.toMatchObject({ code: '55P03' });
+    });
+
+    // Cut off, the scrub would leave the destroyed key's bytes in the file, and a repeated destroy
+    // would find nothing left to scrub.
+    it('lets the scrub after a destroy wait for a reader longer than a seal may', async () => {
+      await vault.seal('subject-1', 'jane@example.org');
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE personal_data_keys IN ACCESS SHARE MODE');
+      const [{ pid }] = (await locker.query('SELECT pg_backend_pid() AS pid')).rows;
+      let isDone = false;
+      const destroyed = vault.destroyKey('subject-1').finally(() => (isDone = true));
+      await blockedBy(schema.url, pid);
+      // Three times the seal's lock timeout: this is about how long the scrub waits.
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      expect(isDone).toBe(false);
+      await locker.query('ROLLBACK');
+      await expect(destroyed).resolves.toBeUndefined();
+    });
+  });
+
   it('keeps its keys in a schema of its own when told to', async () => {
     const schema = await createTestSchema('cl_vault');
     const own = `${schema.schema}_keys`;
@@ -96,6 +175,15 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
 
 async function query(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
   return withClient(url, async (client) => (await client.query(sql, values)).rows);
+}
+
+/** Resolves once some session waits for a lock that the session `pid` holds. */
+async function blockedBy(url: string, pid: number): Promise<void> {
+  for (;;) {
+    const rows = await query(url, 'SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function tableFileBytes(url: string, table: string): Promise<Buffer> {

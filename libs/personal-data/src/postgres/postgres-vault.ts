@@ -1,6 +1,6 @@
-import { checkOutClient } from '@consent-ledger/event-store';
+import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
-import { EnvelopeVault, type KeyRows, type WrappedKeyRow } from '../envelope/envelope-vault';
+import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
 
 export interface PostgresVaultOptions {
@@ -9,21 +9,33 @@ export interface PostgresVaultOptions {
   /** A schema of its own for the key tables; by default the connection's search_path. */
   readonly schema?: string;
   readonly cache?: KeyCacheOptions;
+  /** How long a seal, read or destroy waits for a lock on the key table (default `KEY_LOCK_TIMEOUT`). */
+  readonly lockTimeout?: string;
 }
 
-interface KeyRow {
-  subject_id: string;
-  key_id: string;
-  wrapped_key: Buffer;
-  master_key_id: string;
-  created_at: Date;
-}
+/**
+ * A scrub (VACUUM FULL) takes the key table from every seal and read while it rewrites it: about
+ * 0.3 s at 10⁵ keys and 3 s at 10⁶ (ADR 0006), which a command may well wait out. Much longer is
+ * a stuck session, or a scrub queued behind a long reader of the table (a dump): the statement
+ * then fails as unavailable (503, retry) instead of hanging the request for as long as that lasts.
+ * Longer than the event store's `REQUEST_LOCK_TIMEOUT`, whose locks are held for milliseconds.
+ */
+export const KEY_LOCK_TIMEOUT = '10s';
+
+/** A subject's key, or the record that it was destroyed (`destroyed_at`, and nulls for the key's columns). */
+type KeyRow =
+  | { subject_id: string; key_id: string; wrapped_key: Buffer; master_key_id: string; created_at: Date; destroyed_at: null }
+  | { subject_id: string; key_id: null; wrapped_key: null; master_key_id: null; created_at: null; destroyed_at: Date };
 
 /**
  * Keys in a PostgreSQL table of their own. A DELETE only marks the tuple dead, and a plain VACUUM
  * can leave its bytes in the page's free space, so each destroy is followed by VACUUM FULL of
  * this small table, which rewrites it into a new file and drops the old one. The WAL still holds
  * the insert until its segments are recycled: WAL archives are backups (docs/decisions/0006).
+ *
+ * A destroyed key's row stays, emptied of the key and dated `destroyed_at`: the primary key then
+ * makes a seal racing the destruction in another process either come first and be overwritten,
+ * or conflict with the record of the destruction: no key is inserted after it.
  */
 export async function openPostgresVault(options: PostgresVaultOptions): Promise<EnvelopeVault> {
   const rows = new PostgresKeyRows(options);
@@ -54,7 +66,7 @@ class PostgresKeyRows implements KeyRows {
     this.keys = `${prefix}personal_data_keys`;
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
-    this.pool = new Pool({ connectionString: options.url, max: 4 });
+    this.pool = new Pool({ connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT), max: 4 });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
@@ -64,17 +76,34 @@ class PostgresKeyRows implements KeyRows {
     const client = await checkOutClient(this.pool);
     try {
       await client.query('BEGIN');
+      // Start-up waits for another starter's set-up, and for the table, whatever the requests' lock_timeout.
+      await client.query('SET LOCAL lock_timeout = 0');
       // Two processes starting together would otherwise race on CREATE TABLE IF NOT EXISTS.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('consent-ledger/personal-data-vault'))");
       if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await client.query(`
         CREATE TABLE IF NOT EXISTS ${this.keys} (
           subject_id text PRIMARY KEY,
-          key_id text NOT NULL,
-          wrapped_key bytea NOT NULL,
-          master_key_id text NOT NULL,
-          created_at timestamptz NOT NULL
+          key_id text,
+          wrapped_key bytea,
+          master_key_id text,
+          created_at timestamptz,
+          destroyed_at timestamptz,
+          CONSTRAINT ${KEY_OR_ITS_DESTRUCTION}
         )`);
+      const { rows } = await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'destroyed_at' AND NOT attisdropped`, [this.keys]);
+      // A table made before destroyed keys were remembered. Checked first, because ALTER TABLE
+      // takes the table from every seal for as long as it waits and runs, even with nothing to do.
+      if (rows.length === 0) {
+        await client.query(`
+          ALTER TABLE ${this.keys}
+            ALTER COLUMN key_id DROP NOT NULL,
+            ALTER COLUMN wrapped_key DROP NOT NULL,
+            ALTER COLUMN master_key_id DROP NOT NULL,
+            ALTER COLUMN created_at DROP NOT NULL,
+            ADD COLUMN destroyed_at timestamptz,
+            ADD CONSTRAINT ${KEY_OR_ITS_DESTRUCTION}`);
+      }
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.meta} (name text PRIMARY KEY, value text NOT NULL)`);
       await client.query('COMMIT');
     } catch (error) {
@@ -91,9 +120,9 @@ class PostgresKeyRows implements KeyRows {
     return rows[0].value;
   }
 
-  async find(subjectId: string): Promise<WrappedKeyRow | undefined> {
+  async find(subjectId: string): Promise<StoredKey | undefined> {
     const { rows } = await this.pool.query<KeyRow>(`SELECT * FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
-    return rows[0] && toWrappedKey(rows[0]);
+    return rows[0] && toStoredKey(rows[0]);
   }
 
   /**
@@ -101,7 +130,7 @@ class PostgresKeyRows implements KeyRows {
    * row in between left the caller with no key at all (a 500 for a command racing an erasure).
    * Asked again when the conflicting row is one this statement's snapshot cannot see yet.
    */
-  async insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow> {
+  async insertIfAbsent(row: WrappedKeyRow): Promise<StoredKey> {
     for (let attempt = 1; ; attempt += 1) {
       const { rows } = await this.pool.query<KeyRow>(
         `WITH inserted AS (
@@ -112,15 +141,32 @@ class PostgresKeyRows implements KeyRows {
          SELECT * FROM inserted UNION ALL SELECT * FROM ${this.keys} WHERE subject_id = $1 LIMIT 1`,
         [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
       );
-      if (rows[0]) return toWrappedKey(rows[0]);
+      if (rows[0]) return toStoredKey(rows[0]);
       // Named so the command path answers 503 (retry), as for any storage that cannot serve.
       if (attempt === 3) throw Object.assign(new Error('the personal-data key could neither be stored nor found; try again'), { name: 'KeyStoreUnavailable' });
     }
   }
 
-  async deleteAndScrub(subjectId: string): Promise<void> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
-    if (rowCount) await this.scrub();
+  /**
+   * An upsert, not a DELETE and an INSERT: a seal's insert not yet committed is waited for, then
+   * overwritten. `xmax = 0` tells a row this statement inserted (the subject had no key, there are
+   * no bytes to scrub) from one it overwrote; a record already there is left as it is.
+   */
+  async destroy(subjectId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ inserted: boolean }>(
+      `INSERT INTO ${this.keys} (subject_id, destroyed_at) VALUES ($1, now())
+       ON CONFLICT (subject_id) DO UPDATE
+         SET key_id = NULL, wrapped_key = NULL, master_key_id = NULL, created_at = NULL, destroyed_at = EXCLUDED.destroyed_at
+         WHERE ${this.keys}.destroyed_at IS NULL
+       RETURNING xmax = 0 AS inserted`,
+      [subjectId],
+    );
+    if (rows[0]?.inserted === false) await this.scrub();
+  }
+
+  async forget(subjectId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ held_key: boolean }>(`DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key`, [subjectId]);
+    if (rows[0]?.held_key) await this.scrub();
   }
 
   async close(): Promise<void> {
@@ -130,16 +176,13 @@ class PostgresKeyRows implements KeyRows {
 
   /**
    * Destroys coming in together share rewrites: a caller waits for a VACUUM FULL that started
-   * after its DELETE committed, never for one already under way.
+   * after its write committed, never for one already under way.
    */
   private scrub(): Promise<void> {
     if (!this.scrubbing) {
-      this.scrubbing = this.pool
-        .query(`VACUUM FULL ${this.keys}`)
-        .then(() => undefined)
-        .finally(() => {
-          this.scrubbing = undefined;
-        });
+      this.scrubbing = this.vacuumFull().finally(() => {
+        this.scrubbing = undefined;
+      });
       return this.scrubbing;
     }
     this.scrubAgain ??= this.scrubbing
@@ -150,12 +193,29 @@ class PostgresKeyRows implements KeyRows {
       });
     return this.scrubAgain;
   }
+
+  /**
+   * Waits for its lock however long it takes: cut off, it would leave a destroyed key's bytes in
+   * the file, and a repeated destroy finds nothing left to scrub. VACUUM cannot run in a
+   * transaction, where `SET LOCAL` would do, so the setting is the session's, and the connection
+   * is closed afterwards rather than go back to the pool without its lock timeout.
+   */
+  private async vacuumFull(): Promise<void> {
+    const client = await checkOutClient(this.pool);
+    try {
+      await client.query('SET lock_timeout = 0');
+      await client.query(`VACUUM FULL ${this.keys}`);
+    } finally {
+      client.release(true);
+    }
+  }
 }
 
-const toWrappedKey = (row: KeyRow): WrappedKeyRow => ({
-  subjectId: row.subject_id,
-  keyId: row.key_id,
-  wrappedKey: row.wrapped_key,
-  masterKeyId: row.master_key_id,
-  createdAt: row.created_at.toISOString(),
-});
+const KEY_OR_ITS_DESTRUCTION = `key_or_its_destruction CHECK (
+  (destroyed_at IS NULL AND num_nulls(key_id, wrapped_key, master_key_id, created_at) = 0)
+  OR (destroyed_at IS NOT NULL AND num_nonnulls(key_id, wrapped_key, master_key_id, created_at) = 0))`;
+
+const toStoredKey = (row: KeyRow): StoredKey =>
+  row.destroyed_at !== null
+    ? DESTROYED
+    : { subjectId: row.subject_id, keyId: row.key_id, wrappedKey: row.wrapped_key, masterKeyId: row.master_key_id, createdAt: row.created_at.toISOString() };

@@ -1,6 +1,6 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
-import { EnvelopeVault, type KeyRows, type WrappedKeyRow } from '../envelope/envelope-vault';
+import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
 
 export interface SqliteVaultOptions {
@@ -10,18 +10,19 @@ export interface SqliteVaultOptions {
   readonly cache?: KeyCacheOptions;
 }
 
-interface KeyRow {
-  subject_id: string;
-  key_id: string;
-  wrapped_key: Buffer;
-  master_key_id: string;
-  created_at: string;
-}
+/** A row of `subject_keys`, or of `destroyed_subject_keys` (with nulls for the key's columns). */
+type KeyRow =
+  | { subject_id: string; key_id: string; wrapped_key: Buffer; master_key_id: string; created_at: string; destroyed_at: null }
+  | { subject_id: string; key_id: null; wrapped_key: null; master_key_id: null; created_at: null; destroyed_at: string };
 
 /**
  * Keys in their own SQLite file. `secure_delete` overwrites a deleted row with zeros in the file,
  * and the rollback journal (not WAL) is truncated at each commit, so once `destroyKey` returns no
  * page of the file or its journal holds the wrapped key. See docs/decisions/0006.
+ *
+ * A destroyed key leaves a row in `destroyed_subject_keys`. Each write below is one transaction
+ * over both tables, and SQLite lets one writer at a time into the file, whatever its process: a
+ * key cannot be inserted between a destruction's check and its record.
  */
 export async function openSqliteVault(options: SqliteVaultOptions): Promise<EnvelopeVault> {
   return EnvelopeVault.open(new SqliteKeyRows(options.file), options.masterKey, options.cache);
@@ -46,6 +47,7 @@ class SqliteKeyRows implements KeyRows {
         master_key_id TEXT NOT NULL,
         created_at TEXT NOT NULL
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS destroyed_subject_keys (subject_id TEXT PRIMARY KEY, destroyed_at TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS vault_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `);
   }
@@ -55,34 +57,60 @@ class SqliteKeyRows implements KeyRows {
     return (this.db.prepare("SELECT value FROM vault_meta WHERE name = 'master_key_id'").get() as { value: string }).value;
   }
 
-  async find(subjectId: string): Promise<WrappedKeyRow | undefined> {
-    const row = this.db.prepare('SELECT * FROM subject_keys WHERE subject_id = ?').get(subjectId) as KeyRow | undefined;
-    return row && toWrappedKey(row);
+  async find(subjectId: string): Promise<StoredKey | undefined> {
+    return this.stored(subjectId);
   }
 
-  async insertIfAbsent(row: WrappedKeyRow): Promise<WrappedKeyRow> {
+  async insertIfAbsent(row: WrappedKeyRow): Promise<StoredKey> {
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id, created_at)
+             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM destroyed_subject_keys WHERE subject_id = ?)
+             ON CONFLICT (subject_id) DO NOTHING`,
+          )
+          .run(row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt, row.subjectId);
+        return this.stored(row.subjectId)!;
+      })
+      .immediate();
+  }
+
+  async destroy(subjectId: string): Promise<void> {
     this.db
-      .prepare(
-        `INSERT INTO subject_keys (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (subject_id) DO NOTHING`,
-      )
-      .run(row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt);
-    return (await this.find(row.subjectId))!;
+      .transaction(() => {
+        this.db.prepare('DELETE FROM subject_keys WHERE subject_id = ?').run(subjectId);
+        this.db.prepare('INSERT INTO destroyed_subject_keys (subject_id, destroyed_at) VALUES (?, ?) ON CONFLICT (subject_id) DO NOTHING').run(subjectId, new Date().toISOString());
+      })
+      .immediate();
   }
 
-  async deleteAndScrub(subjectId: string): Promise<void> {
-    this.db.prepare('DELETE FROM subject_keys WHERE subject_id = ?').run(subjectId);
+  async forget(subjectId: string): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM subject_keys WHERE subject_id = ?').run(subjectId);
+        this.db.prepare('DELETE FROM destroyed_subject_keys WHERE subject_id = ?').run(subjectId);
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+
+  private stored(subjectId: string): StoredKey | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT subject_id, key_id, wrapped_key, master_key_id, created_at, NULL AS destroyed_at FROM subject_keys WHERE subject_id = ?
+         UNION ALL
+         SELECT subject_id, NULL, NULL, NULL, NULL, destroyed_at FROM destroyed_subject_keys WHERE subject_id = ?`,
+      )
+      .get(subjectId, subjectId) as KeyRow | undefined;
+    return row && toStoredKey(row);
+  }
 }
 
-const toWrappedKey = (row: KeyRow): WrappedKeyRow => ({
-  subjectId: row.subject_id,
-  keyId: row.key_id,
-  wrappedKey: row.wrapped_key,
-  masterKeyId: row.master_key_id,
-  createdAt: row.created_at,
-});
+const toStoredKey = (row: KeyRow): StoredKey =>
+  row.destroyed_at !== null
+    ? DESTROYED
+    : { subjectId: row.subject_id, keyId: row.key_id, wrappedKey: row.wrapped_key, masterKeyId: row.master_key_id, createdAt: row.created_at };
