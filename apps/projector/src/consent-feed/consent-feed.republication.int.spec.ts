@@ -21,7 +21,7 @@ const at = (name: string) => ({ subjectId: `subject-${name}` as SubjectId, occur
  * what it is sent, batch by batch (consent-feed.int.spec.ts covers the real broker). A time-driven
  * state carries `event-id` `time-<n>`; one caused by an event, that event's id.
  */
-describe('the consent feed publishing every subject again after a rebuild', () => {
+describe('the consent feed publishing every subject again after a rebuild (a stand-in for the broker records its batches)', () => {
   let directory: string;
   let store: EventStore;
   let readModels: ProjectedReadModels;
@@ -30,7 +30,7 @@ describe('the consent feed publishing every subject again after a rebuild', () =
   /** The subjects of each batch of state messages, and whether they were all time-driven. */
   let sent: { readonly subjectIds: string[]; readonly isRepublication: boolean }[];
   let onSend: (batch: ProducerBatch) => Promise<void>;
-  const broker = {
+  const brokerStandIn = {
     async sendBatch(batch: ProducerBatch) {
       for (const { topic, messages } of batch.topicMessages ?? []) {
         if (topic !== topics.state) continue;
@@ -82,7 +82,7 @@ describe('the consent feed publishing every subject again after a rebuild', () =
       store,
       readModels,
       catalogue,
-      producer: broker,
+      producer: brokerStandIn,
       topics,
       keys: audienceKeys(Buffer.alloc(32)),
       checkpointName: FEED,
