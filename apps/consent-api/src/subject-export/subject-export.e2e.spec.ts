@@ -1,3 +1,6 @@
+import type { SubjectId } from '@consent-ledger/domain';
+import { subjectErased } from '@consent-ledger/domain/testing';
+import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 const PROSPECTING = 'prospect-contact-collection-events';
@@ -64,6 +67,18 @@ describe('the subject export over HTTP', () => {
     const refused = await api.command(commandJson.endRelationship(subjectId, { capture: { evidenceRef: 'call-2026-REF-999' } }));
     expect(refused.body).toMatchObject({ error: 'subject-erased' });
     expect((await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body.personalData).toBe('erased');
+  });
+
+  // Found in review: an erasure whose key destroy failed after it was in the log exported the
+  // contact details in clear under "personalData": "erased".
+  it('shows nothing in clear once the erasure is in the log, before its key is destroyed', async () => {
+    const subjectId = newSubjectId('export');
+    await metAtAnEvent(subjectId);
+    // The erasure as the log holds it, its key not yet destroyed (a destroy still to come, or cut off).
+    await api.store.append(ledgerStream(subjectId), [asNewEvent(subjectErased({ subjectId: subjectId as SubjectId }))], { expectedRevision: 'any' });
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.body).toMatchObject({ personalData: 'erased', choices: [{ evidence: { reference: 'erased', contact: 'erased' } }, { type: 'SubjectErased' }] });
+    expect(JSON.stringify(exported.body)).not.toContain('jana');
   });
 
   it('is an empty record for a subject the ledger never heard of', async () =>

@@ -97,7 +97,9 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   const ledger = ledgerOf(history);
   const preferences = preferencesOf(ledger, catalogue, { at: now });
   const hasKey = await vault.hasKey(subjectId);
-  const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => (await vault.unseal(subjectId, sealed)) ?? ERASED;
+  // Erased is erased, whatever key remains: the erasure is in the log before its key is destroyed
+  // (and a destroy cut off by a lock leaves the key until the erasure is repeated).
+  const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => (ledger.erasure ? ERASED : ((await vault.unseal(subjectId, sealed)) ?? ERASED));
   const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, unseal)));
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
@@ -111,8 +113,6 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    // Erased is erased, whatever key remains: an erasure is in the log before its key is destroyed,
-    // and keys made for erased subjects before the vault refused them (ADR 0006) stay.
     personalData: !hasSealedData ? 'none' : hasKey && !ledger.erasure ? 'readable' : 'erased',
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },

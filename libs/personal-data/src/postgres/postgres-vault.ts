@@ -153,7 +153,7 @@ class PostgresKeyRows implements KeyRows {
    * no bytes to scrub) from one it overwrote; a record already there is left as it is.
    */
   async destroy(subjectId: string): Promise<void> {
-    const { rows } = await this.pool.query<{ inserted: boolean }>(
+    const rows = await this.waitingForLocks<{ inserted: boolean }>(
       `INSERT INTO ${this.keys} (subject_id, destroyed_at) VALUES ($1, now())
        ON CONFLICT (subject_id) DO UPDATE
          SET key_id = NULL, wrapped_key = NULL, master_key_id = NULL, created_at = NULL, destroyed_at = EXCLUDED.destroyed_at
@@ -165,8 +165,28 @@ class PostgresKeyRows implements KeyRows {
   }
 
   async forget(subjectId: string): Promise<void> {
-    const { rows } = await this.pool.query<{ held_key: boolean }>(`DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key`, [subjectId]);
+    const rows = await this.waitingForLocks<{ held_key: boolean }>(`DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key`, [subjectId]);
     if (rows[0]?.held_key) await this.scrub();
+  }
+
+  /**
+   * Destroys and forgets wait for their lock however long it takes, as the scrub does: they run
+   * once the erasure is in the log, and a destroy cut off by a dump's lock answered the erasure
+   * 503 "nothing was recorded" and left the key readable. Seals give up after the timeout instead.
+   */
+  private async waitingForLocks<Row extends object>(sql: string, values: readonly unknown[]): Promise<Row[]> {
+    const client = await checkOutClient(this.pool);
+    try {
+      await client.query('BEGIN; SET LOCAL lock_timeout = 0');
+      const { rows } = await client.query<Row>(sql, values as unknown[]);
+      await client.query('COMMIT');
+      return rows;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {
