@@ -100,7 +100,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   // Erased is erased, whatever key remains: the erasure is in the log before its key is destroyed
   // (and a destroy cut off by a lock leaves the key until the erasure is repeated).
   const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => (ledger.erasure ? ERASED : ((await vault.unseal(subjectId, sealed)) ?? ERASED));
-  const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, unseal)));
+  const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, catalogue, unseal)));
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
   const integrity = await store.verify({ streamName: record.streamName });
@@ -135,6 +135,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
 async function exportedChoiceOf(
   event: ProvenLedgerEvent,
   history: readonly ProvenLedgerEvent[],
+  catalogue: Catalogue,
   unseal: (sealed: Sealed) => Promise<Unsealed<string>>,
 ): Promise<ExportedChoice> {
   const { subjectId: _subject, brand, capture, ...fields } = event.data as unknown as Record<string, unknown> & Pick<ProvenLedgerEvent['data'], 'subjectId' | 'brand' | 'capture'>;
@@ -149,7 +150,7 @@ async function exportedChoiceOf(
     revision: event.revision,
     position: event.chain.position,
     type: event.type,
-    decision: decisionOf(event, history),
+    decision: decisionOf(event, history, catalogue),
     change: describeChange(event),
     brand,
     occurredAt: capture.occurredAt,

@@ -75,7 +75,7 @@ export function asOfAnswer(history: readonly RecordedLedgerEvent[], catalogue: C
           return {
             eventId: ref.eventId,
             revision: ref.revision,
-            decision: decisionOf(event, history),
+            decision: decisionOf(event, history, catalogue),
             occurredAt: event.data.capture.occurredAt,
             recordedAt: event.data.capture.recordedAt,
             touchpoint: event.data.capture.touchpoint,

@@ -81,7 +81,7 @@ export function auditorTimeline(history: readonly RecordedLedgerEvent[], catalog
     return {
       eventId: event.eventId,
       revision: event.revision,
-      decision: decisionOf(event, history),
+      decision: decisionOf(event, history, catalogue),
       change: describeChange(event),
       occurredAt,
       recordedAt,

@@ -1,7 +1,7 @@
 import type { Catalogue, Party, PurposeCategory, PurposeDefinition } from '../catalogue/catalogue';
 import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerEvent } from '../ledger/events';
 import { isLater, ledgerOf } from '../ledger/ledger';
-import { consentStatus } from '../ledger/consent/consent-status';
+import { consentStatus, lapsesAt } from '../ledger/consent/consent-status';
 import { consentEndOf, proofRetentionFor, removableFromOf, retentionHoldsOf } from '../retention/proof-retention';
 import { addDuration, type Duration } from '../time';
 import type { Actor, Brand, Channel, Instant, LegalBasis, PurposeId, SubjectId, Touchpoint } from '../vocabulary';
@@ -151,7 +151,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
   const proofKeptUntil = (purpose: PurposeId): Instant | null => {
     const consent = ledger.consents.get(purpose);
     if (!consent) return null;
-    const { end } = consentEndOf(consent);
+    const { end } = consentEndOf(consent, catalogue.purposes.get(purpose)?.noticeChangedAt);
     // Erasure ends a consent that was still holding.
     const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
     return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
@@ -173,7 +173,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
       language: (event.type === 'ConsentGiven' ? event.data.locale : undefined) ?? capture.locale ?? null,
     },
     catalogueVersion: definition.catalogueVersion,
-    decision: decisionOf(event, history),
+    decision: decisionOf(event, history, catalogue),
     method: methodOf(capture.actor, capture.touchpoint),
     touchpoint: capture.touchpoint,
     actor: capture.actor,
@@ -213,11 +213,13 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
 }
 
 /** The decision an event records; a consent given while an earlier one for the purpose still held is a renewal. */
-export function decisionOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[]): ReceiptDecision {
+export function decisionOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ReceiptDecision {
   switch (event.type) {
     case 'ConsentGiven': {
       const earlier = history.filter((other) => other.eventId !== event.eventId && isLater(stampOf(event), stampOf(other)));
-      const status = consentStatus(ledgerOf(earlier), { id: event.data.purpose }, event.data.capture.occurredAt);
+      // A consent that lapsed when the purpose's notice changed holds no longer: asked again, the person gives it anew.
+      const purpose = catalogue.purposes.get(event.data.purpose) ?? { id: event.data.purpose };
+      const status = consentStatus(ledgerOf(earlier), purpose, event.data.capture.occurredAt);
       return status.state === 'active' ? 'consent-renewed' : 'consent-given';
     }
     case 'ConsentWithdrawn':
@@ -272,9 +274,9 @@ function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedger
     .sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
   return {
     from,
-    until: event.data.expiresAt ?? null,
+    until: lapsesAt(from, event.data.expiresAt, catalogue.purposes.get(purpose)?.noticeChangedAt) ?? null,
     duration: catalogue.purposes.get(purpose)?.consentValidity ?? null,
-    ...(ending && { endedBy: { eventId: ending.eventId, decision: decisionOf(ending, history), occurredAt: ending.data.capture.occurredAt } }),
+    ...(ending && { endedBy: { eventId: ending.eventId, decision: decisionOf(ending, history, catalogue), occurredAt: ending.data.capture.occurredAt } }),
   };
 }
 

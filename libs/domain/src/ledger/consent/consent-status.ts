@@ -1,3 +1,4 @@
+import { earliest } from '../../time';
 import type { Channel, Instant, PurposeId } from '../../vocabulary';
 import type { ChannelKey, Choice, ConsentGrant, Ledger, Stamp } from '../ledger';
 import { isLater } from '../ledger';
@@ -48,7 +49,8 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
     return { state: 'active', grant: longest, withdrawal: consent.withdrawal };
   }
   if (standing.length > 0) {
-    const grant = standing[standing.length - 1];
+    // The last to lapse tells why there is no consent now, whatever order the channels were given in.
+    const grant = standing.reduce((last, each) => (each.expiresAt! > last.expiresAt! ? each : last));
     return { state: grant.expiresAt === purpose.noticeChangedAt ? 'outdated' : 'expired', grant, withdrawal: consent.withdrawal };
   }
   if (grants.length > 0 && consent.withdrawal) return { state: 'withdrawn', withdrawal: consent.withdrawal };
@@ -56,11 +58,15 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
 }
 
 /**
- * A consent agreed to the purpose as its notice then described it: once the notice changes (new
- * data, new recipients, a new use), the consent ends there, and the person must be asked again.
+ * When a consent given at `givenAt` ends by itself: at its expiry, or, agreed to the purpose as its
+ * notice then described it, when that notice changed (new data, new recipients, a new use), after
+ * which the person must be asked again.
  */
+export function lapsesAt(givenAt: Instant, expiresAt: Instant | undefined, noticeChangedAt: Instant | undefined): Instant | undefined {
+  return noticeChangedAt !== undefined && givenAt < noticeChangedAt ? earliest(expiresAt, noticeChangedAt) : expiresAt;
+}
+
 function lapsingWithItsNotice(grant: ConsentGrant, noticeChangedAt: Instant | undefined): ConsentGrant {
-  if (noticeChangedAt === undefined || grant.stamp.occurredAt >= noticeChangedAt) return grant;
-  if (grant.expiresAt !== undefined && grant.expiresAt <= noticeChangedAt) return grant;
-  return { ...grant, expiresAt: noticeChangedAt };
+  const expiresAt = lapsesAt(grant.stamp.occurredAt, grant.expiresAt, noticeChangedAt);
+  return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
 }

@@ -5,7 +5,7 @@ import type { ConsentGiven } from '../events';
 import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
 import { isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
-import { consentStatus } from './consent-status';
+import { consentStatus, lapsesAt } from './consent-status';
 
 export function giveConsent(command: GiveConsent, ledger: Ledger, context: LedgerContext): ConsentGiven[] {
   if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
@@ -31,11 +31,14 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   // A repeat under the same notice, made no later than the standing grant, changes nothing; a new
   // notice version is a new proof, and a consent given again later is the person's latest word
   // (and renews a validity that would otherwise lapse sooner).
+  // Both sides as they stand: a consent given before the purpose's notice changed ends with it,
+  // this one as much as the standing grant.
+  const endsAt = lapsesAt(occurredAt, expiresAt, purpose.noticeChangedAt);
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose, occurredAt, channel);
     if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp)) return false;
-    if (status.grant.expiresAt === undefined) return expiresAt === undefined;
-    return expiresAt !== undefined && expiresAt <= status.grant.expiresAt;
+    if (status.grant.expiresAt === undefined) return endsAt === undefined;
+    return endsAt !== undefined && endsAt <= status.grant.expiresAt;
   };
   const alreadyInForce = channels.length > 0 ? channels.every((channel) => covers(channel)) : covers();
   if (alreadyInForce && command.data.personalData === undefined) return [];

@@ -1,6 +1,9 @@
 import { loadCatalogue } from '../../catalogue/catalogue';
-import { catalogue, consentGiven, consentWithdrawn, givenUnder, instant, relationshipStarted } from '../../testing';
+import { catalogue, consentGiven, consentWithdrawn, givenUnder, giveConsent, instant, relationshipStarted } from '../../testing';
 import { preferencesOf } from '../../decisions/preferences';
+import { consentReceiptOf } from '../../receipts/consent-receipt';
+import { retentionHoldsOf } from '../../retention/proof-retention';
+import { recorded } from '../../testing';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 const CHANGED = '2026-12-01T00:00:00.000Z';
@@ -32,9 +35,30 @@ describe('a consent purpose whose notice changed', () => {
     });
   });
 
+  // Found in review: the standing grant ended with the change, the repeat did not, so every
+  // duplicate delivery of a consent given before the change was recorded again.
+  it('records nothing for a duplicate delivery of a consent given before the change', () =>
+    givenUnder(changed, customer, before)
+      .when(giveConsent({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2025-03-01T10:00:00Z' }))
+      .thenNothingHappened());
+
   it('still tells a withdrawal from a consent that lapsed with its notice', () => {
     const withdrawn = givenUnder(changed, customer, before, consentWithdrawn({ purpose: TV_ADS, occurredAt: '2025-06-01T00:00:00Z' }));
     expect(withdrawn.mayProcess({ purpose: TV_ADS, at: '2027-01-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+  });
+
+  // Found in review: asked without a channel, the reason followed the order the grants were given in.
+  it('says the notice changed when that ended the last of the consents, asked without a channel', () => {
+    const prospecting = 'direct-marketing-prospects-phone-email';
+    const alsoChanged = loadCatalogue({
+      ...catalogue.definition,
+      purposes: catalogue.definition.purposes.map((purpose) => (purpose.id === prospecting ? { ...purpose, noticeChangedAt: '2026-06-01T00:00:00.000Z' } : purpose)),
+    });
+    const phone = consentGiven({ purpose: prospecting, channels: ['phone'], occurredAt: '2025-01-01T00:00:00Z', expiresAt: instant('2028-01-01T00:00:00Z') });
+    const email = consentGiven({ purpose: prospecting, channels: ['email'], occurredAt: '2025-02-01T00:00:00Z', expiresAt: instant('2026-03-01T00:00:00Z') });
+    for (const history of [[phone, email], [email, phone]]) {
+      expect(givenUnder(alsoChanged, ...history).mayProcess({ purpose: prospecting, at: '2026-07-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'notice-changed' });
+    }
   });
 
   it('shows the preference centre which consents the person must give again', () => {
@@ -51,5 +75,25 @@ describe('a consent purpose whose notice changed', () => {
       });
     expect(withNoticeChange(TV_ADS, '2026-12-01')).toThrow(/noticeChangedAt: must be an instant written as 2026-12-01T00:00:00.000Z/);
     expect(withNoticeChange('newsletter-customers', CHANGED)).toThrow(/noticeChangedAt: only consent-based purposes/);
+  });
+
+  // Found in review: proof of a consent without end was kept for ever though the notice change
+  // ended it, and the consent given again was told as a renewal of one that no longer held.
+  describe('in the proof', () => {
+    const history = recorded([customer, before, consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-12-05T10:00:00Z' })]);
+    const withChain = (index: number) => ({
+      ...history[index],
+      chain: { streamName: 'stream', position: String(index + 1), hash: `hash-${index}`, previousHash: `hash-${index - 1}`, storedAt: history[index].data.capture.recordedAt },
+    });
+
+    it('keeps the proof of the earlier consent for the proof period after the change, not for ever', () => {
+      const onlyBefore = recorded([customer, before]);
+      expect(retentionHoldsOf(onlyBefore, changed)).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2031-12-01T00:00:00.000Z' }));
+    });
+
+    it('tells the earlier consent as ending at the change, and the one given after it as given, not renewed', () => {
+      expect(consentReceiptOf(withChain(1), history.map((_, index) => withChain(index)), changed)).toMatchObject({ validity: { until: CHANGED } });
+      expect(consentReceiptOf(withChain(2), history.map((_, index) => withChain(index)), changed)).toMatchObject({ decision: 'consent-given' });
+    });
   });
 });
