@@ -242,6 +242,45 @@ describe('the command intake', () => {
     expect((await store.readAll()).map((event) => event.type)).toEqual(['SubjectErased']);
   });
 
+  // Found in review: sealing failed before the log was asked, so the retry got 422 and kept it.
+  it('answers the retry of a command recorded before the erasure from the log, once its record expired', async () => {
+    const records = new InMemoryIdempotencyRecords();
+    const { submit } = intake(undefined, undefined, records);
+    const consent = commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' }, capture: { evidenceRef: 'call-77' } });
+    const first = await submit(consent, 'key-1');
+    await submit(commandJson.eraseSubject('subject-1'), 'key-2');
+    await records.forgetRecordedBefore(new Date(Date.now() + 60_000).toISOString(), 1_000);
+
+    expect(await submit(consent, 'key-1')).toEqual({ ...first, replayed: true });
+    expect(await submit(consent, 'key-1')).toEqual({ ...first, replayed: true });
+  });
+
+  it('tells a channel ending an erased subject\'s contract to leave out the evidence reference', async () => {
+    const { store, submit } = intake();
+    await submit(commandJson.startRelationship('subject-1'), 'key-1');
+    await submit(commandJson.eraseSubject('subject-1'), 'key-2');
+
+    const refused = await submit(commandJson.endRelationship('subject-1', { capture: { evidenceRef: 'call-78' } }), 'key-3');
+    expect(refused).toMatchObject({ status: 422, body: { error: 'subject-erased', message: expect.stringContaining('carries no evidence reference') } });
+    expect(await submit(commandJson.endRelationship('subject-1'), 'key-4')).toMatchObject({ status: 201 });
+    expect((await store.readAll()).map((event) => event.type)).toEqual(['RelationshipStarted', 'SubjectErased', 'RelationshipEnded']);
+  });
+
+  // Found in review: a vault that did not yet remember destroyed keys when the subject was erased
+  // made the subject a new key for every refused command that brought personal data.
+  it('makes no key for a subject erased before its vault remembered destroyed keys', async () => {
+    const { store, submit } = intake();
+    await submit(commandJson.eraseSubject('subject-1'), 'key-1');
+    const vaultWithoutMemory = new InMemoryVault();
+    const upgraded = intake(store, vaultWithoutMemory);
+
+    expect(await upgraded.submit(commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' } }), 'key-2')).toMatchObject({ status: 422, body: { error: 'subject-erased' } });
+    expect(await upgraded.submit(commandJson.restrictChannel('subject-1', { capture: { evidenceRef: 'call-79' } }), 'key-3')).toMatchObject({ status: 422 });
+    expect(await vaultWithoutMemory.hasKey('subject-1')).toBe(false);
+    expect(await upgraded.submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-2' } }), 'key-4')).toMatchObject({ status: 200 });
+    expect(await store.headPosition()).toBe(1n);
+  });
+
   it('answers a repeated erasure that brings an evidence reference as a repeat', async () => {
     const { store, submit } = intake();
     await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-1' } }), 'key-1');

@@ -87,19 +87,45 @@ export class CommandIntake {
 
   /**
    * The domain command, its personal data sealed. Once the subject's key was destroyed the vault
-   * makes it no new one, and the command is refused for the erasure, as the domain refuses it.
-   * An erasure's own evidence would have gone with the key anyway: a repeated erasure is decided
-   * without it, and answered as a repeat (or from the log, as a retry).
+   * makes it no new one (SubjectKeyDestroyed, see `refusedForErasure`). An erasure's own evidence
+   * would have gone with the key anyway: a repeated erasure is decided without it, and answered
+   * as a repeat (or from the log, as a retry).
    */
   private async ledgerCommandOf(checked: CheckedCommandRequest, context: CommandBuildContext): Promise<LedgerCommand> {
+    const { subjectId } = checked.request;
+    // An erasure recorded before the vault remembered destroyed keys left no such memory: the
+    // log's own word keeps a refused command from making the erased subject a new key.
+    const isErased = await this.dependencies.ledgerStreams.isKnownErased(subjectId);
+    const vault = isErased ? { seal: () => Promise.reject(new SubjectKeyDestroyed(subjectId)) } : context.vault;
     try {
-      return await toLedgerCommand(checked, context);
+      return await toLedgerCommand(checked, { ...context, vault });
     } catch (error) {
-      if (!(error instanceof SubjectKeyDestroyed)) throw error;
       const { type, request } = checked;
-      if (type === 'EraseSubject') return toLedgerCommand({ type, request: { ...request, capture: { ...request.capture, evidenceRef: undefined } } }, context);
-      throw new LedgerRuleBroken('subject-erased', { type, subjectId: request.subjectId as SubjectId });
+      if (!(error instanceof SubjectKeyDestroyed) || type !== 'EraseSubject') throw error;
+      return toLedgerCommand({ type, request: { ...request, capture: { ...request.capture, evidenceRef: undefined } } }, { ...context, vault });
     }
+  }
+
+  /**
+   * A command whose personal data cannot be sealed because the subject was erased: the retry of
+   * one recorded before the erasure gets its first answer from the log (its own record may have
+   * expired), anything else is refused for the erasure, as the domain refuses it.
+   */
+  private async refusedForErasure(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome> {
+    let earlier: HandledCommand | undefined;
+    try {
+      earlier = await this.dependencies.ledgerStreams.earlierAnswer(checked.request.subjectId, submission);
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReused) return keyReused(submission);
+      throw error;
+    }
+    if (earlier) return { status: earlier.events.length > 0 ? 201 : 200, body: earlier, replayed: true };
+    const refusal = new LedgerRuleBroken(
+      'subject-erased',
+      { type: checked.type, subjectId: checked.request.subjectId as SubjectId },
+      checked.type === 'EndRelationship' ? 'the end of a contract after an erasure carries no evidence reference' : undefined,
+    );
+    return { status: 422, body: commandFailureOf(refusal)!.body, replayed: false };
   }
 
   /**
@@ -135,12 +161,15 @@ export class CommandIntake {
       const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
       outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: isEarlierAnswer };
     } catch (error) {
-      if (error instanceof IdempotencyKeyReused) {
-        if (keepsAnswer) await idempotencyRecords.release(submission);
-        return keyReused(submission);
-      }
-      if (!(error instanceof LedgerRuleBroken)) throw error;
-      outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
+      if (error instanceof IdempotencyKeyReused) outcome = keyReused(submission);
+      else if (error instanceof SubjectKeyDestroyed) outcome = await this.refusedForErasure(checked, submission);
+      else if (error instanceof LedgerRuleBroken) outcome = { status: 422, body: commandFailureOf(error)!.body, replayed: false };
+      else throw error;
+    }
+    if (outcome.status === 409) {
+      // The log remembers the key for another request: this one's claim must not turn that one's retries away.
+      if (keepsAnswer) await idempotencyRecords.release(submission);
+      return outcome;
     }
     // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
     if (checked.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(checked.request.subjectId);

@@ -91,6 +91,17 @@ export class LedgerStreams {
     if (!this.streams.cached(subjectId)) await this.streams.read(subjectId);
   }
 
+  /** Whether the subject's stream, as last read, holds its erasure. */
+  async isKnownErased(subjectId: string): Promise<boolean> {
+    await this.prefetch(subjectId);
+    return this.streams.cached(subjectId)?.ledger.erasure !== undefined;
+  }
+
+  /** The answer an earlier attempt of the traced command got, when its events are in the subject's stream. */
+  earlierAnswer(subjectId: string, trace: CommandTrace): Promise<HandledCommand | undefined> {
+    return this.queue.run(subjectId, async () => this.earlierAppendOf(this.streams.cached(subjectId) ?? (await this.streams.read(subjectId)), trace));
+  }
+
   handle(command: LedgerCommand, trace: CommandTrace): Promise<CommandHandled> {
     return this.queue.run(command.subjectId, () => this.decideAndAppend(command, trace));
   }

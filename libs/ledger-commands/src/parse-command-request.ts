@@ -75,7 +75,7 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
 }
 
 export interface CommandBuildContext {
-  readonly vault: PersonalDataVault;
+  readonly vault: Pick<PersonalDataVault, 'seal'>;
   /** Becomes `recordedAt`, and `occurredAt` when the channel gave none. */
   readonly now: Instant;
   readonly idempotencyKey: string;
