@@ -77,6 +77,23 @@ describe('the command intake', () => {
       expect(mayProcess(ledger, catalogue, { purpose: CONSENT_PURPOSE, at: at(90_000) })).toMatchObject({ allowed: false });
     });
 
+    // Found in review: the same consent with its channels in another order, or left to their
+    // default, was a new statement, stamped on its own arrival after the withdrawal it undid.
+    it('is recognised with its channels in another order or left to their default', async () => {
+      const prospecting = 'direct-marketing-prospects-phone-email';
+      const consentAhead = (channels?: string[]) =>
+        commandJson.giveConsent('subject-1', { purpose: prospecting, ...(channels && { channels }), capture: { occurredAt: at(90_000) } });
+      const { streams, submit, setClock } = withClock();
+      await submit(consentAhead(['phone', 'email', 'sms', 'post']), 'key-1');
+      setClock(30_000);
+      await submit(commandJson.withdrawConsent('subject-1', { purpose: prospecting }), 'key-2');
+      setClock(60_000);
+      for (const [index, channels] of [['post', 'email', 'sms', 'phone'], undefined].entries()) {
+        expect(eventsOf(await submit(consentAhead(channels), `key-${3 + index}`))[0]?.supersededBy ?? []).not.toEqual([]);
+      }
+      expect(mayProcess(streams.streams.cached('subject-1')!.ledger, catalogue, { purpose: prospecting, at: at(120_000) })).toMatchObject({ allowed: false, reason: 'consent-withdrawn' });
+    });
+
     it('records nothing when nothing changed, also once its stated instant has passed', async () => {
       const { submit, setClock } = withClock();
       await submit(restrictAhead, 'key-1');

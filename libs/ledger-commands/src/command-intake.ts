@@ -140,7 +140,7 @@ export class CommandIntake {
     const { capture } = command;
     const stated = capture.statedAt ?? (capture.occurredAt !== capture.recordedAt ? capture.occurredAt : undefined);
     if (stated === undefined) return command;
-    const statement = statementFingerprint(checked, this.dependencies.vault);
+    const statement = statementFingerprint(checked, this.dependencies);
     const first = await this.dependencies.idempotencyRecords.claim({
       client: FIRST_DELIVERIES,
       idempotencyKey: `${command.subjectId} ${statement}`,

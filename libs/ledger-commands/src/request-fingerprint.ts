@@ -1,4 +1,4 @@
-import { toInstant } from '@consent-ledger/domain';
+import { type Catalogue, toInstant } from '@consent-ledger/domain';
 import { canonicalJson } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type CheckedCommandRequest, DEFAULT_BRAND } from './parse-command-request';
@@ -16,16 +16,23 @@ export function requestFingerprint(json: unknown, vault: Pick<PersonalDataVault,
 
 /**
  * Recognises the same statement sent again, however its channel writes it: instants in any offset
- * or precision, the default brand named or not. An idempotency key may be refused for a body
- * written differently (the client changed its request); a statement delivered again by a channel
- * that rebuilds its JSON must not become a new choice.
+ * or precision, the default brand named or not, a consent's channels in any order or left to
+ * their default. An idempotency key may be refused for a body written differently (the client
+ * changed its request); a statement delivered again by a channel that rebuilds its JSON must not
+ * become a new choice.
  */
-export function statementFingerprint({ request }: CheckedCommandRequest, vault: Pick<PersonalDataVault, 'keyedDigest'>): string {
-  const { capture, brand, ...fields } = request as CheckedCommandRequest['request'] & { validUntil?: string };
+export function statementFingerprint(
+  { type, request }: CheckedCommandRequest,
+  { vault, catalogue }: { vault: Pick<PersonalDataVault, 'keyedDigest'>; catalogue: Catalogue },
+): string {
+  const { capture, brand, ...fields } = request as CheckedCommandRequest['request'] & { validUntil?: string; channels?: string[]; purpose?: string };
+  // A consent's channels are a set, and none named means every channel of the purpose (see giveConsent).
+  const channels = fields.channels ?? (type === 'GiveConsent' ? catalogue.purposes.get(fields.purpose!)?.channels : undefined);
   return vault.keyedDigest(
     canonicalJson({
       ...fields,
       brand: brand ?? DEFAULT_BRAND,
+      ...(channels !== undefined && { channels: [...new Set(channels)].sort() }),
       // The instants a request may carry: when it was said, and until when a consent holds.
       ...(fields.validUntil !== undefined && { validUntil: toInstant(fields.validUntil) }),
       capture: { ...capture, occurredAt: capture.occurredAt === undefined ? undefined : toInstant(capture.occurredAt) },
