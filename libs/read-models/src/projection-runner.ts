@@ -2,6 +2,8 @@ import type { Catalogue, Instant } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition, StoredEvent, Subscription } from '@consent-ledger/event-store';
 import { type ChangeSet, planEvents, planReevaluation } from './change-set';
 import type { ProjectedReadModels } from './read-models';
+import { CatalogueRulesChanged } from './storage/read-model-storage';
+import type { SubjectView } from './subject-ledger/subject-view';
 
 export interface ProjectionLog {
   warn(message: string): void;
@@ -43,6 +45,12 @@ export interface Projections {
   /** Empties the read models and replays the log from position 0; resolves when caught up again. */
   rebuild(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+class ReadModelsRewound extends Error {
+  constructor(readonly checkpoint: GlobalPosition) {
+    super(`the read models went back to position ${checkpoint}`);
+  }
 }
 
 const SWEEP_PAGE = 500;
@@ -91,9 +99,19 @@ export function startProjections(options: StartProjectionsOptions): Projections 
       const after = batchesAfter;
       batchesAfter = batch[batch.length - 1].position;
       try {
-        committed(await readModels.storage.applyEvents(batch, (checkpoint, views) => planEvents(checkpoint, views, batch, catalogue)), { after, events: batch });
+        const plan = (checkpoint: GlobalPosition, views: ReadonlyMap<string, SubjectView>) => {
+          // Behind where this batch starts: another process emptied the tables to rebuild them,
+          // and applying the batch would skip everything before it.
+          if (checkpoint < after) throw new ReadModelsRewound(checkpoint);
+          return planEvents(checkpoint, views, batch, catalogue);
+        };
+        committed(await readModels.storage.applyEvents(batch, plan), { after, events: batch });
       } catch (error) {
-        log.error('read models could not apply a batch; resubscribing from the stored checkpoint', error);
+        if (error instanceof ReadModelsRewound) {
+          log.warn(`the read models went back to position ${error.checkpoint} (another process is rebuilding them): following the log again from there`);
+          readModels.checkpointRewound(error.checkpoint);
+        } else if (error instanceof CatalogueRulesChanged) log.error(error.message);
+        else log.error('read models could not apply a batch; resubscribing from the stored checkpoint', error);
         restartLater();
         throw error;
       }

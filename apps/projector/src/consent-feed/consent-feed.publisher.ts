@@ -118,13 +118,21 @@ export class ConsentFeedPublisher {
     const stopped = new Promise<void>((resolve) => (this.wake = resolve));
     this.published = await readModels.storage.checkpoint(this.options.checkpointName);
     await readModels.storage.followStateChanges(this.options.checkpointName);
-    // Marked only by a migration, which runs before any feed starts: looked at only while one is
-    // owed, not once a second for ever.
-    let isRepublicationOwed = (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
+    // Marked by a migration or an edited catalogue, along with a rebuild: looked at when the feed
+    // starts and when it finds the read models behind it, not once a second for ever.
+    const isMarked = async () => (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
+    let isRepublicationOwed = await isMarked();
     let timeDrivenLookedAt = 0;
     while (!this.isStopped) {
       try {
         const applied = await readModels.checkpoint();
+        if (applied < this.published) {
+          // Another process is rebuilding them: a view read now may be older than what this feed
+          // published, so nothing goes out until they are back where it was.
+          isRepublicationOwed ||= await isMarked();
+          await Promise.race([readModels.waitFor(this.published, idleWaitMs).catch(() => undefined), stopped]);
+          continue;
+        }
         let isLogMoving = false;
         if (applied > this.published) {
           const next = await this.publishLog(this.published, applied);

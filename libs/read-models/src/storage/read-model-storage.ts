@@ -27,7 +27,7 @@ export const outboxCursorOf = (feed: string): string => `${OUTBOX_CURSOR_PREFIX}
  * Migration SQL: a marker for every feed that has published something, at what it published.
  * Shipped with a rebuild whose rules change values consumers already hold. A marker still waiting
  * from an earlier migration stays: the feed has not published past it yet. (Anything after
- * migration 8 that ships this also ships `RESTART_REPUBLICATIONS`.)
+ * migration 8 ships `markFeedsForRepublicationAgain` instead.)
  */
 export const MARK_FEEDS_FOR_REPUBLICATION = `
       INSERT INTO rm_checkpoints (name, position)
@@ -38,10 +38,17 @@ export const MARK_FEEDS_FOR_REPUBLICATION = `
 `;
 
 /**
- * SQL (from migration 8 on) for rules changed again during a republication: the subjects it has
- * already queued were published under the rules now replaced, so it starts again from the first.
+ * SQL (from migration 8 on) for rules changed once more: a marker for every feed that has
+ * published, at what it published. A marker still waiting moves up to where its feed is now (the
+ * feed published further under the rules now replaced) and starts its republication again from
+ * the first subject. `greatest` is the dialect's: `GREATEST` (PostgreSQL) or `max` (SQLite).
  */
-export const RESTART_REPUBLICATIONS = `
+export const markFeedsForRepublicationAgain = (greatest: 'GREATEST' | 'max'): string => `
+      INSERT INTO rm_checkpoints (name, position)
+      SELECT '${REPUBLICATION_MARKER_PREFIX}' || name, position FROM rm_checkpoints
+      WHERE name <> '${READ_MODELS_CHECKPOINT}' AND name NOT LIKE '${REPUBLICATION_MARKER_PREFIX}%' AND name NOT LIKE '${OUTBOX_CURSOR_PREFIX}%'
+        AND position > 0
+      ON CONFLICT (name) DO UPDATE SET position = ${greatest}(rm_checkpoints.position, excluded.position);
       UPDATE rm_checkpoints SET queued_up_to = NULL WHERE name LIKE '${REPUBLICATION_MARKER_PREFIX}%';
 `;
 
@@ -68,6 +75,29 @@ export type RepublicationStep =
 export interface CatalogueRules {
   readonly version: string;
   readonly digest: string;
+}
+
+/**
+ * Another process opened the read models under other catalogue rules and rebuilt them: this one
+ * must not decide rows under its own (a deployment rolled out one process at a time). It stops
+ * writing until it is restarted with the catalogue the tables follow.
+ */
+export class CatalogueRulesChanged extends Error {
+  constructor(
+    readonly ours: CatalogueRules,
+    readonly theirs: CatalogueRules | undefined,
+  ) {
+    super(
+      `the read models now follow catalogue ${theirs?.version ?? '(none recorded)'} with other rules than this process's ${ours.version}: ` +
+        'this process writes nothing to them until it is restarted with that catalogue',
+    );
+    this.name = 'CatalogueRulesChanged';
+  }
+}
+
+/** Throws CatalogueRulesChanged unless the tables follow `ours` (a reworded catalogue is the same rules). */
+export function assertSameRules(ours: CatalogueRules, theirs: CatalogueRules | undefined): void {
+  if (theirs?.digest !== ours.digest) throw new CatalogueRulesChanged(ours, theirs);
 }
 
 /** What `followCatalogue` found: the first catalogue recorded, the same rules, or other rules (and the version they had). */

@@ -558,5 +558,64 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       while ((await storage.checkpoint()) < position) await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await storage.decisionRows(idOf('gus'))).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true });
     });
+
+    const untilCheckpoint = async (storage: ReadModelStorage, position: bigint) => {
+      const giveUpAt = Date.now() + 10_000;
+      while ((await storage.checkpoint()) < position && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+
+    // Found in review: a projector still running when another process rebuilt the tables applied
+    // its next batch on top of the empty tables, moving the checkpoint from 0 to the head, and
+    // every subject but the one in that batch was gone for good.
+    it('follows the log again from the start when another process rebuilds the tables under it', async () => {
+      project();
+      const position = await record(relationshipStarted(of('hal')), consentGiven({ ...of('hal'), purpose: PICKX, channels: ['tv-screen'] }));
+      await subject.readModels.waitFor(position);
+      expect(await (await subject.openAnother()).followCatalogue(rules)).toEqual({ outcome: 'recorded' });
+      expect(await (await subject.openAnother()).followCatalogue({ version: 'catalogue-2', digest: 'rules-2' })).toMatchObject({ outcome: 'rebuilt' });
+
+      const later = await record(relationshipStarted(of('ida')));
+      await untilCheckpoint(subject.readModels.storage, later);
+      expect((await subject.readModels.storage.decisionRows(idOf('hal'))).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true });
+      expect(await subject.readModels.storage.checkpoint()).toBe(later);
+    });
+
+    // Rolled out one process at a time, the process still on the old catalogue must not rebuild
+    // the tables under its rules once the new one recorded its own.
+    it('writes nothing under rules other than the ones the tables follow, until a process with those rules takes over', async () => {
+      await subject.readModels.storage.followCatalogue(rules);
+      project();
+      const position = await record(relationshipStarted(of('jon')));
+      await subject.readModels.waitFor(position);
+      const upgraded = await subject.openAnother();
+      expect(await upgraded.followCatalogue({ version: 'catalogue-2', digest: 'rules-2' })).toMatchObject({ outcome: 'rebuilt' });
+
+      const later = await record(relationshipStarted(of('kim')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await upgraded.checkpoint()).toBe(0n);
+      expect(failures.join('\n')).toMatch(/other rules than this process's catalogue-1/);
+
+      const { ProjectedReadModels } = await import('../read-models');
+      const takingOver = startProjections({ readModels: new ProjectedReadModels({ storage: upgraded, catalogue }), store: subject.store, sweepEveryMs: 0, log });
+      try {
+        await untilCheckpoint(upgraded, later);
+        expect([...(await upgraded.views([idOf('jon'), idOf('kim')])).keys()].sort()).toEqual([idOf('jon'), idOf('kim')]);
+      } finally {
+        await takingOver.stop();
+      }
+    });
+
+    // Found in review: a marker left where the feed was at the first change let pages go out while
+    // the second rebuild was still behind the feed, and an erased subject's state followed its tombstone.
+    it('moves a waiting marker up to where its feed is when the rules change once more', async () => {
+      const storage = await subject.openAnother();
+      await storage.followCatalogue(rules);
+      await storage.saveCheckpoint('feed-x', 10n);
+      await storage.followCatalogue({ version: 'catalogue-2', digest: 'rules-2' });
+      expect(await storage.checkpoint(republicationMarkerOf('feed-x'))).toBe(10n);
+      await storage.saveCheckpoint('feed-x', 25n);
+      await storage.followCatalogue({ version: 'catalogue-3', digest: 'rules-3' });
+      expect(await storage.checkpoint(republicationMarkerOf('feed-x'))).toBe(25n);
+    });
   });
 }

@@ -8,9 +8,9 @@ import type { DecisionRow } from '../../current-decisions/current-decisions.proj
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   type CatalogueFollowed,
+  assertSameRules,
   type CatalogueRules,
-  MARK_FEEDS_FOR_REPUBLICATION,
-  RESTART_REPUBLICATIONS,
+  markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -82,6 +82,8 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
   private notifyChannel = '';
+  /** The rules this process decides under, once it followed the catalogue: writers check the tables' are the same. */
+  private followedRules?: CatalogueRules;
 
   private constructor(private readonly options: PostgresReadModelStorageOptions) {
     this.pool = new Pool({
@@ -115,11 +117,15 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
     // The views of every event's subject, read with the lock in one message: events the
     // checkpoint already passed leave their subjects' views unchanged, and the plan drops those.
-    return this.underCheckpointLock(async (client, checkpoint, views) => {
-      const changes = plan(checkpoint, views);
-      await this.write(client, changes);
-      return { result: changes, movedTo: changes.checkpoint > checkpoint ? changes.checkpoint : undefined };
-    }, subjectIdsOf(events));
+    return this.underCheckpointLock(
+      async (client, checkpoint, views) => {
+        const changes = plan(checkpoint, views);
+        await this.write(client, changes);
+        return { result: changes, movedTo: changes.checkpoint > checkpoint ? changes.checkpoint : undefined };
+      },
+      subjectIdsOf(events),
+      { decides: true },
+    );
   }
 
   async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
@@ -139,7 +145,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
         ]);
       }
       return { result: changes };
-    });
+    }, [], { decides: true });
   }
 
   async reset(): Promise<void> {
@@ -151,12 +157,13 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
+    this.followedRules = { version, digest };
     return this.underCheckpointLock(async (client) => {
       const { rows } = await client.query<{ version: string; digest: string }>('SELECT version, digest FROM rm_catalogue');
       const recorded = rows[0];
       if (recorded?.digest === digest && recorded.version === version) return { result: { outcome: 'unchanged' } };
       const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-      if (isOtherRules) await client.query(`${MARK_FEEDS_FOR_REPUBLICATION} ${RESTART_REPUBLICATIONS} ${REBUILD}`);
+      if (isOtherRules) await client.query(`${markFeedsForRepublicationAgain('GREATEST')} ${REBUILD}`);
       await client.query(
         `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
          ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
@@ -351,17 +358,24 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       views: ReadonlyMap<string, SubjectView>,
     ) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
     viewsToRead: readonly string[] = [],
+    { decides = false } = {},
   ): Promise<T> {
     const client = await checkOutClient(this.pool);
     try {
       // The views go in the opening message too, read once the lock is held (a simple-query
-      // message has no parameters, hence the ids as one JSON literal).
+      // message has no parameters, hence the ids as one JSON literal); so do the rules.
       const readViews =
         viewsToRead.length === 0 ? [] : viewQueries(`ARRAY(SELECT json_array_elements_text(${escapeLiteral(JSON.stringify(viewsToRead))}::json))`);
+      const checksRules = decides && this.followedRules !== undefined;
       const opened = (await client.query(
-        [`BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`, ...readViews].join('; '),
-      )) as unknown as [unknown, { rows: Array<{ position: string }> }, { rows: SubjectRecord[] }?, { rows: AudienceRecord[] }?];
-      const views = viewsToRead.length === 0 ? new Map<string, SubjectView>() : viewsOf(opened[2]!.rows, opened[3]!.rows);
+        [
+          `BEGIN; SELECT position FROM rm_checkpoints WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)} FOR UPDATE`,
+          ...readViews,
+          ...(checksRules ? ['SELECT version, digest FROM rm_catalogue'] : []),
+        ].join('; '),
+      )) as unknown as [unknown, { rows: Array<{ position: string }> }, ...Array<{ rows: unknown[] }>];
+      if (checksRules) assertSameRules(this.followedRules!, ((opened[opened.length - 1] as { rows: CatalogueRules[] }).rows)[0]);
+      const views = viewsToRead.length === 0 ? new Map<string, SubjectView>() : viewsOf(opened[2].rows as SubjectRecord[], opened[3].rows as AudienceRecord[]);
       const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position), views);
       await client.query(
         movedTo === undefined

@@ -8,9 +8,9 @@ import type { DecisionRow } from '../../current-decisions/current-decisions.proj
 import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   type CatalogueFollowed,
+  assertSameRules,
   type CatalogueRules,
-  MARK_FEEDS_FOR_REPUBLICATION,
-  RESTART_REPUBLICATIONS,
+  markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -75,6 +75,8 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   readonly kind = 'sqlite' as const;
   private readonly db: Connection;
   private readonly statements: ReturnType<typeof prepare>;
+  /** The rules this process decides under, once it followed the catalogue. */
+  private followedRules?: CatalogueRules;
 
   constructor(options: SqliteReadModelStorageOptions) {
     this.db = new Database(options.file, { timeout: 5000 });
@@ -88,6 +90,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   async applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet> {
     return this.db
       .transaction(() => {
+        this.assertFollowedRules();
         const checkpoint = this.readCheckpoint(READ_MODELS_CHECKPOINT);
         const fresh = events.filter((event) => event.position > checkpoint);
         const changes = plan(checkpoint, this.loadViews(subjectIdsOf(fresh)));
@@ -101,6 +104,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
     return this.db
       .transaction(() => {
+        this.assertFollowedRules();
         const checkpoint = this.readCheckpoint(READ_MODELS_CHECKPOINT);
         const ids = (this.statements.dueSubjects.all(now, limit) as { subject_id: string }[]).map((row) => row.subject_id);
         const changes = plan(checkpoint, [...this.loadViews(ids).values()]);
@@ -123,12 +127,13 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   }
 
   async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
+    this.followedRules = { version, digest };
     return this.db
       .transaction((): CatalogueFollowed => {
         const recorded = this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined;
         if (recorded?.digest === digest && recorded.version === version) return { outcome: 'unchanged' };
         const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-        if (isOtherRules) this.db.exec(`${MARK_FEEDS_FOR_REPUBLICATION} ${RESTART_REPUBLICATIONS} ${REBUILD}`);
+        if (isOtherRules) this.db.exec(`${markFeedsForRepublicationAgain('max')} ${REBUILD}`);
         this.db
           .prepare(
             `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (1, ?, ?, ?)
@@ -138,6 +143,11 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         return isOtherRules ? { outcome: 'rebuilt', previousVersion: recorded.version } : { outcome: recorded ? 'unchanged' : 'recorded' };
       })
       .immediate();
+  }
+
+  /** A writer decides rows under the rules this process followed only while the tables follow them too. */
+  private assertFollowedRules(): void {
+    if (this.followedRules) assertSameRules(this.followedRules, this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined);
   }
 
   async checkpoint(name = READ_MODELS_CHECKPOINT): Promise<GlobalPosition> {
