@@ -6,5 +6,5 @@ export { createInMemoryEventStore, InMemoryEventStore, InMemoryLog, type InMemor
 export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
-export { checkOutClient } from './postgres/pool-clients';
+export { checkOutClient, inTransaction } from './postgres/pool-clients';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

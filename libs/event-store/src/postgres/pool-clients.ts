@@ -18,3 +18,22 @@ export async function checkOutClient(pool: Pool): Promise<PoolClient> {
   };
   return client;
 }
+
+/**
+ * Runs `work` in a transaction on a client of its own, opened by `begin` (which may set local
+ * settings or take locks in the same message), committed if it returns, rolled back if it throws.
+ */
+export async function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await checkOutClient(pool);
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,4 +1,4 @@
-import { checkOutClient, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, inTransaction, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -174,20 +174,10 @@ class PostgresKeyRows implements KeyRows {
    * once the erasure is in the log, and a destroy cut off by a dump's lock answered the erasure
    * 503 "nothing was recorded" and left the key readable. Seals give up after the timeout instead.
    */
-  private async waitingForLocks<Row extends object>(sql: string, values: readonly unknown[]): Promise<Row[]> {
-    const client = await checkOutClient(this.pool);
-    try {
-      await client.query('BEGIN; SET LOCAL lock_timeout = 0');
-      const { rows } = await client.query<Row>(sql, values as unknown[]);
-      await client.query('COMMIT');
-      return rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private waitingForLocks<Row extends object>(sql: string, values: readonly unknown[]): Promise<Row[]> {
+    return inTransaction(this.pool, 'BEGIN; SET LOCAL lock_timeout = 0', async (client) => (await client.query<Row>(sql, values as unknown[])).rows);
   }
+
 
   async close(): Promise<void> {
     await Promise.allSettled([this.scrubbing, this.scrubAgain]);

@@ -1,6 +1,6 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Instant } from '@consent-ledger/domain';
-import { checkOutClient, type GlobalPosition, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import type { ChangeSet } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -398,19 +398,8 @@ export class PostgresReadModelStorage implements ReadModelStorage {
    * order they are drawn, or a feed's cursor could pass a row still to come: this lock waits for
    * and keeps out every other insert (the sweep's), and lets feeds read. See docs/read-models.md.
    */
-  private async aloneInTheOutbox<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await checkOutClient(this.pool);
-    try {
-      await client.query('BEGIN; LOCK TABLE rm_state_changes IN SHARE ROW EXCLUSIVE MODE');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private aloneInTheOutbox<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, 'BEGIN; LOCK TABLE rm_state_changes IN SHARE ROW EXCLUSIVE MODE', work);
   }
 
   private async loadViews(client: Pool | PoolClient, subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
