@@ -209,10 +209,10 @@ export class ConsentFeedPublisher {
   }
 
   /**
-   * A new version that decides differently rebuilds the read models, and every value consumers
-   * hold may be stale: once the rebuild has caught up with what this feed had published, every
-   * subject goes through the outbox (as a time-driven change would), not only those with news,
-   * a page of subjects at a time, each in a short transaction of its own.
+   * A new version that decides differently, or an edited catalogue, rebuilds the read models,
+   * and every value consumers hold may be stale: once the rebuild has caught up with what this
+   * feed had published, every subject goes through the outbox (as a time-driven change would),
+   * not only those with news, a page of subjects at a time, each in a short transaction of its own.
    */
   private async queueRepublicationPage(applied: GlobalPosition): Promise<RepublicationStep> {
     const { readModels, checkpointName, republicationPageSize = REPUBLICATION_PAGE_SIZE, log } = this.options;
@@ -221,7 +221,7 @@ export class ConsentFeedPublisher {
     const step = await readModels.storage.enqueueRepublicationPage(checkpointName, applied, sweptUpTo, republicationPageSize);
     if (step.kind !== 'queued') return step;
     if (this.republishedByThisInstance === 0) {
-      log.warn(`the read models were rebuilt by a new version: publishing the state of every subject again, ${republicationPageSize} at a time`);
+      log.warn(`the read models were rebuilt (a new version or an edited catalogue): publishing the state of every subject again, ${republicationPageSize} at a time`);
     }
     this.republishedByThisInstance += step.queued;
     if (step.isLast) log.warn(`every subject is queued to be published again (${this.republishedByThisInstance} by this instance)`);

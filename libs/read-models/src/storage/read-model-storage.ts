@@ -78,6 +78,17 @@ export interface CatalogueRules {
 }
 
 /**
+ * What opening the read models under `rules` does, given the rules they recorded: record them
+ * (the first catalogue), rebuild under them (other rules), or nothing but a new version label.
+ * Each storage carries it out in one transaction.
+ */
+export function catalogueFollowedOf(recorded: CatalogueRules | undefined, rules: CatalogueRules): { readonly followed: CatalogueFollowed; readonly isRecordDue: boolean } {
+  if (recorded === undefined) return { followed: { outcome: 'recorded' }, isRecordDue: true };
+  if (recorded.digest !== rules.digest) return { followed: { outcome: 'rebuilt', previousVersion: recorded.version }, isRecordDue: true };
+  return { followed: { outcome: 'unchanged' }, isRecordDue: recorded.version !== rules.version };
+}
+
+/**
  * Another process opened the read models under other catalogue rules and rebuilt them: this one
  * must not decide rows under its own (a deployment rolled out one process at a time). It stops
  * writing until it is restarted with the catalogue the tables follow.

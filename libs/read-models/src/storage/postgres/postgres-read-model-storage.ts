@@ -9,6 +9,7 @@ import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   type CatalogueFollowed,
   assertSameRules,
+  catalogueFollowedOf,
   type CatalogueRules,
   markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
@@ -156,20 +157,20 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     });
   }
 
-  async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
-    this.followedRules = { version, digest };
+  async followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed> {
+    this.followedRules = rules;
     return this.underCheckpointLock(async (client) => {
-      const { rows } = await client.query<{ version: string; digest: string }>('SELECT version, digest FROM rm_catalogue');
-      const recorded = rows[0];
-      if (recorded?.digest === digest && recorded.version === version) return { result: { outcome: 'unchanged' } };
-      const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-      if (isOtherRules) await client.query(`${markFeedsForRepublicationAgain('GREATEST')} ${REBUILD}`);
-      await client.query(
-        `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
-         ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
-        [version, digest],
-      );
-      return { result: isOtherRules ? { outcome: 'rebuilt', previousVersion: recorded.version } : { outcome: recorded ? 'unchanged' : 'recorded' } };
+      const { rows } = await client.query<CatalogueRules>('SELECT version, digest FROM rm_catalogue');
+      const { followed, isRecordDue } = catalogueFollowedOf(rows[0], rules);
+      if (followed.outcome === 'rebuilt') await client.query(`${markFeedsForRepublicationAgain('GREATEST')} ${REBUILD}`);
+      if (isRecordDue) {
+        await client.query(
+          `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
+           ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
+          [rules.version, rules.digest],
+        );
+      }
+      return { result: followed };
     });
   }
 

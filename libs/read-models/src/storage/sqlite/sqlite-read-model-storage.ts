@@ -9,6 +9,7 @@ import type { SubjectView } from '../../subject-ledger/subject-view';
 import {
   type CatalogueFollowed,
   assertSameRules,
+  catalogueFollowedOf,
   type CatalogueRules,
   markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
@@ -126,28 +127,21 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       .immediate();
   }
 
-  async followCatalogue({ version, digest }: CatalogueRules): Promise<CatalogueFollowed> {
-    this.followedRules = { version, digest };
+  async followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed> {
+    this.followedRules = rules;
     return this.db
       .transaction((): CatalogueFollowed => {
-        const recorded = this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined;
-        if (recorded?.digest === digest && recorded.version === version) return { outcome: 'unchanged' };
-        const isOtherRules = recorded !== undefined && recorded.digest !== digest;
-        if (isOtherRules) this.db.exec(`${markFeedsForRepublicationAgain('max')} ${REBUILD}`);
-        this.db
-          .prepare(
-            `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (1, ?, ?, ?)
-             ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
-          )
-          .run(version, digest, new Date().toISOString());
-        return isOtherRules ? { outcome: 'rebuilt', previousVersion: recorded.version } : { outcome: recorded ? 'unchanged' : 'recorded' };
+        const { followed, isRecordDue } = catalogueFollowedOf(this.statements.catalogueRules.get() as CatalogueRules | undefined, rules);
+        if (followed.outcome === 'rebuilt') this.db.exec(`${markFeedsForRepublicationAgain('max')} ${REBUILD}`);
+        if (isRecordDue) this.statements.recordCatalogueRules.run(rules.version, rules.digest, new Date().toISOString());
+        return followed;
       })
       .immediate();
   }
 
   /** A writer decides rows under the rules this process followed only while the tables follow them too. */
   private assertFollowedRules(): void {
-    if (this.followedRules) assertSameRules(this.followedRules, this.db.prepare('SELECT version, digest FROM rm_catalogue').get() as CatalogueRules | undefined);
+    if (this.followedRules) assertSameRules(this.followedRules, this.statements.catalogueRules.get() as CatalogueRules | undefined);
   }
 
   async checkpoint(name = READ_MODELS_CHECKPOINT): Promise<GlobalPosition> {
@@ -360,6 +354,11 @@ function prepare(db: Connection) {
        VALUES (@audience, @subject_id, @member, @since, @valid_until, @changed_at_position)
        ON CONFLICT (audience, subject_id) DO UPDATE SET member = excluded.member, since = excluded.since, valid_until = excluded.valid_until,
          changed_at_position = excluded.changed_at_position`,
+    ),
+    catalogueRules: db.prepare('SELECT version, digest FROM rm_catalogue'),
+    recordCatalogueRules: db.prepare(
+      `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (1, ?, ?, ?)
+       ON CONFLICT (only_row) DO UPDATE SET version = excluded.version, digest = excluded.digest, recorded_at = excluded.recorded_at`,
     ),
     insertStateChange: db.prepare('INSERT INTO rm_state_changes (subject_id, audiences, changed_at) VALUES (?, ?, ?)'),
     pendingStateChanges: db.prepare(
