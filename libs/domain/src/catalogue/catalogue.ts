@@ -75,6 +75,13 @@ export interface PurposeDefinition {
    * `notice-changed`, and the person is asked again. A reworded notice needs no date here.
    */
   readonly noticeChangedAt?: Instant;
+  /**
+   * With `noticeChangedAt`: the notice versions the change replaced. Then only consents given under
+   * one of them end at the change (one given early under the new notice stands), and a consent
+   * given from the change on under one of them is refused (`notice-outdated`: the channel still
+   * shows the old notice). Without it every consent given before the change ends with it.
+   */
+  readonly replacedNoticeVersions?: readonly string[];
   /** Purposes that reach former customers: how long after the relationship ended (P5Y). */
   readonly formerCustomerWindow?: Duration;
   /** The consent purpose whose active consent reopens this purpose after the former-customer window. */
@@ -199,6 +206,13 @@ export function loadCatalogue(json: unknown): Catalogue {
     if (purpose.noticeChangedAt !== undefined && (typeof purpose.noticeChangedAt !== 'string' || toInstant(purpose.noticeChangedAt) !== purpose.noticeChangedAt)) {
       // Instants are compared as text: only the one spelling of an instant compares right.
       check.fail(`${at}.noticeChangedAt`, 'must be an instant written as 2026-12-01T00:00:00.000Z');
+    }
+    if (purpose.replacedNoticeVersions !== undefined) {
+      for (const version of check.texts(purpose, 'replacedNoticeVersions', at)) {
+        if (version.trim() === '') check.fail(`${at}.replacedNoticeVersions`, 'must name versions, not empty text');
+        else if (version === root.noticeVersion) check.fail(`${at}.replacedNoticeVersions`, `"${version}" is the catalogue's own notice (noticeVersion)`);
+      }
+      if (purpose.noticeChangedAt === undefined) check.fail(`${at}.replacedNoticeVersions`, 'only makes sense with a noticeChangedAt');
     }
     if (purpose.note !== undefined && typeof purpose.note !== 'string') check.fail(`${at}.note`, 'must be text');
     if (purpose.erasureException !== undefined) check.oneOf(purpose, 'erasureException', ERASURE_EXCEPTIONS, at);

@@ -151,7 +151,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
   const proofKeptUntil = (purpose: PurposeId): Instant | null => {
     const consent = ledger.consents.get(purpose);
     if (!consent) return null;
-    const { end } = consentEndOf(consent, catalogue.purposes.get(purpose)?.noticeChangedAt);
+    const { end } = consentEndOf(consent, catalogue.purposes.get(purpose) ?? { id: purpose });
     // Erasure ends a consent that was still holding.
     const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
     return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
@@ -266,15 +266,16 @@ function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedger
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
   if (event.type !== 'ConsentGiven') return { from, until: null, duration: null };
   const purpose = event.data.purpose;
-  // The first later choice that ends this consent: a withdrawal of the purpose, or the erasure.
+  const until = lapsesAt({ givenAt: from, expiresAt: event.data.expiresAt, noticeVersion: event.data.noticeVersion }, catalogue.purposes.get(purpose) ?? { id: purpose });
+  // The first later choice that ends this consent while it still held: a withdrawal of the purpose, or the erasure.
   const ending = history
     .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')
     .filter((other) => isLater(stampOf(other), stampOf(event)))
-    .filter((other) => event.data.expiresAt === undefined || other.data.capture.occurredAt < event.data.expiresAt)
+    .filter((other) => until === undefined || other.data.capture.occurredAt < until)
     .sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
   return {
     from,
-    until: lapsesAt(from, event.data.expiresAt, catalogue.purposes.get(purpose)?.noticeChangedAt) ?? null,
+    until: until ?? null,
     duration: catalogue.purposes.get(purpose)?.consentValidity ?? null,
     ...(ending && { endedBy: { eventId: ending.eventId, decision: decisionOf(ending, history, catalogue), occurredAt: ending.data.capture.occurredAt } }),
   };

@@ -1,6 +1,6 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
-import { lapsesAt } from '../ledger/consent/consent-status';
+import { type ConsentPurpose, lapsesAt } from '../ledger/consent/consent-status';
 import { type Choice, isLater, ledgerOf, type Ledger, type PurposeConsent } from '../ledger/ledger';
 import { addDuration, type Duration, earliest, latest } from '../time';
 import type { Brand, Instant, PurposeId } from '../vocabulary';
@@ -79,7 +79,7 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
   }
 
   for (const [purpose, consent] of ledger.consents) {
-    const { end, basedOn } = consentEndOf(consent, catalogue.purposes.get(purpose)?.noticeChangedAt);
+    const { end, basedOn } = consentEndOf(consent, catalogue.purposes.get(purpose) ?? { id: purpose });
     const until = keptFor(effectEnd(end), proofRetentionFor(catalogue, purpose));
     holds.push({ reason: until === null ? 'consent-in-force' : 'consent-proof', until, purpose, basedOn });
   }
@@ -117,14 +117,14 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
  * expiry, or when the purpose's notice changed after it was given; the consent ends when its last
  * grant ends. Null while a grant without expiry stands.
  */
-export function consentEndOf(consent: PurposeConsent, noticeChangedAt?: Instant): { end: Instant | null; basedOn: EventRef[] } {
+export function consentEndOf(consent: PurposeConsent, purpose: ConsentPurpose): { end: Instant | null; basedOn: EventRef[] } {
   const { withdrawal } = consent;
   if (consent.grants.size === 0) return { end: withdrawal?.stamp.occurredAt ?? null, basedOn: withdrawal ? [withdrawal.ref] : [] };
   let end: Instant | undefined;
   const basedOn = new Map<string, EventRef>();
   for (const grant of consent.grants.values()) {
     const withdrawn = withdrawal !== undefined && isLater(withdrawal.stamp, grant.stamp);
-    const lapses = lapsesAt(grant.stamp.occurredAt, grant.expiresAt, noticeChangedAt);
+    const lapses = lapsesAt({ givenAt: grant.stamp.occurredAt, expiresAt: grant.expiresAt, noticeVersion: grant.noticeVersion }, purpose);
     const grantEnd = withdrawn ? earliest(withdrawal.stamp.occurredAt, lapses) : lapses;
     basedOn.set(grant.ref.eventId, grant.ref);
     if (withdrawn) basedOn.set(withdrawal.ref.eventId, withdrawal.ref);

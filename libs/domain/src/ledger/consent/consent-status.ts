@@ -26,6 +26,8 @@ export interface ConsentPurpose {
   readonly id: PurposeId;
   /** When the purpose's notice changed in a way its earlier consents did not agree to (see the catalogue). */
   readonly noticeChangedAt?: Instant;
+  /** The notice versions that change replaced; absent: every consent given before it. */
+  readonly replacedNoticeVersions?: readonly string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
   const grants = keys
     .map((key) => consent.grants.get(key))
     .filter((grant): grant is ConsentGrant => grant !== undefined)
-    .map((grant) => lapsingWithItsNotice(grant, purpose.noticeChangedAt));
+    .map((grant) => lapsingWithItsNotice(grant, purpose));
   const standing = grants.filter((grant) => isLater(grant.stamp, consent.withdrawal?.stamp));
   const active = standing.filter((grant) => grant.expiresAt === undefined || at < grant.expiresAt);
   if (active.length > 0) {
@@ -57,16 +59,26 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
   return { state: 'none' };
 }
 
-/**
- * When a consent given at `givenAt` ends by itself: at its expiry, or, agreed to the purpose as its
- * notice then described it, when that notice changed (new data, new recipients, a new use), after
- * which the person must be asked again.
- */
-export function lapsesAt(givenAt: Instant, expiresAt: Instant | undefined, noticeChangedAt: Instant | undefined): Instant | undefined {
-  return noticeChangedAt !== undefined && givenAt < noticeChangedAt ? earliest(expiresAt, noticeChangedAt) : expiresAt;
+/** A consent as far as when it ends by itself goes. */
+export interface GivenConsent {
+  readonly givenAt: Instant;
+  readonly expiresAt?: Instant;
+  readonly noticeVersion: string;
 }
 
-function lapsingWithItsNotice(grant: ConsentGrant, noticeChangedAt: Instant | undefined): ConsentGrant {
-  const expiresAt = lapsesAt(grant.stamp.occurredAt, grant.expiresAt, noticeChangedAt);
+/**
+ * When a consent ends by itself: at its expiry, or, agreed to the purpose as a notice since
+ * replaced described it, when that notice changed (new data, new recipients, a new use), after
+ * which the person must be asked again.
+ */
+export function lapsesAt(consent: GivenConsent, purpose: ConsentPurpose): Instant | undefined {
+  const { noticeChangedAt, replacedNoticeVersions } = purpose;
+  const agreedToTheReplacedNotice =
+    noticeChangedAt !== undefined && consent.givenAt < noticeChangedAt && (replacedNoticeVersions?.includes(consent.noticeVersion) ?? true);
+  return agreedToTheReplacedNotice ? earliest(consent.expiresAt, noticeChangedAt) : consent.expiresAt;
+}
+
+function lapsingWithItsNotice(grant: ConsentGrant, purpose: ConsentPurpose): ConsentGrant {
+  const expiresAt = lapsesAt({ givenAt: grant.stamp.occurredAt, expiresAt: grant.expiresAt, noticeVersion: grant.noticeVersion }, purpose);
   return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
 }

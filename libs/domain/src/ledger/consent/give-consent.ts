@@ -22,6 +22,10 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   const channels: readonly Channel[] = command.data.channels?.length ? [...new Set(command.data.channels)] : purpose.channels;
 
   const { occurredAt } = command.capture;
+  // Consent is informed by the notice the person saw: after a change, not by the one it replaced.
+  if (purpose.noticeChangedAt !== undefined && occurredAt >= purpose.noticeChangedAt && purpose.replacedNoticeVersions?.includes(noticeVersion)) {
+    throw new LedgerRuleBroken('notice-outdated', command, `${purpose.id}: notice ${noticeVersion} was replaced at ${purpose.noticeChangedAt}`);
+  }
   // Against the instant the channel stated: a consent that by its own account ended before it was given is no consent.
   if (command.data.validUntil !== undefined && command.data.validUntil <= (command.capture.statedAt ?? occurredAt)) {
     throw new LedgerRuleBroken('validity-ends-before-consent', command);
@@ -33,7 +37,7 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   // (and renews a validity that would otherwise lapse sooner).
   // Both sides as they stand: a consent given before the purpose's notice changed ends with it,
   // this one as much as the standing grant.
-  const endsAt = lapsesAt(occurredAt, expiresAt, purpose.noticeChangedAt);
+  const endsAt = lapsesAt({ givenAt: occurredAt, expiresAt, noticeVersion }, purpose);
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose, occurredAt, channel);
     if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp)) return false;

@@ -1,4 +1,5 @@
 import { loadCatalogue } from '../../catalogue/catalogue';
+import { decide } from '../decide';
 import { catalogue, consentGiven, consentWithdrawn, givenUnder, giveConsent, instant, relationshipStarted } from '../../testing';
 import { preferencesOf } from '../../decisions/preferences';
 import { consentReceiptOf } from '../../receipts/consent-receipt';
@@ -67,6 +68,56 @@ describe('a consent purpose whose notice changed', () => {
     expect(tvAds).toMatchObject({ allowed: false, reason: 'notice-changed' });
   });
 
+  describe('under a notice the change replaced', () => {
+    /** The catalogue lists the notice the change replaced, as its author does when publishing the new one. */
+    const replacing = loadCatalogue({
+      ...catalogue.definition,
+      noticeVersion: '2026-12-01',
+      purposes: catalogue.definition.purposes.map((purpose) => (purpose.id === TV_ADS ? { ...purpose, noticeChangedAt: CHANGED, replacedNoticeVersions: ['2024-02-27'] } : purpose)),
+    });
+    const under = (noticeVersion: string, occurredAt: string) => giveConsent({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt, capture: { noticeVersion } });
+
+    it('refuses a consent given after the change by a person shown the replaced notice', () =>
+      givenUnder(replacing, customer).when(under('2024-02-27', '2026-12-05T10:00:00Z')).thenRejected('notice-outdated'));
+
+    it('records a consent given after the change under the new notice', () => {
+      const { ledger } = givenUnder(replacing, customer);
+      expect(decide(under('2026-12-01', '2026-12-05T10:00:00Z'), ledger, { catalogue: replacing })).toMatchObject([{ type: 'ConsentGiven', data: { noticeVersion: '2026-12-01' } }]);
+    });
+
+    // Found in review: every consent given before the change ended with it, so a channel could not
+    // collect consents under the new notice before its effective date.
+    it('keeps a consent given before the change under the new notice', () => {
+      const early = consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-11-20T10:00:00Z', noticeVersion: '2026-12-01' });
+      expect(givenUnder(replacing, customer, early).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: '2026-12-02T00:00:00Z' })).toMatchObject({
+        allowed: true,
+        validUntil: null,
+      });
+    });
+
+    it('records late paperwork signed before the change under the replaced notice, which then ends at the change', () => {
+      const { ledger } = givenUnder(replacing, customer);
+      const [late] = decide(under('2024-02-27', '2026-11-20T10:00:00Z'), ledger, { catalogue: replacing });
+      expect(givenUnder(replacing, customer, late).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: CHANGED })).toMatchObject({ allowed: false, reason: 'notice-changed' });
+    });
+
+    it('lists replaced notices only beside a change, and never the catalogue\'s own notice', () => {
+      const withOutdated = (fields: Record<string, unknown>) => () =>
+        loadCatalogue({
+          ...catalogue.definition,
+          purposes: catalogue.definition.purposes.map((purpose) => (purpose.id === TV_ADS ? { ...purpose, ...fields } : purpose)),
+        });
+      expect(withOutdated({ replacedNoticeVersions: ['2023-01-01'] })).toThrow(/replacedNoticeVersions: only makes sense with a noticeChangedAt/);
+      expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [catalogue.definition.noticeVersion] })).toThrow(/replacedNoticeVersions: .*is the catalogue's own notice/);
+      expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [''] })).toThrow(/replacedNoticeVersions/);
+    });
+
+    it('keeps the proof of a consent given early under the new notice while it holds', () => {
+      const early = consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-11-20T10:00:00Z', noticeVersion: '2026-12-01' });
+      expect(retentionHoldsOf(recorded([customer, early]), replacing)).toContainEqual(expect.objectContaining({ purpose: TV_ADS, until: null }));
+    });
+  });
+
   it('is a date the catalogue writes in one spelling, on consent purposes only', () => {
     const withNoticeChange = (purposeId: string, noticeChangedAt: string) => () =>
       loadCatalogue({
@@ -89,6 +140,18 @@ describe('a consent purpose whose notice changed', () => {
     it('keeps the proof of the earlier consent for the proof period after the change, not for ever', () => {
       const onlyBefore = recorded([customer, before]);
       expect(retentionHoldsOf(onlyBefore, changed)).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2031-12-01T00:00:00.000Z' }));
+    });
+
+    // Found in review: the receipt said the consent ended at the change and was also ended by a later withdrawal.
+    it('names no later withdrawal as ending a consent the change had already ended', () => {
+      const withdrawnLater = recorded([customer, before, consentWithdrawn({ purpose: TV_ADS, occurredAt: '2026-12-10T00:00:00Z' })]);
+      const chained = withdrawnLater.map((event, index) => ({
+        ...event,
+        chain: { streamName: 'stream', position: String(index + 1), hash: `hash-${index}`, previousHash: `hash-${index - 1}`, storedAt: event.data.capture.recordedAt },
+      }));
+      const receipt = consentReceiptOf(chained[1], chained, changed);
+      expect(receipt).toMatchObject({ validity: { until: CHANGED } });
+      expect(receipt.validity).not.toHaveProperty('endedBy');
     });
 
     it('tells the earlier consent as ending at the change, and the one given after it as given, not renewed', () => {
