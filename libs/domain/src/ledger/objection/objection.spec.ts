@@ -7,6 +7,7 @@ import {
   relationshipStarted,
   reviewObjection,
   sealed,
+  subjectErased,
   withdrawObjection,
 } from '../../testing';
 import type { LedgerEvent } from '../events';
@@ -82,6 +83,12 @@ describe('reviewing a motivated objection', () => {
     given(relationshipStarted(), objectionRaised({ target: RECORDING, needsReview: true, justification: WHY }))
       .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' }))
       .then(objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' })));
+
+  // Found in review: the review was recorded for a subject erased while the objection waited.
+  it('refuses a review once the subject was erased', () =>
+    given(relationshipStarted(), objectionRaised({ target: RECORDING, needsReview: true, justification: WHY }), subjectErased())
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld' }))
+      .thenRejected('subject-erased'));
 
   it('refuses a review when no objection was raised', () =>
     given(relationshipStarted()).when(reviewObjection({ purpose: RECORDING, outcome: 'rejected' })).thenRejected('no-objection-pending-review'));

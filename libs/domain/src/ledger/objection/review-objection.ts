@@ -7,6 +7,7 @@ import { objectionTarget } from './objection-target';
 
 /** The operator's answer to a motivated objection (GDPR art. 21(1): compelling legitimate grounds or not). */
 export function reviewObjection(command: ReviewObjection, ledger: Ledger, context: LedgerContext): ObjectionReviewed[] {
+  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
   const target = objectionTarget(command, context);
   const objection = ledger.objections.get(target.id);
   if (!objection?.raised || !objection.needsReview) throw new LedgerRuleBroken('no-objection-pending-review', command, target.id);
