@@ -82,5 +82,7 @@ export type PurposeReference = 'purpose' | 'purpose-or-group';
 export interface CommandShape<Command extends LedgerCommand = LedgerCommand, Request extends CommandRequest = CommandRequest> {
   readonly request: new () => Request;
   readonly purpose?: { readonly field: 'purpose'; readonly accepts: PurposeReference; readonly optional: boolean };
+  /** The command takes effect when recorded, whatever instant the channel states (kept as `statedAt`). */
+  readonly datedOnArrival?: true;
   dataOf(request: Request, seal: (plaintext: string) => Promise<Sealed>): Promise<Command['data']>;
 }

@@ -99,6 +99,15 @@ describe('checking a command request', () => {
     expect(problemsOf(commandJson.endRelationship('subject-1', { capture: { occurredAt: '2024-05-01T11:04:00+02:00' } }))).toBeUndefined();
   });
 
+  // Found in review: a decoder whose clock had reset to 1970 withdrew a consent that then stood, since
+  // the withdrawal was dated before it.
+  it('refuses a choice dated before 2000, as a clock that was reset', () => {
+    expect(problemsOf(commandJson.withdrawConsent('subject-1', { capture: { occurredAt: '1970-01-01T00:00:07Z' } }))).toEqual([
+      { field: 'capture.occurredAt', message: 'must not be before 2000-01-01T00:00:00Z: a device clock that was reset reads 1970' },
+    ]);
+    expect(problemsOf(commandJson.withdrawConsent('subject-1', { capture: { occurredAt: '2000-01-01T00:00:00Z' } }))).toBeUndefined();
+  });
+
   it('refuses text holding half of a surrogate pair, which PostgreSQL could not store', () => {
     expect(problemsOf(commandJson.giveConsent('subject-1', { capture: { noticeVersion: 'v\ud800' } }))).toEqual([
       { field: 'capture.noticeVersion', message: 'must be valid Unicode text (it holds half of a surrogate pair)' },
@@ -167,6 +176,18 @@ describe('building the domain command', () => {
       idempotencyKey: 'key-1',
     });
     expect(parsed.command?.capture).toMatchObject({ occurredAt: NOW, recordedAt: NOW, statedAt: '2024-05-01T09:02:00.000Z' });
+  });
+
+  // Found in review: an erasure dated 2020 made every answer since then say the subject was erased,
+  // though their key, and with it their data, was destroyed only now.
+  it('dates an erasure when it is recorded, keeping the instant the channel stated', async () => {
+    const parsed = await parseCommandRequest(commandJson.eraseSubject('subject-1', { capture: { occurredAt: '2020-01-01T00:00:00Z' } }), {
+      catalogue,
+      now: NOW,
+      vault: new InMemoryVault(),
+      idempotencyKey: 'key-1',
+    });
+    expect(parsed.command?.capture).toMatchObject({ occurredAt: NOW, recordedAt: NOW, statedAt: '2020-01-01T00:00:00.000Z' });
   });
 
   it('seals contact details, evidence and justifications with the subject key before the domain sees them', async () => {

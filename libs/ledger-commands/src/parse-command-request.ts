@@ -21,6 +21,9 @@ import { type FieldProblem, isJsonObject, screenJson, validateRequest, type Vali
  */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
+/** Before any choice this ledger records: an instant earlier is a device clock that was reset (to 1970). */
+export const EARLIEST_OCCURRED_AT = '2000-01-01T00:00:00Z';
+
 export const DEFAULT_BRAND = 'proximus';
 
 export interface CommandCheckContext {
@@ -71,6 +74,9 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
   if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) > Date.parse(now) + MAX_CLOCK_SKEW_MS) {
     problems.push({ field: 'capture.occurredAt', message: `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server clock` });
   }
+  if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) < Date.parse(EARLIEST_OCCURRED_AT)) {
+    problems.push({ field: 'capture.occurredAt', message: `must not be before ${EARLIEST_OCCURRED_AT}: a device clock that was reset reads 1970` });
+  }
   return problems.length > 0 ? { errors: problems } : { value: { type: json.type, request } };
 }
 
@@ -91,6 +97,8 @@ export async function toLedgerCommand({ type, request }: CheckedCommandRequest, 
   const seal = (plaintext: string) => vault.seal(subjectId, plaintext);
   const { touchpoint, actor, occurredAt, noticeVersion, locale, evidenceRef } = request.capture;
   const stated = occurredAt === undefined ? undefined : toInstant(occurredAt)!;
+  const shape = shapeOf(type);
+  const effective = stated === undefined || shape.datedOnArrival ? now : earliest(stated, now)!;
   const capture: CommandCapture = {
     touchpoint,
     actor: { kind: actor.kind, ...(actor.id !== undefined && { id: actor.id }), ...(actor.role !== undefined && { role: actor.role }) },
@@ -98,15 +106,15 @@ export async function toLedgerCommand({ type, request }: CheckedCommandRequest, 
     // choice dated later than the commands acknowledged after it would outrank them, and decisions
     // asked now would not see it yet.
     // What the channel stated is kept as evidence, and tells a redelivery from a new choice.
-    occurredAt: stated === undefined ? now : earliest(stated, now)!,
+    occurredAt: effective,
     recordedAt: now,
-    ...(stated !== undefined && stated > now && { statedAt: stated }),
+    ...(stated !== undefined && stated !== effective && { statedAt: stated }),
     idempotencyKey,
     ...(noticeVersion !== undefined && { noticeVersion }),
     ...(locale !== undefined && { locale }),
     ...(evidenceRef !== undefined && { evidenceRef: await seal(evidenceRef) }),
   };
-  const data = await shapeOf(type).dataOf(request, seal);
+  const data = await shape.dataOf(request, seal);
   return { type, subjectId, brand: request.brand ?? DEFAULT_BRAND, capture, data } as LedgerCommand;
 }
 

@@ -1,23 +1,9 @@
-import type { Instant } from '@consent-ledger/domain';
 import { describeWithPostgres } from '../../../../test/support/services';
-import { Clock } from '../ledger/clock';
 import { LedgerStorage } from '../ledger/ledger-storage';
+import { MovableClock } from '../testing/movable-clock';
 import { commandJson, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
 
 const DAY = 86_400_000;
-
-/** A clock the test moves on, so that a month passes in one line. */
-class MovableClock extends Clock {
-  private millis = Date.now();
-
-  override now(): Instant {
-    return new Date(this.millis).toISOString() as Instant;
-  }
-
-  moveOn(ms: number): void {
-    this.millis += ms;
-  }
-}
 
 function forgettingIdempotencyRecords(kind: StoreKind) {
   const clock = new MovableClock();

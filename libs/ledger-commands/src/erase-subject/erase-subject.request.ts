@@ -13,5 +13,8 @@ export class EraseSubjectRequest extends CommandRequest {
 
 export const ERASE_SUBJECT: CommandShape<EraseSubject, EraseSubjectRequest> = {
   request: EraseSubjectRequest,
+  // The controller's act, done when recorded (the key is destroyed then): dated earlier, it would
+  // make every answer since that date say the subject was erased, while their data was still used.
+  datedOnArrival: true,
   dataOf: async ({ basis }) => ({ basis: basis ?? DEFAULT_ERASURE_BASIS }),
 };
