@@ -297,6 +297,21 @@ describe('restricted channels and opted-out sources', () => {
     expect(subject.mayProcess({ purpose: PROFILING, source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out' });
     expect(subject.mayProcess({ purpose: PROFILING, source: 'web-app-usage', at: JUNE_2024 }).allowed).toBe(true);
   });
+
+  // Found in review: asked without a source, profiling stayed allowed with every source opted out.
+  it('deny a purpose asked without a source once the person opted out of every source it draws on, citing the opt-outs', () => {
+    const segmentation = 'customer-segmentation-basic-legitimate-interest';
+    const optedOut = given(relationshipStarted(), sourceOptedOut({ source: 'loyalty-participation' }), sourceOptedOut({ source: 'survey-answers', purpose: segmentation }));
+    expect(optedOut.mayProcess({ purpose: segmentation, at: JUNE_2024 })).toEqual({
+      allowed: false,
+      reason: 'source-opted-out',
+      legalBasis: 'legitimate-interest',
+      basedOn: [{ eventId: 'event-1', revision: 1 }, { eventId: 'event-2', revision: 2 }],
+      validUntil: null,
+    });
+    const oneLeft = given(relationshipStarted(), sourceOptedOut({ source: 'loyalty-participation' }));
+    expect(oneLeft.mayProcess({ purpose: segmentation, at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+  });
 });
 
 describe('a question that names no channel', () => {

@@ -48,7 +48,7 @@ const isForCustomersOnly = (purpose: PurposeDefinition): boolean =>
 export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: DecisionQuery): Decision {
   const purpose = catalogue.purposes.get(query.purpose);
   if (!purpose) throw new Error(`unknown purpose "${query.purpose}"`);
-  const decision = decisionOn(ledger, catalogue, purpose, query);
+  const decision = onUsableSources(ledger, purpose, decisionOn(ledger, catalogue, purpose, query), query);
   // Asked without a channel, a marketer wants to know where the person may be reached, and "allowed"
   // must not mean "on a channel the person refused".
   if (query.channel || purpose.channels.length === 0) return decision;
@@ -113,6 +113,18 @@ export function restrictionOf(ledger: Ledger, channel: Channel, purpose: Purpose
 /** The opt-out in force of `source` for `purpose`: one for every purpose, or one for this purpose. */
 export function sourceOptOutOf(ledger: Ledger, source: DataSource, purpose: PurposeId): Choice | undefined {
   return [sourceScope(source), sourceScope(source, purpose)].map((key) => ledger.sourceOptOuts.get(key)).find((toggle) => toggle?.on);
+}
+
+/**
+ * An allowed decision asked without a source, for a purpose that draws on data sources: denied when
+ * the person opted out of every one of them, as nothing is then left to process. With some left it
+ * stands; a consumer using one source asks with `source`.
+ */
+function onUsableSources(ledger: Ledger, purpose: PurposeDefinition, decision: Decision, query: DecisionQuery): Decision {
+  if (!decision.allowed || query.source || purpose.sources.length === 0 || !subjectHasASay(purpose)) return decision;
+  const optOuts = purpose.sources.map((source) => sourceOptOutOf(ledger, source, purpose.id));
+  if (optOuts.some((optOut) => optOut === undefined)) return decision;
+  return deny(decision.legalBasis, 'source-opted-out', [...new Set(optOuts)]);
 }
 
 /**
