@@ -121,7 +121,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     choices,
     receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
     currentPreferences: preferences,
-    proofRetention: proofRetentionOf(history, catalogue, now),
+    proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
     integrity: {
       streamName: record.streamName,
