@@ -70,4 +70,19 @@ describe('proof retention in a running service', () => {
     expect((await api.call('POST', `/v1/rights-requests/${request.body.requestId}/complete`, { body: {} })).status).toBe(200);
     expect((await removeWhatIsDue()).removed).toContainEqual(expect.objectContaining({ subjectId, eventsRemoved: 1 }));
   });
+
+  it('says the record was removed, not that no personal data was ever kept, once the job removed it', async () => {
+    const subjectId = newSubjectId('removed');
+    expect((await newsletterSignUpIn2010(subjectId)).status).toBe(201);
+    const run = await removeWhatIsDue();
+    expect(run.removed).toContainEqual(expect.objectContaining({ subjectId, eventsRemoved: 1 }));
+
+    const exported = await exportOf(subjectId);
+    expect(exported).toMatchObject({
+      personalData: 'removed',
+      removals: [{ runId: run.runId, removedAt: run.startedAt, removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 1 }],
+      choices: [],
+    });
+    expect(JSON.stringify(exported)).not.toContain('old@example.be');
+  });
 });
