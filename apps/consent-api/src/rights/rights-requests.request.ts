@@ -48,8 +48,9 @@ export class ExtendRightsRequestBody extends HandledBy {
   @IsOneOf(EXTENSION_REASONS)
   reason!: ExtensionReason;
 
+  /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
   @IsOptional()
-  @IsText({ maxLength: 200 })
+  @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
 
@@ -61,8 +62,9 @@ export class RefuseRightsRequestBody extends HandledBy {
   @IsOneOf(REFUSAL_REASONS)
   reason!: RefusalReason;
 
+  /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
   @IsOptional()
-  @IsText({ maxLength: 200 })
+  @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
 
