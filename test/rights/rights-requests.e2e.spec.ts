@@ -73,6 +73,13 @@ describe('rights requests over HTTP', () => {
     expect((await api.call('GET', `/v1/rights-requests/${request.requestId}`)).body).toMatchObject({ status: 'open', extendedByDays: 0 });
   });
 
+  it('refuses a detail sent as null rather than recording a null', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(3) });
+    const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body: { reason: 'excessive', detail: null } });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [expect.objectContaining({ field: 'detail' })] } });
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(1);
+  });
+
   it('lists the open requests due within a week, overdue first, and leaves out the rest', async () => {
     const subjectId = newSubjectId('rights');
     const overdue = (await receive({ subjectId, receivedAt: daysAgo(33) })).body;

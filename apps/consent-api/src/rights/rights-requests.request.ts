@@ -8,7 +8,7 @@ import {
   TOUCHPOINTS,
   type Touchpoint,
 } from '@consent-ledger/domain';
-import { IsInstantText, IsOneOf, IsPseudonymousId, IsText } from '@consent-ledger/ledger-commands';
+import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
 import { IsIn, IsInt, IsOptional, Matches } from 'class-validator';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
@@ -49,7 +49,7 @@ export class ExtendRightsRequestBody extends HandledBy {
   reason!: ExtensionReason;
 
   /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
@@ -63,7 +63,7 @@ export class RefuseRightsRequestBody extends HandledBy {
   reason!: RefusalReason;
 
   /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
-  @IsOptional()
+  @Optional()
   @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
