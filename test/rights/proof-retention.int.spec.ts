@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Instant, PROOF_RETENTION_RUNS_STREAM } from '@consent-ledger/domain';
+import { type Instant, PROOF_RETENTION_RUNS_STREAM, type ReceiveRightsRequest, type SubjectId } from '@consent-ledger/domain';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { ProofRetentionJob } from '../../apps/consent-api/src/rights/proof-retention.job';
+import { RightsRequests } from '../../apps/consent-api/src/rights/rights-requests';
 import { createTestSchema, describeWithPostgres } from '../support/services';
 import { catalogue, LedgerWriter, ManualClock } from './support/ledger-writer';
 
@@ -18,9 +19,17 @@ interface Storage {
 const TV_ADS = 'targeted-tv-advertising-pickx';
 const NOW = '2025-01-01T00:00:00.000Z' as Instant;
 
+const accessRequest = (subjectId: string): ReceiveRightsRequest => ({
+  type: 'ReceiveRightsRequest',
+  requestId: `access-${subjectId}`,
+  capture: { actor: { kind: 'agent', id: 'dpo-clerk-4' }, recordedAt: NOW },
+  data: { subjectId: subjectId as SubjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt: '2024-12-20T09:00:00.000Z' as Instant },
+});
+
 function proofRetentionSuite(open: () => Promise<Storage>) {
   let storage: Storage;
   let job: ProofRetentionJob;
+  let rightsRequests: RightsRequests;
   const [ended, recent, customer] = ['retention-ended', 'retention-recent', 'retention-customer'];
 
   beforeEach(async () => {
@@ -43,7 +52,8 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     await writer.record({ type: 'WithdrawConsent', subjectId: customer, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
     clock.set('2022-01-01T10:00:00Z');
     await writer.record({ type: 'WithdrawConsent', subjectId: recent, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
-    job = new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW } });
+    rightsRequests = new RightsRequests(storage.store);
+    job = new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW }, rightsRequests });
   });
   afterEach(() => storage.dispose());
 
@@ -64,11 +74,35 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
       }
       return storage.vault.forgetSubject(subjectId);
     };
-    const run = await new ProofRetentionJob({ ...storage, vault, catalogue, clock: { now: () => NOW } }).run();
+    const run = await new ProofRetentionJob({ ...storage, vault, catalogue, clock: { now: () => NOW }, rightsRequests }).run();
 
     expect(run.data.removed).toEqual([]);
     expect(run.data.failures).toEqual([{ subjectId: ended, reason: expect.stringMatching(/^kept: a choice was recorded while this run decided on it/) }]);
     expect((await storage.store.readStream(`consent-ledger-${ended}`)).map((event) => event.type)).toEqual(['ConsentGiven', 'ConsentWithdrawn', 'RelationshipStarted']);
+  });
+
+  it('keeps the record and the key of a subject whose rights request is still open, and removes them once it is answered', async () => {
+    await rightsRequests.handle(accessRequest(ended));
+    expect((await job.run()).data.removed).toEqual([]);
+    expect(await storage.store.readStream(`consent-ledger-${ended}`)).toHaveLength(2);
+    expect(await storage.vault.hasKey(ended)).toBe(true);
+
+    await rightsRequests.handle({ type: 'CompleteRightsRequest', requestId: `access-${ended}`, capture: { actor: { kind: 'agent', id: 'dpo-clerk-4' }, recordedAt: NOW }, data: {} });
+    expect((await job.run()).data.removed).toEqual([expect.objectContaining({ subjectId: ended })]);
+  });
+
+  it('keeps a subject whose rights request arrives while the run judges the others', async () => {
+    let looks = 0;
+    const arriving = {
+      all: async () => {
+        const all = await rightsRequests.all();
+        if ((looks += 1) === 1) await rightsRequests.handle(accessRequest(ended));
+        return all;
+      },
+    };
+    const run = await new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW }, rightsRequests: arriving }).run();
+    expect(run.data).toMatchObject({ removed: [], failures: [] });
+    expect(await storage.vault.hasKey(ended)).toBe(true);
   });
 
   it('keeps a subject still within retention, and a customer', async () => {

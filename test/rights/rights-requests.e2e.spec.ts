@@ -1,3 +1,4 @@
+import { rightsRequestStreamOf } from '@consent-ledger/domain';
 import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
 
 const DAY = 86_400_000;
@@ -57,6 +58,26 @@ describe('rights requests over HTTP', () => {
     const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body: { reason: 'legal-obligation-to-keep', detail: 'billing data: 7 years' } });
     expect(refused).toMatchObject({ status: 200, body: { status: 'refused', onTime: true } });
     expect(await api.call('POST', `/v1/rights-requests/${request.requestId}/complete`, { body: {} })).toMatchObject({ status: 409, body: { error: 'request-already-closed' } });
+  });
+
+  // Found in review: a refusal's detail kept a caller's phone number and name in clear in the log.
+  it('refuses a detail holding a phone number or an e-mail address, naming the field, and records nothing', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'rectification', receivedAt: daysAgo(3) });
+    const notPseudonymous = { status: 400, body: { error: 'validation-failed', details: [{ field: 'detail', message: expect.stringMatching(/e-mail address or phone number/) }] } };
+    const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body: { reason: 'identity-not-verified', detail: 'called from +32475123456, Jana Peeters' } });
+    expect(refused).toMatchObject(notPseudonymous);
+    const extended = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 10, reason: 'complexity', detail: 'reply to jana.peeters@example.be' } });
+    expect(extended).toMatchObject(notPseudonymous);
+
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(1);
+    expect((await api.call('GET', `/v1/rights-requests/${request.requestId}`)).body).toMatchObject({ status: 'open', extendedByDays: 0 });
+  });
+
+  it('refuses a detail sent as null rather than recording a null', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(3) });
+    const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body: { reason: 'excessive', detail: null } });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [expect.objectContaining({ field: 'detail' })] } });
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(1);
   });
 
   it('lists the open requests due within a week, overdue first, and leaves out the rest', async () => {

@@ -54,4 +54,48 @@ describe('proof retention in a running service', () => {
     const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`);
     expect(exported.body).toMatchObject({ personalData: 'readable', choices: [{ evidence: { reference: 'web-session-2026-0001' } }] });
   }
+
+  const newsletterSignUpIn2010 = (subjectId: string) =>
+    api.command(
+      commandJson.giveConsent(subjectId, {
+        purpose: 'newsletter-prospects',
+        contact: { email: 'old@example.be' },
+        capture: { occurredAt: '2010-01-01T10:00:00Z', noticeVersion: '2010-01-01', touchpoint: 'web-form', actor: { kind: 'subject' } },
+      }),
+    );
+  const removeWhatIsDue = async () => (await api.call('POST', '/v1/proof-retention/runs', { body: {} })).body;
+  const exportOf = async (subjectId: string) => (await api.call('GET', `/v1/subjects/${subjectId}/export`)).body;
+
+  // Found in review: the job removed a subject whose access request was still to be answered.
+  it('keeps every part of a record while a rights request about the subject is open, and removes it once the request is answered', async () => {
+    const subjectId = newSubjectId('asks-for-access');
+    expect((await newsletterSignUpIn2010(subjectId)).status).toBe(201);
+    const receivedAt = new Date(Date.now() - 86_400_000).toISOString();
+    const request = await api.call('POST', '/v1/rights-requests', { body: { subjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt } });
+    expect(request.status).toBe(201);
+
+    expect((await removeWhatIsDue()).removed).not.toContainEqual(expect.objectContaining({ subjectId }));
+    const whileOpen = await exportOf(subjectId);
+    expect(whileOpen).toMatchObject({ personalData: 'readable', choices: [{ evidence: { contact: { email: 'old@example.be' } } }] });
+    expect(whileOpen.proofRetention).toMatchObject({ removableFrom: null, isRemovable: false });
+    expect(whileOpen.proofRetention.holds).toContainEqual(expect.objectContaining({ reason: 'rights-request-open', until: null, requestId: request.body.requestId }));
+
+    expect((await api.call('POST', `/v1/rights-requests/${request.body.requestId}/complete`, { body: {} })).status).toBe(200);
+    expect((await removeWhatIsDue()).removed).toContainEqual(expect.objectContaining({ subjectId, eventsRemoved: 1 }));
+  });
+
+  it('says the record was removed, not that no personal data was ever kept, once the job removed it', async () => {
+    const subjectId = newSubjectId('removed');
+    expect((await newsletterSignUpIn2010(subjectId)).status).toBe(201);
+    const run = await removeWhatIsDue();
+    expect(run.removed).toContainEqual(expect.objectContaining({ subjectId, eventsRemoved: 1 }));
+
+    const exported = await exportOf(subjectId);
+    expect(exported).toMatchObject({
+      personalData: 'removed',
+      removals: [{ runId: run.runId, removedAt: run.startedAt, removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 1 }],
+      choices: [],
+    });
+    expect(JSON.stringify(exported)).not.toContain('old@example.be');
+  });
 });

@@ -8,12 +8,15 @@ import {
   proofRetentionOf,
   type RemovedRecord,
   type RetentionFailure,
+  type RightsRequest,
+  rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
 import { type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
 import { LogCatchUp } from './log-catch-up';
+import type { RightsRequests } from './rights-requests';
 
 const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
 const DESTROY_BATCH = 100;
@@ -23,15 +26,18 @@ export interface ProofRetentionJobParts {
   readonly vault: PersonalDataVault;
   readonly catalogue: Catalogue;
   readonly clock: { now(): Instant };
+  /** Every rights request as the log holds it when asked: an open one holds its subject's record. */
+  readonly rightsRequests: Pick<RightsRequests, 'all'>;
   /** Told of each removed subject, so a cache of streams in this process does not keep answering from it. */
   readonly removed?: (subjectId: string) => void;
 }
 
 /**
- * Removes the records whose proof retention has ended (rule: `proofRetentionOf`, ADR 0006): the
- * subject's key is destroyed first, so a failure half-way never leaves readable personal data
- * behind, then its stream is removed with `removeStream` (a sanctioned removal `verify` accepts),
- * the vault forgets the subject, and the run is recorded in `proof-retention-runs`.
+ * Removes the records whose proof retention has ended (rule: `proofRetentionOf`, ADR 0006; an
+ * open rights request about the subject is one of its holds): the subject's key is destroyed
+ * first, so a failure half-way never leaves readable personal data behind, then its stream is
+ * removed with `removeStream` (a sanctioned removal `verify` accepts), the vault forgets the
+ * subject, and the run is recorded in `proof-retention-runs`.
  */
 export class ProofRetentionJob {
   private readonly subjects = new Set<string>();
@@ -65,13 +71,14 @@ export class ProofRetentionJob {
   }
 
   private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {
-    const { store, vault, catalogue, clock } = this.parts;
+    const { store, vault, catalogue, clock, rightsRequests } = this.parts;
     const startedAt = clock.now();
     await this.log.catchUp();
+    let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
     const subjects = [...this.subjects];
-    const due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number; isErased: boolean }> = [];
+    let due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number; isErased: boolean }> = [];
     for (const subjectId of subjects) {
       try {
         const record = await readSubjectRecord(store, subjectId);
@@ -79,7 +86,7 @@ export class ProofRetentionJob {
           this.subjects.delete(subjectId);
           continue;
         }
-        const retention = proofRetentionOf(record.history, catalogue, startedAt);
+        const retention = proofRetentionOf(record.history, catalogue, startedAt, requests.get(subjectId) ?? []);
         if (retention.isRemovable) {
           const lastRevision = record.history[record.history.length - 1].revision;
           const isErased = record.history.some((event) => event.type === 'SubjectErased');
@@ -89,6 +96,10 @@ export class ProofRetentionJob {
         failures.push({ subjectId, reason: messageOf(error) });
       }
     }
+    // Judging reads one stream at a time (minutes on a large store): a request received meanwhile
+    // still holds its subject. One received after this look is not seen by this run.
+    requests = requestsBySubject(await rightsRequests.all());
+    due = due.filter((each) => rightsRequestHoldsOf(requests.get(each.subjectId) ?? []).length === 0);
     // Keys of a batch are destroyed together (the PostgreSQL key store rewrites its table once per
     // batch), and always before their streams go. The vault goes on refusing an erased subject new
     // keys until its stream, with the erasure in it, is gone.
@@ -155,6 +166,17 @@ export class ProofRetentionJob {
   private noteSubject(event: StoredEvent): void {
     if (event.streamName.startsWith(SUBJECT_STREAM_PREFIX)) this.subjects.add(event.streamName.slice(SUBJECT_STREAM_PREFIX.length));
   }
+}
+
+function requestsBySubject(requests: readonly RightsRequest[]): Map<string, RightsRequest[]> {
+  const bySubject = new Map<string, RightsRequest[]>();
+  for (const request of requests) {
+    if (request.status === 'none') continue;
+    const ofSubject = bySubject.get(request.subjectId);
+    if (ofSubject) ofSubject.push(request);
+    else bySubject.set(request.subjectId, [request]);
+  }
+  return bySubject;
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -8,7 +8,7 @@ import {
   TOUCHPOINTS,
   type Touchpoint,
 } from '@consent-ledger/domain';
-import { IsInstantText, IsOneOf, IsPseudonymousId, IsText } from '@consent-ledger/ledger-commands';
+import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
 import { IsIn, IsInt, IsOptional, Matches } from 'class-validator';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
@@ -48,8 +48,9 @@ export class ExtendRightsRequestBody extends HandledBy {
   @IsOneOf(EXTENSION_REASONS)
   reason!: ExtensionReason;
 
-  @IsOptional()
-  @IsText({ maxLength: 200 })
+  /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
+  @Optional()
+  @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
 
@@ -61,8 +62,9 @@ export class RefuseRightsRequestBody extends HandledBy {
   @IsOneOf(REFUSAL_REASONS)
   reason!: RefusalReason;
 
-  @IsOptional()
-  @IsText({ maxLength: 200 })
+  /** Kept in clear in the request's stream: contact details are refused; names cannot be told from other words, so leave them out. */
+  @Optional()
+  @IsText({ maxLength: 200, inClear: true })
   detail?: string;
 }
 

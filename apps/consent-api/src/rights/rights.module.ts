@@ -20,9 +20,9 @@ import { RightsRequests } from './rights-requests';
     { provide: RightsRequests, useFactory: (storage: LedgerStorage) => new RightsRequests(storage.eventStore), inject: [LedgerStorage] },
     {
       provide: ProofRetentionJob,
-      useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock, streams: SubjectStreams) =>
-        new ProofRetentionJob({ store: storage.eventStore, vault: storage.vault, catalogue, clock, removed: (subjectId) => streams.forget(subjectId) }),
-      inject: [LedgerStorage, CATALOGUE, Clock, SubjectStreams],
+      useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock, streams: SubjectStreams, rightsRequests: RightsRequests) =>
+        new ProofRetentionJob({ store: storage.eventStore, vault: storage.vault, catalogue, clock, rightsRequests, removed: (subjectId) => streams.forget(subjectId) }),
+      inject: [LedgerStorage, CATALOGUE, Clock, SubjectStreams, RightsRequests],
     },
   ],
   exports: [RightsRequests, ProofRetentionJob],

@@ -9,21 +9,27 @@ import {
   methodOf,
   preferencesOf,
   type Preferences,
+  PROOF_RETENTION_RUNS_STREAM,
+  type ProofRetentionRunCompleted,
   proofRetentionOf,
   type ProofRetention,
   type ProvenLedgerEvent,
   type ReceiptDecision,
+  type RecordRemoval,
+  removalsOf,
   type RightsRequest,
   type Sealed,
 } from '@consent-ledger/domain';
-import type { EventStore, IntegrityReport } from '@consent-ledger/event-store';
+import type { EventStore, IntegrityReport, StoredEvent } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { SubjectRecord } from './subject-record';
 
 /**
  * Everything held about a subject (GDPR art. 15 access, art. 20 portability), in the format
  * documented in docs/rights.md. Personal data sealed in the log is opened with the subject's key
- * while it exists and shows as "erased" once the key was destroyed.
+ * while it exists and shows as "erased" once the key was destroyed. A record the proof-retention
+ * job removed is gone, personal data and all: the export says so (`removed`, `removals`), from the
+ * job's own record of its runs.
  */
 export const SUBJECT_EXPORT_FORMAT = 'consent-ledger/subject-export';
 export const SUBJECT_EXPORT_FORMAT_VERSION = 1;
@@ -71,9 +77,15 @@ export interface SubjectExport {
   readonly controller: Catalogue['definition']['controller'];
   readonly jurisdiction: string;
   readonly catalogueVersion: string;
-  /** `readable`: sealed personal data is included in clear; `erased`: its key was destroyed; `none`: none was kept. */
-  readonly personalData: 'readable' | 'erased' | 'none';
+  /**
+   * `readable`: sealed personal data is included in clear; `erased`: its key was destroyed;
+   * `removed`: the record holds none, and an earlier record was removed with whatever it held
+   * (`removals`); `none`: none is kept, and no record was ever removed.
+   */
+  readonly personalData: 'readable' | 'erased' | 'removed' | 'none';
   readonly erasure?: { readonly eventId: string; readonly erasedAt: Instant; readonly basis: string };
+  /** Present once the proof-retention job removed a record of the subject: each removal, oldest first. */
+  readonly removals?: readonly RecordRemoval[];
   readonly relationships: Preferences['relationships'];
   readonly choices: readonly ExportedChoice[];
   readonly receipts: readonly ConsentReceipt[];
@@ -104,6 +116,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
   const integrity = await store.verify({ streamName: record.streamName });
+  const removals = removalsOf((await store.readStream(PROOF_RETENTION_RUNS_STREAM)).map(retentionRunOf), subjectId);
 
   return {
     format: SUBJECT_EXPORT_FORMAT,
@@ -113,15 +126,16 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    personalData: !hasSealedData ? 'none' : hasKey && !ledger.erasure ? 'readable' : 'erased',
+    personalData: hasSealedData ? (hasKey && !ledger.erasure ? 'readable' : 'erased') : removals.length > 0 ? 'removed' : 'none',
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },
     }),
+    ...(removals.length > 0 && { removals }),
     relationships: preferences.relationships,
     choices,
     receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
     currentPreferences: preferences,
-    proofRetention: proofRetentionOf(history, catalogue, now),
+    proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
     integrity: {
       streamName: record.streamName,
@@ -167,6 +181,8 @@ async function exportedChoiceOf(
     previousHash: event.chain.previousHash,
   };
 }
+
+const retentionRunOf = (stored: StoredEvent): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] });
 
 /** Contact details are sealed as one JSON object; anything else is shown as the text it is. */
 function contactOf(unsealed: Unsealed<string>): Unsealed<Record<string, string>> {

@@ -17,12 +17,14 @@ import {
   SAMPLE_PURPOSES,
   subjectErased,
 } from '../testing';
+import { requestCompleted, requestReceived, requestRefused } from '../rights/testing/given-request';
+import { rightsRequestOf } from '../rights/rights-request';
 import { proofRetentionOf } from './proof-retention';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 const PROSPECTING = 'direct-marketing-prospects-phone-email';
 
-const retentionOf = (events: LedgerEvent[], now = '2040-01-01T00:00:00Z') => proofRetentionOf(recorded(events), catalogue, instant(now));
+const retentionOf = (events: LedgerEvent[], now = '2040-01-01T00:00:00Z') => proofRetentionOf(recorded(events), catalogue, instant(now), []);
 
 describe('proof retention of a subject', () => {
   it('keeps the proof of a withdrawn consent for five years after the withdrawal', () => {
@@ -115,12 +117,37 @@ describe('proof retention of a subject', () => {
   it('has nothing to remove for a subject without records', () => expect(retentionOf([])).toEqual({ removableFrom: null, isRemovable: false, holds: [] }));
 });
 
+describe('proof retention of a subject who made a rights request', () => {
+  // A consent withdrawn in 2012: its proof was due to go in 2017.
+  const longEnded = recorded([
+    consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2010-03-01T10:00:00Z' }),
+    consentWithdrawn({ purpose: TV_ADS, occurredAt: '2012-03-01T10:00:00Z' }),
+  ]);
+  const received = requestReceived();
+  const now = instant('2024-03-10T00:00:00Z');
+
+  it('keeps the whole record while a request about the subject is open, however long ago its retention ended', () => {
+    const retention = proofRetentionOf(longEnded, catalogue, now, [rightsRequestOf([received])]);
+    expect(retention).toMatchObject({ removableFrom: null, isRemovable: false });
+    expect(retention.holds).toContainEqual({ reason: 'rights-request-open', until: null, requestId: received.data.requestId, basedOn: [] });
+  });
+
+  it('lets the record go once the request was answered', () =>
+    expect(proofRetentionOf(longEnded, catalogue, now, [rightsRequestOf([received, requestCompleted([received])])])).toMatchObject({
+      removableFrom: '2017-03-01T10:00:00.000Z',
+      isRemovable: true,
+    }));
+
+  it('lets the record go once the request was refused', () =>
+    expect(proofRetentionOf(longEnded, catalogue, now, [rightsRequestOf([received, requestRefused([received])])]).isRemovable).toBe(true));
+});
+
 describe('proof retention, for any history', () => {
   it('never lets a record go while a consent it proves still holds, nor within five years of any choice', () =>
     fc.assert(
       fc.property(histories(), (events) => {
         const history = recorded(events);
-        const { removableFrom } = proofRetentionOf(history, catalogue, instant('2100-01-01T00:00:00Z'));
+        const { removableFrom } = proofRetentionOf(history, catalogue, instant('2100-01-01T00:00:00Z'), []);
         if (removableFrom === null) return;
         for (const event of history) expect(removableFrom >= addDuration(event.data.capture.occurredAt, catalogue.definition.proofRetention)).toBe(true);
         const ledger = ledgerOf(history);

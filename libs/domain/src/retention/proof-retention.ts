@@ -2,6 +2,7 @@ import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
 import { type ConsentPurpose, lapsesAt } from '../ledger/consent/consent-status';
 import { type Choice, isLater, ledgerOf, type Ledger, type PurposeConsent } from '../ledger/ledger';
+import type { RightsRequest } from '../rights/rights-request';
 import { addDuration, type Duration, earliest, latest } from '../time';
 import type { Brand, Instant, PurposeId } from '../vocabulary';
 
@@ -16,7 +17,9 @@ import type { Brand, Instant, PurposeId } from '../vocabulary';
  *   legitimate-interest marketing runs, nor for P5Y after either ended;
  * - a standing objection, channel restriction or source opt-out is itself an instruction: it is
  *   kept while anything it restricts could still be processed, then for P5Y;
- * - every choice is kept at least P5Y after it was expressed.
+ * - every choice is kept at least P5Y after it was expressed;
+ * - nothing is removed while a rights request about the subject is open: it is answered with the
+ *   record as it stands (ADR 0006).
  *
  * Erasure ends every effect at once, but for legal obligations and what the catalogue excepts
  * (billing records, legal claims: `erasureException`), which go on to their windows counted from
@@ -31,6 +34,7 @@ export const RETENTION_HOLD_REASONS = [
   'standing-choice',
   'last-choice',
   'erasure-proof',
+  'rights-request-open',
 ] as const;
 export type RetentionHoldReason = (typeof RETENTION_HOLD_REASONS)[number];
 
@@ -41,6 +45,8 @@ export interface RetentionHold {
   readonly until: Instant | null;
   readonly purpose?: PurposeId;
   readonly brand?: Brand;
+  /** The open rights request that holds the record (its own stream, not the subject's). */
+  readonly requestId?: string;
   readonly basedOn: readonly EventRef[];
 }
 
@@ -51,9 +57,18 @@ export interface ProofRetention {
   readonly holds: readonly RetentionHold[];
 }
 
-/** Whether, at `now`, the subject's record may be removed, and every reason it is kept. */
-export function proofRetentionOf(history: readonly RecordedLedgerEvent[], catalogue: Catalogue, now: Instant): ProofRetention {
-  const holds = retentionHoldsOf(history, catalogue);
+/**
+ * Whether, at `now`, the subject's record may be removed, and every reason it is kept.
+ * `rightsRequests`: the subject's rights requests as they stand at `now` (they live in streams of
+ * their own, so the caller brings them).
+ */
+export function proofRetentionOf(
+  history: readonly RecordedLedgerEvent[],
+  catalogue: Catalogue,
+  now: Instant,
+  rightsRequests: readonly RightsRequest[],
+): ProofRetention {
+  const holds = [...retentionHoldsOf(history, catalogue), ...rightsRequestHoldsOf(rightsRequests)];
   const removableFrom = removableFromOf(holds);
   return { removableFrom, isRemovable: removableFrom !== null && removableFrom <= now, holds };
 }
@@ -62,6 +77,15 @@ export function proofRetentionOf(history: readonly RecordedLedgerEvent[], catalo
 export const removableFromOf = (holds: readonly RetentionHold[]): Instant | null =>
   holds.length === 0 || holds.some((hold) => hold.until === null) ? null : latest(...holds.map((hold) => hold.until!))!;
 
+/**
+ * An open request holds the record without end: an access request is answered with the data as it
+ * stands, and no request may be answered with "it was removed meanwhile". The hold ends with the
+ * answer (completed or refused); the request's own stream keeps the proof that it was answered.
+ */
+export const rightsRequestHoldsOf = (requests: readonly RightsRequest[]): RetentionHold[] =>
+  requests.flatMap((request) => (request.status === 'open' ? [{ reason: 'rights-request-open' as const, until: null, requestId: request.requestId, basedOn: [] }] : []));
+
+/** The holds the subject's own history sets (rights requests aside). */
 export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalogue: Catalogue): RetentionHold[] {
   if (history.length === 0) return [];
   const ledger = ledgerOf(history);

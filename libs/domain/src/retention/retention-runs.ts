@@ -36,3 +36,22 @@ export type ProofRetentionRunCompleted = Readonly<{
     failures: readonly RetentionFailure[];
   }>;
 }>;
+
+/** One removal of a subject's record, as the subject's export reports it. */
+export interface RecordRemoval {
+  readonly runId: string;
+  /** When the run removed the record (the run's start, the removal's recorded time). */
+  readonly removedAt: Instant;
+  readonly removableFrom: Instant;
+  readonly eventsRemoved: number;
+}
+
+/** Every removal of the subject's record the job recorded, in run order; a dry run removed nothing. */
+export const removalsOf = (runs: readonly ProofRetentionRunCompleted[], subjectId: string): RecordRemoval[] =>
+  runs
+    .filter((run) => !run.data.dryRun)
+    .flatMap(({ data: run }) =>
+      run.removed
+        .filter((removed) => removed.subjectId === subjectId)
+        .map(({ removableFrom, eventsRemoved }) => ({ runId: run.runId, removedAt: run.startedAt, removableFrom, eventsRemoved })),
+    );
