@@ -72,6 +72,10 @@ describe('checking a command request', () => {
     ['a Belgian mobile number written in groups', '0475-12-34-56', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a Belgian number written with dots', '02.202.41.11', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a phone number inside an id', 'caller:0475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    // Found in review: the international form as switches write it, without a `+`.
+    ['a Belgian mobile number as a switch writes it', '32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number with 00 inside an id', 'msisdn-0032475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number without + inside an id', 'msisdn:32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a control character', 'subject\u0000-1', 'must not contain control characters'],
     ['a line break', 'subject\n1', 'must not contain control characters'],
     ['nothing', '', 'must be 1 to 128 characters long'],

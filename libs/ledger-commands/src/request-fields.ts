@@ -44,6 +44,12 @@ const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
  * digit-only groups or runs of groups makes a mobile number bounded by non-digits.
  */
 const PHONE_INSIDE = /(?<![\dA-Za-z+])(?:\+\d{2,3}(?:[ .\/-]?\d){7,12}|04\d{2}(?:[ .\/-]?\d{2}){3})(?![\dA-Za-z])/;
+/**
+ * In an id, a Belgian mobile number in the international form switches and billing systems write
+ * (`32475123456`, `0032475123456`), whole or after a prefix: what a channel keyed by the line
+ * would send. Bounded by non-digits, so no UUID group (8 or 12 digits) takes this shape.
+ */
+const BELGIAN_MOBILE_WITHOUT_PLUS = /(?<![\dA-Za-z])(?:00)?324\d{8}(?!\d)/;
 /** A value made only of digits, `+` and the separators people write phone numbers with. */
 const DIGITS_AND_SEPARATORS = /^[\d+ ./()-]+$/;
 
@@ -68,7 +74,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value)) {
+  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || BELGIAN_MOBILE_WITHOUT_PLUS.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';
