@@ -1,8 +1,20 @@
 import type { GlobalPosition } from '@consent-ledger/event-store';
 
-export class CheckpointTimeout extends Error {
-  constructor(readonly position: GlobalPosition, readonly reached: GlobalPosition, readonly timeoutMs: number) {
-    super(`the read models had applied the log up to ${reached}, not ${position}, after ${timeoutMs} ms`);
+/** The read models have not applied the log up to a position a question needs: ask again shortly. */
+export class ReadModelsBehind extends Error {
+  constructor(
+    readonly position: GlobalPosition,
+    readonly reached: GlobalPosition,
+    message = `the read models have applied the log up to ${reached}, not ${position} (a rebuild under way)`,
+  ) {
+    super(message);
+    this.name = 'ReadModelsBehind';
+  }
+}
+
+export class CheckpointTimeout extends ReadModelsBehind {
+  constructor(position: GlobalPosition, reached: GlobalPosition, readonly timeoutMs: number) {
+    super(position, reached, `the read models had applied the log up to ${reached}, not ${position}, after ${timeoutMs} ms`);
     this.name = 'CheckpointTimeout';
   }
 }

@@ -2,7 +2,7 @@ export * from './read-models.port';
 export { createReadModels, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
 export { catalogueRulesOf } from './catalogue-rules';
 export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZE, type ProjectedReadModelsOptions } from './read-models';
-export { CheckpointTimeout } from './checkpoint-watch';
+export { CheckpointTimeout, ReadModelsBehind } from './checkpoint-watch';
 export { type AppliedBatch, startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
 export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './role-leadership';
 export {

@@ -26,5 +26,5 @@ export interface ReadModels {
   checkpoint(): Promise<GlobalPosition>;
   /** Resolves once every projection has applied the log up to `position`; rejects after `timeoutMs`. */
   waitFor(position: GlobalPosition, timeoutMs?: number): Promise<void>;
-  filterAudience(query: AudienceQuery): Promise<AudienceAnswer>;
+  filterAudience(query: AudienceQuery, upTo?: GlobalPosition): Promise<AudienceAnswer>;
 }

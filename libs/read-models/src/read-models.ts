@@ -7,7 +7,7 @@ import {
   type RecordedLedgerEvent,
 } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
-import { CheckpointWatch } from './checkpoint-watch';
+import { CheckpointWatch, ReadModelsBehind } from './checkpoint-watch';
 import { LEDGER_STREAM_PREFIX, readLedgerEvent } from './ledger-events';
 import type { AudienceAnswer, AudienceQuery, ReadModels } from './read-models.port';
 import type { ReadModelStorage } from './storage/read-model-storage';
@@ -89,12 +89,20 @@ export class ProjectedReadModels implements ReadModels {
     this.watch.rewind(position);
   }
 
-  async filterAudience(query: AudienceQuery): Promise<AudienceAnswer> {
+  /** Answered once the read models have applied the log up to `upTo` (read-your-writes: the log's head when asked). */
+  async filterAudience(query: AudienceQuery, upTo: GlobalPosition = 0n): Promise<AudienceAnswer> {
     if (!this.catalogue.purposes.has(query.purpose)) throw new UnknownPurpose(query.purpose);
     const subjectIds = [...new Set(query.subjectIds)];
     if (subjectIds.length > MAX_AUDIENCE_SIZE) throw new AudienceTooLarge(subjectIds.length);
 
-    const stored = await this.storage.ledgers(subjectIds);
+    await this.waitFor(upTo);
+    const { ledgers: stored, appliedUpTo } = await this.storage.ledgers(subjectIds);
+    if (appliedUpTo < upTo) {
+      // Another process emptied the tables for a rebuild since this one last saw them: their rows
+      // would deny everyone, or allow a person who objected, until the rebuild is back.
+      this.watch.observed(appliedUpTo);
+      throw new ReadModelsBehind(upTo, appliedUpTo);
+    }
     const allowed: string[] = [];
     const denied: AudienceAnswer['denied'][number][] = [];
     for (const subjectId of subjectIds) {

@@ -18,7 +18,6 @@ export class AudienceDecisionsHandler implements IQueryHandler<AudienceDecisions
 
   async execute({ question }: AudienceDecisions): Promise<AudienceAnswer> {
     const { eventStore, readModels } = this.storage;
-    await readModels.waitFor(await eventStore.headPosition());
-    return readModels.filterAudience(question);
+    return readModels.filterAudience(question, await eventStore.headPosition());
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
-import { CheckpointTimeout } from '@consent-ledger/read-models';
+import { ReadModelsBehind } from '@consent-ledger/read-models';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { authenticatedClient } from '../api-keys/api-key.guard';
 import type { ApiKeys } from '../api-keys/api-keys';
@@ -41,7 +41,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
     const failure = commandFailureOf(error);
     if (failure) return failure;
-    if (error instanceof CheckpointTimeout) {
+    if (error instanceof ReadModelsBehind) {
       return {
         status: 503,
         body: { error: 'unavailable', message: 'the read models are behind the log; retry shortly' },

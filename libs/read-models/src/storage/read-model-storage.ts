@@ -197,8 +197,12 @@ export interface ReadModelStorage {
   saveCheckpoint(name: string, position: GlobalPosition, fence?: { role: string; holder: string }): Promise<boolean>;
 
   views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>>;
-  /** What an audience question needs of each subject: its ledger and latest instant, without the rest of its view. */
-  ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>>;
+  /**
+   * What an audience question needs of each subject: its ledger and latest instant, without the
+   * rest of its view; with the read models' checkpoint as of the same read, since another process
+   * may have emptied the tables for a rebuild after this one last saw them.
+   */
+  ledgers(subjectIds: readonly string[]): Promise<StoredLedgers>;
   decisionRows(subjectId: string): Promise<DecisionRow[]>;
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
   audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
@@ -250,6 +254,12 @@ export interface ReadModelStorage {
 }
 
 /** A subject's folded ledger as the read models hold it, and the instant of its latest choice. */
+export interface StoredLedgers {
+  readonly ledgers: Map<string, StoredLedger>;
+  /** How far the log was applied when the ledgers were read. */
+  readonly appliedUpTo: GlobalPosition;
+}
+
 export interface StoredLedger {
   readonly ledger: Ledger;
   readonly lastOccurredAt: Instant;

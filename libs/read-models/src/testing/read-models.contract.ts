@@ -11,7 +11,7 @@ import {
 } from '@consent-ledger/domain/testing';
 import type { EventStore } from '@consent-ledger/event-store';
 import { planEvents } from '../change-set';
-import { CheckpointTimeout } from '../checkpoint-watch';
+import { CheckpointTimeout, ReadModelsBehind } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
 import { asNewEvent, ledgerStream } from './stored-events';
@@ -188,6 +188,23 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
           { subjectId: idOf('nobody'), reason: 'no-consent' },
         ],
       });
+    });
+
+    // Found in review: once another process emptied the tables for a rebuild, a campaign was told
+    // it could e-mail a person who had objected, from empty rows, for as long as the rebuild lasted.
+    it('answers from no rows that have not applied the log up to where the question needs, when another process rebuilt them', async () => {
+      project();
+      const position = await record(relationshipStarted(of('ned')), consentGiven({ ...of('ned'), purpose: ADS_AND_DATA }));
+      await subject.readModels.waitFor(position);
+      const question = { purpose: ADS_AND_DATA, at: at(), subjectIds: [idOf('ned')] };
+      expect(await subject.readModels.filterAudience(question, position)).toEqual({ allowed: [idOf('ned')], denied: [] });
+      await projections?.stop();
+      projections = undefined;
+
+      const rebuilding = await subject.openAnother();
+      await rebuilding.followCatalogue({ version: 'catalogue-1', digest: 'rules-1' });
+      expect(await rebuilding.followCatalogue({ version: 'catalogue-2', digest: 'rules-2' })).toMatchObject({ outcome: 'rebuilt' });
+      await expect(subject.readModels.filterAudience(question, position)).rejects.toBeInstanceOf(ReadModelsBehind);
     });
 
     it('answers for an instant before the latest choice as the ledger stood then', async () => {

@@ -27,6 +27,7 @@ import {
   stateChangePageOf,
   type StateChangePage,
   type StoredLedger,
+  type StoredLedgers,
 } from '../read-model-storage';
 import {
   type AudienceRecord,
@@ -193,12 +194,15 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return this.loadViews(this.pool, subjectIds);
   }
 
-  async ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>> {
-    if (subjectIds.length === 0) return new Map();
-    const { rows } = await this.pool.query<LedgerRecord>('SELECT subject_id, ledger, last_occurred_at FROM rm_subjects WHERE subject_id = ANY($1::text[])', [
-      subjectIds,
-    ]);
-    return storedLedgersOf(rows);
+  async ledgers(subjectIds: readonly string[]): Promise<StoredLedgers> {
+    // One statement, one snapshot: the rows and the checkpoint they were applied up to.
+    const { rows } = await this.pool.query<LedgerRecord & { applied_up_to: string | null }>(
+      `SELECT checkpoint.position AS applied_up_to, subject.subject_id, subject.ledger, subject.last_occurred_at
+       FROM (SELECT COALESCE((SELECT position FROM rm_checkpoints WHERE name = $2), 0) AS position) checkpoint
+       LEFT JOIN rm_subjects subject ON subject.subject_id = ANY($1::text[])`,
+      [subjectIds, READ_MODELS_CHECKPOINT],
+    );
+    return { ledgers: storedLedgersOf(rows.filter((row) => row.subject_id !== null)), appliedUpTo: BigInt(rows[0]?.applied_up_to ?? 0) };
   }
 
   async decisionRows(subjectId: string): Promise<DecisionRow[]> {

@@ -27,6 +27,7 @@ import {
   stateChangePageOf,
   type StateChangePage,
   type StoredLedger,
+  type StoredLedgers,
 } from '../read-model-storage';
 import {
   type AudienceRecord,
@@ -162,9 +163,12 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return this.loadViews(subjectIds);
   }
 
-  async ledgers(subjectIds: readonly string[]): Promise<Map<string, StoredLedger>> {
-    if (subjectIds.length === 0) return new Map();
-    return storedLedgersOf(this.statements.ledgersIn.all(JSON.stringify(subjectIds)) as LedgerRecord[]);
+  async ledgers(subjectIds: readonly string[]): Promise<StoredLedgers> {
+    // One read transaction: the rows and the checkpoint they were applied up to, from one snapshot.
+    return this.db.transaction(() => ({
+      appliedUpTo: this.readCheckpoint(READ_MODELS_CHECKPOINT),
+      ledgers: subjectIds.length === 0 ? new Map() : storedLedgersOf(this.statements.ledgersIn.all(JSON.stringify(subjectIds)) as LedgerRecord[]),
+    }))();
   }
 
   async decisionRows(subjectId: string): Promise<DecisionRow[]> {
