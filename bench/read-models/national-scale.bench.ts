@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const url = schemaUrl(databaseUrl, schema);
   const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
   const store = await openPostgresEventStore({ url, poolSize: 8 });
-  const readModels = await createReadModels({ storage: { kind: 'postgres', url, poolSize: 8 }, catalogue, store });
+  const readModels = await createReadModels({ storage: { kind: 'postgres', url, poolSize: 8 }, catalogue, store, keepsThem: true });
   const ledger = new Ledger(store, catalogue);
   try {
     const setting = (name: string) => onDatabase(url, async (client) => (await client.query(`SHOW ${name}`)).rows[0][name] as string);

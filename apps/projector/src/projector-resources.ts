@@ -59,7 +59,7 @@ export class ProjectorResources {
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
           : { kind: 'postgres', url: config.databaseUrl!, applicationName: `consent-projector-${config.instanceId}` };
-      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store }));
+      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: true }));
       const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
       const vault = keep(
         await createPersonalDataVault(

@@ -24,6 +24,12 @@ export async function openReadModelStorage(options: ReadModelStorageOptions): Pr
 export interface CreateReadModelsOptions {
   readonly storage: ReadModelStorageOptions;
   readonly catalogue: Catalogue;
+  /**
+   * Whether this process keeps the read models up to date (and so decides which rules their rows
+   * follow). One that only reads them answers under its own catalogue from the ledgers they hold,
+   * and must not empty shared tables because its catalogue differs from the keepers'.
+   */
+  readonly keepsThem: boolean;
   /** Needed for audience questions about an instant before a subject's latest choice. */
   readonly store?: EventStore;
   readonly waitTimeoutMs?: number;
@@ -32,18 +38,21 @@ export interface CreateReadModelsOptions {
 }
 
 /**
- * Opens the read models (creating or migrating their tables, and rebuilding them if the catalogue's
- * rules changed since they were decided). Pair with `startProjections` in the process that keeps
- * them up to date; other processes only read. `close()` closes the storage.
+ * Opens the read models (creating or migrating their tables and, in a process that keeps them,
+ * rebuilding them if the catalogue's rules changed since they were decided). Pair with
+ * `startProjections` in the process that keeps them up to date; other processes only read.
+ * `close()` closes the storage.
  */
 export async function createReadModels(options: CreateReadModelsOptions): Promise<ProjectedReadModels & { close(): Promise<void> }> {
   const storage = await openReadModelStorage(options.storage);
   const rules = catalogueRulesOf(options.catalogue);
-  const followed = await storage.followCatalogue(rules).catch(async (error) => {
-    await storage.close();
-    throw error;
-  });
-  if (followed.outcome === 'rebuilt') {
+  const followed = !options.keepsThem
+    ? undefined
+    : await storage.followCatalogue(rules).catch(async (error) => {
+        await storage.close();
+        throw error;
+      });
+  if (followed?.outcome === 'rebuilt') {
     (options.log ?? console).warn(
       `the catalogue's rules changed (${followed.previousVersion} → ${rules.version}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
     );

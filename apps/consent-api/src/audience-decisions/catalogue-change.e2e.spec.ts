@@ -85,6 +85,26 @@ function followingTheCatalogue(kind: StoreKind) {
     });
   });
 
+  // Found in review: one API replica restarted on a new catalogue before the projectors emptied
+  // the shared read models, and every projector, still on the old one, then wrote nothing.
+  it('leaves the rows to the process that keeps them, when this one does not', async () => {
+    const subjectId = newSubjectId();
+    writeCatalogue();
+    await withApi(async (url) => {
+      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
+      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
+    });
+    writeCatalogue((definition) => {
+      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
+    });
+    config = { ...config, projector: 'off' };
+    await withApi(async (url) => {
+      // It still answers campaign questions under its own catalogue, from the ledgers the rows hold.
+      expect(await filter(url, subjectId)).toEqual({ allowed: [], denied: [{ subjectId, reason: 'not-applicable-to-brand' }] });
+      expect(await decisionRow(subjectId)).toEqual({ allowed: true, reason: 'consent-active' });
+    });
+  });
+
   it('notices an edited catalogue whose version was not bumped', async () => {
     const subjectId = newSubjectId();
     writeCatalogue();

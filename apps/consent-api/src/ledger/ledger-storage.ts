@@ -51,7 +51,7 @@ export class LedgerStorage {
       const vault = keep(await createPersonalDataVault(vaultConfigOf(config)));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
-      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore }));
+      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore, keepsThem: config.projector === 'in-process' }));
       const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore }) : undefined;
       const idempotencySweep = new IdempotencyRecordsSweep({
         records: idempotencyRecords,

@@ -100,7 +100,7 @@ export class CatalogueRulesChanged extends Error {
   ) {
     super(
       `the read models now follow catalogue ${theirs?.version ?? '(none recorded)'} with other rules than this process's ${ours.version}: ` +
-        'this process writes nothing to them until it is restarted with that catalogue',
+        'this process writes nothing to them; a projector started on that catalogue rebuilt them, so finish the rollout (restart this one on it) or roll that one back',
     );
     this.name = 'CatalogueRulesChanged';
   }
