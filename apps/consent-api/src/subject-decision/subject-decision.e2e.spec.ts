@@ -77,6 +77,22 @@ function answeringDecisions(kind: StoreKind) {
     expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen&at=${hoursAgo(2)}`)).body).toMatchObject({ allowed: true, reason: 'consent-active' });
   });
 
+  // Found in review: the prospect relationship replaced the contract's end, and billing, debt
+  // collection and the legal-defence archive were refused years before their windows closed.
+  it('keeps a former customer recorded again as a prospect in the windows counted from the end of the contract', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2020-01-01T00:00:00Z')));
+    const contractEnd = await api.command(commandJson.endRelationship(subjectId, at('2025-01-01T00:00:00Z')));
+    expect((await api.command(commandJson.startRelationship(subjectId, { relationship: 'prospect', ...at('2026-06-01T00:00:00Z') }))).status).toBe(201);
+
+    const ended = { eventId: contractEnd.body.events[0].id, revision: 1 };
+    expect((await decision(subjectId, 'purpose=billing-accounting')).body).toMatchObject({ allowed: true, basedOn: [ended], validUntil: '2032-01-01T00:00:00.000Z' });
+    expect((await decision(subjectId, 'purpose=archiving-legal-defence')).body).toMatchObject({ allowed: true, validUntil: '2035-01-01T00:00:00.000Z' });
+    const audience = await api.call('POST', '/v1/decisions', { body: { purpose: 'debt-collection', subjectIds: [subjectId] } });
+    expect(audience.body).toEqual({ allowed: [subjectId], denied: [] });
+  });
+
   it('answers for the brand asked about', async () => {
     const subjectId = newSubjectId();
     await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));

@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import { type ConsentPurpose, consentStatus } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
-import { channelScope, type Choice, type ConsentGrant, type Ledger, sourceScope } from '../ledger/ledger';
+import { channelScope, type Choice, type ConsentGrant, formerContractOf, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
@@ -192,15 +192,15 @@ function audienceMembership(ledger: Ledger, purpose: PurposeDefinition, query: D
 
   const relationship = ledger.relationships.get(query.brand ?? 'proximus');
   if (!relationship) return outside('no-relationship');
-  if (relationship.active) {
-    // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
-    return purpose.audience.includes(relationship.kind) ? member([relationship]) : outside('no-relationship', [relationship]);
-  }
-  if (relationship.kind !== 'customer' || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
-  if (!purpose.formerCustomerWindow || relationship.endedAt === undefined) return member([relationship]);
+  // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
+  if (relationship.active && purpose.audience.includes(relationship.kind)) return member([relationship]);
+  // A former customer recorded again as a prospect is both: the windows of the contract run on.
+  const contractEnd = formerContractOf(relationship);
+  if (!contractEnd || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
+  if (!purpose.formerCustomerWindow) return member([contractEnd]);
 
-  const windowEnds = addDuration(relationship.endedAt, purpose.formerCustomerWindow);
-  return query.at < windowEnds ? member([relationship], windowEnds) : outside('retention-window-ended', [relationship]);
+  const windowEnds = addDuration(contractEnd.endedAt, purpose.formerCustomerWindow);
+  return query.at < windowEnds ? member([contractEnd], windowEnds) : outside('retention-window-ended', [contractEnd]);
 }
 
 function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: DecisionQuery): Decision {

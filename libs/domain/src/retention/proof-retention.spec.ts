@@ -67,6 +67,28 @@ describe('proof retention of a subject', () => {
       '2040-01-31T12:00:00.000Z',
     ));
 
+  // Found in review: the prospect relationship replaced the contract's end, and the record went
+  // five years after the prospect relationship, nine years before the legal-defence archive closed.
+  it("keeps a former customer's record recorded again as a prospect until the contract's windows closed, plus five years", () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+        relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+        relationshipEnded({ relationship: 'prospect', occurredAt: '2026-07-01T00:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2040-01-01T00:00:00.000Z'));
+
+  it("keeps the billing and legal-claims windows of a former customer's contract after the erasure of the prospect they became", () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+        relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+        subjectErased({ occurredAt: '2026-07-01T00:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2040-01-01T00:00:00.000Z'));
+
   it("lets a prospect's record go five years after the prospect relationship ended", () =>
     expect(
       retentionOf([
