@@ -93,6 +93,25 @@ function answeringDecisions(kind: StoreKind) {
     expect(audience.body).toEqual({ allowed: [subjectId], denied: [] });
   });
 
+  // Found in review: a consent counted whenever the subject was a customer, so one given under a
+  // contract that ended years before came back with a new contract.
+  it('does not bring a consent to a customer-only purpose back with a new contract', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2018-01-01T00:00:00Z')));
+    await api.command(commandJson.giveConsent(subjectId, { purpose: 'customer-profiling-consent-based', ...at('2018-02-01T00:00:00Z') }));
+    await api.command(commandJson.giveConsent(subjectId, at('2018-02-01T00:00:00Z')));
+    await api.command(commandJson.endRelationship(subjectId, at('2019-01-01T00:00:00Z')));
+    await api.command(commandJson.startRelationship(subjectId, at('2026-01-01T00:00:00Z')));
+
+    expect((await decision(subjectId, 'purpose=customer-profiling-consent-based')).body).toMatchObject({ allowed: false, reason: 'consent-expired' });
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen`)).body).toMatchObject({ allowed: false, reason: 'consent-expired' });
+    expect((await decision(subjectId, 'purpose=customer-profiling-consent-based&at=2020-01-01T00:00:00Z')).body).toMatchObject({
+      allowed: true,
+      validUntil: '2024-01-01T00:00:00.000Z',
+    });
+  });
+
   it('answers for the brand asked about', async () => {
     const subjectId = newSubjectId();
     await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));

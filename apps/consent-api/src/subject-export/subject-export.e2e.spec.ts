@@ -100,6 +100,19 @@ describe('the subject export over HTTP', () => {
     ]);
   });
 
+  // Found in review: such a consent showed as in force for ever, and the record was never removable.
+  it('keeps the proof of a Pickx-ads consent five years after the contract it was given under ended', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('1998-01-01T00:00:00Z')));
+    await api.command(commandJson.giveConsent(subjectId, at('1999-01-01T00:00:00Z')));
+    await api.command(commandJson.endRelationship(subjectId, at('2001-01-01T00:00:00Z')));
+
+    const { proofRetention } = (await api.call('GET', `/v1/subjects/${subjectId}/export`)).body;
+    expect(proofRetention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-proof', until: '2006-01-01T00:00:00.000Z' }));
+    expect(proofRetention.removableFrom).toBe('2016-01-01T00:00:00.000Z');
+  });
+
   it('is an empty record for a subject the ledger never heard of', async () =>
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.auditor })).body).toMatchObject({ personalData: 'none', choices: [], receipts: [] }));
 

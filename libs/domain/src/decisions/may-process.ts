@@ -1,5 +1,5 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
-import { type ConsentPurpose, consentStatus } from '../ledger/consent/consent-status';
+import { type ConsentPurpose, consentStatus, contractEndingConsent, isForCustomersOnly } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
 import { channelScope, type Choice, type ConsentGrant, formerContractOf, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
@@ -32,14 +32,6 @@ export interface Decision {
 
 /** Audiences that exist only through a relationship; a purpose reaching anyone else needs none. */
 const RELATIONSHIP_AUDIENCES: readonly Audience[] = ['prospect', 'customer', 'former-customer'];
-
-/**
- * A purpose for customers and no one else (former customers aside). Purposes for prospects, or
- * only for former customers (the renewal campaign), are left out: their consents (an event, a
- * partner's list, a call) do not wait for a recorded relationship.
- */
-const isForCustomersOnly = (purpose: PurposeDefinition): boolean =>
-  purpose.audience.includes('customer') && purpose.audience.every((audience) => audience === 'customer' || audience === 'former-customer');
 
 /**
  * May `purpose` be processed for this subject at `at`, via `channel`, using `source`, for `brand`?
@@ -169,6 +161,8 @@ function relationshipDecision(ledger: Ledger, catalogue: Catalogue, purpose: Pur
  * Consent: a consent to a purpose that exists only for customers (ads on the Pickx decoder, a
  * subscriber's directory listing) counts only while the subject is in its audience, as for
  * legitimate interest: a customer of the brand, or a former customer within the purpose's window.
+ * It also ends with the contract it was given under (see `contractEndingConsent`), so a new
+ * contract does not bring it back.
  */
 function consentPurposeDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const consent = consentDecision(ledger, purpose, query);
@@ -208,8 +202,12 @@ function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: 
   switch (status.state) {
     case 'active':
       return allow('consent', 'consent-active', [status.grant], status.grant.expiresAt ?? null);
-    case 'expired':
-      return deny('consent', 'consent-expired', [status.grant, status.withdrawal]);
+    case 'expired': {
+      // A consent that ended with its contract names that end first, as a relationship decision does.
+      const ending = contractEndingConsent(ledger, consentPurpose, status.grant.brand, status.grant.stamp.occurredAt);
+      const contractEnd = ending && ending.consentEndsAt === status.grant.expiresAt ? ending.contractEnd : undefined;
+      return deny('consent', 'consent-expired', [contractEnd, status.grant, status.withdrawal]);
+    }
     case 'outdated':
       return deny('consent', 'notice-changed', [status.grant, status.withdrawal]);
     case 'withdrawn':

@@ -33,6 +33,11 @@ export interface Choice {
 }
 
 export interface ConsentGrant extends Choice {
+  /**
+   * The brand it was given to: a consent to a customer-only purpose ends with the contract with
+   * that brand. Absent in ledgers kept by read models before it existed: the default brand.
+   */
+  readonly brand?: Brand;
   readonly noticeVersion: string;
   readonly locale?: string;
   readonly expiresAt?: Instant;
@@ -70,10 +75,10 @@ export interface Relationship extends Choice {
   readonly endedAt?: Instant;
   /**
    * Every start and end of a customer relationship with the brand, in the order the person's
-   * instants put them (not the order they arrived), repeats included (see `formerContractOf`). It
-   * outlives the relationship that follows a contract: a former customer recorded again as a
-   * prospect is still a former customer. Absent for a brand the subject never was a customer of,
-   * and in ledgers kept by read models before it existed.
+   * instants put them (not the order they arrived), repeats included (see `formerContractOf` and
+   * `firstContractEndAfter`). It outlives the relationship that follows a contract: a former
+   * customer recorded again as a prospect is still a former customer. Absent for a brand the
+   * subject never was a customer of, and in ledgers kept by read models before it existed.
    */
   readonly contractHistory?: readonly ContractEvent[];
 }
@@ -84,7 +89,7 @@ export interface ContractEvent extends Choice {
   readonly segment?: Segment;
 }
 
-/** The end of a contract: the former-customer windows count from it. */
+/** The end of a contract: the former-customer windows count from it, and consents given under it end with it. */
 export interface ContractEnd extends Choice {
   readonly endedAt: Instant;
   readonly segment: Segment;
@@ -109,6 +114,22 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
     }
   }
   return end;
+}
+
+/**
+ * The first end of a customer relationship with the brand after `instant`: the end of the
+ * contract running then, or of the next one. An end sent again counts too (the subject was still
+ * no customer then). That keeps the answer the same whatever order the ends arrived in: an end
+ * dated before the one the ledger knows is not recorded (see `endRelationship`), so counting only
+ * a contract's first end would depend on which came first.
+ */
+export function firstContractEndAfter(relationship: Relationship, instant: Instant): ContractEnd | undefined {
+  let segment = relationship.segment;
+  for (const event of contractHistoryOf(relationship)) {
+    if (event.started) segment = event.segment ?? segment;
+    else if (event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+  }
+  return undefined;
 }
 
 /** A ledger kept before the history existed knows only the relationship as it stands. */
@@ -301,6 +322,7 @@ function withGrant(
   const keys: readonly ChannelKey[] = event.data.channels.length > 0 ? event.data.channels : ['*'];
   const grant: ConsentGrant = {
     ...choice,
+    brand: event.data.brand,
     noticeVersion: event.data.noticeVersion,
     locale: event.data.locale,
     expiresAt: event.data.expiresAt,

@@ -43,6 +43,17 @@ describe('proof retention of a subject', () => {
     expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-in-force', purpose: TV_ADS, until: null }));
   });
 
+  // Found in review: such a consent showed as in force for ever, so the record was never removable.
+  it('keeps the proof of a consent to a customer-only purpose for five years after the contract it was given under ended', () => {
+    const retention = retentionOf([
+      relationshipStarted({ occurredAt: '1998-01-01T00:00:00Z' }),
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '1999-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2001-01-01T00:00:00Z' }),
+    ]);
+    expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2006-01-01T00:00:00.000Z' }));
+    expect(retention.removableFrom).toBe('2016-01-01T00:00:00.000Z');
+  });
+
   it('counts a withdrawal keyed in late from when the person withdrew, not from when it was recorded', () =>
     expect(
       retentionOf([

@@ -1,6 +1,6 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
-import { lapsesAt } from '../ledger/consent/consent-status';
+import { endingWithItsContracts, lapsesAt } from '../ledger/consent/consent-status';
 import { type Choice, type ContractEnd, formerContractOf, isLater, ledgerOf, type PurposeConsent, type Relationship } from '../ledger/ledger';
 import { addDuration, type Duration, earliest, latest } from '../time';
 import type { Brand, Instant, PurposeId } from '../vocabulary';
@@ -11,7 +11,8 @@ import type { Brand, Instant, PurposeId } from '../vocabulary';
  *
  * - proof of a consent is kept for the consent's duration plus the proof retention (P5Y, the
  *   limitation period for complaints to the Belgian DPA): until its withdrawal, expiry or the
- *   subject's erasure, whichever came first, plus P5Y;
+ *   subject's erasure, whichever came first, plus P5Y (a consent to a customer-only purpose also
+ *   ends with the contract it was given under, or with the purpose's window after it);
  * - nothing is removed while a relationship is active, nor while a former customer's window for
  *   legitimate-interest marketing runs, nor for P5Y after either ended;
  * - a standing objection, channel restriction or source opt-out is itself an instruction: it is
@@ -79,7 +80,9 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
   }
 
   for (const [purpose, consent] of ledger.consents) {
-    const { end, basedOn } = consentEndOf(consent, catalogue.purposes.get(purpose)?.noticeChangedAt);
+    const definition = catalogue.purposes.get(purpose);
+    // A consent to a customer-only purpose ends with the contract it was given under.
+    const { end, basedOn } = consentEndOf(definition ? endingWithItsContracts(ledger, definition, consent) : consent, definition?.noticeChangedAt);
     const until = keptFor(effectEnd(end), proofRetentionFor(catalogue, purpose));
     holds.push({ reason: until === null ? 'consent-in-force' : 'consent-proof', until, purpose, basedOn });
   }

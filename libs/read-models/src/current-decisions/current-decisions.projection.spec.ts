@@ -61,6 +61,16 @@ describe('current decision per subject and purpose', () => {
     expect(rowFor('billing-accounting', view)).toMatchObject({ allowed: true, reason: 'contract', changesAt: '2032-01-01T00:00:00.000Z' });
   });
 
+  it('does not bring a Pickx consent given under an ended contract back with a new contract', () => {
+    const view = viewAfter([
+      relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' }),
+      relationshipStarted({ occurredAt: '2026-01-01T00:00:00Z' }),
+    ]);
+    expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'consent-expired', consentedChannels: [] });
+  });
+
   it('denies direct marketing once the former-customer window has closed and time has caught up', () => {
     const ended = viewAfter([relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' })]);
     const { view } = reevaluated(ended, '2029-06-01T00:00:30Z');
