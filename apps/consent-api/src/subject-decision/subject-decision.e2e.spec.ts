@@ -77,6 +77,41 @@ function answeringDecisions(kind: StoreKind) {
     expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen&at=${hoursAgo(2)}`)).body).toMatchObject({ allowed: true, reason: 'consent-active' });
   });
 
+  // Found in review: the prospect relationship replaced the contract's end, and billing, debt
+  // collection and the legal-defence archive were refused years before their windows closed.
+  it('keeps a former customer recorded again as a prospect in the windows counted from the end of the contract', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2020-01-01T00:00:00Z')));
+    const contractEnd = await api.command(commandJson.endRelationship(subjectId, at('2025-01-01T00:00:00Z')));
+    expect((await api.command(commandJson.startRelationship(subjectId, { relationship: 'prospect', ...at('2026-06-01T00:00:00Z') }))).status).toBe(201);
+
+    const ended = { eventId: contractEnd.body.events[0].id, revision: 1 };
+    expect((await decision(subjectId, 'purpose=billing-accounting')).body).toMatchObject({ allowed: true, basedOn: [ended], validUntil: '2032-01-01T00:00:00.000Z' });
+    expect((await decision(subjectId, 'purpose=archiving-legal-defence')).body).toMatchObject({ allowed: true, validUntil: '2035-01-01T00:00:00.000Z' });
+    const audience = await api.call('POST', '/v1/decisions', { body: { purpose: 'debt-collection', subjectIds: [subjectId] } });
+    expect(audience.body).toEqual({ allowed: [subjectId], denied: [] });
+  });
+
+  // Found in review: a consent counted whenever the subject was a customer, so one given under a
+  // contract that ended years before came back with a new contract.
+  it('does not bring a consent to a customer-only purpose back with a new contract', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2018-01-01T00:00:00Z')));
+    await api.command(commandJson.giveConsent(subjectId, { purpose: 'customer-profiling-consent-based', ...at('2018-02-01T00:00:00Z') }));
+    await api.command(commandJson.giveConsent(subjectId, at('2018-02-01T00:00:00Z')));
+    await api.command(commandJson.endRelationship(subjectId, at('2019-01-01T00:00:00Z')));
+    await api.command(commandJson.startRelationship(subjectId, at('2026-01-01T00:00:00Z')));
+
+    expect((await decision(subjectId, 'purpose=customer-profiling-consent-based')).body).toMatchObject({ allowed: false, reason: 'consent-expired' });
+    expect((await decision(subjectId, `purpose=${CONSENT_PURPOSE}&channel=tv-screen`)).body).toMatchObject({ allowed: false, reason: 'consent-expired' });
+    expect((await decision(subjectId, 'purpose=customer-profiling-consent-based&at=2020-01-01T00:00:00Z')).body).toMatchObject({
+      allowed: true,
+      validUntil: '2024-01-01T00:00:00.000Z',
+    });
+  });
+
   it('answers for the brand asked about', async () => {
     const subjectId = newSubjectId();
     await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));

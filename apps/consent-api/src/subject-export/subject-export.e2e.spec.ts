@@ -81,6 +81,38 @@ describe('the subject export over HTTP', () => {
     expect(JSON.stringify(exported.body)).not.toContain('jana');
   });
 
+  // Found in review: the record of a former customer recorded again as a prospect could go in
+  // 2031, nine years before the legal-defence archive's window closed, and the export no longer
+  // said the subject had been a customer.
+  it("keeps a former customer's record recorded again as a prospect until the contract's windows close, and shows both relationships", async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2020-01-01T00:00:00Z')));
+    await api.command(commandJson.endRelationship(subjectId, at('2025-01-01T00:00:00Z')));
+    await api.command(commandJson.startRelationship(subjectId, { relationship: 'prospect', ...at('2026-06-01T00:00:00Z') }));
+    await api.command(commandJson.endRelationship(subjectId, at('2026-07-01T00:00:00Z')));
+
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`);
+    expect(exported.body.proofRetention.removableFrom).toBe('2040-01-01T00:00:00.000Z');
+    expect(exported.body.relationships).toEqual([
+      { brand: 'proximus', relationship: 'customer', segment: 'residential', status: 'former', since: '2025-01-01T00:00:00.000Z' },
+      { brand: 'proximus', relationship: 'prospect', segment: 'residential', status: 'former', since: '2026-07-01T00:00:00.000Z' },
+    ]);
+  });
+
+  // Found in review: such a consent showed as in force for ever, and the record was never removable.
+  it('keeps the proof of a Pickx-ads consent five years after the contract it was given under ended', async () => {
+    const subjectId = newSubjectId();
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    await api.command(commandJson.startRelationship(subjectId, at('2003-01-01T00:00:00Z')));
+    await api.command(commandJson.giveConsent(subjectId, at('2004-01-01T00:00:00Z')));
+    await api.command(commandJson.endRelationship(subjectId, at('2006-01-01T00:00:00Z')));
+
+    const { proofRetention } = (await api.call('GET', `/v1/subjects/${subjectId}/export`)).body;
+    expect(proofRetention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-proof', until: '2011-01-01T00:00:00.000Z' }));
+    expect(proofRetention.removableFrom).toBe('2021-01-01T00:00:00.000Z');
+  });
+
   it('is an empty record for a subject the ledger never heard of', async () =>
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.auditor })).body).toMatchObject({ personalData: 'none', choices: [], receipts: [] }));
 

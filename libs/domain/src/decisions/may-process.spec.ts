@@ -134,6 +134,59 @@ describe('consent to a purpose that exists only for customers', () => {
     expect(former.mayProcess({ purpose: PROFILING, at: '2030-01-31T10:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended', legalBasis: 'consent' });
   });
 
+  // Found in review: a consent counted whenever the subject was a customer, so one given under a
+  // contract that ended years ago came back with a new contract.
+  describe('given under a contract that ended', () => {
+    const firstContract = [relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' })];
+    const contractEnded = relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' });
+    const newContract = relationshipStarted({ occurredAt: '2026-01-01T00:00:00Z' });
+
+    it.each([
+      [PROFILING, undefined],
+      [TV_ADS, 'tv-screen'],
+      ['directory-listing', undefined],
+    ] as const)('does not come back with a new contract for %s: the person is asked again', (purpose, channel) =>
+      expect(
+        given(...firstContract, consentGiven({ purpose, channels: channel ? [channel] : [], occurredAt: '2018-02-01T00:00:00Z' }), contractEnded, newContract).mayProcess({
+          purpose,
+          channel,
+          at: '2026-02-01T00:00:00Z',
+        }),
+      ).toMatchObject({ allowed: false, reason: 'consent-expired', basedOn: [{ eventId: 'event-2', revision: 2 }, { eventId: 'event-1', revision: 1 }] }));
+
+    it("counts in a new contract only until the former-customer window of the old one closes, and says so in advance", () => {
+      const subject = given(
+        ...firstContract,
+        consentGiven({ purpose: PROFILING, occurredAt: '2018-02-01T00:00:00Z' }),
+        contractEnded,
+        relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+      );
+      expect(subject.mayProcess({ purpose: PROFILING, at: '2021-01-01T00:00:00Z' })).toMatchObject({ allowed: true, reason: 'consent-active', validUntil: '2024-01-01T00:00:00.000Z' });
+      expect(subject.mayProcess({ purpose: PROFILING, at: '2024-01-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'consent-expired' });
+    });
+
+    it('lets a consent given under the new contract count', () =>
+      expect(
+        given(
+          ...firstContract,
+          consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+          contractEnded,
+          newContract,
+          consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-01-15T00:00:00Z' }),
+        ).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: '2026-02-01T00:00:00Z' }),
+      ).toMatchObject({ allowed: true, reason: 'consent-active', basedOn: [{ eventId: 'event-3', revision: 3 }, { eventId: 'event-4', revision: 4 }], validUntil: null }));
+
+    it('leaves a consent given by a prospect to a prospect purpose alone', () =>
+      expect(
+        given(
+          relationshipStarted({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' }),
+          consentGiven({ purpose: PROSPECTING, channels: ['email'], occurredAt: '2024-02-01T00:00:00Z', expiresAt: instant('2027-02-01T00:00:00Z') }),
+          relationshipStarted({ occurredAt: '2024-03-01T00:00:00Z' }),
+          relationshipEnded({ occurredAt: '2024-04-01T00:00:00Z' }),
+        ).mayProcess({ purpose: PROSPECTING, channel: 'email', at: '2025-01-01T00:00:00Z' }),
+      ).toMatchObject({ allowed: true, reason: 'consent-active', validUntil: '2027-02-01T00:00:00.000Z' }));
+  });
+
   it('leaves purposes that also reach people without a relationship alone, such as Ads & Data for website visitors', () =>
     expect(
       given(consentGiven({ purpose: 'targeted-web-app-advertising-ads-and-data', channels: ['online-ads'] })).mayProcess({

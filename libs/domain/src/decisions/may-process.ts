@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
-import { type ConsentPurpose, consentStatus } from '../ledger/consent/consent-status';
+import { type ConsentPurpose, consentStatus, contractEndingConsent, isForCustomersOnly } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
-import { channelScope, type Choice, type ConsentGrant, type Ledger, sourceScope } from '../ledger/ledger';
+import { channelScope, type Choice, type ConsentGrant, formerContractOf, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
@@ -32,14 +32,6 @@ export interface Decision {
 
 /** Audiences that exist only through a relationship; a purpose reaching anyone else needs none. */
 const RELATIONSHIP_AUDIENCES: readonly Audience[] = ['prospect', 'customer', 'former-customer'];
-
-/**
- * A purpose for customers and no one else (former customers aside). Purposes for prospects, or
- * only for former customers (the renewal campaign), are left out: their consents (an event, a
- * partner's list, a call) do not wait for a recorded relationship.
- */
-const isForCustomersOnly = (purpose: PurposeDefinition): boolean =>
-  purpose.audience.includes('customer') && purpose.audience.every((audience) => audience === 'customer' || audience === 'former-customer');
 
 /**
  * May `purpose` be processed for this subject at `at`, via `channel`, using `source`, for `brand`?
@@ -181,6 +173,8 @@ function relationshipDecision(ledger: Ledger, catalogue: Catalogue, purpose: Pur
  * Consent: a consent to a purpose that exists only for customers (ads on the Pickx decoder, a
  * subscriber's directory listing) counts only while the subject is in its audience, as for
  * legitimate interest: a customer of the brand, or a former customer within the purpose's window.
+ * It also ends with the contract it was given under (see `contractEndingConsent`), so a new
+ * contract does not bring it back.
  */
 function consentPurposeDecision(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Decision {
   const consent = consentDecision(ledger, purpose, query);
@@ -204,15 +198,15 @@ function audienceMembership(ledger: Ledger, purpose: PurposeDefinition, query: D
 
   const relationship = ledger.relationships.get(query.brand ?? 'proximus');
   if (!relationship) return outside('no-relationship');
-  if (relationship.active) {
-    // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
-    return purpose.audience.includes(relationship.kind) ? member([relationship]) : outside('no-relationship', [relationship]);
-  }
-  if (relationship.kind !== 'customer' || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
-  if (!purpose.formerCustomerWindow || relationship.endedAt === undefined) return member([relationship]);
+  // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
+  if (relationship.active && purpose.audience.includes(relationship.kind)) return member([relationship]);
+  // A former customer recorded again as a prospect is both: the windows of the contract run on.
+  const contractEnd = formerContractOf(relationship);
+  if (!contractEnd || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
+  if (!purpose.formerCustomerWindow) return member([contractEnd]);
 
-  const windowEnds = addDuration(relationship.endedAt, purpose.formerCustomerWindow);
-  return query.at < windowEnds ? member([relationship], windowEnds) : outside('retention-window-ended', [relationship]);
+  const windowEnds = addDuration(contractEnd.endedAt, purpose.formerCustomerWindow);
+  return query.at < windowEnds ? member([contractEnd], windowEnds) : outside('retention-window-ended', [contractEnd]);
 }
 
 function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: DecisionQuery): Decision {
@@ -220,8 +214,12 @@ function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: 
   switch (status.state) {
     case 'active':
       return allow('consent', 'consent-active', [status.grant], status.grant.expiresAt ?? null);
-    case 'expired':
-      return deny('consent', 'consent-expired', [status.grant, status.withdrawal]);
+    case 'expired': {
+      // A consent that ended with its contract names that end first, as a relationship decision does.
+      const ending = contractEndingConsent(ledger, consentPurpose, status.grant.brand, status.grant.stamp.occurredAt);
+      const contractEnd = ending && ending.consentEndsAt === status.grant.expiresAt ? ending.contractEnd : undefined;
+      return deny('consent', 'consent-expired', [contractEnd, status.grant, status.withdrawal]);
+    }
     case 'outdated':
       return deny('consent', 'notice-changed', [status.grant, status.withdrawal]);
     case 'withdrawn':

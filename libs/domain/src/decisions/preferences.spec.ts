@@ -35,3 +35,17 @@ describe('the relationships a preference centre shows', () => {
     ]);
   });
 });
+
+describe('the relationships of a former customer recorded again as a prospect', () => {
+  it('show the former contract beside the prospect relationship', () => {
+    const { ledger } = given(
+      relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+    );
+    expect(preferencesOf(ledger, catalogue, { at: '2026-07-01T00:00:00.000Z' as Instant }).relationships).toEqual([
+      { brand: 'proximus', relationship: 'customer', segment: 'residential', status: 'former', since: '2025-01-01T00:00:00.000Z' },
+      { brand: 'proximus', relationship: 'prospect', segment: 'residential', status: 'active', since: '2026-06-01T00:00:00.000Z' },
+    ]);
+  });
+});

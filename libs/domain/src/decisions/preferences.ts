@@ -1,5 +1,5 @@
 import type { Catalogue } from '../catalogue/catalogue';
-import type { Ledger } from '../ledger/ledger';
+import { formerContractOf, type Ledger } from '../ledger/ledger';
 import type { Brand, Channel, DataSource, Instant, PurposeId, RelationshipKind, Segment } from '../vocabulary';
 import { type Decision, mayProcess } from './may-process';
 
@@ -36,13 +36,20 @@ export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand 
     at,
     brand,
     erased: ledger.erasure !== undefined,
-    relationships: [...ledger.relationships].map(([relationshipBrand, relationship]) => ({
-      brand: relationshipBrand,
-      relationship: relationship.kind,
-      segment: relationship.segment,
-      status: relationship.active ? 'active' : 'former',
-      since: (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt,
-    })),
+    relationships: [...ledger.relationships].flatMap(([relationshipBrand, relationship]) => {
+      const current: RelationshipView = {
+        brand: relationshipBrand,
+        relationship: relationship.kind,
+        segment: relationship.segment,
+        status: relationship.active ? 'active' : 'former',
+        since: (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt,
+      };
+      // A former customer recorded again as a prospect is still a former customer, which is what
+      // keeps billing, debt collection and the legal-defence archive going: show both.
+      const contract = relationship.kind === 'customer' ? undefined : formerContractOf(relationship);
+      if (!contract) return [current];
+      return [{ brand: relationshipBrand, relationship: 'customer', segment: contract.segment, status: 'former', since: contract.endedAt }, current];
+    }),
     purposes: [...catalogue.purposes.keys()].map((purpose) => ({ purpose, ...mayProcess(ledger, catalogue, { purpose, brand, at }) })),
     objections: [...ledger.objections]
       .filter(([, objection]) => objection.raised)

@@ -33,6 +33,11 @@ export interface Choice {
 }
 
 export interface ConsentGrant extends Choice {
+  /**
+   * The brand it was given to: a consent to a customer-only purpose ends with the contract with
+   * that brand. Absent in ledgers kept by read models before it existed: the default brand.
+   */
+  readonly brand?: Brand;
   readonly noticeVersion: string;
   readonly locale?: string;
   readonly expiresAt?: Instant;
@@ -68,6 +73,72 @@ export interface Relationship extends Choice {
   readonly startedAt?: Instant;
   /** When it ended (the `occurredAt` of the end), for the former-customer window. */
   readonly endedAt?: Instant;
+  /**
+   * Every start and end of a customer relationship with the brand, in the order the person's
+   * instants put them (not the order they arrived), repeats included (see `formerContractOf` and
+   * `firstContractEndAfter`). It outlives the relationship that follows a contract: a former
+   * customer recorded again as a prospect is still a former customer. Absent for a brand the
+   * subject never was a customer of, and in ledgers kept by read models before it existed.
+   */
+  readonly contractHistory?: readonly ContractEvent[];
+}
+
+/** A start (with its segment) or an end of a customer relationship, as recorded. */
+export interface ContractEvent extends Choice {
+  readonly started: boolean;
+  readonly segment?: Segment;
+}
+
+/** The end of a contract: the former-customer windows count from it, and consents given under it end with it. */
+export interface ContractEnd extends Choice {
+  readonly endedAt: Instant;
+  readonly segment: Segment;
+}
+
+/**
+ * The end of the contract that makes the subject a former customer of the brand, the one the
+ * former-customer windows count from: the first end of the last contract (an end sent again must
+ * not restart the windows), unless a contract runs (its own end will start them again).
+ * Undefined for someone who never was a customer of the brand.
+ */
+export function formerContractOf(relationship: Relationship): ContractEnd | undefined {
+  if (relationship.kind === 'customer' && relationship.active) return undefined;
+  let segment = relationship.segment;
+  let end: ContractEnd | undefined;
+  for (const event of contractHistoryOf(relationship)) {
+    if (event.started) {
+      segment = event.segment ?? segment;
+      end = undefined;
+    } else if (end === undefined) {
+      end = { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+    }
+  }
+  return end;
+}
+
+/**
+ * The first end of a customer relationship with the brand after `instant`: the end of the
+ * contract running then, or of the next one. An end sent again counts too (the subject was still
+ * no customer then). That keeps the answer the same whatever order the ends arrived in: an end
+ * dated before the one the ledger knows is not recorded (see `endRelationship`), so counting only
+ * a contract's first end would depend on which came first.
+ */
+export function firstContractEndAfter(relationship: Relationship, instant: Instant): ContractEnd | undefined {
+  let segment = relationship.segment;
+  for (const event of contractHistoryOf(relationship)) {
+    if (event.started) segment = event.segment ?? segment;
+    else if (event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+  }
+  return undefined;
+}
+
+/** A ledger kept before the history existed knows only the relationship as it stands. */
+function contractHistoryOf(relationship: Relationship): readonly ContractEvent[] {
+  if (relationship.contractHistory) return relationship.contractHistory;
+  if (relationship.kind !== 'customer') return [];
+  const { ref, segment } = relationship;
+  const occurredAt = (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt;
+  return [{ stamp: { occurredAt, revision: ref.revision }, ref, started: relationship.active, ...(relationship.active && { segment }) }];
 }
 
 export interface Toggle extends Choice {
@@ -197,8 +268,23 @@ function withRelationship(
   event: Extract<LedgerEvent, { type: 'RelationshipStarted' | 'RelationshipEnded' }>,
   choice: Choice,
 ): ReadonlyMap<Brand, Relationship> {
-  const current = relationships.get(event.data.brand);
-  if (current && !isLater(choice.stamp, current.stamp)) return relationships;
+  const brand = event.data.brand;
+  const current = relationships.get(brand);
+  // Every start and end of a contract is kept, also one arriving too late to change the
+  // relationship as it stands: the contracts it reveals are the same in any arrival order.
+  const contractHistory =
+    event.data.relationship === 'customer'
+      ? withContractEvent(current ? contractHistoryOf(current) : [], {
+          ...choice,
+          started: event.type === 'RelationshipStarted',
+          ...(event.type === 'RelationshipStarted' && { segment: event.data.segment }),
+        })
+      : current && contractHistoryOf(current);
+  const keepingHistory = (relationship: Relationship): Relationship =>
+    contractHistory && contractHistory.length > 0 ? { ...relationship, contractHistory } : relationship;
+  if (current && !isLater(choice.stamp, current.stamp)) {
+    return event.data.relationship === 'customer' ? new Map(relationships).set(brand, keepingHistory(current)) : relationships;
+  }
   // A repeat (ended again, started again as the same) is the person's latest word for ordering,
   // but the relationship still ended, or began, when it first did: the windows counted from the
   // end must not restart with each repeat.
@@ -207,7 +293,7 @@ function withRelationship(
     (event.type === 'RelationshipEnded'
       ? !current.active
       : current.active && current.kind === event.data.relationship && current.segment === event.data.segment);
-  if (isRepeat) return new Map(relationships).set(event.data.brand, { ...current, stamp: choice.stamp });
+  if (isRepeat) return new Map(relationships).set(brand, keepingHistory({ ...current, stamp: choice.stamp }));
   const relationship: Relationship =
     event.type === 'RelationshipStarted'
       ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true, startedAt: event.data.capture.occurredAt }
@@ -218,7 +304,12 @@ function withRelationship(
           active: false,
           endedAt: event.data.capture.occurredAt,
         };
-  return new Map(relationships).set(event.data.brand, relationship);
+  return new Map(relationships).set(brand, keepingHistory(relationship));
+}
+
+function withContractEvent(history: readonly ContractEvent[], event: ContractEvent): readonly ContractEvent[] {
+  const at = history.findIndex((each) => isLater(each.stamp, event.stamp));
+  return at === -1 ? [...history, event] : [...history.slice(0, at), event, ...history.slice(at)];
 }
 
 function withGrant(
@@ -231,6 +322,7 @@ function withGrant(
   const keys: readonly ChannelKey[] = event.data.channels.length > 0 ? event.data.channels : ['*'];
   const grant: ConsentGrant = {
     ...choice,
+    brand: event.data.brand,
     noticeVersion: event.data.noticeVersion,
     locale: event.data.locale,
     expiresAt: event.data.expiresAt,

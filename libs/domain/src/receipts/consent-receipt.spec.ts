@@ -6,6 +6,8 @@ import {
   instant,
   objectionRaised,
   recorded,
+  relationshipEnded,
+  relationshipStarted,
   sealed,
   subjectErased,
 } from '../testing';
@@ -98,6 +100,33 @@ describe('a consent receipt', () => {
         1,
       ).decision,
     ).toBe('consent-renewed'));
+
+  it('tells a consent given under a new contract from a renewal, when the earlier one ended with its contract', () =>
+    expect(
+      receiptOf(
+        [
+          relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+          consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+          relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' }),
+          relationshipStarted({ occurredAt: '2026-01-01T00:00:00Z' }),
+          consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-01-15T00:00:00Z' }),
+        ],
+        4,
+      ).decision,
+    ).toBe('consent-given'));
+
+  it('ends a consent to a customer-only purpose with the contract it was given under, and keeps its proof five years after that', () => {
+    const receipt = receiptOf(
+      [
+        relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' }),
+      ],
+      1,
+    );
+    expect(receipt.validity).toMatchObject({ until: '2019-01-01T00:00:00.000Z' });
+    expect(receipt.purposes[0].retention.proofKeptUntil).toBe('2024-01-01T00:00:00.000Z');
+  });
 
   it('says which later choice ended a consent, and keeps its proof five years after that', () => {
     const events = [consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-09-01T09:00:00Z' })];

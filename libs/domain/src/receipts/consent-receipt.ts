@@ -1,9 +1,9 @@
 import type { Catalogue, Party, PurposeCategory, PurposeDefinition } from '../catalogue/catalogue';
 import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerEvent } from '../ledger/events';
-import { isLater, ledgerOf } from '../ledger/ledger';
-import { consentStatus, lapsesAt } from '../ledger/consent/consent-status';
+import { isLater, type Ledger, ledgerOf } from '../ledger/ledger';
+import { consentStatus, contractEndingConsent, endingWithItsContracts, lapsesAt } from '../ledger/consent/consent-status';
 import { consentEndOf, proofRetentionFor, removableFromOf, retentionHoldsOf } from '../retention/proof-retention';
-import { addDuration, type Duration } from '../time';
+import { addDuration, type Duration, earliest } from '../time';
 import type { Actor, Brand, Channel, Instant, LegalBasis, PurposeId, SubjectId, Touchpoint } from '../vocabulary';
 import { purposesOfEvent } from './purposes-of-event';
 
@@ -151,7 +151,8 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
   const proofKeptUntil = (purpose: PurposeId): Instant | null => {
     const consent = ledger.consents.get(purpose);
     if (!consent) return null;
-    const { end } = consentEndOf(consent, catalogue.purposes.get(purpose) ?? { id: purpose });
+    const definition = catalogue.purposes.get(purpose);
+    const { end } = consentEndOf(definition ? endingWithItsContracts(ledger, definition, consent) : consent, definition ?? { id: purpose });
     // Erasure ends a consent that was still holding.
     const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
     return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
@@ -193,7 +194,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
       retention: { data: purpose.retention, proof: proofRetentionFor(catalogue, purpose.id), proofKeptUntil: proofKeptUntil(purpose.id) },
       withdrawal: purpose.withdrawal,
     })),
-    validity: validityOf(event, history, catalogue),
+    validity: validityOf(event, history, ledger, catalogue),
     retention: { recordRemovableFrom: removableFromOf(retentionHoldsOf(history, catalogue)) },
     sealedEvidence: [
       ...(capture.evidenceRef !== undefined ? (['evidenceRef'] as const) : []),
@@ -261,12 +262,15 @@ export function methodOf(actor: Actor, touchpoint: Touchpoint): CollectionMethod
   }
 }
 
-function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ConsentReceipt['validity'] {
+function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], ledger: Ledger, catalogue: Catalogue): ConsentReceipt['validity'] {
   const from = event.data.capture.occurredAt;
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
   if (event.type !== 'ConsentGiven') return { from, until: null, duration: null };
   const purpose = event.data.purpose;
-  const until = lapsesAt({ givenAt: from, expiresAt: event.data.expiresAt, noticeVersion: event.data.noticeVersion }, catalogue.purposes.get(purpose) ?? { id: purpose });
+  const definition = catalogue.purposes.get(purpose) ?? { id: purpose };
+  // A consent to a customer-only purpose also ends with the contract it was given under.
+  const endsWithContract = contractEndingConsent(ledger, definition, event.data.brand, from)?.consentEndsAt;
+  const until = earliest(lapsesAt({ givenAt: from, expiresAt: event.data.expiresAt, noticeVersion: event.data.noticeVersion }, definition), endsWithContract);
   // The first later choice that ends this consent while it still held: a withdrawal of the purpose, or the erasure.
   const ending = history
     .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')

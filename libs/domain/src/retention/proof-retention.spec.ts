@@ -45,6 +45,17 @@ describe('proof retention of a subject', () => {
     expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-in-force', purpose: TV_ADS, until: null }));
   });
 
+  // Found in review: such a consent showed as in force for ever, so the record was never removable.
+  it('keeps the proof of a consent to a customer-only purpose for five years after the contract it was given under ended', () => {
+    const retention = retentionOf([
+      relationshipStarted({ occurredAt: '1998-01-01T00:00:00Z' }),
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '1999-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2001-01-01T00:00:00Z' }),
+    ]);
+    expect(retention.holds).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2006-01-01T00:00:00.000Z' }));
+    expect(retention.removableFrom).toBe('2016-01-01T00:00:00.000Z');
+  });
+
   it('counts a withdrawal keyed in late from when the person withdrew, not from when it was recorded', () =>
     expect(
       retentionOf([
@@ -68,6 +79,28 @@ describe('proof retention of a subject', () => {
     expect(retentionOf([relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T12:00:00Z' })]).removableFrom).toBe(
       '2040-01-31T12:00:00.000Z',
     ));
+
+  // Found in review: the prospect relationship replaced the contract's end, and the record went
+  // five years after the prospect relationship, nine years before the legal-defence archive closed.
+  it("keeps a former customer's record recorded again as a prospect until the contract's windows closed, plus five years", () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+        relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+        relationshipEnded({ relationship: 'prospect', occurredAt: '2026-07-01T00:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2040-01-01T00:00:00.000Z'));
+
+  it("keeps the billing and legal-claims windows of a former customer's contract after the erasure of the prospect they became", () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+        relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+        subjectErased({ occurredAt: '2026-07-01T00:00:00Z' }),
+      ]).removableFrom,
+    ).toBe('2040-01-01T00:00:00.000Z'));
 
   it("lets a prospect's record go five years after the prospect relationship ended", () =>
     expect(

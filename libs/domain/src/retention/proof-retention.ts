@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
-import { type ConsentPurpose, lapsesAt } from '../ledger/consent/consent-status';
-import { type Choice, isLater, ledgerOf, type Ledger, type PurposeConsent } from '../ledger/ledger';
+import { type ConsentPurpose, endingWithItsContracts, lapsesAt } from '../ledger/consent/consent-status';
+import { type Choice, type ContractEnd, formerContractOf, isLater, ledgerOf, type Ledger, type PurposeConsent, type Relationship } from '../ledger/ledger';
 import type { RightsRequest } from '../rights/rights-request';
 import { addDuration, type Duration, earliest, latest } from '../time';
 import type { Brand, Instant, PurposeId } from '../vocabulary';
@@ -12,7 +12,8 @@ import type { Brand, Instant, PurposeId } from '../vocabulary';
  *
  * - proof of a consent is kept for the consent's duration plus the proof retention (P5Y, the
  *   limitation period for complaints to the Belgian DPA): until its withdrawal, expiry or the
- *   subject's erasure, whichever came first, plus P5Y;
+ *   subject's erasure, whichever came first, plus P5Y (a consent to a customer-only purpose also
+ *   ends with the contract it was given under, or with the purpose's window after it);
  * - nothing is removed while a relationship is active, nor while a former customer's window for
  *   legitimate-interest marketing runs, nor for P5Y after either ended;
  * - a standing objection, channel restriction or source opt-out is itself an instruction: it is
@@ -103,21 +104,27 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
   }
 
   for (const [purpose, consent] of ledger.consents) {
-    const { end, basedOn } = consentEndOf(consent, catalogue.purposes.get(purpose) ?? { id: purpose });
+    const definition = catalogue.purposes.get(purpose);
+    // A consent to a customer-only purpose ends with the contract it was given under.
+    const { end, basedOn } = consentEndOf(definition ? endingWithItsContracts(ledger, definition, consent) : consent, definition ?? { id: purpose });
     const until = keptFor(effectEnd(end), proofRetentionFor(catalogue, purpose));
     holds.push({ reason: until === null ? 'consent-in-force' : 'consent-proof', until, purpose, basedOn });
   }
 
   const relationshipEnds: (Instant | null)[] = [];
   for (const [brand, relationship] of ledger.relationships) {
-    let end = effectEnd(relationship.active ? null : relationshipEffectEnd(ledger, catalogue, brand));
+    const contractEnd = formerContractOf(relationship);
+    let end = effectEnd(relationship.active ? null : relationshipEffectEnd(relationship, contractEnd, catalogue, brand));
     // What the law keeps and legal claims need outlive an erasure, each to its own window counted
     // from the end of the contract (art. 17(3)(b), (e)): while the contract runs, so does the record.
-    if (erasedAt !== undefined && relationship.kind === 'customer' && hasErasureExceptions(catalogue, brand)) {
-      end = relationship.active ? null : latest(end!, relationshipEffectEnd(ledger, catalogue, brand, (purpose) => purpose.erasureException !== undefined))!;
+    if (erasedAt !== undefined && hasErasureExceptions(catalogue, brand)) {
+      if (relationship.active && relationship.kind === 'customer') end = null;
+      else if (contractEnd) end = latest(end!, windowsClose(contractEnd, catalogue, brand, (purpose) => purpose.erasureException !== undefined))!;
     }
     relationshipEnds.push(end);
-    holds.push({ reason: end === null ? 'relationship-active' : 'relationship-proof', until: keptFor(end, proof), brand, basedOn: [relationship.ref] });
+    // A prospect relationship held by the windows of an earlier contract names that contract's end too.
+    const basedOn = contractEnd && contractEnd.ref.eventId !== relationship.ref.eventId ? [relationship.ref, contractEnd.ref] : [relationship.ref];
+    holds.push({ reason: end === null ? 'relationship-active' : 'relationship-proof', until: keptFor(end, proof), brand, basedOn });
   }
 
   // A standing choice restricts processing for as long as anything could be processed: through a
@@ -163,17 +170,20 @@ export const proofRetentionFor = (catalogue: Catalogue, purpose: PurposeId): Dur
   catalogue.purposes.get(purpose)?.proofRetention ?? catalogue.definition.proofRetention;
 
 /**
- * A customer's relationship decides processing until the longest former-customer window of the
- * brand's purposes closes (legal obligations excepted: they never depend on the ledger).
+ * A relationship decides processing until it ended, and a contract until the longest
+ * former-customer window of the brand's purposes closes, whatever relationship followed it (a
+ * former customer recorded again as a prospect).
  */
-function relationshipEffectEnd(ledger: Ledger, catalogue: Catalogue, brand: Brand, counts: (purpose: PurposeDefinition) => boolean = () => true): Instant {
-  const relationship = ledger.relationships.get(brand)!;
-  const endedAt = relationship.endedAt ?? relationship.stamp.occurredAt;
-  if (relationship.kind !== 'customer') return endedAt;
+function relationshipEffectEnd(relationship: Relationship, contractEnd: ContractEnd | undefined, catalogue: Catalogue, brand: Brand): Instant {
+  return latest(relationship.endedAt ?? relationship.stamp.occurredAt, contractEnd && windowsClose(contractEnd, catalogue, brand))!;
+}
+
+/** When the last former-customer window of the brand's purposes closes (legal obligations excepted: they never depend on the ledger). */
+function windowsClose(contractEnd: ContractEnd, catalogue: Catalogue, brand: Brand, counts: (purpose: PurposeDefinition) => boolean = () => true): Instant {
   const windows = [...catalogue.purposes.values()]
     .filter((purpose) => purpose.formerCustomerWindow !== undefined && purpose.legalBasis !== 'legal-obligation' && !purpose.excludedBrands.includes(brand) && counts(purpose))
-    .map((purpose) => addDuration(endedAt, purpose.formerCustomerWindow!));
-  return latest(endedAt, ...windows)!;
+    .map((purpose) => addDuration(contractEnd.endedAt, purpose.formerCustomerWindow!));
+  return latest(contractEnd.endedAt, ...windows)!;
 }
 
 const hasErasureExceptions = (catalogue: Catalogue, brand: Brand): boolean =>

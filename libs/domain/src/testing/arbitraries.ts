@@ -51,8 +51,8 @@ const choiceAt = (occurredAt: string): fc.Arbitrary<LedgerEvent> =>
     fc.constantFrom(...SAMPLE_CHANNELS).map((channel) => channelRestrictionLifted({ channel, occurredAt })),
     fc.constant(sourceOptedOut({ source: 'tv-viewing', occurredAt })),
     fc.constant(sourceOptedIn({ source: 'tv-viewing', occurredAt })),
-    fc.constant(relationshipStarted({ occurredAt })),
-    fc.constant(relationshipEnded({ occurredAt })),
+    fc.constantFrom('customer', 'prospect').map((relationship) => relationshipStarted({ relationship, occurredAt })),
+    fc.constantFrom('customer', 'prospect').map((relationship) => relationshipEnded({ relationship, occurredAt })),
   );
 
 /** A subject's history: choices at distinct instants, in the order they reached the ledger. */

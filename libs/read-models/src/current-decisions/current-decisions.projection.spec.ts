@@ -52,6 +52,25 @@ describe('current decision per subject and purpose', () => {
     });
   });
 
+  it('keeps billing for a former customer recorded again as a prospect until the window of the contract closes', () => {
+    const view = viewAfter([
+      relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2025-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }),
+    ]);
+    expect(rowFor('billing-accounting', view)).toMatchObject({ allowed: true, reason: 'contract', changesAt: '2032-01-01T00:00:00.000Z' });
+  });
+
+  it('does not bring a Pickx consent given under an ended contract back with a new contract', () => {
+    const view = viewAfter([
+      relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' }),
+      relationshipStarted({ occurredAt: '2026-01-01T00:00:00Z' }),
+    ]);
+    expect(rowFor(PICKX, view)).toMatchObject({ allowed: false, reason: 'consent-expired', consentedChannels: [] });
+  });
+
   it('denies direct marketing once the former-customer window has closed and time has caught up', () => {
     const ended = viewAfter([relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' })]);
     const { view } = reevaluated(ended, '2029-06-01T00:00:30Z');

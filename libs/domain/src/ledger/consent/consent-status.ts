@@ -1,7 +1,7 @@
-import { earliest } from '../../time';
-import type { Channel, Instant, PurposeId } from '../../vocabulary';
-import type { ChannelKey, Choice, ConsentGrant, Ledger, Stamp } from '../ledger';
-import { isLater } from '../ledger';
+import { addDuration, type Duration, earliest } from '../../time';
+import type { Audience, Brand, Channel, Instant, PurposeId } from '../../vocabulary';
+import type { ChannelKey, Choice, ConsentGrant, ContractEnd, Ledger, PurposeConsent, Stamp } from '../ledger';
+import { firstContractEndAfter, isLater } from '../ledger';
 
 /**
  * Where a consent stands; `grant` is the one that decides (the active one, or one that lapsed).
@@ -28,7 +28,22 @@ export interface ConsentPurpose {
   readonly noticeChangedAt?: Instant;
   /** The notice versions that change replaced; absent: every consent given before it. */
   readonly replacedNoticeVersions?: readonly string[];
+  /** Who the purpose concerns: a consent to a purpose for customers only ends with the contract it was given under. */
+  readonly audience?: readonly Audience[];
+  /** How long after a contract ended a former customer stays in the purpose's audience. */
+  readonly formerCustomerWindow?: Duration;
 }
+
+/**
+ * A purpose for customers and no one else (former customers aside), such as ads on the Pickx
+ * decoder or a subscriber's directory listing. Purposes for prospects, or only for former
+ * customers (the renewal campaign), are left out: their consents (an event, a partner's list, a
+ * call) do not wait for a recorded relationship.
+ */
+export const isForCustomersOnly = (purpose: Pick<ConsentPurpose, 'audience'>): boolean =>
+  purpose.audience !== undefined &&
+  purpose.audience.includes('customer') &&
+  purpose.audience.every((audience) => audience === 'customer' || audience === 'former-customer');
 
 /**
  * Whether the subject's consent to `purpose` holds at `at` on `channel` (any channel when
@@ -42,7 +57,8 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
   const grants = keys
     .map((key) => consent.grants.get(key))
     .filter((grant): grant is ConsentGrant => grant !== undefined)
-    .map((grant) => lapsingWithItsNotice(grant, purpose));
+    .map((grant) => lapsingWithItsNotice(grant, purpose))
+    .map((grant) => endingWithItsContract(ledger, purpose, grant));
   const standing = grants.filter((grant) => isLater(grant.stamp, consent.withdrawal?.stamp));
   const active = standing.filter((grant) => grant.expiresAt === undefined || at < grant.expiresAt);
   if (active.length > 0) {
@@ -80,5 +96,39 @@ export function lapsesAt(consent: GivenConsent, purpose: ConsentPurpose): Instan
 
 function lapsingWithItsNotice(grant: ConsentGrant, purpose: ConsentPurpose): ConsentGrant {
   const expiresAt = lapsesAt({ givenAt: grant.stamp.occurredAt, expiresAt: grant.expiresAt, noticeVersion: grant.noticeVersion }, purpose);
+  return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
+}
+
+/**
+ * When a consent to a customer-only purpose ends with the contract it was given under: at the
+ * first end of a customer relationship with its brand after it was given (the contract running
+ * then, or, given outside one, the next: a consent collected with an order can be recorded before
+ * the contract starts), or when the purpose's former-customer window after that end closes. It
+ * does not come back with a later contract: the person is asked again. Undefined while no such end
+ * is recorded, and for other purposes (and for one keeping former customers without a window).
+ */
+export function contractEndingConsent(
+  ledger: Ledger,
+  purpose: ConsentPurpose,
+  brand: Brand | undefined,
+  givenAt: Instant,
+): { readonly contractEnd: ContractEnd; readonly consentEndsAt: Instant } | undefined {
+  if (!isForCustomersOnly(purpose)) return undefined;
+  const relationship = ledger.relationships.get(brand ?? 'proximus');
+  if (!relationship) return undefined;
+  const contractEnd = firstContractEndAfter(relationship, givenAt);
+  if (!contractEnd) return undefined;
+  if (!purpose.audience!.includes('former-customer')) return { contractEnd, consentEndsAt: contractEnd.endedAt };
+  return purpose.formerCustomerWindow === undefined ? undefined : { contractEnd, consentEndsAt: addDuration(contractEnd.endedAt, purpose.formerCustomerWindow) };
+}
+
+/** The consent with each grant lapsing when it ends with its contract (see `contractEndingConsent`). */
+export function endingWithItsContracts(ledger: Ledger, purpose: ConsentPurpose, consent: PurposeConsent): PurposeConsent {
+  if (!isForCustomersOnly(purpose)) return consent;
+  return { ...consent, grants: new Map([...consent.grants].map(([key, grant]) => [key, endingWithItsContract(ledger, purpose, grant)])) };
+}
+
+function endingWithItsContract(ledger: Ledger, purpose: ConsentPurpose, grant: ConsentGrant): ConsentGrant {
+  const expiresAt = earliest(grant.expiresAt, contractEndingConsent(ledger, purpose, grant.brand, grant.stamp.occurredAt)?.consentEndsAt);
   return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
 }

@@ -71,3 +71,67 @@ describe('the customer relationship', () => {
     expect(given(...ended, relationshipEnded({ occurredAt: '2026-01-01T00:00:00Z' })).mayProcess(question)).toMatchObject({ allowed: false });
   });
 });
+
+// Found in review: the ledger kept one relationship per brand, so recording a former customer as a
+// prospect again erased the contract's end, and with it billing, debt collection and the
+// legal-defence archive, which run for years after that end.
+describe('a former customer recorded again as a prospect', () => {
+  const CONTRACT_ENDED = '2025-01-01T00:00:00Z';
+  const contract = [relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }), relationshipEnded({ occurredAt: CONTRACT_ENDED })];
+  const prospectAgain = relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' });
+  const contractEnd = { eventId: 'event-1', revision: 1 };
+
+  it('is recorded as a prospect', () =>
+    given(...contract)
+      .when(startRelationship({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' }))
+      .then(relationshipStarted({ relationship: 'prospect', occurredAt: '2026-06-01T00:00:00Z' })));
+
+  it.each([
+    ['billing-accounting', '2032-01-01T00:00:00.000Z'],
+    ['debt-collection', '2032-01-01T00:00:00.000Z'],
+    ['archiving-legal-defence', '2035-01-01T00:00:00.000Z'],
+    ['direct-marketing-customers-phone-email', '2030-01-01T00:00:00.000Z'],
+  ])('stays a former customer for %s, until its window from the end of the contract closes', (purpose, windowCloses) => {
+    const subject = given(...contract, prospectAgain);
+    expect(subject.mayProcess({ purpose, at: '2026-07-01T00:00:00Z' })).toMatchObject({ allowed: true, basedOn: [contractEnd], validUntil: windowCloses });
+    expect(subject.mayProcess({ purpose, at: windowCloses })).toMatchObject({ allowed: false, reason: 'retention-window-ended', basedOn: [contractEnd] });
+  });
+
+  it('stays a former customer once the prospect relationship ended too', () =>
+    expect(
+      given(...contract, prospectAgain, relationshipEnded({ relationship: 'prospect', occurredAt: '2026-07-01T00:00:00Z' })).mayProcess({
+        purpose: 'billing-accounting',
+        at: '2027-01-01T00:00:00Z',
+      }),
+    ).toMatchObject({ allowed: true, reason: 'contract', basedOn: [contractEnd], validUntil: '2032-01-01T00:00:00.000Z' }));
+
+  it('is in the audience of prospect purposes too, such as the identity check before a new contract', () => {
+    const subject = given(...contract, prospectAgain);
+    expect(subject.mayProcess({ purpose: 'contract-conclusion-identity-verification', at: '2026-07-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      basedOn: [{ eventId: 'event-2', revision: 2 }],
+    });
+  });
+
+  it('counts the windows from the end of a new contract once the prospect becomes a customer again and leaves', () => {
+    const subject = given(
+      ...contract,
+      prospectAgain,
+      relationshipStarted({ occurredAt: '2027-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2028-01-01T00:00:00Z' }),
+    );
+    expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2027-06-01T00:00:00Z' })).toMatchObject({ allowed: true, validUntil: null });
+    expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2033-01-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      basedOn: [{ eventId: 'event-4', revision: 4 }],
+      validUntil: '2035-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('still answers for the past as it stood then', () => {
+    const subject = given(...contract, prospectAgain);
+    expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2021-01-01T00:00:00Z' })).toMatchObject({ allowed: true, basedOn: [{ eventId: 'event-0', revision: 0 }], validUntil: null });
+    expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2026-01-01T00:00:00Z' })).toMatchObject({ allowed: true, basedOn: [contractEnd] });
+    expect(subject.mayProcess({ purpose: 'contract-conclusion-identity-verification', at: '2026-01-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+  });
+});

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { MARK_FEEDS_FOR_REPUBLICATION } from '../read-model-storage';
+import { MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain } from '../read-model-storage';
 
 interface Migration {
   readonly version: number;
@@ -129,6 +129,14 @@ const migrations: readonly Migration[] = [
     version: 9,
     name: 'the catalogue rules the rows were decided under; an edited catalogue rebuilds them and the feeds publish every subject again',
     sql: `CREATE TABLE rm_catalogue (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version text NOT NULL, digest text NOT NULL, recorded_at timestamptz NOT NULL);`,
+  },
+  {
+    version: 10,
+    name: 'decisions changed (a former customer recorded again as a prospect stays one; a consent to a customer-only purpose ends with the contract it was given under; a purpose asked without a source is denied once every source it uses is opted out); the read models rebuild and the feeds publish every subject again',
+    sql: `
+      ${markFeedsForRepublicationAgain('GREATEST')}
+      ${REBUILD}
+    `,
   },
 ];
 
