@@ -5,6 +5,7 @@ import {
   type AppliedBatch,
   AUDIENCES,
   type AudienceRow,
+  catalogueRulesOf,
   type ChangeSet,
   type ProjectedEvent,
   type ProjectedReadModels,
@@ -63,6 +64,8 @@ export class LostLeadership extends Error {
 
 const RETRY_MS = 1000;
 const TIME_DRIVEN_PAGE = 500;
+/** How often the feed looks again at which rules the read models follow, between rebuilds. */
+const RULES_RECHECK_MS = 10_000;
 
 /**
  * Publishes the ledger to Kafka from the log, never from the request path: integration events,
@@ -79,9 +82,11 @@ export class ConsentFeedPublisher {
   private republishedByThisInstance = 0;
   private readonly committed: CommittedViews;
   private readonly appliedLog = new AppliedLog();
+  private readonly ownRules: ReturnType<typeof catalogueRulesOf>;
 
   constructor(private readonly options: ConsentFeedOptions) {
     this.committed = new CommittedViews(options.catalogue);
+    this.ownRules = catalogueRulesOf(options.catalogue);
   }
 
   /** Told by read models running in this process after each commit (see CommittedViews and AppliedLog). */
@@ -123,6 +128,7 @@ export class ConsentFeedPublisher {
     const isMarked = async () => (await readModels.storage.checkpoint(republicationMarkerOf(this.options.checkpointName))) > 0n;
     let isRepublicationOwed = await isMarked();
     let timeDrivenLookedAt = 0;
+    let rulesLookedAt = 0;
     while (!this.isStopped) {
       try {
         const applied = await readModels.checkpoint();
@@ -130,8 +136,18 @@ export class ConsentFeedPublisher {
           // Another process is rebuilding them: a view read now may be older than what this feed
           // published, so nothing goes out until they are back where it was.
           isRepublicationOwed ||= await isMarked();
+          rulesLookedAt = 0;
           await Promise.race([readModels.waitFor(this.published, idleWaitMs).catch(() => undefined), stopped]);
           continue;
+        }
+        if (Date.now() - rulesLookedAt > RULES_RECHECK_MS) {
+          // State is decided by this process's catalogue, audiences by the rows': under other
+          // rules the two would disagree, so nothing goes out until the deployments agree.
+          if (!(await this.followsTheRulesOfTheReadModels())) {
+            await Promise.race([new Promise((resolve) => setTimeout(resolve, idleWaitMs)), stopped]);
+            continue;
+          }
+          rulesLookedAt = Date.now();
         }
         let isLogMoving = false;
         if (applied > this.published) {
@@ -162,6 +178,24 @@ export class ConsentFeedPublisher {
         this.published = await readModels.storage.checkpoint(this.options.checkpointName).catch(() => this.published);
       }
     }
+  }
+
+  private toldOfRules?: string;
+
+  private async followsTheRulesOfTheReadModels(): Promise<boolean> {
+    const theirs = await this.options.readModels.storage.recordedRules();
+    if (theirs === undefined || theirs.digest === this.ownRules.digest) {
+      this.toldOfRules = undefined;
+      return true;
+    }
+    if (this.toldOfRules !== theirs.version) {
+      this.toldOfRules = theirs.version;
+      this.options.log.error(
+        `the read models follow catalogue ${theirs.version}, whose rules differ from this process's ${this.ownRules.version}: ` +
+          'this feed publishes nothing until it runs on the same catalogue as the process that keeps them',
+      );
+    }
+    return false;
   }
 
   /** Publishes the events after `from`, up to what the read models have applied; returns the new checkpoint. */

@@ -68,6 +68,33 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
     rmSync(directory, { recursive: true, force: true });
   });
 
+  // Found in review: a deployment publishing its own topics from read models another deployment
+  // keeps under an edited catalogue sent state decided by its own catalogue beside audience rows
+  // decided by the other, and nothing said why they disagreed.
+  it('publishes nothing from read models that follow other catalogue rules than its own, and says why', async () => {
+    await record(relationshipStarted(at('a')));
+    expect(await readModels.storage.followCatalogue({ version: 'keepers-catalogue', digest: 'other-rules' })).toEqual({ outcome: 'recorded' });
+    await record(relationshipStarted(at('b')));
+    const errors: string[] = [];
+    publisher = new ConsentFeedPublisher({
+      store,
+      readModels,
+      catalogue,
+      producer: brokerStandIn,
+      topics,
+      keys: audienceKeys(Buffer.alloc(32)),
+      checkpointName: FEED,
+      idleWaitMs: 50,
+      log: { warn: () => undefined, error: (message) => errors.push(message) },
+    });
+    publisher.start();
+    await eventually(async () => errors.length > 0, 'the feed saying why it waits', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(sent).toEqual([]);
+    expect(errors[0]).toMatch(/keepers-catalogue/);
+  });
+
   it('publishes a page of subjects once the one before is out, and the log\'s news in between', async () => {
     const position = await record(...['a', 'b', 'c', 'd', 'e'].map((name) => relationshipStarted(at(name))));
     // What a migration that rebuilt the read models leaves for a feed that had published it all.

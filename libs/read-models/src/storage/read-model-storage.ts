@@ -191,6 +191,8 @@ export interface ReadModelStorage {
    * had published, as a migration that decides differently does, all in one transaction.
    */
   followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed>;
+  /** The rules the rows follow, as the process that keeps them recorded them; undefined before any was. */
+  recordedRules(): Promise<CatalogueRules | undefined>;
 
   checkpoint(name?: string): Promise<GlobalPosition>;
   /** Moves a non-read-model checkpoint (e.g. the Kafka publisher's), only while `holder` holds the role's lease. */

@@ -158,6 +158,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     });
   }
 
+  async recordedRules(): Promise<CatalogueRules | undefined> {
+    return (await this.pool.query<CatalogueRules>('SELECT version, digest FROM rm_catalogue')).rows[0];
+  }
+
   async followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed> {
     this.followedRules = rules;
     return this.underCheckpointLock(async (client) => {

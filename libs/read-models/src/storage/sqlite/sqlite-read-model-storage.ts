@@ -128,6 +128,10 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       .immediate();
   }
 
+  async recordedRules(): Promise<CatalogueRules | undefined> {
+    return this.statements.catalogueRules.get() as CatalogueRules | undefined;
+  }
+
   async followCatalogue(rules: CatalogueRules): Promise<CatalogueFollowed> {
     this.followedRules = rules;
     return this.db
