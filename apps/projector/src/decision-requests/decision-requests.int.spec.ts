@@ -78,6 +78,17 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
       details: [{ field: 'purpose', message: 'is not a purpose of the catalogue (got "no-such-purpose")' }],
     });
   });
+
+  it('takes questions in the consumer group docs/decisions/0005 names', async () => {
+    await ask({ subjectId: 'subject-1', purpose: PICKX });
+    const admin = resources.kafka.admin();
+    await admin.connect();
+    try {
+      expect((await admin.listGroups()).groups.map((group) => group.groupId)).toContain(`${config.kafkaTopicPrefix}consent-projector-decisions-server`);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
 
 /** Keeps what the projector logs, so that a test can wait on a line; prints nothing. */
