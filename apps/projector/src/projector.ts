@@ -1,9 +1,10 @@
 import { type INestMicroservice, Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type KafkaOptions, Transport } from '@nestjs/microservices';
+import type { CustomStrategy, KafkaOptions } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';
 import { EMPTY_FETCH_WAIT_MS } from './kafka/kafka-client';
 import type { ProjectorConfig } from './config';
+import { DecisionServer } from './decision-requests/decision-server';
 import { ProjectorModule } from './projector.module';
 import { ProjectorResources } from './projector-resources';
 
@@ -19,9 +20,8 @@ export interface ProjectorOptions {
 export async function createProjector(config: ProjectorConfig, options: ProjectorOptions = {}): Promise<INestMicroservice> {
   const resources = await ProjectorResources.open(config);
   try {
-    const app = await NestFactory.createMicroservice<KafkaOptions>(ProjectorModule.running(resources), {
-      transport: Transport.KAFKA,
-      options: decisionServerOptions(config),
+    const app = await NestFactory.createMicroservice<CustomStrategy>(ProjectorModule.running(resources), {
+      strategy: new DecisionServer(decisionServerOptions(config), resources.topics.decisionReplies),
       logger: options.logger ?? new Logger(),
       abortOnError: false,
     });
@@ -34,9 +34,10 @@ export async function createProjector(config: ProjectorConfig, options: Projecto
 
 /**
  * The decision server: every instance in one consumer group (requests are spread over the topic's
- * partitions), a client id of its own per instance, replies on the partition the client named.
+ * partitions), a client id of its own per instance, replies only on the deployment's reply topic
+ * (DecisionServer), on the partition the client named.
  */
-function decisionServerOptions(config: ProjectorConfig): KafkaOptions['options'] {
+function decisionServerOptions(config: ProjectorConfig): Required<KafkaOptions>['options'] {
   return {
     client: { clientId: `consent-projector-${config.instanceId}`, brokers: [...config.kafkaBrokers] },
     consumer: {
@@ -51,5 +52,8 @@ function decisionServerOptions(config: ProjectorConfig): KafkaOptions['options']
     // Answering a question reads one subject's stream: several partitions at once keep one slow read from queueing the rest.
     run: { partitionsConsumedConcurrently: 3 },
     producer: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
+    // NestJS appends this to the client id and the group id: the group is `<prefix>consent-projector-decisions-server`.
+    // Written out because it names a running group; a new name would start a new group at the latest offset.
+    postfixId: '-server',
   };
 }

@@ -1,13 +1,16 @@
-import type { INestMicroservice } from '@nestjs/common';
+import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
+import type { ConsentTopics } from '../kafka/topics';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
 import { testProjectorConfig } from '../testing/test-config';
+import { DecisionAsker } from '../testing/decision-asker';
+import { eventually } from '../testing/topic-reader';
 
 const PICKX = 'targeted-tv-advertising-pickx';
 
@@ -74,5 +77,109 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
       error: 'validation-failed',
       details: [{ field: 'purpose', message: 'is not a purpose of the catalogue (got "no-such-purpose")' }],
     });
+  });
+
+  it('takes questions in the consumer group docs/decisions/0005 names', async () => {
+    await ask({ subjectId: 'subject-1', purpose: PICKX });
+    const admin = resources.kafka.admin();
+    await admin.connect();
+    try {
+      expect((await admin.listGroups()).groups.map((group) => group.groupId)).toContain(`${config.kafkaTopicPrefix}consent-projector-decisions-server`);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+/** Keeps what the projector logs, so that a test can wait on a line; prints nothing. */
+class RecordingLogger implements LoggerService {
+  readonly lines: { level: string; message: string }[] = [];
+  log = (message: unknown) => this.keep('log', message);
+  error = (message: unknown) => this.keep('error', message);
+  warn = (message: unknown) => this.keep('warn', message);
+  debug = (message: unknown) => this.keep('debug', message);
+  verbose = (message: unknown) => this.keep('verbose', message);
+  fatal = (message: unknown) => this.keep('fatal', message);
+  private keep(level: string, message: unknown) {
+    this.lines.push({ level, message: message instanceof Error ? (message.stack ?? message.message) : String(message) });
+  }
+}
+
+/**
+ * A reply that failed to send used to reject where nobody awaited it. Outside jest that ends the
+ * process; here jest fails the suite with it, though not always in the test that caused it.
+ * test/projector/decision-reply-topics.int.spec.ts asks the compiled process the same questions.
+ */
+describeWithKafka('consent.decision: answers only on the reply topic of the deployment', () => {
+  const config = testProjectorConfig();
+  const logger = new RecordingLogger();
+  let app: INestMicroservice;
+  let topics: ConsentTopics;
+  let asker: DecisionAsker;
+
+  beforeAll(async () => {
+    app = await createProjector(config, { logger });
+    await app.listen();
+    topics = app.get(ProjectorResources).topics;
+    asker = await DecisionAsker.open(config.kafkaBrokers, topics);
+    await asker.untilAnswering();
+  });
+
+  afterAll(async () => {
+    await asker?.close();
+    await app?.close();
+  });
+
+  const logged = (level: string, ...texts: string[]) =>
+    eventually(() => logger.lines.find((line) => line.level === level && texts.every((text) => line.message.includes(text))), `a ${level} naming ${texts.join(', ')}`);
+  const keepsAnswering = async () => expect((await asker.answeredOnTheReplyTopic()).value).toMatchObject({ allowed: false, reason: 'no-relationship' });
+
+  it('answers on the partition of the reply topic the question names', async () => {
+    const correlationId = await asker.ask(topics.decisionReplies, { kafka_replyPartition: '1' });
+    expect(await asker.answerTo(correlationId)).toMatchObject({ partition: 1, value: { allowed: false, reason: 'no-relationship' } });
+  });
+
+  it('puts nothing on consent.events.v1 when a question names it as reply topic, and keeps answering', async () => {
+    const refused = await asker.ask(topics.events);
+    await keepsAnswering();
+
+    // The answer to the next question on the partition is out, so this one's would be out too.
+    expect(await asker.messagesOn(topics.events)).toBe(0);
+    await logged('warn', topics.events, `${topics.decisionRequests}[0]`);
+    expect(asker.answersTo(refused)).toEqual([]);
+  });
+
+  it('does not answer a question naming a compacted topic of its own as reply topic, and keeps answering', async () => {
+    await asker.ask(topics.state);
+    await logged('warn', topics.state);
+    await keepsAnswering();
+    expect(await asker.messagesOn(topics.state)).toBe(0);
+  });
+
+  it('does not answer a question naming a topic that does not exist as reply topic, and keeps answering', async () => {
+    const missing = `${config.kafkaTopicPrefix}no-such-reply-topic`;
+    await asker.ask(missing);
+    await logged('warn', missing);
+    await keepsAnswering();
+  });
+
+  it('does not answer a question naming a reply partition that is not a number, and keeps answering', async () => {
+    const refused = await asker.ask(topics.decisionReplies, { kafka_replyPartition: 'first' });
+    await logged('warn', 'reply partition "first"');
+    await keepsAnswering();
+    expect(asker.answersTo(refused)).toEqual([]);
+  });
+
+  it('logs an answer it cannot send to a partition the reply topic does not have, and keeps answering', async () => {
+    await asker.ask(topics.decisionReplies, { kafka_replyPartition: '99' });
+    await logged('error', 'could not be sent', `${topics.decisionReplies}[99]`);
+    await keepsAnswering();
+  });
+
+  // NestJS copies the correlation id into the answer's headers with Buffer.from, which throws on the object a JSON header decodes to.
+  it('logs an answer it fails to send, and keeps answering', async () => {
+    await asker.ask(topics.decisionReplies, { kafka_correlationId: '{"id":1}' });
+    await logged('error', 'could not be sent', topics.decisionReplies);
+    await keepsAnswering();
   });
 });

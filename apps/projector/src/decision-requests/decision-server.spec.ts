@@ -1,0 +1,34 @@
+import { consentTopics } from '../kafka/topics';
+import { refusedReplyAddress } from './decision-server';
+
+const topics = consentTopics('prod.');
+
+describe('where the answer to a decision request may go', () => {
+  it('goes to the reply topic of the deployment, on the partition the request names or the one the producer picks', () => {
+    expect(refusedReplyAddress({ topic: 'prod.consent.decision.reply', partition: null }, topics.decisionReplies)).toBeUndefined();
+    expect(refusedReplyAddress({ topic: 'prod.consent.decision.reply', partition: '0' }, topics.decisionReplies)).toBeUndefined();
+    expect(refusedReplyAddress({ topic: 'prod.consent.decision.reply', partition: '11' }, topics.decisionReplies)).toBeUndefined();
+  });
+
+  it('does not go to a topic of the projector, another deployment or anyone else', () => {
+    for (const topic of [topics.events, topics.state, topics.commandResults, topics.decisionRequests, 'consent.decision.reply', 'test.consent.decision.reply', 'prod.no-such-topic']) {
+      expect(refusedReplyAddress({ topic, partition: null }, topics.decisionReplies)).toBe(`reply topic "${topic}" is not prod.consent.decision.reply`);
+    }
+  });
+
+  it('does not go to a topic named by a header that is not text', () => {
+    expect(refusedReplyAddress({ topic: Buffer.from([0, 1]), partition: null }, topics.decisionReplies)).toBe('reply topic of binary content is not prod.consent.decision.reply');
+    expect(refusedReplyAddress({ topic: ['prod.consent.decision.reply'], partition: null }, topics.decisionReplies)).toBe('reply topic of type object is not prod.consent.decision.reply');
+  });
+
+  it('does not go to a partition that is not a partition number', () => {
+    for (const partition of ['-1', '1.5', '01', '1e3', 'first', '', '9999999999']) {
+      expect(refusedReplyAddress({ topic: topics.decisionReplies, partition }, topics.decisionReplies)).toBe(`reply partition ${JSON.stringify(partition)} is not a partition number`);
+    }
+    expect(refusedReplyAddress({ topic: topics.decisionReplies, partition: { partition: 1 } }, topics.decisionReplies)).toBe('reply partition of type object is not a partition number');
+  });
+
+  it('names a long topic by its first 249 characters only', () => {
+    expect(refusedReplyAddress({ topic: 'x'.repeat(10_000), partition: null }, topics.decisionReplies)).toBe(`reply topic "${'x'.repeat(249)}…" is not prod.consent.decision.reply`);
+  });
+});
