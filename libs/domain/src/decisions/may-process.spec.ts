@@ -290,6 +290,19 @@ describe('an objection to direct marketing', () => {
     expect(objected().mayProcess({ purpose: 'myproximus-app-service-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
   });
 
+  // Found in review: a person who had objected to all direct marketing and later signed up for the
+  // newsletter was recorded (201) and never sent it: the later, specific consent is their latest word.
+  it('gives way, for one purpose, to a consent given to it after the objection', () => {
+    const signedUpLater = given(
+      relationshipStarted(),
+      objectionRaised({ target: 'direct-marketing', occurredAt: '2024-03-01T00:00:00Z' }),
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-04-01T00:00:00Z' }),
+    );
+    expect(signedUpLater.mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'consent-active' });
+    expect(signedUpLater.mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: '2024-03-15T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'objected' });
+    expect(signedUpLater.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'email', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected' });
+  });
+
   it('stops denying once withdrawn', () =>
     expect(
       given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }), objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-05-15T00:00:00Z' })).mayProcess({

@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import { type ConsentPurpose, consentStatus, contractEndingConsent, isForCustomersOnly } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
-import { channelScope, type Choice, type ConsentGrant, formerContractOf, type Ledger, sourceScope } from '../ledger/ledger';
+import { channelScope, type Choice, type ConsentGrant, formerContractOf, isLater, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
@@ -71,6 +71,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     for (const target of [purpose.id, ...(catalogue.groupsOf.get(purpose.id) ?? [])]) {
       const objection = ledger.objections.get(target);
       if (!objection?.raised) continue;
+      if (!objection.needsReview && isConsentedToSince(ledger, purpose, objection)) continue;
       if (!objection.needsReview) return deny(basis, 'objected', [objection]);
       // Processing is restricted while a motivated objection waits for its review (art. 18(1)(d)).
       if (!objection.review) return deny(basis, 'objection-pending-review', [objection]);
@@ -91,6 +92,17 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     if (optOut) return deny(lawful.legalBasis, 'source-opted-out', [optOut]);
   }
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
+}
+
+/**
+ * A consent given to a consent purpose after the person objected to it (or to its group, direct
+ * marketing) is their latest word for that purpose: they signed up for the newsletter after
+ * unsubscribing from everything. A motivated objection is not: it awaits or has its review.
+ */
+function isConsentedToSince(ledger: Ledger, purpose: PurposeDefinition, objection: Choice): boolean {
+  if (purpose.legalBasis !== 'consent') return false;
+  const grants = ledger.consents.get(purpose.id)?.grants.values() ?? [];
+  return [...grants].some((grant) => isLater(grant.stamp, objection.stamp));
 }
 
 // Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
