@@ -24,7 +24,10 @@ import type { ProjectedEvent } from '../ledger-events';
  */
 export interface SubjectView {
   readonly subjectId: string;
-  /** The brand the subject's decisions are evaluated for: of its latest relationship, else of its latest event. */
+  /**
+   * The brand the subject's decisions are evaluated for: of its latest running relationship, else
+   * of its latest relationship, else of its latest event.
+   */
   readonly brand: Brand;
   readonly ledger: Ledger;
   readonly lastPosition: GlobalPosition;
@@ -97,13 +100,22 @@ function audienceDecision(view: SubjectView, catalogue: Catalogue, purpose: Purp
   return decision;
 }
 
+/**
+ * The brand of the subject's latest running relationship; with none running, of the relationship
+ * that changed last; with none at all, of its latest event. A contract with another brand that
+ * began and ended meanwhile must not take the place of the one still running: the state topic and
+ * the decision rows would then speak of a former relationship.
+ */
 function brandOf(ledger: Ledger, eventBrand: Brand): Brand {
   let brand: Brand | undefined;
   let stamp;
+  let isRunning = false;
   for (const [relationshipBrand, relationship] of ledger.relationships) {
-    if (isLater(relationship.stamp, stamp)) {
+    const isPreferred = relationship.active !== isRunning ? relationship.active : isLater(relationship.stamp, stamp);
+    if (brand === undefined || isPreferred) {
       brand = relationshipBrand;
       stamp = relationship.stamp;
+      isRunning = relationship.active;
     }
   }
   return brand ?? eventBrand;
