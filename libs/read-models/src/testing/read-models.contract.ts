@@ -6,6 +6,7 @@ import {
   consentGiven,
   consentWithdrawn,
   instant,
+  relationshipEnded,
   relationshipStarted,
   subjectErased,
 } from '@consent-ledger/domain/testing';
@@ -107,6 +108,29 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).changes.filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
       expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'nothing-owed' });
       expect(await queued()).toHaveLength(1);
+    });
+
+    // Found in review: memberships and rows followed the brand whose relationship changed last,
+    // while the decision API answers for Proximus unless asked otherwise.
+    it('keeps Proximus customers in the audiences and rows of Proximus when a Scarlet relationship begins or ends', async () => {
+      project();
+      const scarlet = (name: string, occurredAt: string) => ({ ...of(name), brand: 'scarlet' as const, occurredAt });
+      const position = await record(
+        relationshipStarted(of('ada')),
+        consentGiven({ ...of('ada'), purpose: ADS_AND_DATA }),
+        relationshipStarted(scarlet('ada', '2024-06-01T09:00:00Z')),
+        relationshipStarted(of('bea')),
+        consentGiven({ ...of('bea'), purpose: PICKX, channels: ['tv-screen'] }),
+        relationshipStarted(scarlet('bea', '2024-06-01T09:00:00Z')),
+        relationshipEnded(scarlet('bea', '2024-07-01T09:00:00Z')),
+      );
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+
+      expect(await storage.audienceRows('ads-and-data', [idOf('ada')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
+      expect(await storage.audienceRows('pickx-tv-ads', [idOf('bea')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
+      expect((await storage.decisionRows(idOf('bea'))).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect((await storage.views([idOf('bea')])).get(idOf('bea'))?.brand).toBe('proximus');
     });
 
     it('lists a channel restriction on the suppression list of that channel', async () => {
