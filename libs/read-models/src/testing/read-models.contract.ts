@@ -388,6 +388,39 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect((await subject.readModels.storage.pendingStateChanges('feed', 10)).changes).toEqual([expect.objectContaining({ subjectId: idOf('ole'), audiences: [] })]);
     });
 
+    // Found in review: an erased subject kept the expiry of a consent its erasure had stopped, and
+    // at that instant the feed sent its tombstones again, as it did when a billing window closed.
+    it('leaves an erased subject nothing pending from its consents, and records for the feeds nothing time changes after the erasure', async () => {
+      project();
+      const now = new Date().toISOString();
+      const soon = new Date(Date.now() + 60_000).toISOString() as Instant;
+      const position = await record(
+        relationshipStarted(of('uma')),
+        consentGiven({ ...of('uma'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: now }),
+        subjectErased({ ...of('uma'), occurredAt: now }),
+        relationshipStarted(of('vic')),
+        relationshipEnded({ ...of('vic'), occurredAt: '2024-06-01T09:00:00Z' }),
+        subjectErased({ ...of('vic'), occurredAt: now }),
+      );
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+      const nextChangeOf = async (name: string) => {
+        const row = (await storage.dump()).subjects.find((each) => each.subject_id === idOf(name));
+        return row?.next_change_at == null ? null : new Date(row.next_change_at as string).toISOString();
+      };
+      const queued = async () =>
+        (await storage.pendingStateChanges('feed', 100)).changes.filter((change) => change.subjectId === idOf('uma') || change.subjectId === idOf('vic'));
+
+      expect(await nextChangeOf('uma')).toBeNull();
+      expect(await projections!.sweep(new Date(Date.parse(soon) + 20_000).toISOString() as Instant)).toBe(0);
+
+      // Billing records outlive the erasure until 7 years after the contract ended.
+      expect(await nextChangeOf('vic')).toBe('2031-06-01T09:00:00.000Z');
+      expect(await projections!.sweep('2031-06-01T09:00:20.000Z' as Instant)).toBe(1);
+      expect((await storage.decisionRows(idOf('vic'))).find((row) => row.purpose === 'billing-accounting')).toMatchObject({ reason: 'retention-window-ended' });
+      expect(await queued()).toEqual([]);
+    });
+
     // Found in review: deployments with topics of their own share the read models (a feed per
     // topic prefix, ADR 0005), and the first feed to look took each change away from the others.
     it('gives every feed each change caused by time, and forgets a change once every feed has published it', async () => {
