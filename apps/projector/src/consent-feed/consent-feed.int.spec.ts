@@ -164,6 +164,29 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(neverMember, config.adsAndDataKey!)).some((message) => message.value === null), 'the Ads & Data tombstone');
   });
 
+  // Found in review: the Ads & Data membership followed the brand whose relationship changed last,
+  // so a Proximus customer who became a Scarlet customer too was told they had left.
+  it('keeps a Proximus customer in the Ads & Data audience when they become a Scarlet customer too', async () => {
+    const subjectId = newSubject();
+    const key = adsAndDataKeyOf(subjectId, config.adsAndDataKey!);
+    const position = await record(
+      relationshipStarted({ subjectId }),
+      consentGiven({ subjectId, purpose: ADS_AND_DATA, channels: ['online-ads'] }),
+      relationshipStarted({ subjectId, brand: 'scarlet', occurredAt: '2024-06-01T09:00:00Z' }),
+    );
+    const { topics } = resources;
+    const state = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state after the Scarlet start');
+    expect(state.value).toMatchObject({ brand: 'scarlet', otherBrands: [{ brand: 'proximus' }] });
+    // Published after the first subject's last event was acknowledged: once its membership is here, anything sent before it is too.
+    const later = newSubject();
+    await record(relationshipStarted({ subjectId: later }), consentGiven({ subjectId: later, purpose: ADS_AND_DATA, channels: ['online-ads'] }));
+    await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(later, config.adsAndDataKey!))[0], 'the later membership');
+
+    expect(reader.messages(topics.adsAndData, key).map((message) => message.value)).toEqual([
+      { schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null },
+    ]);
+  });
+
   it('publishes a consent running out without anyone sending a command', async () => {
     const subjectId = newSubject();
     const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;
