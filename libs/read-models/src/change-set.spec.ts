@@ -1,19 +1,22 @@
 import fc from 'fast-check';
-import { earliest, type Instant, type LedgerEvent, type SubjectId } from '@consent-ledger/domain';
+import { earliest, type Instant, type LedgerEvent, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
 import {
   catalogue,
   channelRestricted,
   consentGiven,
   histories,
+  instant,
   objectionRaised,
   relationshipEnded,
   relationshipStarted,
   sourceOptedOut,
+  subjectErased,
 } from '@consent-ledger/domain/testing';
 import type { StoredEvent } from '@consent-ledger/event-store';
-import { type ChangeSet, planEvents, planReevaluation } from './change-set';
+import { type ChangeSet, isNewsForFeeds, planEvents, planReevaluation } from './change-set';
 import { decisionRowsOf, type DecisionRow, defaultDecisionRowsOf } from './current-decisions/current-decisions.projection';
 import type { SubjectView } from './subject-ledger/subject-view';
+import { project, reevaluated } from './testing/project';
 import { asStored } from './testing/stored-events';
 
 const viewsOf = (changes: ChangeSet, before = new Map<string, SubjectView>()) =>
@@ -106,6 +109,50 @@ describe('planning a batch of events', () => {
     expect(purposes.length).toBeGreaterThan(0);
     expect(purposes.length).toBeLessThan(10);
     expect(restricted.subjects[0].decisions.every((row) => row.restrictedChannels.includes('tv-screen'))).toBe(true);
+  });
+});
+
+// Found in review: an erased subject kept the expiry of a consent its erasure had stopped, and the
+// sweep sent its tombstones again when that instant came.
+describe('time passing after an erasure', () => {
+  const PICKX = 'targeted-tv-advertising-pickx';
+  const erasedAfterAConsent = (consent: Partial<Parameters<typeof consentGiven>[0]> = {}) => [
+    relationshipStarted(),
+    consentGiven({ purpose: PICKX, channels: ['tv-screen'], occurredAt: '2025-03-01T00:00:00Z', ...consent }),
+    subjectErased({ occurredAt: '2025-04-01T00:00:00Z' }),
+  ];
+  const pickxRow = (change: ChangeSet['subjects'][number]) => decisionRowsOf(change.view, catalogue).find((row) => row.purpose === PICKX);
+
+  it('leaves nothing pending from a consent the erasure stopped, though it would have expired', () => {
+    const [change] = project(erasedAfterAConsent({ expiresAt: instant('2027-01-01T00:00:00Z') })).changes.subjects;
+    expect(change.nextChangeAt).toBeNull();
+    expect(change.view.expiries.size).toBe(0);
+    expect(pickxRow(change)).toMatchObject({ allowed: false, reason: 'subject-erased', consentedChannels: [], changesAt: null });
+  });
+
+  it('leaves nothing pending from a consent the erasure stopped, though its notice changes later', () => {
+    const changedAt = '2027-01-01T00:00:00.000Z';
+    const changed = loadCatalogue({
+      ...catalogue.definition,
+      purposes: catalogue.definition.purposes.map((purpose) => (purpose.id === PICKX ? { ...purpose, noticeChangedAt: changedAt } : purpose)),
+    });
+    const [change] = project(erasedAfterAConsent(), changed).changes.subjects;
+    expect(change.nextChangeAt).toBeNull();
+  });
+
+  // Billing records and legal claims outlive an erasure, within windows counted from the end of the
+  // contract (art. 17(3)(b), (e)); the rows say when they close, but the topics hold a tombstone.
+  it('still changes the rows erasure exceptions decide when their windows close, with nothing for the topics', () => {
+    const ended = [relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T09:00:00Z' }), subjectErased({ occurredAt: '2025-07-01T00:00:00Z' })];
+    const [erased] = project(ended).changes.subjects;
+    expect(erased.nextChangeAt).toBe('2031-06-01T09:00:00.000Z');
+
+    const { view, changes } = reevaluated(erased.view, '2031-06-01T09:00:30Z');
+    const [closed] = changes.subjects;
+    expect(decisionRowsOf(view, catalogue).find((row) => row.purpose === 'billing-accounting')).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+    expect(closed.isVisible).toBe(true);
+    expect(isNewsForFeeds(closed)).toBe(false);
+    expect(closed.nextChangeAt).toBe('2034-06-01T09:00:00.000Z');
   });
 });
 

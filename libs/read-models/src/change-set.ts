@@ -118,6 +118,14 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
   };
 }
 
+/**
+ * Whether a change caused by time goes into the outbox for the feeds to publish: a visible change
+ * of a subject not erased. An erased subject's topics hold its tombstone, sent with the erasure;
+ * what time still changes after it (the windows of billing records and legal claims closing)
+ * changes rows, not the tombstone, which must not be sent again for nothing.
+ */
+export const isNewsForFeeds = (change: SubjectChange): boolean => change.isVisible && change.view.ledger.erasure === undefined;
+
 /** When the subject's rows next change on their own: the earliest expiry of a decision or a membership. */
 export function nextChangeOf(view: SubjectView): Instant | null {
   return earliest(...view.expiries.values(), ...[...view.audiences.values()].map((row) => row.validUntil ?? undefined)) ?? null;

@@ -164,6 +164,84 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(neverMember, config.adsAndDataKey!)).some((message) => message.value === null), 'the Ads & Data tombstone');
   });
 
+  // Found in review: the Ads & Data membership followed the brand whose relationship changed last,
+  // so a Proximus customer who became a Scarlet customer too was told they had left.
+  it('keeps a Proximus customer in the Ads & Data audience when they become a Scarlet customer too', async () => {
+    const subjectId = newSubject();
+    const key = adsAndDataKeyOf(subjectId, config.adsAndDataKey!);
+    const position = await record(
+      relationshipStarted({ subjectId }),
+      consentGiven({ subjectId, purpose: ADS_AND_DATA, channels: ['online-ads'] }),
+      relationshipStarted({ subjectId, brand: 'scarlet', occurredAt: '2024-06-01T09:00:00Z' }),
+    );
+    const { topics } = resources;
+    const state = await reader.until(() => reader.messages(topics.state, subjectId).find((message) => message.value?.position === position.toString()), 'the state after the Scarlet start');
+    expect(state.value).toMatchObject({ brand: 'scarlet', otherBrands: [{ brand: 'proximus' }] });
+    // Published after the first subject's last event was acknowledged: once its membership is here, anything sent before it is too.
+    const later = newSubject();
+    await record(relationshipStarted({ subjectId: later }), consentGiven({ subjectId: later, purpose: ADS_AND_DATA, channels: ['online-ads'] }));
+    await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(later, config.adsAndDataKey!))[0], 'the later membership');
+
+    expect(reader.messages(topics.adsAndData, key).map((message) => message.value)).toEqual([
+      { schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null },
+    ]);
+  });
+
+  // Found in review: an erased subject kept the expiry of its consent, and the sweep sent its
+  // tombstones again when that instant came.
+  it('sends an erased subject\'s tombstones once, not again when a consent the erasure stopped would have run out', async () => {
+    const erased = newSubject();
+    const now = new Date().toISOString();
+    await record(
+      relationshipStarted({ subjectId: erased }),
+      consentGiven({ subjectId: erased, purpose: PICKX, channels: ['tv-screen'], occurredAt: now, expiresAt: new Date(Date.now() + 1500).toISOString() as Instant }),
+      subjectErased({ subjectId: erased, occurredAt: now }),
+    );
+    // Runs out a little later: once the feed has published that, the sweep has passed the erased subject's expiry too.
+    const control = newSubject();
+    await record(
+      relationshipStarted({ subjectId: control }),
+      consentGiven({ subjectId: control, purpose: PICKX, channels: ['tv-screen'], occurredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 1600).toISOString() as Instant }),
+    );
+    const { topics } = resources;
+    await reader.until(() => reader.messages(topics.pickxTvAds, control).find((message) => message.value?.member === false), 'the control membership to end', 10_000);
+
+    for (const topic of [topics.state, topics.pickxTvAds]) {
+      const tombstones = reader.messages(topic, erased).filter((message) => message.value === null);
+      expect(tombstones.map((message) => message.headers['event-id'])).toEqual([expect.not.stringMatching(/^time-/)]);
+    }
+  });
+
+  it('sends no tombstone again for a change caused by time that was queued before the erasure', async () => {
+    const { topics, publisher, checkpointName } = await feedOfItsOwn('cl_erased', { idleWaitMs: 200 });
+    await resources.readModels.storage.followStateChanges(checkpointName);
+    const subjectId = newSubject();
+    const expiresAt = new Date(Date.now() + 1000).toISOString() as Instant;
+    await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'], occurredAt: new Date().toISOString(), expiresAt }));
+    // Published by this deployment's feed, so queued for the other one too, which has not started.
+    await reader.until(() => reader.messages(resources.topics.pickxTvAds, subjectId).find((message) => message.value?.member === false), 'the membership to end', 10_000);
+    await record(subjectErased({ subjectId, occurredAt: new Date().toISOString() }));
+
+    const feedReader = await TopicReader.open(config.kafkaBrokers, [topics.state, topics.pickxTvAds]);
+    try {
+      publisher.start();
+      await eventually(async () => (await resources.readModels.storage.pendingStateChanges(checkpointName, 10)).lastSequence === undefined, 'the queued change published', 10_000);
+      // Recorded once the queued change was published: once it is here, everything sent before it is too.
+      const later = newSubject();
+      await record(relationshipStarted({ subjectId: later }), consentGiven({ subjectId: later, purpose: PICKX, channels: ['tv-screen'] }));
+      await feedReader.until(() => feedReader.messages(topics.pickxTvAds, later)[0], 'the later membership');
+
+      for (const topic of [topics.state, topics.pickxTvAds]) {
+        expect(feedReader.messages(topic, subjectId).filter((message) => message.value === null).map((message) => message.headers['event-id'])).toEqual([
+          expect.not.stringMatching(/^time-/),
+        ]);
+      }
+    } finally {
+      await publisher.stop();
+      await feedReader.close();
+    }
+  });
+
   it('publishes a consent running out without anyone sending a command', async () => {
     const subjectId = newSubject();
     const expiresAt = new Date(Date.now() + 1500).toISOString() as Instant;

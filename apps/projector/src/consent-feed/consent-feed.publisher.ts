@@ -274,7 +274,9 @@ export class ConsentFeedPublisher {
     const outgoing = new Outgoing(topics, this.committed);
     for (const change of changes) {
       const view = views.get(change.subjectId);
-      if (!view) continue;
+      // An erased subject's tombstones go out with its erasure, from the log; a change queued
+      // before the erasure has nothing left to say, and would only send them again.
+      if (!view || view.ledger.erasure) continue;
       const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
       outgoing.subject(view, catalogue, keys, cause, (row) => change.audiences === undefined || change.audiences.includes(row.audience));
     }

@@ -1,7 +1,20 @@
-import { catalogue, channelRestricted, consentGiven, consentWithdrawn, instant, relationshipStarted, sourceOptedIn, sourceOptedOut, subjectErased } from '@consent-ledger/domain/testing';
+import { type Brand, type Channel, mayProcess, type PurposeId } from '@consent-ledger/domain';
+import {
+  catalogue,
+  channelRestricted,
+  consentGiven,
+  consentWithdrawn,
+  instant,
+  relationshipEnded,
+  relationshipStarted,
+  sourceOptedIn,
+  sourceOptedOut,
+  subjectErased,
+} from '@consent-ledger/domain/testing';
 import { planEvents } from '../change-set';
 import { asStored } from '../testing/stored-events';
 import { reevaluated, viewAfter } from '../testing/project';
+import type { SubjectView } from '../subject-ledger/subject-view';
 
 const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
@@ -93,5 +106,64 @@ describe('audience membership for Pickx TV advertising and Ads & Data', () => {
     const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] }), consentGiven({ purpose: ADS_AND_DATA }), subjectErased({ occurredAt: LATER })]);
     expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: false, since: LATER });
     expect(view.audiences.get('ads-and-data')).toMatchObject({ member: false, since: LATER });
+  });
+});
+
+// Found in review: memberships were evaluated for the brand whose relationship changed last, while
+// the decision API answers for Proximus unless asked otherwise.
+describe('audience membership of a subject with relationships with both brands', () => {
+  const SCARLET = 'scarlet' as Brand;
+  const THEN = '2024-07-01T09:00:00.000Z';
+  /** What GET /v1/subjects/{id}/decision answers for the brand, on the partner's channel, with each source the purpose uses. */
+  const allowedFor = (view: SubjectView, purpose: PurposeId, channel: Channel, brand: Brand) =>
+    [undefined, ...catalogue.purposes.get(purpose)!.sources].every(
+      (source) => mayProcess(view.ledger, catalogue, { purpose, channel, brand, at: view.evaluatedAt, ...(source && { source }) }).allowed,
+    );
+
+  it('keeps a Proximus customer in the Ads & Data audience when they become a Scarlet customer too', () => {
+    const view = viewAfter([relationshipStarted(), consentGiven({ purpose: ADS_AND_DATA }), relationshipStarted({ brand: SCARLET, occurredAt: LATER })]);
+    expect(allowedFor(view, ADS_AND_DATA, 'online-ads', 'proximus')).toBe(true);
+    expect(view.audiences.get('ads-and-data')).toMatchObject({ member: true, since: CONSENTED });
+  });
+
+  it('keeps a Proximus customer in the Pickx audience after a Scarlet contract began and ended', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'] }),
+      relationshipStarted({ brand: SCARLET, occurredAt: LATER }),
+      relationshipEnded({ brand: SCARLET, occurredAt: THEN }),
+    ]);
+    expect(allowedFor(view, PICKX, 'tv-screen', 'proximus')).toBe(true);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED });
+  });
+
+  it('does not bring a former Proximus customer back into the Pickx audience when a Scarlet contract begins', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'] }),
+      relationshipEnded({ occurredAt: LATER }),
+      relationshipStarted({ brand: SCARLET, occurredAt: THEN }),
+    ]);
+    expect(allowedFor(view, PICKX, 'tv-screen', 'proximus')).toBe(false);
+    expect(allowedFor(view, PICKX, 'tv-screen', SCARLET)).toBe(false);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: false, since: LATER });
+  });
+
+  // The statement excludes Scarlet customers from Ads & Data (7.2.3.2) but not from Pickx TV ads (7.2.3.1).
+  it('counts a Scarlet customer\'s consent for the Pickx audience as a Proximus customer\'s', () => {
+    const view = viewAfter([relationshipStarted({ brand: SCARLET }), consentGiven({ brand: SCARLET, purpose: PICKX, channels: ['tv-screen'] })]);
+    expect(allowedFor(view, PICKX, 'tv-screen', SCARLET)).toBe(true);
+    expect(allowedFor(view, PICKX, 'tv-screen', 'proximus')).toBe(false);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED });
+  });
+
+  it('keeps a customer of both brands in the Pickx audience when one of the contracts ends', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      relationshipStarted({ brand: SCARLET }),
+      consentGiven({ purpose: PICKX, channels: ['tv-screen'] }),
+      relationshipEnded({ brand: SCARLET, occurredAt: LATER }),
+    ]);
+    expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED, validUntil: null });
   });
 });

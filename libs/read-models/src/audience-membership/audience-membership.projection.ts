@@ -6,7 +6,8 @@ import type { GlobalPosition } from '@consent-ledger/event-store';
  * and who the Ads & Data joint controller may target on the web and in apps. Membership is the
  * purpose's decision on the channel the partner reaches the person on, with every data source the
  * purpose uses, so a restriction of that channel or an opt-out of one of those sources removes the
- * subject too.
+ * subject too. It is decided for every brand the catalogue does not exclude the purpose for, not
+ * for the subject's brand (see `audienceDecision` in subject-view.ts).
  */
 export const AUDIENCES = [
   { id: 'pickx-tv-ads', purpose: 'targeted-tv-advertising-pickx', channel: 'tv-screen' },

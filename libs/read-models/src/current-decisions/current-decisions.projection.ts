@@ -109,8 +109,11 @@ function changedKeys<K, V>(before: ReadonlyMap<K, V>, after: ReadonlyMap<K, V>):
 function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue: Catalogue): DecisionRow {
   const { ledger, evaluatedAt: at } = view;
   const decision = mayProcess(ledger, catalogue, { purpose: purpose.id, brand: view.brand, at });
+  // A consent an erasure stopped covers nothing any more, and its expiry (or its notice's change)
+  // must not have the sweep look at an erased subject again for nothing.
+  const isStoppedByErasure = decision.reason === 'subject-erased';
   const consented =
-    purpose.legalBasis === 'consent'
+    purpose.legalBasis === 'consent' && !isStoppedByErasure
       ? purpose.channels.flatMap((channel) => {
           const status = consentStatus(ledger, purpose, at, channel);
           return status.state === 'active' ? [{ channel, expiresAt: status.grant.expiresAt }] : [];

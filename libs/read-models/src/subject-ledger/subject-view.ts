@@ -1,8 +1,10 @@
 import {
   type Brand,
+  BRANDS,
   type Catalogue,
   type Channel,
   type Decision,
+  type DecisionQuery,
   evolve,
   initialLedger,
   type Instant,
@@ -24,7 +26,11 @@ import type { ProjectedEvent } from '../ledger-events';
  */
 export interface SubjectView {
   readonly subjectId: string;
-  /** The brand the subject's decisions are evaluated for: of its latest relationship, else of its latest event. */
+  /**
+   * The brand the decision rows and the state topic are evaluated for: of the subject's latest
+   * running relationship, else of its latest relationship, else of its latest event. Audiences
+   * are not: each has brands of its own (see `audienceDecision`).
+   */
   readonly brand: Brand;
   readonly ledger: Ledger;
   readonly lastPosition: GlobalPosition;
@@ -83,27 +89,51 @@ function withAudiences(view: SubjectView, catalogue: Catalogue, cause: Membershi
 }
 
 /**
+ * Membership of an audience is not a question of the subject's brand (which follows its
+ * relationships): the partner's topic has no brand, so the subject is a member while the purpose
+ * is allowed for any brand, each brand asked as `GET /v1/subjects/{id}/decision?brand=` asks it.
+ * The catalogue's brand exclusions decide which brands can answer yes: Ads & Data does not apply
+ * to Scarlet customers (statement 7.2.3.2), so only Proximus counts there; Pickx TV ads state no
+ * exclusion (7.2.3.1), so a Scarlet customer's consent counts as a Proximus customer's does. Of
+ * the brands allowing it, the one allowing it longest says until when the membership holds.
+ */
+function audienceDecision(view: SubjectView, catalogue: Catalogue, purpose: PurposeId, channel: Channel): Decision {
+  const decisions = BRANDS.map((brand) => audienceDecisionFor(view, catalogue, { purpose, channel, brand, at: view.evaluatedAt }));
+  const allowed = decisions.filter((decision) => decision.allowed);
+  if (allowed.length === 0) return decisions[0];
+  return allowed.reduce((longest, each) => (longest.validUntil === null || (each.validUntil !== null && each.validUntil <= longest.validUntil) ? longest : each));
+}
+
+/**
  * The purpose on the partner's channel, with every data source the purpose relies on: the partner
  * cannot tell which of them it may still use, so an opt-out of any one denies the whole membership.
  */
-function audienceDecision(view: SubjectView, catalogue: Catalogue, purpose: PurposeId, channel: Channel): Decision {
-  const question = { purpose, channel, brand: view.brand, at: view.evaluatedAt };
+function audienceDecisionFor(view: SubjectView, catalogue: Catalogue, question: DecisionQuery & { readonly channel: Channel }): Decision {
   const decision = mayProcess(view.ledger, catalogue, question);
   if (!decision.allowed) return decision;
-  for (const source of catalogue.purposes.get(purpose)?.sources ?? []) {
+  for (const source of catalogue.purposes.get(question.purpose)?.sources ?? []) {
     const withSource = mayProcess(view.ledger, catalogue, { ...question, source });
     if (!withSource.allowed) return withSource;
   }
   return decision;
 }
 
+/**
+ * The brand of the subject's latest running relationship; with none running, of the relationship
+ * that changed last; with none at all, of its latest event. A contract with another brand that
+ * began and ended meanwhile must not take the place of the one still running: the state topic and
+ * the decision rows would then speak of a former relationship.
+ */
 function brandOf(ledger: Ledger, eventBrand: Brand): Brand {
   let brand: Brand | undefined;
   let stamp;
+  let isRunning = false;
   for (const [relationshipBrand, relationship] of ledger.relationships) {
-    if (isLater(relationship.stamp, stamp)) {
+    const isPreferred = relationship.active !== isRunning ? relationship.active : isLater(relationship.stamp, stamp);
+    if (brand === undefined || isPreferred) {
       brand = relationshipBrand;
       stamp = relationship.stamp;
+      isRunning = relationship.active;
     }
   }
   return brand ?? eventBrand;

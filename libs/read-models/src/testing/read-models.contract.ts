@@ -6,6 +6,7 @@ import {
   consentGiven,
   consentWithdrawn,
   instant,
+  relationshipEnded,
   relationshipStarted,
   subjectErased,
 } from '@consent-ledger/domain/testing';
@@ -107,6 +108,29 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect((await subject.readModels.storage.pendingStateChanges('feed-y', 100_000)).changes.filter((change) => change.subjectId === idOf('eve'))).toEqual([]);
       expect(await subject.readModels.storage.enqueueRepublicationPage('feed-x', position + 1n, sweptUpTo())).toEqual({ kind: 'nothing-owed' });
       expect(await queued()).toHaveLength(1);
+    });
+
+    // Found in review: memberships and rows followed the brand whose relationship changed last,
+    // while the decision API answers for Proximus unless asked otherwise.
+    it('keeps Proximus customers in the audiences and rows of Proximus when a Scarlet relationship begins or ends', async () => {
+      project();
+      const scarlet = (name: string, occurredAt: string) => ({ ...of(name), brand: 'scarlet' as const, occurredAt });
+      const position = await record(
+        relationshipStarted(of('ada')),
+        consentGiven({ ...of('ada'), purpose: ADS_AND_DATA }),
+        relationshipStarted(scarlet('ada', '2024-06-01T09:00:00Z')),
+        relationshipStarted(of('bea')),
+        consentGiven({ ...of('bea'), purpose: PICKX, channels: ['tv-screen'] }),
+        relationshipStarted(scarlet('bea', '2024-06-01T09:00:00Z')),
+        relationshipEnded(scarlet('bea', '2024-07-01T09:00:00Z')),
+      );
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+
+      expect(await storage.audienceRows('ads-and-data', [idOf('ada')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
+      expect(await storage.audienceRows('pickx-tv-ads', [idOf('bea')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
+      expect((await storage.decisionRows(idOf('bea'))).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect((await storage.views([idOf('bea')])).get(idOf('bea'))?.brand).toBe('proximus');
     });
 
     it('lists a channel restriction on the suppression list of that channel', async () => {
@@ -362,6 +386,39 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       await subject.readModels.waitFor(position);
       expect(await projections!.sweep(new Date(Date.parse(soon) + 1000).toISOString() as Instant)).toBe(1);
       expect((await subject.readModels.storage.pendingStateChanges('feed', 10)).changes).toEqual([expect.objectContaining({ subjectId: idOf('ole'), audiences: [] })]);
+    });
+
+    // Found in review: an erased subject kept the expiry of a consent its erasure had stopped, and
+    // at that instant the feed sent its tombstones again, as it did when a billing window closed.
+    it('leaves an erased subject nothing pending from its consents, and records for the feeds nothing time changes after the erasure', async () => {
+      project();
+      const now = new Date().toISOString();
+      const soon = new Date(Date.now() + 60_000).toISOString() as Instant;
+      const position = await record(
+        relationshipStarted(of('uma')),
+        consentGiven({ ...of('uma'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: now }),
+        subjectErased({ ...of('uma'), occurredAt: now }),
+        relationshipStarted(of('vic')),
+        relationshipEnded({ ...of('vic'), occurredAt: '2024-06-01T09:00:00Z' }),
+        subjectErased({ ...of('vic'), occurredAt: now }),
+      );
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+      const nextChangeOf = async (name: string) => {
+        const row = (await storage.dump()).subjects.find((each) => each.subject_id === idOf(name));
+        return row?.next_change_at == null ? null : new Date(row.next_change_at as string).toISOString();
+      };
+      const queued = async () =>
+        (await storage.pendingStateChanges('feed', 100)).changes.filter((change) => change.subjectId === idOf('uma') || change.subjectId === idOf('vic'));
+
+      expect(await nextChangeOf('uma')).toBeNull();
+      expect(await projections!.sweep(new Date(Date.parse(soon) + 20_000).toISOString() as Instant)).toBe(0);
+
+      // Billing records outlive the erasure until 7 years after the contract ended.
+      expect(await nextChangeOf('vic')).toBe('2031-06-01T09:00:00.000Z');
+      expect(await projections!.sweep('2031-06-01T09:00:20.000Z' as Instant)).toBe(1);
+      expect((await storage.decisionRows(idOf('vic'))).find((row) => row.purpose === 'billing-accounting')).toMatchObject({ reason: 'retention-window-ended' });
+      expect(await queued()).toEqual([]);
     });
 
     // Found in review: deployments with topics of their own share the read models (a feed per

@@ -2,7 +2,7 @@ import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from '
 import type { Instant } from '@consent-ledger/domain';
 import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
-import type { ChangeSet } from '../../change-set';
+import { type ChangeSet, isNewsForFeeds } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
@@ -138,11 +138,11 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       );
       const changes = plan(checkpoint, [...(await this.loadViews(client, rows.map((row) => row.subject_id))).values()]);
       await this.write(client, changes);
-      const visible = changes.subjects.filter((change) => change.isVisible);
-      if (visible.length > 0) {
+      const news = changes.subjects.filter(isNewsForFeeds);
+      if (news.length > 0) {
         await client.query('INSERT INTO rm_state_changes (subject_id, audiences, changed_at) SELECT *, $3 FROM unnest($1::text[], $2::text[])', [
-          visible.map((change) => change.view.subjectId),
-          visible.map(audiencesColumnOf),
+          news.map((change) => change.view.subjectId),
+          news.map(audiencesColumnOf),
           now,
         ]);
       }

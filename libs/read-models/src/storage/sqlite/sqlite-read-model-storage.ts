@@ -2,7 +2,7 @@ import Database, { type Database as Connection } from 'better-sqlite3';
 import type { Instant } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
-import type { ChangeSet } from '../../change-set';
+import { type ChangeSet, isNewsForFeeds } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
 import type { DecisionRow } from '../../current-decisions/current-decisions.projection';
 import type { SubjectView } from '../../subject-ledger/subject-view';
@@ -112,7 +112,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         const changes = plan(checkpoint, [...this.loadViews(ids).values()]);
         this.write(changes);
         for (const change of changes.subjects) {
-          if (change.isVisible) this.statements.insertStateChange.run(change.view.subjectId, audiencesColumnOf(change), now);
+          if (isNewsForFeeds(change)) this.statements.insertStateChange.run(change.view.subjectId, audiencesColumnOf(change), now);
         }
         return changes;
       })
