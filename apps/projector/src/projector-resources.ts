@@ -79,15 +79,16 @@ export class ProjectorResources {
         batchSize: config.eventStore === 'sqlite' ? FORGET_BATCH_SIZE.sqlite : FORGET_BATCH_SIZE.postgres,
         log: new Logger('idempotency-records'),
       });
-      // Closables close all at once: the sweep's step under way must end before its records close.
+      const ledgerStreams = new LedgerStreams(store, catalogue);
+      const intake = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams, now });
+      // Closables close all at once: the sweep's step under way, and answers given but not yet
+      // kept, must end before their records close.
       keep({
         close: async () => {
-          await idempotencySweep.stop();
+          await Promise.all([idempotencySweep.stop(), intake.whenAnswersKept()]);
           await idempotencyRecords.close();
         },
       });
-      const ledgerStreams = new LedgerStreams(store, catalogue);
-      const intake = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams, now });
       const adsAndDataKey = config.adsAndDataKey ?? loadOrCreateDevAdsAndDataKey(join(config.dataDir, 'ads-and-data.key'));
 
       const topics = consentTopics(config.kafkaTopicPrefix);

@@ -23,10 +23,65 @@ function intake(
     if (checked.errors) throw new Error(JSON.stringify(checked.errors));
     return commands.execute(checked.value, { client, idempotencyKey, requestFingerprint: commands.fingerprintOf(json) });
   };
-  return { store, vault, streams, submit };
+  return { store, vault, streams, commands, submit };
 }
 
+/** Idempotency records whose answers are kept only once the test lets them. */
+class SlowToKeep extends InMemoryIdempotencyRecords {
+  private opened!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+
+  override async save(record: Parameters<InMemoryIdempotencyRecords['save']>[0]): Promise<void> {
+    await this.gate;
+    return super.save(record);
+  }
+
+  keep(): void {
+    this.opened();
+  }
+}
+
+/** What a promise has come to after a moment: its value, or that it is still waiting. */
+const soon = <T>(promise: Promise<T>): Promise<T | 'still waiting'> => Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 100))]);
+
 describe('the command intake', () => {
+  // The record only shortens a retry's way to its answer: recorded events give the same answer
+  // from the log. Waiting for it cost every command a third round trip to the database.
+  describe('keeping an answer', () => {
+    it('answers a command that recorded events before its answer is kept, and a retry with the key waits for it', async () => {
+      const records = new SlowToKeep();
+      const { commands, submit } = intake(undefined, undefined, records);
+      const json = commandJson.restrictChannel('subject-1');
+      const first = await soon(submit(json, 'key-1'));
+      expect(first).toMatchObject({ status: 201, replayed: false, body: { events: [{ type: 'ChannelRestricted' }] } });
+
+      const retry = submit(json, 'key-1');
+      expect(await soon(retry)).toBe('still waiting');
+      records.keep();
+      expect(await retry).toEqual({ ...(first as object), replayed: true });
+      await commands.whenAnswersKept();
+    });
+
+    it('answers a command that recorded nothing only once its answer is kept, as only the record holds it', async () => {
+      const records = new SlowToKeep();
+      const { submit } = intake(undefined, undefined, records);
+      const repeat = submit(commandJson.endRelationship('subject-1'), 'key-1');
+      expect(await soon(repeat)).toBe('still waiting');
+      records.keep();
+      expect(await repeat).toMatchObject({ status: 422 });
+    });
+
+    it('tells when every answer given is kept, so storage closes after them', async () => {
+      const records = new SlowToKeep();
+      const { commands, submit } = intake(undefined, undefined, records);
+      await soon(submit(commandJson.restrictChannel('subject-1'), 'key-1'));
+      expect(await soon(commands.whenAnswersKept())).toBe('still waiting');
+      records.keep();
+      await commands.whenAnswersKept();
+      expect(await records.claim({ client: 'shop-app', idempotencyKey: 'key-1', requestFingerprint: 'x', recordedAt: new Date().toISOString() as Instant })).toMatchObject({ status: 201 });
+    });
+  });
+
   // Found in review: a redelivery was stamped on its own arrival, so coming after the person's next
   // choice it undid it, and coming after its stated instant had passed it was a new choice.
   describe('a request from a channel whose clock runs ahead, delivered again', () => {

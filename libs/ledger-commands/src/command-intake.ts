@@ -44,8 +44,14 @@ export interface CommandIntakeDependencies {
  */
 export class CommandIntake {
   private readonly keys = new PerKeyQueue();
+  private readonly beingKept = new Set<Promise<void>>();
 
   constructor(private readonly dependencies: CommandIntakeDependencies) {}
+
+  /** Resolves once every answer given so far is kept (or could not be): wait for it before closing the records. */
+  async whenAnswersKept(): Promise<void> {
+    while (this.beingKept.size > 0) await Promise.all([...this.beingKept]);
+  }
 
   /** What tells a retry of this request from another request under the same key (see `requestFingerprint`). */
   fingerprintOf(json: unknown): string {
@@ -58,12 +64,21 @@ export class CommandIntake {
 
   execute(checked: CheckedCommandRequest, submission: CommandSubmission): Promise<CommandOutcome> {
     const { client, idempotencyKey } = submission;
-    if (idempotencyKey === undefined) return this.record(checked, { ...submission, idempotencyKey: randomUUID() }, false);
-    // Requests with one key run one after another, so a second copy in flight waits and gets the first answer.
-    return this.keys.run(JSON.stringify([client, idempotencyKey]), () => this.executeOnce(checked, { ...submission, idempotencyKey }));
+    if (idempotencyKey === undefined) return this.record(checked, { ...submission, idempotencyKey: randomUUID() }, false).then(({ outcome }) => outcome);
+    // Requests with one key run one after another, so a second copy in flight waits and gets the
+    // first answer; the next one starts once the answer is kept, though the caller has it earlier.
+    return new Promise((answer, fail) => {
+      this.keys
+        .run(JSON.stringify([client, idempotencyKey]), async () => {
+          const { outcome, kept } = await this.executeOnce(checked, { ...submission, idempotencyKey });
+          answer(outcome);
+          await kept;
+        })
+        .catch(fail);
+    });
   }
 
-  private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome> {
+  private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<Answer> {
     // The subject's stream is read while the key is claimed: two round trips in the time of one.
     const [earlier] = await Promise.all([
       this.dependencies.idempotencyRecords.claim({
@@ -77,8 +92,8 @@ export class CommandIntake {
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
       // before anything is decided, whether that one has been answered yet or not.
-      if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
-      if (earlier.status !== PENDING) return { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
+      if (earlier.requestFingerprint !== submission.requestFingerprint) return { outcome: keyReused(submission), kept: KEPT };
+      if (earlier.status !== PENDING) return { outcome: { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true }, kept: KEPT };
       // The same request, still being decided elsewhere (or its process died before answering):
       // deciding again is safe, the log's event ids give it one effect (ADR 0004, Decision 2).
     }
@@ -152,7 +167,7 @@ export class CommandIntake {
     return { ...command, capture: { ...capture, occurredAt: firstArrival, statedAt: stated } } as LedgerCommand;
   }
 
-  private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<CommandOutcome> {
+  private async record(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, keepsAnswer: boolean): Promise<Answer> {
     const { vault, ledgerStreams, idempotencyRecords } = this.dependencies;
     const now = this.dependencies.now();
     let outcome: CommandOutcome;
@@ -169,32 +184,48 @@ export class CommandIntake {
     if (outcome.status === 409) {
       // The log remembers the key for another request: this one's claim must not turn that one's retries away.
       if (keepsAnswer) await idempotencyRecords.release(submission);
-      return outcome;
+      return { outcome, kept: KEPT };
     }
     // Crypto-shredding happens only once the erasure is durable in the log; the projector repeats it.
     if (checked.type === 'EraseSubject' && outcome.status !== 422) await vault.destroyKey(checked.request.subjectId);
-    if (keepsAnswer) {
-      try {
-        await idempotencyRecords.save({
-          client: submission.client,
-          idempotencyKey: submission.idempotencyKey,
-          requestFingerprint: submission.requestFingerprint,
-          status: outcome.status,
-          body: JSON.stringify(outcome.body),
-          recordedAt: now,
-        });
-      } catch (error) {
-        // The outcome stands (its events are already durable): a 503 saying nothing was recorded
-        // would be false. A retry of the same request is answered from the log; until an answer is
-        // kept, the key is not held against reuse with another request.
-        (this.dependencies.log ?? console).warn(
-          `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
-        );
-      }
+    if (!keepsAnswer) return { outcome, kept: KEPT };
+    const kept = this.keep(outcome, submission, now);
+    this.beingKept.add(kept);
+    void kept.finally(() => this.beingKept.delete(kept));
+    // New events answer a retry from the log as this answer does, so the caller need not wait for
+    // the record; an answer that appended nothing exists only in the record, and waits for it.
+    if (outcome.status !== 201) await kept;
+    return { outcome, kept };
+  }
+
+  private async keep(outcome: CommandOutcome, submission: Required<CommandSubmission>, now: Instant): Promise<void> {
+    try {
+      await this.dependencies.idempotencyRecords.save({
+        client: submission.client,
+        idempotencyKey: submission.idempotencyKey,
+        requestFingerprint: submission.requestFingerprint,
+        status: outcome.status,
+        body: JSON.stringify(outcome.body),
+        recordedAt: now,
+      });
+    } catch (error) {
+      // The outcome stands (its events are already durable): a 503 saying nothing was recorded
+      // would be false. A retry of the same request is answered from the log; until an answer is
+      // kept, the key is not held against reuse with another request.
+      (this.dependencies.log ?? console).warn(
+        `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
+      );
     }
-    return outcome;
   }
 }
+
+/** An outcome, and when its record is kept: the next request with the same key waits for that. */
+interface Answer {
+  readonly outcome: CommandOutcome;
+  readonly kept: Promise<void>;
+}
+
+const KEPT = Promise.resolve();
 
 /** The records of first deliveries live beside idempotency records, under a client no key or header names. */
 const FIRST_DELIVERIES = ' first deliveries';

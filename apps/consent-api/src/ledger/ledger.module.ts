@@ -19,7 +19,10 @@ export interface LedgerParts {
 @Global()
 @Module({})
 export class LedgerModule implements OnApplicationShutdown {
-  constructor(private readonly storage: LedgerStorage) {}
+  constructor(
+    private readonly storage: LedgerStorage,
+    private readonly intake: CommandIntake,
+  ) {}
 
   static forRoot({ storage, catalogue, clock }: LedgerParts): DynamicModule {
     const subjectStreams = new SubjectStreams(storage.eventStore);
@@ -43,6 +46,8 @@ export class LedgerModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Answers already given are kept before their records close.
+    await this.intake.whenAnswersKept();
     await this.storage.close();
   }
 }
