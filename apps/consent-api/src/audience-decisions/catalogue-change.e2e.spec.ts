@@ -64,6 +64,20 @@ function followingTheCatalogue(kind: StoreKind) {
     return withClient(schema.url, async (client) => (await client.query(sql, [subjectId, CONSENT_PURPOSE])).rows[0]);
   }
 
+  /** A customer's consent recorded under the shipped catalogue, then the catalogue edited (version label unchanged) to close the purpose to Proximus customers. */
+  async function consentedThenPurposeClosedToProximus(): Promise<string> {
+    const subjectId = newSubjectId();
+    writeCatalogue();
+    await withApi(async (url) => {
+      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
+      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
+    });
+    writeCatalogue((definition) => {
+      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
+    });
+    return subjectId;
+  }
+
   it('answers campaign questions under the catalogue it was restarted with', async () => {
     const subjectId = newSubjectId();
     writeCatalogue();
@@ -88,15 +102,7 @@ function followingTheCatalogue(kind: StoreKind) {
   // Found in review: one API replica restarted on a new catalogue before the projectors emptied
   // the shared read models, and every projector, still on the old one, then wrote nothing.
   it('leaves the rows to the process that keeps them, when this one does not', async () => {
-    const subjectId = newSubjectId();
-    writeCatalogue();
-    await withApi(async (url) => {
-      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
-      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
-    });
-    writeCatalogue((definition) => {
-      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
-    });
+    const subjectId = await consentedThenPurposeClosedToProximus();
     config = { ...config, projector: 'off' };
     await withApi(async (url) => {
       // It still answers campaign questions under its own catalogue, from the ledgers the rows hold.
@@ -106,15 +112,7 @@ function followingTheCatalogue(kind: StoreKind) {
   });
 
   it('notices an edited catalogue whose version was not bumped', async () => {
-    const subjectId = newSubjectId();
-    writeCatalogue();
-    await withApi(async (url) => {
-      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
-      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
-    });
-    writeCatalogue((definition) => {
-      definition.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE).excludedBrands = ['proximus'];
-    });
+    const subjectId = await consentedThenPurposeClosedToProximus();
     await withApi(async (url) => {
       await filter(url, subjectId);
       expect(await decisionRow(subjectId)).toEqual({ allowed: false, reason: 'not-applicable-to-brand' });

@@ -10,7 +10,7 @@ import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testi
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
 import { audienceKeys } from './audience-message';
-import { ConsentFeedPublisher } from './consent-feed.publisher';
+import { type ConsentFeedOptions, ConsentFeedPublisher } from './consent-feed.publisher';
 
 const topics = consentTopics();
 const FEED = 'consent-feed';
@@ -49,6 +49,21 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
     return position;
   };
 
+  /** A feed on the embedded read models and the broker stand-in, looking for news every 50 ms. */
+  const feed = (options: Partial<ConsentFeedOptions> = {}) =>
+    new ConsentFeedPublisher({
+      store,
+      readModels,
+      catalogue,
+      producer: brokerStandIn,
+      topics,
+      keys: audienceKeys(Buffer.alloc(32)),
+      checkpointName: FEED,
+      idleWaitMs: 50,
+      log: { warn: () => undefined, error: () => undefined },
+      ...options,
+    });
+
   beforeEach(async () => {
     sent = [];
     onSend = async () => undefined;
@@ -76,17 +91,7 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
     expect(await readModels.storage.followCatalogue({ version: 'keepers-catalogue', digest: 'other-rules' })).toEqual({ outcome: 'recorded' });
     await record(relationshipStarted(at('b')));
     const errors: string[] = [];
-    publisher = new ConsentFeedPublisher({
-      store,
-      readModels,
-      catalogue,
-      producer: brokerStandIn,
-      topics,
-      keys: audienceKeys(Buffer.alloc(32)),
-      checkpointName: FEED,
-      idleWaitMs: 50,
-      log: { warn: () => undefined, error: (message) => errors.push(message) },
-    });
+    publisher = feed({ log: { warn: () => undefined, error: (message) => errors.push(message) } });
     publisher.start();
     await eventually(async () => errors.length > 0, 'the feed saying why it waits', 5_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -105,18 +110,7 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
       onSend = async () => undefined;
       await record(relationshipStarted(at('z')));
     };
-    publisher = new ConsentFeedPublisher({
-      store,
-      readModels,
-      catalogue,
-      producer: brokerStandIn,
-      topics,
-      keys: audienceKeys(Buffer.alloc(32)),
-      checkpointName: FEED,
-      republicationPageSize: 2,
-      idleWaitMs: 50,
-      log: { warn: () => undefined, error: () => undefined },
-    });
+    publisher = feed({ republicationPageSize: 2 });
     publisher.start();
 
     const isEveryPageOut = async () =>
