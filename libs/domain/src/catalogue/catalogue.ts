@@ -208,8 +208,14 @@ export function loadCatalogue(json: unknown): Catalogue {
       check.fail(`${at}.noticeChangedAt`, 'must be an instant written as 2026-12-01T00:00:00.000Z');
     }
     if (purpose.replacedNoticeVersions !== undefined) {
-      for (const version of check.texts(purpose, 'replacedNoticeVersions', at)) {
+      const versions = check.texts(purpose, 'replacedNoticeVersions', at);
+      // An empty list would replace nothing: every consent before the change would stand.
+      if (Array.isArray(purpose.replacedNoticeVersions) && purpose.replacedNoticeVersions.length === 0) {
+        check.fail(`${at}.replacedNoticeVersions`, 'must list at least one version (leave it out to end every consent given before the change)');
+      }
+      for (const version of versions) {
         if (version.trim() === '') check.fail(`${at}.replacedNoticeVersions`, 'must name versions, not empty text');
+        else if (version.trim() !== version) check.fail(`${at}.replacedNoticeVersions`, `must name versions as channels send them, without spaces around (got ${JSON.stringify(version)})`);
         else if (version === root.noticeVersion) check.fail(`${at}.replacedNoticeVersions`, `"${version}" is the catalogue's own notice (noticeVersion)`);
       }
       if (purpose.noticeChangedAt === undefined) check.fail(`${at}.replacedNoticeVersions`, 'only makes sense with a noticeChangedAt');

@@ -303,6 +303,19 @@ describe('an objection to direct marketing', () => {
     expect(signedUpLater.mayProcess({ purpose: CUSTOMER_MARKETING, channel: 'email', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected' });
   });
 
+  // Found in review: signing up again for e-mail alone brought back calls, SMS and post that the
+  // person had consented to before objecting.
+  it('gives way only on the channels the later consent covers', () => {
+    const emailAgain = given(
+      consentGiven({ purpose: PROSPECTING, channels: ['phone', 'email', 'sms', 'post'], occurredAt: '2024-02-01T00:00:00Z' }),
+      objectionRaised({ target: 'direct-marketing', occurredAt: '2024-03-01T00:00:00Z' }),
+      consentGiven({ purpose: PROSPECTING, channels: ['email'], occurredAt: '2024-04-01T00:00:00Z' }),
+    );
+    expect(emailAgain.mayProcess({ purpose: PROSPECTING, channel: 'email', at: JUNE_2024 })).toMatchObject({ allowed: true, basedOn: [{ eventId: 'event-2' }] });
+    expect(emailAgain.mayProcess({ purpose: PROSPECTING, channel: 'phone', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'objected' });
+    expect(emailAgain.mayProcess({ purpose: PROSPECTING, at: JUNE_2024 })).toMatchObject({ allowed: true, channels: ['email'], basedOn: [{ eventId: 'event-2' }] });
+  });
+
   it('stops denying once withdrawn', () =>
     expect(
       given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }), objectionWithdrawn({ target: 'direct-marketing', occurredAt: '2024-05-15T00:00:00Z' })).mayProcess({

@@ -40,11 +40,42 @@ const RELATIONSHIP_AUDIENCES: readonly Audience[] = ['prospect', 'customer', 'fo
 export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: DecisionQuery): Decision {
   const purpose = catalogue.purposes.get(query.purpose);
   if (!purpose) throw new Error(`unknown purpose "${query.purpose}"`);
-  const decision = onUsableSources(ledger, purpose, decisionOn(ledger, catalogue, purpose, query), query);
+  const standing = withConsentsGivenSinceObjecting(ledger, catalogue, purpose);
+  const decision = onUsableSources(standing, purpose, decisionOn(standing, catalogue, purpose, query), query);
   // Asked without a channel, a marketer wants to know where the person may be reached, and "allowed"
   // must not mean "on a channel the person refused".
   if (query.channel || purpose.channels.length === 0) return decision;
-  return decision.allowed ? onReachableChannels(ledger, catalogue, purpose, decision, query.at) : { ...decision, channels: [] };
+  return decision.allowed ? onReachableChannels(standing, catalogue, purpose, decision, query.at) : { ...decision, channels: [] };
+}
+
+/**
+ * A consent given to a consent purpose after the person objected to it (or to its group, direct
+ * marketing) is their latest word for that purpose: they signed up for the newsletter after
+ * unsubscribing from everything. Only such consents count then, on the channels they cover: the
+ * ones given before the objection stay set aside by it. A motivated objection is not given way to;
+ * it awaits or has its review.
+ */
+function withConsentsGivenSinceObjecting(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition): Ledger {
+  const consent = ledger.consents.get(purpose.id);
+  if (purpose.legalBasis !== 'consent' || !consent) return ledger;
+  let objectedAt: Choice | undefined;
+  for (const target of [purpose.id, ...(catalogue.groupsOf.get(purpose.id) ?? [])]) {
+    const objection = ledger.objections.get(target);
+    if (objection?.raised && !objection.needsReview && isLater(objection.stamp, objectedAt?.stamp)) objectedAt = objection;
+  }
+  if (!objectedAt) return ledger;
+  const since = [...consent.grants].filter(([, grant]) => isLater(grant.stamp, objectedAt.stamp));
+  if (since.length === 0) return ledger;
+  return { ...ledger, consents: new Map(ledger.consents).set(purpose.id, { ...consent, grants: new Map(since) }) };
+}
+
+/** Whether a consent given after `objection` covers the question (`withConsentsGivenSinceObjecting` left only such ones). */
+function isConsentedToSince(ledger: Ledger, purpose: PurposeDefinition, objection: Choice, channel: Channel | undefined): boolean {
+  if (purpose.legalBasis !== 'consent') return false;
+  const grants = ledger.consents.get(purpose.id)?.grants;
+  if (!grants) return false;
+  const covering = channel ? [grants.get(channel), grants.get('*')] : [...grants.values()];
+  return covering.some((grant) => grant !== undefined && isLater(grant.stamp, objection.stamp));
 }
 
 function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefinition, query: DecisionQuery): Decision {
@@ -71,7 +102,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     for (const target of [purpose.id, ...(catalogue.groupsOf.get(purpose.id) ?? [])]) {
       const objection = ledger.objections.get(target);
       if (!objection?.raised) continue;
-      if (!objection.needsReview && isConsentedToSince(ledger, purpose, objection)) continue;
+      if (!objection.needsReview && isConsentedToSince(ledger, purpose, objection, query.channel)) continue;
       if (!objection.needsReview) return deny(basis, 'objected', [objection]);
       // Processing is restricted while a motivated objection waits for its review (art. 18(1)(d)).
       if (!objection.review) return deny(basis, 'objection-pending-review', [objection]);
@@ -92,17 +123,6 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     if (optOut) return deny(lawful.legalBasis, 'source-opted-out', [optOut]);
   }
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
-}
-
-/**
- * A consent given to a consent purpose after the person objected to it (or to its group, direct
- * marketing) is their latest word for that purpose: they signed up for the newsletter after
- * unsubscribing from everything. A motivated objection is not: it awaits or has its review.
- */
-function isConsentedToSince(ledger: Ledger, purpose: PurposeDefinition, objection: Choice): boolean {
-  if (purpose.legalBasis !== 'consent') return false;
-  const grants = ledger.consents.get(purpose.id)?.grants.values() ?? [];
-  return [...grants].some((grant) => isLater(grant.stamp, objection.stamp));
 }
 
 // Channel restrictions and source opt-outs are the subject's say over marketing and profiling;

@@ -110,6 +110,9 @@ describe('a consent purpose whose notice changed', () => {
       expect(withOutdated({ replacedNoticeVersions: ['2023-01-01'] })).toThrow(/replacedNoticeVersions: only makes sense with a noticeChangedAt/);
       expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [catalogue.definition.noticeVersion] })).toThrow(/replacedNoticeVersions: .*is the catalogue's own notice/);
       expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [''] })).toThrow(/replacedNoticeVersions/);
+      // Found in review: an empty list, or a version with spaces around it, silently replaced nothing.
+      expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [] })).toThrow(/replacedNoticeVersions: must list at least one version/);
+      expect(withOutdated({ noticeChangedAt: CHANGED, replacedNoticeVersions: [' 2023-01-01 '] })).toThrow(/replacedNoticeVersions: must name versions as channels send them/);
     });
 
     it('keeps the proof of a consent given early under the new notice while it holds', () => {
