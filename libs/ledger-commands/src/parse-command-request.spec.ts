@@ -76,6 +76,9 @@ describe('checking a command request', () => {
     ['a Belgian mobile number as a switch writes it', '32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a Belgian mobile number with 00 inside an id', 'msisdn-0032475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a Belgian mobile number without + inside an id', 'msisdn:32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number written in groups, as a switch writes it', '32.475.12.34.56', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number grouped in threes inside an id', 'caller:0475.123.456', 'must be a pseudonymous id, not an e-mail address or phone number'],
+    ['a Belgian mobile number glued to what it is', 'msisdn32475123456', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['a control character', 'subject\u0000-1', 'must not contain control characters'],
     ['a line break', 'subject\n1', 'must not contain control characters'],
     ['nothing', '', 'must be 1 to 128 characters long'],
@@ -229,7 +232,19 @@ describe('building the domain command', () => {
 });
 
 describe('telling contact details in text that stays in clear', () => {
-  it.each(['jan.peeters@example.be', 'call-0475123456', '0475 12 34 56', '+32475123456', 'ref/+32 2 202 41 11'])('finds one in %s', (text) => {
+  it.each([
+    'jan.peeters@example.be',
+    'call-0475123456',
+    '0475 12 34 56',
+    '+32475123456',
+    'ref/+32 2 202 41 11',
+    // Found in review: a Belgian mobile as switches write it, or grouped in threes, passed.
+    'call-32475123456',
+    'msisdn-0032475123456',
+    'caller gave number 0032 475 12 34 56',
+    'tel 0475 123 456',
+    'v-0032 475 12 34 56',
+  ])('finds one in %s', (text) => {
     expect(contactDetailsProblem(text)).toBeDefined();
   });
 

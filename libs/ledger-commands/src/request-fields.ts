@@ -25,8 +25,8 @@ export const FIELD_RULES = {
 
 /** Letters, digits and `. _ : -`, starting with a letter or digit: no `@`, no spaces, no control characters. */
 const PSEUDONYMOUS_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-/** International (+32…, 0032…) or Belgian national (04xx…) phone numbers written as an id. */
-const LOOKS_LIKE_A_PHONE_NUMBER = /^(?:\+|00)\d{6,}$|^0\d{8,9}$/;
+/** International (+32…, 0032…, or 32… as switches write it) or Belgian national (04xx…) phone numbers written as an id. */
+const LOOKS_LIKE_A_PHONE_NUMBER = /^(?:\+|00)\d{6,}$|^0\d{8,9}$|^32\d{8,9}$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 /** BCP 47 language tag, loosely: `fr`, `fr-BE`, `nl-BE`, `de-Latn-BE`. */
@@ -37,19 +37,21 @@ const PHONE = /^\+?[0-9][0-9 ()./-]{5,24}$/;
 /** An e-mail address anywhere in a text. */
 const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
 /**
- * A phone number inside a longer text: international (`+32 475 12 34 56`) or a Belgian mobile
- * (`0475123456`, `0475 12 34 56`), not inside a longer run of letters or digits. Landline-shaped
- * runs (nine digits after a 0) are left alone inside text: dates, times and order numbers take
- * that shape too (`20240601-0930-01234`, `ORD-0001234567`). No UUID passes for one: none of its
- * digit-only groups or runs of groups makes a mobile number bounded by non-digits.
+ * A phone number inside a longer text: international (`+32 475 12 34 56`) or a Belgian mobile,
+ * national or as switches and billing systems write it (`0475123456`, `0475 12 34 56`,
+ * `0475 123 456`, `32475123456`, `0032 475 12 34 56`), not inside a longer run of letters or
+ * digits. Landline-shaped runs (nine digits after a 0) are left alone inside text: dates, times
+ * and order numbers take that shape too (`20240601-0930-01234`, `ORD-0001234567`). No UUID
+ * passes for one: its groups of 4 cannot be cut into the mobile's pieces, and a run in its groups
+ * of 8 or 12 is never bounded by non-alphanumerics (checked on millions of random UUIDs).
  */
-const PHONE_INSIDE = /(?<![\dA-Za-z+])(?:\+\d{2,3}(?:[ .\/-]?\d){7,12}|04\d{2}(?:[ .\/-]?\d{2}){3})(?![\dA-Za-z])/;
+const PHONE_INSIDE =
+  /(?<![\dA-Za-z+])(?:\+\d{2,3}(?:[ .\/-]?\d){7,12}|(?:00[ .\/-]?32[ .\/-]?|32[ .\/-]?|0)4\d{2}(?:(?:[ .\/-]?\d{2}){3}|[ .\/-]?\d{3}[ .\/-]?\d{3}))(?![\dA-Za-z])/;
 /**
- * In an id, a Belgian mobile number in the international form switches and billing systems write
- * (`32475123456`, `0032475123456`), whole or after a prefix: what a channel keyed by the line
- * would send. Bounded by non-digits, so no UUID group (8 or 12 digits) takes this shape.
+ * In an id, a number glued to the word for what it is (`msisdn32475123456`, `tel0475123456`).
+ * Those words hold letters no hexadecimal id has, so no UUID takes this shape.
  */
-const BELGIAN_MOBILE_WITHOUT_PLUS = /(?<![\dA-Za-z])(?:00)?324\d{8}(?!\d)/;
+const NAMED_PHONE_NUMBER = /(?:tel|msisdn|gsm|phone|mobile|mob|caller|call)(?:\+|00)?\d{8,}/i;
 /** A value made only of digits, `+` and the separators people write phone numbers with. */
 const DIGITS_AND_SEPARATORS = /^[\d+ ./()-]+$/;
 
@@ -74,7 +76,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || BELGIAN_MOBILE_WITHOUT_PLUS.test(value)) {
+  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';

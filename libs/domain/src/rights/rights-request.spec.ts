@@ -38,6 +38,10 @@ describe('receiving a rights request', () => {
 
   it('refuses a request said to arrive after it was recorded', () =>
     givenRequest().when(receiveRequest({ receivedAt: '2024-03-02T00:00:00.000Z' as Instant, at: '2024-03-01T00:00:00Z' })).thenRejected('received-in-the-future'));
+
+  // Found in review: received in 1970, it was recorded as due 56 years ago.
+  it('refuses a request said to arrive before 2000, as a clock that was reset', () =>
+    givenRequest().when(receiveRequest({ receivedAt: '1970-01-01T00:00:00.000Z' as Instant })).thenRejected('received-before-2000'));
 });
 
 describe('extending the response time', () => {

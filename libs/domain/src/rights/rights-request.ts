@@ -62,6 +62,7 @@ export function decideRightsRequest(command: RightsRequestCommand, request: Righ
       throw new RightsRequestRuleBroken('request-already-received', command);
     }
     if (receivedAt > now) throw new RightsRequestRuleBroken('received-in-the-future', command);
+    if (receivedAt < '2000-01-01T00:00:00.000Z') throw new RightsRequestRuleBroken('received-before-2000', command);
     return [{ type: 'RightsRequestReceived', data: { requestId, capture, subjectId, kind, touchpoint, receivedAt, dueAt: addDuration(receivedAt, RESPONSE_TIME) } }];
   }
 

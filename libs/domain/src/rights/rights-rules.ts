@@ -9,6 +9,7 @@ export const RIGHTS_REQUEST_RULES = {
   'extension-after-initial-deadline': 'an extension must be decided, and the person told, within the initial 30 days',
   'extension-not-positive': 'an extension is a whole number of days, at least one',
   'received-in-the-future': 'a request cannot be received after it is recorded',
+  'received-before-2000': 'a request received before 2000 is a clock that was reset (to 1970)',
   'detail-too-long': 'a detail is a short note, without personal data',
 } as const;
 
