@@ -38,10 +38,15 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   // Both sides as they stand: a consent given before the purpose's notice changed ends with it,
   // this one as much as the standing grant.
   const endsAt = lapsesAt({ givenAt: occurredAt, expiresAt, noticeVersion }, purpose);
+  // One under a notice the change replaced agrees to less than one standing under the notice that
+  // replaced it, whenever it was given: it adds nothing, and must not take that one's place.
+  const replaced = (version: string) => purpose.replacedNoticeVersions?.includes(version) ?? false;
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose, occurredAt, channel);
-    if (status.state !== 'active' || status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp)) return false;
-    if (status.grant.expiresAt === undefined) return endsAt === undefined;
+    if (status.state !== 'active') return false;
+    const agreesToLess = replaced(noticeVersion) && !replaced(status.grant.noticeVersion);
+    if (!agreesToLess && (status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp))) return false;
+    if (status.grant.expiresAt === undefined) return endsAt === undefined || agreesToLess;
     return endsAt !== undefined && endsAt <= status.grant.expiresAt;
   };
   const alreadyInForce = channels.length > 0 ? channels.every((channel) => covers(channel)) : covers();

@@ -95,6 +95,13 @@ describe('a consent purpose whose notice changed', () => {
       });
     });
 
+    // Found in review: shop paperwork under the old notice, signed days after the person had agreed
+    // to the new one, took its place, and the person was asked again at the change.
+    it('records nothing for a consent under the replaced notice given while one under the new notice stands', () => {
+      const early = consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2026-11-15T10:00:00Z', noticeVersion: '2026-12-01' });
+      givenUnder(replacing, customer, early).when(under('2024-02-27', '2026-11-20T10:00:00Z')).thenNothingHappened();
+    });
+
     it('records late paperwork signed before the change under the replaced notice, which then ends at the change', () => {
       const { ledger } = givenUnder(replacing, customer);
       const [late] = decide(under('2024-02-27', '2026-11-20T10:00:00Z'), ledger, { catalogue: replacing });
