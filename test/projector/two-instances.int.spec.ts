@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
@@ -80,6 +83,60 @@ describeWithPostgres('two projector instances', () => {
       expect(new Set(eventIds).size).toBe(200);
       const stateIds = reader.messages(topics.state).map((message) => message.headers['event-id']);
       expect(new Set(stateIds).size).toBe(stateIds.length);
+    }, 60_000);
+  });
+
+  // Found in review: a projector opened on another catalogue (a rolling upgrade, or another
+  // deployment's feed) emptied the shared read models at start, while the instance keeping them,
+  // on the old rules, wrote nothing more or rebuilt them under its own; nothing came back until
+  // processes were restarted by hand.
+  describeWithKafka('an instance on another catalogue', () => {
+    let schema: TestSchema;
+    let directory: string;
+    const apps: INestMicroservice[] = [];
+
+    afterAll(async () => {
+      await Promise.allSettled(apps.map((app) => app.close()));
+      await schema?.drop();
+      rmSync(directory, { recursive: true, force: true });
+    });
+
+    it('leaves the read models to the instance keeping them, and rebuilds them under its own rules once it keeps them', async () => {
+      schema = await createTestSchema('cl_projector_catalogues');
+      directory = mkdtempSync(join(tmpdir(), 'projector-catalogue-'));
+      const edited = JSON.parse(readFileSync(testProjectorConfig().catalogueFile, 'utf8'));
+      edited.catalogueVersion = `${edited.catalogueVersion}-edited`;
+      edited.purposes.find((purpose: { id: string }) => purpose.id === 'targeted-tv-advertising-pickx').excludedBrands = ['scarlet'];
+      const editedFile = join(directory, 'catalogue.json');
+      writeFileSync(editedFile, JSON.stringify(edited));
+      const shared = { databaseUrl: schema.url, eventStore: 'postgres' as const, adsAndDataKey: randomBytes(32), masterKey: randomBytes(32), kafkaTopicPrefix: `${uniqueName('cl_cat')}.` };
+      const start = async (instanceId: string, catalogueFile?: string) => {
+        const app = await createProjector(testProjectorConfig({ ...shared, instanceId, ...(catalogueFile && { catalogueFile }) }), { logger: false });
+        await app.listen();
+        apps.push(app);
+        return app;
+      };
+
+      const keeper = await start('instance-old');
+      await eventually(() => keeper.get(ProjectorRoles).leadsReadModels, 'the first to keep the read models', 15_000);
+      const { store, readModels } = keeper.get(ProjectorResources);
+      for (const event of [relationshipStarted({ subjectId: 'catalogue-subject' as SubjectId })]) {
+        await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+      }
+      const head = await store.headPosition();
+      await readModels.waitFor(head, 10_000);
+      const before = await readModels.storage.recordedRules();
+
+      const upgraded = await start('instance-new', editedFile);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await readModels.storage.checkpoint()).toBe(head);
+      expect(await readModels.storage.recordedRules()).toEqual(before);
+
+      await keeper.close();
+      await eventually(() => upgraded.get(ProjectorRoles).leadsReadModels, 'the upgraded instance to keep the read models', 15_000);
+      const { storage } = upgraded.get(ProjectorResources).readModels;
+      await eventually(async () => (await storage.recordedRules())?.version === edited.catalogueVersion, 'the rules of its catalogue recorded', 10_000);
+      await eventually(async () => (await storage.checkpoint()) === head, 'the read models rebuilt under them', 10_000);
     }, 60_000);
   });
 

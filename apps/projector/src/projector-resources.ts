@@ -59,7 +59,9 @@ export class ProjectorResources {
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
           : { kind: 'postgres', url: config.databaseUrl!, applicationName: `consent-projector-${config.instanceId}` };
-      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: true }));
+      // Their rules are followed once this instance is elected to keep them (ProjectorRoles), not here:
+      // an instance standing by, or another deployment's feed, must not empty the shared tables.
+      const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: false }));
       const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
       const vault = keep(
         await createPersonalDataVault(

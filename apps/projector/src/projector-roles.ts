@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
+import { followCatalogueRules, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
 import { CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
@@ -121,8 +121,9 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
     this.readModelsRole = leadRole({
       ...lease,
       role: 'read-models',
-      onElected: () => {
+      onElected: async () => {
         this.logger.log(`${config.instanceId} keeps the read models`);
+        await followCatalogueRules(readModels, this.logger);
         this.projections = startProjections({
           readModels,
           store,

@@ -20,6 +20,12 @@ describe('the catalogue rules the read models follow', () => {
     expect(edited((purpose) => (purpose.excludedBrands = ['scarlet'])).digest).not.toBe(shipped.digest);
   });
 
+  // Found in review: in a rolling upgrade to a version that decides differently, the instance still
+  // on the old version rebuilt the tables the new one had emptied, under its old rules, for good.
+  it('change with the rules of the code that decides', () => {
+    expect(catalogueRulesOf(loadCatalogue(proximus), 9).digest).not.toBe(shipped.digest);
+  });
+
   // A rebuild at national scale takes hours and republishes every subject: not for a typo.
   it('stay the same when only the wording or the version label changes', () => {
     const reworded = edited((purpose) => {

@@ -4,15 +4,24 @@ import { canonicalJson } from '@consent-ledger/event-store';
 import type { CatalogueRules } from './storage/read-model-storage';
 
 /**
+ * The version of this code's own rules of decision: raised with every read-model migration that
+ * decides differently (migration 10 is the latest). It is part of the digest, so read models that
+ * a newer version rebuilt are never written to by an older one still running in a rolling upgrade,
+ * and an older one's rebuild is done again once a newer one keeps them.
+ */
+export const DECISION_RULES_VERSION = 10;
+
+/**
  * The catalogue as far as decisions go: everything but its wording (names, descriptions, how to
  * withdraw, the statement's lines, recipients named in prose, the controller's address) and its
  * version labels. A reworded description must not rebuild millions of rows and republish every
  * subject; a changed channel, audience, basis, window or group must, whether or not the
  * author remembered to bump `catalogueVersion`. Anything not listed here as wording counts.
  */
-export function catalogueRulesOf(catalogue: Catalogue): CatalogueRules {
+export function catalogueRulesOf(catalogue: Catalogue, decisionRules: number = DECISION_RULES_VERSION): CatalogueRules {
   const { catalogueVersion, noticeVersion: _notice, controller: _controller, jointControllers: _parties, groups, purposes, ...rest } = catalogue.definition;
   const rules = {
+    decisionRules,
     ...rest,
     groups: groups.map(({ name: _name, description: _description, ...group }) => group),
     purposes: purposes.map(

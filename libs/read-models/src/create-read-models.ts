@@ -43,21 +43,30 @@ export interface CreateReadModelsOptions {
  * `startProjections` in the process that keeps them up to date; other processes only read.
  * `close()` closes the storage.
  */
+/**
+ * Has the read models follow the rules of this process's catalogue (and code): under other rules
+ * they are emptied and rebuilt (see `followCatalogue`). Only the process about to keep them does
+ * this: a projector once elected to, never one standing by or publishing a feed of its own.
+ */
+export async function followCatalogueRules(readModels: ProjectedReadModels, log: { warn(message: string): void } = console): Promise<void> {
+  const rules = catalogueRulesOf(readModels.catalogue);
+  const followed = await readModels.storage.followCatalogue(rules);
+  if (followed.outcome !== 'rebuilt') return;
+  readModels.checkpointRewound(0n);
+  log.warn(
+    `the rules changed (${followed.previousVersion} → ${rules.version}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
+  );
+}
+
 export async function createReadModels(options: CreateReadModelsOptions): Promise<ProjectedReadModels & { close(): Promise<void> }> {
   const storage = await openReadModelStorage(options.storage);
-  const rules = catalogueRulesOf(options.catalogue);
-  const followed = !options.keepsThem
-    ? undefined
-    : await storage.followCatalogue(rules).catch(async (error) => {
-        await storage.close();
-        throw error;
-      });
-  if (followed?.outcome === 'rebuilt') {
-    (options.log ?? console).warn(
-      `the catalogue's rules changed (${followed.previousVersion} → ${rules.version}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
-    );
-  }
   const readModels = new ProjectedReadModels({ storage, catalogue: options.catalogue, store: options.store, waitTimeoutMs: options.waitTimeoutMs });
+  if (options.keepsThem) {
+    await followCatalogueRules(readModels, options.log).catch(async (error) => {
+      await storage.close();
+      throw error;
+    });
+  }
   const closeWatch = readModels.close.bind(readModels);
   return Object.assign(readModels, {
     async close() {
