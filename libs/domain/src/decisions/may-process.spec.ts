@@ -187,6 +187,42 @@ describe('consent to a purpose that exists only for customers', () => {
       ).toMatchObject({ allowed: true, reason: 'consent-active', validUntil: '2027-02-01T00:00:00.000Z' }));
   });
 
+  // Found in review (over HTTP): a channel that did not name the brand recorded the consent for
+  // the default brand, with which a Scarlet-only customer had no contract, so it never ended.
+  describe('given by a customer of one brand, recorded for another', () => {
+    const scarletContract = [relationshipStarted({ brand: 'scarlet', occurredAt: '2015-01-01T00:00:00Z' })];
+    const consent = consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2016-01-01T00:00:00Z' });
+    const scarletEnded = relationshipEnded({ brand: 'scarlet', occurredAt: '2017-01-01T00:00:00Z' });
+
+    it('does not come back with a new contract', () =>
+      expect(
+        given(...scarletContract, consent, scarletEnded, relationshipStarted({ brand: 'scarlet', occurredAt: '2019-01-01T00:00:00Z' })).mayProcess({
+          purpose: TV_ADS,
+          channel: 'tv-screen',
+          brand: 'scarlet',
+          at: '2020-01-01T00:00:00Z',
+        }),
+      ).toMatchObject({ allowed: false, reason: 'consent-expired', basedOn: [{ eventId: 'event-2', revision: 2 }, { eventId: 'event-1', revision: 1 }] }));
+
+    it('does not come back with a first contract with the brand it was recorded for either', () =>
+      expect(
+        given(...scarletContract, consent, scarletEnded, relationshipStarted({ occurredAt: '2019-01-01T00:00:00Z' })).mayProcess({
+          purpose: TV_ADS,
+          channel: 'tv-screen',
+          at: '2020-01-01T00:00:00Z',
+        }),
+      ).toMatchObject({ allowed: false, reason: 'consent-expired' }));
+
+    it('follows the contract with the brand it was recorded for while one runs', () =>
+      expect(
+        given(
+          relationshipStarted({ occurredAt: '2014-01-01T00:00:00Z' }),
+          ...scarletContract,
+          consent,
+          scarletEnded,
+        ).mayProcess({ purpose: TV_ADS, channel: 'tv-screen', at: '2020-01-01T00:00:00Z' }),
+      ).toMatchObject({ allowed: true, reason: 'consent-active', validUntil: null }));
+  });
   it('leaves purposes that also reach people without a relationship alone, such as Ads & Data for website visitors', () =>
     expect(
       given(consentGiven({ purpose: 'targeted-web-app-advertising-ads-and-data', channels: ['online-ads'] })).mayProcess({

@@ -117,19 +117,34 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
 }
 
 /**
- * The first end of a customer relationship with the brand after `instant`: the end of the
- * contract running then, or of the next one. An end sent again counts too (the subject was still
- * no customer then). That keeps the answer the same whatever order the ends arrived in: an end
- * dated before the one the ledger knows is not recorded (see `endRelationship`), so counting only
- * a contract's first end would depend on which came first.
+ * The first end after `instant` of a customer relationship with the brand: the end of the
+ * contract running then, or of the next one. An end sent again does not count: it ends no
+ * contract, and one arriving after a later start may not be recorded (see `endRelationship`), so
+ * counting it would make the answer depend on the order the ends arrived in.
  */
 export function firstContractEndAfter(relationship: Relationship, instant: Instant): ContractEnd | undefined {
   let segment = relationship.segment;
+  // An end before any start (a ledger kept before the history existed) ends a contract too.
+  let running = true;
   for (const event of contractHistoryOf(relationship)) {
     if (event.started) segment = event.segment ?? segment;
-    else if (event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+    else if (running && event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+    running = event.started;
   }
   return undefined;
+}
+
+/**
+ * Whether a contract with the brand ran at `instant`, as its history tells (not the relationship
+ * as it stands now): the last start or end at or before it is a start.
+ */
+export function isContractRunningAt(relationship: Relationship, instant: Instant): boolean {
+  let running = false;
+  for (const event of contractHistoryOf(relationship)) {
+    if (event.stamp.occurredAt > instant) break;
+    running = event.started;
+  }
+  return running;
 }
 
 /** A ledger kept before the history existed knows only the relationship as it stands. */

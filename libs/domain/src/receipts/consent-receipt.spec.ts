@@ -128,6 +128,18 @@ describe('a consent receipt', () => {
     expect(receipt.purposes[0].retention.proofKeptUntil).toBe('2024-01-01T00:00:00.000Z');
   });
 
+  it('ends such a consent recorded for another brand with the contract it was given under', () =>
+    expect(
+      receiptOf(
+        [
+          relationshipStarted({ brand: 'scarlet', occurredAt: '2018-01-01T00:00:00Z' }),
+          consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+          relationshipEnded({ brand: 'scarlet', occurredAt: '2019-01-01T00:00:00Z' }),
+        ],
+        1,
+      ).validity,
+    ).toMatchObject({ until: '2019-01-01T00:00:00.000Z' }));
+
   it('says which later choice ended a consent, and keeps its proof five years after that', () => {
     const events = [consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-09-01T09:00:00Z' })];
     const receipt = receiptOf(events, 0);

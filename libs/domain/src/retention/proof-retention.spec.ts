@@ -56,6 +56,16 @@ describe('proof retention of a subject', () => {
     expect(retention.removableFrom).toBe('2016-01-01T00:00:00.000Z');
   });
 
+  // Found in review: recorded for the default brand, a Scarlet customer's consent was in force for ever.
+  it('keeps the proof of such a consent recorded for another brand five years after the contract it was given under ended', () =>
+    expect(
+      retentionOf([
+        relationshipStarted({ brand: 'scarlet', occurredAt: '1998-01-01T00:00:00Z' }),
+        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '1999-01-01T00:00:00Z' }),
+        relationshipEnded({ brand: 'scarlet', occurredAt: '2001-01-01T00:00:00Z' }),
+      ]).holds,
+    ).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2006-01-01T00:00:00.000Z' })));
+
   it('counts a withdrawal keyed in late from when the person withdrew, not from when it was recorded', () =>
     expect(
       retentionOf([

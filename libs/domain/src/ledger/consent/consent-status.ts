@@ -1,7 +1,7 @@
 import { addDuration, type Duration, earliest } from '../../time';
 import type { Audience, Brand, Channel, Instant, PurposeId } from '../../vocabulary';
 import type { ChannelKey, Choice, ConsentGrant, ContractEnd, Ledger, PurposeConsent, Stamp } from '../ledger';
-import { firstContractEndAfter, isLater } from '../ledger';
+import { firstContractEndAfter, isContractRunningAt, isLater } from '../ledger';
 
 /**
  * Where a consent stands; `grant` is the one that decides (the active one, or one that lapsed).
@@ -106,6 +106,12 @@ function lapsingWithItsNotice(grant: ConsentGrant, purpose: ConsentPurpose): Con
  * the contract starts), or when the purpose's former-customer window after that end closes. It
  * does not come back with a later contract: the person is asked again. Undefined while no such end
  * is recorded, and for other purposes (and for one keeping former customers without a window).
+ *
+ * A channel that does not name the brand records the consent for the default one, and the
+ * consent counts for every brand; so unless a contract with the brand it was recorded for ran
+ * when it was given, the contracts of every brand decide: it ends at the earliest of their first
+ * ends after it was given (a Scarlet customer's consent recorded for Proximus ends with the
+ * Scarlet contract, and does not come back with a first Proximus contract).
  */
 export function contractEndingConsent(
   ledger: Ledger,
@@ -114,12 +120,23 @@ export function contractEndingConsent(
   givenAt: Instant,
 ): { readonly contractEnd: ContractEnd; readonly consentEndsAt: Instant } | undefined {
   if (!isForCustomersOnly(purpose)) return undefined;
-  const relationship = ledger.relationships.get(brand ?? 'proximus');
-  if (!relationship) return undefined;
-  const contractEnd = firstContractEndAfter(relationship, givenAt);
+  const contractEnd = firstEndOfContractGivenUnder(ledger, brand ?? 'proximus', givenAt);
   if (!contractEnd) return undefined;
   if (!purpose.audience!.includes('former-customer')) return { contractEnd, consentEndsAt: contractEnd.endedAt };
   return purpose.formerCustomerWindow === undefined ? undefined : { contractEnd, consentEndsAt: addDuration(contractEnd.endedAt, purpose.formerCustomerWindow) };
+}
+
+function firstEndOfContractGivenUnder(ledger: Ledger, brand: Brand, givenAt: Instant): ContractEnd | undefined {
+  const own = ledger.relationships.get(brand);
+  if (own && isContractRunningAt(own, givenAt)) return firstContractEndAfter(own, givenAt);
+  // Its own brand first, then by name: the same end whatever order the brands became known in.
+  const brands = [...ledger.relationships.keys()].sort((a, b) => (a === brand ? -1 : b === brand ? 1 : a.localeCompare(b)));
+  let first: ContractEnd | undefined;
+  for (const each of brands) {
+    const end = firstContractEndAfter(ledger.relationships.get(each)!, givenAt);
+    if (end && (first === undefined || end.endedAt < first.endedAt)) first = end;
+  }
+  return first;
 }
 
 /** The consent with each grant lapsing when it ends with its contract (see `contractEndingConsent`). */

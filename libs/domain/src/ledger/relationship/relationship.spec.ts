@@ -51,10 +51,22 @@ describe('the customer relationship', () => {
 
   it('refuses to end a relationship that never started', () => given().when(endRelationship()).thenRejected('no-relationship-to-end'));
 
-  it('records nothing when the relationship had already ended at that instant or later', () =>
-    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-02-01T00:00:00Z' }))
+  it('records nothing when the relationship had already ended at that instant', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
       .when(endRelationship({ occurredAt: '2025-01-31T00:00:00Z' }))
       .thenNothingHappened());
+
+  it('records nothing for an end inside a period that had already ended', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }), relationshipEnded({ occurredAt: '2025-06-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
+      .thenNothingHappened());
+
+  // In the order they were made, the later end would be recorded as a repeat: arriving first, it
+  // must not hide when the contract really ended.
+  it('records an end that arrives after a later end of the same contract', () =>
+    given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-02-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2025-01-31T00:00:00Z' }))
+      .then(relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' })));
 
   it('starts a new relationship for a former customer who comes back', () =>
     given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }))
@@ -134,4 +146,63 @@ describe('a former customer recorded again as a prospect', () => {
     expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2026-01-01T00:00:00Z' })).toMatchObject({ allowed: true, basedOn: [contractEnd] });
     expect(subject.mayProcess({ purpose: 'contract-conclusion-identity-verification', at: '2026-01-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
   });
+});
+
+// Found in review (over HTTP): billing sent the end of a first contract after the end of the next
+// one; it was answered 200 with nothing recorded, so the first contract never ended and a consent
+// given under it lived on into the next one.
+describe('the end of a contract that arrives after a later contract is known', () => {
+  const firstStarted = relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' });
+  const secondEnded = relationshipEnded({ occurredAt: '2024-01-01T00:00:00Z' });
+  const secondStarted = relationshipStarted({ occurredAt: '2023-01-01T00:00:00Z' });
+
+  it('is recorded', () =>
+    given(firstStarted, secondEnded, secondStarted)
+      .when(endRelationship({ occurredAt: '2022-01-01T00:00:00Z' }))
+      .then(relationshipEnded({ occurredAt: '2022-01-01T00:00:00Z' })));
+
+  it('lets the start of the first contract arriving after the next one be recorded too, so its end can be', () =>
+    given(relationshipStarted({ occurredAt: '2023-01-01T00:00:00Z' }))
+      .when(startRelationship({ occurredAt: '2020-01-01T00:00:00Z' }))
+      .then(relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' })));
+
+  it('ends the first contract without changing the relationship as it stands now', () => {
+    const subject = given(firstStarted, secondEnded, secondStarted, relationshipEnded({ occurredAt: '2022-01-01T00:00:00Z' }));
+    expect(subject.ledger.relationships.get('proximus')).toMatchObject({ active: false, endedAt: '2024-01-01T00:00:00.000Z', ref: { eventId: 'event-1' } });
+    expect(subject.mayProcess({ purpose: 'service-provision', at: '2022-06-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    expect(subject.mayProcess({ purpose: 'service-provision', at: '2023-06-01T00:00:00Z' })).toMatchObject({ allowed: true });
+  });
+});
+
+// Found in review (over HTTP): a resent end of a former customer's contract was recorded as the
+// end of the prospect relationship that began a year after it.
+describe('an end dated before the relationship that stands began', () => {
+  it('does not end a prospect relationship when the contract before it had already ended', () =>
+    given(
+      relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2022-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' }),
+    )
+      .when(endRelationship({ occurredAt: '2022-01-01T00:00:00Z' }))
+      .thenNothingHappened());
+
+  it('is recorded as the end of the contract running then, when that contract had no end', () =>
+    given(
+      relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2024-01-01T00:00:00Z' }),
+      relationshipStarted({ relationship: 'prospect', occurredAt: '2025-01-01T00:00:00Z' }),
+      relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),
+    )
+      .when(endRelationship({ occurredAt: '2019-01-01T00:00:00Z' }))
+      .then(relationshipEnded({ relationship: 'customer', occurredAt: '2019-01-01T00:00:00Z' })));
+
+  it('records nothing for a prospect who was never a customer', () =>
+    given(relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2022-01-01T00:00:00Z' }))
+      .thenNothingHappened());
+
+  it('still ends a prospect relationship it falls within', () =>
+    given(relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' }), relationshipStarted({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2023-06-01T00:00:00Z' }))
+      .then(relationshipEnded({ relationship: 'prospect', occurredAt: '2023-06-01T00:00:00Z' })));
 });

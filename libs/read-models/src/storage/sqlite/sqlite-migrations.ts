@@ -134,7 +134,7 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 10,
-    name: 'decisions changed (a former customer recorded again as a prospect stays one; a consent to a customer-only purpose ends with the contract it was given under; a purpose asked without a source is denied once every source it uses is opted out; audiences are decided for the brands of their purposes, and the brand of a subject is that of a running relationship before one that ended; an erased subject keeps no pending change from the consents its erasure stopped; a consent given after an objection to direct marketing counts for its purpose, on the channels it covers); the read models rebuild and the feeds publish every subject again',
+    name: 'decisions changed (a former customer recorded again as a prospect stays one; a consent to a customer-only purpose ends with the contract it was given under; a purpose asked without a source is denied once every source it uses is opted out; audiences are decided for the brands of their purposes, and the brand of a subject is that of a running relationship before one that ended; an erased subject keeps no pending change from the consents its erasure stopped; a consent given after an objection to direct marketing counts for its purpose, on the channels it covers; a customer-only consent recorded for a brand the subject had no running contract with ends with the contract of another brand; only the first end of a contract ends the consents given under it); the read models rebuild and the feeds publish every subject again',
     sql: `
       ${markFeedsForRepublicationAgain('max')}
       ${REBUILD}
