@@ -1,9 +1,9 @@
 import type { Catalogue, Party, PurposeCategory, PurposeDefinition } from '../catalogue/catalogue';
 import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerEvent } from '../ledger/events';
 import { isLater, type Ledger, ledgerOf } from '../ledger/ledger';
-import { consentStatus, contractEndingConsent, endingWithItsContracts, lapsesAt } from '../ledger/consent/consent-status';
+import { consentStatus, endsByItself } from '../ledger/consent/consent-status';
 import { consentEndOf, proofRetentionFor, removableFromOf, retentionHoldsOf } from '../retention/proof-retention';
-import { addDuration, type Duration, earliest } from '../time';
+import { addDuration, type Duration } from '../time';
 import type { Actor, Brand, Channel, Instant, LegalBasis, PurposeId, SubjectId, Touchpoint } from '../vocabulary';
 import { purposesOfEvent } from './purposes-of-event';
 
@@ -151,8 +151,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
   const proofKeptUntil = (purpose: PurposeId): Instant | null => {
     const consent = ledger.consents.get(purpose);
     if (!consent) return null;
-    const definition = catalogue.purposes.get(purpose);
-    const { end } = consentEndOf(definition ? endingWithItsContracts(ledger, definition, consent) : consent, definition ?? { id: purpose });
+    const { end } = consentEndOf(ledger, consent, catalogue.purposes.get(purpose) ?? { id: purpose });
     // Erasure ends a consent that was still holding.
     const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
     return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
@@ -267,10 +266,8 @@ function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedger
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
   if (event.type !== 'ConsentGiven') return { from, until: null, duration: null };
   const purpose = event.data.purpose;
-  const definition = catalogue.purposes.get(purpose) ?? { id: purpose };
-  // A consent to a customer-only purpose also ends with the contract it was given under.
-  const endsWithContract = contractEndingConsent(ledger, definition, event.data.brand, from)?.consentEndsAt;
-  const until = earliest(lapsesAt({ givenAt: from, expiresAt: event.data.expiresAt, noticeVersion: event.data.noticeVersion }, definition), endsWithContract);
+  const { expiresAt, noticeVersion, brand } = event.data;
+  const until = endsByItself(ledger, { givenAt: from, expiresAt, noticeVersion, brand }, catalogue.purposes.get(purpose) ?? { id: purpose });
   // The first later choice that ends this consent while it still held: a withdrawal of the purpose, or the erasure.
   const ending = history
     .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')

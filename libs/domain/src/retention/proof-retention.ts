@@ -1,6 +1,6 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import type { EventRef, RecordedLedgerEvent } from '../ledger/events';
-import { type ConsentPurpose, endingWithItsContracts, lapsesAt } from '../ledger/consent/consent-status';
+import { type ConsentPurpose, endsByItself, givenConsentOf } from '../ledger/consent/consent-status';
 import { type Choice, type ContractEnd, formerContractOf, isLater, ledgerOf, type Ledger, type PurposeConsent, type Relationship } from '../ledger/ledger';
 import type { RightsRequest } from '../rights/rights-request';
 import { addDuration, type Duration, earliest, latest } from '../time';
@@ -104,9 +104,7 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
   }
 
   for (const [purpose, consent] of ledger.consents) {
-    const definition = catalogue.purposes.get(purpose);
-    // A consent to a customer-only purpose ends with the contract it was given under.
-    const { end, basedOn } = consentEndOf(definition ? endingWithItsContracts(ledger, definition, consent) : consent, definition ?? { id: purpose });
+    const { end, basedOn } = consentEndOf(ledger, consent, catalogue.purposes.get(purpose) ?? { id: purpose });
     const until = keptFor(effectEnd(end), proofRetentionFor(catalogue, purpose));
     holds.push({ reason: until === null ? 'consent-in-force' : 'consent-proof', until, purpose, basedOn });
   }
@@ -144,18 +142,18 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
 }
 
 /**
- * When a consent for a purpose stopped holding: each grant ends at a later withdrawal, at its
- * expiry, or when the purpose's notice changed after it was given; the consent ends when its last
- * grant ends. Null while a grant without expiry stands.
+ * When a consent for a purpose stopped holding: each grant ends at a later withdrawal, or by itself
+ * (`endsByItself`: its expiry, its notice replaced, the end of its contract); the consent ends when
+ * its last grant ends. Null while a grant without end stands.
  */
-export function consentEndOf(consent: PurposeConsent, purpose: ConsentPurpose): { end: Instant | null; basedOn: EventRef[] } {
+export function consentEndOf(ledger: Ledger, consent: PurposeConsent, purpose: ConsentPurpose): { end: Instant | null; basedOn: EventRef[] } {
   const { withdrawal } = consent;
   if (consent.grants.size === 0) return { end: withdrawal?.stamp.occurredAt ?? null, basedOn: withdrawal ? [withdrawal.ref] : [] };
   let end: Instant | undefined;
   const basedOn = new Map<string, EventRef>();
   for (const grant of consent.grants.values()) {
     const withdrawn = withdrawal !== undefined && isLater(withdrawal.stamp, grant.stamp);
-    const lapses = lapsesAt({ givenAt: grant.stamp.occurredAt, expiresAt: grant.expiresAt, noticeVersion: grant.noticeVersion }, purpose);
+    const lapses = endsByItself(ledger, givenConsentOf(grant), purpose);
     const grantEnd = withdrawn ? earliest(withdrawal.stamp.occurredAt, lapses) : lapses;
     basedOn.set(grant.ref.eventId, grant.ref);
     if (withdrawn) basedOn.set(withdrawal.ref.eventId, withdrawal.ref);

@@ -1,6 +1,6 @@
 import { addDuration, type Duration, earliest } from '../../time';
 import type { Audience, Brand, Channel, Instant, PurposeId } from '../../vocabulary';
-import type { ChannelKey, Choice, ConsentGrant, ContractEnd, Ledger, PurposeConsent, Stamp } from '../ledger';
+import type { ChannelKey, Choice, ConsentGrant, ContractEnd, Ledger, Stamp } from '../ledger';
 import { firstContractEndAfter, isContractRunningAt, isLater } from '../ledger';
 
 /**
@@ -57,8 +57,7 @@ export function consentStatus(ledger: Ledger, purpose: ConsentPurpose, at: Insta
   const grants = keys
     .map((key) => consent.grants.get(key))
     .filter((grant): grant is ConsentGrant => grant !== undefined)
-    .map((grant) => lapsingWithItsNotice(grant, purpose))
-    .map((grant) => endingWithItsContract(ledger, purpose, grant));
+    .map((grant) => endingByItself(ledger, purpose, grant));
   const standing = grants.filter((grant) => isLater(grant.stamp, consent.withdrawal?.stamp));
   const active = standing.filter((grant) => grant.expiresAt === undefined || at < grant.expiresAt);
   if (active.length > 0) {
@@ -80,6 +79,25 @@ export interface GivenConsent {
   readonly givenAt: Instant;
   readonly expiresAt?: Instant;
   readonly noticeVersion: string;
+  /** The brand it was recorded for (absent: the default one). */
+  readonly brand?: Brand;
+}
+
+/** A recorded grant as a given consent. */
+export const givenConsentOf = (grant: ConsentGrant): GivenConsent => ({
+  givenAt: grant.stamp.occurredAt,
+  expiresAt: grant.expiresAt,
+  noticeVersion: grant.noticeVersion,
+  brand: grant.brand,
+});
+
+/**
+ * When a consent ends by itself, the one place that says so: at its expiry, when the notice it
+ * agreed to was replaced (`lapsesAt`), or, for a customer-only purpose, with the contract it was
+ * given under (`contractEndingConsent`), whichever comes first.
+ */
+export function endsByItself(ledger: Ledger, consent: GivenConsent, purpose: ConsentPurpose): Instant | undefined {
+  return earliest(lapsesAt(consent, purpose), contractEndingConsent(ledger, purpose, consent.brand, consent.givenAt)?.consentEndsAt);
 }
 
 /**
@@ -94,8 +112,8 @@ export function lapsesAt(consent: GivenConsent, purpose: ConsentPurpose): Instan
   return agreedToTheReplacedNotice ? earliest(consent.expiresAt, noticeChangedAt) : consent.expiresAt;
 }
 
-function lapsingWithItsNotice(grant: ConsentGrant, purpose: ConsentPurpose): ConsentGrant {
-  const expiresAt = lapsesAt({ givenAt: grant.stamp.occurredAt, expiresAt: grant.expiresAt, noticeVersion: grant.noticeVersion }, purpose);
+function endingByItself(ledger: Ledger, purpose: ConsentPurpose, grant: ConsentGrant): ConsentGrant {
+  const expiresAt = endsByItself(ledger, givenConsentOf(grant), purpose);
   return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
 }
 
@@ -139,13 +157,3 @@ function firstEndOfContractGivenUnder(ledger: Ledger, brand: Brand, givenAt: Ins
   return first;
 }
 
-/** The consent with each grant lapsing when it ends with its contract (see `contractEndingConsent`). */
-export function endingWithItsContracts(ledger: Ledger, purpose: ConsentPurpose, consent: PurposeConsent): PurposeConsent {
-  if (!isForCustomersOnly(purpose)) return consent;
-  return { ...consent, grants: new Map([...consent.grants].map(([key, grant]) => [key, endingWithItsContract(ledger, purpose, grant)])) };
-}
-
-function endingWithItsContract(ledger: Ledger, purpose: ConsentPurpose, grant: ConsentGrant): ConsentGrant {
-  const expiresAt = earliest(grant.expiresAt, contractEndingConsent(ledger, purpose, grant.brand, grant.stamp.occurredAt)?.consentEndsAt);
-  return expiresAt === grant.expiresAt ? grant : { ...grant, expiresAt };
-}
