@@ -38,12 +38,6 @@ export interface CreateReadModelsOptions {
 }
 
 /**
- * Opens the read models (creating or migrating their tables and, in a process that keeps them,
- * rebuilding them if the catalogue's rules changed since they were decided). Pair with
- * `startProjections` in the process that keeps them up to date; other processes only read.
- * `close()` closes the storage.
- */
-/**
  * Has the read models follow the rules of this process's catalogue (and code): under other rules
  * they are emptied and rebuilt (see `followCatalogue`). Only the process about to keep them does
  * this: a projector once elected to, never one standing by or publishing a feed of its own.
@@ -58,6 +52,12 @@ export async function followCatalogueRules(readModels: ProjectedReadModels, log:
   );
 }
 
+/**
+ * Opens the read models (creating or migrating their tables and, in a process that keeps them,
+ * rebuilding them if the catalogue's rules changed since they were decided). Pair with
+ * `startProjections` in the process that keeps them up to date; other processes only read.
+ * `close()` closes the storage.
+ */
 export async function createReadModels(options: CreateReadModelsOptions): Promise<ProjectedReadModels & { close(): Promise<void> }> {
   const storage = await openReadModelStorage(options.storage);
   const readModels = new ProjectedReadModels({ storage, catalogue: options.catalogue, store: options.store, waitTimeoutMs: options.waitTimeoutMs });
