@@ -83,6 +83,8 @@ export class ConsentFeedPublisher {
   private readonly committed: CommittedViews;
   private readonly appliedLog = new AppliedLog();
   private readonly ownRules: ReturnType<typeof catalogueRulesOf>;
+  /** The catalogue version of read models this feed last said it would not publish from. */
+  private toldOfRules?: string;
 
   constructor(private readonly options: ConsentFeedOptions) {
     this.committed = new CommittedViews(options.catalogue);
@@ -179,8 +181,6 @@ export class ConsentFeedPublisher {
       }
     }
   }
-
-  private toldOfRules?: string;
 
   private async followsTheRulesOfTheReadModels(): Promise<boolean> {
     const theirs = await this.options.readModels.storage.recordedRules();
