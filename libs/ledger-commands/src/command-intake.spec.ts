@@ -178,8 +178,9 @@ describe('the command intake', () => {
   it('stamps a request dated ahead, delivered again, no later than its first delivery, even one that recorded nothing', async () => {
     let clock = Date.parse('2026-11-29T10:00:00.000Z');
     const at = (ms: number) => new Date(clock + ms).toISOString() as Instant;
-    const { store, submit } = intake(undefined, undefined, undefined, () => new Date(clock).toISOString() as Instant);
+    const { store, streams, submit } = intake(undefined, undefined, undefined, () => new Date(clock).toISOString() as Instant);
     const endAhead = commandJson.endRelationship('subject-1', { capture: { occurredAt: at(120_000) } });
+    const firstArrival = at(0);
 
     expect(await submit(endAhead, 'key-1')).toMatchObject({ status: 422, body: { error: 'no-relationship-to-end' } });
     clock += 1_000;
@@ -187,11 +188,15 @@ describe('the command intake', () => {
     clock += 10_000;
     const redelivered = await submit(endAhead, 'key-3');
 
-    // Stamped at its first delivery, it is dated before the contract began, and ends no contract
-    // (ADR 0001: an end before any contract records nothing); stamped on arrival it would end it.
-    expect(redelivered).toMatchObject({ status: 200, body: { events: [] } });
+    // Stamped at its first delivery, it is dated before the contract began and ends no contract
+    // (ADR 0001: it is kept, for a start dated before it that may still arrive); stamped on
+    // arrival it would end the contract.
+    expect(redelivered).toMatchObject({ status: 201, body: { events: [{ type: 'RelationshipEnded', revision: 1 }] } });
     expect(started.body).toMatchObject({ events: [{ revision: 0 }] });
-    expect(await store.readStream(ledgerStreamOf('subject-1'))).toHaveLength(1);
+    const [start, end] = await store.readStream(ledgerStreamOf('subject-1'));
+    expect(end.data).toMatchObject({ capture: { occurredAt: firstArrival } });
+    expect(start.data).not.toMatchObject({ capture: { occurredAt: firstArrival } });
+    expect(streams.streams.cached('subject-1')!.ledger.relationships.get('proximus')).toMatchObject({ kind: 'customer', active: true });
   });
 
   it('answers a retry with the first answer and records nothing new', async () => {

@@ -125,3 +125,35 @@ describe('contracts whose ends arrive out of order', () => {
     expect(consentHolds(lateFirstEnd)).toEqual(consentHolds(inOrder));
   });
 });
+
+// Found by the property below in CI: a contract's start dated inside a contract the ledger still
+// thought running recorded nothing, and so did an end dated inside a period it thought ended; the
+// end or start that arrived later, dated between, then needed them. A consent given under the
+// second contract outlived its end.
+describe('contracts whose starts and ends arrive out of order', () => {
+  const made = [
+    endRelationship({ occurredAt: '2022-01-01T00:00:00Z' }),
+    startRelationship({ occurredAt: '2023-01-01T00:00:00Z' }),
+    giveConsent({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2023-06-01T00:00:00Z' }),
+    endRelationship({ occurredAt: '2024-01-01T00:00:00Z' }),
+    startRelationship({ occurredAt: '2025-01-01T00:00:00Z' }),
+  ];
+  const [firstEnd, secondStart, consent, secondEnd, thirdStart] = made;
+  const tvAdsEachYear = (commands: LedgerCommand[]) => {
+    const history = commands.reduce(append, append([], startRelationship({ occurredAt: '2020-01-01T00:00:00Z' })));
+    return ['2023-06-02', '2024-06-01', '2025-06-01'].map((day) => {
+      const at = instant(`${day}T00:00:00Z`);
+      const { allowed, reason } = mayProcess(ledgerAsOf(history, { at }), catalogue, { purpose: TV_ADS, at });
+      return `${day}: ${allowed ? 'allowed' : 'denied'} (${reason})`;
+    });
+  };
+
+  it('ends the consent with the contract it was given under, in the order they were made', () =>
+    expect(tvAdsEachYear(made)).toEqual(['2023-06-02: allowed (consent-active)', '2024-06-01: denied (no-relationship)', '2025-06-01: denied (consent-expired)']));
+
+  it('answers the same when the start of that contract arrives after the next contract began', () =>
+    expect(tvAdsEachYear([thirdStart, consent, secondStart, secondEnd, firstEnd])).toEqual(tvAdsEachYear(made)));
+
+  it('answers the same when the end of that contract arrives after the next contract began', () =>
+    expect(tvAdsEachYear([firstEnd, thirdStart, secondEnd, secondStart, consent])).toEqual(tvAdsEachYear(made)));
+});

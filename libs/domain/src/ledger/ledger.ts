@@ -118,14 +118,14 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
 
 /**
  * The first end after `instant` of a customer relationship with the brand: the end of the
- * contract running then, or of the next one. An end sent again does not count: it ends no
- * contract, and one arriving after a later start may not be recorded (see `endRelationship`), so
- * counting it would make the answer depend on the order the ends arrived in.
+ * contract running then, or of the next one. An end while no contract runs (sent again, or dated
+ * before the first start the ledger knows of) ends nothing: counting it would make the answer
+ * depend on whether the start it belongs to has arrived yet.
  */
 export function firstContractEndAfter(relationship: Relationship, instant: Instant): ContractEnd | undefined {
   let segment = relationship.segment;
-  // An end before any start (a ledger kept before the history existed) ends a contract too.
-  let running = true;
+  // A ledger kept before the history existed knows only the end: it ended a contract.
+  let running = relationship.contractHistory === undefined;
   for (const event of contractHistoryOf(relationship)) {
     if (event.started) segment = event.segment ?? segment;
     else if (running && event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
@@ -145,6 +145,26 @@ export function isContractRunningAt(relationship: Relationship, instant: Instant
     running = event.started;
   }
   return running;
+}
+
+/**
+ * Whether the brand's contract history already holds this start (with this segment) or this end:
+ * the same fact delivered again, which adds nothing.
+ */
+export function holdsContractEvent(
+  relationship: Relationship,
+  instant: Instant,
+  change: { readonly started: false } | { readonly started: true; readonly segment: Segment },
+): boolean {
+  return contractHistoryOf(relationship).some(
+    (event) =>
+      event.stamp.occurredAt === instant && event.started === change.started && (!change.started || (event.segment ?? relationship.segment) === change.segment),
+  );
+}
+
+/** Whether the ledger knows of any contract with the brand: an end needs one to belong to. */
+export function hasContractStart(relationship: Relationship): boolean {
+  return contractHistoryOf(relationship).some((event) => event.started);
 }
 
 /** A ledger kept before the history existed knows only the relationship as it stands. */

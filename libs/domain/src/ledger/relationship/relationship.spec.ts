@@ -35,7 +35,7 @@ describe('the customer relationship', () => {
       .when(startRelationship({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' }))
       .then(relationshipStarted({ relationship: 'customer', occurredAt: '2024-06-01T00:00:00Z' })));
 
-  it('records nothing new for a customer who is a customer in that segment from the same instant or later', () =>
+  it('records nothing for the same start delivered again', () =>
     given(relationshipStarted({ occurredAt: '2024-06-01T00:00:00Z' })).when(startRelationship({ occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
 
   it('records a start repeated later, so an end dated in between that arrives late cannot undo it', () =>
@@ -56,8 +56,19 @@ describe('the customer relationship', () => {
       .when(endRelationship({ occurredAt: '2025-01-31T00:00:00Z' }))
       .thenNothingHappened());
 
-  it('records nothing for an end inside a period that had already ended', () =>
+  // The start of a contract dated before it may still arrive (late-choices.spec.ts).
+  it('records an end dated inside a period that had already ended', () =>
     given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T00:00:00Z' }), relationshipEnded({ occurredAt: '2025-06-01T00:00:00Z' }))
+      .when(endRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
+      .then(relationshipEnded({ occurredAt: '2025-03-01T00:00:00Z' })));
+
+  it('records a start dated inside a contract that was running, since an end dated before it may still arrive', () =>
+    given(relationshipStarted({ occurredAt: '2024-01-01T00:00:00Z' }), relationshipStarted({ occurredAt: '2025-06-01T00:00:00Z' }))
+      .when(startRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
+      .then(relationshipStarted({ occurredAt: '2025-03-01T00:00:00Z' })));
+
+  it('records nothing for an end dated before any contract the brand knows of, as a prospect', () =>
+    given(relationshipStarted({ relationship: 'prospect', occurredAt: '2025-06-01T00:00:00Z' }))
       .when(endRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
       .thenNothingHappened());
 

@@ -1,7 +1,7 @@
 import type { EndRelationship, StartRelationship } from '../commands';
 import type { RelationshipEnded, RelationshipStarted } from '../events';
 import { factOf } from '../facts';
-import { isContractRunningAt, isMadeAfter, type Ledger } from '../ledger';
+import { hasContractStart, holdsContractEvent, isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import type { RelationshipKind } from '../../vocabulary';
 
@@ -9,12 +9,14 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
   if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
   const segment = command.data.segment ?? 'residential';
   const current = ledger.relationships.get(command.brand);
-  if (current?.active) {
-    if (current.kind === 'customer' && command.data.relationship === 'prospect') throw new LedgerRuleBroken('already-a-customer', command, command.brand);
-    // A start made before the one standing repeats it only if a contract ran then: otherwise it is
-    // a contract billing sent late (after the next one), whose end may still arrive.
-    const isRepeat = current.kind === command.data.relationship && current.segment === segment && !isMadeAfter(command.capture, current.stamp);
-    if (isRepeat && (current.kind !== 'customer' || isContractRunningAt(current, command.capture.occurredAt))) return [];
+  if (current?.active && current.kind === 'customer' && command.data.relationship === 'prospect') throw new LedgerRuleBroken('already-a-customer', command, command.brand);
+  if (command.data.relationship === 'customer') {
+    // Every start of a contract is kept once, also one dated inside a contract the ledger knows
+    // as running: an end dated between the two may still arrive, and then this start opens the
+    // next contract (the order they were made in would have recorded both).
+    if (current && holdsContractEvent(current, command.capture.occurredAt, { started: true, segment })) return [];
+  } else if (current?.active && current.kind === 'prospect' && current.segment === segment && !isMadeAfter(command.capture, current.stamp)) {
+    return [];
   }
   return [{ type: 'RelationshipStarted', data: { ...factOf(command), relationship: command.data.relationship, segment } }];
 }
@@ -25,11 +27,12 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
  *
  * An end made after the relationship's latest start or end ends it (again, if it had ended: a
  * repeat). One made before is about the period its instant falls in, whatever arrived since:
- * within the prospect relationship that stands, it ends that; otherwise it ends the contract
- * running then, as the brand's contract history tells (billing may send a first contract's end
- * after the next contract's), and is recorded as a customer end, also when a prospect
- * relationship followed. In a period already ended, or before any, it records nothing. So the
- * ends the ledger keeps are the same in any arrival order (docs/decisions/0001).
+ * within the prospect relationship that stands, it ends that; otherwise it is a contract's end,
+ * recorded as a customer end (also when a prospect relationship followed) once, in whatever period
+ * it falls: billing may send a first contract's end after the next contract's, and a start dated
+ * before it may still arrive. The contract history reads an end while no contract runs as ending
+ * nothing. So the ledger keeps every start and end of a contract in any arrival order
+ * (docs/decisions/0001).
  */
 export function endRelationship(command: EndRelationship, ledger: Ledger): RelationshipEnded[] {
   // Nothing that could identify the person may be kept again once erased.
@@ -42,5 +45,7 @@ export function endRelationship(command: EndRelationship, ledger: Ledger): Relat
   if (isMadeAfter(command.capture, current.stamp)) return ended(current.kind);
   const { occurredAt } = command.capture;
   if (current.active && current.kind === 'prospect' && occurredAt >= (current.startedAt ?? current.stamp.occurredAt)) return ended('prospect');
-  return isContractRunningAt(current, occurredAt) ? ended('customer') : [];
+  // The relationship's own end, delivered again.
+  if (!current.active && occurredAt === current.stamp.occurredAt) return [];
+  return hasContractStart(current) && !holdsContractEvent(current, occurredAt, { started: false }) ? ended('customer') : [];
 }
