@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Instant, loadCatalogue } from '@consent-ledger/domain';
 import { InMemoryVault, isSealed } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
@@ -244,6 +245,15 @@ describe('telling contact details in text that stays in clear', () => {
     'caller gave number 0032 475 12 34 56',
     'tel 0475 123 456',
     'v-0032 475 12 34 56',
+    // Landlines, and numbers with their area code in parentheses, passed until the twelfth session.
+    'call back on 02 123 45 67',
+    'office 02/123.45.67',
+    'Brugge 050 12 34 56',
+    'call (02) 123 45 67',
+    'mobile (0475) 12 34 56',
+    'ring +32 (0)2 123 45 67',
+    'ring +32 (0)475 12 34 56',
+    'caller gave 0032 2 123 45 67',
   ])('finds one in %s', (text) => {
     expect(contactDetailsProblem(text)).toBeDefined();
   });
@@ -263,10 +273,18 @@ describe('telling contact details in text that stays in clear', () => {
     'k+20240601',
     'inv_0012345678',
     '2024.06.01.12.30.00',
+    '2024/02/27 09:30',
+    'order 20240601 0930 0123',
+    'batch-010-1234-5678',
   ])(
     'finds none in %s',
     (text) => {
       expect(contactDetailsProblem(text)).toBeUndefined();
     },
   );
+
+  it('finds none in random UUIDs', () => {
+    const found = Array.from({ length: 200_000 }, () => randomUUID()).filter((id) => contactDetailsProblem(id) !== undefined);
+    expect(found).toEqual([]);
+  });
 });
