@@ -1,6 +1,7 @@
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import type { FastifyInstance } from 'fastify';
 import { authenticatedClient } from './api-keys/api-key.guard';
 import { ApiKeys } from './api-keys/api-keys';
@@ -38,7 +39,8 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
 
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...requestErrorOptions, return503OnClosing: true });
+    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...requestErrorOptions, return503OnClosing: false });
+    refuseRequestsWhileClosing(adapter.getInstance());
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     refuseBodiesWithoutKey(adapter.getInstance(), apiKeys);
     // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).
@@ -63,6 +65,28 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     await storage.close();
     throw error;
   }
+}
+
+/**
+ * A request that arrives once shutdown has begun (pipelined behind one in flight on a keep-alive
+ * connection) is turned away like any moment the service cannot answer: 503 with `Retry-After`,
+ * in the shape of every other refusal, and the connection closed so the retry goes elsewhere.
+ * Fastify's own answer had neither.
+ */
+function refuseRequestsWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply
+      .code(503)
+      .header('Retry-After', String(RETRY_AFTER_SECONDS))
+      .header('Connection', 'close')
+      .send({ error: 'unavailable', message: 'the service is shutting down; retry after Retry-After seconds' });
+  });
 }
 
 /**

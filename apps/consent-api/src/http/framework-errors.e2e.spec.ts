@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 /** Writes `request` as is on a fresh connection and returns everything the server answers. */
 function rawExchange(url: string, request: string): Promise<string> {
@@ -91,5 +91,36 @@ describe('a method the path does not answer', () => {
   it('still answers 404 for a thing missing behind a route that answers the method', async () => {
     const answer = await api.call('GET', `/v1/subjects/${newSubjectId()}/receipts/00000000-0000-4000-8000-000000000000`);
     expect([answer.status, answer.headers.get('allow')]).toEqual([404, null]);
+  });
+});
+
+describe('a request that arrives while the service shuts down', () => {
+  // A keep-alive connection busy with one request when shutdown begins: the request pipelined
+  // behind it arrives once the service is closing, and is turned away like any other moment the
+  // service cannot answer (the load balancer sends its retry to another instance).
+  it('is answered 503 with Retry-After, in the shape of every other refusal, and the request before it completes', async () => {
+    const api = await startTestApi('sqlite');
+    const { hostname, port } = new URL(api.url);
+    const command = JSON.stringify(commandJson.startRelationship(newSubjectId()));
+    const head = (length: number) =>
+      `POST /v1/commands HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_KEYS.admin}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (answer += chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // The first request's head and half its body: it has reached its route when shutdown begins.
+    socket.write(head(Buffer.byteLength(command)) + command.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closing = api.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(command.slice(10) + head(Buffer.byteLength(command)) + command);
+    await Promise.all([closed, closing]);
+
+    const responses = answer.split(/(?=HTTP\/1\.1 )/);
+    expect(responses.map((response) => response.slice(0, 12))).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
+    expect(responses[1]).toMatch(/\r\nretry-after: \d+\r\n/i);
+    expect(JSON.parse(responses[1].slice(responses[1].indexOf('\r\n\r\n') + 4))).toEqual({ error: 'unavailable', message: expect.stringMatching(/shutting down/) });
   });
 });
