@@ -82,6 +82,48 @@ describe('the ledger, for any history', () => {
     );
   });
 
+  // Auditors ask what was allowed at a past instant: once every command has arrived, the answer
+  // for any instant must be what the person had chosen by then, whatever order they arrived in.
+  it('answers every past instant as the order the commands were made in, whatever order they arrived in', () => {
+    const recordAll = (commands: readonly LedgerCommand[]) =>
+      commands.reduce<LedgerEvent[]>((history, command) => {
+        try {
+          return [...history, ...decide(command, ledgerOf(recorded(history)), { catalogue })];
+        } catch (error) {
+          if (error instanceof LedgerRuleBroken) return history;
+          throw error;
+        }
+      }, []);
+    const answersAt = (history: readonly LedgerEvent[], instants: readonly Instant[]) =>
+      instants.flatMap((at) =>
+        ['targeted-tv-advertising-pickx', 'newsletter-customers', 'former-customer-winback', 'billing-accounting'].flatMap((purpose) =>
+          [undefined, 'email', 'tv-screen'].flatMap((channel) =>
+            [undefined, 'tv-viewing'].map((source) => {
+              const { allowed, reason } = mayProcess(ledgerAsOf(recorded(history), { at }), catalogue, {
+                purpose,
+                ...(channel && { channel: channel as 'email' }),
+                ...(source && { source: source as 'tv-viewing' }),
+                at,
+              });
+              return `${at} ${purpose}/${channel ?? '-'}/${source ?? '-'}: ${allowed ? 'allowed' : 'denied'} (${reason})`;
+            }),
+          ),
+        ),
+      );
+    fc.assert(
+      fc.property(
+        commandSequences(8).chain((made) => fc.tuple(fc.constant(made), fc.shuffledSubarray(made, { minLength: made.length, maxLength: made.length }))),
+        ([made, arrived]) => {
+          const known = startRelationship({ occurredAt: '2023-12-31T00:00:00Z' });
+          // Each instant a choice was made, and the day after it (choices are a day or more apart).
+          const instants = made.flatMap(({ capture }) => [capture.occurredAt, new Date(Date.parse(capture.occurredAt) + 43_200_000).toISOString()] as Instant[]);
+          expect(answersAt(recordAll([known, ...arrived]), instants)).toEqual(answersAt(recordAll([known, ...made]), instants));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('ignores choices made after the instant asked about', () =>
     fc.assert(
       fc.property(histories(), instants, (events, at) => {

@@ -241,6 +241,16 @@ export const isLater = (a: Stamp, b: Stamp | undefined): boolean =>
 export const isMadeAfter = (capture: Pick<CommandCapture, 'occurredAt'>, stamp: Stamp | undefined): boolean =>
   stamp === undefined || capture.occurredAt > stamp.occurredAt;
 
+/**
+ * Whether a command restates the standing choice of its register at the very instant it was
+ * made: the same statement delivered again, which adds nothing. One made earlier is recorded
+ * even when it repeats what stands now: it is what the person had chosen in the period before,
+ * and an auditor asking about that period must find it (an objection of March arriving after
+ * the person's April one must still make March's processing unlawful).
+ */
+export const restatesStanding = (capture: Pick<CommandCapture, 'occurredAt'>, stamp: Stamp | undefined): boolean =>
+  stamp !== undefined && capture.occurredAt === stamp.occurredAt;
+
 export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
   const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
   const choice: Choice = {

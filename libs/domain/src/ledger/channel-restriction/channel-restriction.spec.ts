@@ -25,10 +25,16 @@ describe('restricting a channel', () => {
       .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
       .then(channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' })));
 
-  it('records nothing when the restriction was already lifted at that instant or later', () =>
+  it('records nothing when the restriction was already lifted at that instant', () =>
+    given(channelRestricted({ channel: 'phone' }), channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
+      .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
+      .thenNothingHappened());
+
+  // Between the two, the phone was open again: an auditor asking about those days must find it.
+  it('records a lift made before a later one that arrived first', () =>
     given(channelRestricted({ channel: 'phone' }), channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
       .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-05-20T00:00:00Z' }))
-      .thenNothingHappened());
+      .then(channelRestrictionLifted({ channel: 'phone', occurredAt: '2024-05-20T00:00:00Z' })));
 
   it('records lifting a restriction never made: one made earlier may still arrive', () =>
     given().when(liftChannelRestriction({ channel: 'phone' })).then(channelRestrictionLifted({ channel: 'phone' })));

@@ -2,13 +2,13 @@ import type { Channel, PurposeId } from '../../vocabulary';
 import type { LiftChannelRestriction, RestrictChannel } from '../commands';
 import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { channelScope, isMadeAfter, type Ledger, otherScopesOn } from '../ledger';
+import { channelScope, type Ledger, otherScopesOn, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function restrictChannel(command: RestrictChannel, ledger: Ledger, context: LedgerContext): ChannelRestricted[] {
   const { channel, purpose } = scopeOf(command, ledger, context);
   const standing = ledger.channelRestrictions.get(channelScope(channel, purpose));
-  if (standing?.on && !isMadeAfter(command.capture, standing.stamp)) return [];
+  if (standing?.on && restatesStanding(command.capture, standing.stamp)) return [];
   return [{ type: 'ChannelRestricted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
 }
 
@@ -20,7 +20,7 @@ export function liftChannelRestriction(command: LiftChannelRestriction, ledger: 
     // still keeps the channel closed for what the person asked to open.
     const elsewhere = otherScopesOn(ledger.channelRestrictions, channel, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${channel} is restricted for ${elsewhere.join(', ')}`);
-    if (!isMadeAfter(command.capture, standing?.stamp)) return [];
+    if (restatesStanding(command.capture, standing?.stamp)) return [];
   }
   return [{ type: 'ChannelRestrictionLifted', data: { ...factOf(command), channel, ...(purpose !== undefined && { purpose }) } }];
 }

@@ -37,10 +37,17 @@ describe('giving consent', () => {
       .when(giveConsent({ purpose: PROSPECTING, channels: ['email'], personalData: sealed('jane@example.org') }))
       .then(consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z'), personalData: sealed('jane@example.org') })));
 
-  it('records nothing new when the same consent under the same notice stands from the same instant or later', () =>
+  it('records nothing new when the same consent under the same notice stands from the same instant', () =>
     given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' }))
       .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z' }))
       .thenNothingHappened());
+
+  // Found in review: the signed form of March, keyed in after the app consent of April, was
+  // dropped, and the weeks between read as processing without consent.
+  it('records the same consent given earlier that arrives after a later one, as the proof for the days between', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' }))
+      .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-05-01T10:00:00Z' }))
+      .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-05-01T10:00:00Z' })));
 
   it('records the same consent given again later, so a withdrawal dated in between that arrives late cannot undo it', () =>
     given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
@@ -102,10 +109,17 @@ describe('withdrawing consent', () => {
       .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
       .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' })));
 
-  it('records nothing new when the consent was already withdrawn at that instant or later', () =>
+  it('records nothing new when the consent was already withdrawn at that instant', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
+      .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
+      .thenNothingHappened());
+
+  // Found in review: the July withdrawal, arriving after the August one, was dropped, and the
+  // consent read as active in the weeks between.
+  it('records a withdrawal made before a later one that arrived first', () =>
     given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-08-01T08:00:00Z' }))
       .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' }))
-      .thenNothingHappened());
+      .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z' })));
 
   // Given t1, withdrawn t2, withdrawn again t4, then a consent of t3 arriving last: without the
   // record of t4 the consent of t3 would win, and the person's last word was no.

@@ -32,18 +32,19 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   }
   const expiresAt = earliest(command.data.validUntil, purpose.consentValidity && addDuration(occurredAt, purpose.consentValidity));
 
-  // A repeat under the same notice, made no later than the standing grant, changes nothing; a new
-  // notice version is a new proof, and a consent given again later is the person's latest word
-  // (and renews a validity that would otherwise lapse sooner).
+  // A repeat under the same notice at the standing grant's own instant changes nothing; a new
+  // notice version is a new proof, a consent given again later is the person's latest word (and
+  // renews a validity that would otherwise lapse sooner), and one given earlier is the proof for
+  // the period before (see restatesStanding).
   // Both sides as they stand: a consent given before the purpose's notice changed ends with it,
   // this one as much as the standing grant.
   const endsAt = lapsesAt({ givenAt: occurredAt, expiresAt, noticeVersion }, purpose);
   // One under a notice the change replaced agrees to less than one standing under the notice that
-  // replaced it, whenever it was given: it adds nothing, and must not take that one's place.
+  // replaced it: given at or after that one's instant, it adds nothing, and must not take its place.
   const replaced = (version: string) => purpose.replacedNoticeVersions?.includes(version) ?? false;
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose, occurredAt, channel);
-    if (status.state !== 'active') return false;
+    if (status.state !== 'active' || command.capture.occurredAt < status.grant.stamp.occurredAt) return false;
     const agreesToLess = replaced(noticeVersion) && !replaced(status.grant.noticeVersion);
     if (!agreesToLess && (status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp))) return false;
     if (status.grant.expiresAt === undefined) return endsAt === undefined || agreesToLess;

@@ -1,7 +1,7 @@
 import type { ObjectToProcessing } from '../commands';
 import type { ObjectionRaised } from '../events';
 import { factOf, type LedgerContext } from '../facts';
-import { isMadeAfter, type Ledger } from '../ledger';
+import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { objectionTarget } from './objection-target';
 
@@ -14,7 +14,7 @@ export function objectToProcessing(command: ObjectToProcessing, ledger: Ledger, 
   if (needsReview && command.data.justification === undefined) throw new LedgerRuleBroken('justification-required', command, target.id);
 
   const standing = ledger.objections.get(target.id);
-  if (standing?.raised && !isMadeAfter(command.capture, standing.stamp)) return [];
+  if (standing?.raised && restatesStanding(command.capture, standing.stamp)) return [];
 
   return [
     {

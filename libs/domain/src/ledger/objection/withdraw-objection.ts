@@ -1,7 +1,7 @@
 import type { WithdrawObjection } from '../commands';
 import type { ObjectionWithdrawn } from '../events';
 import { factOf, type LedgerContext } from '../facts';
-import { isMadeAfter, type Ledger } from '../ledger';
+import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { objectionTarget } from './objection-target';
 
@@ -16,7 +16,7 @@ export function withdrawObjection(command: WithdrawObjection, ledger: Ledger, co
     const related = group ? group.members : (context.catalogue.groupsOf.get(target.id) ?? []);
     const elsewhere = related.filter((id) => ledger.objections.get(id)?.raised);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `the objection in force is to ${elsewhere.join(', ')}`);
-    if (!isMadeAfter(command.capture, standing?.stamp)) return [];
+    if (restatesStanding(command.capture, standing?.stamp)) return [];
   }
   return [{ type: 'ObjectionWithdrawn', data: { ...factOf(command), target: target.id } }];
 }

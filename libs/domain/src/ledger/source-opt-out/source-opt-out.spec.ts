@@ -12,8 +12,13 @@ describe('opting out of a data source', () => {
   it('refuses a source the purpose does not use', () =>
     given().when(optOutSource({ source: 'network-location', purpose: PROFILING })).thenRejected('source-not-used-by-purpose'));
 
-  it('records nothing new when opted out from the same instant or later', () =>
-    given(sourceOptedOut({ source: 'tv-viewing', occurredAt: '2024-06-01T00:00:00Z' })).when(optOutSource({ source: 'tv-viewing', occurredAt: '2024-05-20T00:00:00Z' })).thenNothingHappened());
+  it('records nothing new when opted out from the same instant', () =>
+    given(sourceOptedOut({ source: 'tv-viewing', occurredAt: '2024-06-01T00:00:00Z' })).when(optOutSource({ source: 'tv-viewing', occurredAt: '2024-06-01T00:00:00Z' })).thenNothingHappened());
+
+  it('records an opt-out made before a later one that arrived first, for the days between', () =>
+    given(sourceOptedOut({ source: 'tv-viewing', occurredAt: '2024-06-01T00:00:00Z' }))
+      .when(optOutSource({ source: 'tv-viewing', occurredAt: '2024-05-20T00:00:00Z' }))
+      .then(sourceOptedOut({ source: 'tv-viewing', occurredAt: '2024-05-20T00:00:00Z' })));
 
   it('records an opt-out made again later, as the person\'s latest word', () =>
     given(sourceOptedOut({ source: 'tv-viewing' }))

@@ -2,13 +2,13 @@ import type { DataSource, PurposeId } from '../../vocabulary';
 import type { OptInSource, OptOutSource } from '../commands';
 import type { SourceOptedIn, SourceOptedOut } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
-import { isMadeAfter, type Ledger, otherScopesOn, sourceScope } from '../ledger';
+import { type Ledger, otherScopesOn, restatesStanding, sourceScope } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 
 export function optOutSource(command: OptOutSource, ledger: Ledger, context: LedgerContext): SourceOptedOut[] {
   const { source, purpose } = scopeOf(command, ledger, context);
   const standing = ledger.sourceOptOuts.get(sourceScope(source, purpose));
-  if (standing?.on && !isMadeAfter(command.capture, standing.stamp)) return [];
+  if (standing?.on && restatesStanding(command.capture, standing.stamp)) return [];
   return [{ type: 'SourceOptedOut', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
 }
 
@@ -19,7 +19,7 @@ export function optInSource(command: OptInSource, ledger: Ledger, context: Ledge
     // As for channels: an opt-out of another scope would still keep the source out of use.
     const elsewhere = otherScopesOn(ledger.sourceOptOuts, source, purpose);
     if (elsewhere.length > 0) throw new LedgerRuleBroken('in-force-at-another-scope', command, `${source} is opted out of for ${elsewhere.join(', ')}`);
-    if (!isMadeAfter(command.capture, standing?.stamp)) return [];
+    if (restatesStanding(command.capture, standing?.stamp)) return [];
   }
   return [{ type: 'SourceOptedIn', data: { ...factOf(command), source, ...(purpose !== undefined && { purpose }) } }];
 }
