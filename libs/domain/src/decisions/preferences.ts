@@ -1,5 +1,5 @@
 import type { Catalogue } from '../catalogue/catalogue';
-import { formerContractOf, type Ledger } from '../ledger/ledger';
+import { formerContractOf, type Ledger, runningContractSince } from '../ledger/ledger';
 import type { Brand, Channel, DataSource, Instant, PurposeId, RelationshipKind, Segment } from '../vocabulary';
 import { type Decision, mayProcess } from './may-process';
 
@@ -37,12 +37,18 @@ export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand 
     brand,
     erased: ledger.erasure !== undefined,
     relationships: [...ledger.relationships].flatMap(([relationshipBrand, relationship]) => {
+      // A customer's dates come from the contract history, in any arrival order: the start of the
+      // contract running, or the end of the last one. A customer end with no contract before it
+      // (as of an instant before the start it belongs to) shows no relationship at all.
+      const customerSince =
+        relationship.kind !== 'customer' ? undefined : relationship.active ? runningContractSince(relationship) : formerContractOf(relationship)?.endedAt;
+      if (relationship.kind === 'customer' && !relationship.active && customerSince === undefined) return [];
       const current: RelationshipView = {
         brand: relationshipBrand,
         relationship: relationship.kind,
         segment: relationship.segment,
         status: relationship.active ? 'active' : 'former',
-        since: (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt,
+        since: customerSince ?? (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt,
       };
       // A former customer recorded again as a prospect is still a former customer, which is what
       // keeps billing, debt collection and the legal-defence archive going: show both.

@@ -105,15 +105,32 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
   if (relationship.kind === 'customer' && relationship.active) return undefined;
   let segment = relationship.segment;
   let end: ContractEnd | undefined;
+  // As in `firstContractEndAfter`: an end while no contract runs ends nothing (as of an instant
+  // before the first start the ledger knows of, an end dated before it stands alone).
+  let running = relationship.contractHistory === undefined;
   for (const event of contractHistoryOf(relationship)) {
     if (event.started) {
       segment = event.segment ?? segment;
       end = undefined;
-    } else if (end === undefined) {
+    } else if (running) {
       end = { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
     }
+    running = event.started;
   }
   return end;
+}
+
+/**
+ * When the contract running with the brand began, as its history tells: the start after the
+ * last end that ended one (a start while a contract runs continues it). Undefined when none runs.
+ */
+export function runningContractSince(relationship: Relationship): Instant | undefined {
+  let since: Instant | undefined;
+  for (const event of contractHistoryOf(relationship)) {
+    if (event.started) since ??= event.stamp.occurredAt;
+    else since = undefined;
+  }
+  return since;
 }
 
 /**
@@ -160,11 +177,6 @@ export function holdsContractEvent(
     (event) =>
       event.stamp.occurredAt === instant && event.started === change.started && (!change.started || (event.segment ?? relationship.segment) === change.segment),
   );
-}
-
-/** Whether the ledger knows of any contract with the brand: an end needs one to belong to. */
-export function hasContractStart(relationship: Relationship): boolean {
-  return contractHistoryOf(relationship).some((event) => event.started);
 }
 
 /** A ledger kept before the history existed knows only the relationship as it stands. */

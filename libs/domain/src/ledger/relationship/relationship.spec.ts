@@ -67,10 +67,30 @@ describe('the customer relationship', () => {
       .when(startRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
       .then(relationshipStarted({ occurredAt: '2025-03-01T00:00:00Z' })));
 
-  it('records nothing for an end dated before any contract the brand knows of, as a prospect', () =>
-    given(relationshipStarted({ relationship: 'prospect', occurredAt: '2025-06-01T00:00:00Z' }))
-      .when(endRelationship({ occurredAt: '2025-03-01T00:00:00Z' }))
-      .thenNothingHappened());
+  // Found in review: asked about an instant before the start, the end alone made a person who was
+  // never a customer a former customer, with billing and win-back allowed.
+  it('reads an end dated before every start it knows of as ending nothing, also as of an instant before that start', () => {
+    const subject = given(relationshipStarted({ occurredAt: '2025-01-01T00:00:00Z' }), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' }));
+    for (const purpose of ['former-customer-winback', 'billing-accounting']) {
+      expect(subject.mayProcess({ purpose, at: '2024-06-15T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    }
+    expect(subject.mayProcess({ purpose: 'billing-accounting', at: '2025-06-01T00:00:00Z' })).toMatchObject({ allowed: true, reason: 'contract' });
+  });
+
+  // Found in review: refused as "already a customer", although no contract ran at its instant.
+  it('records a prospect start dated before the contract that stands', () => {
+    const customer = relationshipStarted({ occurredAt: '2024-06-01T00:00:00Z' });
+    given(customer).when(startRelationship({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' })).then(relationshipStarted({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' }));
+    given(customer).when(startRelationship({ relationship: 'prospect', occurredAt: '2024-07-01T00:00:00Z' })).thenRejected('already-a-customer');
+    const both = given(customer, relationshipStarted({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' }));
+    expect(both.mayProcess({ purpose: 'contract-conclusion-identity-verification', at: '2024-03-01T00:00:00Z' })).toMatchObject({ allowed: true });
+    expect(both.ledger.relationships.get('proximus')).toMatchObject({ kind: 'customer', active: true });
+  });
+
+  it('refuses a prospect start dated inside a contract that has ended since', () =>
+    given(relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }), relationshipEnded({ occurredAt: '2024-01-01T00:00:00Z' }))
+      .when(startRelationship({ relationship: 'prospect', occurredAt: '2022-01-01T00:00:00Z' }))
+      .thenRejected('already-a-customer'));
 
   // In the order they were made, the later end would be recorded as a repeat: arriving first, it
   // must not hide when the contract really ended.
@@ -207,10 +227,17 @@ describe('an end dated before the relationship that stands began', () => {
       .when(endRelationship({ occurredAt: '2019-01-01T00:00:00Z' }))
       .then(relationshipEnded({ relationship: 'customer', occurredAt: '2019-01-01T00:00:00Z' })));
 
-  it('records nothing for a prospect who was never a customer', () =>
-    given(relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' }))
-      .when(endRelationship({ occurredAt: '2022-01-01T00:00:00Z' }))
-      .thenNothingHappened());
+  // Found in review: dropped, it was lost when the start of that contract arrived after it, and the
+  // former customer's billing and win-back windows with it.
+  it('is recorded for a prospect, for a contract before whose start may still arrive, and ends nothing meanwhile', () => {
+    const prospect = relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' });
+    given(prospect).when(endRelationship({ occurredAt: '2022-01-01T00:00:00Z' })).then(relationshipEnded({ relationship: 'customer', occurredAt: '2022-01-01T00:00:00Z' }));
+    const alone = given(prospect, relationshipEnded({ relationship: 'customer', occurredAt: '2022-01-01T00:00:00Z' }));
+    expect(alone.mayProcess({ purpose: 'billing-accounting', at: '2022-06-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    expect(alone.mayProcess({ purpose: 'billing-accounting', at: '2023-06-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'no-relationship' });
+    const withItsStart = given(prospect, relationshipEnded({ relationship: 'customer', occurredAt: '2022-01-01T00:00:00Z' }), relationshipStarted({ occurredAt: '2021-01-01T00:00:00Z' }));
+    expect(withItsStart.mayProcess({ purpose: 'billing-accounting', at: '2023-06-01T00:00:00Z' })).toMatchObject({ allowed: true, validUntil: '2029-01-01T00:00:00.000Z' });
+  });
 
   it('still ends a prospect relationship it falls within', () =>
     given(relationshipStarted({ relationship: 'prospect', occurredAt: '2023-01-01T00:00:00Z' }), relationshipStarted({ relationship: 'prospect', occurredAt: '2024-01-01T00:00:00Z' }))

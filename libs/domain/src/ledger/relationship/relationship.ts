@@ -1,7 +1,7 @@
 import type { EndRelationship, StartRelationship } from '../commands';
 import type { RelationshipEnded, RelationshipStarted } from '../events';
 import { factOf } from '../facts';
-import { hasContractStart, holdsContractEvent, isMadeAfter, type Ledger } from '../ledger';
+import { holdsContractEvent, isContractRunningAt, isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import type { RelationshipKind } from '../../vocabulary';
 
@@ -9,7 +9,11 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
   if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
   const segment = command.data.segment ?? 'residential';
   const current = ledger.relationships.get(command.brand);
-  if (current?.active && current.kind === 'customer' && command.data.relationship === 'prospect') throw new LedgerRuleBroken('already-a-customer', command, command.brand);
+  // A prospect only while no contract runs: dated inside a contract (an active one runs from its
+  // start on) it is refused; dated before the contract, it is the prospect period before it.
+  if (command.data.relationship === 'prospect' && current?.kind === 'customer' && isContractRunningAt(current, command.capture.occurredAt)) {
+    throw new LedgerRuleBroken('already-a-customer', command, command.brand);
+  }
   if (command.data.relationship === 'customer') {
     // Every start of a contract is kept once, also one dated inside a contract the ledger knows
     // as running: an end dated between the two may still arrive, and then this start opens the
@@ -31,8 +35,9 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
  * recorded as a customer end (also when a prospect relationship followed) once, in whatever period
  * it falls: billing may send a first contract's end after the next contract's, and a start dated
  * before it may still arrive. The contract history reads an end while no contract runs as ending
- * nothing. So the ledger keeps every start and end of a contract in any arrival order
- * (docs/decisions/0001).
+ * nothing (also one dated before every start it knows of, which may be a prospect relationship's
+ * end or a contract's whose start has not arrived yet). So the ledger keeps every start and end of
+ * a contract in any arrival order (docs/decisions/0001).
  */
 export function endRelationship(command: EndRelationship, ledger: Ledger): RelationshipEnded[] {
   // Nothing that could identify the person may be kept again once erased.
@@ -47,5 +52,5 @@ export function endRelationship(command: EndRelationship, ledger: Ledger): Relat
   if (current.active && current.kind === 'prospect' && occurredAt >= (current.startedAt ?? current.stamp.occurredAt)) return ended('prospect');
   // The relationship's own end, delivered again.
   if (!current.active && occurredAt === current.stamp.occurredAt) return [];
-  return hasContractStart(current) && !holdsContractEvent(current, occurredAt, { started: false }) ? ended('customer') : [];
+  return holdsContractEvent(current, occurredAt, { started: false }) ? [] : ended('customer');
 }
