@@ -19,6 +19,7 @@ import {
 import type { LedgerCommand } from './commands';
 import type { RecordedLedgerEvent } from './events';
 import { ledgerAsOf } from './ledger';
+import { LedgerRuleBroken } from './rules';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 /** Pickx ads exist only for customers. */
@@ -156,4 +157,47 @@ describe('contracts whose starts and ends arrive out of order', () => {
 
   it('answers the same when the end of that contract arrives after the next contract began', () =>
     expect(tvAdsEachYear([firstEnd, thirdStart, secondEnd, secondStart, consent])).toEqual(tvAdsEachYear(made)));
+});
+
+// Found in review (domain properties widened to prospects): the relationship standing was the
+// latest event to arrive with a later instant, so a prospect start arriving before an earlier
+// contract's start made a customer a prospect for good, and an end arriving before that start was
+// taken for the prospect's and never ended the contract.
+describe('prospects and contracts whose paperwork arrives out of order', () => {
+  const prospect = (occurredAt: string) => startRelationship({ relationship: 'prospect', occurredAt });
+  // Decided one after another as they arrive; a command refused records nothing.
+  const recordAll = (commands: LedgerCommand[]) =>
+    commands.reduce<RecordedLedgerEvent[]>((history, command) => {
+      try {
+        return append(history, command);
+      } catch (error) {
+        if (error instanceof LedgerRuleBroken) return history;
+        throw error;
+      }
+    }, []);
+  const answer = (commands: LedgerCommand[], purpose: string, at: string) => {
+    const { allowed, reason } = mayProcess(ledgerAsOf(recordAll(commands), { at: instant(at) }), catalogue, { purpose, at: instant(at) });
+    return `${allowed ? 'allowed' : 'denied'} (${reason})`;
+  };
+
+  it('keeps a customer a customer when a later prospect start arrived before the contract', () => {
+    const contract = startRelationship({ occurredAt: '2024-03-01T00:00:00Z' });
+    expect(answer([contract, prospect('2024-06-01T00:00:00Z')], 'service-provision', '2024-09-01T00:00:00Z')).toBe('allowed (contract)');
+    expect(answer([prospect('2024-06-01T00:00:00Z'), contract], 'service-provision', '2024-09-01T00:00:00Z')).toBe('allowed (contract)');
+  });
+
+  it('ends the contract with an end that arrived before the contract start, after the prospect relationship it followed', () => {
+    const contract = startRelationship({ occurredAt: '2024-03-01T00:00:00Z' });
+    const end = endRelationship({ occurredAt: '2024-06-01T00:00:00Z' });
+    const inOrder = answer([prospect('2024-01-01T00:00:00Z'), contract, end], 'billing-accounting', '2025-01-01T00:00:00Z');
+    expect(inOrder).toBe('allowed (contract)');
+    expect(answer([prospect('2024-01-01T00:00:00Z'), end, contract], 'billing-accounting', '2025-01-01T00:00:00Z')).toBe(inOrder);
+    expect(answer([prospect('2024-01-01T00:00:00Z'), end, contract], 'service-provision', '2025-01-01T00:00:00Z')).toBe('denied (no-relationship)');
+  });
+
+  it('shows the prospect period before a contract whose start arrived first', () => {
+    const commands = [startRelationship({ occurredAt: '2024-06-01T00:00:00Z' }), prospect('2024-01-01T00:00:00Z'), prospect('2023-06-01T00:00:00Z')];
+    expect(answer(commands, 'contract-conclusion-identity-verification', '2023-09-01T00:00:00Z')).toBe(answer([commands[2], commands[0]], 'contract-conclusion-identity-verification', '2023-09-01T00:00:00Z'));
+    expect(answer(commands, 'contract-conclusion-identity-verification', '2023-09-01T00:00:00Z')).toMatch(/^allowed/);
+  });
 });

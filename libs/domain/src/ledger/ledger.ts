@@ -66,26 +66,26 @@ export interface Relationship extends Choice {
   readonly kind: RelationshipKind;
   readonly segment: Segment;
   readonly active: boolean;
-  /**
-   * When it began (the `occurredAt` of its first start; a repeat does not move it). Absent in
-   * ledgers kept by read models before it existed, where the stamp stands in.
-   */
+  /** When it began (the `occurredAt` of its first start; a repeat does not move it). */
   readonly startedAt?: Instant;
   /** When it ended (the `occurredAt` of the end), for the former-customer window. */
   readonly endedAt?: Instant;
   /**
-   * Every start and end of a customer relationship with the brand, in the order the person's
-   * instants put them (not the order they arrived), repeats included (see `formerContractOf` and
+   * Every start (prospect or customer) and end of a relationship with the brand, in the order the
+   * person's instants put them (not the order they arrived), repeats included. The fields above
+   * are what replaying it gives (see `relationshipFrom`), so they are the same in any arrival
+   * order; contracts are read from its customer starts and its ends (`formerContractOf`,
    * `firstContractEndAfter`). It outlives the relationship that follows a contract: a former
-   * customer recorded again as a prospect is still a former customer. Absent for a brand the
-   * subject never was a customer of, and in ledgers kept by read models before it existed.
+   * customer recorded again as a prospect is still a former customer.
    */
-  readonly contractHistory?: readonly ContractEvent[];
+  readonly history: readonly RelationshipChange[];
 }
 
-/** A start (with its segment) or an end of a customer relationship, as recorded. */
-export interface ContractEvent extends Choice {
+/** A start (what it began, with its segment) or an end of a relationship with the brand, as recorded. */
+export interface RelationshipChange extends Choice {
   readonly started: boolean;
+  /** What a start began (absent on an end, which ends whatever ran then, whatever its event says it ended). */
+  readonly kind?: RelationshipKind;
   readonly segment?: Segment;
 }
 
@@ -107,15 +107,15 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
   let end: ContractEnd | undefined;
   // As in `firstContractEndAfter`: an end while no contract runs ends nothing (as of an instant
   // before the first start the ledger knows of, an end dated before it stands alone).
-  let running = relationship.contractHistory === undefined;
-  for (const event of contractHistoryOf(relationship)) {
-    if (event.started) {
-      segment = event.segment ?? segment;
+  let running = false;
+  for (const change of contractChangesOf(relationship)) {
+    if (change.started) {
+      segment = change.segment ?? segment;
       end = undefined;
     } else if (running) {
-      end = { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
+      end = { stamp: change.stamp, ref: change.ref, endedAt: change.stamp.occurredAt, segment };
     }
-    running = event.started;
+    running = change.started;
   }
   return end;
 }
@@ -126,8 +126,8 @@ export function formerContractOf(relationship: Relationship): ContractEnd | unde
  */
 export function runningContractSince(relationship: Relationship): Instant | undefined {
   let since: Instant | undefined;
-  for (const event of contractHistoryOf(relationship)) {
-    if (event.started) since ??= event.stamp.occurredAt;
+  for (const change of contractChangesOf(relationship)) {
+    if (change.started) since ??= change.stamp.occurredAt;
     else since = undefined;
   }
   return since;
@@ -141,51 +141,77 @@ export function runningContractSince(relationship: Relationship): Instant | unde
  */
 export function firstContractEndAfter(relationship: Relationship, instant: Instant): ContractEnd | undefined {
   let segment = relationship.segment;
-  // A ledger kept before the history existed knows only the end: it ended a contract.
-  let running = relationship.contractHistory === undefined;
-  for (const event of contractHistoryOf(relationship)) {
-    if (event.started) segment = event.segment ?? segment;
-    else if (running && event.stamp.occurredAt > instant) return { stamp: event.stamp, ref: event.ref, endedAt: event.stamp.occurredAt, segment };
-    running = event.started;
+  let running = false;
+  for (const change of contractChangesOf(relationship)) {
+    if (change.started) segment = change.segment ?? segment;
+    else if (running && change.stamp.occurredAt > instant) return { stamp: change.stamp, ref: change.ref, endedAt: change.stamp.occurredAt, segment };
+    running = change.started;
   }
   return undefined;
 }
 
 /**
  * Whether a contract with the brand ran at `instant`, as its history tells (not the relationship
- * as it stands now): the last start or end at or before it is a start.
+ * as it stands now): the last customer start or end at or before it is a start.
  */
 export function isContractRunningAt(relationship: Relationship, instant: Instant): boolean {
   let running = false;
-  for (const event of contractHistoryOf(relationship)) {
-    if (event.stamp.occurredAt > instant) break;
-    running = event.started;
+  for (const change of contractChangesOf(relationship)) {
+    if (change.stamp.occurredAt > instant) break;
+    running = change.started;
   }
   return running;
 }
 
 /**
- * Whether the brand's contract history already holds this start (with this segment) or this end:
- * the same fact delivered again, which adds nothing.
+ * Whether the brand's history already holds this start (of this kind and segment) or an end at
+ * this instant: the same fact delivered again, which adds nothing.
  */
-export function holdsContractEvent(
+export function holdsRelationshipChange(
   relationship: Relationship,
   instant: Instant,
-  change: { readonly started: false } | { readonly started: true; readonly segment: Segment },
+  change: { readonly started: false } | { readonly started: true; readonly kind: RelationshipKind; readonly segment: Segment },
 ): boolean {
-  return contractHistoryOf(relationship).some(
-    (event) =>
-      event.stamp.occurredAt === instant && event.started === change.started && (!change.started || (event.segment ?? relationship.segment) === change.segment),
+  return relationship.history.some(
+    (recorded) =>
+      recorded.stamp.occurredAt === instant &&
+      recorded.started === change.started &&
+      (!change.started || (recorded.kind === change.kind && recorded.segment === change.segment)),
   );
 }
 
-/** A ledger kept before the history existed knows only the relationship as it stands. */
-function contractHistoryOf(relationship: Relationship): readonly ContractEvent[] {
-  if (relationship.contractHistory) return relationship.contractHistory;
-  if (relationship.kind !== 'customer') return [];
-  const { ref, segment } = relationship;
-  const occurredAt = (relationship.active ? relationship.startedAt : relationship.endedAt) ?? relationship.stamp.occurredAt;
-  return [{ stamp: { occurredAt, revision: ref.revision }, ref, started: relationship.active, ...(relationship.active && { segment }) }];
+/** The customer starts and every end: a prospect relationship starts no contract. */
+const contractChangesOf = (relationship: Relationship): readonly RelationshipChange[] =>
+  relationship.history.filter((change) => !change.started || change.kind === 'customer');
+
+/**
+ * The relationship the brand's history gives, replayed in the person's order:
+ * - a start begins a relationship, or repeats the one running (same kind and segment), which
+ *   keeps its start; a customer start turns a prospect into a customer;
+ * - a prospect start while a contract runs changes nothing (the person was a customer then;
+ *   arriving in that order it is refused, and arriving before the contract it must not undo it);
+ * - an end ends what runs, or repeats an end (which keeps its instant: the windows counted from
+ *   it must not restart); one before any start ends nothing.
+ * A history of only such ends gives a former relationship without a contract, which decides
+ * nothing (`formerContractOf` finds none) and keeps the history until its start arrives.
+ */
+function relationshipFrom(history: readonly RelationshipChange[]): Relationship {
+  let standing: Omit<Relationship, 'history'> | undefined;
+  for (const change of history) {
+    if (change.started) {
+      const kind = change.kind!;
+      const segment = change.segment!;
+      if (standing?.active && standing.kind === 'customer' && kind === 'prospect') continue;
+      if (standing?.active && standing.kind === kind && standing.segment === segment) standing = { ...standing, stamp: change.stamp };
+      else standing = { stamp: change.stamp, ref: change.ref, kind, segment, active: true, startedAt: change.stamp.occurredAt };
+    } else if (standing?.active) {
+      standing = { stamp: change.stamp, ref: change.ref, kind: standing.kind, segment: standing.segment, active: false, endedAt: change.stamp.occurredAt };
+    } else if (standing) {
+      standing = { ...standing, stamp: change.stamp };
+    }
+  }
+  const last = history[history.length - 1];
+  return { ...(standing ?? { stamp: last.stamp, ref: last.ref, kind: 'customer', segment: 'residential', active: false }), history };
 }
 
 export interface Toggle extends Choice {
@@ -326,47 +352,13 @@ function withRelationship(
   choice: Choice,
 ): ReadonlyMap<Brand, Relationship> {
   const brand = event.data.brand;
-  const current = relationships.get(brand);
-  // Every start and end of a contract is kept, also one arriving too late to change the
-  // relationship as it stands: the contracts it reveals are the same in any arrival order.
-  const contractHistory =
-    event.data.relationship === 'customer'
-      ? withContractEvent(current ? contractHistoryOf(current) : [], {
-          ...choice,
-          started: event.type === 'RelationshipStarted',
-          ...(event.type === 'RelationshipStarted' && { segment: event.data.segment }),
-        })
-      : current && contractHistoryOf(current);
-  const keepingHistory = (relationship: Relationship): Relationship =>
-    contractHistory && contractHistory.length > 0 ? { ...relationship, contractHistory } : relationship;
-  if (current && !isLater(choice.stamp, current.stamp)) {
-    return event.data.relationship === 'customer' ? new Map(relationships).set(brand, keepingHistory(current)) : relationships;
-  }
-  // A repeat (ended again, started again as the same) is the person's latest word for ordering,
-  // but the relationship still ended, or began, when it first did: the windows counted from the
-  // end must not restart with each repeat.
-  const isRepeat =
-    current !== undefined &&
-    (event.type === 'RelationshipEnded'
-      ? !current.active
-      : current.active && current.kind === event.data.relationship && current.segment === event.data.segment);
-  if (isRepeat) return new Map(relationships).set(brand, keepingHistory({ ...current, stamp: choice.stamp }));
-  const relationship: Relationship =
-    event.type === 'RelationshipStarted'
-      ? { ...choice, kind: event.data.relationship, segment: event.data.segment, active: true, startedAt: event.data.capture.occurredAt }
-      : {
-          ...choice,
-          kind: event.data.relationship,
-          segment: current?.segment ?? 'residential',
-          active: false,
-          endedAt: event.data.capture.occurredAt,
-        };
-  return new Map(relationships).set(brand, keepingHistory(relationship));
-}
-
-function withContractEvent(history: readonly ContractEvent[], event: ContractEvent): readonly ContractEvent[] {
-  const at = history.findIndex((each) => isLater(each.stamp, event.stamp));
-  return at === -1 ? [...history, event] : [...history.slice(0, at), event, ...history.slice(at)];
+  // Every start and end is kept, also one arriving too late to change the relationship as it
+  // stands: replayed in the person's order, they give the same relationship in any arrival order.
+  const change: RelationshipChange =
+    event.type === 'RelationshipStarted' ? { ...choice, started: true, kind: event.data.relationship, segment: event.data.segment } : { ...choice, started: false };
+  const history = relationships.get(brand)?.history ?? [];
+  const at = history.findIndex((each) => isLater(each.stamp, change.stamp));
+  return new Map(relationships).set(brand, relationshipFrom(at === -1 ? [...history, change] : [...history.slice(0, at), change, ...history.slice(at)]));
 }
 
 function withGrant(

@@ -51,6 +51,8 @@ describe('ledger snapshot', () => {
   });
 
   it('refuses a snapshot format it does not know rather than guessing', () => {
-    expect(() => deserialiseLedger(JSON.stringify({ v: 2 }))).toThrow(/rebuild/);
+    // 1: relationships kept only their contracts' starts and ends, as `contractHistory`.
+    expect(() => deserialiseLedger(JSON.stringify({ v: 1 }))).toThrow(/rebuild/);
+    expect(() => deserialiseLedger(JSON.stringify({ v: 3 }))).toThrow(/rebuild/);
   });
 });

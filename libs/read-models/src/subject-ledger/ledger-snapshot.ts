@@ -20,7 +20,7 @@ import type {
  * `v` is the snapshot format: a new format means a rebuild, never an in-place conversion.
  */
 export interface LedgerSnapshot {
-  readonly v: 1;
+  readonly v: 2;
   readonly subjectId?: SubjectId;
   readonly revision: number;
   readonly relationships: readonly (readonly [Brand, Relationship])[];
@@ -31,11 +31,12 @@ export interface LedgerSnapshot {
   readonly erasure?: Choice;
 }
 
-export const LEDGER_SNAPSHOT_VERSION = 1;
+/** 2: a relationship keeps its whole history (prospect starts and every end), its fields replayed from it. */
+export const LEDGER_SNAPSHOT_VERSION = 2;
 
 export function snapshotOf(ledger: Ledger): LedgerSnapshot {
   return {
-    v: 1,
+    v: 2,
     ...(ledger.subjectId !== undefined && { subjectId: ledger.subjectId }),
     revision: ledger.revision,
     relationships: [...ledger.relationships],
