@@ -218,6 +218,16 @@ function consentPurposeDecision(ledger: Ledger, purpose: PurposeDefinition, quer
   return { ...consent, basedOn: [...refsOf(membership.basedOn), ...consent.basedOn], validUntil };
 }
 
+/**
+ * When the subject leaves the purpose's audience without a new event (a former-customer window
+ * closing), if in it at `query.at`. An answer denied for another reason (a consent withdrawn)
+ * changes its reason then, though its `validUntil` is null: read models must look again.
+ */
+export function audienceLeftAt(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Instant | undefined {
+  const membership = audienceMembership(ledger, purpose, query);
+  return membership.isMember ? (membership.until ?? undefined) : undefined;
+}
+
 /** Whether the subject is in the purpose's audience at `query.at`, and on which relationship, until when. */
 type Membership =
   | { readonly isMember: true; readonly basedOn: readonly Choice[]; readonly until: Instant | null }

@@ -52,6 +52,20 @@ describe('current decision per subject and purpose', () => {
     });
   });
 
+  // Found by a property test: the row said "consent withdrawn" for ever, while asking again after
+  // the five-year window said the former customer had left the audience.
+  it('looks again when a former customer who withdrew a consent leaves the purpose\'s audience', () => {
+    const profiling = 'customer-profiling-consent-based';
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: profiling, occurredAt: '2024-05-02T00:00:00Z' }),
+      consentWithdrawn({ purpose: profiling, occurredAt: '2024-05-03T00:00:00Z' }),
+      relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' }),
+    ]);
+    expect(rowFor(profiling, view)).toMatchObject({ allowed: false, reason: 'consent-withdrawn', changesAt: '2029-06-01T00:00:00.000Z' });
+    expect(rowFor(profiling, reevaluated(view, '2029-06-02T00:00:00Z').view)).toMatchObject({ allowed: false, reason: 'retention-window-ended', changesAt: null });
+  });
+
   it('keeps billing for a former customer recorded again as a prospect until the window of the contract closes', () => {
     const view = viewAfter([
       relationshipStarted({ occurredAt: '2020-01-01T00:00:00Z' }),

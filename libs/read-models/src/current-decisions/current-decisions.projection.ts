@@ -1,4 +1,5 @@
 import {
+  audienceLeftAt,
   type Catalogue,
   type Channel,
   consentStatus,
@@ -135,7 +136,13 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
     consentedChannels: consented.map(({ channel }) => channel),
     restrictedChannels,
     optedOutSources,
-    changesAt: earliest(decision.validUntil ?? undefined, ...consented.map(({ expiresAt }) => expiresAt)) ?? null,
+    changesAt:
+      earliest(
+        decision.validUntil ?? undefined,
+        ...consented.map(({ expiresAt }) => expiresAt),
+        // An erasure's denial holds whatever the audience does: nothing to look at again.
+        decision.allowed || isStoppedByErasure ? undefined : audienceLeftAt(ledger, purpose, { purpose: purpose.id, brand: view.brand, at }),
+      ) ?? null,
   };
 }
 
