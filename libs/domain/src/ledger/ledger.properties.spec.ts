@@ -18,6 +18,17 @@ const answers = (events: readonly LedgerEvent[], at: Instant) =>
 
 const instants = distinctInstants(1).map(([at]) => at as Instant);
 
+/** Decides each command against the ledger as it stands when it arrives; a refused one records nothing. */
+const recordAll = (commands: readonly LedgerCommand[]) =>
+  commands.reduce<LedgerEvent[]>((history, command) => {
+    try {
+      return [...history, ...decide(command, ledgerOf(recorded(history)), { catalogue })];
+    } catch (error) {
+      if (error instanceof LedgerRuleBroken) return history;
+      throw error;
+    }
+  }, []);
+
 describe('the ledger, for any history', () => {
   it('folds to the same ledger however often it is replayed', () =>
     fc.assert(fc.property(histories(), (events) => expect(ledgerOf(recorded(events))).toEqual(ledgerOf(recorded(events))))));
@@ -45,15 +56,6 @@ describe('the ledger, for any history', () => {
   // Channels deliver late (a decoder offline for a day): the person's latest choice must win
   // however the commands reach the ledger, including when one repeats the choice standing then.
   it('ends on the person\'s latest choices whatever order their commands arrived in', () => {
-    const recordAll = (commands: readonly LedgerCommand[]) =>
-      commands.reduce<LedgerEvent[]>((history, command) => {
-        try {
-          return [...history, ...decide(command, ledgerOf(recorded(history)), { catalogue })];
-        } catch (error) {
-          if (error instanceof LedgerRuleBroken) return history;
-          throw error;
-        }
-      }, []);
     const later = '2026-01-01T00:00:00.000Z' as Instant;
     const finalAnswers = (history: readonly LedgerEvent[]) =>
       ['targeted-tv-advertising-pickx', 'newsletter-customers', 'direct-marketing-customers-phone-email'].flatMap((purpose) =>
@@ -85,15 +87,6 @@ describe('the ledger, for any history', () => {
   // Auditors ask what was allowed at a past instant: once every command has arrived, the answer
   // for any instant must be what the person had chosen by then, whatever order they arrived in.
   it('answers every past instant as the order the commands were made in, whatever order they arrived in', () => {
-    const recordAll = (commands: readonly LedgerCommand[]) =>
-      commands.reduce<LedgerEvent[]>((history, command) => {
-        try {
-          return [...history, ...decide(command, ledgerOf(recorded(history)), { catalogue })];
-        } catch (error) {
-          if (error instanceof LedgerRuleBroken) return history;
-          throw error;
-        }
-      }, []);
     const answersAt = (history: readonly LedgerEvent[], instants: readonly Instant[]) =>
       instants.flatMap((at) =>
         ['targeted-tv-advertising-pickx', 'newsletter-customers', 'former-customer-winback', 'billing-accounting'].flatMap((purpose) =>
