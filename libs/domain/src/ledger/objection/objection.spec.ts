@@ -110,14 +110,30 @@ describe('reviewing a motivated objection', () => {
       .when(reviewObjection({ purpose: 'direct-marketing', outcome: 'rejected' }))
       .thenRejected('no-objection-pending-review'));
 
-  it('records nothing when the same outcome was already recorded', () =>
+  it('records nothing for the same review delivered again', () =>
     given(
       relationshipStarted(),
       objectionRaised({ target: RECORDING, needsReview: true, justification: WHY }),
       objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T09:00:00Z' }),
     )
-      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-11T09:00:00Z' }))
+      .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T09:00:00Z' }))
       .thenNothingHappened());
+
+  // Found in review: the second review, arriving before the objection it answered, was taken for
+  // a repeat of the first and dropped; the objection then waited for a review for ever.
+  it('records the same outcome given again later, which may answer an objection dated between that has not arrived yet', () => {
+    const first = [
+      relationshipStarted(),
+      objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2024-05-01T09:00:00Z' }),
+      objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-10T09:00:00Z' }),
+    ];
+    const second = reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-07-10T09:00:00Z' });
+    given(...first).when(second).then(objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-07-10T09:00:00Z' }));
+    const objectedBetween = objectionRaised({ target: RECORDING, needsReview: true, justification: WHY, occurredAt: '2024-06-01T09:00:00Z' });
+    expect(
+      given(...first, objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-07-10T09:00:00Z' }), objectedBetween).mayProcess({ purpose: RECORDING, at: '2024-08-01T09:00:00Z' }),
+    ).toMatchObject({ allowed: false, reason: 'objected' });
+  });
 
   // Found in review: the same objection, made before the review but arriving after it, was
   // recorded as the person's latest word and wiped the review: processing stopped again.
@@ -151,10 +167,11 @@ describe('an objection already reviewed', () => {
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-08T09:00:00Z' }))
       .thenRejected('objection-already-reviewed'));
 
-  it('records nothing for the same outcome dated before the standing review', () =>
+  // As of the days between, the objection had its answer: an auditor asking about them must find it.
+  it('records the same outcome dated before the standing review', () =>
     given(relationshipStarted(), raised, upheld)
       .when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-05-08T09:00:00Z' }))
-      .thenNothingHappened());
+      .then(objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-08T09:00:00Z' })));
 
   it('waits for a new review when the person objects again after the review', () =>
     expect(given(relationshipStarted(), raised, upheld, raisedAgain).mayProcess({ purpose: RECORDING, at: '2024-06-02T09:00:00Z' })).toMatchObject({

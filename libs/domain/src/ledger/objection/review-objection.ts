@@ -1,7 +1,7 @@
 import type { ReviewObjection } from '../commands';
 import type { ObjectionReviewed } from '../events';
 import { factOf, type LedgerContext } from '../facts';
-import type { Ledger } from '../ledger';
+import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { objectionTarget } from './objection-target';
 
@@ -18,8 +18,12 @@ export function reviewObjection(command: ReviewObjection, ledger: Ledger, contex
   }
   // The assessment is the controller's answer to this objection (art. 21(1)), whenever the second
   // one is dated: a changed outcome comes from a new objection of the person, which awaits review.
+  // The same outcome at another instant is recorded: it may answer an objection dated between the
+  // two that has not arrived yet (and is the answer it gives, once it has).
   const { review } = objection;
-  if (review?.outcome === command.data.outcome) return [];
-  if (review) throw new LedgerRuleBroken('objection-already-reviewed', command, `${target.id} was reviewed as ${review.outcome} at ${review.stamp.occurredAt}`);
+  if (review && review.outcome !== command.data.outcome) {
+    throw new LedgerRuleBroken('objection-already-reviewed', command, `${target.id} was reviewed as ${review.outcome} at ${review.stamp.occurredAt}`);
+  }
+  if (review && restatesStanding(command.capture, review.stamp)) return [];
   return [{ type: 'ObjectionReviewed', data: { ...factOf(command), target: target.id, outcome: command.data.outcome } }];
 }
