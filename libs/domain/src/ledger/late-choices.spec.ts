@@ -201,3 +201,21 @@ describe('prospects and contracts whose paperwork arrives out of order', () => {
     expect(answer(commands, 'contract-conclusion-identity-verification', '2023-09-01T00:00:00Z')).toMatch(/^allowed/);
   });
 });
+
+// Found in review: billing stamps a switch (end of the residential contract, start of the business
+// one) with one instant; replayed in arrival order, the end sent second ended the new contract.
+describe('a contract ended and the next begun at the same instant', () => {
+  const switchedAt = '2022-01-01T00:00:00Z';
+  const end = endRelationship({ occurredAt: switchedAt });
+  const business = startRelationship({ occurredAt: switchedAt, segment: 'business' });
+  const history = (commands: LedgerCommand[]) => commands.reduce(append, append([], startRelationship({ occurredAt: '2020-01-01T00:00:00Z' })));
+
+  it.each([
+    ['end first', [end, business]],
+    ['start first', [business, end]],
+  ])('is a switch to the new contract whichever arrives first (%s)', (_, commands) => {
+    const at = instant('2023-01-01T00:00:00Z');
+    expect(mayProcess(ledgerAsOf(history(commands), { at }), catalogue, { purpose: 'service-provision', at })).toMatchObject({ allowed: true, reason: 'contract' });
+    expect(ledgerAsOf(history(commands), { at }).relationships.get('proximus')).toMatchObject({ active: true, segment: 'business' });
+  });
+});

@@ -357,8 +357,19 @@ function withRelationship(
   const change: RelationshipChange =
     event.type === 'RelationshipStarted' ? { ...choice, started: true, kind: event.data.relationship, segment: event.data.segment } : { ...choice, started: false };
   const history = relationships.get(brand)?.history ?? [];
-  const at = history.findIndex((each) => isLater(each.stamp, change.stamp));
+  const at = history.findIndex((each) => replaysAfter(each, change));
   return new Map(relationships).set(brand, relationshipFrom(at === -1 ? [...history, change] : [...history.slice(0, at), change, ...history.slice(at)]));
+}
+
+/**
+ * The history's order: the person's instants, and at one instant the ends before the starts (a
+ * contract ended and the next begun at once, as billing stamps a switch, whichever arrived first);
+ * the stream's order last.
+ */
+function replaysAfter(a: RelationshipChange, b: RelationshipChange): boolean {
+  if (a.stamp.occurredAt !== b.stamp.occurredAt) return a.stamp.occurredAt > b.stamp.occurredAt;
+  if (a.started !== b.started) return a.started;
+  return a.stamp.revision > b.stamp.revision;
 }
 
 function withGrant(
