@@ -140,7 +140,7 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 11,
-    name: 'decisions changed (a relationship is replayed from every start and end in the person\'s order, prospects included, so late paperwork gives the same relationship in any arrival order; an end while nothing ran ends nothing, also as of an instant before the start it belongs to; a customer\'s dates come from the contract history; a decision denied for another reason is looked at again when the subject leaves the purpose\'s audience); the read models rebuild and the feeds publish every subject again',
+    name: 'decisions changed (a relationship is replayed from every start and end in the person\'s order, prospects included, so late paperwork gives the same relationship in any arrival order, and at one instant an end before a start; an end while nothing ran ends nothing, also as of an instant before the start it belongs to; a customer\'s dates come from the contract history; a decision denied for another reason is looked at again when the subject leaves the purpose\'s audience); the read models rebuild and the feeds publish every subject again',
     sql: `
       ${markFeedsForRepublicationAgain('GREATEST')}
       ${REBUILD}
