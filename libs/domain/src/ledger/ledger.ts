@@ -196,22 +196,31 @@ const contractChangesOf = (relationship: Relationship): readonly RelationshipCha
  * nothing (`formerContractOf` finds none) and keeps the history until its start arrives.
  */
 function relationshipFrom(history: readonly RelationshipChange[]): Relationship {
-  let standing: Omit<Relationship, 'history'> | undefined;
-  for (const change of history) {
-    if (change.started) {
-      const kind = change.kind!;
-      const segment = change.segment!;
-      if (standing?.active && standing.kind === 'customer' && kind === 'prospect') continue;
-      if (standing?.active && standing.kind === kind && standing.segment === segment) standing = { ...standing, stamp: change.stamp };
-      else standing = { stamp: change.stamp, ref: change.ref, kind, segment, active: true, startedAt: change.stamp.occurredAt };
-    } else if (standing?.active) {
-      standing = { stamp: change.stamp, ref: change.ref, kind: standing.kind, segment: standing.segment, active: false, endedAt: change.stamp.occurredAt };
-    } else if (standing) {
-      standing = { ...standing, stamp: change.stamp };
-    }
+  return withHistory(history.reduce(replayed, undefined), history);
+}
+
+type Standing = Omit<Relationship, 'history'>;
+
+function replayed(standing: Standing | undefined, change: RelationshipChange): Standing | undefined {
+  if (change.started) {
+    const kind = change.kind!;
+    const segment = change.segment!;
+    if (standing?.active && standing.kind === 'customer' && kind === 'prospect') return standing;
+    if (standing?.active && standing.kind === kind && standing.segment === segment) return { ...standing, stamp: change.stamp };
+    return { stamp: change.stamp, ref: change.ref, kind, segment, active: true, startedAt: change.stamp.occurredAt };
   }
+  if (standing?.active) return { stamp: change.stamp, ref: change.ref, kind: standing.kind, segment: standing.segment, active: false, endedAt: change.stamp.occurredAt };
+  return standing && { ...standing, stamp: change.stamp };
+}
+
+function withHistory(standing: Standing | undefined, history: readonly RelationshipChange[]): Relationship {
   const last = history[history.length - 1];
   return { ...(standing ?? { stamp: last.stamp, ref: last.ref, kind: 'customer', segment: 'residential', active: false }), history };
+}
+
+/** What replaying stood at before `relationship`'s history ended: undefined for a history of ends alone (see relationshipFrom). */
+function standingOf({ history: _history, ...standing }: Relationship): Standing | undefined {
+  return standing.active || standing.endedAt !== undefined ? standing : undefined;
 }
 
 export interface Toggle extends Choice {
@@ -356,9 +365,13 @@ function withRelationship(
   // stands: replayed in the person's order, they give the same relationship in any arrival order.
   const change: RelationshipChange =
     event.type === 'RelationshipStarted' ? { ...choice, started: true, kind: event.data.relationship, segment: event.data.segment } : { ...choice, started: false };
-  const history = relationships.get(brand)?.history ?? [];
-  const at = history.findIndex((each) => replaysAfter(each, change));
-  return new Map(relationships).set(brand, relationshipFrom(at === -1 ? [...history, change] : [...history.slice(0, at), change, ...history.slice(at)]));
+  const current = relationships.get(brand);
+  const history = current?.history ?? [];
+  const at = history.length === 0 || !replaysAfter(history[history.length - 1], change) ? -1 : history.findIndex((each) => replaysAfter(each, change));
+  // The usual case, a change after every other, is one more step of the replay.
+  const relationship =
+    at === -1 ? withHistory(replayed(current && standingOf(current), change), [...history, change]) : relationshipFrom([...history.slice(0, at), change, ...history.slice(at)]);
+  return new Map(relationships).set(brand, relationship);
 }
 
 /**
