@@ -11,6 +11,7 @@ import { CheckpointWatch, ReadModelsBehind } from './checkpoint-watch';
 import { LEDGER_STREAM_PREFIX, readLedgerEvent } from './ledger-events';
 import type { AudienceAnswer, AudienceQuery, ReadModels } from './read-models.port';
 import type { ReadModelStorage } from './storage/read-model-storage';
+import { LedgerSnapshotFormatUnknown } from './subject-ledger/ledger-snapshot';
 
 /** The most subject ids one audience question may carry (the HTTP API's limit too). */
 export const MAX_AUDIENCE_SIZE = 10_000;
@@ -96,7 +97,11 @@ export class ProjectedReadModels implements ReadModels {
     if (subjectIds.length > MAX_AUDIENCE_SIZE) throw new AudienceTooLarge(subjectIds.length);
 
     await this.waitFor(upTo);
-    const { ledgers: stored, appliedUpTo } = await this.storage.ledgers(subjectIds);
+    const { ledgers: stored, appliedUpTo } = await this.storage.ledgers(subjectIds).catch((error: unknown) => {
+      // Found in review: in a rolling upgrade this answered 500 until every process ran one version.
+      if (error instanceof LedgerSnapshotFormatUnknown) throw new ReadModelsBehind(upTo, 0n, `the read models are written by another version of this service (${error.message})`);
+      throw error;
+    });
     if (appliedUpTo < upTo) {
       // Another process emptied the tables for a rebuild since this one last saw them: their rows
       // would deny everyone, or allow a person who objected, until the rebuild is back.

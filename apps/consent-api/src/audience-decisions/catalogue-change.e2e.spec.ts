@@ -111,6 +111,31 @@ function followingTheCatalogue(kind: StoreKind) {
     });
   });
 
+  // Found in review: in a rolling upgrade, an API reading ledgers another version of the service
+  // had written (another snapshot format) answered every campaign question with 500.
+  it('answers 503 with Retry-After while the read models hold another version\'s ledgers', async () => {
+    const subjectId = newSubjectId();
+    writeCatalogue();
+    await withApi(async (url) => {
+      for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
+      expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
+    });
+    const otherVersion = `UPDATE rm_subjects SET ledger = '{"v":1}' WHERE subject_id = ${schema ? '$1' : '?'}`;
+    if (schema) await withClient(schema.url, (client) => client.query(otherVersion, [subjectId]));
+    else {
+      const db = new Database(join(config.dataDir, 'state.sqlite'));
+      db.prepare(otherVersion).run(subjectId);
+      db.close();
+    }
+    config = { ...config, projector: 'off' };
+    await withApi(async (url) => {
+      const answer = await callApi(url, 'POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: CONSENT_PURPOSE, subjectIds: [subjectId] } });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(answer.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    });
+  });
+
   it('notices an edited catalogue whose version was not bumped', async () => {
     const subjectId = await consentedThenPurposeClosedToProximus();
     await withApi(async (url) => {

@@ -51,10 +51,19 @@ export function snapshotOf(ledger: Ledger): LedgerSnapshot {
   };
 }
 
-export function ledgerFrom(snapshot: LedgerSnapshot): Ledger {
-  if (snapshot.v !== LEDGER_SNAPSHOT_VERSION) {
-    throw new Error(`ledger snapshot format ${String(snapshot.v)} is not understood: rebuild the read models`);
+/**
+ * A snapshot written by another version of this code: in a rolling upgrade the read models are
+ * another version's until the keeper running this one has rebuilt them.
+ */
+export class LedgerSnapshotFormatUnknown extends Error {
+  constructor(readonly format: unknown) {
+    super(`ledger snapshot format ${String(format)} is not understood: the read models are another version's, or must be rebuilt`);
+    this.name = 'LedgerSnapshotFormatUnknown';
   }
+}
+
+export function ledgerFrom(snapshot: LedgerSnapshot): Ledger {
+  if (snapshot.v !== LEDGER_SNAPSHOT_VERSION) throw new LedgerSnapshotFormatUnknown(snapshot.v);
   return {
     ...(snapshot.subjectId !== undefined && { subjectId: snapshot.subjectId }),
     revision: snapshot.revision,
