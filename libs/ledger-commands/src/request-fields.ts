@@ -48,15 +48,16 @@ const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
 const PHONE_INSIDE =
   /(?<![\dA-Za-z+])(?:\+\d{2,3}(?:[ .\/-]?\d){7,12}|(?:00[ .\/-]?32[ .\/-]?|32[ .\/-]?|0)4\d{2}(?:(?:[ .\/-]?\d{2}){3}|[ .\/-]?\d{3}[ .\/-]?\d{3}))(?![\dA-Za-z])/;
 /**
- * A Belgian landline, or a number whose area code is in parentheses, inside a longer text, written
- * the way people group them: `02 123 45 67`, `02/123.45.67`, `050 12 34 56`, `(02) 123 45 67`,
- * `(0475) 12 34 56`, `+32 (0)2 123 45 67`, `0032 2 123 45 67`. A separator after the area code (or
- * its parentheses, or one after 32) is required, and the subscriber's digits are grouped with
- * spaces, dots or slashes only: ungrouped nine-digit runs and the hyphenated groups of dates,
- * order numbers and UUIDs (4, 8 and 12 characters) never take these shapes.
+ * A Belgian landline, or a number whose area code is in parentheses, inside text kept in clear,
+ * written the way people group them: `02 123 45 67`, `02/123.45.67`, `050 12 34 56`,
+ * `(02) 123 45 67`, `(0475) 12 34 56`, `+32 (0)2 123 45 67`, `0032 2 123 45 67`. A space, dot or
+ * slash after the area code (or its parentheses, or after 32) is required, and so is one inside
+ * the subscriber's digits: ungrouped runs, and the hyphenated groups of dates, order and account
+ * numbers and UUIDs (`cust-02-1234567`, `inv-04-2024001`), never take these shapes. Not applied
+ * to ids: ids a channel was given before it existed must stay reachable.
  */
 const LANDLINE_INSIDE =
-  /(?<![\dA-Za-z+])(?:(?:0[2349][ ./-]|\(0[2349]\) ?)\d{3}[ ./]?\d{2}[ ./]?\d{2}|(?:0[1-9]\d[ ./-]|\(0[1-9]\d\) ?|\(04\d{2}\) ?)\d{2}[ ./]?\d{2}[ ./]?\d{2}|(?:\+|00[ ./]?)32(?: ?\(0\) ?|[ ./])(?:[2349][ ./]?\d{3}|[1-9]\d[ ./]?\d{2}|4\d{2}[ ./]?\d{2})[ ./]?\d{2}[ ./]?\d{2})(?![\dA-Za-z])/;
+  /(?<![\dA-Za-z+])(?:(?:0[2349][ ./]|\(0[2349]\) ?)\d{3}[ ./]\d{2}[ ./]?\d{2}|(?:0[1-9]\d[ ./]|\(0[1-9]\d\) ?|\(04\d{2}\) ?)\d{2}[ ./]\d{2}[ ./]?\d{2}|(?:\+|00[ ./]?)32(?: ?\(0\) ?|[ ./])(?:[2349][ ./]?\d{3}|[1-9]\d[ ./]?\d{2}|4\d{2}[ ./]?\d{2})[ ./]?\d{2}[ ./]?\d{2})(?![\dA-Za-z])/;
 /**
  * In an id, a number glued to the word for what it is (`msisdn32475123456`, `tel0475123456`).
  * Those words hold letters no hexadecimal id has, so no UUID takes this shape.
@@ -86,7 +87,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || LANDLINE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
+  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';
