@@ -1,6 +1,6 @@
 import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore } from '@consent-ledger/event-store';
-import { catalogueRulesOf } from './catalogue-rules';
+import { catalogueRulesOf, DECISION_RULES_VERSION } from './catalogue-rules';
 import { ProjectedReadModels } from './read-models';
 import type { ReadModelStorage } from './storage/read-model-storage';
 import { PostgresReadModelStorage } from './storage/postgres/postgres-read-model-storage';
@@ -48,7 +48,7 @@ export async function followCatalogueRules(readModels: ProjectedReadModels, log:
   if (followed.outcome !== 'rebuilt') return;
   readModels.checkpointRewound(0n);
   log.warn(
-    `the rules changed (${followed.previousVersion} → ${rules.version}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
+    `the rules changed (catalogue ${followed.previousVersion} → ${rules.version}, or this code's rules of decision, now version ${DECISION_RULES_VERSION}): the read models rebuild from the log, and every feed publishes every subject again once they are back`,
   );
 }
 
