@@ -3,7 +3,7 @@ import type { Channel } from '../../vocabulary';
 import type { GiveConsent } from '../commands';
 import type { ConsentGiven } from '../events';
 import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts';
-import { isMadeAfter, type Ledger } from '../ledger';
+import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { consentStatus, lapsesAt } from './consent-status';
 
@@ -44,9 +44,12 @@ export function giveConsent(command: GiveConsent, ledger: Ledger, context: Ledge
   const replaced = (version: string) => purpose.replacedNoticeVersions?.includes(version) ?? false;
   const covers = (channel?: Channel) => {
     const status = consentStatus(ledger, purpose, occurredAt, channel);
-    if (status.state !== 'active' || command.capture.occurredAt < status.grant.stamp.occurredAt) return false;
+    if (status.state !== 'active') return false;
     const agreesToLess = replaced(noticeVersion) && !replaced(status.grant.noticeVersion);
-    if (!agreesToLess && (status.grant.noticeVersion !== noticeVersion || isMadeAfter(command.capture, status.grant.stamp))) return false;
+    const addsNothing = agreesToLess
+      ? command.capture.occurredAt >= status.grant.stamp.occurredAt
+      : status.grant.noticeVersion === noticeVersion && restatesStanding(command.capture, status.grant.stamp);
+    if (!addsNothing) return false;
     if (status.grant.expiresAt === undefined) return endsAt === undefined || agreesToLess;
     return endsAt !== undefined && endsAt <= status.grant.expiresAt;
   };
