@@ -156,6 +156,36 @@ describe('time passing after an erasure', () => {
   });
 });
 
+// Found in review: the state topic speaks for every brand the subject has a relationship with,
+// but only the subject's own brand was swept, so a former Scarlet customer who is a Proximus
+// customer kept Scarlet's direct-marketing window open on the topic for good.
+describe('time passing for a customer of two brands', () => {
+  const twoBrands = [
+    relationshipStarted({ brand: 'scarlet' }),
+    relationshipEnded({ brand: 'scarlet', occurredAt: '2024-06-01T09:00:00Z' }),
+    relationshipStarted({ brand: 'proximus', occurredAt: '2024-07-01T09:00:00Z' }),
+  ];
+  const scarletWinBack = (view: SubjectView) => decisionRowsOf({ ...view, brand: 'scarlet' }, catalogue).find((row) => row.purpose === 'former-customer-winback');
+
+  it('looks at the subject again when the other brand\'s windows close, and has the feeds publish it', () => {
+    const [change] = project(twoBrands).changes.subjects;
+    expect(change.view.brand).toBe('proximus');
+    // Scarlet keeps the subscriber's identification a year after the contract (telecom law).
+    expect(change.nextChangeAt).toBe('2025-06-01T09:00:00.000Z');
+
+    const [afterAYear] = reevaluated(change.view, '2025-06-01T09:00:30Z').changes.subjects;
+    expect(isNewsForFeeds(afterAYear)).toBe(true);
+    expect(afterAYear.nextChangeAt).toBe('2029-06-01T09:00:00.000Z');
+    expect(scarletWinBack(afterAYear.view)).toMatchObject({ allowed: true });
+
+    const [afterFiveYears] = reevaluated(afterAYear.view, '2029-06-01T09:00:30Z').changes.subjects;
+    expect(scarletWinBack(afterFiveYears.view)).toMatchObject({ allowed: false });
+    expect(afterFiveYears.decisions).toEqual([]);
+    expect(isNewsForFeeds(afterFiveYears)).toBe(true);
+    expect(afterFiveYears.nextChangeAt).toBe('2031-06-01T09:00:00.000Z');
+  });
+});
+
 describe('planning a batch with an event the projection cannot handle', () => {
   it('passes over a malformed event (a consent without channels), reports it, and keeps going', () => {
     const malformed = { type: 'ConsentGiven', data: { ...relationshipStarted().data, purpose: 'targeted-tv-advertising-pickx' } } as unknown as LedgerEvent;
@@ -187,8 +217,8 @@ describe('re-evaluating only the purposes an event touches', () => {
       fc.constantFrom('sms', 'tv-screen', 'email').map((channel) => ({ kind: 'event' as const, event: channelRestricted({ channel: channel as 'sms', occurredAt: at(day) }) })),
       fc.constantFrom('direct-marketing', 'targeted-tv-advertising-pickx').map((target) => ({ kind: 'event' as const, event: objectionRaised({ target, occurredAt: at(day) }) })),
       fc.constant({ kind: 'event' as const, event: sourceOptedOut({ source: 'tv-viewing', occurredAt: at(day) }) }),
-      fc.constant({ kind: 'event' as const, event: relationshipStarted({ occurredAt: at(day) }) }),
-      fc.constant({ kind: 'event' as const, event: relationshipEnded({ occurredAt: at(day) }) }),
+      fc.constantFrom('proximus', 'scarlet').map((brand) => ({ kind: 'event' as const, event: relationshipStarted({ brand, occurredAt: at(day) }) })),
+      fc.constantFrom('proximus', 'scarlet').map((brand) => ({ kind: 'event' as const, event: relationshipEnded({ brand, occurredAt: at(day) }) })),
       fc.constant({ kind: 'sweep' as const, day }),
     );
   const stories = fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 25 }).chain((gaps) => {
@@ -227,9 +257,10 @@ describe('re-evaluating only the purposes an event touches', () => {
     ));
 });
 
-/** When the subject's rows next change, from every purpose of the catalogue and every membership. */
+/** When the subject's rows next change, from every purpose of the catalogue for each of its brands, and every membership. */
 function nextChangeOfEveryRow(view: SubjectView): Instant | null {
-  const rows = decisionRowsOf(view, catalogue).map((row) => row.changesAt ?? undefined);
+  const brands = [view.brand, ...view.ledger.relationships.keys()];
+  const rows = brands.flatMap((brand) => decisionRowsOf({ ...view, brand }, catalogue)).map((row) => row.changesAt ?? undefined);
   const memberships = [...view.audiences.values()].map((row) => row.validUntil ?? undefined);
   return earliest(...rows, ...memberships) ?? null;
 }

@@ -4,7 +4,7 @@ import type { AudienceRow } from './audience-membership/audience-membership.proj
 import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
 import { decisionRowsOf, type DecisionRow, isSameDecisionRow, purposesTouched, withoutHistory } from './current-decisions/current-decisions.projection';
 import { readLedgerEvent } from './ledger-events';
-import { projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
+import { otherBrandsOf, projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
 
 /** What one transaction writes for one subject: the new view and only the rows that changed. */
 export interface SubjectChange {
@@ -18,7 +18,7 @@ export interface SubjectChange {
   readonly suppressionsAdded: readonly SuppressionRow[];
   readonly suppressionsRemoved: readonly SuppressionRow[];
   readonly audiences: readonly AudienceRow[];
-  /** Whether anything a consumer sees changed (decisions, suppressions or audiences). */
+  /** Whether anything a consumer sees changed (decisions, also for the subject's other brands; suppressions or audiences). */
   readonly isVisible: boolean;
 }
 
@@ -93,11 +93,19 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
     const previous = decisionsBefore.get(row.purpose);
     return !previous || !isSameDecisionRow(previous, row);
   });
+  // The state topic carries the other brands' decisions too: no table keeps them, but their
+  // changes in time count as the subject's own, or a window closing for them would never reach it.
+  const otherBrands = otherBrandsOf(after).map((brand) => ({
+    before: decisionRowsOf({ ...baseline, brand }, catalogue, purposes),
+    after: decisionRowsOf({ ...after, brand }, catalogue, purposes),
+  }));
+  const isOtherBrandChanged = otherBrands.some((rows) => rows.after.some((row, i) => !isSameDecisionRow(rows.before[i], row)));
   const expiries = new Map(touched === 'all' ? [] : after.expiries);
-  for (const row of decisionsAfter) {
-    if (row.changesAt === null) expiries.delete(row.purpose);
-    else expiries.set(row.purpose, row.changesAt);
-  }
+  decisionsAfter.forEach((row, i) => {
+    const changesAt = earliest(row.changesAt ?? undefined, ...otherBrands.map((rows) => rows.after[i].changesAt ?? undefined));
+    if (changesAt === undefined) expiries.delete(row.purpose);
+    else expiries.set(row.purpose, changesAt);
+  });
   const view: SubjectView = { ...after, expiries };
 
   const suppressionsBefore = new Map(before ? suppressionRowsOf(before, catalogue).map((row) => [suppressionKey(row), row]) : []);
@@ -114,7 +122,7 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
     suppressionsAdded,
     suppressionsRemoved,
     audiences,
-    isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0,
+    isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0 || isOtherBrandChanged,
   };
 }
 
@@ -126,7 +134,7 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
  */
 export const isNewsForFeeds = (change: SubjectChange): boolean => change.isVisible && change.view.ledger.erasure === undefined;
 
-/** When the subject's rows next change on their own: the earliest expiry of a decision or a membership. */
+/** When the subject's rows next change on their own: the earliest expiry of a decision (of any of its brands) or a membership. */
 export function nextChangeOf(view: SubjectView): Instant | null {
   return earliest(...view.expiries.values(), ...[...view.audiences.values()].map((row) => row.validUntil ?? undefined)) ?? null;
 }

@@ -1,5 +1,5 @@
 import { type Brand, type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
-import type { SubjectView } from '@consent-ledger/read-models';
+import { otherBrandsOf, type SubjectView } from '@consent-ledger/read-models';
 import type { FeedMessage } from './feed-message';
 
 /** Version of the `consent.state.v1` value. */
@@ -40,7 +40,7 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
   if (view.ledger.erasure) return { key: view.subjectId, value: null, headers };
   const envelope = { schemaVersion: STATE_SCHEMA_VERSION, subjectId: view.subjectId, position: view.lastPosition.toString() } as const;
   const question = { at: view.evaluatedAt, brand: view.brand };
-  const others = otherBrandsOf(view, catalogue);
+  const others = otherBrandsDecisionsOf(view, catalogue);
   if (purposesJson === undefined) {
     const value: StateValue = { ...envelope, ...preferencesOf(view.ledger, catalogue, question), ...others };
     return { key: view.subjectId, value: JSON.stringify(value), headers };
@@ -58,8 +58,8 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
  * value is evaluated for one brand: without these, a team of the other brand would read "not
  * applicable" for its own customer.
  */
-function otherBrandsOf(view: SubjectView, catalogue: Catalogue): { otherBrands?: OtherBrand[] } {
-  const brands = [...view.ledger.relationships.keys()].filter((brand) => brand !== view.brand);
+function otherBrandsDecisionsOf(view: SubjectView, catalogue: Catalogue): { otherBrands?: OtherBrand[] } {
+  const brands = otherBrandsOf(view);
   if (brands.length === 0) return {};
   return { otherBrands: brands.map((brand) => ({ brand, purposes: preferencesOf(view.ledger, catalogue, { at: view.evaluatedAt, brand }).purposes })) };
 }

@@ -40,8 +40,9 @@ export interface SubjectView {
   readonly evaluatedAt: Instant;
   readonly audiences: ReadonlyMap<AudienceId, AudienceRow>;
   /**
-   * When each purpose's decision row next changes on its own (a consent expiring, a window
-   * closing), for the rows that do: lets a new event re-evaluate only the purposes it touches.
+   * When each purpose's decision next changes on its own (a consent expiring, a window closing),
+   * for the view's brand or another brand of the subject, for the purposes where one does: lets a
+   * new event re-evaluate only the purposes it touches.
    */
   readonly expiries: ReadonlyMap<PurposeId, Instant>;
 }
@@ -117,6 +118,12 @@ function audienceDecisionFor(view: SubjectView, catalogue: Catalogue, question: 
   }
   return decision;
 }
+
+/**
+ * The brands besides the view's own that the subject has a relationship with: the state topic
+ * carries their decisions too, so time passing for them must bring the subject back as well.
+ */
+export const otherBrandsOf = (view: SubjectView): Brand[] => [...view.ledger.relationships.keys()].filter((brand) => brand !== view.brand);
 
 /**
  * The brand of the subject's latest running relationship; with none running, of the relationship

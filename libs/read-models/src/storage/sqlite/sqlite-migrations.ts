@@ -148,6 +148,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 12,
+    name: 'subjects are looked at again when a decision of another brand of theirs changes in time (a former customer of one brand who is a customer of the other), so the other brands on the state topic follow; the read models rebuild and the feeds publish every subject again',
+    sql: `
+      ${markFeedsForRepublicationAgain('max')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
