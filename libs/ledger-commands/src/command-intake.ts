@@ -151,11 +151,10 @@ export class CommandIntake {
    * statement's fingerprint rather than its exact JSON (see `statementFingerprint`), and forgotten
    * with them: redelivered after that, the request is dated at its stated instant (ADR 0004, amendment).
    */
-  private async asFirstDelivered(command: LedgerCommand, checked: CheckedCommandRequest): Promise<LedgerCommand> {
+  private async asFirstDelivered(command: LedgerCommand, statement: string | undefined): Promise<LedgerCommand> {
     const { capture } = command;
     const stated = capture.statedAt ?? (capture.occurredAt !== capture.recordedAt ? capture.occurredAt : undefined);
-    if (stated === undefined) return command;
-    const statement = statementFingerprint(checked, this.dependencies);
+    if (stated === undefined || statement === undefined) return command;
     const first = await this.dependencies.idempotencyRecords.claim({
       client: FIRST_DELIVERIES,
       idempotencyKey: `${command.subjectId} ${statement}`,
@@ -172,8 +171,11 @@ export class CommandIntake {
     const now = this.dependencies.now();
     let outcome: CommandOutcome;
     try {
-      const command = await this.asFirstDelivered(await this.ledgerCommandOf(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), checked);
-      const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, submission);
+      // Only a request that states its instant is a statement that can be delivered twice: one
+      // without is dated on arrival, a new choice each time.
+      const statement = checked.request.capture.occurredAt === undefined ? undefined : statementFingerprint(checked, this.dependencies);
+      const command = await this.asFirstDelivered(await this.ledgerCommandOf(checked, { vault, now, idempotencyKey: submission.idempotencyKey }), statement);
+      const { handled, isEarlierAnswer } = await ledgerStreams.handle(command, { ...submission, ...(statement !== undefined && { statementFingerprint: statement }) });
       outcome = { status: handled.events.length > 0 ? 201 : 200, body: handled, replayed: isEarlierAnswer };
     } catch (error) {
       if (error instanceof IdempotencyKeyReused) outcome = keyReused(submission);

@@ -54,6 +54,8 @@ export interface CommandHandled {
 /** Who sent a command and which request it was: the source of its event ids and of its metadata. */
 export interface CommandTrace extends CommandOrigin {
   readonly requestFingerprint: string;
+  /** For a request that stated its instant: the statement however it is written (see `statementFingerprint`). */
+  readonly statementFingerprint?: string;
 }
 
 export interface LedgerStreamsOptions {
@@ -115,6 +117,12 @@ export class LedgerStreams {
     for (let attempt = 1; ; attempt += 1) {
       const earlier = this.earlierAppendOf(stream, trace);
       if (earlier) return { handled: earlier, isEarlierAnswer: true };
+      // A dated statement already recorded, delivered again under another key (a channel's retry
+      // queue): the log holds it once, whatever the person chose since. What the cache holds is in
+      // the store; one another process recorded meanwhile makes the append below conflict.
+      if (trace.statementFingerprint !== undefined && stream.statements.has(trace.statementFingerprint)) {
+        return { handled: { subjectId, events: [], position: stream.position?.toString() ?? null }, isEarlierAnswer: false };
+      }
 
       let events: LedgerEvent[];
       try {
@@ -146,7 +154,7 @@ export class LedgerStreams {
           if (stored) return { handled: stored, isEarlierAnswer: true };
         }
         const entries = result.events.map((appended, index) =>
-          recordedEntry(events[index], appended.eventId, appended.revision, appended.position, trace.requestFingerprint),
+          recordedEntry(events[index], appended.eventId, appended.revision, appended.position, trace),
         );
         const extended = extendSubjectStream(stream, entries);
         this.streams.remember(extended);
@@ -205,6 +213,7 @@ export class LedgerStreams {
         client: trace.client,
         idempotencyKey: trace.idempotencyKey,
         requestFingerprint: trace.requestFingerprint,
+        ...(trace.statementFingerprint !== undefined && { statementFingerprint: trace.statementFingerprint }),
       },
     };
   }

@@ -21,6 +21,8 @@ export interface LedgerEntry {
   readonly position: GlobalPosition;
   /** Fingerprint of the request that appended it (see `requestFingerprint`), when one was recorded. */
   readonly requestFingerprint?: string;
+  /** Fingerprint of the statement, for a request that stated its instant (see `statementFingerprint`). */
+  readonly statementFingerprint?: string;
 }
 
 /** One subject's stream, folded: the answer to "what does the ledger know about this subject". */
@@ -35,6 +37,8 @@ export interface SubjectStream {
   /** The latest `occurredAt` in the stream: the folded ledger is the ledger at any instant from then on. */
   readonly latestOccurredAt?: Instant;
   readonly indexOfEventId: ReadonlyMap<string, number>;
+  /** The `statementFingerprint`s of its entries: a dated statement is in the log once. */
+  readonly statements: ReadonlySet<string>;
 }
 
 export const emptySubjectStream = (subjectId: string): SubjectStream => ({
@@ -43,21 +47,24 @@ export const emptySubjectStream = (subjectId: string): SubjectStream => ({
   ledger: initialLedger(),
   revision: -1,
   indexOfEventId: new Map(),
+  statements: new Set(),
 });
 
 export function extendSubjectStream(stream: SubjectStream, newEntries: readonly LedgerEntry[]): SubjectStream {
   if (newEntries.length === 0) return stream;
   const entries = [...stream.entries, ...newEntries];
   const indexOfEventId = new Map(stream.indexOfEventId);
+  const statements = newEntries.some((entry) => entry.statementFingerprint !== undefined) ? new Set(stream.statements) : stream.statements;
   let { ledger, latestOccurredAt } = stream;
   newEntries.forEach((entry, offset) => {
     ledger = evolve(ledger, entry.event);
     indexOfEventId.set(entry.event.eventId, stream.entries.length + offset);
+    if (entry.statementFingerprint !== undefined) (statements as Set<string>).add(entry.statementFingerprint);
     const occurredAt = entry.event.data.capture.occurredAt;
     if (latestOccurredAt === undefined || occurredAt > latestOccurredAt) latestOccurredAt = occurredAt;
   });
   const last = newEntries[newEntries.length - 1];
-  return { ...stream, entries, ledger, revision: last.event.revision, position: last.position, latestOccurredAt, indexOfEventId };
+  return { ...stream, entries, ledger, revision: last.event.revision, position: last.position, latestOccurredAt, indexOfEventId, statements };
 }
 
 export function ledgerEntryOf(stored: StoredEvent): LedgerEntry {
@@ -65,12 +72,28 @@ export function ledgerEntryOf(stored: StoredEvent): LedgerEntry {
     throw new Error(`${stored.streamName} holds event ${stored.eventId} of type ${stored.type} v${stored.schemaVersion}, which this version cannot read`);
   }
   const event = { type: stored.type, data: stored.data, eventId: stored.eventId, revision: stored.revision } as unknown as RecordedLedgerEvent;
-  const fingerprint = stored.metadata.requestFingerprint;
-  return { event, position: stored.position, ...(typeof fingerprint === 'string' && { requestFingerprint: fingerprint }) };
+  const { requestFingerprint, statementFingerprint } = stored.metadata;
+  return {
+    event,
+    position: stored.position,
+    ...(typeof requestFingerprint === 'string' && { requestFingerprint }),
+    ...(typeof statementFingerprint === 'string' && { statementFingerprint }),
+  };
 }
 
-export function recordedEntry(event: LedgerEvent, eventId: string, revision: number, position: GlobalPosition, requestFingerprint?: string): LedgerEntry {
-  return { event: { ...event, eventId, revision } as RecordedLedgerEvent, position, ...(requestFingerprint !== undefined && { requestFingerprint }) };
+export function recordedEntry(
+  event: LedgerEvent,
+  eventId: string,
+  revision: number,
+  position: GlobalPosition,
+  { requestFingerprint, statementFingerprint }: Pick<LedgerEntry, 'requestFingerprint' | 'statementFingerprint'> = {},
+): LedgerEntry {
+  return {
+    event: { ...event, eventId, revision } as RecordedLedgerEvent,
+    position,
+    ...(requestFingerprint !== undefined && { requestFingerprint }),
+    ...(statementFingerprint !== undefined && { statementFingerprint }),
+  };
 }
 
 /**
