@@ -7,6 +7,7 @@ export * from './command-scope';
 export * from './command-shapes';
 export * from './request-fields';
 export * from './request-validation';
+export * from './duplicate-keys';
 export * from './parse-command-request';
 export * from './request-fingerprint';
 export * from './event-ids';

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { DUPLICATE_KEY_PROBLEM, duplicateKeyIn } from '@consent-ledger/ledger-commands';
 import { RequestInvalid } from './request-invalid';
 
 /**
  * Request bodies are JSON and nothing else. Parsed with plain `JSON.parse`, which never touches a
  * prototype (a `__proto__` key becomes an ordinary property, refused later by `screenJson` with
  * its path), so a syntax error can be reported with its position instead of Fastify's generic text.
+ * A key sent twice in one object is refused (see `duplicateKeyIn`).
  * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
@@ -17,10 +19,15 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
       done(new RequestInvalid([{ field: 'headers.content-encoding', message: `must be absent or identity: bodies are not accepted compressed (got ${JSON.stringify(encoding.slice(0, 40))})` }]), undefined);
       return;
     }
+    let json: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      json = JSON.parse(body as string);
     } catch (error) {
       done(new RequestInvalid([{ field: 'body', message: `must be valid JSON (${(error as Error).message})` }]), undefined);
+      return;
     }
+    const duplicate = duplicateKeyIn(body as string);
+    if (duplicate !== undefined) done(new RequestInvalid([{ field: duplicate, message: DUPLICATE_KEY_PROBLEM }]), undefined);
+    else done(null, json);
   });
 }

@@ -33,6 +33,13 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['a control character in an actor id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: 'agent\u001b[31m' } } })), { field: 'capture.actor.id', message: 'must not contain control characters' }],
   ['a prototype-polluting key', '{"type":"RestrictChannel","subjectId":"s","channel":"sms","capture":{"touchpoint":"shop","actor":{"kind":"subject"}},"__proto__":{"isAdmin":true}}', { field: '__proto__', message: 'is not an allowed field name' }],
   ['a constructor key', '{"type":"RestrictChannel","constructor":{"prototype":{"isAdmin":true}}}', { field: 'constructor', message: 'is not an allowed field name' }],
+  // Found in review: the last value counted, while a gateway or key filter may read the first.
+  [
+    'a field sent twice, the second naming another subject',
+    '{"type":"RestrictChannel","subjectId":"subject-checked","channel":"sms","capture":{"touchpoint":"sms-stop","actor":{"kind":"subject"}},"subjectId":"subject-recorded"}',
+    { field: 'subjectId', message: /^is sent twice in one object/ },
+  ],
+  ['a nested field sent twice', '{"type":"RestrictChannel","subjectId":"s","channel":"sms","capture":{"touchpoint":"sms-stop","actor":{"kind":"subject","kind":"agent"}}}', { field: 'capture.actor.kind', message: /^is sent twice/ }],
   ['a list instead of an object', JSON.stringify([commandJson.restrictChannel(subjectId)]), { field: 'body', message: 'must be a JSON object' }],
   ['a text instead of an object', JSON.stringify('RestrictChannel'), { field: 'body', message: 'must be a JSON object' }],
   ['a body over 64 KiB', JSON.stringify(commandJson.object(subjectId, { purpose: 'security-cctv', justification: 'x'.repeat(70_000) })), { field: 'body', message: 'must be at most 65536 bytes' }],

@@ -26,6 +26,15 @@ describe('reading a command message', () => {
     });
   });
 
+  it('treats a command with a field sent twice as poison, naming the field, as the HTTP API refuses it', () => {
+    const twice = '{"type":"RestrictChannel","subjectId":"cust-1","channel":"sms","capture":{"touchpoint":"sms-stop","actor":{"kind":"subject"}},"subjectId":"cust-2"}';
+    expect(readCommandMessage(message({ value: Buffer.from(twice) }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'key-1',
+      problems: [{ field: 'subjectId', message: expect.stringMatching(/^is sent twice/) }],
+    });
+  });
+
   it('treats a message that is not JSON, too large, empty or without a key as poison, answered under the best key it has', () => {
     expect(readCommandMessage(message({ value: Buffer.from('not json') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'body', message: 'must be JSON' }] });
     expect(readCommandMessage(message({ value: Buffer.alloc(MAX_COMMAND_BYTES + 1) }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });

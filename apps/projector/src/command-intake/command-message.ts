@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, contactDetailsProblem, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, duplicateKeyIn, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -67,11 +67,14 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
   if (value.length > MAX_COMMAND_BYTES) return poison([{ field: BODY, message: `must be at most ${MAX_COMMAND_BYTES} bytes (got ${value.length})` }]);
   let json: unknown;
+  const text = value.toString('utf8');
   try {
-    json = JSON.parse(value.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     return poison([{ field: BODY, message: 'must be JSON' }]);
   }
+  const duplicate = duplicateKeyIn(text);
+  if (duplicate !== undefined) return poison([{ field: duplicate, message: DUPLICATE_KEY_PROBLEM }]);
   // Before anything walks the JSON recursively (the request fingerprint does): a body nested
   // thousands of levels deep, well within the size limit, would overflow the stack and stall the partition.
   const shapeProblems = screenJson(json);
