@@ -3,7 +3,7 @@ import { type Instant, loadCatalogue } from '@consent-ledger/domain';
 import { InMemoryVault, isSealed } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
 import { checkCommandRequest, parseCommandRequest } from './parse-command-request';
-import { contactDetailsProblem } from './request-fields';
+import { contactDetailsProblem, personalDataInTextProblem } from './request-fields';
 import { commandJson, everyCommandType, TEST_NOTICE } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
@@ -262,6 +262,12 @@ describe('telling contact details in text that stays in clear', () => {
     'ring +32 (0)2 123 45 67',
     'ring +32 (0)475 12 34 56',
     'caller gave 0032 2 123 45 67',
+    // Found in review: addresses written to slip past filters, and full-width signs, passed.
+    'jana(at)example(dot)be',
+    'jana [at] example [dot] be',
+    'jana (arobase) example (point) be',
+    'mail jana＠example.be',
+    'call ０４７５ １２ ３４ ５６',
   ])('finds one in %s', (text) => {
     expect(contactDetailsProblem(text)).toBeDefined();
   });
@@ -298,5 +304,42 @@ describe('telling contact details in text that stays in clear', () => {
   it('finds none in random UUIDs', () => {
     const found = Array.from({ length: 200_000 }, () => randomUUID()).filter((id) => contactDetailsProblem(id) !== undefined);
     expect(found).toEqual([]);
+  });
+});
+
+// Found in review: national register numbers and bank accounts passed into text kept in clear.
+describe('telling numbers that identify a person in free text that stays in clear', () => {
+  it.each([
+    'erasure asked by 85.07.30-033.28',
+    'NN 85073003328',
+    'rrn 850730 033 28',
+    'born 2001: 01.02.03-045.26',
+    'refund to BE71 0961 2345 6769',
+    'refund to BE71096123456769 SEPA',
+    'iban NL91ABNA0417164300',
+    'FR14 2004 1010 0505 0001 3M02 606',
+    'mail jana(at)example(dot)be',
+  ])('finds one in %s', (text) => {
+    expect(personalDataInTextProblem(text)).toBeDefined();
+  });
+
+  it.each([
+    // The same shapes with a wrong check digit, and numbers of the same length that are neither.
+    'ref 85.07.30-033.29',
+    'order 20240601123',
+    'born 2001: 01.02.03-045.95',
+    'BE71 0961 2345 6768',
+    'NL91ABNA0417164301',
+    'art. 17(3)(b) GDPR, art. 6(1)(c)',
+    '2024-02-27',
+    'statement of 2024-06-01, section 11.2',
+    'BE12 is the first of 2024',
+  ])('finds none in %s', (text) => {
+    expect(personalDataInTextProblem(text)).toBeUndefined();
+  });
+
+  it('leaves idempotency keys to the contact-details screen: an 11-digit order number may pass a check', () => {
+    expect(personalDataInTextProblem('call-85073003328')).toBeDefined();
+    expect(contactDetailsProblem('call-85073003328')).toBeUndefined();
   });
 });

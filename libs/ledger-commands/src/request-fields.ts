@@ -27,8 +27,13 @@ export const FIELD_RULES = {
 const PSEUDONYMOUS_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** International (+32…, 0032…, or 32… as switches write it) or Belgian national (04xx…) phone numbers written as an id. */
 const LOOKS_LIKE_A_PHONE_NUMBER = /^(?:\+|00)\d{6,}$|^0\d{8,9}$|^32\d{8,9}$/;
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/**
+ * Control characters, and the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+ * they show a text in another order than it is stored, so a receipt could display one notice
+ * version while the log holds another.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** BCP 47 language tag, loosely: `fr`, `fr-BE`, `nl-BE`, `de-Latn-BE`. */
 const LOCALE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
@@ -71,12 +76,83 @@ function isPhoneNumber(value: string): boolean {
   return DIGITS_AND_SEPARATORS.test(value) && LOOKS_LIKE_A_PHONE_NUMBER.test(value.replace(/[ ./()-]/g, ''));
 }
 
+/** `(at)`, `[at]`, `(dot)` and their French and Dutch words, as people write addresses to slip past filters. */
+const WRITTEN_AT = /\s*[([{<]\s*(?:at|arobase|apenstaartje)\s*[)\]}>]\s*/gi;
+const WRITTEN_DOT = /\s*[([{<]\s*(?:dot|point|punt)\s*[)\]}>]\s*/gi;
+
+/**
+ * The text as the screens read it: compatibility forms folded (a full-width `＠` or `０４７５` is an
+ * `@` or `0475`) and bracketed words for `@` and `.` written as the signs.
+ */
+const asScreened = (text: string): string => text.normalize('NFKC').replace(WRITTEN_AT, '@').replace(WRITTEN_DOT, '.');
+
 /** For text kept in clear in the log (notice versions, erasure bases, idempotency keys): contact details belong in sealed fields. */
 export function contactDetailsProblem(text: string): string | undefined {
-  if (EMAIL_INSIDE.test(text) || PHONE_INSIDE.test(text) || LANDLINE_INSIDE.test(text)) {
+  const screened = asScreened(text);
+  if (EMAIL_INSIDE.test(screened) || PHONE_INSIDE.test(screened) || LANDLINE_INSIDE.test(screened)) {
     return 'must not contain an e-mail address or phone number: it is kept in clear in the log';
   }
   return undefined;
+}
+
+/**
+ * For free text kept in clear (an erasure's basis, a rights request's detail): besides contact
+ * details, the numbers that identify a person outright, a Belgian national register number or a
+ * bank account (IBAN), each recognised by its check digits. Idempotency keys are not read for
+ * these: an 11-digit order number passes a national register number's check one time in fifty,
+ * and a channel whose keys were refused at random could not work.
+ */
+export function personalDataInTextProblem(text: string): string | undefined {
+  const contact = contactDetailsProblem(text);
+  if (contact) return contact;
+  const screened = asScreened(text);
+  if (hasNationalRegisterNumber(screened) || hasIban(screened)) {
+    return 'must not contain a national register number or bank account number: it is kept in clear in the log';
+  }
+  return undefined;
+}
+
+/** YY.MM.DD-SSS.CC, with or without its dots, dash and spaces. */
+const NATIONAL_REGISTER_NUMBER = /(?<![\dA-Za-z])(\d{2})[ .]?(\d{2})[ .]?(\d{2})[ .-]?(\d{3})[ .-]?(\d{2})(?![\dA-Za-z])/g;
+
+function hasNationalRegisterNumber(text: string): boolean {
+  for (const [, year, month, day, serial, check] of text.matchAll(NATIONAL_REGISTER_NUMBER)) {
+    // A "bis" number (no Belgian birth record) adds 20 or 40 to the month.
+    if (Number(month) % 20 > 12 || Number(day) > 31) continue;
+    const base = Number(`${year}${month}${day}${serial}`);
+    // Born from 2000 on, the check is computed with a 2 in front of the nine digits.
+    if (97 - (base % 97) === Number(check) || 97 - ((2_000_000_000 + base) % 97) === Number(check)) return true;
+  }
+  return false;
+}
+
+/** Lengths of the IBANs of the countries whose customers and banks the operator meets. */
+const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AT: 20, BE: 16, BG: 22, CH: 21, CY: 28, CZ: 24, DE: 22, DK: 18, EE: 20, ES: 24, FI: 18, FR: 27, GB: 22, GR: 27, HR: 21,
+  HU: 28, IE: 22, IS: 26, IT: 27, LI: 21, LT: 20, LU: 20, LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24,
+  SE: 24, SI: 19, SK: 24,
+};
+/** A country code, two check digits and groups of four as banks print them (or no spaces at all). */
+const IBAN_SHAPED = /(?<![A-Za-z0-9])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]{1,4}){3,8})(?![A-Za-z0-9])/g;
+
+function hasIban(text: string): boolean {
+  for (const [, country, check, rest] of text.matchAll(IBAN_SHAPED)) {
+    const length = IBAN_LENGTHS[country];
+    // The shape may run on into the next word ("BE71 0961 2345 6769 SEPA"): the country's length says where it ends.
+    const iban = `${country}${check}${rest.replace(/ /g, '')}`.slice(0, length);
+    if (length !== undefined && iban.length === length && ibanRemainder(iban) === 1) return true;
+  }
+  return false;
+}
+
+/** ISO 13616: the first four characters moved to the end, letters as 10–35, the whole taken mod 97. */
+function ibanRemainder(iban: string): number {
+  let remainder = 0;
+  for (const char of `${iban.slice(4)}${iban.slice(0, 4)}`) {
+    const value = char >= 'A' ? char.charCodeAt(0) - 55 : Number(char);
+    remainder = (remainder * (value >= 10 ? 100 : 10) + value) % 97;
+  }
+  return remainder;
 }
 
 export function isPseudonymousId(value: unknown): value is string {
@@ -185,7 +261,7 @@ export function IsText({ maxLength, multiline = false, inClear = false }: { maxL
     if (value.trim().length === 0) return 'must not be empty';
     if (value.length > maxLength) return `must be at most ${maxLength} characters long`;
     if (forbidden.test(value)) return 'must not contain control characters';
-    return inClear ? contactDetailsProblem(value) : undefined;
+    return inClear ? personalDataInTextProblem(value) : undefined;
   };
   return rule(FIELD_RULES.text, [maxLength], (value) => problem(value) === undefined, (value) => problem(value) ?? '');
 }
@@ -238,11 +314,19 @@ export function IsPhoneNumber(): PropertyDecorator {
   return rule(FIELD_RULES.phone, [], (value) => typeof value === 'string' && PHONE.test(value), () => 'must be a phone number');
 }
 
-/** A nested JSON object validated as `type` (a list or a string there is refused, not iterated). */
-export function IsNestedObject(type: () => new () => object): PropertyDecorator {
+/**
+ * A nested JSON object validated as `type` (a list or a string there is refused, not iterated).
+ * `notEmpty`: an object with no field says nothing, and must not pass for details that were given.
+ */
+export function IsNestedObject(type: () => new () => object, { notEmpty = false }: { notEmpty?: boolean } = {}): PropertyDecorator {
   const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const problem = (value: unknown): string | undefined => {
+    if (!isObject(value)) return `must be an object (got ${describe(value)})`;
+    // Counted by value: the class the object is read into may declare its fields as undefined.
+    return notEmpty && Object.values(value as object).every((field) => field === undefined) ? 'must hold at least one field' : undefined;
+  };
   const decorators = [
-    rule(FIELD_RULES.nested, [type], isObject, (value) => `must be an object (got ${describe(value)})`),
+    rule(FIELD_RULES.nested, [type], (value) => problem(value) === undefined, (value) => problem(value) ?? ''),
     ValidateNested(),
     Type(type),
   ];

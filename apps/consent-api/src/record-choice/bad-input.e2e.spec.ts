@@ -40,6 +40,10 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
     { field: 'subjectId', message: /^is sent twice in one object/ },
   ],
   ['a nested field sent twice', '{"type":"RestrictChannel","subjectId":"s","channel":"sms","capture":{"touchpoint":"sms-stop","actor":{"kind":"subject","kind":"agent"}}}', { field: 'capture.actor.kind', message: /^is sent twice/ }],
+  // Found in review: a right-to-left override shows a receipt's notice version in another order than the log holds it.
+  ['a right-to-left override in a notice version', JSON.stringify(commandJson.giveConsent(subjectId, { capture: { noticeVersion: '2024-\u202e72-20' } })), { field: 'capture.noticeVersion', message: 'must not contain control characters' }],
+  ['contact details with no field', JSON.stringify(commandJson.giveConsent(subjectId, { contact: {} })), { field: 'contact', message: 'must hold at least one field' }],
+  ['a national register number in an erasure\'s basis', JSON.stringify(commandJson.eraseSubject(subjectId, { basis: 'asked by 85.07.30-033.28' })), { field: 'basis', message: /^must not contain a national register number/ }],
   ['a list instead of an object', JSON.stringify([commandJson.restrictChannel(subjectId)]), { field: 'body', message: 'must be a JSON object' }],
   ['a text instead of an object', JSON.stringify('RestrictChannel'), { field: 'body', message: 'must be a JSON object' }],
   ['a body over 64 KiB', JSON.stringify(commandJson.object(subjectId, { purpose: 'security-cctv', justification: 'x'.repeat(70_000) })), { field: 'body', message: 'must be at most 65536 bytes' }],

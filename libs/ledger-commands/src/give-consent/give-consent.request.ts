@@ -36,7 +36,7 @@ export class GiveConsentRequest extends CommandRequest {
   validUntil?: string;
 
   @Optional()
-  @IsNestedObject(() => ContactRequest)
+  @IsNestedObject(() => ContactRequest, { notEmpty: true })
   contact?: ContactRequest;
 }
 
