@@ -1,14 +1,20 @@
 import type { LedgerEvent, RecordedLedgerEvent } from '../ledger/events';
 import {
   catalogue,
+  channelRestricted,
+  channelRestrictionLifted,
   consentGiven,
   consentWithdrawn,
   instant,
   objectionRaised,
+  objectionReviewed,
+  objectionWithdrawn,
   recorded,
   relationshipEnded,
   relationshipStarted,
   sealed,
+  sourceOptedIn,
+  sourceOptedOut,
   subjectErased,
 } from '../testing';
 import { consentReceiptOf, type ProvenLedgerEvent } from './consent-receipt';
@@ -152,6 +158,35 @@ describe('a consent receipt', () => {
     const receipt = receiptOf([consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }), subjectErased({ occurredAt: '2025-01-01T00:00:00Z' })], 0);
     expect(receipt.validity.endedBy?.decision).toBe('subject-erased');
     expect(receipt.purposes[0].retention.proofKeptUntil).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  // Found in review: only a consent's receipt named what ended it, so an auditor reading an
+  // objection's receipt could not tell it no longer stood.
+  it('says which later choice undid an objection, a restriction or an opt-out, at the same scope only', () => {
+    const at = (month: string) => `2024-${month}-01T09:00:00Z`;
+    const objection = [
+      objectionRaised({ target: 'direct-marketing', occurredAt: at('01') }),
+      objectionWithdrawn({ target: 'newsletter-customers', occurredAt: at('02') }),
+      objectionWithdrawn({ target: 'direct-marketing', occurredAt: at('03') }),
+    ];
+    expect(receiptOf(objection, 0).validity).toMatchObject({ until: null, endedBy: { eventId: 'event-2', decision: 'objection-withdrawn', occurredAt: '2024-03-01T09:00:00.000Z' } });
+
+    const reviewed = [objectionRaised({ target: 'security-cctv', needsReview: true, occurredAt: at('01') }), objectionReviewed({ target: 'security-cctv', outcome: 'upheld', occurredAt: at('02') })];
+    expect(receiptOf(reviewed, 0).validity).not.toHaveProperty('endedBy');
+    const rejected = [reviewed[0], objectionReviewed({ target: 'security-cctv', outcome: 'rejected', occurredAt: at('02') })];
+    expect(receiptOf(rejected, 0).validity.endedBy).toMatchObject({ eventId: 'event-1', decision: 'objection-rejected' });
+
+    const restriction = [
+      channelRestricted({ channel: 'sms', purpose: 'newsletter-customers', occurredAt: at('01') }),
+      channelRestrictionLifted({ channel: 'sms', occurredAt: at('02') }),
+      channelRestrictionLifted({ channel: 'sms', purpose: 'newsletter-customers', occurredAt: at('03') }),
+    ];
+    expect(receiptOf(restriction, 0).validity.endedBy).toMatchObject({ eventId: 'event-2', decision: 'channel-restriction-lifted' });
+    expect(receiptOf(restriction.slice(0, 2), 0).validity).not.toHaveProperty('endedBy');
+
+    const optOut = [sourceOptedOut({ source: 'tv-viewing', occurredAt: at('02') }), sourceOptedIn({ source: 'tv-viewing', occurredAt: at('01') })];
+    expect(receiptOf(optOut, 0).validity).not.toHaveProperty('endedBy');
+    expect(receiptOf([optOut[0], sourceOptedIn({ source: 'tv-viewing', occurredAt: at('03') })], 0).validity.endedBy).toMatchObject({ decision: 'source-opted-in' });
   });
 
   it('lists every purpose an objection to a group reaches', () => {

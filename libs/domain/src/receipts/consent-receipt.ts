@@ -118,7 +118,7 @@ export interface ConsentReceipt {
     readonly until: Instant | null;
     /** The catalogue's validity for the purpose (prospects: P3Y); null when consent lasts until withdrawn. */
     readonly duration: Duration | null;
-    /** For a consent: the later choice that ended it, if any. */
+    /** For a consent, an objection, a restriction or an opt-out: the later choice that ended it, if any. */
     readonly endedBy?: { readonly eventId: string; readonly decision: ReceiptDecision; readonly occurredAt: Instant };
   };
   readonly retention: {
@@ -264,23 +264,58 @@ export function methodOf(actor: Actor, touchpoint: Touchpoint): CollectionMethod
 function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], ledger: Ledger, catalogue: Catalogue): ConsentReceipt['validity'] {
   const from = event.data.capture.occurredAt;
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
-  if (event.type !== 'ConsentGiven') return { from, until: null, duration: null };
+  if (event.type !== 'ConsentGiven') {
+    const undoing = undoneBy(event);
+    const ending = undoing && firstLater(event, history.filter(undoing));
+    return { from, until: null, duration: null, ...(ending && { endedBy: endedByOf(ending, history, catalogue) }) };
+  }
   const purpose = event.data.purpose;
   const { expiresAt, noticeVersion, brand } = event.data;
   const until = endsByItself(ledger, { givenAt: from, expiresAt, noticeVersion, brand }, catalogue.purposes.get(purpose) ?? { id: purpose });
   // The first later choice that ends this consent while it still held: a withdrawal of the purpose, or the erasure.
-  const ending = history
-    .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')
-    .filter((other) => isLater(stampOf(other), stampOf(event)))
-    .filter((other) => until === undefined || other.data.capture.occurredAt < until)
-    .sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
+  const ending = firstLater(
+    event,
+    history
+      .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')
+      .filter((other) => until === undefined || other.data.capture.occurredAt < until),
+  );
   return {
     from,
     until: until ?? null,
     duration: catalogue.purposes.get(purpose)?.consentValidity ?? null,
-    ...(ending && { endedBy: { eventId: ending.eventId, decision: decisionOf(ending, history, catalogue), occurredAt: ending.data.capture.occurredAt } }),
+    ...(ending && { endedBy: endedByOf(ending, history, catalogue) }),
   };
 }
+
+/**
+ * What undoes an objection, a restriction or an opt-out: its withdrawal, lift or opt-in at the
+ * same scope (a general lift leaves restrictions of single purposes in force), and for an
+ * objection a review that rejects it (processing resumes on compelling grounds).
+ */
+function undoneBy(event: RecordedLedgerEvent): ((other: RecordedLedgerEvent) => boolean) | undefined {
+  switch (event.type) {
+    case 'ObjectionRaised':
+      return (other) =>
+        (other.type === 'ObjectionWithdrawn' || (other.type === 'ObjectionReviewed' && other.data.outcome === 'rejected')) && other.data.target === event.data.target;
+    case 'ChannelRestricted':
+      return (other) => other.type === 'ChannelRestrictionLifted' && other.data.channel === event.data.channel && other.data.purpose === event.data.purpose;
+    case 'SourceOptedOut':
+      return (other) => other.type === 'SourceOptedIn' && other.data.source === event.data.source && other.data.purpose === event.data.purpose;
+    default:
+      return undefined;
+  }
+}
+
+/** Of `candidates`, the earliest made after `event` (by the person's clock, then the log's order). */
+function firstLater(event: RecordedLedgerEvent, candidates: readonly RecordedLedgerEvent[]): RecordedLedgerEvent | undefined {
+  return candidates.filter((other) => isLater(stampOf(other), stampOf(event))).sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
+}
+
+const endedByOf = (ending: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue) => ({
+  eventId: ending.eventId,
+  decision: decisionOf(ending, history, catalogue),
+  occurredAt: ending.data.capture.occurredAt,
+});
 
 function channelsOf(event: RecordedLedgerEvent): readonly Channel[] {
   if (event.type === 'ConsentGiven') return event.data.channels;
