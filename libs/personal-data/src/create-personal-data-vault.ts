@@ -5,17 +5,21 @@ import { openPostgresVault } from './postgres/postgres-vault';
 import { openSqliteVault } from './sqlite/sqlite-vault';
 
 export type PersonalDataVaultConfig =
-  | { readonly kind: 'sqlite'; readonly file: string; readonly masterKey: Buffer; readonly cache?: KeyCacheOptions }
+  | { readonly kind: 'sqlite'; readonly file: string; readonly masterKey: Buffer; readonly cache?: KeyCacheOptions; readonly existingOnly?: boolean }
   | {
       readonly kind: 'postgres';
       readonly url: string;
       readonly masterKey: Buffer;
       readonly schema?: string;
       readonly cache?: KeyCacheOptions;
+      readonly existingOnly?: boolean;
     }
   | { readonly kind: 'in-memory' };
 
-/** Opens the vault the configuration names; fails when the master key is not the one the keys were wrapped with. */
+/**
+ * Opens the vault the configuration names; fails when the master key is not the one the keys were
+ * wrapped with. With `existingOnly`, fails (`KeyStoreMissing`) rather than create a key store.
+ */
 export async function createPersonalDataVault(config: PersonalDataVaultConfig): Promise<PersonalDataVault> {
   switch (config.kind) {
     case 'sqlite':

@@ -16,6 +16,14 @@ export class MasterKeyInvalid extends Error {
   }
 }
 
+/** No `MASTER_KEY` and no development key file, where only an existing master key may be used. */
+export class MasterKeyMissing extends Error {
+  constructor(file: string) {
+    super(`no master key: MASTER_KEY is not set and there is no ${file}`);
+    this.name = 'MasterKeyMissing';
+  }
+}
+
 /** Parses `MASTER_KEY`: exactly 32 bytes, base64 (standard or URL-safe). */
 export function parseMasterKey(base64: string): Buffer {
   const text = base64.trim();
@@ -37,7 +45,22 @@ export function loadOrCreateDevMasterKey(file: string): Buffer {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const mode = statSync(file).mode & 0o777;
+  return readDevMasterKey(file);
+}
+
+/**
+ * Reads the development master key from `file` without ever creating it: a tool that reads what
+ * the service sealed (the auditor CLI) would otherwise make a key of its own, which opens nothing.
+ * Refuses a file that group or others can read.
+ */
+export function readDevMasterKey(file: string): Buffer {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MasterKeyMissing(file);
+    throw error;
+  }
   if ((mode & 0o077) !== 0) {
     throw new MasterKeyInvalid(`${file} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
   }

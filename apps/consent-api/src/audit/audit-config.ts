@@ -12,13 +12,16 @@ import { vaultConfigOf } from '../ledger/ledger-storage';
 export interface AuditConfig {
   readonly catalogueFile: string;
   readonly eventStore: EventStoreConfig;
-  /** Only `export` reads personal data; the others never touch the master key. */
+  /**
+   * Only `export` and `retention` open the vault; the others never touch the master key. Throws
+   * where the service's key store or master key is missing: an auditor never creates key material.
+   */
   vault(): PersonalDataVaultConfig;
 }
 
 export function auditConfigFrom(env: NodeJS.ProcessEnv): AuditConfig {
   const config = readConfig(env);
-  return { catalogueFile: config.catalogueFile, eventStore: eventStoreConfigOf(config), vault: () => vaultConfigOf(config) };
+  return { catalogueFile: config.catalogueFile, eventStore: eventStoreConfigOf(config), vault: () => vaultConfigOf(config, { existingOnly: true }) };
 }
 
 /**

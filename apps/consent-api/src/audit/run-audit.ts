@@ -24,6 +24,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
       their keys, records the run in the stream proof-retention-runs. Exit code 1 when a subject failed.
 
 Reads the service's configuration: EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY.
+export and retention open only the service's existing key store and master key; the CLI creates no keys.
 `;
 
 /** Each command reads the log; help and usage errors do not. */

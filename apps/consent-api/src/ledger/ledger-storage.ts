@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
@@ -10,7 +10,14 @@ import {
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
 } from '@consent-ledger/ledger-commands';
-import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault, type PersonalDataVaultConfig } from '@consent-ledger/personal-data';
+import {
+  createPersonalDataVault,
+  KeyStoreMissing,
+  loadOrCreateDevMasterKey,
+  type PersonalDataVault,
+  type PersonalDataVaultConfig,
+  readDevMasterKey,
+} from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
 import type { Clock } from './clock';
@@ -84,10 +91,18 @@ export class LedgerStorage {
   }
 }
 
-/** Where the personal-data keys live (apart from the log on purpose); the auditor CLI opens the same ones. */
-export function vaultConfigOf(config: ApiConfig): PersonalDataVaultConfig {
-  const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
+/**
+ * Where the personal-data keys live (apart from the log on purpose); the auditor CLI opens the same
+ * ones, `existingOnly`: a reader given a copy of the log, which never comes with the keys (ADR
+ * 0006), must fail rather than make a master key and an empty key store, which open nothing.
+ */
+export function vaultConfigOf(config: ApiConfig, { existingOnly = false } = {}): PersonalDataVaultConfig {
+  const keysFile = join(config.dataDir, 'keys.sqlite');
+  // Before the master key: the missing key store is the cause, the missing master key only follows from it.
+  if (existingOnly && config.eventStore === 'sqlite' && !existsSync(keysFile)) throw new KeyStoreMissing(keysFile);
+  const masterKeyFile = join(config.dataDir, 'master.key');
+  const masterKey = config.masterKey ?? (existingOnly ? readDevMasterKey(masterKeyFile) : loadOrCreateDevMasterKey(masterKeyFile));
   return config.eventStore === 'sqlite'
-    ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
-    : { kind: 'postgres', url: config.databaseUrl!, masterKey };
+    ? { kind: 'sqlite', file: keysFile, masterKey, existingOnly }
+    : { kind: 'postgres', url: config.databaseUrl!, masterKey, existingOnly };
 }

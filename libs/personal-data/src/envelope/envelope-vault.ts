@@ -19,6 +19,17 @@ export const DESTROYED = 'destroyed';
 
 export type StoredKey = WrappedKeyRow | typeof DESTROYED;
 
+/**
+ * Opened with `existingOnly` where no vault was ever opened: no key store there (or one without the
+ * master key's fingerprint, which every opened store records at once). Nothing was created.
+ */
+export class KeyStoreMissing extends Error {
+  constructor(readonly where: string) {
+    super(`no key store at ${where}`);
+    this.name = 'KeyStoreMissing';
+  }
+}
+
 /** What a durable key store must do; the SQLite and PostgreSQL stores differ only here. */
 export interface KeyRows {
   /** Names the storage in error messages. */

@@ -1,6 +1,6 @@
 import { checkOutClient, inTransaction, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
-import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
+import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
 
 export interface PostgresVaultOptions {
@@ -11,6 +11,11 @@ export interface PostgresVaultOptions {
   readonly cache?: KeyCacheOptions;
   /** How long a seal, read or destroy waits for a lock on the key table (default `KEY_LOCK_TIMEOUT`). */
   readonly lockTimeout?: string;
+  /**
+   * Opens only key tables a vault already opened (they hold the master key's fingerprint), failing
+   * with `KeyStoreMissing` instead of creating them: for readers of the service's keys.
+   */
+  readonly existingOnly?: boolean;
 }
 
 /**
@@ -40,6 +45,7 @@ type KeyRow =
 export async function openPostgresVault(options: PostgresVaultOptions): Promise<EnvelopeVault> {
   const rows = new PostgresKeyRows(options);
   try {
+    if (options.existingOnly && !(await rows.holdsVault())) throw new KeyStoreMissing(rows.where);
     await rows.migrate();
   } catch (error) {
     await rows.close();
@@ -70,6 +76,13 @@ class PostgresKeyRows implements KeyRows {
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
+  }
+
+  /** Whether a vault was opened here: its tables exist and hold the master key's fingerprint. */
+  async holdsVault(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ keys: string | null; meta: string | null }>('SELECT to_regclass($1) AS keys, to_regclass($2) AS meta', [this.keys, this.meta]);
+    if (rows[0].keys === null || rows[0].meta === null) return false;
+    return (await this.pool.query(`SELECT 1 FROM ${this.meta} WHERE name = 'master_key_id'`)).rowCount === 1;
   }
 
   async migrate(): Promise<void> {

@@ -1,6 +1,6 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
-import { DESTROYED, EnvelopeVault, type KeyRows, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
+import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
 
 export interface SqliteVaultOptions {
@@ -8,6 +8,11 @@ export interface SqliteVaultOptions {
   readonly file: string;
   readonly masterKey: Buffer;
   readonly cache?: KeyCacheOptions;
+  /**
+   * Opens only a key store a vault already opened (it holds the master key's fingerprint), failing
+   * with `KeyStoreMissing` instead of creating the file: for readers of the service's keys.
+   */
+  readonly existingOnly?: boolean;
 }
 
 /** A row of `subject_keys`, or of `destroyed_subject_keys` (with nulls for the key's columns). */
@@ -25,16 +30,16 @@ type KeyRow =
  * key cannot be inserted between a destruction's check and its record.
  */
 export async function openSqliteVault(options: SqliteVaultOptions): Promise<EnvelopeVault> {
-  return EnvelopeVault.open(new SqliteKeyRows(options.file), options.masterKey, options.cache);
+  return EnvelopeVault.open(new SqliteKeyRows(options.file, options.existingOnly === true), options.masterKey, options.cache);
 }
 
 class SqliteKeyRows implements KeyRows {
   readonly where: string;
   private readonly db: Connection;
 
-  constructor(file: string) {
+  constructor(file: string, existingOnly: boolean) {
     this.where = file;
-    this.db = new Database(file, { timeout: 5000 });
+    this.db = existingOnly ? openExisting(file) : new Database(file, { timeout: 5000 });
     chmodSync(file, 0o600);
     this.db.pragma('journal_mode = TRUNCATE');
     this.db.pragma('secure_delete = ON');
@@ -108,6 +113,22 @@ class SqliteKeyRows implements KeyRows {
       .get(subjectId, subjectId) as KeyRow | undefined;
     return row && toStoredKey(row);
   }
+}
+
+function openExisting(file: string): Connection {
+  let db: Connection;
+  try {
+    db = new Database(file, { timeout: 5000, fileMustExist: true });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CANTOPEN') throw new KeyStoreMissing(file);
+    throw error;
+  }
+  const holdsVault = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'").get() !== undefined;
+  if (!holdsVault || db.prepare("SELECT 1 FROM vault_meta WHERE name = 'master_key_id'").get() === undefined) {
+    db.close();
+    throw new KeyStoreMissing(file);
+  }
+  return db;
 }
 
 const toStoredKey = (row: KeyRow): StoredKey =>

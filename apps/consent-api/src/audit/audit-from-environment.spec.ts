@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
+import { createPersonalDataVault } from '@consent-ledger/personal-data';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
+import { CATALOGUE_FILE, LedgerWriter, ManualClock } from '../../../../test/rights/support/ledger-writer';
+import { readConfig } from '../config';
+import { vaultConfigOf } from '../ledger/ledger-storage';
+import { auditFromEnvironment } from './audit-from-environment';
+
+/** The service's environment for one deployment: where its log, key store and master key are. */
+type ServiceEnvironment = Record<string, string>;
+
+/** Records, as the service does with this environment, a consent that brought sealed evidence and contact details. */
+async function recordSealedConsent(env: ServiceEnvironment): Promise<void> {
+  const config = readConfig({ ...env, CATALOGUE_FILE });
+  const store = await createEventStore(eventStoreConfigOf(config));
+  const vault = await createPersonalDataVault(vaultConfigOf(config));
+  try {
+    const writer = new LedgerWriter(store, vault, new ManualClock('2024-05-01T09:00:00Z'));
+    await writer.record({
+      type: 'GiveConsent',
+      subjectId: 'cust-r1',
+      purpose: 'prospect-contact-collection-events',
+      contact: { name: 'Jana Peeters', email: 'jana@example.be' },
+      capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE', evidenceRef: 'signed-form-42' },
+    });
+  } finally {
+    await vault.close();
+    await store.close();
+  }
+}
+
+async function audit(env: ServiceEnvironment, ...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await auditFromEnvironment(args, { ...env, CATALOGUE_FILE }, { stdout: { write: (text) => void (stdout += text) }, stderr: { write: (text) => void (stderr += text) } });
+  return { code, stdout, stderr };
+}
+
+describe('the auditor CLI on the SQLite files of a service', () => {
+  let service: string;
+  let logBackup: string;
+  beforeEach(async () => {
+    service = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-service-'));
+    logBackup = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-log-backup-'));
+    await recordSealedConsent({ DATA_DIR: service });
+  });
+  afterEach(() => {
+    rmSync(service, { recursive: true, force: true });
+    rmSync(logBackup, { recursive: true, force: true });
+  });
+
+  it("exports the subject's personal data in clear with the service's key store and master key", async () => {
+    const run = await audit({ DATA_DIR: service }, 'export', 'cust-r1');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      personalData: 'readable',
+      choices: [{ evidence: { reference: 'signed-form-42', contact: { name: 'Jana Peeters', email: 'jana@example.be' } } }],
+    });
+  });
+
+  // Found in review: a copy of the log alone exported a subject never erased as "erased", and the
+  // CLI wrote a master key and an empty key store next to the copy.
+  it('refuses to export from a backup of the log, which never holds the key store, and creates nothing there', async () => {
+    copyFileSync(join(service, 'events.sqlite'), join(logBackup, 'events.sqlite'));
+    const run = await audit({ DATA_DIR: logBackup }, 'export', 'cust-r1');
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining(`audit failed: no key store at ${join(logBackup, 'keys.sqlite')}`) });
+    expect(readdirSync(logBackup)).toEqual(['events.sqlite']);
+  });
+
+  it('runs no proof retention on a backup of the log, creating nothing there', async () => {
+    copyFileSync(join(service, 'events.sqlite'), join(logBackup, 'events.sqlite'));
+    expect(await audit({ DATA_DIR: logBackup }, 'retention', '--dry-run')).toMatchObject({ code: 3, stderr: expect.stringContaining('no key store at') });
+    expect(readdirSync(logBackup)).toEqual(['events.sqlite']);
+  });
+
+  it('refuses to export with the key store but not its master key, and makes no master key of its own', async () => {
+    copyFileSync(join(service, 'events.sqlite'), join(logBackup, 'events.sqlite'));
+    copyFileSync(join(service, 'keys.sqlite'), join(logBackup, 'keys.sqlite'));
+    const run = await audit({ DATA_DIR: logBackup }, 'export', 'cust-r1');
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining(`no master key: MASTER_KEY is not set and there is no ${join(logBackup, 'master.key')}`) });
+    expect(readdirSync(logBackup).sort()).toEqual(['events.sqlite', 'keys.sqlite']);
+  });
+});
+
+describeWithPostgres('the auditor CLI on the PostgreSQL database of a service', () => {
+  let schema: TestSchema;
+  let dataDir: string;
+  const masterKey = randomBytes(32).toString('base64');
+  beforeEach(async () => {
+    schema = await createTestSchema('ha_audit');
+    dataDir = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-data-dir-'));
+  });
+  afterEach(async () => {
+    await schema.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const postgres = (more: ServiceEnvironment = {}) => ({ EVENT_STORE: 'postgres', DATABASE_URL: schema.url, DATA_DIR: dataDir, ...more });
+
+  // Found in review: the export failed (MasterKeyMismatch), but left a new master.key in DATA_DIR.
+  it('refuses to export without MASTER_KEY, and writes no master key into DATA_DIR', async () => {
+    await recordSealedConsent(postgres({ MASTER_KEY: masterKey }));
+    const run = await audit(postgres(), 'export', 'cust-r1');
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no master key: MASTER_KEY is not set') });
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('refuses to export from a database that holds the log but not the key tables, and creates none', async () => {
+    const store = await createEventStore({ kind: 'postgres', url: schema.url });
+    await store.close();
+    const run = await audit(postgres({ MASTER_KEY: masterKey }), 'export', 'cust-r1');
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no key store at PostgreSQL table personal_data_keys') });
+    const tables = await withClient(schema.url, (client) => client.query("SELECT to_regclass('personal_data_keys') AS keys, to_regclass('personal_data_vault_meta') AS meta"));
+    expect(tables.rows).toEqual([{ keys: null, meta: null }]);
+  });
+});
