@@ -5,6 +5,7 @@ import type { AuditSources } from './audit-io';
 
 /**
  * `export <subject> [--out file]`: the subject's full record as JSON (format: docs/rights.md).
+ * Exit code 1 when sealed personal data could not be opened though the subject was not erased.
  * Finding the subject's rights requests reads the whole log once: seconds on a large store.
  */
 export async function exportCommand(subjectId: string, options: { out?: string }, sources: AuditSources): Promise<number> {
@@ -19,5 +20,12 @@ export async function exportCommand(subjectId: string, options: { out?: string }
   } else {
     sources.stdout.write(json);
   }
-  return 0;
+  if (exported.personalData !== 'unreadable') return 0;
+  // The export is incomplete: a person asking for their data is owed it, so this must not pass unnoticed.
+  sources.stderr.write(
+    `personal data of subject ${subjectId} is unreadable, and the log records no erasure: the key store holds no key that opens it. ` +
+      'Check that DATA_DIR (or DATABASE_URL) names the key store the service uses; otherwise it was lost or restored from an older backup, ' +
+      'or a proof-retention run dropped the key and kept the stream (its failures in proof-retention-runs say so).\n',
+  );
+  return 1;
 }

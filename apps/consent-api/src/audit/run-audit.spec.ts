@@ -58,6 +58,18 @@ describe('the auditor CLI', () => {
     expect(exported.choices[2].evidence).toEqual({ reference: 'signed-form-77' });
   });
 
+  // Found in review: a subject never erased, whose key the key store lacks, was exported as "erased".
+  it('says plainly, and exits 1, when sealed personal data cannot be opened though the subject was never erased', async () => {
+    await vault.forgetSubject('jan');
+    const run = await audit('export', 'jan');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('personal data of subject jan is unreadable, and the log records no erasure');
+    const exported = JSON.parse(run.stdout);
+    expect(exported).toMatchObject({ personalData: 'unreadable' });
+    expect(exported.choices[2].evidence).toEqual({ reference: 'unreadable' });
+    expect(exported.erasure).toBeUndefined();
+  });
+
   it('runs the proof-retention job once, for a cron schedule', async () => {
     const run = await audit('retention', '--dry-run');
     expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('Dry run: would remove 0 of 1 subjects') });

@@ -19,6 +19,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
       Exit code 1 when broken.
   export <subject> [--out <file>]
       Everything held about the subject as JSON (docs/rights.md), personal data opened while its key exists.
+      Exit code 1 when sealed personal data is unreadable though the subject was never erased.
   retention [--dry-run]
       One run of the proof-retention job (for cron): removes the records whose retention ended, destroys
       their keys, records the run in the stream proof-retention-runs. Exit code 1 when a subject failed.

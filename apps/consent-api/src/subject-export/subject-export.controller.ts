@@ -27,7 +27,7 @@ export class SubjectExportController {
   @ApiOperation({
     summary: 'Everything held about the subject (access, portability)',
     description:
-      'Every choice with its evidence (personal data opened with the subject key, or "erased"), receipts, current preferences, rights requests, proof retention and an integrity check of the stream. Format: docs/rights.md.',
+      'Every choice with its evidence (personal data opened with the subject key, "erased" once the subject was erased, or "unreadable" when no key opens it though no erasure is recorded), receipts, current preferences, rights requests, proof retention and an integrity check of the stream. Format: docs/rights.md.',
   })
   @ApiParam({ name: 'subjectId' })
   async export(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<SubjectExport> {

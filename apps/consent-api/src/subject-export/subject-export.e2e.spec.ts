@@ -1,6 +1,7 @@
 import type { SubjectId } from '@consent-ledger/domain';
 import { subjectErased } from '@consent-ledger/domain/testing';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { LedgerStorage } from '../ledger/ledger-storage';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 const PROSPECTING = 'prospect-contact-collection-events';
@@ -79,6 +80,18 @@ describe('the subject export over HTTP', () => {
     const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
     expect(exported.body).toMatchObject({ personalData: 'erased', choices: [{ evidence: { reference: 'erased', contact: 'erased' } }, { type: 'SubjectErased' }] });
     expect(JSON.stringify(exported.body)).not.toContain('jana');
+  });
+
+  // Found in review: a subject never erased, whose key the key store lacks, was exported as "erased".
+  it('says the personal data is unreadable, not erased, when the key store lacks the key of a subject never erased', async () => {
+    const subjectId = newSubjectId('export');
+    await metAtAnEvent(subjectId);
+    // As a proof-retention run leaves it when it drops the key and must then keep the stream.
+    await api.app.get(LedgerStorage).vault.forgetSubject(subjectId);
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.status).toBe(200);
+    expect(exported.body).toMatchObject({ personalData: 'unreadable', choices: [{ evidence: { reference: 'unreadable', contact: 'unreadable' } }] });
+    expect(exported.body.erasure).toBeUndefined();
   });
 
   // Found in review: the record of a former customer recorded again as a prospect could go in

@@ -27,15 +27,21 @@ import type { SubjectRecord } from './subject-record';
 /**
  * Everything held about a subject (GDPR art. 15 access, art. 20 portability), in the format
  * documented in docs/rights.md. Personal data sealed in the log is opened with the subject's key
- * while it exists and shows as "erased" once the key was destroyed. A record the proof-retention
- * job removed is gone, personal data and all: the export says so (`removed`, `removals`), from the
- * job's own record of its runs.
+ * while it exists and shows as "erased" once the log records the subject's erasure. A record the
+ * proof-retention job removed is gone, personal data and all: the export says so (`removed`,
+ * `removals`), from the job's own record of its runs.
  */
 export const SUBJECT_EXPORT_FORMAT = 'consent-ledger/subject-export';
 export const SUBJECT_EXPORT_FORMAT_VERSION = 1;
 export const ERASED = 'erased';
+/**
+ * A sealed value the key store cannot open though the log records no erasure: not an erasure but
+ * a key store out of step with the log (another deployment's, or restored from an older backup),
+ * or a proof-retention run that dropped the key and then had to keep the stream.
+ */
+export const UNREADABLE = 'unreadable';
 
-export type Unsealed<T> = T | typeof ERASED;
+export type Unsealed<T> = T | typeof ERASED | typeof UNREADABLE;
 
 export interface ExportedEvidence {
   /** Reference to outside evidence, e.g. a call recording id. */
@@ -78,11 +84,12 @@ export interface SubjectExport {
   readonly jurisdiction: string;
   readonly catalogueVersion: string;
   /**
-   * `readable`: sealed personal data is included in clear; `erased`: its key was destroyed;
-   * `removed`: the record holds none, and an earlier record was removed with whatever it held
-   * (`removals`); `none`: none is kept, and no record was ever removed.
+   * `readable`: sealed personal data is included in clear; `erased`: the subject was erased;
+   * `unreadable`: some sealed value could not be opened though no erasure is recorded (see
+   * `UNREADABLE`); `removed`: the record holds none, and an earlier record was removed with
+   * whatever it held (`removals`); `none`: none is kept, and no record was ever removed.
    */
-  readonly personalData: 'readable' | 'erased' | 'removed' | 'none';
+  readonly personalData: 'readable' | 'erased' | 'unreadable' | 'removed' | 'none';
   readonly erasure?: { readonly eventId: string; readonly erasedAt: Instant; readonly basis: string };
   /** Present once the proof-retention job removed a record of the subject: each removal, oldest first. */
   readonly removals?: readonly RecordRemoval[];
@@ -108,10 +115,17 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
   const preferences = preferencesOf(ledger, catalogue, { at: now });
-  const hasKey = await vault.hasKey(subjectId);
   // Erased is erased, whatever key remains: the erasure is in the log before its key is destroyed
-  // (and a destroy cut off by a lock leaves the key until the erasure is repeated).
-  const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => (ledger.erasure ? ERASED : ((await vault.unseal(subjectId, sealed)) ?? ERASED));
+  // (and a destroy cut off by a lock leaves the key until the erasure is repeated). Without an
+  // erasure in the log, a missing key is not one: calling it "erased" would tell the person, or an
+  // auditor reading a log backup, that data was erased that may well be readable elsewhere.
+  let isAnyUnreadable = false;
+  const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => {
+    if (ledger.erasure) return ERASED;
+    const opened = await vault.unseal(subjectId, sealed);
+    if (opened === undefined) isAnyUnreadable = true;
+    return opened ?? UNREADABLE;
+  };
   const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, catalogue, unseal)));
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
@@ -126,7 +140,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    personalData: hasSealedData ? (hasKey && !ledger.erasure ? 'readable' : 'erased') : removals.length > 0 ? 'removed' : 'none',
+    personalData: hasSealedData ? (ledger.erasure ? 'erased' : isAnyUnreadable ? 'unreadable' : 'readable') : removals.length > 0 ? 'removed' : 'none',
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },
     }),
@@ -186,7 +200,7 @@ const retentionRunOf = (stored: StoredEvent): ProofRetentionRunCompleted => ({ t
 
 /** Contact details are sealed as one JSON object; anything else is shown as the text it is. */
 function contactOf(unsealed: Unsealed<string>): Unsealed<Record<string, string>> {
-  if (unsealed === ERASED) return ERASED;
+  if (unsealed === ERASED || unsealed === UNREADABLE) return unsealed;
   try {
     const parsed: unknown = JSON.parse(unsealed);
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, string>;
