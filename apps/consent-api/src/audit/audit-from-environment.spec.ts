@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
@@ -43,14 +43,15 @@ async function audit(env: ServiceEnvironment, ...args: string[]) {
 describe('the auditor CLI on the SQLite files of a service', () => {
   let service: string;
   let logBackup: string;
+  let exports: string;
   beforeEach(async () => {
     service = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-service-'));
     logBackup = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-log-backup-'));
+    exports = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-exports-'));
     await recordSealedConsent({ DATA_DIR: service });
   });
   afterEach(() => {
-    rmSync(service, { recursive: true, force: true });
-    rmSync(logBackup, { recursive: true, force: true });
+    for (const directory of [service, logBackup, exports]) rmSync(directory, { recursive: true, force: true });
   });
 
   it("exports the subject's personal data in clear with the service's key store and master key", async () => {
@@ -60,6 +61,18 @@ describe('the auditor CLI on the SQLite files of a service', () => {
       personalData: 'readable',
       choices: [{ evidence: { reference: 'signed-form-42', contact: { name: 'Jana Peeters', email: 'jana@example.be' } } }],
     });
+  });
+
+  // Found in review: an existing --out file was overwritten with the personal data and stayed 0644.
+  it('writes the --out file readable by its owner only, also over an earlier file others could read', async () => {
+    const out = join(exports, 'cust-r1.json');
+    writeFileSync(out, 'an earlier export\n');
+    chmodSync(out, 0o644);
+    const run = await audit({ DATA_DIR: service }, 'export', 'cust-r1', '--out', out);
+    expect(run).toMatchObject({ code: 0, stdout: '', stderr: `wrote 1 events of subject cust-r1 to ${out}\n` });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ subjectId: 'cust-r1', personalData: 'readable' });
+    expect(readdirSync(exports)).toEqual(['cust-r1.json']);
   });
 
   // Found in review: a copy of the log alone exported a subject never erased as "erased", and the

@@ -1,10 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import type { Instant } from '@consent-ledger/domain';
 import { createEventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, KeyStoreMissing, MasterKeyMissing, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { loadCatalogueFile } from '../ledger/catalogue-file';
 import { type AuditConfig, auditConfigFrom, missingStoreProblem } from './audit-config';
-import type { AuditSources } from './audit-io';
+import { type AuditSources, writePrivateFile } from './audit-io';
 import { isAuditCommand, runAudit } from './run-audit';
 
 /**
@@ -31,7 +30,7 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
         openVault: async () => (vault ??= await openServiceVault(config)),
         now: () => new Date().toISOString() as Instant,
         ...terminal,
-        writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
+        writeFile: writePrivateFile,
       });
     } finally {
       await vault?.close();

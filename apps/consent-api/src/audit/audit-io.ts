@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { type Instant, toInstant } from '@consent-ledger/domain';
 import type { EventStore } from '@consent-ledger/event-store';
 import type { Catalogue } from '@consent-ledger/domain';
@@ -17,6 +20,22 @@ export interface AuditSources {
   readonly stdout: Output;
   readonly stderr: Output & { readonly isTTY?: boolean };
   writeFile(path: string, text: string): void;
+}
+
+/**
+ * Writes `text` to `path` readable by its owner only (0600), also over an existing file: an
+ * overwrite in place keeps that file's mode, 0644 say, and whoever opened it before could read on.
+ * So the text goes into a new file made 0600 beside it, which then takes its place.
+ */
+export function writePrivateFile(path: string, text: string): void {
+  const beside = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(beside, text, { mode: 0o600, flag: 'wx' });
+    renameSync(beside, path);
+  } catch (error) {
+    rmSync(beside, { force: true });
+    throw error;
+  }
 }
 
 export class UsageError extends Error {
