@@ -46,6 +46,10 @@ function verifySuite(open: () => Promise<StoreUnderAudit>) {
   it('checks one subject alone when asked', async () =>
     expect(await verify('--subject', 'verify-bob')).toMatchObject({ code: 0, stdout: 'intact: 4 events in 1 streams checked\n' }));
 
+  // Found in review: a mistyped subject was reported "intact: 0 events in 0 streams checked", exit code 0.
+  it('says the log has no stream of a mistyped subject, rather than that it is intact', async () =>
+    expect(await verify('--subject', 'verify-bbo')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no stream consent-ledger-verify-bbo in the log') }));
+
   it('finds an edited row and names it', async () => {
     await underAudit.tamper.editData(BOB, 1);
     const run = await verify();

@@ -75,6 +75,12 @@ describe('the auditor CLI', () => {
     expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('Dry run: would remove 0 of 1 subjects') });
   });
 
+  // Found in review: a mistyped subject was reported "intact: 0 events in 0 streams checked", exit code 0.
+  it('says the log has no stream of a mistyped subject, rather than that it is intact', async () => {
+    expect(await audit('verify', '--subject', 'jna')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no stream consent-ledger-jna in the log') });
+    expect(await audit('verify', '--subject', 'jan')).toMatchObject({ code: 0, stdout: 'intact: 3 events in 1 streams checked\n' });
+  });
+
   it('explains its usage and exits 2 on a mistake', async () => {
     expect(await audit('as-of', 'jan', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringContaining('<instant> must be an ISO-8601 instant') });
     expect(await audit('as-of', 'jan', '2024-07-10T00:00:00Z', '--purpose', 'selling-data')).toMatchObject({ code: 2 });

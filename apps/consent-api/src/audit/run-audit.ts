@@ -16,7 +16,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
       system knew it at that instant (late evidence left out).
   verify [--subject <subject>]
       Walks the hash chains; prints the first broken link, or "intact: N events in M streams checked".
-      Exit code 1 when broken.
+      Exit code 1 when broken; 3 when the log has no stream of that subject.
   export <subject> [--out <file>]
       Everything held about the subject as JSON (docs/rights.md), personal data opened while its key exists.
       Exit code 1 when sealed personal data is unreadable though the subject was never erased.
@@ -71,7 +71,10 @@ const AUDIT_COMMANDS: Readonly<Record<string, (args: readonly string[], sources:
 /** True for the commands `runAudit` runs against the log (not help, not a usage error). */
 export const isAuditCommand = (command: string | undefined): boolean => command !== undefined && Object.hasOwn(AUDIT_COMMANDS, command);
 
-/** Runs one audit command; returns the process exit code (0 done, 1 integrity broken, 2 usage). */
+/**
+ * Runs one audit command; returns the process exit code (0 done, 1 integrity broken or personal
+ * data unreadable, 2 usage, 3 nothing to check).
+ */
 export async function runAudit(argv: readonly string[], sources: AuditSources): Promise<number> {
   const [command, ...rest] = argv;
   try {

@@ -5,7 +5,8 @@ import type { AuditSources, Output } from './audit-io';
 /**
  * `verify [--subject id]`: walks the hash chains (one subject's, or the whole log with its global
  * order) and prints the first broken link, or `intact: N events in M streams checked`. Exit code 1
- * when broken. Progress goes to stderr once a run takes longer than a second.
+ * when broken, 3 when the log has no stream of the subject asked for. Progress goes to stderr once
+ * a run takes longer than a second.
  */
 export async function verifyCommand(options: { subject?: string }, sources: AuditSources): Promise<number> {
   const progress = new ProgressLine(sources.stderr);
@@ -14,6 +15,14 @@ export async function verifyCommand(options: { subject?: string }, sources: Audi
     onProgress: (checked) => progress.update(checked),
   });
   progress.finish(report.eventsChecked);
+  // A mistyped subject has no stream, and "intact: 0 events" would read as a clean bill.
+  if (options.subject !== undefined && report.intact && report.streamsChecked === 0) {
+    sources.stderr.write(
+      `no stream ${ledgerStreamOf(options.subject)} in the log: no subject ${options.subject} was recorded, or its record was removed ` +
+        '(export lists removals by the proof-retention job; verify without --subject checks the whole log)\n',
+    );
+    return 3;
+  }
   if (report.intact) {
     sources.stdout.write(`intact: ${report.eventsChecked} events in ${report.streamsChecked} streams checked\n`);
     return 0;
