@@ -81,6 +81,17 @@ describe('the auditor CLI', () => {
     expect(await audit('verify', '--subject', 'jan')).toMatchObject({ code: 0, stdout: 'intact: 3 events in 1 streams checked\n' });
   });
 
+  // Found in review: a value whose option name was forgotten was dropped, and the answer was to another question.
+  it('refuses an argument it has no place for, naming the option it probably lacks', async () => {
+    expect(await audit('as-of', 'jan', '2024-07-10T00:00:00Z', TV_ADS)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringContaining(`unexpected "${TV_ADS}": as-of takes only <subject> <instant>; name a purpose with --purpose <id>`),
+    });
+    expect(await audit('history', 'jan', 'piet')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('unexpected "piet": history takes only <subject>\n\nUsage: npm run audit') });
+    expect(await audit('export', 'jan', 'jan.json')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('unexpected "jan.json": export takes only <subject>; name the file with --out <file>') });
+  });
+
   it('explains its usage and exits 2 on a mistake', async () => {
     expect(await audit('as-of', 'jan', 'yesterday')).toMatchObject({ code: 2, stderr: expect.stringContaining('<instant> must be an ISO-8601 instant') });
     expect(await audit('as-of', 'jan', '2024-07-10T00:00:00Z', '--purpose', 'selling-data')).toMatchObject({ code: 2 });

@@ -32,6 +32,7 @@ export and retention open only the service's existing key store and master key; 
 const AUDIT_COMMANDS: Readonly<Record<string, (args: readonly string[], sources: AuditSources) => Promise<number>>> = {
   async history(args, sources) {
     const { positionals, values } = parse(args, { json: { type: 'boolean' } });
+    rejectExtraPositionals('history', positionals, ['<subject>']);
     return historyCommand(subjectOf(positionals), { json: values.json === true }, sources);
   },
   async 'as-of'(args, sources) {
@@ -43,6 +44,7 @@ const AUDIT_COMMANDS: Readonly<Record<string, (args: readonly string[], sources:
       source: { type: 'string' },
       json: { type: 'boolean' },
     });
+    rejectExtraPositionals('as-of', positionals, ['<subject>', '<instant>'], 'name a purpose with --purpose <id> (a brand, channel or source with --brand, --channel, --source)');
     return asOfCommand(subjectOf(positionals), positionals[1], {
       knownAt: values['known-at'] as string | undefined,
       purposes: values.purpose as string[] | undefined,
@@ -54,16 +56,17 @@ const AUDIT_COMMANDS: Readonly<Record<string, (args: readonly string[], sources:
   },
   async verify(args, sources) {
     const { positionals, values } = parse(args, { subject: { type: 'string' } });
-    if (positionals.length > 0) throw new UsageError(`verify takes no positional arguments (got ${positionals.join(' ')}); use --subject <id>`);
+    rejectExtraPositionals('verify', positionals, [], 'name a subject with --subject <id>');
     return verifyCommand({ subject: values.subject as string | undefined }, sources);
   },
   async export(args, sources) {
     const { positionals, values } = parse(args, { out: { type: 'string' } });
+    rejectExtraPositionals('export', positionals, ['<subject>'], 'name the file with --out <file>');
     return exportCommand(subjectOf(positionals), { out: values.out as string | undefined }, sources);
   },
   async retention(args, sources) {
     const { positionals, values } = parse(args, { 'dry-run': { type: 'boolean' } });
-    if (positionals.length > 0) throw new UsageError(`retention takes no positional arguments (got ${positionals.join(' ')})`);
+    rejectExtraPositionals('retention', positionals, []);
     return retentionCommand({ dryRun: values['dry-run'] === true }, sources);
   },
 };
@@ -99,6 +102,17 @@ function parse(args: readonly string[], options: OptionSpec) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * A value whose option name was forgotten (`as-of jan T tv-ads` for `--purpose tv-ads`) would
+ * otherwise be dropped, and the command answer another question than the one asked.
+ */
+function rejectExtraPositionals(command: string, positionals: readonly string[], expected: readonly string[], hint?: string): void {
+  const extra = positionals.slice(expected.length);
+  if (extra.length === 0) return;
+  const takes = expected.length === 0 ? 'no positional arguments' : `only ${expected.join(' ')}`;
+  throw new UsageError(`unexpected ${extra.map((value) => `"${value}"`).join(' ')}: ${command} takes ${takes}${hint ? `; ${hint}` : ''}`);
 }
 
 function subjectOf(positionals: readonly string[]): string {
