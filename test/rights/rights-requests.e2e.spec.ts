@@ -60,6 +60,18 @@ describe('rights requests over HTTP', () => {
     expect(await api.call('POST', `/v1/rights-requests/${request.requestId}/complete`, { body: {} })).toMatchObject({ status: 409, body: { error: 'request-already-closed' } });
   });
 
+  // Found in review: a second refusal on another ground was answered 200 while the first ground silently stood.
+  it('refuses a second refusal on another ground, keeping the one the person was told', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'erasure', receivedAt: daysAgo(3) });
+    const refuse = (body: Record<string, unknown>) => api.call('POST', `/v1/rights-requests/${request.requestId}/refuse`, { body });
+    expect(await refuse({ reason: 'identity-not-verified' })).toMatchObject({ status: 200, body: { status: 'refused', refusal: { reason: 'identity-not-verified' } } });
+    expect(await refuse({ reason: 'identity-not-verified' })).toMatchObject({ status: 200, body: { refusal: { reason: 'identity-not-verified' } } });
+
+    expect(await refuse({ reason: 'manifestly-unfounded' })).toMatchObject({ status: 409, body: { error: 'request-already-refused', message: expect.stringMatching(/another ground/) } });
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+    expect((await api.call('GET', `/v1/rights-requests/${request.requestId}`)).body).toMatchObject({ refusal: { reason: 'identity-not-verified' } });
+  });
+
   // Found in review: a refusal's detail kept a caller's phone number and name in clear in the log.
   it('refuses a detail holding a phone number or an e-mail address, naming the field, and records nothing', async () => {
     const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'rectification', receivedAt: daysAgo(3) });

@@ -7,6 +7,7 @@ const STATUS: Partial<Record<RightsRequestRule, number>> = {
   'unknown-request': 404,
   'request-already-received': 409,
   'request-already-closed': 409,
+  'request-already-refused': 409,
 };
 
 /** Rights-request rules as responses: `{ error: <rule name>, message }`, like the ledger's own rules. */

@@ -124,6 +124,28 @@ describe('answering a request', () => {
         },
       }));
 
+  it('records nothing new when the same refusal is recorded twice', () => {
+    const received = requestReceived();
+    givenRequest(received, requestRefused([received], { reason: 'excessive', detail: 'fourth request this month' }))
+      .when(refuseRequest({ reason: 'excessive', detail: 'fourth request this month', at: '2024-03-26T10:00:00Z' }))
+      .thenNothingHappened();
+  });
+
+  // Found in review: a second refusal on another ground was answered 200 and the first ground silently kept.
+  it('refuses a second refusal on another ground, since the person was told the first', () => {
+    const received = requestReceived();
+    givenRequest(received, requestRefused([received], { reason: 'identity-not-verified' }))
+      .when(refuseRequest({ reason: 'manifestly-unfounded' }))
+      .thenRejected('request-already-refused');
+  });
+
+  it('refuses a second refusal with another detail', () => {
+    const received = requestReceived();
+    givenRequest(received, requestRefused([received], { reason: 'excessive', detail: 'fourth request this month' }))
+      .when(refuseRequest({ reason: 'excessive', detail: 'fifth request this month' }))
+      .thenRejected('request-already-refused');
+  });
+
   it('cannot complete a refused request', () => {
     const received = requestReceived();
     givenRequest(received, requestRefused([received])).when(completeRequest()).thenRejected('request-already-closed');

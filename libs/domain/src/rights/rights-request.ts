@@ -2,7 +2,7 @@ import { assertNever } from '../ledger/ledger';
 import { addDuration, type Duration } from '../time';
 import type { Instant, SubjectId, Touchpoint } from '../vocabulary';
 import type { RightsRequestCommand } from './rights-commands';
-import type { RightsRequestEvent, RightsRequestKind } from './rights-events';
+import type { RefusalReason, RightsRequestEvent, RightsRequestKind } from './rights-events';
 import { RightsRequestRuleBroken } from './rights-rules';
 
 /** §11.2: "un délai de 30 jours pour répondre", "prolongé de maximum 60 jours". */
@@ -25,6 +25,8 @@ export type RightsRequest =
       readonly extendedByDays: number;
       readonly closedAt?: Instant;
       readonly onTime?: boolean;
+      /** The grounds a refused request was refused on: the person was told these. */
+      readonly refusal?: { readonly reason: RefusalReason; readonly detail?: string };
     };
 
 export const initialRightsRequest = (): RightsRequest => ({ status: 'none' });
@@ -39,8 +41,11 @@ export function evolveRightsRequest(request: RightsRequest, event: RightsRequest
       return request.status === 'none' ? request : { ...request, dueAt: event.data.newDueAt, extendedByDays: request.extendedByDays + event.data.byDays };
     case 'RightsRequestCompleted':
       return request.status === 'none' ? request : { ...request, status: 'completed', closedAt: event.data.completedAt, onTime: event.data.onTime };
-    case 'RightsRequestRefused':
-      return request.status === 'none' ? request : { ...request, status: 'refused', closedAt: event.data.refusedAt, onTime: event.data.onTime };
+    case 'RightsRequestRefused': {
+      if (request.status === 'none') return request;
+      const { refusedAt, onTime, reason, detail } = event.data;
+      return { ...request, status: 'refused', closedAt: refusedAt, onTime, refusal: { reason, ...(detail !== undefined && { detail }) } };
+    }
     default:
       return assertNever(event);
   }
@@ -82,9 +87,13 @@ export function decideRightsRequest(command: RightsRequestCommand, request: Righ
       if (request.status === 'refused') throw new RightsRequestRuleBroken('request-already-closed', command);
       return [{ type: 'RightsRequestCompleted', data: { requestId, capture, completedAt: now, onTime: now <= request.dueAt } }];
     case 'RefuseRightsRequest': {
-      if (request.status === 'refused') return [];
-      if (request.status === 'completed') throw new RightsRequestRuleBroken('request-already-closed', command);
       const { reason, detail } = command.data;
+      if (request.status === 'refused') {
+        // The person was told the first grounds: another refusal cannot replace them unnoticed.
+        if (request.refusal?.reason === reason && request.refusal.detail === detail) return [];
+        throw new RightsRequestRuleBroken('request-already-refused', command);
+      }
+      if (request.status === 'completed') throw new RightsRequestRuleBroken('request-already-closed', command);
       return [{ type: 'RightsRequestRefused', data: { requestId, capture, refusedAt: now, reason, ...(detail !== undefined && { detail }), onTime: now <= request.dueAt } }];
     }
     default:

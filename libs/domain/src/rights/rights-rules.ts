@@ -5,6 +5,7 @@ export const RIGHTS_REQUEST_RULES = {
   'request-already-received': 'a request with this id was already received with other details',
   'unknown-request': 'no request with this id was received',
   'request-already-closed': 'the request was already completed or refused',
+  'request-already-refused': 'the request was already refused on another ground or with another detail; the first refusal stands',
   'extension-beyond-60-days': 'the response time can be extended by 60 days at most, in total',
   'extension-after-initial-deadline': 'an extension must be decided, and the person told, within the initial 30 days',
   'extension-not-positive': 'an extension is a whole number of days, at least one',
