@@ -29,6 +29,19 @@ describe('rights requests over HTTP', () => {
     expect(await receive({ ...body, kind: 'access' })).toMatchObject({ status: 409, body: { error: 'request-already-received' } });
   });
 
+  // Found in review: a clerk's clock 20 seconds fast was a 422, while commands tolerate 5 minutes.
+  it('counts a request stated a little ahead of our clock from its recording, and refuses one further ahead', async () => {
+    const before = new Date().toISOString();
+    const ahead = new Date(Date.now() + 20_000).toISOString();
+    const answer = await receive({ subjectId: newSubjectId('rights'), receivedAt: ahead });
+    expect(answer).toMatchObject({ status: 201, body: { statedReceivedAt: ahead } });
+    expect(answer.body.receivedAt >= before && answer.body.receivedAt < ahead).toBe(true);
+    expect(answer.body.dueAt).toBe(plusDays(answer.body.receivedAt, 30));
+
+    const farAhead = await receive({ subjectId: newSubjectId('rights'), receivedAt: new Date(Date.now() + 6 * 60_000).toISOString() });
+    expect(farAhead).toMatchObject({ status: 422, body: { error: 'received-in-the-future' } });
+  });
+
   it('extends the due date by up to 60 days in total, and refuses more', async () => {
     const receivedAt = daysAgo(10);
     const { body: request } = await receive({ subjectId: newSubjectId('rights'), kind: 'erasure', receivedAt });

@@ -62,6 +62,13 @@ export function addDuration(instant: Instant, duration: Duration): Instant {
   return new Date(shifted + Number(days) * 86_400_000).toISOString() as Instant;
 }
 
+/**
+ * How far ahead of our clock a channel's or clerk's clock may run. A little skew is normal; an
+ * instant further in the future is a broken clock or a forged timestamp, and would let a choice
+ * outrank ones made later. Within it, the instant is stamped on arrival and the stated one kept.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 export const earliest = (...instants: readonly (Instant | undefined)[]): Instant | undefined =>
   instants.reduce<Instant | undefined>((min, each) => (each !== undefined && (min === undefined || each < min) ? each : min), undefined);
 

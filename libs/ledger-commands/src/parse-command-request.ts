@@ -7,6 +7,7 @@ import {
   LEDGER_COMMAND_TYPES,
   type LedgerCommand,
   type LedgerCommandType,
+  MAX_CLOCK_SKEW_MS,
   type SubjectId,
   toInstant,
 } from '@consent-ledger/domain';
@@ -14,12 +15,6 @@ import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { CommandRequest } from './command-request';
 import { shapeOf } from './command-shapes';
 import { type FieldProblem, isJsonObject, screenJson, validateRequest, type Validated } from './request-validation';
-
-/**
- * Channels stamp `occurredAt` with their own clocks. A little skew is normal; an instant further in
- * the future is a broken clock or a forged timestamp, and would let a choice outrank ones made later.
- */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** Before any choice this ledger records: an instant earlier is a device clock that was reset (to 1970). */
 export const EARLIEST_OCCURRED_AT = '2000-01-01T00:00:00Z';
@@ -70,6 +65,7 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
       }
     }
   }
+  // Channels stamp `occurredAt` with their own clocks (see MAX_CLOCK_SKEW_MS).
   const occurredAt = request.capture.occurredAt;
   if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) > Date.parse(now) + MAX_CLOCK_SKEW_MS) {
     problems.push({ field: 'capture.occurredAt', message: `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server clock` });

@@ -33,7 +33,18 @@ type Fact<Type extends string, Data> = Readonly<{ type: Type; data: Readonly<{ r
  */
 export type RightsRequestReceived = Fact<
   'RightsRequestReceived',
-  { subjectId: SubjectId; kind: RightsRequestKind; touchpoint: Touchpoint; receivedAt: Instant; dueAt: Instant }
+  {
+    subjectId: SubjectId;
+    kind: RightsRequestKind;
+    touchpoint: Touchpoint;
+    receivedAt: Instant;
+    /**
+     * The receipt instant the clerk's system stated, kept only when it was ahead of our clock (by at
+     * most `MAX_CLOCK_SKEW_MS`): `receivedAt` is then when the request was recorded.
+     */
+    statedReceivedAt?: Instant;
+    dueAt: Instant;
+  }
 >;
 
 /** The answer is delayed by `byDays`, within the 60 days the statement allows in total, decided before the first deadline. */

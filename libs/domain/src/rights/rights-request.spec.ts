@@ -36,8 +36,35 @@ describe('receiving a rights request', () => {
   it('refuses another request under an id already used', () =>
     givenRequest(requestReceived()).when(receiveRequest({ kind: 'portability' })).thenRejected('request-already-received'));
 
-  it('refuses a request said to arrive after it was recorded', () =>
+  it('refuses a request said to arrive a day after it was recorded', () =>
     givenRequest().when(receiveRequest({ receivedAt: '2024-03-02T00:00:00.000Z' as Instant, at: '2024-03-01T00:00:00Z' })).thenRejected('received-in-the-future'));
+
+  // Found in review: 20 seconds of clock skew was a 422, while a command tolerates 5 minutes.
+  it('counts a request stated up to 5 minutes ahead of our clock from when it was recorded, keeping what was stated', () =>
+    givenRequest()
+      .when(receiveRequest({ receivedAt: '2024-03-01T10:05:00.000Z' as Instant, at: '2024-03-01T10:00:00Z' }))
+      .then({
+        type: 'RightsRequestReceived',
+        data: {
+          requestId: REQUEST,
+          capture: capture('2024-03-01T10:00:00Z'),
+          subjectId: 'subject-1' as never,
+          kind: 'access',
+          touchpoint: 'dpo-email',
+          receivedAt: '2024-03-01T10:00:00.000Z' as Instant,
+          statedReceivedAt: '2024-03-01T10:05:00.000Z' as Instant,
+          dueAt: '2024-03-31T10:00:00.000Z' as Instant,
+        },
+      }));
+
+  it('refuses a request stated more than 5 minutes ahead of our clock', () =>
+    givenRequest().when(receiveRequest({ receivedAt: '2024-03-01T10:05:00.001Z' as Instant, at: '2024-03-01T10:00:00Z' })).thenRejected('received-in-the-future'));
+
+  it('records nothing new when a request counted from its recording is entered again, as stated or as recorded', () => {
+    const ahead = { receivedAt: '2024-03-01T10:00:20.000Z' as Instant, at: '2024-03-01T10:00:00Z' };
+    givenRequest(requestReceived(ahead)).when(receiveRequest({ ...ahead, at: '2024-03-01T10:03:00Z' })).thenNothingHappened();
+    givenRequest(requestReceived(ahead)).when(receiveRequest({ receivedAt: '2024-03-01T10:00:00.000Z' as Instant, at: '2024-03-01T10:03:00Z' })).thenNothingHappened();
+  });
 
   // Found in review: received in 1970, it was recorded as due 56 years ago.
   it('refuses a request said to arrive before 2000, as a clock that was reset', () =>

@@ -1,5 +1,5 @@
 import { assertNever } from '../ledger/ledger';
-import { addDuration, type Duration } from '../time';
+import { addDuration, type Duration, earliest, MAX_CLOCK_SKEW_MS } from '../time';
 import type { Instant, SubjectId, Touchpoint } from '../vocabulary';
 import type { RightsRequestCommand } from './rights-commands';
 import type { RefusalReason, RightsRequestEvent, RightsRequestKind } from './rights-events';
@@ -19,6 +19,8 @@ export type RightsRequest =
       readonly kind: RightsRequestKind;
       readonly touchpoint: Touchpoint;
       readonly receivedAt: Instant;
+      /** See `RightsRequestReceived`: what was stated, when it was ahead of our clock. */
+      readonly statedReceivedAt?: Instant;
       /** The first deadline: extensions must be decided before it. */
       readonly initialDueAt: Instant;
       readonly dueAt: Instant;
@@ -34,8 +36,19 @@ export const initialRightsRequest = (): RightsRequest => ({ status: 'none' });
 export function evolveRightsRequest(request: RightsRequest, event: RightsRequestEvent): RightsRequest {
   switch (event.type) {
     case 'RightsRequestReceived': {
-      const { requestId, subjectId, kind, touchpoint, receivedAt, dueAt } = event.data;
-      return { status: 'open', requestId, subjectId, kind, touchpoint, receivedAt, initialDueAt: dueAt, dueAt, extendedByDays: 0 };
+      const { requestId, subjectId, kind, touchpoint, receivedAt, statedReceivedAt, dueAt } = event.data;
+      return {
+        status: 'open',
+        requestId,
+        subjectId,
+        kind,
+        touchpoint,
+        receivedAt,
+        ...(statedReceivedAt !== undefined && { statedReceivedAt }),
+        initialDueAt: dueAt,
+        dueAt,
+        extendedByDays: 0,
+      };
     }
     case 'RightsRequestExtended':
       return request.status === 'none' ? request : { ...request, dueAt: event.data.newDueAt, extendedByDays: request.extendedByDays + event.data.byDays };
@@ -60,15 +73,34 @@ export function decideRightsRequest(command: RightsRequestCommand, request: Righ
   if ('detail' in command.data && (command.data.detail?.length ?? 0) > MAX_DETAIL_LENGTH) throw new RightsRequestRuleBroken('detail-too-long', command);
 
   if (command.type === 'ReceiveRightsRequest') {
-    const { subjectId, kind, touchpoint, receivedAt } = command.data;
+    const { subjectId, kind, touchpoint, receivedAt: stated } = command.data;
     if (request.status !== 'none') {
-      const same = request.subjectId === subjectId && request.kind === kind && request.receivedAt === receivedAt && request.touchpoint === touchpoint;
+      // Entered again as first stated, or as recorded (stamped on arrival): the same receipt.
+      const isSameReceipt = stated === request.receivedAt || stated === request.statedReceivedAt;
+      const same = request.subjectId === subjectId && request.kind === kind && isSameReceipt && request.touchpoint === touchpoint;
       if (same) return [];
       throw new RightsRequestRuleBroken('request-already-received', command);
     }
-    if (receivedAt > now) throw new RightsRequestRuleBroken('received-in-the-future', command);
-    if (receivedAt < '2000-01-01T00:00:00.000Z') throw new RightsRequestRuleBroken('received-before-2000', command);
-    return [{ type: 'RightsRequestReceived', data: { requestId, capture, subjectId, kind, touchpoint, receivedAt, dueAt: addDuration(receivedAt, RESPONSE_TIME) } }];
+    if (Date.parse(stated) > Date.parse(now) + MAX_CLOCK_SKEW_MS) throw new RightsRequestRuleBroken('received-in-the-future', command);
+    if (stated < '2000-01-01T00:00:00.000Z') throw new RightsRequestRuleBroken('received-before-2000', command);
+    // A clerk's clock running a little fast, as the channels' clocks for choices: the request
+    // cannot have been received after we recorded it, so it counts (and its 30 days run) from then.
+    const receivedAt = earliest(stated, now)!;
+    return [
+      {
+        type: 'RightsRequestReceived',
+        data: {
+          requestId,
+          capture,
+          subjectId,
+          kind,
+          touchpoint,
+          receivedAt,
+          ...(receivedAt !== stated && { statedReceivedAt: stated }),
+          dueAt: addDuration(receivedAt, RESPONSE_TIME),
+        },
+      },
+    ];
   }
 
   if (request.status === 'none') throw new RightsRequestRuleBroken('unknown-request', command);

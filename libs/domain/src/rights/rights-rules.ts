@@ -9,7 +9,7 @@ export const RIGHTS_REQUEST_RULES = {
   'extension-beyond-60-days': 'the response time can be extended by 60 days at most, in total',
   'extension-after-initial-deadline': 'an extension must be decided, and the person told, within the initial 30 days',
   'extension-not-positive': 'an extension is a whole number of days, at least one',
-  'received-in-the-future': 'a request cannot be received after it is recorded',
+  'received-in-the-future': 'a request cannot be received after it is recorded: more than 5 minutes ahead of our clock is a clock that is wrong',
   'received-before-2000': 'a request received before 2000 is a clock that was reset (to 1970)',
   'detail-too-long': 'a detail is a short note, without personal data',
 } as const;
