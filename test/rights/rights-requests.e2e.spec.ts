@@ -121,6 +121,27 @@ describe('rights requests over HTTP', () => {
     ]);
   });
 
+  // Found in review: status was ignored with dueWithin, listing open requests to a caller who asked for completed ones.
+  it('refuses to list requests due soon with a status other than open, naming the field', async () => {
+    const subjectId = newSubjectId('rights');
+    const open = (await receive({ subjectId, receivedAt: daysAgo(25) })).body;
+    expect(await api.call('GET', `/v1/rights-requests?dueWithin=P7D&status=completed&subjectId=${subjectId}`)).toMatchObject({
+      status: 400,
+      body: { error: 'validation-failed', details: [{ field: 'status', message: expect.stringMatching(/only open requests fall due/) }] },
+    });
+    const due = await api.call('GET', `/v1/rights-requests?dueWithin=P7D&status=open&subjectId=${subjectId}`);
+    expect(due.body.requests.map((request: { requestId: string }) => request.requestId)).toEqual([open.requestId]);
+  });
+
+  // Found in review: GET /v1/rights-requests/{id}?x=1 answered 200, as if the parameter meant something.
+  it('refuses a query parameter on one request, as every other route does', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(1) });
+    expect(await api.call('GET', `/v1/rights-requests/${request.requestId}?x=1`)).toMatchObject({
+      status: 400,
+      body: { error: 'validation-failed', details: [{ field: 'x', message: 'is not a known field' }] },
+    });
+  });
+
   it('answers 404 for a request never received', async () =>
     expect(await api.call('POST', '/v1/rights-requests/no-such-request/complete', { body: {} })).toMatchObject({ status: 404, body: { error: 'unknown-request' } }));
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
 import { CallingClient, RequireAnyScope } from '../api-keys/api-key.guard';
-import { validOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
 import { RightsFailuresFilter } from './rights-failures.filter';
@@ -99,7 +99,7 @@ export class RightsRequestsController {
   @Get(':requestId')
   @ApiOperation({ summary: 'One rights request as it stands' })
   @ApiParam({ name: 'requestId' })
-  async get(@Param('requestId') requestId: string): Promise<KnownRequest> {
+  async get(@Param('requestId') requestId: string, @NoQueryParameters() _none: void): Promise<KnownRequest> {
     return known(await this.requests.get(requestId), requestId);
   }
 

@@ -9,7 +9,7 @@ import {
   type Touchpoint,
 } from '@consent-ledger/domain';
 import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
-import { IsIn, IsInt, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
 class HandledBy {
@@ -79,7 +79,18 @@ export class ListRightsRequestsQuery {
   @IsPseudonymousId()
   subjectId?: string;
 
+  /**
+   * Only open requests fall due: with `dueWithin`, another status is refused rather than ignored,
+   * so that a question asked wrong is not answered as if it had been asked right.
+   */
   @IsOptional()
   @IsIn(['open', 'completed', 'refused'])
+  @ValidateBy({
+    name: 'openWhenDue',
+    validator: {
+      validate: (status, context) => (context?.object as ListRightsRequestsQuery).dueWithin === undefined || status === 'open',
+      defaultMessage: () => 'must be open or left out with dueWithin: only open requests fall due',
+    },
+  })
   status?: 'open' | 'completed' | 'refused';
 }
