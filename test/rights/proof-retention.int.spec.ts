@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ interface Storage {
 const TV_ADS = 'targeted-tv-advertising-pickx';
 const NOW = '2025-01-01T00:00:00.000Z' as Instant;
 
+/** A clerk's call without an idempotency key, as the API traces one. */
+const untraced = () => ({ client: 'dpo-office', idempotencyKey: randomUUID(), requestFingerprint: 'untraced' });
 const accessRequest = (subjectId: string): ReceiveRightsRequest => ({
   type: 'ReceiveRightsRequest',
   requestId: `access-${subjectId}`,
@@ -82,12 +84,12 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
   });
 
   it('keeps the record and the key of a subject whose rights request is still open, and removes them once it is answered', async () => {
-    await rightsRequests.handle(accessRequest(ended));
+    await rightsRequests.handle(accessRequest(ended), untraced());
     expect((await job.run()).data.removed).toEqual([]);
     expect(await storage.store.readStream(`consent-ledger-${ended}`)).toHaveLength(2);
     expect(await storage.vault.hasKey(ended)).toBe(true);
 
-    await rightsRequests.handle({ type: 'CompleteRightsRequest', requestId: `access-${ended}`, capture: { actor: { kind: 'agent', id: 'dpo-clerk-4' }, recordedAt: NOW }, data: {} });
+    await rightsRequests.handle({ type: 'CompleteRightsRequest', requestId: `access-${ended}`, capture: { actor: { kind: 'agent', id: 'dpo-clerk-4' }, recordedAt: NOW }, data: {} }, untraced());
     expect((await job.run()).data.removed).toEqual([expect.objectContaining({ subjectId: ended })]);
   });
 
@@ -96,7 +98,7 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     const arriving = {
       all: async () => {
         const all = await rightsRequests.all();
-        if ((looks += 1) === 1) await rightsRequests.handle(accessRequest(ended));
+        if ((looks += 1) === 1) await rightsRequests.handle(accessRequest(ended), untraced());
         return all;
       },
     };

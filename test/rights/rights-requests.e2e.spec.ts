@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { rightsRequestStreamOf } from '@consent-ledger/domain';
-import { newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
+import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
+import { LedgerStorage } from '../../apps/consent-api/src/ledger/ledger-storage';
+import { createTestSchema, describeWithPostgres, type TestSchema } from '../support/services';
 
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
@@ -153,4 +156,149 @@ describe('rights requests over HTTP', () => {
 
   it('is kept to keys with rights:manage', async () =>
     expect((await api.call('GET', '/v1/rights-requests?dueWithin=P7D', { key: TEST_KEYS.auditor })).status).toBe(403));
+});
+
+/** Calls on rights requests as a clerk's tool sends them, retrying under an Idempotency-Key. */
+const rightsCalls = (api: TestApi) => ({
+  receive: (body: Record<string, unknown>, idempotencyKey?: string) =>
+    api.call('POST', '/v1/rights-requests', {
+      body: { touchpoint: 'dpo-email', kind: 'access', receivedAt: daysAgo(2), ...body },
+      ...(idempotencyKey !== undefined && { headers: { 'idempotency-key': idempotencyKey } }),
+    }),
+  extend: (requestId: string, body: Record<string, unknown>, idempotencyKey: string) =>
+    api.call('POST', `/v1/rights-requests/${requestId}/extend`, { body, headers: { 'idempotency-key': idempotencyKey } }),
+});
+
+const keyFor = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
+
+describe('rights requests retried with an Idempotency-Key', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi()));
+  afterAll(() => api.close());
+
+  // Found in review: the retry moved the legal deadline a second time (extendedByDays 40), answered 200 as if new.
+  it('extends once when an extension is retried, and answers the retry as the first time', async () => {
+    const calls = rightsCalls(api);
+    const receivedAt = daysAgo(10);
+    const { body: request } = await calls.receive({ subjectId: newSubjectId('rights'), receivedAt });
+    const key = keyFor('ext');
+    const extension = { byDays: 20, reason: 'number-of-pending-requests' };
+
+    const first = await calls.extend(request.requestId, extension, key);
+    const retry = await calls.extend(request.requestId, extension, key);
+
+    expect(first).toMatchObject({ status: 200, body: { extendedByDays: 20, dueAt: plusDays(receivedAt, 50) } });
+    expect(first.headers.get('idempotency-replayed')).toBeNull();
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+    expect((await api.call('GET', `/v1/rights-requests/${request.requestId}`)).body).toMatchObject({ extendedByDays: 20, dueAt: plusDays(receivedAt, 50) });
+  });
+
+  it('refuses the key for another call, as POST /v1/commands does, and records nothing', async () => {
+    const calls = rightsCalls(api);
+    const { body: request } = await calls.receive({ subjectId: newSubjectId('rights') });
+    const key = keyFor('ext');
+    expect((await calls.extend(request.requestId, { byDays: 20, reason: 'complexity' }, key)).status).toBe(200);
+
+    const reused = await calls.extend(request.requestId, { byDays: 10, reason: 'complexity' }, key);
+    expect(reused).toMatchObject({ status: 409, body: { error: 'idempotency-key-reused' } });
+    const commandKey = keyFor('cmd');
+    expect((await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: commandKey })).status).toBe(201);
+    expect(await calls.extend(request.requestId, { byDays: 10, reason: 'complexity' }, commandKey)).toMatchObject({ status: 409, body: { error: 'idempotency-key-reused' } });
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+  });
+
+  // Found in review: without a ticket id each retry opened another request under a new id.
+  it('records a request sent without a ticket id once when it is retried', async () => {
+    const calls = rightsCalls(api);
+    const body = { subjectId: newSubjectId('rights'), receivedAt: daysAgo(2) };
+    const key = keyFor('receive');
+
+    const first = await calls.receive(body, key);
+    const retry = await calls.receive(body, key);
+
+    expect(first.status).toBe(201);
+    expect(retry).toMatchObject({ status: 201, body: first.body });
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+    expect((await api.call('GET', `/v1/rights-requests?subjectId=${body.subjectId}`)).body.requests).toHaveLength(1);
+  });
+
+  it('extends once when the kept answer is gone, the log answering the retry', async () => {
+    const calls = rightsCalls(api);
+    const { body: request } = await calls.receive({ subjectId: newSubjectId('rights') });
+    const key = keyFor('ext');
+    const first = await calls.extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+    // As after IDEMPOTENCY_RETENTION, or a database crash before the answer was kept.
+    await api.app.get(LedgerStorage).idempotencyRecords.forgetRecordedBefore(new Date(Date.now() + 60_000).toISOString(), 1_000_000);
+
+    const retry = await calls.extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+    await api.app.get(LedgerStorage).idempotencyRecords.forgetRecordedBefore(new Date(Date.now() + 60_000).toISOString(), 1_000_000);
+    expect(await calls.extend(request.requestId, { byDays: 30, reason: 'complexity' }, key)).toMatchObject({ status: 409, body: { error: 'idempotency-key-reused' } });
+    expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+  });
+
+  it('answers a retry sent after a restart of the service from what the first answer left', async () => {
+    const calls = rightsCalls(api);
+    const { body: request } = await calls.receive({ subjectId: newSubjectId('rights') });
+    const key = keyFor('ext');
+    const first = await calls.extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+
+    await api.app.close();
+    api = await startTestApi('sqlite', { dataDir: api.config.dataDir, masterKey: api.config.masterKey });
+    const retry = await rightsCalls(api).extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+  });
+});
+
+describeWithPostgres('rights requests retried with an Idempotency-Key through two API processes on PostgreSQL', () => {
+  let schema: TestSchema;
+  let one: TestApi;
+  let other: TestApi;
+  beforeAll(async () => {
+    schema = await createTestSchema('hr_rights');
+    const shared = { eventStore: 'postgres', databaseUrl: schema.url, masterKey: randomBytes(32) } as const;
+    one = await startTestApi('sqlite', shared);
+    other = await startTestApi('sqlite', { ...shared, projector: 'off' });
+  });
+  afterAll(async () => {
+    await Promise.all([one?.close(), other?.close()]);
+    await schema?.drop();
+  });
+
+  it('extends once when the retry reaches the other process', async () => {
+    const { body: request } = await rightsCalls(one).receive({ subjectId: newSubjectId('rights') });
+    const key = keyFor('ext');
+    const first = await rightsCalls(one).extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+    const retry = await rightsCalls(other).extend(request.requestId, { byDays: 20, reason: 'complexity' }, key);
+
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    expect(retry.headers.get('idempotency-replayed')).toBe('true');
+    expect(await one.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+  });
+
+  it('extends once when copies of the call reach both processes at once', async () => {
+    const { body: request } = await rightsCalls(one).receive({ subjectId: newSubjectId('rights') });
+    const key = keyFor('ext');
+    const answers = await Promise.all(
+      [one, other, one, other].map((api) => rightsCalls(api).extend(request.requestId, { byDays: 20, reason: 'complexity' }, key)),
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(answers.every((answer) => answer.body.extendedByDays === 20)).toBe(true);
+    expect(await one.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+  });
+
+  it('opens one request when a call without a ticket id is retried through the other process', async () => {
+    const body = { subjectId: newSubjectId('rights'), receivedAt: daysAgo(2) };
+    const key = keyFor('receive');
+    const first = await rightsCalls(one).receive(body, key);
+    const retry = await rightsCalls(other).receive(body, key);
+
+    expect(retry).toMatchObject({ status: 201, body: first.body });
+    expect((await other.call('GET', `/v1/rights-requests?subjectId=${body.subjectId}`)).body.requests).toHaveLength(1);
+  });
 });

@@ -15,7 +15,15 @@ export interface CommandOrigin {
  * and the stored response) produces the same ids and the store recognises the append as done.
  */
 export function eventIdFor({ client, idempotencyKey }: CommandOrigin, subjectId: string, index: number): string {
-  const name = Buffer.from(JSON.stringify([client, idempotencyKey, subjectId, index]));
+  return nameBasedUuid([client, idempotencyKey, subjectId, index]);
+}
+
+/**
+ * A UUID that depends only on `parts`, in the namespace of Consent Ledger event ids. Other callers
+ * give parts of another shape (a leading tag) so their ids never meet a command's.
+ */
+export function nameBasedUuid(parts: readonly unknown[]): string {
+  const name = Buffer.from(JSON.stringify(parts));
   const hash = digestOf('sha1', Buffer.concat([EVENT_ID_NAMESPACE, name]), 'buffer');
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;

@@ -1,15 +1,13 @@
 import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { type CheckedCommandRequest, CommandIntake, contactDetailsProblem, scopeToRecord } from '@consent-ledger/ledger-commands';
+import { type CheckedCommandRequest, CommandIntake, scopeToRecord } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
+import { idempotencyKeyOrThrow } from '../http/idempotency-key';
 import { RequestInvalid } from '../http/request-invalid';
 import { RecordChoice } from './record-choice.command';
 import { RecordChoiceDocs } from './record-choice.docs';
-
-/** Printable ASCII, as HTTP headers carry it; long enough for a UUID, a hash or a channel's own composite key. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @Controller('v1/commands')
 export class RecordChoiceController {
@@ -28,11 +26,7 @@ export class RecordChoiceController {
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new RequestInvalid([{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' }]);
-    }
-    const keyProblem = idempotencyKey === undefined ? undefined : contactDetailsProblem(idempotencyKey);
-    if (keyProblem) throw new RequestInvalid([{ field: 'Idempotency-Key', message: keyProblem }]);
+    idempotencyKeyOrThrow(idempotencyKey);
     const checked = this.intake.check(body);
     if (checked.errors) throw new RequestInvalid(checked.errors);
     mayRecord(client, checked.value);

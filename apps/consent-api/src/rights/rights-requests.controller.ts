@@ -1,15 +1,29 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type Duration, type Instant, type RightsCapture, type RightsRequest, rightsRequestsDue, type SubjectId, toInstant } from '@consent-ledger/domain';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  type CompleteRightsRequest,
+  type Duration,
+  type ExtendRightsRequest,
+  type Instant,
+  type ReceiveRightsRequest,
+  type RefuseRightsRequest,
+  type RightsCapture,
+  type RightsRequest,
+  type RightsRequestCommand,
+  rightsRequestsDue,
+  type SubjectId,
+  toInstant,
+} from '@consent-ledger/domain';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
 import { CallingClient, RequireAnyScope } from '../api-keys/api-key.guard';
+import { idempotencyKeyOrThrow } from '../http/idempotency-key';
 import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
-import { RightsFailuresFilter } from './rights-failures.filter';
-import { RightsRequests } from './rights-requests';
+import { requestIdFor, RightsRequests } from './rights-requests';
+import { RightsRequestIntake, type RightsOutcome } from './rights-requests-intake';
 import {
   CompleteRightsRequestBody,
   ExtendRightsRequestBody,
@@ -26,24 +40,41 @@ export interface RightsRequestView extends KnownRequest {
   readonly daysLeft?: number;
 }
 
+const ApiIdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A retry with the same key and call gets the first answer (Idempotency-Replayed: true) and records nothing new; the same key with another call is a 409.',
+  });
+
 @ApiTags('rights')
 @ApiBearerAuth()
 @Controller('v1/rights-requests')
-@UseFilters(RightsFailuresFilter, NotInLedgerFilter)
+@UseFilters(NotInLedgerFilter)
 @RequireAnyScope('rights:manage')
 export class RightsRequestsController {
   constructor(
     private readonly requests: RightsRequests,
+    private readonly intake: RightsRequestIntake,
     private readonly clock: Clock,
   ) {}
 
   @Post()
   @ApiOperation({ summary: 'Record a rights request (access, rectification, erasure, objection, portability); due 30 days after receipt' })
-  async receive(@Body() body: unknown, @CallingClient() client: ApiClient, @Res({ passthrough: true }) reply: FastifyReply): Promise<KnownRequest> {
+  @ApiIdempotencyKey()
+  async receive(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @CallingClient() client: ApiClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RightsOutcome['body']> {
+    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const request = validOrThrow(ReceiveRightsRequestBody, body);
-    const { request: recorded, isNew } = await this.requests.handle({
+    // Without a ticket id, a retry under the key must land on the request its first attempt made.
+    const requestId = request.requestId ?? (idempotencyKey === undefined ? randomUUID() : requestIdFor({ client: client.client, idempotencyKey }));
+    const command: ReceiveRightsRequest = {
       type: 'ReceiveRightsRequest',
-      requestId: request.requestId ?? randomUUID(),
+      requestId,
       capture: this.captureOf(client, request.handledBy),
       data: {
         subjectId: request.subjectId as SubjectId,
@@ -51,49 +82,72 @@ export class RightsRequestsController {
         touchpoint: request.touchpoint,
         receivedAt: toInstant(request.receivedAt) as Instant,
       },
-    });
-    void reply.status(isNew ? 201 : 200);
-    return known(recorded);
+    };
+    return this.answer(command, { call: 'receive', body }, { client, idempotencyKey, reply });
   }
 
   @Post(':requestId/extend')
   @HttpCode(200)
   @ApiOperation({ summary: 'Extend the response time (at most 60 days in total, decided within the first 30 days)' })
   @ApiParam({ name: 'requestId' })
-  async extend(@Param('requestId') requestId: string, @Body() body: unknown, @CallingClient() client: ApiClient): Promise<KnownRequest> {
+  @ApiIdempotencyKey()
+  async extend(
+    @Param('requestId') requestId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @CallingClient() client: ApiClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RightsOutcome['body']> {
+    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { byDays, reason, detail, handledBy } = validOrThrow(ExtendRightsRequestBody, body);
-    const { request } = await this.requests.handle({
+    const command: ExtendRightsRequest = {
       type: 'ExtendRightsRequest',
       requestId,
       capture: this.captureOf(client, handledBy),
       data: { byDays, reason, ...(detail !== undefined && { detail }) },
-    });
-    return known(request);
+    };
+    return this.answer(command, { call: 'extend', requestId, body }, { client, idempotencyKey, reply });
   }
 
   @Post(':requestId/complete')
   @HttpCode(200)
   @ApiOperation({ summary: 'Record that the request was answered; says whether it was on time' })
   @ApiParam({ name: 'requestId' })
-  async complete(@Param('requestId') requestId: string, @Body() body: unknown, @CallingClient() client: ApiClient): Promise<KnownRequest> {
+  @ApiIdempotencyKey()
+  async complete(
+    @Param('requestId') requestId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @CallingClient() client: ApiClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RightsOutcome['body']> {
+    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { handledBy } = validOrThrow(CompleteRightsRequestBody, body);
-    const { request } = await this.requests.handle({ type: 'CompleteRightsRequest', requestId, capture: this.captureOf(client, handledBy), data: {} });
-    return known(request);
+    const command: CompleteRightsRequest = { type: 'CompleteRightsRequest', requestId, capture: this.captureOf(client, handledBy), data: {} };
+    return this.answer(command, { call: 'complete', requestId, body }, { client, idempotencyKey, reply });
   }
 
   @Post(':requestId/refuse')
   @HttpCode(200)
   @ApiOperation({ summary: 'Record a refusal on a ground the law allows (unfounded, excessive, identity not verified, legal obligation to keep)' })
   @ApiParam({ name: 'requestId' })
-  async refuse(@Param('requestId') requestId: string, @Body() body: unknown, @CallingClient() client: ApiClient): Promise<KnownRequest> {
+  @ApiIdempotencyKey()
+  async refuse(
+    @Param('requestId') requestId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @CallingClient() client: ApiClient,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RightsOutcome['body']> {
+    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { reason, detail, handledBy } = validOrThrow(RefuseRightsRequestBody, body);
-    const { request } = await this.requests.handle({
+    const command: RefuseRightsRequest = {
       type: 'RefuseRightsRequest',
       requestId,
       capture: this.captureOf(client, handledBy),
       data: { reason, ...(detail !== undefined && { detail }) },
-    });
-    return known(request);
+    };
+    return this.answer(command, { call: 'refuse', requestId, body }, { client, idempotencyKey, reply });
   }
 
   @Get(':requestId')
@@ -116,6 +170,21 @@ export class RightsRequestsController {
       return { at, dueWithin, requests: due.map(({ request, overdue, daysLeft }) => ({ ...request, overdue, daysLeft })) };
     }
     return { at, requests: all.filter((request) => status === undefined || request.status === status).sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1)) };
+  }
+
+  /**
+   * Decides the call, once per idempotency key: the answer is the request as it stands, or the
+   * rule it broke. `call` is what a retry must repeat exactly: the route, the request id and the body.
+   */
+  private async answer(
+    command: RightsRequestCommand,
+    call: unknown,
+    { client, idempotencyKey, reply }: { client: ApiClient; idempotencyKey: string | undefined; reply: FastifyReply },
+  ): Promise<RightsOutcome['body']> {
+    const outcome = await this.intake.execute(command, { client: client.client, idempotencyKey, requestFingerprint: this.intake.fingerprintOf(call) });
+    void reply.status(outcome.status);
+    if (outcome.replayed) void reply.header('Idempotency-Replayed', 'true');
+    return outcome.body;
   }
 
   private captureOf(client: ApiClient, handledBy: string | undefined): RightsCapture {

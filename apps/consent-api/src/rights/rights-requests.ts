@@ -11,13 +11,26 @@ import {
   rightsRequestOf,
   rightsRequestStreamOf,
 } from '@consent-ledger/domain';
-import { type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
-import { hash } from 'node:crypto';
+import { EventIdConflict, type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { type CommandOrigin, IdempotencyKeyReused, nameBasedUuid } from '@consent-ledger/ledger-commands';
 import { LogCatchUp } from './log-catch-up';
+
+/** Who sent a call on a rights request, under which key (a fresh one when the call gave none), and which call it was. */
+export interface RightsRequestTrace extends CommandOrigin {
+  /** `requestFingerprint` of the call as received: tells its retry from another call under the key. */
+  readonly requestFingerprint: string;
+}
+
+export interface RightsRequestHandled {
+  readonly request: RightsRequest;
+  /** Something was recorded, by this attempt or (`isEarlierAnswer`) by an earlier attempt of the same call. */
+  readonly isNew: boolean;
+  readonly isEarlierAnswer: boolean;
+}
 
 /**
  * Rights requests, each in its own stream `rights-request-${id}` (never in the subject's consent
- * ledger): read, fold, decide, append at the revision read. Listing goes through an index of every
+ * ledger): read, fold, decide, append at the revision read (idempotency keys: `RightsRequestIntake`). Listing goes through an index of every
  * request, caught up with the log before each answer.
  */
 export class RightsRequests {
@@ -28,27 +41,42 @@ export class RightsRequests {
     this.log = new LogCatchUp(store, (event) => this.indexEvent(event));
   }
 
-  /** Decides the command on the request's stream; returns the request as it stands afterwards, and whether anything was recorded. */
-  async handle(command: RightsRequestCommand): Promise<{ request: RightsRequest; isNew: boolean }> {
+  /**
+   * Decides the command on the request's stream; returns the request as it stands afterwards, and
+   * whether anything was recorded. The events' ids derive from who sent the call, its idempotency
+   * key and the request (`rightsEventIdFor`), so a call decided again after its first attempt was
+   * recorded (a retry whose answer was lost, another process deciding the same key) finds its
+   * events and answers as the first attempt did, and the store refuses to record them twice.
+   */
+  async handle(command: RightsRequestCommand, trace: RightsRequestTrace): Promise<RightsRequestHandled> {
     const streamName = rightsRequestStreamOf(command.requestId);
     for (let attempt = 1; ; attempt += 1) {
       const stored = await this.store.readStream(streamName);
+      const earlier = earlierAnswerOf(stored, command.requestId, trace);
+      if (earlier) return { request: earlier, isNew: true, isEarlierAnswer: true };
       const past = stored.map(rightsEventOf);
       const events = decideRightsRequest(command, rightsRequestOf(past));
-      if (events.length === 0) return { request: rightsRequestOf(past), isNew: false };
+      if (events.length === 0) return { request: rightsRequestOf(past), isNew: false, isEarlierAnswer: false };
       try {
-        await this.store.append(
+        const appended = await this.store.append(
           streamName,
           events.map((event, index) => ({
-            eventId: eventIdOf(command.requestId, stored.length + index),
+            eventId: rightsEventIdFor(trace, command.requestId, index),
             type: event.type,
             schemaVersion: RIGHTS_EVENT_SCHEMA_VERSION,
             data: event.data as unknown as Record<string, unknown>,
+            metadata: { commandType: command.type, client: trace.client, idempotencyKey: trace.idempotencyKey, requestFingerprint: trace.requestFingerprint },
           })),
           { expectedRevision: stored.length - 1 },
         );
-        return { request: rightsRequestOf([...past, ...events]), isNew: true };
+        if (appended.deduplicated) {
+          // An attempt of this very call was stored meanwhile (another process took the same key): answer as it did.
+          const firstAttempt = earlierAnswerOf(await this.store.readStream(streamName), command.requestId, trace);
+          if (firstAttempt) return { request: firstAttempt, isNew: true, isEarlierAnswer: true };
+        }
+        return { request: rightsRequestOf([...past, ...events]), isNew: true, isEarlierAnswer: false };
       } catch (error) {
+        if (error instanceof EventIdConflict) throw new IdempotencyKeyReused(trace.client, trace.idempotencyKey);
         // Two clerks acting on one request at once: decide again on what the other recorded.
         if (!(error instanceof StreamRevisionConflict) || attempt >= 3) throw error;
       }
@@ -84,8 +112,26 @@ function rightsEventOf(stored: StoredEvent): RightsRequestEvent {
   return { type: stored.type, data: stored.data } as unknown as RightsRequestEvent;
 }
 
-/** Deterministic per request and revision, so a retried append of the same decision dedupes in the store. */
-function eventIdOf(requestId: string, revision: number): string {
-  const hex = hash('sha256', `rights-request\u0000${requestId}\u0000${revision}`, 'hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+/**
+ * The `index`-th event a call appends to a request. Tagged, so that no command's event id (client,
+ * key, subject, index) is ever the same.
+ */
+function rightsEventIdFor({ client, idempotencyKey }: CommandOrigin, requestId: string, index: number): string {
+  return nameBasedUuid(['rights-request', client, idempotencyKey, requestId, index]);
+}
+
+/** The id of a request received without a ticket id: the same on every retry with the key, so a retry finds it. */
+export function requestIdFor({ client, idempotencyKey }: CommandOrigin): string {
+  return nameBasedUuid(['rights-request-id', client, idempotencyKey]);
+}
+
+/** The request as the traced call's first attempt left it, when that attempt's events are in the stream. */
+function earlierAnswerOf(stored: readonly StoredEvent[], requestId: string, trace: RightsRequestTrace): RightsRequest | undefined {
+  const first = stored.findIndex((event) => event.eventId === rightsEventIdFor(trace, requestId, 0));
+  if (first < 0) return undefined;
+  // The key's first call was another one (its record may have expired): this is not its retry.
+  if (stored[first].metadata.requestFingerprint !== trace.requestFingerprint) throw new IdempotencyKeyReused(trace.client, trace.idempotencyKey);
+  let last = first;
+  while (stored[last + 1]?.eventId === rightsEventIdFor(trace, requestId, last + 1 - first)) last += 1;
+  return rightsRequestOf(stored.slice(0, last + 1).map(rightsEventOf));
 }

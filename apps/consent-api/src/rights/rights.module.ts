@@ -8,6 +8,7 @@ import { ProofRetentionController } from './proof-retention.controller';
 import { ProofRetentionJob } from './proof-retention.job';
 import { RightsRequestsController } from './rights-requests.controller';
 import { RightsRequests } from './rights-requests';
+import { RightsRequestIntake } from './rights-requests-intake';
 
 /**
  * Rights requests with their deadlines, and the proof-retention job. The job runs on the schedule
@@ -18,6 +19,12 @@ import { RightsRequests } from './rights-requests';
   controllers: [RightsRequestsController, ProofRetentionController],
   providers: [
     { provide: RightsRequests, useFactory: (storage: LedgerStorage) => new RightsRequests(storage.eventStore), inject: [LedgerStorage] },
+    {
+      provide: RightsRequestIntake,
+      useFactory: (storage: LedgerStorage, requests: RightsRequests, clock: Clock) =>
+        new RightsRequestIntake({ requests, idempotencyRecords: storage.idempotencyRecords, vault: storage.vault, now: () => clock.now(), log: new Logger('rights') }),
+      inject: [LedgerStorage, RightsRequests, Clock],
+    },
     {
       provide: ProofRetentionJob,
       useFactory: (storage: LedgerStorage, catalogue: Catalogue, clock: Clock, streams: SubjectStreams, rightsRequests: RightsRequests) =>
