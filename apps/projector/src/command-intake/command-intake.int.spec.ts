@@ -75,6 +75,22 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(1);
   });
 
+  // Found in review: the unauthenticated `client` header shared the keys of the HTTP client of the same name.
+  it('keeps a topic client\'s keys apart from those of the HTTP client of the same name', async () => {
+    const key = uniqueName('key');
+    const overHttp = commandJson.startRelationship(uniqueName('subject'));
+    const checked = resources.intake.check(overHttp);
+    if (checked.errors) throw new Error(JSON.stringify(checked.errors));
+    const http = await resources.intake.execute(checked.value, { client: 'tv-menu', idempotencyKey: key, requestFingerprint: resources.intake.fingerprintOf(overHttp) });
+    expect(http).toMatchObject({ status: 201 });
+
+    const subjectId = uniqueName('subject');
+    await send([{ key, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { client: 'tv-menu' } }]);
+    expect((await resultFor(key)).value).toMatchObject({ status: 201, replayed: false, body: { subjectId } });
+    const [recorded] = await resources.store.readStream(`consent-ledger-${subjectId}`);
+    expect(recorded.metadata).toMatchObject({ client: 'kafka/tv-menu', idempotencyKey: key });
+  });
+
   // Over HTTP they need scopes of their own; a channel system's write access to the topic is not that.
   it('refuses an erasure or an objection review sent on the topic, and records nothing', async () => {
     const subjectId = uniqueName('subject');

@@ -103,7 +103,7 @@ export class CommandTopicIntake {
           return { status: 403, body: { error: 'forbidden', message }, replayed: false };
         }
         const outcome = await intake.execute(checked.value, {
-          client: read.client,
+          client: onTheTopic(read.client),
           idempotencyKey: read.idempotencyKey,
           requestFingerprint: intake.fingerprintOf(read.json),
         });
@@ -123,3 +123,11 @@ export class CommandTopicIntake {
     }
   }
 }
+
+/**
+ * The name a client on the topic has for idempotency keys and in the events' metadata. The
+ * `client` header is not authenticated, so it must not reach the keys of the HTTP client of the
+ * same name (found in review: a message naming it could claim that client's keys, and be answered
+ * with its stored answers). HTTP clients' names cannot hold a `/`.
+ */
+export const onTheTopic = (client: string): string => `kafka/${client}`;
