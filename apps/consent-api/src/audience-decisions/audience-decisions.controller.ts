@@ -7,7 +7,7 @@ import { screenJson } from '@consent-ledger/ledger-commands';
 import { MAX_AUDIENCE_SIZE, type AudienceAnswer } from '@consent-ledger/read-models';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { requestSchema } from '../http/request-schema';
-import { purposeOrThrow, RequestInvalid, validOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, purposeOrThrow, RequestInvalid, validOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { AudienceDecisions } from './audience-decisions.query';
@@ -32,7 +32,7 @@ export class AudienceDecisionsController {
     description: `Up to ${MAX_AUDIENCE_SIZE} subject ids → { allowed: [...], denied: [{ subjectId, reason }] }. Reflects every command acknowledged before the question was sent.`,
   })
   @ApiBody({ schema: requestSchema(AudienceDecisionsRequest) })
-  filter(@Body() body: unknown): Promise<AudienceAnswer> {
+  filter(@NoQueryParameters() _none: void, @Body() body: unknown): Promise<AudienceAnswer> {
     const screened = screenJson(body, { maxDepth: 3, maxValues: MAX_AUDIENCE_SIZE + 20 });
     if (screened.length > 0) throw new RequestInvalid(screened);
     const { purpose, channel, source, brand, at, subjectIds } = validOrThrow(AudienceDecisionsRequest, body);

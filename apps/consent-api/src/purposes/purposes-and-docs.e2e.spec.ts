@@ -43,6 +43,27 @@ describe('the catalogue, health and documentation', () => {
     expect(giveConsent.properties.capture.properties.touchpoint.enum).toContain('tv-menu');
   });
 
+  // Found in review: some routes ignored a query parameter they do not take, so a mistyped
+  // question (`?dryrun=true`) was answered as if it had been asked right, or something was run.
+  it('refuses a query parameter a route does not take, on every route, before doing anything', async () => {
+    const { body: document } = await api.call('GET', '/docs/json', { key: null });
+    const calls = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'some-id') })),
+    );
+    expect(calls.length).toBeGreaterThan(15);
+    const before = await api.store.headPosition();
+    for (const { method, path } of calls) {
+      const response = await api.call(method as 'GET', `${path}?notaparameter=1`, method === 'GET' ? {} : { body: {} });
+      expect({ method, path, status: response.status, details: response.body.details }).toEqual({
+        method,
+        path,
+        status: 400,
+        details: expect.arrayContaining([{ field: 'notaparameter', message: 'is not a known field' }]),
+      });
+    }
+    expect(await api.store.headPosition()).toBe(before);
+  });
+
   // A client generated from the document must know the answers, errors included, not only the requests.
   it('documents the answers of every route: success bodies, 400, 401 with WWW-Authenticate, 403 and 503, and the query parameters as validated', async () => {
     const { body: document } = await api.call('GET', '/docs/json', { key: null });

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject, Module } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Catalogue } from '@consent-ledger/domain';
 import { CATALOGUE } from '../ledger/catalogue-file';
+import { NoQueryParameters } from '../http/request-invalid';
 
 @ApiTags('catalogue')
 @ApiBearerAuth()
@@ -18,7 +19,7 @@ export class PurposesController {
   @Get()
   @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOperation({ summary: 'The purpose catalogue: every purpose with its legal basis, audience, channels, sources and groups' })
-  purposes(): string {
+  purposes(@NoQueryParameters() _none: void): string {
     return this.json;
   }
 }

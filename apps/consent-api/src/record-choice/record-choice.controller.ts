@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
 import { idempotencyKeyOrThrow } from '../http/idempotency-key';
-import { RequestInvalid } from '../http/request-invalid';
+import { NoQueryParameters, RequestInvalid } from '../http/request-invalid';
 import { RecordChoice } from './record-choice.command';
 import { RecordChoiceDocs } from './record-choice.docs';
 
@@ -21,6 +21,7 @@ export class RecordChoiceController {
   @RecordChoiceDocs()
   @RequireAnyScope('commands:write', 'objections:review', 'subjects:erase')
   async record(
+    @NoQueryParameters() _none: void,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { validOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { LedgerStorage } from '../ledger/ledger-storage';
 import { ProofRetentionJob } from './proof-retention.job';
 
@@ -28,14 +28,14 @@ export class ProofRetentionController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Run the proof-retention job now: remove the records whose retention ended, destroy their keys, record the run' })
-  run(@Body() body: unknown): Promise<ProofRetentionRunCompleted['data']> {
+  run(@NoQueryParameters() _none: void, @Body() body: unknown): Promise<ProofRetentionRunCompleted['data']> {
     const { dryRun } = validOrThrow(ProofRetentionRunBody, body ?? {});
     return this.job.run({ dryRun: dryRun === true }).then((run) => run.data);
   }
 
   @Get()
   @ApiOperation({ summary: 'Every recorded run of the proof-retention job, oldest first' })
-  async runs(): Promise<{ runs: ProofRetentionRunCompleted['data'][] }> {
+  async runs(@NoQueryParameters() _none: void): Promise<{ runs: ProofRetentionRunCompleted['data'][] }> {
     const stored = await this.storage.eventStore.readStream(PROOF_RETENTION_RUNS_STREAM);
     return { runs: stored.map((event) => event.data as unknown as ProofRetentionRunCompleted['data']) };
   }

@@ -63,6 +63,7 @@ export class RightsRequestsController {
   @ApiOperation({ summary: 'Record a rights request (access, rectification, erasure, objection, portability); due 30 days after receipt' })
   @ApiIdempotencyKey()
   async receive(
+    @NoQueryParameters() _none: void,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
     @CallingClient() client: ApiClient,
@@ -93,6 +94,7 @@ export class RightsRequestsController {
   @ApiIdempotencyKey()
   async extend(
     @Param('requestId') requestId: string,
+    @NoQueryParameters() _none: void,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
     @CallingClient() client: ApiClient,
@@ -116,6 +118,7 @@ export class RightsRequestsController {
   @ApiIdempotencyKey()
   async complete(
     @Param('requestId') requestId: string,
+    @NoQueryParameters() _none: void,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
     @CallingClient() client: ApiClient,
@@ -134,6 +137,7 @@ export class RightsRequestsController {
   @ApiIdempotencyKey()
   async refuse(
     @Param('requestId') requestId: string,
+    @NoQueryParameters() _none: void,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
     @CallingClient() client: ApiClient,
