@@ -125,8 +125,11 @@ describe('the command intake', () => {
         validUntil: '2025-05-01T02:00:00+02:00',
         capture: { occurredAt: at(120_000).replace('.000Z', 'Z') },
       });
-      expect(eventsOf(await submit(restrictAgain, 'key-6'))).toEqual([]);
-      expect(eventsOf(await submit(consentAgain, 'key-7'))).toEqual([]);
+      // Both were stamped at one instant, their first arrival, so each has a choice recorded after
+      // it at its instant (which might have been a change of mind): each copy is recorded, but
+      // neither stands.
+      expect(eventsOf(await submit(restrictAgain, 'key-6'))).toEqual([expect.objectContaining({ supersededBy: [expect.anything()] })]);
+      expect(eventsOf(await submit(consentAgain, 'key-7'))).toEqual([expect.objectContaining({ supersededBy: [expect.anything()] })]);
       const { ledger } = streams.streams.cached('subject-1')!;
       expect(ledger.channelRestrictions.get('email|*')?.on).toBe(false);
       expect(mayProcess(ledger, catalogue, { purpose: CONSENT_PURPOSE, at: at(90_000) })).toMatchObject({ allowed: false });
@@ -190,6 +193,26 @@ describe('the command intake', () => {
         expect(await submit(restrictIn(month), `again-${index}`)).toMatchObject({ status: 200, body: { events: [], position: before.at(-1)!.position.toString() } });
       }
       expect(await store.readStream(ledgerStreamOf('subject-1'))).toHaveLength(before.length);
+    });
+
+    // Found in review: a channel that stamps to the minute sent withdraw, give, withdraw within one
+    // minute; the last withdrawal was taken for the first one delivered again, and the consent stood.
+    it('is recorded when a choice made at the same instant was recorded after it: the person changed their mind within the stamp', async () => {
+      const { streams, submit } = intake();
+      const tv = 'targeted-tv-advertising-pickx';
+      const at = (time: string) => ({ capture: { occurredAt: `2024-05-01T${time}:00+02:00` } });
+      await submit(commandJson.startRelationship('subject-1', { capture: { occurredAt: '2024-01-01T00:00:00Z' } }), 'key-0');
+      await submit(commandJson.giveConsent('subject-1', { purpose: tv, channels: ['tv-screen'], ...at('20:00') }), 'key-1');
+      await submit(commandJson.withdrawConsent('subject-1', { purpose: tv, ...at('20:15') }), 'key-2');
+      await submit(commandJson.giveConsent('subject-1', { purpose: tv, channels: ['tv-screen'], ...at('20:15') }), 'key-3');
+
+      expect(await submit(commandJson.withdrawConsent('subject-1', { purpose: tv, ...at('20:15') }), 'key-4')).toMatchObject({ status: 201 });
+      expect(mayProcess(streams.streams.cached('subject-1')!.ledger, catalogue, { purpose: tv, channel: 'tv-screen', at: '2024-05-01T20:30:00Z' as Instant })).toMatchObject({
+        allowed: false,
+        reason: 'consent-withdrawn',
+      });
+      // Delivered again with nothing recorded at its instant since, it is the same statement.
+      expect(await submit(commandJson.withdrawConsent('subject-1', { purpose: tv, ...at('20:15') }), 'key-5')).toMatchObject({ status: 200 });
     });
 
     it('is recorded when it says anything else: another instant, channel or touchpoint', async () => {

@@ -1,4 +1,5 @@
-import { type Instant, type LedgerCommand, LedgerRuleBroken, loadCatalogue } from '@consent-ledger/domain';
+import fc from 'fast-check';
+import { type Instant, type LedgerCommand, LedgerRuleBroken, loadCatalogue, mayProcess } from '@consent-ledger/domain';
 import { createInMemoryEventStore, InMemoryLog } from '@consent-ledger/event-store';
 import { InMemoryVault } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
@@ -138,4 +139,55 @@ describe('running commands on subject streams', () => {
     await expect(refusal).rejects.toBeInstanceOf(LedgerRuleBroken);
     await expect(refusal).rejects.toMatchObject({ rule: 'no-objection-pending-review' });
   });
+});
+
+// A dated statement found in the log is not recorded again (`holdsStatement`). Recording its copy
+// anyway, as before, must give the same answers at every instant: the rule may only drop copies
+// that change nothing, whatever order statements and their redeliveries arrive in.
+describe('a statement delivered again', () => {
+  const PURPOSE = 'direct-marketing-prospects-phone-email';
+  const CHANNELS = ['sms', 'email'] as const;
+  const minute = (m: number) => `2024-03-01T09:0${m}:00Z`;
+  const statement = fc.oneof(
+    fc.record({ kind: fc.constantFrom('restrictChannel', 'liftChannelRestriction'), channel: fc.constantFrom(...CHANNELS), m: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ kind: fc.constantFrom('giveConsent', 'withdrawConsent'), channel: fc.constant(undefined), m: fc.integer({ min: 0, max: 2 }) }),
+  );
+  const jsonOf = ({ kind, channel, m }: { kind: string; channel?: string; m: number }): Json => {
+    const capture = { capture: { occurredAt: minute(m) } };
+    if (kind === 'giveConsent') return commandJson.giveConsent('subject-1', { purpose: PURPOSE, channels: [...CHANNELS], ...capture });
+    if (kind === 'withdrawConsent') return commandJson.withdrawConsent('subject-1', { purpose: PURPOSE, ...capture });
+    return commandJson[kind as 'restrictChannel'](`subject-1`, { channel, ...capture });
+  };
+  // Statements, then the order they reach the ledger: each one once or more, in any order.
+  const deliveries = fc
+    .array(statement, { minLength: 1, maxLength: 8 })
+    .chain((statements) => fc.shuffledSubarray([...statements.keys(), ...statements.keys(), ...statements.keys()], { minLength: statements.length }).map((order) => ({ statements, order })));
+
+  async function answersAfter({ statements, order }: { statements: { kind: string; channel?: string; m: number }[]; order: number[] }, recognisesStatements: boolean) {
+    const streams = new LedgerStreams(createInMemoryEventStore(), catalogue);
+    for (const [delivery, index] of order.entries()) {
+      const json = jsonOf(statements[index]);
+      const { command, trace } = await commandOf(json, `key-${delivery}`);
+      try {
+        await streams.handle(command, recognisesStatements ? { ...trace, statementFingerprint: JSON.stringify(json) } : trace);
+      } catch (error) {
+        if (!(error instanceof LedgerRuleBroken)) throw error;
+      }
+    }
+    const ledger = (await streams.streams.read('subject-1')).ledger;
+    return [0, 1, 2, 3].flatMap((m) =>
+      CHANNELS.map((channel) => {
+        const { allowed, reason } = mayProcess(ledger, catalogue, { purpose: PURPOSE, channel, at: `2024-03-01T09:0${m}:30.000Z` as Instant });
+        return `${m} ${channel} ${allowed} ${reason}`;
+      }),
+    );
+  }
+
+  it('gives the same answers at every instant as recording every copy', () =>
+    fc.assert(
+      fc.asyncProperty(deliveries, async (run) => {
+        expect(await answersAfter(run, true)).toEqual(await answersAfter(run, false));
+      }),
+      { numRuns: 200 },
+    ));
 });

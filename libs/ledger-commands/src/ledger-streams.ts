@@ -17,7 +17,7 @@ import { type EventStore, type NewEvent, StreamRevisionConflict } from '@consent
 import { type CommandOrigin, eventIdFor } from './event-ids';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import { PerKeyQueue } from './per-key-queue';
-import { extendSubjectStream, ledgerStreamOf, recordedEntry, type SubjectStream, SubjectStreams } from './subject-streams';
+import { extendSubjectStream, holdsStatement, ledgerStreamOf, recordedEntry, type SubjectStream, SubjectStreams } from './subject-streams';
 
 /** What a command did: the events it appended (none when the choice was already in force). */
 export interface HandledCommand {
@@ -118,9 +118,9 @@ export class LedgerStreams {
       const earlier = this.earlierAppendOf(stream, trace);
       if (earlier) return { handled: earlier, isEarlierAnswer: true };
       // A dated statement already recorded, delivered again under another key (a channel's retry
-      // queue): the log holds it once, whatever the person chose since. What the cache holds is in
-      // the store; one another process recorded meanwhile makes the append below conflict.
-      if (trace.statementFingerprint !== undefined && stream.statements.has(trace.statementFingerprint)) {
+      // queue): the log holds it once (see `holdsStatement`). What the cache holds is in the store;
+      // one another process recorded meanwhile makes the append below conflict.
+      if (trace.statementFingerprint !== undefined && holdsStatement(stream, trace.statementFingerprint)) {
         return { handled: { subjectId, events: [], position: stream.position?.toString() ?? null }, isEarlierAnswer: false };
       }
 

@@ -37,8 +37,8 @@ export interface SubjectStream {
   /** The latest `occurredAt` in the stream: the folded ledger is the ledger at any instant from then on. */
   readonly latestOccurredAt?: Instant;
   readonly indexOfEventId: ReadonlyMap<string, number>;
-  /** The `statementFingerprint`s of its entries: a dated statement is in the log once. */
-  readonly statements: ReadonlySet<string>;
+  /** Each `statementFingerprint` of its entries, with the index of the last entry that carries it. */
+  readonly statements: ReadonlyMap<string, number>;
 }
 
 export const emptySubjectStream = (subjectId: string): SubjectStream => ({
@@ -47,24 +47,41 @@ export const emptySubjectStream = (subjectId: string): SubjectStream => ({
   ledger: initialLedger(),
   revision: -1,
   indexOfEventId: new Map(),
-  statements: new Set(),
+  statements: new Map(),
 });
 
 export function extendSubjectStream(stream: SubjectStream, newEntries: readonly LedgerEntry[]): SubjectStream {
   if (newEntries.length === 0) return stream;
   const entries = [...stream.entries, ...newEntries];
   const indexOfEventId = new Map(stream.indexOfEventId);
-  const statements = newEntries.some((entry) => entry.statementFingerprint !== undefined) ? new Set(stream.statements) : stream.statements;
+  const statements = newEntries.some((entry) => entry.statementFingerprint !== undefined) ? new Map(stream.statements) : stream.statements;
   let { ledger, latestOccurredAt } = stream;
   newEntries.forEach((entry, offset) => {
     ledger = evolve(ledger, entry.event);
     indexOfEventId.set(entry.event.eventId, stream.entries.length + offset);
-    if (entry.statementFingerprint !== undefined) (statements as Set<string>).add(entry.statementFingerprint);
+    if (entry.statementFingerprint !== undefined) (statements as Map<string, number>).set(entry.statementFingerprint, stream.entries.length + offset);
     const occurredAt = entry.event.data.capture.occurredAt;
     if (latestOccurredAt === undefined || occurredAt > latestOccurredAt) latestOccurredAt = occurredAt;
   });
   const last = newEntries[newEntries.length - 1];
   return { ...stream, entries, ledger, revision: last.event.revision, position: last.position, latestOccurredAt, indexOfEventId, statements };
+}
+
+/**
+ * Whether the statement with this fingerprint is in the stream and nothing made at its instant was
+ * recorded after it. Its copy would then change no answer: choices made later outrank both copies
+ * alike, and only order of arrival tells choices made at one instant apart (a channel stamping to
+ * the minute, the person toggling within it), so one recorded since may have been the person
+ * changing their mind, and the statement sent again their changing it back.
+ */
+export function holdsStatement(stream: SubjectStream, statementFingerprint: string): boolean {
+  const index = stream.statements.get(statementFingerprint);
+  if (index === undefined) return false;
+  const { occurredAt } = stream.entries[index].event.data.capture;
+  for (let later = index + 1; later < stream.entries.length; later += 1) {
+    if (stream.entries[later].event.data.capture.occurredAt === occurredAt) return false;
+  }
+  return true;
 }
 
 export function ledgerEntryOf(stored: StoredEvent): LedgerEntry {
