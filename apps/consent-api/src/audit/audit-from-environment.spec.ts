@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
@@ -73,6 +74,34 @@ describe('the auditor CLI on the SQLite files of a service', () => {
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ subjectId: 'cust-r1', personalData: 'readable' });
     expect(readdirSync(exports)).toEqual(['cust-r1.json']);
+  });
+
+  // Found in review: the export went into a new file renamed over the --out path, which replaced
+  // a pipe its reader was waiting on (`--out >(gpg -e …)`) and a symbolic link to another volume.
+  it('writes into a pipe given as --out, and through a symbolic link into the file it names', async () => {
+    const fifo = join(exports, 'to-gpg');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo]);
+    let received = '';
+    reader.stdout.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const closed = new Promise((resolve) => reader.once('close', resolve));
+    expect(await audit({ DATA_DIR: service }, 'export', 'cust-r1', '--out', fifo)).toMatchObject({ code: 0 });
+    await closed;
+    expect(JSON.parse(received)).toMatchObject({ subjectId: 'cust-r1' });
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+
+    const volume = mkdtempSync(join(tmpdir(), 'consent-ledger-audit-volume-'));
+    try {
+      writeFileSync(join(volume, 'export.json'), 'an earlier export\n');
+      symlinkSync(join(volume, 'export.json'), join(exports, 'link.json'));
+      expect(await audit({ DATA_DIR: service }, 'export', 'cust-r1', '--out', join(exports, 'link.json'))).toMatchObject({ code: 0 });
+      expect(lstatSync(join(exports, 'link.json')).isSymbolicLink()).toBe(true);
+      expect(JSON.parse(readFileSync(join(volume, 'export.json'), 'utf8'))).toMatchObject({ subjectId: 'cust-r1' });
+      expect(statSync(join(volume, 'export.json')).mode & 0o777).toBe(0o600);
+      expect(readdirSync(volume)).toEqual(['export.json']);
+    } finally {
+      rmSync(volume, { recursive: true, force: true });
+    }
   });
 
   // Found in review: a copy of the log alone exported a subject never erased as "erased", and the

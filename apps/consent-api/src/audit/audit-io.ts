@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Instant, toInstant } from '@consent-ledger/domain';
 import type { EventStore } from '@consent-ledger/event-store';
@@ -28,10 +28,19 @@ export interface AuditSources {
  * So the text goes into a new file made 0600 beside it, which then takes its place.
  */
 export function writePrivateFile(path: string, text: string): void {
-  const beside = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const existing = statSync(path, { throwIfNoEntry: false });
+  // A pipe, a terminal or a process substitution (`--out >(gpg -e …)`) is written into, never
+  // replaced: the reader on its other end is where the export goes (found in review).
+  if (existing && !existing.isFile()) {
+    writeFileSync(path, text);
+    return;
+  }
+  // Through a symbolic link, the file it names is replaced, in its own directory (an encrypted volume, say).
+  const target = existing ? realpathSync(path) : path;
+  const beside = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(beside, text, { mode: 0o600, flag: 'wx' });
-    renameSync(beside, path);
+    renameSync(beside, target);
   } catch (error) {
     rmSync(beside, { force: true });
     throw error;
