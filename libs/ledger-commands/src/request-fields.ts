@@ -112,13 +112,16 @@ export function personalDataInTextProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** YY.MM.DD-SSS.CC, with or without its dots, dash and spaces. */
-const NATIONAL_REGISTER_NUMBER = /(?<![\dA-Za-z])(\d{2})[ .]?(\d{2})[ .]?(\d{2})[ .-]?(\d{3})[ .-]?(\d{2})(?![\dA-Za-z])/g;
+/** YY.MM.DD-SSS.CC, with or without its separators (dots, dashes, slashes or spaces). */
+const NATIONAL_REGISTER_NUMBER = /(?<![\dA-Za-z])(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{3})[ ./-]?(\d{2})(?![\dA-Za-z])/g;
 
 function hasNationalRegisterNumber(text: string): boolean {
-  for (const [, year, month, day, serial, check] of text.matchAll(NATIONAL_REGISTER_NUMBER)) {
-    // A "bis" number (no Belgian birth record) adds 20 or 40 to the month.
-    if (Number(month) % 20 > 12 || Number(day) > 31) continue;
+  for (const [written, year, month, day, serial, check] of text.matchAll(NATIONAL_REGISTER_NUMBER)) {
+    // A "bis" number (no Belgian birth record) adds 20 or 40 to the month. Eleven bare digits with
+    // such a month are far more often an order number that starts with a year (2024…, found in
+    // review), so only a bis number written with separators counts.
+    const isBis = Number(month) > 12;
+    if (Number(month) % 20 > 12 || Number(day) > 31 || (isBis && /^\d{11}$/.test(written))) continue;
     const base = Number(`${year}${month}${day}${serial}`);
     // Born from 2000 on, the check is computed with a 2 in front of the nine digits.
     if (97 - (base % 97) === Number(check) || 97 - ((2_000_000_000 + base) % 97) === Number(check)) return true;
@@ -132,14 +135,18 @@ const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   HU: 28, IE: 22, IS: 26, IT: 27, LI: 21, LT: 20, LU: 20, LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24,
   SE: 24, SI: 19, SK: 24,
 };
-/** A country code, two check digits and groups of four as banks print them (or no spaces at all). */
-const IBAN_SHAPED = /(?<![A-Za-z0-9])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]{1,4}){3,8})(?![A-Za-z0-9])/g;
+/**
+ * A country code, two check digits and groups of four as banks print them, with spaces, dots or
+ * dashes between them or none, in either case.
+ */
+const IBAN_SHAPED = /(?<![A-Za-z0-9])([A-Za-z]{2}) ?(\d{2})((?:[ .-]?[A-Za-z0-9]{1,4}){3,8})(?![A-Za-z0-9])/g;
 
 function hasIban(text: string): boolean {
-  for (const [, country, check, rest] of text.matchAll(IBAN_SHAPED)) {
+  for (const [, writtenCountry, check, rest] of text.matchAll(IBAN_SHAPED)) {
+    const country = writtenCountry.toUpperCase();
     const length = IBAN_LENGTHS[country];
     // The shape may run on into the next word ("BE71 0961 2345 6769 SEPA"): the country's length says where it ends.
-    const iban = `${country}${check}${rest.replace(/ /g, '')}`.slice(0, length);
+    const iban = `${country}${check}${rest.replace(/[ .-]/g, '').toUpperCase()}`.slice(0, length);
     if (length !== undefined && iban.length === length && ibanRemainder(iban) === 1) return true;
   }
   return false;
