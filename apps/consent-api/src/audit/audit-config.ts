@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Client } from 'pg';
 import { type EventStoreConfig, eventStoreConfigOf } from '@consent-ledger/event-store';
 import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { readConfig } from '../config';
@@ -28,7 +29,20 @@ export function auditConfigFrom(env: NodeJS.ProcessEnv): AuditConfig {
  * An auditor reads an existing log: opening the embedded store would create an empty one where
  * DATA_DIR points, and `verify` would call a mistyped directory intact, run after run.
  */
-export function missingStoreProblem(eventStore: EventStoreConfig): string | undefined {
-  if (eventStore.kind !== 'sqlite' || existsSync(eventStore.file)) return undefined;
-  return `no event store at ${eventStore.file}: set DATA_DIR (or EVENT_STORE and DATABASE_URL) to the service's`;
+export async function missingStoreProblem(eventStore: EventStoreConfig): Promise<string | undefined> {
+  if (eventStore.kind === 'sqlite') {
+    return existsSync(eventStore.file) ? undefined : `no event store at ${eventStore.file}: set DATA_DIR (or EVENT_STORE and DATABASE_URL) to the service's`;
+  }
+  if (eventStore.kind !== 'postgres') return undefined;
+  // Opening the PostgreSQL store would create its tables in whatever schema the URL names.
+  const client = new Client({ connectionString: eventStore.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ found: boolean; schema: string | null }>("SELECT to_regclass('events') IS NOT NULL AS found, current_schema() AS schema");
+    if (rows[0].found) return undefined;
+    const where = rows[0].schema === null ? 'none of the schemas on its search_path exists' : `schema ${rows[0].schema} has no events table`;
+    return `no event store in DATABASE_URL (${where}): set it to the service's, with its schema`;
+  } finally {
+    await client.end();
+  }
 }

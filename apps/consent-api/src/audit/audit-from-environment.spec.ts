@@ -150,6 +150,14 @@ describeWithPostgres('the auditor CLI on the PostgreSQL database of a service', 
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
+  // Found in review: an empty or mistyped schema got the log's tables, and verify called it intact.
+  it('refuses to audit a schema that holds no log, and creates none there', async () => {
+    const run = await audit(postgres({ MASTER_KEY: masterKey }), 'verify');
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no event store in DATABASE_URL') });
+    const tables = await withClient(schema.url, (client) => client.query("SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = current_schema()"));
+    expect(tables.rows).toEqual([{ tables: 0 }]);
+  });
+
   it('refuses to export from a database that holds the log but not the key tables, and creates none', async () => {
     const store = await createEventStore({ kind: 'postgres', url: schema.url });
     await store.close();

@@ -15,7 +15,7 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
   try {
     const config = auditConfigFrom(env);
     // Help and usage errors need no log; every command does.
-    const missing = isAuditCommand(argv[0]) ? missingStoreProblem(config.eventStore) : undefined;
+    const missing = isAuditCommand(argv[0]) ? await missingStoreProblem(config.eventStore) : undefined;
     if (missing) {
       terminal.stderr.write(`audit failed: ${missing}\n`);
       return 3;
