@@ -58,6 +58,22 @@ export class CommandIntake {
     return requestFingerprint(json, this.dependencies.vault);
   }
 
+  /**
+   * The first answer to a command that recorded events under `submission`'s client and key, found
+   * in the subject's log (no record is claimed or kept): for a transport whose clients were once
+   * named otherwise, so that a retry sent across that change is still answered as a retry. Another
+   * request under that name and key is no retry of it, and finds nothing.
+   */
+  async recordedAnswer(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome | undefined> {
+    try {
+      const earlier = await this.dependencies.ledgerStreams.earlierAnswer(checked.request.subjectId, submission);
+      return earlier && { status: 201, body: earlier, replayed: true };
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReused) return undefined;
+      throw error;
+    }
+  }
+
   check(json: unknown): Validated<CheckedCommandRequest> {
     return checkCommandRequest(json, { catalogue: this.dependencies.catalogue, now: this.dependencies.now() });
   }

@@ -3,7 +3,6 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../api-keys/api-key.guard';
 import { LedgerStorage } from '../ledger/ledger-storage';
-import { NoQueryParameters } from '../http/request-invalid';
 
 @ApiTags('health')
 @Controller('health')
@@ -14,7 +13,7 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'Liveness (any answer) and readiness of the event store (200 ready, 503 not ready)' })
-  async health(@NoQueryParameters() _none: void, @Res({ passthrough: true }) reply: FastifyReply) {
+  async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.storage.health();
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');

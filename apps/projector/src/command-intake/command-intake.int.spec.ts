@@ -91,6 +91,25 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect(recorded.metadata).toMatchObject({ client: 'kafka/tv-menu', idempotencyKey: key });
   });
 
+  // Found in review: a retry sent across the upgrade that gave topic clients names of their own
+  // was decided again, and a consent the person had withdrawn since was given once more.
+  it('answers from the log a retry of a command recorded under the client\'s name before topic clients had their own', async () => {
+    const subjectId = uniqueName('subject');
+    const key = uniqueName('key');
+    const start = commandJson.startRelationship(subjectId);
+    const consent = commandJson.giveConsent(subjectId, { purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'] });
+    for (const [json, idempotencyKey] of [[start, uniqueName('key')], [consent, key]] as const) {
+      const checked = resources.intake.check(json);
+      if (checked.errors) throw new Error(JSON.stringify(checked.errors));
+      await resources.intake.execute(checked.value, { client: 'tv-menu', idempotencyKey, requestFingerprint: resources.intake.fingerprintOf(json) });
+    }
+    const [, given] = await resources.store.readStream(`consent-ledger-${subjectId}`);
+
+    await send([{ key, value: JSON.stringify(consent), headers: { client: 'tv-menu' } }]);
+    expect((await resultFor(key)).value).toMatchObject({ status: 201, replayed: true, body: { events: [{ id: given.eventId }] } });
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(2);
+  });
+
   // Over HTTP they need scopes of their own; a channel system's write access to the topic is not that.
   it('refuses an erasure or an objection review sent on the topic, and records nothing', async () => {
     const subjectId = uniqueName('subject');

@@ -102,11 +102,12 @@ export class CommandTopicIntake {
           const message = `${checked.value.type} needs the ${scope} scope: send it to POST /v1/commands with a key that has it`;
           return { status: 403, body: { error: 'forbidden', message }, replayed: false };
         }
-        const outcome = await intake.execute(checked.value, {
-          client: onTheTopic(read.client),
-          idempotencyKey: read.idempotencyKey,
-          requestFingerprint: intake.fingerprintOf(read.json),
-        });
+        const requestFingerprint = intake.fingerprintOf(read.json);
+        // Recorded before topic clients had names of their own: a retry sent across the upgrade is
+        // answered from the log (found in review: it was recorded again, a withdrawn consent back).
+        const beforeUpgrade = await intake.recordedAnswer(checked.value, { client: read.client, idempotencyKey: read.idempotencyKey, requestFingerprint });
+        if (beforeUpgrade) return beforeUpgrade;
+        const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint });
         return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
       } catch (error) {
         const failure = commandFailureOf(error);
