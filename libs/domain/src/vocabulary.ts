@@ -114,6 +114,8 @@ export type RelationshipKind = (typeof RELATIONSHIP_KINDS)[number];
 
 export const SEGMENTS = ['residential', 'business'] as const;
 export type Segment = (typeof SEGMENTS)[number];
+/** A relationship started without a segment is a residential one. */
+export const DEFAULT_SEGMENT: Segment = 'residential';
 
 export const REVIEW_OUTCOMES = ['upheld', 'rejected'] as const;
 export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number];

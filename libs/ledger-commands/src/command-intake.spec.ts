@@ -235,6 +235,40 @@ describe('the command intake', () => {
     });
   });
 
+  describe('a request dated ahead, found again in review', () => {
+    const at = (ms: number) => new Date(Date.parse('2024-05-01T10:00:00.000Z') + ms).toISOString() as Instant;
+    const withClock = () => {
+      let clock = 0;
+      return { ...intake(undefined, undefined, undefined, () => at(clock)), setClock: (ms: number) => (clock = ms) };
+    };
+
+    // The redelivery arrived when our clock read its stated instant exactly: it looked undated.
+    it('is stamped at its first arrival also when delivered again as our clock reads its stated instant', async () => {
+      const { store, submit, setClock } = withClock();
+      const endAhead = commandJson.endRelationship('subject-1', { capture: { occurredAt: at(120_000) } });
+      expect(await submit(endAhead, 'key-1')).toMatchObject({ status: 422 });
+      setClock(30_000);
+      await submit(commandJson.startRelationship('subject-1'), 'key-2');
+      setClock(120_000);
+      await submit(endAhead, 'key-3');
+      const [, end] = await store.readStream(ledgerStreamOf('subject-1'));
+      expect(end.data).toMatchObject({ capture: { occurredAt: at(0), statedAt: at(120_000) } });
+    });
+
+    // The same start with its default segment named was another statement, stamped on its own
+    // arrival, and reopened the contract the person had ended meanwhile.
+    it('is the same statement with a default written out: the segment of a relationship, the basis of an erasure', async () => {
+      const { submit, setClock, streams } = withClock();
+      const startAhead = (segment?: string) => commandJson.startRelationship('subject-1', { ...(segment && { segment }), capture: { occurredAt: at(180_000) } });
+      await submit(startAhead(), 'key-1');
+      setClock(30_000);
+      await submit(commandJson.endRelationship('subject-1'), 'key-2');
+      setClock(60_000);
+      expect(await submit(startAhead('residential'), 'key-3')).toMatchObject({ status: 200 });
+      expect(streams.streams.cached('subject-1')!.ledger.relationships.get('proximus')).toMatchObject({ active: false });
+    });
+  });
+
   // Found in review: the first delivery of a request dated ahead was refused (no relationship yet);
   // delivered again after the contract had started, it was stamped on its own arrival and ended it.
   it('stamps a request dated ahead, delivered again, no later than its first delivery, even one that recorded nothing', async () => {

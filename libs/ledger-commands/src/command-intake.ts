@@ -169,8 +169,9 @@ export class CommandIntake {
    */
   private async asFirstDelivered(command: LedgerCommand, statement: string | undefined): Promise<LedgerCommand> {
     const { capture } = command;
-    const stated = capture.statedAt ?? (capture.occurredAt !== capture.recordedAt ? capture.occurredAt : undefined);
-    if (stated === undefined || statement === undefined) return command;
+    // Dated by the request (`statement`), also when our clock reads that very instant on arrival.
+    if (statement === undefined) return command;
+    const stated = capture.statedAt ?? capture.occurredAt;
     const first = await this.dependencies.idempotencyRecords.claim({
       client: FIRST_DELIVERIES,
       idempotencyKey: `${command.subjectId} ${statement}`,

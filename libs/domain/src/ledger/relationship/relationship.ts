@@ -3,7 +3,7 @@ import type { RelationshipEnded, RelationshipStarted } from '../events';
 import { factOf } from '../facts';
 import { holdsRelationshipChange, isContractRunningAt, isMadeAfter, type Ledger } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
-import type { RelationshipKind } from '../../vocabulary';
+import { DEFAULT_SEGMENT, type RelationshipKind } from '../../vocabulary';
 
 export function startRelationship(command: StartRelationship, ledger: Ledger): RelationshipStarted[] {
   const kind = command.data.relationship;
@@ -12,7 +12,7 @@ export function startRelationship(command: StartRelationship, ledger: Ledger): R
   if (ledger.erasure && (kind !== 'customer' || command.capture.occurredAt >= ledger.erasure.stamp.occurredAt || command.capture.evidenceRef !== undefined)) {
     throw new LedgerRuleBroken('subject-erased', command);
   }
-  const segment = command.data.segment ?? 'residential';
+  const segment = command.data.segment ?? DEFAULT_SEGMENT;
   const current = ledger.relationships.get(command.brand);
   // A prospect only while no contract runs: dated inside a contract (an active one runs from its
   // start on) it is refused; dated before the contract, it is the prospect period before it.
