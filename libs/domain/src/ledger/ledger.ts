@@ -1,13 +1,14 @@
-import type {
-  Brand,
-  Channel,
-  DataSource,
-  Instant,
-  PurposeId,
-  RelationshipKind,
-  ReviewOutcome,
-  Segment,
-  SubjectId,
+import {
+  type Brand,
+  type Channel,
+  type DataSource,
+  DEFAULT_SEGMENT,
+  type Instant,
+  type PurposeId,
+  type RelationshipKind,
+  type ReviewOutcome,
+  type Segment,
+  type SubjectId,
 } from '../vocabulary';
 import type { EventRef, LedgerEvent, RecordedLedgerEvent } from './events';
 import type { CommandCapture } from './commands';
@@ -215,7 +216,7 @@ function replayed(standing: Standing | undefined, change: RelationshipChange): S
 
 function withHistory(standing: Standing | undefined, history: readonly RelationshipChange[]): Relationship {
   const last = history[history.length - 1];
-  return { ...(standing ?? { stamp: last.stamp, ref: last.ref, kind: 'customer', segment: 'residential', active: false }), history };
+  return { ...(standing ?? { stamp: last.stamp, ref: last.ref, kind: 'customer', segment: DEFAULT_SEGMENT, active: false }), history };
 }
 
 /** What replaying stood at before `relationship`'s history ended: undefined for a history of ends alone (see relationshipFrom). */

@@ -20,7 +20,7 @@ import type {
  * `v` is the snapshot format: a new format means a rebuild, never an in-place conversion.
  */
 export interface LedgerSnapshot {
-  readonly v: 2;
+  readonly v: typeof LEDGER_SNAPSHOT_VERSION;
   readonly subjectId?: SubjectId;
   readonly revision: number;
   readonly relationships: readonly (readonly [Brand, Relationship])[];
@@ -32,11 +32,11 @@ export interface LedgerSnapshot {
 }
 
 /** 2: a relationship keeps its whole history (prospect starts and every end), its fields replayed from it. */
-export const LEDGER_SNAPSHOT_VERSION = 2;
+export const LEDGER_SNAPSHOT_VERSION = 2 as const;
 
 export function snapshotOf(ledger: Ledger): LedgerSnapshot {
   return {
-    v: 2,
+    v: LEDGER_SNAPSHOT_VERSION,
     ...(ledger.subjectId !== undefined && { subjectId: ledger.subjectId }),
     revision: ledger.revision,
     relationships: [...ledger.relationships],
