@@ -184,11 +184,25 @@ function recordingChoices(kind: StoreKind) {
       const pending = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}`);
       expect(pending.body).toMatchObject({ allowed: false, reason: 'objection-pending-review' });
 
+      // Dated before the second objection, it would be a second answer to the first.
       const tooEarly = await api.command(review(subjectId, 'upheld', minutesAgo(30)));
-      expect([tooEarly.status, tooEarly.body.error]).toEqual([422, 'review-predates-objection']);
+      expect([tooEarly.status, tooEarly.body.error]).toEqual([422, 'objection-already-reviewed']);
       expect((await api.command(review(subjectId, 'upheld', minutesAgo(10)))).status).toBe(201);
       const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}`);
       expect(decision.body).toMatchObject({ allowed: false, reason: 'objected' });
+    });
+
+    // Until the fourteenth session it was refused whenever it was sent, and the days it answered
+    // stayed "pending review".
+    it('takes a review that reaches the ledger after the person withdrew the objection it answered', async () => {
+      const subjectId = newSubjectId();
+      expect((await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: minutesAgo(60).toISOString() } }))).status).toBe(201);
+      expect((await api.command(objectAt(subjectId, minutesAgo(50)))).status).toBe(201);
+      const withdrawn = await api.command(commandJson.withdrawObjection(subjectId, { purpose: MOTIVATED_PURPOSE, capture: { occurredAt: minutesAgo(20).toISOString() } }));
+      expect(withdrawn.status).toBe(201);
+      expect((await api.command(review(subjectId, 'upheld', minutesAgo(40)))).status).toBe(201);
+      const between = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${MOTIVATED_PURPOSE}&at=${minutesAgo(30).toISOString()}`);
+      expect(between.body).toMatchObject({ allowed: false, reason: 'objected' });
     });
   });
 

@@ -61,7 +61,18 @@ export interface Objection extends Choice {
   readonly needsReview: boolean;
   /** The review of the objection currently raised, if any. */
   readonly review?: ObjectionReview;
+  /**
+   * Every objection, withdrawal and review for the target, in the order the instants put them
+   * (not the order they arrived). The fields above are what replaying it gives (`objectionFrom`),
+   * so a review answers the objection standing at its own instant, whichever of them, or of the
+   * person's later choices, reached the ledger first.
+   */
+  readonly history: readonly ObjectionChange[];
 }
+
+/** An objection raised or withdrawn by the person, or the operator's review of one, as recorded. */
+export type ObjectionChange = Choice &
+  ({ readonly change: 'raised'; readonly needsReview: boolean } | { readonly change: 'withdrawn' } | { readonly change: 'reviewed'; readonly outcome: ReviewOutcome });
 
 export interface Relationship extends Choice {
   readonly kind: RelationshipKind;
@@ -426,26 +437,101 @@ function withObjection(
   event: Extract<LedgerEvent, { type: 'ObjectionRaised' | 'ObjectionWithdrawn' | 'ObjectionReviewed' }>,
   choice: Choice,
 ): ReadonlyMap<string, Objection> {
-  const current = objections.get(event.data.target);
-  if (event.type === 'ObjectionReviewed') {
-    // A review answers the objection standing when it was made; it is not a choice of the person.
-    // One dated before the person's latest objection did not answer it, whichever arrived first.
-    if (!current?.raised || !current.needsReview || choice.stamp.occurredAt < current.stamp.occurredAt) return objections;
-    if (current.review && !isLater(choice.stamp, current.review.stamp)) return objections;
-    return new Map(objections).set(event.data.target, { ...current, review: { ...choice, outcome: event.data.outcome } });
-  }
-  if (current && !isLater(choice.stamp, current.stamp)) return objections;
-  // The same objection (or withdrawal) again orders later, but keeps the review that answered it;
-  // an objection made after the review is a new one, awaiting a review of its own (art. 21(1)).
-  const isObjectionAfterReview = event.type === 'ObjectionRaised' && current?.review !== undefined && choice.stamp.occurredAt > current.review.stamp.occurredAt;
-  if (current && current.raised === (event.type === 'ObjectionRaised') && !isObjectionAfterReview) {
-    return new Map(objections).set(event.data.target, { ...current, stamp: choice.stamp });
-  }
-  const objection: Objection =
+  const change: ObjectionChange =
     event.type === 'ObjectionRaised'
-      ? { ...choice, raised: true, needsReview: event.data.needsReview }
-      : { ...choice, raised: false, needsReview: false };
+      ? { ...choice, change: 'raised', needsReview: event.data.needsReview }
+      : event.type === 'ObjectionWithdrawn'
+        ? { ...choice, change: 'withdrawn' }
+        : { ...choice, change: 'reviewed', outcome: event.data.outcome };
+  const current = objections.get(event.data.target);
+  const history = current?.history ?? [];
+  const at = history.length === 0 || !objectionReplaysAfter(history[history.length - 1], change) ? -1 : history.findIndex((each) => objectionReplaysAfter(each, change));
+  // The usual case, a change after every other, is one more step of the replay.
+  const objection =
+    at === -1 ? objectionWithHistory(replayedObjection(current && standingObjectionOf(current), change), [...history, change]) : objectionFrom([...history.slice(0, at), change, ...history.slice(at)]);
   return new Map(objections).set(event.data.target, objection);
+}
+
+/**
+ * The order objections replay in: the instants, and at one instant the person's choices before
+ * the reviews (a review answers an objection made at its own instant); the stream's order last.
+ */
+function objectionReplaysAfter(a: ObjectionChange, b: ObjectionChange): boolean {
+  if (a.stamp.occurredAt !== b.stamp.occurredAt) return a.stamp.occurredAt > b.stamp.occurredAt;
+  if ((a.change === 'reviewed') !== (b.change === 'reviewed')) return a.change === 'reviewed';
+  return a.stamp.revision > b.stamp.revision;
+}
+
+type StandingObjection = Omit<Objection, 'history'>;
+
+/**
+ * The objection a history gives, replayed in the instants' order:
+ * - an objection begins one, or repeats the one raised (which keeps its review and where it
+ *   began); made after that one's review, it is a new objection awaiting a review of its own
+ *   (art. 21(1): another answer comes from another objection of the person);
+ * - a withdrawal ends the one raised, or repeats a withdrawal;
+ * - a review answers the motivated objection raised at its instant, and nothing when none was.
+ */
+function objectionFrom(history: readonly ObjectionChange[]): Objection {
+  return objectionWithHistory(history.reduce(replayedObjection, undefined), history);
+}
+
+function replayedObjection(standing: StandingObjection | undefined, change: ObjectionChange): StandingObjection | undefined {
+  const choice: Choice = { stamp: change.stamp, ref: change.ref };
+  switch (change.change) {
+    case 'raised':
+      if (standing?.raised && !standing.review) return { ...standing, stamp: change.stamp };
+      return { ...choice, raised: true, needsReview: change.needsReview };
+    case 'withdrawn':
+      if (standing && !standing.raised) return { ...standing, stamp: change.stamp };
+      return { ...choice, raised: false, needsReview: false };
+    case 'reviewed':
+      if (!standing?.raised || !standing.needsReview) return standing;
+      return { ...standing, review: { ...choice, outcome: change.outcome } };
+  }
+}
+
+function objectionWithHistory(standing: StandingObjection | undefined, history: readonly ObjectionChange[]): Objection {
+  // Reviews alone (their objection not arrived yet) answer nothing: no objection stands.
+  const last = history[history.length - 1];
+  return { ...(standing ?? { stamp: last.stamp, ref: last.ref, raised: false, needsReview: false }), history };
+}
+
+function standingObjectionOf({ history, ...standing }: Objection): StandingObjection | undefined {
+  return history.some((change) => change.change !== 'reviewed') ? standing : undefined;
+}
+
+/**
+ * The other reviews of the objection a review made at `review`'s instant would answer (the
+ * motivated objection raised then, from where it began to its withdrawal or the person's next
+ * objection after a review), or `undefined` when none was raised then. Replayed with the review
+ * in its place, since a review splits what follows it: an objection the person makes after it is
+ * a new one, awaiting a review of its own.
+ */
+export function otherReviewsOfObjectionAt(objection: Objection | undefined, review: Omit<Extract<ObjectionChange, { change: 'reviewed' }>, 'ref'>): ObjectionReview[] | undefined {
+  const candidate: ObjectionChange = { ...review, ref: { eventId: '', revision: review.stamp.revision } };
+  const history = objection?.history ?? [];
+  const at = history.findIndex((each) => objectionReplaysAfter(each, candidate));
+  const replay = at === -1 ? [...history, candidate] : [...history.slice(0, at), candidate, ...history.slice(at)];
+  let standing: StandingObjection | undefined;
+  let reviews: ObjectionReview[] = [];
+  let answered = false;
+  for (const change of replay) {
+    const before = standing;
+    standing = replayedObjection(before, change);
+    const sameObjection = before?.raised && standing?.raised && standing.ref === before.ref;
+    if (!sameObjection) {
+      if (answered) break;
+      reviews = [];
+    }
+    if (change === candidate) {
+      if (!before?.raised || !before.needsReview) return undefined;
+      answered = true;
+    } else if (change.change === 'reviewed' && standing !== before) {
+      reviews.push(standing!.review!);
+    }
+  }
+  return reviews;
 }
 
 function withToggle<T extends Toggle>(toggles: ReadonlyMap<string, T>, key: string, toggle: T): ReadonlyMap<string, T> {

@@ -78,6 +78,15 @@ describe('a choice recorded after a later one of the person', () => {
         objectionReviewed({ target: ANALYTICS, outcome: 'upheld', occurredAt: WEDNESDAY }),
       ),
     ).toEqual([{ eventId: 'event-1', revision: 1 }]));
+
+  it('is a review superseded by the objection the person made again after it, which awaits its own', () =>
+    expect(
+      supersedingTheLast(
+        objectionRaised({ target: ANALYTICS, needsReview: true, occurredAt: MONDAY }),
+        objectionRaised({ target: ANALYTICS, needsReview: true, occurredAt: FRIDAY }),
+        objectionReviewed({ target: ANALYTICS, outcome: 'upheld', occurredAt: WEDNESDAY }),
+      ),
+    ).toEqual([{ eventId: 'event-1', revision: 1 }]));
 });
 
 describe('a choice recorded in the order it was made', () => {

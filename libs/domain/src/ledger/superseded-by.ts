@@ -35,7 +35,8 @@ export function supersededBy(ledger: Ledger, event: RecordedLedgerEvent): EventR
     }
     case 'ObjectionReviewed': {
       const standing = ledger.objections.get(event.data.target);
-      if (standing && !standing.raised) return laterChoices([standing]);
+      // Withdrawn since, or objected to again after it: a new objection, awaiting its own review.
+      if (standing && (!standing.raised || standing.stamp.occurredAt > event.data.capture.occurredAt)) return laterChoices([standing]);
       return laterChoices(standing?.review && standing.review.outcome !== event.data.outcome ? [standing.review] : []);
     }
     case 'ChannelRestricted':

@@ -53,6 +53,8 @@ describe('ledger snapshot', () => {
   it('refuses a snapshot format it does not know rather than guessing', () => {
     // 1: relationships kept only their contracts' starts and ends, as `contractHistory`.
     expect(() => deserialiseLedger(JSON.stringify({ v: 1 }))).toThrow(LedgerSnapshotFormatUnknown);
-    expect(() => deserialiseLedger(JSON.stringify({ v: 3 }))).toThrow(/another version's, or must be rebuilt/);
+    // 2: objections kept no history, so their reviews could not be replayed.
+    expect(() => deserialiseLedger(JSON.stringify({ v: 2 }))).toThrow(LedgerSnapshotFormatUnknown);
+    expect(() => deserialiseLedger(JSON.stringify({ v: 4 }))).toThrow(/another version's, or must be rebuilt/);
   });
 });

@@ -31,8 +31,11 @@ export interface LedgerSnapshot {
   readonly erasure?: Choice;
 }
 
-/** 2: a relationship keeps its whole history (prospect starts and every end), its fields replayed from it. */
-export const LEDGER_SNAPSHOT_VERSION = 2 as const;
+/**
+ * 2: a relationship keeps its whole history (prospect starts and every end), its fields replayed from it.
+ * 3: an objection does too (objections, withdrawals and reviews), so a review answers the objection of its instant.
+ */
+export const LEDGER_SNAPSHOT_VERSION = 3 as const;
 
 export function snapshotOf(ledger: Ledger): LedgerSnapshot {
   return {

@@ -195,12 +195,22 @@ describe('an objection already reviewed', () => {
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' }))
       .then(objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: '2024-06-05T09:00:00Z' })));
 
-  // The review answered the objection of 1 May; the person objected again on 1 June. Taken as the
-  // answer to that, it would stand whichever of the two reached the ledger first.
-  it('refuses a review dated before the objection made again, that it cannot have answered', () =>
+  // Dated 20 May, it answers the objection of 1 May, already upheld; the person's objection of
+  // 1 June is another, which it cannot have answered.
+  it('refuses another outcome dated before the objection made again, as a second answer to the first', () =>
     given(relationshipStarted(), raised, upheld, raisedAgain)
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-20T09:00:00Z' }))
-      .thenRejected('review-predates-objection'));
+      .thenRejected('objection-already-reviewed'));
+
+  it('leaves the objection made again awaiting its own review when a review of the first arrives after it', () => {
+    const again = given(relationshipStarted(), raised, upheld, raisedAgain);
+    again.when(reviewObjection({ purpose: RECORDING, outcome: 'upheld', occurredAt: '2024-05-20T09:00:00Z' })).then(objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-20T09:00:00Z' }));
+    const reviewedAgain = objectionReviewed({ target: RECORDING, outcome: 'upheld', occurredAt: '2024-05-20T09:00:00Z' });
+    expect(given(relationshipStarted(), raised, upheld, raisedAgain, reviewedAgain).mayProcess({ purpose: RECORDING, at: '2024-06-02T09:00:00Z' })).toMatchObject({
+      allowed: false,
+      reason: 'objection-pending-review',
+    });
+  });
 
   // Found in review: with the outcome already standing, it was answered 200 "already in force".
   it('refuses a review dated before the objection even when its outcome is the standing one', () =>
@@ -212,6 +222,28 @@ describe('an objection already reviewed', () => {
     given(relationshipStarted(), raised)
       .when(reviewObjection({ purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-04-20T09:00:00Z' }))
       .thenRejected('review-predates-objection'));
+
+  // Found by property probes: both were refused for good, since the review was judged against the
+  // objection standing when it arrived rather than the one standing at its own instant.
+  it('takes a review that arrives after the person withdrew the objection it answered, for the days between', () => {
+    const withdrawn = objectionWithdrawn({ target: RECORDING, occurredAt: '2024-05-20T09:00:00Z' });
+    const review = { purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T09:00:00Z' } as const;
+    given(relationshipStarted(), raised, withdrawn).when(reviewObjection(review)).then(objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: review.occurredAt }));
+    const history = [relationshipStarted(), raised, withdrawn, objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: review.occurredAt })];
+    expect(given(...history).mayProcess({ purpose: RECORDING, at: '2024-05-15T09:00:00Z' })).toMatchObject({ allowed: true });
+  });
+
+  it('takes a review of an objection the person made again, before any review, after the review was dated', () => {
+    const review = { purpose: RECORDING, outcome: 'rejected', occurredAt: '2024-05-10T09:00:00Z' } as const;
+    given(relationshipStarted(), raised, raisedAgain).when(reviewObjection(review)).then(objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: review.occurredAt }));
+    const history = [relationshipStarted(), raised, raisedAgain, objectionReviewed({ target: RECORDING, outcome: 'rejected', occurredAt: review.occurredAt })];
+    const answerAt = (at: string) => {
+      const { allowed, reason } = given(...history).mayProcess({ purpose: RECORDING, at });
+      return { allowed, reason };
+    };
+    expect(answerAt('2024-05-15T09:00:00Z')).toMatchObject({ allowed: true });
+    expect(answerAt('2024-06-02T09:00:00Z')).toEqual({ allowed: false, reason: 'objection-pending-review' });
+  });
 
   it.each([
     ['an objection made after the review', raisedAgain, 'objection-pending-review'],

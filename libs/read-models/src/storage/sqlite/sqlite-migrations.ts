@@ -156,6 +156,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 13,
+    name: 'decisions changed (an objection is replayed from every objection, withdrawal and review in the instants\' order, so a review answers the objection raised at its own instant, whichever reached the ledger first; stored ledgers keep that history, snapshot format 3); the read models rebuild and the feeds publish every subject again',
+    sql: `
+      ${markFeedsForRepublicationAgain('max')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
