@@ -4,6 +4,7 @@ import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
 import { channelScope, type Ledger, otherScopesOn, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
+import { assertRecordableAfterErasure } from '../erasure/after-erasure';
 
 export function restrictChannel(command: RestrictChannel, ledger: Ledger, context: LedgerContext): ChannelRestricted[] {
   const { channel, purpose } = scopeOf(command, ledger, context);
@@ -30,7 +31,7 @@ function scopeOf(
   ledger: Ledger,
   context: LedgerContext,
 ): { channel: Channel; purpose?: PurposeId } {
-  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  assertRecordableAfterErasure(ledger, command);
   const { channel, purpose: purposeId } = command.data;
   if (purposeId === undefined) return { channel };
   const purpose = purposeFor(command, purposeId, context);

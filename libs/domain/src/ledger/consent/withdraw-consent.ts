@@ -4,9 +4,10 @@ import { factOf, type LedgerContext, purposeFor, restsOnConsent } from '../facts
 import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { consentStatus, latestConsentChoice } from './consent-status';
+import { assertRecordableAfterErasure } from '../erasure/after-erasure';
 
 export function withdrawConsent(command: WithdrawConsent, ledger: Ledger, context: LedgerContext): ConsentWithdrawn[] {
-  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  assertRecordableAfterErasure(ledger, command);
   const purpose = purposeFor(command, command.data.purpose, context);
   if (!restsOnConsent(purpose)) throw new LedgerRuleBroken('consent-not-applicable', command, purpose.id);
 

@@ -4,9 +4,10 @@ import { factOf, type LedgerContext } from '../facts';
 import { type Ledger, restatesStanding } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
 import { objectionTarget } from './objection-target';
+import { assertRecordableAfterErasure } from '../erasure/after-erasure';
 
 export function objectToProcessing(command: ObjectToProcessing, ledger: Ledger, context: LedgerContext): ObjectionRaised[] {
-  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  assertRecordableAfterErasure(ledger, command);
   const target = objectionTarget(command, context);
   if (target.isLegalObligation) throw new LedgerRuleBroken('legal-obligation-cannot-be-objected-to', command, target.id);
   if (target.objection === 'none') throw new LedgerRuleBroken('objection-not-possible', command, target.id);

@@ -4,6 +4,7 @@ import type { SourceOptedIn, SourceOptedOut } from '../events';
 import { factOf, type LedgerContext, purposeFor } from '../facts';
 import { type Ledger, otherScopesOn, restatesStanding, sourceScope } from '../ledger';
 import { LedgerRuleBroken } from '../rules';
+import { assertRecordableAfterErasure } from '../erasure/after-erasure';
 
 export function optOutSource(command: OptOutSource, ledger: Ledger, context: LedgerContext): SourceOptedOut[] {
   const { source, purpose } = scopeOf(command, ledger, context);
@@ -25,7 +26,7 @@ export function optInSource(command: OptInSource, ledger: Ledger, context: Ledge
 }
 
 function scopeOf(command: OptOutSource | OptInSource, ledger: Ledger, context: LedgerContext): { source: DataSource; purpose?: PurposeId } {
-  if (ledger.erasure) throw new LedgerRuleBroken('subject-erased', command);
+  assertRecordableAfterErasure(ledger, command);
   const { source, purpose: purposeId } = command.data;
   if (purposeId === undefined) return { source };
   const purpose = purposeFor(command, purposeId, context);
