@@ -1,7 +1,7 @@
 import { LEDGER_RULES } from '@consent-ledger/domain';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { LedgerStorage } from '../ledger/ledger-storage';
-import { commandJson, type Json, newSubjectId, type StoreKind, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+import { CONSENT_PURPOSE, commandJson, type Json, newSubjectId, type StoreKind, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 function commandsAfterAnErasure(kind: StoreKind) {
   let api: TestApi;
@@ -40,6 +40,22 @@ function commandsAfterAnErasure(kind: StoreKind) {
     expect(repeated.status).toBe(200);
     expect(repeated.body).toMatchObject({ subjectId, events: [] });
     expect(await historyOf(subjectId)).toEqual(['ConsentGiven', 'SubjectErased']);
+  });
+
+  // Found in review: refused however often it was sent, so the months before the erasure kept "allowed".
+  it('records a withdrawal made before the erasure that reaches it afterwards, for the days between', async () => {
+    const subjectId = newSubjectId('erased');
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+    expect((await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: hoursAgo(4) } }))).status).toBe(201);
+    expect((await api.command(commandJson.giveConsent(subjectId, { capture: { occurredAt: hoursAgo(3) } }))).status).toBe(201);
+    expect((await api.command(commandJson.eraseSubject(subjectId, { capture: { ...byTheDpo(), occurredAt: hoursAgo(1) } }))).status).toBe(201);
+
+    const onPaper = await api.command(commandJson.withdrawConsent(subjectId, { capture: { occurredAt: hoursAgo(2) } }));
+    expect(onPaper.status).toBe(201);
+    const decisionAt = async (hours: number) =>
+      (await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${CONSENT_PURPOSE}&at=${encodeURIComponent(hoursAgo(hours))}`)).body;
+    expect([await decisionAt(2.5), await decisionAt(1.5)]).toMatchObject([{ allowed: true }, { allowed: false, reason: 'consent-withdrawn' }]);
+    expect(await historyOf(subjectId)).toEqual(['RelationshipStarted', 'ConsentGiven', 'SubjectErased', 'ConsentWithdrawn']);
   });
 }
 
