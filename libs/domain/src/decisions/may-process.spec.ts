@@ -407,6 +407,15 @@ describe('restricted channels and opted-out sources', () => {
       reason: 'contract',
     }));
 
+  // Found in review: "no marketing SMS" also stopped the SMS that carries a carrier-billing
+  // subscription's details, and the STOP that cancels it.
+  it('for every purpose, stop marketing, not a service the person may only object to with reasons', () => {
+    const noSms = given(relationshipStarted(), channelRestricted({ channel: 'sms' }));
+    expect(noSms.mayProcess({ purpose: 'direct-carrier-billing', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: true });
+    const noBillingSms = given(relationshipStarted(), channelRestricted({ channel: 'sms', purpose: 'direct-carrier-billing' }));
+    expect(noBillingSms.mayProcess({ purpose: 'direct-carrier-billing', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+  });
+
   it('deny only profiling that uses the opted-out source', () => {
     const subject = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), sourceOptedOut({ source: 'tv-viewing' }));
     expect(subject.mayProcess({ purpose: PROFILING, source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out' });

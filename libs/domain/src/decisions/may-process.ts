@@ -115,7 +115,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   if (!lawful.allowed) return lawful;
 
   if (query.channel && subjectHasASay(purpose)) {
-    const restriction = restrictionOf(ledger, query.channel, purpose.id);
+    const restriction = restrictionOf(ledger, query.channel, purpose);
     if (restriction) return deny(lawful.legalBasis, 'channel-restricted', [restriction]);
   }
   if (query.source && subjectHasASay(purpose)) {
@@ -129,9 +129,16 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
 // an SMS restriction must not stop an invoice sent by SMS under the contract.
 export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
 
-/** The restriction in force on `channel` for `purpose`: one for every purpose, or one for this purpose. */
-export function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeId): Choice | undefined {
-  return [channelScope(channel), channelScope(channel, purpose)].map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
+/**
+ * The restriction in force on `channel` for `purpose`: one for this purpose, or one for every
+ * purpose when the purpose is one the person may refuse at will (marketing). A channel turned off
+ * for everything is the statement's choice of how marketing may reach the person (§11.1.4); it
+ * must not stop the SMS that carries a carrier-billing subscription's details and its STOP
+ * (found in review), which a restriction naming that purpose still does.
+ */
+export function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeDefinition): Choice | undefined {
+  const scopes = purpose.objection === 'free' ? [channelScope(channel), channelScope(channel, purpose.id)] : [channelScope(channel, purpose.id)];
+  return scopes.map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
 }
 
 /** The opt-out in force of `source` for `purpose`: one for every purpose, or one for this purpose. */
@@ -168,7 +175,7 @@ function onReachableChannels(ledger: Ledger, catalogue: Catalogue, purpose: Purp
     }
   }
   const covered = consentPurpose ? [...grants.keys()] : purpose.channels;
-  const restrictions = subjectHasASay(purpose) ? covered.map((channel) => restrictionOf(ledger, channel, purpose.id)) : [];
+  const restrictions = subjectHasASay(purpose) ? covered.map((channel) => restrictionOf(ledger, channel, purpose)) : [];
   const channels = covered.filter((_, i) => restrictions[i] === undefined);
   if (channels.length === 0) return { ...deny(decision.legalBasis, covered.length > 0 ? 'channel-restricted' : 'no-consent', [...new Set(restrictions)]), channels };
   if (!consentPurpose) return { ...decision, channels };
