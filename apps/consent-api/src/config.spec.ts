@@ -42,9 +42,13 @@ describe('reading the configuration', () => {
   it('runs the proof-retention job as often as PROOF_RETENTION_EVERY_HOURS says, or never with 0', () => {
     expect(readConfig({ PROOF_RETENTION_EVERY_HOURS: '6' }, '/srv/consent').proofRetentionEveryMs).toBe(6 * 3_600_000);
     expect(readConfig({ PROOF_RETENTION_EVERY_HOURS: '0' }, '/srv/consent').proofRetentionEveryMs).toBe(0);
+    expect(readConfig({ PROOF_RETENTION_EVERY_HOURS: '720' }, '/srv/consent').proofRetentionEveryMs).toBe(720 * 3_600_000);
     expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: 'daily' })).toEqual([
-      'PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "daily")',
+      'PROOF_RETENTION_EVERY_HOURS must be a number of hours from 0.25 to 8760, or 0 to turn the job off (got "daily")',
     ]);
+    // A run every 0.36 s would flood the log with runs.
+    expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: '0.0001' })).toHaveLength(1);
+    expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: '9000' })).toHaveLength(1);
   });
 
   it('is frozen, so nothing can change it after boot', () => {

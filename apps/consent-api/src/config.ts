@@ -64,7 +64,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
 
   const retentionText = environment.text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
   const retentionHours = Number(retentionText);
-  if (!/^\d+(\.\d+)?$/.test(retentionText)) problems.push(`PROOF_RETENTION_EVERY_HOURS must be a number of hours, 0 to turn the job off (got "${retentionText}")`);
+  // Each run appends to the log and reads every subject: a quarter of an hour is as often as that makes sense.
+  if (!/^\d+(\.\d+)?$/.test(retentionText) || (retentionHours !== 0 && (retentionHours < 0.25 || retentionHours > 8760))) {
+    problems.push(`PROOF_RETENTION_EVERY_HOURS must be a number of hours from 0.25 to 8760, or 0 to turn the job off (got "${retentionText}")`);
+  }
 
   environment.assertValid();
   return Object.freeze({

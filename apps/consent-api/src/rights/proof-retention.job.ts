@@ -16,6 +16,7 @@ import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
 import { LogCatchUp } from './log-catch-up';
+import { repeatEvery } from './repeat-every';
 import type { RightsRequests } from './rights-requests';
 
 const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
@@ -42,7 +43,7 @@ export interface ProofRetentionJobParts {
 export class ProofRetentionJob {
   private readonly subjects = new Set<string>();
   private readonly log: LogCatchUp;
-  private timer?: NodeJS.Timeout;
+  private stopRepeating?: () => void;
   private current?: Promise<ProofRetentionRunCompleted>;
 
   constructor(private readonly parts: ProofRetentionJobParts) {
@@ -59,14 +60,13 @@ export class ProofRetentionJob {
 
   /** Runs every `everyMs`; off unless started. Failures are recorded in the run, never thrown out of the timer. */
   start(everyMs: number, onError: (error: unknown) => void = () => undefined): void {
-    this.stop();
-    this.timer = setInterval(() => void this.run().catch(onError), everyMs);
-    this.timer.unref();
+    void this.stop();
+    this.stopRepeating = repeatEvery(everyMs, () => void this.run().catch(onError));
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopRepeating?.();
+    this.stopRepeating = undefined;
     await this.current?.catch(() => undefined);
   }
 
