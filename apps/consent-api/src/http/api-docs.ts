@@ -47,7 +47,7 @@ export function mountApiDocs(app: NestFastifyApplication): void {
           'writers), 422 { error: <rule>, message } (a rule of the ledger), 503 with Retry-After (storage unavailable).',
       )
       .setVersion('1')
-      .addBearerAuth()
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (cl_…)' })
       .build(),
   );
   SwaggerModule.setup('docs', app, withResponses(document), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs/json' });

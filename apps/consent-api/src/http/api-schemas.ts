@@ -87,7 +87,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       subjectId: { type: 'string' },
       events: {
         type: 'array',
-        description: 'empty (status 200) when the same choice already stood from the same instant or later',
+        description: 'empty (status 200) when the same statement was already recorded: the standing choice, made at the same instant (capture.occurredAt)',
         items: {
           type: 'object',
           properties: {
@@ -148,6 +148,9 @@ const body = (schema: string, description: string, headers?: ResponseObject['hea
   ...(headers && { headers }),
 });
 
+/** The ledger's rules a command can break; an unknown purpose is already a 400 at the edge. */
+export const RULES_ANSWERED_422 = Object.keys(LEDGER_RULES).filter((rule) => rule !== 'unknown-purpose');
+
 /** Success bodies by route and method; the error answers every route shares are added below. */
 const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = {
   '/v1/subjects/{subjectId}/decision': { get: { '200': body('Decision', 'the answer') } },
@@ -156,9 +159,9 @@ const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = 
   '/v1/commands': {
     post: {
       '201': body('CommandRecorded', 'recorded, with the new events'),
-      '200': body('CommandRecorded', 'the same choice already stands from the same instant (capture.occurredAt) or later: nothing new recorded'),
+      '200': body('CommandRecorded', 'the same statement delivered again (the standing choice, at the same instant capture.occurredAt): nothing new recorded; a repeat made earlier or later is recorded (201)'),
       '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
-      '422': body('Refused', `a rule of the ledger, named in error: ${Object.keys(LEDGER_RULES).join(', ')}`),
+      '422': body('Refused', `a rule of the ledger, named in error: ${RULES_ANSWERED_422.join(', ')}`),
     },
   },
 };

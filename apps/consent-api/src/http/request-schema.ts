@@ -13,6 +13,9 @@ export function requestSchema(requestClass: Function, fixed: Record<string, Sche
   for (const rule of rules) {
     if (rule.type === 'conditionalValidation') optional.add(rule.propertyName);
     const schema = schemaOfRule(rule.name, rule.constraints ?? []);
+    // A consent's end must come after the instant it was given: with the one example for both, a
+    // request built from the document was refused (found in review).
+    if (schema && rule.propertyName === 'validUntil') schema.example = '2027-05-01T09:00:00Z';
     if (schema) properties[rule.propertyName] = fixed[rule.propertyName] ?? schema;
   }
   const required = Object.keys(properties).filter((name) => !optional.has(name));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPOSITORY_ROOT, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, REPOSITORY_ROOT, startTestApi, type TestApi } from '../testing/test-api';
 
 describe('the catalogue, health and documentation', () => {
   let api: TestApi;
@@ -43,6 +43,22 @@ describe('the catalogue, health and documentation', () => {
     expect(commands).toHaveLength(12);
     expect(giveConsent.required.sort()).toEqual(['capture', 'purpose', 'subjectId', 'type']);
     expect(giveConsent.properties.capture.properties.touchpoint.enum).toContain('tv-menu');
+  });
+
+  // Found in review: occurredAt and validUntil had the same example, so the consent an integrator
+  // built from the document was refused (validity-ends-before-consent).
+  it('gives instants as examples a consent built from them is recorded with', async () => {
+    const { body: document } = await api.call('GET', '/docs/json', { key: null });
+    const giveConsent = document.paths['/v1/commands'].post.requestBody.content['application/json'].schema.oneOf.find(
+      (schema: { properties: { type: { enum: string[] } } }) => schema.properties.type.enum[0] === 'GiveConsent',
+    );
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+    const consent = commandJson.giveConsent(subjectId, {
+      validUntil: giveConsent.properties.validUntil.example,
+      capture: { occurredAt: giveConsent.properties.capture.properties.occurredAt.example },
+    });
+    expect((await api.command(consent)).status).toBe(201);
   });
 
   // Found in review: some routes ignored a query parameter they do not take, so a mistyped

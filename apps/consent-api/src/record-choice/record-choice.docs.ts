@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { LEDGER_COMMAND_TYPES } from '@consent-ledger/domain';
-import { RULE_NAMES, shapeOf } from '@consent-ledger/ledger-commands';
+import { shapeOf } from '@consent-ledger/ledger-commands';
+import { RULES_ANSWERED_422 } from '../http/api-schemas';
 import { requestSchema } from '../http/request-schema';
 
 const handledCommand = {
@@ -15,6 +16,8 @@ const handledCommand = {
     position: { type: 'string', nullable: true, description: 'global log position (decimal) of the last event' },
   },
 };
+
+const REPLAYED = { 'Idempotency-Replayed': { description: '`true` when this is the first answer to the same key, given again', schema: { type: 'string', enum: ['true'] } } };
 
 export const RecordChoiceDocs = () =>
   applyDecorators(
@@ -32,14 +35,15 @@ export const RecordChoiceDocs = () =>
       name: 'Idempotency-Key',
       required: false,
       description: 'A retry with the same key and body gets the first answer and records nothing new; the same key with another body is a 409.',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
     }),
     ApiBody({
       schema: { oneOf: LEDGER_COMMAND_TYPES.map((type) => requestSchema(shapeOf(type).request, { type: { type: 'string', enum: [type] } })) },
     }),
-    ApiResponse({ status: 201, description: 'Recorded: the new events', schema: handledCommand }),
-    ApiResponse({ status: 200, description: 'Already in force: nothing new recorded (`events: []`)', schema: handledCommand }),
+    ApiResponse({ status: 201, description: 'Recorded: the new events', schema: handledCommand, headers: REPLAYED }),
+    ApiResponse({ status: 200, description: 'The same statement delivered again: nothing new recorded (`events: []`)', schema: handledCommand, headers: REPLAYED }),
     ApiResponse({ status: 400, description: 'validation-failed, with { field, message } details; nothing recorded' }),
     ApiResponse({ status: 409, description: 'idempotency-key-reused, or concurrent-modification' }),
-    ApiResponse({ status: 422, description: `A rule of the ledger: ${RULE_NAMES.join(', ')}` }),
+    ApiResponse({ status: 422, description: `A rule of the ledger: ${RULES_ANSWERED_422.join(', ')}` }),
     ApiResponse({ status: 503, description: 'Storage unavailable; retry after Retry-After seconds' }),
   );
