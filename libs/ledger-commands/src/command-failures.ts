@@ -1,4 +1,4 @@
-import { LEDGER_RULES, LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
+import { LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
 import { EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import type { FieldProblem } from './request-validation';
@@ -50,9 +50,6 @@ export function commandFailureOf(error: unknown): CommandFailure | undefined {
   }
   return undefined;
 }
-
-/** Every rule name a 422 may carry, for documentation. */
-export const RULE_NAMES = Object.keys(LEDGER_RULES) as LedgerRule[];
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
