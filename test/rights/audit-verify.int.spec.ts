@@ -58,6 +58,20 @@ function verifySuite(open: () => Promise<StoreUnderAudit>) {
     expect(run.stdout).toContain('no longer matches its hash');
   });
 
+  // Found in review: the export failed ("Do not know how to serialize a BigInt") on the break's position.
+  it('exports a subject whose chain is broken, naming the break with its position in decimal', async () => {
+    const [consent] = await underAudit.store.readStream(BOB, { fromRevision: 1, maxCount: 1 });
+    await underAudit.tamper.editOccurredAt(BOB, 1, '2024-04-01T09:00:00.000Z');
+    const run = await auditInProcess(['export', 'verify-bob'], { store: underAudit.store, vault: new InMemoryVault(), catalogue });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).integrity).toEqual({
+      streamName: BOB,
+      intact: false,
+      eventsChecked: expect.any(Number),
+      firstBreak: { kind: 'altered', streamName: BOB, revision: 1, position: consent.position.toString(), detail: expect.stringContaining('no longer matches its hash') },
+    });
+  });
+
   it('finds a deleted row', async () => {
     await underAudit.tamper.deleteRow(BOB, 2);
     const run = await verify();

@@ -6,6 +6,8 @@ import { withClient } from '../../support/services';
 export interface RawTampering {
   /** UPDATE of one event's data (its purpose), the hash left as it was. */
   editData(streamName: string, revision: number): Promise<void>;
+  /** UPDATE of one event's `capture.occurredAt`, the hash left as it was: a quieter edit, every field still valid. */
+  editOccurredAt(streamName: string, revision: number, occurredAt: string): Promise<void>;
   /** DELETE of one event row. */
   deleteRow(streamName: string, revision: number): Promise<void>;
   /** Swaps the global positions of two events of one stream, so the later one comes first. */
@@ -25,6 +27,10 @@ export function sqliteTampering(file: string): RawTampering {
     editData: (streamName, revision) =>
       withDatabase((db) =>
         db.prepare(`UPDATE events SET data = json_set(data, '$.purpose', 'selling-data-to-anyone') WHERE stream_name = ? AND revision = ?`).run(streamName, revision),
+      ),
+    editOccurredAt: (streamName, revision, occurredAt) =>
+      withDatabase((db) =>
+        db.prepare(`UPDATE events SET data = json_set(data, '$.capture.occurredAt', ?) WHERE stream_name = ? AND revision = ?`).run(occurredAt, streamName, revision),
       ),
     deleteRow: (streamName, revision) => withDatabase((db) => db.prepare('DELETE FROM events WHERE stream_name = ? AND revision = ?').run(streamName, revision)),
     swapPositions: (streamName, a, b) =>
@@ -57,6 +63,16 @@ export function postgresTampering(url: string): RawTampering {
         await client.query(
           `UPDATE events SET data = jsonb_set(data::jsonb, '{purpose}', '"selling-data-to-anyone"')::${rows[0].type === 'json' ? 'json' : 'jsonb'} WHERE stream_name = $1 AND revision = $2`,
           [streamName, revision],
+        );
+      }),
+    editOccurredAt: (streamName, revision, occurredAt) =>
+      inTransaction(async (client) => {
+        const { rows } = await client.query<{ type: string }>(
+          "SELECT data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' AND column_name = 'data'",
+        );
+        await client.query(
+          `UPDATE events SET data = jsonb_set(data::jsonb, '{capture,occurredAt}', to_jsonb($3::text))::${rows[0].type === 'json' ? 'json' : 'jsonb'} WHERE stream_name = $1 AND revision = $2`,
+          [streamName, revision, occurredAt],
         );
       }),
     deleteRow: (streamName, revision) => inTransaction((client) => client.query('DELETE FROM events WHERE stream_name = $1 AND revision = $2', [streamName, revision])),

@@ -20,7 +20,7 @@ import {
   type RightsRequest,
   type Sealed,
 } from '@consent-ledger/domain';
-import type { EventStore, IntegrityReport, StoredEvent } from '@consent-ledger/event-store';
+import type { EventStore, IntegrityBreak, StoredEvent } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { SubjectRecord } from './subject-record';
 
@@ -100,8 +100,11 @@ export interface SubjectExport {
   readonly proofRetention: ProofRetention;
   /** Requests the person made under §11 (access, erasure, ...), with their due dates. */
   readonly rightsRequests: readonly RightsRequest[];
-  readonly integrity: { readonly streamName: string; readonly intact: boolean; readonly eventsChecked: number; readonly firstBreak?: IntegrityReport['firstBreak'] };
+  readonly integrity: { readonly streamName: string; readonly intact: boolean; readonly eventsChecked: number; readonly firstBreak?: ExportedIntegrityBreak };
 }
+
+/** The store's `IntegrityBreak`, its global position in decimal as every answer gives positions (JSON has no 64-bit integers). */
+export type ExportedIntegrityBreak = Omit<IntegrityBreak, 'position'> & { readonly position?: string };
 
 export interface SubjectExportSources {
   readonly store: EventStore;
@@ -155,7 +158,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
       streamName: record.streamName,
       intact: integrity.intact,
       eventsChecked: integrity.eventsChecked,
-      ...(integrity.firstBreak && { firstBreak: integrity.firstBreak }),
+      ...(integrity.firstBreak && { firstBreak: exportedBreakOf(integrity.firstBreak) }),
     },
   };
 }
@@ -194,6 +197,10 @@ async function exportedChoiceOf(
     hash: event.chain.hash,
     previousHash: event.chain.previousHash,
   };
+}
+
+function exportedBreakOf({ position, ...where }: IntegrityBreak): ExportedIntegrityBreak {
+  return { ...where, ...(position !== undefined && { position: position.toString() }) };
 }
 
 const retentionRunOf = (stored: StoredEvent): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] });
