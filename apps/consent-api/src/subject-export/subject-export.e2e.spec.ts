@@ -129,6 +129,34 @@ describe('the subject export over HTTP', () => {
     expect(proofRetention.removableFrom).toBe('2021-01-01T00:00:00.000Z');
   });
 
+  const purposeIn = (preferences: { purposes: Array<{ purpose: string }> }, purpose: string) => preferences.purposes.find((each) => each.purpose === purpose);
+
+  // Found in review: the preferences were always Proximus's, so a Scarlet customer's Pickx consent read "no-relationship".
+  it("gives a customer of another brand that brand's preferences, as the decision for that brand answers", async () => {
+    const subjectId = newSubjectId('scar');
+    await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet' }));
+    await api.command(commandJson.giveConsent(subjectId, { brand: 'scarlet' }));
+
+    const { currentPreferences } = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body;
+    const decision = (await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=targeted-tv-advertising-pickx&brand=scarlet`)).body;
+    expect(decision).toMatchObject({ allowed: true, reason: 'consent-active' });
+    expect(currentPreferences.brand).toBe('scarlet');
+    expect(purposeIn(currentPreferences, 'targeted-tv-advertising-pickx')).toMatchObject({ allowed: true, reason: 'consent-active' });
+    expect(currentPreferences.otherBrands).toBeUndefined();
+  });
+
+  it("gives a customer of both brands each brand's preferences, the latest contract's brand first, as the state topic does", async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: '2020-01-01T00:00:00Z' } }));
+    await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet', capture: { occurredAt: '2024-01-01T00:00:00Z' } }));
+
+    const { currentPreferences } = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body;
+    expect(currentPreferences.brand).toBe('scarlet');
+    expect(purposeIn(currentPreferences, 'enjoy-loyalty-programme')).toMatchObject({ allowed: false, reason: 'not-applicable-to-brand' });
+    expect(currentPreferences.otherBrands).toEqual([{ brand: 'proximus', purposes: expect.any(Array) }]);
+    expect(purposeIn(currentPreferences.otherBrands[0], 'enjoy-loyalty-programme')).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+  });
+
   it('is an empty record for a subject the ledger never heard of', async () =>
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.auditor })).body).toMatchObject({ personalData: 'none', choices: [], receipts: [] }));
 

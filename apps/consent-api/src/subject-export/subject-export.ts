@@ -22,6 +22,7 @@ import {
 } from '@consent-ledger/domain';
 import type { EventStore, IntegrityBreak, StoredEvent } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
+import { type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
 import type { SubjectRecord } from './subject-record';
 
 /**
@@ -96,7 +97,13 @@ export interface SubjectExport {
   readonly relationships: Preferences['relationships'];
   readonly choices: readonly ExportedChoice[];
   readonly receipts: readonly ConsentReceipt[];
-  readonly currentPreferences: Preferences;
+  /**
+   * For the subject's brand as the state topic gives it (`subjectBrandOf`: of the latest running
+   * relationship, else of the one that changed last, else of the latest event; the default brand
+   * for a subject without events), and in `otherBrands` for every other brand the subject has a
+   * relationship with, as on the state topic.
+   */
+  readonly currentPreferences: Preferences & { readonly otherBrands?: readonly OtherBrand[] };
   readonly proofRetention: ProofRetention;
   /** Requests the person made under §11 (access, erasure, ...), with their due dates. */
   readonly rightsRequests: readonly RightsRequest[];
@@ -117,7 +124,9 @@ export interface SubjectExportSources {
 export async function subjectExportOf(record: SubjectRecord, { store, vault, catalogue, now, rightsRequests = [] }: SubjectExportSources): Promise<SubjectExport> {
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
-  const preferences = preferencesOf(ledger, catalogue, { at: now });
+  const latest = history.at(-1);
+  const brand = latest && subjectBrandOf(ledger, latest.data.brand);
+  const preferences = preferencesOf(ledger, catalogue, { at: now, ...(brand && { brand }) });
   // Erased is erased, whatever key remains: the erasure is in the log before its key is destroyed
   // (and a destroy cut off by a lock leaves the key until the erasure is repeated). Without an
   // erasure in the log, a missing key is not one: calling it "erased" would tell the person, or an
@@ -151,7 +160,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     relationships: preferences.relationships,
     choices,
     receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
-    currentPreferences: preferences,
+    currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
     integrity: {

@@ -1,5 +1,5 @@
-import { type Brand, type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
-import { otherBrandsOf, type SubjectView } from '@consent-ledger/read-models';
+import { type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
+import { type OtherBrand, otherBrandsPreferencesOf, type SubjectView } from '@consent-ledger/read-models';
 import type { FeedMessage } from './feed-message';
 
 /** Version of the `consent.state.v1` value. */
@@ -18,10 +18,7 @@ export type StateValue = Preferences & {
   readonly otherBrands?: readonly OtherBrand[];
 };
 
-export interface OtherBrand {
-  readonly brand: Brand;
-  readonly purposes: Preferences['purposes'];
-}
+export type { OtherBrand };
 
 /** What caused a publication: an event of the log, or time passing (an expiry, a closing window). */
 export interface FeedCause {
@@ -40,7 +37,7 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
   if (view.ledger.erasure) return { key: view.subjectId, value: null, headers };
   const envelope = { schemaVersion: STATE_SCHEMA_VERSION, subjectId: view.subjectId, position: view.lastPosition.toString() } as const;
   const question = { at: view.evaluatedAt, brand: view.brand };
-  const others = otherBrandsDecisionsOf(view, catalogue);
+  const others = otherBrandsPreferencesOf(view, catalogue, view.evaluatedAt);
   if (purposesJson === undefined) {
     const value: StateValue = { ...envelope, ...preferencesOf(view.ledger, catalogue, question), ...others };
     return { key: view.subjectId, value: JSON.stringify(value), headers };
@@ -51,17 +48,6 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
   };
   const tail = JSON.stringify({ objections, restrictedChannels, optedOutSources, ...others });
   return { key: view.subjectId, value: `${JSON.stringify(head).slice(0, -1)},"purposes":${purposesJson},${tail.slice(1)}`, headers };
-}
-
-/**
- * A purpose can differ by brand (Proximus loyalty marketing does not apply to Scarlet), and the
- * value is evaluated for one brand: without these, a team of the other brand would read "not
- * applicable" for its own customer.
- */
-function otherBrandsDecisionsOf(view: SubjectView, catalogue: Catalogue): { otherBrands?: OtherBrand[] } {
-  const brands = otherBrandsOf(view);
-  if (brands.length === 0) return {};
-  return { otherBrands: brands.map((brand) => ({ brand, purposes: preferencesOf(view.ledger, catalogue, { at: view.evaluatedAt, brand }).purposes })) };
 }
 
 export function headersOf(view: SubjectView, cause: FeedCause): Record<string, string> {

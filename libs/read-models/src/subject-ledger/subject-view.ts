@@ -12,6 +12,8 @@ import {
   latest,
   type Ledger,
   mayProcess,
+  type Preferences,
+  preferencesOf,
   type PurposeId,
 } from '@consent-ledger/domain';
 import type { GlobalPosition } from '@consent-ledger/event-store';
@@ -62,7 +64,7 @@ export function projectSubject(stored: SubjectView | null, projected: ProjectedE
   const evaluatedAt = latest(previous?.evaluatedAt, projected.recordedAt) ?? projected.recordedAt;
   const view: SubjectView = {
     subjectId: event.data.subjectId,
-    brand: brandOf(ledger, event.data.brand),
+    brand: subjectBrandOf(ledger, event.data.brand),
     ledger,
     lastPosition: projected.position,
     lastOccurredAt: latest(previous?.lastOccurredAt, event.data.capture.occurredAt) ?? event.data.capture.occurredAt,
@@ -123,15 +125,33 @@ function audienceDecisionFor(view: SubjectView, catalogue: Catalogue, question: 
  * The brands besides the view's own that the subject has a relationship with: the state topic
  * carries their decisions too, so time passing for them must bring the subject back as well.
  */
-export const otherBrandsOf = (view: SubjectView): Brand[] => [...view.ledger.relationships.keys()].filter((brand) => brand !== view.brand);
+export const otherBrandsOf = (subject: Pick<SubjectView, 'ledger' | 'brand'>): Brand[] => [...subject.ledger.relationships.keys()].filter((brand) => brand !== subject.brand);
+
+/** The decisions for one brand besides the subject's own: an entry of `otherBrands`. */
+export interface OtherBrand {
+  readonly brand: Brand;
+  readonly purposes: Preferences['purposes'];
+}
+
+/**
+ * A purpose can differ by brand (Proximus loyalty marketing does not apply to Scarlet), and
+ * preferences are evaluated for one brand: without these, a team of the other brand would read
+ * "not applicable" for its own customer. The state topic and the subject export both carry them.
+ */
+export function otherBrandsPreferencesOf(subject: Pick<SubjectView, 'ledger' | 'brand'>, catalogue: Catalogue, at: Instant): { otherBrands?: OtherBrand[] } {
+  const brands = otherBrandsOf(subject);
+  if (brands.length === 0) return {};
+  return { otherBrands: brands.map((brand) => ({ brand, purposes: preferencesOf(subject.ledger, catalogue, { at, brand }).purposes })) };
+}
 
 /**
  * The brand of the subject's latest running relationship; with none running, of the relationship
  * that changed last; with none at all, of its latest event. A contract with another brand that
  * began and ended meanwhile must not take the place of the one still running: the state topic and
- * the decision rows would then speak of a former relationship.
+ * the decision rows would then speak of a former relationship. The subject export gives its
+ * current preferences for this brand too, so the two never disagree about a subject's brand.
  */
-function brandOf(ledger: Ledger, eventBrand: Brand): Brand {
+export function subjectBrandOf(ledger: Ledger, latestEventBrand: Brand): Brand {
   let brand: Brand | undefined;
   let stamp;
   let isRunning = false;
@@ -143,5 +163,5 @@ function brandOf(ledger: Ledger, eventBrand: Brand): Brand {
       isRunning = relationship.active;
     }
   }
-  return brand ?? eventBrand;
+  return brand ?? latestEventBrand;
 }
