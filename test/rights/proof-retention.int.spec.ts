@@ -132,6 +132,29 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     expect((await job.run()).data).toMatchObject({ removed: [], subjectsChecked: 2 });
   });
 
+  // Found in review: a real run asked for during a dry run was answered with the dry run, and removed nothing.
+  it('runs a real run asked for during a dry run after it, as a run of its own that removes what is due', async () => {
+    const dryRun = job.run({ dryRun: true });
+    const realRun = job.run();
+    expect((await dryRun).data).toMatchObject({ dryRun: true, removed: [expect.objectContaining({ subjectId: ended })] });
+    expect((await realRun).data).toMatchObject({ dryRun: false, removed: [expect.objectContaining({ subjectId: ended })] });
+    expect(await storage.store.readStream(`consent-ledger-${ended}`)).toEqual([]);
+    expect((await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).map((run) => run.data.dryRun)).toEqual([true, false]);
+  });
+
+  it('runs a dry run asked for during a real run after it, reporting on the log the real run left', async () => {
+    const realRun = job.run();
+    const dryRun = job.run({ dryRun: true });
+    expect((await realRun).data).toMatchObject({ dryRun: false, removed: [expect.objectContaining({ subjectId: ended })] });
+    expect((await dryRun).data).toMatchObject({ dryRun: true, removed: [], subjectsChecked: 2 });
+  });
+
+  it('answers a run asked for while one of the same kind is under way with that run', async () => {
+    const [first, second] = await Promise.all([job.run(), job.run()]);
+    expect(second.data.runId).toBe(first.data.runId);
+    expect(await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).toHaveLength(1);
+  });
+
   it('reports without removing anything on a dry run', async () => {
     const run = await job.run({ dryRun: true });
     expect(run.data).toMatchObject({ dryRun: true, removed: [expect.objectContaining({ subjectId: ended })] });

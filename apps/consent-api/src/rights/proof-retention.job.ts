@@ -44,18 +44,30 @@ export class ProofRetentionJob {
   private readonly subjects = new Set<string>();
   private readonly log: LogCatchUp;
   private stopRepeating?: () => void;
-  private current?: Promise<ProofRetentionRunCompleted>;
+  /** The run under way and the one waiting for it, at most one of each kind: runs never overlap. */
+  private readonly runs: Array<{ readonly dryRun: boolean; readonly result: Promise<ProofRetentionRunCompleted> }> = [];
 
   constructor(private readonly parts: ProofRetentionJobParts) {
     this.log = new LogCatchUp(parts.store, (event) => this.noteSubject(event));
   }
 
-  /** One run; a call while a run is under way gets that run's result. */
+  /**
+   * One run. A call while a run of the same kind (dry or real) is under way or waiting gets that
+   * run's result; a call of the other kind is never answered with it (a real run asked for must
+   * remove what is due, a dry run must remove nothing): its own run starts once the one under way
+   * has finished.
+   */
   run(options: { dryRun?: boolean } = {}): Promise<ProofRetentionRunCompleted> {
-    this.current ??= this.runOnce(options.dryRun === true).finally(() => {
-      this.current = undefined;
-    });
-    return this.current;
+    const dryRun = options.dryRun === true;
+    const sameKind = this.runs.find((each) => each.dryRun === dryRun);
+    if (sameKind) return sameKind.result;
+    const previous = this.runs.at(-1)?.result.catch(() => undefined);
+    // Gone from `runs` before its caller hears the result, so a call made then starts a new run.
+    const result: Promise<ProofRetentionRunCompleted> = (previous ?? Promise.resolve())
+      .then(() => this.runOnce(dryRun))
+      .finally(() => this.runs.splice(this.runs.findIndex((each) => each.result === result), 1));
+    this.runs.push({ dryRun, result });
+    return result;
   }
 
   /** Runs every `everyMs`; off unless started. Failures are recorded in the run, never thrown out of the timer. */
@@ -67,7 +79,7 @@ export class ProofRetentionJob {
   async stop(): Promise<void> {
     this.stopRepeating?.();
     this.stopRepeating = undefined;
-    await this.current?.catch(() => undefined);
+    await Promise.all(this.runs.map((each) => each.result.catch(() => undefined)));
   }
 
   private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {
