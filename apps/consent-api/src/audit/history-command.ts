@@ -1,14 +1,29 @@
 import { auditorTimeline, type DecisionSummary, type TimelineStep } from '@consent-ledger/domain';
-import { readSubjectRecord } from '../subject-export/subject-record';
+import { readSubjectRecord, recordRemovalsOf } from '../subject-export/subject-record';
 import { type AuditSources, durationText, yesNo } from './audit-io';
 
-/** `history <subject> [--json]`: the subject's events as a readable timeline, with decisions as chosen and as known then. */
+/**
+ * `history <subject> [--json]`: the subject's events as a readable timeline, with decisions as
+ * chosen and as known then. Exit code 3 when the log holds nothing of the subject because the
+ * proof-retention job removed its record (a subject never recorded has no events, exit 0).
+ */
 export async function historyCommand(subjectId: string, options: { json?: boolean }, sources: AuditSources): Promise<number> {
   const record = await readSubjectRecord(sources.store, subjectId);
+  const removals = await recordRemovalsOf(sources.store, subjectId);
+  const isRemoved = record.history.length === 0 && removals.length > 0;
   const timeline = auditorTimeline(record.history, sources.catalogue);
   if (options.json) {
-    sources.stdout.write(`${JSON.stringify({ subjectId, streamName: record.streamName, steps: timeline }, null, 2)}\n`);
-    return 0;
+    sources.stdout.write(`${JSON.stringify({ subjectId, streamName: record.streamName, steps: timeline, ...(removals.length > 0 && { removals }) }, null, 2)}\n`);
+    return isRemoved ? 3 : 0;
+  }
+  if (isRemoved) {
+    const last = removals[removals.length - 1];
+    sources.stdout.write(
+      `No events for subject ${subjectId}: its record was removed under proof retention on ${last.removedAt} ` +
+        `(run ${last.runId}, ${last.eventsRemoved} events, retention ended ${last.removableFrom})` +
+        `${removals.length > 1 ? `, after ${removals.length - 1} earlier removal(s)` : ''}. npm run audit -- export ${subjectId} lists every removal.\n`,
+    );
+    return 3;
   }
   if (record.history.length === 0) {
     sources.stdout.write(`No events for subject ${subjectId} (stream ${record.streamName}).\n`);

@@ -1,13 +1,16 @@
+import type { Instant } from '@consent-ledger/domain';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
 import { InMemoryVault } from '@consent-ledger/personal-data';
 import { auditInProcess } from '../../../../test/rights/support/audit-run';
 import { catalogue, LedgerWriter, ManualClock } from '../../../../test/rights/support/ledger-writer';
+import { ProofRetentionJob } from '../rights/proof-retention.job';
 
 const TV_ADS = 'targeted-tv-advertising-pickx';
 
 describe('the auditor CLI', () => {
   let store: EventStore;
   let vault: InMemoryVault;
+  const writerAt = (instant: string) => new LedgerWriter(store, vault, new ManualClock(instant));
   const audit = (...args: string[]) => auditInProcess(args, { store, vault, catalogue, now: () => '2024-08-01T00:00:00.000Z' as never });
 
   beforeEach(async () => {
@@ -82,6 +85,20 @@ describe('the auditor CLI', () => {
   });
 
   // Found in review: a value whose option name was forgotten was dropped, and the answer was to another question.
+  // Found in review: "No events", exit 0, as for a subject never heard of, while export and verify said it was removed.
+  it('says the record of a subject was removed under proof retention, and exits 3, rather than that it has no events', async () => {
+    const job = new ProofRetentionJob({ store, vault, catalogue, clock: { now: () => '2040-01-01T00:00:00.000Z' as Instant }, rightsRequests: { all: async () => [] } });
+    await writerAt('2024-08-01T00:00:00Z').record({ type: 'EndRelationship', subjectId: 'jan', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-3' } } });
+    const run = await job.run();
+    expect(run.data.removed).toEqual([expect.objectContaining({ subjectId: 'jan' })]);
+
+    const history = await audit('history', 'jan');
+    expect(history).toMatchObject({ code: 3, stderr: '' });
+    expect(history.stdout).toContain(`No events for subject jan: its record was removed under proof retention on ${run.data.startedAt} (run ${run.data.runId}`);
+    expect(JSON.parse((await audit('history', 'jan', '--json')).stdout)).toMatchObject({ subjectId: 'jan', steps: [], removals: [{ runId: run.data.runId, eventsRemoved: 4 }] });
+    expect(await audit('history', 'piet')).toMatchObject({ code: 0, stdout: 'No events for subject piet (stream consent-ledger-piet).\n' });
+  });
+
   it('refuses an argument it has no place for, naming the option it probably lacks', async () => {
     expect(await audit('as-of', 'jan', '2024-07-10T00:00:00Z', TV_ADS)).toMatchObject({
       code: 2,

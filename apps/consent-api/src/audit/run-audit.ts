@@ -11,6 +11,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
   history <subject> [--json]
       The subject's events as a timeline: when each choice was expressed and recorded, where, by whom,
       what it changed, late arrivals marked, and per purpose the decision as chosen vs as known then.
+      Exit code 3 when the subject's record was removed under proof retention (the message says when).
   as-of <subject> <instant> [--known-at <instant>] [--purpose <id>]... [--brand b] [--channel c] [--source s] [--json]
       What was allowed at <instant> and why, with the events that decided it. With --known-at: as the
       system knew it at that instant (late evidence left out).

@@ -98,4 +98,17 @@ describe('proof retention in a running service', () => {
     });
     expect(JSON.stringify(exported)).not.toContain('old@example.be');
   });
+
+  // Found in review: the history of a removed record was `events: []`, as for a subject never heard of.
+  it("says in the subject's history that its record was removed, which a subject never heard of does not", async () => {
+    const subjectId = newSubjectId('removed');
+    expect((await newsletterSignUpIn2010(subjectId)).status).toBe(201);
+    const run = await removeWhatIsDue();
+
+    const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body).toEqual({ subjectId, events: [], removals: [{ runId: run.runId, removedAt: run.startedAt, removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 1 }] });
+    const neverHeardOf = newSubjectId('unknown');
+    expect((await api.call('GET', `/v1/subjects/${neverHeardOf}/history`)).body).toEqual({ subjectId: neverHeardOf, events: [] });
+  });
 });

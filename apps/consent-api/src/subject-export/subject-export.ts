@@ -9,21 +9,18 @@ import {
   methodOf,
   preferencesOf,
   type Preferences,
-  PROOF_RETENTION_RUNS_STREAM,
-  type ProofRetentionRunCompleted,
   proofRetentionOf,
   type ProofRetention,
   type ProvenLedgerEvent,
   type ReceiptDecision,
   type RecordRemoval,
-  removalsOf,
   type RightsRequest,
   type Sealed,
 } from '@consent-ledger/domain';
-import type { EventStore, IntegrityBreak, StoredEvent } from '@consent-ledger/event-store';
+import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
-import type { SubjectRecord } from './subject-record';
+import { recordRemovalsOf, type SubjectRecord } from './subject-record';
 
 /**
  * Everything held about a subject (GDPR art. 15 access, art. 20 portability), in the format
@@ -142,7 +139,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
   const integrity = await store.verify({ streamName: record.streamName });
-  const removals = removalsOf((await store.readStream(PROOF_RETENTION_RUNS_STREAM)).map(retentionRunOf), subjectId);
+  const removals = await recordRemovalsOf(store, subjectId);
 
   return {
     format: SUBJECT_EXPORT_FORMAT,
@@ -211,8 +208,6 @@ async function exportedChoiceOf(
 function exportedBreakOf({ position, ...where }: IntegrityBreak): ExportedIntegrityBreak {
   return { ...where, ...(position !== undefined && { position: position.toString() }) };
 }
-
-const retentionRunOf = (stored: StoredEvent): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] });
 
 /** Contact details are sealed as one JSON object; anything else is shown as the text it is. */
 function contactOf(unsealed: Unsealed<string>): Unsealed<Record<string, string>> {

@@ -2,8 +2,12 @@ import {
   type Instant,
   isLedgerEventType,
   LEDGER_EVENT_SCHEMA_VERSION,
+  PROOF_RETENTION_RUNS_STREAM,
+  type ProofRetentionRunCompleted,
   type ProvenLedgerEvent,
   type RecordedLedgerEvent,
+  type RecordRemoval,
+  removalsOf,
 } from '@consent-ledger/domain';
 import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
@@ -41,4 +45,16 @@ export function provenEventOf(stored: StoredEvent): ProvenLedgerEvent {
       storedAt: stored.recordedAt as Instant,
     },
   };
+}
+
+/**
+ * Every removal of the subject's record by the proof-retention job, oldest first, from the job's
+ * own record of its runs: what tells a removed record from one that never existed.
+ */
+export async function recordRemovalsOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
+  const runs = await store.readStream(PROOF_RETENTION_RUNS_STREAM);
+  return removalsOf(
+    runs.map((stored): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] })),
+    subjectId,
+  );
 }

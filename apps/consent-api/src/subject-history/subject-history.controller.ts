@@ -15,7 +15,8 @@ export class SubjectHistoryController {
   @RequireAnyScope('history:read')
   @ApiOperation({
     summary: "Every event of the subject's stream with its evidence, revision, position and hashes",
-    description: 'Personal data appears only sealed. An unknown subject has an empty history.',
+    description:
+      'Personal data appears only sealed. An unknown subject has an empty history; a subject whose record the proof-retention job removed has `removals` too (docs/api.md).',
   })
   @ApiParam({ name: 'subjectId' })
   history(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<SubjectHistoryAnswer> {

@@ -1,6 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { RecordRemoval } from '@consent-ledger/domain';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import { LedgerStorage } from '../ledger/ledger-storage';
+import { recordRemovalsOf } from '../subject-export/subject-record';
 
 /** One event as an auditor sees it: the fact with its evidence, where it sits in the log, and its chain hashes. */
 export interface HistoryEntry {
@@ -21,6 +23,11 @@ export interface HistoryEntry {
 export interface SubjectHistoryAnswer {
   readonly subjectId: string;
   readonly events: readonly HistoryEntry[];
+  /**
+   * Present once the proof-retention job removed a record of the subject, oldest first: an empty
+   * `events` then means removed, not never recorded (a subject who came back has events again).
+   */
+  readonly removals?: readonly RecordRemoval[];
 }
 
 export class SubjectHistory extends Query<SubjectHistoryAnswer> {
@@ -35,6 +42,7 @@ export class SubjectHistoryHandler implements IQueryHandler<SubjectHistory> {
 
   async execute({ subjectId }: SubjectHistory): Promise<SubjectHistoryAnswer> {
     const stored = await this.storage.eventStore.readStream(ledgerStreamOf(subjectId));
+    const removals = await recordRemovalsOf(this.storage.eventStore, subjectId);
     return {
       subjectId,
       events: stored.map((event) => ({
@@ -49,6 +57,7 @@ export class SubjectHistoryHandler implements IQueryHandler<SubjectHistory> {
         data: event.data,
         metadata: event.metadata,
       })),
+      ...(removals.length > 0 && { removals }),
     };
   }
 }
