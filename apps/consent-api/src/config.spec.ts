@@ -105,6 +105,10 @@ describe('reading the configuration', () => {
 
   it('needs DATABASE_URL for PostgreSQL, and both URLs for KurrentDB', () => {
     expect(problemsOf({ EVENT_STORE: 'postgres' })).toEqual(['DATABASE_URL is required when EVENT_STORE=postgres']);
+    expect(problemsOf({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://ledger:a/b+c@db:5432/ledger' })).toEqual([
+      'DATABASE_URL is not a valid URL: percent-encode any "/", "@", ":", "#" or "?" in the user name or password',
+    ]);
+    expect(problemsOf({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://ledger:a%2Fb%2Bc@db:5432/ledger' })).toEqual([]);
     expect(problemsOf({ EVENT_STORE: 'kurrentdb' })).toEqual([
       expect.stringMatching(/^DATABASE_URL is required when EVENT_STORE=kurrentdb/),
       'EVENTSTORE_URL is required when EVENT_STORE=kurrentdb',

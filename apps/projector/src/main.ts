@@ -23,6 +23,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`the projector could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // The message, as the API gives it: an operator reads which setting or file is wrong, not a stack.
+  process.stderr.write(`the projector could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -77,6 +77,11 @@ export function readDeploymentLog(environment: Environment): DeploymentLog {
 
   const databaseUrl = environment.text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) environment.problems.push('DATABASE_URL must be a postgres:// connection string');
+  // The driver parses it as a URL only when it connects; a generated password holding "/" or "@"
+  // failed the start with a bare "Invalid URL" (found in review).
+  else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) {
+    environment.problems.push('DATABASE_URL is not a valid URL: percent-encode any "/", "@", ":", "#" or "?" in the user name or password');
+  }
   if (databaseUrl === undefined && eventStore === 'postgres') environment.problems.push('DATABASE_URL is required when EVENT_STORE=postgres');
   if (databaseUrl === undefined && eventStore === 'kurrentdb') {
     environment.problems.push('DATABASE_URL is required when EVENT_STORE=kurrentdb (read models, idempotency records and personal-data keys live in PostgreSQL)');
