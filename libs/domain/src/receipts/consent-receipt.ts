@@ -1,6 +1,6 @@
 import type { Catalogue, Party, PurposeCategory, PurposeDefinition } from '../catalogue/catalogue';
 import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerEvent } from '../ledger/events';
-import { isLater, type Ledger, ledgerOf } from '../ledger/ledger';
+import { evolve, initialLedger, isLater, type Ledger, ledgerOf } from '../ledger/ledger';
 import { consentStatus, endsByItself } from '../ledger/consent/consent-status';
 import { consentEndOf, proofRetentionFor, removableFromOf, retentionHoldsOf } from '../retention/proof-retention';
 import { addDuration, type Duration } from '../time';
@@ -140,22 +140,71 @@ export interface ConsentReceipt {
 
 /** The receipt of one recorded choice, read against the subject's whole history and the catalogue. */
 export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ConsentReceipt {
+  const ledger = ledgerOf(history);
+  return receiptFrom(event, {
+    ledger,
+    recordRemovableFrom: removableFromOf(retentionHoldsOf(history, catalogue)),
+    proofKeptUntil: (purpose) => proofKeptUntilOf(ledger, catalogue, purpose),
+    decisionOf: (other) => decisionOf(other, history, catalogue),
+    firstUndoing: (undone, undoing) => firstLater(undone, history.filter(undoing)),
+    firstConsentEnding: (consent, until) => firstLater(consent, history.filter(isConsentEndingOf(consent.data.purpose)).filter(isBefore(until))),
+  }, catalogue);
+}
+
+/**
+ * The receipts of every event of a history, in its order: the same as `consentReceiptOf` on each,
+ * but the history is read once for all of them (the whole-history facts a receipt tells, its
+ * ledger and retention, are the same for every event), so a subject with years of choices does not
+ * take the API's event loop for seconds.
+ */
+export function consentReceiptsOf(history: readonly ProvenLedgerEvent[], catalogue: Catalogue): ConsentReceipt[] {
+  if (history.length === 0) return [];
+  const ledger = ledgerOf(history);
+  const decisions = decisionsOf(history, catalogue);
+  const indexOf = new Map<RecordedLedgerEvent, number>(history.map((event, index) => [event, index]));
+  const keptUntil = new Map<PurposeId, Instant | null>();
+  const undoers = laterChoicesIndex(history, undoKeyOf);
+  const consentEnders = consentEndingsIndex(history);
+  const facts: HistoryFacts = {
+    ledger,
+    recordRemovableFrom: removableFromOf(retentionHoldsOf(history, catalogue)),
+    proofKeptUntil: (purpose) => {
+      if (!keptUntil.has(purpose)) keptUntil.set(purpose, proofKeptUntilOf(ledger, catalogue, purpose));
+      return keptUntil.get(purpose)!;
+    },
+    decisionOf: (event) => decisions[indexOf.get(event)!],
+    firstUndoing: (undone) => firstLaterIn(undone, undoers.get(undoneKeyOf(undone)!)),
+    firstConsentEnding: (consent, until) => {
+      // Candidates are in the person's order: if the first made after the consent is not before
+      // its end by itself, no later one is either.
+      const ending = firstLaterIn(consent, consentEnders(consent.data.purpose));
+      return ending && isBefore(until)(ending) ? ending : undefined;
+    },
+  };
+  return history.map((event) => receiptFrom(event, facts, catalogue));
+}
+
+/** What a receipt tells about the subject's whole history, however it was worked out. */
+interface HistoryFacts {
+  readonly ledger: Ledger;
+  readonly recordRemovableFrom: Instant | null;
+  readonly proofKeptUntil: (purpose: PurposeId) => Instant | null;
+  readonly decisionOf: (event: RecordedLedgerEvent) => ReceiptDecision;
+  /** The first later choice that undoes `undone` (an objection, a restriction, an opt-out), matched by `undoing`. */
+  readonly firstUndoing: (undone: RecordedLedgerEvent, undoing: (other: RecordedLedgerEvent) => boolean) => RecordedLedgerEvent | undefined;
+  /** The first later withdrawal of the consent's purpose, or erasure, made before `until` (its end by itself). */
+  readonly firstConsentEnding: (consent: ConsentGivenEvent, until: Instant | undefined) => RecordedLedgerEvent | undefined;
+}
+
+type ConsentGivenEvent = Extract<RecordedLedgerEvent, { type: 'ConsentGiven' }>;
+
+function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: Catalogue): ConsentReceipt {
   const { definition } = catalogue;
   const { capture } = event.data;
   const purposes = purposesOfEvent(event, catalogue)
     .map((id) => catalogue.purposes.get(id))
     .filter((purpose): purpose is PurposeDefinition => purpose !== undefined);
   const jointControllerIds = new Set(purposes.flatMap((purpose) => purpose.jointControllers));
-  const ledger = ledgerOf(history);
-  const erasure = ledger.erasure;
-  const proofKeptUntil = (purpose: PurposeId): Instant | null => {
-    const consent = ledger.consents.get(purpose);
-    if (!consent) return null;
-    const { end } = consentEndOf(ledger, consent, catalogue.purposes.get(purpose) ?? { id: purpose });
-    // Erasure ends a consent that was still holding.
-    const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
-    return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
-  };
 
   return {
     version: KANTARA_RECEIPT_VERSION,
@@ -173,7 +222,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
       language: (event.type === 'ConsentGiven' ? event.data.locale : undefined) ?? capture.locale ?? null,
     },
     catalogueVersion: definition.catalogueVersion,
-    decision: decisionOf(event, history, catalogue),
+    decision: facts.decisionOf(event),
     method: methodOf(capture.actor, capture.touchpoint),
     touchpoint: capture.touchpoint,
     actor: capture.actor,
@@ -190,11 +239,11 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
       legalBasis: purpose.legalBasis,
       jointControllers: purpose.jointControllers,
       recipients: purpose.recipients,
-      retention: { data: purpose.retention, proof: proofRetentionFor(catalogue, purpose.id), proofKeptUntil: proofKeptUntil(purpose.id) },
+      retention: { data: purpose.retention, proof: proofRetentionFor(catalogue, purpose.id), proofKeptUntil: facts.proofKeptUntil(purpose.id) },
       withdrawal: purpose.withdrawal,
     })),
-    validity: validityOf(event, history, ledger, catalogue),
-    retention: { recordRemovableFrom: removableFromOf(retentionHoldsOf(history, catalogue)) },
+    validity: validityOf(event, facts, catalogue),
+    retention: { recordRemovableFrom: facts.recordRemovableFrom },
     sealedEvidence: [
       ...(capture.evidenceRef !== undefined ? (['evidenceRef'] as const) : []),
       ...(event.type === 'ConsentGiven' && event.data.personalData !== undefined ? (['personalData'] as const) : []),
@@ -212,16 +261,57 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
   };
 }
 
+function proofKeptUntilOf(ledger: Ledger, catalogue: Catalogue, purpose: PurposeId): Instant | null {
+  const consent = ledger.consents.get(purpose);
+  if (!consent) return null;
+  const { end } = consentEndOf(ledger, consent, catalogue.purposes.get(purpose) ?? { id: purpose });
+  // Erasure ends a consent that was still holding.
+  const erasure = ledger.erasure;
+  const ended = erasure && (end === null || erasure.stamp.occurredAt < end) ? erasure.stamp.occurredAt : end;
+  return ended === null ? null : addDuration(ended, proofRetentionFor(catalogue, purpose));
+}
+
 /** The decision an event records; a consent given while an earlier one for the purpose still held is a renewal. */
 export function decisionOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ReceiptDecision {
-  switch (event.type) {
-    case 'ConsentGiven': {
-      const earlier = history.filter((other) => other.eventId !== event.eventId && isLater(stampOf(event), stampOf(other)));
-      // A consent that lapsed when the purpose's notice changed holds no longer: asked again, the person gives it anew.
-      const purpose = catalogue.purposes.get(event.data.purpose) ?? { id: event.data.purpose };
-      const status = consentStatus(ledgerOf(earlier), purpose, event.data.capture.occurredAt);
-      return status.state === 'active' ? 'consent-renewed' : 'consent-given';
+  if (event.type !== 'ConsentGiven') return decisionOfChoice(event);
+  const earlier = history.filter((other) => other.eventId !== event.eventId && isLater(stampOf(event), stampOf(other)));
+  return decisionOfConsent(event, ledgerOf(earlier), catalogue);
+}
+
+/**
+ * The decisions of every event of a history, in its order: the same as `decisionOf` on each. A
+ * consent is read against the choices the person made before it, so the history is folded once in
+ * the person's order and each consent read against the ledger just before it; the ledger is the same
+ * in any order its events are folded in (ADR 0001), so this is the ledger `decisionOf` folds.
+ */
+export function decisionsOf(history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ReceiptDecision[] {
+  const decisions = new Array<ReceiptDecision>(history.length);
+  const inPersonsOrder = history.map((_, index) => index).sort((a, b) => compareStamps(history[a], history[b]) || a - b);
+  let ledger = initialLedger();
+  for (let start = 0; start < inPersonsOrder.length; ) {
+    // Events made at the same stamp are none of them earlier than the others.
+    let end = start + 1;
+    while (end < inPersonsOrder.length && compareStamps(history[inPersonsOrder[start]], history[inPersonsOrder[end]]) === 0) end++;
+    const together = inPersonsOrder.slice(start, end);
+    for (const index of together) {
+      const event = history[index];
+      decisions[index] = event.type === 'ConsentGiven' ? decisionOfConsent(event, ledger, catalogue) : decisionOfChoice(event);
     }
+    for (const index of together) ledger = evolve(ledger, history[index]);
+    start = end;
+  }
+  return decisions;
+}
+
+function decisionOfConsent(event: ConsentGivenEvent, earlier: Ledger, catalogue: Catalogue): ReceiptDecision {
+  // A consent that lapsed when the purpose's notice changed holds no longer: asked again, the person gives it anew.
+  const purpose = catalogue.purposes.get(event.data.purpose) ?? { id: event.data.purpose };
+  const status = consentStatus(earlier, purpose, event.data.capture.occurredAt);
+  return status.state === 'active' ? 'consent-renewed' : 'consent-given';
+}
+
+function decisionOfChoice(event: Exclude<RecordedLedgerEvent, ConsentGivenEvent>): ReceiptDecision {
+  switch (event.type) {
     case 'ConsentWithdrawn':
       return 'consent-withdrawn';
     case 'ObjectionRaised':
@@ -261,31 +351,36 @@ export function methodOf(actor: Actor, touchpoint: Touchpoint): CollectionMethod
   }
 }
 
-function validityOf(event: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], ledger: Ledger, catalogue: Catalogue): ConsentReceipt['validity'] {
+function validityOf(event: RecordedLedgerEvent, facts: HistoryFacts, catalogue: Catalogue): ConsentReceipt['validity'] {
   const from = event.data.capture.occurredAt;
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
   if (event.type !== 'ConsentGiven') {
     const undoing = undoneBy(event);
-    const ending = undoing && firstLater(event, history.filter(undoing));
-    return { from, until: null, duration: null, ...(ending && { endedBy: endedByOf(ending, history, catalogue) }) };
+    const ending = undoing && facts.firstUndoing(event, undoing);
+    return { from, until: null, duration: null, ...(ending && { endedBy: endedByOf(ending, facts) }) };
   }
   const purpose = event.data.purpose;
   const { expiresAt, noticeVersion, brand } = event.data;
-  const until = endsByItself(ledger, { givenAt: from, expiresAt, noticeVersion, brand }, catalogue.purposes.get(purpose) ?? { id: purpose });
+  const until = endsByItself(facts.ledger, { givenAt: from, expiresAt, noticeVersion, brand }, catalogue.purposes.get(purpose) ?? { id: purpose });
   // The first later choice that ends this consent while it still held: a withdrawal of the purpose, or the erasure.
-  const ending = firstLater(
-    event,
-    history
-      .filter((other) => (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased')
-      .filter((other) => until === undefined || other.data.capture.occurredAt < until),
-  );
+  const ending = facts.firstConsentEnding(event, until);
   return {
     from,
     until: until ?? null,
     duration: catalogue.purposes.get(purpose)?.consentValidity ?? null,
-    ...(ending && { endedBy: endedByOf(ending, history, catalogue) }),
+    ...(ending && { endedBy: endedByOf(ending, facts) }),
   };
 }
+
+const isConsentEndingOf =
+  (purpose: PurposeId) =>
+  (other: RecordedLedgerEvent): boolean =>
+    (other.type === 'ConsentWithdrawn' && other.data.purpose === purpose) || other.type === 'SubjectErased';
+
+const isBefore =
+  (until: Instant | undefined) =>
+  (other: RecordedLedgerEvent): boolean =>
+    until === undefined || other.data.capture.occurredAt < until;
 
 /**
  * What undoes an objection, a restriction or an opt-out: its withdrawal, lift or opt-in at the
@@ -311,9 +406,83 @@ function firstLater(event: RecordedLedgerEvent, candidates: readonly RecordedLed
   return candidates.filter((other) => isLater(stampOf(other), stampOf(event))).sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
 }
 
-const endedByOf = (ending: RecordedLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue) => ({
+/** `firstLater` over candidates already in the person's order: a binary search. */
+function firstLaterIn(event: RecordedLedgerEvent, candidates: readonly RecordedLedgerEvent[] | undefined): RecordedLedgerEvent | undefined {
+  if (!candidates) return undefined;
+  let low = 0;
+  let high = candidates.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (isLater(stampOf(candidates[middle]), stampOf(event))) high = middle;
+    else low = middle + 1;
+  }
+  return candidates[low];
+}
+
+/**
+ * The key `undoneBy` matches an objection, a restriction or an opt-out by, on the side of what
+ * undoes it (`undoKeyOf`) and of what is undone (`undoneKeyOf`).
+ */
+function undoKeyOf(event: RecordedLedgerEvent): string | undefined {
+  switch (event.type) {
+    case 'ObjectionWithdrawn':
+      return JSON.stringify(['objection', event.data.target]);
+    case 'ObjectionReviewed':
+      return event.data.outcome === 'rejected' ? JSON.stringify(['objection', event.data.target]) : undefined;
+    case 'ChannelRestrictionLifted':
+      return JSON.stringify(['channel', event.data.channel, event.data.purpose ?? null]);
+    case 'SourceOptedIn':
+      return JSON.stringify(['source', event.data.source, event.data.purpose ?? null]);
+    default:
+      return undefined;
+  }
+}
+
+function undoneKeyOf(event: RecordedLedgerEvent): string | undefined {
+  switch (event.type) {
+    case 'ObjectionRaised':
+      return JSON.stringify(['objection', event.data.target]);
+    case 'ChannelRestricted':
+      return JSON.stringify(['channel', event.data.channel, event.data.purpose ?? null]);
+    case 'SourceOptedOut':
+      return JSON.stringify(['source', event.data.source, event.data.purpose ?? null]);
+    default:
+      return undefined;
+  }
+}
+
+/** The events `keyOf` gives a key, grouped by it, each group in the person's order. */
+function laterChoicesIndex(history: readonly RecordedLedgerEvent[], keyOf: (event: RecordedLedgerEvent) => string | undefined): Map<string, RecordedLedgerEvent[]> {
+  const groups = new Map<string, RecordedLedgerEvent[]>();
+  for (const event of history) {
+    const key = keyOf(event);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(event);
+    else groups.set(key, [event]);
+  }
+  for (const group of groups.values()) group.sort(compareStamps);
+  return groups;
+}
+
+/** Per purpose, its withdrawals and every erasure, in the person's order (built the first time a purpose is asked). */
+function consentEndingsIndex(history: readonly RecordedLedgerEvent[]): (purpose: PurposeId) => readonly RecordedLedgerEvent[] {
+  const erasures = history.filter((event) => event.type === 'SubjectErased');
+  const withdrawals = laterChoicesIndex(history, (event) => (event.type === 'ConsentWithdrawn' ? event.data.purpose : undefined));
+  const endings = new Map<PurposeId, RecordedLedgerEvent[]>();
+  return (purpose) => {
+    let group = endings.get(purpose);
+    if (!group) {
+      group = [...(withdrawals.get(purpose) ?? []), ...erasures].sort(compareStamps);
+      endings.set(purpose, group);
+    }
+    return group;
+  };
+}
+
+const endedByOf = (ending: RecordedLedgerEvent, facts: HistoryFacts) => ({
   eventId: ending.eventId,
-  decision: decisionOf(ending, history, catalogue),
+  decision: facts.decisionOf(ending),
   occurredAt: ending.data.capture.occurredAt,
 });
 
@@ -327,3 +496,7 @@ const isObjectionEvent = (event: RecordedLedgerEvent): event is Extract<Recorded
   event.type === 'ObjectionRaised' || event.type === 'ObjectionWithdrawn' || event.type === 'ObjectionReviewed';
 
 const stampOf = (event: RecordedLedgerEvent) => ({ occurredAt: event.data.capture.occurredAt, revision: event.revision });
+
+/** Orders events as `isLater` does: by the person's clock, then the log's order. */
+const compareStamps = (a: RecordedLedgerEvent, b: RecordedLedgerEvent): number =>
+  isLater(stampOf(a), stampOf(b)) ? 1 : isLater(stampOf(b), stampOf(a)) ? -1 : 0;

@@ -39,7 +39,8 @@ export const distinctInstants = (count: number) =>
     { minLength: count, maxLength: count },
   );
 
-const choiceAt = (occurredAt: string): fc.Arbitrary<LedgerEvent> =>
+/** One of the everyday choices (consents, objections, restrictions, opt-outs, relationships), made at `occurredAt`. */
+export const choiceAt = (occurredAt: string): fc.Arbitrary<LedgerEvent> =>
   fc.oneof(
     fc.constantFrom(...SAMPLE_PURPOSES).map((purpose) =>
       consentGiven({ purpose, occurredAt, channels: purpose === 'targeted-tv-advertising-pickx' ? ['tv-screen'] : [] }),
