@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Module, Param, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type Catalogue, consentReceiptOf, type ConsentReceipt } from '@consent-ledger/domain';
+import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
@@ -39,7 +39,7 @@ export class ReceiptsController {
   @ApiParam({ name: 'subjectId' })
   async receipts(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<{ subjectId: string; receipts: ConsentReceipt[] }> {
     const { history } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
-    return { subjectId, receipts: history.map((event) => consentReceiptOf(event, history, this.catalogue)) };
+    return { subjectId, receipts: consentReceiptsOf(history, this.catalogue) };
   }
 }
 

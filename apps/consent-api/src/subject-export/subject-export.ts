@@ -1,8 +1,8 @@
 import {
   type Catalogue,
-  consentReceiptOf,
+  consentReceiptsOf,
   type ConsentReceipt,
-  decisionOf,
+  decisionsOf,
   describeChange,
   type Instant,
   ledgerOf,
@@ -135,7 +135,8 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     if (opened === undefined) isAnyUnreadable = true;
     return opened ?? UNREADABLE;
   };
-  const choices = await Promise.all(history.map((event) => exportedChoiceOf(event, history, catalogue, unseal)));
+  const decisions = decisionsOf(history, catalogue);
+  const choices = await Promise.all(history.map((event, index) => exportedChoiceOf(event, decisions[index], catalogue, unseal)));
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
   const integrity = await store.verify({ streamName: record.streamName });
@@ -156,7 +157,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     ...(removals.length > 0 && { removals }),
     relationships: preferences.relationships,
     choices,
-    receipts: history.map((event) => consentReceiptOf(event, history, catalogue)),
+    receipts: consentReceiptsOf(history, catalogue),
     currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
@@ -171,7 +172,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
 
 async function exportedChoiceOf(
   event: ProvenLedgerEvent,
-  history: readonly ProvenLedgerEvent[],
+  decision: ReceiptDecision,
   catalogue: Catalogue,
   unseal: (sealed: Sealed) => Promise<Unsealed<string>>,
 ): Promise<ExportedChoice> {
@@ -187,7 +188,7 @@ async function exportedChoiceOf(
     revision: event.revision,
     position: event.chain.position,
     type: event.type,
-    decision: decisionOf(event, history, catalogue),
+    decision,
     change: describeChange(event),
     brand,
     occurredAt: capture.occurredAt,
