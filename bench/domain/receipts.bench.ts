@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  auditorTimeline,
   consentReceiptOf,
   consentReceiptsOf,
   decisionOf,
@@ -19,7 +20,8 @@ import {
  * The receipts of one subject whose history is years of toggles on the decoder menu (consent to
  * Pickx ads given, withdrawn, given again), at 500 and 1,500 events: the whole-history function
  * against, in the same run, folding the history once (the floor any answer pays) and the receipt of
- * each event computed on its own (what the receipts route and the export did before).
+ * each event computed on its own (what the receipts route and the export did before); and the
+ * auditor timeline of the same history against the same fold.
  */
 const catalogue = loadCatalogue(JSON.parse(readFileSync(join(__dirname, '../../../catalogues/proximus.json'), 'utf8')));
 const subjectId = 'bench-subject' as SubjectId;
@@ -72,5 +74,7 @@ for (const count of [500, 1_500]) {
   line('decisions of the whole history (export)', decisions, fold);
   const decisionsOnTheirOwn = millisPerRun(() => history.map((event) => decisionOf(event, history, catalogue)), 0);
   line('decision of each event on its own (before)', decisionsOnTheirOwn, fold);
+  const timeline = millisPerRun(() => auditorTimeline(history, catalogue), 1_000);
+  line('auditor timeline', timeline, fold);
   console.log(`  whole history against each on its own: receipts ${(eachOnItsOwn / whole).toFixed(0)}x faster, decisions ${(decisionsOnTheirOwn / decisions).toFixed(0)}x faster\n`);
 }
