@@ -103,6 +103,13 @@ describe('reading the configuration', () => {
     ]);
   });
 
+  it('refuses to start in production without MASTER_KEY, rather than generate a development key file', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      "MASTER_KEY is required in production (32 bytes, base64, from the secret manager): it wraps every subject's personal-data key",
+    ]);
+    expect(readConfig({ NODE_ENV: 'production', MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, '/srv/consent').masterKey).toHaveLength(32);
+  });
+
   it('needs DATABASE_URL for PostgreSQL, and both URLs for KurrentDB', () => {
     expect(problemsOf({ EVENT_STORE: 'postgres' })).toEqual(['DATABASE_URL is required when EVENT_STORE=postgres']);
     expect(problemsOf({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://ledger:a/b+c@db:5432/ledger' })).toEqual([

@@ -56,6 +56,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
   const masterKey = readMasterKey(environment);
+  // A generated master.key beside the data would wrap production keys with a file any copy of the disk carries (ADR 0006).
+  if (environment.text('NODE_ENV') === 'production' && environment.text('MASTER_KEY') === undefined) {
+    problems.push('MASTER_KEY is required in production (32 bytes, base64, from the secret manager): it wraps every subject\'s personal-data key');
+  }
 
   const projector = (environment.text('PROJECTOR') ?? 'in-process') as ApiConfig['projector'];
   if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
