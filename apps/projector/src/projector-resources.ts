@@ -14,7 +14,8 @@ import {
   openSqliteIdempotencyRecords,
   SubjectStreams,
 } from '@consent-ledger/ledger-commands';
-import { createPersonalDataVault, loadOrCreateDevMasterKey, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { openServiceVault } from '@consent-ledger/deployment';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type ReadModelStorageOptions } from '@consent-ledger/read-models';
 import type { Kafka, Producer } from 'kafkajs';
 import { ADS_AND_DATA_KEY_MIN_BYTES, parseAdsAndDataKey, type ProjectorConfig } from './config';
@@ -62,14 +63,7 @@ export class ProjectorResources {
       // Their rules are followed once this instance is elected to keep them (ProjectorRoles), not here:
       // an instance standing by, or another deployment's feed, must not empty the shared tables.
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: false }));
-      const masterKey = config.masterKey ?? loadOrCreateDevMasterKey(join(config.dataDir, 'master.key'));
-      const vault = keep(
-        await createPersonalDataVault(
-          config.eventStore === 'sqlite'
-            ? { kind: 'sqlite', file: join(config.dataDir, 'keys.sqlite'), masterKey }
-            : { kind: 'postgres', url: config.databaseUrl!, masterKey },
-        ),
-      );
+      const vault = keep(await openServiceVault(config, store));
       const idempotencyRecords =
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })

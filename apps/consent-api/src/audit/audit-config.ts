@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
+import { vaultConfigOf } from '@consent-ledger/deployment';
 import { type EventStoreConfig, eventStoreConfigOf } from '@consent-ledger/event-store';
 import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
 import { readConfig } from '../config';
-import { vaultConfigOf } from '../ledger/ledger-storage';
 
 /**
  * The auditor CLI reads the service's own configuration (`readConfig`: EVENT_STORE, DATA_DIR,

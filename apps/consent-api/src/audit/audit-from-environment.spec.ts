@@ -3,12 +3,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vaultConfigOf } from '@consent-ledger/deployment';
 import { createEventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
 import { createPersonalDataVault } from '@consent-ledger/personal-data';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { CATALOGUE_FILE, LedgerWriter, ManualClock } from '../../../../test/rights/support/ledger-writer';
 import { readConfig } from '../config';
-import { vaultConfigOf } from '../ledger/ledger-storage';
 import { auditFromEnvironment } from './audit-from-environment';
 
 /** The service's environment for one deployment: where its log, key store and master key are. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
@@ -10,14 +10,8 @@ import {
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
 } from '@consent-ledger/ledger-commands';
-import {
-  createPersonalDataVault,
-  KeyStoreMissing,
-  loadOrCreateDevMasterKey,
-  type PersonalDataVault,
-  type PersonalDataVaultConfig,
-  readDevMasterKey,
-} from '@consent-ledger/personal-data';
+import { openServiceVault } from '@consent-ledger/deployment';
+import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
 import type { Clock } from './clock';
@@ -55,7 +49,7 @@ export class LedgerStorage {
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
           : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
       );
-      const vault = keep(await createPersonalDataVault(vaultConfigOf(config)));
+      const vault = keep(await openServiceVault(config, eventStore));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore, keepsThem: config.projector === 'in-process' }));
@@ -89,20 +83,4 @@ export class LedgerStorage {
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
   }
-}
-
-/**
- * Where the personal-data keys live (apart from the log on purpose); the auditor CLI opens the same
- * ones, `existingOnly`: a reader given a copy of the log, which never comes with the keys (ADR
- * 0006), must fail rather than make a master key and an empty key store, which open nothing.
- */
-export function vaultConfigOf(config: ApiConfig, { existingOnly = false } = {}): PersonalDataVaultConfig {
-  const keysFile = join(config.dataDir, 'keys.sqlite');
-  // Before the master key: the missing key store is the cause, the missing master key only follows from it.
-  if (existingOnly && config.eventStore === 'sqlite' && !existsSync(keysFile)) throw new KeyStoreMissing(keysFile);
-  const masterKeyFile = join(config.dataDir, 'master.key');
-  const masterKey = config.masterKey ?? (existingOnly ? readDevMasterKey(masterKeyFile) : loadOrCreateDevMasterKey(masterKeyFile));
-  return config.eventStore === 'sqlite'
-    ? { kind: 'sqlite', file: keysFile, masterKey, existingOnly }
-    : { kind: 'postgres', url: config.databaseUrl!, masterKey, existingOnly };
 }
