@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { followCatalogueRules, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
+import { followCatalogueRules, followLog, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
 import { CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
@@ -123,6 +123,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       role: 'read-models',
       onElected: async () => {
         this.logger.log(`${config.instanceId} keeps the read models`);
+        await followLog(readModels, store, this.logger);
         await followCatalogueRules(readModels, this.logger);
         this.projections = startProjections({
           readModels,

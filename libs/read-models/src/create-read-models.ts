@@ -53,6 +53,36 @@ export async function followCatalogueRules(readModels: ProjectedReadModels, log:
 }
 
 /**
+ * Has the read models follow the log now opened: built from another one (a backup of the log
+ * restored, or its file replaced or deleted, while they were kept), they would answer from events
+ * the log no longer holds and never apply the new events at positions they think they passed
+ * (found in review: an objection recorded after a restore was never projected, and audiences kept
+ * the person in). Told by the event at the checkpoint: the log ends before it, or holds another
+ * event (or none) there. Then they are emptied and rebuilt as after a rule change, and every feed
+ * publishes every subject again. Only the process about to keep them does this.
+ */
+export async function followLog(readModels: ProjectedReadModels, store: EventStore, log: { warn(message: string): void } = console): Promise<void> {
+  const applied = await readModels.storage.lastApplied();
+  if (applied.position === 0n) return;
+  const head = await store.headPosition();
+  const found = head < applied.position ? undefined : (await store.readAll({ after: applied.position - 1n, maxCount: 1 }))[0];
+  const atCheckpoint = found?.position === applied.position ? found : undefined;
+  // Without a recorded id (a checkpoint written before it was) only a log ending before it tells.
+  // A stream removed at the end of its proof retention leaves no event there either: the rebuild
+  // that follows, if the checkpoint rested on its last event, is the price of telling logs apart.
+  const isSameLog = head >= applied.position && (applied.eventId === undefined || atCheckpoint?.eventId === applied.eventId);
+  if (isSameLog) return;
+  await readModels.storage.rebuildForAnotherLog(head);
+  readModels.checkpointRewound(0n);
+  const whatTheLogHolds =
+    head < applied.position ? `the log opened ends at position ${head}` : atCheckpoint ? `the log opened holds event ${atCheckpoint.eventId} there` : 'the log opened holds no event there';
+  log.warn(
+    `the read models were built from another log than the one opened (they applied up to position ${applied.position}, event ${applied.eventId ?? 'unrecorded'}; ${whatTheLogHolds}): ` +
+      'a backup of the log was restored, or its file replaced, while they were kept. They rebuild from the log now, and every feed publishes every subject again once they are back',
+  );
+}
+
+/**
  * Opens the read models (creating or migrating their tables and, in a process that keeps them,
  * rebuilding them if the catalogue's rules changed since they were decided). Pair with
  * `startProjections` in the process that keeps them up to date; other processes only read.
@@ -62,7 +92,11 @@ export async function createReadModels(options: CreateReadModelsOptions): Promis
   const storage = await openReadModelStorage(options.storage);
   const readModels = new ProjectedReadModels({ storage, catalogue: options.catalogue, store: options.store, waitTimeoutMs: options.waitTimeoutMs });
   if (options.keepsThem) {
-    await followCatalogueRules(readModels, options.log).catch(async (error) => {
+    const store = options.store;
+    await (async () => {
+      if (store) await followLog(readModels, store, options.log);
+      await followCatalogueRules(readModels, options.log);
+    })().catch(async (error) => {
       await storage.close();
       throw error;
     });

@@ -1,5 +1,5 @@
 export * from './read-models.port';
-export { createReadModels, followCatalogueRules, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
+export { createReadModels, followCatalogueRules, followLog, openReadModelStorage, type CreateReadModelsOptions, type ReadModelStorageOptions } from './create-read-models';
 export { catalogueRulesOf } from './catalogue-rules';
 export { ProjectedReadModels, AudienceTooLarge, UnknownPurpose, MAX_AUDIENCE_SIZE, type ProjectedReadModelsOptions } from './read-models';
 export { CheckpointTimeout, ReadModelsBehind } from './checkpoint-watch';

@@ -53,6 +53,33 @@ export const markFeedsForRepublicationAgain = (greatest: 'GREATEST' | 'max'): st
 `;
 
 /**
+ * SQL (migration 13's column) for read models found built from another log than the one opened:
+ * marks every feed that had published, as a rule change does, then brings every feed's position
+ * and marker down to `head`, the log's end, since positions past it named events of the other log
+ * (a feed left there would wait for the log to reach them, then pass over the events before).
+ * `least` is the dialect's: `LEAST` (PostgreSQL) or `min` (SQLite).
+ */
+export const followAnotherLog = (head: GlobalPosition, least: 'LEAST' | 'min'): string => `
+      ${markFeedsForRepublicationAgain(least === 'LEAST' ? 'GREATEST' : 'max')}
+      UPDATE rm_checkpoints SET position = ${least}(position, ${head.toString()})
+      WHERE name <> '${READ_MODELS_CHECKPOINT}' AND name NOT LIKE '${OUTBOX_CURSOR_PREFIX}%';
+`;
+
+/**
+ * The last event the read models applied: the checkpoint, and the id of the event at it (recorded
+ * from migration 13 on), which tells whether the log opened is the one they were built from.
+ */
+export interface LastApplied {
+  readonly position: GlobalPosition;
+  /** Undefined at position 0, or for a checkpoint written before the id was recorded. */
+  readonly eventId?: string;
+}
+
+/** The id of the batch's event at `position`, where a writer moves the checkpoint to (null if none: never, as plans go). */
+export const eventIdAt = (events: readonly StoredEvent[], position: GlobalPosition): string | null =>
+  events.find((event) => event.position === position)?.eventId ?? null;
+
+/**
  * Subjects a republication puts in the outbox per transaction: 130–230 ms on the 2-core dev
  * machine, PostgreSQL and SQLite alike (2 KB ledgers). SQLite's projection waits that long for
  * a page; PostgreSQL's waits only when the sweep has a change to insert meanwhile. The feed
@@ -185,6 +212,14 @@ export interface ReadModelStorage {
   reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet>;
   /** Empties every read-model table and sets the checkpoint back to the start, atomically. */
   reset(): Promise<void>;
+  /** The checkpoint and the id of the event at it. */
+  lastApplied(): Promise<LastApplied>;
+  /**
+   * The read models were built from another log than the one now opened (a backup of it restored,
+   * its file replaced): empties the tables, rewinds the checkpoint, marks every feed that had
+   * published and brings the feeds down to `head` (see `followAnotherLog`), in one transaction.
+   */
+  rebuildForAnotherLog(head: GlobalPosition): Promise<void>;
   /**
    * Records the catalogue rules the rows are decided under. Opened under other rules (an edited
    * catalogue deployed), it empties the tables, rewinds the checkpoint and marks every feed that

@@ -11,6 +11,9 @@ import {
   assertSameRules,
   catalogueFollowedOf,
   type CatalogueRules,
+  eventIdAt,
+  followAnotherLog,
+  type LastApplied,
   markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
@@ -123,7 +126,9 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       async (client, checkpoint, views) => {
         const changes = plan(checkpoint, views);
         await this.write(client, changes);
-        return { result: changes, movedTo: changes.checkpoint > checkpoint ? changes.checkpoint : undefined };
+        return changes.checkpoint > checkpoint
+          ? { result: changes, movedTo: changes.checkpoint, movedToEventId: eventIdAt(events, changes.checkpoint) }
+          : { result: changes };
       },
       subjectIdsOf(events),
       { decides: true },
@@ -154,6 +159,21 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await this.underCheckpointLock(async (client) => {
       await client.query('TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members');
       await client.query('UPDATE rm_checkpoints SET position = 0 WHERE name = $1', [READ_MODELS_CHECKPOINT]);
+      return { result: undefined };
+    });
+  }
+
+  async lastApplied(): Promise<LastApplied> {
+    const { rows } = await this.pool.query<{ position: string; event_id: string | null }>('SELECT position, event_id FROM rm_checkpoints WHERE name = $1', [
+      READ_MODELS_CHECKPOINT,
+    ]);
+    const position = BigInt(rows[0]?.position ?? 0);
+    return position > 0n && rows[0]?.event_id ? { position, eventId: rows[0].event_id } : { position };
+  }
+
+  async rebuildForAnotherLog(head: GlobalPosition): Promise<void> {
+    await this.underCheckpointLock(async (client) => {
+      await client.query(`${followAnotherLog(head, 'LEAST')} ${REBUILD}`);
       return { result: undefined };
     });
   }
@@ -365,7 +385,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       client: PoolClient,
       checkpoint: GlobalPosition,
       views: ReadonlyMap<string, SubjectView>,
-    ) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition }>,
+    ) => Promise<{ readonly result: T; readonly movedTo?: GlobalPosition; readonly movedToEventId?: string | null }>,
     viewsToRead: readonly string[] = [],
     { decides = false } = {},
   ): Promise<T> {
@@ -385,11 +405,11 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       )) as unknown as [unknown, { rows: Array<{ position: string }> }, ...Array<{ rows: unknown[] }>];
       if (checksRules) assertSameRules(this.followedRules!, ((opened[opened.length - 1] as { rows: CatalogueRules[] }).rows)[0]);
       const views = viewsToRead.length === 0 ? new Map<string, SubjectView>() : viewsOf(opened[2].rows as SubjectRecord[], opened[3].rows as AudienceRecord[]);
-      const { result, movedTo } = await work(client, BigInt(opened[1].rows[0].position), views);
+      const { result, movedTo, movedToEventId = null } = await work(client, BigInt(opened[1].rows[0].position), views);
       await client.query(
         movedTo === undefined
           ? 'COMMIT'
-          : `UPDATE rm_checkpoints SET position = ${movedTo.toString()} WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)};
+          : `UPDATE rm_checkpoints SET position = ${movedTo.toString()}, event_id = ${movedToEventId === null ? 'NULL' : escapeLiteral(movedToEventId)} WHERE name = ${escapeLiteral(READ_MODELS_CHECKPOINT)};
              SELECT pg_notify(${escapeLiteral(this.notifyChannel)}, ${escapeLiteral(movedTo.toString())}); COMMIT`,
       );
       return result;

@@ -11,6 +11,9 @@ import {
   assertSameRules,
   catalogueFollowedOf,
   type CatalogueRules,
+  eventIdAt,
+  followAnotherLog,
+  type LastApplied,
   markFeedsForRepublicationAgain,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
@@ -97,7 +100,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         const fresh = events.filter((event) => event.position > checkpoint);
         const changes = plan(checkpoint, this.loadViews(subjectIdsOf(fresh)));
         this.write(changes);
-        if (changes.checkpoint > checkpoint) this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, changes.checkpoint);
+        if (changes.checkpoint > checkpoint) this.statements.setReadModelsCheckpoint.run(changes.checkpoint, eventIdAt(events, changes.checkpoint));
         return changes;
       })
       .immediate();
@@ -126,6 +129,16 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, 0);
       })
       .immediate();
+  }
+
+  async lastApplied(): Promise<LastApplied> {
+    const row = this.statements.lastApplied.get(READ_MODELS_CHECKPOINT) as { position: number; event_id: string | null } | undefined;
+    const position = BigInt(row?.position ?? 0);
+    return position > 0n && row?.event_id ? { position, eventId: row.event_id } : { position };
+  }
+
+  async rebuildForAnotherLog(head: GlobalPosition): Promise<void> {
+    this.db.transaction(() => this.db.exec(`${followAnotherLog(head, 'min')} ${REBUILD}`)).immediate();
   }
 
   async recordedRules(): Promise<CatalogueRules | undefined> {
@@ -326,6 +339,8 @@ function fromSqliteDecision(row: SqliteDecision): DecisionRecord {
 function prepare(db: Connection) {
   return {
     checkpoint: db.prepare('SELECT position FROM rm_checkpoints WHERE name = ?'),
+    lastApplied: db.prepare('SELECT position, event_id FROM rm_checkpoints WHERE name = ?'),
+    setReadModelsCheckpoint: db.prepare(`UPDATE rm_checkpoints SET position = ?, event_id = ? WHERE name = '${READ_MODELS_CHECKPOINT}'`),
     setCheckpoint: db.prepare(
       'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     ),
