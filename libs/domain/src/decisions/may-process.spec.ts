@@ -52,6 +52,63 @@ describe('processing that rests on a legal obligation', () => {
   });
 });
 
+// Found by a DPO review: a purpose that also reaches users (who need no relationship) ignored the
+// window it declares for former customers, so a subscriber whose contract ended in 2012 was still
+// identified under the telecom law in 2026.
+describe('a purpose that also reaches people without a relationship, such as users', () => {
+  const IDENTIFICATION = 'legal-retention-network-service-identification-data';
+  const contractEnded = (occurredAt: string) => [relationshipStarted({ occurredAt: '2010-01-01T00:00:00Z' }), relationshipEnded({ occurredAt })];
+
+  it('keeps a former customer for the window it declares, and says until when', () =>
+    expect(given(...contractEnded('2024-05-31T00:00:00Z')).mayProcess({ purpose: IDENTIFICATION, at: JUNE_2024 })).toEqual({
+      allowed: true,
+      reason: 'legal-obligation',
+      legalBasis: 'legal-obligation',
+      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      validUntil: '2025-05-31T00:00:00.000Z',
+    }));
+
+  it('stops for a former customer once that window has closed, on the end of the contract', () =>
+    expect(given(...contractEnded('2012-03-01T00:00:00Z')).mayProcess({ purpose: IDENTIFICATION, at: '2026-03-01T00:00:00Z' })).toEqual({
+      allowed: false,
+      reason: 'retention-window-ended',
+      legalBasis: 'legal-obligation',
+      basedOn: [{ eventId: 'event-1', revision: 1 }],
+      validUntil: null,
+    }));
+
+  it('stops for a former customer recorded again as a prospect once the window of the contract has closed', () =>
+    expect(
+      given(...contractEnded('2012-03-01T00:00:00Z'), relationshipStarted({ relationship: 'prospect', occurredAt: '2025-01-01T00:00:00Z' })).mayProcess({
+        purpose: IDENTIFICATION,
+        at: '2026-03-01T00:00:00Z',
+      }),
+    ).toMatchObject({ allowed: false, reason: 'retention-window-ended' }));
+
+  it('holds for a former customer who became a customer again', () =>
+    expect(
+      given(...contractEnded('2012-03-01T00:00:00Z'), relationshipStarted({ occurredAt: '2025-01-01T00:00:00Z' })).mayProcess({ purpose: IDENTIFICATION, at: '2026-03-01T00:00:00Z' }),
+    ).toMatchObject({ allowed: true, validUntil: null }));
+
+  it('still reaches a current customer, a prospect and someone the ledger knows no relationship of, who may be users', () => {
+    for (const subject of [given(relationshipStarted()), given(relationshipStarted({ relationship: 'prospect' })), given()]) {
+      expect(subject.mayProcess({ purpose: IDENTIFICATION, at: '2026-03-01T00:00:00Z' })).toEqual({
+        allowed: true,
+        reason: 'legal-obligation',
+        legalBasis: 'legal-obligation',
+        basedOn: [],
+        validUntil: null,
+      });
+    }
+  });
+
+  it('counts the window of the brand asked about only', () =>
+    expect(given(...contractEnded('2012-03-01T00:00:00Z')).mayProcess({ purpose: IDENTIFICATION, brand: 'scarlet', at: '2026-03-01T00:00:00Z' })).toMatchObject({
+      allowed: true,
+      validUntil: null,
+    }));
+});
+
 describe('processing that rests on consent', () => {
   it('is denied until the subject consents', () =>
     expect(given(relationshipStarted()).mayProcess({ purpose: TV_ADS, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent', legalBasis: 'consent' }));

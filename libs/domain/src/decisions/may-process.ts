@@ -1,7 +1,7 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
 import { type ConsentPurpose, consentStatus, contractEndingConsent, isForCustomersOnly } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
-import { channelScope, type Choice, type ConsentGrant, formerContractOf, isLater, type Ledger, sourceScope } from '../ledger/ledger';
+import { channelScope, type Choice, type ConsentGrant, type ContractEnd, formerContractOf, isLater, type Ledger, sourceScope } from '../ledger/ledger';
 import { addDuration, earliest } from '../time';
 import type { Audience, Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId } from '../vocabulary';
 
@@ -241,22 +241,33 @@ type Membership =
   | { readonly isMember: false; readonly reason: DecisionReason; readonly basedOn: readonly Choice[] };
 
 function audienceMembership(ledger: Ledger, purpose: PurposeDefinition, query: DecisionQuery): Membership {
-  const member = (basedOn: readonly Choice[], until: Instant | null = null): Membership => ({ isMember: true, basedOn, until });
-  const outside = (reason: DecisionReason, basedOn: readonly Choice[] = []): Membership => ({ isMember: false, reason, basedOn });
-  if (!purpose.audience.every((audience) => RELATIONSHIP_AUDIENCES.includes(audience))) return member([]);
-
   const relationship = ledger.relationships.get(query.brand ?? 'proximus');
+  const isInAsRelationship = relationship?.active === true && purpose.audience.includes(relationship.kind);
+  // A former customer recorded again as a prospect is both: the windows of the contract run on.
+  const contractEnd = relationship && !isInAsRelationship && purpose.audience.includes('former-customer') ? formerContractOf(relationship) : undefined;
+
+  // Users, visitors and callers need no relationship, so the ledger cannot tell who is not one and
+  // such a purpose reaches anyone, on no event. Except a former customer whose window the purpose
+  // declares: the ledger knows who they are, and a former subscriber's identification data is
+  // not kept as a user's for good once it closes.
+  if (!purpose.audience.every((audience) => RELATIONSHIP_AUDIENCES.includes(audience))) {
+    return contractEnd && purpose.formerCustomerWindow ? formerCustomerMembership(purpose, contractEnd, query.at) : member([]);
+  }
   if (!relationship) return outside('no-relationship');
   // Prospects are reached only through consent: a prospect is never in a legitimate-interest marketing audience.
-  if (relationship.active && purpose.audience.includes(relationship.kind)) return member([relationship]);
-  // A former customer recorded again as a prospect is both: the windows of the contract run on.
-  const contractEnd = formerContractOf(relationship);
-  if (!contractEnd || !purpose.audience.includes('former-customer')) return outside('no-relationship', [relationship]);
-  if (!purpose.formerCustomerWindow) return member([contractEnd]);
-
-  const windowEnds = addDuration(contractEnd.endedAt, purpose.formerCustomerWindow);
-  return query.at < windowEnds ? member([contractEnd], windowEnds) : outside('retention-window-ended', [contractEnd]);
+  if (isInAsRelationship) return member([relationship]);
+  return contractEnd ? formerCustomerMembership(purpose, contractEnd, query.at) : outside('no-relationship', [relationship]);
 }
+
+/** A former customer in the purpose's audience: for good where it declares no window, else until the window closes. */
+function formerCustomerMembership(purpose: PurposeDefinition, contractEnd: ContractEnd, at: Instant): Membership {
+  if (!purpose.formerCustomerWindow) return member([contractEnd]);
+  const windowEnds = addDuration(contractEnd.endedAt, purpose.formerCustomerWindow);
+  return at < windowEnds ? member([contractEnd], windowEnds) : outside('retention-window-ended', [contractEnd]);
+}
+
+const member = (basedOn: readonly Choice[], until: Instant | null = null): Membership => ({ isMember: true, basedOn, until });
+const outside = (reason: DecisionReason, basedOn: readonly Choice[] = []): Membership => ({ isMember: false, reason, basedOn });
 
 function consentDecision(ledger: Ledger, consentPurpose: ConsentPurpose, query: DecisionQuery): Decision {
   const status = consentStatus(ledger, consentPurpose, query.at, query.channel);

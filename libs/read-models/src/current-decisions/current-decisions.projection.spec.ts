@@ -91,6 +91,15 @@ describe('current decision per subject and purpose', () => {
     expect(rowFor('direct-marketing-customers-phone-email', view)).toMatchObject({ allowed: false, reason: 'retention-window-ended', validUntil: null });
   });
 
+  it('closes the window a purpose that also reaches users declares for former customers, as a change in time', () => {
+    const identification = 'legal-retention-network-service-identification-data';
+    const ended = viewAfter([relationshipStarted(), relationshipEnded({ occurredAt: '2024-06-01T00:00:00Z' })]);
+    expect(rowFor(identification, ended)).toMatchObject({ allowed: true, reason: 'legal-obligation', changesAt: '2025-06-01T00:00:00.000Z' });
+    const { view, changes } = reevaluated(ended, '2025-06-01T00:00:30Z');
+    expect(rowFor(identification, view)).toMatchObject({ allowed: false, reason: 'retention-window-ended', changesAt: null });
+    expect(changes.subjects[0].decisions.map((row) => row.purpose)).toContain(identification);
+  });
+
   it('denies everything but legal obligations and the erasure exceptions (billing, legal claims) for an erased subject', () => {
     const view = viewAfter([relationshipStarted(), consentGiven({ purpose: PICKX, channels: ['tv-screen'] }), subjectErased()]);
     const allowed = decisionRowsOf(view, catalogue).filter((row) => row.allowed);
