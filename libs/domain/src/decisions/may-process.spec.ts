@@ -607,6 +607,48 @@ describe('brands and erasure', () => {
       reason: 'not-applicable-to-brand',
     }));
 
+  // Found by a DPO review: a consent recorded without a brand (a cookie manager on proximus.be)
+  // made Ads & Data allowed for a Scarlet-only customer, whom 7.2.3.2 excludes.
+  describe('a purpose that does not apply to the brand of every contract the subject has', () => {
+    const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
+    const consentedOnProximusBe = consentGiven({ purpose: ADS_AND_DATA, channels: ['online-ads'], capture: { touchpoint: 'cookie-manager' } });
+
+    it('is denied for a Scarlet-only customer whichever brand the consent or the question names, on the Scarlet contract', () => {
+      const subject = given(relationshipStarted({ brand: 'scarlet' }), consentedOnProximusBe);
+      for (const brand of [undefined, 'proximus'] as const) {
+        expect(subject.mayProcess({ purpose: ADS_AND_DATA, channel: 'online-ads', brand, at: JUNE_2024 })).toEqual({
+          allowed: false,
+          reason: 'not-applicable-to-brand',
+          legalBasis: 'consent',
+          basedOn: [{ eventId: 'event-0', revision: 0 }],
+          validUntil: null,
+        });
+      }
+      expect(subject.mayProcess({ purpose: ADS_AND_DATA, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'not-applicable-to-brand', channels: [] });
+    });
+
+    it('is denied for a Scarlet-only customer on legitimate interest too, such as the loyalty programme', () =>
+      expect(given(relationshipStarted({ brand: 'scarlet' })).mayProcess({ purpose: 'enjoy-loyalty-programme', brand: 'proximus', at: JUNE_2024 })).toMatchObject({
+        allowed: false,
+        reason: 'not-applicable-to-brand',
+      }));
+
+    it('keeps the answer for a Scarlet customer who is also a Proximus customer', () =>
+      expect(given(relationshipStarted({ brand: 'scarlet' }), relationshipStarted({ brand: 'proximus' }), consentedOnProximusBe).mayProcess({ purpose: ADS_AND_DATA, at: JUNE_2024 })).toMatchObject({
+        allowed: true,
+        reason: 'consent-active',
+      }));
+
+    it('keeps the answer for a former Scarlet customer and for someone with no relationship, who may be visitors', () => {
+      const formerScarlet = given(relationshipStarted({ brand: 'scarlet', occurredAt: '2020-01-01T00:00:00Z' }), relationshipEnded({ brand: 'scarlet', occurredAt: '2024-05-01T00:00:00Z' }), consentedOnProximusBe);
+      expect(formerScarlet.mayProcess({ purpose: ADS_AND_DATA, at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect(given(consentedOnProximusBe).mayProcess({ purpose: ADS_AND_DATA, at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'consent-active' });
+    });
+
+    it('leaves purposes that apply to every brand alone', () =>
+      expect(given(relationshipStarted({ brand: 'scarlet' })).mayProcess({ purpose: 'market-research-invitations', at: JUNE_2024 })).toMatchObject({ allowed: true }));
+  });
+
   it('keeps what the law makes us keep and what legal claims need after erasure, each within its own window', () => {
     const erased = given(relationshipStarted(), relationshipEnded({ occurredAt: '2024-05-10T00:00:00Z' }), subjectErased({ occurredAt: '2024-05-20T00:00:00Z' }));
     expect(erased.mayProcess({ purpose: 'billing-accounting', at: JUNE_2024 })).toMatchObject({ allowed: true, reason: 'contract', validUntil: '2031-05-10T00:00:00.000Z' });

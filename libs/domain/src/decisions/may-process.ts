@@ -82,6 +82,8 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   const basis = purpose.legalBasis;
 
   if (purpose.excludedBrands.includes(query.brand ?? 'proximus')) return deny(basis, 'not-applicable-to-brand');
+  const excludedContracts = contractsOnlyWithExcludedBrands(ledger, purpose);
+  if (excludedContracts) return deny(basis, 'not-applicable-to-brand', excludedContracts);
   // A purpose covers the channels and data sources the statement names for it, and no others:
   // segmentation on legitimate interest may not use TV viewing, which needs profiling consent.
   // A purpose that names none is not limited here (the statement is silent, e.g. invoices).
@@ -123,6 +125,20 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
     if (optOut) return deny(lawful.legalBasis, 'source-opted-out', [optOut]);
   }
   return { ...lawful, basedOn: [...lawful.basedOn, ...rejectedObjections.map((choice) => choice.ref)] };
+}
+
+/**
+ * The running contracts of a subject who is a customer only of brands the purpose does not apply
+ * to, whatever brand the question names: Ads & Data does not concern a Scarlet customer (7.2.3.2)
+ * though a cookie manager on proximus.be records the consent without a brand. Undefined when a
+ * contract with a brand it applies to runs too, or none runs with a brand it excludes (a former
+ * Scarlet customer may be a visitor like anyone).
+ */
+function contractsOnlyWithExcludedBrands(ledger: Ledger, purpose: PurposeDefinition): Choice[] | undefined {
+  if (purpose.excludedBrands.length === 0) return undefined;
+  const running = [...ledger.relationships].filter(([, relationship]) => relationship.active && relationship.kind === 'customer');
+  if (running.length === 0 || running.some(([brand]) => !purpose.excludedBrands.includes(brand))) return undefined;
+  return running.map(([, relationship]) => relationship);
 }
 
 // Channel restrictions and source opt-outs are the subject's say over marketing and profiling;

@@ -157,6 +157,24 @@ describe('audience membership of a subject with relationships with both brands',
     expect(view.audiences.get('pickx-tv-ads')).toMatchObject({ member: true, since: CONSENTED });
   });
 
+  // Found by a DPO review: a cookie manager on proximus.be records the consent without a brand,
+  // and the Scarlet-only customer joined the audience through the Proximus answer.
+  it('keeps a Scarlet-only customer out of the Ads & Data audience, whatever brand the consent was recorded for', () => {
+    const view = viewAfter([relationshipStarted({ brand: SCARLET }), consentGiven({ purpose: ADS_AND_DATA, capture: { touchpoint: 'cookie-manager' } })]);
+    expect(allowedFor(view, ADS_AND_DATA, 'online-ads', 'proximus')).toBe(false);
+    expect(view.audiences.has('ads-and-data')).toBe(false);
+  });
+
+  it('takes a Proximus customer who consented out of the Ads & Data audience when only a Scarlet contract is left', () => {
+    const view = viewAfter([
+      relationshipStarted(),
+      consentGiven({ purpose: ADS_AND_DATA }),
+      relationshipStarted({ brand: SCARLET, occurredAt: LATER }),
+      relationshipEnded({ occurredAt: THEN }),
+    ]);
+    expect(view.audiences.get('ads-and-data')).toMatchObject({ member: false, since: THEN });
+  });
+
   it('keeps a customer of both brands in the Pickx audience when one of the contracts ends', () => {
     const view = viewAfter([
       relationshipStarted(),
