@@ -224,6 +224,7 @@ describe('the Proximus catalogue', () => {
       'online-advertising-social-media',
       'newsletter-customers',
       'former-customer-winback',
+      'myproximus-app-notifications',
     ]) {
       expect({ id, basis: purpose(id).legalBasis, window: purpose(id).formerCustomerWindow }).toEqual({
         id,

@@ -102,6 +102,14 @@ describe('a purpose that also reaches people without a relationship, such as use
     }
   });
 
+  it('invites a former customer to market research, and sends them app promotions, for five years after the contract', () => {
+    const former = given(...contractEnded('2020-03-01T00:00:00Z'));
+    for (const purpose of ['market-research-invitations', 'myproximus-app-notifications']) {
+      expect({ purpose, ...former.mayProcess({ purpose, at: '2024-03-01T00:00:00Z' }) }).toMatchObject({ purpose, allowed: true, validUntil: '2025-03-01T00:00:00.000Z' });
+      expect({ purpose, ...former.mayProcess({ purpose, at: '2026-03-01T00:00:00Z' }) }).toMatchObject({ purpose, allowed: false, reason: 'retention-window-ended' });
+    }
+  });
+
   it('counts the window of the brand asked about only', () =>
     expect(given(...contractEnded('2012-03-01T00:00:00Z')).mayProcess({ purpose: IDENTIFICATION, brand: 'scarlet', at: '2026-03-01T00:00:00Z' })).toMatchObject({
       allowed: true,
