@@ -361,6 +361,12 @@ describe('processing that rests on legitimate interest', () => {
     });
   });
 
+  it('assesses a former customer\'s new orders against their payment defaults for five years after the contract, when the debt is time-barred', () => {
+    const former = given(relationshipStarted({ occurredAt: '2010-01-01T00:00:00Z' }), relationshipEnded({ occurredAt: '2012-03-01T00:00:00Z' }));
+    expect(former.mayProcess({ purpose: 'new-order-risk-assessment', at: '2017-02-28T00:00:00Z' })).toMatchObject({ allowed: true, reason: 'contract', validUntil: '2017-03-01T00:00:00.000Z' });
+    expect(former.mayProcess({ purpose: 'new-order-risk-assessment', at: '2026-03-01T00:00:00Z' })).toMatchObject({ allowed: false, reason: 'retention-window-ended' });
+  });
+
   it('stops processing for a customer-only purpose once the relationship ended', () =>
     expect(given(relationshipStarted(), relationshipEnded({ occurredAt: '2025-01-31T10:00:00Z' })).mayProcess({ purpose: 'service-provision', at: '2025-02-01T00:00:00Z' })).toMatchObject({
       allowed: false,
