@@ -144,6 +144,11 @@ describe('the Proximus catalogue', () => {
     ]);
   });
 
+  it('does not draw on TV viewing for Pickx promotional campaigns on legitimate interest (§4.4 asks consent for it)', () => {
+    expect(purpose('pickx-promotional-campaigns')).toMatchObject({ legalBasis: 'legitimate-interest' });
+    expect(purpose('pickx-promotional-campaigns').sources).not.toContain('tv-viewing');
+  });
+
   it('does not let anyone object to best tariff plan profiling', () => {
     expect(purpose('best-tariff-plan-consumption-profiling')).toMatchObject({
       legalBasis: 'legal-obligation',

@@ -610,6 +610,14 @@ describe('channels and data sources a purpose does not use', () => {
     expect(customer.mayProcess({ purpose: 'customer-segmentation-basic-legitimate-interest', source: 'survey-answers', at: JUNE_2024 }).allowed).toBe(true);
   });
 
+  // Found by a DPO review: 9.4's promotional campaigns listed TV viewing, so a customer's viewing
+  // fed e-mail and post marketing on legitimate interest, without the consent §4.4 asks for.
+  it('do not make Pickx promotional campaigns depend on TV viewing, which needs profiling consent', () =>
+    expect(given(relationshipStarted(), sourceOptedOut({ source: 'tv-viewing' })).mayProcess({ purpose: 'pickx-promotional-campaigns', channel: 'email', at: JUNE_2024 })).toMatchObject({
+      allowed: true,
+      reason: 'legitimate-interest',
+    }));
+
   it('leave a purpose for which the statement names no channel unlimited', () =>
     expect(given(relationshipStarted()).mayProcess({ purpose: 'myproximus-app-functioning', channel: 'email', at: JUNE_2024 }).allowed).toBe(true));
 });
