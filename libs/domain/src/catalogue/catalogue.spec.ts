@@ -217,7 +217,7 @@ describe('the Proximus catalogue', () => {
   });
 
   it('keeps prospect consents for 3 years', () => {
-    for (const id of ['prospect-contact-collection-events', 'direct-marketing-prospects-phone-email', 'newsletter-prospects']) {
+    for (const id of ['prospect-contact-collection-events', 'prospect-data-acquisition-residential', 'direct-marketing-prospects-phone-email', 'newsletter-prospects']) {
       expect({ id, validity: purpose(id).consentValidity }).toEqual({ id, validity: 'P3Y' });
     }
   });

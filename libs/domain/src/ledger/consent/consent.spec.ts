@@ -27,6 +27,13 @@ describe('giving consent', () => {
       .when(giveConsent({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2024-02-29T12:00:00Z' }))
       .then(consentGiven({ purpose: PROSPECTING, channels: ['phone'], occurredAt: '2024-02-29T12:00:00Z', expiresAt: instant('2027-02-28T12:00:00Z') })));
 
+  // Found by a DPO review: a consent bought with a third party's prospect file for one campaign
+  // (7.1.1.2) had no validity, so one from 2015 still counted in 2026.
+  it('lets a consent bought from a third-party prospect file lapse three years after it was given, as prospecting consents do', () =>
+    given()
+      .when(giveConsent({ purpose: 'prospect-data-acquisition-residential', channels: ['phone'], occurredAt: '2015-06-01T09:00:00Z' }))
+      .then(consentGiven({ purpose: 'prospect-data-acquisition-residential', channels: ['phone'], occurredAt: '2015-06-01T09:00:00Z', expiresAt: instant('2018-06-01T09:00:00Z') })));
+
   it('ends the consent earlier when the person chose an end date', () =>
     given()
       .when(giveConsent({ purpose: PROSPECTING, channels: ['phone'], validUntil: instant('2024-12-31T23:00:00Z') }))
