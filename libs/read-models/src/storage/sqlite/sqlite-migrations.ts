@@ -158,7 +158,7 @@ const migrations: readonly Migration[] = [
   },
   {
     version: 13,
-    name: 'decisions changed (an objection is replayed from every objection, withdrawal and review in the instants\' order, so a review answers the objection raised at its own instant, whichever reached the ledger first; stored ledgers keep that history, snapshot format 3; a purpose that also reaches users, visitors or callers stops for a former customer once the window it declares for them closes; a purpose excluded for a brand is denied to a subject whose only running contracts are with that brand, whatever brand the question names); the checkpoint records the id of the event it is at, so read models built from another log (a backup restored) are told and rebuilt; the read models rebuild and the feeds publish every subject again',
+    name: 'decisions changed (an objection is replayed from every objection, withdrawal and review in the instants\' order, so a review answers the objection raised at its own instant, whichever reached the ledger first; stored ledgers keep that history, snapshot format 3; a purpose that also reaches users, visitors or callers stops for a former customer once the window it declares for them closes; a purpose excluded for a brand is denied to a subject whose only running contracts are with that brand, whatever brand the question names; a channel restricted for every purpose stops only what the person may object to at will, marketing); the checkpoint records the id of the event it is at, so read models built from another log (a backup restored) are told and rebuilt; the read models rebuild and the feeds publish every subject again',
     sql: `
       ALTER TABLE rm_checkpoints ADD COLUMN event_id TEXT;
       ${markFeedsForRepublicationAgain('max')}
