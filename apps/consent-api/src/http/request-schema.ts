@@ -13,14 +13,26 @@ export function requestSchema(requestClass: Function, fixed: Record<string, Sche
   for (const rule of rules) {
     if (rule.type === 'conditionalValidation') optional.add(rule.propertyName);
     const schema = schemaOfRule(rule.name, rule.constraints ?? []);
-    // A consent's end must come after the instant it was given: with the one example for both, a
-    // request built from the document was refused (found in review).
-    if (schema && rule.propertyName === 'validUntil') schema.example = '2027-05-01T09:00:00Z';
+    if (schema && rule.propertyName in EXAMPLES) schema.example = EXAMPLES[rule.propertyName];
     if (schema) properties[rule.propertyName] = fixed[rule.propertyName] ?? schema;
   }
   const required = Object.keys(properties).filter((name) => !optional.has(name));
-  return { type: 'object', properties, required, additionalProperties: false };
+  // OpenAPI 3.0 wants a non-empty `required` list, or none.
+  return { type: 'object', properties, ...(required.length > 0 && { required }), additionalProperties: false };
 }
+
+/**
+ * Examples a request built from the document is accepted with. A consent's end must come after the
+ * instant it was given: with the one example for both, such a request was refused (found in review).
+ */
+const EXAMPLES: Record<string, unknown> = {
+  validUntil: '2027-05-01T09:00:00Z',
+  subjectId: 'cust-4711',
+  handledBy: 'agent-0042',
+  requestId: 'ticket-2024-0042',
+  byDays: 30,
+  dueWithin: 'P7D',
+};
 
 function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaObject | undefined {
   switch (name) {
@@ -44,6 +56,15 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
       return { type: 'string', example: '+32 475 12 34 56' };
     case FIELD_RULES.nested:
       return requestSchema((constraints[0] as () => Function)());
+    // class-validator's own rules, where a request class uses them (rights requests, proof retention).
+    case 'isIn':
+      return { type: 'string', enum: [...(constraints[0] as string[])] };
+    case 'isInt':
+      return { type: 'integer' };
+    case 'isBoolean':
+      return { type: 'boolean' };
+    case 'matches':
+      return { type: 'string', pattern: (constraints[0] as RegExp).source };
     default:
       return undefined;
   }

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
+import { requestSchema } from '../http/request-schema';
 import { LedgerStorage } from '../ledger/ledger-storage';
 import { ProofRetentionJob } from './proof-retention.job';
 
@@ -28,6 +29,7 @@ export class ProofRetentionController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Run the proof-retention job now: remove the records whose retention ended, destroy their keys, record the run' })
+  @ApiBody({ required: false, schema: requestSchema(ProofRetentionRunBody) })
   run(@NoQueryParameters() _none: void, @Body() body: unknown): Promise<ProofRetentionRunCompleted['data']> {
     const { dryRun } = validOrThrow(ProofRetentionRunBody, body ?? {});
     return this.job.run({ dryRun: dryRun === true }).then((run) => run.data);

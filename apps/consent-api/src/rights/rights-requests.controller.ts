@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   type CompleteRightsRequest,
   type Duration,
@@ -18,7 +18,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
 import { CallingClient, RequireAnyScope } from '../api-keys/api-key.guard';
+import { ApiQueriesFrom } from '../http/api-schemas';
 import { idempotencyKeyOrThrow } from '../http/idempotency-key';
+import { requestSchema } from '../http/request-schema';
 import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
@@ -32,12 +34,19 @@ import {
   RefuseRightsRequestBody,
 } from './rights-requests.request';
 
-type KnownRequest = Exclude<RightsRequest, { status: 'none' }>;
+export type KnownRightsRequest = Exclude<RightsRequest, { status: 'none' }>;
 
-export interface RightsRequestView extends KnownRequest {
+export interface RightsRequestView extends KnownRightsRequest {
   /** Only for open requests listed by due date. */
   readonly overdue?: boolean;
   readonly daysLeft?: number;
+}
+
+export interface RightsRequestList {
+  readonly at: Instant;
+  /** As asked: the list is then of open requests falling due. */
+  readonly dueWithin?: string;
+  readonly requests: readonly RightsRequestView[];
 }
 
 const ApiIdempotencyKey = () =>
@@ -45,7 +54,11 @@ const ApiIdempotencyKey = () =>
     name: 'Idempotency-Key',
     required: false,
     description: 'A retry with the same key and call gets the first answer (Idempotency-Replayed: true) and records nothing new; the same key with another call is a 409.',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
   });
+
+/** The body as validated: the documentation is generated from the request class. Complete takes none. */
+const ApiBodyFrom = (requestClass: Function, required = true) => ApiBody({ required, schema: requestSchema(requestClass) });
 
 @ApiTags('rights')
 @ApiBearerAuth()
@@ -62,6 +75,7 @@ export class RightsRequestsController {
   @Post()
   @ApiOperation({ summary: 'Record a rights request (access, rectification, erasure, objection, portability); due 30 days after receipt' })
   @ApiIdempotencyKey()
+  @ApiBodyFrom(ReceiveRightsRequestBody)
   async receive(
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
@@ -92,6 +106,7 @@ export class RightsRequestsController {
   @ApiOperation({ summary: 'Extend the response time (at most 60 days in total, decided within the first 30 days)' })
   @ApiParam({ name: 'requestId' })
   @ApiIdempotencyKey()
+  @ApiBodyFrom(ExtendRightsRequestBody)
   async extend(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
@@ -116,6 +131,7 @@ export class RightsRequestsController {
   @ApiOperation({ summary: 'Record that the request was answered; says whether it was on time' })
   @ApiParam({ name: 'requestId' })
   @ApiIdempotencyKey()
+  @ApiBodyFrom(CompleteRightsRequestBody, false)
   async complete(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
@@ -135,6 +151,7 @@ export class RightsRequestsController {
   @ApiOperation({ summary: 'Record a refusal on a ground the law allows (unfounded, excessive, identity not verified, legal obligation to keep)' })
   @ApiParam({ name: 'requestId' })
   @ApiIdempotencyKey()
+  @ApiBodyFrom(RefuseRightsRequestBody)
   async refuse(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
@@ -157,17 +174,22 @@ export class RightsRequestsController {
   @Get(':requestId')
   @ApiOperation({ summary: 'One rights request as it stands' })
   @ApiParam({ name: 'requestId' })
-  async get(@Param('requestId') requestId: string, @NoQueryParameters() _none: void): Promise<KnownRequest> {
+  async get(@Param('requestId') requestId: string, @NoQueryParameters() _none: void): Promise<KnownRightsRequest> {
     return known(await this.requests.get(requestId), requestId);
   }
 
   @Get()
   @ApiOperation({ summary: 'Rights requests; with dueWithin=P7D the open ones due within a week (overdue first), most urgent first' })
-  async list(@Query() query: unknown): Promise<{ at: Instant; dueWithin?: string; requests: RightsRequestView[] }> {
+  @ApiQueriesFrom(ListRightsRequestsQuery, {
+    dueWithin: 'open requests due by now plus this many days (P7D), overdue ones included, most urgent first',
+    subjectId: "only this subject's requests",
+    status: 'only requests in this state; with dueWithin only open',
+  })
+  async list(@Query() query: unknown): Promise<RightsRequestList> {
     const { dueWithin, subjectId, status } = validOrThrow(ListRightsRequestsQuery, query);
     const at = this.clock.now();
     const all = (await this.requests.all()).filter(
-      (request): request is KnownRequest => request.status !== 'none' && (subjectId === undefined || request.subjectId === subjectId),
+      (request): request is KnownRightsRequest => request.status !== 'none' && (subjectId === undefined || request.subjectId === subjectId),
     );
     if (dueWithin !== undefined) {
       const due = rightsRequestsDue(all, at, dueWithin as Duration);
@@ -196,7 +218,7 @@ export class RightsRequestsController {
   }
 }
 
-function known(request: RightsRequest, requestId?: string): KnownRequest {
+function known(request: RightsRequest, requestId?: string): KnownRightsRequest {
   if (request.status === 'none') throw new NotInLedger(requestId ? `no rights request ${requestId} was received` : 'no such rights request');
   return request;
 }
