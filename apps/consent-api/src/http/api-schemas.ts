@@ -9,8 +9,12 @@ import {
   LEDGER_RULES,
   LEGAL_BASES,
   RELATIONSHIP_KINDS,
+  RIGHTS_REQUEST_RULES,
+  type RightsRequestRule,
   SEGMENTS,
 } from '@consent-ledger/domain';
+import { statusOfRule } from '../rights/rights-requests-intake';
+import { eventRef, instant, RECORD_SCHEMAS } from './record-schemas';
 import { requestSchema } from './request-schema';
 
 /**
@@ -18,12 +22,6 @@ import { requestSchema } from './request-schema';
  * reasons, legal bases, channels): a name added there appears here. Bodies follow the domain's
  * types (`Decision`, `Preferences`) and the command path's answer.
  */
-const instant: SchemaObject = { type: 'string', format: 'date-time' };
-const eventRef: SchemaObject = {
-  type: 'object',
-  properties: { eventId: { type: 'string', format: 'uuid' }, revision: { type: 'integer', minimum: 0 } },
-  required: ['eventId', 'revision'],
-};
 const decisionProperties: Record<string, SchemaObject> = {
   allowed: { type: 'boolean' },
   reason: { type: 'string', enum: [...DECISION_REASONS] },
@@ -135,11 +133,12 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
   },
   Refused: {
     type: 'object',
-    description: '`error` names the refusal: a rule of the ledger (422), idempotency-key-reused or concurrent-modification (409), forbidden (403), unavailable (503)',
+    description: '`error` names the refusal: a rule of the ledger or of a rights request (409, 422), not-found or unknown-request (404), idempotency-key-reused or concurrent-modification (409), forbidden (403), unavailable (503)',
     properties: { error: { type: 'string' }, message: { type: 'string' } },
     required: ['error', 'message'],
   },
   Unauthorized: { type: 'object', properties: { error: { type: 'string', enum: ['unauthorized'] } }, required: ['error'] },
+  ...RECORD_SCHEMAS,
 };
 
 const body = (schema: string, description: string, headers?: ResponseObject['headers']): ResponseObject => ({
@@ -151,8 +150,35 @@ const body = (schema: string, description: string, headers?: ResponseObject['hea
 /** The ledger's rules a command can break; an unknown purpose is already a 400 at the edge. */
 export const RULES_ANSWERED_422 = Object.keys(LEDGER_RULES).filter((rule) => rule !== 'unknown-purpose');
 
-/** Success bodies by route and method; the error answers every route shares are added below. */
-const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = {
+const REPLAYED = { 'Idempotency-Replayed': { description: '`true` when this is the kept answer to an earlier call with the same key', schema: { type: 'string', enum: ['true'] } } };
+
+/**
+ * The rules each rights-request call can break, as `decideRightsRequest` checks them (`detail-too-long`
+ * is refused at the edge first, a 400), answered with the status the intake gives each rule.
+ */
+const RIGHTS_RULES_OF_CALL: Record<'receive' | 'extend' | 'complete' | 'refuse', readonly RightsRequestRule[]> = {
+  receive: ['request-already-received', 'received-in-the-future', 'received-before-2000'],
+  extend: ['unknown-request', 'request-already-closed', 'extension-not-positive', 'extension-beyond-60-days', 'extension-after-initial-deadline'],
+  complete: ['unknown-request', 'request-already-closed'],
+  refuse: ['unknown-request', 'request-already-closed', 'request-already-refused'],
+};
+
+/** The refusals of a rights-request call by status, every one kept as the answer to its key; a key reused for another call is a 409 too. */
+function rightsRefusals(call: keyof typeof RIGHTS_RULES_OF_CALL): Record<string, ResponseObject> {
+  const byStatus = new Map<number, string[]>([[409, ['idempotency-key-reused: the key was used for another call (keys are shared with POST /v1/commands)']]]);
+  for (const rule of RIGHTS_RULES_OF_CALL[call]) {
+    byStatus.set(statusOfRule(rule), [...(byStatus.get(statusOfRule(rule)) ?? []), `${rule}: ${RIGHTS_REQUEST_RULES[rule]}`]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, rules]) => [String(status), body('Refused', `error names the rule. ${rules.join('; ')}`)]));
+}
+
+const rightsRequestChanged = (call: 'extend' | 'complete' | 'refuse', description: string): Record<string, ResponseObject> => ({
+  '200': body('RightsRequest', description, REPLAYED),
+  ...rightsRefusals(call),
+});
+
+/** Answers by route and method beyond the ones every route shares (added below): success bodies and route-specific refusals. */
+const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = {
   '/v1/subjects/{subjectId}/decision': { get: { '200': body('Decision', 'the answer') } },
   '/v1/subjects/{subjectId}/preferences': { get: { '200': body('Preferences', 'what a preference centre shows') } },
   '/v1/decisions': { post: { '200': body('AudienceDecisions', 'every id once, allowed or denied with the reason') } },
@@ -164,12 +190,58 @@ const SUCCESS: Record<string, Record<string, Record<string, ResponseObject>>> = 
       '422': body('Refused', `a rule of the ledger, named in error: ${RULES_ANSWERED_422.join(', ')}`),
     },
   },
+  '/v1/purposes': { get: { '200': body('Catalogue', 'the purpose catalogue the service decides with') } },
+  '/v1/subjects/{subjectId}/history': {
+    get: { '200': body('SubjectHistory', 'every event of the subject, oldest first; empty for an unknown subject, with removals once proof retention removed its record') },
+  },
+  '/v1/subjects/{subjectId}/receipts': { get: { '200': body('ConsentReceipts', "the receipt of every choice in the subject's ledger; none for an unknown subject") } },
+  '/v1/subjects/{subjectId}/receipts/{eventId}': {
+    get: {
+      '200': body('ConsentReceipt', 'the receipt of the recorded choice'),
+      '404': body('Refused', "not-found: the subject's ledger holds no event with this id"),
+    },
+  },
+  '/v1/subjects/{subjectId}/export': { get: { '200': body('SubjectExport', 'everything held about the subject (access, portability)') } },
+  '/v1/subjects/{subjectId}/timeline': { get: { '200': body('Timeline', 'each event in the order recorded, with the decisions it touched as chosen and as known then') } },
+  '/v1/rights-requests': {
+    post: {
+      '201': body('RightsRequest', 'received: the request with its due date (30 days after receipt)', REPLAYED),
+      '200': body('RightsRequest', 'the same request entered again (same requestId, subject, kind, touchpoint and receipt): nothing new recorded', REPLAYED),
+      ...rightsRefusals('receive'),
+    },
+    get: { '200': body('RightsRequests', 'the requests, by receipt; with dueWithin the open ones falling due, most urgent first') },
+  },
+  '/v1/rights-requests/{requestId}': {
+    get: {
+      '200': body('RightsRequest', 'the request as it stands'),
+      '404': body('Refused', 'not-found: no rights request with this id was received'),
+    },
+  },
+  '/v1/rights-requests/{requestId}/extend': { post: rightsRequestChanged('extend', 'extended: the request with its new due date') },
+  '/v1/rights-requests/{requestId}/complete': { post: rightsRequestChanged('complete', 'completed (or already completed: nothing new recorded), saying whether on time') },
+  '/v1/rights-requests/{requestId}/refuse': { post: rightsRequestChanged('refuse', 'refused on the ground given (or already refused on it: nothing new recorded)') },
+  '/v1/proof-retention/runs': {
+    post: { '200': body('ProofRetentionRun', 'the run: records removed and keys destroyed (none in a dry run), failures left for the next run') },
+    get: { '200': body('ProofRetentionRuns', 'every recorded run, oldest first') },
+  },
+  '/health': {
+    get: {
+      '200': body('Health', 'ready: the event store takes commands'),
+      '503': body('Health', 'unavailable: the event store does not take commands (the service is live: it answered)', { 'Retry-After': { schema: { type: 'integer' } } }),
+    },
+  },
 };
 
 /**
- * Adds to every operation the answers the service gives whatever the route: 400 where the request
- * carries parameters or a body, 401 and 403 where a key is needed (with `WWW-Authenticate`), 503
- * with `Retry-After`; and the success bodies above. Nest's decorators document only what each
+ * Routes that ignore query parameters instead of refusing them: load balancers and monitors add
+ * cache-busters to health checks. Every other route answers 400 for a parameter it does not take.
+ */
+const IGNORES_QUERY_PARAMETERS = new Set(['/health']);
+
+/**
+ * Adds to every operation the answers the service gives whatever the route: 400 on every route
+ * that refuses unknown query parameters, 401 and 403 where a key is needed (with
+ * `WWW-Authenticate`), 503 with `Retry-After`; and the answers above. Nest's decorators document only what each
  * controller names, which left the error answers out of the document.
  */
 export function withResponses(document: OpenAPIObject): OpenAPIObject {
@@ -178,15 +250,15 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation: OperationObject | undefined = item[method];
       if (!operation) continue;
-      const responses = { ...operation.responses, ...SUCCESS[path]?.[method] };
-      if ((operation.parameters?.length ?? 0) > 0 || operation.requestBody) {
-        responses['400'] = body('ValidationFailed', 'the request is not understood; nothing was recorded');
+      const responses = { ...operation.responses, ...ANSWERS[path]?.[method] };
+      if (!IGNORES_QUERY_PARAMETERS.has(path)) {
+        responses['400'] = body('ValidationFailed', 'the request is not understood (a query parameter the route does not take, a malformed body); nothing was recorded');
       }
       if (operation.security?.length) {
         responses['401'] = body('Unauthorized', 'no valid API key', { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } });
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }
-      responses['503'] = body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
+      responses['503'] ??= body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
       operation.responses = responses;
     }
   }

@@ -45,6 +45,9 @@ const STATUS: Partial<Record<RightsRequestRule, 404 | 409>> = {
   'request-already-refused': 409,
 };
 
+/** The status a call breaking `rule` is answered with (the API document groups the rules by it). */
+export const statusOfRule = (rule: RightsRequestRule): 404 | 409 | 422 => STATUS[rule] ?? 422;
+
 /**
  * Rights-request calls with an `Idempotency-Key`, as `POST /v1/commands` takes them (ADR 0004):
  * the key is claimed in the idempotency records before deciding, a retry with the same call gets
@@ -96,7 +99,7 @@ export class RightsRequestIntake {
     } catch (error) {
       if (error instanceof IdempotencyKeyReused) return keyReused(trace);
       if (error instanceof RightsRequestRuleBroken) {
-        return { status: STATUS[error.rule] ?? 422, body: { error: error.rule, message: RIGHTS_REQUEST_RULES[error.rule] }, replayed: false };
+        return { status: statusOfRule(error.rule), body: { error: error.rule, message: RIGHTS_REQUEST_RULES[error.rule] }, replayed: false };
       }
       throw error;
     }

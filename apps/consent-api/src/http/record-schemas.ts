@@ -1,0 +1,420 @@
+import type { ReferenceObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import {
+  ACTOR_KINDS,
+  type Actor,
+  AUDIENCES,
+  BRANDS,
+  type CatalogueDefinition,
+  CHANNELS,
+  COLLECTION_METHODS,
+  type ConsentReceipt,
+  CONTROLLER_ROLES,
+  DATA_SOURCES,
+  DECISION_REASONS,
+  type DecisionSummary,
+  ERASURE_EXCEPTIONS,
+  LEDGER_EVENT_TYPES,
+  LEGAL_BASES,
+  OBJECTION_RULES,
+  type Party,
+  type ProofRetention,
+  type ProofRetentionRunCompleted,
+  PURPOSE_CATEGORIES,
+  type PurposeDefinition,
+  type PurposeGroupDefinition,
+  RECEIPT_DECISIONS,
+  type ReceiptParty,
+  type ReceiptPurpose,
+  type RecordRemoval,
+  REFUSAL_REASONS,
+  type RemovedRecord,
+  REPRESENTATIVE_ROLES,
+  RETENTION_HOLD_REASONS,
+  type RetentionFailure,
+  type RetentionHold,
+  RIGHTS_REQUEST_KINDS,
+  type TimelinePurpose,
+  TOUCHPOINTS,
+} from '@consent-ledger/domain';
+import type { TimelineAnswer } from '../audit/timeline.controller';
+import type { HealthAnswer } from '../health/health.controller';
+import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
+import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
+import type { HistoryEntry, SubjectHistoryAnswer } from '../subject-history/subject-history.query';
+
+/**
+ * The bodies of the answers about records (history, receipts, export, timeline, rights requests,
+ * proof retention, the catalogue, health), each drawn from the TypeScript type the route answers
+ * with: `objectSchema<T>` must name every field of `T` and no other, and exactly its optional
+ * ones, so a field added to an answer without its documentation does not compile.
+ */
+type Schema = SchemaObject | ReferenceObject;
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+
+export function objectSchema<T>(properties: { readonly [K in keyof T]-?: Schema }, optional: { readonly [K in OptionalKeys<T>]: true }, description?: string): SchemaObject {
+  const required = Object.keys(properties).filter((name) => !(name in optional));
+  return { type: 'object', ...(description && { description }), properties, ...(required.length > 0 && { required }) };
+}
+
+export const instant: SchemaObject = { type: 'string', format: 'date-time' };
+export const eventRef: SchemaObject = {
+  type: 'object',
+  properties: { eventId: { type: 'string', format: 'uuid' }, revision: { type: 'integer', minimum: 0 } },
+  required: ['eventId', 'revision'],
+};
+export const ref = (schema: string): ReferenceObject => ({ $ref: `#/components/schemas/${schema}` });
+const oneOf = (values: readonly string[], description?: string): SchemaObject => ({ type: 'string', enum: [...values], ...(description && { description }) });
+const listOf = (items: Schema, description?: string): SchemaObject => ({ type: 'array', items, ...(description && { description }) });
+const text = (description?: string): SchemaObject => ({ type: 'string', ...(description && { description }) });
+const count: SchemaObject = { type: 'integer', minimum: 0 };
+const nullableInstant = (description: string): SchemaObject => ({ ...instant, nullable: true, description });
+const duration = (description: string): SchemaObject => ({ type: 'string', example: 'P5Y', description: `ISO-8601 duration: ${description}` });
+const position: SchemaObject = { type: 'string', description: 'global log position, decimal (JSON has no 64-bit integers)' };
+const anyObject = (description: string): SchemaObject => ({ type: 'object', additionalProperties: true, description });
+/** Sealed personal data in the export: in clear while the subject's key exists. */
+const unsealed = (inClear: SchemaObject): SchemaObject => ({
+  oneOf: [inClear, oneOf(['erased', 'unreadable'])],
+  description: '"erased" once the subject was erased; "unreadable" when no key opens it though no erasure is recorded',
+});
+
+const partyProperties = { id: text(), name: text(), address: text(), contact: text() } as const;
+const party = objectSchema<Party>(partyProperties, {});
+const actor = objectSchema<Actor>({ kind: oneOf(ACTOR_KINDS), id: text('pseudonymous'), role: oneOf(REPRESENTATIVE_ROLES) }, { id: true, role: true });
+const recordRemoval = objectSchema<RecordRemoval>(
+  { runId: text(), removedAt: instant, removableFrom: instant, eventsRemoved: count },
+  {},
+  'one removal of the record by the proof-retention job',
+);
+const decisionSummary = objectSchema<DecisionSummary>({ allowed: { type: 'boolean' }, reason: oneOf(DECISION_REASONS), basedOn: listOf(text('event id')) }, {});
+
+const purposeDefinition = objectSchema<PurposeDefinition>(
+  {
+    id: text(),
+    section: text('section of the privacy statement, e.g. 7.2.3.1'),
+    name: text(),
+    description: text(),
+    category: oneOf(PURPOSE_CATEGORIES),
+    legalBasis: oneOf(LEGAL_BASES),
+    otherLegalBases: listOf(oneOf(LEGAL_BASES)),
+    legalBasisStated: { type: 'boolean' },
+    objection: oneOf(OBJECTION_RULES),
+    audience: listOf(oneOf(AUDIENCES)),
+    channels: listOf(oneOf(CHANNELS)),
+    sources: listOf(oneOf(DATA_SOURCES)),
+    excludedBrands: listOf(oneOf(BRANDS)),
+    erasureException: oneOf(ERASURE_EXCEPTIONS, 'why the purpose goes on after an erasure, within its own window'),
+    consentValidity: duration('how long a consent holds'),
+    noticeChangedAt: instant,
+    replacedNoticeVersions: listOf(text()),
+    formerCustomerWindow: duration('how long after the relationship ended the purpose reaches former customers'),
+    renewedBy: text('the consent purpose that reopens this one after the former-customer window'),
+    proofRetention: duration('proof of a consent is kept for its duration plus this'),
+    retention: text('retention of the data itself, as the statement words it'),
+    recipients: listOf(text()),
+    jointControllers: listOf(text('id of a jointControllers entry')),
+    withdrawal: text(),
+    role: oneOf(CONTROLLER_ROLES),
+    note: text(),
+    lines: text('where the statement says it'),
+  },
+  { erasureException: true, consentValidity: true, noticeChangedAt: true, replacedNoticeVersions: true, formerCustomerWindow: true, renewedBy: true, proofRetention: true, note: true },
+);
+
+const receiptPurpose = objectSchema<ReceiptPurpose>(
+  {
+    id: text(),
+    name: text(),
+    description: text(),
+    section: text(),
+    category: oneOf(PURPOSE_CATEGORIES),
+    legalBasis: oneOf(LEGAL_BASES),
+    jointControllers: listOf(text()),
+    recipients: listOf(text()),
+    retention: objectSchema<ReceiptPurpose['retention']>(
+      { data: text(), proof: duration('proof kept for the consent duration plus this'), proofKeptUntil: nullableInstant('null while the consent has no end') },
+      {},
+    ),
+    withdrawal: text(),
+  },
+  {},
+);
+
+const timelinePurpose = objectSchema<TimelinePurpose>(
+  {
+    purpose: text(),
+    asChosen: { ...decisionSummary, description: "at the step's instant, with every choice recorded since" },
+    asKnown: { ...decisionSummary, description: "at the step's instant, with only what was recorded up to this step" },
+    differs: { type: 'boolean' },
+    whenExpressed: objectSchema<NonNullable<TimelinePurpose['whenExpressed']>>({ asChosen: decisionSummary, asKnown: decisionSummary }, {}, 'late events only: both answers when the person made the choice'),
+  },
+  { whenExpressed: true },
+);
+
+const rightsRequestProperties = {
+  status: oneOf(['open', 'completed', 'refused']),
+  requestId: text(),
+  subjectId: text(),
+  kind: oneOf(RIGHTS_REQUEST_KINDS),
+  touchpoint: oneOf(TOUCHPOINTS),
+  receivedAt: { ...instant, description: 'the 30 days run from then' },
+  statedReceivedAt: { ...instant, description: 'what was stated, when it was ahead of our clock' },
+  initialDueAt: { ...instant, description: 'the first deadline: an extension must be decided before it' },
+  dueAt: instant,
+  extendedByDays: count,
+  closedAt: instant,
+  onTime: { type: 'boolean' },
+  refusal: objectSchema<NonNullable<KnownRightsRequest['refusal']>>({ reason: oneOf(REFUSAL_REASONS), detail: text() }, { detail: true }),
+} as const;
+const rightsRequestOptional = { statedReceivedAt: true, closedAt: true, onTime: true, refusal: true } as const;
+
+const retentionHold = objectSchema<RetentionHold>(
+  {
+    reason: oneOf(RETENTION_HOLD_REASONS),
+    until: nullableInstant('null: not before a new choice'),
+    purpose: text(),
+    brand: oneOf(BRANDS),
+    requestId: text('the open rights request that holds the record'),
+    basedOn: listOf(eventRef),
+  },
+  { purpose: true, brand: true, requestId: true },
+);
+
+const exportedEvidence = objectSchema<ExportedEvidence>(
+  {
+    reference: unsealed(text('reference to outside evidence, e.g. a call recording id')),
+    contact: unsealed({ type: 'object', additionalProperties: { type: 'string' }, description: 'name, email, phone, postalAddress' }),
+    justification: unsealed(text()),
+  },
+  { reference: true, contact: true, justification: true },
+);
+
+const exportedChoice = objectSchema<ExportedChoice>(
+  {
+    eventId: text(),
+    revision: count,
+    position,
+    type: oneOf(LEDGER_EVENT_TYPES),
+    decision: oneOf(RECEIPT_DECISIONS),
+    change: text('the change in words'),
+    brand: oneOf(BRANDS),
+    occurredAt: instant,
+    recordedAt: instant,
+    storedAt: instant,
+    touchpoint: oneOf(TOUCHPOINTS),
+    actor,
+    method: oneOf(COLLECTION_METHODS),
+    noticeVersion: text(),
+    locale: text(),
+    details: anyObject("the event's own fields (purpose, channels, target, ...), without the sealed ones"),
+    evidence: exportedEvidence,
+    hash: text(),
+    previousHash: text(),
+  },
+  { noticeVersion: true, locale: true },
+);
+
+const proofRetentionRun = objectSchema<ProofRetentionRunCompleted['data']>(
+  {
+    runId: text(),
+    startedAt: instant,
+    finishedAt: instant,
+    catalogueVersion: text('the catalogue whose retention rules were applied'),
+    dryRun: { type: 'boolean', description: 'a dry run decides and reports, and removes nothing' },
+    subjectsChecked: count,
+    removed: listOf(
+      objectSchema<RemovedRecord>({ subjectId: text(), removableFrom: instant, eventsRemoved: count }, {}),
+      'records removed (their keys destroyed); in a dry run, those that would be',
+    ),
+    failures: listOf(objectSchema<RetentionFailure>({ subjectId: text(), reason: text() }, {}), 'left for the next run'),
+  },
+  {},
+);
+
+export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
+  Catalogue: objectSchema<CatalogueDefinition>(
+    {
+      catalogueVersion: text(),
+      noticeVersion: text('version of the privacy notice the catalogue was read from'),
+      jurisdiction: text(),
+      controller: party,
+      jointControllers: listOf(party),
+      proofRetention: duration('proof of consent is kept for the consent duration plus this'),
+      groups: listOf(
+        objectSchema<PurposeGroupDefinition>({ id: text(), name: text(), description: text(), objection: oneOf(OBJECTION_RULES), members: listOf(text('purpose id')) }, {}),
+      ),
+      purposes: listOf(purposeDefinition),
+    },
+    {},
+    'the purpose catalogue as loaded (catalogues/README.md)',
+  ),
+  SubjectHistory: objectSchema<SubjectHistoryAnswer>(
+    {
+      subjectId: text(),
+      events: listOf(
+        objectSchema<HistoryEntry>(
+          {
+            eventId: { type: 'string', format: 'uuid' },
+            type: text(),
+            schemaVersion: { type: 'integer' },
+            revision: count,
+            position,
+            storedAt: { ...instant, description: 'when the store made the event durable' },
+            hash: text(),
+            previousHash: text(),
+            data: anyObject('the event as recorded; personal data only sealed'),
+            metadata: anyObject('causation, correlation and the idempotency fingerprint'),
+          },
+          {},
+        ),
+        'oldest first; empty for a subject never recorded, or whose record was removed',
+      ),
+      removals: listOf(recordRemoval, 'present once the proof-retention job removed a record of the subject, oldest first'),
+    },
+    { removals: true },
+  ),
+  ConsentReceipt: objectSchema<ConsentReceipt>(
+    {
+      version: oneOf(['KI-CR-v1.1.0']),
+      schemaVersion: oneOf(['1.0']),
+      recordId: text('the event id'),
+      eventType: oneOf(LEDGER_EVENT_TYPES),
+      eventSchemaVersion: { type: 'integer' },
+      subjectId: text(),
+      brand: oneOf(BRANDS),
+      jurisdiction: text(),
+      controller: objectSchema<ReceiptParty>({ ...partyProperties, role: oneOf(['controller', 'joint-controller']) }, {}),
+      jointControllers: listOf(objectSchema<ReceiptParty>({ ...partyProperties, role: oneOf(['controller', 'joint-controller']) }, {})),
+      notice: objectSchema<ConsentReceipt['notice']>(
+        { version: { type: 'string', nullable: true, description: 'null for choices that name none' }, language: { type: 'string', nullable: true, description: 'BCP 47' } },
+        {},
+      ),
+      catalogueVersion: text(),
+      decision: oneOf(RECEIPT_DECISIONS),
+      method: oneOf(COLLECTION_METHODS),
+      touchpoint: oneOf(TOUCHPOINTS),
+      actor,
+      occurredAt: { ...instant, description: 'when the person expressed the choice' },
+      recordedAt: { ...instant, description: 'when the ledger recorded it' },
+      channels: listOf(oneOf(CHANNELS)),
+      target: text('the purpose or purpose group an objection names'),
+      purposes: listOf(receiptPurpose),
+      validity: objectSchema<ConsentReceipt['validity']>(
+        {
+          from: instant,
+          until: nullableInstant('expiry for a consent, the withdrawal itself for a withdrawal; null while it stands until changed'),
+          duration: { type: 'string', nullable: true, description: "the catalogue's validity for the purpose; null when consent lasts until withdrawn" },
+          endedBy: objectSchema<NonNullable<ConsentReceipt['validity']['endedBy']>>({ eventId: text(), decision: oneOf(RECEIPT_DECISIONS), occurredAt: instant }, {}),
+        },
+        { endedBy: true },
+      ),
+      retention: objectSchema<ConsentReceipt['retention']>({ recordRemovableFrom: nullableInstant('null while anything keeps the record') }, {}),
+      sealedEvidence: listOf(oneOf(['evidenceRef', 'personalData', 'justification'])),
+      integrity: objectSchema<ConsentReceipt['integrity']>(
+        { algorithm: oneOf(['sha256-canonical-json-chain']), streamName: text(), revision: count, position, hash: text(), previousHash: text(), storedAt: instant },
+        {},
+      ),
+    },
+    { target: true },
+    'Kantara Consent Receipt 1.1 and ISO/IEC TS 27560 fields (docs/receipts.md)',
+  ),
+  ConsentReceipts: { type: 'object', properties: { subjectId: text(), receipts: listOf(ref('ConsentReceipt'), 'oldest first') }, required: ['subjectId', 'receipts'] },
+  SubjectExport: objectSchema<SubjectExport>(
+    {
+      format: oneOf(['consent-ledger/subject-export']),
+      formatVersion: { type: 'integer', enum: [1] },
+      exportedAt: instant,
+      subjectId: text(),
+      controller: party,
+      jurisdiction: text(),
+      catalogueVersion: text(),
+      personalData: oneOf(['readable', 'erased', 'unreadable', 'removed', 'none'], 'whether sealed personal data is included in clear (docs/rights.md)'),
+      erasure: objectSchema<NonNullable<SubjectExport['erasure']>>({ eventId: text(), erasedAt: instant, basis: text() }, {}),
+      removals: listOf(recordRemoval, 'present once the proof-retention job removed a record of the subject, oldest first'),
+      relationships: { type: 'array', items: { type: 'object' }, description: 'as in Preferences' },
+      choices: listOf(exportedChoice),
+      receipts: listOf(ref('ConsentReceipt')),
+      currentPreferences: {
+        allOf: [
+          ref('Preferences'),
+          { type: 'object', properties: { otherBrands: listOf({ type: 'object', properties: { brand: oneOf(BRANDS), purposes: { type: 'array', items: { type: 'object' } } } }) } },
+        ],
+      },
+      proofRetention: objectSchema<ProofRetention>(
+        { removableFrom: nullableInstant('null while any hold has no known end'), isRemovable: { type: 'boolean' }, holds: listOf(retentionHold) },
+        {},
+      ),
+      rightsRequests: listOf(ref('RightsRequest')),
+      integrity: objectSchema<SubjectExport['integrity']>(
+        {
+          streamName: text(),
+          intact: { type: 'boolean' },
+          eventsChecked: count,
+          firstBreak: {
+            type: 'object',
+            properties: { kind: oneOf(['altered', 'removed', 'reordered', 'inserted']), streamName: text(), revision: count, position, detail: text() },
+            required: ['kind', 'detail'],
+          },
+        },
+        { firstBreak: true },
+      ),
+    },
+    { erasure: true, removals: true },
+    'everything held about the subject (docs/rights.md)',
+  ),
+  Timeline: objectSchema<TimelineAnswer>(
+    {
+      subjectId: text(),
+      streamName: text(),
+      steps: listOf(
+        objectSchema<TimelineAnswer['steps'][number]>(
+          {
+            eventId: text(),
+            revision: count,
+            decision: oneOf(RECEIPT_DECISIONS),
+            change: text(),
+            occurredAt: instant,
+            recordedAt: instant,
+            touchpoint: oneOf(TOUCHPOINTS),
+            actor,
+            method: oneOf(COLLECTION_METHODS),
+            late: { type: 'boolean', description: 'recorded more than 5 minutes after the person expressed it' },
+            lateByMs: { type: 'integer' },
+            outOfOrder: { type: 'boolean', description: 'expressed before a choice the ledger had already recorded' },
+            purposes: listOf(timelinePurpose),
+            position,
+            hash: text(),
+          },
+          {},
+        ),
+        'in the order the ledger recorded them',
+      ),
+    },
+    {},
+  ),
+  RightsRequest: objectSchema<KnownRightsRequest>(rightsRequestProperties, rightsRequestOptional, 'a rights request as it stands'),
+  RightsRequests: objectSchema<RightsRequestList>(
+    {
+      at: instant,
+      dueWithin: text('as asked'),
+      requests: listOf(
+        objectSchema<RightsRequestView>(
+          { ...rightsRequestProperties, overdue: { type: 'boolean', description: 'with dueWithin' }, daysLeft: { type: 'integer', description: 'with dueWithin' } },
+          { ...rightsRequestOptional, overdue: true, daysLeft: true },
+        ),
+      ),
+    },
+    { dueWithin: true },
+  ),
+  ProofRetentionRun: { ...proofRetentionRun, description: 'one run of the proof-retention job' },
+  ProofRetentionRuns: { type: 'object', properties: { runs: listOf(ref('ProofRetentionRun'), 'oldest first') }, required: ['runs'] },
+  Health: objectSchema<HealthAnswer>(
+    {
+      status: oneOf(['ready', 'unavailable']),
+      store: objectSchema<HealthAnswer['store']>(
+        { kind: oneOf(['sqlite', 'postgres', 'kurrentdb', 'in-memory']), ready: { type: 'boolean' }, detail: text('why the store is not ready') },
+        { detail: true },
+      ),
+    },
+    {},
+  ),
+};
