@@ -1,0 +1,180 @@
+import { commandJson, type CallOptions, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+
+interface Schema {
+  readonly $ref?: string;
+  readonly type?: string;
+  readonly properties?: Record<string, Schema>;
+  readonly required?: readonly string[];
+  readonly items?: Schema;
+  readonly enum?: readonly unknown[];
+  readonly nullable?: boolean;
+  readonly oneOf?: readonly Schema[];
+  readonly allOf?: readonly Schema[];
+  readonly additionalProperties?: boolean | Schema;
+  readonly example?: unknown;
+}
+interface Operation {
+  readonly parameters?: readonly { name: string; in: string; schema: Schema }[];
+  readonly requestBody?: { content: { 'application/json': { schema: Schema } } };
+  readonly responses: Record<string, { description: string; content?: { 'application/json': { schema: Schema } } }>;
+}
+type Method = 'get' | 'post';
+
+// An integrator's complaint: a client generated from /docs/json could not call or parse several
+// routes (bodies, query parameters and answers missing, statuses the service gives undeclared).
+describe('the API document, as a client generated from it uses it', () => {
+  let api: TestApi;
+  let document: { paths: Record<string, Partial<Record<Method, Operation>>>; components: { schemas: Record<string, Schema> } };
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    document = (await api.call('GET', '/docs/json', { key: null })).body;
+  });
+  afterAll(() => api.close());
+
+  const operation = (method: Method, path: string): Operation => document.paths[path][method]!;
+  const operations = () => Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method, path, op: op as Operation })));
+  const resolve = (schema: Schema): Schema => (schema.$ref ? document.components.schemas[schema.$ref.replace('#/components/schemas/', '')] : schema);
+  const bodySchema = (method: Method, path: string) => operation(method, path).requestBody!.content['application/json'].schema;
+  const exampleOf = (schema: Schema) => schema.example ?? schema.enum?.[0];
+  /** A body of the required fields only, each at its example (or first allowed value). */
+  const builtFrom = (schema: Schema) => Object.fromEntries((schema.required ?? []).map((name) => [name, exampleOf(schema.properties![name])]));
+
+  /** Where a value departs from a schema: none when a client generated from the document parses it. */
+  function departures(declared: Schema, value: unknown, at = '$'): string[] {
+    const schema = resolve(declared);
+    if (schema.allOf) {
+      const parts = schema.allOf.map(resolve);
+      const merged = { type: 'object', properties: Object.assign({}, ...parts.map((part) => part.properties)), required: parts.flatMap((part) => part.required ?? []) };
+      return departures(merged, value, at);
+    }
+    if (schema.oneOf) return schema.oneOf.some((form) => departures(form, value, at).length === 0) ? [] : [`${at} has none of its declared forms`];
+    if (value === null) return schema.nullable ? [] : [`${at} is null`];
+    if (schema.enum && !schema.enum.includes(value)) return [`${at} is ${JSON.stringify(value)}, not a declared value`];
+    switch (schema.type) {
+      case 'object': {
+        if (typeof value !== 'object' || Array.isArray(value)) return [`${at} is not an object`];
+        const fields = value as Record<string, unknown>;
+        const properties = schema.properties;
+        return [
+          ...(schema.required ?? []).filter((name) => !(name in fields)).map((name) => `${at}.${name} is missing`),
+          ...(properties && schema.additionalProperties !== true ? Object.keys(fields).filter((name) => !(name in properties)).map((name) => `${at}.${name} is not declared`) : []),
+          ...Object.entries(fields).flatMap(([name, field]) => (properties?.[name] ? departures(properties[name], field, `${at}.${name}`) : [])),
+        ];
+      }
+      case 'array':
+        return Array.isArray(value) ? value.flatMap((item, index) => departures(schema.items!, item, `${at}[${index}]`)) : [`${at} is not a list`];
+      case 'integer':
+        return Number.isInteger(value) ? [] : [`${at} is not an integer`];
+      case 'string':
+      case 'boolean':
+        return typeof value === schema.type ? [] : [`${at} is not a ${schema.type}`];
+      default:
+        return [];
+    }
+  }
+
+  /** Calls the route and expects the status it answers to be declared for it, with a body that parses as declared. */
+  async function callAsDocumented(method: Method, template: string, options: CallOptions & { path?: string; query?: string } = {}) {
+    const path = (options.path ?? template) + (options.query ?? '');
+    const response = await api.call(method.toUpperCase(), path, options);
+    const declared = operation(method, template).responses[String(response.status)];
+    expect({ call: `${method} ${path}`, status: response.status, declared: declared !== undefined }).toEqual({ call: `${method} ${path}`, status: response.status, declared: true });
+    expect({ call: `${method} ${path}`, departures: departures(declared.content!['application/json'].schema, response.body) }).toEqual({ call: `${method} ${path}`, departures: [] });
+    return response;
+  }
+
+  it('declares the body of every operation that reads one, as its validation takes it', () => {
+    const posts = operations().filter(({ method }) => method === 'post');
+    expect(posts.length).toBeGreaterThanOrEqual(7);
+    for (const { path, op } of posts) {
+      expect({ path, properties: Object.keys(op.requestBody?.content['application/json'].schema.properties ?? {}).length > 0 || 'oneOf' in (op.requestBody?.content['application/json'].schema ?? {}) }).toEqual({
+        path,
+        properties: true,
+      });
+    }
+    expect(bodySchema('post', '/v1/rights-requests').required).toEqual(expect.arrayContaining(['subjectId', 'kind', 'touchpoint', 'receivedAt']));
+    expect(bodySchema('post', '/v1/rights-requests/{requestId}/extend').properties).toMatchObject({ byDays: { type: 'integer' }, reason: { enum: ['number-of-pending-requests', 'complexity'] } });
+    expect(bodySchema('post', '/v1/proof-retention/runs').properties).toEqual({ dryRun: { type: 'boolean' } });
+  });
+
+  it('declares a schema and a description for every success answer', () => {
+    for (const { method, path, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses).filter(([status]) => status.startsWith('2'))) {
+        expect({ method, path, status, described: response.description.length > 0, schema: response.content?.['application/json']?.schema !== undefined }).toEqual({
+          method,
+          path,
+          status,
+          described: true,
+          schema: true,
+        });
+      }
+    }
+  });
+
+  it('receives a rights request built from the documented required fields and examples, and answers every call on it as declared', async () => {
+    const receive = builtFrom(bodySchema('post', '/v1/rights-requests'));
+    const received = await callAsDocumented('post', '/v1/rights-requests', { body: receive });
+    expect(received.status).toBe(201);
+    expect((await callAsDocumented('post', '/v1/rights-requests', { body: { ...receive, requestId: received.body.requestId } })).status).toBe(200);
+    const otherDetails = { ...receive, requestId: received.body.requestId, kind: 'erasure' };
+    expect((await callAsDocumented('post', '/v1/rights-requests', { body: otherDetails })).body.error).toBe('request-already-received');
+    const future = { ...receive, receivedAt: new Date(Date.now() + 86_400_000).toISOString() };
+    expect((await callAsDocumented('post', '/v1/rights-requests', { body: future })).body.error).toBe('received-in-the-future');
+
+    const open = await callAsDocumented('post', '/v1/rights-requests', { body: { ...receive, receivedAt: new Date().toISOString() } });
+    const on = (call: string) => ({ path: `/v1/rights-requests/${open.body.requestId}/${call}` });
+    const extend = builtFrom(bodySchema('post', '/v1/rights-requests/{requestId}/extend'));
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/extend', { ...on('extend'), body: extend })).status).toBe(200);
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/extend', { ...on('extend'), body: { ...extend, byDays: 31 } })).body.error).toBe('extension-beyond-60-days');
+    const refuse = builtFrom(bodySchema('post', '/v1/rights-requests/{requestId}/refuse'));
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/refuse', { ...on('refuse'), body: refuse })).status).toBe(200);
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/refuse', { ...on('refuse'), body: { reason: 'excessive' } })).body.error).toBe('request-already-refused');
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/complete', { ...on('complete') })).body.error).toBe('request-already-closed');
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/extend', { ...on('extend'), body: extend })).body.error).toBe('request-already-closed');
+
+    expect((await callAsDocumented('post', '/v1/rights-requests/{requestId}/extend', { path: '/v1/rights-requests/never-received/extend', body: extend })).body.error).toBe('unknown-request');
+    expect((await callAsDocumented('get', '/v1/rights-requests/{requestId}', { path: `/v1/rights-requests/${open.body.requestId}` })).status).toBe(200);
+    expect((await callAsDocumented('get', '/v1/rights-requests/{requestId}', { path: '/v1/rights-requests/never-received' })).status).toBe(404);
+    expect((await callAsDocumented('post', '/v1/rights-requests', { query: '?x=1', body: receive })).status).toBe(400);
+  });
+
+  it('declares the query parameters the list of rights requests validates, and a question asked with them is answered', async () => {
+    const parameters = operation('get', '/v1/rights-requests').parameters!.filter((parameter) => parameter.in === 'query');
+    expect(parameters.map(({ name }) => name).sort()).toEqual(['dueWithin', 'status', 'subjectId']);
+    const query = parameters.map(({ name, schema }) => `${name}=${encodeURIComponent(String(exampleOf(schema)))}`).join('&');
+    expect((await callAsDocumented('get', '/v1/rights-requests', { query: `?${query}` })).status).toBe(200);
+    expect((await callAsDocumented('get', '/v1/rights-requests')).status).toBe(200);
+    expect((await callAsDocumented('get', '/v1/rights-requests', { query: '?x=1' })).status).toBe(400);
+    expect((await callAsDocumented('get', '/v1/purposes', { query: '?x=1' })).status).toBe(400);
+  });
+
+  it('answers the proof-retention routes as declared, the run asked with the documented body', async () => {
+    const dryRun = Object.fromEntries(Object.entries(bodySchema('post', '/v1/proof-retention/runs').properties!).map(([name, schema]) => [name, schema.type === 'boolean' ? true : exampleOf(schema)]));
+    expect((await callAsDocumented('post', '/v1/proof-retention/runs', { body: dryRun })).body).toMatchObject({ dryRun: true, removed: [] });
+    expect((await callAsDocumented('post', '/v1/proof-retention/runs', { body: { dryRun: 'yes' } })).status).toBe(400);
+    expect((await callAsDocumented('get', '/v1/proof-retention/runs')).body.runs).toHaveLength(1);
+  });
+
+  it("answers the questions about a subject's record with bodies that parse as declared", async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    const consent = await api.command(commandJson.giveConsent(subjectId));
+    await api.call('POST', '/v1/rights-requests', { body: { subjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt: new Date().toISOString() } });
+    const subject = (route: string) => ({ path: `/v1/subjects/${subjectId}/${route}`, key: TEST_KEYS.auditor });
+
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/history', subject('history'))).body.events).toHaveLength(2);
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/receipts', subject('receipts'))).body.receipts).toHaveLength(2);
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/receipts/{eventId}', subject(`receipts/${consent.body.events[0].id}`))).status).toBe(200);
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/receipts/{eventId}', subject('receipts/7b0c5d3e-0000-4000-8000-000000000000'))).status).toBe(404);
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/export', subject('export'))).body.rightsRequests).toHaveLength(1);
+    expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/timeline', subject('timeline'))).body.steps).toHaveLength(2);
+    expect((await callAsDocumented('get', '/v1/purposes')).status).toBe(200);
+    expect((await callAsDocumented('get', '/health', { key: null })).status).toBe(200);
+  });
+
+  it('declares the body health answers when the store is not ready, not an error body', () => {
+    const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
+    expect(unavailable.required).toEqual(['status', 'store']);
+    expect(unavailable.properties!.status.enum).toContain('unavailable');
+  });
+});
