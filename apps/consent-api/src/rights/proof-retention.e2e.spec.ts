@@ -6,16 +6,29 @@ const PERSONALISATION = 'website-personalisation-login-cookie';
 
 describe('proof retention in a running service', () => {
   let api: TestApi;
+  const clock = new MovableClock();
   beforeAll(async () => {
-    api = await startTestApi('sqlite');
+    api = await startTestApi('sqlite', {}, { clock });
   });
   afterAll(() => api.close());
+
+  /** Records as the service did back then: a record is kept five years after it was last received too. */
+  async function receivedBack(at: string, record: () => Promise<void>): Promise<void> {
+    clock.moveTo(at);
+    try {
+      await record();
+    } finally {
+      clock.moveTo(new Date().toISOString());
+    }
+  }
 
   it('stops answering from a removed record at once, and sees the subject again when it comes back', async () => {
     const subjectId = newSubjectId('long-gone');
     // Paperwork from long ago: a consent given in 2010 and withdrawn in 2012, proof kept five years.
-    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2010-03-01T10:00:00Z' } }))).status).toBe(201);
-    expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
+    await receivedBack('2012-03-01T10:00:00Z', async () => {
+      expect((await api.command(commandJson.giveConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2010-03-01T10:00:00Z' } }))).status).toBe(201);
+      expect((await api.command(commandJson.withdrawConsent(subjectId, { purpose: PERSONALISATION, capture: { occurredAt: '2012-03-01T10:00:00Z' } }))).status).toBe(201);
+    });
     const in2011 = () => api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=${PERSONALISATION}&at=2011-01-01T00:00:00Z`);
     expect((await in2011()).body).toMatchObject({ allowed: true, reason: 'consent-active' });
 
@@ -55,14 +68,19 @@ describe('proof retention in a running service', () => {
     expect(exported.body).toMatchObject({ personalData: 'readable', choices: [{ evidence: { reference: 'web-session-2026-0001' } }] });
   }
 
-  const newsletterSignUpIn2010 = (subjectId: string) =>
-    api.command(
-      commandJson.giveConsent(subjectId, {
-        purpose: 'newsletter-prospects',
-        contact: { email: 'old@example.be' },
-        capture: { occurredAt: '2010-01-01T10:00:00Z', noticeVersion: '2010-01-01', touchpoint: 'web-form', actor: { kind: 'subject' } },
-      }),
-    );
+  const newsletterSignUpIn2010 = async (subjectId: string) => {
+    let answer!: Awaited<ReturnType<TestApi['command']>>;
+    await receivedBack('2010-01-01T10:00:00Z', async () => {
+      answer = await api.command(
+        commandJson.giveConsent(subjectId, {
+          purpose: 'newsletter-prospects',
+          contact: { email: 'old@example.be' },
+          capture: { occurredAt: '2010-01-01T10:00:00Z', noticeVersion: '2010-01-01', touchpoint: 'web-form', actor: { kind: 'subject' } },
+        }),
+      );
+    });
+    return answer;
+  };
   const removeWhatIsDue = async () => (await api.call('POST', '/v1/proof-retention/runs', { body: {} })).body;
   const exportOf = async (subjectId: string) => (await api.call('GET', `/v1/subjects/${subjectId}/export`)).body;
 

@@ -66,13 +66,28 @@ describe('proof retention of a subject', () => {
       ]).holds,
     ).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2006-01-01T00:00:00.000Z' })));
 
-  it('counts a withdrawal keyed in late from when the person withdrew, not from when it was recorded', () =>
-    expect(
-      retentionOf([
-        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
-        consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z' }),
-      ]).removableFrom,
-    ).toBe('2029-07-01T09:00:00.000Z'));
+  it('counts the proof of a withdrawal keyed in late from when the person withdrew, and keeps the record five years after it was recorded', () => {
+    const { holds, removableFrom } = retentionOf([
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }),
+      consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T09:00:00Z', recordedAt: '2024-07-20T15:00:00Z' }),
+    ]);
+    expect(holds).toContainEqual(expect.objectContaining({ reason: 'consent-proof', purpose: TV_ADS, until: '2029-07-01T09:00:00.000Z' }));
+    expect(removableFrom).toBe('2029-07-20T15:00:00.000Z');
+  });
+
+  // Found in security review: a key that may record commands sent a contract's end dated in 2006,
+  // and the next run removed the customer's whole record and destroyed its key.
+  it('keeps a record five years after its last recording, however far back its choices are dated', () => {
+    const recordedToday = '2026-11-29T10:00:00Z';
+    const { removableFrom, isRemovable } = retentionOf(
+      [
+        relationshipStarted({ occurredAt: '2005-03-01T10:00:00Z', recordedAt: '2005-03-01T10:00:00Z' }),
+        relationshipEnded({ occurredAt: '2006-03-02T10:00:00Z', recordedAt: recordedToday }),
+      ],
+      '2026-11-30T00:00:00Z',
+    );
+    expect([removableFrom, isRemovable]).toEqual(['2031-11-29T10:00:00.000Z', false]);
+  });
 
   it('keeps everything while the subject is a customer, even after every consent ended', () => {
     const retention = retentionOf([

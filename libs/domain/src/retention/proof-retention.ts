@@ -18,7 +18,7 @@ import type { Brand, Instant, PurposeId } from '../vocabulary';
  *   legitimate-interest marketing runs, nor for P5Y after either ended;
  * - a standing objection, channel restriction or source opt-out is itself an instruction: it is
  *   kept while anything it restricts could still be processed, then for P5Y;
- * - every choice is kept at least P5Y after it was expressed;
+ * - every choice is kept at least P5Y after it was expressed, and after it was recorded;
  * - nothing is removed while a rights request about the subject is open: it is answered with the
  *   record as it stands (ADR 0006).
  *
@@ -34,6 +34,7 @@ export const RETENTION_HOLD_REASONS = [
   'consent-proof',
   'standing-choice',
   'last-choice',
+  'last-recording',
   'erasure-proof',
   'rights-request-open',
 ] as const;
@@ -99,6 +100,14 @@ export function retentionHoldsOf(history: readonly RecordedLedgerEvent[], catalo
   const holds: RetentionHold[] = [];
   const last = history.reduce((a, b) => (b.data.capture.occurredAt > a.data.capture.occurredAt ? b : a));
   holds.push({ reason: 'last-choice', until: addDuration(last.data.capture.occurredAt, proof), basedOn: [refOf(last)] });
+  // The instants a channel states are its word: a contract's end dated twenty years back, sent
+  // today by any key that may record commands, made the record removable at the next run, and the
+  // job destroyed the proof and the key (found in security review). What the log received lately
+  // stays as long as what the person did lately.
+  const lastRecorded = history.reduce((a, b) => (b.data.capture.recordedAt > a.data.capture.recordedAt ? b : a));
+  if (lastRecorded.data.capture.recordedAt > last.data.capture.occurredAt) {
+    holds.push({ reason: 'last-recording', until: addDuration(lastRecorded.data.capture.recordedAt, proof), basedOn: [refOf(lastRecorded)] });
+  }
   if (ledger.erasure && erasedAt !== undefined) {
     holds.push({ reason: 'erasure-proof', until: addDuration(erasedAt, proof), basedOn: [ledger.erasure.ref] });
   }
