@@ -197,7 +197,7 @@ const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = 
   '/v1/subjects/{subjectId}/receipts': { get: { '200': body('ConsentReceipts', "the receipt of every choice in the subject's ledger; none for an unknown subject") } },
   '/v1/subjects/{subjectId}/receipts/{eventId}': {
     get: {
-      '200': body('ConsentReceipt', 'the receipt of the recorded choice'),
+      '200': body('IssuedConsentReceipt', 'the receipt of the recorded choice, as issued at issuedAt'),
       '404': body('Refused', "not-found: the subject's ledger holds no event with this id"),
     },
   },

@@ -317,7 +317,14 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
     { target: true },
     'Kantara Consent Receipt 1.1 and ISO/IEC TS 27560 fields (docs/receipts.md)',
   ),
-  ConsentReceipts: { type: 'object', properties: { subjectId: text(), receipts: listOf(ref('ConsentReceipt'), 'oldest first') }, required: ['subjectId', 'receipts'] },
+  IssuedConsentReceipt: {
+    allOf: [ref('ConsentReceipt'), { type: 'object', properties: { issuedAt: { ...instant, description: 'what the receipt derives is as the log stood then (knownAt, or now)' } }, required: ['issuedAt'] }],
+  },
+  ConsentReceipts: {
+    type: 'object',
+    properties: { subjectId: text(), issuedAt: { ...instant, description: 'what the receipts derive is as the log stood then (knownAt, or now)' }, receipts: listOf(ref('ConsentReceipt'), 'oldest first') },
+    required: ['subjectId', 'issuedAt', 'receipts'],
+  },
   SubjectExport: objectSchema<SubjectExport>(
     {
       format: oneOf(['consent-ledger/subject-export']),

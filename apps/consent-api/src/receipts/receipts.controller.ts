@@ -1,12 +1,25 @@
-import { Controller, Get, Inject, Module, Param, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Module, Param, Query as QueryParams, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf } from '@consent-ledger/domain';
+import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf, type Instant, type ProvenLedgerEvent, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
-import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
+import { ApiQueriesFrom } from '../http/api-schemas';
+import { subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
+import { Clock } from '../ledger/clock';
 import { LedgerStorage } from '../ledger/ledger-storage';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
 import { readSubjectRecord } from '../subject-export/subject-record';
+import { ReceiptsRequest } from './receipts.request';
+
+/**
+ * A receipt tells things the later history decides (a consent renewed, what ended it, until when
+ * its proof is kept), so the same receipt reads differently as the log grows. It says as of when
+ * it was issued, and `knownAt` issues it again as it was then (found in review: a receipt the
+ * person kept no longer matched the one served, and nothing told drift from tampering).
+ */
+export type IssuedReceipt = ConsentReceipt & { readonly issuedAt: Instant };
+
+const KNOWN_AT = { knownAt: 'the receipt as issued then: only what the log had received by that instant (default now)' };
 
 @ApiTags('proof')
 @ApiBearerAuth()
@@ -16,6 +29,7 @@ export class ReceiptsController {
   constructor(
     private readonly storage: LedgerStorage,
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
+    private readonly clock: Clock,
   ) {}
 
   @Get(':eventId')
@@ -26,20 +40,31 @@ export class ReceiptsController {
   })
   @ApiParam({ name: 'subjectId' })
   @ApiParam({ name: 'eventId' })
-  async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @NoQueryParameters() _none: void): Promise<ConsentReceipt> {
-    const { history, streamName } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
+  @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
+  async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @QueryParams() query: unknown): Promise<IssuedReceipt> {
+    const { history, streamName, issuedAt } = await this.historyAsIssued(subjectId, query);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
-    if (!event) throw new NotInLedger(`${streamName} holds no event ${eventId}`);
-    return consentReceiptOf(event, history, this.catalogue);
+    if (!event) throw new NotInLedger(`${streamName} holds no event ${eventId}${history.length > 0 ? ` received by ${issuedAt}` : ''}`);
+    return { ...consentReceiptOf(event, history, this.catalogue), issuedAt };
   }
 
   @Get()
   @RequireAnyScope('history:read')
   @ApiOperation({ summary: "The receipts of every choice in the subject's ledger, oldest first" })
   @ApiParam({ name: 'subjectId' })
-  async receipts(@Param('subjectId') subjectId: string, @NoQueryParameters() _none: void): Promise<{ subjectId: string; receipts: ConsentReceipt[] }> {
-    const { history } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
-    return { subjectId, receipts: consentReceiptsOf(history, this.catalogue) };
+  @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
+  async receipts(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<{ subjectId: string; issuedAt: Instant; receipts: ConsentReceipt[] }> {
+    const { history, issuedAt } = await this.historyAsIssued(subjectId, query);
+    return { subjectId, issuedAt, receipts: consentReceiptsOf(history, this.catalogue) };
+  }
+
+  /** The subject's history as the log held it when the receipts are issued. */
+  private async historyAsIssued(subjectId: string, query: unknown): Promise<{ history: ProvenLedgerEvent[]; streamName: string; issuedAt: Instant }> {
+    const { knownAt } = validQueryOrThrow(ReceiptsRequest, query);
+    const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
+    if (knownAt === undefined) return { ...record, history: [...record.history], issuedAt: this.clock.now() };
+    const issuedAt = toInstant(knownAt) as Instant;
+    return { ...record, history: record.history.filter((event) => event.data.capture.recordedAt <= issuedAt), issuedAt };
   }
 }
 

@@ -107,6 +107,30 @@ describe('consent receipts over HTTP', () => {
     ]);
   });
 
+  // Found in review: a later consent dated before this one turned its receipt from consent-given
+  // into consent-renewed, and the receipt the person kept could not be asked for again.
+  it('says as of when a receipt was issued, and issues it again as it was then', async () => {
+    const subjectId = newSubjectId('receipt');
+    const consentAt = (hoursAgo: number) => ({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: 'newsletter-prospects',
+      capture: { touchpoint: 'web-form', actor: { kind: 'subject' }, occurredAt: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), noticeVersion: '2024-02-27' },
+    });
+    const first = await api.command(consentAt(1));
+    const issued = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${first.body.events[0].id}`, { key: TEST_KEYS.auditor });
+    expect(issued.body.decision).toBe('consent-given');
+    expect((await api.command(consentAt(2))).status).toBe(201);
+
+    const now = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${first.body.events[0].id}`, { key: TEST_KEYS.auditor });
+    expect(now.body.decision).toBe('consent-renewed');
+    const again = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${first.body.events[0].id}?knownAt=${encodeURIComponent(issued.body.issuedAt)}`, { key: TEST_KEYS.auditor });
+    expect(again.body).toEqual(issued.body);
+    const listed = await api.call('GET', `/v1/subjects/${subjectId}/receipts?knownAt=${encodeURIComponent(issued.body.issuedAt)}`, { key: TEST_KEYS.auditor });
+    const { issuedAt, ...receipt } = issued.body;
+    expect(listed.body).toEqual({ subjectId, issuedAt, receipts: [receipt] });
+  });
+
   it("answers 404 for an event that is not in the subject's ledger", async () => {
     const subjectId = newSubjectId('receipt');
     const other = await api.command({ type: 'StartRelationship', subjectId: newSubjectId('other'), relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'a' } } });
