@@ -134,6 +134,20 @@ describe('a consent receipt', () => {
     expect(receipt.purposes[0].retention.proofKeptUntil).toBe('2024-01-01T00:00:00.000Z');
   });
 
+  it('keeps the proof of a consent from its own end, not from the end of a later consent to the purpose', () => {
+    const receipt = receiptOf(
+      [
+        relationshipStarted({ occurredAt: '2018-01-01T00:00:00Z' }),
+        consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2018-02-01T00:00:00Z' }),
+        relationshipEnded({ occurredAt: '2019-01-01T00:00:00Z' }),
+        relationshipStarted({ brand: 'scarlet', occurredAt: '2019-02-01T00:00:00Z' }),
+        consentGiven({ purpose: TV_ADS, brand: 'scarlet', channels: ['tv-screen'], occurredAt: '2019-03-01T00:00:00Z' }),
+      ],
+      1,
+    );
+    expect([receipt.validity.until, receipt.purposes[0].retention.proofKeptUntil]).toEqual(['2019-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z']);
+  });
+
   it('ends such a consent recorded for another brand with the contract it was given under', () =>
     expect(
       receiptOf(

@@ -3,7 +3,7 @@ import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerE
 import { evolve, initialLedger, isLater, type Ledger, ledgerOf } from '../ledger/ledger';
 import { consentStatus, endsByItself } from '../ledger/consent/consent-status';
 import { consentEndOf, proofRetentionFor, removableFromOf, retentionHoldsOf } from '../retention/proof-retention';
-import { addDuration, type Duration } from '../time';
+import { addDuration, type Duration, earliest } from '../time';
 import type { Actor, Brand, Channel, Instant, LegalBasis, PurposeId, SubjectId, Touchpoint } from '../vocabulary';
 import { purposesOfEvent } from './purposes-of-event';
 
@@ -205,6 +205,15 @@ function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: C
     .map((id) => catalogue.purposes.get(id))
     .filter((purpose): purpose is PurposeDefinition => purpose !== undefined);
   const jointControllerIds = new Set(purposes.flatMap((purpose) => purpose.jointControllers));
+  const validity = validityOf(event, facts, catalogue);
+  // A consent's proof is kept from its own end, not the end of the purpose's latest consent
+  // (found in review: a consent that ended with its Proximus contract read "kept without end"
+  // because of a later Scarlet one).
+  const ownEnd = event.type === 'ConsentGiven' ? earliest(validity.until ?? undefined, validity.endedBy?.occurredAt) : undefined;
+  const proofKeptUntil = (purpose: PurposeId): Instant | null => {
+    if (event.type !== 'ConsentGiven') return facts.proofKeptUntil(purpose);
+    return ownEnd === undefined ? null : addDuration(ownEnd, proofRetentionFor(catalogue, purpose));
+  };
 
   return {
     version: KANTARA_RECEIPT_VERSION,
@@ -239,10 +248,10 @@ function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: C
       legalBasis: purpose.legalBasis,
       jointControllers: purpose.jointControllers,
       recipients: purpose.recipients,
-      retention: { data: purpose.retention, proof: proofRetentionFor(catalogue, purpose.id), proofKeptUntil: facts.proofKeptUntil(purpose.id) },
+      retention: { data: purpose.retention, proof: proofRetentionFor(catalogue, purpose.id), proofKeptUntil: proofKeptUntil(purpose.id) },
       withdrawal: purpose.withdrawal,
     })),
-    validity: validityOf(event, facts, catalogue),
+    validity,
     retention: { recordRemovableFrom: facts.recordRemovableFrom },
     sealedEvidence: [
       ...(capture.evidenceRef !== undefined ? (['evidenceRef'] as const) : []),
