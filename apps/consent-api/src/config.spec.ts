@@ -65,7 +65,7 @@ describe('reading the configuration', () => {
         KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
         HOST: '0.0.0.0',
         PORT: '8080',
-        CONSENT_API_KEYS: JSON.stringify([{ key: 'tv-menu-key-0123456789', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }]),
+        CONSENT_API_KEYS: JSON.stringify([{ key: 'tv-menu-key-0123456789abcdef', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }]),
         MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
         PROJECTOR: 'off',
       },
@@ -79,7 +79,7 @@ describe('reading the configuration', () => {
       kafkaBrokers: ['kafka-1:9092', 'kafka-2:9092'],
       host: '0.0.0.0',
       port: 8080,
-      apiKeys: [{ key: 'tv-menu-key-0123456789', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }],
+      apiKeys: [{ key: 'tv-menu-key-0123456789abcdef', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }],
       projector: 'off',
     });
     expect(config.masterKey).toHaveLength(32);
@@ -127,15 +127,32 @@ describe('reading the configuration', () => {
       problemsOf({
         CONSENT_API_KEYS: JSON.stringify([
           { key: 'short', client: 'a', scopes: ['commands:write'] },
-          { key: 'long-enough-key-0000', client: 'b', scopes: ['everything'], touchpoints: ['tv'] },
-          { key: 'long-enough-key-0001', client: 'c', scopes: ['decisions:read'], colour: 'red' },
+          { key: 'long-enough-key-000000000', client: 'b', scopes: ['everything'], touchpoints: ['tv'] },
+          { key: 'long-enough-key-000000001', client: 'c', scopes: ['decisions:read'], colour: 'red' },
         ]),
       }),
     ).toEqual([
-      'CONSENT_API_KEYS[0].key must be at least 16 characters without spaces',
+      'CONSENT_API_KEYS[0].key must be at least 24 characters without spaces',
       'CONSENT_API_KEYS[1].scopes must be a non-empty list of commands:write, decisions:read, history:read, objections:review, subjects:erase, rights:manage',
       'CONSENT_API_KEYS[1].touchpoints must be a non-empty list of touchpoints (e.g. "tv-menu")',
       'CONSENT_API_KEYS[2].colour is not a known field',
     ]);
+  });
+
+  it('refuses a key shorter than 24 characters', () => {
+    const grant = (key: string) => JSON.stringify([{ key, client: 'tv', scopes: ['commands:write'] }]);
+    expect(problemsOf({ CONSENT_API_KEYS: grant('k'.repeat(23)) })).toEqual(['CONSENT_API_KEYS[0].key must be at least 24 characters without spaces']);
+    expect(problemsOf({ CONSENT_API_KEYS: grant('k'.repeat(24)) })).toEqual([]);
+  });
+
+  it('refuses two keys for one client, which would share idempotency records and be told apart in no event', () => {
+    expect(
+      problemsOf({
+        CONSENT_API_KEYS: JSON.stringify([
+          { key: 'myproximus-key-000000000001', client: 'myproximus', scopes: ['commands:write'] },
+          { key: 'myproximus-key-000000000002', client: 'myproximus', scopes: ['decisions:read'] },
+        ]),
+      }),
+    ).toEqual(['CONSENT_API_KEYS[1].client "myproximus" is already another key\'s: give each key a client name of its own']);
   });
 });

@@ -88,6 +88,9 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   });
 }
 
+/** Keys are compared on every request an attacker cares to send: 24 random characters hold 96 bits even as hex. */
+export const MIN_API_KEY_LENGTH = 24;
+
 function readApiKeys(json: string, problems: string[]): readonly ApiKeyGrant[] | undefined {
   let parsed: unknown;
   try {
@@ -101,6 +104,9 @@ function readApiKeys(json: string, problems: string[]): readonly ApiKeyGrant[] |
     return undefined;
   }
   const keys = new Set<string>();
+  // Idempotency records are scoped by client, and events record the client as who acted: two keys
+  // under one name would share the first and blur the second.
+  const clients = new Set<string>();
   const grants = parsed.map((entry: unknown, index): ApiKeyGrant | undefined => {
     const at = `CONSENT_API_KEYS[${index}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -110,11 +116,17 @@ function readApiKeys(json: string, problems: string[]): readonly ApiKeyGrant[] |
     const { key, client, scopes, touchpoints, ...unknown } = entry as Record<string, unknown>;
     const before = problems.length;
     for (const field of Object.keys(unknown)) problems.push(`${at}.${field} is not a known field`);
-    if (typeof key !== 'string' || key.length < 16 || /\s/.test(key)) problems.push(`${at}.key must be at least 16 characters without spaces`);
+    if (typeof key !== 'string' || key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
+      problems.push(`${at}.key must be at least ${MIN_API_KEY_LENGTH} characters without spaces`);
+    }
     else if (keys.has(key)) problems.push(`${at}.key is listed twice`);
     else keys.add(key);
     if (typeof client !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(client)) {
       problems.push(`${at}.client must be a name of letters, digits and . _ : - (at most 64)`);
+    } else if (clients.has(client)) {
+      problems.push(`${at}.client "${client}" is already another key's: give each key a client name of its own`);
+    } else {
+      clients.add(client);
     }
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every(isScope)) {
       problems.push(`${at}.scopes must be a non-empty list of ${SCOPES.join(', ')}`);
