@@ -27,8 +27,10 @@ const DOCS_PAGE = `<!doctype html>
 </body>
 </html>`;
 
+// persistAuthorization would keep a pasted API key in the browser's localStorage, for any script
+// on the origin and anyone at the machine later.
 const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/docs/json', dom_id: '#swagger-ui', deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout', persistAuthorization: true });`;
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout', persistAuthorization: false });`;
 
 /**
  * OpenAPI at `/docs` (Swagger UI) and `/docs/json`. Nest's Swagger UI needs `@fastify/static` on

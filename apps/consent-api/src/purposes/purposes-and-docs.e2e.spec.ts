@@ -114,6 +114,12 @@ describe('the catalogue, health and documentation', () => {
     expect(script.status).toBe(200);
   });
 
+  it('does not keep a key pasted into Swagger UI in the browser once the page is closed', async () => {
+    const init = await api.call('GET', '/docs/init.js', { key: null });
+    expect(init.status).toBe(200);
+    expect(init.body).toMatch(/persistAuthorization: false/);
+  });
+
   it('answers 404 with a body of its own for an unknown route', async () => {
     const response = await api.call('GET', '/v2/everything');
     expect(response.status).toBe(404);
