@@ -18,6 +18,7 @@ describe('reading the configuration', () => {
       kafkaBrokers: [],
       host: '127.0.0.1',
       port: 3000,
+      requestTimeoutMs: 30_000,
       catalogueFile: '/srv/consent/catalogues/proximus.json',
       projector: 'in-process',
       proofRetentionEveryMs: 24 * 3_600_000,
@@ -49,6 +50,11 @@ describe('reading the configuration', () => {
     // A run every 0.36 s would flood the log with runs.
     expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: '0.0001' })).toHaveLength(1);
     expect(problemsOf({ PROOF_RETENTION_EVERY_HOURS: '9000' })).toHaveLength(1);
+  });
+
+  it('gives a request as many seconds to arrive as REQUEST_TIMEOUT_SECONDS says, from 1 to 600', () => {
+    expect(readConfig({ REQUEST_TIMEOUT_SECONDS: '90' }, '/srv/consent').requestTimeoutMs).toBe(90_000);
+    expect(problemsOf({ REQUEST_TIMEOUT_SECONDS: '0' })).toEqual(['REQUEST_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "0")']);
   });
 
   it('is frozen, so nothing can change it after boot', () => {

@@ -36,6 +36,8 @@ export interface ApiConfig {
   readonly projector: 'in-process' | 'off';
   /** How often the proof-retention job runs in this process; 0: never (run it from cron instead). */
   readonly proofRetentionEveryMs: number;
+  /** How long a request, headers and body, may take to arrive (REQUEST_TIMEOUT_SECONDS); a later one is answered 408. */
+  readonly requestTimeoutMs: number;
   /** How long answers to idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
   readonly idempotencyRetentionMs: number;
 }
@@ -52,6 +54,9 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
 
   const host = environment.text('HOST') ?? '127.0.0.1';
   const port = environment.wholeNumber('PORT', 3000, 0, 65_535);
+  // Commands are a few hundred bytes and audience lists at most 2 MiB: 30 s is ample on a slow link,
+  // and short enough that a client trickling bodies cannot pile up connections.
+  const requestTimeoutSeconds = environment.wholeNumber('REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
 
   const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
@@ -79,6 +84,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     kafkaBrokers,
     host,
     port,
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
     ...(apiKeys !== undefined && { apiKeys }),
     catalogueFile: readCatalogueFile(environment),
     ...(masterKey !== undefined && { masterKey }),

@@ -11,6 +11,7 @@ import { mountApiDocs } from './http/api-docs';
 import { ErrorResponsesFilter } from './http/error-responses.filter';
 import { requestErrorOptions } from './http/framework-errors';
 import { acceptJsonBodiesOnly } from './http/json-bodies';
+import { closeConnectionsLeftWithUnreadBodies, requestTimeoutOptions } from './http/stalled-requests';
 import { loadCatalogueFile } from './ledger/catalogue-file';
 import { Clock } from './ledger/clock';
 import { LedgerStorage } from './ledger/ledger-storage';
@@ -39,7 +40,13 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
 
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...requestErrorOptions, return503OnClosing: false });
+    const adapter = new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      ...requestErrorOptions,
+      ...requestTimeoutOptions(config.requestTimeoutMs),
+      return503OnClosing: false,
+    });
+    closeConnectionsLeftWithUnreadBodies(adapter.getInstance());
     refuseRequestsWhileClosing(adapter.getInstance());
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     refuseBodiesWithoutKey(adapter.getInstance(), apiKeys);

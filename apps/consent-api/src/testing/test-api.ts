@@ -40,6 +40,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     kafkaBrokers: [],
     host: '127.0.0.1',
     port: 0,
+    requestTimeoutMs: 30_000,
     apiKeys: TEST_GRANTS,
     catalogueFile: join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'),
     masterKey: randomBytes(32),
