@@ -44,7 +44,7 @@ type Frame = { kind: 'object'; path: string; keys: Set<string>; expectsKey: bool
 const pathOf = (object: { path: string }, key: string): string => (object.path === '' ? key : `${object.path}.${key}`);
 
 /** Index of the quote closing the string that opens at `start`. */
-function endOfString(text: string, start: number): number {
+export function endOfString(text: string, start: number): number {
   for (let i = start + 1; i < text.length; i += 1) {
     if (text[i] === '\\') i += 1;
     else if (text[i] === '"') return i;

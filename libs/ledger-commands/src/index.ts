@@ -8,6 +8,7 @@ export * from './command-shapes';
 export * from './request-fields';
 export * from './request-validation';
 export * from './duplicate-keys';
+export * from './nesting-depth';
 export * from './parse-command-request';
 export * from './request-fingerprint';
 export * from './event-ids';

@@ -28,7 +28,9 @@ export interface ShapeLimits {
   readonly maxValues: number;
 }
 
-const COMMAND_SHAPE_LIMITS: ShapeLimits = { maxDepth: 6, maxValues: 2_000 };
+export const COMMAND_SHAPE_LIMITS: ShapeLimits = { maxDepth: 6, maxValues: 2_000 };
+
+export const nestedTooDeeply = (maxDepth: number): string => `is nested too deeply (at most ${maxDepth} levels)`;
 
 /** Half of a UTF-16 surrogate pair on its own: JSON can spell it, PostgreSQL's json refuses it. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -46,7 +48,7 @@ export function screenJson(json: unknown, limits: ShapeLimits = COMMAND_SHAPE_LI
     if (values > limits.maxValues) return [{ field: BODY, message: `must hold at most ${limits.maxValues} values` }];
     if (typeof value === 'string' && LONE_SURROGATE.test(value)) return [{ field: path || BODY, message: 'must be valid Unicode text (it holds half of a surrogate pair)' }];
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= limits.maxDepth) return [{ field: path || BODY, message: `is nested too deeply (at most ${limits.maxDepth} levels)` }];
+    if (depth >= limits.maxDepth) return [{ field: path || BODY, message: nestedTooDeeply(limits.maxDepth) }];
     if (Array.isArray(value)) {
       value.forEach((item, index) => pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }));
       continue;

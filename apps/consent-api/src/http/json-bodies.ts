@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { DUPLICATE_KEY_PROBLEM, duplicateKeyIn } from '@consent-ledger/ledger-commands';
-import { RequestInvalid } from './request-invalid';
+import { DUPLICATE_KEY_PROBLEM, duplicateKeyIn, tooDeepIn } from '@consent-ledger/ledger-commands';
+import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
 
 /**
  * Request bodies are JSON and nothing else. Parsed with plain `JSON.parse`, which never touches a
  * prototype (a `__proto__` key becomes an ordinary property, refused later by `screenJson` with
  * its path), so a syntax error can be reported with its position instead of Fastify's generic text.
- * A key sent twice in one object is refused (see `duplicateKeyIn`).
+ * A key sent twice in one object is refused (see `duplicateKeyIn`), and so is a body nested deeper
+ * than any route takes, before it is parsed (see `tooDeepIn`); routes refuse shallower nesting of
+ * their own after parsing, with `screenJson`.
  * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
@@ -17,6 +19,11 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       done(new RequestInvalid([{ field: 'headers.content-encoding', message: `must be absent or identity: bodies are not accepted compressed (got ${JSON.stringify(encoding.slice(0, 40))})` }]), undefined);
+      return;
+    }
+    const tooDeep = tooDeepIn(body as string, MAX_BODY_DEPTH);
+    if (tooDeep !== undefined) {
+      done(new RequestInvalid([tooDeep]), undefined);
       return;
     }
     let json: unknown;

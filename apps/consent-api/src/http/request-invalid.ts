@@ -20,8 +20,11 @@ export const NoQueryParameters = createParamDecorator((_: unknown, context: Exec
   if (names.length > 0) throw new RequestInvalid(names.map((field) => ({ field, message: 'is not a known field' })));
 });
 
+/** The deepest any route's body may be (an audience question needs 3, a command 6); checked before parsing. */
+export const MAX_BODY_DEPTH = 8;
+
 /** The body limit already bounds size; an audience question holds up to 10,000 ids. */
-const NAMES_ONLY = { maxDepth: 8, maxValues: Number.POSITIVE_INFINITY };
+const NAMES_ONLY = { maxDepth: MAX_BODY_DEPTH, maxValues: Number.POSITIVE_INFINITY };
 
 /**
  * Validates query parameters or a body against a request class, or throws RequestInvalid. Query

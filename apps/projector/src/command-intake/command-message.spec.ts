@@ -58,6 +58,20 @@ describe('reading a command message', () => {
     });
   });
 
+  it('refuses a body nested too deeply without parsing it', () => {
+    const nested = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      expect(readCommandMessage(message({ value: Buffer.from(nested) }), origin)).toMatchObject({
+        kind: 'poison',
+        problems: [{ field: '[0][0][0][0][0][0]', message: 'is nested too deeply (at most 6 levels)' }],
+      });
+      expect(parse).not.toHaveBeenCalledWith(nested);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('does not copy an oversized or unprintable correlation id into the result', () => {
     const read = readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-1'), 'correlation-id': Buffer.from('x'.repeat(60_000)) } }), origin);
     expect(read).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'correlation-id' }] });

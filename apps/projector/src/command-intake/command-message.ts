@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, duplicateKeyIn, type FieldProblem, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, duplicateKeyIn, type FieldProblem, screenJson, tooDeepIn } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -68,6 +68,9 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   if (value.length > MAX_COMMAND_BYTES) return poison([{ field: BODY, message: `must be at most ${MAX_COMMAND_BYTES} bytes (got ${value.length})` }]);
   let json: unknown;
   const text = value.toString('utf8');
+  // Before parsing: 64 KiB of brackets is parsed and walked for nothing, holding up the partition.
+  const tooDeep = tooDeepIn(text, COMMAND_SHAPE_LIMITS.maxDepth);
+  if (tooDeep !== undefined) return poison([tooDeep]);
   try {
     json = JSON.parse(text);
   } catch {
