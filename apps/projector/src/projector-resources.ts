@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { type Catalogue, type Instant, loadCatalogue } from '@consent-ledger/domain';
@@ -14,7 +14,7 @@ import {
   openSqliteIdempotencyRecords,
   SubjectStreams,
 } from '@consent-ledger/ledger-commands';
-import { openServiceVault } from '@consent-ledger/deployment';
+import { openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type ReadModelStorageOptions } from '@consent-ledger/read-models';
 import type { Kafka, Producer } from 'kafkajs';
@@ -47,7 +47,8 @@ export class ProjectorResources {
   ) {}
 
   static async open(config: ProjectorConfig, now: () => Instant = () => new Date().toISOString() as Instant): Promise<ProjectorResources> {
-    mkdirSync(config.dataDir, { recursive: true });
+    const log = new Logger('data-directory');
+    secureDataDirectory(config.dataDir, { sqlite: config.eventStore === 'sqlite', warn: (message) => log.warn(message) });
     const opened: Closable[] = [];
     const keep = <T extends Closable>(closable: T): T => {
       opened.push(closable);

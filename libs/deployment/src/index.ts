@@ -1,2 +1,3 @@
 export { ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';
 export { KeyStoreLost, openServiceVault, vaultConfigOf, type VaultDeployment } from './vault';
+export { secureDataDirectory } from './data-directory';

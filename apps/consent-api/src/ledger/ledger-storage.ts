@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
@@ -10,7 +9,7 @@ import {
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
 } from '@consent-ledger/ledger-commands';
-import { openServiceVault } from '@consent-ledger/deployment';
+import { openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
@@ -36,7 +35,8 @@ export class LedgerStorage {
   ) {}
 
   static async open(config: ApiConfig, catalogue: Catalogue, clock: Clock): Promise<LedgerStorage> {
-    mkdirSync(config.dataDir, { recursive: true });
+    const log = new Logger('data-directory');
+    secureDataDirectory(config.dataDir, { sqlite: config.eventStore === 'sqlite', warn: (message) => log.warn(message) });
     const opened: Array<{ close(): Promise<void> }> = [];
     const keep = <T extends { close(): Promise<void> }>(closable: T): T => {
       opened.push(closable);
