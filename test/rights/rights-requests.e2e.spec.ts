@@ -156,6 +156,18 @@ describe('rights requests over HTTP', () => {
 
   it('is kept to keys with rights:manage', async () =>
     expect((await api.call('GET', '/v1/rights-requests?dueWithin=P7D', { key: TEST_KEYS.auditor })).status).toBe(403));
+
+  // Found in review: a key bound to the DPO mailbox recorded requests as received in a shop.
+  it('keeps a key bound to a touchpoint to requests received there, as with commands, and records nothing else', async () => {
+    const subjectId = newSubjectId('rights');
+    const asTheMailbox = (touchpoint: string) =>
+      api.call('POST', '/v1/rights-requests', { key: TEST_KEYS.dpoMailbox, body: { subjectId, kind: 'access', touchpoint, receivedAt: daysAgo(1) } });
+    const before = await api.store.headPosition();
+
+    expect(await asTheMailbox('shop')).toMatchObject({ status: 403, body: { error: 'forbidden', message: 'this key records rights requests for dpo-email only, not shop' } });
+    expect(await api.store.headPosition()).toBe(before);
+    expect(await asTheMailbox('dpo-email')).toMatchObject({ status: 201, body: { subjectId, touchpoint: 'dpo-email' } });
+  });
 });
 
 /** Calls on rights requests as a clerk's tool sends them, retrying under an Idempotency-Key. */

@@ -1,6 +1,7 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import type { Touchpoint } from '@consent-ledger/domain';
 import { type ApiClient, ApiKeys } from './api-keys';
 import type { Scope } from './scopes';
 
@@ -25,6 +26,16 @@ export const CallingClient = createParamDecorator((_: unknown, context: Executio
 
 export function requireScope(client: ApiClient, scope: Scope, what: string): void {
   if (!client.scopes.has(scope)) throw new ForbiddenException(`${what} needs the scope ${scope}`);
+}
+
+/**
+ * A key bound to touchpoints (the TV menu's key to `tv-menu`, a DPO mailbox's to `dpo-email`)
+ * records only what was made or received at those touchpoints: choices and rights requests alike.
+ */
+export function requireTouchpoint(client: ApiClient, touchpoint: Touchpoint, what: 'choices' | 'rights requests'): void {
+  if (client.touchpoints && !client.touchpoints.has(touchpoint)) {
+    throw new ForbiddenException(`this key records ${what} for ${[...client.touchpoints].join(', ')} only, not ${touchpoint}`);
+  }
 }
 
 /** `Authorization: Bearer <key>` on every route that is not public: 401 without a known key, 403 without the scope. */

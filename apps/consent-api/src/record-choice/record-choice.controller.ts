@@ -1,8 +1,8 @@
-import { Body, Controller, ForbiddenException, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { type CheckedCommandRequest, CommandIntake, scopeToRecord } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
-import { CallingClient, RequireAnyScope, requireScope } from '../api-keys/api-key.guard';
+import { CallingClient, RequireAnyScope, requireScope, requireTouchpoint } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
 import { idempotencyKeyOrThrow } from '../http/idempotency-key';
 import { NoQueryParameters, RequestInvalid } from '../http/request-invalid';
@@ -42,8 +42,5 @@ export class RecordChoiceController {
 /** A key bound to touchpoints (the TV menu's key to `tv-menu`) records choices for those touchpoints only. */
 function mayRecord(client: ApiClient, { type, request }: CheckedCommandRequest): void {
   requireScope(client, scopeToRecord(type), type);
-  const touchpoint = request.capture.touchpoint;
-  if (client.touchpoints && !client.touchpoints.has(touchpoint)) {
-    throw new ForbiddenException(`this key records choices for ${[...client.touchpoints].join(', ')} only, not ${touchpoint}`);
-  }
+  requireTouchpoint(client, request.capture.touchpoint, 'choices');
 }

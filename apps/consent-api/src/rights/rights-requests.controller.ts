@@ -17,7 +17,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
-import { CallingClient, RequireAnyScope } from '../api-keys/api-key.guard';
+import { CallingClient, RequireAnyScope, requireTouchpoint } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
 import { idempotencyKeyOrThrow } from '../http/idempotency-key';
 import { requestSchema } from '../http/request-schema';
@@ -85,6 +85,7 @@ export class RightsRequestsController {
   ): Promise<RightsOutcome['body']> {
     const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const request = validOrThrow(ReceiveRightsRequestBody, body);
+    requireTouchpoint(client, request.touchpoint, 'rights requests');
     // Without a ticket id, a retry under the key must land on the request its first attempt made.
     const requestId = request.requestId ?? (idempotencyKey === undefined ? randomUUID() : requestIdFor({ client: client.client, idempotencyKey }));
     const command: ReceiveRightsRequest = {

@@ -20,6 +20,7 @@ export const TEST_KEYS = {
   tvMenu: 'test-tv-menu-key-000000000000000',
   reader: 'test-reader-key-0000000000000000',
   auditor: 'test-auditor-key-000000000000000',
+  dpoMailbox: 'test-dpo-mailbox-key-00000000000',
 } as const;
 
 export const TEST_GRANTS: readonly ApiKeyGrant[] = [
@@ -28,6 +29,7 @@ export const TEST_GRANTS: readonly ApiKeyGrant[] = [
   { key: TEST_KEYS.tvMenu, client: 'tv-decoder', scopes: ['commands:write', 'decisions:read'], touchpoints: ['tv-menu'] },
   { key: TEST_KEYS.reader, client: 'campaign-tool', scopes: ['decisions:read'] },
   { key: TEST_KEYS.auditor, client: 'dpo-office', scopes: ['history:read'] },
+  { key: TEST_KEYS.dpoMailbox, client: 'dpo-mailbox', scopes: ['rights:manage'], touchpoints: ['dpo-email'] },
 ];
 
 export type StoreKind = 'sqlite' | 'postgres';
