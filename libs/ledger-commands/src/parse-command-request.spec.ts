@@ -69,6 +69,45 @@ describe('checking a command request', () => {
     ]);
   });
 
+  // Found in review: a locale set to an e-mail address answered `(got "jan.peeters@example.be")`,
+  // and the Kafka intake sends that answer to a topic every channel system reads for 7 days.
+  describe('naming a refused value without repeating personal data', () => {
+    const personalData = ['jan.peeters@example.be', '0475123456', '+32 475 12 34 56', 'Jan Peeters', 'BE71096123456769', '85.07.30-033.28'];
+
+    it('never repeats the text of a free-text field', () => {
+      for (const value of [...personalData, 'fr_BE', '2024-13-01T09:00:00Z']) {
+        const problems = problemsOf(commandJson.restrictChannel('subject-1', { capture: { locale: value, occurredAt: value } }));
+        expect(problems).toEqual([
+          { field: 'capture.occurredAt', message: 'must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z' },
+          { field: 'capture.locale', message: 'must be a BCP 47 language tag such as fr-BE' },
+        ]);
+      }
+    });
+
+    it('repeats a misspelt name of a closed list, which helps integrators, but not personal data put in its place', () => {
+      for (const value of personalData) {
+        const problems = problemsOf(commandJson.giveConsent('subject-1', { purpose: value, channels: [value], capture: { touchpoint: value } }));
+        expect(problems).toHaveLength(2);
+        expect(JSON.stringify(problems)).toContain('(got text not repeated here, as it may hold personal data)');
+        expect(JSON.stringify(problems)).not.toContain(JSON.stringify(value).slice(1, -1));
+      }
+      expect(problemsOf(commandJson.giveConsent('subject-1', { channels: ['sms', 'pigeon'], capture: { touchpoint: 'fax-machine' } }))).toEqual([
+        { field: 'channels[1]', message: expect.stringContaining('(got "pigeon")') },
+        { field: 'capture.touchpoint', message: expect.stringContaining('(got "fax-machine")') },
+      ]);
+      expect(problemsOf(commandJson.withdrawConsent('subject-1', { purpose: '0475123456' }))).toEqual([
+        { field: 'purpose', message: 'is not a purpose of the catalogue (got text not repeated here, as it may hold personal data)' },
+      ]);
+    });
+
+    it('names a number by its kind, as a phone number may be sent as one', () => {
+      expect(problemsOf(commandJson.restrictChannel('subject-1', { purpose: 32475123456, capture: { touchpoint: 32475123456 } }))).toEqual([
+        { field: 'purpose', message: 'must be text (got a number)' },
+        { field: 'capture.touchpoint', message: expect.stringMatching(/\(got a number\)$/) },
+      ]);
+    });
+  });
+
   it('accepts a purpose group only where an objection is meant', () => {
     expect(problemsOf(commandJson.object('subject-1', { purpose: 'direct-marketing' }))).toBeUndefined();
     expect(problemsOf(commandJson.withdrawConsent('subject-1', { purpose: 'direct-marketing' }))?.[0].field).toBe('purpose');

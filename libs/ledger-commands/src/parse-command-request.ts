@@ -14,6 +14,7 @@ import {
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { CommandRequest } from './command-request';
 import { shapeOf } from './command-shapes';
+import { describeRefusedName } from './request-fields';
 import { type FieldProblem, isJsonObject, screenJson, validateRequest, type Validated } from './request-validation';
 
 /** Before any choice this ledger records: an instant earlier is a device clock that was reset (to 1970). */
@@ -60,7 +61,7 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
       if (!isKnown) {
         problems.push({
           field: purposeRule.field,
-          message: `is not a ${purposeRule.accepts === 'purpose' ? 'purpose' : 'purpose or purpose group'} of the catalogue (got ${JSON.stringify(purpose)})`,
+          message: `is not a ${purposeRule.accepts === 'purpose' ? 'purpose' : 'purpose or purpose group'} of the catalogue (got ${describeRefusedName(purpose)})`,
         });
       }
     }

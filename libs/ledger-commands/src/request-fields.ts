@@ -198,11 +198,29 @@ function rule(
     });
 }
 
-const describe = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'a list' : 'an object';
+/** A refused value named by its kind only: a number may be a phone number, so it is not repeated either. */
+const kindOf = (value: unknown): string => {
+  if (typeof value === 'string') return 'text';
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return 'a number';
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 };
+
+/**
+ * A value refused by a closed list (a purpose, a channel, a touchpoint), as the message repeats it.
+ * Messages reach more than the caller: the Kafka intake sends them to `consent.command-results.v1`,
+ * which every channel system reads, for 7 days. A value is repeated only when it is shaped like the
+ * list's own names (at most 40 letters, digits and `. _ : -`) and no screen of personal data flags
+ * it: a misspelt purpose is shown, an e-mail address, phone number or name in the wrong field is not.
+ */
+export function describeRefusedName(value: unknown): string {
+  if (typeof value !== 'string') return kindOf(value);
+  const isShownSafely = value.length <= 40 && pseudonymousIdProblem(value) === undefined && personalDataInTextProblem(value) === undefined;
+  return isShownSafely ? JSON.stringify(value) : 'text not repeated here, as it may hold personal data';
+}
+
+/** For fields of free text (an instant, a locale): the kind of a value that is not text; text is never repeated. */
+const gotUnlessText = (value: unknown): string => (typeof value === 'string' ? '' : ` (got ${kindOf(value)})`);
 
 /**
  * The field may be left out. `null` is not "left out": it is checked like any other value and
@@ -218,7 +236,7 @@ export function IsOneOf(values: readonly string[]): PropertyDecorator {
     FIELD_RULES.oneOf,
     [values],
     (value) => typeof value === 'string' && allowed.has(value),
-    (value) => `must be one of ${values.join(', ')} (got ${describe(value)})`,
+    (value) => `must be one of ${values.join(', ')} (got ${describeRefusedName(value)})`,
   );
 }
 
@@ -234,9 +252,9 @@ export function IsListOf(values: readonly string[], { maxItems = values.length }
     if (value.length === 0) return 'must not be empty';
     if (value.length > maxItems) return `must hold at most ${maxItems} items`;
     const bad = value.findIndex((item) => typeof item !== 'string' || !allowed.has(item));
-    if (bad >= 0) return `[${bad}] must be one of ${values.join(', ')} (got ${describe(value[bad])})`;
+    if (bad >= 0) return `[${bad}] must be one of ${values.join(', ')} (got ${describeRefusedName(value[bad])})`;
     const repeated = value.findIndex((item, index) => value.indexOf(item) !== index);
-    if (repeated >= 0) return `[${repeated}] repeats ${describe(value[repeated])}`;
+    if (repeated >= 0) return `[${repeated}] repeats ${describeRefusedName(value[repeated])}`;
     return undefined;
   };
   return rule(FIELD_RULES.listOf, [values, maxItems], (value) => firstProblem(value) === undefined, (value) => firstProblem(value) ?? '');
@@ -253,7 +271,7 @@ export function IsInstantText(): PropertyDecorator {
     FIELD_RULES.instant,
     [],
     isInstantText,
-    (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z (got ${describe(value)})`,
+    (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z${gotUnlessText(value)}`,
   );
 }
 
@@ -264,7 +282,7 @@ export function IsInstantText(): PropertyDecorator {
 export function IsText({ maxLength, multiline = false, inClear = false }: { maxLength: number; multiline?: boolean; inClear?: boolean }): PropertyDecorator {
   const forbidden = multiline ? CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS : CONTROL_CHARACTERS;
   const problem = (value: unknown): string | undefined => {
-    if (typeof value !== 'string') return `must be text (got ${describe(value)})`;
+    if (typeof value !== 'string') return `must be text (got ${kindOf(value)})`;
     if (value.trim().length === 0) return 'must not be empty';
     if (value.length > maxLength) return `must be at most ${maxLength} characters long`;
     if (forbidden.test(value)) return 'must not contain control characters';
@@ -304,7 +322,7 @@ export function IsLocale(): PropertyDecorator {
     FIELD_RULES.locale,
     [],
     (value) => typeof value === 'string' && LOCALE.test(value),
-    (value) => `must be a BCP 47 language tag such as fr-BE (got ${describe(value)})`,
+    (value) => `must be a BCP 47 language tag such as fr-BE${gotUnlessText(value)}`,
   );
 }
 
@@ -328,7 +346,7 @@ export function IsPhoneNumber(): PropertyDecorator {
 export function IsNestedObject(type: () => new () => object, { notEmpty = false }: { notEmpty?: boolean } = {}): PropertyDecorator {
   const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
   const problem = (value: unknown): string | undefined => {
-    if (!isObject(value)) return `must be an object (got ${describe(value)})`;
+    if (!isObject(value)) return `must be an object (got ${kindOf(value)})`;
     // Counted by value: the class the object is read into may declare its fields as undefined.
     return notEmpty && Object.values(value as object).every((field) => field === undefined) ? 'must hold at least one field' : undefined;
   };

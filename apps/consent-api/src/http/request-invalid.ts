@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { type FieldProblem, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
+import { describeRefusedName, type FieldProblem, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
 
 /** A request refused before anything was read or recorded: answered 400 `validation-failed`. */
 export class RequestInvalid extends Error {
@@ -70,7 +70,7 @@ export function subjectIdOrThrow(id: string): string {
 /** A question about a purpose the catalogue does not have is not understood: 400, like in commands. */
 export function purposeOrThrow(catalogue: Catalogue, purpose: string): string {
   if (!catalogue.purposes.has(purpose)) {
-    throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(purpose)})` }]);
+    throw new RequestInvalid([{ field: 'purpose', message: `is not a purpose of the catalogue (got ${describeRefusedName(purpose)})` }]);
   }
   return purpose;
 }

@@ -132,6 +132,21 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect((await resultFor(key)).value).toMatchObject({ status: 422, body: { error: 'channel-not-used-by-purpose' } });
   });
 
+  // Found in review: the 400 repeated the refused value, so an e-mail address sent as the locale
+  // reached every channel system reading the results topic, for 7 days.
+  it('answers a refused value without repeating personal data it may hold, on a topic every channel system reads', async () => {
+    const keys = { inAField: uniqueName('key'), notJson: uniqueName('key') };
+    await send([
+      { key: keys.inAField, value: JSON.stringify(commandJson.giveConsent(uniqueName('subject'), { capture: { locale: 'jan.peeters@example.be', touchpoint: '0475123456' } })) },
+      { key: keys.notJson, value: 'jan.peeters@example.be asked to stop' },
+    ]);
+
+    const inAField = (await resultFor(keys.inAField)).value;
+    expect(inAField).toMatchObject({ status: 400, body: { details: [{ field: 'capture.touchpoint' }, { field: 'capture.locale' }] } });
+    expect((await resultFor(keys.notJson)).value).toMatchObject({ status: 400, body: { details: [{ field: 'body', message: 'must be JSON' }] } });
+    for (const key of Object.values(keys)) expect(JSON.stringify((await resultFor(key)).value)).not.toMatch(/jan\.peeters|0475123456/);
+  });
+
   it('answers poison messages with an error result and keeps the partition moving', async () => {
     const keys = { notJson: uniqueName('key'), huge: uniqueName('key'), wrongShape: uniqueName('key'), valid: uniqueName('key') };
     await send([

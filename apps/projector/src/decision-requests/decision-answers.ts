@@ -1,5 +1,6 @@
 import { type Catalogue, type Decision, type Instant, mayProcess, toInstant } from '@consent-ledger/domain';
 import {
+  describeRefusedName,
   type FieldProblem,
   isStorageUnavailable,
   ledgerOfStreamAsOf,
@@ -33,7 +34,7 @@ export class DecisionAnswers {
     if (validated.errors) return { error: 'validation-failed', details: validated.errors };
     const { subjectId, purpose, channel, source, brand, at, knownAt } = validated.value;
     if (!this.catalogue.purposes.has(purpose)) {
-      return { error: 'validation-failed', details: [{ field: 'purpose', message: `is not a purpose of the catalogue (got ${JSON.stringify(purpose)})` }] };
+      return { error: 'validation-failed', details: [{ field: 'purpose', message: `is not a purpose of the catalogue (got ${describeRefusedName(purpose)})` }] };
     }
     const question = {
       purpose,

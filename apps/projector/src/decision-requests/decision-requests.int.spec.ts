@@ -79,6 +79,14 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
     });
   });
 
+  // The reply topic is shared by every client that asks.
+  it('answers a purpose that holds personal data without repeating it', async () => {
+    expect(await ask({ subjectId: 'subject-1', purpose: 'jan.peeters@example.be' })).toEqual({
+      error: 'validation-failed',
+      details: [{ field: 'purpose', message: 'is not a purpose of the catalogue (got text not repeated here, as it may hold personal data)' }],
+    });
+  });
+
   it('takes questions in the consumer group docs/decisions/0005 names', async () => {
     await ask({ subjectId: 'subject-1', purpose: PICKX });
     const admin = resources.kafka.admin();
