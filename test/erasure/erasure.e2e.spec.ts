@@ -70,7 +70,7 @@ function erasureSuite(kind: StoreKind) {
       capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } },
     });
     expect(objected.status).toBe(201);
-    const beforeErasure = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    const beforeErasure = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.admin });
     expect(beforeErasure.body.choices[0].evidence).toEqual({ reference: personalData.recording, contact: { name: personalData.name, email: personalData.email, phone: personalData.phone } });
 
     expect((await api.command({ type: 'EraseSubject', subjectId, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } })).status).toBe(201);

@@ -62,7 +62,8 @@ export class ApiKeys {
     const file = join(dataDir, GENERATED_KEYS_FILE);
     if (existsSync(file)) {
       announce(`No CONSENT_API_KEYS set: using the admin API key generated earlier (its SHA-256 is in ${file}).`);
-      return new ApiKeys(readStoredKeys(file));
+      // The admin key holds every scope, also those added after the file was written (personal-data:read).
+      return new ApiKeys(readStoredKeys(file).map((key) => ({ ...key, scopes: [...SCOPES] })));
     }
     const key = `cl_${randomBytes(32).toString('base64url')}`;
     const stored: StoredKey = { client: 'admin', scopes: [...SCOPES], keySha256: sha256(key).toString('hex') };

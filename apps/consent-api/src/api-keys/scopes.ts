@@ -3,6 +3,12 @@ export const SCOPES = [
   'commands:write',
   'decisions:read',
   'history:read',
+  /**
+   * Opens the sealed personal data (contact details, evidence references, justifications) in the
+   * subject export. Without it, an export with `history:read` shows them as withheld: an auditor's
+   * key reads the proof, not everyone's personal data.
+   */
+  'personal-data:read',
   'objections:review',
   'subjects:erase',
   'rights:manage',

@@ -73,8 +73,9 @@ const position: SchemaObject = { type: 'string', description: 'global log positi
 const anyObject = (description: string): SchemaObject => ({ type: 'object', additionalProperties: true, description });
 /** Sealed personal data in the export: in clear while the subject's key exists. */
 const unsealed = (inClear: SchemaObject): SchemaObject => ({
-  oneOf: [inClear, oneOf(['erased', 'unreadable'])],
-  description: '"erased" once the subject was erased; "unreadable" when no key opens it though no erasure is recorded',
+  oneOf: [inClear, oneOf(['erased', 'unreadable', 'withheld'])],
+  description:
+    '"erased" once the subject was erased; "unreadable" when no key opens it though no erasure is recorded; "withheld" when the API key lacks personal-data:read',
 });
 
 const partyProperties = { id: text(), name: text(), address: text(), contact: text() } as const;
@@ -334,7 +335,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
       controller: party,
       jurisdiction: text(),
       catalogueVersion: text(),
-      personalData: oneOf(['readable', 'erased', 'unreadable', 'removed', 'none'], 'whether sealed personal data is included in clear (docs/rights.md)'),
+      personalData: oneOf(['readable', 'erased', 'unreadable', 'withheld', 'removed', 'none'], 'whether sealed personal data is included in clear (docs/rights.md)'),
       erasure: objectSchema<NonNullable<SubjectExport['erasure']>>({ eventId: text(), erasedAt: instant, basis: text() }, {}),
       removals: listOf(recordRemoval, 'present once the proof-retention job removed a record of the subject, oldest first'),
       relationships: { type: 'array', items: { type: 'object' }, description: 'as in Preferences' },

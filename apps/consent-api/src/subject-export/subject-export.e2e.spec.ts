@@ -5,7 +5,7 @@ import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testi
 import { postgresTampering, type RawTampering, sqliteTampering } from '../../../../test/rights/support/raw-tampering';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { LedgerStorage } from '../ledger/ledger-storage';
-import { commandJson, newSubjectId, type StoreKind, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+import { commandJson, MOTIVATED_PURPOSE, newSubjectId, type StoreKind, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 const PROSPECTING = 'prospect-contact-collection-events';
 const contact = { name: 'Jana Peeters', email: 'jana.peeters@example.be', phone: '+32470123456' };
@@ -26,12 +26,13 @@ describe('the subject export over HTTP', () => {
     expect(recorded.status).toBe(201);
   };
 
-  it("gives every choice with its evidence in clear while the subject's key exists", async () => {
+  it("gives every choice with its evidence in clear while the subject's key exists, to a key with personal-data:read", async () => {
     const subjectId = newSubjectId('export');
     await metAtAnEvent(subjectId);
     await api.call('POST', '/v1/rights-requests', { body: { subjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt: new Date().toISOString() } });
-    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.admin });
     expect(exported.status).toBe(200);
+    expect(exported.headers.get('cache-control')).toBe('no-store');
     expect(exported.body).toMatchObject({
       format: 'consent-ledger/subject-export',
       formatVersion: 1,
@@ -53,6 +54,39 @@ describe('the subject export over HTTP', () => {
     });
     const decision = exported.body.currentPreferences.purposes.find((purpose: { purpose: string }) => purpose.purpose === PROSPECTING);
     expect(decision).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  // Found in review: history:read, every auditor's scope, opened every subject's personal data in bulk.
+  it('withholds the personal data from a key without personal-data:read, and gives the rest of the proof', async () => {
+    const subjectId = newSubjectId('export');
+    await metAtAnEvent(subjectId);
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('cache-control')).toBe('no-store');
+    expect(exported.body).toMatchObject({
+      personalData: 'withheld',
+      choices: [
+        {
+          type: 'ConsentGiven',
+          touchpoint: 'event',
+          actor: { kind: 'agent', id: 'stand-7' },
+          details: { purpose: PROSPECTING, channels: ['phone', 'email'], noticeVersion: '2024-02-27' },
+          evidence: { reference: 'withheld', contact: 'withheld' },
+        },
+      ],
+      receipts: [expect.objectContaining({ decision: 'consent-given', sealedEvidence: ['evidenceRef', 'personalData'] })],
+      integrity: { intact: true, eventsChecked: 1 },
+    });
+    expect(JSON.stringify(exported.body)).not.toMatch(/jana|Peeters|\+32470123456|signed-form-2024-0042/i);
+  });
+
+  it('withholds a motivated objection\'s justification from a key without personal-data:read', async () => {
+    const subjectId = newSubjectId('export');
+    await api.command(commandJson.object(subjectId, { purpose: MOTIVATED_PURPOSE, justification: 'My neighbour Jana works there.' }));
+    const withheld = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body;
+    const opened = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.admin })).body;
+    expect([withheld.personalData, withheld.choices[0].evidence]).toEqual(['withheld', { justification: 'withheld' }]);
+    expect([opened.personalData, opened.choices[0].evidence]).toEqual(['readable', { justification: 'My neighbour Jana works there.' }]);
   });
 
   it('shows the personal data as erased after the subject was erased, and keeps the pseudonymous record', async () => {
@@ -91,7 +125,7 @@ describe('the subject export over HTTP', () => {
     await metAtAnEvent(subjectId);
     // As a proof-retention run leaves it when it drops the key and must then keep the stream.
     await api.app.get(LedgerStorage).vault.forgetSubject(subjectId);
-    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor });
+    const exported = await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.admin });
     expect(exported.status).toBe(200);
     expect(exported.body).toMatchObject({ personalData: 'unreadable', choices: [{ evidence: { reference: 'unreadable', contact: 'unreadable' } }] });
     expect(exported.body.erasure).toBeUndefined();

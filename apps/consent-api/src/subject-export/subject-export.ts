@@ -39,7 +39,13 @@ export const ERASED = 'erased';
  */
 export const UNREADABLE = 'unreadable';
 
-export type Unsealed<T> = T | typeof ERASED | typeof UNREADABLE;
+/**
+ * A sealed value the export was asked not to open: the caller's key lacks `personal-data:read`.
+ * What the subject chose, when and where stays in the export; only the personal data is left out.
+ */
+export const WITHHELD = 'withheld';
+
+export type Unsealed<T> = T | typeof ERASED | typeof UNREADABLE | typeof WITHHELD;
 
 export interface ExportedEvidence {
   /** Reference to outside evidence, e.g. a call recording id. */
@@ -84,10 +90,11 @@ export interface SubjectExport {
   /**
    * `readable`: sealed personal data is included in clear; `erased`: the subject was erased;
    * `unreadable`: some sealed value could not be opened though no erasure is recorded (see
-   * `UNREADABLE`); `removed`: the record holds none, and an earlier record was removed with
+   * `UNREADABLE`); `withheld`: sealed personal data is kept but was not opened for this caller
+   * (see `WITHHELD`); `removed`: the record holds none, and an earlier record was removed with
    * whatever it held (`removals`); `none`: none is kept, and no record was ever removed.
    */
-  readonly personalData: 'readable' | 'erased' | 'unreadable' | 'removed' | 'none';
+  readonly personalData: 'readable' | 'erased' | 'unreadable' | 'withheld' | 'removed' | 'none';
   readonly erasure?: { readonly eventId: string; readonly erasedAt: Instant; readonly basis: string };
   /** Present once the proof-retention job removed a record of the subject: each removal, oldest first. */
   readonly removals?: readonly RecordRemoval[];
@@ -116,9 +123,14 @@ export interface SubjectExportSources {
   readonly catalogue: Catalogue;
   readonly now: Instant;
   readonly rightsRequests?: readonly RightsRequest[];
+  /** Leave sealed personal data sealed: each value reads `withheld` (`erased` once the subject was erased). Default: opened. */
+  readonly withholdPersonalData?: boolean;
 }
 
-export async function subjectExportOf(record: SubjectRecord, { store, vault, catalogue, now, rightsRequests = [] }: SubjectExportSources): Promise<SubjectExport> {
+export async function subjectExportOf(
+  record: SubjectRecord,
+  { store, vault, catalogue, now, rightsRequests = [], withholdPersonalData = false }: SubjectExportSources,
+): Promise<SubjectExport> {
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
   const latest = history.at(-1);
@@ -131,6 +143,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   let isAnyUnreadable = false;
   const unseal = async (sealed: Sealed): Promise<Unsealed<string>> => {
     if (ledger.erasure) return ERASED;
+    if (withholdPersonalData) return WITHHELD;
     const opened = await vault.unseal(subjectId, sealed);
     if (opened === undefined) isAnyUnreadable = true;
     return opened ?? UNREADABLE;
@@ -141,6 +154,8 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
   const erasure = history.find((event) => event.type === 'SubjectErased');
   const integrity = await store.verify({ streamName: record.streamName });
   const removals = await recordRemovalsOf(store, subjectId);
+  const sealedState = ledger.erasure ? 'erased' : withholdPersonalData ? 'withheld' : isAnyUnreadable ? 'unreadable' : 'readable';
+  const personalData = hasSealedData ? sealedState : removals.length > 0 ? 'removed' : 'none';
 
   return {
     format: SUBJECT_EXPORT_FORMAT,
@@ -150,7 +165,7 @@ export async function subjectExportOf(record: SubjectRecord, { store, vault, cat
     controller: catalogue.definition.controller,
     jurisdiction: catalogue.definition.jurisdiction,
     catalogueVersion: catalogue.definition.catalogueVersion,
-    personalData: hasSealedData ? (ledger.erasure ? 'erased' : isAnyUnreadable ? 'unreadable' : 'readable') : removals.length > 0 ? 'removed' : 'none',
+    personalData,
     ...(erasure?.type === 'SubjectErased' && {
       erasure: { eventId: erasure.eventId, erasedAt: erasure.data.capture.occurredAt, basis: erasure.data.basis },
     }),
@@ -212,7 +227,7 @@ function exportedBreakOf({ position, ...where }: IntegrityBreak): ExportedIntegr
 
 /** Contact details are sealed as one JSON object; anything else is shown as the text it is. */
 function contactOf(unsealed: Unsealed<string>): Unsealed<Record<string, string>> {
-  if (unsealed === ERASED || unsealed === UNREADABLE) return unsealed;
+  if (unsealed === ERASED || unsealed === UNREADABLE || unsealed === WITHHELD) return unsealed;
   try {
     const parsed: unknown = JSON.parse(unsealed);
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, string>;

@@ -24,7 +24,7 @@ export const TEST_KEYS = {
 } as const;
 
 export const TEST_GRANTS: readonly ApiKeyGrant[] = [
-  { key: TEST_KEYS.admin, client: 'admin', scopes: ['commands:write', 'decisions:read', 'history:read', 'objections:review', 'subjects:erase', 'rights:manage'] },
+  { key: TEST_KEYS.admin, client: 'admin', scopes: ['commands:write', 'decisions:read', 'history:read', 'personal-data:read', 'objections:review', 'subjects:erase', 'rights:manage'] },
   { key: TEST_KEYS.channel, client: 'myproximus', scopes: ['commands:write', 'decisions:read'] },
   { key: TEST_KEYS.tvMenu, client: 'tv-decoder', scopes: ['commands:write', 'decisions:read'], touchpoints: ['tv-menu'] },
   { key: TEST_KEYS.reader, client: 'campaign-tool', scopes: ['decisions:read'] },
