@@ -1,3 +1,4 @@
+import { fieldNameForMessage } from './field-names';
 export const DUPLICATE_KEY_PROBLEM = 'is sent twice in one object: send each field once, as readers disagree on which value counts';
 
 /**
@@ -41,7 +42,7 @@ export function duplicateKeyIn(text: string): string | undefined {
 
 type Frame = { kind: 'object'; path: string; keys: Set<string>; expectsKey: boolean } | { kind: 'array'; path: string; index: number };
 
-const pathOf = (object: { path: string }, key: string): string => (object.path === '' ? key : `${object.path}.${key}`);
+const pathOf = (object: { path: string }, key: string): string => (object.path === '' ? fieldNameForMessage(key) : `${object.path}.${fieldNameForMessage(key)}`);
 
 /** Index of the quote closing the string that opens at `start`. */
 export function endOfString(text: string, start: number): number {

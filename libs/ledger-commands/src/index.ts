@@ -8,6 +8,7 @@ export * from './command-shapes';
 export * from './request-fields';
 export * from './request-validation';
 export * from './duplicate-keys';
+export * from './field-names';
 export * from './nesting-depth';
 export * from './parse-command-request';
 export * from './request-fingerprint';

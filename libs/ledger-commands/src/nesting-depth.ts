@@ -1,4 +1,5 @@
 import { endOfString } from './duplicate-keys';
+import { fieldNameForMessage } from './field-names';
 import { BODY, type FieldProblem, nestedTooDeeply } from './request-validation';
 
 /**
@@ -43,7 +44,7 @@ function pathInto(open: readonly Container[]): string {
   for (const container of open) {
     if (!container.isObject) path = `${path}[${container.index}]`;
     else {
-      const key = decodedKey(container.key);
+      const key = fieldNameForMessage(decodedKey(container.key));
       path = path === '' ? key : `${path}.${key}`;
     }
   }

@@ -4,7 +4,7 @@ import { InMemoryVault, isSealed } from '@consent-ledger/personal-data';
 import proximus from '../../../catalogues/proximus.json';
 import { checkCommandRequest, parseCommandRequest } from './parse-command-request';
 import { contactDetailsProblem, personalDataInTextProblem } from './request-fields';
-import { commandJson, everyCommandType, TEST_NOTICE } from './testing/command-json';
+import { captureJson, commandJson, everyCommandType, TEST_NOTICE } from './testing/command-json';
 
 const catalogue = loadCatalogue(proximus);
 const NOW = '2024-05-01T09:00:00.000Z' as Instant;
@@ -105,6 +105,14 @@ describe('checking a command request', () => {
         { field: 'purpose', message: 'must be text (got a number)' },
         { field: 'capture.touchpoint', message: expect.stringMatching(/\(got a number\)$/) },
       ]);
+    });
+
+    it('names an unknown field by its name only when it is shaped like one', () => {
+      expect(problemsOf({ ...commandJson.restrictChannel('subject-1'), chanel: 'sms' })).toEqual([{ field: 'chanel', message: 'is not a known field' }]);
+      for (const key of personalData) {
+        const problems = problemsOf({ ...commandJson.restrictChannel('subject-1'), capture: { ...captureJson(), [key]: 1 } });
+        expect(problems).toEqual([{ field: 'capture.(a field name not repeated here)', message: 'is not a known field' }]);
+      }
     });
   });
 

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { rememberValidationRules } from './validation-metadata';
+import { fieldNameForMessage } from './field-names';
 
 rememberValidationRules();
 
@@ -84,7 +85,9 @@ export function validateRequest<T extends object>(requestClass: new () => T, jso
 }
 
 function problemsOf(error: ValidationError, parent: string): FieldProblem[] {
-  const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
+  const name = fieldNameForMessage(error.property);
+  // An item of a list (at most 10,000 long); a longer run of digits is a key, maybe a phone number.
+  const field = /^\d{1,5}$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${name}` : name;
   const messages = Object.entries(error.constraints ?? {});
   if (messages.length > 0) {
     const [constraint, message] = messages.find(([name]) => name !== 'nestedValidation') ?? messages[0];

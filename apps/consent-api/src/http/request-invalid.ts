@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { describeRefusedName, type FieldProblem, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
+import { describeRefusedName, type FieldProblem, fieldNameForMessage, pseudonymousIdProblem, screenJson, validateRequest } from '@consent-ledger/ledger-commands';
 
 /** A request refused before anything was read or recorded: answered 400 `validation-failed`. */
 export class RequestInvalid extends Error {
@@ -17,7 +17,7 @@ export class RequestInvalid extends Error {
  */
 export const NoQueryParameters = createParamDecorator((_: unknown, context: ExecutionContext): void => {
   const names = Object.keys(context.switchToHttp().getRequest<{ query?: object }>().query ?? {});
-  if (names.length > 0) throw new RequestInvalid(names.map((field) => ({ field, message: 'is not a known field' })));
+  if (names.length > 0) throw new RequestInvalid(names.map((name) => ({ field: fieldNameForMessage(name), message: 'is not a known field' })));
 });
 
 /** The deepest any route's body may be (an audience question needs 3, a command 6); checked before parsing. */
