@@ -146,7 +146,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
     recordRemovableFrom: removableFromOf(retentionHoldsOf(history, catalogue)),
     proofKeptUntil: (purpose) => proofKeptUntilOf(ledger, catalogue, purpose),
     decisionOf: (other) => decisionOf(other, history, catalogue),
-    firstUndoing: (undone, undoing) => firstLater(undone, history.filter(undoing)),
+    firstUndoing: (undone) => firstLater(undone, history.filter((other) => undoKeyOf(other) === undoneKeyOf(undone))),
     firstConsentEnding: (consent, until) => firstLater(consent, history.filter(isConsentEndingOf(consent.data.purpose)).filter(isBefore(until))),
   }, catalogue);
 }
@@ -191,7 +191,7 @@ interface HistoryFacts {
   readonly proofKeptUntil: (purpose: PurposeId) => Instant | null;
   readonly decisionOf: (event: RecordedLedgerEvent) => ReceiptDecision;
   /** The first later choice that undoes `undone` (an objection, a restriction, an opt-out), matched by `undoing`. */
-  readonly firstUndoing: (undone: RecordedLedgerEvent, undoing: (other: RecordedLedgerEvent) => boolean) => RecordedLedgerEvent | undefined;
+  readonly firstUndoing: (undone: RecordedLedgerEvent) => RecordedLedgerEvent | undefined;
   /** The first later withdrawal of the consent's purpose, or erasure, made before `until` (its end by itself). */
   readonly firstConsentEnding: (consent: ConsentGivenEvent, until: Instant | undefined) => RecordedLedgerEvent | undefined;
 }
@@ -364,8 +364,7 @@ function validityOf(event: RecordedLedgerEvent, facts: HistoryFacts, catalogue: 
   const from = event.data.capture.occurredAt;
   if (event.type === 'ConsentWithdrawn') return { from, until: from, duration: null };
   if (event.type !== 'ConsentGiven') {
-    const undoing = undoneBy(event);
-    const ending = undoing && facts.firstUndoing(event, undoing);
+    const ending = undoneKeyOf(event) === undefined ? undefined : facts.firstUndoing(event);
     return { from, until: null, duration: null, ...(ending && { endedBy: endedByOf(ending, facts) }) };
   }
   const purpose = event.data.purpose;
@@ -391,25 +390,6 @@ const isBefore =
   (other: RecordedLedgerEvent): boolean =>
     until === undefined || other.data.capture.occurredAt < until;
 
-/**
- * What undoes an objection, a restriction or an opt-out: its withdrawal, lift or opt-in at the
- * same scope (a general lift leaves restrictions of single purposes in force), and for an
- * objection a review that rejects it (processing resumes on compelling grounds).
- */
-function undoneBy(event: RecordedLedgerEvent): ((other: RecordedLedgerEvent) => boolean) | undefined {
-  switch (event.type) {
-    case 'ObjectionRaised':
-      return (other) =>
-        (other.type === 'ObjectionWithdrawn' || (other.type === 'ObjectionReviewed' && other.data.outcome === 'rejected')) && other.data.target === event.data.target;
-    case 'ChannelRestricted':
-      return (other) => other.type === 'ChannelRestrictionLifted' && other.data.channel === event.data.channel && other.data.purpose === event.data.purpose;
-    case 'SourceOptedOut':
-      return (other) => other.type === 'SourceOptedIn' && other.data.source === event.data.source && other.data.purpose === event.data.purpose;
-    default:
-      return undefined;
-  }
-}
-
 /** Of `candidates`, the earliest made after `event` (by the person's clock, then the log's order). */
 function firstLater(event: RecordedLedgerEvent, candidates: readonly RecordedLedgerEvent[]): RecordedLedgerEvent | undefined {
   return candidates.filter((other) => isLater(stampOf(other), stampOf(event))).sort((a, b) => (isLater(stampOf(b), stampOf(a)) ? -1 : 1))[0];
@@ -429,8 +409,11 @@ function firstLaterIn(event: RecordedLedgerEvent, candidates: readonly RecordedL
 }
 
 /**
- * The key `undoneBy` matches an objection, a restriction or an opt-out by, on the side of what
- * undoes it (`undoKeyOf`) and of what is undone (`undoneKeyOf`).
+ * What undoes an objection, a restriction or an opt-out, as a key on each side: what undoes it
+ * (`undoKeyOf`: its withdrawal, or a review that rejected it, as processing then resumes on
+ * compelling grounds; a lift or opt-in) and what is undone
+ * (`undoneKeyOf`), at the same scope only (a general lift leaves restrictions of single purposes
+ * in force).
  */
 function undoKeyOf(event: RecordedLedgerEvent): string | undefined {
   switch (event.type) {
