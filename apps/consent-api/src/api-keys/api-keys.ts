@@ -31,6 +31,9 @@ const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
  * confirmed with a constant-time comparison, so neither the stored form nor response timing gives
  * a key away.
  */
+/** The client name of the key `npm start` generates when no keys are configured. */
+const GENERATED_ADMIN_CLIENT = 'admin';
+
 export class ApiKeys {
   private readonly byDigest: ReadonlyMap<string, { digest: Buffer; client: ApiClient }>;
 
@@ -62,11 +65,13 @@ export class ApiKeys {
     const file = join(dataDir, GENERATED_KEYS_FILE);
     if (existsSync(file)) {
       announce(`No CONSENT_API_KEYS set: using the admin API key generated earlier (its SHA-256 is in ${file}).`);
-      // The admin key holds every scope, also those added after the file was written (personal-data:read).
-      return new ApiKeys(readStoredKeys(file).map((key) => ({ ...key, scopes: [...SCOPES] })));
+      // The generated admin key holds every scope, also those added after the file was written
+      // (personal-data:read). Only it: an entry an operator added keeps its own scopes (found in
+      // review: a decisions:read key added to the file could erase subjects).
+      return new ApiKeys(readStoredKeys(file).map((key) => (key.client === GENERATED_ADMIN_CLIENT ? { ...key, scopes: [...SCOPES] } : key)));
     }
     const key = `cl_${randomBytes(32).toString('base64url')}`;
-    const stored: StoredKey = { client: 'admin', scopes: [...SCOPES], keySha256: sha256(key).toString('hex') };
+    const stored: StoredKey = { client: GENERATED_ADMIN_CLIENT, scopes: [...SCOPES], keySha256: sha256(key).toString('hex') };
     writeFileSync(file, `${JSON.stringify([stored], null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     announce(
       [
