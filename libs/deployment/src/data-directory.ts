@@ -22,14 +22,25 @@ export function secureDataDirectory(dataDir: string, { sqlite, warn }: { sqlite:
   const tightened = [restrict(dataDir, 0o700)];
   for (const name of SQLITE_FILES) for (const side of SQLITE_SIDE_FILES) tightened.push(restrict(join(dataDir, `${name}${side}`), 0o600));
   if (sqlite) for (const name of CREATED_BEFORE_OPENING) closeSync(openSync(join(dataDir, name), 'a', 0o600));
-  const wereOpen = tightened.filter((path): path is string => path !== undefined);
+  const wereOpen = tightened.filter((path): path is string => typeof path === 'string');
   if (wereOpen.length > 0) {
     warn(`${wereOpen.join(', ')} could be read by other users of this machine; now only by this one (directory 0700, files 0600)`);
   }
+  const stayOpen = tightened.filter((path): path is { readonly notOurs: string } => typeof path === 'object');
+  if (stayOpen.length > 0) {
+    warn(
+      `${stayOpen.map((path) => path.notOurs).join(', ')} can be read by other users of this machine and belong to another user, so this one cannot restrict them: ` +
+        'give DATA_DIR to the user the service runs as, or restrict it yourself (directory 0700, files 0600)',
+    );
+  }
 }
 
-/** The path, when it existed with any permission for group or others and was restricted to `mode`. */
-function restrict(path: string, mode: number): string | undefined {
+/**
+ * The path, when it existed with any permission for group or others and was restricted to `mode`;
+ * `notOurs` when another user owns it (a mount made by root, a directory shared with a group):
+ * found in review, the start failed on it, where it had worked before the restriction.
+ */
+function restrict(path: string, mode: number): string | { readonly notOurs: string } | undefined {
   let current: number;
   try {
     current = statSync(path).mode;
@@ -38,6 +49,11 @@ function restrict(path: string, mode: number): string | undefined {
     throw error;
   }
   if ((current & 0o077) === 0) return undefined;
-  chmodSync(path, mode);
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return { notOurs: path };
+    throw error;
+  }
   return path;
 }
