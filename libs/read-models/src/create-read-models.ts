@@ -65,12 +65,16 @@ export async function followLog(readModels: ProjectedReadModels, store: EventSto
   const applied = await readModels.storage.lastApplied();
   if (applied.position === 0n) return;
   const head = await store.headPosition();
-  const found = head < applied.position ? undefined : (await store.readAll({ after: applied.position - 1n, maxCount: 1 }))[0];
+  // KurrentDB's positions are not dense: the position before the checkpoint is no record's, and a
+  // read from it is not known to land on the checkpoint's event (never run here), so there only a
+  // log ending before the checkpoint tells; a rebuild at every start would cost hours at scale.
+  const canReadAtCheckpoint = store.kind !== 'kurrentdb' && applied.eventId !== undefined;
+  const found = head < applied.position || !canReadAtCheckpoint ? undefined : (await store.readAll({ after: applied.position - 1n, maxCount: 1 }))[0];
   const atCheckpoint = found?.position === applied.position ? found : undefined;
   // Without a recorded id (a checkpoint written before it was) only a log ending before it tells.
   // A stream removed at the end of its proof retention leaves no event there either: the rebuild
   // that follows, if the checkpoint rested on its last event, is the price of telling logs apart.
-  const isSameLog = head >= applied.position && (applied.eventId === undefined || atCheckpoint?.eventId === applied.eventId);
+  const isSameLog = head >= applied.position && (!canReadAtCheckpoint || atCheckpoint?.eventId === applied.eventId);
   if (isSameLog) return;
   await readModels.storage.rebuildForAnotherLog(head);
   readModels.checkpointRewound(0n);
