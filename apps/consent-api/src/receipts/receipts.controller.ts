@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf, type Instant, type ProvenLedgerEvent, toInstant } from '@consent-ledger/domain';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
-import { subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
+import { RequestInvalid, subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { Clock } from '../ledger/clock';
 import { LedgerStorage } from '../ledger/ledger-storage';
@@ -44,7 +44,7 @@ export class ReceiptsController {
   async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @QueryParams() query: unknown): Promise<IssuedReceipt> {
     const { history, streamName, issuedAt } = await this.historyAsIssued(subjectId, query);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
-    if (!event) throw new NotInLedger(`${streamName} holds no event ${eventId}${history.length > 0 ? ` received by ${issuedAt}` : ''}`);
+    if (!event) throw new NotInLedger(`${streamName} held no event ${eventId} by ${issuedAt}`);
     return { ...consentReceiptOf(event, history, this.catalogue), issuedAt };
   }
 
@@ -64,6 +64,9 @@ export class ReceiptsController {
     const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
     if (knownAt === undefined) return { ...record, history: [...record.history], issuedAt: this.clock.now() };
     const issuedAt = toInstant(knownAt) as Instant;
+    // A receipt "issued" in 2099 would be a document anyone could make, claiming the log as it
+    // will stand (found in review).
+    if (issuedAt > this.clock.now()) throw new RequestInvalid([{ field: 'knownAt', message: 'must not be later than now: a receipt is issued as the log stood then' }]);
     return { ...record, history: record.history.filter((event) => event.data.capture.recordedAt <= issuedAt), issuedAt };
   }
 }

@@ -129,6 +129,9 @@ describe('consent receipts over HTTP', () => {
     const listed = await api.call('GET', `/v1/subjects/${subjectId}/receipts?knownAt=${encodeURIComponent(issued.body.issuedAt)}`, { key: TEST_KEYS.auditor });
     const { issuedAt, ...receipt } = issued.body;
     expect(listed.body).toEqual({ subjectId, issuedAt, receipts: [receipt] });
+    // Found in review: a receipt "issued" in 2099 was served.
+    const future = await api.call('GET', `/v1/subjects/${subjectId}/receipts?knownAt=2099-01-01T00:00:00Z`, { key: TEST_KEYS.auditor });
+    expect([future.status, future.body.details]).toEqual([400, [{ field: 'knownAt', message: expect.stringContaining('later than now') }]]);
   });
 
   it("answers 404 for an event that is not in the subject's ledger", async () => {
