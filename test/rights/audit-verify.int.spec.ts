@@ -72,6 +72,19 @@ function verifySuite(open: () => Promise<StoreUnderAudit>) {
     });
   });
 
+  // Found in review: both answered from the altered events, exit 0, where only verify told.
+  it('warns that a subject\'s chain is broken when asked what was allowed, or for its history, and exits 1', async () => {
+    await underAudit.tamper.editOccurredAt(BOB, 1, '2024-04-01T09:00:00.000Z');
+    const asOf = await auditInProcess(['as-of', 'verify-bob', '2024-06-01T00:00:00Z', '--purpose', 'targeted-tv-advertising-pickx'], { store: underAudit.store, catalogue });
+    const history = await auditInProcess(['history', 'verify-bob'], { store: underAudit.store, catalogue });
+    for (const run of [asOf, history]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`WARNING: the hash chain of ${BOB} is broken (altered at revision 1`);
+    }
+    const intact = await auditInProcess(['history', 'verify-alice'], { store: underAudit.store, catalogue });
+    expect([intact.code, intact.stderr]).toEqual([0, '']);
+  });
+
   it('finds a deleted row', async () => {
     await underAudit.tamper.deleteRow(BOB, 2);
     const run = await verify();

@@ -1,6 +1,6 @@
 import { asOfAnswer, type Brand, type Channel, type DataSource, isBrand, isChannel, isDataSource } from '@consent-ledger/domain';
 import { readSubjectRecord } from '../subject-export/subject-record';
-import { type AuditSources, instantArgument, UsageError, yesNo } from './audit-io';
+import { type AuditSources, brokenChainOf, instantArgument, UsageError, yesNo } from './audit-io';
 
 export interface AsOfOptions {
   readonly knownAt?: string;
@@ -22,6 +22,8 @@ export async function asOfCommand(subjectId: string, at: string | undefined, opt
   const source = optionOf<DataSource>('--source', options.source, isDataSource);
 
   const record = await readSubjectRecord(sources.store, subjectId);
+  const broken = await brokenChainOf(sources, record.streamName);
+  const code = broken ? 1 : 0;
   const answer = asOfAnswer(record.history, sources.catalogue, {
     at: instant,
     ...(knownAt !== undefined && { knownAt }),
@@ -31,8 +33,8 @@ export async function asOfCommand(subjectId: string, at: string | undefined, opt
     ...(source && { source }),
   });
   if (options.json) {
-    sources.stdout.write(`${JSON.stringify({ subjectId, ...answer }, null, 2)}\n`);
-    return 0;
+    sources.stdout.write(`${JSON.stringify({ subjectId, ...answer, ...(broken && { integrity: { intact: false, firstBreak: { ...broken, position: broken.position?.toString() } } }) }, null, 2)}\n`);
+    return code;
   }
   const knowledge = answer.knownAt
     ? `as the system knew it at ${answer.knownAt}: ${answer.eventsConsidered} choices known${answer.eventsRecordedLater.length ? `, not yet known: ${answer.eventsRecordedLater.join(', ')}` : ''}`
@@ -47,7 +49,7 @@ export async function asOfCommand(subjectId: string, at: string | undefined, opt
     }
   }
   sources.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return code;
 }
 
 function optionOf<T extends string>(name: string, value: string | undefined, is: (value: unknown) => value is T): T | undefined {

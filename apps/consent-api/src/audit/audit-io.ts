@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Instant, toInstant } from '@consent-ledger/domain';
-import type { EventStore } from '@consent-ledger/event-store';
+import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
 import type { Catalogue } from '@consent-ledger/domain';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 
@@ -70,4 +70,19 @@ export function durationText(ms: number): string {
   if (h > 0) return `${h}h ${m}m`;
   if (m > 0) return `${m}m ${seconds % 60}s`;
   return `${seconds}s`;
+}
+
+/**
+ * Checks the subject's hash chain before an answer is read from it, and says on stderr where it
+ * is broken: found in review, `as-of` and `history` answered from altered events, exit 0, where
+ * only `verify` would have told. The answer is still given (it is what the log says now); the
+ * exit code is 1, as `verify`'s for a break.
+ */
+export async function brokenChainOf(sources: Pick<AuditSources, 'store' | 'stderr'>, streamName: string): Promise<IntegrityBreak | undefined> {
+  const report = await sources.store.verify({ streamName });
+  if (report.intact) return undefined;
+  const broken = report.firstBreak!;
+  const at = [broken.revision !== undefined && `revision ${broken.revision}`, broken.position !== undefined && `position ${broken.position}`].filter(Boolean).join(', ');
+  sources.stderr.write(`WARNING: the hash chain of ${streamName} is broken (${broken.kind}${at ? ` at ${at}` : ''}): what follows is read from events that were altered. ${broken.detail}\n`);
+  return broken;
 }

@@ -1,6 +1,6 @@
 import { auditorTimeline, type DecisionSummary, type TimelineStep } from '@consent-ledger/domain';
 import { readSubjectRecord, recordRemovalsOf } from '../subject-export/subject-record';
-import { type AuditSources, durationText, yesNo } from './audit-io';
+import { type AuditSources, brokenChainOf, durationText, yesNo } from './audit-io';
 
 /**
  * `history <subject> [--json]`: the subject's events as a readable timeline, with decisions as
@@ -11,10 +11,12 @@ export async function historyCommand(subjectId: string, options: { json?: boolea
   const record = await readSubjectRecord(sources.store, subjectId);
   const removals = await recordRemovalsOf(sources.store, subjectId);
   const isRemoved = record.history.length === 0 && removals.length > 0;
+  const broken = record.history.length > 0 ? await brokenChainOf(sources, record.streamName) : undefined;
   const timeline = auditorTimeline(record.history, sources.catalogue);
   if (options.json) {
-    sources.stdout.write(`${JSON.stringify({ subjectId, streamName: record.streamName, steps: timeline, ...(removals.length > 0 && { removals }) }, null, 2)}\n`);
-    return isRemoved ? 3 : 0;
+    const integrity = broken && { intact: false, firstBreak: { ...broken, position: broken.position?.toString() } };
+    sources.stdout.write(`${JSON.stringify({ subjectId, streamName: record.streamName, steps: timeline, ...(removals.length > 0 && { removals }), ...(integrity && { integrity }) }, null, 2)}\n`);
+    return isRemoved ? 3 : broken ? 1 : 0;
   }
   if (isRemoved) {
     const last = removals[removals.length - 1];
@@ -36,7 +38,7 @@ export async function historyCommand(subjectId: string, options: { json?: boolea
   ];
   timeline.forEach((step, index) => lines.push(...stepLines(step, record.history[index].chain.position, record.history[index].chain.hash)));
   sources.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return broken ? 1 : 0;
 }
 
 function stepLines(step: TimelineStep, position: string, hash: string): string[] {
