@@ -25,12 +25,13 @@ export class MasterKeyMissing extends Error {
 }
 
 /** Parses `MASTER_KEY`: exactly 32 bytes, base64 (standard or URL-safe). */
-export function parseMasterKey(base64: string): Buffer {
+/** `from`: where the key was read, named in the refusal (found in review: a damaged master.key was blamed on MASTER_KEY, which was not set). */
+export function parseMasterKey(base64: string, from = 'MASTER_KEY'): Buffer {
   const text = base64.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new MasterKeyInvalid('MASTER_KEY must be base64');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new MasterKeyInvalid(`${from} must be base64`);
   const key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key.length !== MASTER_KEY_BYTES) {
-    throw new MasterKeyInvalid(`MASTER_KEY must decode to ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
+    throw new MasterKeyInvalid(`${from} must decode to ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
   }
   return key;
 }
@@ -64,5 +65,5 @@ export function readDevMasterKey(file: string): Buffer {
   if ((mode & 0o077) !== 0) {
     throw new MasterKeyInvalid(`${file} is readable by other users (mode ${mode.toString(8)}); run chmod 600 on it`);
   }
-  return parseMasterKey(readFileSync(file, 'utf8'));
+  return parseMasterKey(readFileSync(file, 'utf8'), `the development master key ${file}`);
 }

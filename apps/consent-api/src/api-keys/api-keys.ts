@@ -93,7 +93,13 @@ export class ApiKeys {
 }
 
 function readStoredKeys(file: string): StoredKey[] {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    parsed = undefined;
+  }
   const isStoredKey = (value: unknown): value is StoredKey => {
     const key = value as StoredKey;
     return typeof key?.client === 'string' && /^[0-9a-f]{64}$/.test(key.keySha256) && Array.isArray(key.scopes) && key.scopes.every(isScope);

@@ -24,7 +24,12 @@ interface RecordRow {
  */
 export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsOptions): IdempotencyRecords {
   const db = new Database(file, { timeout: 5000 });
-  db.pragma('journal_mode = WAL');
+  try {
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    // Named, as the log's own file is: "file is not a database" alone did not say which (found in review).
+    throw new Error(`cannot open the idempotency records at ${file}: ${(error as Error).message}`, { cause: error });
+  }
   db.pragma('synchronous = NORMAL');
   db.exec(`
     create table if not exists idempotency_records (

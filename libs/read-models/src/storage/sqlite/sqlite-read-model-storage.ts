@@ -84,11 +84,16 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   private followedRules?: CatalogueRules;
 
   constructor(options: SqliteReadModelStorageOptions) {
-    this.db = new Database(options.file, { timeout: 5000 });
-    this.db.pragma('journal_mode = WAL');
-    // A lost last commit after a power cut is replayed from the log: the checkpoint rolls back with it.
-    this.db.pragma('synchronous = NORMAL');
-    migrateSqliteReadModels(this.db);
+    // Named, as the log's own file is: "file is not a database" alone did not say which (found in review).
+    try {
+      this.db = new Database(options.file, { timeout: 5000 });
+      this.db.pragma('journal_mode = WAL');
+      // A lost last commit after a power cut is replayed from the log: the checkpoint rolls back with it.
+      this.db.pragma('synchronous = NORMAL');
+      migrateSqliteReadModels(this.db);
+    } catch (error) {
+      throw new Error(`cannot open the read models at ${options.file}: ${(error as Error).message} (they can be rebuilt from the log: move the file aside)`, { cause: error });
+    }
     this.statements = prepare(this.db);
   }
 
