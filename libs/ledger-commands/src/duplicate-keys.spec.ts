@@ -1,6 +1,8 @@
 import fc from 'fast-check';
-import { duplicateKeyIn } from './duplicate-keys';
+import { rawJsonProblems } from './raw-json';
 import { fieldNameForMessage } from './field-names';
+
+const duplicateKeyIn = (text: string) => rawJsonProblems(text, Infinity).duplicateKey;
 
 describe('finding a key sent twice in one object', () => {
   it('names the key, with its path', () => {

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
-import { tooDeepIn } from './nesting-depth';
+import { rawJsonProblems } from './raw-json';
 import { screenJson } from './request-validation';
 
 /** Containers inside containers, counting the outermost: `[]` is 1, `[[]]` is 2, `1` is 0. */
 const nestingOf = (value: unknown): number =>
   typeof value !== 'object' || value === null ? 0 : 1 + Math.max(0, ...Object.values(value).map(nestingOf));
+
+const tooDeepIn = (text: string, maxDepth: number) => rawJsonProblems(text, maxDepth).tooDeep;
 
 describe('finding a JSON text nested too deeply, before parsing it', () => {
   it('refuses it with the field and message screenJson gives', () => {

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { DUPLICATE_KEY_PROBLEM, duplicateKeyIn, tooDeepIn } from '@consent-ledger/ledger-commands';
+import { DUPLICATE_KEY_PROBLEM, rawJsonProblems } from '@consent-ledger/ledger-commands';
 import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
 
 /**
  * Request bodies are JSON and nothing else. Parsed with plain `JSON.parse`, which never touches a
  * prototype (a `__proto__` key becomes an ordinary property, refused later by `screenJson` with
  * its path), so a syntax error can be reported with its position instead of Fastify's generic text.
- * A key sent twice in one object is refused (see `duplicateKeyIn`), and so is a body nested deeper
- * than any route takes, before it is parsed (see `tooDeepIn`); routes refuse shallower nesting of
- * their own after parsing, with `screenJson`.
+ * A key sent twice in one object is refused, and so is a body nested deeper than any route takes,
+ * before it is parsed (both found in one pass, see `rawJsonProblems`); routes refuse shallower
+ * nesting of their own after parsing, with `screenJson`.
  * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
@@ -21,7 +21,7 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
       done(new RequestInvalid([{ field: 'headers.content-encoding', message: `must be absent or identity: bodies are not accepted compressed (got ${JSON.stringify(encoding.slice(0, 40))})` }]), undefined);
       return;
     }
-    const tooDeep = tooDeepIn(body as string, MAX_BODY_DEPTH);
+    const { tooDeep, duplicateKey } = rawJsonProblems(body as string, MAX_BODY_DEPTH);
     if (tooDeep !== undefined) {
       done(new RequestInvalid([tooDeep]), undefined);
       return;
@@ -33,8 +33,7 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
       done(new RequestInvalid([{ field: 'body', message: `must be valid JSON (${(error as Error).message})` }]), undefined);
       return;
     }
-    const duplicate = duplicateKeyIn(body as string);
-    if (duplicate !== undefined) done(new RequestInvalid([{ field: duplicate, message: DUPLICATE_KEY_PROBLEM }]), undefined);
+    if (duplicateKey !== undefined) done(new RequestInvalid([{ field: duplicateKey, message: DUPLICATE_KEY_PROBLEM }]), undefined);
     else done(null, json);
   });
 }

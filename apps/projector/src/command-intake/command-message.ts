@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, duplicateKeyIn, type FieldProblem, screenJson, tooDeepIn } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, type FieldProblem, rawJsonProblems, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -69,15 +69,14 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   let json: unknown;
   const text = value.toString('utf8');
   // Before parsing: 64 KiB of brackets is parsed and walked for nothing, holding up the partition.
-  const tooDeep = tooDeepIn(text, COMMAND_SHAPE_LIMITS.maxDepth);
+  const { tooDeep, duplicateKey } = rawJsonProblems(text, COMMAND_SHAPE_LIMITS.maxDepth);
   if (tooDeep !== undefined) return poison([tooDeep]);
   try {
     json = JSON.parse(text);
   } catch {
     return poison([{ field: BODY, message: 'must be JSON' }]);
   }
-  const duplicate = duplicateKeyIn(text);
-  if (duplicate !== undefined) return poison([{ field: duplicate, message: DUPLICATE_KEY_PROBLEM }]);
+  if (duplicateKey !== undefined) return poison([{ field: duplicateKey, message: DUPLICATE_KEY_PROBLEM }]);
   // Before anything walks the JSON recursively (the request fingerprint does): a body nested
   // thousands of levels deep, well within the size limit, would overflow the stack and stall the partition.
   const shapeProblems = screenJson(json);

@@ -1,0 +1,90 @@
+import { fieldNameForMessage } from './field-names';
+import { BODY, type FieldProblem, nestedTooDeeply } from './request-validation';
+
+export const DUPLICATE_KEY_PROBLEM = 'is sent twice in one object: send each field once, as readers disagree on which value counts';
+
+/** What one pass over a JSON text, before it is parsed, finds wrong with it. */
+export interface RawJsonProblems {
+  /**
+   * The problem `screenJson` would report for nesting deeper than `maxDepth`: `JSON.parse` spent
+   * most of a second on 2 MB of `[`, blocking every other request, only for `screenJson` to
+   * refuse the result. When set, the scan stopped there and `duplicateKey` is not looked for.
+   */
+  readonly tooDeep?: FieldProblem;
+  /**
+   * The path of the first key that appears twice in one object. `JSON.parse` keeps the last value
+   * silently, while a gateway, a key filter or a log reader may take the first: the ledger would
+   * then record another subject, type or touchpoint than the one they checked. Keys are compared
+   * decoded (`"a"` and `"\u0061"` are one key). Meaningful for a text that parses.
+   */
+  readonly duplicateKey?: string;
+}
+
+/**
+ * Walks the raw text once, with an explicit stack (a deeply nested text cannot overflow the call
+ * stack); brackets and keys inside strings do not count, escapes honoured. The text need not be
+ * valid JSON: parsing it comes next, and its syntax error is the answer before a duplicate key.
+ */
+export function rawJsonProblems(text: string, maxDepth: number): RawJsonProblems {
+  const open: Container[] = [];
+  let duplicateKey: string | undefined;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (char === '"') {
+      const end = endOfString(text, i);
+      const top = open[open.length - 1];
+      if (top?.keys && top.expectsKey) {
+        top.key = decodedKey(text.slice(i, end + 1));
+        if (duplicateKey === undefined && top.keys.has(top.key)) duplicateKey = pathInto(open);
+        top.keys.add(top.key);
+        top.expectsKey = false;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      if (open.length >= maxDepth) return { tooDeep: { field: pathInto(open) || BODY, message: nestedTooDeeply(maxDepth) } };
+      open.push(char === '{' ? { keys: new Set(), expectsKey: true, key: '', index: 0 } : { expectsKey: false, key: '', index: 0 });
+    } else if (char === '}' || char === ']') {
+      open.pop();
+    } else if (char === ',') {
+      const top = open[open.length - 1];
+      if (top?.keys) top.expectsKey = true;
+      else if (top) top.index += 1;
+    }
+  }
+  return duplicateKey === undefined ? {} : { duplicateKey };
+}
+
+/** An open object (with the keys seen in it and its current key) or array (with its current index). */
+type Container = { keys?: Set<string>; expectsKey: boolean; key: string; index: number };
+
+/** The path `screenJson` gives the value at the current key or index of the innermost open container, built only when one is reported. */
+function pathInto(open: readonly Container[]): string {
+  let path = '';
+  for (const container of open) {
+    if (!container.keys) path = `${path}[${container.index}]`;
+    else {
+      const key = fieldNameForMessage(container.key);
+      path = path === '' ? key : `${path}.${key}`;
+    }
+  }
+  return path;
+}
+
+/** Index of the quote closing the string that opens at `start`. */
+function endOfString(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i += 1) {
+    if (text[i] === '\\') i += 1;
+    else if (text[i] === '"') return i;
+  }
+  return text.length - 1;
+}
+
+/** A key as `JSON.parse` reads it; a broken escape (the text does not parse) is kept as written. */
+function decodedKey(raw: string): string {
+  if (!raw.includes('\\')) return raw.slice(1, -1);
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return raw.slice(1, -1);
+  }
+}
