@@ -1,3 +1,4 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
 import { RequestInvalid } from './request-invalid';
 
@@ -18,3 +19,8 @@ export function idempotencyKeyOrThrow(header: string | undefined): string | unde
   if (problem) throw new RequestInvalid([{ field: 'Idempotency-Key', message: problem }]);
   return header;
 }
+
+/** The call's `Idempotency-Key`, checked as `idempotencyKeyOrThrow` checks it, for every route that records something. */
+export const IdempotencyKey = createParamDecorator((_: unknown, context: ExecutionContext): string | undefined =>
+  idempotencyKeyOrThrow(context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['idempotency-key']),
+);

@@ -1,10 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { type CheckedCommandRequest, CommandIntake, scopeToRecord } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope, requireTouchpoint } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
-import { idempotencyKeyOrThrow } from '../http/idempotency-key';
+import { IdempotencyKey } from '../http/idempotency-key';
 import { NoQueryParameters, RequestInvalid } from '../http/request-invalid';
 import { RecordChoice } from './record-choice.command';
 import { RecordChoiceDocs } from './record-choice.docs';
@@ -23,11 +23,10 @@ export class RecordChoiceController {
   async record(
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    idempotencyKeyOrThrow(idempotencyKey);
     const checked = this.intake.check(body);
     if (checked.errors) throw new RequestInvalid(checked.errors);
     mayRecord(client, checked.value);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   type CompleteRightsRequest,
@@ -19,7 +19,7 @@ import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
 import { CallingClient, RequireAnyScope, requireTouchpoint } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
-import { idempotencyKeyOrThrow } from '../http/idempotency-key';
+import { IdempotencyKey } from '../http/idempotency-key';
 import { requestSchema } from '../http/request-schema';
 import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
@@ -60,6 +60,10 @@ const ApiIdempotencyKey = () =>
 /** The body as validated: the documentation is generated from the request class. Complete takes none. */
 const ApiBodyFrom = (requestClass: Function, required = true) => ApiBody({ required, schema: requestSchema(requestClass) });
 
+/** A step in a request already received (`POST /v1/rights-requests/{id}/<step>`): 200, retried by its key. */
+const RequestStep = (step: string, summary: string, body: Function, bodyRequired = true) =>
+  applyDecorators(Post(`:requestId/${step}`), HttpCode(200), ApiOperation({ summary }), ApiParam({ name: 'requestId' }), ApiIdempotencyKey(), ApiBodyFrom(body, bodyRequired));
+
 @ApiTags('rights')
 @ApiBearerAuth()
 @Controller('v1/rights-requests')
@@ -79,11 +83,10 @@ export class RightsRequestsController {
   async receive(
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RightsOutcome['body']> {
-    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const request = validOrThrow(ReceiveRightsRequestBody, body);
     requireTouchpoint(client, request.touchpoint, 'rights requests');
     // Without a ticket id, a retry under the key must land on the request its first attempt made.
@@ -102,21 +105,15 @@ export class RightsRequestsController {
     return this.answer(command, { call: 'receive', body }, { client, idempotencyKey, reply });
   }
 
-  @Post(':requestId/extend')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Extend the response time (at most 60 days in total, decided within the first 30 days)' })
-  @ApiParam({ name: 'requestId' })
-  @ApiIdempotencyKey()
-  @ApiBodyFrom(ExtendRightsRequestBody)
+  @RequestStep('extend', 'Extend the response time (at most 60 days in total, decided within the first 30 days)', ExtendRightsRequestBody)
   async extend(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RightsOutcome['body']> {
-    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { byDays, reason, detail, handledBy } = validOrThrow(ExtendRightsRequestBody, body);
     const command: ExtendRightsRequest = {
       type: 'ExtendRightsRequest',
@@ -127,41 +124,29 @@ export class RightsRequestsController {
     return this.answer(command, { call: 'extend', requestId, body }, { client, idempotencyKey, reply });
   }
 
-  @Post(':requestId/complete')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Record that the request was answered; says whether it was on time' })
-  @ApiParam({ name: 'requestId' })
-  @ApiIdempotencyKey()
-  @ApiBodyFrom(CompleteRightsRequestBody, false)
+  @RequestStep('complete', 'Record that the request was answered; says whether it was on time', CompleteRightsRequestBody, false)
   async complete(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RightsOutcome['body']> {
-    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { handledBy } = validOrThrow(CompleteRightsRequestBody, body);
     const command: CompleteRightsRequest = { type: 'CompleteRightsRequest', requestId, capture: this.captureOf(client, handledBy), data: {} };
     return this.answer(command, { call: 'complete', requestId, body }, { client, idempotencyKey, reply });
   }
 
-  @Post(':requestId/refuse')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Record a refusal on a ground the law allows (unfounded, excessive, identity not verified, legal obligation to keep)' })
-  @ApiParam({ name: 'requestId' })
-  @ApiIdempotencyKey()
-  @ApiBodyFrom(RefuseRightsRequestBody)
+  @RequestStep('refuse', 'Record a refusal on a ground the law allows (unfounded, excessive, identity not verified, legal obligation to keep)', RefuseRightsRequestBody)
   async refuse(
     @Param('requestId') requestId: string,
     @NoQueryParameters() _none: void,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKeyHeader: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @CallingClient() client: ApiClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RightsOutcome['body']> {
-    const idempotencyKey = idempotencyKeyOrThrow(idempotencyKeyHeader);
     const { reason, detail, handledBy } = validOrThrow(RefuseRightsRequestBody, body);
     const command: RefuseRightsRequest = {
       type: 'RefuseRightsRequest',
