@@ -59,10 +59,10 @@ export class ReceiptsController {
   }
 
   /** The subject's history as the log held it when the receipts are issued. */
-  private async historyAsIssued(subjectId: string, query: unknown): Promise<{ history: ProvenLedgerEvent[]; streamName: string; issuedAt: Instant }> {
+  private async historyAsIssued(subjectId: string, query: unknown): Promise<{ history: readonly ProvenLedgerEvent[]; streamName: string; issuedAt: Instant }> {
     const { knownAt } = validQueryOrThrow(ReceiptsRequest, query);
     const record = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
-    if (knownAt === undefined) return { ...record, history: [...record.history], issuedAt: this.clock.now() };
+    if (knownAt === undefined) return { ...record, issuedAt: this.clock.now() };
     const issuedAt = toInstant(knownAt) as Instant;
     // A receipt "issued" in 2099 would be a document anyone could make, claiming the log as it
     // will stand (found in review).
