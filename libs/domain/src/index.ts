@@ -2,6 +2,7 @@
 export * from './vocabulary';
 export * from './time';
 export * from './catalogue/catalogue';
+export * from './catalogue/published-catalogues';
 export * from './ledger/events';
 export * from './ledger/commands';
 export * from './ledger/rules';

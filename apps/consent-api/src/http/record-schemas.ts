@@ -23,6 +23,8 @@ import {
   type PurposeDefinition,
   type PurposeGroupDefinition,
   RECEIPT_DECISIONS,
+  RECEIPT_SCHEMA_VERSION,
+  TERMS_FROM,
   type ReceiptParty,
   type ReceiptPurpose,
   type RecordRemoval,
@@ -206,12 +208,13 @@ const exportedChoice = objectSchema<ExportedChoice>(
     method: oneOf(COLLECTION_METHODS),
     noticeVersion: text(),
     locale: text(),
+    catalogue: text('the published catalogue the choice was decided under, <catalogueVersion>#<digest>; absent before catalogues were kept in the log'),
     details: anyObject("the event's own fields (purpose, channels, target, ...), without the sealed ones"),
     evidence: exportedEvidence,
     hash: text(),
     previousHash: text(),
   },
-  { noticeVersion: true, locale: true },
+  { noticeVersion: true, locale: true, catalogue: true },
 );
 
 const proofRetentionRun = objectSchema<ProofRetentionRunCompleted['data']>(
@@ -276,7 +279,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
   ConsentReceipt: objectSchema<ConsentReceipt>(
     {
       version: oneOf(['KI-CR-v1.1.0']),
-      schemaVersion: oneOf(['1.0']),
+      schemaVersion: oneOf([RECEIPT_SCHEMA_VERSION]),
       recordId: text('the event id'),
       eventType: oneOf(LEDGER_EVENT_TYPES),
       eventSchemaVersion: { type: 'integer' },
@@ -289,7 +292,8 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         { version: { type: 'string', nullable: true, description: 'null for choices that name none' }, language: { type: 'string', nullable: true, description: 'BCP 47' } },
         {},
       ),
-      catalogueVersion: text(),
+      catalogueVersion: text('the catalogue whose purpose wording, legal bases and parties the receipt quotes'),
+      termsFrom: oneOf(TERMS_FROM, 'recorded-catalogue: the one the choice was decided under; same-notice-catalogue: the latest published for the notice version shown; current-catalogue: today\'s (choices recorded before catalogues were kept in the log)'),
       decision: oneOf(RECEIPT_DECISIONS),
       method: oneOf(COLLECTION_METHODS),
       touchpoint: oneOf(TOUCHPOINTS),

@@ -34,7 +34,7 @@ describe('consent receipts over HTTP', () => {
     });
 
     it('identifies the record, its schema, the subject and the jurisdiction', () =>
-      expect(receipt).toMatchObject({ recordId: eventId, version: 'KI-CR-v1.1.0', schemaVersion: '1.0', eventSchemaVersion: 1, subjectId, jurisdiction: 'BE' }));
+      expect(receipt).toMatchObject({ recordId: eventId, version: 'KI-CR-v1.1.0', schemaVersion: '1.1', eventSchemaVersion: 1, subjectId, jurisdiction: 'BE' }));
 
     it('names the controller, and the joint controllers exactly where the purpose has them', () => {
       expect(receipt.controller).toEqual({ ...catalogue.definition.controller, role: 'controller' });

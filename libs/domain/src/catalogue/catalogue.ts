@@ -136,6 +136,12 @@ export interface Catalogue {
   readonly groups: ReadonlyMap<string, PurposeGroupDefinition>;
   /** Groups each purpose belongs to, so an objection to a group reaches its members. */
   readonly groupsOf: ReadonlyMap<PurposeId, readonly string[]>;
+  /**
+   * Which published catalogue this is, `<catalogueVersion>#<digest of its content>`, once it is
+   * kept in the log (the edge publishes it before deciding anything). Choices decided under it
+   * record it. The digest tells apart two files that kept the same version label.
+   */
+  readonly reference?: string;
 }
 
 export interface CatalogueProblem {

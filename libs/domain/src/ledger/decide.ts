@@ -17,6 +17,13 @@ import { optInSource, optOutSource } from './source-opt-out/source-opt-out';
  * in force, or a `LedgerRuleBroken`. Pure: same command, ledger and catalogue, same answer.
  */
 export function decide(command: LedgerCommand, ledger: Ledger, context: LedgerContext): LedgerEvent[] {
+  const events = decideUnderCatalogue(command, ledger, context);
+  const { reference } = context.catalogue;
+  // The proof names the terms the choice was decided under, not only the notice the channel showed.
+  return reference === undefined ? events : events.map((event) => ({ ...event, data: { ...event.data, capture: { ...event.data.capture, catalogue: reference } } }) as LedgerEvent);
+}
+
+function decideUnderCatalogue(command: LedgerCommand, ledger: Ledger, context: LedgerContext): LedgerEvent[] {
   switch (command.type) {
     case 'GiveConsent':
       return giveConsent(command, ledger, context);

@@ -42,6 +42,12 @@ export interface Capture {
   readonly locale?: string;
   /** Reference to outside evidence, e.g. a call recording id, sealed because it can identify the person. */
   readonly evidenceRef?: Sealed;
+  /**
+   * The published catalogue the choice was decided under (`Catalogue.reference`), so that its
+   * receipt quotes the purposes' wording of then, after the catalogue has changed. Absent on
+   * choices recorded before catalogues were published in the log.
+   */
+  readonly catalogue?: string;
 }
 
 interface FactData {

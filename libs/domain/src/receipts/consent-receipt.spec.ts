@@ -45,7 +45,7 @@ describe('a consent receipt', () => {
       receiptOf([consentGiven({ purpose: PROSPECTING, channels: ['email'], expiresAt: instant('2027-05-01T09:00:00Z'), capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'hostess-12' } } })], 0),
     ).toEqual({
       version: 'KI-CR-v1.1.0',
-      schemaVersion: '1.0',
+      schemaVersion: '1.1',
       recordId: 'event-0',
       eventType: 'ConsentGiven',
       eventSchemaVersion: 1,
@@ -56,6 +56,7 @@ describe('a consent receipt', () => {
       jointControllers: [],
       notice: { version: '2024-02-27', language: 'fr-BE' },
       catalogueVersion: catalogue.definition.catalogueVersion,
+      termsFrom: 'same-notice-catalogue',
       decision: 'consent-given',
       method: 'recorded-by-agent',
       touchpoint: 'event',

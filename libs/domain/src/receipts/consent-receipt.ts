@@ -1,4 +1,5 @@
 import type { Catalogue, Party, PurposeCategory, PurposeDefinition } from '../catalogue/catalogue';
+import { PublishedCatalogues, type TermsFrom } from '../catalogue/published-catalogues';
 import { LEDGER_EVENT_SCHEMA_VERSION, type LedgerEventType, type RecordedLedgerEvent } from '../ledger/events';
 import { evolve, initialLedger, isLater, type Ledger, ledgerOf } from '../ledger/ledger';
 import { consentStatus, endsByItself } from '../ledger/consent/consent-status';
@@ -12,7 +13,8 @@ import { purposesOfEvent } from './purposes-of-event';
  * and the ISO/IEC TS 27560 consent record, so the person, the DPO, an auditor or the DPA can read
  * the proof without knowing our event format. Field-by-field mapping: docs/receipts.md.
  */
-export const RECEIPT_SCHEMA_VERSION = '1.0';
+/** 1.1: `termsFrom`, and the wording of the catalogue the choice was decided under. */
+export const RECEIPT_SCHEMA_VERSION = '1.1';
 export const KANTARA_RECEIPT_VERSION = 'KI-CR-v1.1.0';
 
 /** Where the event sits in the tamper-evident log, as the store reports it. */
@@ -98,8 +100,14 @@ export interface ConsentReceipt {
     /** BCP 47 language of the interaction. */
     readonly language: string | null;
   };
-  /** Version of the catalogue whose purpose terms this receipt shows. */
+  /** Version of the catalogue whose purpose terms (wording, legal basis, parties) this receipt shows. */
   readonly catalogueVersion: string;
+  /**
+   * Why those terms: the catalogue the choice was decided under, the latest one published for the
+   * notice version the person was shown, or today's (a choice recorded before catalogues were
+   * kept in the log). Validity and proof retention always follow the rules in force.
+   */
+  readonly termsFrom: TermsFrom;
   readonly decision: ReceiptDecision;
   readonly method: CollectionMethod;
   readonly touchpoint: Touchpoint;
@@ -139,7 +147,12 @@ export interface ConsentReceipt {
 }
 
 /** The receipt of one recorded choice, read against the subject's whole history and the catalogue. */
-export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly RecordedLedgerEvent[], catalogue: Catalogue): ConsentReceipt {
+export function consentReceiptOf(
+  event: ProvenLedgerEvent,
+  history: readonly RecordedLedgerEvent[],
+  catalogue: Catalogue,
+  published: PublishedCatalogues = new PublishedCatalogues(catalogue),
+): ConsentReceipt {
   const ledger = ledgerOf(history);
   return receiptFrom(event, {
     ledger,
@@ -148,7 +161,7 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
     decisionOf: (other) => decisionOf(other, history, catalogue),
     firstUndoing: (undone) => firstLater(undone, history.filter((other) => undoKeyOf(other) === undoneKeyOf(undone))),
     firstConsentEnding: (consent, until) => firstLater(consent, history.filter(isConsentEndingOf(consent.data.purpose)).filter(isBefore(until))),
-  }, catalogue);
+  }, catalogue, published);
 }
 
 /**
@@ -157,7 +170,11 @@ export function consentReceiptOf(event: ProvenLedgerEvent, history: readonly Rec
  * ledger and retention, are the same for every event), so a subject with years of choices does not
  * take the API's event loop for seconds.
  */
-export function consentReceiptsOf(history: readonly ProvenLedgerEvent[], catalogue: Catalogue): ConsentReceipt[] {
+export function consentReceiptsOf(
+  history: readonly ProvenLedgerEvent[],
+  catalogue: Catalogue,
+  published: PublishedCatalogues = new PublishedCatalogues(catalogue),
+): ConsentReceipt[] {
   if (history.length === 0) return [];
   const ledger = ledgerOf(history);
   const decisions = decisionsOf(history, catalogue);
@@ -181,7 +198,7 @@ export function consentReceiptsOf(history: readonly ProvenLedgerEvent[], catalog
       return ending && isBefore(until)(ending) ? ending : undefined;
     },
   };
-  return history.map((event) => receiptFrom(event, facts, catalogue));
+  return history.map((event) => receiptFrom(event, facts, catalogue, published));
 }
 
 /** What a receipt tells about the subject's whole history, however it was worked out. */
@@ -198,11 +215,14 @@ interface HistoryFacts {
 
 type ConsentGivenEvent = Extract<RecordedLedgerEvent, { type: 'ConsentGiven' }>;
 
-function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: Catalogue): ConsentReceipt {
-  const { definition } = catalogue;
+function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: Catalogue, published: PublishedCatalogues): ConsentReceipt {
+  // The words the person was given come from the catalogue of then; how long the choice holds and
+  // its proof is kept follow the rules in force (`catalogue`).
+  const terms = published.termsOf(event);
+  const { definition } = terms.catalogue;
   const { capture } = event.data;
-  const purposes = purposesOfEvent(event, catalogue)
-    .map((id) => catalogue.purposes.get(id))
+  const purposes = purposesOfEvent(event, terms.catalogue)
+    .map((id) => terms.catalogue.purposes.get(id) ?? catalogue.purposes.get(id))
     .filter((purpose): purpose is PurposeDefinition => purpose !== undefined);
   const jointControllerIds = new Set(purposes.flatMap((purpose) => purpose.jointControllers));
   const validity = validityOf(event, facts, catalogue);
@@ -231,6 +251,7 @@ function receiptFrom(event: ProvenLedgerEvent, facts: HistoryFacts, catalogue: C
       language: (event.type === 'ConsentGiven' ? event.data.locale : undefined) ?? capture.locale ?? null,
     },
     catalogueVersion: definition.catalogueVersion,
+    termsFrom: terms.from,
     decision: facts.decisionOf(event),
     method: methodOf(capture.actor, capture.touchpoint),
     touchpoint: capture.touchpoint,
