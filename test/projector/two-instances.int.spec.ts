@@ -128,15 +128,19 @@ describeWithPostgres('two projector instances', () => {
       const before = await readModels.storage.recordedRules();
 
       const upgraded = await start('instance-new', editedFile);
+      // Its catalogue, kept in the log before it decides anything, is the only event it adds; the
+      // keeper passes over it under its own rules.
+      const published = await store.headPosition();
+      expect(published).toBe(head + 1n);
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(await readModels.storage.checkpoint()).toBe(head);
+      expect(await readModels.storage.checkpoint()).toBe(published);
       expect(await readModels.storage.recordedRules()).toEqual(before);
 
       await keeper.close();
       await eventually(() => upgraded.get(ProjectorRoles).leadsReadModels, 'the upgraded instance to keep the read models', 15_000);
       const { storage } = upgraded.get(ProjectorResources).readModels;
       await eventually(async () => (await storage.recordedRules())?.version === edited.catalogueVersion, 'the rules of its catalogue recorded', 10_000);
-      await eventually(async () => (await storage.checkpoint()) === head, 'the read models rebuilt under them', 10_000);
+      await eventually(async () => (await storage.checkpoint()) === published, 'the read models rebuilt under them', 10_000);
     }, 60_000);
   });
 

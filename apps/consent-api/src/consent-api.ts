@@ -1,7 +1,7 @@
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
+import { publishCatalogue, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import type { FastifyInstance } from 'fastify';
 import { authenticatedClient } from './api-keys/api-key.guard';
 import { ApiKeys } from './api-keys/api-keys';
@@ -32,10 +32,12 @@ export interface ConsentApiOptions {
  * error responses and docs in place. Closing the app closes the storage.
  */
 export async function createConsentApi(config: ApiConfig, options: ConsentApiOptions = {}): Promise<NestFastifyApplication> {
-  const catalogue = loadCatalogueFile(config.catalogueFile);
+  const loaded = loadCatalogueFile(config.catalogueFile);
   const clock = options.clock ?? new Clock();
-  const storage = await LedgerStorage.open(config, catalogue, clock);
+  const storage = await LedgerStorage.open(config, loaded, clock);
   try {
+    // Kept in the log before any choice is decided under it, so every receipt can quote it.
+    const catalogue = await publishCatalogue(storage.eventStore, loaded);
     const apiKeys = config.apiKeys
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));

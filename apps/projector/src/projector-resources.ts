@@ -12,6 +12,7 @@ import {
   LedgerStreams,
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
+  publishCatalogue,
   SubjectStreams,
 } from '@consent-ledger/ledger-commands';
 import { openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
@@ -76,8 +77,10 @@ export class ProjectorResources {
         batchSize: config.eventStore === 'sqlite' ? FORGET_BATCH_SIZE.sqlite : FORGET_BATCH_SIZE.postgres,
         log: new Logger('idempotency-records'),
       });
-      const ledgerStreams = new LedgerStreams(store, catalogue);
-      const intake = new CommandIntake({ catalogue, vault, idempotencyRecords, ledgerStreams, now });
+      // Commands from the command topic record the catalogue they are decided under, as over HTTP.
+      const published = await publishCatalogue(store, catalogue);
+      const ledgerStreams = new LedgerStreams(store, published);
+      const intake = new CommandIntake({ catalogue: published, vault, idempotencyRecords, ledgerStreams, now });
       // Closables close all at once: the sweep's step under way, and answers given but not yet
       // kept, must end before their records close.
       keep({

@@ -12,6 +12,7 @@ export * from './field-names';
 export * from './parse-command-request';
 export * from './request-fingerprint';
 export * from './event-ids';
+export * from './published-catalogues';
 export * from './subject-streams';
 export * from './ledger-streams';
 export * from './command-intake';

@@ -103,12 +103,21 @@ function followingTheCatalogue(kind: StoreKind) {
   // the shared read models, and every projector, still on the old one, then wrote nothing.
   it('leaves the rows to the process that keeps them, when this one does not', async () => {
     const subjectId = await consentedThenPurposeClosedToProximus();
-    config = { ...config, projector: 'off' };
-    await withApi(async (url) => {
-      // It still answers campaign questions under its own catalogue, from the ledgers the rows hold.
-      expect(await filter(url, subjectId)).toEqual({ allowed: [], denied: [{ subjectId, reason: 'not-applicable-to-brand' }] });
-      expect(await decisionRow(subjectId)).toEqual({ allowed: true, reason: 'consent-active' });
-    });
+    // The process keeping the rows is still on the shipped catalogue, as in a rolling upgrade. It
+    // passes over the new catalogue the restarted replica keeps in the log.
+    const shippedFile = join(directory, 'shipped.json');
+    writeFileSync(shippedFile, readFileSync(join(REPOSITORY_ROOT, 'catalogues', 'proximus.json')));
+    const keeper = await createConsentApi({ ...config, catalogueFile: shippedFile }, { logger: ['error', 'warn'] });
+    try {
+      config = { ...config, projector: 'off' };
+      await withApi(async (url) => {
+        // It still answers campaign questions under its own catalogue, from the ledgers the rows hold.
+        expect(await filter(url, subjectId)).toEqual({ allowed: [], denied: [{ subjectId, reason: 'not-applicable-to-brand' }] });
+        expect(await decisionRow(subjectId)).toEqual({ allowed: true, reason: 'consent-active' });
+      });
+    } finally {
+      await keeper.close();
+    }
   });
 
   // Found in review: in a rolling upgrade, an API reading ledgers another version of the service

@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { CommandIntake, LedgerStreams, SubjectStreams } from '@consent-ledger/ledger-commands';
+import { CataloguesInTheLog, CommandIntake, LedgerStreams, SubjectStreams } from '@consent-ledger/ledger-commands';
 import { CATALOGUE } from './catalogue-file';
 import { Clock } from './clock';
 import { LedgerStorage } from './ledger-storage';
@@ -41,6 +41,7 @@ export class LedgerModule implements OnApplicationShutdown {
       { provide: SubjectStreams, useValue: subjectStreams },
       { provide: LedgerStreams, useValue: ledgerStreams },
       { provide: CommandIntake, useValue: intake },
+      { provide: CataloguesInTheLog, useValue: new CataloguesInTheLog(storage.eventStore, catalogue) },
     ];
     return { module: LedgerModule, providers, exports: providers.map((provider) => provider.provide) };
   }

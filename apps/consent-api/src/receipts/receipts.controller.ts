@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Module, Param, Query as QueryParams, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf, type Instant, type ProvenLedgerEvent, toInstant } from '@consent-ledger/domain';
+import { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
 import { RequestInvalid, subjectIdOrThrow, validQueryOrThrow } from '../http/request-invalid';
@@ -30,6 +31,7 @@ export class ReceiptsController {
     private readonly storage: LedgerStorage,
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
     private readonly clock: Clock,
+    private readonly catalogues: CataloguesInTheLog,
   ) {}
 
   @Get(':eventId')
@@ -45,7 +47,7 @@ export class ReceiptsController {
     const { history, streamName, issuedAt } = await this.historyAsIssued(subjectId, query);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
     if (!event) throw new NotInLedger(`${streamName} held no event ${eventId} by ${issuedAt}`);
-    return { ...consentReceiptOf(event, history, this.catalogue), issuedAt };
+    return { ...consentReceiptOf(event, history, this.catalogue, await this.catalogues.for([event])), issuedAt };
   }
 
   @Get()
@@ -55,7 +57,7 @@ export class ReceiptsController {
   @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
   async receipts(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<{ subjectId: string; issuedAt: Instant; receipts: ConsentReceipt[] }> {
     const { history, issuedAt } = await this.historyAsIssued(subjectId, query);
-    return { subjectId, issuedAt, receipts: consentReceiptsOf(history, this.catalogue) };
+    return { subjectId, issuedAt, receipts: consentReceiptsOf(history, this.catalogue, await this.catalogues.for(history)) };
   }
 
   /** The subject's history as the log held it when the receipts are issued. */

@@ -18,6 +18,7 @@ import {
   type Sealed,
 } from '@consent-ledger/domain';
 import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
+import { readPublishedCatalogues } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
 import { recordRemovalsOf, type SubjectRecord } from './subject-record';
@@ -72,6 +73,8 @@ export interface ExportedChoice {
   readonly method: string;
   readonly noticeVersion?: string;
   readonly locale?: string;
+  /** The published catalogue the choice was decided under (`<version>#<digest>`); absent on choices recorded before catalogues were kept in the log. */
+  readonly catalogue?: string;
   /** The event's own fields (purpose, channels, target, ...), without the sealed ones. */
   readonly details: Readonly<Record<string, unknown>>;
   readonly evidence: ExportedEvidence;
@@ -172,7 +175,7 @@ export async function subjectExportOf(
     ...(removals.length > 0 && { removals }),
     relationships: preferences.relationships,
     choices,
-    receipts: consentReceiptsOf(history, catalogue),
+    receipts: consentReceiptsOf(history, catalogue, await readPublishedCatalogues(store, catalogue)),
     currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
@@ -214,6 +217,7 @@ async function exportedChoiceOf(
     method: methodOf(capture.actor, capture.touchpoint),
     ...(capture.noticeVersion !== undefined && { noticeVersion: capture.noticeVersion }),
     ...(capture.locale !== undefined && { locale: capture.locale }),
+    ...(capture.catalogue !== undefined && { catalogue: capture.catalogue }),
     details,
     evidence,
     hash: event.chain.hash,

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { type Catalogue, type CatalogueDefinition, loadCatalogue, PublishedCatalogues, type RecordedLedgerEvent } from '@consent-ledger/domain';
+import { canonicalJson, type EventStore } from '@consent-ledger/event-store';
+import { nameBasedUuid } from './event-ids';
+
+/**
+ * Every catalogue a process has decided under, whole, in the tamper-evident log: years later a
+ * receipt quotes the purposes as they were described to the person, and `verify` proves nobody
+ * reworded them since. A file on disk would be replaced by the next deployment.
+ */
+export const PUBLISHED_CATALOGUES_STREAM = 'published-catalogues';
+export const CATALOGUE_PUBLISHED = 'CataloguePublished';
+const CATALOGUE_PUBLISHED_SCHEMA_VERSION = 1;
+
+interface CataloguePublishedData {
+  readonly reference: string;
+  readonly catalogueVersion: string;
+  readonly noticeVersion: string;
+  readonly definition: CatalogueDefinition;
+}
+
+/**
+ * `<catalogueVersion>#<first 16 hex digits of the SHA-256 of its canonical JSON>`. The version
+ * label is the author's and may be left unchanged by an edit; the digest is not.
+ */
+export function catalogueReference(definition: CatalogueDefinition): string {
+  return `${definition.catalogueVersion}#${createHash('sha256').update(canonicalJson(definition)).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Keeps the catalogue in the log unless it is there already, and returns it with its reference,
+ * which the choices decided under it record. Processes starting together append the same event
+ * id, so the store keeps one.
+ */
+export async function publishCatalogue(store: EventStore, catalogue: Catalogue): Promise<Catalogue> {
+  const reference = catalogueReference(catalogue.definition);
+  const published = await store.readStream(PUBLISHED_CATALOGUES_STREAM);
+  if (!published.some((event) => (event.data as Partial<CataloguePublishedData>).reference === reference)) {
+    const data: CataloguePublishedData = {
+      reference,
+      catalogueVersion: catalogue.definition.catalogueVersion,
+      noticeVersion: catalogue.definition.noticeVersion,
+      definition: catalogue.definition,
+    };
+    await store.append(
+      PUBLISHED_CATALOGUES_STREAM,
+      [{ eventId: nameBasedUuid(['catalogue-published', reference]), type: CATALOGUE_PUBLISHED, schemaVersion: CATALOGUE_PUBLISHED_SCHEMA_VERSION, data: { ...data } }],
+      { expectedRevision: 'any' },
+    );
+  }
+  return { ...catalogue, reference };
+}
+
+/**
+ * The published catalogues receipts quote, read from the log once and again only when a history
+ * names one published since (by a newer process in a rolling upgrade).
+ */
+export class CataloguesInTheLog {
+  private known: Promise<PublishedCatalogues> | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    readonly current: Catalogue,
+  ) {}
+
+  async for(history: readonly RecordedLedgerEvent[]): Promise<PublishedCatalogues> {
+    const known = await this.read();
+    const unknown = history.some(({ data: { capture } }) => capture.catalogue !== undefined && !known.knows(capture.catalogue));
+    if (!unknown) return known;
+    this.known = undefined;
+    return this.read();
+  }
+
+  private read(): Promise<PublishedCatalogues> {
+    this.known ??= readPublishedCatalogues(this.store, this.current).catch((error: unknown) => {
+      this.known = undefined;
+      throw error;
+    });
+    return this.known;
+  }
+}
+
+export async function readPublishedCatalogues(store: EventStore, current: Catalogue): Promise<PublishedCatalogues> {
+  const published = (await store.readStream(PUBLISHED_CATALOGUES_STREAM)).flatMap((event) => {
+    if (event.type !== CATALOGUE_PUBLISHED) return [];
+    const { reference, definition } = event.data as unknown as CataloguePublishedData;
+    try {
+      return [{ ...loadCatalogue(definition), reference }];
+    } catch {
+      // Written by a version whose catalogue format this one no longer reads: its receipts fall
+      // back to a catalogue of the same notice, and say so in `termsFrom`.
+      return [];
+    }
+  });
+  return new PublishedCatalogues(current, published);
+}
