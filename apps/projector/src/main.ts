@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { CONFIG_INVALID_EXIT_CODE } from '@consent-ledger/deployment';
 import { ConfigInvalid, readProjectorConfig } from './config';
 import { createProjector } from './projector';
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigInvalid) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(78);
+      process.exit(CONFIG_INVALID_EXIT_CODE);
     }
     throw error;
   }

@@ -2,6 +2,12 @@ import { resolve } from 'node:path';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 import { parseMasterKey } from '@consent-ledger/personal-data';
 
+/**
+ * How the API and the projector exit when they cannot run with the configuration they were given
+ * (sysexits' EX_CONFIG), so a supervisor tells a setting to fix from a crash worth restarting.
+ */
+export const CONFIG_INVALID_EXIT_CODE = 78;
+
 /** Every problem of a configuration at once, so a deployment is fixed in one go, not one variable per restart. */
 export class ConfigInvalid extends Error {
   constructor(

@@ -1,3 +1,3 @@
-export { ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';
+export { CONFIG_INVALID_EXIT_CODE, ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';
 export { KeyStoreLost, openServiceVault, vaultConfigOf, type VaultDeployment } from './vault';
 export { secureDataDirectory } from './data-directory';

@@ -1,0 +1,54 @@
+import { createServer } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CONFIG_INVALID_EXIT_CODE } from '@consent-ledger/deployment';
+import { type ApiConfig, ConfigInvalid, readConfig } from './config';
+import { createConsentApi } from './consent-api';
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export type Served = { readonly app: NestFastifyApplication } | { readonly exitCode: number };
+
+/**
+ * `npm start` without the process around it: reads the environment once, checks the service can
+ * listen where it is told to, opens the storage it names (by default SQLite files under ./data
+ * with the projector in this process) and serves HTTP on 127.0.0.1:3000.
+ */
+export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stderr: Output }): Promise<Served> {
+  let config: ApiConfig;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigInvalid)) throw error;
+    out.stderr.write(`Consent Ledger API cannot start: ${error.message}\n`);
+    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+  }
+  // Before anything is opened or generated: a first start that then failed to listen printed the
+  // only copy of its admin key, among error lines an operator reads past, and kept its hash.
+  const unusable = await listenProblem(config.host, config.port);
+  if (unusable !== undefined) {
+    out.stderr.write(`Consent Ledger API cannot start: ${unusable}\n`);
+    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+  }
+  // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
+  const app = await createConsentApi(config, { logger: ['fatal', 'error', 'warn'], announce: (message) => out.stdout.write(`${message}\n`) });
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const where = config.eventStore === 'sqlite' ? `SQLite files in ${config.dataDir}` : config.eventStore;
+  out.stdout.write(`Consent Ledger API listening on http://${config.host}:${port} (docs: /docs; store: ${where})\n`);
+  return { app };
+}
+
+/** Why HOST:PORT cannot be listened on (taken, not this machine's, no such host), tried and let go at once. */
+function listenProblem(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(`cannot listen on ${host}:${port} (${error.code ?? error.message}): set HOST to an address of this machine and PORT to a free port`),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+}
