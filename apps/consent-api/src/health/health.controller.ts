@@ -5,10 +5,26 @@ import { Public } from '../api-keys/api-key.guard';
 import { type EventStore, type StoreHealth } from '@consent-ledger/event-store';
 import { LedgerStorage } from '../ledger/ledger-storage';
 
-/** The same body for 200 and 503: monitors read `status`, operators `store.detail`. */
+/**
+ * How far the read models (campaign filtering, the rows SQL consumers read, the topics) have
+ * applied the log. With `PROJECTOR=off` another process keeps them: when it stops, commands are
+ * still taken but audience questions wait and answer 503, and this is where an operator sees why.
+ */
+export interface ReadModelsHealth {
+  /** Whether they had applied every event the log held when asked. */
+  readonly upToDate: boolean;
+  /** The last log position they have applied, and the log's own, as decimal strings. */
+  readonly position?: string;
+  readonly logPosition?: string;
+  /** Why their position could not be read. */
+  readonly detail?: string;
+}
+
+/** The same body for 200 and 503: monitors read `status`, operators `store.detail` and `readModels`. */
 export interface HealthAnswer {
   readonly status: 'ready' | 'unavailable';
   readonly store: StoreHealth & { readonly kind: EventStore['kind'] };
+  readonly readModels: ReadModelsHealth;
 }
 
 @ApiTags('health')
@@ -16,15 +32,29 @@ export interface HealthAnswer {
 export class HealthController {
   constructor(private readonly storage: LedgerStorage) {}
 
-  /** Answering at all is liveness; `ready` is whether the event store can take commands. */
+  /**
+   * Answering at all is liveness; `ready` is whether the event store can take commands. Read models
+   * behind do not make the service unready: choices must still be recorded while they catch up.
+   */
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Liveness (any answer) and readiness of the event store (200 ready, 503 not ready)' })
+  @ApiOperation({ summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models have applied the log' })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthAnswer> {
-    const store = await this.storage.health();
+    const [store, readModels] = await Promise.all([this.storage.health(), this.readModelsHealth()]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
-    return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store } };
+    return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store }, readModels };
+  }
+
+  private async readModelsHealth(): Promise<ReadModelsHealth> {
+    try {
+      // The log's head first: an event appended between the two reads must not look applied.
+      const logPosition = await this.storage.eventStore.headPosition();
+      const position = await this.storage.readModels.checkpoint();
+      return { upToDate: position >= logPosition, position: String(position), logPosition: String(logPosition) };
+    } catch (error) {
+      return { upToDate: false, detail: (error as Error).message };
+    }
   }
 }
 

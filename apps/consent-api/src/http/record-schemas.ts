@@ -426,6 +426,15 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         { kind: oneOf(['sqlite', 'postgres', 'kurrentdb', 'in-memory']), ready: { type: 'boolean' }, detail: text('why the store is not ready') },
         { detail: true },
       ),
+      readModels: objectSchema<HealthAnswer['readModels']>(
+        {
+          upToDate: { type: 'boolean', description: 'whether the read models had applied every event the log held' },
+          position: text('the last log position they have applied (decimal)'),
+          logPosition: text("the log's last position (decimal)"),
+          detail: text('why their position could not be read'),
+        },
+        { position: true, logPosition: true, detail: true },
+      ),
     },
     {},
   ),

@@ -174,7 +174,7 @@ describe('the API document, as a client generated from it uses it', () => {
 
   it('declares the body health answers when the store is not ready, not an error body', () => {
     const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
-    expect(unavailable.required).toEqual(['status', 'store']);
+    expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
     expect(unavailable.properties!.status.enum).toContain('unavailable');
   });
 });
