@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
-import type { ApiConfig } from '../config';
+import { describeWithPostgres, withClient } from '../../../../test/support/services';
 import { createConsentApi } from '../consent-api';
-import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, REPOSITORY_ROOT, type StoreKind, testConfig, TEST_KEYS } from '../testing/test-api';
+import { restartedApiPerTest, shippedCatalogue } from '../testing/restarted-api';
+import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, type StoreKind, TEST_KEYS } from '../testing/test-api';
 
 /**
  * The operator edits the catalogue (a purpose withdrawn from a brand, a legal basis corrected) and
@@ -15,45 +13,15 @@ import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, REPOSITORY_ROOT, t
  * until each subject's next choice. Campaign filtering decides afresh and agreed all along.
  */
 function followingTheCatalogue(kind: StoreKind) {
-  let directory: string;
-  let schema: TestSchema | undefined;
-  let config: ApiConfig;
-  beforeEach(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'catalogue-change-'));
-    schema = kind === 'postgres' ? await createTestSchema('cl_catalogue') : undefined;
-    config = testConfig({
-      dataDir: join(directory, 'data'),
-      masterKey: randomBytes(32),
-      catalogueFile: join(directory, 'catalogue.json'),
-      ...(schema && { eventStore: 'postgres', databaseUrl: schema.url }),
-    });
-  });
-  afterEach(async () => {
-    await schema?.drop();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  const writeCatalogue = (edit: (definition: any) => void = () => undefined) => {
-    const definition = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'), 'utf8'));
-    edit(definition);
-    writeFileSync(config.catalogueFile, JSON.stringify(definition));
-  };
-  async function withApi<T>(use: (url: string) => Promise<T>): Promise<T> {
-    const app = await createConsentApi(config, { logger: ['error', 'warn'] });
-    await app.listen(0, '127.0.0.1');
-    try {
-      return await use(`http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`);
-    } finally {
-      await app.close();
-    }
-  }
+  const api = restartedApiPerTest(kind, 'catalogue-change');
+  const { writeCatalogue, withApi } = api;
   const filter = (url: string, subjectId: string) =>
     callApi(url, 'POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: CONSENT_PURPOSE, subjectIds: [subjectId] } }).then((response) => response.body);
   /** The `rm_decisions` row as a SQL consumer reads it, once the read models have caught up (the filter waits for that). */
   async function decisionRow(subjectId: string): Promise<{ allowed: boolean; reason: string } | undefined> {
     const sql = 'SELECT allowed, reason FROM rm_decisions WHERE subject_id = $1 AND purpose = $2';
-    if (!schema) {
-      const db = new Database(join(config.dataDir, 'state.sqlite'), { readonly: true });
+    if (!api.schema) {
+      const db = new Database(join(api.config.dataDir, 'state.sqlite'), { readonly: true });
       try {
         const row = db.prepare(sql.replace('$1', '?').replace('$2', '?')).get(subjectId, CONSENT_PURPOSE) as { allowed: number; reason: string } | undefined;
         return row && { allowed: row.allowed === 1, reason: row.reason };
@@ -61,7 +29,7 @@ function followingTheCatalogue(kind: StoreKind) {
         db.close();
       }
     }
-    return withClient(schema.url, async (client) => (await client.query(sql, [subjectId, CONSENT_PURPOSE])).rows[0]);
+    return withClient(api.schema.url, async (client) => (await client.query(sql, [subjectId, CONSENT_PURPOSE])).rows[0]);
   }
 
   /** A customer's consent recorded under the shipped catalogue, then the catalogue edited (version label unchanged) to close the purpose to Proximus customers. */
@@ -105,11 +73,11 @@ function followingTheCatalogue(kind: StoreKind) {
     const subjectId = await consentedThenPurposeClosedToProximus();
     // The process keeping the rows is still on the shipped catalogue, as in a rolling upgrade. It
     // passes over the new catalogue the restarted replica keeps in the log.
-    const shippedFile = join(directory, 'shipped.json');
-    writeFileSync(shippedFile, readFileSync(join(REPOSITORY_ROOT, 'catalogues', 'proximus.json')));
-    const keeper = await createConsentApi({ ...config, catalogueFile: shippedFile }, { logger: ['error', 'warn'] });
+    const shippedFile = join(api.directory, 'shipped.json');
+    writeFileSync(shippedFile, JSON.stringify(shippedCatalogue()));
+    const keeper = await createConsentApi({ ...api.config, catalogueFile: shippedFile }, { logger: ['error', 'warn'] });
     try {
-      config = { ...config, projector: 'off' };
+      api.config = { ...api.config, projector: 'off' };
       await withApi(async (url) => {
         // It still answers campaign questions under its own catalogue, from the ledgers the rows hold.
         expect(await filter(url, subjectId)).toEqual({ allowed: [], denied: [{ subjectId, reason: 'not-applicable-to-brand' }] });
@@ -129,14 +97,14 @@ function followingTheCatalogue(kind: StoreKind) {
       for (const json of [commandJson.startRelationship(subjectId), commandJson.giveConsent(subjectId)]) await callApi(url, 'POST', '/v1/commands', { body: json });
       expect(await filter(url, subjectId)).toMatchObject({ allowed: [subjectId] });
     });
-    const otherVersion = `UPDATE rm_subjects SET ledger = '{"v":1}' WHERE subject_id = ${schema ? '$1' : '?'}`;
-    if (schema) await withClient(schema.url, (client) => client.query(otherVersion, [subjectId]));
+    const otherVersion = `UPDATE rm_subjects SET ledger = '{"v":1}' WHERE subject_id = ${api.schema ? '$1' : '?'}`;
+    if (api.schema) await withClient(api.schema.url, (client) => client.query(otherVersion, [subjectId]));
     else {
-      const db = new Database(join(config.dataDir, 'state.sqlite'));
+      const db = new Database(join(api.config.dataDir, 'state.sqlite'));
       db.prepare(otherVersion).run(subjectId);
       db.close();
     }
-    config = { ...config, projector: 'off' };
+    api.config = { ...api.config, projector: 'off' };
     await withApi(async (url) => {
       const answer = await callApi(url, 'POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: CONSENT_PURPOSE, subjectIds: [subjectId] } });
       expect(answer.status).toBe(503);

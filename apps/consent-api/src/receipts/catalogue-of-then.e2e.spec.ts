@@ -1,15 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createEventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
 import { PUBLISHED_CATALOGUES_STREAM } from '@consent-ledger/ledger-commands';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
-import type { ApiConfig } from '../config';
-import { createConsentApi } from '../consent-api';
-import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, REPOSITORY_ROOT, type StoreKind, testConfig, TEST_KEYS } from '../testing/test-api';
+import { describeWithPostgres } from '../../../../test/support/services';
+import { restartedApiPerTest, shippedCatalogue } from '../testing/restarted-api';
+import { callApi, commandJson, CONSENT_PURPOSE, newSubjectId, type StoreKind, TEST_KEYS } from '../testing/test-api';
 
-const SHIPPED = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'), 'utf8'));
+const SHIPPED = shippedCatalogue();
 const shippedPurpose = SHIPPED.purposes.find((purpose: { id: string }) => purpose.id === CONSENT_PURPOSE);
 
 /**
@@ -18,29 +13,8 @@ const shippedPurpose = SHIPPED.purposes.find((purpose: { id: string }) => purpos
  * catalogue it was decided under, which the log keeps, not the file now on disk.
  */
 function quotingTheCatalogueOfThen(kind: StoreKind) {
-  let directory: string;
-  let schema: TestSchema | undefined;
-  let config: ApiConfig;
-  beforeEach(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'catalogue-of-then-'));
-    schema = kind === 'postgres' ? await createTestSchema('cl_terms') : undefined;
-    config = testConfig({
-      dataDir: join(directory, 'data'),
-      masterKey: randomBytes(32),
-      catalogueFile: join(directory, 'catalogue.json'),
-      ...(schema && { eventStore: 'postgres', databaseUrl: schema.url }),
-    });
-  });
-  afterEach(async () => {
-    await schema?.drop();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  const writeCatalogue = (edit: (definition: any) => void = () => undefined) => {
-    const definition = structuredClone(SHIPPED);
-    edit(definition);
-    writeFileSync(config.catalogueFile, JSON.stringify(definition));
-  };
+  const api = restartedApiPerTest(kind, 'catalogue-of-then');
+  const { writeCatalogue, withApi } = api;
   /** The next statement: the purpose reworded and given a new recipient, under a new notice and version. */
   const rewordPurpose = (definition: any) => {
     definition.catalogueVersion = 'proximus-be-2026-12-01.1';
@@ -49,15 +23,6 @@ function quotingTheCatalogueOfThen(kind: StoreKind) {
     purpose.description = 'Reworded in the statement of 1 December 2026';
     purpose.recipients = [...purpose.recipients, 'a partner added in 2026'];
   };
-  async function withApi<T>(use: (url: string) => Promise<T>): Promise<T> {
-    const app = await createConsentApi(config, { logger: ['error', 'warn'] });
-    await app.listen(0, '127.0.0.1');
-    try {
-      return await use(`http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`);
-    } finally {
-      await app.close();
-    }
-  }
   const giveConsent = async (url: string, subjectId: string, noticeVersion: string): Promise<string> => {
     const json = commandJson.giveConsent(subjectId);
     const answer = await callApi(url, 'POST', '/v1/commands', { body: { ...json, capture: { ...(json.capture as object), noticeVersion } } });
@@ -67,7 +32,7 @@ function quotingTheCatalogueOfThen(kind: StoreKind) {
   const receiptOf = (url: string, subjectId: string, eventId: string) =>
     callApi(url, 'GET', `/v1/subjects/${subjectId}/receipts/${eventId}`, { key: TEST_KEYS.auditor }).then((answer) => answer.body);
   async function publishedCatalogues(): Promise<number> {
-    const store = await createEventStore(eventStoreConfigOf(config));
+    const store = await createEventStore(eventStoreConfigOf(api.config));
     try {
       return (await store.readStream(PUBLISHED_CATALOGUES_STREAM)).length;
     } finally {
