@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain } from '../read-model-storage';
+import { AUDIENCE_HEARD_TABLE, MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain, REMEMBER_WHAT_PARTNERS_HEARD } from '../read-model-storage';
 
 interface Migration {
   readonly version: number;
@@ -173,6 +173,9 @@ export async function migratePostgresReadModels(client: PoolClient): Promise<voi
     await client.query(`CREATE TABLE IF NOT EXISTS rm_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
     const { rows } = await client.query<{ version: number }>('SELECT version FROM rm_schema_migrations');
     const applied = new Set(rows.map((row) => row.version));
+    // Pending migrations rebuild, and the audience rows (from migration 1 on) go with them.
+    const isPending = migrations.some((migration) => !applied.has(migration.version));
+    await client.query(applied.has(1) && isPending ? REMEMBER_WHAT_PARTNERS_HEARD : AUDIENCE_HEARD_TABLE);
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql);

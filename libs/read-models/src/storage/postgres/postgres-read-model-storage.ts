@@ -15,6 +15,7 @@ import {
   followAnotherLog,
   type LastApplied,
   markFeedsForRepublicationAgain,
+  REMEMBER_WHAT_PARTNERS_HEARD,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -83,6 +84,22 @@ const DECISION_COLUMNS =
  * second projector instance) first locks the read-models checkpoint row, so their transactions
  * run one after the other and each sees what the previous one committed.
  */
+/**
+ * For the subjects of a republication page (ids after $1, up to $2), a row saying they left each
+ * audience a partner heard of them in before the rebuild and that the rebuild gave no row: never
+ * a member under the rules now in force (see REMEMBER_WHAT_PARTNERS_HEARD). It goes out with the
+ * page, and a later erasure sends its tombstone. `since` is the instant the rebuild last evaluated the subject at.
+ */
+const TELL_PARTNERS_WHO_LEFT = `
+  WITH heard AS (
+    DELETE FROM rm_audience_heard h USING rm_subjects s
+    WHERE s.subject_id = h.subject_id AND NOT s.erased AND ($1::text IS NULL OR s.subject_id > $1) AND s.subject_id <= $2
+    RETURNING h.audience, h.subject_id, s.evaluated_at, s.last_position
+  )
+  INSERT INTO rm_audience_members (audience, subject_id, member, since, valid_until, changed_at_position)
+  SELECT audience, subject_id, false, evaluated_at, NULL, last_position FROM heard
+  ON CONFLICT (audience, subject_id) DO NOTHING`;
+
 export class PostgresReadModelStorage implements ReadModelStorage {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
@@ -157,7 +174,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   async reset(): Promise<void> {
     await this.underCheckpointLock(async (client) => {
-      await client.query('TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members');
+      await client.query(`${REMEMBER_WHAT_PARTNERS_HEARD} TRUNCATE rm_subjects, rm_decisions, rm_suppressions, rm_audience_members`);
       await client.query('UPDATE rm_checkpoints SET position = 0 WHERE name = $1', [READ_MODELS_CHECKPOINT]);
       return { result: undefined };
     });
@@ -173,7 +190,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   async rebuildForAnotherLog(head: GlobalPosition): Promise<void> {
     await this.underCheckpointLock(async (client) => {
-      await client.query(`${followAnotherLog(head, 'LEAST')} ${REBUILD}`);
+      await client.query(`${followAnotherLog(head, 'LEAST')} ${REMEMBER_WHAT_PARTNERS_HEARD} ${REBUILD}`);
       return { result: undefined };
     });
   }
@@ -187,7 +204,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return this.underCheckpointLock(async (client) => {
       const { rows } = await client.query<CatalogueRules>('SELECT version, digest FROM rm_catalogue');
       const { followed, isRecordDue } = catalogueFollowedOf(rows[0], rules);
-      if (followed.outcome === 'rebuilt') await client.query(`${markFeedsForRepublicationAgain('GREATEST')} ${REBUILD}`);
+      if (followed.outcome === 'rebuilt') await client.query(`${markFeedsForRepublicationAgain('GREATEST')} ${REMEMBER_WHAT_PARTNERS_HEARD} ${REBUILD}`);
       if (isRecordDue) {
         await client.query(
           `INSERT INTO rm_catalogue (only_row, version, digest, recorded_at) VALUES (true, $1, $2, now())
@@ -303,6 +320,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
         [feed, owed.queued_up_to, pageSize],
       );
       const { queued, last } = rows[0];
+      if (last !== null) await client.query(TELL_PARTNERS_WHO_LEFT, [owed.queued_up_to, last]);
       const isLast = queued < pageSize;
       if (isLast) await client.query('DELETE FROM rm_checkpoints WHERE name = $1', [marker]);
       else await client.query('UPDATE rm_checkpoints SET queued_up_to = $2 WHERE name = $1', [marker, last]);

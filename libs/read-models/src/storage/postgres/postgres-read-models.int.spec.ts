@@ -211,6 +211,25 @@ describeWithPostgres('read models in PostgreSQL', () => {
     });
   });
 
+  // The rebuild decides memberships again, and a member the new rules never admit gets no row:
+  // the republication tells partners such a subject left only if it knows they heard of it.
+  it('remembers which subjects the partners heard of before a new version rebuilds', async () => {
+    const schema = await createTestSchema('cl_rm_heard');
+    try {
+      await (await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 })).close();
+      await withClient(schema.url, (client) =>
+        client.query(`INSERT INTO rm_audience_members (audience, subject_id, member, since, valid_until, changed_at_position)
+                      VALUES ('ads-and-data', 'subject-1', true, '2024-05-01T09:00:00Z', NULL, 40);
+                      DELETE FROM rm_schema_migrations WHERE version = 3`),
+      );
+      await (await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 })).close();
+      const heard = await withClient(schema.url, (client) => client.query('SELECT audience, subject_id FROM rm_audience_heard'));
+      expect(heard.rows).toEqual([{ audience: 'ads-and-data', subject_id: 'subject-1' }]);
+    } finally {
+      await schema.drop();
+    }
+  });
+
   it('has every feed that had published publish everyone again when a new version rebuilds', async () => {
     const schema = await createTestSchema('cl_rm_upgrade');
     try {

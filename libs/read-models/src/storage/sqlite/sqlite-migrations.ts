@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain } from '../read-model-storage';
+import { AUDIENCE_HEARD_TABLE, MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain, REMEMBER_WHAT_PARTNERS_HEARD } from '../read-model-storage';
 
 interface Migration {
   readonly version: number;
@@ -172,6 +172,9 @@ export function migrateSqliteReadModels(db: Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS rm_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const isApplied = db.prepare('SELECT 1 FROM rm_schema_migrations WHERE version = ?');
   const markApplied = db.prepare('INSERT INTO rm_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  // Pending migrations rebuild, and the audience rows (from migration 1 on) go with them.
+  const isPending = migrations.some((migration) => !isApplied.get(migration.version));
+  db.exec(isApplied.get(1) && isPending ? REMEMBER_WHAT_PARTNERS_HEARD : AUDIENCE_HEARD_TABLE);
   for (const migration of migrations) {
     db.transaction(() => {
       if (isApplied.get(migration.version)) return;

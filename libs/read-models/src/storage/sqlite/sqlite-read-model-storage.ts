@@ -15,6 +15,7 @@ import {
   followAnotherLog,
   type LastApplied,
   markFeedsForRepublicationAgain,
+  REMEMBER_WHAT_PARTNERS_HEARD,
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
@@ -130,6 +131,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   async reset(): Promise<void> {
     this.db
       .transaction(() => {
+        this.db.exec(REMEMBER_WHAT_PARTNERS_HEARD);
         for (const table of ['rm_subjects', 'rm_decisions', 'rm_suppressions', 'rm_audience_members']) this.db.exec(`DELETE FROM ${table}`);
         this.statements.setCheckpoint.run(READ_MODELS_CHECKPOINT, 0);
       })
@@ -143,7 +145,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
   }
 
   async rebuildForAnotherLog(head: GlobalPosition): Promise<void> {
-    this.db.transaction(() => this.db.exec(`${followAnotherLog(head, 'min')} ${REBUILD}`)).immediate();
+    this.db.transaction(() => this.db.exec(`${followAnotherLog(head, 'min')} ${REMEMBER_WHAT_PARTNERS_HEARD} ${REBUILD}`)).immediate();
   }
 
   async recordedRules(): Promise<CatalogueRules | undefined> {
@@ -155,7 +157,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return this.db
       .transaction((): CatalogueFollowed => {
         const { followed, isRecordDue } = catalogueFollowedOf(this.statements.catalogueRules.get() as CatalogueRules | undefined, rules);
-        if (followed.outcome === 'rebuilt') this.db.exec(`${markFeedsForRepublicationAgain('max')} ${REBUILD}`);
+        if (followed.outcome === 'rebuilt') this.db.exec(`${markFeedsForRepublicationAgain('max')} ${REMEMBER_WHAT_PARTNERS_HEARD} ${REBUILD}`);
         if (isRecordDue) this.statements.recordCatalogueRules.run(rules.version, rules.digest, new Date().toISOString());
         return followed;
       })
@@ -244,7 +246,12 @@ export class SqliteReadModelStorage implements ReadModelStorage {
         if (!owed) return { kind: 'nothing-owed' };
         if (BigInt(owed.position) > caughtUpTo || owed.is_sweep_behind === 1) return { kind: 'waiting' };
         const page = s.republicationPage.all({ after: owed.queued_up_to, pageSize }) as { subject_id: string; evaluated_at: string }[];
-        for (const row of page) s.insertRepublication.run(row.subject_id, row.evaluated_at, feed);
+        for (const row of page) {
+          s.insertRepublication.run(row.subject_id, row.evaluated_at, feed);
+          // A partner told of the subject under the old rules is told it left (see REMEMBER_WHAT_PARTNERS_HEARD).
+          s.tellPartnerWhoLeft.run(row.subject_id);
+          s.forgetHeard.run(row.subject_id);
+        }
         const isLast = page.length < pageSize;
         if (isLast) s.removeRepublicationMarker.run(marker);
         else s.markQueuedUpTo.run(page[page.length - 1].subject_id, marker);
@@ -407,6 +414,13 @@ function prepare(db: Connection) {
        ORDER BY subject_id LIMIT @pageSize`,
     ),
     insertRepublication: db.prepare('INSERT INTO rm_state_changes (subject_id, changed_at, feed) VALUES (?, ?, ?)'),
+    tellPartnerWhoLeft: db.prepare(
+      `INSERT INTO rm_audience_members (audience, subject_id, member, since, valid_until, changed_at_position)
+       SELECT h.audience, h.subject_id, 0, s.evaluated_at, NULL, s.last_position
+       FROM rm_audience_heard h JOIN rm_subjects s ON s.subject_id = h.subject_id WHERE h.subject_id = ?
+       ON CONFLICT (audience, subject_id) DO NOTHING`,
+    ),
+    forgetHeard: db.prepare('DELETE FROM rm_audience_heard WHERE subject_id = ?'),
     markQueuedUpTo: db.prepare('UPDATE rm_checkpoints SET queued_up_to = ? WHERE name = ?'),
     removeRepublicationMarker: db.prepare('DELETE FROM rm_checkpoints WHERE name = ?'),
     takeLease: db.prepare(

@@ -66,6 +66,27 @@ describe('read models in SQLite, upgraded', () => {
     }
   });
 
+  // The rebuild decides memberships again, and a member the new rules never admit gets no row:
+  // the republication tells partners such a subject left only if it knows they heard of it.
+  it('remember which subjects the partners heard of before a new version rebuilds', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
+    const file = join(directory, 'state.sqlite');
+    try {
+      await new SqliteReadModelStorage({ file }).close();
+      const db = new Database(file);
+      db.exec(`DELETE FROM rm_audience_heard; DELETE FROM rm_schema_migrations WHERE version = 3`);
+      db.prepare('INSERT INTO rm_audience_members (audience, subject_id, member, since, valid_until, changed_at_position) VALUES (?, ?, ?, ?, ?, ?)').run('ads-and-data', 'subject-1', 1, '2024-05-01T09:00:00.000Z', null, 40);
+      db.close();
+
+      await new SqliteReadModelStorage({ file }).close();
+      const after = new Database(file);
+      expect(after.prepare('SELECT audience, subject_id FROM rm_audience_heard').all()).toEqual([{ audience: 'ads-and-data', subject_id: 'subject-1' }]);
+      after.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('rebuild from the start of the log when a new version decides differently', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
     const file = join(directory, 'state.sqlite');
