@@ -26,6 +26,27 @@ describe('reading a command message', () => {
     });
   });
 
+  // Found in review: of two idempotency-key or client headers the first was taken silently, while
+  // a proxy or log reader checking the topic may take the last.
+  it('treats a header sent twice as poison, naming it, as it refuses a field sent twice', () => {
+    const twice = (name: string) => ({ 'idempotency-key': Buffer.from('key-1'), [name]: [Buffer.from('first'), Buffer.from('second')] });
+    expect(readCommandMessage(message({ headers: twice('idempotency-key') }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'unkeyed:2:41',
+      problems: [{ field: 'idempotency-key', message: expect.stringMatching(/^is sent more than once/) }],
+    });
+    expect(readCommandMessage(message({ headers: twice('client') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'client' }] });
+    expect(readCommandMessage(message({ headers: twice('correlation-id') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'correlation-id' }] });
+  });
+
+  it('says that header names are lower case when the key came as Idempotency-Key', () => {
+    expect(readCommandMessage(message({ headers: { 'Idempotency-Key': Buffer.from('key-1') } }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'unkeyed:2:41',
+      problems: [{ field: 'idempotency-key', message: expect.stringContaining('lower case') }],
+    });
+  });
+
   it('treats a command with a field sent twice as poison, naming the field, as the HTTP API refuses it', () => {
     const twice = '{"type":"RestrictChannel","subjectId":"cust-1","channel":"sms","capture":{"touchpoint":"sms-stop","actor":{"kind":"subject"}},"subjectId":"cust-2"}';
     expect(readCommandMessage(message({ value: Buffer.from(twice) }), origin)).toMatchObject({

@@ -43,9 +43,13 @@ export type ReadCommandMessage =
  */
 export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin): ReadCommandMessage {
   const headers = message.headers ?? {};
-  const givenCorrelationId = header(headers, 'correlation-id');
+  // Sent twice, a header is read by this intake and by whatever checks the topic (an ACL proxy, a
+  // log reader) each its own way, first or last: the command would be keyed, or attributed, other
+  // than they saw (found in review: the first of two was taken silently). Refused, like a JSON field sent twice.
+  const repeated = (['idempotency-key', 'client', 'correlation-id'] as const).find((name) => Array.isArray(headers[name]) && (headers[name] as unknown[]).length > 1);
+  const givenCorrelationId = repeated === 'correlation-id' ? undefined : header(headers, 'correlation-id');
   const correlationId = givenCorrelationId !== undefined && CORRELATION_ID.test(givenCorrelationId) ? givenCorrelationId : undefined;
-  const idempotencyKey = header(headers, 'idempotency-key');
+  const idempotencyKey = repeated === 'idempotency-key' ? undefined : header(headers, 'idempotency-key');
   const client = header(headers, 'client') ?? DEFAULT_KAFKA_CLIENT;
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
   const poison = (problems: FieldProblem[]): ReadCommandMessage => ({
@@ -55,7 +59,13 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     ...(correlationId !== undefined && { correlationId }),
   });
 
-  if (idempotencyKey === undefined) return poison([{ field: 'idempotency-key', message: 'is required as a header (the message key is the subject id)' }]);
+  if (repeated !== undefined) return poison([{ field: repeated, message: 'is sent more than once: send each header once, as readers disagree on which value counts' }]);
+  if (idempotencyKey === undefined) {
+    // Kafka header names are case-sensitive, and HTTP habits write Idempotency-Key.
+    const otherCase = Object.keys(headers).some((name) => name !== 'idempotency-key' && name.toLowerCase() === 'idempotency-key');
+    const message = otherCase ? 'is required as a header named in lower case, idempotency-key (Kafka header names are case-sensitive)' : 'is required as a header (the message key is the subject id)';
+    return poison([{ field: 'idempotency-key', message }]);
+  }
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
   const keyProblem = contactDetailsProblem(idempotencyKey);
   if (keyProblem) return poison([{ field: 'idempotency-key', message: keyProblem }]);
