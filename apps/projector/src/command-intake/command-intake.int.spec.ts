@@ -62,6 +62,23 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect(state.value).toMatchObject({ subjectId, position: result.value.body.position, relationships: [{ relationship: 'customer', status: 'active' }] });
   });
 
+  // Found in review: keys are each client's own, but results are keyed by the key alone and did not
+  // say whose they were: a system reading the results of its key took the other system's as its own.
+  it('says whose command each result answers when two clients use the same key', async () => {
+    const key = uniqueName('key');
+    const [fromTv, fromShop] = [uniqueName('subject'), uniqueName('subject')];
+    await send([
+      { key, value: JSON.stringify(commandJson.startRelationship(fromTv)), headers: { client: 'tv-menu' } },
+      { key, value: JSON.stringify(commandJson.startRelationship(fromShop)), headers: { client: 'shop' } },
+    ]);
+
+    const results = await reader.until(() => (reader.messages(resources.topics.commandResults, key).length === 2 ? reader.messages(resources.topics.commandResults, key) : undefined), 'both results');
+    expect(results.map(({ value, headers }) => ({ client: value.client, header: headers.client, subjectId: value.body.subjectId, status: value.status }))).toEqual([
+      { client: 'tv-menu', header: 'tv-menu', subjectId: fromTv, status: 201 },
+      { client: 'shop', header: 'shop', subjectId: fromShop, status: 201 },
+    ]);
+  });
+
   it('answers a retry with the first answer and records nothing new', async () => {
     const subjectId = uniqueName('subject');
     const key = uniqueName('key');

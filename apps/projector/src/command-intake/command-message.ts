@@ -32,6 +32,8 @@ export type ReadCommandMessage =
       /** The key the error result goes out under: the message's idempotency key if it had a usable one. */
       readonly resultKey: string;
       readonly problems: readonly FieldProblem[];
+      /** The sending system, when its header was usable: results of two clients can share a key. */
+      readonly client?: string;
       readonly correlationId?: string;
     };
 
@@ -56,6 +58,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     kind: 'poison',
     resultKey: idempotencyKey !== undefined && IDEMPOTENCY_KEY.test(idempotencyKey) && !contactDetailsProblem(idempotencyKey) ? idempotencyKey : fallbackKey,
     problems,
+    ...(repeated !== 'client' && CLIENT.test(client) && { client }),
     ...(correlationId !== undefined && { correlationId }),
   });
 

@@ -14,6 +14,12 @@ export type InternalErrorBody = { readonly error: 'internal-error' | 'forbidden'
 export interface CommandResult {
   readonly schemaVersion: typeof COMMAND_RESULT_SCHEMA_VERSION;
   readonly idempotencyKey: string;
+  /**
+   * The `client` header the command came with (`kafka` without one): keys are the client's own,
+   * so two systems may use the same one and find both answers under it on the topic. Absent
+   * when the header was unusable.
+   */
+  readonly client?: string;
   readonly status: 200 | 201 | 400 | 403 | 409 | 422 | 500 | 503;
   readonly body: HandledCommand | CommandErrorBody | InternalErrorBody;
   /** True when this repeats the answer to an earlier message with the same key. */

@@ -60,10 +60,11 @@ export class CommandTopicIntake {
   private async answer({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const origin: MessageOrigin = { topic, partition, offset: message.offset };
     const read = readCommandMessage(message, origin);
+    const client = read.client;
     const result: CommandResult =
       read.kind === 'poison'
-        ? { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.resultKey, ...validationFailed(read.problems), replayed: false, source: origin }
-        : { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.idempotencyKey, ...(await this.run(read, heartbeat)), source: origin };
+        ? { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.resultKey, ...(client !== undefined && { client }), ...validationFailed(read.problems), replayed: false, source: origin }
+        : { schemaVersion: COMMAND_RESULT_SCHEMA_VERSION, idempotencyKey: read.idempotencyKey, client: read.client, ...(await this.run(read, heartbeat)), source: origin };
     // If this send fails, kafkajs redelivers the message (its offset was not committed) and the
     // intake answers it again from its idempotency record.
     await this.options.producer.send({
@@ -75,6 +76,7 @@ export class CommandTopicIntake {
           value: JSON.stringify(result),
           headers: {
             'idempotency-key': result.idempotencyKey,
+            ...(client !== undefined && { client }),
             'schema-version': String(COMMAND_RESULT_SCHEMA_VERSION),
             status: String(result.status),
             ...(read.correlationId !== undefined && { 'correlation-id': read.correlationId }),
