@@ -23,6 +23,11 @@ export const republicationMarkerOf = (feed: string): string => `${REPUBLICATION_
 export const OUTBOX_CURSOR_PREFIX = 'outbox:';
 export const outboxCursorOf = (feed: string): string => `${OUTBOX_CURSOR_PREFIX}${feed}`;
 
+/** Keyed by subject first: the republication takes the entries of a range of subjects at a time. */
+export const AUDIENCE_HEARD_TABLE = `
+      CREATE TABLE IF NOT EXISTS rm_audience_heard (subject_id text NOT NULL, audience text NOT NULL, PRIMARY KEY (subject_id, audience));
+`;
+
 /**
  * SQL run before anything empties the audience rows (a migration that rebuilds, a rule change, a
  * log found replaced): which subjects each partner has heard of. The rebuild decides membership
@@ -30,12 +35,10 @@ export const outboxCursorOf = (feed: string): string => `${OUTBOX_CURSOR_PREFIX}
  * no row; but a partner told `member: true` under the old rules goes on targeting the person
  * until told otherwise (found in review: after migration 13, a Scarlet-only customer stayed in
  * Ads & Data, and stayed there after being erased, since tombstones follow rows). The
- * republication gives such a subject a row saying it left (`tellPartnersWhoLeft`). Created here
- * rather than by a numbered migration, as it must be filled before any pending one rebuilds.
+ * republication gives such a subject a row saying it left (each storage's
+ * `enqueueRepublicationPage`). The table is made by the migration runner rather than by a numbered
+ * migration, as it must be filled before any pending one rebuilds.
  */
-export const AUDIENCE_HEARD_TABLE = `
-      CREATE TABLE IF NOT EXISTS rm_audience_heard (audience text NOT NULL, subject_id text NOT NULL, PRIMARY KEY (audience, subject_id));
-`;
 export const REMEMBER_WHAT_PARTNERS_HEARD = `
       ${AUDIENCE_HEARD_TABLE}
       INSERT INTO rm_audience_heard (audience, subject_id) SELECT audience, subject_id FROM rm_audience_members WHERE true ON CONFLICT DO NOTHING;
