@@ -47,6 +47,8 @@ export interface Tampering {
   insertRow(event: StoredEvent): Promise<void>;
   /** DELETE of the removal records the store keeps for a stream. */
   deleteRemovalRecords(streamName: string): Promise<void>;
+  /** UPDATE of the details of a stream's removal records, their hashes left as they were. */
+  setRemovalDetails(streamName: string, details: Record<string, string | number | boolean>): Promise<void>;
 }
 
 export interface EventStoreContractOptions {
@@ -55,6 +57,8 @@ export interface EventStoreContractOptions {
   readonly hasDensePositions: boolean;
   /** KurrentDB keeps no index of event ids across streams, so it cannot refuse a reused id. */
   readonly refusesEventIdReusedInAnotherStream: boolean;
+  /** KurrentDB tombstones a removed stream: it can never be written, nor removed, again. */
+  readonly writesAgainToRemovedStream: boolean;
 }
 
 const isoUtcWithMilliseconds = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -609,6 +613,67 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       await expect(store.removeStream(stream, { reason: ' ', removedAt: '2031-05-01T00:00:00.000Z' })).rejects.toThrow(TypeError);
       expect(await store.readStream(stream)).toHaveLength(1);
     });
+
+    it("finds one stream's removal with the details given to it, and no other stream's", async () => {
+      const removed = await streams.withHistory(store, 'subject-1', 3);
+      const removedWithoutDetails = await streams.withHistory(store, 'subject-2', 1);
+      const kept = await streams.withHistory(store, 'subject-3', 1);
+      const history = await store.readStream(removed);
+      const details = { runId: 'run-7', removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 3, isLate: false };
+
+      await store.removeStream(removed, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', details });
+      await store.removeStream(removedWithoutDetails, { reason: 'proof retention ended', removedAt: '2031-05-02T00:00:00.000Z' });
+
+      expect(await store.readRemovals(removed)).toEqual([
+        {
+          sequence: expect.any(Number),
+          streamName: removed,
+          lastRevision: 2,
+          positions: history.map((event) => event.position),
+          lastHash: history[2].hash,
+          reason: 'proof retention ended',
+          removedAt: '2031-05-01T00:00:00.000Z',
+          details,
+          previousHash: expect.any(String),
+          hash: expect.any(String),
+        },
+      ]);
+      const [withoutDetails] = await store.readRemovals(removedWithoutDetails);
+      expect(withoutDetails).toMatchObject({ streamName: removedWithoutDetails, removedAt: '2031-05-02T00:00:00.000Z' });
+      expect(withoutDetails).not.toHaveProperty('details');
+      expect(await store.readRemovals(kept)).toEqual([]);
+      expect(await store.readRemovals(streams.named('never-written'))).toEqual([]);
+      expect(await (await underTest.reopen()).readRemovals(removed)).toEqual(await store.readRemovals(removed));
+      expect(await store.verify()).toMatchObject({ intact: true });
+    });
+
+    if (options.writesAgainToRemovedStream) {
+      it('finds every removal of a stream written again after it was removed, oldest first', async () => {
+        const stream = await streams.withHistory(store, 'subject-1', 2);
+        await store.removeStream(stream, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', details: { runId: 'first' } });
+        await store.append(stream, [consentGiven({ note: 'the subject came back' })], { expectedRevision: 'no-stream' });
+        await store.removeStream(stream, { reason: 'proof retention ended', removedAt: '2037-05-01T00:00:00.000Z', details: { runId: 'second' } });
+
+        const removals = await store.readRemovals(stream);
+
+        expect(removals.map((removal) => [removal.details?.runId, removal.positions.length])).toEqual([
+          ['first', 2],
+          ['second', 1],
+        ]);
+        expect(await store.verify()).toMatchObject({ intact: true });
+      });
+    }
+
+    it('refuses details that could not be read back as given, and keeps the stream', async () => {
+      const stream = await streams.withHistory(store, 'subject-1', 1);
+      const removal = (details: unknown) => ({ reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', details: details as Record<string, string> });
+
+      await expect(store.removeStream(stream, removal({ run: { id: 'nested' } }))).rejects.toThrow(/detail "run" must be a string, a finite number or a boolean/);
+      await expect(store.removeStream(stream, removal({ eventsRemoved: Number.NaN }))).rejects.toThrow(TypeError);
+      await expect(store.removeStream(stream, removal(['run-7']))).rejects.toThrow(TypeError);
+      expect(await store.readStream(stream)).toHaveLength(1);
+      expect(await store.readRemovals(stream)).toEqual([]);
+    });
   });
 
   describe('large and unusual content', () => {
@@ -769,6 +834,14 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
         await tamper.deleteRemovalRecords(removed);
 
         expect((await store.verify()).firstBreak).toMatchObject({ kind: 'removed', position: positions[0] });
+      });
+
+      it('finds the details of a sanctioned removal changed afterwards', async () => {
+        const removed = streams.named('subject-0');
+        await store.removeStream(removed, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z', details: { runId: 'run-7' } });
+        await tamper.setRemovalDetails(removed, { runId: 'run-8' });
+
+        expect((await store.verify()).firstBreak).toMatchObject({ kind: 'altered', streamName: removed, detail: expect.stringContaining('changed after it was written') });
       });
     });
   }

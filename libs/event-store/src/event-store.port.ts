@@ -132,17 +132,47 @@ export interface VerifyOptions {
 }
 
 /**
+ * Facts the remover keeps with a removal, as flat JSON values (a run id, an instant, a count), so
+ * whoever later asks about the stream reads them back as given instead of parsing `reason`.
+ */
+export type RemovalDetails = Readonly<Record<string, string | number | boolean>>;
+
+/**
  * Why a stream was removed on purpose (e.g. its proof retention ended). Kept by the store so that
  * `verify` tells a sanctioned removal from tampering.
  */
 export interface StreamRemoval {
   readonly reason: string;
   readonly removedAt: string;
+  /** Kept in the removal record and covered by its hash; absent from records written before 2026-11-29. */
+  readonly details?: RemovalDetails;
   /**
    * The stream's last revision when the removal was decided: if anything was appended since, the
    * stream stays whole and StreamRevisionConflict is thrown (a choice made meanwhile is kept).
    */
   readonly expectedRevision?: number;
+}
+
+/**
+ * The store's own record of a sanctioned removal: which events went (their positions and the
+ * stream's last hash), why and when. Records form a hash chain of their own, so editing or deleting
+ * one after the fact is detectable, and a removal can only excuse the positions it lists.
+ */
+export interface RemovalRecord {
+  /** 1, 2, 3, ... in the order the removals were made. */
+  readonly sequence: number;
+  readonly streamName: string;
+  readonly lastRevision: number;
+  readonly positions: readonly GlobalPosition[];
+  /** Hash of the stream's last event when it was removed. */
+  readonly lastHash: string;
+  readonly reason: string;
+  readonly removedAt: string;
+  /** As given to `removeStream`; absent when none were given. */
+  readonly details?: RemovalDetails;
+  /** Hash of the previous removal record, GENESIS_HASH for the first. */
+  readonly previousHash: string;
+  readonly hash: string;
 }
 
 export interface StoreHealth {
@@ -180,6 +210,13 @@ export interface EventStore {
 
   /** Deletes a whole stream on purpose and records the removal so `verify` accepts the gap. */
   removeStream(streamName: string, removal: StreamRemoval): Promise<void>;
+
+  /**
+   * The removal records of one stream, oldest first ([] for a stream never removed): one indexed
+   * lookup, whatever number of other streams were removed. A stream written again after a removal
+   * can be removed again, so there may be several.
+   */
+  readRemovals(streamName: string): Promise<RemovalRecord[]>;
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

@@ -1,25 +1,7 @@
-import { GENESIS_HASH, type GlobalPosition, type StreamRemoval } from './event-store.port';
+import { GENESIS_HASH, type GlobalPosition, type RemovalDetails, type RemovalRecord, type StreamRemoval } from './event-store.port';
 import { canonicalJson, sha256Hex } from './hash-chain';
 
-/**
- * The store's own record of a sanctioned removal: which events went (their positions and the
- * stream's last hash), why and when. Records form a hash chain of their own, so editing or deleting
- * one after the fact is detectable, and a removal can only excuse the positions it lists.
- */
-export interface RemovalRecord {
-  /** 1, 2, 3, ... in the order the removals were made. */
-  readonly sequence: number;
-  readonly streamName: string;
-  readonly lastRevision: number;
-  readonly positions: readonly GlobalPosition[];
-  /** Hash of the stream's last event when it was removed. */
-  readonly lastHash: string;
-  readonly reason: string;
-  readonly removedAt: string;
-  /** Hash of the previous removal record, GENESIS_HASH for the first. */
-  readonly previousHash: string;
-  readonly hash: string;
-}
+export type { RemovalRecord } from './event-store.port';
 
 export interface RemovedStream {
   readonly streamName: string;
@@ -41,6 +23,7 @@ export function recordRemoval(
     lastHash: removed.lastHash,
     reason: removal.reason,
     removedAt: removal.removedAt,
+    ...(removal.details && { details: { ...removal.details } }),
     previousHash: previous?.hash ?? GENESIS_HASH,
   };
   return { ...content, hash: hashRemoval(content) };
@@ -56,6 +39,8 @@ export function hashRemoval(record: Omit<RemovalRecord, 'hash'>): string {
       lastHash: record.lastHash,
       reason: record.reason,
       removedAt: record.removedAt,
+      // Left out when absent (canonicalJson skips undefined), so records written before details existed hash as they did.
+      details: record.details,
       previousHash: record.previousHash,
     }),
   );
@@ -71,4 +56,27 @@ export function assertValidRemoval(streamName: string, removal: StreamRemoval): 
   if (typeof removal.removedAt !== 'string' || Number.isNaN(Date.parse(removal.removedAt))) {
     throw new TypeError(`removing ${streamName} needs removedAt as an ISO-8601 instant`);
   }
+  if (removal.details !== undefined) assertValidDetails(streamName, removal.details);
+}
+
+/**
+ * Details a store keeps must read back exactly as hashed, from SQL text and KurrentDB JSON alike:
+ * flat values only, numbers finite.
+ */
+function assertValidDetails(streamName: string, details: RemovalDetails): void {
+  if (details === null || typeof details !== 'object' || Array.isArray(details)) {
+    throw new TypeError(`removing ${streamName}: details must be an object of strings, numbers and booleans`);
+  }
+  for (const [key, value] of Object.entries(details)) {
+    const isFlat = typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    if (key.length === 0 || !isFlat) {
+      throw new TypeError(`removing ${streamName}: detail "${key}" must be a string, a finite number or a boolean`);
+    }
+  }
+}
+
+/** A details column read back: NULL (a record written before details existed) stays absent, never `null`, which would hash differently. */
+export function detailsOfColumn(value: unknown): { details?: RemovalDetails } {
+  if (value === null || value === undefined) return {};
+  return { details: (typeof value === 'string' ? JSON.parse(value) : value) as RemovalDetails };
 }

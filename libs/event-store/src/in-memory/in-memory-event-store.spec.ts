@@ -6,6 +6,7 @@ describe('in-memory event store', () => {
   runEventStoreContract({
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
+    writesAgainToRemovedStream: true,
     async open() {
       const log = new InMemoryLog();
       const instances: InMemoryEventStore[] = [createInMemoryEventStore({ log })];
@@ -75,6 +76,9 @@ function tamperingWith(log: InMemoryLog): Tampering {
     },
     async deleteRemovalRecords(streamName) {
       log.removals = log.removals.filter((removal) => removal.streamName !== streamName);
+    },
+    async setRemovalDetails(streamName, details) {
+      log.removals = log.removals.map((removal) => (removal.streamName === streamName ? { ...removal, details } : removal));
     },
   };
 }

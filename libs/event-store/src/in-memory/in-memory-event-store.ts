@@ -10,6 +10,7 @@ import type {
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
+  RemovalRecord,
   StoreHealth,
   StoredEvent,
   StreamRemoval,
@@ -21,7 +22,7 @@ import { START } from '../event-store.port';
 import { checkIntegrity } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
-import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
+import { assertValidRemoval, recordRemoval } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 
 /**
@@ -212,6 +213,12 @@ export class InMemoryEventStore implements EventStore {
     );
     this.log.removeStream(streamName);
     this.log.removals.push(record);
+  }
+
+  /** A scan of every removal: this store is for tests, whose logs are small. */
+  async readRemovals(streamName: string): Promise<RemovalRecord[]> {
+    this.assertOpen();
+    return this.log.removals.filter((removal) => removal.streamName === streamName);
   }
 
   async health(): Promise<StoreHealth> {

@@ -12,6 +12,7 @@ if (url) {
     runEventStoreContract({
       hasDensePositions: false,
       refusesEventIdReusedInAnotherStream: false,
+      writesAgainToRemovedStream: false,
       async open() {
         const instances: KurrentEventStore[] = [connectKurrentEventStore({ url })];
         return {

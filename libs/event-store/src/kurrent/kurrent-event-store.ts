@@ -24,6 +24,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type RemovalRecord,
   type StoreHealth,
   type StoredEvent,
   type StreamRemoval,
@@ -33,7 +34,7 @@ import {
 } from '../event-store.port';
 import { checkIntegrity } from '../integrity-check';
 import { toLogRange, toStreamRange } from '../read-options';
-import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
+import { assertValidRemoval, recordRemoval } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import {
   asUnavailable,
@@ -73,6 +74,8 @@ export class KurrentEventStore implements EventStore {
   private readonly subscriptions = new SubscriptionSet();
   private removals: RemovalRecord[] = [];
   private readonly removedStreams = new Set<string>();
+  private readonly removalsByStream = new Map<string, RemovalRecord[]>();
+  private removalsRead: Promise<void> = Promise.resolve();
   private readonly appendsInFlight = new Map<string, Promise<unknown>>();
   private isClosed = false;
 
@@ -278,6 +281,17 @@ export class KurrentEventStore implements EventStore {
     }
   }
 
+  /** From the records this instance holds anyway (to hide removed streams), after reading those added since. */
+  async readRemovals(streamName: string): Promise<RemovalRecord[]> {
+    this.assertOpen();
+    try {
+      await this.refreshRemovals();
+    } catch (error) {
+      throw asUnavailable(error, `cannot read the removals of ${streamName}`);
+    }
+    return [...(this.removalsByStream.get(streamName) ?? [])];
+  }
+
   async health(): Promise<StoreHealth> {
     if (this.isClosed) return { ready: false, detail: 'store is closed' };
     try {
@@ -342,7 +356,18 @@ export class KurrentEventStore implements EventStore {
     return new Map(candidates.filter((event) => ids.has(event.eventId)).map((event) => [event.eventId, event]));
   }
 
-  private async refreshRemovals(): Promise<void> {
+  /**
+   * One read at a time, each from where the last one ended: two that overlapped would both append
+   * the same records, and the doubled chain would read as tampering. Exports and histories now
+   * call this concurrently.
+   */
+  private refreshRemovals(): Promise<void> {
+    const reading = this.removalsRead.catch(() => undefined).then(() => this.readNewRemovals());
+    this.removalsRead = reading;
+    return reading;
+  }
+
+  private async readNewRemovals(): Promise<void> {
     const known = this.removals.length;
     const fresh = await this.collectRaw(this.client.readStream(REMOVALS_STREAM, { fromRevision: BigInt(known) }));
     for (const resolved of fresh) {
@@ -350,6 +375,7 @@ export class KurrentEventStore implements EventStore {
       if (!record) continue;
       this.removals.push(record);
       this.removedStreams.add(record.streamName);
+      this.removalsByStream.set(record.streamName, [...(this.removalsByStream.get(record.streamName) ?? []), record]);
     }
   }
 

@@ -9,7 +9,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import type { UnpositionedEvent } from '../append-planning';
 import { EventStoreUnavailable } from '../errors';
-import type { StoredEvent } from '../event-store.port';
+import type { RemovalDetails, StoredEvent } from '../event-store.port';
 import type { RemovalRecord } from '../removal-record';
 
 /**
@@ -80,6 +80,7 @@ export function toRemovalRecord(resolved: ResolvedEvent): RemovalRecord | undefi
     lastHash: String(data.lastHash),
     reason: String(data.reason),
     removedAt: String(data.removedAt),
+    ...(isRecord(data.details) && { details: data.details as RemovalDetails }),
     previousHash: String(data.previousHash),
     hash: String(data.hash),
   };

@@ -14,6 +14,7 @@ describeWithPostgres('PostgreSQL event store', () => {
   runEventStoreContract({
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
+    writesAgainToRemovedStream: true,
     async open() {
       const schema = await createTestSchema('cl_event_store');
       const instances: PostgresEventStore[] = [await openPostgresEventStore({ url: schema.url, poolSize: 4 })];
@@ -49,7 +50,33 @@ describeWithPostgres('PostgreSQL event store', () => {
       expect(migrations.rows).toEqual([
         { version: 1, name: expect.any(String) },
         { version: 2, name: expect.any(String) },
+        { version: 3, name: expect.any(String) },
       ]);
+    });
+
+    it('finds by stream, through an index, the removals recorded before removal details were kept, and still verifies them', async () => {
+      // A schema kept by the previous version: one removal recorded, migration 3 not yet applied.
+      const before = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      await before.append('subject-1', [consentGiven(), consentGiven()], { expectedRevision: 'no-stream' });
+      await before.removeStream('subject-1', { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z' });
+      await before.close();
+      await withClient(schema.url, (client) =>
+        client.query('DROP INDEX stream_removals_by_stream; ALTER TABLE stream_removals DROP COLUMN details; DELETE FROM schema_migrations WHERE version = 3'),
+      );
+
+      const after = await openPostgresEventStore({ url: schema.url, poolSize: 2 });
+      try {
+        const [removal] = await after.readRemovals('subject-1');
+        expect(removal).toMatchObject({ streamName: 'subject-1', lastRevision: 1, removedAt: '2031-05-01T00:00:00.000Z' });
+        expect(removal).not.toHaveProperty('details');
+        expect(await after.verify()).toMatchObject({ intact: true });
+      } finally {
+        await after.close();
+      }
+      const indexes = await withClient(schema.url, (client) =>
+        client.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'stream_removals'"),
+      );
+      expect(indexes.rows.map((row) => row.indexdef)).toContainEqual(expect.stringMatching(/CREATE INDEX stream_removals_by_stream .*\(stream_name\)/));
     });
 
     it('reports a server it cannot reach as unavailable', async () => {
@@ -545,6 +572,9 @@ function tamperingWith(url: string): Tampering {
     },
     async deleteRemovalRecords(streamName) {
       await inTransaction((client) => client.query('DELETE FROM stream_removals WHERE stream_name = $1', [streamName]));
+    },
+    async setRemovalDetails(streamName, details) {
+      await inTransaction((client) => client.query('UPDATE stream_removals SET details = $2 WHERE stream_name = $1', [streamName, JSON.stringify(details)]));
     },
   };
 }

@@ -12,6 +12,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type RemovalRecord,
   type StoreHealth,
   type StoredEvent,
   type StreamRemoval,
@@ -24,7 +25,8 @@ import { GroupCommitQueue } from '../group-commit';
 import { checkIntegrity, type IntegrityEvidence, type StoredEventText } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
-import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
+import { canonicalJson } from '../hash-chain';
+import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
@@ -61,6 +63,7 @@ interface RemovalRow {
   last_hash: string;
   reason: string;
   removed_at: string;
+  details: unknown;
   previous_hash: string;
   hash: string;
 }
@@ -241,8 +244,8 @@ export class PostgresEventStore implements EventStore {
         removal,
       );
       await client.query(
-        `INSERT INTO stream_removals (sequence, stream_name, last_revision, positions, last_hash, reason, removed_at, previous_hash, hash)
-         VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7, $8, $9)`,
+        `INSERT INTO stream_removals (sequence, stream_name, last_revision, positions, last_hash, reason, removed_at, details, previous_hash, hash)
+         VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7, $8::json, $9, $10)`,
         [
           record.sequence,
           record.streamName,
@@ -251,6 +254,7 @@ export class PostgresEventStore implements EventStore {
           record.lastHash,
           record.reason,
           record.removedAt,
+          record.details === undefined ? null : canonicalJson(record.details),
           record.previousHash,
           record.hash,
         ],
@@ -269,6 +273,12 @@ export class PostgresEventStore implements EventStore {
       client.release(true);
       throw asUnavailable(error, `cannot remove stream ${streamName}`);
     }
+  }
+
+  async readRemovals(streamName: string): Promise<RemovalRecord[]> {
+    this.assertOpen();
+    const rows = await this.query<RemovalRow>(`${SELECT_REMOVALS} WHERE stream_name = $1 ORDER BY sequence`, [streamName]);
+    return rows.map(toRemovalRecord);
   }
 
   async health(): Promise<StoreHealth> {
@@ -446,7 +456,7 @@ export class PostgresEventStore implements EventStore {
 }
 
 const SELECT_REMOVALS =
-  'SELECT sequence, stream_name, last_revision, positions::text[] AS positions, last_hash, reason, removed_at, previous_hash, hash FROM stream_removals';
+  'SELECT sequence, stream_name, last_revision, positions::text[] AS positions, last_hash, reason, removed_at, details, previous_hash, hash FROM stream_removals';
 
 function toRemovalRecord(row: RemovalRow): RemovalRecord {
   return {
@@ -457,6 +467,7 @@ function toRemovalRecord(row: RemovalRow): RemovalRecord {
     lastHash: row.last_hash,
     reason: row.reason,
     removedAt: row.removed_at,
+    ...detailsOfColumn(row.details),
     previousHash: row.previous_hash,
     hash: row.hash,
   };

@@ -85,6 +85,18 @@ const migrations: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 3,
+    name: 'removal details, and removals found by stream',
+    // `readRemovals` asks for one stream's records on every subject export and history; without
+    // the index that reads every removal ever made. Records written before have no details (NULL).
+    // The index is built inside the migration's transaction: a few seconds for millions of records,
+    // blocking only removals meanwhile, which is why it is not CONCURRENTLY.
+    sql: `
+      ALTER TABLE stream_removals ADD COLUMN details json;
+      CREATE INDEX stream_removals_by_stream ON stream_removals (stream_name);
+    `,
+  },
 ];
 
 /**

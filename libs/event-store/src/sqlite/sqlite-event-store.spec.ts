@@ -11,6 +11,7 @@ describe('SQLite event store', () => {
   runEventStoreContract({
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
+    writesAgainToRemovedStream: true,
     async open() {
       const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
       const file = join(directory, 'events.sqlite');
@@ -97,11 +98,42 @@ describe('SQLite event store', () => {
       const migrations = raw.prepare('SELECT version FROM schema_migrations').all();
       const journalMode = raw.pragma('journal_mode', { simple: true });
       raw.close();
-      expect(migrations).toEqual([{ version: 1 }]);
+      expect(migrations).toEqual([{ version: 1 }, { version: 2 }]);
       expect(journalMode).toBe('wal');
     } finally {
       await first.close();
       await second.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('finds by stream the removals a file recorded before removal details were kept, and still verifies them', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+    const file = join(directory, 'events.sqlite');
+    try {
+      // A file kept by the previous version: one removal recorded, migration 2 not yet applied.
+      const before = openSqliteEventStore({ file });
+      await before.append('subject-1', [consentGiven(), consentGiven()], { expectedRevision: 'no-stream' });
+      await before.removeStream('subject-1', { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z' });
+      await before.close();
+      const raw = new Database(file);
+      raw.exec('DROP INDEX stream_removals_by_stream; ALTER TABLE stream_removals DROP COLUMN details; DELETE FROM schema_migrations WHERE version = 2');
+      raw.close();
+
+      const after = openSqliteEventStore({ file });
+      try {
+        const [removal] = await after.readRemovals('subject-1');
+        expect(removal).toMatchObject({ streamName: 'subject-1', lastRevision: 1, removedAt: '2031-05-01T00:00:00.000Z' });
+        expect(removal).not.toHaveProperty('details');
+        expect(await after.verify()).toMatchObject({ intact: true });
+      } finally {
+        await after.close();
+      }
+      const migrated = new Database(file, { readonly: true });
+      const plan = migrated.prepare("EXPLAIN QUERY PLAN SELECT * FROM stream_removals WHERE stream_name = 'subject-1' ORDER BY sequence").all() as Array<{ detail: string }>;
+      migrated.close();
+      expect(plan.map((step) => step.detail).join('; ')).toContain('USING INDEX stream_removals_by_stream');
+    } finally {
       rmSync(directory, { recursive: true, force: true });
     }
   });
@@ -228,6 +260,9 @@ function tamperingWith(file: string): Tampering {
     },
     async deleteRemovalRecords(streamName) {
       withDatabase((db) => db.prepare('DELETE FROM stream_removals WHERE stream_name = ?').run(streamName));
+    },
+    async setRemovalDetails(streamName, details) {
+      withDatabase((db) => db.prepare('UPDATE stream_removals SET details = ? WHERE stream_name = ?').run(JSON.stringify(details), streamName));
     },
   };
 }

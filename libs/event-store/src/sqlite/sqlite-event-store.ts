@@ -14,6 +14,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type RemovalRecord,
   type StoreHealth,
   type StoredEvent,
   type StreamRemoval,
@@ -25,7 +26,8 @@ import { GroupCommitQueue } from '../group-commit';
 import { checkIntegrity, type StoredEventText } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
-import { assertValidRemoval, recordRemoval, type RemovalRecord } from '../removal-record';
+import { canonicalJson } from '../hash-chain';
+import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
 import { SubscriptionSet } from '../subscription-set';
 import { migrateSqliteSchema } from './sqlite-schema';
 
@@ -64,6 +66,7 @@ interface RemovalRow {
   last_hash: string;
   reason: string;
   removed_at: string;
+  details: string | null;
   previous_hash: string;
   hash: string;
 }
@@ -190,8 +193,8 @@ export class SqliteEventStore implements EventStore {
         removal,
       );
       db.prepare(
-        `INSERT INTO stream_removals (sequence, stream_name, last_revision, positions, last_hash, reason, removed_at, previous_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO stream_removals (sequence, stream_name, last_revision, positions, last_hash, reason, removed_at, details, previous_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         record.sequence,
         record.streamName,
@@ -200,12 +203,18 @@ export class SqliteEventStore implements EventStore {
         record.lastHash,
         record.reason,
         record.removedAt,
+        record.details === undefined ? null : canonicalJson(record.details),
         record.previousHash,
         record.hash,
       );
       db.prepare('DELETE FROM events WHERE stream_name = ?').run(streamName);
       db.prepare('DELETE FROM streams WHERE stream_name = ?').run(streamName);
     }).immediate();
+  }
+
+  async readRemovals(streamName: string): Promise<RemovalRecord[]> {
+    this.assertOpen();
+    return (this.statements.removalsOfStream.all(streamName) as RemovalRow[]).map(toRemovalRecord);
   }
 
   async health(): Promise<StoreHealth> {
@@ -296,6 +305,7 @@ function prepareStatements(db: Connection) {
       .raw(),
     readAll: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(),
     headPosition: db.prepare('SELECT max(position) AS head FROM events'),
+    removalsOfStream: db.prepare('SELECT * FROM stream_removals WHERE stream_name = ? ORDER BY sequence'),
   };
 }
 
@@ -378,6 +388,7 @@ function toRemovalRecord(row: RemovalRow): RemovalRecord {
     lastHash: row.last_hash,
     reason: row.reason,
     removedAt: row.removed_at,
+    ...detailsOfColumn(row.details),
     previousHash: row.previous_hash,
     hash: row.hash,
   };

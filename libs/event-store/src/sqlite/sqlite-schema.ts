@@ -50,6 +50,16 @@ const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'removal details, and removals found by stream',
+    // `readRemovals` asks for one stream's records on every subject export and history; without
+    // the index that reads every removal ever made. Records written before have no details (NULL).
+    sql: `
+      ALTER TABLE stream_removals ADD COLUMN details TEXT;
+      CREATE INDEX stream_removals_by_stream ON stream_removals (stream_name);
+    `,
+  },
 ];
 
 /** Brings the file's schema up to date; safe when two processes open the same file at once. */
