@@ -2,11 +2,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Instant, PROOF_RETENTION_RUNS_STREAM, type ReceiveRightsRequest, type SubjectId } from '@consent-ledger/domain';
+import {
+  type Instant,
+  PROOF_RETENTION_RUN_SCHEMA_VERSION,
+  PROOF_RETENTION_RUNS_STREAM,
+  type ProofRetentionRunCompleted,
+  type ReceiveRightsRequest,
+  removalsOf,
+  type SubjectId,
+} from '@consent-ledger/domain';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { ProofRetentionJob } from '../../apps/consent-api/src/rights/proof-retention.job';
 import { RightsRequests } from '../../apps/consent-api/src/rights/rights-requests';
+import { recordRemovalsOf } from '../../apps/consent-api/src/subject-export/subject-record';
 import { createTestSchema, describeWithPostgres } from '../support/services';
 import { catalogue, LedgerWriter, ManualClock } from './support/ledger-writer';
 
@@ -153,6 +162,79 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     const [first, second] = await Promise.all([job.run(), job.run()]);
     expect(second.data.runId).toBe(first.data.runId);
     expect(await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).toHaveLength(1);
+  });
+
+  /** The subject's removals as the export and history reported them until 2026-11-29: from every run recorded. */
+  const removalsAsTheRunsTell = async (subjectId: string) =>
+    removalsOf((await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).map((stored) => stored as unknown as ProofRetentionRunCompleted), subjectId);
+  /** The store, counting the reads of the runs stream that the export and history make through it. */
+  const countingReadsOfRuns = () => {
+    const store = Object.create(storage.store) as EventStore & { readsOfRuns: number };
+    store.readsOfRuns = 0;
+    store.readStream = (streamName, options) => {
+      if (streamName === PROOF_RETENTION_RUNS_STREAM) store.readsOfRuns += 1;
+      return storage.store.readStream(streamName, options);
+    };
+    return store;
+  };
+
+  it("tells the subject's export and history of a removal as its run records it, without reading the runs", async () => {
+    const run = await job.run();
+    const store = countingReadsOfRuns();
+
+    const removals = await recordRemovalsOf(store, ended);
+
+    expect(removals).toEqual([{ runId: run.data.runId, removedAt: NOW, removableFrom: '2023-06-01T10:00:00.000Z', eventsRemoved: 2 }]);
+    expect(removals).toEqual(await removalsAsTheRunsTell(ended));
+    expect(await recordRemovalsOf(store, recent)).toEqual([]);
+    expect(store.readsOfRuns).toBe(0);
+  });
+
+  it('tells of a removal made before the job kept its details with it as its run recorded it, beside a later removal', async () => {
+    // What the job did until 2026-11-29: the removal recorded without details, the subject only in the run.
+    const earlierRunId = randomUUID();
+    const earlierRun: ProofRetentionRunCompleted['data'] = {
+      runId: earlierRunId,
+      startedAt: '2024-01-01T00:00:00.000Z' as Instant,
+      finishedAt: '2024-01-01T00:00:01.000Z' as Instant,
+      catalogueVersion: catalogue.definition.catalogueVersion,
+      dryRun: false,
+      subjectsChecked: 3,
+      removed: [{ subjectId: ended, removableFrom: '2023-06-01T10:00:00.000Z' as Instant, eventsRemoved: 2 }],
+      failures: [],
+    };
+    await storage.store.removeStream(`consent-ledger-${ended}`, { reason: 'proof retention ended on 2023-06-01T10:00:00.000Z', removedAt: earlierRun.startedAt, expectedRevision: 1 });
+    await storage.store.append(
+      PROOF_RETENTION_RUNS_STREAM,
+      [{ eventId: earlierRunId, type: 'ProofRetentionRunCompleted', schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: earlierRun }],
+      { expectedRevision: 'any' },
+    );
+    // The subject came back in 2015's paperwork, keyed in late, and is due again.
+    const writer = new LedgerWriter(storage.store, storage.vault, new ManualClock('2019-01-01T10:00:00Z'));
+    await writer.record({ type: 'GiveConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, occurredAt: '2015-03-01T10:00:00Z', noticeVersion: '2015-01-01' } });
+    await writer.record({ type: 'WithdrawConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' }, occurredAt: '2018-06-01T10:00:00Z' } });
+    const laterRun = await new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW }, rightsRequests }).run();
+    expect(laterRun.data.removed).toEqual([expect.objectContaining({ subjectId: ended })]);
+
+    const removals = await recordRemovalsOf(storage.store, ended);
+
+    expect(removals.map((removal) => removal.runId)).toEqual([earlierRunId, laterRun.data.runId]);
+    expect(removals).toEqual(await removalsAsTheRunsTell(ended));
+  });
+
+  // The run is recorded after its removals: a failure in between left removed records the export called never kept.
+  it('tells of a removal whose run could not be recorded', async () => {
+    const store = Object.create(storage.store) as EventStore;
+    store.append = async (streamName, events, options) => {
+      if (streamName === PROOF_RETENTION_RUNS_STREAM) throw new Error('the database went away');
+      return storage.store.append(streamName, events, options);
+    };
+    await expect(new ProofRetentionJob({ ...storage, store, catalogue, clock: { now: () => NOW }, rightsRequests }).run()).rejects.toThrow('the database went away');
+
+    expect(await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).toEqual([]);
+    expect(await recordRemovalsOf(storage.store, ended)).toEqual([
+      { runId: expect.any(String), removedAt: NOW, removableFrom: '2023-06-01T10:00:00.000Z', eventsRemoved: 2 },
+    ]);
   });
 
   it('reports without removing anything on a dry run', async () => {

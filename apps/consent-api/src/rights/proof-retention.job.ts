@@ -6,6 +6,7 @@ import {
   PROOF_RETENTION_RUNS_STREAM,
   type ProofRetentionRunCompleted,
   proofRetentionOf,
+  removalDetailsOf,
   type RemovedRecord,
   type RetentionFailure,
   type RightsRequest,
@@ -85,6 +86,8 @@ export class ProofRetentionJob {
   private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {
     const { store, vault, catalogue, clock, rightsRequests } = this.parts;
     const startedAt = clock.now();
+    // Known from the start: each removal's record in the store names the run that made it.
+    const runId = randomUUID();
     await this.log.catchUp();
     let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
@@ -126,6 +129,7 @@ export class ProofRetentionJob {
           failures.push({ subjectId: each.subjectId, reason: `key not destroyed: ${messageOf(outcome.reason)}` });
           continue;
         }
+        const record: RemovedRecord = { subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events };
         try {
           if (!dryRun) {
             // Only the history judged above: a choice recorded since keeps the stream (the next run judges it again).
@@ -133,11 +137,12 @@ export class ProofRetentionJob {
               reason: `proof retention ended on ${each.removableFrom} (catalogue ${catalogue.definition.catalogueVersion})`,
               removedAt: startedAt,
               expectedRevision: each.lastRevision,
+              details: removalDetailsOf(runId, record),
             });
             this.subjects.delete(each.subjectId);
             this.parts.removed?.(each.subjectId);
           }
-          removed.push({ subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events });
+          removed.push(record);
         } catch (error) {
           const reason =
             error instanceof StreamRevisionConflict
@@ -157,7 +162,7 @@ export class ProofRetentionJob {
     const run: ProofRetentionRunCompleted = {
       type: 'ProofRetentionRunCompleted',
       data: {
-        runId: randomUUID(),
+        runId,
         startedAt,
         finishedAt: clock.now(),
         catalogueVersion: catalogue.definition.catalogueVersion,

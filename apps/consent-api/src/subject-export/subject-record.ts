@@ -7,6 +7,7 @@ import {
   type ProvenLedgerEvent,
   type RecordedLedgerEvent,
   type RecordRemoval,
+  recordRemovalOf,
   removalsOf,
 } from '@consent-ledger/domain';
 import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
@@ -48,10 +49,22 @@ export function provenEventOf(stored: StoredEvent): ProvenLedgerEvent {
 }
 
 /**
- * Every removal of the subject's record by the proof-retention job, oldest first, from the job's
- * own record of its runs: what tells a removed record from one that never existed.
+ * Every removal of the subject's record by the proof-retention job, oldest first: what tells a
+ * removed record from one that never existed. Found in the store's record of its stream's removals
+ * (one indexed lookup), where the job keeps the run's details with each removal.
  */
 export async function recordRemovalsOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
+  const recorded = await store.readRemovals(ledgerStreamOf(subjectId));
+  const removals = recorded.map((record) => recordRemovalOf(record.removedAt as Instant, record.details));
+  if (removals.includes('unknown')) return removalsFromRunsOf(store, subjectId);
+  return removals.filter((removal): removal is RecordRemoval => removal !== undefined && removal !== 'unknown');
+}
+
+/**
+ * Removals the job made before it kept its details with them are told only by its runs, so a
+ * subject with one of those is answered from every run, as before, at the cost of reading them all.
+ */
+async function removalsFromRunsOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
   const runs = await store.readStream(PROOF_RETENTION_RUNS_STREAM);
   return removalsOf(
     runs.map((stored): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] })),

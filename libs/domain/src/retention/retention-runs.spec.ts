@@ -1,5 +1,5 @@
 import { instant } from '../testing';
-import { type ProofRetentionRunCompleted, removalsOf } from './retention-runs';
+import { type ProofRetentionRunCompleted, recordRemovalOf, removalDetailsOf, removalsOf } from './retention-runs';
 
 const run = (runId: string, removed: string[], dryRun = false): ProofRetentionRunCompleted => ({
   type: 'ProofRetentionRunCompleted',
@@ -22,4 +22,20 @@ describe('removals of a subject recorded by the proof-retention job', () => {
     ]));
 
   it('leaves out dry runs, which removed nothing', () => expect(removalsOf([run('dry', ['ret2'], true)], 'ret2')).toEqual([]));
+});
+
+describe('removals of a subject found from the details the job kept with each', () => {
+  const [removed] = run('run-2', ['ret2']).data.removed;
+
+  it('reports a removal from its details exactly as the run that made it reports it', () => {
+    const fromDetails = recordRemovalOf(instant('2026-11-29T03:00:00Z'), removalDetailsOf('run-2', removed));
+
+    expect(fromDetails).toEqual(removalsOf([run('run-2', ['ret2'])], 'ret2')[0]);
+  });
+
+  it('cannot tell a removal recorded without details, which only the runs tell of', () =>
+    expect(recordRemovalOf(instant('2026-11-29T03:00:00Z'), undefined)).toBe('unknown'));
+
+  it('leaves out a removal someone else made', () =>
+    expect(recordRemovalOf(instant('2026-11-29T03:00:00Z'), { removedBy: 'operator', ticket: 'OPS-12' })).toBeUndefined());
 });

@@ -55,3 +55,34 @@ export const removalsOf = (runs: readonly ProofRetentionRunCompleted[], subjectI
         .filter((removed) => removed.subjectId === subjectId)
         .map(({ removableFrom, eventsRemoved }) => ({ runId: run.runId, removedAt: run.startedAt, removableFrom, eventsRemoved })),
     );
+
+/**
+ * What the job hands the event store with each removal, kept in the store's own (hash-chained)
+ * record of it: a subject's removals are then one lookup of its stream's removal records, not a
+ * read of every run ever recorded.
+ */
+export type ProofRetentionRemovalDetails = Readonly<{
+  removedBy: 'proof-retention';
+  runId: string;
+  removableFrom: Instant;
+  eventsRemoved: number;
+}>;
+
+export const removalDetailsOf = (runId: string, removed: RemovedRecord): ProofRetentionRemovalDetails => ({
+  removedBy: 'proof-retention',
+  runId,
+  removableFrom: removed.removableFrom,
+  eventsRemoved: removed.eventsRemoved,
+});
+
+/**
+ * One removal as the export reports it, from the store's record of it. `unknown`: the record has no
+ * details, as those the job made before it kept them (2026-11-29); only the runs tell of those.
+ * `undefined`: removed by someone else than this job.
+ */
+export function recordRemovalOf(removedAt: Instant, details: Readonly<Record<string, unknown>> | undefined): RecordRemoval | 'unknown' | undefined {
+  if (details === undefined) return 'unknown';
+  if (details.removedBy !== 'proof-retention') return undefined;
+  const { runId, removableFrom, eventsRemoved } = details as unknown as ProofRetentionRemovalDetails;
+  return { runId, removedAt, removableFrom, eventsRemoved };
+}
