@@ -2,17 +2,17 @@
 //   PostgreSQL on TEST_DATABASE_URL (default database `test`, a fresh schema per run).
 //   BENCH_SECONDS per measurement (default 10), BENCH_ROUNDS (default 3), BENCH_DECISION_RATES (default "5000,1000"),
 //   PROJECTOR=in-process|off for the service under test (default in-process, as `npm start` runs it).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
 import { format, measureRate, medianRate, printRate, printRatio, type Rate } from '../event-store/measurement';
+import { giveConsentBody } from '../support/command-bodies';
 import { HttpConnections } from '../support/http-connections';
 import { percentile } from '../support/percentile';
 import { describeCpuPer, ProcessCpu } from '../support/process-cpu';
+import { rawInserts, startConsentApi } from '../support/service-process';
 import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 
 /**
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
   const url = schemaUrl(databaseUrl, schema);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
-  const service = await startService(url, dataDir);
+  const service = await startConsentApi(root, { databaseUrl: url, dataDir, key: KEY, scopes: ['commands:write', 'decisions:read'], projector });
   const http = new HttpConnections(service.url, { authorization: `Bearer ${KEY}` });
   const cpu = new ProcessCpu({ service: [service.pid] });
   const measured = async (label: string, operation: () => Promise<void>, unit: string): Promise<Rate> => {
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     console.log(`PostgreSQL ${await onDatabase(url, async (client) => (await client.query('SHOW server_version')).rows[0].server_version)}, `
       + `synchronous_commit=${await onDatabase(url, async (client) => (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit)}; `
       + `service: compiled API, projector ${projector}; ${CLIENTS} HTTP clients; ${durationMs / 1000} s per run\n`);
-    const raw = await rawInserts(url);
+    const raw = await rawInserts(url, CLIENTS);
     const subjects: string[] = [];
     const commands = newSubjectCommands(http, subjects);
     try {
@@ -95,13 +95,7 @@ function newSubjectCommands(http: HttpConnections, subjects: string[]) {
   let sequence = 0;
   return async () => {
     const subjectId = `bench-${(sequence += 1)}`;
-    const body = JSON.stringify({
-      type: 'GiveConsent',
-      subjectId,
-      purpose: 'targeted-tv-advertising-pickx',
-      channels: ['tv-screen'],
-      capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', locale: 'fr-BE' },
-    });
+    const body = giveConsentBody(subjectId);
     const response = await http.send('POST', '/v1/commands', body, { 'idempotency-key': `key-${subjectId}` });
     if (response.status !== 201) throw new Error(`command answered ${response.status}: ${response.body}`);
     subjects.push(subjectId);
@@ -136,59 +130,6 @@ async function pacedDecisions(http: HttpConnections, subjects: readonly string[]
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return { achievedRate: latencies.length / seconds, completed: latencies.length, failed, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) };
-}
-
-/** Baseline: one ~500-byte row per INSERT, each its own durable autocommit transaction. */
-async function rawInserts(url: string) {
-  await onDatabase(url, (client) =>
-    client.query('CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream_name text NOT NULL, event_id text NOT NULL, data jsonb NOT NULL)'),
-  );
-  const pool = new Pool({ connectionString: url, max: CLIENTS });
-  const data = { purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], wording: 'x'.repeat(400) };
-  let sequence = 0;
-  return {
-    insert: async () => {
-      sequence += 1;
-      await pool.query('INSERT INTO raw_inserts (stream_name, event_id, data) VALUES ($1, $2, $3)', [`subject-${sequence}`, `event-${sequence}`, data]);
-    },
-    close: () => pool.end(),
-  };
-}
-
-async function startService(url: string, dataDir: string): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(root, 'dist', 'apps', 'consent-api', 'src', 'main.js')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      EVENT_STORE: 'postgres',
-      DATABASE_URL: url,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      PROJECTOR: projector,
-      MASTER_KEY: randomBytes(32).toString('base64'),
-      CONSENT_API_KEYS: JSON.stringify([{ key: KEY, client: 'bench', scopes: ['commands:write', 'decisions:read'] }]),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const serviceUrl = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (listening) resolve(listening[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`the service exited with ${code}: ${output}`)));
-  });
-  return {
-    url: serviceUrl,
-    pid: child.pid,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 main().catch((error: unknown) => {
