@@ -344,6 +344,38 @@ describe('the command intake', () => {
     expect(await one.submit(bodies[accepted], 'key-1')).toEqual({ ...answers[accepted], replayed: true });
   });
 
+  // Found in review (fifteenth session, three API processes under load): a copy of a request
+  // reaching a second process while the first was deciding it was decided again there, on the
+  // ledger as it stood a moment earlier. One copy was answered 422 (or 200, nothing recorded) and
+  // kept as the key's answer, the other recorded the command (201): every retry was then told
+  // nothing was recorded while the log held the command's events under that key.
+  it('gives a copy sent to another process while the first decides it the first answer, not a decision of its own', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    const records = new InMemoryIdempotencyRecords();
+    let letFirstRead!: () => void;
+    const firstReadWaits = new Promise<void>((resolve) => (letFirstRead = resolve));
+    const slowToRead = Object.create(store, {
+      readStream: { value: async (...args: Parameters<typeof store.readStream>) => (await firstReadWaits, store.readStream(...args)) },
+    });
+    const [first, second] = [intake(slowToRead, vault, records), intake(store, vault, records)];
+    const endContract = commandJson.endRelationship('subject-1');
+
+    const firstAnswer = first.submit(endContract, 'key-1');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const secondAnswer = second.submit(endContract, 'key-1');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The contract starts while the first copy is still on its way to the ledger.
+    await second.submit(commandJson.startRelationship('subject-1'), 'key-2');
+    letFirstRead();
+
+    const answers = await Promise.all([firstAnswer, secondAnswer]);
+    expect(answers.map(({ status, body }) => ({ status, body }))).toEqual([answers[0], answers[0]].map(({ status, body }) => ({ status, body })));
+    const retry = await second.submit(endContract, 'key-1');
+    expect({ status: retry.status, body: retry.body }).toEqual({ status: answers[0].status, body: answers[0].body });
+    expect((await store.readAll()).map((event) => event.type)).toEqual(answers[0].status === 201 ? ['RelationshipStarted', 'RelationshipEnded'] : ['RelationshipStarted']);
+  });
+
   it('recognises the same request whatever the order of its fields', async () => {
     const { submit } = intake();
     const json = commandJson.restrictChannel('subject-1');

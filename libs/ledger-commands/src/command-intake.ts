@@ -3,6 +3,7 @@ import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken, typ
 import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
+import { CopiesElsewhere } from './idempotency/copies-elsewhere';
 import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
@@ -44,6 +45,7 @@ export interface CommandIntakeDependencies {
  */
 export class CommandIntake {
   private readonly keys = new PerKeyQueue();
+  private readonly copies = new CopiesElsewhere();
   private readonly beingKept = new Set<Promise<void>>();
 
   constructor(private readonly dependencies: CommandIntakeDependencies) {}
@@ -95,25 +97,31 @@ export class CommandIntake {
   }
 
   private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<Answer> {
-    // The subject's stream is read while the key is claimed: two round trips in the time of one.
-    const [earlier] = await Promise.all([
+    const claim = () =>
       this.dependencies.idempotencyRecords.claim({
         client: submission.client,
         idempotencyKey: submission.idempotencyKey,
         requestFingerprint: submission.requestFingerprint,
         recordedAt: this.dependencies.now(),
-      }),
-      this.dependencies.ledgerStreams.prefetch(checked.request.subjectId),
-    ]);
+      });
+    const key = keyOf(submission);
+    // The subject's stream is read while the key is claimed: two round trips in the time of one.
+    const [found] = await Promise.all([claim(), this.dependencies.ledgerStreams.prefetch(checked.request.subjectId)]);
+    const earlier = await this.copies.settled(key, submission.requestFingerprint, found, claim);
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
       // before anything is decided, whether that one has been answered yet or not.
       if (earlier.requestFingerprint !== submission.requestFingerprint) return { outcome: keyReused(submission), kept: KEPT };
       if (earlier.status !== PENDING) return { outcome: { status: earlier.status as CommandOutcome['status'], body: JSON.parse(earlier.body), replayed: true }, kept: KEPT };
-      // The same request, still being decided elsewhere (or its process died before answering):
-      // deciding again is safe, the log's event ids give it one effect (ADR 0004, Decision 2).
+      // The same request, whose process died or left its claim: deciding again is safe, the
+      // log's event ids give it one effect (ADR 0004, Decision 2).
     }
-    return this.record(checked, submission, true);
+    try {
+      return await this.record(checked, submission, true);
+    } catch (error) {
+      this.copies.abandon(key);
+      throw error;
+    }
   }
 
   /**
@@ -245,6 +253,8 @@ interface Answer {
 }
 
 const KEPT = Promise.resolve();
+
+const keyOf = (submission: Required<CommandSubmission>): string => JSON.stringify([submission.client, submission.idempotencyKey]);
 
 /** The records of first deliveries live beside idempotency records, under a client no key or header names. */
 const FIRST_DELIVERIES = ' first deliveries';

@@ -19,6 +19,7 @@ export * from './command-intake';
 export * from './command-failures';
 export * from './per-key-queue';
 export * from './idempotency/idempotency-records.port';
+export * from './idempotency/copies-elsewhere';
 export * from './idempotency/idempotency-key-reused';
 export * from './idempotency/idempotency-records-sweep';
 export * from './idempotency/in-memory-idempotency-records';

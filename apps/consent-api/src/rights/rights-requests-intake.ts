@@ -7,7 +7,7 @@ import {
   type RightsRequestCommand,
   type RightsRequestRule,
 } from '@consent-ledger/domain';
-import { commandFailureOf, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
+import { commandFailureOf, CopiesElsewhere, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { RightsRequests } from './rights-requests';
 
@@ -52,12 +52,15 @@ export const statusOfRule = (rule: RightsRequestRule): 404 | 409 | 422 => STATUS
  * Rights-request calls with an `Idempotency-Key`, as `POST /v1/commands` takes them (ADR 0004):
  * the key is claimed in the idempotency records before deciding, a retry with the same call gets
  * the kept answer, another call under the key is a 409. The records are the ones commands use
- * (durable, shared by every API process, expired after `IDEMPOTENCY_RETENTION`); a key still
- * pending elsewhere, or whose record expired, is decided again, and the events' ids, derived from
- * the key, make that find the first attempt's events instead of recording a second extension.
+ * (durable, shared by every API process, expired after `IDEMPOTENCY_RETENTION`); a copy of a
+ * call still being decided in another process is given that call's answer (`CopiesElsewhere`); a
+ * key left pending by a process that died, or whose record expired, is decided again, and the
+ * events' ids, derived from the key, make that find the first attempt's events instead of
+ * recording a second extension.
  */
 export class RightsRequestIntake {
   private readonly keys = new PerKeyQueue();
+  private readonly copies = new CopiesElsewhere();
 
   constructor(private readonly dependencies: RightsRequestIntakeDependencies) {}
 
@@ -75,14 +78,22 @@ export class RightsRequestIntake {
 
   private async executeOnce(command: RightsRequestCommand, submission: Required<RightsSubmission>): Promise<RightsOutcome> {
     const { idempotencyRecords, now } = this.dependencies;
-    const earlier = await idempotencyRecords.claim({ ...submission, recordedAt: now() });
+    const claim = () => idempotencyRecords.claim({ ...submission, recordedAt: now() });
+    const key = JSON.stringify([submission.client, submission.idempotencyKey]);
+    const earlier = await this.copies.settled(key, submission.requestFingerprint, await claim(), claim);
     if (earlier) {
       if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
       if (earlier.status !== PENDING) return { status: earlier.status as RightsOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
-      // The same call, being decided in another process or whose process died before answering:
-      // deciding again finds its events, if it recorded any, by their ids.
+      // The same call, whose process died or left its claim: deciding again finds its events, if
+      // it recorded any, by their ids.
     }
-    const outcome = await this.decide(command, submission);
+    let outcome: RightsOutcome;
+    try {
+      outcome = await this.decide(command, submission);
+    } catch (error) {
+      this.copies.abandon(key);
+      throw error;
+    }
     if (isKeyReused(outcome)) {
       // The log remembers the key for another call: this one's claim must not turn that one's retries away.
       await idempotencyRecords.release(submission);

@@ -1,0 +1,47 @@
+import { type IdempotencyRecord, PENDING } from './idempotency-records.port';
+
+/** A decision's retries on conflicts last 10 s (ADR 0004, Decision 4); a copy still unanswered after this was abandoned. */
+export const COPY_DECIDED_WITHIN_MS = 15_000;
+const MAX_ABANDONED_CLAIMS = 10_000;
+
+/**
+ * Copies of one request (same client, key and fingerprint) sent to several processes. The first
+ * to claim the key decides it; a copy finding that claim still pending waits for its answer
+ * instead of deciding again, since it would judge the ledger as it stands a moment later: a
+ * refusal or an "already in force" there, kept as the key's answer, beside the events the first
+ * copy recorded (found in review, fifteenth session, three API processes under load). Only a
+ * claim that can no longer be deciding (its process died, or answered 503 and left it) is decided
+ * again, which the log's event ids make harmless (ADR 0004, Decisions 2 and 3).
+ */
+export class CopiesElsewhere {
+  /** Keys whose claim a request of this process left when it failed: no copy is deciding them. */
+  private readonly abandoned = new Set<string>();
+
+  constructor(private readonly decidedWithinMs = COPY_DECIDED_WITHIN_MS) {}
+
+  /**
+   * The record to act on: `found` itself, or, when it is a copy's claim still pending, that
+   * copy's answer once given, or what is found when the copy can no longer be deciding (`claim`
+   * takes the key if the copy's claim was released meanwhile).
+   */
+  async settled(key: string, fingerprint: string, found: IdempotencyRecord | undefined, claim: () => Promise<IdempotencyRecord | undefined>): Promise<IdempotencyRecord | undefined> {
+    const abandonedHere = this.abandoned.delete(key);
+    if (abandonedHere || !isPendingCopy(found, fingerprint)) return found;
+    const until = new Date(found!.recordedAt).getTime() + this.decidedWithinMs;
+    let record = found;
+    for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until; pause = Math.min(pause * 2, 100)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until - Date.now(), 0))));
+      record = await claim();
+    }
+    return record;
+  }
+
+  /** This process's request under `key` failed and left its claim: its retry here decides at once. */
+  abandon(key: string): void {
+    this.abandoned.add(key);
+    if (this.abandoned.size > MAX_ABANDONED_CLAIMS) this.abandoned.delete(this.abandoned.values().next().value!);
+  }
+}
+
+const isPendingCopy = (record: IdempotencyRecord | undefined, fingerprint: string): boolean =>
+  record?.status === PENDING && record.requestFingerprint === fingerprint;
