@@ -276,3 +276,50 @@ describeWithPostgres('the proof-retention job, on PostgreSQL', () =>
       },
     };
   }));
+
+describeWithPostgres('the proof-retention job, run by two API processes on one PostgreSQL database', () => {
+  const erased = 'retention-erased-twice';
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  const opened: Array<{ store: EventStore; vault: PersonalDataVault }> = [];
+  const masterKey = randomBytes(32);
+  const openProcess = async () => {
+    const store = await createEventStore({ kind: 'postgres', url: schema.url });
+    const vault = await createPersonalDataVault({ kind: 'postgres', url: schema.url, masterKey });
+    opened.push({ store, vault });
+    return { store, vault };
+  };
+
+  beforeEach(async () => {
+    schema = await createTestSchema('cl_retention_two');
+    const { store, vault } = await openProcess();
+    const clock = new ManualClock('2015-03-01T10:00:00Z');
+    const writer = new LedgerWriter(store, vault, clock);
+    await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2015-01-01', evidenceRef: 'form-0042' } });
+    clock.set('2015-06-01T10:00:00Z');
+    await writer.record({ type: 'EraseSubject', subjectId: erased, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } });
+  });
+  afterEach(async () => {
+    for (const { store, vault } of opened.splice(0)) {
+      await vault.close();
+      await store.close();
+    }
+    await schema.drop();
+  });
+
+  it('takes turns: one run removes the record due, the other finds nothing left, and a subject who comes back is not refused', async () => {
+    const jobs = await Promise.all(
+      [1, 2].map(async () => {
+        const { store, vault } = await openProcess();
+        return new ProofRetentionJob({ store, vault, catalogue, clock: { now: () => NOW }, rightsRequests: new RightsRequests(store) });
+      }),
+    );
+    const runs = await Promise.all(jobs.map((job) => job.run()));
+
+    expect(runs.flatMap((run) => run.data.removed.map((each) => each.subjectId))).toEqual([erased]);
+    expect(runs.flatMap((run) => run.data.failures)).toEqual([]);
+    const { store, vault } = opened[0];
+    const writer = new LedgerWriter(store, vault, new ManualClock('2025-02-01T10:00:00Z'));
+    const back = await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0099' } });
+    expect(back.events).toHaveLength(1);
+  });
+});

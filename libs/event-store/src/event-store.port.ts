@@ -218,6 +218,13 @@ export interface EventStore {
    */
   readRemovals(streamName: string): Promise<RemovalRecord[]>;
 
+  /**
+   * Runs `work` once no other process runs work under `name` on this store, and keeps them waiting
+   * meanwhile, where the store can tell: PostgreSQL, through a lock its session holds (a process
+   * that dies lets go of it). Absent elsewhere: the caller keeps its own process in line.
+   */
+  exclusively?<T>(name: string, work: () => Promise<T>): Promise<T>;
+
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

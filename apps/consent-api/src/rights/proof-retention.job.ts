@@ -65,7 +65,7 @@ export class ProofRetentionJob {
     const previous = this.runs.at(-1)?.result.catch(() => undefined);
     // Gone from `runs` before its caller hears the result, so a call made then starts a new run.
     const result: Promise<ProofRetentionRunCompleted> = (previous ?? Promise.resolve())
-      .then(() => this.runOnce(dryRun))
+      .then(() => this.inTurnWithOtherProcesses(() => this.runOnce(dryRun)))
       .finally(() => this.runs.splice(this.runs.findIndex((each) => each.result === result), 1));
     this.runs.push({ dryRun, result });
     return result;
@@ -81,6 +81,18 @@ export class ProofRetentionJob {
     this.stopRepeating?.();
     this.stopRepeating = undefined;
     await Promise.all(this.runs.map((each) => each.result.catch(() => undefined)));
+  }
+
+  /**
+   * Runs in other processes on the same store (a second API process asked through the load
+   * balancer, the audit CLI from cron) take turns with this one's, where the store can hold them
+   * back. Found in review: two processes' runs at once both judged a subject removable, both
+   * reported removing it, and the later one's destroy and forget reached the subject's key after
+   * the earlier one had removed the record, so a subject back meanwhile lost its new key.
+   */
+  private inTurnWithOtherProcesses<T>(work: () => Promise<T>): Promise<T> {
+    const { store } = this.parts;
+    return store.exclusively ? store.exclusively(PROOF_RETENTION_RUNS_STREAM, work) : work();
   }
 
   private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {

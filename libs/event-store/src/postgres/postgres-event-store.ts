@@ -415,6 +415,28 @@ export class PostgresEventStore implements EventStore {
     return client;
   }
 
+  async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const client = await this.connect();
+    const lock = [ADVISORY_LOCK_SPACE, `:${name}`];
+    let isHeld = false;
+    let isBroken = false;
+    try {
+      // A session lock, not a transaction's: a transaction open for a whole run would keep old
+      // row versions, the bytes of the keys the run destroys among them, from being rewritten away.
+      // Waited for however long the other process's work takes.
+      await client.query('SET lock_timeout = 0');
+      await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema() || $2))', lock);
+      isHeld = true;
+      return await work();
+    } finally {
+      if (isHeld) await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema() || $2))', lock).catch(() => (isBroken = true));
+      await client.query('RESET lock_timeout').catch(() => (isBroken = true));
+      // A session that could not let go is closed, which lets go.
+      client.release(isBroken);
+    }
+  }
+
   private async connect(): Promise<PoolClient> {
     try {
       return await checkOutClient(this.pool);
