@@ -28,6 +28,11 @@ export interface CommandSubmission {
   readonly requestFingerprint: string;
 }
 
+export interface ExecutionOptions {
+  /** Called now and then while a copy of the request decided in another process is awaited (a Kafka consumer's heartbeat). */
+  readonly whileWaiting?: () => Promise<void>;
+}
+
 export interface CommandIntakeDependencies {
   readonly catalogue: Catalogue;
   readonly vault: PersonalDataVault;
@@ -80,7 +85,7 @@ export class CommandIntake {
     return checkCommandRequest(json, { catalogue: this.dependencies.catalogue, now: this.dependencies.now() });
   }
 
-  execute(checked: CheckedCommandRequest, submission: CommandSubmission): Promise<CommandOutcome> {
+  execute(checked: CheckedCommandRequest, submission: CommandSubmission, options: ExecutionOptions = {}): Promise<CommandOutcome> {
     const { client, idempotencyKey } = submission;
     if (idempotencyKey === undefined) return this.record(checked, { ...submission, idempotencyKey: randomUUID() }, false).then(({ outcome }) => outcome);
     // Requests with one key run one after another, so a second copy in flight waits and gets the
@@ -88,7 +93,7 @@ export class CommandIntake {
     return new Promise((answer, fail) => {
       this.keys
         .run(JSON.stringify([client, idempotencyKey]), async () => {
-          const { outcome, kept } = await this.executeOnce(checked, { ...submission, idempotencyKey });
+          const { outcome, kept } = await this.executeOnce(checked, { ...submission, idempotencyKey }, options);
           answer(outcome);
           await kept;
         })
@@ -96,7 +101,7 @@ export class CommandIntake {
     });
   }
 
-  private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<Answer> {
+  private async executeOnce(checked: CheckedCommandRequest, submission: Required<CommandSubmission>, options: ExecutionOptions): Promise<Answer> {
     const claim = () =>
       this.dependencies.idempotencyRecords.claim({
         client: submission.client,
@@ -107,7 +112,7 @@ export class CommandIntake {
     const key = keyOf(submission);
     // The subject's stream is read while the key is claimed: two round trips in the time of one.
     const [found] = await Promise.all([claim(), this.dependencies.ledgerStreams.prefetch(checked.request.subjectId)]);
-    const earlier = await this.copies.settled(key, submission.requestFingerprint, found, claim);
+    const earlier = await this.copies.settled(key, submission.requestFingerprint, found, claim, options.whileWaiting);
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
       // before anything is decided, whether that one has been answered yet or not.

@@ -109,7 +109,10 @@ export class CommandTopicIntake {
         // answered from the log (found in review: it was recorded again, a withdrawn consent back).
         const beforeUpgrade = await intake.recordedAnswer(checked.value, { client: read.client, idempotencyKey: read.idempotencyKey, requestFingerprint });
         if (beforeUpgrade) return beforeUpgrade;
-        const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint });
+        // Waiting for a copy of the command decided by another instance can outlast the session
+        // timeout; a heartbeat refused for a rebalance is no failure of the command.
+        const whileWaiting = () => heartbeat().catch(() => undefined);
+        const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint }, { whileWaiting });
         return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
       } catch (error) {
         const failure = commandFailureOf(error);

@@ -22,15 +22,23 @@ export class CopiesElsewhere {
   /**
    * The record to act on: `found` itself, or, when it is a copy's claim still pending, that
    * copy's answer once given, or what is found when the copy can no longer be deciding (`claim`
-   * takes the key if the copy's claim was released meanwhile).
+   * takes the key if the copy's claim was released meanwhile). `whileWaiting` is called between
+   * looks: a Kafka consumer heartbeats there, or its group would take its partitions away.
    */
-  async settled(key: string, fingerprint: string, found: IdempotencyRecord | undefined, claim: () => Promise<IdempotencyRecord | undefined>): Promise<IdempotencyRecord | undefined> {
+  async settled(
+    key: string,
+    fingerprint: string,
+    found: IdempotencyRecord | undefined,
+    claim: () => Promise<IdempotencyRecord | undefined>,
+    whileWaiting: () => Promise<void> = async () => undefined,
+  ): Promise<IdempotencyRecord | undefined> {
     const abandonedHere = this.abandoned.delete(key);
     if (abandonedHere || !isPendingCopy(found, fingerprint)) return found;
     const until = new Date(found!.recordedAt).getTime() + this.decidedWithinMs;
     let record = found;
     for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until - Date.now(), 0))));
+      await whileWaiting();
       record = await claim();
     }
     return record;
