@@ -242,8 +242,10 @@ export class CommandIntake {
       });
     } catch (error) {
       // The outcome stands (its events are already durable): a 503 saying nothing was recorded
-      // would be false. A retry of the same request is answered from the log; until an answer is
-      // kept, the key is not held against reuse with another request.
+      // would be false. A retry of the same request is answered from the log, at once here (the
+      // claim left pending is no copy being decided); until an answer is kept, the key is not held
+      // against reuse with another request.
+      this.copies.abandon(keyOf(submission));
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
       );

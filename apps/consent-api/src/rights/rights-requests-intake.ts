@@ -122,7 +122,8 @@ export class RightsRequestIntake {
       await this.dependencies.idempotencyRecords.save({ ...submission, status: outcome.status, body: JSON.stringify(outcome.body), recordedAt: this.dependencies.now() });
     } catch (error) {
       // What was recorded stands (a 503 saying nothing was would be false); a retry is decided
-      // again and finds in the log, by their ids, the events this call recorded.
+      // again, at once here, and finds in the log, by their ids, the events this call recorded.
+      this.copies.abandon(JSON.stringify([submission.client, submission.idempotencyKey]));
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s rights-request call ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is decided again`,
       );
