@@ -417,23 +417,24 @@ export class PostgresEventStore implements EventStore {
 
   async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
     this.assertOpen();
-    const client = await this.connect();
-    const lock = [ADVISORY_LOCK_SPACE, `:${name}`];
-    let isHeld = false;
-    let isBroken = false;
+    // A connection of its own, outside the pool, for as long as the work takes (a retention run
+    // takes minutes), so appends keep every pooled connection. A session lock, not a
+    // transaction's: a transaction open for a whole run would keep old row versions, the bytes of
+    // the keys the run destroys among them, from being rewritten away. A process that dies closes
+    // the connection, which lets go of the lock.
+    const client = new Client({ connectionString: this.options.url, application_name: this.options.applicationName });
+    client.on('error', () => undefined);
     try {
-      // A session lock, not a transaction's: a transaction open for a whole run would keep old
-      // row versions, the bytes of the keys the run destroys among them, from being rewritten away.
-      // Waited for however long the other process's work takes.
-      await client.query('SET lock_timeout = 0');
-      await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema() || $2))', lock);
-      isHeld = true;
+      await client.connect();
+      await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema() || $2))', [ADVISORY_LOCK_SPACE, `:${name}`]);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new EventStoreUnavailable(`cannot take the ${name} lock: ${(error as Error).message}`, error);
+    }
+    try {
       return await work();
     } finally {
-      if (isHeld) await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema() || $2))', lock).catch(() => (isBroken = true));
-      await client.query('RESET lock_timeout').catch(() => (isBroken = true));
-      // A session that could not let go is closed, which lets go.
-      client.release(isBroken);
+      await client.end().catch(() => undefined);
     }
   }
 
