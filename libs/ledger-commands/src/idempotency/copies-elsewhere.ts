@@ -34,7 +34,8 @@ export class CopiesElsewhere {
   ): Promise<IdempotencyRecord | undefined> {
     const abandonedHere = this.abandoned.delete(key);
     if (abandonedHere || !isPendingCopy(found, fingerprint)) return found;
-    const until = new Date(found!.recordedAt).getTime() + this.decidedWithinMs;
+    // The claim's instant is the other process's clock: a clock running ahead must not make this wait longer.
+    const until = Math.min(new Date(found!.recordedAt).getTime(), Date.now()) + this.decidedWithinMs;
     let record = found;
     for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until; pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until - Date.now(), 0))));
