@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConsentApi } from '../consent-api';
-import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, startTestApi, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
+import { ApiKeys } from './api-keys';
+import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, REPOSITORY_ROOT, startTestApi, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
 
 describe('API keys', () => {
   let api: TestApi;
@@ -143,6 +146,43 @@ describe('with no keys configured', () => {
       await second.app.close();
     } finally {
       rmSync(config.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  // Found in review (fifteenth session): API processes sharing DATA_DIR, started together, each
+  // generated a key; all but the first failed to start with a bare EEXIST.
+  it('gives processes sharing the data directory and started at one moment one admin key, which each accepts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'consent-ledger-keys-'));
+    const compiled = join(REPOSITORY_ROOT, 'dist', 'apps', 'consent-api', 'src', 'api-keys', 'api-keys.js');
+    // Each process waits for the same instant, then loads the keys, and says the key it was told (if any) and whether the file's key is accepted.
+    const script = `
+      const { ApiKeys } = require(${JSON.stringify(compiled)});
+      const at = ${Date.now() + 1_500};
+      while (Date.now() < at);
+      const told = [];
+      const keys = ApiKeys.generatedAdmin(${JSON.stringify(dataDir)}, (message) => told.push(message));
+      const key = /(cl_[A-Za-z0-9_-]{43})/.exec(told.join(''))?.[1];
+      process.stdout.write(JSON.stringify({ key, accepted: key === undefined || keys.clientFor(key) !== undefined }));`;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (chunk) => (out += chunk));
+          child.stderr.on('data', (chunk) => (err += chunk));
+          child.on('exit', (code) => resolve({ code, out, err }));
+        })),
+      );
+      expect(answers.map(({ code, err }) => ({ code, err }))).toEqual(answers.map(() => ({ code: 0, err: '' })));
+      const told = answers.map(({ out }) => JSON.parse(out) as { key?: string; accepted: boolean });
+      const generated = told.filter(({ key }) => key !== undefined);
+      expect(generated).toHaveLength(1);
+      const keys = ApiKeys.generatedAdmin(dataDir, () => undefined);
+      expect(keys.clientFor(generated[0].key!)).toBeDefined();
+      expect(readdirSync(dataDir)).toEqual(['api-keys.json']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

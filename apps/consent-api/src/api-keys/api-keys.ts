@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Touchpoint } from '@consent-ledger/domain';
 import type { ApiKeyGrant } from '../config';
@@ -72,7 +72,19 @@ export class ApiKeys {
     }
     const key = `cl_${randomBytes(32).toString('base64url')}`;
     const stored: StoredKey = { client: GENERATED_ADMIN_CLIENT, scopes: [...SCOPES], keySha256: sha256(key).toString('hex') };
-    writeFileSync(file, `${JSON.stringify([stored], null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    // Written aside, then linked into place: the file appears whole or not at all. Processes
+    // sharing DATA_DIR and started at one moment all generated a key; all but the first failed to
+    // start (EEXIST), or could read the first one's file before it was written (found in review).
+    const written = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
+    writeFileSync(written, `${JSON.stringify([stored], null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(written, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return ApiKeys.generatedAdmin(dataDir, announce);
+    } finally {
+      rmSync(written, { force: true });
+    }
     announce(
       [
         'No CONSENT_API_KEYS set: generated an admin API key with every scope. It is shown this once;',
