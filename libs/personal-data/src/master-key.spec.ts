@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevMasterKey, MasterKeyInvalid, parseMasterKey } from './master-key';
@@ -27,6 +28,31 @@ describe('the master key', () => {
     const first = loadOrCreateDevMasterKey(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(loadOrCreateDevMasterKey(file)).toEqual(first);
+  });
+
+  // Found in review (fifteenth session): processes sharing DATA_DIR, started together, could read
+  // the file another had created and not yet written, and refuse to start on an empty key.
+  it('is the same key for processes that create it at one moment', async () => {
+    const file = join(directory, 'master.key');
+    const compiled = join(__dirname, '..', '..', '..', 'dist', 'libs', 'personal-data', 'src', 'master-key.js');
+    const script = `
+      const { loadOrCreateDevMasterKey } = require(${JSON.stringify(compiled)});
+      const at = ${Date.now() + 1_500};
+      while (Date.now() < at);
+      process.stdout.write(loadOrCreateDevMasterKey(${JSON.stringify(file)}).toString('base64'));`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk) => (out += chunk));
+        child.stderr.on('data', (chunk) => (err += chunk));
+        child.on('exit', (code) => resolve({ code, out, err }));
+      })),
+    );
+    const key = loadOrCreateDevMasterKey(file).toString('base64');
+    expect(answers).toEqual(answers.map(() => ({ code: 0, out: key, err: '' })));
+    expect(readdirSync(directory)).toEqual(['master.key']);
   });
 
   it('is refused from a file others can read', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 /**
  * The master key (key-encryption key) wraps every subject's data key. It lives outside both the
@@ -41,10 +41,17 @@ export function parseMasterKey(base64: string, from = 'MASTER_KEY'): Buffer {
  * Refuses a file that group or others can read, as ssh does with private keys.
  */
 export function loadOrCreateDevMasterKey(file: string): Buffer {
+  // Written aside, then linked into place: a process starting beside this one (a shared DATA_DIR)
+  // finds no file or a whole one, never the empty file an exclusive create leaves until written.
+  if (existsSync(file)) return readDevMasterKey(file);
+  const written = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(file, `${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(written, `${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(written, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(written, { force: true });
   }
   return readDevMasterKey(file);
 }
