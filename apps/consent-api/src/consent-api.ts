@@ -1,6 +1,7 @@
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigInvalid } from '@consent-ledger/deployment';
 import { publishCatalogue, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import type { FastifyInstance } from 'fastify';
 import { authenticatedClient } from './api-keys/api-key.guard';
@@ -41,6 +42,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     const apiKeys = config.apiKeys
       ? ApiKeys.fromGrants(config.apiKeys)
       : ApiKeys.generatedAdmin(config.dataDir, options.announce ?? ((message) => process.stdout.write(`${message}\n`)));
+    await refuseKeysRenamed(apiKeys, storage);
 
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT_BYTES,
@@ -74,6 +76,22 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     await storage.close();
     throw error;
   }
+}
+
+/**
+ * A key another process on the same records gives another client's name would have its requests'
+ * retries recorded again here, as the other client's keys are not this one's (found in review:
+ * one command, two ConsentGiven events, during a rolling change of CONSENT_API_KEYS).
+ */
+async function refuseKeysRenamed(apiKeys: ApiKeys, storage: LedgerStorage): Promise<void> {
+  const renamed = await storage.idempotencyRecords.rememberClientsOfKeys(apiKeys.clientsOfKeys());
+  if (renamed.length === 0) return;
+  throw new ConfigInvalid(
+    renamed.map(
+      ({ client, knownAs }) =>
+        `CONSENT_API_KEYS gives client "${client}" a key that was given to client "${knownAs}" before, and idempotency keys are kept per client: keep the name "${knownAs}" for that key, or give "${client}" a new key`,
+    ),
+  );
 }
 
 /**

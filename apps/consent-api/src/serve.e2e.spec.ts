@@ -54,6 +54,24 @@ describe('starting the API from the environment', () => {
     expect(existsSync(join(dataDir, 'api-keys.json'))).toBe(false);
   });
 
+  // Found in review: a key named "cc" on one process and "cc-renamed" on another recorded one
+  // command twice, as idempotency keys are kept per client.
+  it('refuses a key the records know under another client name, naming both names and not the key', async () => {
+    const key = 'k'.repeat(32);
+    const keys = (client: string) => JSON.stringify([{ key, client, scopes: ['commands:write'] }]);
+    const first = await start({ PORT: '0', CONSENT_API_KEYS: keys('call-centre') });
+    expect('app' in first).toBe(true);
+    if ('app' in first) await first.app.close();
+
+    expect(await start({ PORT: '0', CONSENT_API_KEYS: keys('call-centre-emea') })).toEqual({ exitCode: 78 });
+    expect(stderr).toContain('gives client "call-centre-emea" a key that was given to client "call-centre" before');
+    expect(stderr).not.toContain(key);
+    served = undefined;
+
+    const again = await start({ PORT: '0', CONSENT_API_KEYS: keys('call-centre') });
+    expect('app' in again).toBe(true);
+  });
+
   it('exits with the same code as the projector for a setting it cannot read', async () => {
     expect(await start({ PORT: 'eighty' })).toEqual({ exitCode: 78 });
     expect(stderr).toMatch(/Consent Ledger API cannot start: the configuration is invalid:\n {2}- PORT/);

@@ -16,23 +16,30 @@ export type Served = { readonly app: NestFastifyApplication } | { readonly exitC
  * with the projector in this process) and serves HTTP on 127.0.0.1:3000.
  */
 export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stderr: Output }): Promise<Served> {
+  const refused = (reason: string): Served => {
+    out.stderr.write(`Consent Ledger API cannot start: ${reason}\n`);
+    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+  };
   let config: ApiConfig;
   try {
     config = readConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigInvalid)) throw error;
-    out.stderr.write(`Consent Ledger API cannot start: ${error.message}\n`);
-    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+    return refused(error.message);
   }
   // Before anything is opened or generated: a first start that then failed to listen printed the
   // only copy of its admin key, among error lines an operator reads past, and kept its hash.
   const unusable = await listenProblem(config.host, config.port);
-  if (unusable !== undefined) {
-    out.stderr.write(`Consent Ledger API cannot start: ${unusable}\n`);
-    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+  if (unusable !== undefined) return refused(unusable);
+  let app: NestFastifyApplication;
+  try {
+    // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
+    app = await createConsentApi(config, { logger: ['fatal', 'error', 'warn'], announce: (message) => out.stdout.write(`${message}\n`) });
+  } catch (error) {
+    // What only the stores can tell (a key known under another client's name) is a setting to fix too.
+    if (!(error instanceof ConfigInvalid)) throw error;
+    return refused(error.message);
   }
-  // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
-  const app = await createConsentApi(config, { logger: ['fatal', 'error', 'warn'], announce: (message) => out.stdout.write(`${message}\n`) });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();

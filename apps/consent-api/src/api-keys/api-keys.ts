@@ -1,6 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyOfClient } from '@consent-ledger/ledger-commands';
 import type { Touchpoint } from '@consent-ledger/domain';
 import type { ApiKeyGrant } from '../config';
 import { isScope, SCOPES, type Scope } from './scopes';
@@ -26,14 +27,14 @@ export const GENERATED_KEYS_FILE = 'api-keys.json';
 // decision's ~280 µs in the service's profile, when every request paid it.
 const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
+/** The client name of the key `npm start` generates when no keys are configured. */
+const GENERATED_ADMIN_CLIENT = 'admin';
+
 /**
  * The API keys the service accepts. Only SHA-256 digests are held: the lookup is by digest, then
  * confirmed with a constant-time comparison, so neither the stored form nor response timing gives
  * a key away.
  */
-/** The client name of the key `npm start` generates when no keys are configured. */
-const GENERATED_ADMIN_CLIENT = 'admin';
-
 export class ApiKeys {
   private readonly byDigest: ReadonlyMap<string, { digest: Buffer; client: ApiClient }>;
 
@@ -51,6 +52,11 @@ export class ApiKeys {
         },
       ]),
     );
+  }
+
+  /** Each key's digest and the client it answers as: idempotency records are kept per client. */
+  clientsOfKeys(): KeyOfClient[] {
+    return [...this.byDigest].map(([keySha256, { client }]) => ({ keySha256, client: client.client }));
   }
 
   static fromGrants(grants: readonly ApiKeyGrant[]): ApiKeys {

@@ -20,6 +20,17 @@ export const PENDING = 0;
 
 export type IdempotencyClaim = Pick<IdempotencyRecord, 'client' | 'idempotencyKey' | 'requestFingerprint' | 'recordedAt'>;
 
+/** An API key, by its SHA-256, and the client name a deployment gives it. */
+export interface KeyOfClient {
+  readonly keySha256: string;
+  readonly client: string;
+}
+
+/** A key this process names after one client while the records know it as another's. */
+export interface ClientRenamed extends KeyOfClient {
+  readonly knownAs: string;
+}
+
 export interface IdempotencyRecords {
   /**
    * Takes the key for a request about to be decided, unless a request took it first: then that
@@ -41,5 +52,20 @@ export interface IdempotencyRecords {
    * each step short, so that expiry never holds long locks or one huge transaction.
    */
   forgetRecordedBefore(instant: string, limit: number): Promise<number>;
+  /**
+   * Remembers which client each key answers as, the first time a process names it, and returns the
+   * keys named here after another client than the one remembered. Records are kept per client: a
+   * key renamed on one process (a rolling change of CONSENT_API_KEYS) would have its requests'
+   * retries recorded again there, under the other name.
+   */
+  rememberClientsOfKeys(keys: readonly KeyOfClient[]): Promise<ClientRenamed[]>;
   close(): Promise<void>;
+}
+
+/** The keys named after another client than `remembered` (key digest → client) says. */
+export function renamedKeys(keys: readonly KeyOfClient[], remembered: ReadonlyMap<string, string>): ClientRenamed[] {
+  return keys.flatMap((key) => {
+    const knownAs = remembered.get(key.keySha256);
+    return knownAs !== undefined && knownAs !== key.client ? [{ ...key, knownAs }] : [];
+  });
 }

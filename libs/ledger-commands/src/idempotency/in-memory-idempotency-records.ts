@@ -1,4 +1,4 @@
-import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
+import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
 /** Records in process memory: for tests. */
 export class InMemoryIdempotencyRecords implements IdempotencyRecords {
@@ -33,6 +33,13 @@ export class InMemoryIdempotencyRecords implements IdempotencyRecords {
       forgotten += 1;
     }
     return forgotten;
+  }
+
+  private readonly clientsOfKeys = new Map<string, string>();
+
+  async rememberClientsOfKeys(keys: readonly KeyOfClient[]): Promise<ClientRenamed[]> {
+    for (const key of keys) if (!this.clientsOfKeys.has(key.keySha256)) this.clientsOfKeys.set(key.keySha256, key.client);
+    return renamedKeys(keys, this.clientsOfKeys);
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,7 @@
 import { checkOutClient, REQUEST_LOCK_TIMEOUT, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
-import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
+import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
 export interface PostgresIdempotencyRecordsOptions {
   /** Connection string; its `search_path` (if any) picks the schema. */
@@ -53,6 +53,7 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
       // Under the lock: two starters creating one index at once can fail on the catalogue's unique
       // key. On a table that grew without it, the build holds writes up once (ADR 0004, amendment).
       await client.query('create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at)');
+      await client.query('create table if not exists idempotency_key_clients (key_sha256 text primary key, client text not null, first_named_at timestamptz not null default now())');
       await client.query('commit');
     } finally {
       client.release();
@@ -136,6 +137,19 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(FORGET_RECORDED_BEFORE, [instant, limit]);
     return rowCount ?? 0;
+  }
+
+  async rememberClientsOfKeys(keys: readonly KeyOfClient[]): Promise<ClientRenamed[]> {
+    if (keys.length === 0) return [];
+    const digests = keys.map((key) => key.keySha256);
+    // Named once, by whichever process comes first; the commit need not wait for the disk, as a
+    // lost row is named again by the next start.
+    await this.pool.query(
+      'INSERT INTO idempotency_key_clients (key_sha256, client) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key_sha256) DO NOTHING',
+      [digests, keys.map((key) => key.client)],
+    );
+    const { rows } = await this.pool.query<{ key_sha256: string; client: string }>('SELECT key_sha256, client FROM idempotency_key_clients WHERE key_sha256 = ANY($1)', [digests]);
+    return renamedKeys(keys, new Map(rows.map((row) => [row.key_sha256, row.client])));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { BatchedCalls } from './batched-calls';
-import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
+import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
 export interface SqliteIdempotencyRecordsOptions {
   /** `${DATA_DIR}/state.sqlite` in the embedded default: kept apart from the event log on purpose. */
@@ -41,7 +41,8 @@ export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsO
       recorded_at text not null,
       primary key (client, idempotency_key)
     ) without rowid;
-    create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at)`);
+    create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at);
+    create table if not exists idempotency_key_clients (key_sha256 text primary key, client text not null, first_named_at text not null) without rowid`);
   return new SqliteIdempotencyRecords(db);
 }
 
@@ -117,6 +118,19 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
 
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
     return this.forgetOldest.run(new Date(instant).toISOString(), limit).changes;
+  }
+
+  async rememberClientsOfKeys(keys: readonly KeyOfClient[]): Promise<ClientRenamed[]> {
+    const name = this.db.prepare('insert into idempotency_key_clients (key_sha256, client, first_named_at) values (?, ?, ?) on conflict (key_sha256) do nothing');
+    const find = this.db.prepare('select client from idempotency_key_clients where key_sha256 = ?');
+    const now = new Date().toISOString();
+    const remembered = this.db.transaction(() =>
+      keys.map((key) => {
+        name.run(key.keySha256, key.client, now);
+        return [key.keySha256, (find.get(key.keySha256) as { client: string }).client] as const;
+      }),
+    )();
+    return renamedKeys(keys, new Map(remembered));
   }
 
   async close(): Promise<void> {

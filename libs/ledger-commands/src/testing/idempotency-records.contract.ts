@@ -131,4 +131,21 @@ export function idempotencyRecordsContract(open: () => Promise<IdempotencyRecord
       expect(await records.forgetRecordedBefore('2024-05-01T10:30:00+02:00', 100)).toBe(1);
     });
   });
+
+  describe('the client each API key answers as', () => {
+    const tvMenu = { keySha256: 'a'.repeat(64), client: 'tv-menu' };
+    const shop = { keySha256: 'b'.repeat(64), client: 'shop' };
+
+    it('remembers the first name given to a key, and finds nothing renamed when processes agree', async () => {
+      expect(await records.rememberClientsOfKeys([tvMenu, shop])).toEqual([]);
+      expect(await records.rememberClientsOfKeys([tvMenu, shop, { keySha256: 'c'.repeat(64), client: 'tv-menu' }])).toEqual([]);
+    });
+
+    it('names the key given another client than before, with both names', async () => {
+      await records.rememberClientsOfKeys([tvMenu, shop]);
+      expect(await records.rememberClientsOfKeys([{ ...tvMenu, client: 'tv-menu-v2' }, shop])).toEqual([{ ...tvMenu, client: 'tv-menu-v2', knownAs: 'tv-menu' }]);
+      // The first name stays: a process still on it is not refused later.
+      expect(await records.rememberClientsOfKeys([tvMenu])).toEqual([]);
+    });
+  });
 }
