@@ -52,6 +52,9 @@ function decisionServerOptions(config: ProjectorConfig): Required<KafkaOptions>[
     // Answering a question reads one subject's stream: several partitions at once keep one slow read from queueing the rest.
     run: { partitionsConsumedConcurrently: 3 },
     producer: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
+    // The question reaches the handler as sent: NestJS would parse it, keeping the last of a field
+    // sent twice, and hand over a non-JSON value as text (DecisionAnswers reads it instead).
+    parser: { keepBinary: true },
     // NestJS appends this to the client id and the group id: the group is `<prefix>consent-projector-decisions-server`.
     // Written out because it names a running group; a new name would start a new group at the latest offset.
     postfixId: '-server',

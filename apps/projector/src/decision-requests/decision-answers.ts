@@ -1,14 +1,20 @@
 import { type Catalogue, type Decision, type Instant, mayProcess, toInstant } from '@consent-ledger/domain';
 import {
+  BODY,
   describeRefusedName,
+  DUPLICATE_KEY_PROBLEM,
   type FieldProblem,
   isStorageUnavailable,
   ledgerOfStreamAsOf,
+  rawJsonProblems,
   screenJson,
   type SubjectStreams,
   validateRequest,
 } from '@consent-ledger/ledger-commands';
 import { DecisionRequest } from './decision-request';
+
+/** A question is one flat object. */
+const QUESTION_DEPTH = 2;
 
 /** The reply: the HTTP endpoint's 200 body, or its 400 / 503 error body. */
 export type DecisionReply =
@@ -28,8 +34,12 @@ export class DecisionAnswers {
     private readonly now: () => Instant,
   ) {}
 
-  async answer(json: unknown): Promise<DecisionReply> {
-    const screened = screenJson(json, { maxDepth: 2, maxValues: 20 });
+  /** `value`: the message as sent, read here as the HTTP API reads a body. */
+  async answer(value: Buffer | string | null): Promise<DecisionReply> {
+    const read = readQuestion(value);
+    if ('problem' in read) return { error: 'validation-failed', details: [read.problem] };
+    const { json } = read;
+    const screened = screenJson(json, { maxDepth: QUESTION_DEPTH, maxValues: 20 });
     const validated = screened.length > 0 ? { errors: screened } : validateRequest(DecisionRequest, json);
     if (validated.errors) return { error: 'validation-failed', details: validated.errors };
     const { subjectId, purpose, channel, source, brand, at, knownAt } = validated.value;
@@ -52,4 +62,25 @@ export class DecisionAnswers {
       return { error: 'unavailable', message: 'the ledger storage is unavailable; ask again later' };
     }
   }
+}
+
+/**
+ * The question's JSON, or why it has none. Read from the text: a field sent twice is refused, as
+ * over HTTP and on the command topic, since JSON.parse keeps the last value silently while a
+ * gateway or a log reader may take the first; and brackets nested thousands deep are refused
+ * before anything parses them.
+ */
+function readQuestion(value: Buffer | string | null): { readonly json: unknown } | { readonly problem: FieldProblem } {
+  const text = value === null ? '' : value.toString();
+  if (text.length === 0) return { problem: { field: BODY, message: 'is empty: expected the question as JSON' } };
+  const { tooDeep, duplicateKey } = rawJsonProblems(text, QUESTION_DEPTH);
+  if (tooDeep !== undefined) return { problem: tooDeep };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: { field: BODY, message: 'must be JSON' } };
+  }
+  if (duplicateKey !== undefined) return { problem: { field: duplicateKey, message: DUPLICATE_KEY_PROBLEM } };
+  return { json };
 }

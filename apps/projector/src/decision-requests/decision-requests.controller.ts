@@ -13,8 +13,8 @@ export function decisionRequestsController(topic: string): Type<unknown> {
     constructor(@Inject(DecisionAnswers) private readonly answers: DecisionAnswers) {}
 
     @MessagePattern(topic)
-    answer(@Payload() request: unknown): Promise<DecisionReply> {
-      return this.answers.answer(request);
+    answer(@Payload() question: Buffer | null): Promise<DecisionReply> {
+      return this.answers.answer(question);
     }
   }
   return DecisionRequestsController;

@@ -1,6 +1,7 @@
 import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
+import { DUPLICATE_KEY_PROBLEM } from '@consent-ledger/ledger-commands';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
@@ -176,6 +177,17 @@ describeWithKafka('consent.decision: answers only on the reply topic of the depl
     await logged('warn', 'reply partition "first"');
     await keepsAnswering();
     expect(asker.answersTo(refused)).toEqual([]);
+  });
+
+  // Found in review: `"purpose"` twice was answered for the last value, while a gateway or a log
+  // reader may take the first; the command topic and HTTP refuse it.
+  it('answers a question with a field sent twice with that field, as a 400 would', async () => {
+    const twice = `{"subjectId":"${uniqueName('subject')}","purpose":"targeted-tv-advertising-pickx","purpose":"direct-carrier-billing"}`;
+    const correlationId = await asker.ask(topics.decisionReplies, {}, twice);
+    expect((await asker.answerTo(correlationId)).value).toEqual({
+      error: 'validation-failed',
+      details: [{ field: 'purpose', message: DUPLICATE_KEY_PROBLEM }],
+    });
   });
 
   it('logs an answer it cannot send to a partition the reply topic does not have, and keeps answering', async () => {

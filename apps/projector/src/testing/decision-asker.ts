@@ -26,13 +26,13 @@ export class DecisionAsker {
     return new DecisionAsker(topics, producer, admin, reader);
   }
 
-  /** Sends a question about a subject the ledger does not know; returns its correlation id. */
-  async ask(replyTopic: string, headers: Record<string, string> = {}): Promise<string> {
+  /** Sends a question (by default about a subject the ledger does not know, or `value` as written); returns its correlation id. */
+  async ask(replyTopic: string, headers: Record<string, string> = {}, value?: string): Promise<string> {
     const correlationId = uniqueName('ask');
     const question = { subjectId: uniqueName('subject'), purpose: 'targeted-tv-advertising-pickx', channel: 'tv-screen' };
     await this.producer.send({
       topic: this.topics.decisionRequests,
-      messages: [{ partition: 0, value: JSON.stringify(question), headers: { kafka_correlationId: correlationId, kafka_replyTopic: replyTopic, ...headers } }],
+      messages: [{ partition: 0, value: value ?? JSON.stringify(question), headers: { kafka_correlationId: correlationId, kafka_replyTopic: replyTopic, ...headers } }],
     });
     return correlationId;
   }
