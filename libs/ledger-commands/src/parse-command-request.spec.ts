@@ -192,6 +192,15 @@ describe('checking a command request', () => {
     ]);
   });
 
+  // Found by an integrator: a request without its purpose or capture was told "(got a undefined)".
+  it('says a required field left out is required, not that it got "a undefined"', () => {
+    const { purpose: _purpose, capture: _capture, ...withoutPurposeAndCapture } = commandJson.withdrawConsent('subject-1');
+    expect(problemsOf(withoutPurposeAndCapture)).toEqual([
+      { field: 'purpose', message: 'must be text (got nothing: the field is required)' },
+      { field: 'capture', message: 'must be an object (got nothing: the field is required)' },
+    ]);
+  });
+
   it('refuses null where a field may only be left out, so no null reaches an event', () => {
     expect(problemsOf(commandJson.restrictChannel('subject-1', { purpose: null, brand: null, capture: { occurredAt: null, locale: null } }))).toEqual([
       { field: 'purpose', message: 'must be text (got null)' },
