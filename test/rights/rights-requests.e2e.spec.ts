@@ -136,6 +136,15 @@ describe('rights requests over HTTP', () => {
     expect(due.body.requests.map((request: { requestId: string }) => request.requestId)).toEqual([open.requestId]);
   });
 
+  // Found by an integrator: this one message read "status must be one of the following values: …",
+  // the validation library's wording, where every other field says "must be one of … (got …)".
+  it('refuses an unknown status in the words every other closed list uses', async () => {
+    expect(await api.call('GET', '/v1/rights-requests?status=closed')).toMatchObject({
+      status: 400,
+      body: { error: 'validation-failed', details: [{ field: 'status', message: 'must be one of open, completed, refused (got "closed")' }] },
+    });
+  });
+
   // Found in review: GET /v1/rights-requests/{id}?x=1 answered 200, as if the parameter meant something.
   it('refuses a query parameter on one request, as every other route does', async () => {
     const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(1) });

@@ -9,7 +9,7 @@ import {
   type Touchpoint,
 } from '@consent-ledger/domain';
 import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
-import { IsIn, IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
+import { IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
 class HandledBy {
@@ -84,7 +84,7 @@ export class ListRightsRequestsQuery {
    * so that a question asked wrong is not answered as if it had been asked right.
    */
   @IsOptional()
-  @IsIn(['open', 'completed', 'refused'])
+  @IsOneOf(['open', 'completed', 'refused'])
   @ValidateBy({
     name: 'openWhenDue',
     validator: {
