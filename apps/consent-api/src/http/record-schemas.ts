@@ -73,12 +73,18 @@ const nullableInstant = (description: string): SchemaObject => ({ ...instant, nu
 const duration = (description: string): SchemaObject => ({ type: 'string', example: 'P5Y', description: `ISO-8601 duration: ${description}` });
 const position: SchemaObject = { type: 'string', description: 'global log position, decimal (JSON has no 64-bit integers)' };
 const anyObject = (description: string): SchemaObject => ({ type: 'object', additionalProperties: true, description });
-/** Sealed personal data in the export: in clear while the subject's key exists. */
-const unsealed = (inClear: SchemaObject): SchemaObject => ({
-  oneOf: [inClear, oneOf(['erased', 'unreadable', 'withheld'])],
-  description:
-    '"erased" once the subject was erased; "unreadable" when no key opens it though no erasure is recorded; "withheld" when the API key lacks personal-data:read',
-});
+const UNSEALED_MARKERS = ['erased', 'unreadable', 'withheld'] as const;
+const UNSEALED_DESCRIPTION =
+  '"erased" once the subject was erased; "unreadable" when no key opens it though no erasure is recorded; "withheld" when the API key lacks personal-data:read';
+/**
+ * Sealed personal data in the export: in clear while the subject's key exists, else one of the
+ * markers. Text in clear is one text schema, not a oneOf: a marker is text too, so it matched both
+ * forms and a client holding to oneOf (exactly one) refused every erased or withheld export.
+ */
+const unsealed = (inClear: SchemaObject): SchemaObject =>
+  inClear.type === 'string'
+    ? { ...inClear, description: `${inClear.description ? `${inClear.description}; ` : ''}${UNSEALED_DESCRIPTION}` }
+    : { oneOf: [inClear, oneOf(UNSEALED_MARKERS)], description: UNSEALED_DESCRIPTION };
 
 const partyProperties = { id: text(), name: text(), address: text(), contact: text() } as const;
 const party = objectSchema<Party>(partyProperties, {});

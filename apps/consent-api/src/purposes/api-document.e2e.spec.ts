@@ -47,7 +47,11 @@ describe('the API document, as a client generated from it uses it', () => {
       const merged = { type: 'object', properties: Object.assign({}, ...parts.map((part) => part.properties)), required: parts.flatMap((part) => part.required ?? []) };
       return departures(merged, value, at);
     }
-    if (schema.oneOf) return schema.oneOf.some((form) => departures(form, value, at).length === 0) ? [] : [`${at} has none of its declared forms`];
+    if (schema.oneOf) {
+      // A generated client takes oneOf as the spec does: exactly one form, and refuses a value two forms take.
+      const forms = schema.oneOf.filter((form) => departures(form, value, at).length === 0).length;
+      return forms === 1 ? [] : forms === 0 ? [`${at} has none of its declared forms`] : [`${at} has ${forms} of its declared forms, where oneOf allows one`];
+    }
     if (value === null) return schema.nullable ? [] : [`${at} is null`];
     if (schema.enum && !schema.enum.includes(value)) return [`${at} is ${JSON.stringify(value)}, not a declared value`];
     switch (schema.type) {
@@ -170,6 +174,19 @@ describe('the API document, as a client generated from it uses it', () => {
     expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/timeline', subject('timeline'))).body.steps).toHaveLength(2);
     expect((await callAsDocumented('get', '/v1/purposes')).status).toBe(200);
     expect((await callAsDocumented('get', '/health', { key: null })).status).toBe(200);
+  });
+
+  // Found by an integrator: "erased" and "withheld" are strings, so they matched both forms of the
+  // sealed evidence's oneOf (text, or one of those words), and a strict client refused the export.
+  it("answers an erased subject's export, and one whose personal data is withheld, with bodies that parse as declared", async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    await api.command(commandJson.giveConsent(subjectId, { capture: { evidenceRef: 'call-rec-0001' } }));
+    await api.command(commandJson.object(subjectId, { purpose: 'myproximus-app-usage-analytics', justification: 'my usage says too much about me' }));
+    const exportAs = (key: string) => callAsDocumented('get', '/v1/subjects/{subjectId}/export', { path: `/v1/subjects/${subjectId}/export`, key });
+    expect((await exportAs(TEST_KEYS.auditor)).body.personalData).toBe('withheld');
+    expect((await api.command(commandJson.eraseSubject(subjectId))).status).toBe(201);
+    expect((await exportAs(TEST_KEYS.admin)).body.personalData).toBe('erased');
   });
 
   it('declares the body health answers when the store is not ready, not an error body', () => {
