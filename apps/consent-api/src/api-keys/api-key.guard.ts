@@ -54,7 +54,8 @@ export class ApiKeyGuard implements CanActivate {
     const client = authenticatedClient(this.keys, request);
     if (!client) throw new UnauthorizedException();
     if (access && !access.scopes.some((scope) => client.scopes.has(scope))) {
-      throw new ForbiddenException(`this needs one of the scopes ${access.scopes.join(', ')}`);
+      const needed = access.scopes.length === 1 ? `the scope ${access.scopes[0]}` : `one of the scopes ${access.scopes.join(', ')}`;
+      throw new ForbiddenException(`this needs ${needed}`);
     }
     request.apiClient = client;
     return true;

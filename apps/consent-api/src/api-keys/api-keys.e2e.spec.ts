@@ -75,6 +75,12 @@ describe('API keys', () => {
     expect([channelReadsHistory.status, channelReadsHistory.body.error]).toEqual([403, 'forbidden']);
   });
 
+  // Found by an integrator: "this needs one of the scopes decisions:read" named a list of one.
+  it('names the one scope a route needs as that scope', async () => {
+    const channelReadsHistory = await api.call('GET', `/v1/subjects/${newSubjectId()}/history`, { key: TEST_KEYS.channel });
+    expect(channelReadsHistory.body).toEqual({ error: 'forbidden', message: 'this needs the scope history:read' });
+  });
+
   it('lets only objections:review keys review an objection', async () => {
     const subjectId = newSubjectId();
     await api.command(commandJson.object(subjectId, { purpose: MOTIVATED_PURPOSE, justification: 'Please stop.' }), { key: TEST_KEYS.channel });
