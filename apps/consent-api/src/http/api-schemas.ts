@@ -138,6 +138,12 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
     required: ['error', 'message'],
   },
   Unauthorized: { type: 'object', properties: { error: { type: 'string', enum: ['unauthorized'] } }, required: ['error'] },
+  InternalError: {
+    type: 'object',
+    description: 'a fault of ours; quote errorId to the operator: the service log holds the cause under it',
+    properties: { error: { type: 'string', enum: ['internal-error'] }, message: { type: 'string' }, errorId: { type: 'string', format: 'uuid' } },
+    required: ['error', 'message', 'errorId'],
+  },
   ...RECORD_SCHEMAS,
 };
 
@@ -259,6 +265,9 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }
       responses['503'] ??= body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
+      // Any route can answer these two; undeclared, a generated client could not read the errorId to quote.
+      responses['408'] ??= body('ValidationFailed', 'the request did not arrive within REQUEST_TIMEOUT_SECONDS (field "body"); nothing was recorded, the connection is closed');
+      responses['500'] ??= body('InternalError', 'a fault of ours; nothing was changed by the failure itself');
       operation.responses = responses;
     }
   }

@@ -189,6 +189,21 @@ describe('the API document, as a client generated from it uses it', () => {
     expect((await exportAs(TEST_KEYS.admin)).body.personalData).toBe('erased');
   });
 
+  // Found by an integrator: no operation declared 500 or 408, so a generated client could not read
+  // the errorId a 500 carries, the one thing to quote to the operator.
+  it('declares on every operation the 500 with its errorId and the 408 of a request that arrived too slowly', () => {
+    for (const { method, path, op } of operations()) {
+      const internal = op.responses['500']?.content?.['application/json'].schema;
+      const timedOut = op.responses['408']?.content?.['application/json'].schema;
+      expect({ method, path, internal: internal && resolve(internal).required, timedOut: timedOut && resolve(timedOut).required }).toEqual({
+        method,
+        path,
+        internal: ['error', 'message', 'errorId'],
+        timedOut: ['error', 'details'],
+      });
+    }
+  });
+
   it('declares the body health answers when the store is not ready, not an error body', () => {
     const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
     expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
