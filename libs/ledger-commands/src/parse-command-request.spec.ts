@@ -139,7 +139,9 @@ describe('checking a command request', () => {
     ['a line break', 'subject\n1', 'must not contain control characters'],
     ['nothing', '', 'must be 1 to 128 characters long'],
     ['a very long id', 'x'.repeat(129), 'must be 1 to 128 characters long'],
-    ['a space', 'subject 1', 'must be a pseudonymous id: letters, digits and . _ : - only'],
+    ['a space', 'subject 1', 'must be a pseudonymous id: letters, digits and . _ : - only, starting with a letter or digit'],
+    // Found by an integrator: "-abc" was told "letters, digits and . _ : - only", which it is.
+    ['an id starting with a hyphen', '-abc', 'must be a pseudonymous id: letters, digits and . _ : - only, starting with a letter or digit'],
   ])('refuses %s as subject id', (_, subjectId, message) => {
     expect(problemsOf(commandJson.endRelationship(subjectId))).toEqual([{ field: 'subjectId', message }]);
   });

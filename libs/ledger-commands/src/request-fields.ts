@@ -173,7 +173,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
-  if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only';
+  if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only, starting with a letter or digit';
   return undefined;
 }
 
