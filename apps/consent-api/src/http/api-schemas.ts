@@ -15,7 +15,7 @@ import {
 } from '@consent-ledger/domain';
 import { statusOfRule } from '../rights/rights-requests-intake';
 import { eventRef, instant, RECORD_SCHEMAS } from './record-schemas';
-import { requestSchema } from './request-schema';
+import { PSEUDONYMOUS_ID_SCHEMA, requestSchema } from './request-schema';
 
 /**
  * Response bodies in OpenAPI, written from the same vocabulary lists the domain answers with (the
@@ -256,6 +256,10 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation: OperationObject | undefined = item[method];
       if (!operation) continue;
+      // The path's subject id is checked like the body's: declared bare, a generated client sent any text.
+      for (const parameter of operation.parameters ?? []) {
+        if ('in' in parameter && parameter.in === 'path' && parameter.name === 'subjectId') parameter.schema = { ...PSEUDONYMOUS_ID_SCHEMA, example: 'cust-4711' };
+      }
       const responses = { ...operation.responses, ...ANSWERS[path]?.[method] };
       if (!IGNORES_QUERY_PARAMETERS.has(path)) {
         responses['400'] = body('ValidationFailed', 'the request is not understood (a query parameter the route does not take, a malformed body); nothing was recorded');

@@ -6,6 +6,13 @@ import { getMetadataStorage } from 'class-validator';
  * The OpenAPI schema of a request class, read from its class-validator rules: the documentation
  * is generated from what is validated, so the two cannot disagree.
  */
+/** A subject id wherever it is sent: in a body, a query or the path. */
+export const PSEUDONYMOUS_ID_SCHEMA: SchemaObject = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
+  description: 'pseudonymous id: never an e-mail address or phone number',
+};
+
 export function requestSchema(requestClass: Function, fixed: Record<string, SchemaObject> = {}): SchemaObject {
   const rules = getMetadataStorage().getTargetValidationMetadatas(requestClass, '', true, false);
   const properties: Record<string, SchemaObject> = {};
@@ -47,7 +54,7 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
     case FIELD_RULES.text:
       return { type: 'string', maxLength: constraints[0] as number };
     case FIELD_RULES.pseudonymousId:
-      return { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'pseudonymous id: never an e-mail address or phone number' };
+      return PSEUDONYMOUS_ID_SCHEMA;
     case FIELD_RULES.locale:
       return { type: 'string', example: 'fr-BE' };
     case FIELD_RULES.email:

@@ -204,6 +204,17 @@ describe('the API document, as a client generated from it uses it', () => {
     }
   });
 
+  // Found by an integrator: the subject id in the path was declared as any text, where the body's
+  // and the query's carry the pattern the service checks.
+  it('declares the subject id of every path with the pattern the service checks', () => {
+    const withSubject = operations().filter(({ path }) => path.includes('{subjectId}'));
+    expect(withSubject.length).toBeGreaterThanOrEqual(7);
+    for (const { method, path, op } of withSubject) {
+      const parameter = op.parameters!.find(({ name, in: where }) => name === 'subjectId' && where === 'path')!;
+      expect({ method, path, pattern: (parameter.schema as Schema & { pattern?: string }).pattern }).toEqual({ method, path, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });
+    }
+  });
+
   it('declares the body health answers when the store is not ready, not an error body', () => {
     const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
     expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
