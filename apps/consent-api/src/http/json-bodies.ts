@@ -30,10 +30,19 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
     try {
       json = JSON.parse(body as string);
     } catch (error) {
-      done(new RequestInvalid([{ field: 'body', message: `must be valid JSON (${(error as Error).message})` }]), undefined);
+      done(new RequestInvalid([{ field: 'body', message: `must be valid JSON (${withoutQuotedBody((error as Error).message)})` }]), undefined);
       return;
     }
     if (duplicateKey !== undefined) done(new RequestInvalid([{ field: duplicateKey, message: DUPLICATE_KEY_PROBLEM }]), undefined);
     else done(null, json);
   });
+}
+
+/**
+ * The parser's message without the start of the body it may quote (`Unexpected token 'j',
+ * "jan.peeter"... is not valid JSON`): a body that is not JSON may be anything, an e-mail address
+ * or a justification, and answers repeat no free text. Its position, when given, stays.
+ */
+function withoutQuotedBody(parserMessage: string): string {
+  return parserMessage.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '');
 }

@@ -6,6 +6,10 @@ const subjectId = 'subject-bad-input';
 /** Each case: what is wrong, the body as sent, and the { field, message } the caller must get back. */
 const badCommands: Array<[string, string, { field: string; message: RegExp | string }]> = [
   ['malformed JSON', '{"type":"RestrictChannel","subjectId":', { field: 'body', message: /^must be valid JSON \(.+\)$/ }],
+  // Found by an integrator: the parser's message quoted the first ten characters of the body
+  // ("jan.peeter"...), where api.md promises free text is never repeated.
+  ['an e-mail address sent as the whole body', 'jan.peeters@example.be', { field: 'body', message: /^must be valid JSON \(Unexpected token 'j'\)$/ }],
+  ['malformed JSON opening with a justification', '{"justification":"I have been ill"x}', { field: 'body', message: /^must be valid JSON \([^"]*\)$/ }],
   ['an unknown field', JSON.stringify({ ...commandJson.restrictChannel(subjectId), urgent: true }), { field: 'urgent', message: 'is not a known field' }],
   [
     'an unknown nested field',
