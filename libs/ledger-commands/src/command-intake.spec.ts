@@ -382,6 +382,55 @@ describe('the command intake', () => {
     expect((await store.readAll()).map((event) => event.type)).toEqual(answers[0].status === 201 ? ['RelationshipStarted', 'RelationshipEnded'] : ['RelationshipStarted']);
   });
 
+  // Found in review: a request answered 503 by one process left its claim pending, and its retry,
+  // sent by the load balancer to another process, waited 15 s for a copy nobody was deciding.
+  it('decides at once a retry sent to another process after the first process answered it with an error', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    const records = new InMemoryIdempotencyRecords();
+    const unavailableOnce = Object.create(store, {
+      append: {
+        value: async () => {
+          throw new Error('the event store is unavailable');
+        },
+      },
+    });
+    const [first, second] = [intake(unavailableOnce, vault, records), intake(store, vault, records)];
+    const json = commandJson.restrictChannel('subject-1');
+
+    await expect(first.submit(json, 'key-1')).rejects.toThrow('unavailable');
+
+    expect(await soon(second.submit(json, 'key-1'))).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
+  });
+
+  it('decides at once a copy already waiting in another process when the first copy fails, and still refuses another request under the key', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    const records = new InMemoryIdempotencyRecords();
+    let failAppend!: () => void;
+    const appendFails = new Promise<void>((resolve) => (failAppend = resolve));
+    const unavailable = Object.create(store, {
+      append: {
+        value: async () => {
+          await appendFails;
+          throw new Error('the event store is unavailable');
+        },
+      },
+    });
+    const [first, second] = [intake(unavailable, vault, records), intake(store, vault, records)];
+    const json = commandJson.restrictChannel('subject-1');
+
+    const firstAnswer = first.submit(json, 'key-1');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const copy = second.submit(json, 'key-1');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    failAppend();
+    await expect(firstAnswer).rejects.toThrow('unavailable');
+
+    expect(await soon(copy)).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
+    expect(await second.submit(commandJson.restrictChannel('subject-2'), 'key-1')).toMatchObject({ status: 409 });
+  });
+
   it('recognises the same request whatever the order of its fields', async () => {
     const { submit } = intake();
     const json = commandJson.restrictChannel('subject-1');

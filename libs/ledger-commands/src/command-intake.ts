@@ -3,7 +3,7 @@ import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken, typ
 import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
-import { CopiesElsewhere } from './idempotency/copies-elsewhere';
+import { COPY_DECIDED_WITHIN_MS, CopiesElsewhere } from './idempotency/copies-elsewhere';
 import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
@@ -125,8 +125,21 @@ export class CommandIntake {
       return await this.record(checked, submission, true);
     } catch (error) {
       this.copies.abandon(key);
+      await this.leaveClaim(submission);
       throw error;
     }
+  }
+
+  /**
+   * A request that failed after claiming its key keeps the claim, so another request under the key
+   * is still refused, but dates it back past the time a copy can be deciding: a retry sent to
+   * another process is then decided at once there instead of waiting 15 s for nobody. Best
+   * effort: when the records cannot be written, the wait is what is left.
+   */
+  private async leaveClaim(submission: Required<CommandSubmission>): Promise<void> {
+    const { client, idempotencyKey, requestFingerprint } = submission;
+    const longEnoughAgo = new Date(Date.parse(this.dependencies.now()) - COPY_DECIDED_WITHIN_MS).toISOString();
+    await this.dependencies.idempotencyRecords.save({ client, idempotencyKey, requestFingerprint, status: PENDING, body: '', recordedAt: longEnoughAgo }).catch(() => undefined);
   }
 
   /**
@@ -249,6 +262,7 @@ export class CommandIntake {
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
       );
+      await this.leaveClaim(submission);
     }
   }
 }

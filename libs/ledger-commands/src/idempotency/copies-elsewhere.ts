@@ -34,11 +34,13 @@ export class CopiesElsewhere {
   ): Promise<IdempotencyRecord | undefined> {
     const abandonedHere = this.abandoned.delete(key);
     if (abandonedHere || !isPendingCopy(found, fingerprint)) return found;
-    // The claim's instant is the other process's clock: a clock running ahead must not make this wait longer.
-    const until = Math.min(new Date(found!.recordedAt).getTime(), Date.now()) + this.decidedWithinMs;
+    // The claim's instant is the other process's clock: a clock running ahead must not make this
+    // wait longer. Looked at again each time: a process whose request failed dates its claim back.
+    const firstLook = Date.now();
+    const until = (record: IdempotencyRecord) => Math.min(new Date(record.recordedAt).getTime(), firstLook) + this.decidedWithinMs;
     let record = found;
-    for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until; pause = Math.min(pause * 2, 100)) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until - Date.now(), 0))));
+    for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until(record!); pause = Math.min(pause * 2, 100)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until(record!) - Date.now(), 0))));
       await whileWaiting();
       record = await claim();
     }
