@@ -431,6 +431,28 @@ describe('the command intake', () => {
     expect(await second.submit(commandJson.restrictChannel('subject-2'), 'key-1')).toMatchObject({ status: 409 });
   });
 
+  // Found in review: the subject's stream is read while the key is claimed; a read that failed
+  // left the claim pending, and the client's retry in the same process waited 15 s for it.
+  it('decides at once the retry of a request whose subject could not be read', async () => {
+    const store = createInMemoryEventStore();
+    let reads = 0;
+    const unreadableOnce = Object.create(store, {
+      readStream: {
+        value: async (...args: Parameters<typeof store.readStream>) => {
+          reads += 1;
+          if (reads === 1) throw new Error('the event store is unavailable');
+          return store.readStream(...args);
+        },
+      },
+    });
+    const { submit } = intake(unreadableOnce);
+    const json = commandJson.restrictChannel('subject-1');
+
+    await expect(submit(json, 'key-1')).rejects.toThrow('unavailable');
+
+    expect(await soon(submit(json, 'key-1'))).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
+  });
+
   it('recognises the same request whatever the order of its fields', async () => {
     const { submit } = intake();
     const json = commandJson.restrictChannel('subject-1');

@@ -111,7 +111,16 @@ export class CommandIntake {
       });
     const key = keyOf(submission);
     // The subject's stream is read while the key is claimed: two round trips in the time of one.
-    const [found] = await Promise.all([claim(), this.dependencies.ledgerStreams.prefetch(checked.request.subjectId)]);
+    const claimed = claim();
+    const [found] = await Promise.all([claimed, this.dependencies.ledgerStreams.prefetch(checked.request.subjectId)]).catch(async (error: unknown) => {
+      // The key may be this request's now, though the read failed: its retry must not wait for it
+      // as for a copy being decided.
+      if ((await claimed.catch(() => 'not claimed')) === undefined) {
+        this.copies.abandon(key);
+        await this.leaveClaim(submission);
+      }
+      throw error;
+    });
     const earlier = await this.copies.settled(key, submission.requestFingerprint, found, claim, options.whileWaiting);
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
