@@ -56,7 +56,7 @@ export async function publishCatalogue(store: EventStore, catalogue: Catalogue):
  * names one published since (by a newer process in a rolling upgrade).
  */
 export class CataloguesInTheLog {
-  private known: Promise<PublishedCatalogues> | undefined;
+  private known: Promise<CataloguesRead> | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -65,14 +65,16 @@ export class CataloguesInTheLog {
 
   async for(history: readonly RecordedLedgerEvent[]): Promise<PublishedCatalogues> {
     const known = await this.read();
-    const unknown = history.some(({ data: { capture } }) => capture.catalogue !== undefined && !known.knows(capture.catalogue));
-    if (!unknown) return known;
+    // A catalogue in the log that this code cannot load is known too: reading the log again would
+    // not make it loadable, and every receipt of its choices would read every catalogue again.
+    const unknown = history.some(({ data: { capture } }) => capture.catalogue !== undefined && !known.references.has(capture.catalogue));
+    if (!unknown) return known.shelf;
     this.known = undefined;
-    return this.read();
+    return (await this.read()).shelf;
   }
 
-  private read(): Promise<PublishedCatalogues> {
-    this.known ??= readPublishedCatalogues(this.store, this.current).catch((error: unknown) => {
+  private read(): Promise<CataloguesRead> {
+    this.known ??= readCataloguesInTheLog(this.store, this.current).catch((error: unknown) => {
       this.known = undefined;
       throw error;
     });
@@ -80,10 +82,22 @@ export class CataloguesInTheLog {
   }
 }
 
+interface CataloguesRead {
+  readonly shelf: PublishedCatalogues;
+  /** Every reference the log holds, whether this code could load its catalogue or not. */
+  readonly references: ReadonlySet<string>;
+}
+
 export async function readPublishedCatalogues(store: EventStore, current: Catalogue): Promise<PublishedCatalogues> {
+  return (await readCataloguesInTheLog(store, current)).shelf;
+}
+
+async function readCataloguesInTheLog(store: EventStore, current: Catalogue): Promise<CataloguesRead> {
+  const references = new Set<string>(current.reference === undefined ? [] : [current.reference]);
   const published = (await store.readStream(PUBLISHED_CATALOGUES_STREAM)).flatMap((event) => {
     if (event.type !== CATALOGUE_PUBLISHED) return [];
     const { reference, definition } = event.data as unknown as CataloguePublishedData;
+    references.add(reference);
     try {
       return [{ ...loadCatalogue(definition), reference }];
     } catch {
@@ -92,5 +106,5 @@ export async function readPublishedCatalogues(store: EventStore, current: Catalo
       return [];
     }
   });
-  return new PublishedCatalogues(current, published);
+  return { shelf: new PublishedCatalogues(current, published), references };
 }
