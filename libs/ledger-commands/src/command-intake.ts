@@ -117,7 +117,7 @@ export class CommandIntake {
       // as for a copy being decided.
       if ((await claimed.catch(() => 'not claimed')) === undefined) {
         this.copies.abandon(key);
-        await this.leaveClaim(submission);
+        this.leaveClaim(submission);
       }
       throw error;
     });
@@ -134,7 +134,7 @@ export class CommandIntake {
       return await this.record(checked, submission, true);
     } catch (error) {
       this.copies.abandon(key);
-      await this.leaveClaim(submission);
+      this.leaveClaim(submission);
       throw error;
     }
   }
@@ -143,12 +143,18 @@ export class CommandIntake {
    * A request that failed after claiming its key keeps the claim, so another request under the key
    * is still refused, but dates it back past the time a copy can be deciding: a retry sent to
    * another process is then decided at once there instead of waiting 15 s for nobody. Best
-   * effort: when the records cannot be written, the wait is what is left.
+   * effort, and not awaited: storage that is down would hold the 503 for its connection timeout.
+   * When the records cannot be written, the wait is what is left.
    */
-  private async leaveClaim(submission: Required<CommandSubmission>): Promise<void> {
+  private leaveClaim(submission: Required<CommandSubmission>): void {
     const { client, idempotencyKey, requestFingerprint } = submission;
     const longEnoughAgo = new Date(Date.parse(this.dependencies.now()) - COPY_DECIDED_WITHIN_MS).toISOString();
-    await this.dependencies.idempotencyRecords.save({ client, idempotencyKey, requestFingerprint, status: PENDING, body: '', recordedAt: longEnoughAgo }).catch(() => undefined);
+    const left = this.dependencies.idempotencyRecords
+      .save({ client, idempotencyKey, requestFingerprint, status: PENDING, body: '', recordedAt: longEnoughAgo })
+      .catch(() => undefined);
+    // Written before the records close, like the answers.
+    this.beingKept.add(left);
+    void left.finally(() => this.beingKept.delete(left));
   }
 
   /**
@@ -271,7 +277,7 @@ export class CommandIntake {
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
       );
-      await this.leaveClaim(submission);
+      this.leaveClaim(submission);
     }
   }
 }
