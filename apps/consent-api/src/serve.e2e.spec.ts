@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,19 @@ describe('starting the API from the environment', () => {
 
     const again = await start({ PORT: '0', CONSENT_API_KEYS: keys('call-centre') });
     expect('app' in again).toBe(true);
+  });
+
+  // Found in review: a catalogue file missing or invalid ended the start with 1, a crash a
+  // supervisor restarts for ever, though it is a setting to fix like any variable.
+  it('exits with the configuration code for a catalogue file it cannot use, before it generates a key', async () => {
+    const invalid = join(dataDir, 'catalogue.json');
+    writeFileSync(invalid, JSON.stringify({ catalogueVersion: 'draft' }));
+
+    expect(await start({ PORT: '0', CATALOGUE_FILE: join(dataDir, 'missing.json') })).toEqual({ exitCode: 78 });
+    expect(stderr).toMatch(/cannot start: the purpose catalogue is invalid:\n {2}- cannot read .*missing\.json \(set CATALOGUE_FILE\)/);
+    expect(await start({ PORT: '0', CATALOGUE_FILE: invalid })).toEqual({ exitCode: 78 });
+    expect(stderr).toMatch(/the purpose catalogue .*catalogue\.json is invalid:\n {2}- \$\.noticeVersion: must be non-empty text/);
+    expect(existsSync(join(dataDir, 'api-keys.json'))).toBe(false);
   });
 
   it('exits with the same code as the projector for a setting it cannot read', async () => {

@@ -26,5 +26,6 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // The message, as the API gives it: an operator reads which setting or file is wrong, not a stack.
   process.stderr.write(`the projector could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  // A catalogue file missing or invalid, found once the resources open, is a setting to fix too.
+  process.exit(error instanceof ConfigInvalid ? CONFIG_INVALID_EXIT_CODE : 1);
 });

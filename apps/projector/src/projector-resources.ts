@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { type Catalogue, type Instant, loadCatalogue } from '@consent-ledger/domain';
+import type { Catalogue, Instant } from '@consent-ledger/domain';
 import { createEventStore, type EventStore, eventStoreConfigOf } from '@consent-ledger/event-store';
 import {
   CommandIntake,
@@ -15,7 +15,7 @@ import {
   publishCatalogue,
   SubjectStreams,
 } from '@consent-ledger/ledger-commands';
-import { openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
+import { loadCatalogueFile, openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { createReadModels, type ProjectedReadModels, type ReadModelStorageOptions } from '@consent-ledger/read-models';
 import type { Kafka, Producer } from 'kafkajs';
@@ -56,7 +56,7 @@ export class ProjectorResources {
       return closable;
     };
     try {
-      const catalogue = loadCatalogue(JSON.parse(readFileSync(config.catalogueFile, 'utf8')));
+      const catalogue = loadCatalogueFile(config.catalogueFile);
       const store = keep(await createEventStore(eventStoreConfigOf(config)));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
