@@ -3,7 +3,7 @@ import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken, typ
 import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
-import { COPY_DECIDED_WITHIN_MS, CopiesElsewhere } from './idempotency/copies-elsewhere';
+import { claimLeft, CopiesElsewhere } from './idempotency/copies-elsewhere';
 import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
@@ -147,11 +147,7 @@ export class CommandIntake {
    * When the records cannot be written, the wait is what is left.
    */
   private leaveClaim(submission: Required<CommandSubmission>): void {
-    const { client, idempotencyKey, requestFingerprint } = submission;
-    const longEnoughAgo = new Date(Date.parse(this.dependencies.now()) - COPY_DECIDED_WITHIN_MS).toISOString();
-    const left = this.dependencies.idempotencyRecords
-      .save({ client, idempotencyKey, requestFingerprint, status: PENDING, body: '', recordedAt: longEnoughAgo })
-      .catch(() => undefined);
+    const left = this.dependencies.idempotencyRecords.save(claimLeft(submission, this.dependencies.now())).catch(() => undefined);
     // Written before the records close, like the answers.
     this.beingKept.add(left);
     void left.finally(() => this.beingKept.delete(left));

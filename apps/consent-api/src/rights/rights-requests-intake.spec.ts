@@ -47,4 +47,28 @@ describe('rights-request calls sent to two API processes', () => {
     expect({ status: retry.status, body: retry.body }).toEqual({ status: one.status, body: one.body });
     expect((await store.readAll()).map((event) => event.type)).toEqual(one.status === 200 ? ['RightsRequestReceived', 'RightsRequestCompleted'] : ['RightsRequestReceived']);
   });
+
+  // Found in review: a call answered 503 by one process left its claim pending, and its retry,
+  // sent by the load balancer to another process, waited 15 s for a copy nobody was deciding.
+  it('decides at once a retry sent to another process after the first process answered it with an error', async () => {
+    const store = createInMemoryEventStore();
+    const records = new InMemoryIdempotencyRecords();
+    const vault = new InMemoryVault();
+    const unavailable: EventStore = Object.create(store, {
+      append: {
+        value: async () => {
+          throw new Error('the event store is unavailable');
+        },
+      },
+    });
+    const process = (log: EventStore) => new RightsRequestIntake({ requests: new RightsRequests(log), idempotencyRecords: records, vault, now });
+    const [first, second] = [process(unavailable), process(store)];
+    const call = receive('ticket-1');
+    const submission = { client: 'dpo-office', idempotencyKey: 'key-1', requestFingerprint: first.fingerprintOf(call) };
+
+    await expect(first.execute(call, submission)).rejects.toThrow('unavailable');
+
+    const retry = await Promise.race([second.execute(call, submission), new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 500))]);
+    expect(retry).toMatchObject({ status: 201, body: { requestId: 'ticket-1' } });
+  });
 });

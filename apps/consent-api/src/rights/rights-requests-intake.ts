@@ -7,7 +7,7 @@ import {
   type RightsRequestCommand,
   type RightsRequestRule,
 } from '@consent-ledger/domain';
-import { commandFailureOf, CopiesElsewhere, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
+import { claimLeft, commandFailureOf, CopiesElsewhere, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { RightsRequests } from './rights-requests';
 
@@ -92,6 +92,8 @@ export class RightsRequestIntake {
       outcome = await this.decide(command, submission);
     } catch (error) {
       this.copies.abandon(key);
+      // Not awaited: storage that is down would hold the 503 for its connection timeout.
+      void idempotencyRecords.save(claimLeft(submission, now())).catch(() => undefined);
       throw error;
     }
     if (isKeyReused(outcome)) {

@@ -1,4 +1,4 @@
-import { type IdempotencyRecord, PENDING } from './idempotency-records.port';
+import { type IdempotencyClaim, type IdempotencyRecord, PENDING } from './idempotency-records.port';
 
 /** A decision's retries on conflicts last 10 s (ADR 0004, Decision 4); a copy still unanswered after this was abandoned. */
 export const COPY_DECIDED_WITHIN_MS = 15_000;
@@ -56,3 +56,18 @@ export class CopiesElsewhere {
 
 const isPendingCopy = (record: IdempotencyRecord | undefined, fingerprint: string): boolean =>
   record?.status === PENDING && record.requestFingerprint === fingerprint;
+
+/**
+ * A request's own claim as it leaves it when it failed: still the key's, so another request under
+ * the key is refused, but dated back past the time a copy can be deciding, so a retry sent to
+ * another process is decided at once there instead of waiting for nobody. Saved in place of the
+ * claim (a save replaces only its own request's pending claim).
+ */
+export const claimLeft = (claim: Omit<IdempotencyClaim, 'recordedAt'>, now: string): IdempotencyRecord => ({
+  client: claim.client,
+  idempotencyKey: claim.idempotencyKey,
+  requestFingerprint: claim.requestFingerprint,
+  status: PENDING,
+  body: '',
+  recordedAt: new Date(Date.parse(now) - COPY_DECIDED_WITHIN_MS).toISOString(),
+});
