@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Catalogue, loadCatalogue, type Instant, type LedgerEvent, type SubjectId } from '@consent-ledger/domain';
-import { catalogue, consentGiven, instant, relationshipStarted } from '@consent-ledger/domain/testing';
+import { catalogue, consentGiven, instant, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
 import operatorCatalogue from '../../../catalogues/proximus.json';
 import { createTestSchema, describeWithPostgres } from '../../../test/support/services';
@@ -79,6 +79,27 @@ function audiencesAfterARuleChange(open: () => Promise<{ storage: ReadModelStora
 
     expect([...(audiences.member?.values() ?? [])]).toEqual([expect.objectContaining({ audience: 'pickx-tv-ads', member: false, validUntil: null })]);
     expect(audiences.never?.size).toBe(0);
+  });
+
+  // Found in review: the republication leaves erased subjects out (their tombstones go with the
+  // erasure), and the feed sends a tombstone only for an audience the subject has a row in. A
+  // subject erased after the rebuild, before the republication reached it, had neither: the
+  // partner kept the person as a member for ever.
+  it('sends a partner the tombstone of a subject it heard of before the rebuild and erased before its republication', async () => {
+    await record(relationshipStarted(of('member', 1)), consentGiven({ ...of('member', 2), purpose: PICKX }));
+    const head = await store.headPosition();
+    await keepUnder(catalogue, (readModels) => readModels.storage.saveCheckpoint(FEED, head));
+
+    const erased = await keepUnder(pickxNotForProximus, async (readModels) => {
+      await record(subjectErased(of('member', 3)));
+      const erasure = await store.headPosition();
+      await readModels.waitFor(erasure);
+      return (await readModels.storage.views(['member'])).get('member');
+    });
+
+    expect(erased?.ledger.erasure).toBeDefined();
+    // What the feed publishing the erasure sends a tombstone for.
+    expect([...(erased?.audiences.values() ?? [])]).toEqual([expect.objectContaining({ audience: 'pickx-tv-ads', member: false })]);
   });
 }
 

@@ -519,10 +519,20 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 }
 
 /** The two queries that read subjects' views (subject rows, audience rows), given their ids as an SQL text[] expression. */
+/**
+ * A subject's audience rows, with a row `member: false` for each audience a partner heard of it in
+ * before a rebuild that gave it none, until the republication writes that row (see
+ * REMEMBER_WHAT_PARTNERS_HEARD): a subject erased before then gets its tombstone there, as the
+ * feed sends one for every audience the erased subject has a row in.
+ */
 function viewQueries(ids: string): [string, string] {
   return [
     `SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id = ANY(${ids})`,
-    `SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY(${ids})`,
+    `SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id = ANY(${ids})
+     UNION ALL
+     SELECT h.audience, h.subject_id, false, s.evaluated_at, NULL::timestamptz, s.last_position
+     FROM rm_audience_heard h JOIN rm_subjects s ON s.subject_id = h.subject_id
+     WHERE h.subject_id = ANY(${ids}) AND NOT EXISTS (SELECT 1 FROM rm_audience_members m WHERE m.audience = h.audience AND m.subject_id = h.subject_id)`,
   ];
 }
 

@@ -299,7 +299,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     const ids = JSON.stringify(subjectIds);
     const subjects = this.statements.subjectsIn.all(ids) as SqliteSubject[];
     const audiences = new Map<string, AudienceRecord[]>();
-    for (const row of this.statements.audiencesIn.all(ids) as SqliteAudience[]) {
+    for (const row of this.statements.audiencesIn.all({ ids }) as SqliteAudience[]) {
       audiences.set(row.subject_id, [...(audiences.get(row.subject_id) ?? []), fromSqliteAudience(row)]);
     }
     return new Map(
@@ -358,7 +358,17 @@ function prepare(db: Connection) {
     ),
     subjectsIn: db.prepare(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects WHERE subject_id IN (SELECT value FROM json_each(?))`),
     ledgersIn: db.prepare(`SELECT subject_id, ledger, last_occurred_at FROM rm_subjects WHERE subject_id IN (SELECT value FROM json_each(?))`),
-    audiencesIn: db.prepare(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id IN (SELECT value FROM json_each(?))`),
+    // With a row `member: false` for each audience a partner heard of the subject in before a
+    // rebuild that gave it none, until the republication writes it (see REMEMBER_WHAT_PARTNERS_HEARD):
+    // a subject erased before then gets its tombstone there, as for any audience it has a row in.
+    audiencesIn: db.prepare(
+      `SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members WHERE subject_id IN (SELECT value FROM json_each(@ids))
+       UNION ALL
+       SELECT h.audience, h.subject_id, 0, s.evaluated_at, NULL, s.last_position
+       FROM rm_audience_heard h JOIN rm_subjects s ON s.subject_id = h.subject_id
+       WHERE h.subject_id IN (SELECT value FROM json_each(@ids))
+         AND NOT EXISTS (SELECT 1 FROM rm_audience_members m WHERE m.audience = h.audience AND m.subject_id = h.subject_id)`,
+    ),
     dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
     upsertSubject: db.prepare(
       `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
