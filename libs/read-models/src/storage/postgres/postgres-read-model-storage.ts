@@ -80,11 +80,6 @@ const DECISION_COLUMNS =
   'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
 
 /**
- * Production read models in PostgreSQL. Every writer (the projection runner, the time sweep, a
- * second projector instance) first locks the read-models checkpoint row, so their transactions
- * run one after the other and each sees what the previous one committed.
- */
-/**
  * For the subjects of a republication page (ids after $1, up to $2), a row saying they left each
  * audience a partner heard of them in before the rebuild and that the rebuild gave no row: never
  * a member under the rules now in force (see REMEMBER_WHAT_PARTNERS_HEARD). It goes out with the
@@ -100,6 +95,11 @@ const TELL_PARTNERS_WHO_LEFT = `
   SELECT audience, subject_id, false, evaluated_at, NULL, last_position FROM heard
   ON CONFLICT (audience, subject_id) DO NOTHING`;
 
+/**
+ * Production read models in PostgreSQL. Every writer (the projection runner, the time sweep, a
+ * second projector instance) first locks the read-models checkpoint row, so their transactions
+ * run one after the other and each sees what the previous one committed.
+ */
 export class PostgresReadModelStorage implements ReadModelStorage {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
@@ -518,12 +518,12 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 }
 
-/** The two queries that read subjects' views (subject rows, audience rows), given their ids as an SQL text[] expression. */
 /**
- * A subject's audience rows, with a row `member: false` for each audience a partner heard of it in
- * before a rebuild that gave it none, until the republication writes that row (see
- * REMEMBER_WHAT_PARTNERS_HEARD): a subject erased before then gets its tombstone there, as the
- * feed sends one for every audience the erased subject has a row in.
+ * The two queries that read subjects' views (subject rows, audience rows), given their ids as an
+ * SQL text[] expression. The audience rows come with a row `member: false` for each audience a
+ * partner heard of the subject in before a rebuild that gave it none, until the republication
+ * writes that row (see REMEMBER_WHAT_PARTNERS_HEARD): a subject erased before then gets its
+ * tombstone there, as the feed sends one for every audience the erased subject has a row in.
  */
 function viewQueries(ids: string): [string, string] {
   return [
