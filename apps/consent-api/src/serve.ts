@@ -16,9 +16,9 @@ export type Served = { readonly app: NestFastifyApplication } | { readonly exitC
  * with the projector in this process) and serves HTTP on 127.0.0.1:3000.
  */
 export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stderr: Output }): Promise<Served> {
-  const refused = (reason: string): Served => {
+  const refused = (reason: string, exitCode = CONFIG_INVALID_EXIT_CODE): Served => {
     out.stderr.write(`Consent Ledger API cannot start: ${reason}\n`);
-    return { exitCode: CONFIG_INVALID_EXIT_CODE };
+    return { exitCode };
   };
   let config: ApiConfig;
   try {
@@ -30,7 +30,9 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   // Before anything is opened or generated: a first start that then failed to listen printed the
   // only copy of its admin key, among error lines an operator reads past, and kept its hash.
   const unusable = await listenProblem(config.host, config.port);
-  if (unusable !== undefined) return refused(unusable);
+  // A port still held by the process being replaced frees itself: exit 1, which supervisors
+  // restart, where 78 (a setting to fix) is often configured not to be.
+  if (unusable !== undefined) return refused(unusable.reason, unusable.isTaken ? 1 : CONFIG_INVALID_EXIT_CODE);
   let app: NestFastifyApplication;
   try {
     // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
@@ -50,11 +52,15 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
 }
 
 /** Why HOST:PORT cannot be listened on (taken, not this machine's, no such host), tried and let go at once. */
-function listenProblem(host: string, port: number): Promise<string | undefined> {
+function listenProblem(host: string, port: number): Promise<{ reason: string; isTaken: boolean } | undefined> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(`cannot listen on ${host}:${port} (${error.code ?? error.message}): set HOST to an address of this machine and PORT to a free port`),
+      resolve(
+        error.code === 'EADDRINUSE'
+          ? { reason: `cannot listen on ${host}:${port} (EADDRINUSE): another process holds the port`, isTaken: true }
+          : { reason: `cannot listen on ${host}:${port} (${error.code ?? error.message}): set HOST to an address of this machine`, isTaken: false },
+      ),
     );
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
