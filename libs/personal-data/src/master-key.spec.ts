@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processesAtOnce } from '../../../test/support/processes-at-once';
 import { loadOrCreateDevMasterKey, MasterKeyInvalid, parseMasterKey } from './master-key';
 
 describe('the master key', () => {
@@ -37,19 +37,8 @@ describe('the master key', () => {
     const compiled = join(__dirname, '..', '..', '..', 'dist', 'libs', 'personal-data', 'src', 'master-key.js');
     const script = `
       const { loadOrCreateDevMasterKey } = require(${JSON.stringify(compiled)});
-      const at = ${Date.now() + 1_500};
-      while (Date.now() < at);
       process.stdout.write(loadOrCreateDevMasterKey(${JSON.stringify(file)}).toString('base64'));`;
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (chunk) => (out += chunk));
-        child.stderr.on('data', (chunk) => (err += chunk));
-        child.on('exit', (code) => resolve({ code, out, err }));
-      })),
-    );
+    const answers = await processesAtOnce(script, 8);
     const key = loadOrCreateDevMasterKey(file).toString('base64');
     expect(answers).toEqual(answers.map(() => ({ code: 0, out: key, err: '' })));
     expect(readdirSync(directory)).toEqual(['master.key']);

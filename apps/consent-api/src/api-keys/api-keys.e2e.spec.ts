@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processesAtOnce } from '../../../../test/support/processes-at-once';
 import { createConsentApi } from '../consent-api';
 import { ApiKeys } from './api-keys';
 import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, REPOSITORY_ROOT, startTestApi, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
@@ -160,26 +160,15 @@ describe('with no keys configured', () => {
   it('gives processes sharing the data directory and started at one moment one admin key, which each accepts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'consent-ledger-keys-'));
     const compiled = join(REPOSITORY_ROOT, 'dist', 'apps', 'consent-api', 'src', 'api-keys', 'api-keys.js');
-    // Each process waits for the same instant, then loads the keys, and says the key it was told (if any) and whether the file's key is accepted.
+    // Each process loads the keys at the same instant, and says the key it was told (if any) and whether the file's key is accepted.
     const script = `
       const { ApiKeys } = require(${JSON.stringify(compiled)});
-      const at = ${Date.now() + 1_500};
-      while (Date.now() < at);
       const told = [];
       const keys = ApiKeys.generatedAdmin(${JSON.stringify(dataDir)}, (message) => told.push(message));
       const key = /(cl_[A-Za-z0-9_-]{43})/.exec(told.join(''))?.[1];
       process.stdout.write(JSON.stringify({ key, accepted: key === undefined || keys.clientFor(key) !== undefined }));`;
     try {
-      const answers = await Promise.all(
-        Array.from({ length: 6 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (chunk) => (out += chunk));
-          child.stderr.on('data', (chunk) => (err += chunk));
-          child.on('exit', (code) => resolve({ code, out, err }));
-        })),
-      );
+      const answers = await processesAtOnce(script, 6);
       expect(answers.map(({ code, err }) => ({ code, err }))).toEqual(answers.map(() => ({ code: 0, err: '' })));
       const told = answers.map(({ out }) => JSON.parse(out) as { key?: string; accepted: boolean });
       const generated = told.filter(({ key }) => key !== undefined);
