@@ -6,6 +6,7 @@ import {
   type LedgerCommand,
   type LedgerEvent,
   type EventRef,
+  type Instant,
   type LedgerEventType,
   LedgerRuleBroken,
   type Ledger,
@@ -36,12 +37,25 @@ export interface AppendedEvent {
    * as evidence and counts for the time before them. Absent when it stands.
    */
   readonly supersededBy?: readonly EventRef[];
+  /**
+   * When a consent given lapses by itself: the catalogue's validity from when it was given, or the
+   * earlier `validUntil` the person chose. A later `validUntil` is cut back to the validity, and a
+   * channel system showing the person its own date would show one the ledger does not hold.
+   */
+  readonly expiresAt?: Instant;
 }
 
 /** What the caller is told about an event of its command, judged on the ledger as it stands once appended. */
 function appendedEvent(event: RecordedLedgerEvent, ledger: Ledger): AppendedEvent {
   const later = supersededBy(ledger, event);
-  return { id: event.eventId, type: event.type, revision: event.revision, ...(later.length > 0 && { supersededBy: later }) };
+  const expiresAt = event.type === 'ConsentGiven' ? event.data.expiresAt : undefined;
+  return {
+    id: event.eventId,
+    type: event.type,
+    revision: event.revision,
+    ...(later.length > 0 && { supersededBy: later }),
+    ...(expiresAt !== undefined && { expiresAt }),
+  };
 }
 
 /** What `handle` answers: the command's result, and whether an earlier attempt of it had already recorded it. */

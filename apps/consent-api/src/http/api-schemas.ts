@@ -97,6 +97,11 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
               items: eventRef,
               description: 'later choices of the person that keep this one from standing (late paperwork): recorded as evidence, it counts only for the time before them',
             },
+            expiresAt: {
+              type: 'string',
+              format: 'date-time',
+              description: "ConsentGiven only, when it lapses by itself: the catalogue's validity from when it was given, or an earlier validUntil the person chose (a later one is cut back to the validity)",
+            },
           },
           required: ['id', 'type', 'revision'],
         },

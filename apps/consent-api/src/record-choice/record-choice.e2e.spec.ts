@@ -41,6 +41,22 @@ function recordingChoices(kind: StoreKind) {
     });
   });
 
+  // Found in review: a validUntil past the catalogue's validity was cut back without a word, and
+  // the channel showed the person a date the ledger does not hold.
+  it("tells when a consent lapses by itself: the catalogue's validity, or the earlier end the person chose", async () => {
+    const occurredAt = '2026-01-15T10:00:00.000Z';
+    const prospectConsenting = async (validUntil: string) => {
+      const subjectId = newSubjectId();
+      const capture = { touchpoint: 'myproximus-web', actor: { kind: 'subject' }, occurredAt };
+      expect((await api.command({ type: 'StartRelationship', subjectId, relationship: 'prospect', capture })).status).toBe(201);
+      const answer = await api.command({ type: 'GiveConsent', subjectId, purpose: 'newsletter-prospects', validUntil, capture: { ...capture, noticeVersion: '2024-02-27' } });
+      expect(answer.status).toBe(201);
+      return answer.body.events;
+    };
+    expect(await prospectConsenting('2040-01-01T00:00:00.000Z')).toEqual([expect.objectContaining({ type: 'ConsentGiven', expiresAt: '2029-01-15T10:00:00.000Z' })]);
+    expect(await prospectConsenting('2027-06-30T00:00:00.000Z')).toEqual([expect.objectContaining({ type: 'ConsentGiven', expiresAt: '2027-06-30T00:00:00.000Z' })]);
+  });
+
   const labelOf = (json: Json) => (json.purpose ? `${json.type} (${json.purpose})` : (json.type as string));
   it.each(everyCommandType('story').map((json, index) => [labelOf(json), index]))(
     '%s already standing from the same instant answers 200 with no events and records nothing, and repeated later is recorded',
