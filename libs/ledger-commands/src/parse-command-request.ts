@@ -8,6 +8,7 @@ import {
   type LedgerCommand,
   type LedgerCommandType,
   MAX_CLOCK_SKEW_MS,
+  REPRESENTATIVE_ROLES,
   type SubjectId,
   toInstant,
 } from '@consent-ledger/domain';
@@ -66,6 +67,7 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
       }
     }
   }
+  problems.push(...actorProblems(request.capture.actor));
   // Channels stamp `occurredAt` with their own clocks (see MAX_CLOCK_SKEW_MS).
   const occurredAt = request.capture.occurredAt;
   if (occurredAt !== undefined && Date.parse(toInstant(occurredAt)!) > Date.parse(now) + MAX_CLOCK_SKEW_MS) {
@@ -75,6 +77,24 @@ export function checkCommandRequest(json: unknown, { catalogue, now }: CommandCh
     problems.push({ field: 'capture.occurredAt', message: `must not be before ${EARLIEST_OCCURRED_AT}: a device clock that was reset reads 1970` });
   }
   return problems.length > 0 ? { errors: problems } : { value: { type: json.type, request } };
+}
+
+/**
+ * The proof names who entered a choice and in what capacity: an agent by a pseudonymous staff
+ * number (a call-centre consent with no agent is not evidence of who took it), a representative by
+ * the role they acted in (a parent, a guardian). A role belongs to representatives only.
+ */
+function actorProblems(actor: { readonly kind: string; readonly id?: string; readonly role?: string }): FieldProblem[] {
+  if (actor.kind === 'agent' && actor.id === undefined) {
+    return [{ field: 'capture.actor.id', message: 'is required for an agent: the pseudonymous staff number of who entered the choice' }];
+  }
+  if (actor.kind === 'representative' && actor.role === undefined) {
+    return [{ field: 'capture.actor.role', message: `is required for a representative: one of ${REPRESENTATIVE_ROLES.join(', ')}` }];
+  }
+  if (actor.kind !== 'representative' && actor.role !== undefined) {
+    return [{ field: 'capture.actor.role', message: 'is only for a representative (actor kind "representative")' }];
+  }
+  return [];
 }
 
 export interface CommandBuildContext {

@@ -35,6 +35,10 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a control character in the subject id', JSON.stringify(commandJson.restrictChannel('subject\u0007-1')), { field: 'subjectId', message: 'must not contain control characters' }],
   ['a control character in an actor id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: 'agent\u001b[31m' } } })), { field: 'capture.actor.id', message: 'must not contain control characters' }],
+  // Found in review: a call-centre consent recorded with no agent is no evidence of who took it.
+  ['an agent without a staff number', JSON.stringify(commandJson.giveConsent(subjectId, { capture: { touchpoint: 'call-center', actor: { kind: 'agent' } } })), { field: 'capture.actor.id', message: /^is required for an agent/ }],
+  ['a representative without the role they acted in', JSON.stringify(commandJson.giveConsent(subjectId, { capture: { actor: { kind: 'representative', id: 'parent-of-4711' } } })), { field: 'capture.actor.role', message: /^is required for a representative: one of parent, guardian/ }],
+  ['a role for the person themselves', JSON.stringify(commandJson.giveConsent(subjectId, { capture: { actor: { kind: 'subject', role: 'parent' } } })), { field: 'capture.actor.role', message: /^is only for a representative/ }],
   ['a prototype-polluting key', '{"type":"RestrictChannel","subjectId":"s","channel":"sms","capture":{"touchpoint":"shop","actor":{"kind":"subject"}},"__proto__":{"isAdmin":true}}', { field: '__proto__', message: 'is not an allowed field name' }],
   ['a constructor key', '{"type":"RestrictChannel","constructor":{"prototype":{"isAdmin":true}}}', { field: 'constructor', message: 'is not an allowed field name' }],
   // Found in review: the last value counted, while a gateway or key filter may read the first.
