@@ -2,10 +2,6 @@ import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec
 import { FIELD_RULES } from '@consent-ledger/ledger-commands';
 import { getMetadataStorage } from 'class-validator';
 
-/**
- * The OpenAPI schema of a request class, read from its class-validator rules: the documentation
- * is generated from what is validated, so the two cannot disagree.
- */
 /** A subject id wherever it is sent: in a body, a query or the path. */
 export const PSEUDONYMOUS_ID_SCHEMA: SchemaObject = {
   type: 'string',
@@ -13,6 +9,10 @@ export const PSEUDONYMOUS_ID_SCHEMA: SchemaObject = {
   description: 'pseudonymous id: never an e-mail address or phone number',
 };
 
+/**
+ * The OpenAPI schema of a request class, read from its class-validator rules: the documentation
+ * is generated from what is validated, so the two cannot disagree.
+ */
 export function requestSchema(requestClass: Function, fixed: Record<string, SchemaObject> = {}): SchemaObject {
   const rules = getMetadataStorage().getTargetValidationMetadatas(requestClass, '', true, false);
   const properties: Record<string, SchemaObject> = {};
