@@ -37,8 +37,12 @@ const decisionProperties: Record<string, SchemaObject> = {
 const DECISION_REQUIRED = Object.keys(decisionProperties).filter((name) => name !== 'channels');
 const scoped = (name: string, values: readonly string[]): SchemaObject => ({
   type: 'object',
-  properties: { [name]: { type: 'string', enum: [...values] }, purpose: { type: 'string', description: 'absent: every purpose' } },
-  required: [name],
+  properties: {
+    [name]: { type: 'string', enum: [...values] },
+    purpose: { type: 'string', description: 'absent: every purpose' },
+    since: { ...instant, description: 'when the person made it' },
+  },
+  required: [name, 'since'],
 });
 
 export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {

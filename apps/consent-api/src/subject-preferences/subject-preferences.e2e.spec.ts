@@ -50,6 +50,19 @@ function showingPreferences(kind: StoreKind) {
     expect(decision.body).toMatchObject({ allowed: false, reason: 'channel-restricted', channels: [] });
   });
 
+  // Found in review: objections said since when, restrictions and opt-outs did not, so a
+  // preference centre could not tell the person when they stopped SMS.
+  it('says since when each restriction and opt-out stands: when the person made it', async () => {
+    const subjectId = newSubjectId();
+    const restrictedAt = hoursAgo(3);
+    const optedOutAt = hoursAgo(2);
+    await api.command(commandJson.restrictChannel(subjectId, { channel: 'sms', capture: { occurredAt: restrictedAt } }));
+    await api.command(commandJson.optOutSource(subjectId, { source: 'device-data', capture: { occurredAt: optedOutAt } }));
+    const preferences = await api.call('GET', `/v1/subjects/${subjectId}/preferences`);
+    expect(preferences.body.restrictedChannels).toEqual([{ channel: 'sms', since: restrictedAt }]);
+    expect(preferences.body.optedOutSources).toEqual([{ source: 'device-data', since: optedOutAt }]);
+  });
+
   it('shows the preferences as they stood at an earlier instant', async () => {
     const subjectId = newSubjectId();
     await api.command(commandJson.restrictChannel(subjectId, { capture: { occurredAt: hoursAgo(1) } }));

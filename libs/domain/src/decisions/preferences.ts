@@ -26,8 +26,9 @@ export interface Preferences {
   readonly relationships: readonly RelationshipView[];
   readonly purposes: readonly ({ readonly purpose: PurposeId } & Decision)[];
   readonly objections: readonly ObjectionView[];
-  readonly restrictedChannels: readonly { readonly channel: Channel; readonly purpose?: PurposeId }[];
-  readonly optedOutSources: readonly { readonly source: DataSource; readonly purpose?: PurposeId }[];
+  /** `since`: when the person made the restriction or opt-out, as objections say when they were raised. */
+  readonly restrictedChannels: readonly { readonly channel: Channel; readonly purpose?: PurposeId; readonly since: Instant }[];
+  readonly optedOutSources: readonly { readonly source: DataSource; readonly purpose?: PurposeId; readonly since: Instant }[];
 }
 
 /** Everything a preference centre shows: the relationship, a decision per purpose, and the standing choices. */
@@ -66,9 +67,9 @@ export function preferencesOf(ledger: Ledger, catalogue: Catalogue, { at, brand 
       })),
     restrictedChannels: [...ledger.channelRestrictions.values()]
       .filter((restriction) => restriction.on)
-      .map(({ channel, purpose }) => ({ channel, ...(purpose !== undefined && { purpose }) })),
+      .map(({ channel, purpose, stamp }) => ({ channel, ...(purpose !== undefined && { purpose }), since: stamp.occurredAt })),
     optedOutSources: [...ledger.sourceOptOuts.values()]
       .filter((optOut) => optOut.on)
-      .map(({ source, purpose }) => ({ source, ...(purpose !== undefined && { purpose }) })),
+      .map(({ source, purpose, stamp }) => ({ source, ...(purpose !== undefined && { purpose }), since: stamp.occurredAt })),
   };
 }
