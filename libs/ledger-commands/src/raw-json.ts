@@ -20,6 +20,27 @@ export interface RawJsonProblems {
   readonly duplicateKey?: string;
 }
 
+/** A JSON text as every edge reads it: its value, or the one problem its sender is told. */
+export type ReadJson = { readonly json: unknown } | { readonly problem: FieldProblem };
+
+/**
+ * Reads a JSON text sent to the ledger (an HTTP body, a command or a question on Kafka): nesting
+ * too deep is refused before parsing, then a syntax error (in the caller's words, `syntaxMessage`),
+ * then a key sent twice in one object.
+ */
+export function readJsonText(text: string, maxDepth: number, syntaxMessage: (error: Error) => string = () => 'must be JSON'): ReadJson {
+  const { tooDeep, duplicateKey } = rawJsonProblems(text, maxDepth);
+  if (tooDeep !== undefined) return { problem: tooDeep };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { problem: { field: BODY, message: syntaxMessage(error as Error) } };
+  }
+  if (duplicateKey !== undefined) return { problem: { field: duplicateKey, message: DUPLICATE_KEY_PROBLEM } };
+  return { json };
+}
+
 /**
  * Walks the raw text once, with an explicit stack (a deeply nested text cannot overflow the call
  * stack); brackets and keys inside strings do not count, escapes honoured. The text need not be

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { DUPLICATE_KEY_PROBLEM, rawJsonProblems } from '@consent-ledger/ledger-commands';
+import { readJsonText } from '@consent-ledger/ledger-commands';
 import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
 
 /**
@@ -7,7 +7,7 @@ import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
  * prototype (a `__proto__` key becomes an ordinary property, refused later by `screenJson` with
  * its path), so a syntax error can be reported with its position instead of Fastify's generic text.
  * A key sent twice in one object is refused, and so is a body nested deeper than any route takes,
- * before it is parsed (both found in one pass, see `rawJsonProblems`); routes refuse shallower
+ * before it is parsed (both found in one pass, see `readJsonText`); routes refuse shallower
  * nesting of their own after parsing, with `screenJson`.
  * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
  */
@@ -21,20 +21,9 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
       done(new RequestInvalid([{ field: 'headers.content-encoding', message: `must be absent or identity: bodies are not accepted compressed (got ${JSON.stringify(encoding.slice(0, 40))})` }]), undefined);
       return;
     }
-    const { tooDeep, duplicateKey } = rawJsonProblems(body as string, MAX_BODY_DEPTH);
-    if (tooDeep !== undefined) {
-      done(new RequestInvalid([tooDeep]), undefined);
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(body as string);
-    } catch (error) {
-      done(new RequestInvalid([{ field: 'body', message: `must be valid JSON (${withoutQuotedBody((error as Error).message)})` }]), undefined);
-      return;
-    }
-    if (duplicateKey !== undefined) done(new RequestInvalid([{ field: duplicateKey, message: DUPLICATE_KEY_PROBLEM }]), undefined);
-    else done(null, json);
+    const read = readJsonText(body as string, MAX_BODY_DEPTH, (error) => `must be valid JSON (${withoutQuotedBody(error.message)})`);
+    if ('problem' in read) done(new RequestInvalid([read.problem]), undefined);
+    else done(null, read.json);
   });
 }
 

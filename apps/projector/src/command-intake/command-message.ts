@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, DUPLICATE_KEY_PROBLEM, type FieldProblem, rawJsonProblems, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, type FieldProblem, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -79,17 +79,10 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   const value = message.value;
   if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
   if (value.length > MAX_COMMAND_BYTES) return poison([{ field: BODY, message: `must be at most ${MAX_COMMAND_BYTES} bytes (got ${value.length})` }]);
-  let json: unknown;
-  const text = value.toString('utf8');
-  // Before parsing: 64 KiB of brackets is parsed and walked for nothing, holding up the partition.
-  const { tooDeep, duplicateKey } = rawJsonProblems(text, COMMAND_SHAPE_LIMITS.maxDepth);
-  if (tooDeep !== undefined) return poison([tooDeep]);
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return poison([{ field: BODY, message: 'must be JSON' }]);
-  }
-  if (duplicateKey !== undefined) return poison([{ field: duplicateKey, message: DUPLICATE_KEY_PROBLEM }]);
+  // Depth first: 64 KiB of brackets would be parsed and walked for nothing, holding up the partition.
+  const read = readJsonText(value.toString('utf8'), COMMAND_SHAPE_LIMITS.maxDepth);
+  if ('problem' in read) return poison([read.problem]);
+  const { json } = read;
   // Before anything walks the JSON recursively (the request fingerprint does): a body nested
   // thousands of levels deep, well within the size limit, would overflow the stack and stall the partition.
   const shapeProblems = screenJson(json);

@@ -2,11 +2,11 @@ import { type Catalogue, type Decision, type Instant, mayProcess, toInstant } fr
 import {
   BODY,
   describeRefusedName,
-  DUPLICATE_KEY_PROBLEM,
   type FieldProblem,
   isStorageUnavailable,
   ledgerOfStreamAsOf,
-  rawJsonProblems,
+  type ReadJson,
+  readJsonText,
   screenJson,
   type SubjectStreams,
   validateRequest,
@@ -70,17 +70,8 @@ export class DecisionAnswers {
  * gateway or a log reader may take the first; and brackets nested thousands deep are refused
  * before anything parses them.
  */
-function readQuestion(value: Buffer | string | null): { readonly json: unknown } | { readonly problem: FieldProblem } {
+function readQuestion(value: Buffer | string | null): ReadJson {
   const text = value === null ? '' : value.toString();
   if (text.length === 0) return { problem: { field: BODY, message: 'is empty: expected the question as JSON' } };
-  const { tooDeep, duplicateKey } = rawJsonProblems(text, QUESTION_DEPTH);
-  if (tooDeep !== undefined) return { problem: tooDeep };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: { field: BODY, message: 'must be JSON' } };
-  }
-  if (duplicateKey !== undefined) return { problem: { field: duplicateKey, message: DUPLICATE_KEY_PROBLEM } };
-  return { json };
+  return readJsonText(text, QUESTION_DEPTH);
 }
