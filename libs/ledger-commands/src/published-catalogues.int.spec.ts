@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalogue } from '@consent-ledger/domain';
+import { consentGiven, recorded } from '@consent-ledger/domain/testing';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../test/support/services';
 import { PUBLISHED_CATALOGUES_STREAM, publishCatalogue, readPublishedCatalogues } from './published-catalogues';
@@ -24,8 +25,10 @@ describeWithPostgres('publishing the catalogue from processes starting together 
     const published = await Promise.all(stores.map((store) => publishCatalogue(store, catalogue)));
     expect(new Set(published.map((each) => each.reference)).size).toBe(1);
     expect(await stores[0].readStream(PUBLISHED_CATALOGUES_STREAM)).toHaveLength(1);
+    // Read back by another process, it is the catalogue a choice decided under it quotes.
     const shelf = await readPublishedCatalogues(stores[1], catalogue);
-    expect(shelf.knows(published[0].reference!)).toBe(true);
+    const [decidedUnderIt] = recorded([consentGiven({ purpose: 'newsletter-prospects', channels: ['email'], capture: { catalogue: published[0].reference } })]);
+    expect(shelf.termsOf(decidedUnderIt).from).toBe('recorded-catalogue');
     expect((await stores[2].verify()).intact).toBe(true);
   });
 });

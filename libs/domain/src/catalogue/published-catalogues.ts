@@ -36,10 +36,6 @@ export class PublishedCatalogues {
     this.latestByNotice.set(current.definition.noticeVersion, current);
   }
 
-  knows(reference: string): boolean {
-    return this.byReference.has(reference);
-  }
-
   termsOf(event: RecordedLedgerEvent): CatalogueTerms {
     const recorded = event.data.capture.catalogue;
     const decidedUnder = recorded === undefined ? undefined : this.byReference.get(recorded);
