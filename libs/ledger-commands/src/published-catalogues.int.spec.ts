@@ -4,7 +4,7 @@ import { loadCatalogue } from '@consent-ledger/domain';
 import { consentGiven, recorded } from '@consent-ledger/domain/testing';
 import { createEventStore, type EventStore } from '@consent-ledger/event-store';
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../test/support/services';
-import { PUBLISHED_CATALOGUES_STREAM, publishCatalogue, readPublishedCatalogues } from './published-catalogues';
+import { CataloguesInTheLog, PUBLISHED_CATALOGUES_STREAM, publishCatalogue } from './published-catalogues';
 
 const catalogue = loadCatalogue(JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'catalogues', 'proximus.json'), 'utf8')));
 
@@ -26,8 +26,8 @@ describeWithPostgres('publishing the catalogue from processes starting together 
     expect(new Set(published.map((each) => each.reference)).size).toBe(1);
     expect(await stores[0].readStream(PUBLISHED_CATALOGUES_STREAM)).toHaveLength(1);
     // Read back by another process, it is the catalogue a choice decided under it quotes.
-    const shelf = await readPublishedCatalogues(stores[1], catalogue);
     const [decidedUnderIt] = recorded([consentGiven({ purpose: 'newsletter-prospects', channels: ['email'], capture: { catalogue: published[0].reference } })]);
+    const shelf = await new CataloguesInTheLog(stores[1], catalogue).for([decidedUnderIt]);
     expect(shelf.termsOf(decidedUnderIt).from).toBe('recorded-catalogue');
     expect((await stores[2].verify()).intact).toBe(true);
   });

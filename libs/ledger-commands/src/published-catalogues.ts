@@ -88,10 +88,6 @@ interface CataloguesRead {
   readonly references: ReadonlySet<string>;
 }
 
-export async function readPublishedCatalogues(store: EventStore, current: Catalogue): Promise<PublishedCatalogues> {
-  return (await readCataloguesInTheLog(store, current)).shelf;
-}
-
 async function readCataloguesInTheLog(store: EventStore, current: Catalogue): Promise<CataloguesRead> {
   const references = new Set<string>(current.reference === undefined ? [] : [current.reference]);
   const published = (await store.readStream(PUBLISHED_CATALOGUES_STREAM)).flatMap((event) => {

@@ -1,3 +1,4 @@
+import { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import { RightsRequests } from '../rights/rights-requests';
 import { subjectExportOf } from '../subject-export/subject-export';
 import { readSubjectRecord } from '../subject-export/subject-record';
@@ -12,7 +13,8 @@ export async function exportCommand(subjectId: string, options: { out?: string }
   const record = await readSubjectRecord(sources.store, subjectId);
   const vault = await sources.openVault();
   const rightsRequests = (await new RightsRequests(sources.store).all()).filter((request) => request.status !== 'none' && request.subjectId === subjectId);
-  const exported = await subjectExportOf(record, { store: sources.store, vault, catalogue: sources.catalogue, now: sources.now(), rightsRequests });
+  const catalogues = new CataloguesInTheLog(sources.store, sources.catalogue);
+  const exported = await subjectExportOf(record, { store: sources.store, vault, catalogue: sources.catalogue, catalogues, now: sources.now(), rightsRequests });
   const json = `${JSON.stringify(exported, null, 2)}\n`;
   if (options.out) {
     sources.writeFile(options.out, json);

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Module, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Catalogue } from '@consent-ledger/domain';
+import { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import { CallingClient, RequireAnyScope } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
 import { NoQueryParameters, subjectIdOrThrow } from '../http/request-invalid';
@@ -21,6 +22,7 @@ export class SubjectExportController {
     private readonly rightsRequests: RightsRequests,
     private readonly clock: Clock,
     @Inject(CATALOGUE) private readonly catalogue: Catalogue,
+    private readonly catalogues: CataloguesInTheLog,
   ) {}
 
   @Get()
@@ -40,6 +42,7 @@ export class SubjectExportController {
       store: this.storage.eventStore,
       vault: this.storage.vault,
       catalogue: this.catalogue,
+      catalogues: this.catalogues,
       now: this.clock.now(),
       rightsRequests: requests,
       withholdPersonalData: !client.scopes.has('personal-data:read'),

@@ -18,7 +18,7 @@ import {
   type Sealed,
 } from '@consent-ledger/domain';
 import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
-import { readPublishedCatalogues } from '@consent-ledger/ledger-commands';
+import type { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
 import { recordRemovalsOf, type SubjectRecord } from './subject-record';
@@ -124,6 +124,8 @@ export interface SubjectExportSources {
   readonly store: EventStore;
   readonly vault: PersonalDataVault;
   readonly catalogue: Catalogue;
+  /** The catalogues in the log, whose wording the receipts quote. */
+  readonly catalogues: CataloguesInTheLog;
   readonly now: Instant;
   readonly rightsRequests?: readonly RightsRequest[];
   /** Leave sealed personal data sealed: each value reads `withheld` (`erased` once the subject was erased). Default: opened. */
@@ -132,7 +134,7 @@ export interface SubjectExportSources {
 
 export async function subjectExportOf(
   record: SubjectRecord,
-  { store, vault, catalogue, now, rightsRequests = [], withholdPersonalData = false }: SubjectExportSources,
+  { store, vault, catalogue, catalogues, now, rightsRequests = [], withholdPersonalData = false }: SubjectExportSources,
 ): Promise<SubjectExport> {
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
@@ -175,7 +177,7 @@ export async function subjectExportOf(
     ...(removals.length > 0 && { removals }),
     relationships: preferences.relationships,
     choices,
-    receipts: consentReceiptsOf(history, catalogue, await readPublishedCatalogues(store, catalogue)),
+    receipts: consentReceiptsOf(history, catalogue, await catalogues.for(history)),
     currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
