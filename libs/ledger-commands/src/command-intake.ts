@@ -3,7 +3,7 @@ import { type Catalogue, type Instant, type LedgerCommand, LedgerRuleBroken, typ
 import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
-import { claimLeft, CopiesElsewhere } from './idempotency/copies-elsewhere';
+import { CopiesElsewhere } from './idempotency/copies-elsewhere';
 import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
@@ -109,19 +109,15 @@ export class CommandIntake {
         requestFingerprint: submission.requestFingerprint,
         recordedAt: this.dependencies.now(),
       });
-    const key = keyOf(submission);
     // The subject's stream is read while the key is claimed: two round trips in the time of one.
     const claimed = claim();
     const [found] = await Promise.all([claimed, this.dependencies.ledgerStreams.prefetch(checked.request.subjectId)]).catch(async (error: unknown) => {
       // The key may be this request's now, though the read failed: its retry must not wait for it
       // as for a copy being decided.
-      if ((await claimed.catch(() => 'not claimed')) === undefined) {
-        this.copies.abandon(key);
-        this.leaveClaim(submission);
-      }
+      if ((await claimed.catch(() => 'not claimed')) === undefined) this.leaveClaim(submission);
       throw error;
     });
-    const earlier = await this.copies.settled(key, submission.requestFingerprint, found, claim, options.whileWaiting);
+    const earlier = await this.copies.settled(submission, found, claim, options.whileWaiting);
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
       // before anything is decided, whether that one has been answered yet or not.
@@ -133,21 +129,14 @@ export class CommandIntake {
     try {
       return await this.record(checked, submission, true);
     } catch (error) {
-      this.copies.abandon(key);
       this.leaveClaim(submission);
       throw error;
     }
   }
 
-  /**
-   * A request that failed after claiming its key keeps the claim, so another request under the key
-   * is still refused, but dates it back past the time a copy can be deciding: a retry sent to
-   * another process is then decided at once there instead of waiting 15 s for nobody. Best
-   * effort, and not awaited: storage that is down would hold the 503 for its connection timeout.
-   * When the records cannot be written, the wait is what is left.
-   */
+  /** A request that failed after claiming its key leaves it (`CopiesElsewhere.leave`). */
   private leaveClaim(submission: Required<CommandSubmission>): void {
-    const left = this.dependencies.idempotencyRecords.save(claimLeft(submission, this.dependencies.now())).catch(() => undefined);
+    const left = this.copies.leave(this.dependencies.idempotencyRecords, submission, this.dependencies.now());
     // Written before the records close, like the answers.
     this.beingKept.add(left);
     void left.finally(() => this.beingKept.delete(left));
@@ -269,7 +258,6 @@ export class CommandIntake {
       // would be false. A retry of the same request is answered from the log, at once here (the
       // claim left pending is no copy being decided); until an answer is kept, the key is not held
       // against reuse with another request.
-      this.copies.abandon(keyOf(submission));
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s command ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is answered from the log`,
       );
@@ -286,7 +274,6 @@ interface Answer {
 
 const KEPT = Promise.resolve();
 
-const keyOf = (submission: Required<CommandSubmission>): string => JSON.stringify([submission.client, submission.idempotencyKey]);
 
 /** The records of first deliveries live beside idempotency records, under a client no key or header names. */
 const FIRST_DELIVERIES = ' first deliveries';

@@ -7,7 +7,7 @@ import {
   type RightsRequestCommand,
   type RightsRequestRule,
 } from '@consent-ledger/domain';
-import { claimLeft, commandFailureOf, CopiesElsewhere, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
+import { commandFailureOf, CopiesElsewhere, IdempotencyKeyReused, type IdempotencyRecords, PENDING, PerKeyQueue, requestFingerprint } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import type { RightsRequests } from './rights-requests';
 
@@ -79,8 +79,7 @@ export class RightsRequestIntake {
   private async executeOnce(command: RightsRequestCommand, submission: Required<RightsSubmission>): Promise<RightsOutcome> {
     const { idempotencyRecords, now } = this.dependencies;
     const claim = () => idempotencyRecords.claim({ ...submission, recordedAt: now() });
-    const key = JSON.stringify([submission.client, submission.idempotencyKey]);
-    const earlier = await this.copies.settled(key, submission.requestFingerprint, await claim(), claim);
+    const earlier = await this.copies.settled(submission, await claim(), claim);
     if (earlier) {
       if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
       if (earlier.status !== PENDING) return { status: earlier.status as RightsOutcome['status'], body: JSON.parse(earlier.body), replayed: true };
@@ -91,9 +90,7 @@ export class RightsRequestIntake {
     try {
       outcome = await this.decide(command, submission);
     } catch (error) {
-      this.copies.abandon(key);
-      // Not awaited: storage that is down would hold the 503 for its connection timeout.
-      void idempotencyRecords.save(claimLeft(submission, now())).catch(() => undefined);
+      void this.copies.leave(idempotencyRecords, submission, now());
       throw error;
     }
     if (isKeyReused(outcome)) {
@@ -124,8 +121,9 @@ export class RightsRequestIntake {
       await this.dependencies.idempotencyRecords.save({ ...submission, status: outcome.status, body: JSON.stringify(outcome.body), recordedAt: this.dependencies.now() });
     } catch (error) {
       // What was recorded stands (a 503 saying nothing was would be false); a retry is decided
-      // again, at once here, and finds in the log, by their ids, the events this call recorded.
-      this.copies.abandon(JSON.stringify([submission.client, submission.idempotencyKey]));
+      // again, at once here and in other processes, and finds in the log, by their ids, the events
+      // this call recorded.
+      void this.copies.leave(this.dependencies.idempotencyRecords, submission, this.dependencies.now());
       (this.dependencies.log ?? console).warn(
         `the answer to ${submission.client}'s rights-request call ${submission.idempotencyKey} was not kept (${(error as Error).message}); a retry is decided again`,
       );

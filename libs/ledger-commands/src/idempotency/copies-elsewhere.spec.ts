@@ -14,14 +14,14 @@ describe('waiting for a copy of a request decided in another process', () => {
   it('gives up at once on a claim taken longer ago than a decision can last: its process died', async () => {
     const claim = pendingClaim(new Date(Date.now() - 60_000));
     const started = Date.now();
-    expect(await new CopiesElsewhere(1_000).settled('key-1', 'fingerprint-1', claim, async () => claim)).toBe(claim);
+    expect(await new CopiesElsewhere(1_000).settled(claim, claim, async () => claim)).toBe(claim);
     expect(Date.now() - started).toBeLessThan(100);
   });
 
   it('waits no longer than a decision can last when the other process stamped its claim with a clock an hour ahead', async () => {
     const claim = pendingClaim(new Date(Date.now() + 3_600_000));
     const started = Date.now();
-    expect(await new CopiesElsewhere(200).settled('key-1', 'fingerprint-1', claim, async () => claim)).toBe(claim);
+    expect(await new CopiesElsewhere(200).settled(claim, claim, async () => claim)).toBe(claim);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
@@ -29,6 +29,6 @@ describe('waiting for a copy of a request decided in another process', () => {
     const claim = pendingClaim(new Date());
     const answered = { ...claim, status: 201, body: '{"events":[]}' };
     let looks = 0;
-    expect(await new CopiesElsewhere(5_000).settled('key-1', 'fingerprint-1', claim, async () => (++looks < 3 ? claim : answered))).toBe(answered);
+    expect(await new CopiesElsewhere(5_000).settled(claim, claim, async () => (++looks < 3 ? claim : answered))).toBe(answered);
   });
 });

@@ -1,4 +1,7 @@
-import { type IdempotencyClaim, type IdempotencyRecord, PENDING } from './idempotency-records.port';
+import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency-records.port';
+
+/** One request's hold on its key: which client, which key, which request. */
+export type RequestClaim = Omit<IdempotencyClaim, 'recordedAt'>;
 
 /** A decision's retries on conflicts last 10 s (ADR 0004, Decision 4); a copy still unanswered after this was abandoned. */
 export const COPY_DECIDED_WITHIN_MS = 15_000;
@@ -26,13 +29,13 @@ export class CopiesElsewhere {
    * looks: a Kafka consumer heartbeats there, or its group would take its partitions away.
    */
   async settled(
-    key: string,
-    fingerprint: string,
+    request: RequestClaim,
     found: IdempotencyRecord | undefined,
     claim: () => Promise<IdempotencyRecord | undefined>,
     whileWaiting: () => Promise<void> = async () => undefined,
   ): Promise<IdempotencyRecord | undefined> {
-    const abandonedHere = this.abandoned.delete(key);
+    const fingerprint = request.requestFingerprint;
+    const abandonedHere = this.abandoned.delete(keyOf(request));
     if (abandonedHere || !isPendingCopy(found, fingerprint)) return found;
     // The claim's instant is the other process's clock: a clock running ahead must not make this
     // wait longer. Looked at again each time: a process whose request failed dates its claim back.
@@ -47,23 +50,28 @@ export class CopiesElsewhere {
     return record;
   }
 
-  /** This process's request under `key` failed and left its claim: its retry here decides at once. */
-  abandon(key: string): void {
-    this.abandoned.add(key);
+  /**
+   * This process's request failed after claiming its key. It keeps the claim, so another request
+   * under the key is still refused, but its retry here is decided at once, and the claim is dated
+   * back past the time a copy can be deciding, so a retry sent to another process is decided at
+   * once there too instead of waiting for nobody. The write is best effort and returned for the
+   * caller to track, not to await on the request's path: storage that is down would hold the 503
+   * for its connection timeout. When the records cannot be written, the wait is what is left.
+   */
+  leave(records: Pick<IdempotencyRecords, 'save'>, request: RequestClaim, now: string): Promise<void> {
+    this.abandoned.add(keyOf(request));
     if (this.abandoned.size > MAX_ABANDONED_CLAIMS) this.abandoned.delete(this.abandoned.values().next().value!);
+    return records.save(claimLeft(request, now)).catch(() => undefined);
   }
 }
+
+const keyOf = ({ client, idempotencyKey }: RequestClaim): string => JSON.stringify([client, idempotencyKey]);
 
 const isPendingCopy = (record: IdempotencyRecord | undefined, fingerprint: string): boolean =>
   record?.status === PENDING && record.requestFingerprint === fingerprint;
 
-/**
- * A request's own claim as it leaves it when it failed: still the key's, so another request under
- * the key is refused, but dated back past the time a copy can be deciding, so a retry sent to
- * another process is decided at once there instead of waiting for nobody. Saved in place of the
- * claim (a save replaces only its own request's pending claim).
- */
-export const claimLeft = (claim: Omit<IdempotencyClaim, 'recordedAt'>, now: string): IdempotencyRecord => ({
+/** A request's own claim as `leave` saves it in place of the claim (a save replaces only its own request's pending claim). */
+const claimLeft = (claim: RequestClaim, now: string): IdempotencyRecord => ({
   client: claim.client,
   idempotencyKey: claim.idempotencyKey,
   requestFingerprint: claim.requestFingerprint,
