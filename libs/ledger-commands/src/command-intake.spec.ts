@@ -517,12 +517,13 @@ describe('the command intake', () => {
 
   it('refuses personal data for an erased subject as the domain refuses the command, and makes the subject no key', async () => {
     const { store, vault, submit } = intake();
+    await submit(commandJson.startRelationship('subject-1'), 'key-0');
     await submit(commandJson.eraseSubject('subject-1'), 'key-1');
 
     const refused = await submit(commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' } }), 'key-2');
     expect(refused).toEqual({ status: 422, body: { error: 'subject-erased', message: LEDGER_RULES['subject-erased'] }, replayed: false });
     expect(await vault.hasKey('subject-1')).toBe(false);
-    expect((await store.readAll()).map((event) => event.type)).toEqual(['SubjectErased']);
+    expect((await store.readAll()).map((event) => event.type)).toEqual(['RelationshipStarted', 'SubjectErased']);
   });
 
   // Found in review: sealing failed before the log was asked, so the retry got 422 and kept it.
@@ -553,6 +554,7 @@ describe('the command intake', () => {
   // made the subject a new key for every refused command that brought personal data.
   it('makes no key for a subject erased before its vault remembered destroyed keys', async () => {
     const { store, submit } = intake();
+    await submit(commandJson.startRelationship('subject-1'), 'key-0');
     await submit(commandJson.eraseSubject('subject-1'), 'key-1');
     const vaultWithoutMemory = new InMemoryVault();
     const upgraded = intake(store, vaultWithoutMemory);
@@ -561,15 +563,31 @@ describe('the command intake', () => {
     expect(await upgraded.submit(commandJson.restrictChannel('subject-1', { capture: { evidenceRef: 'call-79' } }), 'key-3')).toMatchObject({ status: 422 });
     expect(await vaultWithoutMemory.hasKey('subject-1')).toBe(false);
     expect(await upgraded.submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-2' } }), 'key-4')).toMatchObject({ status: 200 });
-    expect(await store.headPosition()).toBe(1n);
+    expect(await store.headPosition()).toBe(2n);
   });
 
   it('answers a repeated erasure that brings an evidence reference as a repeat', async () => {
     const { store, submit } = intake();
+    await submit(commandJson.startRelationship('subject-1'), 'key-0');
     await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-1' } }), 'key-1');
 
     expect(await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-2' } }), 'key-2')).toMatchObject({ status: 200, body: { events: [] } });
-    expect(await store.headPosition()).toBe(1n);
+    expect(await store.headPosition()).toBe(2n);
+  });
+
+  // Found in review: a mistyped id erased from a DPO's tool was blocked for years, so the customer
+  // later given that id could record no choice.
+  it('refuses to erase a subject the ledger never heard of, and leaves the id free for a customer given it later', async () => {
+    const { store, vault, submit } = intake();
+
+    expect(await submit(commandJson.eraseSubject('subject-1', { capture: { evidenceRef: 'dpo-ticket-1' } }), 'key-1')).toEqual({
+      status: 422,
+      body: { error: 'subject-unknown', message: LEDGER_RULES['subject-unknown'] },
+      replayed: false,
+    });
+    expect(await store.headPosition()).toBe(0n);
+    expect(await submit(commandJson.giveConsent('subject-1', { contact: { email: 'jan@example.be' } }), 'key-2')).toMatchObject({ status: 201 });
+    expect(await vault.hasKey('subject-1')).toBe(true);
   });
 
   it('answers what it recorded when the answer cannot be kept, and answers a retry of it from the log', async () => {

@@ -141,7 +141,9 @@ describe('with no keys configured', () => {
       expect(readFileSync(keysFile, 'utf8')).not.toContain(key);
       expect(readFileSync(keysFile, 'utf8')).toContain(createHash('sha256').update(key!).digest('hex'));
       expect(statSync(keysFile).mode & 0o077).toBe(0);
-      expect((await callApi(first.url, 'POST', '/v1/commands', { key, body: commandJson.eraseSubject(newSubjectId()) })).status).toBe(201);
+      const subjectId = newSubjectId();
+      expect((await callApi(first.url, 'POST', '/v1/commands', { key, body: commandJson.startRelationship(subjectId) })).status).toBe(201);
+      expect((await callApi(first.url, 'POST', '/v1/commands', { key, body: commandJson.eraseSubject(subjectId) })).status).toBe(201);
       await first.app.close();
 
       const second = await start();

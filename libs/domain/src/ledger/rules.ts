@@ -6,6 +6,7 @@ import type { LedgerCommand } from './commands';
  */
 export const LEDGER_RULES = {
   'subject-erased': 'the subject was erased; only legal obligations, billing records and legal claims remain, and the end of a contract can still be recorded',
+  'subject-unknown': 'the ledger holds nothing for this subject (no choice, relationship or erasure), so there is nothing to erase; check the subject id',
   'unknown-purpose': 'the purpose is not in the catalogue',
   'consent-not-applicable': 'the purpose does not rest on consent, so consent cannot be given or withdrawn for it',
   'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',
