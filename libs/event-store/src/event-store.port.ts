@@ -220,8 +220,9 @@ export interface EventStore {
 
   /**
    * Runs `work` once no other process runs work under `name` on this store, and keeps them waiting
-   * meanwhile, where the store can tell: PostgreSQL, through a lock its session holds (a process
-   * that dies lets go of it). Absent elsewhere: the caller keeps its own process in line.
+   * meanwhile, where the store can tell: PostgreSQL through a lock its session holds, SQLite
+   * through a lock file beside the log (a process that dies lets go of either). Absent elsewhere:
+   * the caller keeps its own process in line.
    */
   exclusively?<T>(name: string, work: () => Promise<T>): Promise<T>;
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,65 @@ describe('SQLite event store', () => {
         },
       };
     },
+  });
+
+  // Found in review: the audit CLI's retention run (from cron) and the service's own could run at
+  // once on one file; both judged a subject removable and the later one destroyed the key of a
+  // subject back meanwhile. PostgreSQL held them in turn already.
+  describe('work that processes must do one at a time', () => {
+    let directory: string;
+    let file: string;
+    beforeEach(() => {
+      directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+      file = join(directory, 'events.sqlite');
+    });
+    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+    it('holds back the work of another opener under the same name until the first is done, and lets go if the first fails', async () => {
+      const [first, second] = [openSqliteEventStore({ file }), openSqliteEventStore({ file })];
+      const order: string[] = [];
+      let finishFirst!: () => void;
+      const firstRuns = first.exclusively('proof-retention-runs', async () => {
+        order.push('first starts');
+        await new Promise<void>((resolve) => (finishFirst = resolve));
+        order.push('first ends');
+        throw new Error('the first run failed');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const secondRuns = second.exclusively('proof-retention-runs', async () => order.push('second starts'));
+      const otherName = await second.exclusively('another-job', async () => 'ran at once');
+      await first.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      finishFirst();
+
+      await expect(firstRuns).rejects.toThrow('the first run failed');
+      await secondRuns;
+      expect(otherName).toBe('ran at once');
+      expect(order).toEqual(['first starts', 'first ends', 'second starts']);
+      await Promise.all([first.close(), second.close()]);
+    });
+
+    it('lets the work go on once the process holding it dies', async () => {
+      // The compiled store (`npm test` builds it first), in a process of its own, as the CLI runs.
+      const holder = spawn(
+        process.execPath,
+        ['-e', `require('./dist/libs/event-store/src/sqlite/sqlite-event-store').openSqliteEventStore({ file: ${JSON.stringify(file)} }).exclusively('proof-retention-runs', () => { console.log('holding'); return new Promise(() => setInterval(() => {}, 1000)); })`],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise((resolve) => holder.on('exit', resolve));
+      await new Promise<void>((resolve) => holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('holding') && resolve()));
+      const store = openSqliteEventStore({ file });
+      let ran = false;
+      const waiting = store.exclusively('proof-retention-runs', async () => (ran = true));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(ran).toBe(false);
+
+      holder.kill('SIGKILL');
+      await exited;
+      await waiting;
+      expect(ran).toBe(true);
+      await store.close();
+    });
   });
 
   describe('following the log', () => {

@@ -1,6 +1,7 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest, type AppendRequest } from '../append-request';
 import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
@@ -72,6 +73,8 @@ interface RemovalRow {
 }
 
 const NO_LIMIT = -1;
+/** How often `exclusively` looks again whether another process let go (a run waits for a run of minutes). */
+const EXCLUSIVE_POLL_MS = 250;
 const VERIFY_PAGE_SIZE = 5000;
 const EVENT_COLUMNS =
   'position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
@@ -224,6 +227,39 @@ export class SqliteEventStore implements EventStore {
       return { ready: true };
     } catch (error) {
       return { ready: false, detail: (error as Error).message };
+    }
+  }
+
+  async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    // A file of its own beside the log, held in an exclusive transaction for as long as the work
+    // takes (a retention run takes minutes): the log's own write lock would hold every append back
+    // meanwhile. The operating system lets go of a dead process's file lock, as PostgreSQL does of
+    // a dead session's advisory lock. Waiting is polled: better-sqlite3's busy wait would block
+    // this process's event loop, and with it every request.
+    const lockFile = `${this.options.file}.${name.replace(/[^A-Za-z0-9-]/g, '_')}.lock`;
+    let lock: Connection;
+    try {
+      // Empty, and never written: made readable by this user only all the same, like every file of DATA_DIR.
+      closeSync(openSync(lockFile, 'a', 0o600));
+      lock = new Database(lockFile, { timeout: 0 });
+    } catch (error) {
+      throw asUnavailable(error, `cannot open the ${name} lock at ${lockFile}`);
+    }
+    try {
+      for (;;) {
+        try {
+          lock.exec('BEGIN EXCLUSIVE');
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw asUnavailable(error, `cannot take the ${name} lock at ${lockFile}`);
+        }
+        await delay(EXCLUSIVE_POLL_MS);
+        this.assertOpen();
+      }
+      return await work();
+    } finally {
+      lock.close();
     }
   }
 
