@@ -134,11 +134,14 @@ describe('consent receipts over HTTP', () => {
     expect([future.status, future.body.details]).toEqual([400, [{ field: 'knownAt', message: expect.stringContaining('later than now') }]]);
   });
 
-  it("answers 404 for an event that is not in the subject's ledger", async () => {
+  it("answers 404 for an event that is not in the subject's ledger, naming the subject and event as asked and nothing of the storage", async () => {
     const subjectId = newSubjectId('receipt');
     const other = await api.command({ type: 'StartRelationship', subjectId: newSubjectId('other'), relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'a' } } });
-    const answer = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${other.body.events[0].id}`);
-    expect(answer).toMatchObject({ status: 404, body: { error: 'not-found' } });
+    const askedFor = other.body.events[0].id.toUpperCase();
+    const answer = await api.call('GET', `/v1/subjects/${subjectId}/receipts/${askedFor}`);
+    expect(answer).toMatchObject({ status: 404, body: { error: 'not-found', message: expect.stringContaining(`subject ${subjectId} had no event ${askedFor} by `) } });
+    // Found in review: the message named the store's stream, consent-ledger-<subject id>.
+    expect(answer.body.message).not.toContain('consent-ledger-');
   });
 
   it('is refused to a key without history:read', async () =>
