@@ -13,7 +13,8 @@ export function testProjectorConfig(overrides: Partial<ProjectorConfig> = {}): P
     eventStore: 'sqlite',
     dataDir: mkdtempSync(join(tmpdir(), 'consent-projector-')),
     kafkaBrokers: kafkaTestBrokers(),
-    kafkaTopicPrefix: `${uniqueName('cl_test')}.`,
+    // TEST_KAFKA_TOPIC_PREFIX: runs sharing a broker keep their topics apart by a prefix of their own.
+    kafkaTopicPrefix: `${process.env.TEST_KAFKA_TOPIC_PREFIX ?? ''}${uniqueName('cl_test')}.`,
     kafkaPartitions: 2,
     kafkaReplicationFactor: 1,
     kafkaCompression: 'gzip',
