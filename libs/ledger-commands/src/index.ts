@@ -20,6 +20,7 @@ export * from './command-failures';
 export * from './per-key-queue';
 export * from './idempotency/idempotency-records.port';
 export * from './idempotency/copies-elsewhere';
+export * from './idempotency/idempotency-key';
 export * from './idempotency/idempotency-key-reused';
 export * from './idempotency/idempotency-records-sweep';
 export * from './idempotency/in-memory-idempotency-records';

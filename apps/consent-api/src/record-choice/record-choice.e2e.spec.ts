@@ -273,6 +273,16 @@ function recordingChoices(kind: StoreKind) {
       expect(response.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
     });
 
+    // The command topic takes the same keys (until 2026-11-29 it stopped at 200 characters).
+    it('takes an idempotency key of 255 characters and refuses a longer one, recording nothing', async () => {
+      const longest = `${newSubjectId()}-`.padEnd(255, 'x');
+      expect((await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: longest })).status).toBe(201);
+      const head = await api.store.headPosition();
+      const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: `${longest}x` });
+      expect([response.status, response.body.details]).toEqual([400, [{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' }]]);
+      expect(await api.store.headPosition()).toBe(head);
+    });
+
     // The key is kept in clear with the events (and travels as causation-id), erasure or not.
     it('refuses an idempotency key built from a caller\'s phone number or e-mail address, and records nothing', async () => {
       const head = await api.store.headPosition();

@@ -164,6 +164,25 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     for (const key of Object.values(keys)) expect(JSON.stringify((await resultFor(key)).value)).not.toMatch(/jan\.peeters|0475123456/);
   });
 
+  // Found in review: the topic took keys of 200 characters and HTTP of 255, so a channel system
+  // sending its commands both ways had its longer keys refused here.
+  it('records a command under a 255-character key, as HTTP takes, and answers a longer key with a 400 naming the header', async () => {
+    const subjectId = uniqueName('subject');
+    const longest = `${uniqueName('key')}-`.padEnd(255, 'x');
+    const tooLong = `${uniqueName('key')}-`.padEnd(256, 'x');
+    await send([
+      { partition: 1, key: longest, value: JSON.stringify(commandJson.startRelationship(subjectId)) },
+      { partition: 1, key: tooLong, value: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))) },
+    ]);
+
+    expect((await resultFor(longest)).value).toMatchObject({ idempotencyKey: longest, status: 201, body: { subjectId } });
+    const refused = await reader.until(
+      () => reader.messages(resources.topics.commandResults).find((message) => message.key?.startsWith('unkeyed:1:') && message.value.body?.details?.[0]?.message?.includes('255')),
+      'the result for the message with too long a key',
+    );
+    expect(refused.value).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'idempotency-key', message: 'must be 1 to 255 printable ASCII characters without spaces' }] } });
+  });
+
   it('answers poison messages with an error result and keeps the partition moving', async () => {
     const keys = { notJson: uniqueName('key'), huge: uniqueName('key'), wrongShape: uniqueName('key'), valid: uniqueName('key') };
     await send([

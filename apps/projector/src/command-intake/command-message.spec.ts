@@ -69,6 +69,18 @@ describe('reading a command message', () => {
     });
   });
 
+  // Found in review: the topic took keys of 200 characters and HTTP of 255, so a channel system
+  // sending its commands both ways had its longer keys refused on the topic.
+  it('takes an idempotency key as long as the HTTP API takes, 255 characters, and refuses a longer one saying so', () => {
+    const longest = 'k'.repeat(255);
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from(longest) } }), origin)).toMatchObject({ kind: 'command', idempotencyKey: longest });
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from(`${longest}k`) } }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'unkeyed:2:41',
+      problems: [{ field: 'idempotency-key', message: 'must be 1 to 255 printable ASCII characters without spaces' }],
+    });
+  });
+
   it('answers a body nested thousands of levels deep as poison instead of failing on it', () => {
     const nested = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
     expect(nested.length).toBeLessThan(MAX_COMMAND_BYTES);

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, type FieldProblem, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, type FieldProblem, idempotencyKeyProblem, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -8,7 +8,6 @@ export const MAX_COMMAND_BYTES = 64 * 1024;
 export const DEFAULT_KAFKA_CLIENT = 'kafka';
 
 const CLIENT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 /** Copied into the result: bounded, so that an answer can never be larger than the broker takes. */
 const CORRELATION_ID = /^[\x20-\x7e]{1,200}$/;
 
@@ -56,7 +55,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
   const poison = (problems: FieldProblem[]): ReadCommandMessage => ({
     kind: 'poison',
-    resultKey: idempotencyKey !== undefined && IDEMPOTENCY_KEY.test(idempotencyKey) && !contactDetailsProblem(idempotencyKey) ? idempotencyKey : fallbackKey,
+    resultKey: idempotencyKey !== undefined && idempotencyKeyProblem(idempotencyKey) === undefined ? idempotencyKey : fallbackKey,
     problems,
     ...(repeated !== 'client' && CLIENT.test(client) && { client }),
     ...(correlationId !== undefined && { correlationId }),
@@ -69,8 +68,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     const message = otherCase ? 'is required as a header named in lower case, idempotency-key (Kafka header names are case-sensitive)' : 'is required as a header (the message key is the subject id)';
     return poison([{ field: 'idempotency-key', message }]);
   }
-  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return poison([{ field: 'idempotency-key', message: 'must be 1 to 200 printable ASCII characters' }]);
-  const keyProblem = contactDetailsProblem(idempotencyKey);
+  const keyProblem = idempotencyKeyProblem(idempotencyKey);
   if (keyProblem) return poison([{ field: 'idempotency-key', message: keyProblem }]);
   if (givenCorrelationId !== undefined && correlationId === undefined) {
     return poison([{ field: 'correlation-id', message: 'must be 1 to 200 printable ASCII characters' }]);
