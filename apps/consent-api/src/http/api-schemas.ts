@@ -46,7 +46,19 @@ const scoped = (name: string, values: readonly string[]): SchemaObject => ({
 });
 
 export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
-  Decision: { type: 'object', properties: decisionProperties, required: DECISION_REQUIRED },
+  Decision: {
+    type: 'object',
+    properties: {
+      ...decisionProperties,
+      // Not in the preferences' entries: they are built from the read models, which do not keep it.
+      sources: {
+        type: 'array',
+        items: { type: 'string', enum: [...DATA_SOURCES] },
+        description: 'asked without a source, for a purpose that draws on data sources: the sources it may use now (the purpose\'s, not opted out of); empty when denied',
+      },
+    },
+    required: DECISION_REQUIRED,
+  },
   Preferences: {
     type: 'object',
     properties: {

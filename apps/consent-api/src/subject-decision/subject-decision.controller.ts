@@ -25,12 +25,13 @@ export class SubjectDecisionController {
   @ApiOperation({
     summary: 'May this purpose be processed for this subject?',
     description:
-      '{ allowed, reason, legalBasis, basedOn: [{ eventId, revision }], validUntil }. Reflects every command acknowledged before the question was sent.',
+      '{ allowed, reason, legalBasis, basedOn: [{ eventId, revision }], validUntil }, and asked without a channel or a source, the channels or sources it may use. Reflects every command acknowledged before the question was sent.',
   })
   @ApiParam({ name: 'subjectId' })
   @ApiQueriesFrom(SubjectDecisionRequest, {
     purpose: 'a purpose id of GET /v1/purposes',
     channel: 'without one, the answer is about the purpose on any channel: ask with the channel you will use',
+    source: 'without one, the answer is about the purpose with any of its sources, and lists those it may use (sources)',
     at: 'default now',
     knownAt: 'only what was recorded by then',
   })

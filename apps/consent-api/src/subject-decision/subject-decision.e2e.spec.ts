@@ -29,6 +29,7 @@ function answeringDecisions(kind: StoreKind) {
         { eventId: consent.body.events[0].id, revision: 1 },
       ],
       validUntil: null,
+      sources: ['tv-viewing', 'third-party-data', 'public-statistical-data'],
     });
   });
 
@@ -66,6 +67,21 @@ function answeringDecisions(kind: StoreKind) {
       allowed: false,
       reason: 'source-opted-out',
     });
+  });
+
+  // Found in review: asked without a channel the answer listed the channels left, but asked without
+  // a source it did not list the sources left, so a consumer had to ask once per source.
+  it('lists the data sources the purpose may still use when asked without one, as it lists channels', async () => {
+    const subjectId = newSubjectId();
+    const segmentation = 'customer-segmentation-basic-legitimate-interest';
+    await api.command(commandJson.startRelationship(subjectId));
+    expect((await decision(subjectId, `purpose=${segmentation}`)).body).toMatchObject({ allowed: true, sources: ['loyalty-participation', 'survey-answers'] });
+
+    await api.command(commandJson.optOutSource(subjectId, { source: 'survey-answers' }));
+    expect((await decision(subjectId, `purpose=${segmentation}`)).body).toMatchObject({ allowed: true, reason: 'legitimate-interest', sources: ['loyalty-participation'] });
+    expect((await decision(subjectId, `purpose=${segmentation}&source=loyalty-participation`)).body).not.toHaveProperty('sources');
+    await api.command(commandJson.optOutSource(subjectId, { source: 'loyalty-participation', purpose: segmentation }));
+    expect((await decision(subjectId, `purpose=${segmentation}`)).body).toMatchObject({ allowed: false, reason: 'source-opted-out', sources: [] });
   });
 
   it('stops counting a consent to a purpose for customers only once the customer has left', async () => {

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { type AsOf, type Catalogue, type Decision, type DecisionQuery, mayProcess } from '@consent-ledger/domain';
+import { type AsOf, type Catalogue, type Decision, decisionForOneSubject, type DecisionQuery } from '@consent-ledger/domain';
 import { ledgerOfStreamAsOf, SubjectStreams } from '@consent-ledger/ledger-commands';
 import { CATALOGUE } from '../ledger/catalogue-file';
 
@@ -24,6 +24,6 @@ export class SubjectDecisionHandler implements IQueryHandler<SubjectDecision> {
 
   async execute({ subjectId, question }: SubjectDecision): Promise<Decision> {
     const stream = await this.streams.read(subjectId);
-    return mayProcess(ledgerOfStreamAsOf(stream, question), this.catalogue, question);
+    return decisionForOneSubject(ledgerOfStreamAsOf(stream, question), this.catalogue, question);
   }
 }

@@ -1,4 +1,4 @@
-import { type Catalogue, type Decision, type Instant, mayProcess, toInstant } from '@consent-ledger/domain';
+import { type Catalogue, type Decision, decisionForOneSubject, type Instant, toInstant } from '@consent-ledger/domain';
 import {
   BODY,
   describeRefusedName,
@@ -56,7 +56,7 @@ export class DecisionAnswers {
     };
     try {
       const stream = await this.streams.read(subjectId);
-      return mayProcess(ledgerOfStreamAsOf(stream, question), this.catalogue, question);
+      return decisionForOneSubject(ledgerOfStreamAsOf(stream, question), this.catalogue, question);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
       return { error: 'unavailable', message: 'the ledger storage is unavailable; ask again later' };

@@ -3,7 +3,7 @@ import { ClientKafka } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 import { DUPLICATE_KEY_PROBLEM } from '@consent-ledger/ledger-commands';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
-import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
+import { channelRestricted, consentGiven, relationshipStarted, sourceOptedOut } from '@consent-ledger/domain/testing';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ConsentTopics } from '../kafka/topics';
@@ -57,10 +57,18 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
         { eventId: expect.any(String), revision: 1 },
       ],
       validUntil: null,
+      sources: ['tv-viewing', 'third-party-data', 'public-statistical-data'],
     });
 
     await record(channelRestricted({ subjectId, channel: 'tv-screen', occurredAt: '2024-06-01T09:00:00Z' }));
     expect(await ask({ subjectId, purpose: PICKX, channel: 'tv-screen' })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+  });
+
+  // Found in review: asked without a source, an answer did not say which sources were left.
+  it('lists the data sources left when asked without one, as GET /v1/subjects/{id}/decision does', async () => {
+    const subjectId = uniqueName('subject') as SubjectId;
+    await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, purpose: PICKX, channels: ['tv-screen'] }), sourceOptedOut({ subjectId, source: 'third-party-data' }));
+    expect(await ask({ subjectId, purpose: PICKX })).toMatchObject({ allowed: true, channels: ['tv-screen'], sources: ['tv-viewing', 'public-statistical-data'] });
   });
 
   it('answers about an earlier instant as the ledger stood then', async () => {

@@ -509,6 +509,45 @@ describe('restricted channels and opted-out sources', () => {
   });
 });
 
+describe("one subject's question that names no source", () => {
+  const PROFILING_SOURCES = ['tv-viewing', 'web-app-usage', 'communications-usage', 'device-data', 'loyalty-participation', 'survey-answers'];
+
+  it('lists the sources the purpose may draw on: its own, less those the person opted out of for every purpose or for this one', () => {
+    const subject = given(
+      relationshipStarted(),
+      consentGiven({ purpose: PROFILING }),
+      sourceOptedOut({ source: 'tv-viewing' }),
+      sourceOptedOut({ source: 'survey-answers', purpose: PROFILING }),
+      sourceOptedOut({ source: 'device-data', purpose: 'customer-segmentation-basic-legitimate-interest' }),
+    );
+    expect(subject.decisionForOneSubject({ purpose: PROFILING, at: JUNE_2024 })).toEqual({
+      ...subject.mayProcess({ purpose: PROFILING, at: JUNE_2024 }),
+      sources: ['web-app-usage', 'communications-usage', 'device-data', 'loyalty-participation'],
+    });
+    expect(given(relationshipStarted(), consentGiven({ purpose: PROFILING })).decisionForOneSubject({ purpose: PROFILING, at: JUNE_2024 })).toMatchObject({
+      allowed: true,
+      sources: PROFILING_SOURCES,
+    });
+  });
+
+  it('lists none when the answer is no', () => {
+    const segmentation = 'customer-segmentation-basic-legitimate-interest';
+    const everyOneOptedOut = given(relationshipStarted(), sourceOptedOut({ source: 'loyalty-participation' }), sourceOptedOut({ source: 'survey-answers' }));
+    expect(everyOneOptedOut.decisionForOneSubject({ purpose: segmentation, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out', sources: [] });
+    expect(given(relationshipStarted()).decisionForOneSubject({ purpose: PROFILING, at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'no-consent', sources: [] });
+  });
+
+  it('says nothing of sources when asked with one, or for a purpose that draws on none', () => {
+    const subject = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), sourceOptedOut({ source: 'tv-viewing' }));
+    expect(subject.decisionForOneSubject({ purpose: PROFILING, source: 'web-app-usage', at: JUNE_2024 })).not.toHaveProperty('sources');
+    expect(subject.decisionForOneSubject({ purpose: CUSTOMER_MARKETING, at: JUNE_2024 })).not.toHaveProperty('sources');
+  });
+
+  // Preferences, the state topic and rm_decisions are built from mayProcess's answer.
+  it('leaves the answer preferences are built from as it was', () =>
+    expect(given(relationshipStarted(), consentGiven({ purpose: PROFILING })).mayProcess({ purpose: PROFILING, at: JUNE_2024 })).not.toHaveProperty('sources'));
+});
+
 describe('a question that names no channel', () => {
   it('lists the channels the person may be reached on: those the consent covers, less the restricted ones', () => {
     const subject = given(consentGiven({ purpose: PROSPECTING, channels: ['phone', 'email', 'sms'] }), channelRestricted({ channel: 'phone' }));

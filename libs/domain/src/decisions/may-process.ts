@@ -28,6 +28,12 @@ export interface Decision {
    * (those the consent covers, less those the subject restricted); empty when it is denied.
    */
   readonly channels?: readonly Channel[];
+  /**
+   * Asked of one subject without a source, for a purpose that draws on data sources: the sources it
+   * may use now (the purpose's, less those the subject opted out of); empty when it is denied.
+   * Only `decisionForOneSubject` answers it.
+   */
+  readonly sources?: readonly DataSource[];
 }
 
 /** Audiences that exist only through a relationship; a purpose reaching anyone else needs none. */
@@ -46,6 +52,24 @@ export function mayProcess(ledger: Ledger, catalogue: Catalogue, query: Decision
   // must not mean "on a channel the person refused".
   if (query.channel || purpose.channels.length === 0) return decision;
   return decision.allowed ? onReachableChannels(standing, catalogue, purpose, decision, query.at) : { ...decision, channels: [] };
+}
+
+/**
+ * The answer to one subject's question (`GET /v1/subjects/{id}/decision`, `consent.decision`):
+ * `mayProcess`'s, with `sources` when asked without one, as `channels` when asked without a channel.
+ * Without it a consumer of a purpose drawing on several sources learnt only that some source was
+ * left, and had to ask once per source to find which. Not in `mayProcess` itself: preferences,
+ * the state topic and rm_decisions are built from its answer, and would each have to carry the
+ * list (a read-model migration) to keep answering alike.
+ */
+export function decisionForOneSubject(ledger: Ledger, catalogue: Catalogue, query: DecisionQuery): Decision {
+  const decision = mayProcess(ledger, catalogue, query);
+  const purpose = catalogue.purposes.get(query.purpose)!;
+  if (query.source || purpose.sources.length === 0) return decision;
+  if (!decision.allowed) return { ...decision, sources: [] };
+  // An opt-out is the subject's say over marketing and profiling only, as in `decisionOn`.
+  const sources = subjectHasASay(purpose) ? purpose.sources.filter((source) => sourceOptOutOf(ledger, source, purpose.id) === undefined) : purpose.sources;
+  return { ...decision, sources };
 }
 
 /**

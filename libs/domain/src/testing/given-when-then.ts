@@ -1,5 +1,5 @@
 import { loadCatalogue, type Catalogue } from '../catalogue/catalogue';
-import { mayProcess, type Decision, type DecisionQuery } from '../decisions/may-process';
+import { decisionForOneSubject, mayProcess, type Decision, type DecisionQuery } from '../decisions/may-process';
 import type { LedgerCommand } from '../ledger/commands';
 import { decide } from '../ledger/decide';
 import type { LedgerEvent, RecordedLedgerEvent } from '../ledger/events';
@@ -56,6 +56,11 @@ export function givenUnder(catalogue: Catalogue, ...events: LedgerEvent[]) {
       const at = new Date(query.at).toISOString() as Instant;
       const asOf: AsOf = { at, ...(query.knownAt !== undefined && { knownAt: new Date(query.knownAt).toISOString() as Instant }) };
       return mayProcess(ledgerAsOf(history, asOf), catalogue, { ...query, at });
+    },
+    /** The answer one subject's question gets, as `mayProcess` takes it. */
+    decisionForOneSubject(query: Omit<DecisionQuery, 'at'> & { at: Instant | string }): Decision {
+      const at = new Date(query.at).toISOString() as Instant;
+      return decisionForOneSubject(ledgerAsOf(history, { at }), catalogue, { ...query, at });
     },
   };
 }
