@@ -179,6 +179,113 @@ describe('rights requests over HTTP', () => {
   });
 });
 
+interface ListedRequest {
+  readonly requestId: string;
+}
+interface RequestPage {
+  readonly requests: readonly ListedRequest[];
+  readonly next: string | null;
+}
+
+/** Follows `next` from the first page to the last, returning the pages' request ids. */
+async function everyPage(api: TestApi, query: string, between: (pagesRead: number) => Promise<void> = async () => undefined): Promise<string[][]> {
+  const pages: string[][] = [];
+  let after: string | null | undefined;
+  do {
+    const page = await api.call<RequestPage>('GET', `/v1/rights-requests?${query}${after ? `&after=${after}` : ''}`);
+    expect(page.status).toBe(200);
+    pages.push(page.body.requests.map((request) => request.requestId));
+    after = page.body.next;
+    await between(pages.length);
+  } while (after);
+  return pages;
+}
+
+// At the operator's scale (thousands of requests a year) one answer holding every request grew
+// without bound, and a DPO's tool could not page through it.
+describe('rights requests listed a page at a time', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi()));
+  afterAll(() => api.close());
+
+  const receive = async (subjectId: string, receivedAt: string) =>
+    (await api.call('POST', '/v1/rights-requests', { body: { subjectId, touchpoint: 'dpo-email', kind: 'access', receivedAt } })).body.requestId as string;
+
+  it('gives every request once, in the order recorded, over as many pages as the limit makes, the last without a next', async () => {
+    const subjectId = newSubjectId('pages');
+    const recorded = [];
+    // Late paperwork among them: recorded now, received weeks ago.
+    for (const days of [3, 20, 1, 40, 2, 15, 5]) recorded.push(await receive(subjectId, daysAgo(days)));
+
+    const pages = await everyPage(api, `subjectId=${subjectId}&limit=3`);
+
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual(recorded);
+  });
+
+  it('lists a request recorded between two pages once, after those already read, even one received before them', async () => {
+    const subjectId = newSubjectId('pages');
+    const recorded = [];
+    for (const days of [4, 3, 2, 1]) recorded.push(await receive(subjectId, daysAgo(days)));
+    let lateComer = '';
+
+    const pages = await everyPage(api, `subjectId=${subjectId}&limit=2`, async (pagesRead) => {
+      if (pagesRead === 1) lateComer = await receive(subjectId, daysAgo(25));
+    });
+
+    expect(pages.flat()).toEqual([...recorded, lateComer]);
+  });
+
+  it('keeps the status asked on every page', async () => {
+    const subjectId = newSubjectId('pages');
+    const ids = [];
+    for (const days of [5, 4, 3, 2, 1]) ids.push(await receive(subjectId, daysAgo(days)));
+    for (const answered of [ids[1], ids[3]]) await api.call('POST', `/v1/rights-requests/${answered}/complete`, { body: {} });
+
+    expect((await everyPage(api, `subjectId=${subjectId}&status=open&limit=1`)).flat()).toEqual([ids[0], ids[2], ids[4]]);
+    expect((await everyPage(api, `subjectId=${subjectId}&status=completed&limit=1`)).flat()).toEqual([ids[1], ids[3]]);
+  });
+
+  it('pages the requests falling due most urgent first, overdue ones first', async () => {
+    const subjectId = newSubjectId('pages');
+    const dueIn5 = await receive(subjectId, daysAgo(25));
+    const overdue = await receive(subjectId, daysAgo(33));
+    await receive(subjectId, daysAgo(5));
+    const dueIn2 = await receive(subjectId, daysAgo(28));
+
+    expect(await everyPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=2`)).toEqual([[overdue, dueIn2], [dueIn5]]);
+  });
+
+  it('holds 100 requests a page when no limit is asked', async () => {
+    const subjectId = newSubjectId('pages');
+    for (let count = 0; count < 101; count += 1) await receive(subjectId, daysAgo(1));
+
+    expect((await everyPage(api, `subjectId=${subjectId}`)).map((page) => page.length)).toEqual([100, 1]);
+  });
+
+  const refused = (field: string, message: RegExp) => ({ status: 400, body: { error: 'validation-failed', details: [{ field, message: expect.stringMatching(message) }] } });
+
+  it('refuses a limit that is not a whole number from 1 to 1000, naming it', async () => {
+    for (const limit of ['0', '1001', 'ten', '2.5', '1e2', '-1', '']) {
+      expect({ limit, answer: await api.call('GET', `/v1/rights-requests?limit=${limit}`) }).toMatchObject({ limit, answer: refused('limit', /must be a whole number from 1 to 1000/) });
+    }
+  });
+
+  it('refuses a cursor it did not give, or given for another question, naming it', async () => {
+    const subjectId = newSubjectId('pages');
+    for (const days of [3, 2, 1]) await receive(subjectId, daysAgo(days));
+    const { next } = (await api.call<RequestPage>('GET', `/v1/rights-requests?subjectId=${subjectId}&limit=1`)).body;
+    const notACursor = /is not a cursor this list gave/;
+
+    for (const after of ['not%20base64', 'bm90IGpzb24', Buffer.from('{"list":1}').toString('base64url'), Buffer.from('[1]').toString('base64url'), 'x'.repeat(300)]) {
+      expect({ after, answer: await api.call('GET', `/v1/rights-requests?subjectId=${subjectId}&after=${after}`) }).toMatchObject({ after, answer: refused('after', notACursor) });
+    }
+    expect(await api.call('GET', `/v1/rights-requests?subjectId=${newSubjectId('other')}&after=${next}`)).toMatchObject(refused('after', /continues another list/));
+    expect(await api.call('GET', `/v1/rights-requests?subjectId=${subjectId}&dueWithin=P7D&after=${next}`)).toMatchObject(refused('after', /continues another list/));
+    expect(await api.call('GET', `/v1/rights-requests?subjectId=${subjectId}&after=${next}`)).toMatchObject({ status: 200 });
+  });
+});
+
 /** Calls on rights requests as a clerk's tool sends them, retrying under an Idempotency-Key. */
 const rightsCalls = (api: TestApi) => ({
   receive: (body: Record<string, unknown>, idempotencyKey?: string) =>
@@ -311,6 +418,17 @@ describeWithPostgres('rights requests retried with an Idempotency-Key through tw
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
     expect(answers.every((answer) => answer.body.extendedByDays === 20)).toBe(true);
     expect(await one.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(2);
+  });
+
+  it('continues a page given by one process on the other, every request once', async () => {
+    const subjectId = newSubjectId('pages');
+    const recorded = [];
+    for (const days of [3, 2, 1]) recorded.push((await rightsCalls(one).receive({ subjectId, receivedAt: daysAgo(days) })).body.requestId);
+    const first = await one.call<RequestPage>('GET', `/v1/rights-requests?subjectId=${subjectId}&limit=2`);
+    const second = await other.call<RequestPage>('GET', `/v1/rights-requests?subjectId=${subjectId}&limit=2&after=${first.body.next}`);
+
+    expect([...first.body.requests, ...second.body.requests].map((request) => request.requestId)).toEqual(recorded);
+    expect(second.body.next).toBeNull();
   });
 
   it('opens one request when a call without a ticket id is retried through the other process', async () => {

@@ -72,6 +72,11 @@ const count: SchemaObject = { type: 'integer', minimum: 0 };
 const nullableInstant = (description: string): SchemaObject => ({ ...instant, nullable: true, description });
 const duration = (description: string): SchemaObject => ({ type: 'string', example: 'P5Y', description: `ISO-8601 duration: ${description}` });
 const position: SchemaObject = { type: 'string', description: 'global log position, decimal (JSON has no 64-bit integers)' };
+const nextPage: SchemaObject = {
+  type: 'string',
+  nullable: true,
+  description: 'ask the next page with this as after (and the same other parameters); null on the last page',
+};
 const anyObject = (description: string): SchemaObject => ({ type: 'object', additionalProperties: true, description });
 const UNSEALED_MARKERS = ['erased', 'unreadable', 'withheld'] as const;
 const UNSEALED_DESCRIPTION =
@@ -419,7 +424,9 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
           { ...rightsRequestProperties, overdue: { type: 'boolean', description: 'with dueWithin' }, daysLeft: { type: 'integer', description: 'with dueWithin' } },
           { ...rightsRequestOptional, overdue: true, daysLeft: true },
         ),
+        'one page: in the order recorded, or with dueWithin most urgent first',
       ),
+      next: nextPage,
     },
     { dueWithin: true },
   ),

@@ -144,10 +144,18 @@ describe('the API document, as a client generated from it uses it', () => {
 
   it('declares the query parameters the list of rights requests validates, and a question asked with them is answered', async () => {
     const parameters = operation('get', '/v1/rights-requests').parameters!.filter((parameter) => parameter.in === 'query');
-    expect(parameters.map(({ name }) => name).sort()).toEqual(['dueWithin', 'status', 'subjectId']);
-    const query = parameters.map(({ name, schema }) => `${name}=${encodeURIComponent(String(exampleOf(schema)))}`).join('&');
+    expect(parameters.map(({ name }) => name).sort()).toEqual(['after', 'dueWithin', 'limit', 'status', 'subjectId']);
+    // `after` has no example: it is the `next` of the page before.
+    const query = parameters
+      .filter(({ name }) => name !== 'after')
+      .map(({ name, schema }) => `${name}=${encodeURIComponent(String(exampleOf(schema)))}`)
+      .join('&');
     expect((await callAsDocumented('get', '/v1/rights-requests', { query: `?${query}` })).status).toBe(200);
     expect((await callAsDocumented('get', '/v1/rights-requests')).status).toBe(200);
+    const first = await callAsDocumented('get', '/v1/rights-requests', { query: '?limit=1' });
+    expect(first.body.next).toEqual(expect.any(String));
+    expect((await callAsDocumented('get', '/v1/rights-requests', { query: `?limit=1&after=${first.body.next}` })).status).toBe(200);
+    expect((await callAsDocumented('get', '/v1/rights-requests', { query: '?limit=0' })).status).toBe(400);
     expect((await callAsDocumented('get', '/v1/rights-requests', { query: '?x=1' })).status).toBe(400);
     expect((await callAsDocumented('get', '/v1/purposes', { query: '?x=1' })).status).toBe(400);
   });

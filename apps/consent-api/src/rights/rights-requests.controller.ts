@@ -14,12 +14,14 @@ import {
   type SubjectId,
   toInstant,
 } from '@consent-ledger/domain';
-import { randomUUID } from 'node:crypto';
+import { START } from '@consent-ledger/event-store';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { type ApiClient } from '../api-keys/api-keys';
 import { CallingClient, RequireAnyScope, requireTouchpoint } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
 import { IdempotencyKey } from '../http/idempotency-key';
+import { cursorOf, readCursor } from '../http/pages';
 import { requestSchema } from '../http/request-schema';
 import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
@@ -32,6 +34,7 @@ import {
   ListRightsRequestsQuery,
   ReceiveRightsRequestBody,
   RefuseRightsRequestBody,
+  RIGHTS_REQUESTS_PER_PAGE,
 } from './rights-requests.request';
 
 export type KnownRightsRequest = Exclude<RightsRequest, { status: 'none' }>;
@@ -47,6 +50,8 @@ export interface RightsRequestList {
   /** As asked: the list is then of open requests falling due. */
   readonly dueWithin?: string;
   readonly requests: readonly RightsRequestView[];
+  /** Where the next page starts (`after`); null on the last page. */
+  readonly next: string | null;
 }
 
 const ApiIdempotencyKey = () =>
@@ -165,23 +170,46 @@ export class RightsRequestsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Rights requests; with dueWithin=P7D the open ones due within a week (overdue first), most urgent first' })
+  @ApiOperation({
+    summary:
+      'Rights requests a page at a time, in the order they were recorded; with dueWithin=P7D the open ones due within a week, overdue first, most urgent first. Follow next (as after) for the next page',
+  })
   @ApiQueriesFrom(ListRightsRequestsQuery, {
     dueWithin: 'open requests due by now plus this many days (P7D), overdue ones included, most urgent first',
     subjectId: "only this subject's requests",
     status: 'only requests in this state; with dueWithin only open',
+    limit: `the most requests one page holds (default ${RIGHTS_REQUESTS_PER_PAGE.byDefault}, at most ${RIGHTS_REQUESTS_PER_PAGE.max})`,
+    after: 'the next of the page before, unchanged, with the same dueWithin, subjectId and status',
   })
   async list(@Query() query: unknown): Promise<RightsRequestList> {
-    const { dueWithin, subjectId, status } = validOrThrow(ListRightsRequestsQuery, query);
+    const { dueWithin, subjectId, status, limit, after } = validOrThrow(ListRightsRequestsQuery, query);
+    const pageSize = limit === undefined ? RIGHTS_REQUESTS_PER_PAGE.byDefault : Number(limit);
+    const list = listAsked({ dueWithin, subjectId, status });
     const at = this.clock.now();
-    const all = (await this.requests.all()).filter(
-      (request): request is KnownRightsRequest => request.status !== 'none' && (subjectId === undefined || request.subjectId === subjectId),
-    );
+    const isAsked = (request: RightsRequest): request is KnownRightsRequest =>
+      request.status !== 'none' && (subjectId === undefined || request.subjectId === subjectId) && (dueWithin !== undefined || status === undefined || request.status === status);
     if (dueWithin !== undefined) {
-      const due = rightsRequestsDue(all, at, dueWithin as Duration);
-      return { at, dueWithin, requests: due.map(({ request, overdue, daysLeft }) => ({ ...request, overdue, daysLeft })) };
+      const from = after === undefined ? undefined : readCursor(after, list, deadlineIn);
+      const due = rightsRequestsDue((await this.requests.all()).filter(isAsked), at, dueWithin as Duration).filter(
+        ({ request }) => from === undefined || request.dueAt > from.dueAt || (request.dueAt === from.dueAt && request.requestId > from.requestId),
+      );
+      const page = due.slice(0, pageSize);
+      const last = page.at(-1)?.request;
+      return {
+        at,
+        dueWithin,
+        requests: page.map(({ request, overdue, daysLeft }) => ({ ...request, overdue, daysLeft })),
+        next: due.length > pageSize && last ? cursorOf(list, { dueAt: last.dueAt, requestId: last.requestId }) : null,
+      };
     }
-    return { at, requests: all.filter((request) => status === undefined || request.status === status).sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1)) };
+    const from = after === undefined ? START : readCursor(after, list, receiptIn);
+    const { requests, more } = await this.requests.recordedAfter(from, pageSize, isAsked);
+    const last = requests.at(-1);
+    return {
+      at,
+      requests: requests.map(({ request }) => request as KnownRightsRequest),
+      next: more && last ? cursorOf(list, { receipt: String(last.receiptPosition) }) : null,
+    };
   }
 
   /**
@@ -202,6 +230,29 @@ export class RightsRequestsController {
   private captureOf(client: ApiClient, handledBy: string | undefined): RightsCapture {
     return { actor: { kind: 'agent', id: handledBy ?? client.client }, recordedAt: this.clock.now() };
   }
+}
+
+/**
+ * The list a cursor continues: the question's parameters, hashed (a cursor carries no subject id),
+ * so that a page asked with other parameters than the first is refused rather than answered from
+ * the middle of another list.
+ */
+function listAsked(question: { dueWithin?: string; subjectId?: string; status?: string }): string {
+  const asked = createHash('sha256')
+    .update(JSON.stringify([question.dueWithin ?? null, question.subjectId ?? null, question.status ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+  return `rights-requests:${asked}`;
+}
+
+/** Requests by recording order continue after the log position of the last one's receipt. */
+function receiptIn({ receipt }: Record<string, unknown>): bigint | undefined {
+  return typeof receipt === 'string' && /^\d{1,20}$/.test(receipt) ? BigInt(receipt) : undefined;
+}
+
+/** Requests falling due continue after the last one's deadline, ties in request id order (as `rightsRequestsDue` sorts them). */
+function deadlineIn({ dueAt, requestId }: Record<string, unknown>): { dueAt: string; requestId: string } | undefined {
+  return typeof dueAt === 'string' && typeof requestId === 'string' ? { dueAt, requestId } : undefined;
 }
 
 function known(request: RightsRequest, requestId?: string): KnownRightsRequest {

@@ -10,6 +10,7 @@ import {
 } from '@consent-ledger/domain';
 import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
 import { IsInt, IsOptional, Matches, ValidateBy } from 'class-validator';
+import { IsPageCursor, IsPageLimit } from '../http/pages';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
 class HandledBy {
@@ -68,7 +69,15 @@ export class RefuseRightsRequestBody extends HandledBy {
   detail?: string;
 }
 
-/** `GET /v1/rights-requests?dueWithin=P7D&subjectId=&status=` */
+/**
+ * Requests per page. A request as listed is about half a kilobyte: the default is a DPO's screen
+ * and more (a week's requests at the operator's few thousand a year), the most keeps an answer
+ * near half a megabyte however many years of requests the log holds, while a tool that copies
+ * every request still needs only a handful of calls a year's worth.
+ */
+export const RIGHTS_REQUESTS_PER_PAGE = { byDefault: 100, max: 1000 } as const;
+
+/** `GET /v1/rights-requests?dueWithin=P7D&subjectId=&status=&limit=&after=` */
 export class ListRightsRequestsQuery {
   /** Open requests due by now plus this ISO-8601 duration in days (`P7D`), overdue ones included. */
   @IsOptional()
@@ -93,4 +102,13 @@ export class ListRightsRequestsQuery {
     },
   })
   status?: 'open' | 'completed' | 'refused';
+
+  @Optional()
+  @IsPageLimit(RIGHTS_REQUESTS_PER_PAGE)
+  limit?: string;
+
+  /** The `next` of the page before: the list continues after the last request it held. */
+  @Optional()
+  @IsPageCursor()
+  after?: string;
 }

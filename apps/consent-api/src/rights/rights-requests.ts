@@ -11,7 +11,7 @@ import {
   rightsRequestOf,
   rightsRequestStreamOf,
 } from '@consent-ledger/domain';
-import { EventIdConflict, type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { EventIdConflict, type EventStore, type GlobalPosition, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { type CommandOrigin, IdempotencyKeyReused, nameBasedUuid } from '@consent-ledger/ledger-commands';
 import { LogCatchUp } from './log-catch-up';
 
@@ -28,6 +28,12 @@ export interface RightsRequestHandled {
   readonly isEarlierAnswer: boolean;
 }
 
+/** A request as it stands, with the log position its receipt was recorded at: where a page of requests in recording order ends. */
+export interface RecordedRightsRequest {
+  readonly request: RightsRequest;
+  readonly receiptPosition: GlobalPosition;
+}
+
 /**
  * Rights requests, each in its own stream `rights-request-${id}` (never in the subject's consent
  * ledger): read, fold, decide, append at the revision read (idempotency keys: `RightsRequestIntake`). Listing goes through an index of every
@@ -35,6 +41,13 @@ export interface RightsRequestHandled {
  */
 export class RightsRequests {
   private readonly index = new Map<string, RightsRequest>();
+  /**
+   * Request ids in the order the log recorded their receipt, with its position. The log gives
+   * events in position order and a position once seen never has an earlier one appear after it
+   * (ADR 0002), so requests recorded later are only ever added at the end: a page that continues
+   * after a position neither skips nor repeats one, whatever was recorded between pages.
+   */
+  private readonly receipts: Array<{ readonly requestId: string; readonly position: GlobalPosition }> = [];
   private readonly log: LogCatchUp;
 
   constructor(private readonly store: EventStore) {
@@ -93,9 +106,38 @@ export class RightsRequests {
     return [...this.index.values()];
   }
 
+  /**
+   * Up to `limit` requests that `matches`, in the order their receipt was recorded, from after the
+   * one recorded at `after` (START: from the first); `more` when another matching one follows.
+   */
+  async recordedAfter(after: GlobalPosition, limit: number, matches: (request: RightsRequest) => boolean): Promise<{ requests: RecordedRightsRequest[]; more: boolean }> {
+    await this.log.catchUp();
+    const requests: RecordedRightsRequest[] = [];
+    for (let at = this.firstReceiptAfter(after); at < this.receipts.length; at += 1) {
+      const { requestId, position } = this.receipts[at];
+      const request = this.index.get(requestId)!;
+      if (!matches(request)) continue;
+      if (requests.length === limit) return { requests, more: true };
+      requests.push({ request, receiptPosition: position });
+    }
+    return { requests, more: false };
+  }
+
+  private firstReceiptAfter(after: GlobalPosition): number {
+    let low = 0;
+    let high = this.receipts.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.receipts[middle].position <= after) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
   private indexEvent(stored: StoredEvent): void {
     if (!stored.streamName.startsWith(RIGHTS_REQUEST_STREAM_PREFIX) || !isRightsRequestEventType(stored.type)) return;
     const requestId = stored.streamName.slice(RIGHTS_REQUEST_STREAM_PREFIX.length);
+    if (!this.index.has(requestId)) this.receipts.push({ requestId, position: stored.position });
     this.index.set(requestId, evolveRightsRequest(this.index.get(requestId) ?? initialRightsRequest(), rightsEventOf(stored)));
   }
 }
