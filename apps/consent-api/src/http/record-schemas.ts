@@ -40,6 +40,7 @@ import {
 } from '@consent-ledger/domain';
 import type { TimelineAnswer } from '../audit/timeline.controller';
 import type { HealthAnswer } from '../health/health.controller';
+import type { ProofRetentionRunList } from '../rights/proof-retention.controller';
 import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
 import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
 import type { HistoryEntry, SubjectHistoryAnswer } from '../subject-history/subject-history.query';
@@ -431,7 +432,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
     { dueWithin: true },
   ),
   ProofRetentionRun: { ...proofRetentionRun, description: 'one run of the proof-retention job' },
-  ProofRetentionRuns: { type: 'object', properties: { runs: listOf(ref('ProofRetentionRun'), 'oldest first') }, required: ['runs'] },
+  ProofRetentionRuns: objectSchema<ProofRetentionRunList>({ runs: listOf(ref('ProofRetentionRun'), 'one page, oldest first'), next: nextPage }, {}),
   Health: objectSchema<HealthAnswer>(
     {
       status: oneOf(['ready', 'unavailable']),

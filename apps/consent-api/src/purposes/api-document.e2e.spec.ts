@@ -164,7 +164,13 @@ describe('the API document, as a client generated from it uses it', () => {
     const dryRun = Object.fromEntries(Object.entries(bodySchema('post', '/v1/proof-retention/runs').properties!).map(([name, schema]) => [name, schema.type === 'boolean' ? true : exampleOf(schema)]));
     expect((await callAsDocumented('post', '/v1/proof-retention/runs', { body: dryRun })).body).toMatchObject({ dryRun: true, removed: [] });
     expect((await callAsDocumented('post', '/v1/proof-retention/runs', { body: { dryRun: 'yes' } })).status).toBe(400);
-    expect((await callAsDocumented('get', '/v1/proof-retention/runs')).body.runs).toHaveLength(1);
+    expect((await callAsDocumented('get', '/v1/proof-retention/runs')).body).toEqual({ runs: [expect.objectContaining({ dryRun: true })], next: null });
+    const parameters = operation('get', '/v1/proof-retention/runs').parameters!.filter((parameter) => parameter.in === 'query');
+    expect(parameters.map(({ name, schema }) => [name, schema.type])).toEqual([
+      ['limit', 'integer'],
+      ['after', 'string'],
+    ]);
+    expect((await callAsDocumented('get', '/v1/proof-retention/runs', { query: '?limit=1&after=x' })).status).toBe(400);
   });
 
   it("answers the questions about a subject's record with bodies that parse as declared", async () => {

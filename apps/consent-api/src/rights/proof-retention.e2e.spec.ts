@@ -130,3 +130,72 @@ describe('proof retention in a running service', () => {
     expect((await api.call('GET', `/v1/subjects/${neverHeardOf}/history`)).body).toEqual({ subjectId: neverHeardOf, events: [] });
   });
 });
+
+// A run is recorded every day, each listing every record it removed: one answer holding every run
+// grew without bound.
+describe('the runs of the proof-retention job, listed a page at a time', () => {
+  let api: TestApi;
+  beforeAll(async () => (api = await startTestApi('sqlite')));
+  afterAll(() => api.close());
+
+  const run = async () => (await api.call('POST', '/v1/proof-retention/runs', { body: { dryRun: true } })).body.runId as string;
+
+  /** Follows `next` from the first page to the last, returning the pages' run ids. */
+  async function everyPage(query: string, between: (pagesRead: number) => Promise<void> = async () => undefined): Promise<string[][]> {
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const page: { status: number; body: { runs: { runId: string }[]; next: string | null } } = await api.call('GET', `/v1/proof-retention/runs?${query}${after ? `&after=${after}` : ''}`);
+      expect(page.status).toBe(200);
+      pages.push(page.body.runs.map((recorded) => recorded.runId));
+      after = page.body.next;
+      await between(pages.length);
+    } while (after);
+    return pages;
+  }
+
+  it('gives every run once, oldest first, over as many pages as the limit makes, and a run recorded between pages once', async () => {
+    const recorded = [];
+    for (let count = 0; count < 5; count += 1) recorded.push(await run());
+    let lateRun = '';
+
+    const pages = await everyPage('limit=2', async (pagesRead) => {
+      if (pagesRead === 1) lateRun = await run();
+    });
+
+    expect(pages).toEqual([recorded.slice(0, 2), recorded.slice(2, 4), [recorded[4], lateRun]]);
+  });
+
+  it('holds 10 runs a page when no limit is asked', async () => {
+    for (let count = (await everyPage('limit=100')).flat().length; count < 11; count += 1) await run();
+    const recorded = (await everyPage('limit=100')).flat();
+
+    expect((await everyPage('')).map((page) => page.length)).toEqual([10, recorded.length - 10]);
+  });
+
+  it('refuses a limit over 100 or a cursor it did not give, naming the parameter, and runs nothing', async () => {
+    const ofRequests = (await startedList(api)).next;
+    const before = await api.store.headPosition();
+    for (const [query, field, message] of [
+      ['limit=101', 'limit', /must be a whole number from 1 to 100/],
+      ['limit=0', 'limit', /must be a whole number from 1 to 100/],
+      ['after=%7B%7D', 'after', /is not a cursor this list gave/],
+      [`after=${ofRequests}`, 'after', /continues another list/],
+    ] as const) {
+      expect({ query, answer: await api.call('GET', `/v1/proof-retention/runs?${query}`) }).toMatchObject({
+        query,
+        answer: { status: 400, body: { error: 'validation-failed', details: [{ field, message: expect.stringMatching(message) }] } },
+      });
+    }
+    expect(await api.store.headPosition()).toBe(before);
+  });
+});
+
+/** A cursor of the list of rights requests: two requests, a page of one. */
+async function startedList(api: TestApi): Promise<{ next: string }> {
+  const subjectId = newSubjectId('pages');
+  for (const receivedAt of ['2026-01-01T10:00:00Z', '2026-01-02T10:00:00Z']) {
+    await api.call('POST', '/v1/rights-requests', { body: { subjectId, kind: 'access', touchpoint: 'dpo-email', receivedAt } });
+  }
+  return (await api.call('GET', `/v1/rights-requests?subjectId=${subjectId}&limit=1`)).body;
+}
