@@ -403,6 +403,27 @@ describe('the command intake', () => {
     expect(await soon(second.submit(json, 'key-1'))).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
   });
 
+  // Found in review: a copy whose first process had recorded the command but not yet kept its
+  // answer, or died before keeping it, waited out the 15 s for a claim nobody would answer.
+  it('answers a copy from the log at once when another process recorded it but has not kept its answer', async () => {
+    const store = createInMemoryEventStore();
+    const vault = new InMemoryVault();
+    await intake(store, vault).submit(commandJson.startRelationship('subject-1'), 'key-0');
+    const records = new SlowToKeep();
+    const [first, second] = [intake(store, vault, records), intake(store, vault, records)];
+    // The second process read the subject before the first recorded the command: its cache is behind.
+    await second.streams.prefetch('subject-1');
+    const json = commandJson.restrictChannel('subject-1');
+
+    const recorded = await first.submit(json, 'key-1');
+    expect(recorded).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted' }] } });
+
+    expect(await soon(second.submit(json, 'key-1'))).toEqual({ ...recorded, replayed: true });
+    expect((await store.readAll()).map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+    records.keep();
+    await first.commands.whenAnswersKept();
+  });
+
   it('decides at once a copy already waiting in another process when the first copy fails, and still refuses another request under the key', async () => {
     const store = createInMemoryEventStore();
     const vault = new InMemoryVault();

@@ -4,7 +4,7 @@ import { type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/per
 import { commandFailureOf, type CommandErrorBody } from './command-failures';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import { CopiesElsewhere } from './idempotency/copies-elsewhere';
-import { type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
+import { type IdempotencyRecord, type IdempotencyRecords, PENDING } from './idempotency/idempotency-records.port';
 import type { HandledCommand, LedgerStreams } from './ledger-streams';
 import { type CheckedCommandRequest, checkCommandRequest, type CommandBuildContext, toLedgerCommand } from './parse-command-request';
 import { PerKeyQueue } from './per-key-queue';
@@ -117,7 +117,10 @@ export class CommandIntake {
       if ((await claimed.catch(() => 'not claimed')) === undefined) this.leaveClaim(submission);
       throw error;
     });
-    const earlier = await this.copies.settled(submission, found, claim, options.whileWaiting);
+    const earlier = await this.copies.settled(submission, found, claim, {
+      whileWaiting: options.whileWaiting,
+      answerInLog: () => this.answerInLog(checked, submission),
+    });
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused
       // before anything is decided, whether that one has been answered yet or not.
@@ -132,6 +135,19 @@ export class CommandIntake {
       this.leaveClaim(submission);
       throw error;
     }
+  }
+
+  /** The answer a copy of this request got, as a record, when the subject's log holds its events. */
+  private async answerInLog(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<IdempotencyRecord | undefined> {
+    let earlier: HandledCommand | undefined;
+    try {
+      earlier = await this.dependencies.ledgerStreams.earlierAnswerAsStoredNow(checked.request.subjectId, submission);
+    } catch (error) {
+      // The log holds the key for another request: the claim, looked at next, says so.
+      if (error instanceof IdempotencyKeyReused) return undefined;
+      throw error;
+    }
+    return earlier && { ...submission, status: 201, body: JSON.stringify(earlier), recordedAt: this.dependencies.now() };
   }
 
   /** A request that failed after claiming its key leaves it (`CopiesElsewhere.leave`). */

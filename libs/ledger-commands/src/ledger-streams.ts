@@ -118,6 +118,11 @@ export class LedgerStreams {
     return this.queue.run(subjectId, async () => this.earlierAppendOf(this.streams.cached(subjectId) ?? (await this.streams.read(subjectId)), trace));
   }
 
+  /** `earlierAnswer`, from the stream as the store holds it now: another process may have just appended it. */
+  earlierAnswerAsStoredNow(subjectId: string, trace: CommandTrace): Promise<HandledCommand | undefined> {
+    return this.queue.run(subjectId, async () => this.earlierAppendOf(await this.streams.read(subjectId), trace));
+  }
+
   handle(command: LedgerCommand, trace: CommandTrace): Promise<CommandHandled> {
     return this.queue.run(command.subjectId, () => this.decideAndAppend(command, trace));
   }

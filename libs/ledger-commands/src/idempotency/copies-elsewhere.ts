@@ -27,12 +27,13 @@ export class CopiesElsewhere {
    * copy's answer once given, or what is found when the copy can no longer be deciding (`claim`
    * takes the key if the copy's claim was released meanwhile). `whileWaiting` is called between
    * looks: a Kafka consumer heartbeats there, or its group would take its partitions away.
+   * `answerInLog`, looked at beside the claim, finds the copy's answer where its events already are.
    */
   async settled(
     request: RequestClaim,
     found: IdempotencyRecord | undefined,
     claim: () => Promise<IdempotencyRecord | undefined>,
-    whileWaiting: () => Promise<void> = async () => undefined,
+    { whileWaiting = async () => undefined, answerInLog = async () => undefined }: WaitingForACopy = {},
   ): Promise<IdempotencyRecord | undefined> {
     const fingerprint = request.requestFingerprint;
     const abandonedHere = this.abandoned.delete(keyOf(request));
@@ -45,7 +46,10 @@ export class CopiesElsewhere {
     for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until(record!); pause = Math.min(pause * 2, 100)) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until(record!) - Date.now(), 0))));
       await whileWaiting();
-      record = await claim();
+      // A copy answers before its record is kept, and one whose process died after appending never
+      // keeps it: its events in the log are its answer (found in review: such a copy's retry waited
+      // out the 15 s for a process that was gone).
+      record = (await answerInLog()) ?? (await claim());
     }
     return record;
   }
@@ -63,6 +67,12 @@ export class CopiesElsewhere {
     if (this.abandoned.size > MAX_ABANDONED_CLAIMS) this.abandoned.delete(this.abandoned.values().next().value!);
     return records.save(claimLeft(request, now)).catch(() => undefined);
   }
+}
+
+/** How a request waits for a copy decided elsewhere (see `settled`). */
+export interface WaitingForACopy {
+  readonly whileWaiting?: () => Promise<void>;
+  readonly answerInLog?: () => Promise<IdempotencyRecord | undefined>;
 }
 
 const keyOf = ({ client, idempotencyKey }: RequestClaim): string => JSON.stringify([client, idempotencyKey]);
