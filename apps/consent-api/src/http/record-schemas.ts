@@ -251,6 +251,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
     {
       catalogueVersion: text(),
       noticeVersion: text('version of the privacy notice the catalogue was read from'),
+      earlierNoticeVersions: listOf(text('notice version'), 'notices the operator published before noticeVersion, which commands may still cite (late paperwork, consents migrated from before the ledger)'),
       jurisdiction: text(),
       controller: party,
       jointControllers: listOf(party),
@@ -260,7 +261,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
       ),
       purposes: listOf(purposeDefinition),
     },
-    {},
+    { earlierNoticeVersions: true },
     'the purpose catalogue as loaded (catalogues/README.md)',
   ),
   SubjectHistory: objectSchema<SubjectHistoryAnswer>(

@@ -120,6 +120,13 @@ export interface CatalogueDefinition {
   readonly catalogueVersion: string;
   /** Version of the privacy notice the catalogue was read from (e.g. its publication date). */
   readonly noticeVersion: string;
+  /**
+   * Notices the operator published before `noticeVersion`, as channels send them. A consent
+   * migrated from before the ledger, or keyed in late from a paper form, may cite one; a notice
+   * that is neither one of these, nor replaced by a purpose's change, nor the notice of a catalogue
+   * the ledger has run on, was never published, and a command citing it is refused.
+   */
+  readonly earlierNoticeVersions?: readonly string[];
   readonly jurisdiction: string;
   readonly controller: Party;
   readonly jointControllers: readonly Party[];
@@ -168,6 +175,11 @@ export function loadCatalogue(json: unknown): Catalogue {
 
   check.text(root, 'catalogueVersion', '$');
   check.text(root, 'noticeVersion', '$');
+  if (root.earlierNoticeVersions !== undefined) {
+    const versions = check.texts(root, 'earlierNoticeVersions', '$');
+    for (const version of versions) check.noticeVersion(version, '$.earlierNoticeVersions', root.noticeVersion);
+    if (new Set(versions).size !== versions.length) check.fail('$.earlierNoticeVersions', 'must not repeat a version');
+  }
   check.text(root, 'jurisdiction', '$');
   check.party(root.controller, '$.controller');
   const jointControllers = check.list(root, 'jointControllers', '$');
@@ -219,11 +231,7 @@ export function loadCatalogue(json: unknown): Catalogue {
       if (Array.isArray(purpose.replacedNoticeVersions) && purpose.replacedNoticeVersions.length === 0) {
         check.fail(`${at}.replacedNoticeVersions`, 'must list at least one version (leave it out to end every consent given before the change)');
       }
-      for (const version of versions) {
-        if (version.trim() === '') check.fail(`${at}.replacedNoticeVersions`, 'must name versions, not empty text');
-        else if (version.trim() !== version) check.fail(`${at}.replacedNoticeVersions`, `must name versions as channels send them, without spaces around (got ${JSON.stringify(version)})`);
-        else if (version === root.noticeVersion) check.fail(`${at}.replacedNoticeVersions`, `"${version}" is the catalogue's own notice (noticeVersion)`);
-      }
+      for (const version of versions) check.noticeVersion(version, `${at}.replacedNoticeVersions`, root.noticeVersion);
       if (purpose.noticeChangedAt === undefined) check.fail(`${at}.replacedNoticeVersions`, 'only makes sense with a noticeChangedAt');
     }
     if (purpose.note !== undefined && typeof purpose.note !== 'string') check.fail(`${at}.note`, 'must be text');
@@ -354,12 +362,38 @@ class Checker {
     if (new Set(values).size !== values.length) this.fail(`${at}.${field}`, 'must not repeat a value');
   }
 
+  /** A notice version other than the catalogue's own, written as channels send it. */
+  noticeVersion(version: string, at: string, own: unknown): void {
+    if (version.trim() === '') this.fail(at, 'must name versions, not empty text');
+    else if (version.trim() !== version) this.fail(at, `must name versions as channels send them, without spaces around (got ${JSON.stringify(version)})`);
+    else if (version === own) this.fail(at, `"${version}" is the catalogue's own notice (noticeVersion)`);
+  }
+
   party(value: unknown, at: string): void {
     const party = this.object(value, at);
     if (!party) return;
     for (const field of ['id', 'name', 'address', 'contact']) this.text(party, field, at);
   }
 }
+
+/**
+ * Every notice version the catalogue says the operator published: its own, the earlier ones it
+ * lists, and those a purpose's notice change replaced.
+ */
+export function noticeVersionsOf(definition: CatalogueDefinition): ReadonlySet<string> {
+  let versions = noticeVersionsByCatalogue.get(definition);
+  if (versions === undefined) {
+    versions = new Set([
+      definition.noticeVersion,
+      ...(definition.earlierNoticeVersions ?? []),
+      ...definition.purposes.flatMap((purpose) => purpose.replacedNoticeVersions ?? []),
+    ]);
+    // Every command asks: a catalogue's 71 purposes are read once, not per command.
+    noticeVersionsByCatalogue.set(definition, versions);
+  }
+  return versions;
+}
+const noticeVersionsByCatalogue = new WeakMap<CatalogueDefinition, ReadonlySet<string>>();
 
 export const purposeOf = (catalogue: Catalogue, id: PurposeId): PurposeDefinition | undefined => catalogue.purposes.get(id);
 

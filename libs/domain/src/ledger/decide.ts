@@ -10,6 +10,7 @@ import { objectToProcessing } from './objection/object-to-processing';
 import { reviewObjection } from './objection/review-objection';
 import { withdrawObjection } from './objection/withdraw-objection';
 import { endRelationship, startRelationship } from './relationship/relationship';
+import { refuseUnpublishedNotice } from './published-notices';
 import { optInSource, optOutSource } from './source-opt-out/source-opt-out';
 
 /**
@@ -17,6 +18,8 @@ import { optInSource, optOutSource } from './source-opt-out/source-opt-out';
  * in force, or a `LedgerRuleBroken`. Pure: same command, ledger and catalogue, same answer.
  */
 export function decide(command: LedgerCommand, ledger: Ledger, context: LedgerContext): LedgerEvent[] {
+  // Every command's evidence may cite a notice, not only a consent's: none may cite one never published.
+  refuseUnpublishedNotice(command, context);
   const events = decideUnderCatalogue(command, ledger, context);
   const { reference } = context.catalogue;
   // The proof names the terms the choice was decided under, not only the notice the channel showed.

@@ -3,9 +3,14 @@ import type { LedgerCommand } from './commands';
 import type { Capture } from './events';
 import { LedgerRuleBroken } from './rules';
 
-/** What deciding needs besides the ledger: the operator's catalogue. */
+/** What deciding needs besides the ledger: the operator's catalogue, and the notices it ran on before. */
 export interface LedgerContext {
   readonly catalogue: Catalogue;
+  /**
+   * The notice versions the catalogues kept in the log know (see `noticeVersionsOf`), read by the
+   * edge: after a move to a new catalogue, late paperwork under the previous notice is still proof.
+   */
+  readonly noticesInTheLog?: ReadonlySet<string>;
 }
 
 /** The part every event copies from its command: who, which brand, and the evidence. */

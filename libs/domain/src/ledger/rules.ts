@@ -11,6 +11,8 @@ export const LEDGER_RULES = {
   'consent-not-applicable': 'the purpose does not rest on consent, so consent cannot be given or withdrawn for it',
   'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',
   'notice-version-required': 'a consent must name the version of the notice the person saw',
+  'notice-version-unknown':
+    'capture.noticeVersion names no notice the operator published (the catalogue\'s noticeVersion or earlierNoticeVersions, a notice a purpose\'s change replaced, or the notice of a catalogue the ledger has run on)',
   'notice-outdated': 'the person was shown a notice the purpose\'s changed notice replaced; show the current notice and ask again',
   'channel-not-used-by-purpose': 'the purpose does not use this channel',
   'no-channel-chosen': 'a consent limited to channels must name at least one',

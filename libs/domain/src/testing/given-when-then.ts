@@ -2,6 +2,7 @@ import { loadCatalogue, type Catalogue } from '../catalogue/catalogue';
 import { decisionForOneSubject, mayProcess, type Decision, type DecisionQuery } from '../decisions/may-process';
 import type { LedgerCommand } from '../ledger/commands';
 import { decide } from '../ledger/decide';
+import type { LedgerContext } from '../ledger/facts';
 import type { LedgerEvent, RecordedLedgerEvent } from '../ledger/events';
 import { type AsOf, ledgerAsOf, ledgerOf, type Ledger } from '../ledger/ledger';
 import { LedgerRuleBroken, type LedgerRule } from '../ledger/rules';
@@ -25,13 +26,19 @@ export function given(...events: LedgerEvent[]) {
 
 /** `given`, under a catalogue of the test's own (an operator's edit of it, say). */
 export function givenUnder(catalogue: Catalogue, ...events: LedgerEvent[]) {
+  return givenIn({ catalogue }, ...events);
+}
+
+/** `given`, in a context of the test's own: a catalogue, and the notices of catalogues kept in the log. */
+export function givenIn(context: LedgerContext, ...events: LedgerEvent[]) {
+  const { catalogue } = context;
   const history = recorded(events);
   const ledger: Ledger = ledgerOf(history);
   return {
     history,
     ledger,
     when(command: LedgerCommand) {
-      const run = () => decide(command, ledger, { catalogue });
+      const run = () => decide(command, ledger, context);
       return {
         then(...expected: LedgerEvent[]) {
           expect(run()).toEqual(expected);

@@ -1,9 +1,13 @@
+import { loadCatalogue } from '../../catalogue/catalogue';
 import {
+  catalogue,
   consentGiven,
   consentWithdrawn,
   given,
+  givenUnder,
   giveConsent,
   instant,
+  NOTICE,
   relationshipStarted,
   sealed,
   subjectErased,
@@ -12,6 +16,8 @@ import {
 
 const PROSPECTING = 'direct-marketing-prospects-phone-email';
 const TV_ADS = 'targeted-tv-advertising-pickx';
+/** The catalogue read from a notice of June 2024, which followed the one of 27 February. */
+const publishedInJune = loadCatalogue({ ...catalogue.definition, noticeVersion: '2024-06-01', earlierNoticeVersions: [NOTICE] });
 
 describe('giving consent', () => {
   it('records the consent with the notice version, language and the channels the person chose', () =>
@@ -62,7 +68,7 @@ describe('giving consent', () => {
       .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' })));
 
   it('records a new proof when the person accepts a newer notice', () =>
-    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
+    givenUnder(publishedInJune, consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
       .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z', capture: { noticeVersion: '2024-06-01' } }))
       .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z', capture: { noticeVersion: '2024-06-01' }, noticeVersion: '2024-06-01' })));
 
