@@ -18,6 +18,7 @@ import { type EventStore, type NewEvent, StreamRevisionConflict } from '@consent
 import { type CommandOrigin, eventIdFor } from './event-ids';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import { PerKeyQueue } from './per-key-queue';
+import { NoticesInTheLog } from './published-catalogues';
 import { extendSubjectStream, holdsStatement, ledgerStreamOf, recordedEntry, type SubjectStream, SubjectStreams } from './subject-streams';
 
 /** What a command did: the events it appended (none when the choice was already in force). */
@@ -89,6 +90,7 @@ export interface LedgerStreamsOptions {
 export class LedgerStreams {
   private readonly queue = new PerKeyQueue();
   private readonly conflictRetryMs: number;
+  private readonly notices: NoticesInTheLog;
 
   constructor(
     private readonly store: EventStore,
@@ -97,6 +99,7 @@ export class LedgerStreams {
     options: LedgerStreamsOptions = {},
   ) {
     this.conflictRetryMs = options.conflictRetryMs ?? 10_000;
+    this.notices = new NoticesInTheLog(store);
   }
 
   /**
@@ -132,6 +135,8 @@ export class LedgerStreams {
     const cached = this.streams.cached(subjectId);
     let stream = cached ?? (await this.streams.read(subjectId));
     let isCurrent = cached === undefined;
+    let noticesInTheLog = await this.notices.known();
+    let noticesAreCurrent = false;
     const giveUpAt = Date.now() + this.conflictRetryMs;
     for (let attempt = 1; ; attempt += 1) {
       const earlier = this.earlierAppendOf(stream, trace);
@@ -145,8 +150,13 @@ export class LedgerStreams {
 
       let events: LedgerEvent[];
       try {
-        events = decide(command, stream.ledger, { catalogue: this.catalogue });
+        events = decide(command, stream.ledger, { catalogue: this.catalogue, noticesInTheLog });
       } catch (error) {
+        // A catalogue another process published since the last read (a rolling upgrade) may name the notice.
+        if (error instanceof LedgerRuleBroken && error.rule === 'notice-version-unknown' && !noticesAreCurrent) {
+          [noticesInTheLog, noticesAreCurrent] = [await this.notices.readNew(), true];
+          continue;
+        }
         if (error instanceof LedgerRuleBroken && !isCurrent) {
           [stream, isCurrent] = [await this.streams.read(subjectId), true];
           continue;

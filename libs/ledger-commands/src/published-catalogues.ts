@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Catalogue, type CatalogueDefinition, loadCatalogue, PublishedCatalogues, type RecordedLedgerEvent } from '@consent-ledger/domain';
+import { type Catalogue, type CatalogueDefinition, loadCatalogue, noticeVersionsOf, PublishedCatalogues, type RecordedLedgerEvent } from '@consent-ledger/domain';
 import { canonicalJson, type EventStore } from '@consent-ledger/event-store';
 import { nameBasedUuid } from './event-ids';
 
@@ -103,4 +103,49 @@ async function readCataloguesInTheLog(store: EventStore, current: Catalogue): Pr
     }
   });
   return { shelf: new PublishedCatalogues(current, published), references };
+}
+
+/**
+ * The notice versions of every catalogue kept in the log: a deployment that moved to a new
+ * catalogue still records late paperwork signed under the previous notice. Read once, then again
+ * only for a command citing a notice not known yet, from where the last read ended: another
+ * process may have published its catalogue since (a rolling upgrade), and a refusal is final.
+ */
+export class NoticesInTheLog {
+  private readonly versions = new Set<string>();
+  private nextRevision: number | undefined;
+  private reading: Promise<ReadonlySet<string>> | undefined;
+
+  constructor(private readonly store: EventStore) {}
+
+  /** As last read; read first if never read. */
+  async known(): Promise<ReadonlySet<string>> {
+    return this.nextRevision === undefined ? this.readNew() : this.versions;
+  }
+
+  /** Reads what was published since the last read; commands asking together share one read. */
+  readNew(): Promise<ReadonlySet<string>> {
+    this.reading ??= this.readFromLog().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async readFromLog(): Promise<ReadonlySet<string>> {
+    const published = await this.store.readStream(PUBLISHED_CATALOGUES_STREAM, { fromRevision: this.nextRevision ?? 0 });
+    for (const event of published) {
+      if (event.type === CATALOGUE_PUBLISHED) for (const version of noticeVersionsIn(event.data as unknown as CataloguePublishedData)) this.versions.add(version);
+    }
+    this.nextRevision = published.length > 0 ? published[published.length - 1].revision + 1 : (this.nextRevision ?? 0);
+    return this.versions;
+  }
+}
+
+function noticeVersionsIn({ noticeVersion, definition }: CataloguePublishedData): ReadonlySet<string> {
+  try {
+    return noticeVersionsOf(loadCatalogue(definition).definition);
+  } catch {
+    // A format this code no longer loads: its own notice is still one the operator published.
+    return new Set([noticeVersion]);
+  }
 }
