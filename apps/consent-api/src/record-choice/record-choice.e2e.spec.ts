@@ -165,6 +165,24 @@ function recordingChoices(kind: StoreKind) {
     });
   });
 
+  // Found in review: "2099-12-31", "v1" or a channel's typo were recorded as the notice a person was shown.
+  it('answers 422 to a consent under a notice the operator never published, naming the field, and leaves the subject as it was', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+    expect((await api.command(commandJson.giveConsent(subjectId))).status).toBe(201);
+    const at = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    const preferencesOf = async () => (await api.call('GET', `/v1/subjects/${subjectId}/preferences?at=${at}`)).body;
+    const [history, preferences, head] = [await historyOf(subjectId), await preferencesOf(), await api.store.headPosition()];
+
+    for (const noticeVersion of ['2099-12-31', 'v1']) {
+      const response = await api.command(commandJson.giveConsent(subjectId, { purpose: 'customer-profiling-consent-based', capture: { noticeVersion } }));
+      expect([response.status, response.body]).toEqual([422, { error: 'notice-version-unknown', message: expect.stringContaining('capture.noticeVersion') }]);
+    }
+    expect(await api.store.headPosition()).toBe(head);
+    expect(await historyOf(subjectId)).toEqual(history);
+    expect(await preferencesOf()).toEqual(preferences);
+  });
+
   describe('reviewing an objection', () => {
     const dpo = (occurredAt: Date) => ({ capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-7' }, occurredAt: occurredAt.toISOString() } });
     const review = (subjectId: string, outcome: string, occurredAt: Date) => commandJson.reviewObjection(subjectId, { outcome, ...dpo(occurredAt) });
