@@ -52,7 +52,7 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
         type: 'GiveConsent',
         subjectId,
         purpose: TV_ADS,
-        capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, noticeVersion: '2015-01-01', evidenceRef: `recording-${subjectId}-0042` },
+        capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, noticeVersion: '2024-02-27', evidenceRef: `recording-${subjectId}-0042` },
       });
     await consent(ended);
     await consent(recent);
@@ -211,7 +211,7 @@ function proofRetentionSuite(open: () => Promise<Storage>) {
     );
     // The subject came back in 2015's paperwork, keyed in late, and is due again.
     const writer = new LedgerWriter(storage.store, storage.vault, new ManualClock('2019-01-01T10:00:00Z'));
-    await writer.record({ type: 'GiveConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, occurredAt: '2015-03-01T10:00:00Z', noticeVersion: '2015-01-01' } });
+    await writer.record({ type: 'GiveConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, occurredAt: '2015-03-01T10:00:00Z', noticeVersion: '2024-02-27' } });
     await writer.record({ type: 'WithdrawConsent', subjectId: ended, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' }, occurredAt: '2018-06-01T10:00:00Z' } });
     const laterRun = await new ProofRetentionJob({ ...storage, catalogue, clock: { now: () => NOW }, rightsRequests }).run();
     expect(laterRun.data.removed).toEqual([expect.objectContaining({ subjectId: ended })]);
@@ -294,7 +294,7 @@ describeWithPostgres('the proof-retention job, run by two API processes on one P
     const { store, vault } = await openProcess();
     const clock = new ManualClock('2015-03-01T10:00:00Z');
     const writer = new LedgerWriter(store, vault, clock);
-    await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2015-01-01', evidenceRef: 'form-0042' } });
+    await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0042' } });
     clock.set('2015-06-01T10:00:00Z');
     await writer.record({ type: 'EraseSubject', subjectId: erased, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } });
   });

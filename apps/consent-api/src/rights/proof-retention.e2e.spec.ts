@@ -75,7 +75,7 @@ describe('proof retention in a running service', () => {
         commandJson.giveConsent(subjectId, {
           purpose: 'newsletter-prospects',
           contact: { email: 'old@example.be' },
-          capture: { occurredAt: '2010-01-01T10:00:00Z', noticeVersion: '2010-01-01', touchpoint: 'web-form', actor: { kind: 'subject' } },
+          capture: { occurredAt: '2010-01-01T10:00:00Z', touchpoint: 'web-form', actor: { kind: 'subject' } },
         }),
       );
     });
