@@ -35,4 +35,9 @@ describe('the catalogue rules the read models follow', () => {
     }, `${proximus.catalogueVersion}-reworded`);
     expect(reworded).toEqual({ version: `${proximus.catalogueVersion}-reworded`, digest: shipped.digest });
   });
+
+  // Which notices commands may cite is checked when they are decided; no recorded choice reads otherwise.
+  it('stay the same when the catalogue lists the notices the operator published before', () => {
+    expect(catalogueRulesOf(loadCatalogue({ ...proximus, earlierNoticeVersions: ['2023-09-01'] })).digest).toBe(shipped.digest);
+  });
 });

@@ -19,7 +19,7 @@ export const DECISION_RULES_VERSION = 13;
  * author remembered to bump `catalogueVersion`. Anything not listed here as wording counts.
  */
 export function catalogueRulesOf(catalogue: Catalogue, decisionRules: number = DECISION_RULES_VERSION): CatalogueRules {
-  const { catalogueVersion, noticeVersion: _notice, controller: _controller, jointControllers: _parties, groups, purposes, ...rest } = catalogue.definition;
+  const { catalogueVersion, noticeVersion: _notice, earlierNoticeVersions: _earlierNotices, controller: _controller, jointControllers: _parties, groups, purposes, ...rest } = catalogue.definition;
   const rules = {
     decisionRules,
     ...rest,
