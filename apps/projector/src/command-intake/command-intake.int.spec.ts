@@ -127,6 +127,18 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(2);
   });
 
+  // Found in review: a channel's typo in the notice version was recorded as the proof of consent.
+  it('answers 422 notice-version-unknown to a consent under a notice the operator never published, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const keys = { start: uniqueName('key'), consent: uniqueName('key') };
+    await send([{ key: keys.start, value: JSON.stringify(commandJson.startRelationship(subjectId)) }]);
+    expect((await resultFor(keys.start)).value).toMatchObject({ status: 201 });
+    await send([{ key: keys.consent, value: JSON.stringify(commandJson.giveConsent(subjectId, { capture: { noticeVersion: '2099-12-31' } })) }]);
+
+    expect((await resultFor(keys.consent)).value).toMatchObject({ status: 422, body: { error: 'notice-version-unknown', message: expect.stringContaining('capture.noticeVersion') } });
+    expect((await resources.store.readStream(`consent-ledger-${subjectId}`)).map((event) => event.type)).toEqual(['RelationshipStarted']);
+  });
+
   // Over HTTP they need scopes of their own; a channel system's write access to the topic is not that.
   it('refuses an erasure or an objection review sent on the topic, and records nothing', async () => {
     const subjectId = uniqueName('subject');
