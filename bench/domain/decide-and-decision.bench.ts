@@ -17,7 +17,12 @@ import type { GiveConsent, Instant, SubjectId } from '@consent-ledger/domain';
  * decision, against a baseline in the same process: folding the same 1,000 events from scratch
  * (what a request would pay without a cached ledger).
  */
-const catalogue = loadCatalogue(JSON.parse(readFileSync(join(__dirname, '../../../catalogues/proximus.json'), 'utf8')));
+// The command cites a notice of 2025, the history two of 2024: the catalogue must know all three, or decide only refuses.
+const catalogue = loadCatalogue({
+  ...JSON.parse(readFileSync(join(__dirname, '../../../catalogues/proximus.json'), 'utf8')),
+  noticeVersion: '2025-01-01',
+  earlierNoticeVersions: ['2024-02-27', '2024-06-01'],
+});
 const subjectId = 'bench-subject' as SubjectId;
 const purposes = ['targeted-tv-advertising-pickx', 'customer-profiling-consent-based', 'direct-marketing-prospects-phone-email'];
 const day = (n: number) => new Date(Date.UTC(2020, 0, 1) + n * 3_600_000).toISOString() as Instant;
