@@ -18,7 +18,6 @@ import { optInSource, optOutSource } from './source-opt-out/source-opt-out';
  * in force, or a `LedgerRuleBroken`. Pure: same command, ledger and catalogue, same answer.
  */
 export function decide(command: LedgerCommand, ledger: Ledger, context: LedgerContext): LedgerEvent[] {
-  // Every command's evidence may cite a notice, not only a consent's: none may cite one never published.
   refuseUnpublishedNotice(command, context);
   const events = decideUnderCatalogue(command, ledger, context);
   const { reference } = context.catalogue;

@@ -31,13 +31,17 @@ describe('the notice a command cites', () => {
   it('refuses a notice the catalogue knows only when written otherwise, as a channel would mistype it', () =>
     given(customer).when(giveConsent({ purpose: TV_ADS, capture: { noticeVersion: '27-02-2024' } })).thenRejected('notice-version-unknown'));
 
-  it('refuses a withdrawal that cites an unpublished notice: the proof of a withdrawal cites it as much', () =>
+  // The person's word against processing is never turned away for the channel's typo: the
+  // processing would go on meanwhile.
+  it('records a withdrawal whatever notice it cites', () =>
     given(customer, consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
       .when(withdrawConsent({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z', capture: { noticeVersion: 'v1' } }))
-      .thenRejected('notice-version-unknown'));
+      .then(consentWithdrawn({ purpose: TV_ADS, occurredAt: '2024-07-01T08:00:00Z', capture: { noticeVersion: 'v1' } })));
 
-  it('refuses an objection that cites an unpublished notice', () =>
-    given(customer).when(objectTo({ purpose: 'direct-marketing', capture: { noticeVersion: 'v1' } })).thenRejected('notice-version-unknown'));
+  it('records an objection whatever notice it cites', () =>
+    given(customer)
+      .when(objectTo({ purpose: 'direct-marketing', capture: { noticeVersion: 'v1' } }))
+      .then(objectionRaised({ target: 'direct-marketing', capture: { noticeVersion: 'v1' } })));
 
   it('records a withdrawal that cites no notice, as before', () =>
     given(customer, consentGiven({ purpose: TV_ADS, channels: ['tv-screen'] }))
