@@ -17,6 +17,8 @@ export interface StartProjectionsOptions {
   readonly batchSize?: number;
   /** How often subjects whose decisions change on their own are looked at again; 0 turns the sweep off. */
   readonly sweepEveryMs?: number;
+  /** Subjects the sweep re-evaluates per transaction (500). */
+  readonly sweepPageSize?: number;
   /** The instant "now" (tests pass a fixed one). */
   readonly clock?: () => Instant;
   /**
@@ -157,21 +159,38 @@ export function startProjections(options: StartProjectionsOptions): Projections 
     }, RETRY_MS);
   };
 
-  const sweep = (now: Instant = clock()) =>
-    serially(async () => {
-      let changed = 0;
-      for (;;) {
-        const changes = await readModels.storage.reevaluateDue(now, SWEEP_PAGE, (checkpoint, views) => planReevaluation(checkpoint, views, now, catalogue));
-        changed += changes.subjects.length;
-        if (changes.subjects.length > 0) options.onCommitted?.(changes);
-        if (changes.subjects.length < SWEEP_PAGE) return changed;
-      }
+  // Each page waits its turn with the log's batches, not the whole sweep: a campaign's consents
+  // expiring in one minute are tens of thousands of subjects, and a sweep holding the chain for
+  // all of them held back every command's read-your-writes and state message until it ended.
+  const sweepPage = options.sweepPageSize ?? SWEEP_PAGE;
+  const sweepOnce = async (now: Instant) => {
+    let changed = 0;
+    while (!isStopped) {
+      const changes = await serially(() => readModels.storage.reevaluateDue(now, sweepPage, (checkpoint, views) => planReevaluation(checkpoint, views, now, catalogue)));
+      changed += changes.subjects.length;
+      if (changes.subjects.length > 0) options.onCommitted?.(changes);
+      if (changes.subjects.length < sweepPage) return changed;
+      // SQLite's pages run synchronously: without a turn of the event loop between them, the log's
+      // next batch could not even be delivered until the sweep ended.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return changed;
+  };
+  let sweeping: Promise<number> | undefined;
+  const sweep = (now: Instant = clock()): Promise<number> => {
+    const running = sweepOnce(now).finally(() => {
+      if (sweeping === running) sweeping = undefined;
     });
+    sweeping = running;
+    return running;
+  };
 
   const sweepEveryMs = options.sweepEveryMs ?? 15_000;
   const sweepTimer =
     sweepEveryMs > 0
       ? setInterval(() => {
+          // A sweep still going through a backlog is not started a second time alongside it.
+          if (sweeping) return;
           sweep().catch((error: unknown) => log.error('the time sweep failed; it runs again at the next tick', error));
         }, sweepEveryMs)
       : undefined;
