@@ -76,13 +76,21 @@ export function purposesTouched(before: SubjectView, after: SubjectView, catalog
   // Two empty registers are the same register: a new subject's ledger and `withoutHistory`'s differ only in identity.
   const sameRelationships = b.relationships === a.relationships || (b.relationships.size === 0 && a.relationships.size === 0);
   if (before.brand !== after.brand || b.erasure !== a.erasure || !sameRelationships) return 'all';
-  for (const expiry of before.expiries.values()) if (expiry <= after.evaluatedAt) return 'all';
 
   const touched = new Set<PurposeDefinition>();
   const add = (id: PurposeId) => {
     const purpose = catalogue.purposes.get(id);
     if (purpose) touched.add(purpose);
   };
+  // Time passing changes the purposes whose next change (of any brand of the subject) is due, as
+  // `expiries` keeps it for each: a campaign's consents lapsing together cost two purposes each
+  // to look at again, not the whole catalogue twice (found in review: 50,000 lapsing in one minute
+  // took three).
+  for (const [purpose, expiry] of before.expiries) {
+    if (expiry > after.evaluatedAt) continue;
+    add(purpose);
+    for (const renewed of catalogue.purposes.values()) if (renewed.renewedBy === purpose) touched.add(renewed);
+  }
   for (const purpose of changedKeys(b.consents, a.consents)) {
     add(purpose);
     for (const renewed of catalogue.purposes.values()) if (renewed.renewedBy === purpose) touched.add(renewed);
