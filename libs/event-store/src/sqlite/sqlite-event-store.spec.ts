@@ -69,6 +69,33 @@ describe('SQLite event store', () => {
       await Promise.all([first.close(), second.close()]);
     });
 
+    // Closing any descriptor of a file drops every lock the process holds on it: a second run asked
+    // for in the process holding the lock must not let another process in.
+    it('keeps another process waiting while a second run of the holding process waits too', async () => {
+      const [first, second] = [openSqliteEventStore({ file }), openSqliteEventStore({ file })];
+      let finishFirst!: () => void;
+      const firstRuns = first.exclusively('proof-retention-runs', () => new Promise<void>((resolve) => (finishFirst = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const secondRuns = second.exclusively('proof-retention-runs', async () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const other = spawn(
+        process.execPath,
+        ['-e', `require('./dist/libs/event-store/src/sqlite/sqlite-event-store').openSqliteEventStore({ file: ${JSON.stringify(file)} }).exclusively('proof-retention-runs', async () => { console.log('took it'); process.exit(0); })`],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let output = '';
+      other.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(output).toBe('');
+      } finally {
+        other.kill('SIGKILL');
+        finishFirst();
+        await Promise.all([firstRuns, secondRuns]);
+        await Promise.all([first.close(), second.close()]);
+      }
+    }, 30_000);
+
     it('lets the work go on once the process holding it dies', async () => {
       // The compiled store (`npm test` builds it first), in a process of its own, as the CLI runs.
       const holder = spawn(
@@ -77,19 +104,24 @@ describe('SQLite event store', () => {
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const exited = new Promise((resolve) => holder.on('exit', resolve));
-      await new Promise<void>((resolve) => holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('holding') && resolve()));
       const store = openSqliteEventStore({ file });
-      let ran = false;
-      const waiting = store.exclusively('proof-retention-runs', async () => (ran = true));
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(ran).toBe(false);
+      try {
+        await new Promise<void>((resolve) => holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('holding') && resolve()));
+        let ran = false;
+        const waiting = store.exclusively('proof-retention-runs', async () => (ran = true));
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        expect(ran).toBe(false);
 
-      holder.kill('SIGKILL');
-      await exited;
-      await waiting;
-      expect(ran).toBe(true);
-      await store.close();
-    });
+        holder.kill('SIGKILL');
+        await exited;
+        await waiting;
+        expect(ran).toBe(true);
+      } finally {
+        holder.kill('SIGKILL');
+        await store.close();
+      }
+      // A node process starting and loading the store takes seconds on a busy machine.
+    }, 30_000);
   });
 
   describe('following the log', () => {

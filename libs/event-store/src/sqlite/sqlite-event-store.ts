@@ -1,5 +1,5 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
@@ -240,9 +240,11 @@ export class SqliteEventStore implements EventStore {
     const lockFile = `${this.options.file}.${name.replace(/[^A-Za-z0-9-]/g, '_')}.lock`;
     let lock: Connection;
     try {
-      // Empty, and never written: made readable by this user only all the same, like every file of DATA_DIR.
-      closeSync(openSync(lockFile, 'a', 0o600));
       lock = new Database(lockFile, { timeout: 0 });
+      // Empty, and never written: readable by this user only all the same, like every file of
+      // DATA_DIR. Not made by opening it ourselves: closing any descriptor of a file drops every
+      // lock this process holds on it, the lock another run of this process might hold included.
+      chmodSync(lockFile, 0o600);
     } catch (error) {
       throw asUnavailable(error, `cannot open the ${name} lock at ${lockFile}`);
     }
