@@ -100,7 +100,12 @@ describe('SQLite event store', () => {
       // The compiled store (`npm test` builds it first), in a process of its own, as the CLI runs.
       const holder = spawn(
         process.execPath,
-        ['-e', `require('./dist/libs/event-store/src/sqlite/sqlite-event-store').openSqliteEventStore({ file: ${JSON.stringify(file)} }).exclusively('proof-retention-runs', () => { console.log('holding'); return new Promise(() => setInterval(() => {}, 1000)); })`],
+        [
+          '-e',
+          // Held by a global, as a job holds its run: a run nothing refers to any more is collected,
+          // and its lock closed with it.
+          `globalThis.run = require('./dist/libs/event-store/src/sqlite/sqlite-event-store').openSqliteEventStore({ file: ${JSON.stringify(file)} }).exclusively('proof-retention-runs', () => { console.log('holding'); return new Promise((resolve) => (globalThis.finish = resolve)); }); setInterval(() => {}, 1000);`,
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const exited = new Promise((resolve) => holder.on('exit', resolve));
