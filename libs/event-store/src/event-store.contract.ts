@@ -676,6 +676,89 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
     });
   });
 
+  describe('listing streams by the start of their name', () => {
+    const names = async (prefix: string, limit = 1000, after?: string) => store.listStreamNames({ prefix: streams.named(prefix), limit, ...(after === undefined ? {} : { after }) });
+
+    it('lists the streams whose name begins with the prefix, in name order, and no other', async () => {
+      for (const name of ['rights-request-2', 'rights-request-10', 'rights-request-1', 'subject-1', 'rights-request']) await streams.withHistory(store, name, 1);
+
+      expect(await names('rights-request-')).toEqual(['rights-request-1', 'rights-request-10', 'rights-request-2'].map((name) => streams.named(name)));
+      expect(await names('')).toEqual(['rights-request', 'rights-request-1', 'rights-request-10', 'rights-request-2', 'subject-1'].map((name) => streams.named(name)));
+      expect(await names('nobody-')).toEqual([]);
+    });
+
+    it('lists neither the names just past the range of the prefix nor those that only share its start', async () => {
+      const inside = ['rights-request-', 'rights-request--', 'rights-request-~', 'rights-request-\u{10FFFF}'];
+      const outside = ['rights-request.', 'rights-request.1', 'rights-requesu', 'rights-requests-1', 'rights-request', 'rights-request,'];
+      for (const name of [...outside, ...inside]) await streams.withHistory(store, name, 1);
+
+      expect(await names('rights-request-')).toEqual(['rights-request-', 'rights-request--', 'rights-request-~', 'rights-request-\u{10FFFF}'].map((name) => streams.named(name)));
+      expect(await names('rights-request-1')).toEqual([]);
+    });
+
+    it('orders names by their code points, as their UTF-8 bytes sort', async () => {
+      // UTF-16 units would put the emoji (a surrogate pair, 0xD83D...) before the fullwidth z (0xFF5A).
+      for (const name of ['x-\u{1F642}', 'x-\uFF5A', 'x-\u00E9', 'x-Z', 'x-a']) await streams.withHistory(store, name, 1);
+
+      expect(await names('x-')).toEqual(['x-Z', 'x-a', 'x-\u00E9', 'x-\uFF5A', 'x-\u{1F642}'].map((name) => streams.named(name)));
+      expect(await names('x-', 2, streams.named('x-\u00E9'))).toEqual(['x-\uFF5A', 'x-\u{1F642}'].map((name) => streams.named(name)));
+    });
+
+    it('gives every name exactly once across pages, each page after the last name of the one before', async () => {
+      const expected = Array.from({ length: 23 }, (_, index) => streams.named(`subject-${String(index).padStart(2, '0')}`));
+      await Promise.all(expected.map((name) => store.append(name, [consentGiven()], { expectedRevision: 'no-stream' })));
+      await streams.withHistory(store, 'subjects', 1);
+
+      const pages: string[][] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await names('subject-', 5, after);
+        pages.push(page);
+        if (page.length < 5) break;
+        after = page[page.length - 1];
+      }
+
+      expect(pages.map((page) => page.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(pages.flat()).toEqual(expected);
+      expect(await names('subject-', 5, streams.named('subject-22'))).toEqual([]);
+      expect(await names('subject-', 3, streams.named('subject-04x'))).toEqual(['subject-05', 'subject-06', 'subject-07'].map((name) => streams.named(name)));
+      expect(await names('subject-', 2, streams.named('a'))).toEqual(['subject-00', 'subject-01'].map((name) => streams.named(name)));
+    });
+
+    it('lists each stream once, however many events it holds', async () => {
+      await streams.withHistory(store, 'subject-1', 5);
+      await streams.withHistory(store, 'subject-2', 3);
+
+      expect(await names('subject-', 2)).toEqual([streams.named('subject-1'), streams.named('subject-2')]);
+    });
+
+    it('does not list a removed stream', async () => {
+      const removed = await streams.withHistory(store, 'subject-1', 2);
+      const kept = await streams.withHistory(store, 'subject-2', 1);
+
+      await store.removeStream(removed, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z' });
+
+      expect(await names('subject-')).toEqual([kept]);
+      expect(await (await underTest.reopen()).listStreamNames({ prefix: streams.named('subject-'), limit: 10 })).toEqual([kept]);
+    });
+
+    if (options.writesAgainToRemovedStream) {
+      it('lists a removed stream again once it is written again', async () => {
+        const stream = await streams.withHistory(store, 'subject-1', 2);
+        await store.removeStream(stream, { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z' });
+
+        await store.append(stream, [consentGiven({ note: 'the subject came back' })], { expectedRevision: 'no-stream' });
+
+        expect(await names('subject-')).toEqual([stream]);
+      });
+    }
+
+    it('refuses a page without a positive limit', async () => {
+      await expect(store.listStreamNames({ prefix: '', limit: 0 })).rejects.toThrow(TypeError);
+      await expect(store.listStreamNames({ prefix: '', limit: 1.5 })).rejects.toThrow(TypeError);
+    });
+  });
+
   describe('large and unusual content', () => {
     it('reads back a stream of 5,000 events, whole and in pages', async () => {
       const stream = streams.named('subject-1');

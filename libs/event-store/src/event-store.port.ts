@@ -81,6 +81,23 @@ export interface ReadAllOptions {
   readonly maxCount?: number;
 }
 
+/**
+ * A page of stream names. Names are in name order: byte order of their UTF-8 text (which is Unicode
+ * code point order), the order PostgreSQL's `COLLATE "C"` and SQLite's default collation keep in
+ * their primary key, so a page is a range of that key.
+ */
+export interface ListStreamNamesOptions {
+  /**
+   * Only names that begin with this, e.g. `rights-request-` for every rights request, or
+   * `ledgerStreamOf('')` for every subject; '' lists every stream.
+   */
+  readonly prefix: string;
+  /** Exclusive: the last name of the previous page (absent for the first page). */
+  readonly after?: string;
+  /** At most this many names (at least 1): a caller walks millions of streams a page at a time. */
+  readonly limit: number;
+}
+
 export interface SubscribeToAllOptions {
   /** Exclusive, as in `readAll`: usually the subscriber's stored checkpoint. */
   readonly after: GlobalPosition;
@@ -198,6 +215,17 @@ export interface EventStore {
 
   /** The global log in order, from after a position. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /**
+   * Names of the streams that hold events now, those beginning with `prefix`, in name order, up to
+   * `limit` after `after`; fewer than `limit` (possibly none) on the last page. A removed stream is
+   * not listed (until it is written again). Without it, a service that needs every stream of one
+   * kind (every rights request, every subject) reads the whole global log: hundreds of millions of
+   * events at national scale, to find a few thousand streams. The SQL stores answer from the
+   * primary key of their stream heads, reading only the names asked for; KurrentDB has no such
+   * index (see its adapter for what a page costs there).
+   */
+  listStreamNames(options: ListStreamNamesOptions): Promise<string[]>;
 
   /** Position of the last committed event visible to readers (START when empty). */
   headPosition(): Promise<GlobalPosition>;

@@ -7,6 +7,7 @@ import type {
   ExpectedRevision,
   GlobalPosition,
   IntegrityReport,
+  ListStreamNamesOptions,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -23,6 +24,7 @@ import { checkIntegrity } from '../integrity-check';
 import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval } from '../removal-record';
+import { compareStreamNames, isInStreamNameRange, toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 
 /**
@@ -40,6 +42,10 @@ export class InMemoryLog {
 
   get all(): readonly StoredEvent[] {
     return this.events;
+  }
+
+  get streamNames(): Iterable<string> {
+    return this.streams.keys();
   }
 
   stream(streamName: string): readonly StoredEvent[] {
@@ -156,6 +162,16 @@ export class InMemoryEventStore implements EventStore {
       else high = middle;
     }
     return all.slice(low, low + (range.maxCount ?? Number.MAX_SAFE_INTEGER));
+  }
+
+  /** Sorts every name on each call: this store is for tests, whose logs are small. */
+  async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const range = toStreamNameRange(options);
+    return [...this.log.streamNames]
+      .filter((name) => isInStreamNameRange(name, range))
+      .sort(compareStreamNames)
+      .slice(0, range.limit);
   }
 
   async headPosition(): Promise<GlobalPosition> {

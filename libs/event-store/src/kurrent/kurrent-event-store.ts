@@ -8,6 +8,7 @@ import {
   START as FROM_START,
   StreamDeletedError,
   StreamNotFoundError,
+  streamNameFilter,
   WrongExpectedVersionError,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
@@ -21,6 +22,7 @@ import {
   type ExpectedRevision,
   type GlobalPosition,
   type IntegrityReport,
+  type ListStreamNamesOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -35,6 +37,7 @@ import {
 import { checkIntegrity } from '../integrity-check';
 import { toLogRange, toStreamRange } from '../read-options';
 import { assertValidRemoval, recordRemoval } from '../removal-record';
+import { compareStreamNames, isInStreamNameRange, toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import {
   asUnavailable,
@@ -182,6 +185,38 @@ export class KurrentEventStore implements EventStore {
       return found.slice(0, wanted);
     } catch (error) {
       throw asUnavailable(error, 'cannot read $all');
+    }
+  }
+
+  /**
+   * KurrentDB keeps no index of stream names this client can walk (`$streams` needs the system
+   * projections, lists every stream and knows nothing of removals). So each page reads `$all`
+   * from its start, the server skipping streams without the prefix: what one page costs is a scan
+   * of the whole log on the server and, over the wire, every event of every stream with the prefix
+   * (a few thousand rights requests: cheap; every subject: the whole log again, once per page).
+   * Only the `limit` least names after `after` are kept meanwhile, so memory stays a page's.
+   */
+  async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const range = toStreamNameRange(options);
+    try {
+      await this.refreshRemovals();
+      let least = new Set<string>();
+      const reading = this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: FROM_START,
+        filter: range.prefix === '' ? excludeSystemEvents() : streamNameFilter({ prefixes: [range.prefix] }),
+      });
+      for await (const resolved of reading) {
+        const name = resolved.event?.streamId;
+        if (name === undefined || least.has(name) || name === REMOVALS_STREAM || this.removedStreams.has(name)) continue;
+        if (!isInStreamNameRange(name, range)) continue;
+        least.add(name);
+        if (least.size >= 2 * range.limit) least = new Set([...least].sort(compareStreamNames).slice(0, range.limit));
+      }
+      return [...least].sort(compareStreamNames).slice(0, range.limit);
+    } catch (error) {
+      throw asUnavailable(error, `cannot list the streams named ${range.prefix}*`);
     }
   }
 

@@ -6,7 +6,7 @@ import { toAppendRequest } from '../append-request';
 import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
 import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
 import { START, type GlobalPosition, type NewEvent, type StoredEvent } from '../event-store.port';
-import { openPostgresEventStore, type PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store';
+import { openPostgresEventStore, type PostgresEventStore, type PostgresEventStoreOptions, STREAM_NAMES_BETWEEN, STREAM_NAMES_FROM } from './postgres-event-store';
 import { appendGroupInOneStatement, LOCK_STREAMS_AND_LOCATE_IDS, WRITE_WITH_COUNTER, WRITE_WITH_KNOWN_HEADS } from './postgres-group-append';
 import { STREAM_HEADS_MOVED } from './postgres-schema';
 
@@ -304,6 +304,37 @@ describeWithPostgres('PostgreSQL event store', () => {
 
       expect(plan).toMatch(/Index Scan|Index Only Scan|Bitmap Index Scan/);
       expect(plan).not.toMatch(/Seq Scan on (streams|events)\b/);
+    });
+  });
+
+  describe('listing streams by prefix at national scale', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    // Millions of subject streams, a few thousand rights requests: a page of rights requests must
+    // walk the primary key from the prefix, never every stream name through a filter.
+    it.each([
+      ['a page of names with the prefix', STREAM_NAMES_BETWEEN, '(text, text, integer, text)', `('rights-request-', '', 100, 'rights-request.')`],
+      ['a page of every name', STREAM_NAMES_FROM, '(text, text, integer)', `('', 'consent-ledger-subject-1', 100)`],
+    ])('walks the index of stream names for %s, in the one plan kept for every prefix', async (_, sql, types, values) => {
+      const store = await openPostgresEventStore({ url: schema.url, poolSize: 1 });
+      await store.close();
+
+      const plan = await withClient(schema.url, async (client) => {
+        await client.query(`INSERT INTO streams (stream_name, head_revision, head_hash)
+          SELECT 'consent-ledger-subject-' || n, 0, 'h' FROM generate_series(1, 50000) AS n
+          UNION ALL SELECT 'rights-request-' || n, 0, 'h' FROM generate_series(1, 200) AS n`);
+        await client.query('ANALYZE streams');
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(`PREPARE statement_under_test ${types} AS ${sql}`);
+        return (await client.query(`EXPLAIN EXECUTE statement_under_test ${values}`)).rows.map((row) => row['QUERY PLAN'] as string).join('\n');
+      });
+
+      expect(plan).toMatch(/Index (Only )?Scan using streams_pkey on streams/);
+      expect(plan).toMatch(/Index Cond: .*stream_name >= \$1.*stream_name > \$2/);
+      if (sql === STREAM_NAMES_BETWEEN) expect(plan).toMatch(/Index Cond: .*stream_name < \$4/);
+      expect(plan).not.toMatch(/Seq Scan|Sort/);
     });
   });
 

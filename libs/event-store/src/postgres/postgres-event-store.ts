@@ -9,6 +9,7 @@ import {
   type ExpectedRevision,
   type GlobalPosition,
   type IntegrityReport,
+  type ListStreamNamesOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -27,6 +28,7 @@ import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { canonicalJson } from '../hash-chain';
 import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
+import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
@@ -171,6 +173,17 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     const range = toLogRange(options);
     return this.read(() => selectEvents(this.pool, 'position > $1', 'position', '$2', [range.after.toString(), range.maxCount ?? null]));
+  }
+
+  async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const range = toStreamNameRange(options);
+    // Every stream name is longer than '', so '' as `after` excludes none.
+    const rows =
+      range.before === undefined
+        ? await this.query<{ stream_name: string }>(STREAM_NAMES_FROM, [range.prefix, range.after ?? '', range.limit])
+        : await this.query<{ stream_name: string }>(STREAM_NAMES_BETWEEN, [range.prefix, range.after ?? '', range.limit, range.before]);
+    return rows.map((row) => row.stream_name);
   }
 
   async headPosition(): Promise<GlobalPosition> {
@@ -477,6 +490,16 @@ export class PostgresEventStore implements EventStore {
     if (this.isClosed) throw new EventStoreUnavailable('the PostgreSQL event store is closed');
   }
 }
+
+/**
+ * A page of `listStreamNames`: a walk of the `streams` primary key (`COLLATE "C"`, so the
+ * parameters compare byte for byte too) from the greater lower bound to the upper one, which
+ * reads only the names returned whatever the number of other streams. Removing a stream deletes
+ * its row here; writing it again puts the row back.
+ */
+export const STREAM_NAMES_FROM = 'SELECT stream_name FROM streams WHERE stream_name >= $1 AND stream_name > $2 ORDER BY stream_name LIMIT $3';
+export const STREAM_NAMES_BETWEEN =
+  'SELECT stream_name FROM streams WHERE stream_name >= $1 AND stream_name > $2 AND stream_name < $4 ORDER BY stream_name LIMIT $3';
 
 const SELECT_REMOVALS =
   'SELECT sequence, stream_name, last_revision, positions::text[] AS positions, last_hash, reason, removed_at, details, previous_hash, hash FROM stream_removals';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, runEventStoreContract, type Tampering } from '../event-store.contract';
 import { START, type NewEvent, type StoredEvent } from '../event-store.port';
-import { openSqliteEventStore, type SqliteEventStore } from './sqlite-event-store';
+import { openSqliteEventStore, type SqliteEventStore, STREAM_NAMES_BETWEEN, STREAM_NAMES_FROM } from './sqlite-event-store';
 
 describe('SQLite event store', () => {
   runEventStoreContract({
@@ -200,6 +200,25 @@ describe('SQLite event store', () => {
     } finally {
       await first.close();
       await second.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['a page of names with the prefix', STREAM_NAMES_BETWEEN, ['rights-request-', '', 'rights-request.', 100]],
+    ['a page of every name', STREAM_NAMES_FROM, ['', 'subject-1', 100]],
+  ])('walks the primary key of the stream heads for %s, never every stream', async (_, sql, values) => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+    const file = join(directory, 'events.sqlite');
+    try {
+      await openSqliteEventStore({ file }).close();
+      const raw = new Database(file, { readonly: true });
+      const plan = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as Array<{ detail: string }>;
+      raw.close();
+      const steps = plan.map((step) => step.detail).join('; ');
+      expect(steps).toMatch(/SEARCH streams USING PRIMARY KEY \(stream_name>\? AND stream_name<\?\)|SEARCH streams USING PRIMARY KEY \(stream_name>\?\)/);
+      expect(steps).not.toMatch(/SCAN|TEMP B-TREE/);
+    } finally {
       rmSync(directory, { recursive: true, force: true });
     }
   });

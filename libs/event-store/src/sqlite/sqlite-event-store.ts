@@ -12,6 +12,7 @@ import {
   type ExpectedRevision,
   type GlobalPosition,
   type IntegrityReport,
+  type ListStreamNamesOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -29,6 +30,7 @@ import { AppendSignal, followLog } from '../polling-subscription';
 import { toLogRange, toStreamRange } from '../read-options';
 import { canonicalJson } from '../hash-chain';
 import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
+import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import { migrateSqliteSchema } from './sqlite-schema';
 
@@ -78,6 +80,13 @@ const EXCLUSIVE_POLL_MS = 250;
 const VERIFY_PAGE_SIZE = 5000;
 const EVENT_COLUMNS =
   'position, stream_name, revision, event_id, type, schema_version, data, metadata, recorded_at, hash, previous_hash';
+
+/**
+ * A page of `listStreamNames`: a range of the `streams` primary key (WITHOUT ROWID, so the names
+ * are the table's own b-tree, in byte order), reading only the names returned.
+ */
+export const STREAM_NAMES_FROM = 'SELECT stream_name FROM streams WHERE stream_name >= ? AND stream_name > ? ORDER BY stream_name LIMIT ?';
+export const STREAM_NAMES_BETWEEN = 'SELECT stream_name FROM streams WHERE stream_name >= ? AND stream_name > ? AND stream_name < ? ORDER BY stream_name LIMIT ?';
 
 /** The embedded default: one file, WAL, every append durable before it is acknowledged. */
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -142,6 +151,17 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const range = toLogRange(options);
     return (this.statements.readAll.all(range.after, range.maxCount ?? NO_LIMIT) as EventRow[]).map(toStoredEvent);
+  }
+
+  async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
+    this.assertOpen();
+    const range = toStreamNameRange(options);
+    // Every stream name is longer than '', so '' as `after` excludes none.
+    const names =
+      range.before === undefined
+        ? this.statements.streamNamesFrom.all(range.prefix, range.after ?? '', range.limit)
+        : this.statements.streamNamesBetween.all(range.prefix, range.after ?? '', range.before, range.limit);
+    return names as string[];
   }
 
   async headPosition(): Promise<GlobalPosition> {
@@ -343,6 +363,8 @@ function prepareStatements(db: Connection) {
       .raw(),
     readAll: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(),
     headPosition: db.prepare('SELECT max(position) AS head FROM events'),
+    streamNamesFrom: db.prepare(STREAM_NAMES_FROM).pluck(),
+    streamNamesBetween: db.prepare(STREAM_NAMES_BETWEEN).pluck(),
     removalsOfStream: db.prepare('SELECT * FROM stream_removals WHERE stream_name = ? ORDER BY sequence'),
   };
 }
