@@ -1,21 +1,33 @@
 import { type EventStore, type GlobalPosition, START, type StoredEvent } from '@consent-ledger/event-store';
 
+export interface LogCatchUpOptions {
+  /**
+   * Runs before the first read of the log (again after a failure): reads by other means, e.g. the
+   * streams it needs by name, what the log held up to a position, and returns that position, from
+   * which the log is then followed. Without it the first catch-up reads the whole log, hundreds of
+   * millions of events at national scale for a reader that needs a few thousand.
+   */
+  readonly begin?: () => Promise<GlobalPosition>;
+  readonly pageSize?: number;
+}
+
 /**
  * Reads the log onward from where the last catch-up stopped, a page at a time, handing each event
- * to `apply`. The port offers no listing of streams, so the services that need one (rights
- * requests due soon, subjects to check for retention) keep their own small index this way; the
- * first catch-up reads the whole log, later ones only what was appended since.
+ * to `apply`: keeps an index in memory current with what was appended since it was built.
  */
 export class LogCatchUp {
-  private after: GlobalPosition = START;
+  private after?: GlobalPosition;
   private running?: Promise<void>;
   private again?: Promise<void>;
+  private readonly pageSize: number;
 
   constructor(
     private readonly store: EventStore,
     private readonly apply: (event: StoredEvent) => void,
-    private readonly pageSize = 5000,
-  ) {}
+    private readonly options: LogCatchUpOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 5000;
+  }
 
   /** Resolves once every event committed before the call has been applied. */
   catchUp(): Promise<void> {
@@ -36,6 +48,7 @@ export class LogCatchUp {
   }
 
   private async readToHead(): Promise<void> {
+    this.after ??= this.options.begin ? await this.options.begin() : START;
     for (;;) {
       const page = await this.store.readAll({ after: this.after, maxCount: this.pageSize });
       for (const event of page) this.apply(event);

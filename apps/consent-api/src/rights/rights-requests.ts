@@ -34,10 +34,13 @@ export interface RecordedRightsRequest {
   readonly receiptPosition: GlobalPosition;
 }
 
+/** Rights-request streams read at once while the index is built: one page of names. */
+const STREAMS_PER_PAGE = 500;
+
 /**
  * Rights requests, each in its own stream `rights-request-${id}` (never in the subject's consent
  * ledger): read, fold, decide, append at the revision read (idempotency keys: `RightsRequestIntake`). Listing goes through an index of every
- * request, caught up with the log before each answer.
+ * request, built from the rights-request streams alone and then caught up with the log before each answer.
  */
 export class RightsRequests {
   private readonly index = new Map<string, RightsRequest>();
@@ -51,7 +54,7 @@ export class RightsRequests {
   private readonly log: LogCatchUp;
 
   constructor(private readonly store: EventStore) {
-    this.log = new LogCatchUp(store, (event) => this.indexEvent(event));
+    this.log = new LogCatchUp(store, (event) => this.indexEvent(event), { begin: () => this.indexRequestStreams() });
   }
 
   /**
@@ -132,6 +135,39 @@ export class RightsRequests {
       else high = middle;
     }
     return low;
+  }
+
+  /**
+   * Builds the index from the rights-request streams, found by name (a few thousand among millions
+   * of subject streams), as the log held them at its head; returns that head, from which the log is
+   * followed. The head is taken before the first name is listed: an event appended while the
+   * streams are read lies after it, so it is left out here and applied by the catch-up from the
+   * head, once; a stream that only began after the head is left to the catch-up whole. Nothing is
+   * indexed until every stream was read, so a failure half-way leaves no request indexed twice when
+   * the next call starts again.
+   */
+  private async indexRequestStreams(): Promise<GlobalPosition> {
+    const head = await this.store.headPosition();
+    const found: Array<{ readonly requestId: string; readonly request: RightsRequest; readonly receiptPosition: GlobalPosition }> = [];
+    for (let after: string | undefined; ; ) {
+      const names = await this.store.listStreamNames({ prefix: RIGHTS_REQUEST_STREAM_PREFIX, after, limit: STREAMS_PER_PAGE });
+      const streams = await Promise.all(names.map((name) => this.store.readStream(name)));
+      for (const stored of streams) {
+        const known = stored.filter((event) => event.position <= head && isRightsRequestEventType(event.type));
+        if (known.length === 0) continue;
+        const requestId = known[0].streamName.slice(RIGHTS_REQUEST_STREAM_PREFIX.length);
+        found.push({ requestId, request: rightsRequestOf(known.map(rightsEventOf)), receiptPosition: known[0].position });
+      }
+      if (names.length < STREAMS_PER_PAGE) break;
+      after = names[names.length - 1];
+    }
+    // Read in name order; pages of the list go in the order the log recorded each receipt.
+    found.sort((a, b) => (a.receiptPosition < b.receiptPosition ? -1 : a.receiptPosition > b.receiptPosition ? 1 : 0));
+    for (const { requestId, request, receiptPosition } of found) {
+      this.index.set(requestId, request);
+      this.receipts.push({ requestId, position: receiptPosition });
+    }
+    return head;
   }
 
   private indexEvent(stored: StoredEvent): void {
