@@ -12,16 +12,17 @@ import {
   type RightsRequest,
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
-import { type EventStore, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { type EventStore, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
-import { LogCatchUp } from './log-catch-up';
 import { repeatEvery } from './repeat-every';
 import type { RightsRequests } from './rights-requests';
 
 const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
 const DESTROY_BATCH = 100;
+/** Subject streams listed at a time: a run holds one page of names, not every subject's. */
+const SUBJECTS_PER_PAGE = 1000;
 
 export interface ProofRetentionJobParts {
   readonly store: EventStore;
@@ -42,15 +43,11 @@ export interface ProofRetentionJobParts {
  * subject, and the run is recorded in `proof-retention-runs`.
  */
 export class ProofRetentionJob {
-  private readonly subjects = new Set<string>();
-  private readonly log: LogCatchUp;
   private stopRepeating?: () => void;
   /** The run under way and the one waiting for it, at most one of each kind: runs never overlap. */
   private readonly runs: Array<{ readonly dryRun: boolean; readonly result: Promise<ProofRetentionRunCompleted> }> = [];
 
-  constructor(private readonly parts: ProofRetentionJobParts) {
-    this.log = new LogCatchUp(parts.store, (event) => this.noteSubject(event));
-  }
+  constructor(private readonly parts: ProofRetentionJobParts) {}
 
   /**
    * One run. A call while a run of the same kind (dry or real) is under way or waiting gets that
@@ -100,17 +97,18 @@ export class ProofRetentionJob {
     const startedAt = clock.now();
     // Known from the start: each removal's record in the store names the run that made it.
     const runId = randomUUID();
-    await this.log.catchUp();
     let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
-    const subjects = [...this.subjects];
+    let subjectsChecked = 0;
     let due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number; isErased: boolean }> = [];
-    for (const subjectId of subjects) {
+    for await (const subjectId of subjectsInStore(store)) {
+      subjectsChecked += 1;
       try {
         const record = await readSubjectRecord(store, subjectId);
         if (record.history.length === 0) {
-          this.subjects.delete(subjectId);
+          // Removed by another process since it was listed: nothing was left to judge.
+          subjectsChecked -= 1;
           continue;
         }
         const retention = proofRetentionOf(record.history, catalogue, startedAt, requests.get(subjectId) ?? []);
@@ -151,7 +149,6 @@ export class ProofRetentionJob {
               expectedRevision: each.lastRevision,
               details: removalDetailsOf(runId, record),
             });
-            this.subjects.delete(each.subjectId);
             this.parts.removed?.(each.subjectId);
           }
           removed.push(record);
@@ -179,7 +176,7 @@ export class ProofRetentionJob {
         finishedAt: clock.now(),
         catalogueVersion: catalogue.definition.catalogueVersion,
         dryRun,
-        subjectsChecked: subjects.length,
+        subjectsChecked,
         removed,
         failures,
       },
@@ -191,9 +188,21 @@ export class ProofRetentionJob {
     );
     return run;
   }
+}
 
-  private noteSubject(event: StoredEvent): void {
-    if (event.streamName.startsWith(SUBJECT_STREAM_PREFIX)) this.subjects.add(event.streamName.slice(SUBJECT_STREAM_PREFIX.length));
+/**
+ * Every subject with a stream now, in name order, listed a page at a time as the run goes: a run
+ * neither reads the whole log to find them nor keeps them all in memory (10 million ids: about a
+ * gigabyte in every API process, as it did until 2026-11-29). A subject whose stream is created
+ * during the run is judged if its name comes after the page read last, else by the next run,
+ * which is as soon as it could be removable anyway.
+ */
+async function* subjectsInStore(store: EventStore): AsyncGenerator<string> {
+  for (let after: string | undefined; ; ) {
+    const names = await store.listStreamNames({ prefix: SUBJECT_STREAM_PREFIX, after, limit: SUBJECTS_PER_PAGE });
+    for (const name of names) yield name.slice(SUBJECT_STREAM_PREFIX.length);
+    if (names.length < SUBJECTS_PER_PAGE) return;
+    after = names[names.length - 1];
   }
 }
 
