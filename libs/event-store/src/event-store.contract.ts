@@ -59,6 +59,8 @@ export interface EventStoreContractOptions {
   readonly refusesEventIdReusedInAnotherStream: boolean;
   /** KurrentDB tombstones a removed stream: it can never be written, nor removed, again. */
   readonly writesAgainToRemovedStream: boolean;
+  /** Holds `exclusively`'s work in turn across processes (PostgreSQL, SQLite); absent elsewhere (see the port). */
+  readonly takesTurnsAcrossProcesses: boolean;
 }
 
 const isoUtcWithMilliseconds = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -675,6 +677,34 @@ export function runEventStoreContract(options: EventStoreContractOptions): void 
       expect(await store.readRemovals(stream)).toEqual([]);
     });
   });
+
+  if (options.takesTurnsAcrossProcesses) {
+    describe('work that processes must do one at a time', () => {
+      it('holds back the work of another opener under the same name until the first is done, and lets go if the first fails', async () => {
+        const other = await underTest.reopen();
+        const order: string[] = [];
+        let finishFirst!: () => void;
+        const firstRuns = store.exclusively!('proof-retention-runs', async () => {
+          order.push('first starts');
+          await new Promise<void>((resolve) => (finishFirst = resolve));
+          order.push('first ends');
+          throw new Error('the first run failed');
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const secondRuns = other.exclusively!('proof-retention-runs', async () => order.push('second starts'));
+        const otherName = await other.exclusively!('another-job', async () => 'ran at once');
+        // Appends go on meanwhile: the work holds its own lock, not the log's.
+        await store.append(streams.named('subject-1'), [consentGiven()], { expectedRevision: 'no-stream' });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        finishFirst();
+
+        await expect(firstRuns).rejects.toThrow('the first run failed');
+        await secondRuns;
+        expect(otherName).toBe('ran at once');
+        expect(order).toEqual(['first starts', 'first ends', 'second starts']);
+      });
+    });
+  }
 
   describe('listing streams by the start of their name', () => {
     const names = async (prefix: string, limit = 1000, after?: string) => store.listStreamNames({ prefix: streams.named(prefix), limit, ...(after === undefined ? {} : { after }) });

@@ -7,6 +7,7 @@ describe('in-memory event store', () => {
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
     writesAgainToRemovedStream: true,
+    takesTurnsAcrossProcesses: false,
     async open() {
       const log = new InMemoryLog();
       const instances: InMemoryEventStore[] = [createInMemoryEventStore({ log })];

@@ -13,6 +13,7 @@ if (url) {
       hasDensePositions: false,
       refusesEventIdReusedInAnotherStream: false,
       writesAgainToRemovedStream: false,
+      takesTurnsAcrossProcesses: false,
       async open() {
         const instances: KurrentEventStore[] = [connectKurrentEventStore({ url })];
         return {

@@ -15,6 +15,7 @@ describeWithPostgres('PostgreSQL event store', () => {
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
     writesAgainToRemovedStream: true,
+    takesTurnsAcrossProcesses: true,
     async open() {
       const schema = await createTestSchema('cl_event_store');
       const instances: PostgresEventStore[] = [await openPostgresEventStore({ url: schema.url, poolSize: 4 })];
@@ -81,35 +82,6 @@ describeWithPostgres('PostgreSQL event store', () => {
 
     it('reports a server it cannot reach as unavailable', async () => {
       await expect(openPostgresEventStore({ url: 'postgres://postgres@127.0.0.1:1/test' })).rejects.toBeInstanceOf(EventStoreUnavailable);
-    });
-  });
-
-  describe('work that processes must do one at a time', () => {
-    let schema: TestSchema;
-    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
-    afterEach(() => schema.drop());
-
-    it('holds back the work of another process under the same name until the first is done, and lets go if the first fails', async () => {
-      const [first, second] = await Promise.all([openPostgresEventStore({ url: schema.url, poolSize: 2 }), openPostgresEventStore({ url: schema.url, poolSize: 2 })]);
-      const order: string[] = [];
-      let finishFirst!: () => void;
-      const firstRuns = first.exclusively('proof-retention-runs', async () => {
-        order.push('first starts');
-        await new Promise<void>((resolve) => (finishFirst = resolve));
-        order.push('first ends');
-        throw new Error('the first run failed');
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const secondRuns = second.exclusively('proof-retention-runs', async () => order.push('second starts'));
-      const otherName = await second.exclusively('another-job', async () => 'ran at once');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      finishFirst();
-
-      await expect(firstRuns).rejects.toThrow('the first run failed');
-      await secondRuns;
-      expect(otherName).toBe('ran at once');
-      expect(order).toEqual(['first starts', 'first ends', 'second starts']);
-      await Promise.all([first.close(), second.close()]);
     });
   });
 

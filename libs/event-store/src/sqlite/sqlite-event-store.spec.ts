@@ -13,6 +13,7 @@ describe('SQLite event store', () => {
     hasDensePositions: true,
     refusesEventIdReusedInAnotherStream: true,
     writesAgainToRemovedStream: true,
+    takesTurnsAcrossProcesses: true,
     async open() {
       const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
       const file = join(directory, 'events.sqlite');
@@ -44,30 +45,6 @@ describe('SQLite event store', () => {
       file = join(directory, 'events.sqlite');
     });
     afterEach(() => rmSync(directory, { recursive: true, force: true }));
-
-    it('holds back the work of another opener under the same name until the first is done, and lets go if the first fails', async () => {
-      const [first, second] = [openSqliteEventStore({ file }), openSqliteEventStore({ file })];
-      const order: string[] = [];
-      let finishFirst!: () => void;
-      const firstRuns = first.exclusively('proof-retention-runs', async () => {
-        order.push('first starts');
-        await new Promise<void>((resolve) => (finishFirst = resolve));
-        order.push('first ends');
-        throw new Error('the first run failed');
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const secondRuns = second.exclusively('proof-retention-runs', async () => order.push('second starts'));
-      const otherName = await second.exclusively('another-job', async () => 'ran at once');
-      await first.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      finishFirst();
-
-      await expect(firstRuns).rejects.toThrow('the first run failed');
-      await secondRuns;
-      expect(otherName).toBe('ran at once');
-      expect(order).toEqual(['first starts', 'first ends', 'second starts']);
-      await Promise.all([first.close(), second.close()]);
-    });
 
     // Closing any descriptor of a file drops every lock the process holds on it: a second run asked
     // for in the process holding the lock must not let another process in.
