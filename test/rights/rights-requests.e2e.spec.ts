@@ -256,6 +256,21 @@ describe('rights requests listed a page at a time', () => {
     expect(await everyPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=2`)).toEqual([[overdue, dueIn2], [dueIn5]]);
   });
 
+  // Found in review: a page of requests due soon ends on its last request's ticket id, and a ticket
+  // id may be 128 characters; its cursor was refused as longer than any this list gives.
+  it('continues the requests falling due after one whose ticket id is as long as ticket ids may be', async () => {
+    const subjectId = newSubjectId('pages');
+    const ticket = (last: string) => `${'t'.repeat(127)}${last}`;
+    for (const [last, days] of [['a', 28], ['b', 27]] as const) {
+      const answer = await api.call('POST', '/v1/rights-requests', {
+        body: { requestId: ticket(last), subjectId, touchpoint: 'dpo-email', kind: 'access', receivedAt: daysAgo(days) },
+      });
+      expect(answer.status).toBe(201);
+    }
+
+    expect(await everyPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=1`)).toEqual([[ticket('a')], [ticket('b')]]);
+  });
+
   it('holds 100 requests a page when no limit is asked', async () => {
     const subjectId = newSubjectId('pages');
     for (let count = 0; count < 101; count += 1) await receive(subjectId, daysAgo(1));
@@ -277,7 +292,7 @@ describe('rights requests listed a page at a time', () => {
     const { next } = (await api.call<RequestPage>('GET', `/v1/rights-requests?subjectId=${subjectId}&limit=1`)).body;
     const notACursor = /is not a cursor this list gave/;
 
-    for (const after of ['not%20base64', 'bm90IGpzb24', Buffer.from('{"list":1}').toString('base64url'), Buffer.from('[1]').toString('base64url'), 'x'.repeat(300)]) {
+    for (const after of ['not%20base64', 'bm90IGpzb24', Buffer.from('{"list":1}').toString('base64url'), Buffer.from('[1]').toString('base64url'), 'x'.repeat(300), 'x'.repeat(600)]) {
       expect({ after, answer: await api.call('GET', `/v1/rights-requests?subjectId=${subjectId}&after=${after}`) }).toMatchObject({ after, answer: refused('after', notACursor) });
     }
     expect(await api.call('GET', `/v1/rights-requests?subjectId=${newSubjectId('other')}&after=${next}`)).toMatchObject(refused('after', /continues another list/));

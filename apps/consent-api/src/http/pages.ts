@@ -4,8 +4,13 @@ import { RequestInvalid } from './request-invalid';
 /** The rule names `requestSchema` documents: `limit` as a bounded integer with its default, `after` as an opaque cursor. */
 export const PAGE_RULES = { limit: 'isPageLimit', cursor: 'isPageCursor' } as const;
 
-/** Cursors are short (a list's name, a position or a deadline and an id); anything longer was not given by us. */
-const MAX_CURSOR_LENGTH = 256;
+/**
+ * Cursors are short (a list's name, a position, or a deadline and a request id); anything longer
+ * was not given by us. The longest is the due-soon list's: its name, a deadline and a ticket id of
+ * up to 128 characters, some 300 characters once encoded (256 refused the cursor of a page ending
+ * on a long ticket id, found in review).
+ */
+export const MAX_CURSOR_LENGTH = 512;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**

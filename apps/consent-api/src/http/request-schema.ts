@@ -1,7 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FIELD_RULES } from '@consent-ledger/ledger-commands';
 import { getMetadataStorage } from 'class-validator';
-import { PAGE_RULES } from './pages';
+import { MAX_CURSOR_LENGTH, PAGE_RULES } from './pages';
 
 /** A subject id wherever it is sent: in a body, a query or the path. */
 export const PSEUDONYMOUS_ID_SCHEMA: SchemaObject = {
@@ -75,7 +75,7 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
     case PAGE_RULES.limit:
       return { type: 'integer', minimum: 1, maximum: constraints[0] as number, default: constraints[1] as number };
     case PAGE_RULES.cursor:
-      return { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: 256, description: 'the next of the page before, unchanged' };
+      return { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'the next of the page before, unchanged' };
     case 'matches':
       return { type: 'string', pattern: (constraints[0] as RegExp).source };
     default:
