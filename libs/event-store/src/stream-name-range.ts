@@ -59,3 +59,50 @@ export function compareStreamNames(a: string, b: string): number {
 export function isInStreamNameRange(name: string, range: StreamNameRange): boolean {
   return name.startsWith(range.prefix) && (range.after === undefined || compareStreamNames(name, range.after) > 0);
 }
+
+/**
+ * For a store with no index of names, where finding them is a scan of the whole log (KurrentDB):
+ * the names one scan found for a prefix, so that the pages of one walk through them (the retention
+ * job's, 1,000 subjects a page) cost one scan, not one each. A walk sees the streams as they were
+ * at its first page, less those removed since (`isRemoved`); a stream begun after its first page
+ * is left to the next walk, as the retention job's next run. It holds every name of the prefix
+ * meanwhile: for ten million subjects, a gigabyte or so, what following the log cost before.
+ */
+export class StreamNameWalk {
+  private names: readonly string[] = [];
+  private prefix: string | undefined;
+
+  /** Starts a walk: every name of `range.prefix` a scan found, in any order; gives the page `range` asks. */
+  start(range: StreamNameRange, found: Iterable<string>, isRemoved: (name: string) => boolean): string[] {
+    this.names = [...found].sort(compareStreamNames);
+    this.prefix = range.prefix;
+    const from = range.after === undefined ? 0 : this.firstAtOrAfter(range.after);
+    return this.pageFrom(range.after !== undefined && this.names[from] === range.after ? from + 1 : from, range.limit, isRemoved);
+  }
+
+  /** The page after `range.after` in the walk under way, or undefined when no walk of this prefix ended a page there. */
+  continued(range: StreamNameRange, isRemoved: (name: string) => boolean): string[] | undefined {
+    if (this.prefix !== range.prefix || range.after === undefined) return undefined;
+    const at = this.firstAtOrAfter(range.after);
+    return this.names[at] === range.after ? this.pageFrom(at + 1, range.limit, isRemoved) : undefined;
+  }
+
+  private pageFrom(from: number, limit: number, isRemoved: (name: string) => boolean): string[] {
+    const page: string[] = [];
+    for (let at = from; at < this.names.length && page.length < limit; at += 1) {
+      if (!isRemoved(this.names[at])) page.push(this.names[at]);
+    }
+    return page;
+  }
+
+  private firstAtOrAfter(name: string): number {
+    let low = 0;
+    let high = this.names.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareStreamNames(this.names[middle], name) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
