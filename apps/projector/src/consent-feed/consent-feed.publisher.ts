@@ -22,7 +22,7 @@ import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './aud
 import { CommittedViews } from './committed-views';
 import type { FeedMessage } from './feed-message';
 import { integrationEventOf } from './integration-event';
-import { type FeedCause, stateMessageOf } from './state-message';
+import { type FeedCause, headersOf, stateMessageOf, timeDrivenMessageIdOf } from './state-message';
 
 export interface ConsentFeedOptions {
   readonly store: EventStore;
@@ -277,8 +277,11 @@ export class ConsentFeedPublisher {
       // An erased subject's tombstones go out with its erasure, from the log; a change queued
       // before the erasure has nothing left to say, and would only send them again.
       if (!view || view.ledger.erasure) continue;
-      const cause: FeedCause = { messageId: `time-${change.sequence}`, causationId: `time:${change.changedAt}` };
-      outgoing.subject(view, catalogue, keys, cause, (row) => change.audiences === undefined || change.audiences.includes(row.audience));
+      const causeOf = (state: FeedMessage, picked: readonly AudienceRow[]): FeedCause => ({
+        messageId: timeDrivenMessageIdOf(view.subjectId, view.evaluatedAt, state.value, picked),
+        causationId: `time:${change.changedAt}`,
+      });
+      outgoing.subject(view, catalogue, keys, causeOf, (row) => change.audiences === undefined || change.audiences.includes(row.audience));
     }
     this.assertStillLeading();
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
@@ -316,14 +319,23 @@ class Outgoing {
    * The subject's state, and its audience memberships the filter picks. On erasure, a tombstone
    * for each audience the subject ever was in; a partner never hears of anyone else, erased or not.
    */
-  subject(view: SubjectView, catalogue: Catalogue, keys: AudienceKeys, cause: FeedCause, picks: (row: AudienceRow) => boolean): void {
-    this.add(this.topics.state, stateMessageOf(view, catalogue, cause, this.committed.purposesJson(view)));
+  subject(
+    view: SubjectView,
+    catalogue: Catalogue,
+    keys: AudienceKeys,
+    causeOrIdOfContent: FeedCause | ((state: FeedMessage, picked: readonly AudienceRow[]) => FeedCause),
+    picks: (row: AudienceRow) => boolean,
+  ): void {
+    const picked = view.ledger.erasure ? [] : AUDIENCES.flatMap(({ id }) => view.audiences.get(id) ?? []).filter(picks);
+    const state = stateMessageOf(view, catalogue, { messageId: '', causationId: '' }, this.committed.purposesJson(view));
+    const cause = typeof causeOrIdOfContent === 'function' ? causeOrIdOfContent(state, picked) : causeOrIdOfContent;
+    this.add(this.topics.state, { ...state, headers: headersOf(view, cause) });
     for (const { id } of AUDIENCES) {
       const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
       const row = view.audiences.get(id);
       if (view.ledger.erasure) {
         if (row) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
-      } else if (row && picks(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
+      } else if (row && picked.includes(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
     }
   }
 

@@ -19,7 +19,7 @@ const at = (name: string) => ({ subjectId: `subject-${name}` as SubjectId, occur
 /**
  * The feed's pacing of a republication, on embedded read models and a broker stand-in that keeps
  * what it is sent, batch by batch (consent-feed.int.spec.ts covers the real broker). A time-driven
- * state carries `event-id` `time-<n>`; one caused by an event, that event's id.
+ * state carries `event-id` `time-<hash of the change>`; one caused by an event, that event's id.
  */
 describe('the consent feed publishing every subject again after a rebuild (a stand-in for the broker records its batches)', () => {
   let directory: string;

@@ -1,4 +1,5 @@
-import { type Catalogue, type Preferences, preferencesOf } from '@consent-ledger/domain';
+import { createHash } from 'node:crypto';
+import { type Catalogue, type Instant, type Preferences, preferencesOf } from '@consent-ledger/domain';
 import { type OtherBrand, otherBrandsPreferencesOf, type SubjectView } from '@consent-ledger/read-models';
 import type { FeedMessage } from './feed-message';
 
@@ -22,9 +23,38 @@ export type { OtherBrand };
 
 /** What caused a publication: an event of the log, or time passing (an expiry, a closing window). */
 export interface FeedCause {
-  /** De-duplication id: the causing event's id, or `time-<outbox sequence>` for a time-driven change. */
+  /** De-duplication id: the causing event's id, or for a time-driven change `timeDrivenMessageIdOf` it. */
   readonly messageId: string;
   readonly causationId: string;
+}
+
+/**
+ * The de-duplication id of a change caused by time (or of a republication): a hash of the subject,
+ * the instant the read models evaluated the change, and what its messages say (the state value and
+ * the audience memberships sent with it), as `time-<32 hex>`.
+ *
+ * It used to be `time-<outbox sequence>`, but the sequence is no name for a change: it goes back
+ * when the read-model database is restored from a backup and starts again at 1 when an embedded
+ * `state.sqlite` is deleted, and the next expiry then went out under an id consumers had already
+ * seen, so they dropped it. A hash of the content cannot name a different change: two changes with
+ * the same id say the same thing, so dropping the second loses nothing. The same change computed
+ * again from the same rows gets the same id. One re-evaluated after a restore by a later sweep
+ * carries that later instant (the value's `at`), so it gets a new id and arrives once more, which
+ * is harmless for a snapshot. The outbox row holds no instant at which the change took effect
+ * (only the sweep's), and a migration to add one would not help rows already queued; 128 bits of
+ * SHA-256 make an accidental collision negligible.
+ */
+export function timeDrivenMessageIdOf(subjectId: string, evaluatedAt: Instant, stateValue: string | null, audiences: readonly AudienceMembershipSaid[]): string {
+  const said = JSON.stringify([subjectId, evaluatedAt, stateValue, audiences.map(({ audience, member, since, validUntil }) => [audience, member, since, validUntil])]);
+  return `time-${createHash('sha256').update(said, 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+/** The part of an audience row its message says. */
+export interface AudienceMembershipSaid {
+  readonly audience: string;
+  readonly member: boolean;
+  readonly since: Instant;
+  readonly validUntil: Instant | null;
 }
 
 /**
