@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { catalogue, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
-import { openReadModelStorage, ProjectedReadModels, type Projections, startProjections } from '@consent-ledger/read-models';
+import { openReadModelStorage, ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
 import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
 import { audienceKeys } from './audience-message';
@@ -19,13 +20,21 @@ const quiet = { warn: () => undefined, error: () => undefined };
 const later = (ms: number) => new Date(Date.now() + ms).toISOString() as Instant;
 const HOUR = 3_600_000;
 
+/** Where the read models live, and how they are lost (the log survives). */
+interface ReadModelPlace {
+  readonly storage: ReadModelStorageOptions;
+  lose(): Promise<void>;
+  remove(): Promise<void>;
+}
+
 /**
- * Consumers drop a message whose `event-id` they have seen (docs/topics.md). The embedded read
- * models live in `state.sqlite`; deleting it makes them rebuild from the log, and the outbox of
- * time-driven changes starts again from nothing. A broker stand-in keeps every state message.
+ * Consumers drop a message whose `event-id` they have seen (docs/topics.md). When the read models
+ * are lost they rebuild from the log, and the outbox of time-driven changes starts again from
+ * nothing. A broker stand-in keeps every state message.
  */
-describe('the ids of changes caused by time, across a loss of the read models', () => {
-  let directory: string;
+const describeTimeIdsAcrossALoss = (describeOn: jest.Describe, where: string, place: () => Promise<ReadModelPlace>) =>
+describeOn(`the ids of changes caused by time, across a loss of the read models (${where})`, () => {
+  let readModelPlace: ReadModelPlace;
   let store: EventStore;
   let readModels: ProjectedReadModels;
   let projections: Projections;
@@ -48,7 +57,7 @@ describe('the ids of changes caused by time, across a loss of the read models', 
   };
 
   const open = async () => {
-    const storage = await openReadModelStorage({ kind: 'sqlite', file: join(directory, 'state.sqlite') });
+    const storage = await openReadModelStorage(readModelPlace.storage);
     readModels = new ProjectedReadModels({ storage, catalogue, store });
     projections = startProjections({ readModels, store, sweepEveryMs: 0, log: quiet });
     publisher = new ConsentFeedPublisher({ store, readModels, catalogue, producer: brokerStandIn, topics, keys: audienceKeys(Buffer.alloc(32)), checkpointName: FEED, idleWaitMs: 50, log: quiet });
@@ -84,17 +93,17 @@ describe('the ids of changes caused by time, across a loss of the read models', 
   beforeEach(async () => {
     sent = [];
     store = createInMemoryEventStore();
-    directory = mkdtempSync(join(tmpdir(), 'consent-ledger-time-ids-'));
+    readModelPlace = await place();
     await open();
   });
 
   afterEach(async () => {
     await close();
-    rmSync(directory, { recursive: true, force: true });
+    await readModelPlace.remove();
   });
 
   // Found in review: the id was `time-<outbox sequence>`, and the sequence starts again at 1 in a
-  // new state.sqlite, so the first expiry after the rebuild went out under the id of the first one
+  // new state.sqlite (or goes back with a restored database), so the first expiry after the rebuild went out under the id of the first one
   // before it, and a consumer following the documentation dropped it: it kept targeting a person
   // whose consent had lapsed.
   it('gives a consent running out after the read models were rebuilt an id no earlier change had', async () => {
@@ -104,7 +113,7 @@ describe('the ids of changes caused by time, across a loss of the read models', 
     const annasExpiry = await expiryOf(anna);
 
     await close();
-    rmSync(join(directory, 'state.sqlite'));
+    await readModelPlace.lose();
     await open();
     const bert = 'subject-bert' as SubjectId;
     await recordAndPublish(relationshipStarted({ subjectId: bert }), consentGiven({ subjectId: bert, purpose: PICKX, channels: ['tv-screen'], occurredAt: later(0), expiresAt: later(HOUR / 2) }));
@@ -115,4 +124,24 @@ describe('the ids of changes caused by time, across a loss of the read models', 
     const seen = new Set(sent.filter((message) => message !== bertsExpiry).map((message) => message.eventId));
     expect(seen.has(bertsExpiry.eventId)).toBe(false);
   });
+});
+
+describeTimeIdsAcrossALoss(describe, 'embedded: state.sqlite deleted', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-time-ids-'));
+  return {
+    storage: { kind: 'sqlite', file: join(directory, 'state.sqlite') },
+    lose: async () => rmSync(join(directory, 'state.sqlite')),
+    remove: async () => rmSync(directory, { recursive: true, force: true }),
+  };
+});
+
+describeTimeIdsAcrossALoss(describeWithPostgres, 'PostgreSQL: the read-model tables dropped and made again', async () => {
+  const schema: TestSchema = await createTestSchema('cl_time_ids');
+  return {
+    storage: { kind: 'postgres', url: schema.url, poolSize: 2 },
+    lose: async () => {
+      await withClient(schema.url, (client) => client.query(`DROP SCHEMA ${schema.schema} CASCADE; CREATE SCHEMA ${schema.schema}`));
+    },
+    remove: () => schema.drop(),
+  };
 });
