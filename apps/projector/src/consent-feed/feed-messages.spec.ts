@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Sealed, SubjectId } from '@consent-ledger/domain';
+import type { Instant, Sealed, SubjectId } from '@consent-ledger/domain';
 import { catalogue, consentGiven, objectionRaised, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
 import { readLedgerEvent, type ProjectedEvent } from '@consent-ledger/read-models';
 import { viewAfter } from '../../../../libs/read-models/src/testing/project';
 import { asStored } from '../../../../libs/read-models/src/testing/stored-events';
 import { adsAndDataKeyOf, audienceKeys, audienceMessageOf } from './audience-message';
 import { integrationEventOf } from './integration-event';
-import { stateMessageOf } from './state-message';
+import { stateMessageOf, timeDrivenMessageIdOf } from './state-message';
 
 const SEALED = 'sealed:v1:key-1:c2VjcmV0' as Sealed;
 const projected = (event: Parameters<typeof asStored>[0][number]): ProjectedEvent => {
@@ -91,5 +91,30 @@ describe('audience memberships', () => {
     expect(JSON.parse(message.value!)).toEqual({ schemaVersion: 1, member: true, since: '2024-05-01T09:00:00.000Z', validUntil: null });
     expect(JSON.stringify(message)).not.toMatch(/subject-7|event-2/);
     expect(message.headers).not.toHaveProperty('position');
+  });
+});
+
+describe('the de-duplication id of a change caused by time', () => {
+  const membership = { audience: 'pickx-tv-ads', member: false, since: '2024-06-01T00:00:00Z' as Instant, validUntil: null };
+  const idOf = (overrides: Partial<{ subjectId: string; at: Instant; state: string | null; audiences: (typeof membership)[] }> = {}) => {
+    const { subjectId = 'subject-1', at = '2024-06-01T00:00:15Z' as Instant, state = '{"purposes":[]}', audiences = [membership] } = overrides;
+    return timeDrivenMessageIdOf(subjectId, at, state, audiences);
+  };
+
+  it('is the same for the same change computed again, so a consumer rightly drops the repeat', () => {
+    expect(idOf()).toBe(idOf());
+    expect(idOf()).toMatch(/^time-[0-9a-f]{32}$/);
+  });
+
+  it('differs for another subject, another instant, another state or another membership', () => {
+    const ids = [
+      idOf(),
+      idOf({ subjectId: 'subject-2' }),
+      idOf({ at: '2024-06-01T00:00:30Z' as Instant }),
+      idOf({ state: '{"purposes":[{"allowed":false}]}' }),
+      idOf({ audiences: [{ ...membership, member: true }] }),
+      idOf({ audiences: [] }),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
