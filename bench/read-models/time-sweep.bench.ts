@@ -70,22 +70,22 @@ function timed<T>(work: () => T): { result: T; ms: number } {
 }
 
 async function main(): Promise<void> {
-const views = await campaignViews();
-console.log(`${format(subjects)} customers, each with a Pickx and an Ads & Data consent lapsing at ${LAPSES}; the sweep plans at ${SWEPT_AT}`);
-const now: number[] = [];
-const before: number[] = [];
-for (let round = 1; round <= rounds; round += 1) {
-  const plan = timed(() => planReevaluation(BigInt(subjects * 3), views, SWEPT_AT, catalogue));
-  const baseline = timed(() => everyPurposeBeforeAndAfter(views));
-  // Not a plan that skipped the work: every subject's two lapsed consents are in it.
-  const lapsed = plan.result.subjects.reduce((count, change) => count + change.decisions.filter((row) => row.reason === 'consent-expired').length, 0);
-  if (lapsed !== subjects * 2) throw new Error(`the plan found ${lapsed} lapsed consents, expected ${subjects * 2}`);
-  now.push((plan.ms * 1000) / subjects);
-  before.push((baseline.ms * 1000) / subjects);
-  console.log(`round ${round}: plan ${now.at(-1)!.toFixed(1)} µs per customer, every purpose before and after ${before.at(-1)!.toFixed(1)} µs`);
-}
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-console.log(`median: the sweep's plan ${median(now).toFixed(1)} µs per customer against ${median(before).toFixed(1)} µs evaluating every purpose: ${(median(before) / median(now)).toFixed(1)}× less`);
+  const views = await campaignViews();
+  console.log(`${format(subjects)} customers, each with a Pickx and an Ads & Data consent lapsing at ${LAPSES}; the sweep plans at ${SWEPT_AT}`);
+  const now: number[] = [];
+  const before: number[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const plan = timed(() => planReevaluation(BigInt(subjects * 3), views, SWEPT_AT, catalogue));
+    const baseline = timed(() => everyPurposeBeforeAndAfter(views));
+    // Not a plan that skipped the work: every subject's two lapsed consents are in it.
+    const lapsed = plan.result.subjects.reduce((count, change) => count + change.decisions.filter((row) => row.reason === 'consent-expired').length, 0);
+    if (lapsed !== subjects * 2) throw new Error(`the plan found ${lapsed} lapsed consents, expected ${subjects * 2}`);
+    now.push((plan.ms * 1000) / subjects);
+    before.push((baseline.ms * 1000) / subjects);
+    console.log(`round ${round}: plan ${now.at(-1)!.toFixed(1)} µs per customer, every purpose before and after ${before.at(-1)!.toFixed(1)} µs`);
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log(`median: the sweep's plan ${median(now).toFixed(1)} µs per customer against ${median(before).toFixed(1)} µs evaluating every purpose: ${(median(before) / median(now)).toFixed(1)}× less`);
 }
 
 void main();
