@@ -36,10 +36,12 @@ describe('the Pickx partner after a rule change (a stand-in for the broker recor
   let directory: string;
   let store: EventStore;
   let pickxMessages: { key: string; value: string | null }[];
+  let stateMessages: { eventId: string; value: string | null }[];
   const brokerStandIn = {
     async sendBatch(batch: ProducerBatch) {
       for (const { topic, messages } of batch.topicMessages ?? []) {
         if (topic === topics.pickxTvAds) pickxMessages.push(...messages.map((message) => ({ key: String(message.key), value: message.value === null ? null : String(message.value) })));
+        if (topic === topics.state) stateMessages.push(...messages.map((message) => ({ eventId: String(message.headers?.['event-id']), value: message.value === null ? null : String(message.value) })));
       }
       return [];
     },
@@ -47,6 +49,7 @@ describe('the Pickx partner after a rule change (a stand-in for the broker recor
 
   beforeEach(() => {
     pickxMessages = [];
+    stateMessages = [];
     store = createInMemoryEventStore();
     directory = mkdtempSync(join(tmpdir(), 'consent-ledger-feed-rules-'));
   });
@@ -84,5 +87,40 @@ describe('the Pickx partner after a rule change (a stand-in for the broker recor
     await publishUnder(pickxNotForProximus, async () => pickxMessages.some((message) => message.value === null), () => record(subjectErased(of(3))));
 
     expect(pickxMessages.at(-1)).toEqual({ key, value: null });
+  });
+
+  // Found in review: the id of a republished state was a hash of the subject, the instant it was
+  // evaluated at and the value, and a rebuild evaluates a subject without news at its last event,
+  // as every rebuild before it did. A new version rolled back and deployed again thus sent each
+  // such subject's value under the id of the first deployment's message, and a consumer dropping
+  // ids it has seen (docs/topics.md) kept the value of the rollback.
+  it('gives a consumer that drops ids it has seen the current value when rules come back after a rollback', async () => {
+    await record(relationshipStarted(of(1)), consentGiven({ ...of(2), purpose: PICKX }));
+    const pickxReasonIn = (value: string | null | undefined) =>
+      (JSON.parse(value ?? '{"purposes":[]}') as { purposes: { purpose: string; reason: string }[] }).purposes.find((entry) => entry.purpose === PICKX)?.reason;
+    const pickxReasonHeldByTheConsumer = () => {
+      const seen = new Set<string>();
+      let held: string | null = null;
+      for (const { eventId, value } of stateMessages) {
+        if (seen.has(eventId)) continue;
+        seen.add(eventId);
+        held = value;
+      }
+      return pickxReasonIn(held);
+    };
+    const oneMoreStateMessage = () => {
+      const before = stateMessages.length;
+      return async () => stateMessages.length > before;
+    };
+
+    await publishUnder(catalogue, oneMoreStateMessage());
+    await publishUnder(pickxNotForProximus, oneMoreStateMessage());
+    expect(pickxReasonIn(stateMessages.at(-1)?.value)).toBe('not-applicable-to-brand');
+    await publishUnder(catalogue, oneMoreStateMessage());
+    expect(pickxReasonIn(stateMessages.at(-1)?.value)).toBe('consent-active');
+    await publishUnder(pickxNotForProximus, oneMoreStateMessage());
+
+    expect(pickxReasonIn(stateMessages.at(-1)?.value)).toBe('not-applicable-to-brand');
+    expect(pickxReasonHeldByTheConsumer()).toBe('not-applicable-to-brand');
   });
 });

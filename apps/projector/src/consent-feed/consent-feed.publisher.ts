@@ -278,7 +278,7 @@ export class ConsentFeedPublisher {
       // before the erasure has nothing left to say, and would only send them again.
       if (!view || view.ledger.erasure) continue;
       const causeOf = (state: FeedMessage, picked: readonly AudienceRow[]): FeedCause => ({
-        messageId: timeDrivenMessageIdOf(view.subjectId, view.evaluatedAt, state.value, picked),
+        messageId: timeDrivenMessageIdOf(change.sequence, view.subjectId, view.evaluatedAt, state.value, picked),
         causationId: `time:${change.changedAt}`,
       });
       outgoing.subject(view, catalogue, keys, causeOf, (row) => change.audiences === undefined || change.audiences.includes(row.audience));

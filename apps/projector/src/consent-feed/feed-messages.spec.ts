@@ -96,9 +96,9 @@ describe('audience memberships', () => {
 
 describe('the de-duplication id of a change caused by time', () => {
   const membership = { audience: 'pickx-tv-ads', member: false, since: '2024-06-01T00:00:00Z' as Instant, validUntil: null };
-  const idOf = (overrides: Partial<{ subjectId: string; at: Instant; state: string | null; audiences: (typeof membership)[] }> = {}) => {
-    const { subjectId = 'subject-1', at = '2024-06-01T00:00:15Z' as Instant, state = '{"purposes":[]}', audiences = [membership] } = overrides;
-    return timeDrivenMessageIdOf(subjectId, at, state, audiences);
+  const idOf = (overrides: Partial<{ sequence: number; subjectId: string; at: Instant; state: string | null; audiences: (typeof membership)[] }> = {}) => {
+    const { sequence = 7, subjectId = 'subject-1', at = '2024-06-01T00:00:15Z' as Instant, state = '{"purposes":[]}', audiences = [membership] } = overrides;
+    return timeDrivenMessageIdOf(sequence, subjectId, at, state, audiences);
   };
 
   it('is the same for the same change computed again, so a consumer rightly drops the repeat', () => {
@@ -106,9 +106,10 @@ describe('the de-duplication id of a change caused by time', () => {
     expect(idOf()).toMatch(/^time-[0-9a-f]{32}$/);
   });
 
-  it('differs for another subject, another instant, another state or another membership', () => {
+  it('differs for another outbox row, another subject, another instant, another state or another membership', () => {
     const ids = [
       idOf(),
+      idOf({ sequence: 8 }),
       idOf({ subjectId: 'subject-2' }),
       idOf({ at: '2024-06-01T00:00:30Z' as Instant }),
       idOf({ state: '{"purposes":[{"allowed":false}]}' }),

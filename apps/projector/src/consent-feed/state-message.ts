@@ -29,23 +29,29 @@ export interface FeedCause {
 }
 
 /**
- * The de-duplication id of a change caused by time (or of a republication): a hash of the subject,
- * the instant the read models evaluated the change, and what its messages say (the state value and
- * the audience memberships sent with it), as `time-<32 hex>`.
+ * The de-duplication id of a change caused by time (or of a republication): a hash of the outbox
+ * row's sequence, the subject, the instant the read models evaluated the change, and what its
+ * messages say (the state value and the audience memberships sent with it), as `time-<32 hex>`.
  *
- * It used to be `time-<outbox sequence>`, but the sequence is no name for a change: it goes back
- * when the read-model database is restored from a backup and starts again at 1 when an embedded
- * `state.sqlite` is deleted, and the next expiry then went out under an id consumers had already
- * seen, so they dropped it. A hash of the content cannot name a different change: two changes with
- * the same id say the same thing, so dropping the second loses nothing. The same change computed
- * again from the same rows gets the same id. One re-evaluated after a restore by a later sweep
- * carries that later instant (the value's `at`), so it gets a new id and arrives once more, which
- * is harmless for a snapshot. The outbox row holds no instant at which the change took effect
- * (only the sweep's), and a migration to add one would not help rows already queued; 128 bits of
- * SHA-256 make an accidental collision negligible.
+ * The sequence alone is no name for a change: it goes back when the read-model database is
+ * restored from a backup and starts again at 1 when an embedded `state.sqlite` is deleted, and the
+ * next expiry then went out under an id consumers had already seen, so they dropped it; the
+ * content in the hash keeps such a reused sequence from naming another change. The content alone
+ * is no name either: a rebuild evaluates a subject without news at its last event's instant, as
+ * every rebuild before it did, so rules rolled back and deployed again republished a value under
+ * the id of the first deployment's message, and a consumer dropped it and kept the rollback's.
+ * The sequence, never reused within one database, tells such rounds apart. The same outbox row
+ * sent again (the feed crashed before it moved its cursor) computes the same id from the same rows.
+ * 128 bits of SHA-256 make an accidental collision negligible.
  */
-export function timeDrivenMessageIdOf(subjectId: string, evaluatedAt: Instant, stateValue: string | null, audiences: readonly AudienceMembershipSaid[]): string {
-  const said = JSON.stringify([subjectId, evaluatedAt, stateValue, audiences.map(({ audience, member, since, validUntil }) => [audience, member, since, validUntil])]);
+export function timeDrivenMessageIdOf(
+  outboxSequence: number,
+  subjectId: string,
+  evaluatedAt: Instant,
+  stateValue: string | null,
+  audiences: readonly AudienceMembershipSaid[],
+): string {
+  const said = JSON.stringify([outboxSequence, subjectId, evaluatedAt, stateValue, audiences.map(({ audience, member, since, validUntil }) => [audience, member, since, validUntil])]);
   return `time-${createHash('sha256').update(said, 'utf8').digest('hex').slice(0, 32)}`;
 }
 
