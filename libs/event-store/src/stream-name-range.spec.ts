@@ -12,7 +12,15 @@ describe('a walk through stream names found by one scan', () => {
 
     expect(first).toEqual(['consent-ledger-a', 'consent-ledger-b']);
     expect(walk.continued(page('consent-ledger-b'), nothingRemoved)).toEqual(['consent-ledger-c']);
-    expect(walk.continued(page('consent-ledger-c'), nothingRemoved)).toEqual([]);
+  });
+
+  it('lets go of its names once it gave the last page: a page asked after it later needs a new scan, which sees streams begun since', () => {
+    const walk = new StreamNameWalk();
+    walk.start(page(undefined), ['consent-ledger-a', 'consent-ledger-b', 'consent-ledger-c'], nothingRemoved);
+    expect(walk.continued(page('consent-ledger-b'), nothingRemoved)).toEqual(['consent-ledger-c']);
+
+    expect(walk.continued(page('consent-ledger-c'), nothingRemoved)).toBeUndefined();
+    expect(walk.continued(page('consent-ledger-a'), nothingRemoved)).toBeUndefined();
   });
 
   it('leaves out a stream removed since the scan, and still fills the page', () => {

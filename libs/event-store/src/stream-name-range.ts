@@ -66,7 +66,8 @@ export function isInStreamNameRange(name: string, range: StreamNameRange): boole
  * job's, 1,000 subjects a page) cost one scan, not one each. A walk sees the streams as they were
  * at its first page, less those removed since (`isRemoved`); a stream begun after its first page
  * is left to the next walk, as the retention job's next run. It holds every name of the prefix
- * meanwhile: for ten million subjects, a gigabyte or so, what following the log cost before.
+ * meanwhile (for ten million subjects, a gigabyte or so, what following the log cost before),
+ * and lets go of them once it gave its last page.
  */
 export class StreamNameWalk {
   private names: readonly string[] = [];
@@ -92,7 +93,16 @@ export class StreamNameWalk {
     for (let at = from; at < this.names.length && page.length < limit; at += 1) {
       if (!isRemoved(this.names[at])) page.push(this.names[at]);
     }
+    // The last page ends the walk: holding every subject's name (a gigabyte for ten million) until
+    // the next run would keep it in the process for good, and a page asked after it later has to
+    // see the streams begun since, which only a new scan finds.
+    if (page.length < limit) this.forget();
     return page;
+  }
+
+  private forget(): void {
+    this.names = [];
+    this.prefix = undefined;
   }
 
   private firstAtOrAfter(name: string): number {

@@ -197,7 +197,7 @@ export class KurrentEventStore implements EventStore {
    * its start, the server skipping streams without the prefix, and keeps every name it found: the
    * walk's next pages come from them, less the streams removed since (`StreamNameWalk`). A walk
    * through every subject (the retention job's, 1,000 a page) thus costs one scan of the log and
-   * holds every subject's name meanwhile, about a gigabyte for ten million, instead of a scan per
+   * holds every subject's name until its last page, about a gigabyte for ten million, instead of a scan per
    * page. Not run here: no KurrentDB server can be installed on these machines.
    */
   async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
