@@ -223,7 +223,8 @@ export interface EventStore {
    * kind (every rights request, every subject) reads the whole global log: hundreds of millions of
    * events at national scale, to find a few thousand streams. The SQL stores answer from the
    * primary key of their stream heads, reading only the names asked for; KurrentDB has no such
-   * index (see its adapter for what a page costs there).
+   * index (see its adapter for what a page costs there): there the pages after a walk's first one
+   * come from the names it found, so a stream begun meanwhile is listed by the next walk.
    */
   listStreamNames(options: ListStreamNamesOptions): Promise<string[]>;
 
