@@ -72,9 +72,18 @@ export class CommandIntake {
    * request under that name and key is no retry of it, and finds nothing.
    */
   async recordedAnswer(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<CommandOutcome | undefined> {
+    const earlier = await this.earlierAnswerOfThisRequest(checked, submission);
+    return earlier && { status: 201, body: earlier, replayed: true };
+  }
+
+  /** The log's answer to this very request; none when the log holds the key for another request. */
+  private async earlierAnswerOfThisRequest(
+    checked: CheckedCommandRequest,
+    submission: Required<CommandSubmission>,
+    options?: { asStoredNow?: boolean },
+  ): Promise<HandledCommand | undefined> {
     try {
-      const earlier = await this.dependencies.ledgerStreams.earlierAnswer(checked.request.subjectId, submission);
-      return earlier && { status: 201, body: earlier, replayed: true };
+      return await this.dependencies.ledgerStreams.earlierAnswer(checked.request.subjectId, submission, options);
     } catch (error) {
       if (error instanceof IdempotencyKeyReused) return undefined;
       throw error;
@@ -139,14 +148,8 @@ export class CommandIntake {
 
   /** The answer a copy of this request got, as a record, when the subject's log holds its events. */
   private async answerInLog(checked: CheckedCommandRequest, submission: Required<CommandSubmission>): Promise<IdempotencyRecord | undefined> {
-    let earlier: HandledCommand | undefined;
-    try {
-      earlier = await this.dependencies.ledgerStreams.earlierAnswerAsStoredNow(checked.request.subjectId, submission);
-    } catch (error) {
-      // The log holds the key for another request: the claim, looked at next, says so.
-      if (error instanceof IdempotencyKeyReused) return undefined;
-      throw error;
-    }
+    // A key the log holds for another request is none of this copy's: the claim, looked at next, says so.
+    const earlier = await this.earlierAnswerOfThisRequest(checked, submission, { asStoredNow: true });
     return earlier && { ...submission, status: 201, body: JSON.stringify(earlier), recordedAt: this.dependencies.now() };
   }
 

@@ -116,14 +116,16 @@ export class LedgerStreams {
     return this.streams.cached(subjectId)?.ledger.erasure !== undefined;
   }
 
-  /** The answer an earlier attempt of the traced command got, when its events are in the subject's stream. */
-  earlierAnswer(subjectId: string, trace: CommandTrace): Promise<HandledCommand | undefined> {
-    return this.queue.run(subjectId, async () => this.earlierAppendOf(this.streams.cached(subjectId) ?? (await this.streams.read(subjectId)), trace));
-  }
-
-  /** `earlierAnswer`, from the stream as the store holds it now: another process may have just appended it. */
-  earlierAnswerAsStoredNow(subjectId: string, trace: CommandTrace): Promise<HandledCommand | undefined> {
-    return this.queue.run(subjectId, async () => this.earlierAppendOf(await this.streams.read(subjectId), trace));
+  /**
+   * The answer an earlier attempt of the traced command got, when its events are in the subject's
+   * stream: as this process last read it, or with `asStoredNow` as the store holds it now (another
+   * process may have just appended it).
+   */
+  earlierAnswer(subjectId: string, trace: CommandTrace, { asStoredNow = false } = {}): Promise<HandledCommand | undefined> {
+    return this.queue.run(subjectId, async () => {
+      const cached = asStoredNow ? undefined : this.streams.cached(subjectId);
+      return this.earlierAppendOf(cached ?? (await this.streams.read(subjectId)), trace);
+    });
   }
 
   handle(command: LedgerCommand, trace: CommandTrace): Promise<CommandHandled> {
