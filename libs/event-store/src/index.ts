@@ -1,6 +1,7 @@
 export * from './event-store.port';
 export * from './errors';
 export { canonicalJson, hashEvent, type ChainedContent } from './hash-chain';
+export { streamNamePages } from './stream-name-range';
 export { createEventStore, connectKurrentEventStore, eventStoreConfigOf, type DeploymentLog, type EventStoreConfig } from './create-event-store';
 export { createInMemoryEventStore, InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './in-memory/in-memory-event-store';
 export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';

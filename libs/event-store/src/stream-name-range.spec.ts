@@ -1,4 +1,6 @@
-import { StreamNameWalk, toStreamNameRange } from './stream-name-range';
+import { randomUUID } from 'node:crypto';
+import { createInMemoryEventStore } from './in-memory/in-memory-event-store';
+import { streamNamePages, StreamNameWalk, toStreamNameRange } from './stream-name-range';
 
 const nothingRemoved = () => false;
 const page = (after: string | undefined, limit = 2) => toStreamNameRange({ prefix: 'consent-ledger-', after, limit });
@@ -47,5 +49,19 @@ describe('a walk through stream names found by one scan', () => {
     expect(walk.continued(page('consent-ledger-b'), nothingRemoved)).toBeUndefined();
     expect(walk.continued(toStreamNameRange({ prefix: 'rights-request-', after: 'consent-ledger-a', limit: 2 }), nothingRemoved)).toBeUndefined();
     expect(new StreamNameWalk().continued(page('consent-ledger-a'), nothingRemoved)).toBeUndefined();
+  });
+});
+
+describe('walking every stream name of a prefix a page at a time', () => {
+  it('gives every page until one comes back short, each asked after the last name of the one before', async () => {
+    const store = createInMemoryEventStore();
+    for (const name of ['consent-ledger-a', 'consent-ledger-b', 'consent-ledger-c', 'rights-request-1']) {
+      await store.append(name, [{ eventId: randomUUID(), type: 'Noted', schemaVersion: 1, data: {}, metadata: {} }], { expectedRevision: 'no-stream' });
+    }
+
+    const pages: string[][] = [];
+    for await (const names of streamNamePages(store, 'consent-ledger-', 2)) pages.push(names);
+
+    expect(pages).toEqual([['consent-ledger-a', 'consent-ledger-b'], ['consent-ledger-c']]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ListStreamNamesOptions } from './event-store.port';
+import type { EventStore, ListStreamNamesOptions } from './event-store.port';
 
 /**
  * The names a page of `listStreamNames` may hold, as bounds on the stream-name key: greater than
@@ -114,5 +114,18 @@ export class StreamNameWalk {
       else high = middle;
     }
     return low;
+  }
+}
+
+/**
+ * Every name of `prefix`, a page of `pageSize` at a time, each page asked after the last name of
+ * the one before (`listStreamNames`), until a page comes back short.
+ */
+export async function* streamNamePages(store: Pick<EventStore, 'listStreamNames'>, prefix: string, pageSize: number): AsyncGenerator<string[]> {
+  for (let after: string | undefined; ; ) {
+    const names = await store.listStreamNames({ prefix, after, limit: pageSize });
+    if (names.length > 0) yield names;
+    if (names.length < pageSize) return;
+    after = names[names.length - 1];
   }
 }

@@ -12,7 +12,7 @@ import {
   type RightsRequest,
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
-import { type EventStore, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { type EventStore, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
@@ -198,11 +198,8 @@ export class ProofRetentionJob {
  * which is as soon as it could be removable anyway.
  */
 async function* subjectsInStore(store: EventStore): AsyncGenerator<string> {
-  for (let after: string | undefined; ; ) {
-    const names = await store.listStreamNames({ prefix: SUBJECT_STREAM_PREFIX, after, limit: SUBJECTS_PER_PAGE });
+  for await (const names of streamNamePages(store, SUBJECT_STREAM_PREFIX, SUBJECTS_PER_PAGE)) {
     for (const name of names) yield name.slice(SUBJECT_STREAM_PREFIX.length);
-    if (names.length < SUBJECTS_PER_PAGE) return;
-    after = names[names.length - 1];
   }
 }
 

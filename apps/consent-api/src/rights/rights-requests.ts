@@ -11,7 +11,7 @@ import {
   rightsRequestOf,
   rightsRequestStreamOf,
 } from '@consent-ledger/domain';
-import { EventIdConflict, type EventStore, type GlobalPosition, type StoredEvent, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { EventIdConflict, type EventStore, type GlobalPosition, type StoredEvent, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
 import { type CommandOrigin, IdempotencyKeyReused, nameBasedUuid } from '@consent-ledger/ledger-commands';
 import { LogCatchUp } from './log-catch-up';
 
@@ -149,8 +149,7 @@ export class RightsRequests {
   private async indexRequestStreams(): Promise<GlobalPosition> {
     const head = await this.store.headPosition();
     const found: Array<{ readonly requestId: string; readonly request: RightsRequest; readonly receiptPosition: GlobalPosition }> = [];
-    for (let after: string | undefined; ; ) {
-      const names = await this.store.listStreamNames({ prefix: RIGHTS_REQUEST_STREAM_PREFIX, after, limit: STREAMS_PER_PAGE });
+    for await (const names of streamNamePages(this.store, RIGHTS_REQUEST_STREAM_PREFIX, STREAMS_PER_PAGE)) {
       const streams = await Promise.all(names.map((name) => this.store.readStream(name)));
       for (const stored of streams) {
         const known = stored.filter((event) => event.position <= head && isRightsRequestEventType(event.type));
@@ -158,8 +157,6 @@ export class RightsRequests {
         const requestId = known[0].streamName.slice(RIGHTS_REQUEST_STREAM_PREFIX.length);
         found.push({ requestId, request: rightsRequestOf(known.map(rightsEventOf)), receiptPosition: known[0].position });
       }
-      if (names.length < STREAMS_PER_PAGE) break;
-      after = names[names.length - 1];
     }
     // Read in name order; pages of the list go in the order the log recorded each receipt.
     found.sort((a, b) => (a.receiptPosition < b.receiptPosition ? -1 : a.receiptPosition > b.receiptPosition ? 1 : 0));
