@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Catalogue, type CatalogueDefinition, loadCatalogue, noticeVersionsOf, PublishedCatalogues, type RecordedLedgerEvent } from '@consent-ledger/domain';
-import { canonicalJson, type EventStore } from '@consent-ledger/event-store';
+import { canonicalJson, type EventStore, type StoredEvent } from '@consent-ledger/event-store';
 import { nameBasedUuid } from './event-ids';
 
 /**
@@ -90,19 +90,26 @@ interface CataloguesRead {
 
 async function readCataloguesInTheLog(store: EventStore, current: Catalogue): Promise<CataloguesRead> {
   const references = new Set<string>(current.reference === undefined ? [] : [current.reference]);
-  const published = (await store.readStream(PUBLISHED_CATALOGUES_STREAM)).flatMap((event) => {
-    if (event.type !== CATALOGUE_PUBLISHED) return [];
-    const { reference, definition } = event.data as unknown as CataloguePublishedData;
+  const published = publishedIn(await store.readStream(PUBLISHED_CATALOGUES_STREAM)).flatMap(({ data: { reference }, catalogue }) => {
     references.add(reference);
-    try {
-      return [{ ...loadCatalogue(definition), reference }];
-    } catch {
-      // Written by a version whose catalogue format this one no longer reads: its receipts fall
-      // back to a catalogue of the same notice, and say so in `termsFrom`.
-      return [];
-    }
+    // Without a catalogue (a format this version no longer reads), its receipts fall back to a
+    // catalogue of the same notice, and say so in `termsFrom`.
+    return catalogue ? [{ ...catalogue, reference }] : [];
   });
   return { shelf: new PublishedCatalogues(current, published), references };
+}
+
+/** The catalogues published in these events, each loaded when this version can read its format. */
+function publishedIn(events: readonly StoredEvent[]): Array<{ readonly data: CataloguePublishedData; readonly catalogue?: Catalogue }> {
+  return events.flatMap((event) => {
+    if (event.type !== CATALOGUE_PUBLISHED) return [];
+    const data = event.data as unknown as CataloguePublishedData;
+    try {
+      return [{ data, catalogue: loadCatalogue(data.definition) }];
+    } catch {
+      return [{ data }];
+    }
+  });
 }
 
 /**
@@ -133,19 +140,11 @@ export class NoticesInTheLog {
 
   private async readFromLog(): Promise<ReadonlySet<string>> {
     const published = await this.store.readStream(PUBLISHED_CATALOGUES_STREAM, { fromRevision: this.nextRevision ?? 0 });
-    for (const event of published) {
-      if (event.type === CATALOGUE_PUBLISHED) for (const version of noticeVersionsIn(event.data as unknown as CataloguePublishedData)) this.versions.add(version);
+    for (const { data, catalogue } of publishedIn(published)) {
+      // A format this code no longer loads: its own notice is still one the operator published.
+      for (const version of catalogue ? noticeVersionsOf(catalogue.definition) : [data.noticeVersion]) this.versions.add(version);
     }
     this.nextRevision = published.length > 0 ? published[published.length - 1].revision + 1 : (this.nextRevision ?? 0);
     return this.versions;
-  }
-}
-
-function noticeVersionsIn({ noticeVersion, definition }: CataloguePublishedData): ReadonlySet<string> {
-  try {
-    return noticeVersionsOf(loadCatalogue(definition).definition);
-  } catch {
-    // A format this code no longer loads: its own notice is still one the operator published.
-    return new Set([noticeVersion]);
   }
 }
