@@ -156,6 +156,8 @@ function recordingChoices(kind: StoreKind) {
       ['consenting to a contract purpose', (s: string) => commandJson.giveConsent(s, { purpose: 'service-provision' }), 'consent-not-applicable'],
       ['consenting without naming the notice', (s: string) => commandJson.giveConsent(s, { capture: { noticeVersion: undefined } }), 'notice-version-required'],
       ['a motivated objection without reasons', (s: string) => commandJson.object(s, { purpose: 'security-cctv' }), 'justification-required'],
+      // Found in review: recorded and listed in preferences, while invoices by SMS went on being allowed.
+      ['restricting invoices by SMS, which the contract needs', (s: string) => commandJson.restrictChannel(s, { channel: 'sms', purpose: 'billing-accounting' }), 'restriction-not-possible'],
     ])('%s answers 422 with the rule name and records nothing', async (_, build, rule) => {
       const before = await api.store.headPosition();
       const response = await api.command(build(newSubjectId()));

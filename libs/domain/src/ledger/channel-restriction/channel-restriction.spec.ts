@@ -20,6 +20,19 @@ describe('restricting a channel', () => {
   it('refuses to restrict a channel the purpose does not use', () =>
     given().when(restrictChannel({ channel: 'tv-screen', purpose: 'newsletter-customers' })).thenRejected('channel-not-used-by-purpose'));
 
+  it('refuses to restrict a channel for processing the person cannot refuse, such as invoices under the contract', () =>
+    given().when(restrictChannel({ channel: 'sms', purpose: 'billing-accounting' })).thenRejected('restriction-not-possible'));
+
+  it('restricts a channel for processing the person may object to with reasons, such as carrier billing by SMS', () =>
+    given()
+      .when(restrictChannel({ channel: 'sms', purpose: 'direct-carrier-billing' }))
+      .then(channelRestricted({ channel: 'sms', purpose: 'direct-carrier-billing' })));
+
+  it('lifts a restriction for processing the person cannot refuse, recorded before such restrictions were refused', () =>
+    given(channelRestricted({ channel: 'sms', purpose: 'billing-accounting' }))
+      .when(liftChannelRestriction({ channel: 'sms', purpose: 'billing-accounting' }))
+      .then(channelRestrictionLifted({ channel: 'sms', purpose: 'billing-accounting' })));
+
   it('lifts a restriction in force', () =>
     given(channelRestricted({ channel: 'phone' }))
       .when(liftChannelRestriction({ channel: 'phone', occurredAt: '2024-06-01T00:00:00Z' }))
