@@ -40,7 +40,7 @@ function scopeOf(
   // invoice by SMS under the contract), so recorded it would show in the preference centre as a
   // choice that is not kept. Lifting one stays possible, for those recorded before this rule.
   if (command.type === 'RestrictChannel' && purpose.objection === 'none') {
-    throw new LedgerRuleBroken('restriction-not-possible', command, `${purpose.id} rests on the contract, a legal obligation or a vital interest`);
+    throw new LedgerRuleBroken('restriction-not-possible', command, purpose.id);
   }
   return { channel, purpose: purpose.id };
 }
