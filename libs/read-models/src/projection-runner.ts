@@ -2,7 +2,7 @@ import type { Catalogue, Instant } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition, StoredEvent, Subscription } from '@consent-ledger/event-store';
 import { type ChangeSet, planEvents, planReevaluation } from './change-set';
 import type { ProjectedReadModels } from './read-models';
-import { CatalogueRulesChanged } from './storage/read-model-storage';
+import { CatalogueRulesChanged, DATABASE_CLOCK } from './storage/read-model-storage';
 import type { SubjectView } from './subject-ledger/subject-view';
 
 export interface ProjectionLog {
@@ -19,8 +19,6 @@ export interface StartProjectionsOptions {
   readonly sweepEveryMs?: number;
   /** Subjects the sweep re-evaluates per transaction (500). */
   readonly sweepPageSize?: number;
-  /** The instant "now" (tests pass a fixed one). */
-  readonly clock?: () => Instant;
   /**
    * Told after each commit: what the transaction changed (the Kafka publisher listens), and, for
    * a batch of the log, the batch itself (a sweep has none).
@@ -42,7 +40,10 @@ export interface AppliedBatch {
 export interface Projections {
   /** Resolves when the read models have applied the log up to its head at the time of the call. */
   caughtUp(timeoutMs?: number): Promise<void>;
-  /** Re-evaluates every subject whose decisions changed because time passed, now. */
+  /**
+   * Re-evaluates every subject whose decisions changed because time passed: by `now` (tests pass
+   * one), or by the database's clock, read again for each page.
+   */
   sweep(now?: Instant): Promise<number>;
   /** Empties the read models and replays the log from position 0; resolves when caught up again. */
   rebuild(timeoutMs?: number): Promise<void>;
@@ -67,7 +68,6 @@ const RETRY_MS = 1000;
 export function startProjections(options: StartProjectionsOptions): Projections {
   const { readModels, store } = options;
   const catalogue: Catalogue = readModels.catalogue;
-  const clock = options.clock ?? (() => new Date().toISOString() as Instant);
   const batchSize = options.batchSize ?? 500;
   const log = options.log ?? { warn: (message) => console.warn(message), error: (message, error) => console.error(message, error) };
 
@@ -163,10 +163,10 @@ export function startProjections(options: StartProjectionsOptions): Projections 
   // expiring in one minute are tens of thousands of subjects, and a sweep holding the chain for
   // all of them held back every command's read-your-writes and state message until it ended.
   const sweepPage = options.sweepPageSize ?? SWEEP_PAGE;
-  const sweepOnce = async (now: Instant) => {
+  const sweepOnce = async (at: Instant | typeof DATABASE_CLOCK) => {
     let changed = 0;
     while (!isStopped) {
-      const changes = await serially(() => readModels.storage.reevaluateDue(now, sweepPage, (checkpoint, views) => planReevaluation(checkpoint, views, now, catalogue)));
+      const changes = await serially(() => readModels.storage.reevaluateDue(at, sweepPage, (checkpoint, views, now) => planReevaluation(checkpoint, views, now, catalogue)));
       changed += changes.subjects.length;
       if (changes.subjects.length > 0) options.onCommitted?.(changes);
       if (changes.subjects.length < sweepPage) return changed;
@@ -177,8 +177,8 @@ export function startProjections(options: StartProjectionsOptions): Projections 
     return changed;
   };
   let sweeping: Promise<number> | undefined;
-  const sweep = (now: Instant = clock()): Promise<number> => {
-    const running = sweepOnce(now).finally(() => {
+  const sweep = (now?: Instant): Promise<number> => {
+    const running = sweepOnce(now ?? DATABASE_CLOCK).finally(() => {
       if (sweeping === running) sweeping = undefined;
     });
     sweeping = running;

@@ -10,6 +10,13 @@ import type { SubjectView } from '../subject-ledger/subject-view';
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
 /**
+ * Time-driven changes are judged by the database's clock, as the leases are (ADR 0005), not by
+ * whichever projector host leads: the instant an expiry is published must not depend on the
+ * leader's clock, nor jump when another instance takes over.
+ */
+export const DATABASE_CLOCK = 'database-clock';
+
+/**
  * A checkpoint row naming a feed that must publish every subject again once the read models,
  * rebuilt by a migration, are back at the position it holds (what the feed had published).
  */
@@ -228,9 +235,11 @@ export interface ReadModelStorage {
   applyEvents(events: readonly StoredEvent[], plan: Planner): Promise<ChangeSet>;
   /**
    * Re-evaluates up to `limit` subjects whose decisions change on their own by `now`, and records
-   * the visible changes in the state-change outbox in the same transaction.
+   * the visible changes in the state-change outbox in the same transaction. With `DATABASE_CLOCK`,
+   * `now` is the database's own time, read in that transaction (SQLite: its process's system
+   * clock, as read by SQLite), and handed to `plan`.
    */
-  reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet>;
+  reevaluateDue(now: Instant | typeof DATABASE_CLOCK, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[], now: Instant) => ChangeSet): Promise<ChangeSet>;
   /** Empties every read-model table and sets the checkpoint back to the start, atomically. */
   reset(): Promise<void>;
   /** The checkpoint and the id of the event at it. */

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { Config } from '@jest/types';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import {
   catalogue,
@@ -35,6 +36,8 @@ export interface ReadModelsUnderTest {
 
 const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
+/** Everything but `Date`: a host clock set apart while time goes on as usual. */
+const REAL_TIMERS: Config.FakeableAPI[] = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'];
 /** A fixed past instant: choices happen before the store records them, as in production. */
 const MAY_2024 = '2024-05-01T09:00:00Z';
 
@@ -373,6 +376,29 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
         expect.objectContaining({ subjectId: idOf('max'), changedAt: after, audiences: ['pickx-tv-ads'] }),
       ]);
       expect(await projections!.sweep(after)).toBe(0);
+    });
+
+    // Found in review: the sweep judged expiries by the leading projector's own clock while its
+    // lease was judged by the database's, so a leader running an hour ahead ended Pickx TV-ads
+    // memberships an hour before the consent ran out, and which instance led decided when.
+    it("judges expiries by the database's clock, not by a host clock running ahead of it", async () => {
+      project();
+      const soon = new Date(Date.now() + 1500).toISOString() as Instant;
+      const position = await record(relationshipStarted(of('ida')), consentGiven({ ...of('ida'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
+      await subject.readModels.waitFor(position);
+
+      jest.useFakeTimers({ now: Date.now() + 3_600_000, doNotFake: REAL_TIMERS });
+      try {
+        expect(await projections!.sweep()).toBe(0);
+      } finally {
+        jest.useRealTimers();
+      }
+      expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('ida')])).toMatchObject([{ member: true, validUntil: soon }]);
+      expect((await subject.readModels.storage.pendingStateChanges('feed', 10)).changes).toEqual([]);
+
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 1000));
+      expect(await projections!.sweep()).toBe(1);
+      expect(await subject.readModels.storage.audienceRows('pickx-tv-ads', [idOf('ida')])).toMatchObject([{ member: false, since: soon }]);
     });
 
     it('records that a change caused by time touched no audience membership, so partners are not told', async () => {

@@ -19,6 +19,7 @@ import {
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
+  DATABASE_CLOCK,
   type Planner,
   type OutboxRecord,
   type ReadModelStorage,
@@ -152,13 +153,19 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     );
   }
 
-  async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
+  async reevaluateDue(at: Instant | typeof DATABASE_CLOCK, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[], now: Instant) => ChangeSet): Promise<ChangeSet> {
     return this.underCheckpointLock(async (client, checkpoint) => {
-      const { rows } = await client.query<{ subject_id: string }>(
-        'SELECT subject_id FROM rm_subjects WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2',
-        [now, limit],
+      // The clock is read in the same round trip as the subjects it finds due.
+      const { rows } = await client.query<{ now: Instant; subject_id: string | null }>(
+        `SELECT clock.now, due.subject_id
+         FROM (SELECT coalesce($1::timestamptz, statement_timestamp()) AS now) AS clock
+         LEFT JOIN LATERAL (SELECT subject_id, next_change_at FROM rm_subjects WHERE next_change_at <= clock.now ORDER BY next_change_at LIMIT $2) AS due ON true
+         ORDER BY due.next_change_at`,
+        [at === DATABASE_CLOCK ? null : at, limit],
       );
-      const changes = plan(checkpoint, [...(await this.loadViews(client, rows.map((row) => row.subject_id))).values()]);
+      const now = at === DATABASE_CLOCK ? rows[0].now : at;
+      const dueIds = rows.flatMap((row) => (row.subject_id === null ? [] : [row.subject_id]));
+      const changes = plan(checkpoint, [...(await this.loadViews(client, dueIds)).values()], now);
       await this.write(client, changes);
       const news = changes.subjects.filter(isNewsForFeeds);
       if (news.length > 0) {

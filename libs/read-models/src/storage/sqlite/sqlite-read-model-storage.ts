@@ -19,6 +19,7 @@ import {
   READ_MODELS_CHECKPOINT,
   audiencesColumnOf,
   audiencesOfColumn,
+  DATABASE_CLOCK,
   type Planner,
   type OutboxRecord,
   type ReadModelStorage,
@@ -112,13 +113,14 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       .immediate();
   }
 
-  async reevaluateDue(now: Instant, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[]) => ChangeSet): Promise<ChangeSet> {
+  async reevaluateDue(at: Instant | typeof DATABASE_CLOCK, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[], now: Instant) => ChangeSet): Promise<ChangeSet> {
     return this.db
       .transaction(() => {
         this.assertFollowedRules();
         const checkpoint = this.readCheckpoint(READ_MODELS_CHECKPOINT);
+        const now = at === DATABASE_CLOCK ? ((this.statements.databaseNow.get() as { now: string }).now as Instant) : at;
         const ids = (this.statements.dueSubjects.all(now, limit) as { subject_id: string }[]).map((row) => row.subject_id);
-        const changes = plan(checkpoint, [...this.loadViews(ids).values()]);
+        const changes = plan(checkpoint, [...this.loadViews(ids).values()], now);
         this.write(changes);
         for (const change of changes.subjects) {
           if (isNewsForFeeds(change)) this.statements.insertStateChange.run(change.view.subjectId, audiencesColumnOf(change), now);
@@ -369,6 +371,7 @@ function prepare(db: Connection) {
        WHERE h.subject_id IN (SELECT value FROM json_each(@ids))
          AND NOT EXISTS (SELECT 1 FROM rm_audience_members m WHERE m.audience = h.audience AND m.subject_id = h.subject_id)`,
     ),
+    databaseNow: db.prepare("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS now"),
     dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
     upsertSubject: db.prepare(
       `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
