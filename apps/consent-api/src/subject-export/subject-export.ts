@@ -209,7 +209,7 @@ async function exportedChoiceOf(
     position: event.chain.position,
     type: event.type,
     decision,
-    change: describeChange(event),
+    change: describeChange(event, catalogue),
     brand,
     occurredAt: capture.occurredAt,
     recordedAt: capture.recordedAt,

@@ -34,10 +34,11 @@ describe('the auditor timeline', () => {
       whenExpressed: { asChosen: { allowed: false, reason: 'consent-withdrawn' }, asKnown: { allowed: true, reason: 'consent-active', basedOn: ['event-0', 'event-1'] } },
     }));
 
-  it('says in plain words what each choice changed', () =>
+  // Found in review: both read "until withdrawn", while the decisions end them with the contract.
+  it('says in plain words what each choice changed, and what ends a consent besides its withdrawal', () =>
     expect(timeline.slice(1).map((step) => step.change)).toEqual([
-      'consent given to targeted-tv-advertising-pickx on tv-screen under notice 2024-02-27 (fr-BE), until withdrawn',
-      'consent given to customer-profiling-consent-based under notice 2024-02-27 (fr-BE), until withdrawn',
+      'consent given to targeted-tv-advertising-pickx on tv-screen under notice 2024-02-27 (fr-BE), until withdrawn or until the customer contract it was given under ends',
+      'consent given to customer-profiling-consent-based under notice 2024-02-27 (fr-BE), until withdrawn or until 5 years after the customer contract it was given under ends',
       'consent to targeted-tv-advertising-pickx withdrawn on every channel',
     ]));
 

@@ -83,7 +83,7 @@ export function auditorTimeline(history: readonly RecordedLedgerEvent[], catalog
       eventId: event.eventId,
       revision: event.revision,
       decision: decisions[index],
-      change: describeChange(event),
+      change: describeChange(event, catalogue),
       occurredAt,
       recordedAt,
       touchpoint,
