@@ -1,5 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWithPostgres } from '../../../../test/support/services';
-import { commandJson, newSubjectId, type StoreKind, startTestApi, type TestApi, TEST_KEYS } from '../testing/test-api';
+import { requestSchema } from '../http/request-schema';
+import { commandJson, newSubjectId, REPOSITORY_ROOT, type StoreKind, startTestApi, type TestApi, TEST_KEYS } from '../testing/test-api';
+import { AudienceDecisionsRequest } from './audience-decisions.request';
+
+/** The section of docs/api.md on `POST /v1/decisions`: the fields its table lists, and its examples as request → answer. */
+function documentedAudienceFiltering() {
+  const apiDoc = readFileSync(join(REPOSITORY_ROOT, 'docs', 'api.md'), 'utf8');
+  const start = apiDoc.indexOf('**`POST /v1/decisions`**');
+  const section = apiDoc.slice(start, apiDoc.indexOf('\n**`', start + 1));
+  const fields = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((match) => match[1]);
+  const examples = [...section.matchAll(/^(\{.*\})\n→ (\{.*\})$/gm)].map((match) => ({ request: JSON.parse(match[1]), answer: JSON.parse(match[2]) }));
+  return { fields, examples };
+}
 
 function filteringAudiences(kind: StoreKind) {
   let api: TestApi;
@@ -52,6 +66,28 @@ function filteringAudiences(kind: StoreKind) {
     const response = await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1', 'jan@example.be', 's-3', '+32475123456', 'bad id'] });
     expect(response.status).toBe(400);
     expect(response.body.details.map((detail: { field: string }) => detail.field)).toEqual(['subjectIds[1]', 'subjectIds[3]', 'subjectIds[4]']);
+  });
+
+  // Found in review: api.md named only purpose, channel and subjectIds, while the endpoint takes
+  // source, brand and at too, and refuses knownAt.
+  it('takes the fields api.md lists, and answers its examples as it says', async () => {
+    const { fields, examples } = documentedAudienceFiltering();
+    expect([...fields].sort()).toEqual(Object.keys(requestSchema(AudienceDecisionsRequest).properties!).sort());
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+
+    // The story the examples tell, with the ids they use (each suite runs on a store of its own).
+    const at = (occurredAt: string) => ({ capture: { occurredAt } });
+    const story = [
+      ...['cust-1', 'cust-2', 'cust-3', 'cust-4'].map((subjectId) => commandJson.startRelationship(subjectId, at('2026-01-10T09:00:00Z'))),
+      ...['cust-1', 'cust-3'].map((subjectId) => commandJson.giveConsent(subjectId, { purpose: 'customer-profiling-consent-based', capture: { occurredAt: '2026-02-01T10:00:00Z' } })),
+      commandJson.object('cust-2', at('2026-05-01T10:00:00Z')),
+      commandJson.optOutSource('cust-3', at('2026-05-01T10:00:00Z')),
+    ];
+    for (const command of story) expect((await api.command(command)).status).toBe(201);
+
+    for (const { request, answer } of examples) expect({ request, ...(await filter(request)) }).toMatchObject({ request, status: 200, body: answer });
+    const knownAt = await filter({ purpose: 'newsletter-customers', knownAt: '2026-04-01T00:00:00Z', subjectIds: ['cust-1'] });
+    expect([knownAt.status, knownAt.body.details]).toEqual([400, [{ field: 'knownAt', message: 'is not a known field' }]]);
   });
 
   it('needs decisions:read', async () => {
