@@ -122,11 +122,39 @@ function hasNationalRegisterNumber(text: string): boolean {
     // review), so only a bis number written with separators counts.
     const isBis = Number(month) > 12;
     if (Number(month) % 20 > 12 || Number(day) > 31 || (isBis && /^\d{11}$/.test(written))) continue;
-    const base = Number(`${year}${month}${day}${serial}`);
-    // Born from 2000 on, the check is computed with a 2 in front of the nine digits.
-    if (97 - (base % 97) === Number(check) || 97 - ((2_000_000_000 + base) % 97) === Number(check)) return true;
+    if (hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check)) return true;
   }
   return false;
+}
+
+/** The last two digits check the first nine: 97 minus their remainder by 97. */
+function hasNationalRegisterCheck(firstNine: string, check: string): boolean {
+  const base = Number(firstNine);
+  // Born from 2000 on, the check is computed with a 2 in front of the nine digits.
+  return 97 - (base % 97) === Number(check) || 97 - ((2_000_000_000 + base) % 97) === Number(check);
+}
+
+/** A whole id written as a national register number: YY.MM.DD-SSS.CC, with or without separators. */
+const NATIONAL_REGISTER_NUMBER_ID = /^(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{3})[ ./-]?(\d{2})$/;
+
+/**
+ * Written with separators, the shape alone says what it is, so the check digits decide. Eleven bare
+ * digits are also how numeric customer numbers look: about 2 in 100 random ones pass the check
+ * (two check values, one per century, of 100), so the first six must also be a possible birth date
+ * (month 00–12, or 20–32 and 40–52 for "bis" numbers; day 00–31: 39 months and 32 days in 100
+ * each). That leaves 39 × 32 × 2 in a million, about one random 11-digit id in 400, refused. An id
+ * that starts with a date of 2000–2012 or 2020–2032 (`20240601123`) always has a possible month
+ * and day, so one in 50 of those is refused: prefix numeric ids (`cust-85073003328`), which this
+ * does not read.
+ */
+function isNationalRegisterNumberId(id: string): boolean {
+  const parts = NATIONAL_REGISTER_NUMBER_ID.exec(id);
+  if (!parts) return false;
+  const [written, year, month, day, serial, check] = parts;
+  if (!hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check)) return false;
+  const isWrittenWithSeparators = written.length > 11;
+  const isPossibleBirthDate = Number(month) <= 52 && Number(month) % 20 <= 12 && Number(day) <= 31;
+  return isWrittenWithSeparators || isPossibleBirthDate;
 }
 
 /** Lengths of the IBANs of the countries whose customers and banks the operator meets. */
@@ -152,6 +180,19 @@ function hasIban(text: string): boolean {
   return false;
 }
 
+/**
+ * A whole id that is an IBAN as banks print it: in groups of four separated by a space, dot or dash,
+ * or none. The country's exact length and the check digits (one chance in 97) must both hold, so
+ * a UUID (36 characters, or 32 without dashes: no country's length) is never taken for one.
+ */
+const IBAN_ID = /^[A-Za-z]{2} ?\d{2}(?:[ .-]?[A-Za-z0-9]{4})*(?:[ .-]?[A-Za-z0-9]{1,3})?$/;
+
+function isIbanId(id: string): boolean {
+  if (!IBAN_ID.test(id)) return false;
+  const iban = id.replace(/[ .-]/g, '').toUpperCase();
+  return IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanRemainder(iban) === 1;
+}
+
 /** ISO 13616: the first four characters moved to the end, letters as 10–35, the whole taken mod 97. */
 function ibanRemainder(iban: string): number {
   let remainder = 0;
@@ -170,7 +211,14 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (value.includes('@') || isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
+  if (value.includes('@')) return 'must be a pseudonymous id, not an e-mail address or phone number';
+  // Ids travel in clear into the log, every Kafka topic's keys, logs and read models. Read before
+  // the phone screens, which take a Dutch IBAN in groups (`… 0417 1643 00`) or the number of
+  // someone born in 2000 (`00…`) for a phone number: the check digits say better what it is.
+  if (isNationalRegisterNumberId(value) || isIbanId(value)) {
+    return 'must be a pseudonymous id, not a national register number or bank account number';
+  }
+  if (isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
     return 'must be a pseudonymous id, not an e-mail address or phone number';
   }
   if (!PSEUDONYMOUS_ID.test(value)) return 'must be a pseudonymous id: letters, digits and . _ : - only, starting with a letter or digit';

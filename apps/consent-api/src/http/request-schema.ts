@@ -7,7 +7,7 @@ import { MAX_CURSOR_LENGTH, PAGE_RULES } from './pages';
 export const PSEUDONYMOUS_ID_SCHEMA: SchemaObject = {
   type: 'string',
   pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
-  description: 'pseudonymous id: never an e-mail address or phone number',
+  description: 'pseudonymous id: never an e-mail address, phone number, national register number or IBAN',
 };
 
 /**

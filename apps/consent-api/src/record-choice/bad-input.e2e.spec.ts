@@ -1,7 +1,11 @@
 import { describeWithPostgres } from '../../../../test/support/services';
+import { iban, inGroupsOfFour, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { commandJson, type Json, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
 
 const subjectId = 'subject-bad-input';
+const aNationalRegisterNumber = nationalRegisterNumber({ born: '1985-07-30', serial: 33 });
+const aBankAccount = iban('BE', '539007547034');
+const NOT_AN_IDENTITY_NUMBER = 'must be a pseudonymous id, not a national register number or bank account number';
 
 /** Each case: what is wrong, the body as sent, and the { field, message } the caller must get back. */
 const badCommands: Array<[string, string, { field: string; message: RegExp | string }]> = [
@@ -33,6 +37,11 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['a date in the future', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2999-01-01T00:00:00Z' } })), { field: 'capture.occurredAt', message: 'must not be more than 5 minutes ahead of the server clock' }],
   ['an e-mail address as subject id', JSON.stringify(commandJson.restrictChannel('an.janssens@example.be')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
+  // Found in review: ids are published in clear on every topic, and these passed.
+  ['a national register number as subject id', JSON.stringify(commandJson.startRelationship(aNationalRegisterNumber)), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
+  ['a national register number as on the identity card', JSON.stringify(commandJson.startRelationship(withDotsAndDash(aNationalRegisterNumber))), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
+  ['an IBAN as subject id', JSON.stringify(commandJson.startRelationship(inGroupsOfFour(aBankAccount))), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
+  ['a national register number as an agent id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: aNationalRegisterNumber } } })), { field: 'capture.actor.id', message: NOT_AN_IDENTITY_NUMBER }],
   ['a control character in the subject id', JSON.stringify(commandJson.restrictChannel('subject\u0007-1')), { field: 'subjectId', message: 'must not contain control characters' }],
   ['a control character in an actor id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: 'agent\u001b[31m' } } })), { field: 'capture.actor.id', message: 'must not contain control characters' }],
   // Found in review: a call-centre consent recorded with no agent is no evidence of who took it.
@@ -105,6 +114,8 @@ function refusingBadInput(kind: StoreKind) {
     ['a control character', '/v1/subjects/subject%00one/decision?purpose=newsletter-customers', 'must not contain control characters'],
     ['an e-mail address', '/v1/subjects/an%40example.be/preferences', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['an overlong id', `/v1/subjects/${'x'.repeat(300)}/history`, 'must be 1 to 128 characters long'],
+    ['a national register number', `/v1/subjects/${withDotsAndDash(aNationalRegisterNumber)}/history`, NOT_AN_IDENTITY_NUMBER],
+    ['an IBAN', `/v1/subjects/${aBankAccount}/preferences`, NOT_AN_IDENTITY_NUMBER],
   ])('refuses %s as the subject of a question with 400', async (_, path, message) => {
     const response = await api.call('GET', path);
     expect(response.status).toBe(400);

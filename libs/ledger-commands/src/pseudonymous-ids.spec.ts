@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { pseudonymousIdProblem } from './request-fields';
+import { iban, inGroupsOfFour, nationalRegisterNumber, withDotsAndDash, withWrongCheck } from './testing/identity-numbers';
+
+const REFUSED = 'must be a pseudonymous id, not a national register number or bank account number';
+
+const bornIn1985 = nationalRegisterNumber({ born: '1985-07-30', serial: 33 });
+const bornIn2005 = nationalRegisterNumber({ born: '2005-03-14', serial: 123 });
+/** Its eleven digits start with 00, as an international phone number does. */
+const bornIn2000 = nationalRegisterNumber({ born: '2000-02-29', serial: 1 });
+const bisPlus20 = nationalRegisterNumber({ born: '1990-11-02', serial: 7, bisMonthOffset: 20 });
+const bisPlus40 = nationalRegisterNumber({ born: '2012-01-28', serial: 998, bisMonthOffset: 40 });
+/** A valid check on a "date" no one is born on: month 13. */
+const monthThirteen = nationalRegisterNumber({ born: '1985-13-05', serial: 42 });
+/** And day 45. */
+const dayFortyFive = nationalRegisterNumber({ born: '1985-07-45', serial: 42 });
+
+const belgianAccount = iban('BE', '539007547034');
+const dutchAccount = iban('NL', 'ABNA0417164300');
+const luxembourgAccount = iban('LU', '0019400644750000');
+const frenchAccount = iban('FR', '20041010050500013M02606');
+const germanAccount = iban('DE', '370400440532013000');
+
+// Found in review: a channel keyed on the national register number or a bank account had it
+// recorded and published in clear, where e-mail addresses and phone numbers were refused.
+describe('refusing a national register number or bank account as a pseudonymous id', () => {
+  it('computes the test numbers as the registry and banks do', () => {
+    expect(bornIn1985).toBe('85073003328');
+    expect(belgianAccount).toBe('BE68539007547034');
+  });
+
+  it.each([
+    ['born in the 1900s, eleven digits', bornIn1985],
+    ['born in the 1900s, as on the identity card', withDotsAndDash(bornIn1985)],
+    ['born in the 2000s, eleven digits', bornIn2005],
+    ['born in the 2000s, as on the identity card', withDotsAndDash(bornIn2005)],
+    ['born in 2000, eleven digits', bornIn2000],
+    ['a bis number (month + 20), eleven digits', bisPlus20],
+    ['a bis number (month + 40), eleven digits', bisPlus40],
+    ['a bis number, as on the card', withDotsAndDash(bisPlus40)],
+    ['grouped with dashes', `${bornIn1985.slice(0, 6)}-${bornIn1985.slice(6, 9)}-${bornIn1985.slice(9)}`],
+    ['grouped with spaces', `${bornIn1985.slice(0, 6)} ${bornIn1985.slice(6, 9)} ${bornIn1985.slice(9)}`],
+    ['grouped with dots only', withDotsAndDash(bornIn2005).replace('-', '.')],
+    // Eleven bare digits must look like a birth date; written as the registry writes it, the shape says enough.
+    ['with an impossible month, written with separators', withDotsAndDash(monthThirteen)],
+  ])('refuses a national register number %s', (_, id) => {
+    expect(pseudonymousIdProblem(id)).toBe(REFUSED);
+  });
+
+  it.each([
+    ['a Belgian one', belgianAccount],
+    ['a Belgian one in groups of four', inGroupsOfFour(belgianAccount)],
+    ['a Belgian one in lower case', belgianAccount.toLowerCase()],
+    ['a Belgian one grouped with dashes', inGroupsOfFour(belgianAccount).replace(/ /g, '-')],
+    ['a Dutch one', dutchAccount],
+    ['a Dutch one in groups of four', inGroupsOfFour(dutchAccount)],
+    ['a Luxembourg one', luxembourgAccount],
+    ['a French one', frenchAccount],
+    ['a French one in groups of four', inGroupsOfFour(frenchAccount)],
+    ['a German one', germanAccount],
+    ['a German one in groups of four', inGroupsOfFour(germanAccount)],
+  ])('refuses an IBAN, %s', (_, id) => {
+    expect(pseudonymousIdProblem(id)).toBe(REFUSED);
+  });
+
+  it.each([
+    ['a national register number with a wrong check', withWrongCheck(bornIn1985)],
+    ['one born in the 2000s with a wrong check', withWrongCheck(bornIn2005)],
+    ['a bis number with a wrong check', withWrongCheck(bisPlus20)],
+    ['eleven digits whose check holds but whose month 13 is no birth month', monthThirteen],
+    ['eleven digits whose check holds but whose day 45 is no birth day', dayFortyFive],
+    ['a Belgian IBAN with a wrong check', withWrongCheck(belgianAccount)],
+    ['a Dutch IBAN with a wrong check', withWrongCheck(dutchAccount)],
+    ['a French IBAN with a wrong check', withWrongCheck(frenchAccount)],
+    ['a German IBAN with a wrong check', withWrongCheck(germanAccount)],
+    ['a Belgian IBAN one digit short', iban('BE', '53900754703')],
+    ['an IBAN-shaped id of a country that has none', iban('XX', '539007547034')],
+    ['a customer number', 'cust-000123'],
+    ['a prefixed numeric id', `cust-${bornIn1985}`],
+    ['a UUID', '85073003-3280-4e5f-9a1b-539007547034'],
+    ['a UUID without dashes, in capitals', 'BE685390075470348507300332812345'],
+  ])('accepts %s', (_, id) => {
+    expect(pseudonymousIdProblem(id)).toBeUndefined();
+  });
+
+  it('accepts random UUIDs', () => {
+    const refused = Array.from({ length: 100_000 }, () => randomUUID()).filter((id) => pseudonymousIdProblem(id) !== undefined);
+    expect(refused).toEqual([]);
+  });
+
+  // The rate docs/api.md promises: 2 check values in 100, 39 possible months and 32 possible days in 100.
+  it('refuses 39 × 32 × 2 in a million eleven-digit numbers, every month, day and check tried', () => {
+    let refused = 0;
+    for (let middle = 0; middle < 10_000; middle += 1) {
+      for (let check = 0; check < 100; check += 1) {
+        const id = `85${String(middle).padStart(4, '0')}123${String(check).padStart(2, '0')}`;
+        if (pseudonymousIdProblem(id) === REFUSED) refused += 1;
+      }
+    }
+    expect(refused).toBe(39 * 32 * 2);
+  });
+
+  // Read as YY MM DD, 2024-06-01 is 20 24 06: a possible bis month and day, so only the check decides.
+  it('refuses one in 50 eleven-digit ids that start with a date of 2024', () => {
+    let refused = 0;
+    for (let day = 0; day < 366; day += 1) {
+      const date = new Date(Date.UTC(2024, 0, 1) + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+      for (let serial = 0; serial < 1000; serial += 1) {
+        if (pseudonymousIdProblem(`${date}${String(serial).padStart(3, '0')}`) === REFUSED) refused += 1;
+      }
+    }
+    expect(refused).toBe((366 * 1000) / 50);
+  });
+});
