@@ -134,27 +134,21 @@ function hasNationalRegisterCheck(firstNine: string, check: string): boolean {
   return 97 - (base % 97) === Number(check) || 97 - ((2_000_000_000 + base) % 97) === Number(check);
 }
 
-/** A whole id written as a national register number: YY.MM.DD-SSS.CC, with or without separators. */
+/** A whole id written as the registry writes a national register number: YY.MM.DD-SSS.CC, or grouped with dashes, slashes or spaces. */
 const NATIONAL_REGISTER_NUMBER_ID = /^(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{2})[ ./-]?(\d{3})[ ./-]?(\d{2})$/;
 
 /**
- * Written with separators, the shape alone says what it is, so the check digits decide. Eleven bare
- * digits are also how numeric customer numbers look: about 2 in 100 random ones pass the check
- * (two check values, one per century, of 100), so the first six must also be a possible birth date
- * (month 00–12, or 20–32 and 40–52 for "bis" numbers; day 00–31: 39 months and 32 days in 100
- * each). That leaves 39 × 32 × 2 in a million, about one random 11-digit id in 400, refused. An id
- * that starts with a date of 2000–2012 or 2020–2032 (`20240601123`) always has a possible month
- * and day, so one in 50 of those is refused: prefix numeric ids (`cust-85073003328`), which this
- * does not read.
+ * Written with separators, the shape says what it is, so the check digits decide. Eleven bare
+ * digits are not read: numeric customer numbers take that shape, and one in 400 random ones would
+ * pass the check and a birth date (one in 50 of those that start with a date of this century),
+ * so a customer given such a number could never be recorded, nor withdraw a consent. As for
+ * landlines, ids are not screened where their shape is also a legitimate customer number's.
  */
 function isNationalRegisterNumberId(id: string): boolean {
   const parts = NATIONAL_REGISTER_NUMBER_ID.exec(id);
-  if (!parts) return false;
-  const [written, year, month, day, serial, check] = parts;
-  if (!hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check)) return false;
-  const isWrittenWithSeparators = written.length > 11;
-  const isPossibleBirthDate = Number(month) <= 52 && Number(month) % 20 <= 12 && Number(day) <= 31;
-  return isWrittenWithSeparators || isPossibleBirthDate;
+  if (!parts || parts[0].length === 11) return false;
+  const [, year, month, day, serial, check] = parts;
+  return hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check);
 }
 
 /** Lengths of the IBANs of the countries whose customers and banks the operator meets. */

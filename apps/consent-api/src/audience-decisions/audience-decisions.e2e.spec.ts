@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithPostgres } from '../../../../test/support/services';
-import { nationalRegisterNumber } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
+import { nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { requestSchema } from '../http/request-schema';
 import { commandJson, newSubjectId, REPOSITORY_ROOT, type StoreKind, startTestApi, type TestApi, TEST_KEYS } from '../testing/test-api';
 import { AudienceDecisionsRequest } from './audience-decisions.request';
@@ -64,7 +64,7 @@ function filteringAudiences(kind: StoreKind) {
 
   // A campaign list of thousands is fixed in one go only if every bad id is named at once.
   it('names every bad id of a list, each at its index', async () => {
-    const aNationalRegisterNumber = nationalRegisterNumber({ born: '1985-07-30', serial: 33 });
+    const aNationalRegisterNumber = withDotsAndDash(nationalRegisterNumber({ born: '1985-07-30', serial: 33 }));
     const response = await filter({ purpose: 'newsletter-customers', subjectIds: ['s-1', 'jan@example.be', 's-3', '+32475123456', 'bad id', aNationalRegisterNumber] });
     expect(response.status).toBe(400);
     expect(response.body.details.map((detail: { field: string }) => detail.field)).toEqual(['subjectIds[1]', 'subjectIds[3]', 'subjectIds[4]', 'subjectIds[5]']);

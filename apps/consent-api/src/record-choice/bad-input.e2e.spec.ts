@@ -38,10 +38,10 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   ['an e-mail address as subject id', JSON.stringify(commandJson.restrictChannel('an.janssens@example.be')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   ['a phone number as subject id', JSON.stringify(commandJson.restrictChannel('+32475123456')), { field: 'subjectId', message: 'must be a pseudonymous id, not an e-mail address or phone number' }],
   // Found in review: ids are published in clear on every topic, and these passed.
-  ['a national register number as subject id', JSON.stringify(commandJson.startRelationship(aNationalRegisterNumber)), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
+  ['a national register number as subject id, grouped by dashes', JSON.stringify(commandJson.startRelationship(withDotsAndDash(aNationalRegisterNumber).replace(/\./g, '-'))), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
   ['a national register number as on the identity card', JSON.stringify(commandJson.startRelationship(withDotsAndDash(aNationalRegisterNumber))), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
   ['an IBAN as subject id', JSON.stringify(commandJson.startRelationship(inGroupsOfFour(aBankAccount))), { field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }],
-  ['a national register number as an agent id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: aNationalRegisterNumber } } })), { field: 'capture.actor.id', message: NOT_AN_IDENTITY_NUMBER }],
+  ['a national register number as an agent id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: withDotsAndDash(aNationalRegisterNumber) } } })), { field: 'capture.actor.id', message: NOT_AN_IDENTITY_NUMBER }],
   ['a control character in the subject id', JSON.stringify(commandJson.restrictChannel('subject\u0007-1')), { field: 'subjectId', message: 'must not contain control characters' }],
   ['a control character in an actor id', JSON.stringify(commandJson.restrictChannel(subjectId, { capture: { actor: { kind: 'agent', id: 'agent\u001b[31m' } } })), { field: 'capture.actor.id', message: 'must not contain control characters' }],
   // Found in review: a call-centre consent recorded with no agent is no evidence of who took it.
