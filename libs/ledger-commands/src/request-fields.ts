@@ -121,7 +121,7 @@ function hasNationalRegisterNumber(text: string): boolean {
     // such a month are far more often an order number that starts with a year (2024…, found in
     // review), so only a bis number written with separators counts.
     const isBis = Number(month) > 12;
-    if (Number(month) % 20 > 12 || Number(day) > 31 || (isBis && /^\d{11}$/.test(written))) continue;
+    if (Number(month) > 52 || Number(month) % 20 > 12 || Number(day) > 31 || (isBis && /^\d{11}$/.test(written))) continue;
     if (hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check)) return true;
   }
   return false;
