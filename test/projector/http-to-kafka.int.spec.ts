@@ -45,7 +45,7 @@ describeWithPostgres('a command over HTTP reaches Kafka through the projector', 
           DATA_DIR: mkdtempSync(join(tmpdir(), 'consent-api-')),
           PROJECTOR: 'off',
           MASTER_KEY: masterKey.toString('base64'),
-          CONSENT_API_KEYS: JSON.stringify([{ key: API_KEY, client: 'myproximus', scopes: ['commands:write', 'decisions:read', 'subjects:erase'] }]),
+          CONSENT_API_KEYS: JSON.stringify([{ key: API_KEY, client: 'myproximus', scopes: ['commands:write', 'relationships:write', 'decisions:read', 'subjects:erase'] }]),
         },
         join(__dirname, '../..'),
       );

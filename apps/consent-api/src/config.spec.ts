@@ -139,7 +139,7 @@ describe('reading the configuration', () => {
       }),
     ).toEqual([
       'CONSENT_API_KEYS[0].key must be at least 24 characters without spaces',
-      'CONSENT_API_KEYS[1].scopes must be a non-empty list of commands:write, decisions:read, history:read, personal-data:read, objections:review, subjects:erase, rights:manage',
+      'CONSENT_API_KEYS[1].scopes must be a non-empty list of commands:write, relationships:write, decisions:read, history:read, personal-data:read, objections:review, subjects:erase, rights:manage',
       'CONSENT_API_KEYS[1].touchpoints must be a non-empty list of touchpoints (e.g. "tv-menu")',
       'CONSENT_API_KEYS[2].colour is not a known field',
     ]);

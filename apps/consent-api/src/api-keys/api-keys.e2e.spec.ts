@@ -4,9 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processesAtOnce } from '../../../../test/support/processes-at-once';
+import { describeWithPostgres } from '../../../../test/support/services';
 import { createConsentApi } from '../consent-api';
 import { ApiKeys } from './api-keys';
-import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, REPOSITORY_ROOT, startTestApi, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
+import { callApi, commandJson, MOTIVATED_PURPOSE, newSubjectId, REPOSITORY_ROOT, startTestApi, type StoreKind, TEST_KEYS, type TestApi, testConfig } from '../testing/test-api';
 
 describe('API keys', () => {
   let api: TestApi;
@@ -124,6 +125,76 @@ describe('API keys', () => {
   });
 });
 
+/**
+ * The relationship is the CRM's and billing's fact. A channel's key (or a stolen one) that could
+ * record it could make anyone a customer, whom direct marketing then reaches without consent (soft
+ * opt-in), or end a contract and the consents tied to it.
+ */
+function relationshipsNeedTheirOwnScope(kind: StoreKind) {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(kind);
+  });
+  afterAll(() => api.close());
+
+  const fromBilling = { capture: { touchpoint: 'system', actor: { kind: 'system' } } };
+  const softOptInByEmail = (subjectId: string) => api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=direct-marketing-customers-phone-email&channel=email`);
+  const historyOf = async (subjectId: string) => (await api.call('GET', `/v1/subjects/${subjectId}/history`)).body.events.map((event: { type: string; metadata: { client: string } }) => [event.type, event.metadata.client]);
+
+  it('refuses a StartRelationship from a key with commands:write alone, naming relationships:write, and records nothing', async () => {
+    const subjectId = newSubjectId();
+    const before = await api.store.headPosition();
+
+    const byChannel = await api.command(commandJson.startRelationship(subjectId), { key: TEST_KEYS.channel, idempotencyKey: `channel-start-${subjectId}` });
+
+    expect([byChannel.status, byChannel.body]).toEqual([403, { error: 'forbidden', message: 'StartRelationship needs the scope relationships:write' }]);
+    expect(await api.store.headPosition()).toBe(before);
+    expect(await historyOf(subjectId)).toEqual([]);
+    expect((await softOptInByEmail(subjectId)).body).toMatchObject({ allowed: false, reason: 'no-relationship' });
+  });
+
+  it('refuses an EndRelationship from a key with commands:write alone, and the contract and its consents go on', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId, fromBilling), { key: TEST_KEYS.admin })).status).toBe(201);
+    expect((await api.command(commandJson.giveConsent(subjectId), { key: TEST_KEYS.channel })).status).toBe(201);
+    const before = await api.store.headPosition();
+
+    const byChannel = await api.command(commandJson.endRelationship(subjectId), { key: TEST_KEYS.channel, idempotencyKey: `channel-end-${subjectId}` });
+
+    expect([byChannel.status, byChannel.body]).toEqual([403, { error: 'forbidden', message: 'EndRelationship needs the scope relationships:write' }]);
+    expect(await api.store.headPosition()).toBe(before);
+    expect(await historyOf(subjectId)).toEqual([['RelationshipStarted', 'admin'], ['ConsentGiven', 'myproximus']]);
+    const pickxAds = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=targeted-tv-advertising-pickx&channel=tv-screen`);
+    expect(pickxAds.body).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
+  it('records the start and the end of a relationship from a key with relationships:write alone', async () => {
+    const subjectId = newSubjectId();
+
+    const started = await api.command(commandJson.startRelationship(subjectId, fromBilling), { key: TEST_KEYS.crm, idempotencyKey: `crm-start-${subjectId}` });
+    expect(started.status).toBe(201);
+    expect((await softOptInByEmail(subjectId)).body).toMatchObject({ allowed: true });
+    const ended = await api.command(commandJson.endRelationship(subjectId, fromBilling), { key: TEST_KEYS.crm, idempotencyKey: `crm-end-${subjectId}` });
+    expect(ended.status).toBe(201);
+
+    expect(await historyOf(subjectId)).toEqual([['RelationshipStarted', 'crm'], ['RelationshipEnded', 'crm']]);
+  });
+
+  it("still records a channel's choices with commands:write, and keeps the CRM's key to relationships", async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId, fromBilling), { key: TEST_KEYS.crm })).status).toBe(201);
+
+    expect((await api.command(commandJson.giveConsent(subjectId), { key: TEST_KEYS.channel })).status).toBe(201);
+    const consentByCrm = await api.command(commandJson.giveConsent(subjectId), { key: TEST_KEYS.crm });
+
+    expect([consentByCrm.status, consentByCrm.body]).toEqual([403, { error: 'forbidden', message: 'GiveConsent needs the scope commands:write' }]);
+    expect(await historyOf(subjectId)).toEqual([['RelationshipStarted', 'crm'], ['ConsentGiven', 'myproximus']]);
+  });
+}
+
+describe('relationship commands on SQLite', () => relationshipsNeedTheirOwnScope('sqlite'));
+describeWithPostgres('relationship commands on PostgreSQL', () => relationshipsNeedTheirOwnScope('postgres'));
+
 describe('with no keys configured', () => {
   it('generates an admin key, shows it once, keeps only its hash, and accepts it after a restart', async () => {
     const config = testConfig({ apiKeys: undefined });
@@ -183,7 +254,8 @@ describe('with no keys configured', () => {
     }
   });
 
-  // personal-data:read came after keys files were first written: the admin key must keep opening the export.
+  // personal-data:read and relationships:write came after keys files were first written: the admin
+  // key must keep opening the export and recording relationships.
   it('gives the admin key generated by an earlier version every scope, those added since included', async () => {
     const config = testConfig({ apiKeys: undefined });
     const key = 'cl_generated-before-personal-data-read-existed-000000';
@@ -202,6 +274,7 @@ describe('with no keys configured', () => {
       await app.listen(0, '127.0.0.1');
       const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
       const subjectId = newSubjectId();
+      expect((await callApi(url, 'POST', '/v1/commands', { key, body: commandJson.startRelationship(newSubjectId()) })).status).toBe(201);
       const consent = commandJson.giveConsent(subjectId, { capture: { evidenceRef: 'call-2024-0042' } });
       expect((await callApi(url, 'POST', '/v1/commands', { key, body: consent })).status).toBe(201);
       const exported = await callApi(url, 'GET', `/v1/subjects/${subjectId}/export`, { key });

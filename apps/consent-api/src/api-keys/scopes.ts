@@ -1,6 +1,12 @@
 /** What an API key may do. */
 export const SCOPES = [
   'commands:write',
+  /**
+   * Records the start and end of a customer or prospect relationship: the CRM's and billing's fact,
+   * not a choice a channel records. Being a customer allows direct marketing without consent (soft
+   * opt-in), and an end ends the consents tied to the contract.
+   */
+  'relationships:write',
   'decisions:read',
   'history:read',
   /**

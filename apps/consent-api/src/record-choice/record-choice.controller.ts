@@ -19,7 +19,7 @@ export class RecordChoiceController {
   @Post()
   @HttpCode(201)
   @RecordChoiceDocs()
-  @RequireAnyScope('commands:write', 'objections:review', 'subjects:erase')
+  @RequireAnyScope('commands:write', 'relationships:write', 'objections:review', 'subjects:erase')
   async record(
     @NoQueryParameters() _none: void,
     @Body() body: unknown,

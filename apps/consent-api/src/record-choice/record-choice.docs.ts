@@ -26,7 +26,8 @@ export const RecordChoiceDocs = () =>
     ApiOperation({
       summary: 'Record a choice (one command)',
       description:
-        'ReviewObjection needs the scope objections:review, EraseSubject subjects:erase, every other command commands:write. ' +
+        'StartRelationship and EndRelationship need the scope relationships:write, ReviewObjection objections:review, ' +
+        'EraseSubject subjects:erase, every other command commands:write. ' +
         'A key bound to touchpoints records choices for those touchpoints only. `capture.occurredAt` defaults to now and may ' +
         'be at most 5 minutes in the future; `brand` defaults to proximus. Contact details, evidenceRef and justifications ' +
         'are sealed with the subject key before they are recorded.',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { EventStore } from '@consent-ledger/event-store';
 import { createTestSchema, type TestSchema } from '../../../../test/support/services';
+import { SCOPES } from '../api-keys/scopes';
 import type { ApiConfig, ApiKeyGrant } from '../config';
 import { type ConsentApiOptions, createConsentApi } from '../consent-api';
 import { LedgerStorage } from '../ledger/ledger-storage';
@@ -21,15 +22,17 @@ export const TEST_KEYS = {
   reader: 'test-reader-key-0000000000000000',
   auditor: 'test-auditor-key-000000000000000',
   dpoMailbox: 'test-dpo-mailbox-key-00000000000',
+  crm: 'test-crm-key-00000000000000000000',
 } as const;
 
 export const TEST_GRANTS: readonly ApiKeyGrant[] = [
-  { key: TEST_KEYS.admin, client: 'admin', scopes: ['commands:write', 'decisions:read', 'history:read', 'personal-data:read', 'objections:review', 'subjects:erase', 'rights:manage'] },
+  { key: TEST_KEYS.admin, client: 'admin', scopes: [...SCOPES] },
   { key: TEST_KEYS.channel, client: 'myproximus', scopes: ['commands:write', 'decisions:read'] },
   { key: TEST_KEYS.tvMenu, client: 'tv-decoder', scopes: ['commands:write', 'decisions:read'], touchpoints: ['tv-menu'] },
   { key: TEST_KEYS.reader, client: 'campaign-tool', scopes: ['decisions:read'] },
   { key: TEST_KEYS.auditor, client: 'dpo-office', scopes: ['history:read'] },
   { key: TEST_KEYS.dpoMailbox, client: 'dpo-mailbox', scopes: ['rights:manage'], touchpoints: ['dpo-email'] },
+  { key: TEST_KEYS.crm, client: 'crm', scopes: ['relationships:write'] },
 ];
 
 export type StoreKind = 'sqlite' | 'postgres';

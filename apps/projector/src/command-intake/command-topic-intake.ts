@@ -1,9 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
-import { type CommandIntake, commandFailureOf, isStorageUnavailable, scopeToRecord, validationFailed } from '@consent-ledger/ledger-commands';
+import { type CommandIntake, type CommandScope, commandFailureOf, isStorageUnavailable, scopeToRecord, validationFailed } from '@consent-ledger/ledger-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
 import { EMPTY_FETCH_WAIT_MS } from '../kafka/kafka-client';
+
+/**
+ * The topic has no API keys: write access to it, granted by Kafka ACLs, is all a message carries.
+ * The controller's acts (an erasure, an objection review) are not taken on it. Relationship
+ * commands are, as before `relationships:write` existed, so a CRM can feed them over Kafka: the
+ * ACLs decide who may, and a channel system given write access to the topic can record
+ * relationships too (docs/topics.md).
+ */
+const TAKEN_ON_THE_TOPIC: ReadonlySet<CommandScope> = new Set(['commands:write', 'relationships:write']);
 
 export interface CommandTopicIntakeOptions {
   readonly kafka: Kafka;
@@ -97,10 +106,8 @@ export class CommandTopicIntake {
         // which would redeliver it for ever and stall the partition.
         const checked = intake.check(read.json);
         if (checked.errors) return { ...validationFailed(checked.errors), replayed: false };
-        // Writing to the topic is a channel system's everyday permission: commands that need a scope
-        // of their own over HTTP (an erasure, an objection review) are not taken here.
         const scope = scopeToRecord(checked.value.type);
-        if (scope !== 'commands:write') {
+        if (!TAKEN_ON_THE_TOPIC.has(scope)) {
           const message = `${checked.value.type} needs the ${scope} scope: send it to POST /v1/commands with a key that has it`;
           return { status: 403, body: { error: 'forbidden', message }, replayed: false };
         }
