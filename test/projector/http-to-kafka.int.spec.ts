@@ -34,7 +34,7 @@ describeWithPostgres('a command over HTTP reaches Kafka through the projector', 
     let reader: TopicReader;
     const masterKey = randomBytes(32);
     const projectorConfig = () =>
-      testProjectorConfig({ eventStore: 'postgres', databaseUrl: schema.url, masterKey, kafkaTopicPrefix: `${uniqueName('cl_test')}.` });
+      testProjectorConfig({ eventStore: 'postgres', databaseUrl: schema.url, masterKey });
 
     beforeAll(async () => {
       schema = await createTestSchema('cl_projector_e2e');
