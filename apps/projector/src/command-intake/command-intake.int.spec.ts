@@ -176,6 +176,25 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     for (const key of Object.values(keys)) expect(JSON.stringify((await resultFor(key)).value)).not.toMatch(/jan\.peeters|0475123456/);
   });
 
+  // Found in review: the correlation id was copied into the result unscreened, so a call-centre
+  // platform correlating by the caller's number published it to every channel system for 7 days.
+  it('refuses a correlation id holding an e-mail address or phone number, without copying it into the result, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const keys = { email: uniqueName('key'), phone: uniqueName('key') };
+    await send([
+      { key: keys.email, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { 'correlation-id': 'jan.peeters@example.be' } },
+      { key: keys.phone, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { 'correlation-id': 'caller-0475123456' } },
+    ]);
+
+    for (const key of Object.values(keys)) {
+      const result = await resultFor(key);
+      expect(result.value).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'correlation-id' }] } });
+      expect(result.headers).not.toHaveProperty('correlation-id');
+      expect(JSON.stringify(result)).not.toMatch(/jan\.peeters|0475123456/);
+    }
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
+  });
+
   // Found in review: the topic took keys of 200 characters and HTTP of 255, so a channel system
   // sending its commands both ways had its longer keys refused here.
   it('records a command under a 255-character key, as HTTP takes, and answers a longer key with a 400 naming the header', async () => {

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, COMMAND_SHAPE_LIMITS, type FieldProblem, idempotencyKeyProblem, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, contactDetailsProblem, type FieldProblem, idempotencyKeyProblem, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -49,7 +49,8 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   // than they saw (found in review: the first of two was taken silently). Refused, like a JSON field sent twice.
   const repeated = (['idempotency-key', 'client', 'correlation-id'] as const).find((name) => Array.isArray(headers[name]) && (headers[name] as unknown[]).length > 1);
   const givenCorrelationId = repeated === 'correlation-id' ? undefined : header(headers, 'correlation-id');
-  const correlationId = givenCorrelationId !== undefined && CORRELATION_ID.test(givenCorrelationId) ? givenCorrelationId : undefined;
+  const correlationIdProblem = givenCorrelationId === undefined ? undefined : problemOfCorrelationId(givenCorrelationId);
+  const correlationId = givenCorrelationId !== undefined && correlationIdProblem === undefined ? givenCorrelationId : undefined;
   const idempotencyKey = repeated === 'idempotency-key' ? undefined : header(headers, 'idempotency-key');
   const client = header(headers, 'client') ?? DEFAULT_KAFKA_CLIENT;
   const fallbackKey = `unkeyed:${origin.partition}:${origin.offset}`;
@@ -70,9 +71,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   }
   const keyProblem = idempotencyKeyProblem(idempotencyKey);
   if (keyProblem) return poison([{ field: 'idempotency-key', message: keyProblem }]);
-  if (givenCorrelationId !== undefined && correlationId === undefined) {
-    return poison([{ field: 'correlation-id', message: 'must be 1 to 200 printable ASCII characters' }]);
-  }
+  if (correlationIdProblem !== undefined) return poison([{ field: 'correlation-id', message: correlationIdProblem }]);
   if (!CLIENT.test(client)) return poison([{ field: 'client', message: 'must be a name of letters, digits and . _ : - (at most 64)' }]);
   const value = message.value;
   if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
@@ -92,6 +91,19 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
     idempotencyKey,
     ...(correlationId !== undefined && { correlationId }),
   };
+}
+
+/**
+ * The correlation id is copied into the result, on a topic every channel system reads for 7 days:
+ * screened for contact details as idempotency keys are (found in review: a call-centre platform
+ * correlating by the caller's number or e-mail address published it to all of them).
+ */
+function problemOfCorrelationId(correlationId: string): string | undefined {
+  if (!CORRELATION_ID.test(correlationId)) return 'must be 1 to 200 printable ASCII characters';
+  if (contactDetailsProblem(correlationId) !== undefined) {
+    return 'must not contain an e-mail address or phone number: it is copied to the result, which every channel system reads';
+  }
+  return undefined;
 }
 
 function header(headers: IHeaders, name: string): string | undefined {
