@@ -6,10 +6,8 @@
 //   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by),
 //   BENCH_BACKLOG commands appended at once after the warm-up, to time the projector through a backlog (default 20000; 0 skips it).
 //   BENCH_CONSUMER the client that receives the state messages: kcat (default, Debian's package) or kafkajs.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +18,7 @@ import { ascending, percentile } from '../support/percentile';
 import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
 import { type CpuUse, describeCpuPer, ProcessCpu } from '../support/process-cpu';
 import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
+import { paced, rolesSettled, startProjector } from './projector-processes';
 
 /**
  * Lag from an acknowledged command to its subject's new state on `consent.state.v1`, the latency a
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
   const streams = new LedgerStreams(store, catalogue);
   const adsAndDataKey = randomBytes(32).toString('base64');
   const masterKey = randomBytes(32).toString('base64');
-  const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector(url, prefix, `bench-${i + 1}`, { adsAndDataKey, masterKey }));
+  const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector({ root, brokers, url, prefix, instanceId: `bench-${i + 1}`, secrets: { adsAndDataKey, masterKey } }));
   let cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid) });
   const lags = new LagTracker();
   const readModelLag = new ReadModelLag();
@@ -152,7 +151,7 @@ async function main(): Promise<void> {
         // Back to this thread's clock: the worker stamps wall-clock milliseconds.
         const at = receipt.at - performance.timeOrigin;
         if (receipt.kind === 'state') lags.receive(receipt.subjectId, BigInt(receipt.position), at);
-        else readModelLag.committed(BigInt(receipt.position), at);
+        else if (receipt.kind === 'read-models-committed') readModelLag.committed(BigInt(receipt.position), at);
       });
     });
     await ready;
@@ -294,23 +293,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** Starts `count` operations spread evenly over each second (not in bursts), without waiting for them to finish. */
-async function paced(rate: number, durationSeconds: number, operation: (index: number) => Promise<unknown>): Promise<number> {
-  const total = rate * durationSeconds;
-  const intervalMs = 1000 / rate;
-  const start = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  for (let i = 0; i < total; i += 1) {
-    const due = start + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const running = operation(i).finally(() => inFlight.delete(running));
-    inFlight.add(running);
-  }
-  await Promise.all(inFlight);
-  return total;
-}
-
 function print(run: Run): void {
   const lags = ascending(run.lagsMs);
   const readModels = ascending(run.readModelMs);
@@ -324,61 +306,6 @@ function print(run: Run): void {
       `  ${describeCpuPer(run.cpu, run.sent, 'command')}`,
   );
 }
-
-/** True once one process keeps the read models and publishes (the others stand by). */
-async function rolesSettled(url: string, schema: string): Promise<boolean> {
-  const rows = await onDatabase(url, async (client) =>
-    (await client.query<{ role: string; holder: string }>(`SELECT role, holder FROM ${schema}.rm_leases WHERE expires_at >= now() AND role NOT LIKE 'candidate:%'`)).rows,
-  );
-  return rows.length === 2 && rows[0].holder === rows[1].holder;
-}
-
-function startProjector(
-  url: string,
-  prefix: string,
-  instanceId: string,
-  secrets: { adsAndDataKey: string; masterKey: string },
-): { pid?: number; running: Promise<void>; output(): string; stop(): Promise<void> } {
-  // BENCH_PROFILE=<dir> writes a CPU profile of the projector there when it stops.
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, join(root, 'dist/apps/projector/src/main.js')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      EVENT_STORE: 'postgres',
-      DATABASE_URL: url,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-projector-')),
-      KAFKA_BROKERS: brokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      PROJECTOR_INSTANCE_ID: instanceId,
-      ADS_AND_DATA_KEY: secrets.adsAndDataKey,
-      MASTER_KEY: secrets.masterKey,
-      KAFKA_COMPRESSION: process.env.KAFKA_COMPRESSION ?? 'gzip',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = new Promise<void>((resolve, reject) => {
-    const look = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('running (event store')) resolve();
-    };
-    child.stdout!.on('data', look);
-    child.stderr!.on('data', look);
-    void exited.then(() => reject(new Error(`the projector exited:\n${output}`)));
-  });
-  return {
-    pid: child.pid,
-    running,
-    output: () => output,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 
 main().catch((error: unknown) => {
   console.error(error);
