@@ -1,4 +1,4 @@
-// Worker thread of state-lag.bench.ts: stamps feed receipts away from the load generator.
+// Worker thread of the projector benchmarks: stamps feed receipts away from the load generator.
 import { spawn } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -14,12 +14,28 @@ export interface FeedReceiptsSettings {
   readonly checkpointChannel: string;
   /** Which client reads the topic: Debian's kcat (librdkafka, a process of its own) or kafkajs on this thread. */
   readonly consumer: 'kcat' | 'kafkajs';
+  /** The Pickx audience topic, read too when given (its key is the subject id). */
+  readonly pickxAudienceTopic?: string;
 }
 
 /** What the worker tells the bench; `at` is wall-clock milliseconds (timeOrigin + now), comparable across threads. */
 export type FeedReceipt =
-  | { readonly kind: 'ready'; /** kcat's process, whose CPU the bench counts as the receiving consumer's. */ readonly consumerPid?: number }
-  | { readonly kind: 'state'; readonly subjectId: string; readonly position: string; readonly at: number }
+  | {
+      readonly kind: 'ready';
+      /** kcat's process, whose CPU the bench counts as the receiving consumer's. */
+      readonly consumerPid?: number;
+      /** kcat's process reading the Pickx audience, when asked for. */
+      readonly audienceConsumerPid?: number;
+    }
+  | {
+      readonly kind: 'state';
+      readonly subjectId: string;
+      readonly position: string;
+      /** `time:<instant>` for a change caused by time passing, an event id otherwise. */
+      readonly causationId?: string;
+      readonly at: number;
+    }
+  | { readonly kind: 'pickx-audience'; readonly subjectId: string; readonly member: boolean; readonly at: number }
   | { readonly kind: 'read-models-committed'; readonly position: string; readonly at: number };
 
 /**
@@ -37,7 +53,7 @@ async function run(settings: FeedReceiptsSettings): Promise<void> {
   });
   await listener.query(`LISTEN "${settings.checkpointChannel.replace(/"/g, '""')}"`);
   const reading = settings.consumer === 'kcat' ? await readWithKcat(settings, stamp) : await readWithKafkajs(settings, stamp);
-  port.postMessage({ kind: 'ready', consumerPid: reading.pid } satisfies FeedReceipt);
+  port.postMessage({ kind: 'ready', consumerPid: reading.pid, audienceConsumerPid: reading.audiencePid } satisfies FeedReceipt);
 
   port.once('message', () => {
     void Promise.all([reading.stop().catch(() => undefined), listener.end().catch(() => undefined)]).then(() => port.close());
@@ -51,12 +67,42 @@ async function run(settings: FeedReceiptsSettings): Promise<void> {
  */
 interface Reading {
   readonly pid?: number;
+  readonly audiencePid?: number;
   stop(): Promise<void>;
 }
 
 async function readWithKcat(settings: FeedReceiptsSettings, stamp: () => number): Promise<Reading> {
   const port = parentPort!;
-  const kcat = spawn('kcat', ['-C', '-u', '-q', '-b', settings.brokers.join(','), '-t', settings.stateTopic, '-o', 'beginning', '-f', '%k\t%h\n'], {
+  const state = await followWithKcat(settings.brokers, settings.stateTopic, '%k\t%h\n', stamp, (line, at) => {
+    const tab = line.indexOf('\t');
+    const headers = line.slice(tab + 1);
+    const position = /(?:^|,)position=(\d+)/.exec(headers)?.[1];
+    const causationId = /(?:^|,)causation-id=([^,]*)/.exec(headers)?.[1];
+    if (tab > 0 && position) port.postMessage({ kind: 'state', subjectId: line.slice(0, tab), position, causationId, at } satisfies FeedReceipt);
+  });
+  const audience =
+    settings.pickxAudienceTopic === undefined
+      ? undefined
+      : await followWithKcat(settings.brokers, settings.pickxAudienceTopic, '%k\t%s\n', stamp, (line, at) => {
+          const tab = line.indexOf('\t');
+          // A tombstone (erasure) has an empty value: not a membership.
+          if (tab > 0 && tab < line.length - 1) {
+            const { member } = JSON.parse(line.slice(tab + 1)) as { member: boolean };
+            port.postMessage({ kind: 'pickx-audience', subjectId: line.slice(0, tab), member, at } satisfies FeedReceipt);
+          }
+        });
+  return {
+    pid: state.pid,
+    audiencePid: audience?.pid,
+    stop: async () => {
+      await Promise.all([state.stop(), audience?.stop()]);
+    },
+  };
+}
+
+/** One kcat reading `topic` from the beginning, each line handed over with the instant its chunk arrived. */
+async function followWithKcat(brokers: readonly string[], topic: string, format: string, stamp: () => number, onLine: (line: string, at: number) => void): Promise<Reading> {
+  const kcat = spawn('kcat', ['-C', '-u', '-q', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-f', format], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => kcat.once('exit', () => resolve()));
@@ -70,11 +116,7 @@ async function readWithKcat(settings: FeedReceiptsSettings, stamp: () => number)
     const at = stamp();
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
-    for (const line of lines) {
-      const tab = line.indexOf('\t');
-      const position = /(?:^|,)position=(\d+)/.exec(line.slice(tab + 1))?.[1];
-      if (tab > 0 && position) port.postMessage({ kind: 'state', subjectId: line.slice(0, tab), position, at } satisfies FeedReceipt);
-    }
+    for (const line of lines) onLine(line, at);
   });
   return {
     pid: kcat.pid,
@@ -94,14 +136,23 @@ async function readWithKafkajs(settings: FeedReceiptsSettings, stamp: () => numb
   const consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: 500, minBytes: 1 });
   await consumer.connect();
   await consumer.subscribe({ topic: settings.stateTopic, fromBeginning: true });
+  if (settings.pickxAudienceTopic !== undefined) await consumer.subscribe({ topic: settings.pickxAudienceTopic, fromBeginning: true });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   // No offset commits: kafkajs's auto-commit sends one after every partition's batch and waits
   // for it (5-7 ms each here), which delayed the next fetch by tens of milliseconds at 500/s.
   await consumer.run({
     autoCommit: false,
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ topic, message }) => {
+      if (topic === settings.pickxAudienceTopic) {
+        if (message.key && message.value) {
+          const { member } = JSON.parse(message.value.toString()) as { member: boolean };
+          port.postMessage({ kind: 'pickx-audience', subjectId: message.key.toString(), member, at: stamp() } satisfies FeedReceipt);
+        }
+        return;
+      }
       const position = message.headers?.position?.toString();
-      if (message.key && position) port.postMessage({ kind: 'state', subjectId: message.key.toString(), position, at: stamp() } satisfies FeedReceipt);
+      const causationId = message.headers?.['causation-id']?.toString();
+      if (message.key && position) port.postMessage({ kind: 'state', subjectId: message.key.toString(), position, causationId, at: stamp() } satisfies FeedReceipt);
     },
   });
   await joined;
