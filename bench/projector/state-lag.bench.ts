@@ -281,12 +281,13 @@ async function main(): Promise<void> {
       running.postMessage('stop');
       await exited;
     }
-    await Promise.all(projectors.map((projector) => projector.stop()));
     // A role handed over or a failed batch shows up in the tail: say so beside it. (kafkajs's own
-    // lines at start-up, topic creation racing and the first group rebalance, are left out.)
+    // lines at start-up, topic creation racing and the first group rebalance, are left out.) Read
+    // before the stop, whose own hand-over of the roles logs two warnings that were no hand-over.
     const warnings = projectors.flatMap((projector) =>
       projector.output().split('\n').filter((line) => /\b(WARN|ERROR)\b/.test(line) && !/kafkajs|ServerKafka/.test(line)),
     );
+    await Promise.all(projectors.map((projector) => projector.stop()));
     if (warnings.length > 0) console.log(`\nprojector warnings and errors during the run (${warnings.length}):\n${warnings.slice(0, 10).join('\n')}`);
     await store.close();
     await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
