@@ -1,5 +1,6 @@
 // Run: npm run build && node dist/bench/projector/campaign-expiry.bench.js
-//   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
+//   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092),
+//   KAFKA_TOPIC_PREFIX before the run's own topic names on a shared broker (default none).
 //   BENCH_SUBJECTS customers of the campaign, whose Pickx consents lapse (default 50000),
 //   BENCH_SPREAD_SECONDS over which their lapse instants are spread evenly (default 60),
 //   BENCH_ADS_AND_DATA_SHARE of them whose Ads & Data consent lapses at the same instant (default 0.5),
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const schema = `bench_campaign_${Date.now().toString(36)}`;
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
   const url = schemaUrl(databaseUrl, schema);
-  const prefix = `${schema}.`;
+  const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${schema}.`;
   const store = await openPostgresEventStore({ url, poolSize: 8 });
   const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
   const streams = new LedgerStreams(store, catalogue);

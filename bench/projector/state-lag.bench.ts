@@ -1,5 +1,6 @@
 // Run: npm run build && node dist/bench/projector/state-lag.bench.js
-//   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092).
+//   PostgreSQL on TEST_DATABASE_URL (default database `test`), Kafka on KAFKA_BROKERS (default 127.0.0.1:9092),
+//   KAFKA_TOPIC_PREFIX before the run's own topic names on a shared broker (default none).
 //   BENCH_RATES (default "500,2000") commands per second, BENCH_SECONDS per rate (default 20),
 //   after BENCH_WARMUP_SECONDS (default 10, unmeasured) at the first rate,
 //   BENCH_SUBJECTS customers the commands are spread over (default 4000), KAFKA_COMPRESSION for the projector (default gzip),
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
   const schema = `bench_projector_${Date.now().toString(36)}`;
   await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
   const url = schemaUrl(databaseUrl, schema);
-  const prefix = `${schema}.`;
+  const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${schema}.`;
   const store = await openPostgresEventStore({ url, poolSize: 8 });
   const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
   const streams = new LedgerStreams(store, catalogue);
