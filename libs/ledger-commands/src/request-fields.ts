@@ -315,9 +315,15 @@ export function IsInstantText(): PropertyDecorator {
     FIELD_RULES.instant,
     [],
     isInstantText,
-    (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z${gotUnlessText(value)}`,
+    (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z${gotUnlessText(value)}${offsetSignLost(value)}`,
   );
 }
+
+/** An offset whose + a URL's query string read as a space: `2024-05-01T09:00:00 01:00`. */
+const SPACE_FOR_PLUS = /^\d{4}-\d{2}-\d{2}T[\d:.]+ \d{2}(?::?\d{2})?$/;
+
+const offsetSignLost = (value: unknown): string =>
+  typeof value === 'string' && SPACE_FOR_PLUS.test(value) ? ' (a query string reads + as a space: write its + as %2B)' : '';
 
 /**
  * Free text without control characters (line breaks allowed only where `multiline`). `inClear`:

@@ -137,6 +137,17 @@ function refusingBadInput(kind: StoreKind) {
     ]);
   });
 
+  // Found in review: a URL's query reads an unescaped + as a space, so an instant with its offset
+  // written as in the docs (+01:00) was refused with nothing to say why.
+  it('tells a question whose instant lost its + in the query string to write it %2B', async () => {
+    const response = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers&at=2026-11-29T23:18:14.230+01:00`);
+
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([{ field: 'at', message: expect.stringContaining('write its + as %2B') }]);
+    const escaped = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers&at=2026-11-29T23:18:14.230%2B01:00`);
+    expect(escaped.status).toBe(200);
+  });
+
   // Ignored before, where the questions with parameters refused them: a typo (?at= on history)
   // silently changed nothing.
   it.each(['history', 'export', 'receipts'])('refuses a query parameter on the %s of a subject, which takes none', async (route) => {
