@@ -9,19 +9,15 @@
 //   BENCH_TRICKLE_SUBJECTS those other customers (default 1000), BENCH_WAIT_SECONDS after the last instant before giving up (default 600),
 //   BENCH_PROJECTORS projector processes (default 2), KAFKA_COMPRESSION for the projector (default gzip),
 //   BENCH_CONSUMER kcat (default) or kafkajs, BENCH_PROFILE=<dir> for CPU profiles of the projectors.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
-import { openPostgresEventStore } from '@consent-ledger/event-store';
-import { LedgerStreams } from '@consent-ledger/ledger-commands';
+import type { Worker } from 'node:worker_threads';
+import type { Instant, LedgerCommand, SubjectId } from '@consent-ledger/domain';
 import { ascending, percentile } from '../support/percentile';
-import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { analyzeSchema, benchDatabaseUrl as databaseUrl } from '../support/postgres';
 import { type CpuUse, describeCpuPer, ProcessCpu } from '../support/process-cpu';
-import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
-import { rolesSettled, startProjector } from './projector-processes';
+import type { FeedReceipt } from './feed-receipts';
+import { appCapture, feedReceiptsWorker, record, rolesTaken, startProjectorRig, stopProjectorRig } from './projector-processes';
 
 /**
  * A campaign's consents lapsing together, end to end: three years after a campaign, tens of
@@ -91,15 +87,8 @@ class CommandLag {
 }
 
 async function main(): Promise<void> {
-  const schema = `bench_campaign_${Date.now().toString(36)}`;
-  await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = schemaUrl(databaseUrl, schema);
-  const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${schema}.`;
-  const store = await openPostgresEventStore({ url, poolSize: 8 });
-  const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
-  const streams = new LedgerStreams(store, catalogue);
-  const secrets = { adsAndDataKey: randomBytes(32).toString('base64'), masterKey: randomBytes(32).toString('base64') };
-  const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector({ root, brokers, url, prefix, instanceId: `bench-${i + 1}`, secrets }));
+  const rig = await startProjectorRig({ root, brokers, databaseUrl, name: 'bench_campaign', projectorCount });
+  const { schema, url, prefix, projectors } = rig;
   const projectorRoles = () => Object.fromEntries(projectors.map((projector, i) => [`projector ${i + 1}`, [projector.pid]]));
   let cpu = new ProcessCpu(projectorRoles());
   const commands = new CommandLag();
@@ -116,23 +105,8 @@ async function main(): Promise<void> {
   const campaignIndexOf = (subjectId: string) => (subjectId.startsWith('campaign-') ? Number(subjectId.slice('campaign-'.length)) : -1);
 
   try {
-    await Promise.all(projectors.map((projector) => projector.running));
-    const deadline = performance.now() + 60_000;
-    while (!(await rolesSettled(databaseUrl, schema))) {
-      if (performance.now() > deadline) throw new Error('no projector took both roles within a minute');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const worker = new Worker(join(__dirname, 'feed-receipts.js'), {
-      workerData: {
-        brokers,
-        stateTopic: `${prefix}consent.state.v1`,
-        pickxAudienceTopic: `${prefix}consent.audience.pickx-tv-ads.v1`,
-        groupId: `${schema}-reader`,
-        databaseUrl: url,
-        checkpointChannel: `rm_checkpoint:${schema}`,
-        consumer: process.env.BENCH_CONSUMER === 'kafkajs' ? 'kafkajs' : 'kcat',
-      } satisfies FeedReceiptsSettings,
-    });
+    await rolesTaken(rig, databaseUrl);
+    const worker = feedReceiptsWorker(rig, brokers, { pickxAudienceTopic: `${prefix}consent.audience.pickx-tv-ads.v1` });
     receipts = worker;
     await new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
@@ -157,26 +131,21 @@ async function main(): Promise<void> {
       });
     });
 
-    const capture = (key: string) => {
-      const now = new Date().toISOString() as Instant;
-      return { touchpoint: 'myproximus-app' as const, actor: { kind: 'subject' as const }, occurredAt: now, recordedAt: now, idempotencyKey: key, noticeVersion: '2024-02-27' };
-    };
-    const run = async (command: LedgerCommand, key: string) =>
-      (await streams.handle(command, { client: 'bench', idempotencyKey: key, requestFingerprint: key })).handled;
+    const run = (command: LedgerCommand, key: string) => record(rig, command, key);
 
     // Set-up as fast as 64 callers can append; each customer's commands run in order.
     const setupCommands = (n: number): LedgerCommand[] => {
       if (n >= campaignSize) {
         const subjectId = `customer-${n - campaignSize}` as SubjectId;
-        return [{ type: 'StartRelationship', subjectId, brand: 'proximus', capture: capture(`start-${subjectId}`), data: { relationship: 'customer' } }];
+        return [{ type: 'StartRelationship', subjectId, brand: 'proximus', capture: appCapture(`start-${subjectId}`), data: { relationship: 'customer' } }];
       }
       const subjectId = `campaign-${n}` as SubjectId;
       const validUntil = new Date(lapseOf(n)).toISOString() as Instant;
       return [
-        { type: 'StartRelationship', subjectId, brand: 'proximus', capture: capture(`start-${subjectId}`), data: { relationship: 'customer' } },
-        { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(`pickx-${subjectId}`), data: { purpose: PICKX, channels: ['tv-screen'], validUntil } },
+        { type: 'StartRelationship', subjectId, brand: 'proximus', capture: appCapture(`start-${subjectId}`), data: { relationship: 'customer' } },
+        { type: 'GiveConsent', subjectId, brand: 'proximus', capture: appCapture(`pickx-${subjectId}`), data: { purpose: PICKX, channels: ['tv-screen'], validUntil } },
         ...(n % 1000 < adsAndDataShare * 1000
-          ? [{ type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(`ads-${subjectId}`), data: { purpose: ADS_AND_DATA, validUntil } } as LedgerCommand]
+          ? [{ type: 'GiveConsent', subjectId, brand: 'proximus', capture: appCapture(`ads-${subjectId}`), data: { purpose: ADS_AND_DATA, validUntil } } as LedgerCommand]
           : []),
       ];
     };
@@ -232,8 +201,8 @@ async function main(): Promise<void> {
         const key = `trickle-${n}`;
         const command: LedgerCommand =
           Math.floor(n / trickleSize) % 2 === 0
-            ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PICKX, channels: ['tv-screen'] } }
-            : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PICKX } };
+            ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: appCapture(key), data: { purpose: PICKX, channels: ['tv-screen'] } }
+            : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: appCapture(key), data: { purpose: PICKX } };
         trickleSent += 1;
         const sending = run(command, key)
           .then((result) => {
@@ -310,21 +279,7 @@ async function main(): Promise<void> {
     );
     console.log(`\ntarget: every lapse on consent.state.v1 within a minute of the instant: ${isMet ? 'met' : 'MISSED'} (max ${seconds(sorted.at(-1) ?? Number.NaN)})`);
   } finally {
-    const running = receipts;
-    if (running) {
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.postMessage('stop');
-      await exited;
-    }
-    // Read before the stop, whose own hand-over of the roles logs warnings too. A role handed over
-    // during the run, or a failed batch, shows in the delays: say so beside them.
-    const warnings = projectors.flatMap((projector) =>
-      projector.output().split('\n').filter((line) => /\b(WARN|ERROR)\b/.test(line) && !/kafkajs|ServerKafka/.test(line)),
-    );
-    await Promise.all(projectors.map((projector) => projector.stop()));
-    if (warnings.length > 0) console.log(`\nprojector warnings and errors during the run (${warnings.length}):\n${warnings.slice(0, 10).join('\n')}`);
-    await store.close();
-    await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
+    await stopProjectorRig(rig, databaseUrl, receipts);
   }
 }
 

@@ -7,19 +7,15 @@
 //   BENCH_PROJECTORS projector processes (default 2, as in production: one keeps the read models and publishes, the other stands by),
 //   BENCH_BACKLOG commands appended at once after the warm-up, to time the projector through a backlog (default 20000; 0 skips it).
 //   BENCH_CONSUMER the client that receives the state messages: kcat (default, Debian's package) or kafkajs.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import { type Instant, type LedgerCommand, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
-import { openPostgresEventStore } from '@consent-ledger/event-store';
-import { LedgerStreams } from '@consent-ledger/ledger-commands';
+import type { Worker } from 'node:worker_threads';
+import type { LedgerCommand, SubjectId } from '@consent-ledger/domain';
 import { ascending, percentile } from '../support/percentile';
-import { analyzeSchema, benchDatabaseUrl as databaseUrl, onDatabase, schemaUrl } from '../support/postgres';
+import { analyzeSchema, benchDatabaseUrl as databaseUrl } from '../support/postgres';
 import { type CpuUse, describeCpuPer, ProcessCpu } from '../support/process-cpu';
-import type { FeedReceipt, FeedReceiptsSettings } from './feed-receipts';
-import { paced, rolesSettled, startProjector } from './projector-processes';
+import type { FeedReceipt } from './feed-receipts';
+import { appCapture, feedReceiptsWorker, paced, record, rolesTaken, startProjectorRig, stopProjectorRig } from './projector-processes';
 
 /**
  * Lag from an acknowledged command to its subject's new state on `consent.state.v1`, the latency a
@@ -106,16 +102,8 @@ class LagTracker {
 }
 
 async function main(): Promise<void> {
-  const schema = `bench_projector_${Date.now().toString(36)}`;
-  await onDatabase(databaseUrl, (client) => client.query(`CREATE SCHEMA ${schema}`));
-  const url = schemaUrl(databaseUrl, schema);
-  const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${schema}.`;
-  const store = await openPostgresEventStore({ url, poolSize: 8 });
-  const catalogue = loadCatalogue(JSON.parse(readFileSync(join(root, 'catalogues/proximus.json'), 'utf8')));
-  const streams = new LedgerStreams(store, catalogue);
-  const adsAndDataKey = randomBytes(32).toString('base64');
-  const masterKey = randomBytes(32).toString('base64');
-  const projectors = Array.from({ length: projectorCount }, (_, i) => startProjector({ root, brokers, url, prefix, instanceId: `bench-${i + 1}`, secrets: { adsAndDataKey, masterKey } }));
+  const rig = await startProjectorRig({ root, brokers, databaseUrl, name: 'bench_projector', projectorCount });
+  const { schema, url, projectors } = rig;
   let cpu = new ProcessCpu({ projectors: projectors.map((projector) => projector.pid) });
   const lags = new LagTracker();
   const readModelLag = new ReadModelLag();
@@ -123,23 +111,9 @@ async function main(): Promise<void> {
   const subjects = Array.from({ length: poolSize }, (_, i) => `customer-${i}`);
   let sequence = 0;
   try {
-    await Promise.all(projectors.map((projector) => projector.running));
-    const deadline = performance.now() + 60_000;
-    while (!(await rolesSettled(databaseUrl, schema))) {
-      if (performance.now() > deadline) throw new Error('no projector took both roles within a minute');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await rolesTaken(rig, databaseUrl);
     // Started once the projectors have created the topics.
-    const worker = new Worker(join(__dirname, 'feed-receipts.js'), {
-      workerData: {
-        brokers,
-        stateTopic: `${prefix}consent.state.v1`,
-        groupId: `${schema}-reader`,
-        databaseUrl: url,
-        checkpointChannel: `rm_checkpoint:${schema}`,
-        consumer: process.env.BENCH_CONSUMER === 'kafkajs' ? 'kafkajs' : 'kcat',
-      } satisfies FeedReceiptsSettings,
-    });
+    const worker = feedReceiptsWorker(rig, brokers);
     receipts = worker;
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
@@ -157,12 +131,7 @@ async function main(): Promise<void> {
     });
     await ready;
 
-    const capture = (key: string) => {
-      const now = new Date().toISOString() as Instant;
-      return { touchpoint: 'myproximus-app' as const, actor: { kind: 'subject' as const }, occurredAt: now, recordedAt: now, idempotencyKey: key, noticeVersion: '2024-02-27' };
-    };
-    const run = async (command: LedgerCommand, key: string) =>
-      (await streams.handle(command, { client: 'bench', idempotencyKey: key, requestFingerprint: key })).handled;
+    const run = (command: LedgerCommand, key: string) => record(rig, command, key);
 
     const setupStarted = performance.now();
     const throwaway: number[] = [];
@@ -170,7 +139,7 @@ async function main(): Promise<void> {
       if (i >= poolSize) return;
       const subjectId = subjects[i] as SubjectId;
       const key = `start-${i}`;
-      const result = await run({ type: 'StartRelationship', subjectId, brand: 'proximus', capture: capture(key), data: { relationship: 'customer' } }, key);
+      const result = await run({ type: 'StartRelationship', subjectId, brand: 'proximus', capture: appCapture(key), data: { relationship: 'customer' } }, key);
       lags.ack(subjectId, BigInt(result.position!), performance.now(), throwaway);
     });
     const setupDeadline = performance.now() + 120_000;
@@ -192,8 +161,8 @@ async function main(): Promise<void> {
       const key = `command-${n}`;
       const command: LedgerCommand =
         Math.floor(n / poolSize) % 2 === 0
-          ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE, channels: ['tv-screen'] } }
-          : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: capture(key), data: { purpose: PURPOSE } };
+          ? { type: 'GiveConsent', subjectId, brand: 'proximus', capture: appCapture(key), data: { purpose: PURPOSE, channels: ['tv-screen'] } }
+          : { type: 'WithdrawConsent', subjectId, brand: 'proximus', capture: appCapture(key), data: { purpose: PURPOSE } };
       return { subjectId, key, command };
     };
 
@@ -276,22 +245,7 @@ async function main(): Promise<void> {
       console.log(`  ${result.rate}/s: p50 ${percentile(lags, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ${p99 < 200 ? '(met)' : '(MISSED)'}`);
     }
   } finally {
-    const running = receipts;
-    if (running) {
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.postMessage('stop');
-      await exited;
-    }
-    // A role handed over or a failed batch shows up in the tail: say so beside it. (kafkajs's own
-    // lines at start-up, topic creation racing and the first group rebalance, are left out.) Read
-    // before the stop, whose own hand-over of the roles logs two warnings that were no hand-over.
-    const warnings = projectors.flatMap((projector) =>
-      projector.output().split('\n').filter((line) => /\b(WARN|ERROR)\b/.test(line) && !/kafkajs|ServerKafka/.test(line)),
-    );
-    await Promise.all(projectors.map((projector) => projector.stop()));
-    if (warnings.length > 0) console.log(`\nprojector warnings and errors during the run (${warnings.length}):\n${warnings.slice(0, 10).join('\n')}`);
-    await store.close();
-    await onDatabase(databaseUrl, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).catch(() => undefined);
+    await stopProjectorRig(rig, databaseUrl, receipts);
   }
 }
 
