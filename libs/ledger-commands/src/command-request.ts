@@ -60,7 +60,8 @@ export abstract class CommandRequest {
   @IsOneOf(LEDGER_COMMAND_TYPES)
   type!: LedgerCommandType;
 
-  @IsPseudonymousId()
+  // An erasure must reach a subject recorded under a national register number before such ids were refused.
+  @IsPseudonymousId({ reachableWhen: (request) => (request as CommandRequest).type === 'EraseSubject' })
   subjectId!: string;
 
   /** Defaults to `proximus`. */

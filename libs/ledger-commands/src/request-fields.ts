@@ -206,7 +206,13 @@ export function isPseudonymousId(value: unknown): value is string {
   return pseudonymousIdProblem(value) === undefined;
 }
 
-export function pseudonymousIdProblem(value: unknown): string | undefined {
+/**
+ * What is wrong with `value` as a pseudonymous id, if anything. With `identityNumbers: 'reachable'`
+ * a national register number or IBAN passes: for what a person's rights need of a subject the
+ * ledger may already hold under one (its erasure, its history and export), since such ids were
+ * recorded until 2026-11-29 and their subjects must not be locked out of being erased.
+ */
+export function pseudonymousIdProblem(value: unknown, identityNumbers: 'refused' | 'reachable' = 'refused'): string | undefined {
   if (typeof value !== 'string') return 'must be text';
   if (value.length === 0 || value.length > 128) return 'must be 1 to 128 characters long';
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
@@ -214,7 +220,7 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
   // Ids travel in clear into the log, every Kafka topic's keys, logs and read models. Read before
   // the phone screens, which take a Dutch IBAN in groups (`… 0417 1643 00`) or the number of
   // someone born in 2000 (`00…`) for a phone number: the check digits say better what it is.
-  if (isNationalRegisterNumberId(value) || isIbanId(value)) {
+  if (identityNumbers === 'refused' && (isNationalRegisterNumberId(value) || isIbanId(value))) {
     return 'must be a pseudonymous id, not a national register number or bank account number';
   }
   if (isPhoneNumber(value) || PHONE_INSIDE.test(value) || NAMED_PHONE_NUMBER.test(value)) {
@@ -227,8 +233,8 @@ export function pseudonymousIdProblem(value: unknown): string | undefined {
 function rule(
   name: string,
   constraints: unknown[],
-  validate: (value: unknown) => boolean,
-  message: (value: unknown) => string,
+  validate: (value: unknown, request?: object) => boolean,
+  message: (value: unknown, request?: object) => string,
   options?: ValidationOptions,
 ): PropertyDecorator {
   return (target, propertyName) =>
@@ -239,8 +245,8 @@ function rule(
       constraints,
       options,
       validator: {
-        validate: (value: unknown) => validate(value),
-        defaultMessage: (args?: ValidationArguments) => message(args?.value),
+        validate: (value: unknown, args?: ValidationArguments) => validate(value, args?.object),
+        defaultMessage: (args?: ValidationArguments) => message(args?.value, args?.object),
       },
     });
 }
@@ -346,8 +352,10 @@ export function IsText({ maxLength, multiline = false, inClear = false }: { maxL
   return rule(FIELD_RULES.text, [maxLength], (value) => problem(value) === undefined, (value) => problem(value) ?? '');
 }
 
-export function IsPseudonymousId(): PropertyDecorator {
-  return rule(FIELD_RULES.pseudonymousId, [], (value) => pseudonymousIdProblem(value) === undefined, (value) => pseudonymousIdProblem(value) ?? '');
+/** A pseudonymous id; a national register number or IBAN passes where `reachableWhen` says the request reaches a subject already recorded (see `pseudonymousIdProblem`). */
+export function IsPseudonymousId({ reachableWhen }: { reachableWhen?: (request: object) => boolean } = {}): PropertyDecorator {
+  const problem = (value: unknown, request?: object) => pseudonymousIdProblem(value, request && reachableWhen?.(request) ? 'reachable' : 'refused');
+  return rule(FIELD_RULES.pseudonymousId, [], (value, request) => problem(value, request) === undefined, (value, request) => problem(value, request) ?? '');
 }
 
 /** How many bad ids of one list are named at once: enough to fix a campaign list in one go. */

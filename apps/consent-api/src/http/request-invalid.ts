@@ -60,9 +60,13 @@ export function validQueryOrThrow<T extends object>(requestClass: new () => T, q
   return value;
 }
 
-/** The `{id}` of `/v1/subjects/{id}/…`: a pseudonymous id, like `subjectId` in commands. */
+/**
+ * The `{id}` of `/v1/subjects/{id}/…`: a pseudonymous id, like `subjectId` in commands. These are
+ * questions, which record nothing: a subject recorded under a national register number before such
+ * ids were refused stays reachable, for its history and export (an access request) above all.
+ */
 export function subjectIdOrThrow(id: string): string {
-  const problem = pseudonymousIdProblem(id);
+  const problem = pseudonymousIdProblem(id, 'reachable');
   if (problem) throw new RequestInvalid([{ field: 'subjectId', message: problem }]);
   return id;
 }

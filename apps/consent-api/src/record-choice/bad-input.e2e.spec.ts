@@ -1,3 +1,6 @@
+import type { SubjectId } from '@consent-ledger/domain';
+import { relationshipStarted } from '@consent-ledger/domain/testing';
+import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { iban, inGroupsOfFour, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { commandJson, type Json, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
@@ -114,12 +117,25 @@ function refusingBadInput(kind: StoreKind) {
     ['a control character', '/v1/subjects/subject%00one/decision?purpose=newsletter-customers', 'must not contain control characters'],
     ['an e-mail address', '/v1/subjects/an%40example.be/preferences', 'must be a pseudonymous id, not an e-mail address or phone number'],
     ['an overlong id', `/v1/subjects/${'x'.repeat(300)}/history`, 'must be 1 to 128 characters long'],
-    ['a national register number', `/v1/subjects/${withDotsAndDash(aNationalRegisterNumber)}/history`, NOT_AN_IDENTITY_NUMBER],
-    ['an IBAN', `/v1/subjects/${aBankAccount}/preferences`, NOT_AN_IDENTITY_NUMBER],
   ])('refuses %s as the subject of a question with 400', async (_, path, message) => {
     const response = await api.call('GET', path);
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'validation-failed', details: [{ field: 'subjectId', message }] });
+  });
+
+  // Found in review: such ids were recorded until 2026-11-29, and refusing them everywhere locked
+  // their subjects out of the access request and the erasure the person is owed.
+  it('keeps a subject recorded under a national register number reachable for its history, export and erasure, and records nothing new for it', async () => {
+    const recordedEarlier = withDotsAndDash(nationalRegisterNumber({ born: '1990-11-02', serial: 7 }));
+    await api.store.append(ledgerStream(recordedEarlier), [asNewEvent(relationshipStarted({ subjectId: recordedEarlier as SubjectId }))], { expectedRevision: 'no-stream' });
+
+    expect((await api.call('GET', `/v1/subjects/${recordedEarlier}/history`)).body.events).toHaveLength(1);
+    expect((await api.call('GET', `/v1/subjects/${recordedEarlier}/export`)).status).toBe(200);
+    const consent = await api.command(commandJson.giveConsent(recordedEarlier));
+    expect([consent.status, consent.body.details]).toEqual([400, [{ field: 'subjectId', message: NOT_AN_IDENTITY_NUMBER }]]);
+    const erased = await api.command(commandJson.eraseSubject(recordedEarlier));
+    expect(erased.status).toBe(201);
+    expect((await api.call('GET', `/v1/subjects/${recordedEarlier}/history`)).body.events.map((event: { type: string }) => event.type)).toEqual(['RelationshipStarted', 'SubjectErased']);
   });
 
   it('refuses questions about unknown purposes, channels and instants', async () => {
