@@ -129,6 +129,7 @@ export class CommandIntake {
     const earlier = await this.copies.settled(submission, found, claim, {
       whileWaiting: options.whileWaiting,
       answerInLog: () => this.answerInLog(checked, submission),
+      holderGone: (pending) => this.dependencies.idempotencyRecords.holderGone(pending),
     });
     if (earlier) {
       // Another request took the key first, here or in another process: this one is refused

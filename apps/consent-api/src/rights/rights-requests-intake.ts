@@ -79,7 +79,7 @@ export class RightsRequestIntake {
   private async executeOnce(command: RightsRequestCommand, submission: Required<RightsSubmission>): Promise<RightsOutcome> {
     const { idempotencyRecords, now } = this.dependencies;
     const claim = () => idempotencyRecords.claim({ ...submission, recordedAt: now() });
-    const earlier = await this.copies.settled(submission, await claim(), claim);
+    const earlier = await this.copies.settled(submission, await claim(), claim, { holderGone: (pending) => idempotencyRecords.holderGone(pending) });
     if (earlier) {
       if (earlier.requestFingerprint !== submission.requestFingerprint) return keyReused(submission);
       if (earlier.status !== PENDING) return { status: earlier.status as RightsOutcome['status'], body: JSON.parse(earlier.body), replayed: true };

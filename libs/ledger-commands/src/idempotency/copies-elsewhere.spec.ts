@@ -31,4 +31,20 @@ describe('waiting for a copy of a request decided in another process', () => {
     let looks = 0;
     expect(await new CopiesElsewhere(5_000).settled(claim, claim, async () => (++looks < 3 ? claim : answered))).toBe(answered);
   });
+
+  it('gives the answer a copy kept just before its process was found gone, rather than deciding again', async () => {
+    const claim = { ...pendingClaim(new Date()), holder: 'process-1' };
+    const answered = { ...claim, status: 422, body: '{"error":"kept before dying"}', holder: undefined };
+    const started = Date.now();
+    expect(await new CopiesElsewhere(5_000).settled(claim, claim, async () => answered, { holderGone: async () => true })).toBe(answered);
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('does not look for the holder of a claim that names none: it waits as before', async () => {
+    const claim = pendingClaim(new Date());
+    let asked = false;
+    const holderGone = async () => (asked = true);
+    expect(await new CopiesElsewhere(200).settled(claim, claim, async () => claim, { holderGone })).toBe(claim);
+    expect(asked).toBe(false);
+  });
 });

@@ -3,7 +3,10 @@ import { type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords,
 /** One request's hold on its key: which client, which key, which request. */
 export type RequestClaim = Omit<IdempotencyClaim, 'recordedAt'>;
 
-/** A decision's retries on conflicts last 10 s (ADR 0004, Decision 4); a copy still unanswered after this was abandoned. */
+/**
+ * A decision's retries on conflicts last 10 s (ADR 0004, Decision 4); a copy still unanswered after
+ * this was abandoned. Waited for only while the claim's holder is not known to be gone.
+ */
 export const COPY_DECIDED_WITHIN_MS = 15_000;
 const MAX_ABANDONED_CLAIMS = 10_000;
 
@@ -28,12 +31,13 @@ export class CopiesElsewhere {
    * takes the key if the copy's claim was released meanwhile). `whileWaiting` is called between
    * looks: a Kafka consumer heartbeats there, or its group would take its partitions away.
    * `answerInLog`, looked at beside the claim, finds the copy's answer where its events already are.
+   * `holderGone` tells whether the process that took the claim is known dead: then nothing waits.
    */
   async settled(
     request: RequestClaim,
     found: IdempotencyRecord | undefined,
     claim: () => Promise<IdempotencyRecord | undefined>,
-    { whileWaiting = async () => undefined, answerInLog = async () => undefined }: WaitingForACopy = {},
+    { whileWaiting = async () => undefined, answerInLog = async () => undefined, holderGone = async () => false }: WaitingForACopy = {},
   ): Promise<IdempotencyRecord | undefined> {
     const fingerprint = request.requestFingerprint;
     const abandonedHere = this.abandoned.delete(keyOf(request));
@@ -44,6 +48,17 @@ export class CopiesElsewhere {
     const until = (record: IdempotencyRecord) => Math.min(new Date(record.recordedAt).getTime(), firstLook) + this.decidedWithinMs;
     let record = found;
     for (let pause = 5; isPendingCopy(record, fingerprint) && Date.now() < until(record!); pause = Math.min(pause * 2, 100)) {
+      // A process that died before appending leaves a claim nobody will answer: waiting out the
+      // 15 s for it held its retry that long (found in review). Liveness only shortens the wait: a
+      // holder that seems alive (a host gone without closing its connections) is waited for as before.
+      if (record!.holder !== undefined && (await holderGone(record!))) {
+        // Looked at again after the holder was found gone, so an answer it kept before dying is
+        // given rather than decided again; a gone holder keeps nothing more.
+        const again = (await answerInLog()) ?? (await claim());
+        if (isPendingCopy(again, fingerprint) && again!.holder === record!.holder) return again;
+        record = again;
+        continue;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(until(record!) - Date.now(), 0))));
       await whileWaiting();
       // A copy answers before its record is kept, and one whose process died after appending never
@@ -73,6 +88,7 @@ export class CopiesElsewhere {
 export interface WaitingForACopy {
   readonly whileWaiting?: () => Promise<void>;
   readonly answerInLog?: () => Promise<IdempotencyRecord | undefined>;
+  readonly holderGone?: (claim: IdempotencyRecord) => Promise<boolean>;
 }
 
 const keyOf = ({ client, idempotencyKey }: RequestClaim): string => JSON.stringify([client, idempotencyKey]);

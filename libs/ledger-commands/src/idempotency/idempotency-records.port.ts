@@ -13,6 +13,13 @@ export interface IdempotencyRecord {
   readonly body: string;
   /** When the key was claimed or answered: an instant in the normalised form of `toInstant`. */
   readonly recordedAt: string;
+  /**
+   * On a pending claim: the process that took it, as the records name it (a random token per
+   * process), so that a copy waiting for it can tell a dead process from a slow one. Absent on
+   * claims taken before holders were recorded, and on claims taken while the process could not
+   * show it was alive (ADR 0004, Decision 3).
+   */
+  readonly holder?: string;
 }
 
 /** The status of a key taken by a request still being decided, or whose process died before answering. */
@@ -46,6 +53,12 @@ export interface IdempotencyRecords {
    * own retries away. Only this request's pending claim goes.
    */
   release(claim: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void>;
+  /**
+   * True when the process that took this pending claim is known to be gone (it died, or closed
+   * its records), so no copy can still be deciding it. False while it lives, when its liveness
+   * cannot be told (no holder recorded), and for a claim of this process.
+   */
+  holderGone(record: IdempotencyRecord): Promise<boolean>;
   /**
    * Forgets at most `limit` records (answers, pending claims, first arrivals alike) recorded
    * before `instant`, and says how many: fewer than `limit` means none is left. The limit keeps

@@ -23,6 +23,11 @@ export class InMemoryIdempotencyRecords implements IdempotencyRecords {
     if (earlier?.status === PENDING && earlier.requestFingerprint === claim.requestFingerprint) this.records.delete(key);
   }
 
+  /** One process holds every claim: none has a holder elsewhere to die. */
+  async holderGone(): Promise<boolean> {
+    return false;
+  }
+
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
     const before = Date.parse(instant);
     let forgotten = 0;

@@ -22,8 +22,8 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
 
     const plan = await withClient(schema.url, async (client) => {
       await client.query('SET plan_cache_mode = force_generic_plan');
-      await client.query(`PREPARE statement_under_test (text[], text[], text[], timestamptz[], text[], text[], text[], int[], text[], timestamptz[]) AS ${CLAIM_AND_SAVE}`);
-      const explained = await client.query(`EXPLAIN EXECUTE statement_under_test ('{tv-menu}', '{key-1}', '{f}', '{2024-05-01T09:00:00Z}', '{}', '{}', '{}', '{}', '{}', '{}')`);
+      await client.query(`PREPARE statement_under_test (text[], text[], text[], timestamptz[], text[], text[], text[], int[], text[], timestamptz[], text) AS ${CLAIM_AND_SAVE}`);
+      const explained = await client.query(`EXPLAIN EXECUTE statement_under_test ('{tv-menu}', '{key-1}', '{f}', '{2024-05-01T09:00:00Z}', '{}', '{}', '{}', '{}', '{}', '{}', NULL)`);
       return explained.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
     });
 

@@ -1,5 +1,6 @@
 import { checkOutClient, REQUEST_LOCK_TIMEOUT, withSessionSetting } from '@consent-ledger/event-store';
-import { Pool } from 'pg';
+import { createHash, randomUUID } from 'node:crypto';
+import { Client, Pool } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
@@ -16,6 +17,7 @@ interface RecordRow {
   status: number;
   body: string;
   recorded_at: Date;
+  holder: string | null;
 }
 
 /**
@@ -52,6 +54,13 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
         )`);
       // Under the lock: two starters creating one index at once can fail on the catalogue's unique
       // key. On a table that grew without it, the build holds writes up once (ADR 0004, amendment).
+      // Looked up first: ALTER TABLE takes the table's strongest lock even when the column is there,
+      // and would queue every claim of the running processes behind any long statement on it.
+      const { rowCount } = await client.query(
+        `select 1 from information_schema.columns where table_schema = current_schema() and table_name = 'idempotency_records' and column_name = 'holder'`,
+      );
+      // Nullable, without a default: no rewrite. Claims taken before keep none, and the 15 s rule.
+      if (rowCount === 0) await client.query('alter table idempotency_records add column holder text');
       await client.query('create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at)');
       await client.query('create table if not exists idempotency_key_clients (key_sha256 text primary key, client text not null, first_named_at timestamptz not null default now())');
       await client.query('commit');
@@ -62,8 +71,106 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return new PostgresIdempotencyRecords(pool);
+  let holder: HolderLock;
+  try {
+    holder = await HolderLock.take(url);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PostgresIdempotencyRecords(pool, holder);
 }
+
+/** The advisory lock key of a holder token: 64 bits of its SHA-256, as PostgreSQL's bigint. */
+const lockKeyOf = (holder: string): string => createHash('sha256').update(holder).digest().readBigInt64BE(0).toString();
+
+/** How long a lost holder connection waits before connecting again (doubling up to the last). */
+const RECONNECT_PAUSES_MS = [100, 500, 1_000, 5_000];
+
+/**
+ * This process's sign of life to the others sharing the records: a session advisory lock keyed by
+ * a random token, held on a connection of its own (the pool closes idle connections, which would
+ * let go of it). PostgreSQL lets go of it when the process dies and its connection closes, so a
+ * copy waiting for one of its claims knows at once that no answer will come. Claims name the token
+ * only while the lock is held. A lost connection is opened again and the lock taken again; claims
+ * in flight meanwhile look abandoned to a retry elsewhere, which decides them again (ADR 0004).
+ */
+class HolderLock {
+  private connection: Client | undefined;
+  private isClosed = false;
+
+  private constructor(
+    private readonly url: string,
+    readonly token: string,
+  ) {}
+
+  static async take(url: string): Promise<HolderLock> {
+    const lock = new HolderLock(url, randomUUID());
+    await lock.connect();
+    return lock;
+  }
+
+  /** The token to record on a claim: none while the lock is not held, so the claim keeps the 15 s rule. */
+  get tokenIfHeld(): string | null {
+    return this.connection ? this.token : null;
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const connection = new Client({ connectionString: this.url, application_name: 'consent-ledger-idempotency-holder', keepAlive: true });
+    connection.on('error', () => undefined);
+    try {
+      await connection.connect();
+      // Blocking: after a lost connection PostgreSQL may not have noticed yet that it is gone.
+      await connection.query('select pg_advisory_lock($1::bigint)', [lockKeyOf(this.token)]);
+    } catch (error) {
+      await connection.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.isClosed) {
+      await connection.end().catch(() => undefined);
+      return;
+    }
+    connection.once('end', () => {
+      if (this.connection !== connection) return;
+      this.connection = undefined;
+      void this.reconnect();
+    });
+    this.connection = connection;
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.isClosed; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSES_MS[Math.min(attempt, RECONNECT_PAUSES_MS.length - 1)]).unref());
+      if (this.isClosed) return;
+      try {
+        await this.connect();
+        return;
+      } catch {
+        // Tried again: the records themselves report PostgreSQL being down to each request.
+      }
+    }
+  }
+}
+
+/**
+ * Whether no session holds the holder's lock any more. Read from pg_locks (a single bigint key shows
+ * as classid, objid and objsubid 1), not by trying the lock: a try would hold it for a moment, and
+ * the holder taking it again after a lost connection could find it taken.
+ */
+export const HOLDER_GONE = `
+  SELECT NOT EXISTS (
+    SELECT 1 FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND classid = (($1::bigint >> 32) & 4294967295)::oid AND objid = ($1::bigint & 4294967295)::oid
+  ) AS gone`;
 
 type Call = { readonly claim: IdempotencyClaim } | { readonly save: IdempotencyRecord };
 
@@ -78,8 +185,8 @@ type Call = { readonly claim: IdempotencyClaim } | { readonly save: IdempotencyR
  */
 export const CLAIM_AND_SAVE = `
   WITH claimed AS (
-    INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
-    SELECT client, idempotency_key, request_fingerprint, ${PENDING}, '', recorded_at
+    INSERT INTO idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at, holder)
+    SELECT client, idempotency_key, request_fingerprint, ${PENDING}, '', recorded_at, $11::text
     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS claim(client, idempotency_key, request_fingerprint, recorded_at)
     ON CONFLICT DO NOTHING
     RETURNING client, idempotency_key
@@ -90,7 +197,7 @@ export const CLAIM_AND_SAVE = `
     WHERE idempotency_records.status = ${PENDING} AND idempotency_records.request_fingerprint = EXCLUDED.request_fingerprint
     RETURNING 1
   )
-  SELECT wanted.client, wanted.idempotency_key, r.request_fingerprint, r.status, r.body, r.recorded_at,
+  SELECT wanted.client, wanted.idempotency_key, r.request_fingerprint, r.status, r.body, r.recorded_at, r.holder,
     EXISTS (SELECT 1 FROM claimed WHERE claimed.client = wanted.client AND claimed.idempotency_key = wanted.idempotency_key) AS taken
   FROM unnest($1::text[], $2::text[]) AS wanted(client, idempotency_key)
   LEFT JOIN LATERAL (
@@ -114,7 +221,10 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   private readonly calls: BatchedCalls<Call, IdempotencyRecord | undefined>;
   private isClosed = false;
 
-  constructor(private readonly pool: Pool) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly holder: HolderLock,
+  ) {
     this.calls = new BatchedCalls((calls) => this.claimAndSave(calls), { maxInFlight: 1, maxBatchSize: 1000, collect: 'when-idle' });
   }
 
@@ -132,6 +242,12 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
       idempotencyKey,
       requestFingerprint,
     ]);
+  }
+
+  async holderGone({ holder }: IdempotencyRecord): Promise<boolean> {
+    if (holder === undefined || holder === this.holder.token) return false;
+    const { rows } = await this.pool.query<{ gone: boolean }>(HOLDER_GONE, [lockKeyOf(holder)]);
+    return rows[0].gone;
   }
 
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
@@ -155,7 +271,7 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.holder.close()]);
   }
 
   private async claimAndSave(calls: readonly Call[]): Promise<(IdempotencyRecord | undefined)[]> {
@@ -183,6 +299,7 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
         records.map((record) => record.status),
         records.map((record) => record.body),
         records.map((record) => record.recordedAt),
+        this.holder.tokenIfHeld,
       ],
     });
     const outcomes = new Map<string, IdempotencyRecord | undefined>();
@@ -216,5 +333,7 @@ function recordOf(row: RecordRow): IdempotencyRecord {
     status: row.status,
     body: row.body,
     recordedAt: row.recorded_at.toISOString(),
+    // An answer has no holder to wait for; the column keeps the claim's.
+    ...(row.status === PENDING && row.holder !== null && { holder: row.holder }),
   };
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, unlinkSync } from 'node:fs';
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { BatchedCalls } from './batched-calls';
 import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
@@ -14,6 +16,7 @@ interface RecordRow {
   status: number;
   body: string;
   recorded_at: string;
+  holder: string | null;
 }
 
 /**
@@ -43,7 +46,102 @@ export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsO
     ) without rowid;
     create index if not exists idempotency_records_recorded_at on idempotency_records (recorded_at);
     create table if not exists idempotency_key_clients (key_sha256 text primary key, client text not null, first_named_at text not null) without rowid`);
-  return new SqliteIdempotencyRecords(db);
+  // Looked at and added in one write transaction: two processes starting at once would otherwise
+  // both add it, and the second fail. Claims taken before keep no holder, and the 15 s rule.
+  db.transaction(() => {
+    const columns = db.prepare('select name from pragma_table_info(?)').all('idempotency_records') as { name: string }[];
+    if (!columns.some((column) => column.name === 'holder')) db.exec('alter table idempotency_records add column holder text');
+  }).immediate();
+  let holder: HolderLock;
+  try {
+    holder = HolderLock.take(file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteIdempotencyRecords(db, holder);
+}
+
+/** Holder tokens of this process's records: alive while we are, never tested by opening their files. */
+const heldHere = new Set<string>();
+const HOLDER_TOKEN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * This process's sign of life to the others sharing `state.sqlite` on the host: a lock file of its
+ * own beside the database, named by a random token and held in an open exclusive transaction for
+ * as long as the records are open. The operating system lets go of a dead process's file lock, so
+ * a copy waiting for one of its claims can take that lock and know no answer will come (the way
+ * the event store's `exclusively` holds its runs).
+ */
+class HolderLock {
+  private constructor(
+    readonly token: string,
+    private readonly lockFile: string,
+    private readonly connection: Connection,
+  ) {}
+
+  static take(databaseFile: string): HolderLock {
+    const token = randomUUID();
+    const lockFile = lockFileOf(databaseFile, token);
+    const connection = new Database(lockFile, { timeout: 0 });
+    try {
+      // Empty and never written, but readable by this user only, like every file of DATA_DIR. Not
+      // created by opening it ourselves: closing any descriptor of a file drops every lock this
+      // process holds on it.
+      chmodSync(lockFile, 0o600);
+      connection.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      connection.close();
+      throw new Error(`cannot hold the idempotency records' holder lock at ${lockFile}: ${(error as Error).message}`, { cause: error });
+    }
+    heldHere.add(token);
+    return new HolderLock(token, lockFile, connection);
+  }
+
+  close(): void {
+    if (!this.connection.open) return;
+    this.connection.close();
+    heldHere.delete(this.token);
+    removeQuietly(this.lockFile);
+  }
+}
+
+const lockFileOf = (databaseFile: string, token: string): string => `${databaseFile}.holder-${token}.lock`;
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Removed already, by the holder closing or by another process that found it gone.
+  }
+}
+
+/**
+ * Whether the process holding `token`'s lock file is gone: its lock can be taken (busy_timeout 0, so
+ * a live holder answers at once), or the file was removed. A gone holder's file is removed, so
+ * files do not pile up beside the database as processes come and go.
+ */
+function holderGone(databaseFile: string, token: string): boolean {
+  // The token is read from the database: it names a file only in the form this process writes.
+  if (heldHere.has(token) || !HOLDER_TOKEN.test(token)) return false;
+  const lockFile = lockFileOf(databaseFile, token);
+  let connection: Connection;
+  try {
+    connection = new Database(lockFile, { timeout: 0, fileMustExist: true });
+  } catch {
+    return true;
+  }
+  try {
+    connection.exec('BEGIN IMMEDIATE');
+    connection.exec('ROLLBACK');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  } finally {
+    connection.close();
+  }
+  removeQuietly(lockFile);
+  return true;
 }
 
 class SqliteIdempotencyRecords implements IdempotencyRecords {
@@ -54,7 +152,10 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
   private readonly forgetOldest;
   private readonly releaseClaim;
 
-  constructor(private readonly db: Connection) {
+  constructor(
+    private readonly db: Connection,
+    private readonly holder: HolderLock,
+  ) {
     this.select = db.prepare('select * from idempotency_records where client = ? and idempotency_key = ?');
     // The answer replaces the request's own claim, never another request's record.
     this.insert = db.prepare(
@@ -64,14 +165,14 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
        where idempotency_records.status = ${PENDING} and idempotency_records.request_fingerprint = excluded.request_fingerprint`,
     );
     const claimOne = db.prepare(
-      `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at)
-       values (@client, @idempotencyKey, @requestFingerprint, ${PENDING}, '', @recordedAt)
+      `insert into idempotency_records (client, idempotency_key, request_fingerprint, status, body, recorded_at, holder)
+       values (@client, @idempotencyKey, @requestFingerprint, ${PENDING}, '', @recordedAt, @holder)
        on conflict do nothing`,
     );
     // One transaction: what was there is read before the claim is written.
     this.claimTaking = db.transaction((claim: IdempotencyClaim) => {
       const earlier = this.select.get(claim.client, claim.idempotencyKey) as RecordRow | undefined;
-      if (!earlier) claimOne.run(claim);
+      if (!earlier) claimOne.run({ client: claim.client, idempotencyKey: claim.idempotencyKey, requestFingerprint: claim.requestFingerprint, recordedAt: claim.recordedAt, holder: this.holder.token });
       return earlier;
     });
     const insertAll = db.transaction((records: readonly IdempotencyRecord[]) => {
@@ -105,6 +206,8 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
       status: row.status,
       body: row.body,
       recordedAt: row.recorded_at,
+      // An answer has no holder to wait for; the column keeps the claim's.
+      ...(row.status === PENDING && row.holder !== null && { holder: row.holder }),
     };
   }
 
@@ -114,6 +217,10 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
 
   async release({ client, idempotencyKey, requestFingerprint }: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void> {
     this.releaseClaim.run(client, idempotencyKey, requestFingerprint);
+  }
+
+  async holderGone({ holder }: IdempotencyRecord): Promise<boolean> {
+    return holder !== undefined && holder !== this.holder.token && holderGone(this.db.name, holder);
   }
 
   async forgetRecordedBefore(instant: string, limit: number): Promise<number> {
@@ -135,5 +242,6 @@ class SqliteIdempotencyRecords implements IdempotencyRecords {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.holder.close();
   }
 }
