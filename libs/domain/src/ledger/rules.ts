@@ -21,7 +21,7 @@ export const LEDGER_RULES = {
   'legal-obligation-cannot-be-objected-to': 'processing required by law cannot be objected to',
   'objection-not-possible': 'this processing cannot be objected to (contract or vital interest)',
   'restriction-not-possible':
-    'a channel cannot be restricted for processing the person cannot refuse (contract, legal obligation or vital interest); restrict it for marketing instead, without a purpose',
+    'a channel cannot be restricted for processing the person cannot refuse (contract, legal obligation or vital interest; to stop marketing on it, restrict it without a purpose)',
   'justification-required': 'an objection to this processing needs a justification (a motivated request)',
   'no-objection-pending-review': 'there is no motivated objection to review for this purpose',
   'objection-already-reviewed':
