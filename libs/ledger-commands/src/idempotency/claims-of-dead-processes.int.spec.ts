@@ -179,6 +179,33 @@ describe('SQLite: claims of processes that died', () => {
     }
     expect(readdirSync(directory).filter((name) => name.endsWith('.lock'))).toEqual([]);
   }, 30_000);
+
+  // A process that crashed left its file, and only a retry of one of its claims looked at it: a
+  // service restarted again and again (out of memory, say) piled them up beside the database.
+  it('removes the lock files of processes that died when it opens, and keeps those of live ones', async () => {
+    const openElsewhere = `globalThis.records = require('./dist/libs/ledger-commands/src/idempotency/sqlite-idempotency-records').openSqliteIdempotencyRecords({ file: ${JSON.stringify(stateFile())} }); console.log('open'); setInterval(() => {}, 1000);`;
+    const [dead, alive] = [0, 1].map(() => spawn(process.execPath, ['-e', openElsewhere], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    try {
+      await Promise.all([dead, alive].map((child) => new Promise<void>((resolve) => child.stdout!.on('data', () => resolve()))));
+      const exited = new Promise((resolve) => dead.on('exit', resolve));
+      dead.kill('SIGKILL');
+      await exited;
+      const lockFiles = () => readdirSync(directory).filter((name) => name.includes('.holder-'));
+      const before = lockFiles();
+
+      const records = openSqliteIdempotencyRecords({ file: stateFile() });
+      try {
+        const holdersLeft = new Set(lockFiles().map((name) => name.replace(/\.lock(-journal)?$/, '')));
+        expect(holdersLeft.size).toBe(2);
+        expect(before.filter((name) => !lockFiles().includes(name)).length).toBeGreaterThan(0);
+      } finally {
+        await records.close();
+      }
+    } finally {
+      dead.kill('SIGKILL');
+      alive.kill('SIGKILL');
+    }
+  }, 30_000);
 });
 
 describeWithPostgres('PostgreSQL: claims of processes that died', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { BatchedCalls } from './batched-calls';
 import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
@@ -59,7 +60,26 @@ export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsO
     db.close();
     throw error;
   }
+  forgetHoldersGone(file);
   return new SqliteIdempotencyRecords(db, holder);
+}
+
+/**
+ * Removes the lock files of processes that died: only a retry of one of their claims would look
+ * at them otherwise, so a service restarted again and again (out of memory, say) piled them up
+ * beside the database. Live holders' files stay: their lock cannot be taken.
+ */
+function forgetHoldersGone(databaseFile: string): void {
+  const prefix = `${basename(databaseFile)}.holder-`;
+  for (const name of readdirSync(dirname(databaseFile))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.lock')) continue;
+    const token = name.slice(prefix.length, -'.lock'.length);
+    try {
+      if (holderGone(databaseFile, token)) removeQuietly(`${databaseFile}.holder-${token}.lock-journal`);
+    } catch {
+      // A file that cannot be judged stays, and does not stop the records from opening.
+    }
+  }
 }
 
 /** Holder tokens of this process's records: alive while we are, never tested by opening their files. */
