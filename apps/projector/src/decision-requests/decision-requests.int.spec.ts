@@ -187,6 +187,17 @@ describeWithKafka('consent.decision: answers only on the reply topic of the depl
     expect(asker.answersTo(refused)).toEqual([]);
   });
 
+  // Found in review: the correlation id goes back in the answer's header, on the reply topic every
+  // asking client reads, as the command topic's results did before their ids were screened.
+  it('does not answer a question whose correlation id holds an e-mail address, nor repeat it, and keeps answering', async () => {
+    const correlationId = 'jan.peeters@example.be';
+    await asker.ask(topics.decisionReplies, { kafka_correlationId: correlationId });
+    await logged('warn', 'correlation id');
+    await keepsAnswering();
+    expect(asker.answersTo(correlationId)).toEqual([]);
+    expect(logger.lines.filter((line) => line.message.includes('jan.peeters'))).toEqual([]);
+  });
+
   // Found in review: `"purpose"` twice was answered for the last value, while a gateway or a log
   // reader may take the first; the command topic and HTTP refuse it.
   it('answers a question with a field sent twice with that field, as a 400 would', async () => {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type KafkaContext, KafkaHeaders, type KafkaOptions, type OutgoingResponse, ServerKafka } from '@nestjs/microservices';
 import type { EachMessagePayload, RecordMetadata } from 'kafkajs';
+import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
 
 /** The reply address a request names in its headers, decoded as NestJS decodes them. */
 export interface ReplyAddress {
@@ -20,6 +21,16 @@ export function refusedReplyAddress(address: ReplyAddress, replyTopic: string): 
     return `reply partition ${quoted(address.partition)} is not a partition number`;
   }
   return undefined;
+}
+
+/**
+ * Why a request's correlation id may not go back in its answer's header, or undefined when it may:
+ * every client asking reads the reply topic, so an id holding an e-mail address or phone number
+ * would be published to all of them (found in review). It is not repeated in the refusal either.
+ */
+export function refusedCorrelationId(correlationId: unknown): string | undefined {
+  if (typeof correlationId !== 'string' || contactDetailsProblem(correlationId) === undefined) return undefined;
+  return 'its correlation id holds an e-mail address or phone number, which the answer would publish to every client on the reply topic';
 }
 
 /** Header text is the sender's: escaped, and cut at Kafka's longest topic name (249). */
@@ -53,7 +64,9 @@ export class DecisionServer extends ServerKafka {
     const topic = this.decoded(headers[KafkaHeaders.REPLY_TOPIC]);
     // Without a reply topic NestJS takes the message for an event and sends nothing.
     if (topic === null || topic === '') return super.handleMessage(payload);
-    const refusal = refusedReplyAddress({ topic, partition: this.decoded(headers[KafkaHeaders.REPLY_PARTITION]) }, this.replyTopic);
+    const refusal =
+      refusedReplyAddress({ topic, partition: this.decoded(headers[KafkaHeaders.REPLY_PARTITION]) }, this.replyTopic) ??
+      refusedCorrelationId(this.decoded(headers[KafkaHeaders.CORRELATION_ID]));
     if (refusal === undefined) return super.handleMessage(payload);
     this.log.warn(`not answered: ${payload.topic}[${payload.partition}] at offset ${payload.message.offset}: ${refusal}`);
     return undefined;
