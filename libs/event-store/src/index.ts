@@ -5,6 +5,7 @@ export { streamNamePages } from './stream-name-range';
 export { createEventStore, connectKurrentEventStore, eventStoreConfigOf, type DeploymentLog, type EventStoreConfig } from './create-event-store';
 export { createInMemoryEventStore, InMemoryEventStore, InMemoryLog, type InMemoryEventStoreOptions } from './in-memory/in-memory-event-store';
 export { openSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export { useWriteAheadLog } from './sqlite/write-ahead-log';
 export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
 export { checkOutClient, inTransaction } from './postgres/pool-clients';

@@ -33,6 +33,7 @@ import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-r
 import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import { migrateSqliteSchema } from './sqlite-schema';
+import { useWriteAheadLog } from './write-ahead-log';
 
 export interface SqliteEventStoreOptions {
   readonly file: string;
@@ -110,7 +111,7 @@ export class SqliteEventStore implements EventStore {
     try {
       mkdirSync(dirname(options.file), { recursive: true });
       this.db = new Database(options.file, { timeout: 5000 });
-      this.db.pragma('journal_mode = WAL');
+      useWriteAheadLog(this.db);
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       migrateSqliteSchema(this.db);
     } catch (error) {

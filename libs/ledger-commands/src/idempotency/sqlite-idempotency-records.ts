@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database, { type Database as Connection } from 'better-sqlite3';
+import { useWriteAheadLog } from '@consent-ledger/event-store';
 import { BatchedCalls } from './batched-calls';
 import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
@@ -29,7 +30,7 @@ interface RecordRow {
 export function openSqliteIdempotencyRecords({ file }: SqliteIdempotencyRecordsOptions): IdempotencyRecords {
   const db = new Database(file, { timeout: 5000 });
   try {
-    db.pragma('journal_mode = WAL');
+    useWriteAheadLog(db);
   } catch (error) {
     // Named, as the log's own file is: "file is not a database" alone did not say which (found in review).
     throw new Error(`cannot open the idempotency records at ${file}: ${(error as Error).message}`, { cause: error });

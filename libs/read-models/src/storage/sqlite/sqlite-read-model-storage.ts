@@ -1,6 +1,6 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
 import type { Instant } from '@consent-ledger/domain';
-import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
+import { type GlobalPosition, type StoredEvent, useWriteAheadLog } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import { type ChangeSet, isNewsForFeeds } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -89,7 +89,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     // Named, as the log's own file is: "file is not a database" alone did not say which (found in review).
     try {
       this.db = new Database(options.file, { timeout: 5000 });
-      this.db.pragma('journal_mode = WAL');
+      useWriteAheadLog(this.db);
       // A lost last commit after a power cut is replayed from the log: the checkpoint rolls back with it.
       this.db.pragma('synchronous = NORMAL');
       migrateSqliteReadModels(this.db);
