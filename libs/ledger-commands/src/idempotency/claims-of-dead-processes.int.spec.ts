@@ -186,7 +186,12 @@ describe('SQLite: claims of processes that died', () => {
     const openElsewhere = `globalThis.records = require('./dist/libs/ledger-commands/src/idempotency/sqlite-idempotency-records').openSqliteIdempotencyRecords({ file: ${JSON.stringify(stateFile())} }); console.log('open'); setInterval(() => {}, 1000);`;
     const [dead, alive] = [0, 1].map(() => spawn(process.execPath, ['-e', openElsewhere], { stdio: ['ignore', 'pipe', 'inherit'] }));
     try {
-      await Promise.all([dead, alive].map((child) => new Promise<void>((resolve) => child.stdout!.on('data', () => resolve()))));
+      // Said, or the process ended without saying it (then the test fails here, not at its timeout).
+      const said = await Promise.all([dead, alive].map((child) => new Promise<string>((resolve) => {
+        child.stdout!.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+        child.on('exit', () => resolve('exited'));
+      })));
+      expect(said).toEqual(['open', 'open']);
       const exited = new Promise((resolve) => dead.on('exit', resolve));
       dead.kill('SIGKILL');
       await exited;
