@@ -8,6 +8,16 @@ import { eventually, runEventStoreContract, type Tampering } from '../event-stor
 import { START, type NewEvent, type StoredEvent } from '../event-store.port';
 import { openSqliteEventStore, type SqliteEventStore, STREAM_NAMES_BETWEEN, STREAM_NAMES_FROM } from './sqlite-event-store';
 
+/** Gives each test an events file of its own in a new directory, removed after the test. */
+function eachTestWithAFreshFile(use: (file: string) => void): void {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
+    use(join(directory, 'events.sqlite'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+}
+
 describe('SQLite event store', () => {
   runEventStoreContract({
     hasDensePositions: true,
@@ -38,13 +48,8 @@ describe('SQLite event store', () => {
   // once on one file; both judged a subject removable and the later one destroyed the key of a
   // subject back meanwhile. PostgreSQL held them in turn already.
   describe('work that processes must do one at a time', () => {
-    let directory: string;
     let file: string;
-    beforeEach(() => {
-      directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
-      file = join(directory, 'events.sqlite');
-    });
-    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+    eachTestWithAFreshFile((fresh) => (file = fresh));
 
     // Closing any descriptor of a file drops every lock the process holds on it: a second run asked
     // for in the process holding the lock must not let another process in.
@@ -107,13 +112,8 @@ describe('SQLite event store', () => {
   });
 
   describe('following the log', () => {
-    let directory: string;
     let file: string;
-    beforeEach(() => {
-      directory = mkdtempSync(join(tmpdir(), 'consent-ledger-sqlite-'));
-      file = join(directory, 'events.sqlite');
-    });
-    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+    eachTestWithAFreshFile((fresh) => (file = fresh));
 
     const followerOf = (store: SqliteEventStore) => {
       const seen: StoredEvent[] = [];
