@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
-import { asNewEvent, ledgerStream } from '../../libs/read-models/src/testing/stored-events';
+import { appendToLog, asNewEvent, ledgerStream } from '../../libs/read-models/src/testing/stored-events';
 import type { ProjectorConfig } from '../../apps/projector/src/config';
 import { createProjector } from '../../apps/projector/src/projector';
 import { ProjectorResources } from '../../apps/projector/src/projector-resources';
@@ -45,7 +45,7 @@ describeWithPostgres('two projector instances', () => {
     };
     const record = async (app: INestMicroservice, events: LedgerEvent[]) => {
       const { store } = app.get(ProjectorResources);
-      for (const event of events) await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+      await appendToLog(store, ...events);
       return store.headPosition();
     };
     const story = (from: number, count: number): LedgerEvent[] =>

@@ -9,7 +9,7 @@ import { createTestSchema, describeWithPostgres } from '../../../test/support/se
 import { createReadModels, type ReadModelStorageOptions } from './create-read-models';
 import { startProjections } from './projection-runner';
 import { republicationMarkerOf } from './storage/read-model-storage';
-import { asNewEvent, ledgerStream } from './testing/stored-events';
+import { appendToLog } from './testing/stored-events';
 
 const FEED = 'consent-feed';
 const PICKX = 'targeted-tv-advertising-pickx';
@@ -44,9 +44,7 @@ function audiencesAfterARuleChange(open: () => Promise<{ storage: ReadModelStora
     await dispose();
   });
 
-  const record = async (...events: LedgerEvent[]) => {
-    for (const event of events) await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
-  };
+  const record = (...events: LedgerEvent[]) => appendToLog(store, ...events);
 
   /** Keeps the read models under `rules` until they applied the log, then runs `work` on them. */
   const keepUnder = async <T>(rules: Catalogue, work: (readModels: Awaited<ReturnType<typeof createReadModels>>) => Promise<T>): Promise<T> => {

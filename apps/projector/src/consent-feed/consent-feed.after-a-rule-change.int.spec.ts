@@ -7,7 +7,7 @@ import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event
 import { createReadModels, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
 import operatorCatalogue from '../../../../catalogues/proximus.json';
-import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
 import { audienceKeys } from './audience-message';
@@ -57,7 +57,7 @@ describe('the Pickx partner after a rule change (a stand-in for the broker recor
 
   const storage: () => ReadModelStorageOptions = () => ({ kind: 'sqlite', file: join(directory, 'state.sqlite') });
   const record = async (...events: LedgerEvent[]) => {
-    for (const event of events) await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
+    await appendToLog(store, ...events);
   };
 
   /** The read models kept under `rules`, and the feed publishing from them, until `done` says so. */

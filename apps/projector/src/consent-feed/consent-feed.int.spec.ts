@@ -2,7 +2,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { consentGiven, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
 import { republicationMarkerOf } from '@consent-ledger/read-models';
-import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ProjectorConfig } from '../config';
 import { createProjector } from '../projector';
@@ -37,11 +37,7 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     await app?.close();
   });
 
-  const record = async (...events: LedgerEvent[]) => {
-    let position = 0n;
-    for (const event of events) position = (await resources.store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
-    return position;
-  };
+  const record = (...events: LedgerEvent[]) => appendToLog(resources.store, ...events);
   const newSubject = () => uniqueName('subject') as SubjectId;
 
   /** A feed on topics of its own (another deployment sharing these read models), not started yet. */

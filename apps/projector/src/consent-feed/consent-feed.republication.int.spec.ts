@@ -6,7 +6,7 @@ import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
 import { openReadModelStorage, ProjectedReadModels, type Projections, republicationMarkerOf, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
-import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
 import { audienceKeys } from './audience-message';
@@ -43,8 +43,7 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
   } as unknown as Producer;
 
   const record = async (...events: LedgerEvent[]) => {
-    let position = 0n;
-    for (const event of events) position = (await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
+    const position = await appendToLog(store, ...events);
     await readModels.waitFor(position);
     return position;
   };

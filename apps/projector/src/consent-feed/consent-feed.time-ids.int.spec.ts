@@ -6,7 +6,7 @@ import { catalogue, consentGiven, relationshipStarted } from '@consent-ledger/do
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
 import { openReadModelStorage, ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
-import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
@@ -51,9 +51,7 @@ function describeTimeIdsAcrossALoss(describeOn: jest.Describe, where: string, pl
     } as unknown as Producer;
 
     const record = async (...events: LedgerEvent[]) => {
-      let position = 0n;
-      for (const event of events) position = (await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
-      await readModels.waitFor(position);
+      await readModels.waitFor(await appendToLog(store, ...events));
     };
 
     const open = async () => {

@@ -4,7 +4,7 @@ import { lastValueFrom, timeout } from 'rxjs';
 import { DUPLICATE_KEY_PROBLEM } from '@consent-ledger/ledger-commands';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted, sourceOptedOut } from '@consent-ledger/domain/testing';
-import { asNewEvent, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ConsentTopics } from '../kafka/topics';
 import { createProjector } from '../projector';
@@ -39,9 +39,7 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
     await app?.close();
   });
 
-  const record = async (...events: LedgerEvent[]) => {
-    for (const event of events) await resources.store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
-  };
+  const record = (...events: LedgerEvent[]) => appendToLog(resources.store, ...events);
   const ask = (question: unknown) => lastValueFrom(client.send(resources.topics.decisionRequests, question).pipe(timeout(20_000)));
 
   it('answers as GET /v1/subjects/{id}/decision does, from every event acknowledged before the question', async () => {

@@ -16,7 +16,7 @@ import { planEvents } from '../change-set';
 import { CheckpointTimeout, ReadModelsBehind } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
-import { asNewEvent, ledgerStream } from './stored-events';
+import { appendToLog } from './stored-events';
 import { type ReadModelStorage, republicationMarkerOf, type RepublicationStep } from '../storage/read-model-storage';
 
 /**
@@ -60,14 +60,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
   const idOf = (name: string) => `${name}-${run}` as SubjectId;
   const of = (name: string) => ({ subjectId: idOf(name), occurredAt: MAY_2024 });
 
-  async function record(...events: LedgerEvent[]): Promise<bigint> {
-    let position = 0n;
-    for (const event of events) {
-      const result = await subject.store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' });
-      position = result.position;
-    }
-    return position;
-  }
+  const record = (...events: LedgerEvent[]): Promise<bigint> => appendToLog(subject.store, ...events);
 
   /** The sweep is taken as caught up to a minute ago, as the feed does. */
   const sweptUpTo = () => new Date(Date.now() - 60_000).toISOString() as Instant;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerEvent } from '@consent-ledger/domain';
-import type { NewEvent, StoredEvent } from '@consent-ledger/event-store';
+import type { EventStore, GlobalPosition, NewEvent, StoredEvent } from '@consent-ledger/event-store';
 import { LEDGER_STREAM_PREFIX } from '../ledger-events';
 
 /**
@@ -40,3 +40,10 @@ export function asNewEvent(event: LedgerEvent): NewEvent {
 }
 
 export const ledgerStream = (subjectId: string): string => `${LEDGER_STREAM_PREFIX}${subjectId}`;
+
+/** Appends each event to its subject's stream of a real store, in order; the position of the last (0 for none). */
+export async function appendToLog(store: EventStore, ...events: readonly LedgerEvent[]): Promise<GlobalPosition> {
+  let position: GlobalPosition = 0n;
+  for (const event of events) position = (await store.append(ledgerStream(event.data.subjectId), [asNewEvent(event)], { expectedRevision: 'any' })).position;
+  return position;
+}
