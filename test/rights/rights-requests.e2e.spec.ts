@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rightsRequestStreamOf } from '@consent-ledger/domain';
-import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
+import { commandJson, everyPage, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../../apps/consent-api/src/testing/test-api';
 import { LedgerStorage } from '../../apps/consent-api/src/ledger/ledger-storage';
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../support/services';
 
@@ -188,18 +188,8 @@ interface RequestPage {
 }
 
 /** Follows `next` from the first page to the last, returning the pages' request ids. */
-async function everyPage(api: TestApi, query: string, between: (pagesRead: number) => Promise<void> = async () => undefined): Promise<string[][]> {
-  const pages: string[][] = [];
-  let after: string | null | undefined;
-  do {
-    const page = await api.call<RequestPage>('GET', `/v1/rights-requests?${query}${after ? `&after=${after}` : ''}`);
-    expect(page.status).toBe(200);
-    pages.push(page.body.requests.map((request) => request.requestId));
-    after = page.body.next;
-    await between(pages.length);
-  } while (after);
-  return pages;
-}
+const everyRequestPage = (api: TestApi, query: string, between?: (pagesRead: number) => Promise<void>) =>
+  everyPage<RequestPage>(api, '/v1/rights-requests', query, (page) => page.requests.map((request) => request.requestId), between);
 
 // At the operator's scale (thousands of requests a year) one answer holding every request grew
 // without bound, and a DPO's tool could not page through it.
@@ -217,7 +207,7 @@ describe('rights requests listed a page at a time', () => {
     // Late paperwork among them: recorded now, received weeks ago.
     for (const days of [3, 20, 1, 40, 2, 15, 5]) recorded.push(await receive(subjectId, daysAgo(days)));
 
-    const pages = await everyPage(api, `subjectId=${subjectId}&limit=3`);
+    const pages = await everyRequestPage(api, `subjectId=${subjectId}&limit=3`);
 
     expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
     expect(pages.flat()).toEqual(recorded);
@@ -229,7 +219,7 @@ describe('rights requests listed a page at a time', () => {
     for (const days of [4, 3, 2, 1]) recorded.push(await receive(subjectId, daysAgo(days)));
     let lateComer = '';
 
-    const pages = await everyPage(api, `subjectId=${subjectId}&limit=2`, async (pagesRead) => {
+    const pages = await everyRequestPage(api, `subjectId=${subjectId}&limit=2`, async (pagesRead) => {
       if (pagesRead === 1) lateComer = await receive(subjectId, daysAgo(25));
     });
 
@@ -242,8 +232,8 @@ describe('rights requests listed a page at a time', () => {
     for (const days of [5, 4, 3, 2, 1]) ids.push(await receive(subjectId, daysAgo(days)));
     for (const answered of [ids[1], ids[3]]) await api.call('POST', `/v1/rights-requests/${answered}/complete`, { body: {} });
 
-    expect((await everyPage(api, `subjectId=${subjectId}&status=open&limit=1`)).flat()).toEqual([ids[0], ids[2], ids[4]]);
-    expect((await everyPage(api, `subjectId=${subjectId}&status=completed&limit=1`)).flat()).toEqual([ids[1], ids[3]]);
+    expect((await everyRequestPage(api, `subjectId=${subjectId}&status=open&limit=1`)).flat()).toEqual([ids[0], ids[2], ids[4]]);
+    expect((await everyRequestPage(api, `subjectId=${subjectId}&status=completed&limit=1`)).flat()).toEqual([ids[1], ids[3]]);
   });
 
   it('pages the requests falling due most urgent first, overdue ones first', async () => {
@@ -253,7 +243,7 @@ describe('rights requests listed a page at a time', () => {
     await receive(subjectId, daysAgo(5));
     const dueIn2 = await receive(subjectId, daysAgo(28));
 
-    expect(await everyPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=2`)).toEqual([[overdue, dueIn2], [dueIn5]]);
+    expect(await everyRequestPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=2`)).toEqual([[overdue, dueIn2], [dueIn5]]);
   });
 
   // Found in review: a page of requests due soon ends on its last request's ticket id, and a ticket
@@ -268,14 +258,14 @@ describe('rights requests listed a page at a time', () => {
       expect(answer.status).toBe(201);
     }
 
-    expect(await everyPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=1`)).toEqual([[ticket('a')], [ticket('b')]]);
+    expect(await everyRequestPage(api, `dueWithin=P7D&subjectId=${subjectId}&limit=1`)).toEqual([[ticket('a')], [ticket('b')]]);
   });
 
   it('holds 100 requests a page when no limit is asked', async () => {
     const subjectId = newSubjectId('pages');
     for (let count = 0; count < 101; count += 1) await receive(subjectId, daysAgo(1));
 
-    expect((await everyPage(api, `subjectId=${subjectId}`)).map((page) => page.length)).toEqual([100, 1]);
+    expect((await everyRequestPage(api, `subjectId=${subjectId}`)).map((page) => page.length)).toEqual([100, 1]);
   });
 
   const refused = (field: string, message: RegExp) => ({ status: 400, body: { error: 'validation-failed', details: [{ field, message: expect.stringMatching(message) }] } });

@@ -1,5 +1,5 @@
 import { MovableClock } from '../testing/movable-clock';
-import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, everyPage, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 
 /** A consent purpose that needs no customer relationship (website visitors too). */
 const PERSONALISATION = 'website-personalisation-login-cookie';
@@ -141,25 +141,15 @@ describe('the runs of the proof-retention job, listed a page at a time', () => {
   const run = async () => (await api.call('POST', '/v1/proof-retention/runs', { body: { dryRun: true } })).body.runId as string;
 
   /** Follows `next` from the first page to the last, returning the pages' run ids. */
-  async function everyPage(query: string, between: (pagesRead: number) => Promise<void> = async () => undefined): Promise<string[][]> {
-    const pages: string[][] = [];
-    let after: string | null = null;
-    do {
-      const page: { status: number; body: { runs: { runId: string }[]; next: string | null } } = await api.call('GET', `/v1/proof-retention/runs?${query}${after ? `&after=${after}` : ''}`);
-      expect(page.status).toBe(200);
-      pages.push(page.body.runs.map((recorded) => recorded.runId));
-      after = page.body.next;
-      await between(pages.length);
-    } while (after);
-    return pages;
-  }
+  const everyRunPage = (query: string, between?: (pagesRead: number) => Promise<void>) =>
+    everyPage<{ runs: { runId: string }[]; next: string | null }>(api, '/v1/proof-retention/runs', query, (page) => page.runs.map((recorded) => recorded.runId), between);
 
   it('gives every run once, oldest first, over as many pages as the limit makes, and a run recorded between pages once', async () => {
     const recorded = [];
     for (let count = 0; count < 5; count += 1) recorded.push(await run());
     let lateRun = '';
 
-    const pages = await everyPage('limit=2', async (pagesRead) => {
+    const pages = await everyRunPage('limit=2', async (pagesRead) => {
       if (pagesRead === 1) lateRun = await run();
     });
 
@@ -167,10 +157,10 @@ describe('the runs of the proof-retention job, listed a page at a time', () => {
   });
 
   it('holds 10 runs a page when no limit is asked', async () => {
-    for (let count = (await everyPage('limit=100')).flat().length; count < 11; count += 1) await run();
-    const recorded = (await everyPage('limit=100')).flat();
+    for (let count = (await everyRunPage('limit=100')).flat().length; count < 11; count += 1) await run();
+    const recorded = (await everyRunPage('limit=100')).flat();
 
-    expect((await everyPage('')).map((page) => page.length)).toEqual([10, recorded.length - 10]);
+    expect((await everyRunPage('')).map((page) => page.length)).toEqual([10, recorded.length - 10]);
   });
 
   it('refuses a limit over 100 or a cursor it did not give, naming the parameter, and runs nothing', async () => {

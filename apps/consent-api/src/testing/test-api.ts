@@ -132,3 +132,26 @@ export async function callApi<Body = any>(url: string, method: string, path: str
 /** Unique per call, so tests sharing one API never share a subject. */
 let subjects = 0;
 export const newSubjectId = (prefix = 'subject'): string => `${prefix}-${process.pid}-${(subjects += 1)}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * Follows a paged list's `next` from the first page to the last (`GET path?query`, then
+ * `&after=<next>`), returning what `idsOf` reads from each page. `between` runs after each page.
+ */
+export async function everyPage<Page extends { readonly next: string | null }>(
+  api: TestApi,
+  path: string,
+  query: string,
+  idsOf: (page: Page) => string[],
+  between: (pagesRead: number) => Promise<void> = async () => undefined,
+): Promise<string[][]> {
+  const pages: string[][] = [];
+  let after: string | null = null;
+  do {
+    const page: ApiResponse<Page> = await api.call<Page>('GET', `${path}?${query}${after ? `&after=${after}` : ''}`);
+    expect(page.status).toBe(200);
+    pages.push(idsOf(page.body));
+    after = page.body.next;
+    await between(pages.length);
+  } while (after);
+  return pages;
+}
