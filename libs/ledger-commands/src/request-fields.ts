@@ -174,7 +174,7 @@ function hasIban(text: string): boolean {
     const length = IBAN_LENGTHS[country];
     // The shape may run on into the next word ("BE71 0961 2345 6769 SEPA"): the country's length says where it ends.
     const iban = `${country}${check}${rest.replace(/[ .-]/g, '').toUpperCase()}`.slice(0, length);
-    if (length !== undefined && iban.length === length && ibanRemainder(iban) === 1) return true;
+    if (isCompactIban(iban)) return true;
   }
   return false;
 }
@@ -188,7 +188,11 @@ const IBAN_ID = /^[A-Za-z]{2} ?\d{2}(?:[ .-]?[A-Za-z0-9]{4})*(?:[ .-]?[A-Za-z0-9
 
 function isIbanId(id: string): boolean {
   if (!IBAN_ID.test(id)) return false;
-  const iban = id.replace(/[ .-]/g, '').toUpperCase();
+  return isCompactIban(id.replace(/[ .-]/g, '').toUpperCase());
+}
+
+/** An IBAN without separators, in capitals: its country's exact length, and check digits that hold. */
+function isCompactIban(iban: string): boolean {
   return IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanRemainder(iban) === 1;
 }
 
