@@ -169,6 +169,9 @@ function contractsOnlyWithExcludedBrands(ledger: Ledger, purpose: PurposeDefinit
 // an SMS restriction must not stop an invoice sent by SMS under the contract.
 export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
 
+/** Whether a channel restricted for every purpose (no purpose named) stops `purpose`: only what the person may refuse at will. */
+export const isStoppedByGeneralRestriction = (purpose: PurposeDefinition): boolean => purpose.objection === 'free';
+
 /**
  * The restriction in force on `channel` for `purpose`: one for this purpose, or one for every
  * purpose when the purpose is one the person may refuse at will (marketing). A channel turned off
@@ -177,7 +180,7 @@ export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.o
  * (found in review), which a restriction naming that purpose still does.
  */
 export function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeDefinition): Choice | undefined {
-  const scopes = purpose.objection === 'free' ? [channelScope(channel), channelScope(channel, purpose.id)] : [channelScope(channel, purpose.id)];
+  const scopes = isStoppedByGeneralRestriction(purpose) ? [channelScope(channel), channelScope(channel, purpose.id)] : [channelScope(channel, purpose.id)];
   return scopes.map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
 }
 

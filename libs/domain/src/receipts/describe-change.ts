@@ -1,5 +1,5 @@
 import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
-import { subjectHasASay } from '../decisions/may-process';
+import { isStoppedByGeneralRestriction, subjectHasASay } from '../decisions/may-process';
 import { isForCustomersOnly, lapsesAt } from '../ledger/consent/consent-status';
 import type { ConsentGiven, RecordedLedgerEvent } from '../ledger/events';
 import type { Duration } from '../time';
@@ -88,7 +88,7 @@ function withoutEffectOn(purposeId: PurposeId, catalogue: Catalogue): string | u
 
 /** A restriction for every purpose stops only what the person may refuse at will (`restrictionOf`). */
 const purposesOnChannelNotRefusableAtWill = (channel: Channel, catalogue: Catalogue): PurposeId[] =>
-  [...catalogue.purposes.values()].filter((purpose) => purpose.channels.includes(channel) && purpose.objection !== 'free').map((purpose) => purpose.id);
+  [...catalogue.purposes.values()].filter((purpose) => purpose.channels.includes(channel) && !isStoppedByGeneralRestriction(purpose)).map((purpose) => purpose.id);
 
 const categoriesWithASayUsing = (source: DataSource, catalogue: Catalogue): string[] => [
   ...new Set([...catalogue.purposes.values()].filter((purpose) => purpose.sources.includes(source) && subjectHasASay(purpose)).map((purpose) => purpose.category)),
