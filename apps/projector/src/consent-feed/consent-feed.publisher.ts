@@ -1,4 +1,4 @@
-import type { Catalogue, Instant } from '@consent-ledger/domain';
+import type { Catalogue } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import {
@@ -251,8 +251,9 @@ export class ConsentFeedPublisher {
   private async queueRepublicationPage(applied: GlobalPosition): Promise<RepublicationStep> {
     const { readModels, checkpointName, republicationPageSize = REPUBLICATION_PAGE_SIZE, log } = this.options;
     // The sweep looks every 15 s by default: a minute's grace lets it keep up with steady expiries.
-    const sweptUpTo = new Date(Date.now() - 60_000).toISOString() as Instant;
-    const step = await readModels.storage.enqueueRepublicationPage(checkpointName, applied, sweptUpTo, republicationPageSize);
+    // By the database's clock, which the sweep goes by: by this host's, a clock running ahead
+    // held the pages back while anything was due within the difference.
+    const step = await readModels.storage.enqueueRepublicationPage(checkpointName, applied, { msBeforeDatabaseClock: 60_000 }, republicationPageSize);
     if (step.kind !== 'queued') return step;
     if (this.republishedByThisInstance === 0) {
       log.warn(`the read models were rebuilt (a new version or an edited catalogue): publishing the state of every subject again, ${republicationPageSize} at a time`);

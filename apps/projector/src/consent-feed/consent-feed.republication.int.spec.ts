@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
-import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
+import { jest } from '@jest/globals';
+import type { Config } from '@jest/types';
+import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { catalogue, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
 import { openReadModelStorage, ProjectedReadModels, type Projections, republicationMarkerOf, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
@@ -15,6 +17,8 @@ import { type ConsentFeedOptions, ConsentFeedPublisher } from './consent-feed.pu
 const topics = consentTopics();
 const FEED = 'consent-feed';
 const at = (name: string) => ({ subjectId: `subject-${name}` as SubjectId, occurredAt: '2024-05-01T09:00:00Z' });
+/** Everything but `Date`: a host clock set apart while time goes on as usual. */
+const REAL_TIMERS: Config.FakeableAPI[] = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'];
 
 /**
  * The feed's pacing of a republication, on embedded read models and a broker stand-in that keeps
@@ -74,6 +78,7 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await publisher?.stop();
     publisher = undefined;
     await projections.stop();
@@ -122,5 +127,26 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
       { subjectIds: ['subject-c', 'subject-d'], isRepublication: true },
       { subjectIds: ['subject-e', 'subject-z'], isRepublication: true },
     ]);
+  });
+
+  // Found in review: the feed judged the sweep's progress by its own host's clock. Running an hour
+  // ahead of the database's, it took every subject due within that hour for one the sweep had not
+  // reached, and at national scale some always are: the republication never went out.
+  it("republishes when its host's clock runs ahead of the database's, by which the sweep goes", async () => {
+    const inHalfAnHour = new Date(Date.now() + 30 * 60_000).toISOString() as Instant;
+    const now = new Date().toISOString();
+    const position = await record(
+      relationshipStarted({ ...at('a'), occurredAt: now }),
+      consentGiven({ ...at('a'), occurredAt: now, purpose: 'targeted-tv-advertising-pickx', channels: ['tv-screen'], expiresAt: inHalfAnHour }),
+    );
+    await readModels.storage.saveCheckpoint(FEED, position);
+    await readModels.storage.saveCheckpoint(republicationMarkerOf(FEED), position);
+
+    jest.useFakeTimers({ now: Date.now() + 3_600_000, doNotFake: REAL_TIMERS });
+    publisher = feed();
+    publisher.start();
+    await eventually(async () => sent.length > 0, 'the republication published', 5_000);
+
+    expect(sent).toEqual([{ subjectIds: ['subject-a'], isRepublication: true }]);
   });
 });

@@ -17,6 +17,13 @@ export const READ_MODELS_CHECKPOINT = 'read-models';
 export const DATABASE_CLOCK = 'database-clock';
 
 /**
+ * How far the sweep must have come before a republication page goes in: an instant, or so many
+ * milliseconds before the database's clock, which the sweep itself goes by. A feed host's own
+ * clock running ahead held every page back while anything was due within the difference.
+ */
+export type SweptUpTo = Instant | { readonly msBeforeDatabaseClock: number };
+
+/**
  * A checkpoint row naming a feed that must publish every subject again once the read models,
  * rebuilt by a migration, are back at the position it holds (what the feed had published).
  */
@@ -301,7 +308,7 @@ export interface ReadModelStorage {
    * subject's last event. Every subject goes in once per republication; one the projection adds
    * meanwhile, only if the pages have not passed its id yet (its own event publishes it anyway).
    */
-  enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize?: number): Promise<RepublicationStep>;
+  enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: SweptUpTo, pageSize?: number): Promise<RepublicationStep>;
 
   /** Takes or renews a role's lease for `ttlMs`; false while another holder's lease runs. */
   tryLease(role: string, holder: string, ttlMs: number): Promise<boolean>;

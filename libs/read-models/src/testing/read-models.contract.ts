@@ -546,6 +546,18 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await storage.enqueueRepublicationPage('feed-x', position, now)).toMatchObject({ kind: 'queued', isLast: true });
     });
 
+    it("judges the sweep's progress by the database's clock, less the margin the feed gives it", async () => {
+      project();
+      const justPassed = new Date(Date.now() + 300).toISOString() as Instant;
+      const position = await record(relationshipStarted(of('roy')), consentGiven({ ...of('roy'), purpose: PICKX, channels: ['tv-screen'], expiresAt: justPassed, occurredAt: new Date().toISOString() }));
+      await subject.readModels.waitFor(position);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const { storage } = subject.readModels;
+      await storage.saveCheckpoint(republicationMarkerOf('feed-x'), position);
+      expect(await storage.enqueueRepublicationPage('feed-x', position, { msBeforeDatabaseClock: 0 })).toEqual({ kind: 'waiting' });
+      expect(await storage.enqueueRepublicationPage('feed-x', position, { msBeforeDatabaseClock: 60_000 })).toMatchObject({ kind: 'queued', isLast: true });
+    });
+
     it('moves a feed past another feed\'s republication, so the outbox forgets it', async () => {
       project();
       await subject.readModels.waitFor(await record(relationshipStarted(of('pia'))));

@@ -24,6 +24,7 @@ import {
   type OutboxRecord,
   type ReadModelStorage,
   type ReadModelTablesDump,
+  type SweptUpTo,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
   REPUBLICATION_PAGE_SIZE,
@@ -304,13 +305,16 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
+  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: SweptUpTo, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
     const marker = republicationMarkerOf(feed);
+    const [instant, msBeforeClock] = typeof sweptUpTo === 'string' ? [sweptUpTo, null] : [null, sweptUpTo.msBeforeDatabaseClock];
     return this.aloneInTheOutbox(async (client) => {
       const { rows: markers } = await client.query<{ position: string; queued_up_to: string | null; is_sweep_behind: boolean }>(
-        `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < $2) AS is_sweep_behind
+        `SELECT position, queued_up_to, EXISTS (
+           SELECT 1 FROM rm_subjects WHERE next_change_at < coalesce($2::timestamptz, statement_timestamp() - $3 * interval '1 millisecond')
+         ) AS is_sweep_behind
          FROM rm_checkpoints WHERE name = $1`,
-        [marker, sweptUpTo],
+        [marker, instant, msBeforeClock],
       );
       const owed = markers[0];
       if (!owed) return { kind: 'nothing-owed' };

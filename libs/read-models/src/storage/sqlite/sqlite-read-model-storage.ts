@@ -24,6 +24,7 @@ import {
   type OutboxRecord,
   type ReadModelStorage,
   type ReadModelTablesDump,
+  type SweptUpTo,
   OUTBOX_CURSOR_PREFIX,
   outboxCursorOf,
   REPUBLICATION_PAGE_SIZE,
@@ -236,15 +237,16 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return true;
   }
 
-  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: Instant, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
+  async enqueueRepublicationPage(feed: string, caughtUpTo: GlobalPosition, sweptUpTo: SweptUpTo, pageSize = REPUBLICATION_PAGE_SIZE): Promise<RepublicationStep> {
     const s = this.statements;
     const marker = republicationMarkerOf(feed);
+    const bySweep = typeof sweptUpTo === 'string' ? { sweptUpTo, msBeforeClock: null } : { sweptUpTo: null, msBeforeClock: sweptUpTo.msBeforeDatabaseClock };
     // An immediate transaction like every writer's: SQLite lets one write at a time, so the page's
     // rows take sequences in commit order and no cursor passes one still to come. That also holds
     // up the projection while the page goes in, hence pages (see REPUBLICATION_PAGE_SIZE).
     return this.db
       .transaction((): RepublicationStep => {
-        const owed = s.republicationMarker.get({ marker, sweptUpTo }) as { position: number; queued_up_to: string | null; is_sweep_behind: number } | undefined;
+        const owed = s.republicationMarker.get({ marker, ...bySweep }) as { position: number; queued_up_to: string | null; is_sweep_behind: number } | undefined;
         if (!owed) return { kind: 'nothing-owed' };
         if (BigInt(owed.position) > caughtUpTo || owed.is_sweep_behind === 1) return { kind: 'waiting' };
         const page = s.republicationPage.all({ after: owed.queued_up_to, pageSize }) as { subject_id: string; evaluated_at: string }[];
@@ -419,7 +421,10 @@ function prepare(db: Connection) {
     ),
     followStateChanges: db.prepare('INSERT INTO rm_checkpoints (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING'),
     republicationMarker: db.prepare(
-      `SELECT position, queued_up_to, EXISTS (SELECT 1 FROM rm_subjects WHERE next_change_at < @sweptUpTo) AS is_sweep_behind
+      `SELECT position, queued_up_to, EXISTS (
+         SELECT 1 FROM rm_subjects
+         WHERE next_change_at < coalesce(@sweptUpTo, strftime('%Y-%m-%dT%H:%M:%fZ', julianday('now') - @msBeforeClock / 86400000.0))
+       ) AS is_sweep_behind
        FROM rm_checkpoints WHERE name = @marker`,
     ),
     republicationPage: db.prepare(
