@@ -204,6 +204,17 @@ describe('a consent receipt', () => {
     expect(receiptOf([optOut[0], sourceOptedIn({ source: 'tv-viewing', occurredAt: at('03') })], 0).validity.endedBy).toMatchObject({ decision: 'source-opted-in' });
   });
 
+  // Found in review: a general SMS restriction's receipt listed direct carrier billing, whose SMS
+  // the decisions go on allowing (only a restriction naming it stops it): the proof claimed more
+  // than was kept.
+  it('lists only the purposes a restriction of a channel for everything stops', () => {
+    const receipt = receiptOf([channelRestricted({ channel: 'sms' })], 0);
+    const listed = receipt.purposes.map((purpose) => purpose.id);
+    expect(listed).toContain('direct-marketing-customers-phone-email');
+    expect(listed).not.toContain('direct-carrier-billing');
+    expect(receiptOf([channelRestricted({ channel: 'sms', purpose: 'direct-carrier-billing' })], 0).purposes.map((purpose) => purpose.id)).toEqual(['direct-carrier-billing']);
+  });
+
   it('lists every purpose an objection to a group reaches', () => {
     const receipt = receiptOf([objectionRaised({ target: 'direct-marketing' })], 0);
     expect(receipt).toMatchObject({ decision: 'objection-raised', target: 'direct-marketing' });

@@ -1,12 +1,14 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import { purposesReachedBy } from '../catalogue/catalogue';
+import { isStoppedByGeneralRestriction, subjectHasASay } from '../decisions/may-process';
 import type { LedgerEvent } from '../ledger/events';
 import type { PurposeId } from '../vocabulary';
 
 /**
  * The purposes a choice is about: the purpose named, the members of an objected group, or, for a
- * restriction or opt-out without a purpose, every purpose the subject has a say over that uses
- * the channel or source. Relationship events and erasure name no purpose: [].
+ * restriction or opt-out without a purpose, every purpose using the channel or source that the
+ * decisions let it stop (the same rules, so a receipt never claims more than is kept).
+ * Relationship events and erasure name no purpose: [].
  */
 export function purposesOfEvent(event: LedgerEvent, catalogue: Catalogue): readonly PurposeId[] {
   switch (event.type) {
@@ -21,13 +23,13 @@ export function purposesOfEvent(event: LedgerEvent, catalogue: Catalogue): reado
     case 'ChannelRestrictionLifted': {
       const { channel, purpose } = event.data;
       if (purpose !== undefined) return [purpose];
-      return [...catalogue.purposes.values()].filter((p) => p.objection !== 'none' && p.channels.includes(channel)).map((p) => p.id);
+      return [...catalogue.purposes.values()].filter((p) => isStoppedByGeneralRestriction(p) && p.channels.includes(channel)).map((p) => p.id);
     }
     case 'SourceOptedOut':
     case 'SourceOptedIn': {
       const { source, purpose } = event.data;
       if (purpose !== undefined) return [purpose];
-      return [...catalogue.purposes.values()].filter((p) => p.objection !== 'none' && p.sources.includes(source)).map((p) => p.id);
+      return [...catalogue.purposes.values()].filter((p) => subjectHasASay(p) && p.sources.includes(source)).map((p) => p.id);
     }
     case 'RelationshipStarted':
     case 'RelationshipEnded':
