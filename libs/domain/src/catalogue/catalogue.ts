@@ -397,6 +397,14 @@ const noticeVersionsByCatalogue = new WeakMap<CatalogueDefinition, ReadonlySet<s
 
 export const purposeOf = (catalogue: Catalogue, id: PurposeId): PurposeDefinition | undefined => catalogue.purposes.get(id);
 
+// Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
+// an SMS restriction must not stop an invoice sent by SMS under the contract. The decisions, the
+// commands that record such choices and their receipts all go by these two rules.
+export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
+
+/** Whether a channel restricted for every purpose (no purpose named) stops `purpose`: only what the person may refuse at will. */
+export const isStoppedByGeneralRestriction = (purpose: PurposeDefinition): boolean => purpose.objection === 'free';
+
 /** Purposes an objection to `target` (a purpose or a group id) reaches. */
 export function purposesReachedBy(catalogue: Catalogue, target: string): readonly PurposeId[] {
   return catalogue.groups.get(target)?.members ?? (catalogue.purposes.has(target) ? [target] : []);

@@ -1,4 +1,4 @@
-import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
+import { type Catalogue, isStoppedByGeneralRestriction, type PurposeDefinition, subjectHasASay } from '../catalogue/catalogue';
 import { type ConsentPurpose, consentStatus, contractEndingConsent, isForCustomersOnly } from '../ledger/consent/consent-status';
 import type { EventRef } from '../ledger/events';
 import { channelScope, type Choice, type ConsentGrant, type ContractEnd, formerContractOf, isLater, type Ledger, sourceScope } from '../ledger/ledger';
@@ -164,13 +164,6 @@ function contractsOnlyWithExcludedBrands(ledger: Ledger, purpose: PurposeDefinit
   if (running.length === 0 || running.some(([brand]) => !purpose.excludedBrands.includes(brand))) return undefined;
   return running.map(([, relationship]) => relationship);
 }
-
-// Channel restrictions and source opt-outs are the subject's say over marketing and profiling;
-// an SMS restriction must not stop an invoice sent by SMS under the contract.
-export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
-
-/** Whether a channel restricted for every purpose (no purpose named) stops `purpose`: only what the person may refuse at will. */
-export const isStoppedByGeneralRestriction = (purpose: PurposeDefinition): boolean => purpose.objection === 'free';
 
 /**
  * The restriction in force on `channel` for `purpose`: one for this purpose, or one for every

@@ -1,5 +1,4 @@
-import type { Catalogue, PurposeDefinition } from '../catalogue/catalogue';
-import { isStoppedByGeneralRestriction, subjectHasASay } from '../decisions/may-process';
+import { type Catalogue, isStoppedByGeneralRestriction, type PurposeDefinition, subjectHasASay } from '../catalogue/catalogue';
 import { isForCustomersOnly, lapsesAt } from '../ledger/consent/consent-status';
 import type { ConsentGiven, RecordedLedgerEvent } from '../ledger/events';
 import type { Duration } from '../time';

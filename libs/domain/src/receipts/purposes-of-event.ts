@@ -1,6 +1,4 @@
-import type { Catalogue } from '../catalogue/catalogue';
-import { purposesReachedBy } from '../catalogue/catalogue';
-import { isStoppedByGeneralRestriction, subjectHasASay } from '../decisions/may-process';
+import { type Catalogue, isStoppedByGeneralRestriction, purposesReachedBy, subjectHasASay } from '../catalogue/catalogue';
 import type { LedgerEvent } from '../ledger/events';
 import type { PurposeId } from '../vocabulary';
 

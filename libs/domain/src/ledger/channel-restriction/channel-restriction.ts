@@ -1,3 +1,4 @@
+import { subjectHasASay } from '../../catalogue/catalogue';
 import type { Channel, PurposeId } from '../../vocabulary';
 import type { LiftChannelRestriction, RestrictChannel } from '../commands';
 import type { ChannelRestricted, ChannelRestrictionLifted } from '../events';
@@ -36,10 +37,10 @@ function scopeOf(
   if (purposeId === undefined) return { channel };
   const purpose = purposeFor(command, purposeId, context);
   if (!purpose.channels.includes(channel)) throw new LedgerRuleBroken('channel-not-used-by-purpose', command, `${purpose.id} does not use ${channel}`);
-  // Decisions ignore a restriction of processing the person cannot refuse (`subjectHasASay`: an
-  // invoice by SMS under the contract), so recorded it would show in the preference centre as a
-  // choice that is not kept. Lifting one stays possible, for those recorded before this rule.
-  if (command.type === 'RestrictChannel' && purpose.objection === 'none') {
+  // Decisions ignore a restriction of processing the person cannot refuse (an invoice by SMS under
+  // the contract), so recorded it would show in the preference centre as a choice that is not
+  // kept. Lifting one stays possible, for those recorded before this rule.
+  if (command.type === 'RestrictChannel' && !subjectHasASay(purpose)) {
     throw new LedgerRuleBroken('restriction-not-possible', command, purpose.id);
   }
   return { channel, purpose: purpose.id };
