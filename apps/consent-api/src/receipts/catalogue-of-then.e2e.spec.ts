@@ -70,6 +70,22 @@ function quotingTheCatalogueOfThen(kind: StoreKind) {
     });
   });
 
+  it('quotes the words of the previous notice for paperwork signed under it and keyed in after the restart', async () => {
+    const subjectId = newSubjectId('terms');
+    writeCatalogue();
+    await withApi(async (url) => {
+      await callApi(url, 'POST', '/v1/commands', { body: commandJson.startRelationship(subjectId) });
+    });
+    writeCatalogue(rewordPurpose);
+    await withApi(async (url) => {
+      const lateForm = await giveConsent(url, subjectId, SHIPPED.noticeVersion);
+
+      const receipt = await receiptOf(url, subjectId, lateForm);
+      expect(receipt).toMatchObject({ notice: { version: SHIPPED.noticeVersion }, catalogueVersion: SHIPPED.catalogueVersion, termsFrom: 'same-notice-catalogue' });
+      expect(receipt.purposes[0]).toMatchObject({ description: shippedPurpose.description, recipients: shippedPurpose.recipients });
+    });
+  });
+
   it('keeps each catalogue once, however often the service restarts with it, and an edit under the same version label as well', async () => {
     const subjectId = newSubjectId('terms');
     writeCatalogue();

@@ -58,6 +58,18 @@ describe('a receipt quotes the purposes as the person was told them', () => {
     expect(receipt.purposes[0].description).toBe('Ads on Pickx chosen from your viewing and your location');
   });
 
+  it('from the catalogue of the notice shown, for paperwork under the previous notice keyed in after the change', () => {
+    const receipt = receiptOf(
+      consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], noticeVersion: catalogue.definition.noticeVersion, capture: { catalogue: 'proximus-2026#bbbb' } }),
+      shelf,
+    );
+    expect(receipt).toMatchObject({ catalogueVersion: catalogue.definition.catalogueVersion, termsFrom: 'same-notice-catalogue' });
+    expect(receipt.purposes[0]).toMatchObject({
+      description: catalogue.purposes.get(TV_ADS)!.description,
+      recipients: catalogue.purposes.get(TV_ADS)!.recipients,
+    });
+  });
+
   it('from the latest catalogue of the notice shown, for a choice recorded before catalogues were kept', () => {
     const receipt = receiptOf(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], noticeVersion: catalogue.definition.noticeVersion }), shelf);
     expect(receipt).toMatchObject({ catalogueVersion: catalogue.definition.catalogueVersion, termsFrom: 'same-notice-catalogue' });

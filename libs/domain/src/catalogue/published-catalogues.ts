@@ -2,9 +2,9 @@ import type { RecordedLedgerEvent } from '../ledger/events';
 import type { Catalogue } from './catalogue';
 
 /**
- * Whose wording a receipt quotes: the catalogue the choice was decided under, else the latest
- * published for the notice version the person was shown, else (a choice recorded before
- * catalogues were kept in the log, naming no notice we hold) today's.
+ * Whose wording a receipt quotes: the catalogue the choice was decided under when it is of the
+ * notice version the person was shown, else the latest published for that notice, else (a choice
+ * recorded before catalogues were kept in the log, naming no notice we hold) today's.
  */
 export const TERMS_FROM = ['recorded-catalogue', 'same-notice-catalogue', 'current-catalogue'] as const;
 export type TermsFrom = (typeof TERMS_FROM)[number];
@@ -39,9 +39,13 @@ export class PublishedCatalogues {
   termsOf(event: RecordedLedgerEvent): CatalogueTerms {
     const recorded = event.data.capture.catalogue;
     const decidedUnder = recorded === undefined ? undefined : this.byReference.get(recorded);
-    if (decidedUnder) return { catalogue: decidedUnder, from: 'recorded-catalogue' };
     const notice = noticeVersionOf(event);
     const sameNotice = notice === undefined ? undefined : this.latestByNotice.get(notice);
+    // Paperwork signed under the previous notice and keyed in after the move to a new catalogue is
+    // decided under the new one, but the person read the old words: quoting the new ones would
+    // prove agreement to a recipient or use they were never told of.
+    const shownAnotherNotice = decidedUnder !== undefined && sameNotice !== undefined && decidedUnder.definition.noticeVersion !== notice;
+    if (decidedUnder && !shownAnotherNotice) return { catalogue: decidedUnder, from: 'recorded-catalogue' };
     if (sameNotice) return { catalogue: sameNotice, from: 'same-notice-catalogue' };
     return { catalogue: this.current, from: 'current-catalogue' };
   }
