@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
 import { Optional } from '@consent-ledger/ledger-commands';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean } from 'class-validator';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
 import { cursorOf, IsPageCursor, IsPageLimit, readCursor } from '../http/pages';
@@ -13,9 +13,12 @@ import { ProofRetentionJob } from './proof-retention.job';
 
 /** `POST /v1/proof-retention/runs` */
 export class ProofRetentionRunBody {
-  /** Decide and report, remove nothing. */
-  @IsOptional()
-  @IsBoolean()
+  /**
+   * Decide and report, remove nothing. `null` is refused, not read as left out: a real run cannot
+   * be undone, so only a body that says nothing about it, or `false`, makes one.
+   */
+  @Optional()
+  @IsBoolean({ message: 'must be true or false' })
   dryRun?: boolean;
 }
 

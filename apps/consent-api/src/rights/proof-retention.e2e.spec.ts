@@ -179,6 +179,17 @@ describe('the runs of the proof-retention job, listed a page at a time', () => {
     }
     expect(await api.store.headPosition()).toBe(before);
   });
+
+  it('refuses a dryRun other than true or false, null included, naming the field in the words of every other, and runs nothing', async () => {
+    const before = await api.store.headPosition();
+    for (const dryRun of [null, 'yes', 1]) {
+      expect({ dryRun, answer: await api.call('POST', '/v1/proof-retention/runs', { body: { dryRun } }) }).toMatchObject({
+        dryRun,
+        answer: { status: 400, body: { error: 'validation-failed', details: [{ field: 'dryRun', message: 'must be true or false' }] } },
+      });
+    }
+    expect(await api.store.headPosition()).toBe(before);
+  });
 });
 
 /** A cursor of the list of rights requests: two requests, a page of one. */
