@@ -26,6 +26,8 @@ import type { CommandCapture } from './commands';
 export interface Stamp {
   readonly occurredAt: Instant;
   readonly revision: number;
+  /** The choice came with evidence (`capture.evidenceRef`): a restatement bringing some is not a mere repeat. */
+  readonly withEvidence?: true;
 }
 
 export interface Choice {
@@ -305,15 +307,17 @@ export const isMadeAfter = (capture: Pick<CommandCapture, 'occurredAt'>, stamp: 
  * made: the same statement delivered again, which adds nothing. One made earlier is recorded
  * even when it repeats what stands now: it is what the person had chosen in the period before,
  * and an auditor asking about that period must find it (an objection of March arriving after
- * the person's April one must still make March's processing unlawful).
+ * the person's April one must still make March's processing unlawful). One bringing evidence the
+ * standing choice lacked (the call recording of a choice first keyed in without it) is recorded
+ * too: it is the better proof of the same statement.
  */
-export const restatesStanding = (capture: Pick<CommandCapture, 'occurredAt'>, stamp: Stamp | undefined): boolean =>
-  stamp !== undefined && capture.occurredAt === stamp.occurredAt;
+export const restatesStanding = (capture: Pick<CommandCapture, 'occurredAt' | 'evidenceRef'>, stamp: Stamp | undefined): boolean =>
+  stamp !== undefined && capture.occurredAt === stamp.occurredAt && (capture.evidenceRef === undefined || stamp.withEvidence === true);
 
 export function evolve(ledger: Ledger, event: RecordedLedgerEvent): Ledger {
   const next: Ledger = { ...ledger, subjectId: event.data.subjectId, revision: event.revision };
   const choice: Choice = {
-    stamp: { occurredAt: event.data.capture.occurredAt, revision: event.revision },
+    stamp: { occurredAt: event.data.capture.occurredAt, revision: event.revision, ...(event.data.capture.evidenceRef !== undefined && { withEvidence: true }) },
     ref: { eventId: event.eventId, revision: event.revision },
   };
   switch (event.type) {

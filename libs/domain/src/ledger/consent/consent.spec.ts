@@ -55,6 +55,11 @@ describe('giving consent', () => {
       .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z' }))
       .thenNothingHappened());
 
+  it('records the same consent at the same instant again when it brings evidence the standing one lacked', () =>
+    given(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z' }))
+      .when(giveConsent({ purpose: TV_ADS, occurredAt: '2024-06-01T10:00:00Z', capture: { evidenceRef: sealed('form-0042') } }))
+      .then(consentGiven({ purpose: TV_ADS, channels: ['tv-screen'], occurredAt: '2024-06-01T10:00:00Z', capture: { evidenceRef: sealed('form-0042') } })));
+
   // Found in review: the signed form of March, keyed in after the app consent of April, was
   // dropped, and the weeks between read as processing without consent.
   it('records the same consent given earlier that arrives after a later one, as the proof for the days between', () =>

@@ -45,6 +45,19 @@ describe('objecting to processing', () => {
       .when(objectTo({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
       .thenNothingHappened());
 
+  // Found in review: the call recording of an objection first keyed in without it was dropped as a
+  // repeat, so the proof stayed the weaker one while api.md promised it was recorded.
+  it('records the same objection at the same instant again when it brings evidence the standing one lacked, and only once', () => {
+    const june = '2024-06-01T09:00:00Z';
+    const recording = { evidenceRef: sealed('call-0042') };
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing', occurredAt: june }))
+      .when(objectTo({ purpose: 'direct-marketing', occurredAt: june, capture: recording }))
+      .then(objectionRaised({ target: 'direct-marketing', needsReview: false, occurredAt: june, capture: recording }));
+    given(relationshipStarted(), objectionRaised({ target: 'direct-marketing', occurredAt: june, capture: recording }))
+      .when(objectTo({ purpose: 'direct-marketing', occurredAt: june, capture: { evidenceRef: sealed('call-0043') } }))
+      .thenNothingHappened();
+  });
+
   it('records the same objection made again later, as the person\'s latest word', () =>
     given(relationshipStarted(), objectionRaised({ target: 'direct-marketing' }))
       .when(objectTo({ purpose: 'direct-marketing', occurredAt: '2024-06-01T09:00:00Z' }))
