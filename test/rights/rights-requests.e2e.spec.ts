@@ -108,6 +108,18 @@ describe('rights requests over HTTP', () => {
     expect(await api.store.readStream(rightsRequestStreamOf(request.requestId))).toHaveLength(1);
   });
 
+  // Found in review: a null ticket id was taken as none (a second request opened under a new id),
+  // and a null handler as the calling client, where every other body refuses null.
+  it('refuses a ticket id or a handler sent as null, naming the field, and records nothing', async () => {
+    const subjectId = newSubjectId('rights');
+    const head = await api.store.headPosition();
+    for (const field of ['requestId', 'handledBy']) {
+      const refused = await receive({ subjectId, receivedAt: daysAgo(1), [field]: null });
+      expect(refused).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [expect.objectContaining({ field })] } });
+    }
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
   it('lists the open requests due within a week, overdue first, and leaves out the rest', async () => {
     const subjectId = newSubjectId('rights');
     const overdue = (await receive({ subjectId, receivedAt: daysAgo(33) })).body;

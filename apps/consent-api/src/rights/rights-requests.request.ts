@@ -14,7 +14,7 @@ import { IsPageCursor, IsPageLimit } from '../http/pages';
 
 /** Who handled it: a pseudonymous employee id; defaults to the calling API client. */
 class HandledBy {
-  @IsOptional()
+  @Optional()
   @IsPseudonymousId()
   handledBy?: string;
 }
@@ -22,7 +22,7 @@ class HandledBy {
 /** `POST /v1/rights-requests` */
 export class ReceiveRightsRequestBody extends HandledBy {
   /** The operator's own ticket id, so entering the same request twice records it once; generated when absent. */
-  @IsOptional()
+  @Optional()
   @IsPseudonymousId()
   requestId?: string;
 
