@@ -1,10 +1,11 @@
 import { BRANDS, type Brand, CHANNELS, type Channel, DATA_SOURCES, type DataSource } from '@consent-ledger/domain';
-import { IsInstantText, IsOneOf, IsPseudonymousId, IsText } from '@consent-ledger/ledger-commands';
-import { IsOptional } from 'class-validator';
+import { IsInstantText, IsOneOf, IsPseudonymousId, IsText, Optional } from '@consent-ledger/ledger-commands';
 
 /**
  * A `consent.decision` request: the question `GET /v1/subjects/{id}/decision` answers, with the
- * subject id in the body instead of the path.
+ * subject id in the body instead of the path. A field sent as null is refused, as in every body
+ * over HTTP: a `channel: null` answered as a question without a channel says yes to a channel the
+ * asker did not name.
  */
 export class DecisionRequest {
   @IsPseudonymousId()
@@ -13,26 +14,26 @@ export class DecisionRequest {
   @IsText({ maxLength: 100 })
   purpose!: string;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(CHANNELS)
   channel?: Channel;
 
-  @IsOptional()
+  @Optional()
   @IsOneOf(DATA_SOURCES)
   source?: DataSource;
 
   /** Defaults to `proximus`. */
-  @IsOptional()
+  @Optional()
   @IsOneOf(BRANDS)
   brand?: Brand;
 
   /** The instant the question is about; defaults to now. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   at?: string;
 
   /** Answer with only what the ledger had recorded by then. */
-  @IsOptional()
+  @Optional()
   @IsInstantText()
   knownAt?: string;
 }

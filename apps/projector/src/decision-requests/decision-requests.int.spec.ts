@@ -84,6 +84,10 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
       error: 'validation-failed',
       details: [{ field: 'purpose', message: 'is not a purpose of the catalogue (got "no-such-purpose")' }],
     });
+    expect(await ask({ subjectId: 'subject-1', purpose: 'newsletter-customers', channel: null })).toEqual({
+      error: 'validation-failed',
+      details: [expect.objectContaining({ field: 'channel' })],
+    });
   });
 
   // The reply topic is shared by every client that asks.
