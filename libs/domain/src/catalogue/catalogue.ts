@@ -402,8 +402,15 @@ export const purposeOf = (catalogue: Catalogue, id: PurposeId): PurposeDefinitio
 // commands that record such choices and their receipts all go by these two rules.
 export const subjectHasASay = (purpose: PurposeDefinition): boolean => purpose.objection !== 'none';
 
-/** Whether a channel restricted for every purpose (no purpose named) stops `purpose`: only what the person may refuse at will. */
-export const isStoppedByGeneralRestriction = (purpose: PurposeDefinition): boolean => purpose.objection === 'free';
+/**
+ * Whether a channel restricted for every purpose (no purpose named) stops `purpose`: marketing,
+ * the purposes a group objection reaches without justification (direct marketing, GDPR art.
+ * 21(2)), as the statement ties the choice of channels to how marketing may reach the person
+ * (§11.1.4). Service messages about the app and invoices, and invitations to market research, may
+ * be refused at will too but are not marketing: they go on, and a restriction naming them stops them.
+ */
+export const isStoppedByGeneralRestriction = (purpose: PurposeDefinition, catalogue: Catalogue): boolean =>
+  purpose.objection === 'free' && (catalogue.groupsOf.get(purpose.id) ?? []).some((group) => catalogue.groups.get(group)?.objection === 'free');
 
 /** Purposes an objection to `target` (a purpose or a group id) reaches. */
 export function purposesReachedBy(catalogue: Catalogue, target: string): readonly PurposeId[] {

@@ -487,6 +487,19 @@ describe('restricted channels and opted-out sources', () => {
     expect(noBillingSms.mayProcess({ purpose: 'direct-carrier-billing', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
   });
 
+  // Found in review: push turned off in the app's settings also stopped the app's notifications
+  // about invoices, and an SMS STOP invitations to market research; neither is marketing, though
+  // the person may refuse both at will.
+  it('for every purpose, stop marketing, not service notifications nor invitations to market research', () => {
+    const noPushNorSms = given(relationshipStarted(), channelRestricted({ channel: 'push' }), channelRestricted({ channel: 'sms' }));
+    expect(noPushNorSms.mayProcess({ purpose: 'myproximus-app-service-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: true });
+    expect(noPushNorSms.mayProcess({ purpose: 'market-research-invitations', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: true });
+    expect(noPushNorSms.mayProcess({ purpose: 'myproximus-app-notifications', channel: 'push', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+    expect(noPushNorSms.mayProcess({ purpose: 'enjoy-loyalty-programme', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+    const noResearchSms = given(relationshipStarted(), channelRestricted({ channel: 'sms', purpose: 'market-research-invitations' }));
+    expect(noResearchSms.mayProcess({ purpose: 'market-research-invitations', channel: 'sms', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+  });
+
   it('deny only profiling that uses the opted-out source', () => {
     const subject = given(relationshipStarted(), consentGiven({ purpose: PROFILING }), sourceOptedOut({ source: 'tv-viewing' }));
     expect(subject.mayProcess({ purpose: PROFILING, source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({ allowed: false, reason: 'source-opted-out' });

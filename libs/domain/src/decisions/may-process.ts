@@ -141,7 +141,7 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   if (!lawful.allowed) return lawful;
 
   if (query.channel && subjectHasASay(purpose)) {
-    const restriction = restrictionOf(ledger, query.channel, purpose);
+    const restriction = restrictionOf(ledger, catalogue, query.channel, purpose);
     if (restriction) return deny(lawful.legalBasis, 'channel-restricted', [restriction]);
   }
   if (query.source && subjectHasASay(purpose)) {
@@ -167,13 +167,13 @@ function contractsOnlyWithExcludedBrands(ledger: Ledger, purpose: PurposeDefinit
 
 /**
  * The restriction in force on `channel` for `purpose`: one for this purpose, or one for every
- * purpose when the purpose is one the person may refuse at will (marketing). A channel turned off
+ * purpose when the purpose is marketing (`isStoppedByGeneralRestriction`). A channel turned off
  * for everything is the statement's choice of how marketing may reach the person (§11.1.4); it
- * must not stop the SMS that carries a carrier-billing subscription's details and its STOP
- * (found in review), which a restriction naming that purpose still does.
+ * must not stop the SMS that carries a carrier-billing subscription's details and its STOP, nor
+ * the app's push about invoices (both found in review), which a restriction naming them still does.
  */
-export function restrictionOf(ledger: Ledger, channel: Channel, purpose: PurposeDefinition): Choice | undefined {
-  const scopes = isStoppedByGeneralRestriction(purpose) ? [channelScope(channel), channelScope(channel, purpose.id)] : [channelScope(channel, purpose.id)];
+export function restrictionOf(ledger: Ledger, catalogue: Catalogue, channel: Channel, purpose: PurposeDefinition): Choice | undefined {
+  const scopes = isStoppedByGeneralRestriction(purpose, catalogue) ? [channelScope(channel), channelScope(channel, purpose.id)] : [channelScope(channel, purpose.id)];
   return scopes.map((key) => ledger.channelRestrictions.get(key)).find((toggle) => toggle?.on);
 }
 
@@ -211,7 +211,7 @@ function onReachableChannels(ledger: Ledger, catalogue: Catalogue, purpose: Purp
     }
   }
   const covered = consentPurpose ? [...grants.keys()] : purpose.channels;
-  const restrictions = subjectHasASay(purpose) ? covered.map((channel) => restrictionOf(ledger, channel, purpose)) : [];
+  const restrictions = subjectHasASay(purpose) ? covered.map((channel) => restrictionOf(ledger, catalogue, channel, purpose)) : [];
   const channels = covered.filter((_, i) => restrictions[i] === undefined);
   if (channels.length === 0) return { ...deny(decision.legalBasis, covered.length > 0 ? 'channel-restricted' : 'no-consent', [...new Set(restrictions)]), channels };
   if (!consentPurpose) return { ...decision, channels };

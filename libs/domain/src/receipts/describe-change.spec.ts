@@ -84,14 +84,13 @@ describe('the plain words for a consent', () => {
 });
 
 describe('the plain words for a channel restricted', () => {
-  it('say a restriction for every purpose stops what the person may refuse at will, not the invoices the contract sends', () => {
+  it('say a restriction for every purpose stops marketing, not the invoices the contract sends nor invitations to research', () => {
     const restricted = channelRestricted({ channel: 'sms' });
-    expect(sentenceFor(customer, restricted)).toBe(
-      'no contact on sms for marketing or any other purpose the person may refuse at will; it does not stop sms for billing-accounting, direct-carrier-billing',
-    );
+    expect(sentenceFor(customer, restricted)).toBe('no contact on sms for marketing; it does not stop sms for billing-accounting, direct-carrier-billing, market-research-invitations');
     const history = given(customer, restricted);
     expect(history.mayProcess({ purpose: 'billing-accounting', channel: 'sms', at: '2024-06-01T00:00:00Z' })).toMatchObject({ allowed: true });
     expect(history.mayProcess({ purpose: 'direct-carrier-billing', channel: 'sms', at: '2024-06-01T00:00:00Z' })).toMatchObject({ allowed: true });
+    expect(history.mayProcess({ purpose: 'market-research-invitations', channel: 'sms', at: '2024-06-01T00:00:00Z' })).toMatchObject({ allowed: true });
     expect(history.mayProcess({ purpose: 'direct-marketing-customers-phone-email', channel: 'sms', at: '2024-06-01T00:00:00Z' })).toMatchObject({ reason: 'channel-restricted' });
   });
 
@@ -102,9 +101,7 @@ describe('the plain words for a channel restricted', () => {
   });
 
   it('say lifting a restriction opens the channel again only where the person had refused it', () => {
-    expect(sentenceFor(channelRestrictionLifted({ channel: 'sms' }))).toBe(
-      'sms no longer refused for marketing or other purposes the person may refuse at will (a restriction recorded for one purpose stays)',
-    );
+    expect(sentenceFor(channelRestrictionLifted({ channel: 'sms' }))).toBe('sms no longer refused for marketing (a restriction recorded for one purpose stays)');
     expect(sentenceFor(channelRestrictionLifted({ channel: 'email', purpose: 'newsletter-customers' }))).toBe('email no longer refused for newsletter-customers');
   });
 });

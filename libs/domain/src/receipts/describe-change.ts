@@ -27,13 +27,13 @@ export function describeChange(event: RecordedLedgerEvent, catalogue: Catalogue)
     case 'ChannelRestricted': {
       const { channel, purpose } = event.data;
       if (purpose) return withoutEffectOn(purpose, catalogue) ?? `no contact on ${channel} for ${purpose}`;
-      const carriedOn = purposesOnChannelNotRefusableAtWill(channel, catalogue);
-      return `no contact on ${channel} for marketing or any other purpose the person may refuse at will${carriedOn.length > 0 ? `; it does not stop ${channel} for ${carriedOn.join(', ')}` : ''}`;
+      const carriedOn = purposesOnChannelNotMarketing(channel, catalogue);
+      return `no contact on ${channel} for marketing${carriedOn.length > 0 ? `; it does not stop ${channel} for ${carriedOn.join(', ')}` : ''}`;
     }
     case 'ChannelRestrictionLifted':
       return event.data.purpose
         ? `${event.data.channel} no longer refused for ${event.data.purpose}`
-        : `${event.data.channel} no longer refused for marketing or other purposes the person may refuse at will (a restriction recorded for one purpose stays)`;
+        : `${event.data.channel} no longer refused for marketing (a restriction recorded for one purpose stays)`;
     case 'SourceOptedOut': {
       const { source, purpose } = event.data;
       if (purpose) return withoutEffectOn(purpose, catalogue) ?? `${source} data no longer used for ${purpose}`;
@@ -85,9 +85,9 @@ function withoutEffectOn(purposeId: PurposeId, catalogue: Catalogue): string | u
   return purpose && !subjectHasASay(purpose) ? `recorded for ${purposeId}, but without effect: the person cannot refuse it` : undefined;
 }
 
-/** A restriction for every purpose stops only what the person may refuse at will (`restrictionOf`). */
-const purposesOnChannelNotRefusableAtWill = (channel: Channel, catalogue: Catalogue): PurposeId[] =>
-  [...catalogue.purposes.values()].filter((purpose) => purpose.channels.includes(channel) && !isStoppedByGeneralRestriction(purpose)).map((purpose) => purpose.id);
+/** A restriction for every purpose stops only marketing (`restrictionOf`). */
+const purposesOnChannelNotMarketing = (channel: Channel, catalogue: Catalogue): PurposeId[] =>
+  [...catalogue.purposes.values()].filter((purpose) => purpose.channels.includes(channel) && !isStoppedByGeneralRestriction(purpose, catalogue)).map((purpose) => purpose.id);
 
 const categoriesWithASayUsing = (source: DataSource, catalogue: Catalogue): string[] => [
   ...new Set([...catalogue.purposes.values()].filter((purpose) => purpose.sources.includes(source) && subjectHasASay(purpose)).map((purpose) => purpose.category)),

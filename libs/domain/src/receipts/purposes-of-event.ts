@@ -21,7 +21,7 @@ export function purposesOfEvent(event: LedgerEvent, catalogue: Catalogue): reado
     case 'ChannelRestrictionLifted': {
       const { channel, purpose } = event.data;
       if (purpose !== undefined) return [purpose];
-      return [...catalogue.purposes.values()].filter((p) => isStoppedByGeneralRestriction(p) && p.channels.includes(channel)).map((p) => p.id);
+      return [...catalogue.purposes.values()].filter((p) => isStoppedByGeneralRestriction(p, catalogue) && p.channels.includes(channel)).map((p) => p.id);
     }
     case 'SourceOptedOut':
     case 'SourceOptedIn': {

@@ -130,7 +130,7 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
       : [];
   // Restrictions and opt-outs only bind purposes the subject has a say over (see mayProcess).
   const hasASay = subjectHasASay(purpose);
-  const restrictedChannels = hasASay ? purpose.channels.filter((channel) => restrictionOf(ledger, channel, purpose)) : [];
+  const restrictedChannels = hasASay ? purpose.channels.filter((channel) => restrictionOf(ledger, catalogue, channel, purpose)) : [];
   const optedOutSources = hasASay ? purpose.sources.filter((source) => sourceOptOutOf(ledger, source, purpose.id)) : [];
   return {
     subjectId: view.subjectId,

@@ -163,6 +163,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 14,
+    name: "decisions changed (a channel restricted for every purpose stops marketing, the purposes a group objection reaches without justification, and no longer the app's service notifications nor invitations to market research, which a restriction naming them stops); the read models rebuild and the feeds publish every subject again",
+    sql: `
+      ${markFeedsForRepublicationAgain('GREATEST')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -165,6 +165,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 14,
+    name: "decisions changed (a channel restricted for every purpose stops marketing, the purposes a group objection reaches without justification, and no longer the app's service notifications nor invitations to market research, which a restriction naming them stops); the read models rebuild and the feeds publish every subject again",
+    sql: `
+      ${markFeedsForRepublicationAgain('max')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
