@@ -185,6 +185,18 @@ function recordingChoices(kind: StoreKind) {
     expect(await preferencesOf()).toEqual(preferences);
   });
 
+  // Found in review: a channel system could not tell from the answer which field a consent lacked,
+  // nor what an unsubscribe link sends instead of a withdrawal for a purpose on legitimate interest.
+  it('answers 422 to a consent without a notice naming the field capture.noticeVersion', async () => {
+    const response = await api.command(commandJson.giveConsent(newSubjectId(), { capture: { noticeVersion: undefined } }));
+    expect([response.status, response.body]).toEqual([422, { error: 'notice-version-required', message: expect.stringContaining('capture.noticeVersion') }]);
+  });
+
+  it('answers 422 to withdrawing consent from a purpose on legitimate interest, naming Object as the command that stops it', async () => {
+    const response = await api.command(commandJson.withdrawConsent(newSubjectId(), { purpose: 'newsletter-customers' }));
+    expect([response.status, response.body]).toEqual([422, { error: 'consent-not-applicable', message: expect.stringContaining('Object') }]);
+  });
+
   describe('reviewing an objection', () => {
     const dpo = (occurredAt: Date) => ({ capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-7' }, occurredAt: occurredAt.toISOString() } });
     const review = (subjectId: string, outcome: string, occurredAt: Date) => commandJson.reviewObjection(subjectId, { outcome, ...dpo(occurredAt) });

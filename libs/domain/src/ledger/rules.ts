@@ -8,9 +8,10 @@ export const LEDGER_RULES = {
   'subject-erased': 'the subject was erased; only legal obligations, billing records and legal claims remain, and the end of a contract can still be recorded',
   'subject-unknown': 'the ledger holds nothing for this subject (no choice, relationship or erasure), so there is nothing to erase; check the subject id',
   'unknown-purpose': 'the purpose is not in the catalogue',
-  'consent-not-applicable': 'the purpose does not rest on consent, so consent cannot be given or withdrawn for it',
+  'consent-not-applicable':
+    'the purpose does not rest on consent, so consent cannot be given or withdrawn for it (processing on legitimate interest is stopped with an Object command for the purpose)',
   'not-applicable-to-brand': 'the purpose does not apply to customers of this brand',
-  'notice-version-required': 'a consent must name the version of the notice the person saw',
+  'notice-version-required': 'a consent must name in capture.noticeVersion the version of the notice the person saw',
   'notice-version-unknown':
     'capture.noticeVersion names no notice the operator published (the catalogue\'s noticeVersion or earlierNoticeVersions, a notice a purpose\'s change replaced, or the notice of a catalogue the ledger has run on)',
   'notice-outdated': 'the person was shown a notice the purpose\'s changed notice replaced; show the current notice and ask again',
