@@ -21,6 +21,12 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
       done(new RequestInvalid([{ field: 'headers.content-encoding', message: `must be absent or identity: bodies are not accepted compressed (got ${JSON.stringify(encoding.slice(0, 40))})` }]), undefined);
       return;
     }
+    // No content is no body, whatever it is labelled: clients generated from the API document label
+    // an operation's requests application/json also when its optional body is left out.
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
     const read = readJsonText(body as string, MAX_BODY_DEPTH, (error) => `must be valid JSON (${withoutQuotedBody(error.message)})`);
     if ('problem' in read) done(new RequestInvalid([read.problem]), undefined);
     else done(null, read.json);
