@@ -196,7 +196,7 @@ function rightsRefusals(call: keyof typeof RIGHTS_RULES_OF_CALL): Record<string,
   for (const rule of RIGHTS_RULES_OF_CALL[call]) {
     byStatus.set(statusOfRule(rule), [...(byStatus.get(statusOfRule(rule)) ?? []), `${rule}: ${RIGHTS_REQUEST_RULES[rule]}`]);
   }
-  return Object.fromEntries([...byStatus].map(([status, rules]) => [String(status), body('Refused', `error names the rule. ${rules.join('; ')}`)]));
+  return Object.fromEntries([...byStatus].map(([status, rules]) => [String(status), body('Refused', `error names the rule. ${rules.join('; ')}`, REPLAYED)]));
 }
 
 const rightsRequestChanged = (call: 'extend' | 'complete' | 'refuse', description: string): Record<string, ResponseObject> => ({
@@ -211,10 +211,14 @@ const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = 
   '/v1/decisions': { post: { '200': body('AudienceDecisions', 'every id once, allowed or denied with the reason') } },
   '/v1/commands': {
     post: {
-      '201': body('CommandRecorded', 'recorded, with the new events'),
-      '200': body('CommandRecorded', 'the same statement delivered again (the standing choice, at the same instant capture.occurredAt): nothing new recorded; a repeat made earlier or later is recorded (201)'),
+      '201': body('CommandRecorded', 'recorded, with the new events', REPLAYED),
+      '200': body(
+        'CommandRecorded',
+        'the same statement delivered again (the standing choice, at the same instant capture.occurredAt): nothing new recorded; a repeat made earlier or later is recorded (201)',
+        REPLAYED,
+      ),
       '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
-      '422': body('Refused', `a rule of the ledger, named in error: ${RULES_ANSWERED_422.join(', ')}`),
+      '422': body('Refused', `a rule of the ledger, named in error: ${RULES_ANSWERED_422.join(', ')}`, REPLAYED),
     },
   },
   '/v1/purposes': { get: { '200': body('Catalogue', 'the purpose catalogue the service decides with') } },

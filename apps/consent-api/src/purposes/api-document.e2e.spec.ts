@@ -1,4 +1,4 @@
-import { commandJson, type CallOptions, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
+import { commandJson, type CallOptions, LEGAL_OBLIGATION_PURPOSE, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 interface Schema {
   readonly $ref?: string;
@@ -16,7 +16,7 @@ interface Schema {
 interface Operation {
   readonly parameters?: readonly { name: string; in: string; schema: Schema }[];
   readonly requestBody?: { content: { 'application/json': { schema: Schema } } };
-  readonly responses: Record<string, { description: string; content?: { 'application/json': { schema: Schema } } }>;
+  readonly responses: Record<string, { description: string; content?: { 'application/json': { schema: Schema } }; headers?: Record<string, unknown> }>;
 }
 type Method = 'get' | 'post';
 
@@ -77,13 +77,23 @@ describe('the API document, as a client generated from it uses it', () => {
     }
   }
 
-  /** Calls the route and expects the status it answers to be declared for it, with a body that parses as declared. */
+  /** Headers a client acts on: whether an answer is a replay, when to retry, how to authenticate. */
+  const HEADERS_CLIENTS_READ = ['idempotency-replayed', 'retry-after', 'www-authenticate'];
+
+  /** Calls the route and expects the status it answers to be declared for it, with a body that parses as declared and the headers it acts on declared. */
   async function callAsDocumented(method: Method, template: string, options: CallOptions & { path?: string; query?: string } = {}) {
     const path = (options.path ?? template) + (options.query ?? '');
     const response = await api.call(method.toUpperCase(), path, options);
     const declared = operation(method, template).responses[String(response.status)];
     expect({ call: `${method} ${path}`, status: response.status, declared: declared !== undefined }).toEqual({ call: `${method} ${path}`, status: response.status, declared: true });
     expect({ call: `${method} ${path}`, departures: departures(declared.content!['application/json'].schema, response.body) }).toEqual({ call: `${method} ${path}`, departures: [] });
+    const declaredHeaders = Object.keys(declared.headers ?? {}).map((name) => name.toLowerCase());
+    const sent = HEADERS_CLIENTS_READ.filter((name) => response.headers.has(name));
+    expect({ call: `${method} ${path}`, status: response.status, undeclaredHeaders: sent.filter((name) => !declaredHeaders.includes(name)) }).toEqual({
+      call: `${method} ${path}`,
+      status: response.status,
+      undeclaredHeaders: [],
+    });
     return response;
   }
 
@@ -241,6 +251,30 @@ describe('the API document, as a client generated from it uses it', () => {
     expect((await callAsDocumented('post', '/v1/proof-retention/runs', { rawBody: '' })).body).toMatchObject({ dryRun: false });
     // A body is still needed where the document requires one.
     expect((await callAsDocumented('post', '/v1/commands', { rawBody: '' })).status).toBe(400);
+  });
+
+  // Found by an integrator: a retry's answer carries Idempotency-Replayed, but the commands route
+  // declared it on none of its answers, and the rights-request calls not on their refusals, which
+  // are kept for the key too; a generated client could not read it.
+  it('declares Idempotency-Replayed on every answer a retry with the same key gets again', async () => {
+    const subjectId = newSubjectId();
+    const retried = async (template: string, options: CallOptions & { path?: string; body: unknown }, status: number) => {
+      const key = `replay-${newSubjectId()}`;
+      const first = await callAsDocumented('post', template, { ...options, headers: { 'idempotency-key': key } });
+      const again = await callAsDocumented('post', template, { ...options, headers: { 'idempotency-key': key } });
+      expect([first.status, again.status, again.headers.get('idempotency-replayed')]).toEqual([status, status, 'true']);
+    };
+    await retried('/v1/commands', { body: commandJson.startRelationship(subjectId) }, 201);
+    const restriction = commandJson.restrictChannel(subjectId, { capture: { occurredAt: '2025-01-01T00:00:00Z' } });
+    await api.command(restriction);
+    await retried('/v1/commands', { body: restriction }, 200);
+    await retried('/v1/commands', { body: commandJson.object(subjectId, { purpose: LEGAL_OBLIGATION_PURPOSE }) }, 422);
+
+    await retried('/v1/rights-requests/{requestId}/complete', { path: '/v1/rights-requests/never-received/complete', body: {} }, 404);
+    const receive = { ...builtFrom(bodySchema('post', '/v1/rights-requests')), subjectId, receivedAt: new Date().toISOString() };
+    const received = await api.call('POST', '/v1/rights-requests', { body: receive });
+    await retried('/v1/rights-requests', { body: { ...receive, requestId: received.body.requestId, kind: 'erasure' } }, 409);
+    await retried('/v1/rights-requests/{requestId}/extend', { path: `/v1/rights-requests/${received.body.requestId}/extend`, body: { byDays: 61, reason: 'complexity' } }, 422);
   });
 
   it('declares the body health answers when the store is not ready, not an error body', () => {
