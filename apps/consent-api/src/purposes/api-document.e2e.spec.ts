@@ -81,9 +81,9 @@ describe('the API document, as a client generated from it uses it', () => {
   const HEADERS_CLIENTS_READ = ['idempotency-replayed', 'retry-after', 'www-authenticate'];
 
   /** Calls the route and expects the status it answers to be declared for it, with a body that parses as declared and the headers it acts on declared. */
-  async function callAsDocumented(method: Method, template: string, options: CallOptions & { path?: string; query?: string } = {}) {
+  async function callAsDocumented(method: Method, template: string, options: CallOptions & { path?: string; query?: string; via?: TestApi } = {}) {
     const path = (options.path ?? template) + (options.query ?? '');
-    const response = await api.call(method.toUpperCase(), path, options);
+    const response = await (options.via ?? api).call(method.toUpperCase(), path, options);
     const declared = operation(method, template).responses[String(response.status)];
     expect({ call: `${method} ${path}`, status: response.status, declared: declared !== undefined }).toEqual({ call: `${method} ${path}`, status: response.status, declared: true });
     expect({ call: `${method} ${path}`, departures: departures(declared.content!['application/json'].schema, response.body) }).toEqual({ call: `${method} ${path}`, departures: [] });
@@ -275,6 +275,19 @@ describe('the API document, as a client generated from it uses it', () => {
     const received = await api.call('POST', '/v1/rights-requests', { body: receive });
     await retried('/v1/rights-requests', { body: { ...receive, requestId: received.body.requestId, kind: 'erasure' } }, 409);
     await retried('/v1/rights-requests/{requestId}/extend', { path: `/v1/rights-requests/${received.body.requestId}/extend`, body: { byDays: 61, reason: 'complexity' } }, 422);
+  });
+
+  // Found by an integrator: the commands route declared its 503 without a body or Retry-After, so a
+  // generated client could neither read the answer nor tell when to send the command again.
+  it('answers a command 503 with the body and Retry-After it declares when the store is gone', async () => {
+    const down = await startTestApi('sqlite');
+    try {
+      await down.store.close();
+      const response = await callAsDocumented('post', '/v1/commands', { via: down, body: commandJson.startRelationship(newSubjectId()) });
+      expect([response.status, response.headers.get('retry-after')]).toEqual([503, expect.stringMatching(/^\d+$/)]);
+    } finally {
+      await down.close();
+    }
   });
 
   it('declares the body health answers when the store is not ready, not an error body', () => {
