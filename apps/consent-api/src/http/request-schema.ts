@@ -56,7 +56,8 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
     case FIELD_RULES.text:
       return { type: 'string', maxLength: constraints[0] as number };
     case FIELD_RULES.pseudonymousId:
-      return PSEUDONYMOUS_ID_SCHEMA;
+      // A copy: each field sets its own example on it.
+      return { ...PSEUDONYMOUS_ID_SCHEMA };
     case FIELD_RULES.locale:
       return { type: 'string', example: 'fr-BE' };
     case FIELD_RULES.email:

@@ -290,6 +290,13 @@ describe('the API document, as a client generated from it uses it', () => {
     }
   });
 
+  // Found in review: every pseudonymous id shared one schema object, so each field's example overwrote
+  // the others' and a rights request's id and handler were shown as a customer number.
+  it("shows each pseudonymous id field with its own example", () => {
+    const receive = bodySchema('post', '/v1/rights-requests').properties!;
+    expect([receive.subjectId.example, receive.requestId.example, receive.handledBy.example]).toEqual(['cust-4711', 'ticket-2024-0042', 'agent-0042']);
+  });
+
   it('declares the body health answers when the store is not ready, not an error body', () => {
     const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
     expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
