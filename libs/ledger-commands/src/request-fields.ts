@@ -7,8 +7,9 @@ import { toInstant } from '@consent-ledger/domain';
  * The field rules every request class is written with. Each message is a sentence about the value
  * ("must be one of ..."); the field path travels separately in `{ field, message }`.
  *
- * The rule names are part of this file's contract: `api-docs` in the HTTP app turns them into the
- * OpenAPI schema, so the documentation cannot drift from what is validated.
+ * The rule names and their constraints (lengths, patterns) are part of this file's contract:
+ * `api-docs` in the HTTP app turns them into the OpenAPI schema, so the documentation cannot drift
+ * from what is validated.
  */
 export const FIELD_RULES = {
   oneOf: 'isOneOf',
@@ -38,6 +39,8 @@ const CONTROL_CHARACTERS_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-
 const LOCALE = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
 const PHONE = /^\+?[0-9][0-9 ()./-]{5,24}$/;
+/** RFC 5321's limit for a whole address. */
+const MAX_EMAIL_LENGTH = 320;
 
 /** An e-mail address anywhere in a text. */
 const EMAIL_INSIDE = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}/;
@@ -319,16 +322,19 @@ export function IsListOf(values: readonly string[], { maxItems = values.length }
   return rule(FIELD_RULES.listOf, [values, maxItems], (value) => firstProblem(value) === undefined, (value) => firstProblem(value) ?? '');
 }
 
+/** Longer than any instant written with a time zone and nanoseconds. */
+const MAX_INSTANT_LENGTH = 40;
+
 /** ISO-8601 date-time with an explicit offset, on a day the calendar has (see `toInstant`). */
 export function isInstantText(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 40 && toInstant(value) !== undefined;
+  return typeof value === 'string' && value.length <= MAX_INSTANT_LENGTH && toInstant(value) !== undefined;
 }
 
 /** ISO-8601 date-time with an explicit offset; the edge normalises it with `toInstant`. */
 export function IsInstantText(): PropertyDecorator {
   return rule(
     FIELD_RULES.instant,
-    [],
+    [MAX_INSTANT_LENGTH],
     isInstantText,
     (value) => `must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T09:00:00Z${gotUnlessText(value)}${offsetSignLost(value)}`,
   );
@@ -387,7 +393,7 @@ export function IsListOfIds({ maxItems }: { maxItems: number }): PropertyDecorat
 export function IsLocale(): PropertyDecorator {
   return rule(
     FIELD_RULES.locale,
-    [],
+    [LOCALE],
     (value) => typeof value === 'string' && LOCALE.test(value),
     (value) => `must be a BCP 47 language tag such as fr-BE${gotUnlessText(value)}`,
   );
@@ -396,14 +402,14 @@ export function IsLocale(): PropertyDecorator {
 export function IsEmailAddress(): PropertyDecorator {
   return rule(
     FIELD_RULES.email,
-    [],
-    (value) => typeof value === 'string' && value.length <= 320 && EMAIL.test(value),
+    [MAX_EMAIL_LENGTH],
+    (value) => typeof value === 'string' && value.length <= MAX_EMAIL_LENGTH && EMAIL.test(value),
     () => 'must be an e-mail address',
   );
 }
 
 export function IsPhoneNumber(): PropertyDecorator {
-  return rule(FIELD_RULES.phone, [], (value) => typeof value === 'string' && PHONE.test(value), () => 'must be a phone number');
+  return rule(FIELD_RULES.phone, [PHONE], (value) => typeof value === 'string' && PHONE.test(value), () => 'must be a phone number');
 }
 
 /**
@@ -418,7 +424,7 @@ export function IsNestedObject(type: () => new () => object, { notEmpty = false 
     return notEmpty && Object.values(value as object).every((field) => field === undefined) ? 'must hold at least one field' : undefined;
   };
   const decorators = [
-    rule(FIELD_RULES.nested, [type], (value) => problem(value) === undefined, (value) => problem(value) ?? ''),
+    rule(FIELD_RULES.nested, [type, notEmpty], (value) => problem(value) === undefined, (value) => problem(value) ?? ''),
     ValidateNested(),
     Type(type),
   ];

@@ -50,22 +50,23 @@ function schemaOfRule(name: string | undefined, constraints: unknown[]): SchemaO
     case FIELD_RULES.listOf:
       return { type: 'array', items: { type: 'string', enum: [...(constraints[0] as string[])] }, minItems: 1, maxItems: constraints[1] as number, uniqueItems: true };
     case FIELD_RULES.ids:
-      return { type: 'array', items: { type: 'string', maxLength: 128 }, minItems: 1, maxItems: constraints[0] as number };
+      return { type: 'array', items: { ...PSEUDONYMOUS_ID_SCHEMA }, minItems: 1, maxItems: constraints[0] as number };
     case FIELD_RULES.instant:
-      return { type: 'string', format: 'date-time', example: '2024-05-01T09:00:00Z' };
+      return { type: 'string', format: 'date-time', maxLength: constraints[0] as number, example: '2024-05-01T09:00:00Z' };
     case FIELD_RULES.text:
-      return { type: 'string', maxLength: constraints[0] as number };
+      // Blank text says nothing and is refused: at least one character that is not a space.
+      return { type: 'string', minLength: 1, maxLength: constraints[0] as number, pattern: '\\S' };
     case FIELD_RULES.pseudonymousId:
       // A copy: each field sets its own example on it.
       return { ...PSEUDONYMOUS_ID_SCHEMA };
     case FIELD_RULES.locale:
-      return { type: 'string', example: 'fr-BE' };
+      return { type: 'string', pattern: (constraints[0] as RegExp).source, example: 'fr-BE' };
     case FIELD_RULES.email:
-      return { type: 'string', format: 'email' };
+      return { type: 'string', format: 'email', maxLength: constraints[0] as number };
     case FIELD_RULES.phone:
-      return { type: 'string', example: '+32 475 12 34 56' };
+      return { type: 'string', pattern: (constraints[0] as RegExp).source, example: '+32 475 12 34 56' };
     case FIELD_RULES.nested:
-      return requestSchema((constraints[0] as () => Function)());
+      return { ...requestSchema((constraints[0] as () => Function)()), ...(constraints[1] === true && { minProperties: 1 }) };
     // class-validator's own rules, where a request class uses them (rights requests, proof retention).
     case 'isIn':
       return { type: 'string', enum: [...(constraints[0] as string[])] };

@@ -12,6 +12,10 @@ interface Schema {
   readonly allOf?: readonly Schema[];
   readonly additionalProperties?: boolean | Schema;
   readonly example?: unknown;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly minProperties?: number;
 }
 interface Operation {
   readonly parameters?: readonly { name: string; in: string; schema: Schema }[];
@@ -288,6 +292,44 @@ describe('the API document, as a client generated from it uses it', () => {
     } finally {
       await down.close();
     }
+  });
+
+  // Found by an integrator: a client generated from the document sent a locale, a phone number or
+  // an audience id the document allowed, and got 400: the document left out the checks behind them.
+  it('declares the limits the service checks on the fields of a command and of an audience question', async () => {
+    const consent = resolve(bodySchema('post', '/v1/commands')).oneOf!.find((form) => form.properties!.type.enum![0] === 'GiveConsent')!;
+    const field = (schema: Schema, path: string) => path.split('.').reduce((at, name) => resolve(at).properties![name], schema);
+    /** Whether the document lets a client send the value: its pattern, lengths and field count. */
+    const allows = (schema: Schema, value: unknown) =>
+      typeof value === 'string'
+        ? (schema.pattern === undefined || new RegExp(schema.pattern).test(value)) && value.length >= (schema.minLength ?? 0) && value.length <= (schema.maxLength ?? Infinity)
+        : Object.keys(value as object).length >= (schema.minProperties ?? 0);
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    const cases: [string, unknown, unknown][] = [
+      ['capture.locale', 'french', 'nl-BE'],
+      ['contact.phone', 'call me after six', '+32 475 12 34 56'],
+      ['contact.email', `${'a'.repeat(64)}@${'b'.repeat(250)}.example.be`, 'jan@example.be'],
+      ['contact', {}, { name: 'Jan' }],
+      ['capture.evidenceRef', '   ', 'call-rec-0001'],
+      ['capture.occurredAt', `2025-01-01T00:00:00.${'0'.repeat(30)}Z`, '2025-01-01T00:00:00Z'],
+    ];
+    for (const [path, refused, accepted] of cases) {
+      const schema = field(consent, path);
+      const withValue = (value: unknown) => {
+        const json = commandJson.giveConsent(subjectId, path === 'contact' || path.startsWith('contact.') ? { contact: { name: 'Jan' } } : {}) as Record<string, any>;
+        const [parent, name] = path.includes('.') ? path.split('.') : [undefined, path];
+        if (parent) json[parent] = { ...json[parent], [name]: value };
+        else json[name] = value;
+        return json;
+      };
+      const answers = [(await api.command(withValue(refused))).status, (await api.command(withValue(accepted))).status];
+      expect({ path, answers, documentAllows: [allows(schema, refused), allows(schema, accepted)] }).toEqual({ path, answers: [400, 201], documentAllows: [false, true] });
+    }
+
+    const audienceIds = bodySchema('post', '/v1/decisions').properties!.subjectIds.items!;
+    const audience = (id: string) => api.call('POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: 'newsletter-customers', subjectIds: [id] } });
+    expect([(await audience('jan@example.be')).status, allows(audienceIds, 'jan@example.be'), (await audience(subjectId)).status, allows(audienceIds, subjectId)]).toEqual([400, false, 200, true]);
   });
 
   // Found in review: every pseudonymous id shared one schema object, so each field's example overwrote
