@@ -1,5 +1,6 @@
-import { type CanActivate, createParamDecorator, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
+import { applyDecorators, type CanActivate, createParamDecorator, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Touchpoint } from '@consent-ledger/domain';
 import { type ApiClient, ApiKeys } from './api-keys';
@@ -12,8 +13,11 @@ type Access = { readonly kind: 'public' } | { readonly kind: 'any-of'; readonly 
 /** No key needed (liveness, documentation). */
 export const Public = () => SetMetadata(ACCESS, { kind: 'public' } satisfies Access);
 
-/** The key must hold at least one of these scopes. Routes without either decorator need any valid key. */
-export const RequireAnyScope = (...scopes: Scope[]) => SetMetadata(ACCESS, { kind: 'any-of', scopes } satisfies Access);
+/**
+ * The key must hold at least one of these scopes. Routes without either decorator need any valid key.
+ * The scopes go into the API document too (`x-scopes`): a bearer scheme has no place for them.
+ */
+export const RequireAnyScope = (...scopes: Scope[]) => applyDecorators(SetMetadata(ACCESS, { kind: 'any-of', scopes } satisfies Access), ApiExtension('x-scopes', scopes));
 
 type AuthenticatedRequest = FastifyRequest & { apiClient?: ApiClient };
 

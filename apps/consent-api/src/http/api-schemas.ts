@@ -290,6 +290,10 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
         responses['400'] = body('ValidationFailed', 'the request is not understood (a query parameter the route does not take, a malformed body); nothing was recorded');
       }
       if (operation.security?.length) {
+        // Where a client's operator finds which scope to ask for its key: only OAuth schemes carry scopes in OpenAPI 3.0.
+        const scopes: readonly string[] | undefined = (operation as { 'x-scopes'?: string[] })['x-scopes'];
+        const needs = !scopes ? 'Needs any valid API key.' : scopes.length === 1 ? `Needs the scope ${scopes[0]}.` : `Needs one of the scopes ${scopes.join(', ')}.`;
+        operation.description = operation.description ? `${needs} ${operation.description}` : needs;
         responses['401'] = body('Unauthorized', 'no valid API key', { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } });
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }

@@ -18,6 +18,9 @@ interface Schema {
   readonly minProperties?: number;
 }
 interface Operation {
+  readonly description?: string;
+  readonly security?: readonly unknown[];
+  readonly 'x-scopes'?: readonly string[];
   readonly parameters?: readonly { name: string; in: string; schema: Schema }[];
   readonly requestBody?: { content: { 'application/json': { schema: Schema } } };
   readonly responses: Record<string, { description: string; content?: { 'application/json': { schema: Schema } }; headers?: Record<string, unknown> }>;
@@ -337,6 +340,36 @@ describe('the API document, as a client generated from it uses it', () => {
   it("shows each pseudonymous id field with its own example", () => {
     const receive = bodySchema('post', '/v1/rights-requests').properties!;
     expect([receive.subjectId.example, receive.requestId.example, receive.handledBy.example]).toEqual(['cust-4711', 'ticket-2024-0042', 'agent-0042']);
+  });
+
+  // Found by an integrator: the document named the scopes of the commands route only, so the
+  // operator of a generated client could not tell which scope to ask for its key.
+  it('names on every operation that needs a key the scopes it takes, as the service checks them', async () => {
+    const needs = Object.fromEntries(operations().filter(({ op }) => op.security?.length).map(({ method, path, op }) => [`${method} ${path}`, op['x-scopes'] ?? 'any key']));
+    expect(needs).toEqual({
+      'post /v1/commands': ['commands:write', 'relationships:write', 'objections:review', 'subjects:erase'],
+      'get /v1/subjects/{subjectId}/decision': ['decisions:read'],
+      'get /v1/subjects/{subjectId}/preferences': ['decisions:read'],
+      'post /v1/decisions': ['decisions:read'],
+      'get /v1/subjects/{subjectId}/history': ['history:read'],
+      'get /v1/subjects/{subjectId}/receipts': ['history:read'],
+      'get /v1/subjects/{subjectId}/receipts/{eventId}': ['history:read'],
+      'get /v1/subjects/{subjectId}/export': ['history:read'],
+      'get /v1/subjects/{subjectId}/timeline': ['history:read'],
+      'post /v1/rights-requests': ['rights:manage'],
+      'get /v1/rights-requests': ['rights:manage'],
+      'get /v1/rights-requests/{requestId}': ['rights:manage'],
+      'post /v1/rights-requests/{requestId}/extend': ['rights:manage'],
+      'post /v1/rights-requests/{requestId}/complete': ['rights:manage'],
+      'post /v1/rights-requests/{requestId}/refuse': ['rights:manage'],
+      'post /v1/proof-retention/runs': ['rights:manage'],
+      'get /v1/proof-retention/runs': ['rights:manage'],
+      'get /v1/purposes': 'any key',
+    });
+    expect(operation('get', '/v1/subjects/{subjectId}/history').description).toMatch(/^Needs the scope history:read\. /);
+    expect(operation('get', '/v1/purposes').description).toBe('Needs any valid API key.');
+    const history = `/v1/subjects/${newSubjectId()}/history`;
+    expect([(await api.call('GET', history, { key: TEST_KEYS.reader })).status, (await api.call('GET', history, { key: TEST_KEYS.auditor })).status]).toEqual([403, 200]);
   });
 
   it('declares the body health answers when the store is not ready, not an error body', () => {
