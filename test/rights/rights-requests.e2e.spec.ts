@@ -169,6 +169,23 @@ describe('rights requests over HTTP', () => {
   it('answers 404 for a request never received', async () =>
     expect(await api.call('POST', '/v1/rights-requests/no-such-request/complete', { body: {} })).toMatchObject({ status: 404, body: { error: 'unknown-request' } }));
 
+  // Found in review: a ticket id in the path was taken as it came, and an e-mail address sent there
+  // by mistake came back in the 404's message, where the body's ticket id is refused.
+  it('refuses an e-mail address as the ticket id in the path, naming requestId without repeating it', async () => {
+    const head = await api.store.headPosition();
+    for (const [method, path, body] of [
+      ['GET', '/v1/rights-requests/jan%40example.be', undefined],
+      ['POST', '/v1/rights-requests/jan%40example.be/complete', {}],
+      ['POST', '/v1/rights-requests/jan%40example.be/refuse', { reason: 'excessive' }],
+      ['POST', '/v1/rights-requests/jan%40example.be/extend', { byDays: 10, reason: 'complexity' }],
+    ] as const) {
+      const answer = await api.call(method, path, body === undefined ? {} : { body });
+      expect({ path, answer }).toMatchObject({ path, answer: { status: 400, body: { error: 'validation-failed', details: [{ field: 'requestId' }] } } });
+      expect(JSON.stringify(answer.body)).not.toContain('jan@example.be');
+    }
+    expect(await api.store.headPosition()).toBe(head);
+  });
+
   it('refuses a kind of request the statement does not know, naming the field', async () =>
     expect(await receive({ subjectId: newSubjectId(), kind: 'deletion', receivedAt: daysAgo(1) })).toMatchObject({
       status: 400,

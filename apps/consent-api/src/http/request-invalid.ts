@@ -65,9 +65,12 @@ export function validQueryOrThrow<T extends object>(requestClass: new () => T, q
  * questions, which record nothing: a subject recorded under a national register number before such
  * ids were refused stays reachable, for its history and export (an access request) above all.
  */
-export function subjectIdOrThrow(id: string): string {
+export const subjectIdOrThrow = (id: string): string => pseudonymousPathId('subjectId', id);
+
+/** A pseudonymous id in a path (`field` as the body names it), checked as `subjectIdOrThrow` checks a subject's. */
+export function pseudonymousPathId(field: string, id: string): string {
   const problem = pseudonymousIdProblem(id, 'reachable');
-  if (problem) throw new RequestInvalid([{ field: 'subjectId', message: problem }]);
+  if (problem) throw new RequestInvalid([{ field, message: problem }]);
   return id;
 }
 

@@ -23,7 +23,7 @@ import { ApiQueriesFrom } from '../http/api-schemas';
 import { IdempotencyKey } from '../http/idempotency-key';
 import { cursorOf, readCursor } from '../http/pages';
 import { requestSchema } from '../http/request-schema';
-import { NoQueryParameters, validOrThrow } from '../http/request-invalid';
+import { NoQueryParameters, pseudonymousPathId, validOrThrow } from '../http/request-invalid';
 import { Clock } from '../ledger/clock';
 import { NotInLedger, NotInLedgerFilter } from '../subject-export/not-in-ledger';
 import { requestIdFor, RightsRequests } from './rights-requests';
@@ -122,7 +122,7 @@ export class RightsRequestsController {
     const { byDays, reason, detail, handledBy } = validOrThrow(ExtendRightsRequestBody, body);
     const command: ExtendRightsRequest = {
       type: 'ExtendRightsRequest',
-      requestId,
+      requestId: pseudonymousPathId('requestId', requestId),
       capture: this.captureOf(client, handledBy),
       data: { byDays, reason, ...(detail !== undefined && { detail }) },
     };
@@ -139,7 +139,7 @@ export class RightsRequestsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RightsOutcome['body']> {
     const { handledBy } = validOrThrow(CompleteRightsRequestBody, body);
-    const command: CompleteRightsRequest = { type: 'CompleteRightsRequest', requestId, capture: this.captureOf(client, handledBy), data: {} };
+    const command: CompleteRightsRequest = { type: 'CompleteRightsRequest', requestId: pseudonymousPathId('requestId', requestId), capture: this.captureOf(client, handledBy), data: {} };
     return this.answer(command, { call: 'complete', requestId, body }, { client, idempotencyKey, reply });
   }
 
@@ -155,7 +155,7 @@ export class RightsRequestsController {
     const { reason, detail, handledBy } = validOrThrow(RefuseRightsRequestBody, body);
     const command: RefuseRightsRequest = {
       type: 'RefuseRightsRequest',
-      requestId,
+      requestId: pseudonymousPathId('requestId', requestId),
       capture: this.captureOf(client, handledBy),
       data: { reason, ...(detail !== undefined && { detail }) },
     };
@@ -166,7 +166,7 @@ export class RightsRequestsController {
   @ApiOperation({ summary: 'One rights request as it stands' })
   @ApiParam({ name: 'requestId' })
   async get(@Param('requestId') requestId: string, @NoQueryParameters() _none: void): Promise<KnownRightsRequest> {
-    return known(await this.requests.get(requestId), requestId);
+    return known(await this.requests.get(pseudonymousPathId('requestId', requestId)), requestId);
   }
 
   @Get()
