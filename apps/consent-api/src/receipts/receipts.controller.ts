@@ -20,6 +20,8 @@ import { ReceiptsRequest } from './receipts.request';
  */
 export type IssuedReceipt = ConsentReceipt & { readonly issuedAt: Instant };
 
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const KNOWN_AT = { knownAt: 'the receipt as issued then: only what the log had received by that instant (default now)' };
 
 @ApiTags('proof')
@@ -44,6 +46,8 @@ export class ReceiptsController {
   @ApiParam({ name: 'eventId' })
   @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
   async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @QueryParams() query: unknown): Promise<IssuedReceipt> {
+    // Every event id is a UUID: anything else is a mistake of the caller's, not repeated in a 404.
+    if (!EVENT_ID.test(eventId)) throw new RequestInvalid([{ field: 'eventId', message: 'must be the id of an event of the subject (a UUID, as in its history)' }]);
     const { history, issuedAt } = await this.historyAsIssued(subjectId, query);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
     // In the client's own terms: the stream name is how the store files the subject, no concern of

@@ -144,6 +144,12 @@ describe('consent receipts over HTTP', () => {
     expect(answer.body.message).not.toContain('consent-ledger-');
   });
 
+  it('refuses an event id that is no UUID, naming eventId without repeating it', async () => {
+    const answer = await api.call('GET', `/v1/subjects/${newSubjectId('receipt')}/receipts/jan%40example.be`);
+    expect(answer).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'eventId' }] } });
+    expect(JSON.stringify(answer.body)).not.toContain('jan@example.be');
+  });
+
   it('is refused to a key without history:read', async () =>
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/receipts/00000000-0000-4000-8000-000000000000`, { key: TEST_KEYS.reader })).status).toBe(403));
 });
