@@ -56,6 +56,14 @@ describe('rights requests over HTTP', () => {
     expect(last).toMatchObject({ status: 200, body: { dueAt: plusDays(receivedAt, 90), extendedByDays: 60 } });
   });
 
+  it('refuses an extension without a whole number of days, in the words every other field uses', async () => {
+    const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(3) });
+    for (const byDays of [undefined, 1.5, '10']) {
+      const refused = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays, reason: 'complexity' } });
+      expect({ byDays, refused }).toMatchObject({ byDays, refused: { status: 400, body: { error: 'validation-failed', details: [{ field: 'byDays', message: 'must be a whole number of days' }] } } });
+    }
+  });
+
   it('refuses an extension once the first 30 days have passed', async () => {
     const { body: request } = await receive({ subjectId: newSubjectId('rights'), receivedAt: daysAgo(31) });
     const answer = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 10, reason: 'complexity' } });

@@ -43,7 +43,7 @@ export class ReceiveRightsRequestBody extends HandledBy {
 
 /** `POST /v1/rights-requests/{id}/extend` */
 export class ExtendRightsRequestBody extends HandledBy {
-  @IsInt()
+  @IsInt({ message: 'must be a whole number of days' })
   byDays!: number;
 
   @IsOneOf(EXTENSION_REASONS)
