@@ -269,6 +269,13 @@ const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = 
  */
 const IGNORES_QUERY_PARAMETERS = new Set(['/health']);
 
+/** The ids a path carries, as the service checks them (`pseudonymousPathId`, the receipt's event id). */
+const PATH_ID_SCHEMAS: Record<string, SchemaObject> = {
+  subjectId: { ...PSEUDONYMOUS_ID_SCHEMA, example: 'cust-4711' },
+  requestId: { ...PSEUDONYMOUS_ID_SCHEMA, example: 'ticket-2024-0042' },
+  eventId: { type: 'string', format: 'uuid', description: 'the id of an event of the subject, as in its history' },
+};
+
 /**
  * Adds to every operation the answers the service gives whatever the route: 400 on every route
  * that refuses unknown query parameters, 401 and 403 where a key is needed (with
@@ -281,9 +288,9 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation: OperationObject | undefined = item[method];
       if (!operation) continue;
-      // The path's subject id is checked like the body's: declared bare, a generated client sent any text.
+      // The path's ids are checked like the body's: declared bare, a generated client sent any text.
       for (const parameter of operation.parameters ?? []) {
-        if ('in' in parameter && parameter.in === 'path' && parameter.name === 'subjectId') parameter.schema = { ...PSEUDONYMOUS_ID_SCHEMA, example: 'cust-4711' };
+        if ('in' in parameter && parameter.in === 'path' && PATH_ID_SCHEMAS[parameter.name]) parameter.schema = { ...PATH_ID_SCHEMAS[parameter.name] };
       }
       const responses = { ...operation.responses, ...ANSWERS[path]?.[method] };
       if (!IGNORES_QUERY_PARAMETERS.has(path)) {

@@ -246,6 +246,25 @@ describe('the API document, as a client generated from it uses it', () => {
     }
   });
 
+  // Found in review: the service began checking the ticket id and the event id in the path (400
+  // naming requestId or eventId), but the document still declared both as any text, so a client
+  // generated from it sent what it allowed and got 400.
+  it('declares the ticket id and the event id of a path with the checks the service makes', async () => {
+    const declared = operations().flatMap(({ method, path, op }) =>
+      (op.parameters ?? []).filter(({ name, in: where }) => where === 'path' && (name === 'requestId' || name === 'eventId')).map(({ name, schema }) => ({ method, path, name, schema })),
+    );
+    expect(declared.length).toBe(5);
+    const allows = (schema: Schema & { format?: string }, value: string) =>
+      (schema.pattern === undefined || new RegExp(schema.pattern).test(value)) && (schema.format !== 'uuid' || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value));
+    for (const { method, path, name, schema } of declared) {
+      expect({ method, path, allowsAnEmailAddress: allows(schema, 'jan@example.be') }).toEqual({ method, path, allowsAnEmailAddress: false });
+    }
+    const receipt = declared.find(({ name }) => name === 'eventId')!.schema;
+    const subjectId = newSubjectId();
+    const refused = await api.call('GET', `/v1/subjects/${subjectId}/receipts/event-1`, { key: TEST_KEYS.auditor });
+    expect([refused.status, allows(receipt, 'event-1'), allows(receipt, '00000000-0000-4000-8000-000000000000')]).toEqual([400, false, true]);
+  });
+
   // Found by an integrator: clients generated from the document (Java's OkHttp, TypeScript's fetch)
   // label every request of an operation that has a JSON body `application/json`, also when the
   // optional body is left out. The declared-optional bodies were then refused as malformed JSON.
