@@ -5,7 +5,10 @@ export type SuppressionReason = 'channel-restricted' | 'objected' | 'objection-p
 
 /**
  * Who must not be contacted on a channel: what a campaign tool subtracts from its own list.
- * `scope` is `*` (every purpose), a purpose id, or a purpose group such as `direct-marketing`.
+ * `scope` is `*`, a purpose id, or a purpose group such as `direct-marketing`. A restriction's `*`
+ * (no purpose named) stops marketing only, the members of `direct-marketing` (`isStoppedByGeneralRestriction`):
+ * a tool sending invitations to market research, the app's service notifications or carrier billing's
+ * SMS subtracts only rows naming its purpose, and an erasure's `*`, which stops everything.
  */
 export interface SuppressionRow {
   readonly channel: Channel;
