@@ -101,7 +101,7 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
       subjectId: { type: 'string' },
       events: {
         type: 'array',
-        description: 'empty (status 200) when the same statement was already recorded: the standing choice, made at the same instant (capture.occurredAt)',
+        description: 'empty (status 200) when the same statement was already recorded: the standing choice, made at the same instant (capture.occurredAt), bringing no evidence (capture.evidenceRef) it lacked',
         items: {
           type: 'object',
           properties: {
@@ -214,7 +214,7 @@ const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = 
       '201': body('CommandRecorded', 'recorded, with the new events', REPLAYED),
       '200': body(
         'CommandRecorded',
-        'the same statement delivered again (the standing choice, at the same instant capture.occurredAt): nothing new recorded; a repeat made earlier or later is recorded (201)',
+        'the same statement delivered again (the standing choice, at the same instant capture.occurredAt): nothing new recorded; a repeat made earlier or later, or bringing a capture.evidenceRef the standing choice lacked, is recorded (201)',
         REPLAYED,
       ),
       '409': body('Refused', 'idempotency-key-reused, or concurrent-modification (another writer kept winning for 10 s)'),
