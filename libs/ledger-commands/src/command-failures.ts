@@ -78,15 +78,23 @@ const UNAVAILABLE_MESSAGES = [
 ];
 
 /**
+ * PostgreSQL ends the session with every FATAL error, whatever its SQLSTATE: a database closed to
+ * new sessions (55000), dropped for a restore (3D000), a password being rotated (28P01). The
+ * request never reached it, which a retry may get past once the database takes sessions again.
+ */
+const isSessionEnded = (severity: unknown): boolean => severity === 'FATAL' || severity === 'PANIC';
+
+/**
  * True when storage could not be reached or refused for a transient reason: the event store's own
- * `EventStoreUnavailable`, a driver's connection error (PostgreSQL SQLSTATE classes 08, 53, 57P),
- * a busy or missing SQLite file. Follows `cause` chains.
+ * `EventStoreUnavailable`, a driver's connection error (PostgreSQL SQLSTATE classes 08, 53, 57P, or
+ * any error that ended the session), a busy or missing SQLite file. Follows `cause` chains.
  */
 export function isStorageUnavailable(error: unknown): boolean {
   // Duck-typed, not `instanceof Error`: driver errors may come from another realm (a test sandbox, a worker).
   for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
-    const { name, message, code, cause } = current as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+    const { name, message, code, severity, cause } = current as { name?: unknown; message?: unknown; code?: unknown; severity?: unknown; cause?: unknown };
     if (current instanceof EventStoreUnavailable || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
+    if (isSessionEnded(severity)) return true;
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CODES.has(code.split('_').slice(0, 2).join('_'))) return true;
       if (/^(08|53|57P)/.test(code) || code === '55P03') return true;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, postgresTestUrl, type TestSchema, uniqueName, withClient } from '../../../../test/support/services';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 
@@ -112,4 +112,50 @@ describeWithPostgres('when another session holds the log locked', () => {
 
     expect((await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-locked' })).status).toBe(201);
   }, 30_000);
+});
+
+// A database closed to new sessions (ALTER DATABASE … ALLOW_CONNECTIONS false for maintenance, or
+// dropped to be restored from a backup) refuses each connection with an error of severity FATAL
+// whose SQLSTATE is none of the connection classes: every request was answered 500, "a fault of
+// ours", with nothing to tell a channel system to retry, while /health already said unavailable.
+describeWithPostgres('when PostgreSQL refuses sessions on the database', () => {
+  const database = uniqueName('cl_closed').toLowerCase();
+  const databaseUrl = (name: string) => Object.assign(new URL(postgresTestUrl()), { pathname: `/${name}` }).toString();
+  const onServer = <T>(sql: string) => withClient(databaseUrl('postgres'), (client) => client.query(sql) as Promise<T>);
+  const allowSessions = (allowed: boolean) => onServer(`ALTER DATABASE ${database} ALLOW_CONNECTIONS ${allowed}`);
+  let api: TestApi;
+  beforeAll(async () => {
+    await onServer(`CREATE DATABASE ${database}`);
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: databaseUrl(database), projector: 'off' });
+  });
+  afterAll(async () => {
+    await allowSessions(true).catch(() => undefined);
+    await api?.close();
+    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  it('answers 503 with Retry-After while it refuses them, and records again once it takes them', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+
+    await allowSessions(false);
+    await onServer(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
+    const whileClosed = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-closed' });
+    expect(whileClosed.status).toBe(503);
+    expect(whileClosed.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(whileClosed.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`);
+    expect(decision.status).toBe(503);
+    expect(decision.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await api.call('GET', '/health', { key: null })).status).toBe(503);
+
+    await allowSessions(true);
+    const afterwards = await eventually(
+      () => api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-closed' }),
+      (response) => response.status !== 503,
+    );
+    expect(afterwards.status).toBe(201);
+    const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
+    expect(history.body.events.map((event: { type: string }) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+  }, 60_000);
 });
