@@ -27,9 +27,21 @@ export interface HealthAnswer {
   readonly readModels: ReadModelsHealth;
 }
 
+/**
+ * How long /health waits for the stores. A database that stops answering without closing its
+ * connections (a network cut, a frozen host) would otherwise hold the answer for as long as that
+ * lasts, and a probe (Kubernetes waits 1 s by default) read no answer at all: not "not ready" but
+ * "not alive", and restarted the process for the database's fault.
+ */
+const PROBE_TIMEOUT_MS = 500;
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  /** Probes still waiting for the stores: later calls share them rather than queue more queries behind them. */
+  private storeProbe?: Promise<StoreHealth>;
+  private readModelsProbe?: Promise<ReadModelsHealth>;
+
   constructor(private readonly storage: LedgerStorage) {}
 
   /**
@@ -40,7 +52,12 @@ export class HealthController {
   @Public()
   @ApiOperation({ summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models have applied the log' })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthAnswer> {
-    const [store, readModels] = await Promise.all([this.storage.health(), this.readModelsHealth()]);
+    this.storeProbe ??= this.storage.health().finally(() => (this.storeProbe = undefined));
+    this.readModelsProbe ??= this.readModelsHealth().finally(() => (this.readModelsProbe = undefined));
+    const [store, readModels] = await Promise.all([
+      withinProbeTime(this.storeProbe, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` }),
+      withinProbeTime(this.readModelsProbe, { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` }),
+    ]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
     return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store }, readModels };
@@ -56,6 +73,12 @@ export class HealthController {
       return { upToDate: false, detail: (error as Error).message };
     }
   }
+}
+
+function withinProbeTime<T>(probe: Promise<T>, whenLate: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(whenLate), PROBE_TIMEOUT_MS)));
+  return Promise.race([probe, late]).finally(() => clearTimeout(timer));
 }
 
 @Module({ controllers: [HealthController] })

@@ -5,6 +5,12 @@ export interface TcpProxy {
   readonly port: number;
   /** Drops every connection and refuses new ones. */
   cut(): Promise<void>;
+  /**
+   * Keeps every connection open and takes new ones, but passes nothing on: a network cut that
+   * neither end notices, where a query waits for an answer that does not come.
+   */
+  freeze(): void;
+  /** Undoes `cut` or `freeze`; what was held during a freeze is passed on. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -13,6 +19,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let frozen = false;
+  const held: Array<() => void> = [];
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -24,7 +32,16 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => socket.destroy());
         }
-        client.pipe(upstream).pipe(client);
+        for (const [from, to] of [[client, upstream], [upstream, client]]) {
+          from.on('data', (chunk) => {
+            if (!frozen) return to.write(chunk);
+            from.pause();
+            held.push(() => {
+              to.write(chunk);
+              from.resume();
+            });
+          });
+        }
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });
@@ -42,6 +59,25 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       server = undefined;
     });
 
+  const thaw = () => {
+    frozen = false;
+    for (const pass of held.splice(0)) pass();
+  };
+
   await listen();
-  return { port, cut: stop, restore: listen, close: stop };
+  return {
+    port,
+    cut: stop,
+    freeze: () => {
+      frozen = true;
+    },
+    restore: () => {
+      thaw();
+      return listen();
+    },
+    close: () => {
+      thaw();
+      return stop();
+    },
+  };
 }
