@@ -159,3 +159,45 @@ describeWithPostgres('when PostgreSQL refuses sessions on the database', () => {
     expect(history.body.events.map((event: { type: string }) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
   }, 60_000);
 });
+
+// A network cut that drops packets rather than refusing them leaves a new connection waiting for
+// the server's first answer: a decision asked once the pool's idle connections had closed waited
+// until PostgreSQL gave up on the session (authentication_timeout, 60 s here; the operating system's
+// connect timeout, about two minutes, when the server is out of reach) before its 503.
+describeWithPostgres('when PostgreSQL stops answering new connections', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let api: TestApi;
+  beforeAll(async () => {
+    schema = await createTestSchema('cl_silent');
+    const target = new URL(schema.url);
+    proxy = await startTcpProxy(Number(target.port || 5432));
+    target.port = String(proxy.port);
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: target.toString(), projector: 'off' });
+  });
+  afterAll(async () => {
+    await proxy.restore();
+    await api.close();
+    await proxy.close();
+    await schema.drop();
+  });
+
+  it('answers a decision 503 with Retry-After within seconds, and 200 once it answers again', async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
+    const decisionPath = `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`;
+
+    proxy.freeze();
+    // The pool closes connections idle for 10 s: the next read needs a new one.
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    const asked = Date.now();
+    const whileSilent = await api.call('GET', decisionPath);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(whileSilent.status).toBe(503);
+    expect(whileSilent.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    await proxy.restore();
+    const afterwards = await eventually(() => api.call('GET', decisionPath), (response) => response.status !== 503);
+    expect(afterwards.status).toBe(200);
+  }, 90_000);
+});

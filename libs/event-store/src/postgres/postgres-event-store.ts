@@ -82,6 +82,10 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     connectionString: withSessionSetting(options.url, 'lock_timeout', REQUEST_LOCK_TIMEOUT),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
+    // A server out of reach (packets dropped, not refused) held each new connection, and the
+    // request waiting for it, until the server or the operating system gave up: a minute or two.
+    // As long as the idempotency records wait, so a command and a decision fail alike, as unavailable.
+    connectionTimeoutMillis: 5000,
   });
   // An idle client that loses its connection emits here; the next query reports the failure.
   pool.on('error', () => undefined);
