@@ -28,6 +28,18 @@ describe('where the answer to a decision request may go', () => {
     expect(refusedReplyAddress({ topic: topics.decisionReplies, partition: { partition: 1 } }, topics.decisionReplies)).toBe('reply partition of type object is not a partition number');
   });
 
+  // The refusal is logged, and an operator's logs are no place for a person's contact details.
+  it('does not repeat a reply topic or partition holding an e-mail address or phone number', () => {
+    for (const topic of ['replies.jan.peeters@example.be', 'replies-0475123456']) {
+      expect(refusedReplyAddress({ topic, partition: null }, topics.decisionReplies)).toBe(
+        'reply topic holding an e-mail address or phone number (not repeated here) is not prod.consent.decision.reply',
+      );
+    }
+    expect(refusedReplyAddress({ topic: topics.decisionReplies, partition: '+32475123456' }, topics.decisionReplies)).toBe(
+      'reply partition holding an e-mail address or phone number (not repeated here) is not a partition number',
+    );
+  });
+
   it('names a long topic by its first 249 characters only', () => {
     expect(refusedReplyAddress({ topic: 'x'.repeat(10_000), partition: null }, topics.decisionReplies)).toBe(`reply topic "${'x'.repeat(249)}…" is not prod.consent.decision.reply`);
   });

@@ -33,9 +33,13 @@ export function refusedCorrelationId(correlationId: unknown): string | undefined
   return 'its correlation id holds an e-mail address or phone number, which the answer would publish to every client on the reply topic';
 }
 
-/** Header text is the sender's: escaped, and cut at Kafka's longest topic name (249). */
+/**
+ * Header text is the sender's: escaped, and cut at Kafka's longest topic name (249). The refusal
+ * goes to the log, so text holding contact details is not repeated, as for a correlation id.
+ */
 function quoted(value: unknown): string {
   if (typeof value !== 'string') return Buffer.isBuffer(value) ? 'of binary content' : `of type ${value === null ? 'null' : typeof value}`;
+  if (contactDetailsProblem(value) !== undefined) return 'holding an e-mail address or phone number (not repeated here)';
   return JSON.stringify(value.length > 249 ? `${value.slice(0, 249)}…` : value);
 }
 
