@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyStoreLost } from '@consent-ledger/deployment';
 import { loadCatalogue } from '@consent-ledger/domain';
-import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
+import { createTestSchema, describeWithPostgres, postgresTestUrl, type TestSchema, uniqueName, withClient } from '../../../../test/support/services';
 import { CATALOGUE_FILE, LedgerWriter, ManualClock } from '../../../../test/rights/support/ledger-writer';
 import { readProjectorConfig } from '../../../projector/src/config';
 import { ProjectorResources } from '../../../projector/src/projector-resources';
@@ -91,5 +92,37 @@ describeWithPostgres('starting on PostgreSQL, the personal-data keys', () => {
     await expect(openProjector(env)).rejects.toThrow(KeyStoreLost);
     const { rows } = await withClient(schema.url, (client) => client.query<{ keys: string | null }>("SELECT to_regclass('personal_data_keys') AS keys"));
     expect(rows[0].keys).toBeNull();
+  });
+});
+
+// An operator counting connections against max_connections reads pg_stat_activity: the vault's
+// and the idempotency records' pools came in without a name, so nothing said whose they were.
+describeWithPostgres('the API\'s connections to PostgreSQL', () => {
+  const database = uniqueName('cl_names').toLowerCase();
+  const databaseUrl = (name: string) => Object.assign(new URL(postgresTestUrl()), { pathname: `/${name}` }).toString();
+  beforeAll(() => withClient(databaseUrl('postgres'), (client) => client.query(`CREATE DATABASE ${database}`)));
+  afterAll(() => withClient(databaseUrl('postgres'), (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+
+  it('each say which part of the service holds them', async () => {
+    const env = { EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl(database), PROJECTOR: 'off', MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: mkdtempSync(join(tmpdir(), 'consent-names-')) };
+    const storage = await openApiStorage(env);
+    try {
+      await new LedgerWriter(storage.eventStore, storage.vault, clock).record({
+        type: 'GiveConsent',
+        subjectId: 'cust-n1',
+        purpose: 'prospect-contact-collection-events',
+        contact: { email: 'jana@example.be' },
+        capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE' },
+      });
+      await storage.idempotencyRecords.rememberClientsOfKeys([{ keySha256: 'a'.repeat(64), client: 'crm' }]);
+      const names = await withClient(databaseUrl('postgres'), async (client) =>
+        (await client.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE datname = $1', [database])).rows.map((row) => row.name),
+      );
+      expect(names.length).toBeGreaterThanOrEqual(4);
+      expect(names.filter((name) => name === '')).toEqual([]);
+    } finally {
+      await storage.close();
+      rmSync(env.DATA_DIR, { recursive: true, force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ interface RecordRow {
  */
 export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
   // A lock held by a stuck session fails the request as unavailable (503) instead of hanging it.
-  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT), max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT), max: poolSize, connectionTimeoutMillis: 5000, application_name: 'consent-ledger-idempotency-records' });
   pool.on('error', () => undefined);
   try {
     const client = await checkOutClient(pool);

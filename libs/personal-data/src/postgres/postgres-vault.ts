@@ -72,7 +72,8 @@ class PostgresKeyRows implements KeyRows {
     this.keys = `${prefix}personal_data_keys`;
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
-    this.pool = new Pool({ connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT), max: 4 });
+    // Named, as every pool of the service is, for an operator reading pg_stat_activity.
+    this.pool = new Pool({ connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT), max: 4, application_name: 'consent-ledger-personal-data' });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
