@@ -46,9 +46,10 @@ export class ReceiptsController {
   @ApiParam({ name: 'eventId' })
   @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
   async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @QueryParams() query: unknown): Promise<IssuedReceipt> {
+    const asked = validQueryOrThrow(ReceiptsRequest, query);
     // Every event id is a UUID: anything else is a mistake of the caller's, not repeated in a 404.
     if (!EVENT_ID.test(eventId)) throw new RequestInvalid([{ field: 'eventId', message: 'must be the id of an event of the subject (a UUID, as in its history)' }]);
-    const { history, issuedAt } = await this.historyAsIssued(subjectId, query);
+    const { history, issuedAt } = await this.historyAsIssued(subjectId, asked);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
     // In the client's own terms: the stream name is how the store files the subject, no concern of
     // the caller's (found in review: the 404 named it).
@@ -62,13 +63,12 @@ export class ReceiptsController {
   @ApiParam({ name: 'subjectId' })
   @ApiQueriesFrom(ReceiptsRequest, KNOWN_AT)
   async receipts(@Param('subjectId') subjectId: string, @QueryParams() query: unknown): Promise<{ subjectId: string; issuedAt: Instant; receipts: ConsentReceipt[] }> {
-    const { history, issuedAt } = await this.historyAsIssued(subjectId, query);
+    const { history, issuedAt } = await this.historyAsIssued(subjectId, validQueryOrThrow(ReceiptsRequest, query));
     return { subjectId, issuedAt, receipts: consentReceiptsOf(history, this.catalogue, await this.catalogues.for(history)) };
   }
 
   /** The subject's history as the log held it when the receipts are issued. */
-  private async historyAsIssued(subjectId: string, query: unknown): Promise<{ history: readonly ProvenLedgerEvent[]; issuedAt: Instant }> {
-    const { knownAt } = validQueryOrThrow(ReceiptsRequest, query);
+  private async historyAsIssued(subjectId: string, { knownAt }: ReceiptsRequest): Promise<{ history: readonly ProvenLedgerEvent[]; issuedAt: Instant }> {
     const { history } = await readSubjectRecord(this.storage.eventStore, subjectIdOrThrow(subjectId));
     if (knownAt === undefined) return { history, issuedAt: this.clock.now() };
     const issuedAt = toInstant(knownAt) as Instant;
