@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { followCatalogueRules, followLog, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
+import { consentFeedOf, followCatalogueRules, followLog, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
 import { CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
@@ -40,7 +40,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
   constructor(@Inject(ProjectorResources) private readonly resources: ProjectorResources) {
     const { config, topics } = resources;
     const log = this.log;
-    const feedRoleName = `consent-feed${config.kafkaTopicPrefix ? `:${config.kafkaTopicPrefix}` : ''}`;
+    const feedRoleName = consentFeedOf(config.kafkaTopicPrefix);
     this.feed = new ConsentFeedPublisher({
       store: resources.store,
       readModels: resources.readModels,

@@ -6,6 +6,9 @@ export { CheckpointTimeout, ReadModelsBehind } from './checkpoint-watch';
 export { type AppliedBatch, startProjections, type Projections, type StartProjectionsOptions, type ProjectionLog } from './projection-runner';
 export { leadRole, type RoleLeadership, type RoleLeadershipOptions } from './role-leadership';
 export {
+  CONSENT_FEED,
+  consentFeedOf,
+  type FeedProgress,
   READ_MODELS_CHECKPOINT,
   REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,

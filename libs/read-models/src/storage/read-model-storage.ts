@@ -24,6 +24,52 @@ export const DATABASE_CLOCK = 'database-clock';
 export type SweptUpTo = Instant | { readonly msBeforeDatabaseClock: number };
 
 /**
+ * The name of the Kafka feed publishing to the topics of `topicPrefix`: its checkpoint in
+ * `rm_checkpoints` and its lease in `rm_leases`. One feed per prefix, since deployments sharing a
+ * database but not topics each publish their own. The health answer finds the feeds by it.
+ */
+export const CONSENT_FEED = 'consent-feed';
+export const consentFeedOf = (topicPrefix: string): string => (topicPrefix ? `${CONSENT_FEED}:${topicPrefix}` : CONSENT_FEED);
+
+/** A feed as the read-model database knows it: what it has published, and who publishes it now. */
+export interface FeedProgress {
+  readonly name: string;
+  /** The last log position it published (0 before its first). */
+  readonly position: GlobalPosition;
+  /** The instance holding its lease now; undefined when nobody does or the lease has expired. */
+  readonly leader?: string;
+}
+
+/**
+ * SQL for `feedProgress`, with the dialect's expression for the database's time now, as the lease
+ * checks judge expiry: a feed known by its checkpoint, its lease or both (a leader that has not
+ * published yet has no checkpoint; a feed no instance has led since its lease was released, no
+ * lease row).
+ */
+export const feedProgressQuery = (now: string): string => `
+      SELECT feed.name, COALESCE(checkpoint.position, 0) AS position, lease.holder
+      FROM (
+        SELECT name FROM rm_checkpoints WHERE name = '${CONSENT_FEED}' OR name LIKE '${CONSENT_FEED}:%'
+        UNION SELECT role FROM rm_leases WHERE role = '${CONSENT_FEED}' OR role LIKE '${CONSENT_FEED}:%'
+      ) feed
+      LEFT JOIN rm_checkpoints checkpoint ON checkpoint.name = feed.name
+      LEFT JOIN rm_leases lease ON lease.role = feed.name AND lease.expires_at >= ${now}
+`;
+
+/** A row of `feedProgressQuery` as either database returns it. */
+export interface FeedProgressRecord {
+  readonly name: string;
+  readonly position: string | number;
+  readonly holder: string | null;
+}
+
+/** Sorted here rather than by SQL, so both databases give one order whatever their collation. */
+export const feedProgressOf = (rows: readonly FeedProgressRecord[]): FeedProgress[] =>
+  rows
+    .map((row) => ({ name: row.name, position: BigInt(row.position), ...(row.holder !== null && { leader: row.holder }) }))
+    .sort((one, other) => (one.name < other.name ? -1 : one.name > other.name ? 1 : 0));
+
+/**
  * A checkpoint row naming a feed that must publish every subject again once the read models,
  * rebuilt by a migration, are back at the position it holds (what the feed had published).
  */
@@ -315,6 +361,11 @@ export interface ReadModelStorage {
   releaseLease(role: string, holder: string): Promise<void>;
   /** Who holds the role's lease now; undefined when nobody does or the lease expired. */
   leaseHolder(role: string): Promise<string | undefined>;
+  /**
+   * Every feed that has a checkpoint or a lease (see `consentFeedOf`), its position and the holder
+   * of its lease now, in order of name: one statement, so a position and a leader are of one moment.
+   */
+  feedProgress(): Promise<FeedProgress[]>;
 
   /**
    * Subscribes to checkpoint moves made by other processes (PostgreSQL NOTIFY); undefined where

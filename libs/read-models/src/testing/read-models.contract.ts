@@ -17,7 +17,7 @@ import { CheckpointTimeout, ReadModelsBehind } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
 import { appendToLog } from './stored-events';
-import { type ReadModelStorage, republicationMarkerOf, type RepublicationStep } from '../storage/read-model-storage';
+import { CONSENT_FEED, consentFeedOf, type ReadModelStorage, republicationMarkerOf, type RepublicationStep } from '../storage/read-model-storage';
 
 /**
  * What every read-model storage must show, against a real database and a real event store: each
@@ -692,6 +692,36 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await storage.saveCheckpoint('kafka', 5n, { role: 'publisher', holder: 'one' })).toBe(true);
       expect(await storage.saveCheckpoint('kafka', 9n, { role: 'publisher', holder: 'two' })).toBe(false);
       expect(await storage.checkpoint('kafka')).toBe(5n);
+    });
+  });
+
+  describe('the Kafka feeds, for the health answer', () => {
+    it('tells every feed what it has published and which instance leads it, and no leader once its lease is released or has run out', async () => {
+      const { storage } = subject.readModels;
+      expect(await storage.feedProgress()).toEqual([]);
+
+      await storage.tryLease(CONSENT_FEED, 'projector-a', 60_000);
+      expect(await storage.saveCheckpoint(CONSENT_FEED, 42n, { role: CONSENT_FEED, holder: 'projector-a' })).toBe(true);
+      await storage.saveCheckpoint(consentFeedOf('eu.'), 7n);
+      await storage.tryLease(consentFeedOf('be.'), 'projector-b', 60_000);
+      await storage.tryLease(consentFeedOf('us.'), 'projector-c', 1);
+      // Rows beside the feeds' own, which are not feeds.
+      await storage.tryLease('read-models', 'projector-a', 60_000);
+      await storage.tryLease(`candidate:${CONSENT_FEED}:projector-a`, 'projector-a', 60_000);
+      await storage.followStateChanges(CONSENT_FEED);
+      await storage.saveCheckpoint(republicationMarkerOf(CONSENT_FEED), 40n);
+      await storage.saveCheckpoint('consent-feedback', 3n);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(await storage.feedProgress()).toEqual([
+        { name: 'consent-feed', position: 42n, leader: 'projector-a' },
+        { name: 'consent-feed:be.', position: 0n, leader: 'projector-b' },
+        { name: 'consent-feed:eu.', position: 7n },
+        { name: 'consent-feed:us.', position: 0n },
+      ]);
+
+      await storage.releaseLease(CONSENT_FEED, 'projector-a');
+      expect((await storage.feedProgress())[0]).toEqual({ name: 'consent-feed', position: 42n });
     });
   });
 

@@ -12,6 +12,10 @@ import {
   catalogueFollowedOf,
   type CatalogueRules,
   eventIdAt,
+  type FeedProgress,
+  feedProgressOf,
+  feedProgressQuery,
+  type FeedProgressRecord,
   followAnotherLog,
   type LastApplied,
   markFeedsForRepublicationAgain,
@@ -357,6 +361,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   async leaseHolder(role: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<{ holder: string }>('SELECT holder FROM rm_leases WHERE role = $1 AND expires_at >= now()', [role]);
     return rows[0]?.holder;
+  }
+
+  async feedProgress(): Promise<FeedProgress[]> {
+    return feedProgressOf((await this.pool.query<FeedProgressRecord>(feedProgressQuery('now()'))).rows);
   }
 
   async watchCheckpoint(listener: (position: GlobalPosition) => void, lost?: () => void): Promise<() => Promise<void>> {

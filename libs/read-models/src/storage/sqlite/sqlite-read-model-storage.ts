@@ -12,6 +12,10 @@ import {
   catalogueFollowedOf,
   type CatalogueRules,
   eventIdAt,
+  type FeedProgress,
+  feedProgressOf,
+  feedProgressQuery,
+  type FeedProgressRecord,
   followAnotherLog,
   type LastApplied,
   markFeedsForRepublicationAgain,
@@ -278,6 +282,10 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return row?.holder;
   }
 
+  async feedProgress(): Promise<FeedProgress[]> {
+    return feedProgressOf(this.statements.feedProgress.all({ now: Date.now() }) as FeedProgressRecord[]);
+  }
+
   async dump(): Promise<ReadModelTablesDump> {
     const all = (sql: string) => this.db.prepare(sql).all() as Record<string, unknown>[];
     return {
@@ -449,5 +457,6 @@ function prepare(db: Connection) {
     ),
     holdsLease: db.prepare('SELECT 1 FROM rm_leases WHERE role = ? AND holder = ? AND expires_at >= ?'),
     releaseLease: db.prepare('DELETE FROM rm_leases WHERE role = ? AND holder = ?'),
+    feedProgress: db.prepare(feedProgressQuery('@now')),
   };
 }
