@@ -20,11 +20,35 @@ export interface ReadModelsHealth {
   readonly detail?: string;
 }
 
-/** The same body for 200 and 503: monitors read `status`, operators `store.detail` and `readModels`. */
+/**
+ * A Kafka feed the read-model database knows (one per topic prefix): the projector publishing it
+ * has no HTTP surface of its own, and a feed that stalled (broker unreachable, no instance leading
+ * it, waiting on catalogue rules) leaves partners without changes while every command succeeds.
+ */
+export interface FeedHealth {
+  /** `consent-feed`, or `consent-feed:<KAFKA_TOPIC_PREFIX>`. */
+  readonly name: string;
+  /** The last log position it published, as a decimal string. */
+  readonly position: string;
+  /** How many log positions it has not published yet (the log's position less its own), as a decimal string. */
+  readonly behind: string;
+  /** The projector instance holding its lease now; null when none does, so nobody publishes it. */
+  readonly leader: string | null;
+}
+
+/** The same body for 200 and 503: monitors read `status`, operators `store.detail`, `readModels` and `feeds`. */
 export interface HealthAnswer {
   readonly status: 'ready' | 'unavailable';
   readonly store: StoreHealth & { readonly kind: EventStore['kind'] };
   readonly readModels: ReadModelsHealth;
+  /** Every feed, in order of name; `[]` without Kafka. Absent when the read-model database could not be read (`readModels.detail` says why). */
+  readonly feeds?: readonly FeedHealth[];
+}
+
+/** What one read of the log's head and the read-model database tells. */
+interface ProgressHealth {
+  readonly readModels: ReadModelsHealth;
+  readonly feeds?: readonly FeedHealth[];
 }
 
 /**
@@ -40,37 +64,43 @@ const PROBE_TIMEOUT_MS = 500;
 export class HealthController {
   /** Probes still waiting for the stores: later calls share them rather than queue more queries behind them. */
   private storeProbe?: Promise<StoreHealth>;
-  private readModelsProbe?: Promise<ReadModelsHealth>;
+  private progressProbe?: Promise<ProgressHealth>;
 
   constructor(private readonly storage: LedgerStorage) {}
 
   /**
    * Answering at all is liveness; `ready` is whether the event store can take commands. Read models
-   * behind do not make the service unready: choices must still be recorded while they catch up.
+   * or feeds behind do not make the service unready: choices must still be recorded while they catch up.
    */
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models have applied the log' })
+  @ApiOperation({
+    summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models and the Kafka feeds have come through the log',
+  })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthAnswer> {
     this.storeProbe ??= this.storage.health().finally(() => (this.storeProbe = undefined));
-    this.readModelsProbe ??= this.readModelsHealth().finally(() => (this.readModelsProbe = undefined));
-    const [store, readModels] = await Promise.all([
+    this.progressProbe ??= this.progressHealth().finally(() => (this.progressProbe = undefined));
+    const [store, { readModels, feeds }] = await Promise.all([
       withinProbeTime(this.storeProbe, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` }),
-      withinProbeTime(this.readModelsProbe, { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` }),
+      withinProbeTime(this.progressProbe, { readModels: { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` } }),
     ]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
-    return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store }, readModels };
+    return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store }, readModels, ...(feeds && { feeds }) };
   }
 
-  private async readModelsHealth(): Promise<ReadModelsHealth> {
+  private async progressHealth(): Promise<ProgressHealth> {
     try {
-      // The log's head first: an event appended between the two reads must not look applied.
+      // The log's head first: an event appended between the reads must not look applied or published.
       const logPosition = await this.storage.eventStore.headPosition();
-      const position = await this.storage.readModels.checkpoint();
-      return { upToDate: position >= logPosition, position: String(position), logPosition: String(logPosition) };
+      const { readModels } = this.storage;
+      const [position, feeds] = await Promise.all([readModels.checkpoint(), readModels.storage.feedProgress()]);
+      return {
+        readModels: { upToDate: position >= logPosition, position: String(position), logPosition: String(logPosition) },
+        feeds: feeds.map((feed) => ({ name: feed.name, position: String(feed.position), behind: String(logPosition - feed.position), leader: feed.leader ?? null })),
+      };
     } catch (error) {
-      return { upToDate: false, detail: (error as Error).message };
+      return { readModels: { upToDate: false, detail: (error as Error).message } };
     }
   }
 }

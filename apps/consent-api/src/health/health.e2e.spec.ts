@@ -1,4 +1,6 @@
+import { consentFeedOf } from '@consent-ledger/read-models';
 import { eventually } from '../../../projector/src/testing/topic-reader';
+import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
 import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
@@ -30,6 +32,62 @@ describe('/health and the read models', () => {
     const head = String(await api.store.headPosition());
     await eventually(async () => (await health()).readModels.upToDate, 'the read models to catch up', 10_000);
     expect((await health()).readModels).toEqual({ upToDate: true, position: head, logPosition: head });
+  });
+
+  it('lists no Kafka feed in the embedded mode, which publishes to none', async () => {
+    api = await startTestApi('sqlite');
+    expect((await api.command(commandJson.startRelationship(newSubjectId()))).status).toBe(201);
+    expect((await health()).feeds).toEqual([]);
+  });
+});
+
+/**
+ * The projector publishing the topics has no HTTP surface of its own. A feed that stalls (broker
+ * unreachable, no instance leading it, waiting on catalogue rules) left every check green while
+ * partners stopped hearing of changes: /health tells each feed's progress and leader, as the
+ * projector records them in the read-model database (written here through a connection of its own,
+ * as a projector process would).
+ */
+describeWithPostgres('/health and the Kafka feeds', () => {
+  let api: TestApi;
+  let projector: PostgresReadModelStorage;
+  beforeAll(async () => {
+    api = await startTestApi('postgres', { projector: 'off' });
+    projector = await PostgresReadModelStorage.open({ url: api.config.databaseUrl!, poolSize: 1 });
+  });
+  afterAll(async () => {
+    await projector.close();
+    await api.close();
+  });
+
+  const health = () => api.call('GET', '/health', { key: null });
+
+  it("tells each feed's position, how far behind the log it is and who leads it, stays ready while one is behind, and shows no leader once the lease ran out", async () => {
+    const [caughtUp, stalled] = [consentFeedOf(''), consentFeedOf('eu.')];
+    for (let subject = 0; subject < 3; subject += 1) expect((await api.command(commandJson.startRelationship(newSubjectId()))).status).toBe(201);
+    const head = await api.store.headPosition();
+    await projector.tryLease(caughtUp, 'projector-a', 60_000);
+    await projector.saveCheckpoint(caughtUp, head, { role: caughtUp, holder: 'projector-a' });
+    await projector.tryLease(stalled, 'projector-b', 60_000);
+    await projector.saveCheckpoint(stalled, head - 2n, { role: stalled, holder: 'projector-b' });
+
+    const answer = await health();
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('ready');
+    expect(answer.body.feeds).toEqual([
+      { name: 'consent-feed', position: String(head), behind: '0', leader: 'projector-a' },
+      { name: 'consent-feed:eu.', position: String(head - 2n), behind: '2', leader: 'projector-b' },
+    ]);
+
+    // projector-b stops renewing (killed, paused, cut off from the database): its lease runs out.
+    await projector.tryLease(stalled, 'projector-b', 1);
+    await eventually(async () => (await health()).body.feeds[1].leader === null, 'the lease to run out', 5_000);
+    const afterwards = await health();
+    expect(afterwards.status).toBe(200);
+    expect(afterwards.body.feeds).toEqual([
+      { name: 'consent-feed', position: String(head), behind: '0', leader: 'projector-a' },
+      { name: 'consent-feed:eu.', position: String(head - 2n), behind: '2', leader: null },
+    ]);
   });
 });
 
@@ -64,7 +122,10 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
     expect(Date.now() - asked).toBeLessThan(1_000);
     expect(whileFrozen.status).toBe(503);
     expect(whileFrozen.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await whileFrozen.json()).toMatchObject({ status: 'unavailable', store: { kind: 'postgres', ready: false, detail: expect.any(String) }, readModels: { upToDate: false } });
+    const body = await whileFrozen.json();
+    expect(body).toMatchObject({ status: 'unavailable', store: { kind: 'postgres', ready: false, detail: expect.any(String) }, readModels: { upToDate: false, detail: expect.any(String) } });
+    // Not `[]`: that would say no feed exists, when the database could not tell.
+    expect(body).not.toHaveProperty('feeds');
 
     await proxy.restore();
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 10_000);

@@ -39,7 +39,7 @@ import {
   TOUCHPOINTS,
 } from '@consent-ledger/domain';
 import type { TimelineAnswer } from '../audit/timeline.controller';
-import type { HealthAnswer } from '../health/health.controller';
+import type { FeedHealth, HealthAnswer } from '../health/health.controller';
 import type { ProofRetentionRunList } from '../rights/proof-retention.controller';
 import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
 import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
@@ -450,7 +450,19 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         },
         { position: true, logPosition: true, detail: true },
       ),
+      feeds: listOf(
+        objectSchema<FeedHealth>(
+          {
+            name: text('consent-feed, or consent-feed:<KAFKA_TOPIC_PREFIX>'),
+            position: text('the last log position it published (decimal)'),
+            behind: text('how many log positions it has not published yet: logPosition less position (decimal)'),
+            leader: { type: 'string', nullable: true, description: 'the projector instance holding its lease now; null when none does, so nobody publishes it' },
+          },
+          {},
+        ),
+        'every Kafka feed the read-model database knows, in order of name; [] without Kafka; absent when that database could not be read (readModels.detail says why). A feed behind does not make the service unready',
+      ),
     },
-    {},
+    { feeds: true },
   ),
 };

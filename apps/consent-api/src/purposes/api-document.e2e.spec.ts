@@ -395,5 +395,8 @@ describe('the API document, as a client generated from it uses it', () => {
     const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
     expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
     expect(unavailable.properties!.status.enum).toContain('unavailable');
+    const feed = resolve(unavailable.properties!.feeds.items!);
+    expect(feed.required).toEqual(['name', 'position', 'behind', 'leader']);
+    expect(feed.properties!.leader).toMatchObject({ type: 'string', nullable: true });
   });
 });
