@@ -23,6 +23,7 @@ describe('reading the configuration', () => {
       projector: 'in-process',
       proofRetentionEveryMs: 24 * 3_600_000,
       idempotencyRetentionMs: 30 * 24 * 3_600_000,
+      logFormat: 'text',
     });
   });
 
@@ -57,6 +58,12 @@ describe('reading the configuration', () => {
     expect(problemsOf({ REQUEST_TIMEOUT_SECONDS: '0' })).toEqual(['REQUEST_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "0")']);
   });
 
+  it('writes logs as LOG_FORMAT says, text or json, and refuses any other format', () => {
+    expect(readConfig({ LOG_FORMAT: 'json' }, '/srv/consent').logFormat).toBe('json');
+    expect(readConfig({ LOG_FORMAT: 'text' }, '/srv/consent').logFormat).toBe('text');
+    expect(problemsOf({ LOG_FORMAT: 'JSON' })).toEqual(['LOG_FORMAT must be one of text, json (got "JSON")']);
+  });
+
   it('is frozen, so nothing can change it after boot', () => {
     expect(Object.isFrozen(readConfig({}, '/srv/consent'))).toBe(true);
   });
@@ -74,6 +81,7 @@ describe('reading the configuration', () => {
         CONSENT_API_KEYS: JSON.stringify([{ key: 'tv-menu-key-0123456789abcdef', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }]),
         MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
         PROJECTOR: 'off',
+        LOG_FORMAT: 'json',
       },
       '/srv/consent',
     );
@@ -87,6 +95,7 @@ describe('reading the configuration', () => {
       port: 8080,
       apiKeys: [{ key: 'tv-menu-key-0123456789abcdef', client: 'tv', scopes: ['commands:write'], touchpoints: ['tv-menu'] }],
       projector: 'off',
+      logFormat: 'json',
     });
     expect(config.masterKey).toHaveLength(32);
   });

@@ -1,4 +1,4 @@
-import { Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, type LogFormat, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
 import { isTouchpoint, type Touchpoint } from '@consent-ledger/domain';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 import { isScope, SCOPES, type Scope } from './api-keys/scopes';
@@ -40,6 +40,8 @@ export interface ApiConfig {
   readonly requestTimeoutMs: number;
   /** How long answers to idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
   readonly idempotencyRetentionMs: number;
+  /** `text`, NestJS's lines; `json`, one JSON object per line for a log shipper (LOG_FORMAT). */
+  readonly logFormat: LogFormat;
 }
 
 /**
@@ -70,6 +72,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   if (projector !== 'in-process' && projector !== 'off') problems.push(`PROJECTOR must be in-process or off (got "${projector}")`);
 
   const idempotencyRetentionMs = readIdempotencyRetention(environment);
+  const logFormat = readLogFormat(environment);
 
   const retentionText = environment.text('PROOF_RETENTION_EVERY_HOURS') ?? '24';
   const retentionHours = Number(retentionText);
@@ -91,6 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     projector,
     proofRetentionEveryMs: Math.round(retentionHours * 3_600_000),
     idempotencyRetentionMs,
+    logFormat,
   });
 }
 

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
-import { serve } from './serve';
+import { Environment, logLine, readLogFormat } from '@consent-ledger/deployment';
+import { LOG_CONTEXT, serve } from './serve';
 
 serve(process.env, { stdout: process.stdout, stderr: process.stderr })
   .then((served) => {
     if ('exitCode' in served) process.exit(served.exitCode);
   })
   .catch((error: unknown) => {
-    process.stderr.write(`Consent Ledger API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    const format = readLogFormat(new Environment(process.env, process.cwd()));
+    const message = `Consent Ledger API failed to start: ${error instanceof Error ? error.message : String(error)}`;
+    process.stderr.write(logLine(format, { level: 'fatal', context: LOG_CONTEXT, message }));
     process.exit(1);
   });

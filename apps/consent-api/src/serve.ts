@@ -1,12 +1,16 @@
 import { createServer } from 'node:net';
+import type { LogLevel } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { CONFIG_INVALID_EXIT_CODE } from '@consent-ledger/deployment';
+import { CONFIG_INVALID_EXIT_CODE, Environment, logLine, readLogFormat, useLogFormat } from '@consent-ledger/deployment';
 import { type ApiConfig, ConfigInvalid, readConfig } from './config';
 import { createConsentApi } from './consent-api';
 
 export interface Output {
   write(text: string): unknown;
 }
+
+/** The context of the lines the API writes itself, in LOG_FORMAT=json. */
+export const LOG_CONTEXT = 'consent-api';
 
 export type Served = { readonly app: NestFastifyApplication } | { readonly exitCode: number };
 
@@ -16,8 +20,10 @@ export type Served = { readonly app: NestFastifyApplication } | { readonly exitC
  * with the projector in this process) and serves HTTP on 127.0.0.1:3000.
  */
 export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stderr: Output }): Promise<Served> {
+  // Read on its own first, so a refusal of any other setting is already written as LOG_FORMAT asks.
+  const format = readLogFormat(new Environment(env, process.cwd()));
   const refused = (reason: string, exitCode = CONFIG_INVALID_EXIT_CODE): Served => {
-    out.stderr.write(`Consent Ledger API cannot start: ${reason}\n`);
+    out.stderr.write(logLine(format, { level: 'fatal', context: LOG_CONTEXT, message: `Consent Ledger API cannot start: ${reason}` }));
     return { exitCode };
   };
   let config: ApiConfig;
@@ -27,6 +33,7 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
     if (!(error instanceof ConfigInvalid)) throw error;
     return refused(error.message);
   }
+  const say = (message: string) => out.stdout.write(logLine(format, { level: 'log', context: LOG_CONTEXT, message }));
   // Before anything is opened or generated: a first start that then failed to listen printed the
   // only copy of its admin key, among error lines an operator reads past, and kept its hash.
   const unusable = await listenProblem(config.host, config.port);
@@ -36,7 +43,8 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   let app: NestFastifyApplication;
   try {
     // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
-    app = await createConsentApi(config, { logger: ['fatal', 'error', 'warn'], announce: (message) => out.stdout.write(`${message}\n`) });
+    const logLevels: LogLevel[] = ['fatal', 'error', 'warn'];
+    app = await createConsentApi(config, { logger: useLogFormat(config.logFormat, LOG_CONTEXT, logLevels) ?? logLevels, announce: say });
   } catch (error) {
     // What only the stores can tell (a key known under another client's name) is a setting to fix too.
     if (!(error instanceof ConfigInvalid)) throw error;
@@ -47,7 +55,7 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const where = config.eventStore === 'sqlite' ? `SQLite files in ${config.dataDir}` : config.eventStore;
-  out.stdout.write(`Consent Ledger API listening on http://${config.host}:${port} (docs: /docs; store: ${where})\n`);
+  say(`Consent Ledger API listening on http://${config.host}:${port} (docs: /docs; store: ${where})`);
   return { app };
 }
 

@@ -66,6 +66,13 @@ describe('projector configuration', () => {
     expect(() => readProjectorConfig({ ...env, IDEMPOTENCY_RETENTION: '36h' })).toThrow(/IDEMPOTENCY_RETENTION must be an ISO-8601 duration .* \(got "36h"\)/);
   });
 
+  it('writes logs in the format the API writes them, and refuses what the API refuses', () => {
+    const env = { KAFKA_BROKERS: 'kafka:9092', LOG_FORMAT: 'json' };
+    expect(readProjectorConfig(env).logFormat).toBe('json');
+    expect(readConfig(env).logFormat).toBe('json');
+    expect(() => readProjectorConfig({ ...env, LOG_FORMAT: 'logfmt' })).toThrow(/LOG_FORMAT must be one of text, json \(got "logfmt"\)/);
+  });
+
   it('reads the deployment the way the API does, and refuses what the API refuses', () => {
     const env = { EVENT_STORE: 'kurrentdb', DATABASE_URL: 'postgres://ledger@db/ledger', EVENTSTORE_URL: 'http://events:2113', KAFKA_BROKERS: 'kafka:9092' };
     expect(() => readProjectorConfig(env)).toThrow(/EVENTSTORE_URL must be a kurrentdb:\/\/ \(or esdb:\/\/\) connection string/);

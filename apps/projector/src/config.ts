@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, type LogFormat, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 
 export { ConfigInvalid } from '@consent-ledger/deployment';
@@ -33,6 +33,8 @@ export interface ProjectorConfig {
   readonly leaseTtlMs: number;
   /** How long answers to the command topic's idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
   readonly idempotencyRetentionMs: number;
+  /** `text`, NestJS's lines; `json`, one JSON object per line for a log shipper (LOG_FORMAT). */
+  readonly logFormat: LogFormat;
 }
 
 export const ADS_AND_DATA_KEY_MIN_BYTES = 32;
@@ -82,6 +84,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
     sweepEveryMs: environment.wholeNumber('SWEEP_INTERVAL_MS', 15_000, 1000, 60_000),
     leaseTtlMs: environment.wholeNumber('LEASE_TTL_MS', 10_000, 1000, 120_000),
     idempotencyRetentionMs: readIdempotencyRetention(environment),
+    logFormat: readLogFormat(environment),
   };
   environment.assertValid('projector configuration');
   return Object.freeze(config);

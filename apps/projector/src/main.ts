@@ -1,31 +1,36 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { CONFIG_INVALID_EXIT_CODE } from '@consent-ledger/deployment';
+import { CONFIG_INVALID_EXIT_CODE, Environment, type LogFormat, logLine, readLogFormat, useLogFormat } from '@consent-ledger/deployment';
 import { ConfigInvalid, readProjectorConfig } from './config';
 import { createProjector } from './projector';
 
+const LOG_CONTEXT = 'Projector';
+
 /** `npm run start:projector`: reads the environment once, then runs until SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  const logger = new Logger('Projector');
+async function main(format: LogFormat): Promise<void> {
   let config;
   try {
     config = readProjectorConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigInvalid) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(logLine(format, { level: 'fatal', context: LOG_CONTEXT, message: error.message }));
       process.exit(CONFIG_INVALID_EXIT_CODE);
     }
     throw error;
   }
-  const app = await createProjector(config);
+  const logger = useLogFormat(config.logFormat, LOG_CONTEXT);
+  const app = await createProjector(config, { ...(logger && { logger }) });
   app.enableShutdownHooks();
   await app.listen();
-  logger.log(`projector ${config.instanceId} running (event store: ${config.eventStore}, Kafka: ${config.kafkaBrokers.join(',')}, topic prefix: "${config.kafkaTopicPrefix}")`);
+  new Logger(LOG_CONTEXT).log(`projector ${config.instanceId} running (event store: ${config.eventStore}, Kafka: ${config.kafkaBrokers.join(',')}, topic prefix: "${config.kafkaTopicPrefix}")`);
 }
 
-main().catch((error: unknown) => {
+// Read on its own first, so a refusal of any other setting is already written as LOG_FORMAT asks.
+const format = readLogFormat(new Environment(process.env, process.cwd()));
+main(format).catch((error: unknown) => {
   // The message, as the API gives it: an operator reads which setting or file is wrong, not a stack.
-  process.stderr.write(`the projector could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = `the projector could not start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(logLine(format, { level: 'fatal', context: LOG_CONTEXT, message }));
   // A catalogue file missing or invalid, found once the resources open, is a setting to fix too.
   process.exit(error instanceof ConfigInvalid ? CONFIG_INVALID_EXIT_CODE : 1);
 });

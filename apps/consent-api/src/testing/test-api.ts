@@ -53,6 +53,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     // Tests run the job when they mean to, with a clock of their own.
     proofRetentionEveryMs: 0,
     idempotencyRetentionMs: 30 * 86_400_000,
+    logFormat: 'text',
     ...overrides,
   };
 }

@@ -1,0 +1,74 @@
+import { ConsoleLogger, Logger, type LoggerService, type LogLevel } from '@nestjs/common';
+import type { Environment } from './environment';
+
+/**
+ * How the API and the projector write their logs (LOG_FORMAT): `text`, NestJS's lines for a
+ * person at a terminal; `json`, one JSON object per line for a log shipper.
+ */
+export type LogFormat = 'text' | 'json';
+
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+/** LOG_FORMAT: `text` when unset; a refused value reads as `text`, so the refusal itself can be written. */
+export function readLogFormat(environment: Environment): LogFormat {
+  const format = environment.text('LOG_FORMAT') ?? 'text';
+  if (LOG_FORMATS.includes(format as LogFormat)) return format as LogFormat;
+  environment.problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got "${format}")`);
+  return 'text';
+}
+
+/** The fields of every JSON log line, whoever writes it. */
+interface JsonLogLine {
+  readonly level: LogLevel;
+  readonly context: string;
+  readonly message: unknown;
+  readonly stack?: unknown;
+}
+
+/**
+ * One line as LOG_FORMAT wants it, for what a process writes outside NestJS's logger (that it
+ * listens, that it cannot start): in `text` the message as it always was, in `json` the object
+ * NestJS's lines carry.
+ */
+export function logLine(format: LogFormat, line: JsonLogLine): string {
+  if (format === 'text') return `${String(line.message)}\n`;
+  return `${JSON.stringify(jsonFields(Date.now(), line))}\n`;
+}
+
+/**
+ * UTC in ISO-8601, timestamp first: NestJS's own JSON lines carry milliseconds since 1970, which
+ * a shipper reads as a number, not a time.
+ */
+function jsonFields(at: number, { level, context, message, stack }: JsonLogLine): Record<string, unknown> {
+  return { timestamp: new Date(at).toISOString(), level, context, message, pid: process.pid, ...(stack !== undefined && { stack }) };
+}
+
+/**
+ * NestJS's console logger in its JSON mode (no colour, a stack inside its line, not on lines of
+ * its own), with the timestamp a shipper reads as a time, and the process's name as the context
+ * of lines that give none.
+ */
+export class JsonLinesLogger extends ConsoleLogger {
+  constructor(processName: string, logLevels?: LogLevel[]) {
+    super(processName, { json: true, colors: false, ...(logLevels && { logLevels }) });
+  }
+
+  protected override printAsJson(message: unknown, options: { context: string; logLevel: LogLevel; writeStreamType?: 'stdout' | 'stderr'; errorStack?: unknown }): void {
+    const { timestamp } = this.getJsonLogObject(message, options);
+    const fields = jsonFields(timestamp, { level: options.logLevel, context: options.context || (this.context ?? ''), message, stack: options.errorStack });
+    // Nest's serialiser, for its cap on huge values and its handling of cycles, Maps and errors.
+    process[options.writeStreamType ?? 'stdout'].write(`${this.stringifyJsonLogObject(fields)}\n`);
+  }
+}
+
+/**
+ * In `json`, makes every NestJS logger of this process write JSON lines from now on, those created
+ * before the application included (the storage opens first, and may warn), and returns the logger
+ * to give the application. In `text`, changes nothing: NestJS's own logger stays.
+ */
+export function useLogFormat(format: LogFormat, processName: string, logLevels?: LogLevel[]): LoggerService | undefined {
+  if (format === 'text') return undefined;
+  const logger = new JsonLinesLogger(processName, logLevels);
+  Logger.overrideLogger(logger);
+  return logger;
+}
