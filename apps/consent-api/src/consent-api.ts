@@ -13,6 +13,7 @@ import { ErrorResponsesFilter } from './http/error-responses.filter';
 import { requestErrorOptions } from './http/framework-errors';
 import { acceptJsonBodiesOnly } from './http/json-bodies';
 import { closeConnectionsLeftWithUnreadBodies, requestTimeoutOptions } from './http/stalled-requests';
+import { reportAnswers, StoreOutages } from './http/store-outages';
 import { loadCatalogueFile } from './ledger/catalogue-file';
 import { Clock } from './ledger/clock';
 import { LedgerStorage } from './ledger/ledger-storage';
@@ -54,6 +55,8 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     refuseRequestsWhileClosing(adapter.getInstance());
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);
     refuseBodiesWithoutKey(adapter.getInstance(), apiKeys);
+    const outages = new StoreOutages(new Logger('ledger-storage'));
+    reportAnswers(adapter.getInstance(), outages);
     // A route may ask for a larger body with @RouteConfig({ bodyLimit }) (audience lists of 10,000 ids).
     adapter.getInstance().addHook('onRoute', (route) => {
       const bodyLimit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
@@ -64,7 +67,7 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       adapter,
       { logger: options.logger ?? new Logger(), abortOnError: false, bodyParser: false },
     );
-    app.useGlobalFilters(new ErrorResponsesFilter(apiKeys));
+    app.useGlobalFilters(new ErrorResponsesFilter(apiKeys, outages));
     mountApiDocs(app);
     await app.init();
     if (config.proofRetentionEveryMs > 0) {

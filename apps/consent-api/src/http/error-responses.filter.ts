@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
+import { commandFailureOf, RETRY_AFTER_SECONDS, unavailabilityReason } from '@consent-ledger/ledger-commands';
 import { ReadModelsBehind } from '@consent-ledger/read-models';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { authenticatedClient } from '../api-keys/api-key.guard';
 import type { ApiKeys } from '../api-keys/api-keys';
 import { RequestInvalid } from './request-invalid';
+import { routeOf, type StoreOutages } from './store-outages';
 
 interface ErrorResponse {
   readonly status: number;
@@ -23,8 +24,14 @@ interface ErrorResponse {
 export class ErrorResponsesFilter implements ExceptionFilter {
   private readonly logger = new Logger('consent-api');
 
-  /** `keys`: a wrong method is named only to a caller with a valid key (see the 404 case). */
-  constructor(private readonly keys?: ApiKeys) {}
+  /**
+   * `keys`: a wrong method is named only to a caller with a valid key (see the 404 case).
+   * `outages`: told of each request refused for storage unavailable.
+   */
+  constructor(
+    private readonly keys?: ApiKeys,
+    private readonly outages?: StoreOutages,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -40,6 +47,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
   private responseFor(error: unknown, request: FastifyRequest): ErrorResponse {
     if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
     const failure = commandFailureOf(error);
+    if (failure?.status === 503) this.outages?.refused(routeOf(request), unavailabilityReason(error));
     if (failure) return failure;
     if (error instanceof ReadModelsBehind) {
       return {

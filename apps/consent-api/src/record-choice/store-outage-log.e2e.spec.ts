@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { type ServiceProcess, startServiceProcess } from '../testing/service-process';
+import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
+import { commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
+
+// Found in review: through a database outage every command and decision was answered 503 and the
+// API's log said nothing, so on-call saw nothing there. The compiled service, as an operator runs it.
+describeWithPostgres('the API\'s log through a database outage', () => {
+  let schema: TestSchema;
+  let proxy: TcpProxy;
+  let dataDir: string;
+  let service: ServiceProcess;
+  beforeAll(async () => {
+    schema = await createTestSchema('cl_outage_log');
+    const target = new URL(schema.url);
+    proxy = await startTcpProxy(Number(target.port || 5432));
+    target.port = String(proxy.port);
+    dataDir = mkdtempSync(join(tmpdir(), 'outage-log-'));
+    service = await startServiceProcess({
+      DATA_DIR: dataDir,
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: target.toString(),
+      PROJECTOR: 'off',
+      NO_COLOR: '1',
+      CONSENT_API_KEYS: JSON.stringify([{ key: TEST_KEYS.admin, client: 'admin', scopes: ['commands:write', 'decisions:read', 'relationships:write'] }]),
+    });
+  });
+  afterAll(async () => {
+    await proxy.restore().catch(() => undefined);
+    await service?.kill('SIGTERM');
+    await proxy.close();
+    await schema.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_KEYS.admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  const outageLines = () => service.output().split('\n').filter((line) => /ledger storage/.test(line));
+
+  it('warns once when requests start being refused, whatever their number, and says when the storage answers again', async () => {
+    const subjectId = newSubjectId();
+    expect((await call('POST', '/v1/commands', commandJson.startRelationship(subjectId))).status).toBe(201);
+
+    await proxy.cut();
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      expect((await call('POST', '/v1/commands', commandJson.restrictChannel(subjectId))).status).toBe(503);
+      expect((await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
+    }
+    expect(outageLines()).toEqual([expect.stringMatching(/WARN \[ledger-storage\] the ledger storage is unavailable \(\w+.*\): commands and decisions are answered 503/)]);
+
+    await proxy.restore();
+    let status = 503;
+    for (const deadline = Date.now() + 15_000; status === 503 && Date.now() < deadline; ) {
+      status = (await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status;
+    }
+    expect(status).toBe(200);
+    // The line is written once the answer is sent, and read from the process's pipe after it.
+    for (const deadline = Date.now() + 2000; outageLines().length < 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = outageLines();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/WARN \[ledger-storage\] the ledger storage answers again after \d+ s unavailable: \d+ requests were answered 503 meanwhile/);
+    // The reason is the errors' classes: nothing of the requests refused.
+    expect(service.output()).not.toContain(subjectId);
+  }, 60_000);
+});
