@@ -1,8 +1,8 @@
 import { consentFeedOf } from '@consent-ledger/read-models';
 import { eventually } from '../../../projector/src/testing/topic-reader';
 import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
-import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
+import { describeWithPostgres } from '../../../../test/support/services';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 
 /**
@@ -96,27 +96,22 @@ describeWithPostgres('/health and the Kafka feeds', () => {
 // answer, a liveness probe restarted every API process for a fault of the database's, and an
 // operator's curl hung.
 describeWithPostgres('/health when PostgreSQL stops answering', () => {
-  let schema: TestSchema;
-  let proxy: TcpProxy;
+  let database: PostgresBehindProxy;
   let api: TestApi;
   beforeAll(async () => {
-    schema = await createTestSchema('cl_health');
-    const target = new URL(schema.url);
-    proxy = await startTcpProxy(Number(target.port || 5432));
-    target.port = String(proxy.port);
-    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: target.toString(), projector: 'off' });
+    database = await postgresBehindProxy('cl_health');
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: database.url, projector: 'off' });
   });
   afterAll(async () => {
-    await proxy.restore();
+    await database.proxy.restore();
     await api.close();
-    await proxy.close();
-    await schema.drop();
+    await database.close();
   });
 
   it('answers 503 with Retry-After within a second, and ready again once the database answers', async () => {
     expect((await api.call('GET', '/health', { key: null })).status).toBe(200);
 
-    proxy.freeze();
+    database.proxy.freeze();
     const asked = Date.now();
     const whileFrozen = await fetch(`${api.url}/health`, { signal: AbortSignal.timeout(5_000) });
     expect(Date.now() - asked).toBeLessThan(1_000);
@@ -127,7 +122,7 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
     // Not `[]`: that would say no feed exists, when the database could not tell.
     expect(body).not.toHaveProperty('feeds');
 
-    await proxy.restore();
+    await database.proxy.restore();
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 10_000);
   }, 30_000);
 });

@@ -1,38 +1,33 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../../../../test/support/services';
+import { describeWithPostgres } from '../../../../test/support/services';
 import { type ServiceProcess, startServiceProcess } from '../testing/service-process';
-import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
 import { commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
 
 // Found in review: through a database outage every command and decision was answered 503 and the
 // API's log said nothing, so on-call saw nothing there. The compiled service, as an operator runs it.
 describeWithPostgres('the API\'s log through a database outage', () => {
-  let schema: TestSchema;
-  let proxy: TcpProxy;
+  let database: PostgresBehindProxy;
   let dataDir: string;
   let service: ServiceProcess;
   beforeAll(async () => {
-    schema = await createTestSchema('cl_outage_log');
-    const target = new URL(schema.url);
-    proxy = await startTcpProxy(Number(target.port || 5432));
-    target.port = String(proxy.port);
+    database = await postgresBehindProxy('cl_outage_log');
     dataDir = mkdtempSync(join(tmpdir(), 'outage-log-'));
     service = await startServiceProcess({
       DATA_DIR: dataDir,
       EVENT_STORE: 'postgres',
-      DATABASE_URL: target.toString(),
+      DATABASE_URL: database.url,
       PROJECTOR: 'off',
       NO_COLOR: '1',
       CONSENT_API_KEYS: JSON.stringify([{ key: TEST_KEYS.admin, client: 'admin', scopes: ['commands:write', 'decisions:read', 'relationships:write'] }]),
     });
   });
   afterAll(async () => {
-    await proxy.restore().catch(() => undefined);
+    await database.proxy.restore().catch(() => undefined);
     await service?.kill('SIGTERM');
-    await proxy.close();
-    await schema.drop();
+    await database.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -48,14 +43,14 @@ describeWithPostgres('the API\'s log through a database outage', () => {
     const subjectId = newSubjectId();
     expect((await call('POST', '/v1/commands', commandJson.startRelationship(subjectId))).status).toBe(201);
 
-    await proxy.cut();
+    await database.proxy.cut();
     for (let attempt = 0; attempt < 4; attempt += 1) {
       expect((await call('POST', '/v1/commands', commandJson.restrictChannel(subjectId))).status).toBe(503);
       expect((await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
     }
     expect(outageLines()).toEqual([expect.stringMatching(/WARN \[ledger-storage\] the ledger storage is unavailable \(\w+.*\): commands and decisions are answered 503/)]);
 
-    await proxy.restore();
+    await database.proxy.restore();
     let status = 503;
     for (const deadline = Date.now() + 15_000; status === 503 && Date.now() < deadline; ) {
       status = (await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status;

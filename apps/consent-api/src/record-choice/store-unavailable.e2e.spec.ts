@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestSchema, describeWithPostgres, postgresTestUrl, type TestSchema, uniqueName, withClient } from '../../../../test/support/services';
-import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 
 /** Waits for a condition, polling, until a deadline: no fixed sleeps. */
@@ -38,28 +38,23 @@ describe('when the SQLite store is gone', () => {
 });
 
 describeWithPostgres('when PostgreSQL goes away and comes back', () => {
-  let schema: TestSchema;
-  let proxy: TcpProxy;
+  let database: PostgresBehindProxy;
   let api: TestApi;
   beforeAll(async () => {
-    schema = await createTestSchema('cl_down');
-    const target = new URL(schema.url);
-    proxy = await startTcpProxy(Number(target.port || 5432));
-    target.port = String(proxy.port);
-    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: target.toString() });
+    database = await postgresBehindProxy('cl_down');
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: database.url });
   });
   afterAll(async () => {
-    await proxy.restore().catch(() => undefined);
+    await database.proxy.restore().catch(() => undefined);
     await api.close();
-    await proxy.close();
-    await schema.drop();
+    await database.close();
   });
 
   it('answers 503 with Retry-After while it is down, records nothing, and records again once it is back', async () => {
     const subjectId = newSubjectId();
     expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
 
-    await proxy.cut();
+    await database.proxy.cut();
     const whileDown = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'during-outage' });
     expect(whileDown.status).toBe(503);
     expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -67,7 +62,7 @@ describeWithPostgres('when PostgreSQL goes away and comes back', () => {
     expect((await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
     expect((await api.call('GET', '/health', { key: null })).status).toBe(503);
 
-    await proxy.restore();
+    await database.proxy.restore();
     const afterwards = await eventually(
       () => api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'during-outage' }),
       (response) => response.status !== 503,
@@ -165,21 +160,16 @@ describeWithPostgres('when PostgreSQL refuses sessions on the database', () => {
 // until PostgreSQL gave up on the session (authentication_timeout, 60 s here; the operating system's
 // connect timeout, about two minutes, when the server is out of reach) before its 503.
 describeWithPostgres('when PostgreSQL stops answering new connections', () => {
-  let schema: TestSchema;
-  let proxy: TcpProxy;
+  let database: PostgresBehindProxy;
   let api: TestApi;
   beforeAll(async () => {
-    schema = await createTestSchema('cl_silent');
-    const target = new URL(schema.url);
-    proxy = await startTcpProxy(Number(target.port || 5432));
-    target.port = String(proxy.port);
-    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: target.toString(), projector: 'off' });
+    database = await postgresBehindProxy('cl_silent');
+    api = await startTestApi('sqlite', { eventStore: 'postgres', databaseUrl: database.url, projector: 'off' });
   });
   afterAll(async () => {
-    await proxy.restore();
+    await database.proxy.restore();
     await api.close();
-    await proxy.close();
-    await schema.drop();
+    await database.close();
   });
 
   it('answers a decision 503 with Retry-After within seconds, and 200 once it answers again', async () => {
@@ -187,7 +177,7 @@ describeWithPostgres('when PostgreSQL stops answering new connections', () => {
     expect((await api.command(commandJson.startRelationship(subjectId))).status).toBe(201);
     const decisionPath = `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`;
 
-    proxy.freeze();
+    database.proxy.freeze();
     // The pool closes connections idle for 10 s: the next read needs a new one.
     await new Promise((resolve) => setTimeout(resolve, 11_000));
     const asked = Date.now();
@@ -196,7 +186,7 @@ describeWithPostgres('when PostgreSQL stops answering new connections', () => {
     expect(whileSilent.status).toBe(503);
     expect(whileSilent.headers.get('retry-after')).toMatch(/^\d+$/);
 
-    await proxy.restore();
+    await database.proxy.restore();
     const afterwards = await eventually(() => api.call('GET', decisionPath), (response) => response.status !== 503);
     expect(afterwards.status).toBe(200);
   }, 90_000);
