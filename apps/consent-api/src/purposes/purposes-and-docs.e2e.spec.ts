@@ -20,7 +20,7 @@ describe('the catalogue, health and documentation', () => {
     for (const path of ['/health', '/health?_=1700000000']) {
       const response = await api.call('GET', path, { key: null });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }) });
+      expect(response.body).toEqual({ status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }), feeds: [] });
     }
   });
 
