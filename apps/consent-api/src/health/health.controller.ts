@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Controller, Get, Module, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -59,12 +60,25 @@ interface ProgressHealth {
  */
 const PROBE_TIMEOUT_MS = 500;
 
+/**
+ * How long a probe still waiting is shared with later calls. Its query may be on a connection
+ * that never answers again (a database host failed over after taking it, a firewall that lost the
+ * connection): shared for ever, it kept /health unready long after new connections were answered.
+ */
+const PROBE_SHARED_FOR_MS = 5_000;
+
+/** A probe under way, and when it began. */
+interface SharedProbe<T> {
+  readonly answer: Promise<T>;
+  readonly startedAt: number;
+}
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  /** Probes still waiting for the stores: later calls share them rather than queue more queries behind them. */
-  private storeProbe?: Promise<StoreHealth>;
-  private progressProbe?: Promise<ProgressHealth>;
+  /** Probes still waiting for the stores: later calls share them, for a while, rather than queue more queries behind them. */
+  private storeProbe?: SharedProbe<StoreHealth>;
+  private progressProbe?: SharedProbe<ProgressHealth>;
 
   constructor(private readonly storage: LedgerStorage) {}
 
@@ -78,11 +92,11 @@ export class HealthController {
     summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models and the Kafka feeds have come through the log',
   })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthAnswer> {
-    this.storeProbe ??= this.storage.health().finally(() => (this.storeProbe = undefined));
-    this.progressProbe ??= this.progressHealth().finally(() => (this.progressProbe = undefined));
+    if (!isShareable(this.storeProbe)) this.storeProbe = startProbe(this.storage.health(), (done) => done === this.storeProbe && (this.storeProbe = undefined));
+    if (!isShareable(this.progressProbe)) this.progressProbe = startProbe(this.progressHealth(), (done) => done === this.progressProbe && (this.progressProbe = undefined));
     const [store, { readModels, feeds }] = await Promise.all([
-      withinProbeTime(this.storeProbe, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` }),
-      withinProbeTime(this.progressProbe, { readModels: { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` } }),
+      withinProbeTime(this.storeProbe.answer, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` }),
+      withinProbeTime(this.progressProbe.answer, { readModels: { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` } }),
     ]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
@@ -104,6 +118,15 @@ export class HealthController {
     }
   }
 }
+
+/** `settled` is told when the probe has its answer; never rejects, as neither probe does. */
+function startProbe<T>(answer: Promise<T>, settled: (probe: SharedProbe<T>) => void): SharedProbe<T> {
+  const probe = { answer, startedAt: performance.now() };
+  void answer.finally(() => settled(probe));
+  return probe;
+}
+
+const isShareable = <T>(probe: SharedProbe<T> | undefined): probe is SharedProbe<T> => probe !== undefined && performance.now() - probe.startedAt < PROBE_SHARED_FOR_MS;
 
 function withinProbeTime<T>(probe: Promise<T>, whenLate: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -10,8 +10,14 @@ export interface TcpProxy {
    * neither end notices, where a query waits for an answer that does not come.
    */
   freeze(): void;
-  /** Undoes `cut` or `freeze`; what was held during a freeze is passed on. */
+  /** Undoes `cut` or `freeze`; what was held during a freeze is passed on, and stranded connections are closed. */
   restore(): Promise<void>;
+  /**
+   * Ends a freeze as a firewall or a failed-over database host does: the connections open until
+   * now stay open but carry nothing more, what they held is lost, and new connections pass. A
+   * query sent on one of them waits for an answer that never comes.
+   */
+  strandOpenConnections(): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +27,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let port = 0;
   let frozen = false;
   const held: Array<() => void> = [];
+  const stranded = new WeakSet<Socket>();
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -34,6 +41,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         }
         for (const [from, to] of [[client, upstream], [upstream, client]]) {
           from.on('data', (chunk) => {
+            if (stranded.has(from)) return;
             if (!frozen) return to.write(chunk);
             from.pause();
             held.push(() => {
@@ -60,6 +68,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     });
 
   const thaw = () => {
+    for (const socket of sockets) if (stranded.has(socket)) socket.destroy();
     frozen = false;
     for (const pass of held.splice(0)) pass();
   };
@@ -74,6 +83,11 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore: () => {
       thaw();
       return listen();
+    },
+    strandOpenConnections: () => {
+      for (const socket of sockets) stranded.add(socket);
+      held.length = 0;
+      frozen = false;
     },
     close: () => {
       thaw();
