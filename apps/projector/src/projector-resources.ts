@@ -80,7 +80,7 @@ export class ProjectorResources {
       // Commands from the command topic record the catalogue they are decided under, as over HTTP.
       const published = await publishCatalogue(store, catalogue);
       const ledgerStreams = new LedgerStreams(store, published);
-      const intake = new CommandIntake({ catalogue: published, vault, idempotencyRecords, ledgerStreams, now });
+      const intake = new CommandIntake({ catalogue: published, vault, idempotencyRecords, ledgerStreams, now, log: new Logger('command-intake') });
       // Closables close all at once: the sweep's step under way, and answers given but not yet
       // kept, must end before their records close.
       keep({

@@ -1,4 +1,4 @@
-import { type DynamicModule, Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
 import { CataloguesInTheLog, CommandIntake, LedgerStreams, SubjectStreams } from '@consent-ledger/ledger-commands';
 import { CATALOGUE } from './catalogue-file';
@@ -33,6 +33,7 @@ export class LedgerModule implements OnApplicationShutdown {
       idempotencyRecords: storage.idempotencyRecords,
       ledgerStreams,
       now: () => clock.now(),
+      log: new Logger('ledger'),
     });
     const providers = [
       { provide: LedgerStorage, useValue: storage },
