@@ -57,6 +57,11 @@ export class StoreOutages {
     outage.refusedSinceWarning = 0;
   }
 
+  /** Whether requests are being refused for storage unavailable: only then does an answer say anything. */
+  get isOngoing(): boolean {
+    return this.outage !== undefined;
+  }
+
   /** A request on `route` was answered 2xx. */
   answered(route: string): void {
     const outage = this.outage;
@@ -75,10 +80,10 @@ export function routeOf(request: FastifyRequest): string {
   return `${request.method} ${request.routeOptions?.url ?? '(no route)'}`;
 }
 
-/** Tells `outages` of every request answered 2xx. */
+/** Tells `outages` of every request answered 2xx during an outage; outside one, every request pays one check. */
 export function reportAnswers(fastify: FastifyInstance, outages: StoreOutages): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 200 && reply.statusCode < 300) outages.answered(routeOf(request));
+    if (outages.isOngoing && reply.statusCode >= 200 && reply.statusCode < 300) outages.answered(routeOf(request));
     done();
   });
 }
