@@ -45,6 +45,20 @@ describe('telling the operator of a storage outage', () => {
     expect(lines).toHaveLength(1);
   });
 
+  // Found in review: the only route refused was not asked again, so the end went unseen, and an
+  // outage an hour later was reported as the first one still going on.
+  it('takes an outage with nothing refused for five minutes as over, and reports the next as a new one', () => {
+    outages.refused('GET /v1/subjects/:subjectId/history', 'DatabaseError 57P01');
+    at(20);
+    outages.answered(COMMANDS);
+    at(3600);
+    outages.refused(COMMANDS, 'Error ECONNREFUSED');
+    expect(lines).toEqual([
+      'the ledger storage is unavailable (DatabaseError 57P01): commands and decisions are answered 503 with Retry-After until it answers again',
+      'the ledger storage is unavailable (Error ECONNREFUSED): commands and decisions are answered 503 with Retry-After until it answers again',
+    ]);
+  });
+
   it('stays quiet about storage that comes and goes within 30 s of the last warning, start and end alike', () => {
     outages.refused(COMMANDS, 'Error ECONNREFUSED');
     at(2);

@@ -12,12 +12,20 @@ export interface OutageLog {
 /** While storage stays unavailable, a reminder at most this often: one line per request would bury the rest of the log. */
 export const OUTAGE_WARNING_EVERY_MS = 30_000;
 
+/**
+ * An outage with no request refused for this long is taken as over when the next refusal comes:
+ * its end goes unseen when no route it refused is asked again, and an outage hours later was
+ * reported as the same one going on.
+ */
+export const OUTAGE_FORGOTTEN_AFTER_MS = 5 * 60_000;
+
 interface Outage {
   readonly since: number;
   /** `METHOD /route/:pattern` of every route refused: an answer on one of them says the storage answers again. */
   readonly routes: Set<string>;
   refused: number;
   refusedSinceWarning: number;
+  lastRefusedAt: number;
   reason: string;
   warned: boolean;
 }
@@ -40,7 +48,9 @@ export class StoreOutages {
   /** A request on `route` was answered 503 because storage was unavailable, for `reason` (error classes, nothing of the request). */
   refused(route: string, reason: string): void {
     const at = this.now();
-    const outage = (this.outage ??= { since: at, routes: new Set(), refused: 0, refusedSinceWarning: 0, reason, warned: false });
+    if (this.outage && at - this.outage.lastRefusedAt > OUTAGE_FORGOTTEN_AFTER_MS) this.outage = undefined;
+    const outage = (this.outage ??= { since: at, routes: new Set(), refused: 0, refusedSinceWarning: 0, lastRefusedAt: at, reason, warned: false });
+    outage.lastRefusedAt = at;
     outage.routes.add(route);
     outage.refused += 1;
     outage.refusedSinceWarning += 1;
