@@ -30,3 +30,20 @@ export class EventStoreUnavailable extends Error {
     this.name = 'EventStoreUnavailable';
   }
 }
+
+/**
+ * What a failure was, told without its message: the class of each error along the `cause` chain
+ * with its code (`EventStoreUnavailable < Error ECONNREFUSED`, `DatabaseError 57P01`). A driver's
+ * message may quote a statement's values, or name the database, its user and its host:port, which
+ * neither an operator's log nor the public `/health` should carry.
+ */
+export function failureClassesOf(error: unknown): string {
+  const classes: string[] = [];
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    const className = current.constructor?.name || 'Object';
+    classes.push(typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? `${className} ${code}` : className);
+    current = cause ?? (current as { errors?: unknown[] }).errors?.[0];
+  }
+  return classes.length > 0 ? classes.join(' < ') : typeof error;
+}

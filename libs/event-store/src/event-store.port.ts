@@ -194,6 +194,7 @@ export interface RemovalRecord {
 
 export interface StoreHealth {
   readonly ready: boolean;
+  /** Why not ready: our own sentence, or the failure's error classes and codes (`failureClassesOf`), never a driver's message. */
   readonly detail?: string;
 }
 

@@ -1,5 +1,5 @@
 import { LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
-import { EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { EventIdConflict, EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import type { FieldProblem } from './request-validation';
 
@@ -110,13 +110,4 @@ export function isStorageUnavailable(error: unknown): boolean {
  * chain with its code (`EventStoreUnavailable < Error ECONNREFUSED`, `DatabaseError 57P01`). Never
  * a message, which may quote a statement's values, nor anything of the request.
  */
-export function unavailabilityReason(error: unknown): string {
-  const classes: string[] = [];
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
-    const { code, cause } = current as { code?: unknown; cause?: unknown };
-    const className = current.constructor?.name || 'Object';
-    classes.push(typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? `${className} ${code}` : className);
-    current = cause ?? (current as { errors?: unknown[] }).errors?.[0];
-  }
-  return classes.length > 0 ? classes.join(' < ') : typeof error;
-}
+export const unavailabilityReason = failureClassesOf;

@@ -3,7 +3,7 @@ import { Controller, Get, Module, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../api-keys/api-key.guard';
-import { type EventStore, type StoreHealth } from '@consent-ledger/event-store';
+import { type EventStore, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
 import { LedgerStorage } from '../ledger/ledger-storage';
 
 /**
@@ -17,7 +17,7 @@ export interface ReadModelsHealth {
   /** The last log position they have applied, and the log's own, as decimal strings. */
   readonly position?: string;
   readonly logPosition?: string;
-  /** Why their position could not be read. */
+  /** Why their position could not be read: the failure's error classes and codes, never its message. */
   readonly detail?: string;
 }
 
@@ -114,7 +114,8 @@ export class HealthController {
         feeds: feeds.map((feed) => ({ name: feed.name, position: String(feed.position), behind: String(logPosition - feed.position), leader: feed.leader ?? null })),
       };
     } catch (error) {
-      return { readModels: { upToDate: false, detail: (error as Error).message } };
+      // /health answers anyone: a driver's message names the database, its user and its host.
+      return { readModels: { upToDate: false, detail: failureClassesOf(error) } };
     }
   }
 }

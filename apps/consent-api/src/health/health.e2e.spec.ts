@@ -139,4 +139,23 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 20_000);
     expect((await api.call('GET', '/health', { key: null })).body).toMatchObject({ status: 'ready', readModels: { logPosition: expect.any(String) } });
   }, 40_000);
+
+  // /health answers without a key, and it quoted the driver's message: the database's host and
+  // port (`connect ECONNREFUSED 10.0.3.4:5432`), its name, its user (`password authentication
+  // failed for user "consent"`). It names the failure's classes and codes instead, as the log does.
+  it('names the failure by its code, not the database host, port or name, to callers without a key', async () => {
+    await database.proxy.cut();
+    let body: { store: { detail?: string }; readModels: { detail?: string } } | undefined;
+    // The connections open when it was cut end without a code; a new one is then refused.
+    await eventually(async () => {
+      body = (await api.call('GET', '/health', { key: null })).body;
+      return [body!.store.detail, body!.readModels.detail].every((detail) => detail?.includes('ECONNREFUSED'));
+    }, 'new connections to be refused', 10_000);
+    expect(body).toMatchObject({ status: 'unavailable', store: { ready: false } });
+    expect(JSON.stringify(body)).not.toContain(String(database.proxy.port));
+    expect(JSON.stringify(body)).not.toContain('127.0.0.1');
+
+    await database.proxy.restore();
+    await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 10_000);
+  }, 30_000);
 });

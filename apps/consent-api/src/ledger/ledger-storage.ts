@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { createEventStore, type EventStore, eventStoreConfigOf, type StoreHealth } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, eventStoreConfigOf, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
 import {
   FORGET_BATCH_SIZE,
   type IdempotencyRecords,
@@ -73,7 +73,7 @@ export class LedgerStorage {
     try {
       return await this.eventStore.health();
     } catch (error) {
-      return { ready: false, detail: (error as Error).message };
+      return { ready: false, detail: failureClassesOf(error) };
     }
   }
 

@@ -14,7 +14,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { EMPTY_STREAM_HEAD, planGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest, type AppendRequest } from '../append-request';
-import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
+import { EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -339,7 +339,7 @@ export class KurrentEventStore implements EventStore {
       await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
       return { ready: true };
     } catch (error) {
-      return { ready: false, detail: (error as Error).message };
+      return { ready: false, detail: failureClassesOf(error) };
     }
   }
 

@@ -1,7 +1,7 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import type { AppendRequest } from '../append-request';
 import { toAppendRequest } from '../append-request';
-import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
+import { EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -304,7 +304,7 @@ export class PostgresEventStore implements EventStore {
       await this.pool.query('SELECT 1');
       return { ready: true };
     } catch (error) {
-      return { ready: false, detail: (error as Error).message };
+      return { ready: false, detail: failureClassesOf(error) };
     }
   }
 

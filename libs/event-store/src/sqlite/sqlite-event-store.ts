@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { planGroup, settleGroup, type StoredEventLocation, type StreamHead } from '../append-planning';
 import { toAppendRequest, type AppendRequest } from '../append-request';
-import { EventStoreUnavailable, StreamRevisionConflict } from '../errors';
+import { EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -247,7 +247,7 @@ export class SqliteEventStore implements EventStore {
       this.db.prepare('SELECT 1').get();
       return { ready: true };
     } catch (error) {
-      return { ready: false, detail: (error as Error).message };
+      return { ready: false, detail: failureClassesOf(error) };
     }
   }
 
