@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processesAtOnce } from '../../../../test/support/processes-at-once';
@@ -251,6 +251,33 @@ describe('with no keys configured', () => {
       expect(readdirSync(dataDir)).toEqual(['api-keys.json']);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  // Found in security review: a keys file others could write was read as it stood, so a local user
+  // who could write it (or replace it in a DATA_DIR left open before a start) added a key with every scope.
+  it('refuses to start on a keys file other users can change, and so accepts no key they added to it', async () => {
+    const config = testConfig({ apiKeys: undefined });
+    const addedByAnotherUser = 'cl_added-by-another-user-of-this-machine-0000';
+    const file = join(config.dataDir, 'api-keys.json');
+    writeFileSync(file, JSON.stringify([{ client: 'admin', scopes: ['history:read'], keySha256: createHash('sha256').update(addedByAnotherUser).digest('hex') }]));
+    chmodSync(file, 0o666);
+    try {
+      const outcome = await createConsentApi(config, { logger: false, announce: () => undefined }).then(
+        async (app) => {
+          try {
+            await app.listen(0, '127.0.0.1');
+            const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+            return `started, and answered ${(await callApi(url, 'GET', `/v1/subjects/${newSubjectId()}/history`, { key: addedByAnotherUser })).status} to the added key`;
+          } finally {
+            await app.close();
+          }
+        },
+        (error: Error) => error.message,
+      );
+      expect(outcome).toBe(`${file} can be changed by other users (mode 666), and every key it lists is accepted: check its entries, then run chmod 600 on it`);
+    } finally {
+      rmSync(config.dataDir, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyOfClient } from '@consent-ledger/ledger-commands';
 import type { Touchpoint } from '@consent-ledger/domain';
@@ -70,6 +70,7 @@ export class ApiKeys {
   static generatedAdmin(dataDir: string, announce: (message: string) => void): ApiKeys {
     const file = join(dataDir, GENERATED_KEYS_FILE);
     if (existsSync(file)) {
+      refuseChangeableByOthers(file);
       announce(`No CONSENT_API_KEYS set: using the admin API key generated earlier (its SHA-256 is in ${file}).`);
       // The generated admin key holds every scope, also those added after the file was written
       // (personal-data:read). Only it: an entry an operator added keeps its own scopes (found in
@@ -107,6 +108,18 @@ export class ApiKeys {
     const digest = sha256(presentedKey);
     const known = this.byDigest.get(digest.toString('hex'));
     return known && timingSafeEqual(known.digest, digest) ? known.client : undefined;
+  }
+}
+
+/**
+ * Every key the file lists is accepted, with the scopes it lists: a file group or others may write
+ * lets them add a key of their own with every scope. The service writes it 0600; looser, someone
+ * changed it, so it is refused rather than tightened, for its entries to be checked first.
+ */
+function refuseChangeableByOthers(file: string): void {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o022) !== 0) {
+    throw new Error(`${file} can be changed by other users (mode ${mode.toString(8)}), and every key it lists is accepted: check its entries, then run chmod 600 on it`);
   }
 }
 
