@@ -93,8 +93,12 @@ function withConsentsGivenSinceObjecting(ledger: Ledger, catalogue: Catalogue, p
   return { ...ledger, consents: new Map(ledger.consents).set(purpose.id, { ...consent, grants: new Map(since) }) };
 }
 
-/** Whether a consent given after `objection` covers the question (`withConsentsGivenSinceObjecting` left only such ones). */
-function isConsentedToSince(ledger: Ledger, purpose: PurposeDefinition, objection: Choice, channel: Channel | undefined): boolean {
+/**
+ * Whether a consent given after `objection` covers the question (`withConsentsGivenSinceObjecting`
+ * left only such ones): the objection then no longer stops the purpose there. The suppression lists
+ * go by it too, so they never list someone the decisions allow.
+ */
+export function isConsentedToSince(ledger: Ledger, purpose: PurposeDefinition, objection: Choice, channel: Channel | undefined): boolean {
   if (purpose.legalBasis !== 'consent') return false;
   const grants = ledger.consents.get(purpose.id)?.grants;
   if (!grants) return false;

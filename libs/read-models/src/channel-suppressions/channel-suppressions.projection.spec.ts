@@ -2,6 +2,7 @@ import {
   catalogue,
   channelRestricted,
   channelRestrictionLifted,
+  consentGiven,
   objectionRaised,
   objectionReviewed,
   relationshipStarted,
@@ -36,6 +37,24 @@ describe('suppression lists per channel', () => {
     const rows = suppressionRowsOf(view, catalogue);
     expect(new Set(rows.map((row) => row.channel))).toEqual(new Set(['email', 'online-ads', 'phone', 'post', 'push', 'sms', 'tv-screen']));
     expect(rows.every((row) => row.scope === 'direct-marketing' && row.reason === 'objected')).toBe(true);
+  });
+
+  // Found in review: a tool subtracting the group's rows left out the prospect who subscribed to
+  // the newsletter again, whom the decisions allow.
+  it('lists an objection to direct marketing under each purpose it still stops on a channel where the person consented to one of them since', () => {
+    const view = viewAfter([
+      relationshipStarted({ relationship: 'prospect' }),
+      objectionRaised({ target: 'direct-marketing' }),
+      consentGiven({ purpose: 'newsletter-prospects', channels: ['email'], occurredAt: LATER }),
+    ]);
+    const email = suppressionRowsOf(view, catalogue).filter((row) => row.channel === 'email');
+    const emailScopes = email.map((row) => row.scope);
+
+    expect(emailScopes).not.toContain('newsletter-prospects');
+    expect(emailScopes).not.toContain('direct-marketing');
+    expect(emailScopes).toEqual(expect.arrayContaining(['newsletter-customers', 'direct-marketing-prospects-phone-email']));
+    expect(email.every((row) => row.reason === 'objected' && row.since === '2024-05-01T09:00:00.000Z')).toBe(true);
+    expect(suppressionRowsOf(view, catalogue).filter((row) => row.channel === 'sms')).toMatchObject([{ scope: 'direct-marketing' }]);
   });
 
   it('keeps a motivated objection on the list while it waits for review, and drops it when the review rejects it', () => {

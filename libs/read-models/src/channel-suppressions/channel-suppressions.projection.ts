@@ -1,4 +1,4 @@
-import { type Catalogue, CHANNELS, type Channel, type Instant } from '@consent-ledger/domain';
+import { type Catalogue, CHANNELS, type Channel, type Instant, isConsentedToSince, purposesReachedBy } from '@consent-ledger/domain';
 import type { SubjectView } from '../subject-ledger/subject-view';
 
 export type SuppressionReason = 'channel-restricted' | 'objected' | 'objection-pending-review' | 'subject-erased';
@@ -32,10 +32,20 @@ export function suppressionRowsOf(view: SubjectView, catalogue: Catalogue): Supp
   for (const [target, objection] of ledger.objections) {
     if (!objection.raised || objection.review?.outcome === 'rejected') continue;
     // An objection suppresses the channels its purpose (or every member of its group) contacts people on.
-    const purposes = catalogue.groups.get(target)?.members ?? [target];
-    const channels = new Set(purposes.flatMap((purpose) => catalogue.purposes.get(purpose)?.channels ?? []));
+    const purposes = purposesReachedBy(catalogue, target).flatMap((id) => catalogue.purposes.get(id) ?? []);
+    const channels = new Set(purposes.flatMap((purpose) => purpose.channels));
     const reason: SuppressionReason = objection.needsReview && !objection.review ? 'objection-pending-review' : 'objected';
-    for (const channel of channels) rows.push({ channel, subjectId, scope: target, reason, since: objection.stamp.occurredAt });
+    const since = objection.stamp.occurredAt;
+    for (const channel of channels) {
+      const reached = purposes.filter((purpose) => purpose.channels.includes(channel));
+      // A consent given since the objection is the person's latest word for its purpose on its
+      // channels (see mayProcess): a row for the whole group would have a tool leave out the
+      // prospect who subscribed to the newsletter again. On such a channel the objection is listed
+      // under each purpose it still stops instead.
+      const stopped = objection.needsReview ? reached : reached.filter((purpose) => !isConsentedToSince(ledger, purpose, objection, channel));
+      if (stopped.length === reached.length) rows.push({ channel, subjectId, scope: target, reason, since });
+      else for (const purpose of stopped) rows.push({ channel, subjectId, scope: purpose.id, reason, since });
+    }
   }
   if (ledger.erasure) {
     for (const channel of CHANNELS) rows.push({ channel, subjectId, scope: '*', reason: 'subject-erased', since: ledger.erasure.stamp.occurredAt });

@@ -7,6 +7,7 @@ import {
   consentGiven,
   consentWithdrawn,
   instant,
+  objectionRaised,
   relationshipEnded,
   relationshipStarted,
   subjectErased,
@@ -135,6 +136,22 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       expect(await subject.readModels.storage.suppressionRows({ channel: 'sms', subjectId: idOf('bob') })).toEqual([
         expect.objectContaining({ subjectId: idOf('bob'), scope: '*', reason: 'channel-restricted' }),
       ]);
+    });
+
+    it('keeps off the e-mail suppression rows of a newsletter the person subscribed to again after objecting to direct marketing', async () => {
+      project();
+      await subject.readModels.waitFor(
+        await record(
+          relationshipStarted({ ...of('ivy'), relationship: 'prospect' }),
+          objectionRaised({ ...of('ivy'), target: 'direct-marketing' }),
+          consentGiven({ ...of('ivy'), purpose: 'newsletter-prospects', channels: ['email'], occurredAt: '2024-06-01T09:00:00Z' }),
+        ),
+      );
+      const scopes = (await subject.readModels.storage.suppressionRows({ channel: 'email', subjectId: idOf('ivy') })).map((row) => row.scope);
+      expect((await subject.readModels.storage.decisionRows(idOf('ivy'))).find((row) => row.purpose === 'newsletter-prospects')).toMatchObject({ allowed: true, channels: ['email'] });
+      expect(scopes).not.toContain('direct-marketing');
+      expect(scopes).not.toContain('newsletter-prospects');
+      expect(scopes).toContain('newsletter-customers');
     });
 
     it('tells a waiter in time, and a caller waiting for a position never reached that it timed out', async () => {

@@ -171,6 +171,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 15,
+    name: 'suppression lists follow a consent given since an objection: on a channel where the person consented to a purpose after objecting to it or to direct marketing, the objection is listed under each purpose it still stops, not under the group; the read models rebuild and the feeds publish every subject again',
+    sql: `
+      ${markFeedsForRepublicationAgain('GREATEST')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */

@@ -173,6 +173,14 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 15,
+    name: 'suppression lists follow a consent given since an objection: on a channel where the person consented to a purpose after objecting to it or to direct marketing, the objection is listed under each purpose it still stops, not under the group; the read models rebuild and the feeds publish every subject again',
+    sql: `
+      ${markFeedsForRepublicationAgain('max')}
+      ${REBUILD}
+    `,
+  },
 ];
 
 /** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
