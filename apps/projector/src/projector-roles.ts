@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { consentFeedOf, followCatalogueRules, followLog, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
+import { nestLogOf } from '@consent-ledger/deployment';
 import { CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
@@ -32,10 +33,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
   private keeperCanPublish = false;
   private heartbeat?: NodeJS.Timeout;
   private commandsStarted?: Promise<void>;
-  private readonly log = {
-    warn: (message: string) => this.logger.warn(message),
-    error: (message: string, error?: unknown) => this.logger.error(message, errorText(error)),
-  };
+  private readonly log = nestLogOf(this.logger);
 
   constructor(@Inject(ProjectorResources) private readonly resources: ProjectorResources) {
     const { config, topics } = resources;
@@ -170,8 +168,3 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
 
 /** The lease an instance renews to say it can publish `feedRole`. */
 const candidacyOf = (feedRole: string, instanceId: string): string => `candidate:${feedRole}:${instanceId}`;
-
-function errorText(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}

@@ -72,3 +72,15 @@ export function useLogFormat(format: LogFormat, processName: string, logLevels?:
   Logger.overrideLogger(logger);
   return logger;
 }
+
+/**
+ * A warn/error sink for the libraries (projections, leases, the feed) through a NestJS logger, so
+ * their lines follow LOG_FORMAT: an error is given as its stack, in the line, not as its fields
+ * spread over lines of their own as the console writes them.
+ */
+export function nestLogOf(logger: Logger): { warn(message: string): void; error(message: string, error?: unknown): void } {
+  return {
+    warn: (message) => logger.warn(message),
+    error: (message, error) => logger.error(message, error === undefined ? undefined : error instanceof Error ? (error.stack ?? error.message) : String(error)),
+  };
+}

@@ -9,9 +9,9 @@ import {
   openPostgresIdempotencyRecords,
   openSqliteIdempotencyRecords,
 } from '@consent-ledger/ledger-commands';
-import { openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
+import { nestLogOf, openServiceVault, secureDataDirectory } from '@consent-ledger/deployment';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { createReadModels, type ProjectedReadModels, type ProjectionLog, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
+import { createReadModels, type ProjectedReadModels, type Projections, type ReadModelStorageOptions, startProjections } from '@consent-ledger/read-models';
 import type { ApiConfig } from '../config';
 import type { Clock } from './clock';
 
@@ -53,7 +53,8 @@ export class LedgerStorage {
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore, keepsThem: config.projector === 'in-process' }));
-      const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore, log: readModelsLog() }) : undefined;
+      // Through NestJS's logger, as the projector's are, so LOG_FORMAT covers them.
+      const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore, log: nestLogOf(new Logger('read-models')) }) : undefined;
       const idempotencySweep = new IdempotencyRecordsSweep({
         records: idempotencyRecords,
         retentionMs: config.idempotencyRetentionMs,
@@ -83,16 +84,4 @@ export class LedgerStorage {
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
   }
-}
-
-/**
- * The in-process projections' problems through NestJS's logger, as the projector's are: the
- * console's default wrote an error's every field on lines of their own, outside LOG_FORMAT.
- */
-function readModelsLog(): ProjectionLog {
-  const logger = new Logger('read-models');
-  return {
-    warn: (message) => logger.warn(message),
-    error: (message, error) => logger.error(message, error === undefined ? undefined : error instanceof Error ? (error.stack ?? error.message) : String(error)),
-  };
 }
