@@ -1,5 +1,5 @@
 import { LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
-import { EventIdConflict, EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import type { FieldProblem } from './request-validation';
 
@@ -105,9 +105,3 @@ export function isStorageUnavailable(error: unknown): boolean {
   return false;
 }
 
-/**
- * What made storage unavailable, for an operator's log: the class of each error along the `cause`
- * chain with its code (`EventStoreUnavailable < Error ECONNREFUSED`, `DatabaseError 57P01`). Never
- * a message, which may quote a statement's values, nor anything of the request.
- */
-export const unavailabilityReason = failureClassesOf;

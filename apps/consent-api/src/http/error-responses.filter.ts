@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { commandFailureOf, RETRY_AFTER_SECONDS, unavailabilityReason } from '@consent-ledger/ledger-commands';
+import { failureClassesOf } from '@consent-ledger/event-store';
+import { commandFailureOf, RETRY_AFTER_SECONDS } from '@consent-ledger/ledger-commands';
 import { ReadModelsBehind } from '@consent-ledger/read-models';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { authenticatedClient } from '../api-keys/api-key.guard';
@@ -47,7 +48,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
   private responseFor(error: unknown, request: FastifyRequest): ErrorResponse {
     if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
     const failure = commandFailureOf(error);
-    if (failure?.status === 503) this.outages?.refused(routeOf(request), unavailabilityReason(error));
+    if (failure?.status === 503) this.outages?.refused(routeOf(request), failureClassesOf(error));
     if (failure) return failure;
     if (error instanceof ReadModelsBehind) {
       return {
