@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import type { Config } from '@jest/types';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { catalogue, consentGiven, relationshipStarted } from '@consent-ledger/domain/testing';
 import { createInMemoryEventStore, type EventStore } from '@consent-ledger/event-store';
 import { openReadModelStorage, ProjectedReadModels, type Projections, republicationMarkerOf, startProjections } from '@consent-ledger/read-models';
 import type { Producer, ProducerBatch } from 'kafkajs';
+import { setHostClockAhead } from '../../../../libs/read-models/src/testing/host-clock';
 import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { consentTopics } from '../kafka/topics';
 import { eventually } from '../testing/topic-reader';
@@ -17,8 +17,6 @@ import { type ConsentFeedOptions, ConsentFeedPublisher } from './consent-feed.pu
 const topics = consentTopics();
 const FEED = 'consent-feed';
 const at = (name: string) => ({ subjectId: `subject-${name}` as SubjectId, occurredAt: '2024-05-01T09:00:00Z' });
-/** Everything but `Date`: a host clock set apart while time goes on as usual. */
-const REAL_TIMERS: Config.FakeableAPI[] = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'];
 
 /**
  * The feed's pacing of a republication, on embedded read models and a broker stand-in that keeps
@@ -142,7 +140,7 @@ describe('the consent feed publishing every subject again after a rebuild (a sta
     await readModels.storage.saveCheckpoint(FEED, position);
     await readModels.storage.saveCheckpoint(republicationMarkerOf(FEED), position);
 
-    jest.useFakeTimers({ now: Date.now() + 3_600_000, doNotFake: REAL_TIMERS });
+    setHostClockAhead(3_600_000);
     publisher = feed();
     publisher.start();
     await eventually(async () => sent.length > 0, 'the republication published', 5_000);

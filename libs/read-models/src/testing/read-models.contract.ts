@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { Config } from '@jest/types';
 import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import {
   catalogue,
@@ -17,6 +16,7 @@ import { planEvents } from '../change-set';
 import { CheckpointTimeout, ReadModelsBehind } from '../checkpoint-watch';
 import { startProjections, type Projections } from '../projection-runner';
 import type { ProjectedReadModels } from '../read-models';
+import { setHostClockAhead } from './host-clock';
 import { appendToLog } from './stored-events';
 import { CONSENT_FEED, consentFeedOf, type ReadModelStorage, republicationMarkerOf, type RepublicationStep } from '../storage/read-model-storage';
 
@@ -37,8 +37,6 @@ export interface ReadModelsUnderTest {
 
 const PICKX = 'targeted-tv-advertising-pickx';
 const ADS_AND_DATA = 'targeted-web-app-advertising-ads-and-data';
-/** Everything but `Date`: a host clock set apart while time goes on as usual. */
-const REAL_TIMERS: Config.FakeableAPI[] = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'];
 /** A fixed past instant: choices happen before the store records them, as in production. */
 const MAY_2024 = '2024-05-01T09:00:00Z';
 
@@ -397,7 +395,7 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       const position = await record(relationshipStarted(of('ida')), consentGiven({ ...of('ida'), purpose: PICKX, channels: ['tv-screen'], expiresAt: soon, occurredAt: new Date().toISOString() }));
       await subject.readModels.waitFor(position);
 
-      jest.useFakeTimers({ now: Date.now() + 3_600_000, doNotFake: REAL_TIMERS });
+      setHostClockAhead(3_600_000);
       try {
         expect(await projections!.sweep()).toBe(0);
       } finally {
