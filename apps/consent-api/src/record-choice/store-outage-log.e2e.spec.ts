@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { type ServiceProcess, startServiceProcess } from '../testing/service-process';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
-import { commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
+import { callApi, commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
 
 // Found in review: through a database outage every command and decision was answered 503 and the
 // API's log said nothing, so on-call saw nothing there. The compiled service, as an operator runs it.
@@ -31,12 +31,7 @@ describeWithPostgres('the API\'s log through a database outage', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${service.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TEST_KEYS.admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+  const call = (method: string, path: string, body?: unknown) => callApi(service.url, method, path, { body });
   const outageLines = () => service.output().split('\n').filter((line) => /ledger storage/.test(line));
 
   it('warns once when requests start being refused, whatever their number, and says when the storage answers again', async () => {
