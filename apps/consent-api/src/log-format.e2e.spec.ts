@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { COMPILED_MAIN, type ServiceProcess, startServiceProcess } from './testing/service-process';
-import { REPOSITORY_ROOT, TEST_KEYS } from './testing/test-api';
+import { callApi, REPOSITORY_ROOT, TEST_KEYS } from './testing/test-api';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ANSI_ESCAPE = '\u001b[';
@@ -59,7 +59,7 @@ describe('the API writing its log as JSON lines', () => {
     // No keys configured: the generated admin key's notice is several lines of text.
     service = await startServiceProcess({ DATA_DIR: dataDir, LOG_FORMAT: 'json' });
     const adminKey = /cl_[A-Za-z0-9_-]{20,}/.exec(service.output())![0];
-    const call = (path: string) => fetch(`${service!.url}${path}`, { headers: { authorization: `Bearer ${adminKey}` } });
+    const call = (path: string) => callApi(service!.url, 'GET', path, { key: adminKey });
     expect((await call('/v1/subjects/cust-log-0001/history')).status).toBe(200);
 
     // A fault of ours, logged with its stack: the log's table gone from under the service.
@@ -68,7 +68,7 @@ describe('the API writing its log as JSON lines', () => {
     events.close();
     const failed = await call('/v1/subjects/cust-log-0001/history');
     expect(failed.status).toBe(500);
-    const { errorId } = (await failed.json()) as { errorId: string };
+    const { errorId } = failed.body as { errorId: string };
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await service.kill('SIGTERM');
 
