@@ -140,7 +140,7 @@ describe('SQLite: claims of processes that died', () => {
   afterEach(() => rmSync(directory, { recursive: true, force: true }));
   const stateFile = () => join(directory, 'state.sqlite');
 
-  claimsOfProcessesThatDied(() => ({
+  const sqlite = (): Storage => ({
     openRecords: async () => openSqliteIdempotencyRecords({ file: stateFile() }),
     openLog: async () => openSqliteEventStore({ file: join(directory, 'events.sqlite') }),
     recordsInAnotherProcess: `require('./dist/libs/ledger-commands/src/idempotency/sqlite-idempotency-records').openSqliteIdempotencyRecords({ file: ${JSON.stringify(stateFile())} })`,
@@ -154,21 +154,16 @@ describe('SQLite: claims of processes that died', () => {
       );
       db.close();
     },
-  }));
+  });
+  claimsOfProcessesThatDied(sqlite);
 
   it('removes the lock file of a process found dead, and its own when closed', async () => {
     const records = openSqliteIdempotencyRecords({ file: stateFile() });
-    const child = spawn(
-      process.execPath,
-      ['-e', `globalThis.records = require('./dist/libs/ledger-commands/src/idempotency/sqlite-idempotency-records').openSqliteIdempotencyRecords({ file: ${JSON.stringify(stateFile())} }); globalThis.records.claim({ client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', recordedAt: new Date().toISOString() }).then(() => console.log('claimed')); setInterval(() => {}, 1000);`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { process: child, exited } = await anotherProcessClaiming(sqlite(), { client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', recordedAt: new Date().toISOString() });
     try {
-      await new Promise<void>((resolve) => child.stdout.on('data', () => resolve()));
       const claim = (await records.claim({ client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', recordedAt: new Date().toISOString() }))!;
       expect(claim.holder).toEqual(expect.any(String));
       expect(await records.holderGone(claim)).toBe(false);
-      const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGKILL');
       await exited;
       expect(await records.holderGone(claim)).toBe(true);
