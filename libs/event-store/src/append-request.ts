@@ -21,7 +21,8 @@ export interface AppendRequest {
   readonly payloadLength: number;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Whether `text` can be an event's id: a UUID, in either case (the store keeps ids lower-case). */
+export const isEventId = (text: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
 
 /**
  * Checks an append before any store sees it and brings it to the form that gets hashed.
@@ -62,7 +63,7 @@ export function toAppendRequest(
 
 function normalizeEvent(streamName: string, event: NewEvent): { normalizedEvent: NormalizedEvent; jsonLength: number } {
   const eventId = typeof event.eventId === 'string' ? event.eventId.toLowerCase() : '';
-  if (!uuidPattern.test(eventId)) throw new TypeError(`event id ${String(event.eventId)} is not a UUID`);
+  if (!isEventId(eventId)) throw new TypeError(`event id ${String(event.eventId)} is not a UUID`);
   if (typeof event.type !== 'string' || event.type.length === 0) {
     throw new TypeError(`event ${eventId} needs a non-empty type`);
   }

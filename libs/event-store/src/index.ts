@@ -1,5 +1,6 @@
 export * from './event-store.port';
 export * from './errors';
+export { isEventId } from './append-request';
 export { canonicalJson, hashEvent, type ChainedContent } from './hash-chain';
 export { streamNamePages } from './stream-name-range';
 export { createEventStore, connectKurrentEventStore, eventStoreConfigOf, type DeploymentLog, type EventStoreConfig } from './create-event-store';

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Module, Param, Query as QueryParams, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { type Catalogue, consentReceiptOf, type ConsentReceipt, consentReceiptsOf, type Instant, type ProvenLedgerEvent, toInstant } from '@consent-ledger/domain';
+import { isEventId } from '@consent-ledger/event-store';
 import { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { ApiQueriesFrom } from '../http/api-schemas';
@@ -19,8 +20,6 @@ import { ReceiptsRequest } from './receipts.request';
  * person kept no longer matched the one served, and nothing told drift from tampering).
  */
 export type IssuedReceipt = ConsentReceipt & { readonly issuedAt: Instant };
-
-const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const KNOWN_AT = { knownAt: 'the receipt as issued then: only what the log had received by that instant (default now)' };
 
@@ -48,7 +47,7 @@ export class ReceiptsController {
   async receipt(@Param('subjectId') subjectId: string, @Param('eventId') eventId: string, @QueryParams() query: unknown): Promise<IssuedReceipt> {
     const asked = validQueryOrThrow(ReceiptsRequest, query);
     // Every event id is a UUID: anything else is a mistake of the caller's, not repeated in a 404.
-    if (!EVENT_ID.test(eventId)) throw new RequestInvalid([{ field: 'eventId', message: 'must be the id of an event of the subject (a UUID, as in its history)' }]);
+    if (!isEventId(eventId)) throw new RequestInvalid([{ field: 'eventId', message: 'must be the id of an event of the subject (a UUID, as in its history)' }]);
     const { history, issuedAt } = await this.historyAsIssued(subjectId, asked);
     const event = history.find((each) => each.eventId === eventId.toLowerCase());
     // In the client's own terms: the stream name is how the store files the subject, no concern of
