@@ -1,6 +1,6 @@
 import { applyDecorators, type CanActivate, createParamDecorator, type ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiExtension } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Touchpoint } from '@consent-ledger/domain';
 import { type ApiClient, ApiKeys } from './api-keys';
@@ -8,10 +8,17 @@ import type { Scope } from './scopes';
 
 const ACCESS = 'consent-ledger:access';
 
-type Access = { readonly kind: 'public' } | { readonly kind: 'any-of'; readonly scopes: readonly Scope[] };
+type Access = { readonly kind: 'public' } | { readonly kind: 'key-optional' } | { readonly kind: 'any-of'; readonly scopes: readonly Scope[] };
 
-/** No key needed (liveness, documentation). */
+/** No key needed (documentation). */
 export const Public = () => SetMetadata(ACCESS, { kind: 'public' } satisfies Access);
+
+/**
+ * No key needed, but one sent must be valid (401 otherwise, as on every route), and the route then
+ * knows its client (`CallingClientIfAny`) and may tell it more. In the API document: a bearer key or
+ * none (`security: [{}, {bearer: []}]`).
+ */
+export const KeyOptional = () => applyDecorators(SetMetadata(ACCESS, { kind: 'key-optional' } satisfies Access), ApiSecurity({}), ApiBearerAuth());
 
 /**
  * The key must hold at least one of these scopes. Routes without either decorator need any valid key.
@@ -28,6 +35,11 @@ export const CallingClient = createParamDecorator((_: unknown, context: Executio
   return client;
 });
 
+/** The calling client on a `KeyOptional` route, or undefined when the request carried no key. */
+export const CallingClientIfAny = createParamDecorator(
+  (_: unknown, context: ExecutionContext): ApiClient | undefined => context.switchToHttp().getRequest<AuthenticatedRequest>().apiClient,
+);
+
 export function requireScope(client: ApiClient, scope: Scope, what: string): void {
   if (!client.scopes.has(scope)) throw new ForbiddenException(`${what} needs the scope ${scope}`);
 }
@@ -42,7 +54,10 @@ export function requireTouchpoint(client: ApiClient, touchpoint: Touchpoint, wha
   }
 }
 
-/** `Authorization: Bearer <key>` on every route that is not public: 401 without a known key, 403 without the scope. */
+/**
+ * `Authorization: Bearer <key>` on every route that is not public: 401 without a known key, 403
+ * without the scope. A `KeyOptional` route takes a request without the header, but not one with a key it does not know.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -55,9 +70,10 @@ export class ApiKeyGuard implements CanActivate {
     if (access?.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (access?.kind === 'key-optional' && request.headers.authorization === undefined) return true;
     const client = authenticatedClient(this.keys, request);
     if (!client) throw new UnauthorizedException();
-    if (access && !access.scopes.some((scope) => client.scopes.has(scope))) {
+    if (access?.kind === 'any-of' && !access.scopes.some((scope) => client.scopes.has(scope))) {
       const needed = access.scopes.length === 1 ? `the scope ${access.scopes[0]}` : `one of the scopes ${access.scopes.join(', ')}`;
       throw new ForbiddenException(`this needs ${needed}`);
     }

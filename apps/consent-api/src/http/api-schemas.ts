@@ -296,12 +296,14 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
       if (!IGNORES_QUERY_PARAMETERS.has(path)) {
         responses['400'] = body('ValidationFailed', 'the request is not understood (a query parameter the route does not take, a malformed body); nothing was recorded');
       }
-      if (operation.security?.length) {
+      if (isKeyOptional(operation)) {
+        responses['401'] = body('Unauthorized', 'a key was sent and it is not a valid API key (send none, or a valid one)', WWW_AUTHENTICATE);
+      } else if (operation.security?.length) {
         // Where a client's operator finds which scope to ask for its key: only OAuth schemes carry scopes in OpenAPI 3.0.
         const scopes: readonly string[] | undefined = (operation as { 'x-scopes'?: string[] })['x-scopes'];
         const needs = !scopes ? 'Needs any valid API key.' : scopes.length === 1 ? `Needs the scope ${scopes[0]}.` : `Needs one of the scopes ${scopes.join(', ')}.`;
         operation.description = operation.description ? `${needs} ${operation.description}` : needs;
-        responses['401'] = body('Unauthorized', 'no valid API key', { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } });
+        responses['401'] = body('Unauthorized', 'no valid API key', WWW_AUTHENTICATE);
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }
       responses['503'] ??= body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
@@ -313,6 +315,11 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
   }
   return document;
 }
+
+const WWW_AUTHENTICATE: ResponseObject['headers'] = { 'WWW-Authenticate': { schema: { type: 'string', example: 'Bearer' } } };
+
+/** A `KeyOptional` route: OpenAPI's empty requirement `{}` beside the bearer key says a key may be left out. */
+const isKeyOptional = (operation: OperationObject): boolean => operation.security?.some((requirement) => Object.keys(requirement).length === 0) ?? false;
 
 /** Query parameters documented from the request class that validates them (names, enums, formats, required). */
 export function ApiQueriesFrom(requestClass: Function, descriptions: Record<string, string> = {}): MethodDecorator {
