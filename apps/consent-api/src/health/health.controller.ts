@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Controller, Get, Module, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../api-keys/api-key.guard';
+import { CallingClientIfAny, KeyOptional } from '../api-keys/api-key.guard';
+import type { ApiClient } from '../api-keys/api-keys';
 import { type EventStore, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
 import { LedgerStorage } from '../ledger/ledger-storage';
 
@@ -37,9 +38,17 @@ export interface FeedHealth {
   readonly leader: string | null;
 }
 
-/** The same body for 200 and 503: monitors read `status`, operators `store.detail`, `readModels` and `feeds`. */
-export interface HealthAnswer {
+/**
+ * What a caller without a key is told, for 200 and 503 alike: whether the service is ready, and
+ * nothing else. The details name projector instances (`hostname-pid` by default), topic prefixes,
+ * how many positions the log holds (how many choices were ever recorded) and the stores' failures.
+ */
+export interface HealthStatus {
   readonly status: 'ready' | 'unavailable';
+}
+
+/** What a caller with a valid key (any scope) is told, the same body for 200 and 503: monitors read `status`, operators `store.detail`, `readModels` and `feeds`. */
+export interface HealthAnswer extends HealthStatus {
   readonly store: StoreHealth & { readonly kind: EventStore['kind'] };
   readonly readModels: ReadModelsHealth;
   /** Every feed, in order of name; `[]` without Kafka. Absent when the read-model database could not be read (`readModels.detail` says why). */
@@ -85,22 +94,33 @@ export class HealthController {
   /**
    * Answering at all is liveness; `ready` is whether the event store can take commands. Read models
    * or feeds behind do not make the service unready: choices must still be recorded while they catch up.
+   * Load balancers and probes send no key and are told `status` alone; the details are for the
+   * operator's own systems, whose every key (any scope) may read them.
    */
   @Get()
-  @Public()
+  @KeyOptional()
   @ApiOperation({
-    summary: 'Liveness (any answer), readiness of the event store (200 ready, 503 not ready), and how far the read models and the Kafka feeds have come through the log',
+    summary: 'Liveness (any answer) and readiness of the event store (200 ready, 503 not ready); with an API key, also the stores and how far the read models and the Kafka feeds have come through the log',
+    description: 'Needs no key: without Authorization, the body is { status } alone. With any valid API key (any scope), the full detail. A key that is not valid is answered 401, as on every route.',
   })
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthAnswer> {
-    if (!isShareable(this.storeProbe)) this.storeProbe = startProbe(this.storage.health(), (done) => done === this.storeProbe && (this.storeProbe = undefined));
-    if (!isShareable(this.progressProbe)) this.progressProbe = startProbe(this.progressHealth(), (done) => done === this.progressProbe && (this.progressProbe = undefined));
-    const [store, { readModels, feeds }] = await Promise.all([
-      withinProbeTime(this.storeProbe.answer, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` }),
-      withinProbeTime(this.progressProbe.answer, { readModels: { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` } }),
-    ]);
+  async health(@Res({ passthrough: true }) reply: FastifyReply, @CallingClientIfAny() client: ApiClient | undefined): Promise<HealthStatus | HealthAnswer> {
+    // A caller without a key is not told the read models' progress, so they are not asked for it.
+    const [store, progress] = await Promise.all([this.storeHealth(), client && this.readModelsProgress()]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
-    return { status: store.ready ? 'ready' : 'unavailable', store: { kind: this.storage.eventStore.kind, ...store }, readModels, ...(feeds && { feeds }) };
+    const status = store.ready ? 'ready' : 'unavailable';
+    if (!progress) return { status };
+    return { status, store: { kind: this.storage.eventStore.kind, ...store }, readModels: progress.readModels, ...(progress.feeds && { feeds: progress.feeds }) };
+  }
+
+  private storeHealth(): Promise<StoreHealth> {
+    if (!isShareable(this.storeProbe)) this.storeProbe = startProbe(this.storage.health(), (done) => done === this.storeProbe && (this.storeProbe = undefined));
+    return withinProbeTime(this.storeProbe.answer, { ready: false, detail: `the event store did not answer within ${PROBE_TIMEOUT_MS} ms` });
+  }
+
+  private readModelsProgress(): Promise<ProgressHealth> {
+    if (!isShareable(this.progressProbe)) this.progressProbe = startProbe(this.progressHealth(), (done) => done === this.progressProbe && (this.progressProbe = undefined));
+    return withinProbeTime(this.progressProbe.answer, { readModels: { upToDate: false, detail: `the log or the read models did not answer within ${PROBE_TIMEOUT_MS} ms` } });
   }
 
   private async progressHealth(): Promise<ProgressHealth> {
@@ -114,7 +134,7 @@ export class HealthController {
         feeds: feeds.map((feed) => ({ name: feed.name, position: String(feed.position), behind: String(logPosition - feed.position), leader: feed.leader ?? null })),
       };
     } catch (error) {
-      // /health answers anyone: a driver's message names the database, its user and its host.
+      // A driver's message names the database, its user and its host: not for every key holder either.
       return { readModels: { upToDate: false, detail: failureClassesOf(error) } };
     }
   }

@@ -3,7 +3,7 @@ import { eventually } from '../../../projector/src/testing/topic-reader';
 import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
-import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 /**
  * With PROJECTOR=off another process keeps the read models. When it stops, commands still go
@@ -13,7 +13,7 @@ describe('/health and the read models', () => {
   let api: TestApi | undefined;
   afterEach(() => api?.close());
 
-  const health = async () => (await api!.call('GET', '/health', { key: null })).body;
+  const health = async () => (await api!.call('GET', '/health', { key: TEST_KEYS.reader })).body;
 
   it('says the read models are behind the log while no process keeps them', async () => {
     api = await startTestApi('sqlite', { projector: 'off' });
@@ -42,6 +42,43 @@ describe('/health and the read models', () => {
 });
 
 /**
+ * /health answers anyone who can reach it, load balancers and `npm start` users' curl alike. Its
+ * details named the projector instances (`hostname-pid` by default), the Kafka topic prefixes, the
+ * feeds' positions, and a `logPosition` counting every choice ever recorded (found in security
+ * review): a caller without a key learns only whether the service is ready. The operator's own
+ * systems, each of which holds a key, still read the details.
+ */
+describe('/health with and without a key', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    expect((await api.command(commandJson.startRelationship(newSubjectId()))).status).toBe(201);
+  });
+  afterAll(() => api.close());
+
+  it('tells a caller without a key that it is ready, and nothing else', async () => {
+    const answer = await api.call('GET', '/health', { key: null });
+    expect([answer.status, answer.body]).toEqual([200, { status: 'ready' }]);
+  });
+
+  it('tells a caller with a key of any scope the store, the read models and the feeds', async () => {
+    const logPosition = String(await api.store.headPosition());
+    for (const key of Object.values(TEST_KEYS)) {
+      const answer = await api.call('GET', '/health', { key });
+      expect([answer.status, answer.body]).toEqual([200, { status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean), logPosition }), feeds: [] }]);
+    }
+  });
+
+  it('answers 401 to a key it does not know, or a header that is not a bearer key, as every route does', async () => {
+    const answers = await Promise.all([
+      api.call('GET', '/health', { key: 'not-a-key-anyone-was-given' }),
+      api.call('GET', '/health', { key: null, headers: { authorization: `Basic ${TEST_KEYS.admin}` } }),
+    ]);
+    for (const answer of answers) expect([answer.status, answer.body, answer.headers.get('www-authenticate')]).toEqual([401, { error: 'unauthorized' }, 'Bearer']);
+  });
+});
+
+/**
  * The projector publishing the topics has no HTTP surface of its own. A feed that stalls (broker
  * unreachable, no instance leading it, waiting on catalogue rules) left every check green while
  * partners stopped hearing of changes: /health tells each feed's progress and leader, as the
@@ -60,7 +97,7 @@ describeWithPostgres('/health and the Kafka feeds', () => {
     await api.close();
   });
 
-  const health = () => api.call('GET', '/health', { key: null });
+  const health = () => api.call('GET', '/health', { key: TEST_KEYS.reader });
 
   it("tells each feed's position, how far behind the log it is and who leads it, stays ready while one is behind, and shows no leader once the lease ran out", async () => {
     const [caughtUp, stalled] = [consentFeedOf(''), consentFeedOf('eu.')];
@@ -89,6 +126,16 @@ describeWithPostgres('/health and the Kafka feeds', () => {
       { name: 'consent-feed:eu.', position: String(head - 2n), behind: '2', leader: null },
     ]);
   });
+
+  it('names no feed, topic prefix, projector instance or position to a caller without a key', async () => {
+    const feed = consentFeedOf('private.');
+    await projector.tryLease(feed, 'projector-c', 60_000);
+    await projector.saveCheckpoint(feed, await api.store.headPosition(), { role: feed, holder: 'projector-c' });
+    expect((await health()).body.feeds).toContainEqual(expect.objectContaining({ name: 'consent-feed:private.', leader: 'projector-c' }));
+
+    const anonymous = await api.call('GET', '/health', { key: null });
+    expect([anonymous.status, anonymous.body]).toEqual([200, { status: 'ready' }]);
+  });
 });
 
 // A database that stops answering without closing its connections (a network cut, a frozen host)
@@ -113,7 +160,7 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
 
     database.proxy.freeze();
     const asked = Date.now();
-    const whileFrozen = await fetch(`${api.url}/health`, { signal: AbortSignal.timeout(5_000) });
+    const whileFrozen = await fetch(`${api.url}/health`, { headers: { authorization: `Bearer ${TEST_KEYS.reader}` }, signal: AbortSignal.timeout(5_000) });
     expect(Date.now() - asked).toBeLessThan(1_000);
     expect(whileFrozen.status).toBe(503);
     expect(whileFrozen.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -121,6 +168,12 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
     expect(body).toMatchObject({ status: 'unavailable', store: { kind: 'postgres', ready: false, detail: expect.any(String) }, readModels: { upToDate: false, detail: expect.any(String) } });
     // Not `[]`: that would say no feed exists, when the database could not tell.
     expect(body).not.toHaveProperty('feeds');
+
+    // A load balancer's probe sends no key: the same status and Retry-After, within the same second.
+    const probedAt = Date.now();
+    const probe = await fetch(`${api.url}/health`, { signal: AbortSignal.timeout(5_000) });
+    expect(Date.now() - probedAt).toBeLessThan(1_000);
+    expect([probe.status, probe.headers.get('retry-after'), await probe.json()]).toEqual([503, expect.stringMatching(/^\d+$/), { status: 'unavailable' }]);
 
     await database.proxy.restore();
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 10_000);
@@ -137,23 +190,25 @@ describeWithPostgres('/health when PostgreSQL stops answering', () => {
     database.proxy.strandOpenConnections();
 
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 20_000);
-    expect((await api.call('GET', '/health', { key: null })).body).toMatchObject({ status: 'ready', readModels: { logPosition: expect.any(String) } });
+    expect((await api.call('GET', '/health', { key: TEST_KEYS.reader })).body).toMatchObject({ status: 'ready', readModels: { logPosition: expect.any(String) } });
   }, 40_000);
 
-  // /health answers without a key, and it quoted the driver's message: the database's host and
-  // port (`connect ECONNREFUSED 10.0.3.4:5432`), its name, its user (`password authentication
-  // failed for user "consent"`). It names the failure's classes and codes instead, as the log does.
-  it('names the failure by its code, not the database host, port or name, to callers without a key', async () => {
+  // /health quoted the driver's message: the database's host and port (`connect ECONNREFUSED
+  // 10.0.3.4:5432`), its name, its user (`password authentication failed for user "consent"`),
+  // then to anyone; the details are now for key holders, and a key of a channel system is no
+  // reason to show them either. It names the failure's classes and codes instead, as the log does.
+  it('names the failure by its code, not the database host, port or name, to a caller with a key, and not at all to one without', async () => {
     await database.proxy.cut();
     let body: { store: { detail?: string }; readModels: { detail?: string } } | undefined;
     // The connections open when it was cut end without a code; a new one is then refused.
     await eventually(async () => {
-      body = (await api.call('GET', '/health', { key: null })).body;
+      body = (await api.call('GET', '/health', { key: TEST_KEYS.reader })).body;
       return [body!.store.detail, body!.readModels.detail].every((detail) => detail?.includes('ECONNREFUSED'));
     }, 'new connections to be refused', 10_000);
     expect(body).toMatchObject({ status: 'unavailable', store: { ready: false } });
     expect(JSON.stringify(body)).not.toContain(String(database.proxy.port));
     expect(JSON.stringify(body)).not.toContain('127.0.0.1');
+    expect((await api.call('GET', '/health', { key: null })).body).toEqual({ status: 'unavailable' });
 
     await database.proxy.restore();
     await eventually(async () => (await api.call('GET', '/health', { key: null })).status === 200, 'the API to be ready again', 10_000);

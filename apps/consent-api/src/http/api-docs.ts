@@ -44,7 +44,8 @@ export function mountApiDocs(app: NestFastifyApplication): void {
       .setTitle('Consent Ledger API')
       .setDescription(
         'Records every consent and preference choice as proof, and answers what may be done with whose data. ' +
-          'Every route but /health and /docs needs "Authorization: Bearer <API key>". Errors: 400 validation-failed ' +
+          'Every route but /health and /docs needs "Authorization: Bearer <API key>". /health answers { status } alone ' +
+          'without a key, and its details (stores, read models, Kafka feeds) to any valid key. Errors: 400 validation-failed ' +
           '{ details: [{ field, message }] } (nothing recorded), 401, 403, 409 (idempotency key reused, or concurrent ' +
           'writers), 422 { error: <rule>, message } (a rule of the ledger), 503 with Retry-After (storage unavailable).',
       )

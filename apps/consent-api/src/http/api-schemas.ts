@@ -14,7 +14,7 @@ import {
   SEGMENTS,
 } from '@consent-ledger/domain';
 import { statusOfRule } from '../rights/rights-requests-intake';
-import { eventRef, instant, RECORD_SCHEMAS } from './record-schemas';
+import { eventRef, instant, RECORD_SCHEMAS, ref } from './record-schemas';
 import { PSEUDONYMOUS_ID_SCHEMA, requestSchema } from './request-schema';
 
 /**
@@ -174,6 +174,13 @@ const body = (schema: string, description: string, headers?: ResponseObject['hea
   ...(headers && { headers }),
 });
 
+/** /health's body: `status` alone without a key, the details with a valid one. */
+const healthBody = (description: string, headers?: ResponseObject['headers']): ResponseObject => ({
+  description: `${description}. Without a key, status alone (HealthStatus); with a valid API key of any scope, the details (Health)`,
+  content: { 'application/json': { schema: { oneOf: [ref('HealthStatus'), ref('Health')] } } },
+  ...(headers && { headers }),
+});
+
 /** The ledger's rules a command can break; an unknown purpose is already a 400 at the edge. */
 export const RULES_ANSWERED_422 = Object.keys(LEDGER_RULES).filter((rule) => rule !== 'unknown-purpose');
 
@@ -257,8 +264,8 @@ const ANSWERS: Record<string, Record<string, Record<string, ResponseObject>>> = 
   },
   '/health': {
     get: {
-      '200': body('Health', 'ready: the event store takes commands'),
-      '503': body('Health', 'unavailable: the event store does not take commands (the service is live: it answered)', { 'Retry-After': { schema: { type: 'integer' } } }),
+      '200': healthBody('ready: the event store takes commands'),
+      '503': healthBody('unavailable: the event store does not take commands (the service is live: it answered)', { 'Retry-After': { schema: { type: 'integer' } } }),
     },
   },
 };

@@ -39,7 +39,7 @@ import {
   TOUCHPOINTS,
 } from '@consent-ledger/domain';
 import type { TimelineAnswer } from '../audit/timeline.controller';
-import type { FeedHealth, HealthAnswer } from '../health/health.controller';
+import type { FeedHealth, HealthAnswer, HealthStatus } from '../health/health.controller';
 import type { ProofRetentionRunList } from '../rights/proof-retention.controller';
 import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
 import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
@@ -434,6 +434,8 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
   ),
   ProofRetentionRun: { ...proofRetentionRun, description: 'one run of the proof-retention job' },
   ProofRetentionRuns: objectSchema<ProofRetentionRunList>({ runs: listOf(ref('ProofRetentionRun'), 'one page, oldest first'), next: nextPage }, {}),
+  // Closed, so that a validator tells it from Health in the oneOf /health answers with.
+  HealthStatus: { ...objectSchema<HealthStatus>({ status: oneOf(['ready', 'unavailable']) }, {}, 'what /health tells a caller without a key'), additionalProperties: false },
   Health: objectSchema<HealthAnswer>(
     {
       status: oneOf(['ready', 'unavailable']),
@@ -464,5 +466,6 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
       ),
     },
     { feeds: true },
+    'what /health tells a caller with a valid API key, of any scope',
   ),
 };

@@ -205,6 +205,8 @@ describe('the API document, as a client generated from it uses it', () => {
     expect((await callAsDocumented('get', '/v1/subjects/{subjectId}/timeline', subject('timeline'))).body.steps).toHaveLength(2);
     expect((await callAsDocumented('get', '/v1/purposes')).status).toBe(200);
     expect((await callAsDocumented('get', '/health', { key: null })).status).toBe(200);
+    expect((await callAsDocumented('get', '/health', { key: TEST_KEYS.reader })).body.store).toEqual({ kind: 'sqlite', ready: true });
+    expect((await callAsDocumented('get', '/health', { key: 'not-a-key-anyone-was-given' })).status).toBe(401);
   });
 
   // Found by an integrator: "erased" and "withheld" are strings, so they matched both forms of the
@@ -364,7 +366,8 @@ describe('the API document, as a client generated from it uses it', () => {
   // Found by an integrator: the document named the scopes of the commands route only, so the
   // operator of a generated client could not tell which scope to ask for its key.
   it('names on every operation that needs a key the scopes it takes, as the service checks them', async () => {
-    const needs = Object.fromEntries(operations().filter(({ op }) => op.security?.length).map(({ method, path, op }) => [`${method} ${path}`, op['x-scopes'] ?? 'any key']));
+    const needsAKey = (op: Operation) => op.security?.length && !op.security.some((requirement) => Object.keys(requirement as object).length === 0);
+    const needs = Object.fromEntries(operations().filter(({ op }) => needsAKey(op)).map(({ method, path, op }) => [`${method} ${path}`, op['x-scopes'] ?? 'any key']));
     expect(needs).toEqual({
       'post /v1/commands': ['commands:write', 'relationships:write', 'objections:review', 'subjects:erase'],
       'get /v1/subjects/{subjectId}/decision': ['decisions:read'],
@@ -391,12 +394,20 @@ describe('the API document, as a client generated from it uses it', () => {
     expect([(await api.call('GET', history, { key: TEST_KEYS.reader })).status, (await api.call('GET', history, { key: TEST_KEYS.auditor })).status]).toEqual([403, 200]);
   });
 
-  it('declares the body health answers when the store is not ready, not an error body', () => {
-    const unavailable = resolve(operation('get', '/health').responses['503'].content!['application/json'].schema);
-    expect(unavailable.required).toEqual(['status', 'store', 'readModels']);
-    expect(unavailable.properties!.status.enum).toContain('unavailable');
-    const feed = resolve(unavailable.properties!.feeds.items!);
+  it('declares the body health answers when the store is not ready, not an error body: status alone without a key, the details with one', () => {
+    const [anonymous, withKey] = operation('get', '/health').responses['503'].content!['application/json'].schema.oneOf!.map(resolve);
+    expect([anonymous.required, anonymous.properties!.status.enum, anonymous.additionalProperties]).toEqual([['status'], ['ready', 'unavailable'], false]);
+    expect(withKey.required).toEqual(['status', 'store', 'readModels']);
+    expect(withKey.properties!.status.enum).toContain('unavailable');
+    const feed = resolve(withKey.properties!.feeds.items!);
     expect(feed.required).toEqual(['name', 'position', 'behind', 'leader']);
     expect(feed.properties!.leader).toMatchObject({ type: 'string', nullable: true });
+  });
+
+  it('declares that health takes a key or none, and what it tells each', () => {
+    const health = operation('get', '/health');
+    expect(health.security).toEqual([{}, { bearer: [] }]);
+    expect(health.description).toMatch(/without Authorization, the body is \{ status \} alone/);
+    expect(Object.keys(health.responses)).not.toContain('403');
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandJson, newSubjectId, REPOSITORY_ROOT, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, REPOSITORY_ROOT, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 describe('the catalogue, health and documentation', () => {
   let api: TestApi;
@@ -16,11 +16,13 @@ describe('the catalogue, health and documentation', () => {
     expect(response.body).toEqual(catalogue);
   });
 
-  it('reports itself live and the store ready, also asked with a cache-buster', async () => {
+  it('reports itself live and the store ready, also asked with a cache-buster, with its details to a key', async () => {
     for (const path of ['/health', '/health?_=1700000000']) {
-      const response = await api.call('GET', path, { key: null });
-      expect(response.status).toBe(200);
-      expect(response.body).toEqual({ status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }), feeds: [] });
+      const anonymous = await api.call('GET', path, { key: null });
+      expect([anonymous.status, anonymous.body]).toEqual([200, { status: 'ready' }]);
+      const withKey = await api.call('GET', path, { key: TEST_KEYS.reader });
+      expect(withKey.status).toBe(200);
+      expect(withKey.body).toEqual({ status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }), feeds: [] });
     }
   });
 
@@ -102,7 +104,9 @@ describe('the catalogue, health and documentation', () => {
     expect(Object.keys(commands)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409', '422', '503']));
     expect(schemaOf(commands['201']).required).toEqual(['subjectId', 'events']);
     expect(schemaOf(document.paths['/v1/subjects/{subjectId}/preferences'].get.responses['200']).required).toContain('purposes');
-    expect(document.paths['/health'].get.responses).not.toHaveProperty('401');
+    // No key is needed, so never a 403; but a key that is sent must be valid.
+    expect(document.paths['/health'].get.responses).not.toHaveProperty('403');
+    expect(document.paths['/health'].get.responses['401'].headers).toHaveProperty('WWW-Authenticate');
   });
 
   it('serves Swagger UI at /docs', async () => {

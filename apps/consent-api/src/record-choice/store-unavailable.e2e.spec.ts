@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { createTestSchema, describeWithPostgres, postgresTestUrl, type TestSchema, uniqueName, withClient } from '../../../../test/support/services';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
-import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 /** Waits for a condition, polling, until a deadline: no fixed sleeps. */
 async function eventually<T>(probe: () => Promise<T>, isDone: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
@@ -31,7 +31,7 @@ describe('when the SQLite store is gone', () => {
 
   it('answers decisions 503 and reports itself not ready', async () => {
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`)).status).toBe(503);
-    const health = await api.call('GET', '/health', { key: null });
+    const health = await api.call('GET', '/health', { key: TEST_KEYS.reader });
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ status: 'unavailable', store: { kind: 'sqlite', ready: false } });
   });
