@@ -35,7 +35,7 @@ export class EventStoreUnavailable extends Error {
  * What a failure was, told without its message: the class of each error along the `cause` chain
  * with its code (`EventStoreUnavailable < Error ECONNREFUSED`, `DatabaseError 57P01`). A driver's
  * message may quote a statement's values, or name the database, its user and its host:port, which
- * neither an operator's log nor the public `/health` should carry.
+ * neither an operator's log nor `/health` (whose details any API key reads) should carry.
  */
 export function failureClassesOf(error: unknown): string {
   const classes: string[] = [];
