@@ -193,6 +193,15 @@ describe('the subject export over HTTP', () => {
     expect(purposeIn(currentPreferences.otherBrands[0], 'enjoy-loyalty-programme')).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
   });
 
+  it("keeps the brand of a Scarlet user's choice when the DPO reviews it under the default brand, as the state topic does", async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.object(subjectId, { brand: 'scarlet', purpose: MOTIVATED_PURPOSE, justification: 'Not my app usage.' }))).status).toBe(201);
+    expect((await api.command(commandJson.reviewObjection(subjectId, { capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-7' } } }))).status).toBe(201);
+
+    const { currentPreferences } = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body;
+    expect(currentPreferences.brand).toBe('scarlet');
+  });
+
   it('is an empty record for a subject the ledger never heard of', async () =>
     expect((await api.call('GET', `/v1/subjects/${newSubjectId()}/export`, { key: TEST_KEYS.auditor })).body).toMatchObject({ personalData: 'none', choices: [], receipts: [] }));
 

@@ -20,7 +20,7 @@ import {
 import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
 import type { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
+import { isDealingWith, type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
 import { recordRemovalsOf, type SubjectRecord } from './subject-record';
 
 /**
@@ -106,9 +106,9 @@ export interface SubjectExport {
   readonly receipts: readonly ConsentReceipt[];
   /**
    * For the subject's brand as the state topic gives it (`subjectBrandOf`: of the latest running
-   * relationship, else of the one that changed last, else of the latest event; the default brand
-   * for a subject without events), and in `otherBrands` for every other brand the subject has a
-   * relationship with, as on the state topic.
+   * relationship, else of the one that changed last, else of the latest choice, else of the
+   * latest event; the default brand for a subject without events), and in `otherBrands` for
+   * every other brand the subject has a relationship with, as on the state topic.
    */
   readonly currentPreferences: Preferences & { readonly otherBrands?: readonly OtherBrand[] };
   readonly proofRetention: ProofRetention;
@@ -138,7 +138,7 @@ export async function subjectExportOf(
 ): Promise<SubjectExport> {
   const { history, subjectId } = record;
   const ledger = ledgerOf(history);
-  const latest = history.at(-1);
+  const latest = history.filter(isDealingWith).at(-1) ?? history.at(-1);
   const brand = latest && subjectBrandOf(ledger, latest.data.brand);
   const preferences = preferencesOf(ledger, catalogue, { at: now, ...(brand && { brand }) });
   // Erased is erased, whatever key remains: the erasure is in the log before its key is destroyed

@@ -1,5 +1,5 @@
 import type { Brand } from '@consent-ledger/domain';
-import { consentGiven, relationshipEnded, relationshipStarted } from '@consent-ledger/domain/testing';
+import { consentGiven, objectionRaised, objectionReviewed, relationshipEnded, relationshipStarted } from '@consent-ledger/domain/testing';
 import { viewAfter } from '../testing/project';
 
 const SCARLET = 'scarlet' as Brand;
@@ -35,5 +35,15 @@ describe('the brand a subject is evaluated for', () => {
 
   it('is the brand of the latest event for a subject without a relationship', () => {
     expect(viewAfter([consentGiven({ brand: SCARLET, purpose: 'advertising-cookies-retargeting' })]).brand).toBe(SCARLET);
+  });
+
+  // The DPO's review goes out under the default brand whoever the person dealt with: it made a
+  // Scarlet visitor's rows and state Proximus's.
+  it("stays the brand of the person's latest choice when the controller reviews their objection under another", () => {
+    const view = viewAfter([
+      objectionRaised({ brand: SCARLET, target: 'market-analysis-anonymous-insights', needsReview: true }),
+      objectionReviewed({ brand: 'proximus', target: 'market-analysis-anonymous-insights', outcome: 'upheld', occurredAt: '2024-06-01T09:00:00Z' }),
+    ]);
+    expect(view.brand).toBe(SCARLET);
   });
 });

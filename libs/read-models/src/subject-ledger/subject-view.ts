@@ -11,6 +11,7 @@ import {
   isLater,
   latest,
   type Ledger,
+  type LedgerEvent,
   mayProcess,
   type Preferences,
   preferencesOf,
@@ -30,8 +31,9 @@ export interface SubjectView {
   readonly subjectId: string;
   /**
    * The brand the decision rows and the state topic are evaluated for: of the subject's latest
-   * running relationship, else of its latest relationship, else of its latest event. Audiences
-   * are not: each has brands of its own (see `audienceDecision`).
+   * running relationship, else of its latest relationship, else of its latest choice
+   * (`isDealingWith`), else of its latest event. Audiences are not: each has brands of its own
+   * (see `audienceDecision`).
    */
   readonly brand: Brand;
   readonly ledger: Ledger;
@@ -64,7 +66,7 @@ export function projectSubject(stored: SubjectView | null, projected: ProjectedE
   const evaluatedAt = latest(previous?.evaluatedAt, projected.recordedAt) ?? projected.recordedAt;
   const view: SubjectView = {
     subjectId: event.data.subjectId,
-    brand: subjectBrandOf(ledger, event.data.brand),
+    brand: subjectBrandOf(ledger, isDealingWith(event) ? event.data.brand : (previous?.brand ?? event.data.brand)),
     ledger,
     lastPosition: projected.position,
     lastOccurredAt: latest(previous?.lastOccurredAt, event.data.capture.occurredAt) ?? event.data.capture.occurredAt,
@@ -122,6 +124,14 @@ function audienceDecisionFor(view: SubjectView, catalogue: Catalogue, question: 
 }
 
 /**
+ * Whether the event is the person's own dealing with its brand: a relationship, or a choice made
+ * through one of the brand's touchpoints. An objection's review and an erasure are the
+ * controller's acts, sent under the default brand whichever brand the person dealt with, so they
+ * say nothing of it.
+ */
+export const isDealingWith = (event: Pick<LedgerEvent, 'type'>): boolean => event.type !== 'ObjectionReviewed' && event.type !== 'SubjectErased';
+
+/**
  * The brands besides the view's own that the subject has a relationship with: the state topic
  * carries their decisions too, so time passing for them must bring the subject back as well.
  */
@@ -146,12 +156,15 @@ export function otherBrandsPreferencesOf(subject: Pick<SubjectView, 'ledger' | '
 
 /**
  * The brand of the subject's latest running relationship; with none running, of the relationship
- * that changed last; with none at all, of its latest event. A contract with another brand that
- * began and ended meanwhile must not take the place of the one still running: the state topic and
- * the decision rows would then speak of a former relationship. The subject export gives its
- * current preferences for this brand too, so the two never disagree about a subject's brand.
+ * that changed last; with none at all, `latestChoiceBrand`: of its latest choice (`isDealingWith`),
+ * or of its latest event when it made none. A contract with another brand that began and ended
+ * meanwhile must not take the place of the one still running: the state topic and the decision
+ * rows would then speak of a former relationship. Nor may the controller's review of an
+ * objection, sent under the default brand, make a Scarlet visitor a Proximus one. The subject
+ * export gives its current preferences for this brand too, so the two never disagree about a
+ * subject's brand.
  */
-export function subjectBrandOf(ledger: Ledger, latestEventBrand: Brand): Brand {
+export function subjectBrandOf(ledger: Ledger, latestChoiceBrand: Brand): Brand {
   let brand: Brand | undefined;
   let stamp;
   let isRunning = false;
@@ -163,5 +176,5 @@ export function subjectBrandOf(ledger: Ledger, latestEventBrand: Brand): Brand {
       isRunning = relationship.active;
     }
   }
-  return brand ?? latestEventBrand;
+  return brand ?? latestChoiceBrand;
 }
