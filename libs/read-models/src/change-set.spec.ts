@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { earliest, type Instant, type LedgerEvent, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
+import { BRANDS, earliest, type Instant, type LedgerEvent, loadCatalogue, type SubjectId } from '@consent-ledger/domain';
 import {
   catalogue,
   channelRestricted,
@@ -15,7 +15,7 @@ import {
 import type { StoredEvent } from '@consent-ledger/event-store';
 import { type ChangeSet, isNewsForFeeds, planEvents, planReevaluation } from './change-set';
 import { decisionRowsOf, type DecisionRow, defaultDecisionRowsOf } from './current-decisions/current-decisions.projection';
-import type { SubjectView } from './subject-ledger/subject-view';
+import { decisionBrandsOf, type SubjectView } from './subject-ledger/subject-view';
 import { project, reevaluated } from './testing/project';
 import { asStored } from './testing/stored-events';
 
@@ -180,7 +180,8 @@ describe('time passing for a customer of two brands', () => {
 
     const [afterFiveYears] = reevaluated(afterAYear.view, '2029-06-01T09:00:30Z').changes.subjects;
     expect(scarletWinBack(afterFiveYears.view)).toMatchObject({ allowed: false });
-    expect(afterFiveYears.decisions).toEqual([]);
+    expect(afterFiveYears.decisions).toContainEqual(expect.objectContaining({ brand: 'scarlet', purpose: 'former-customer-winback', allowed: false, reason: 'retention-window-ended' }));
+    expect(afterFiveYears.decisions.every((row) => row.brand === 'scarlet')).toBe(true);
     expect(isNewsForFeeds(afterFiveYears)).toBe(true);
     expect(afterFiveYears.nextChangeAt).toBe('2031-06-01T09:00:00.000Z');
   });
@@ -204,10 +205,11 @@ describe('re-evaluating only the purposes an event touches', () => {
   type Step = { kind: 'event'; event: LedgerEvent } | { kind: 'sweep'; day: number };
   const step = (day: number): fc.Arbitrary<Step> =>
     fc.oneof(
-      fc.record({ purpose: fc.constantFrom(...PURPOSES), lasts: fc.option(fc.integer({ min: 1, max: 60 })) }).map(({ purpose, lasts }) => ({
+      fc.record({ purpose: fc.constantFrom(...PURPOSES), lasts: fc.option(fc.integer({ min: 1, max: 60 })), brand: fc.constantFrom(...BRANDS) }).map(({ purpose, lasts, brand }) => ({
         kind: 'event' as const,
         event: consentGiven({
           purpose,
+          brand,
           occurredAt: at(day),
           channels: purpose === 'targeted-tv-advertising-pickx' ? ['tv-screen'] : [],
           ...(lasts !== null && { expiresAt: at(day + lasts) as never }),
@@ -215,7 +217,7 @@ describe('re-evaluating only the purposes an event touches', () => {
       })),
       fc.constantFrom(...PURPOSES).map((purpose) => ({ kind: 'event' as const, event: { ...channelRestricted({ occurredAt: at(day), channel: 'sms' }), type: 'ConsentWithdrawn', data: { ...channelRestricted({ occurredAt: at(day), channel: 'sms' }).data, purpose } } as unknown as LedgerEvent })),
       fc.constantFrom('sms', 'tv-screen', 'email').map((channel) => ({ kind: 'event' as const, event: channelRestricted({ channel: channel as 'sms', occurredAt: at(day) }) })),
-      fc.constantFrom('direct-marketing', 'targeted-tv-advertising-pickx').map((target) => ({ kind: 'event' as const, event: objectionRaised({ target, occurredAt: at(day) }) })),
+      fc.record({ target: fc.constantFrom('direct-marketing', 'targeted-tv-advertising-pickx'), brand: fc.constantFrom(...BRANDS) }).map(({ target, brand }) => ({ kind: 'event' as const, event: objectionRaised({ target, brand, occurredAt: at(day) }) })),
       fc.constant({ kind: 'event' as const, event: sourceOptedOut({ source: 'tv-viewing', occurredAt: at(day) }) }),
       fc.constantFrom('proximus', 'scarlet').map((brand) => ({ kind: 'event' as const, event: relationshipStarted({ brand, occurredAt: at(day) }) })),
       fc.constantFrom('proximus', 'scarlet').map((brand) => ({ kind: 'event' as const, event: relationshipEnded({ brand, occurredAt: at(day) }) })),
@@ -231,6 +233,7 @@ describe('re-evaluating only the purposes an event touches', () => {
       fc.property(stories, (steps) => {
         let view: SubjectView | null = null;
         const table = new Map<string, DecisionRow>();
+        const keyOf = (row: DecisionRow) => `${row.brand}|${row.purpose}`;
         let position = 0n;
         for (const current of steps) {
           let changes: ChangeSet;
@@ -243,15 +246,17 @@ describe('re-evaluating only the purposes an event touches', () => {
             position = stored.position;
           }
           for (const change of changes.subjects) {
-            for (const row of change.decisions) table.set(row.purpose, row);
+            for (const row of change.decisions) table.set(keyOf(row), row);
             view = change.view;
             expect(change.nextChangeAt).toBe(nextChangeOfEveryRow(change.view));
           }
         }
         if (!view) return;
-        // No row for a purpose means the decision of a subject with no history.
-        const stored = new Map([...defaultDecisionRowsOf(view, catalogue).map((row): [string, DecisionRow] => [row.purpose, row]), ...table]);
-        expect(new Map(decisionRowsOf(view, catalogue).map((row) => [row.purpose, row]))).toEqual(stored);
+        // No row for a brand and purpose means the decision of a subject with no history; the
+        // subject has rows for each brand it dealt with, and none for any other.
+        const brands = decisionBrandsOf(view).map((brand) => ({ ...view!, brand }));
+        const stored = new Map([...brands.flatMap((each) => defaultDecisionRowsOf(each, catalogue)).map((row): [string, DecisionRow] => [keyOf(row), row]), ...table]);
+        expect(new Map(brands.flatMap((each) => decisionRowsOf(each, catalogue)).map((row) => [keyOf(row), row]))).toEqual(stored);
       }),
       { numRuns: 300 },
     ));
@@ -259,7 +264,7 @@ describe('re-evaluating only the purposes an event touches', () => {
 
 /** When the subject's rows next change, from every purpose of the catalogue for each of its brands, and every membership. */
 function nextChangeOfEveryRow(view: SubjectView): Instant | null {
-  const brands = [view.brand, ...view.ledger.relationships.keys()];
+  const brands = decisionBrandsOf(view);
   const rows = brands.flatMap((brand) => decisionRowsOf({ ...view, brand }, catalogue)).map((row) => row.changesAt ?? undefined);
   const memberships = [...view.audiences.values()].map((row) => row.validUntil ?? undefined);
   return earliest(...rows, ...memberships) ?? null;

@@ -1,10 +1,10 @@
-import { type Catalogue, earliest, type Instant } from '@consent-ledger/domain';
+import { type Brand, type Catalogue, earliest, type Instant, type PurposeDefinition } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceRow } from './audience-membership/audience-membership.projection';
 import { suppressionKey, suppressionRowsOf, type SuppressionRow } from './channel-suppressions/channel-suppressions.projection';
 import { decisionRowsOf, type DecisionRow, isSameDecisionRow, purposesTouched, withoutHistory } from './current-decisions/current-decisions.projection';
 import { readLedgerEvent } from './ledger-events';
-import { otherBrandsOf, projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
+import { decisionBrandsOf, projectSubject, reevaluateSubject, type SubjectView } from './subject-ledger/subject-view';
 
 /** What one transaction writes for one subject: the new view and only the rows that changed. */
 export interface SubjectChange {
@@ -13,12 +13,12 @@ export interface SubjectChange {
   readonly previous: { readonly lastPosition: GlobalPosition; readonly evaluatedAt: Instant } | null;
   /** When the subject's decisions next change on their own; the time sweep looks again then. */
   readonly nextChangeAt: Instant | null;
-  /** Rows that changed; for a new subject, rows that differ from a subject with no history. */
+  /** Rows that changed, of every brand the subject has rows for; for a new subject, rows that differ from a subject with no history. */
   readonly decisions: readonly DecisionRow[];
   readonly suppressionsAdded: readonly SuppressionRow[];
   readonly suppressionsRemoved: readonly SuppressionRow[];
   readonly audiences: readonly AudienceRow[];
-  /** Whether anything a consumer sees changed (decisions, also for the subject's other brands; suppressions or audiences). */
+  /** Whether anything a consumer sees changed (decisions of any of its brands, suppressions or audiences). */
   readonly isVisible: boolean;
 }
 
@@ -81,30 +81,36 @@ export function planReevaluation(
 export function changeOf(before: SubjectView | null, after: SubjectView, catalogue: Catalogue): SubjectChange {
   // A new subject is compared with a subject with no history: its rows are only those that differ.
   const baseline = before ?? withoutHistory(after);
+  const brandsBefore = decisionBrandsOf(baseline);
+  const brandsAfter = decisionBrandsOf(after);
   // Only the purposes the change can touch are evaluated: a consent event costs one or two
   // purposes, not the whole catalogue (which a relationship, an erasure or an expiry needs), also
   // when it is a new subject's first event.
   const touched = purposesTouched(baseline, after, catalogue);
-  const purposes = touched === 'all' ? [...catalogue.purposes.values()] : [...touched];
-  const decisionsAfter = decisionRowsOf(after, catalogue, purposes);
-  const rowsBefore = decisionRowsOf(baseline, catalogue, purposes);
-  const decisionsBefore = new Map(rowsBefore.map((row) => [row.purpose, row]));
-  const decisions = decisionsAfter.filter((row) => {
-    const previous = decisionsBefore.get(row.purpose);
-    return !previous || !isSameDecisionRow(previous, row);
-  });
-  // The state topic carries the other brands' decisions too: no table keeps them, but their
-  // changes in time count as the subject's own, or a window closing for them would never reach it.
-  const otherBrands = otherBrandsOf(after).map((brand) => ({
-    before: decisionRowsOf({ ...baseline, brand }, catalogue, purposes),
-    after: decisionRowsOf({ ...after, brand }, catalogue, purposes),
+  // A brand the subject deals with for the first time has no rows yet, those of a subject with no
+  // history: every purpose the ledger holds something for may differ from them. A brand it no
+  // longer has (its record was removed and it came back) goes back to them.
+  const newBrands = brandsAfter.filter((brand) => !brandsBefore.includes(brand));
+  const goneBrands = brandsBefore.filter((brand) => !brandsAfter.includes(brand));
+  const evaluated = goneBrands.length > 0 ? 'all' : newBrands.length > 0 ? either(touched, purposesTouched(withoutHistory(after), after, catalogue)) : touched;
+  const purposes = evaluated === 'all' ? [...catalogue.purposes.values()] : [...evaluated];
+
+  const rowsOf = (view: SubjectView, brand: Brand, has: readonly Brand[]) =>
+    decisionRowsOf(has.includes(brand) ? { ...view, brand } : { ...withoutHistory(view), brand }, catalogue, purposes);
+  const byBrand = [...brandsBefore, ...newBrands].map((brand) => ({
+    brand,
+    before: rowsOf(baseline, brand, brandsBefore),
+    after: rowsOf(after, brand, brandsAfter),
   }));
-  const isOtherBrandChanged = otherBrands.some((rows) => rows.after.some((row, i) => !isSameDecisionRow(rows.before[i], row)));
-  const expiries = new Map(touched === 'all' ? [] : after.expiries);
-  decisionsAfter.forEach((row, i) => {
-    const changesAt = earliest(row.changesAt ?? undefined, ...otherBrands.map((rows) => rows.after[i].changesAt ?? undefined));
-    if (changesAt === undefined) expiries.delete(row.purpose);
-    else expiries.set(row.purpose, changesAt);
+  const decisions = byBrand.flatMap((rows) => rows.after.filter((row, i) => !isSameDecisionRow(rows.before[i], row)));
+  // Every brand's rows count for when the subject is looked at again: a window closing for its
+  // other brand changes rows too (and the state topic, which carries them).
+  const kept = byBrand.filter((rows) => brandsAfter.includes(rows.brand));
+  const expiries = new Map(evaluated === 'all' ? [] : after.expiries);
+  purposes.forEach((purpose, i) => {
+    const changesAt = earliest(...kept.map((rows) => rows.after[i].changesAt ?? undefined));
+    if (changesAt === undefined) expiries.delete(purpose.id);
+    else expiries.set(purpose.id, changesAt);
   });
   const view: SubjectView = { ...after, expiries };
 
@@ -122,7 +128,7 @@ export function changeOf(before: SubjectView | null, after: SubjectView, catalog
     suppressionsAdded,
     suppressionsRemoved,
     audiences,
-    isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0 || isOtherBrandChanged,
+    isVisible: decisions.length + suppressionsAdded.length + suppressionsRemoved.length + audiences.length > 0,
   };
 }
 
@@ -137,4 +143,9 @@ export const isNewsForFeeds = (change: SubjectChange): boolean => change.isVisib
 /** When the subject's rows next change on their own: the earliest expiry of a decision (of any of its brands) or a membership. */
 export function nextChangeOf(view: SubjectView): Instant | null {
   return earliest(...view.expiries.values(), ...[...view.audiences.values()].map((row) => row.validUntil ?? undefined)) ?? null;
+}
+
+/** The purposes in either set; `all` when either is. */
+function either(one: 'all' | Set<PurposeDefinition>, other: 'all' | Set<PurposeDefinition>): 'all' | Set<PurposeDefinition> {
+  return one === 'all' || other === 'all' ? 'all' : new Set([...one, ...other]);
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Instant, LedgerEvent } from '@consent-ledger/domain';
+import { BRANDS, type Instant, type LedgerEvent } from '@consent-ledger/domain';
 import { catalogue, histories, relationshipEnded, relationshipStarted } from '@consent-ledger/domain/testing';
 import { type ChangeSet, type SubjectView } from '@consent-ledger/read-models';
 import { planEvents, planReevaluation } from '../../../../libs/read-models/src/change-set';
@@ -36,6 +36,21 @@ describe('state messages from committed decisions', () => {
         const purposesJson = committed.purposesJson(view!);
         expect(purposesJson).toBeDefined();
         expect(stateMessageOf(view!, catalogue, cause, purposesJson).value).toBe(stateMessageOf(view!, catalogue, cause).value);
+      }),
+      { numRuns: 100 },
+    ));
+
+  // The rows of a customer of both brands are written for each brand; the state message speaks for one.
+  it('are the same JSON as evaluating every purpose again for a subject of both brands', () =>
+    fc.assert(
+      fc.property(histories(15), fc.array(fc.constantFrom(...BRANDS), { minLength: 17, maxLength: 17 }), (events, brands) => {
+        const committed = new CommittedViews(catalogue);
+        const withBrands = [relationshipStarted(), ...events, relationshipEnded({ occurredAt: '2025-06-01T00:00:00Z' })].map(
+          (event, i) => ({ ...event, data: { ...event.data, brand: brands[i] } }) as LedgerEvent,
+        );
+        const view = follow(withBrands, committed);
+        const purposesJson = committed.purposesJson(view!);
+        if (purposesJson !== undefined) expect(stateMessageOf(view!, catalogue, cause, purposesJson).value).toBe(stateMessageOf(view!, catalogue, cause).value);
       }),
       { numRuns: 100 },
     ));

@@ -1,10 +1,12 @@
-import type { Catalogue, Instant, PurposeId } from '@consent-ledger/domain';
+import type { Brand, Catalogue, Instant, PurposeId } from '@consent-ledger/domain';
 import type { GlobalPosition } from '@consent-ledger/event-store';
 import { type ChangeSet, type DecisionRow, defaultDecisionRowsOf, type SubjectChange, type SubjectView } from '@consent-ledger/read-models';
 
 interface Fragments {
   readonly lastPosition: GlobalPosition;
   readonly evaluatedAt: Instant;
+  /** The brand the entries are for: the view's, which the state message speaks for. */
+  readonly brand: Brand;
   /** Each purpose's entry of the preferences' `purposes` list, as JSON. */
   readonly byPurpose: Map<PurposeId, string>;
 }
@@ -47,7 +49,7 @@ export class CommittedViews {
   /** The `purposes` list of the subject's preferences as JSON, when known for exactly this view. */
   purposesJson(view: SubjectView): string | undefined {
     const known = this.fragments.get(view.subjectId);
-    if (!known || known.lastPosition !== view.lastPosition || known.evaluatedAt !== view.evaluatedAt) return undefined;
+    if (!known || known.lastPosition !== view.lastPosition || known.evaluatedAt !== view.evaluatedAt || known.brand !== view.brand) return undefined;
     const entries: string[] = [];
     for (const purpose of this.catalogue.purposes.keys()) {
       const entry = known.byPurpose.get(purpose);
@@ -62,15 +64,17 @@ export class CommittedViews {
     const known = this.fragments.get(subjectId);
     this.fragments.delete(subjectId);
     // A new subject's change holds the rows that differ from a subject with no history; any other
-    // change only the rows it wrote, which patch the fragments of exactly the view it was made on.
-    const matches = previous !== null && known !== undefined && known.lastPosition === previous.lastPosition && known.evaluatedAt === previous.evaluatedAt;
+    // change only the rows it wrote, which patch the fragments of exactly the view it was made on,
+    // for the same brand (the rows of its other brands are written too, and are not the message's).
+    const matches =
+      previous !== null && known !== undefined && known.lastPosition === previous.lastPosition && known.evaluatedAt === previous.evaluatedAt && known.brand === view.brand;
     if (previous !== null && !matches) return;
     const byPurpose = matches
       ? known!.byPurpose
       : new Map<PurposeId, string>(defaultDecisionRowsOf(view, this.catalogue).map((row) => [row.purpose, entryOf(row)]));
-    for (const row of decisions) byPurpose.set(row.purpose, entryOf(row));
+    for (const row of decisions) if (row.brand === view.brand) byPurpose.set(row.purpose, entryOf(row));
     if (byPurpose.size !== this.catalogue.purposes.size) return;
-    this.fragments.set(subjectId, { lastPosition: view.lastPosition, evaluatedAt: view.evaluatedAt, byPurpose });
+    this.fragments.set(subjectId, { lastPosition: view.lastPosition, evaluatedAt: view.evaluatedAt, brand: view.brand, byPurpose });
     if (this.fragments.size > this.capacity) this.fragments.delete(this.fragments.keys().next().value!);
   }
 }

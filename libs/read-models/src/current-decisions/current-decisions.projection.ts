@@ -1,5 +1,6 @@
 import {
   audienceLeftAt,
+  type Brand,
   type Catalogue,
   type Channel,
   consentStatus,
@@ -20,12 +21,15 @@ import {
 import type { SubjectView } from '../subject-ledger/subject-view';
 
 /**
- * The current decision per subject × purpose, for consumers that read SQL: `mayProcess` without
- * a channel or source, plus what narrows it per channel and source. For an exact answer on one
- * channel or source, use `filterAudience` (it evaluates the ledger, not these columns).
+ * The current decision per subject × brand × purpose, for consumers that read SQL: `mayProcess`
+ * for the brand without a channel or source, plus what narrows it per channel and source. For an
+ * exact answer on one channel or source, use `filterAudience` (it evaluates the ledger, not these
+ * columns).
  */
 export interface DecisionRow {
   readonly subjectId: string;
+  /** The brand the decision is for: a subject has rows for each brand it dealt with (`decisionBrandsOf`). */
+  readonly brand: Brand;
   readonly purpose: PurposeId;
   readonly allowed: boolean;
   readonly reason: DecisionReason;
@@ -53,12 +57,12 @@ export function defaultDecisionRowsOf(view: SubjectView, catalogue: Catalogue, p
   return decisionRowsOf(withoutHistory(view), catalogue, purposes);
 }
 
-/** The subject as it was before its first event: same brand and evaluation instant, an empty ledger. */
+/** The subject as it was before its first event: same brands and evaluation instant, an empty ledger. */
 export function withoutHistory(view: SubjectView): SubjectView {
   return { ...view, ledger: initialLedger(), expiries: new Map() };
 }
 
-/** The subject's rows for every purpose of the catalogue, or only for `purposes`. */
+/** The subject's rows for its brand (`view.brand`), for every purpose of the catalogue or only for `purposes`. */
 export function decisionRowsOf(view: SubjectView, catalogue: Catalogue, purposes: Iterable<PurposeDefinition> = catalogue.purposes.values()): DecisionRow[] {
   return [...purposes].map((purpose) => decisionRowOf(view, purpose, catalogue));
 }
@@ -134,6 +138,7 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
   const optedOutSources = hasASay ? purpose.sources.filter((source) => sourceOptOutOf(ledger, source, purpose.id)) : [];
   return {
     subjectId: view.subjectId,
+    brand: view.brand,
     purpose: purpose.id,
     allowed: decision.allowed,
     reason: decision.reason,
@@ -161,6 +166,7 @@ function decisionRowOf(view: SubjectView, purpose: PurposeDefinition, catalogue:
 export function isSameDecisionRow(a: DecisionRow, b: DecisionRow): boolean {
   return (
     a.subjectId === b.subjectId &&
+    a.brand === b.brand &&
     a.purpose === b.purpose &&
     a.allowed === b.allowed &&
     a.reason === b.reason &&

@@ -1,4 +1,4 @@
-import type { Instant, Ledger } from '@consent-ledger/domain';
+import type { Brand, Instant, Ledger } from '@consent-ledger/domain';
 import type { GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
 import type { ChangeSet, SubjectChange } from '../change-set';
@@ -323,7 +323,8 @@ export interface ReadModelStorage {
    * may have emptied the tables for a rebuild after this one last saw them.
    */
   ledgers(subjectIds: readonly string[]): Promise<StoredLedgers>;
-  decisionRows(subjectId: string): Promise<DecisionRow[]>;
+  /** The subject's stored decision rows, of every brand it has rows for or of `brand` alone. */
+  decisionRows(subjectId: string, brand?: Brand): Promise<DecisionRow[]>;
   suppressionRows(filter?: { channel?: string; subjectId?: string }): Promise<SuppressionRow[]>;
   audienceRows(audience: AudienceId, subjectIds?: readonly string[]): Promise<AudienceRow[]>;
 

@@ -1,4 +1,4 @@
-import type { Brand, Instant } from '@consent-ledger/domain';
+import { type Brand, BRANDS, type Instant } from '@consent-ledger/domain';
 import type { AudienceId, AudienceRow } from '../audience-membership/audience-membership.projection';
 import type { SubjectChange } from '../change-set';
 import type { SuppressionReason, SuppressionRow } from '../channel-suppressions/channel-suppressions.projection';
@@ -11,6 +11,8 @@ import type { StoredLedger } from './read-model-storage';
 export interface SubjectRecord {
   subject_id: string;
   brand: string;
+  /** The brands the subject dealt with (`SubjectView.brands`), in the order of `BRANDS`. */
+  brands: string[];
   ledger: string;
   last_position: string;
   last_occurred_at: string;
@@ -32,6 +34,7 @@ export interface AudienceRecord {
 
 export interface DecisionRecord {
   subject_id: string;
+  brand: string;
   purpose: string;
   allowed: boolean;
   reason: string;
@@ -58,6 +61,7 @@ export function subjectRecordOf(change: SubjectChange): SubjectRecord {
   return {
     subject_id: view.subjectId,
     brand: view.brand,
+    brands: BRANDS.filter((brand) => view.brands.has(brand)),
     ledger: serialiseLedger(view.ledger),
     last_position: view.lastPosition.toString(),
     last_occurred_at: view.lastOccurredAt,
@@ -72,6 +76,7 @@ export function viewOf(record: SubjectRecord, audiences: readonly AudienceRecord
   return {
     subjectId: record.subject_id,
     brand: record.brand as Brand,
+    brands: new Set(record.brands as Brand[]),
     ledger: deserialiseLedger(record.ledger),
     lastPosition: BigInt(record.last_position),
     lastOccurredAt: record.last_occurred_at as Instant,
@@ -108,6 +113,7 @@ export const audienceRowOf = (record: AudienceRecord): AudienceRow => ({
 
 export const decisionRecordOf = (row: DecisionRow): DecisionRecord => ({
   subject_id: row.subjectId,
+  brand: row.brand,
   purpose: row.purpose,
   allowed: row.allowed,
   reason: row.reason,
@@ -123,6 +129,7 @@ export const decisionRecordOf = (row: DecisionRow): DecisionRecord => ({
 
 export const decisionRowOf = (record: DecisionRecord): DecisionRow => ({
   subjectId: record.subject_id,
+  brand: record.brand as Brand,
   purpose: record.purpose,
   allowed: Boolean(record.allowed),
   reason: record.reason as DecisionRow['reason'],

@@ -30,12 +30,19 @@ import type { ProjectedEvent } from '../ledger-events';
 export interface SubjectView {
   readonly subjectId: string;
   /**
-   * The brand the decision rows and the state topic are evaluated for: of the subject's latest
-   * running relationship, else of its latest relationship, else of its latest choice
-   * (`isDealingWith`), else of its latest event. Audiences are not: each has brands of its own
-   * (see `audienceDecision`).
+   * The brand the state topic is evaluated for: of the subject's latest running relationship,
+   * else of its latest relationship, else of its latest choice (`isDealingWith`), else of its
+   * latest event. The decision rows are kept for it and for each of `brands`. Audiences are not:
+   * each has brands of its own (see `audienceDecision`).
    */
   readonly brand: Brand;
+  /**
+   * The brands the subject dealt with: of its relationships and of the choices it made
+   * (`isDealingWith`). The decision rows are kept for each of them (`decisionBrandsOf`): a
+   * customer of both Proximus and Scarlet, or a Proximus customer who objected on scarlet.be,
+   * is in both brands' rows.
+   */
+  readonly brands: ReadonlySet<Brand>;
   readonly ledger: Ledger;
   readonly lastPosition: GlobalPosition;
   /** Latest `occurredAt` folded in: at or after it, the ledger is the ledger as of that instant. */
@@ -64,9 +71,12 @@ export function projectSubject(stored: SubjectView | null, projected: ProjectedE
   const ledger = evolve(previous?.ledger ?? initialLedger(), event);
   // Never evaluate earlier than before: a re-evaluation may already have moved past this event's instant.
   const evaluatedAt = latest(previous?.evaluatedAt, projected.recordedAt) ?? projected.recordedAt;
+  const brands = previous?.brands ?? new Set<Brand>();
+  const isDealing = isDealingWith(event);
   const view: SubjectView = {
     subjectId: event.data.subjectId,
-    brand: subjectBrandOf(ledger, isDealingWith(event) ? event.data.brand : (previous?.brand ?? event.data.brand)),
+    brand: subjectBrandOf(ledger, isDealing ? event.data.brand : (previous?.brand ?? event.data.brand)),
+    brands: isDealing && !brands.has(event.data.brand) ? new Set([...brands, event.data.brand]) : brands,
     ledger,
     lastPosition: projected.position,
     lastOccurredAt: latest(previous?.lastOccurredAt, event.data.capture.occurredAt) ?? event.data.capture.occurredAt,
@@ -130,6 +140,14 @@ function audienceDecisionFor(view: SubjectView, catalogue: Catalogue, question: 
  * say nothing of it.
  */
 export const isDealingWith = (event: Pick<LedgerEvent, 'type'>): boolean => event.type !== 'ObjectionReviewed' && event.type !== 'SubjectErased';
+
+/**
+ * The brands the subject's decision rows are kept for: its own, and every other it dealt with.
+ * One brand's rows lost the customer of both to the other brand's campaigns (found in review: a
+ * customer of both read as Scarlet in `rm_decisions`, and Proximus's loyalty programme found them
+ * `not-applicable-to-brand` there). In the order of `BRANDS`.
+ */
+export const decisionBrandsOf = (subject: Pick<SubjectView, 'brand' | 'brands'>): Brand[] => BRANDS.filter((brand) => brand === subject.brand || subject.brands.has(brand));
 
 /**
  * The brands besides the view's own that the subject has a relationship with: the state topic

@@ -124,8 +124,59 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
 
       expect(await storage.audienceRows('ads-and-data', [idOf('ada')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
       expect(await storage.audienceRows('pickx-tv-ads', [idOf('bea')])).toEqual([expect.objectContaining({ member: true, since: instant(MAY_2024) })]);
-      expect((await storage.decisionRows(idOf('bea'))).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect((await storage.decisionRows(idOf('bea'), 'proximus')).find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
       expect((await storage.views([idOf('bea')])).get(idOf('bea'))?.brand).toBe('proximus');
+    });
+
+    // Found in review: the rows held one brand's decisions per subject, of the contract started
+    // last, so a Proximus campaign reading them in SQL lost every customer of both brands.
+    it("keeps each brand's decisions in rows of its own for a customer of both, as audience questions for that brand answer", async () => {
+      project();
+      const scarlet = { ...of('abe'), brand: 'scarlet' as const };
+      const position = await record(
+        relationshipStarted(of('abe')),
+        relationshipStarted({ ...scarlet, occurredAt: '2024-06-01T09:00:00Z' }),
+        consentGiven({ ...of('abe'), purpose: ADS_AND_DATA, channels: ['online-ads'], occurredAt: '2024-07-01T09:00:00Z' }),
+        objectionRaised({ ...scarlet, target: 'newsletter-customers', occurredAt: '2024-07-01T09:00:00Z' }),
+      );
+      await subject.readModels.waitFor(position);
+      const { storage } = subject.readModels;
+      const now = new Date().toISOString() as Instant;
+      const purposes = ['enjoy-loyalty-programme', ADS_AND_DATA, 'newsletter-customers', 'direct-marketing-customers-phone-email'];
+
+      const rows = await storage.decisionRows(idOf('abe'));
+      const rowOf = (brand: string, purpose: string) => rows.find((row) => row.brand === brand && row.purpose === purpose);
+      expect(rowOf('proximus', 'enjoy-loyalty-programme')).toMatchObject({ allowed: true, reason: 'legitimate-interest', channels: ['email', 'sms', 'push'] });
+      expect(rowOf('proximus', ADS_AND_DATA)).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect(rowOf('scarlet', 'newsletter-customers')).toMatchObject({ allowed: false, reason: 'objected' });
+      expect(rowOf('scarlet', 'direct-marketing-customers-phone-email')).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
+      for (const brand of ['proximus', 'scarlet'] as const) {
+        for (const purpose of purposes) {
+          const answer = await subject.readModels.filterAudience({ purpose, brand, at: now, subjectIds: [idOf('abe')] });
+          // No row is the decision of a subject with no history: each of these purposes is denied then.
+          expect({ brand, purpose, allowed: rowOf(brand, purpose)?.allowed ?? false }).toEqual({ brand, purpose, allowed: answer.allowed.length === 1 });
+        }
+      }
+    });
+
+    it('keeps the rows of a subject of one brand under that brand alone', async () => {
+      project();
+      await subject.readModels.waitFor(await record(relationshipStarted({ ...of('cy'), brand: 'scarlet' }), consentGiven({ ...of('cy'), brand: 'scarlet', purpose: PICKX, channels: ['tv-screen'] })));
+      const rows = await subject.readModels.storage.decisionRows(idOf('cy'));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((row) => row.brand))).toEqual(new Set(['scarlet']));
+      expect(rows.find((row) => row.purpose === PICKX)).toMatchObject({ allowed: true, reason: 'consent-active' });
+      expect(await subject.readModels.storage.decisionRows(idOf('cy'), 'proximus')).toEqual([]);
+    });
+
+    it("lists a Proximus customer who subscribed to a newsletter on a Scarlet touchpoint in Scarlet's rows too", async () => {
+      project();
+      await subject.readModels.waitFor(
+        await record(relationshipStarted(of('dee')), consentGiven({ ...of('dee'), brand: 'scarlet', purpose: 'newsletter-prospects', channels: ['email'] })),
+      );
+      const { storage } = subject.readModels;
+      expect((await storage.decisionRows(idOf('dee'), 'scarlet')).find((row) => row.purpose === 'newsletter-prospects')).toMatchObject({ brand: 'scarlet', allowed: true, channels: ['email'] });
+      expect((await storage.decisionRows(idOf('dee'), 'proximus')).find((row) => row.purpose === 'enjoy-loyalty-programme')).toMatchObject({ brand: 'proximus', allowed: true });
     });
 
     it('lists a channel restriction on the suppression list of that channel', async () => {

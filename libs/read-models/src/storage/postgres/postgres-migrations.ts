@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { AUDIENCE_HEARD_TABLE, MARK_FEEDS_FOR_REPUBLICATION, markFeedsForRepublicationAgain, REMEMBER_WHAT_PARTNERS_HEARD } from '../read-model-storage';
 
 interface Migration {
@@ -179,10 +179,28 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 16,
+    name: "decision rows are kept per brand (rm_decisions.brand, part of the key) for the subject's brand and every other it dealt with, a relationship or a choice (rm_subjects.brands): a customer of both brands read as the brand whose contract started last, and the other brand's campaigns lost them; a subject without a relationship keeps the brand of its latest choice when the controller reviews its objection or erases it; the read models rebuild and the feeds publish every subject again",
+    // Altered rather than made again: views SQL consumers built on rm_decisions keep working.
+    sql: `
+      ${markFeedsForRepublicationAgain('GREATEST')}
+      ${REBUILD}
+      ALTER TABLE rm_subjects ADD COLUMN brands text[] NOT NULL DEFAULT '{}';
+      ALTER TABLE rm_decisions ADD COLUMN brand text NOT NULL;
+      ALTER TABLE rm_decisions DROP CONSTRAINT rm_decisions_pkey;
+      ALTER TABLE rm_decisions ADD PRIMARY KEY (subject_id, brand, purpose);
+      DROP INDEX rm_decisions_by_purpose;
+      CREATE INDEX rm_decisions_by_purpose ON rm_decisions (purpose, brand, allowed);
+    `,
+  },
 ];
 
-/** Brings the schema up to date; a transaction-scoped advisory lock keeps concurrent starters in line. */
-export async function migratePostgresReadModels(client: PoolClient): Promise<void> {
+/**
+ * Brings the schema up to date (or to `lastVersion`: the schema an earlier version left, which a
+ * test upgrades); a transaction-scoped advisory lock keeps concurrent starters in line.
+ */
+export async function migratePostgresReadModels(client: ClientBase, lastVersion = Infinity): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':read-model-migrations'))`);
@@ -190,10 +208,9 @@ export async function migratePostgresReadModels(client: PoolClient): Promise<voi
     const { rows } = await client.query<{ version: number }>('SELECT version FROM rm_schema_migrations');
     const applied = new Set(rows.map((row) => row.version));
     // Pending migrations rebuild, and the audience rows (from migration 1 on) go with them.
-    const isPending = migrations.some((migration) => !applied.has(migration.version));
-    await client.query(applied.has(1) && isPending ? REMEMBER_WHAT_PARTNERS_HEARD : AUDIENCE_HEARD_TABLE);
-    for (const migration of migrations) {
-      if (applied.has(migration.version)) continue;
+    const due = migrations.filter((migration) => migration.version <= lastVersion && !applied.has(migration.version));
+    await client.query(applied.has(1) && due.length > 0 ? REMEMBER_WHAT_PARTNERS_HEARD : AUDIENCE_HEARD_TABLE);
+    for (const migration of due) {
       await client.query(migration.sql);
       await client.query('INSERT INTO rm_schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
     }

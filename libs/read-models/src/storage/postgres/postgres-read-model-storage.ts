@@ -1,5 +1,5 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
-import type { Instant } from '@consent-ledger/domain';
+import type { Brand, Instant } from '@consent-ledger/domain';
 import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import { type ChangeSet, isNewsForFeeds } from '../../change-set';
@@ -80,10 +80,10 @@ const instantTypes = {
     oid === TIMESTAMPTZ ? (value: string) => (parseTimestamp(value) as Date).toISOString() : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
 };
 
-const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
+const SUBJECT_COLUMNS = 'subject_id, brand, brands, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
-  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
+  'subject_id, brand, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
 
 /**
  * For the subjects of a republication page (ids after $1, up to $2), a row saying they left each
@@ -258,10 +258,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return { ledgers: storedLedgersOf(rows.filter((row) => row.subject_id !== null)), appliedUpTo: BigInt(rows[0]?.applied_up_to ?? 0) };
   }
 
-  async decisionRows(subjectId: string): Promise<DecisionRow[]> {
+  async decisionRows(subjectId: string, brand?: Brand): Promise<DecisionRow[]> {
     const { rows } = await this.pool.query<DecisionRecord & { based_on: unknown }>(
-      `SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = $1 ORDER BY purpose`,
-      [subjectId],
+      `SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = $1 AND ($2::text IS NULL OR brand = $2) ORDER BY brand, purpose`,
+      [subjectId, brand ?? null],
     );
     return rows.map((row) => decisionRowOf({ ...row, based_on: JSON.stringify(row.based_on) }));
   }
@@ -400,7 +400,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     return {
       checkpoint: (await this.checkpoint()).toString(),
       subjects: await all(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects ORDER BY subject_id`),
-      decisions: await all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, purpose`),
+      decisions: await all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, brand, purpose`),
       suppressions: await all('SELECT * FROM rm_suppressions ORDER BY channel, subject_id, scope, reason'),
       audiences: await all(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members ORDER BY audience, subject_id`),
     };
@@ -491,19 +491,19 @@ export class PostgresReadModelStorage implements ReadModelStorage {
     await client.query(
       `WITH subjects AS (
          INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
-         SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, ledger text, last_position bigint,
+         SELECT ${SUBJECT_COLUMNS} FROM json_to_recordset($1::json) AS x(subject_id text, brand text, brands text[], ledger text, last_position bigint,
            last_occurred_at timestamptz, evaluated_at timestamptz, next_change_at timestamptz, erased boolean, expiries text)
-         ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
+         ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, brands = excluded.brands, ledger = excluded.ledger, last_position = excluded.last_position,
            last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
            erased = excluded.erased, expiries = excluded.expiries
        ), decisions AS (
          INSERT INTO rm_decisions (${DECISION_COLUMNS})
-         SELECT subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, channels, consented_channels,
+         SELECT subject_id, brand, purpose, allowed, reason, legal_basis, valid_until, based_on::jsonb, channels, consented_channels,
            restricted_channels, opted_out_sources, changes_at
-         FROM json_to_recordset($2::json) AS x(subject_id text, purpose text, allowed boolean, reason text, legal_basis text,
+         FROM json_to_recordset($2::json) AS x(subject_id text, brand text, purpose text, allowed boolean, reason text, legal_basis text,
            valid_until timestamptz, based_on text, channels text[], consented_channels text[], restricted_channels text[],
            opted_out_sources text[], changes_at timestamptz)
-         ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason,
+         ON CONFLICT (subject_id, brand, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason,
            legal_basis = excluded.legal_basis, valid_until = excluded.valid_until, based_on = excluded.based_on,
            channels = excluded.channels, consented_channels = excluded.consented_channels, restricted_channels = excluded.restricted_channels,
            opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at

@@ -10,6 +10,7 @@ import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { asNewEvent, ledgerStream } from '../../testing/stored-events';
 import { READ_MODELS_CHECKPOINT, type Planner, republicationMarkerOf } from '../read-model-storage';
+import { migratePostgresReadModels } from './postgres-migrations';
 import { PostgresReadModelStorage } from './postgres-read-model-storage';
 
 describeWithPostgres('read models in PostgreSQL', () => {
@@ -225,6 +226,40 @@ describeWithPostgres('read models in PostgreSQL', () => {
       await (await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 })).close();
       const heard = await withClient(schema.url, (client) => client.query('SELECT audience, subject_id FROM rm_audience_heard'));
       expect(heard.rows).toEqual([{ audience: 'ads-and-data', subject_id: 'subject-1' }]);
+    } finally {
+      await schema.drop();
+    }
+  });
+
+  // Found in review: rm_decisions held the decisions of one brand per subject, the one whose
+  // contract started last, so its key had no room for the other brand's.
+  it('keys the decision rows by brand from version 16 on, rebuilt, keeping the views SQL consumers made of them', async () => {
+    const schema = await createTestSchema('cl_rm_brands');
+    try {
+      await withClient(schema.url, async (client) => {
+        await migratePostgresReadModels(client, 15);
+        await client.query(`UPDATE rm_checkpoints SET position = 42 WHERE name = 'read-models';
+                            INSERT INTO rm_checkpoints (name, position) VALUES ('consent-feed', 42);
+                            INSERT INTO rm_decisions (subject_id, purpose, allowed, reason, legal_basis, based_on, consented_channels, restricted_channels, opted_out_sources)
+                            VALUES ('subject-1', 'enjoy-loyalty-programme', false, 'not-applicable-to-brand', 'legitimate-interest', '[]', '{}', '{}', '{}');
+                            CREATE VIEW campaign_loyalty AS SELECT subject_id FROM rm_decisions WHERE purpose = 'enjoy-loyalty-programme' AND allowed`);
+      });
+      const upgraded = await PostgresReadModelStorage.open({ url: schema.url, poolSize: 1 });
+      try {
+        expect(await upgraded.checkpoint()).toBe(0n);
+        expect(await upgraded.checkpoint(republicationMarkerOf('consent-feed'))).toBe(42n);
+      } finally {
+        await upgraded.close();
+      }
+      await withClient(schema.url, async (client) => {
+        expect((await client.query('SELECT count(*)::int AS n FROM rm_decisions')).rows).toEqual([{ n: 0 }]);
+        const key = await client.query(
+          `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+           WHERE i.indrelid = 'rm_decisions'::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+        );
+        expect(key.rows.map((row) => row.attname)).toEqual(['subject_id', 'brand', 'purpose']);
+        expect((await client.query('SELECT count(*)::int AS n FROM campaign_loyalty')).rows).toEqual([{ n: 0 }]);
+      });
     } finally {
       await schema.drop();
     }

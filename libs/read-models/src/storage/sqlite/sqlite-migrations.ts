@@ -181,17 +181,49 @@ const migrations: readonly Migration[] = [
       ${REBUILD}
     `,
   },
+  {
+    version: 16,
+    name: "decision rows are kept per brand (rm_decisions.brand, part of the key) for the subject's brand and every other it dealt with, a relationship or a choice (rm_subjects.brands): a customer of both brands read as the brand whose contract started last, and the other brand's campaigns lost them; a subject without a relationship keeps the brand of its latest choice when the controller reviews its objection or erases it; the read models rebuild and the feeds publish every subject again",
+    // SQLite cannot change a table's key: rm_decisions, empty after the rebuild, is made again.
+    sql: `
+      ${markFeedsForRepublicationAgain('max')}
+      ${REBUILD}
+      ALTER TABLE rm_subjects ADD COLUMN brands TEXT NOT NULL DEFAULT '[]';
+      DROP TABLE rm_decisions;
+      CREATE TABLE rm_decisions (
+        subject_id TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        allowed INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        legal_basis TEXT NOT NULL,
+        valid_until TEXT,
+        based_on TEXT NOT NULL,
+        channels TEXT,
+        consented_channels TEXT NOT NULL,
+        restricted_channels TEXT NOT NULL,
+        opted_out_sources TEXT NOT NULL,
+        changes_at TEXT,
+        PRIMARY KEY (subject_id, brand, purpose)
+      ) WITHOUT ROWID;
+      CREATE INDEX rm_decisions_by_purpose ON rm_decisions (purpose, brand, allowed);
+    `,
+  },
 ];
 
-/** Brings the file up to date; safe when two processes open it at once (BEGIN IMMEDIATE serialises them). */
-export function migrateSqliteReadModels(db: Database): void {
+/**
+ * Brings the file up to date (or to `lastVersion`: the file an earlier version left, which a test
+ * upgrades); safe when two processes open it at once (BEGIN IMMEDIATE serialises them).
+ */
+export function migrateSqliteReadModels(db: Database, lastVersion = Infinity): void {
   db.exec(`CREATE TABLE IF NOT EXISTS rm_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const isApplied = db.prepare('SELECT 1 FROM rm_schema_migrations WHERE version = ?');
   const markApplied = db.prepare('INSERT INTO rm_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const wanted = migrations.filter((migration) => migration.version <= lastVersion);
   // Pending migrations rebuild, and the audience rows (from migration 1 on) go with them.
-  const isPending = migrations.some((migration) => !isApplied.get(migration.version));
+  const isPending = wanted.some((migration) => !isApplied.get(migration.version));
   db.exec(isApplied.get(1) && isPending ? REMEMBER_WHAT_PARTNERS_HEARD : AUDIENCE_HEARD_TABLE);
-  for (const migration of migrations) {
+  for (const migration of wanted) {
     db.transaction(() => {
       if (isApplied.get(migration.version)) return;
       db.exec(migration.sql);

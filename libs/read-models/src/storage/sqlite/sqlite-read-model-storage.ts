@@ -1,5 +1,5 @@
 import Database, { type Database as Connection } from 'better-sqlite3';
-import type { Instant } from '@consent-ledger/domain';
+import type { Brand, Instant } from '@consent-ledger/domain';
 import { type GlobalPosition, type StoredEvent, useWriteAheadLog } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import { type ChangeSet, isNewsForFeeds } from '../../change-set';
@@ -63,7 +63,7 @@ export interface SqliteReadModelStorageOptions {
   readonly file: string;
 }
 
-type SqliteSubject = Omit<SubjectRecord, 'erased' | 'last_position'> & { erased: number; last_position: number };
+type SqliteSubject = Omit<SubjectRecord, 'erased' | 'last_position' | 'brands'> & { erased: number; last_position: number; brands: string };
 type SqliteAudience = Omit<AudienceRecord, 'member' | 'changed_at_position'> & { member: number; changed_at_position: number };
 type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'channels' | 'consented_channels' | 'restricted_channels' | 'opted_out_sources'> & {
   allowed: number;
@@ -73,10 +73,10 @@ type SqliteDecision = Omit<DecisionRecord, 'allowed' | 'channels' | 'consented_c
   opted_out_sources: string;
 };
 
-const SUBJECT_COLUMNS = 'subject_id, brand, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
+const SUBJECT_COLUMNS = 'subject_id, brand, brands, ledger, last_position, last_occurred_at, evaluated_at, next_change_at, erased, expiries';
 const AUDIENCE_COLUMNS = 'audience, subject_id, member, since, valid_until, changed_at_position';
 const DECISION_COLUMNS =
-  'subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
+  'subject_id, brand, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at';
 
 /**
  * The embedded read models: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
@@ -202,8 +202,8 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     }))();
   }
 
-  async decisionRows(subjectId: string): Promise<DecisionRow[]> {
-    return (this.statements.decisionsOf.all(subjectId) as SqliteDecision[]).map((row) => decisionRowOf(fromSqliteDecision(row)));
+  async decisionRows(subjectId: string, brand?: Brand): Promise<DecisionRow[]> {
+    return (this.statements.decisionsOf.all({ subject: subjectId, brand: brand ?? null }) as SqliteDecision[]).map((row) => decisionRowOf(fromSqliteDecision(row)));
   }
 
   async suppressionRows(filter: { channel?: string; subjectId?: string } = {}): Promise<SuppressionRow[]> {
@@ -291,7 +291,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     return {
       checkpoint: this.readCheckpoint(READ_MODELS_CHECKPOINT).toString(),
       subjects: all(`SELECT ${SUBJECT_COLUMNS} FROM rm_subjects ORDER BY subject_id`),
-      decisions: all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, purpose`),
+      decisions: all(`SELECT ${DECISION_COLUMNS} FROM rm_decisions ORDER BY subject_id, brand, purpose`),
       suppressions: all('SELECT * FROM rm_suppressions ORDER BY channel, subject_id, scope, reason'),
       audiences: all(`SELECT ${AUDIENCE_COLUMNS} FROM rm_audience_members ORDER BY audience, subject_id`),
     };
@@ -315,7 +315,10 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       audiences.set(row.subject_id, [...(audiences.get(row.subject_id) ?? []), fromSqliteAudience(row)]);
     }
     return new Map(
-      subjects.map((row) => [row.subject_id, viewOf({ ...row, erased: row.erased === 1, last_position: String(row.last_position) }, audiences.get(row.subject_id) ?? [])]),
+      subjects.map((row) => [
+        row.subject_id,
+        viewOf({ ...row, erased: row.erased === 1, last_position: String(row.last_position), brands: JSON.parse(row.brands) as string[] }, audiences.get(row.subject_id) ?? []),
+      ]),
     );
   }
 
@@ -323,7 +326,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     const s = this.statements;
     for (const change of changes.subjects) {
       const subject = subjectRecordOf(change);
-      s.upsertSubject.run({ ...subject, erased: subject.erased ? 1 : 0 });
+      s.upsertSubject.run({ ...subject, brands: JSON.stringify(subject.brands), erased: subject.erased ? 1 : 0 });
       for (const row of change.decisions) {
         const record = decisionRecordOf(row);
         s.upsertDecision.run({
@@ -385,20 +388,20 @@ function prepare(db: Connection) {
     dueSubjects: db.prepare('SELECT subject_id FROM rm_subjects WHERE next_change_at <= ? ORDER BY next_change_at LIMIT ?'),
     upsertSubject: db.prepare(
       `INSERT INTO rm_subjects (${SUBJECT_COLUMNS})
-       VALUES (@subject_id, @brand, @ledger, @last_position, @last_occurred_at, @evaluated_at, @next_change_at, @erased, @expiries)
-       ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, ledger = excluded.ledger, last_position = excluded.last_position,
+       VALUES (@subject_id, @brand, @brands, @ledger, @last_position, @last_occurred_at, @evaluated_at, @next_change_at, @erased, @expiries)
+       ON CONFLICT (subject_id) DO UPDATE SET brand = excluded.brand, brands = excluded.brands, ledger = excluded.ledger, last_position = excluded.last_position,
          last_occurred_at = excluded.last_occurred_at, evaluated_at = excluded.evaluated_at, next_change_at = excluded.next_change_at,
          erased = excluded.erased, expiries = excluded.expiries`,
     ),
     upsertDecision: db.prepare(
       `INSERT INTO rm_decisions (${DECISION_COLUMNS})
-       VALUES (@subject_id, @purpose, @allowed, @reason, @legal_basis, @valid_until, @based_on, @channels, @consented_channels,
+       VALUES (@subject_id, @brand, @purpose, @allowed, @reason, @legal_basis, @valid_until, @based_on, @channels, @consented_channels,
          @restricted_channels, @opted_out_sources, @changes_at)
-       ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason, legal_basis = excluded.legal_basis,
+       ON CONFLICT (subject_id, brand, purpose) DO UPDATE SET allowed = excluded.allowed, reason = excluded.reason, legal_basis = excluded.legal_basis,
          valid_until = excluded.valid_until, based_on = excluded.based_on, channels = excluded.channels, consented_channels = excluded.consented_channels,
          restricted_channels = excluded.restricted_channels, opted_out_sources = excluded.opted_out_sources, changes_at = excluded.changes_at`,
     ),
-    decisionsOf: db.prepare(`SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = ? ORDER BY purpose`),
+    decisionsOf: db.prepare(`SELECT ${DECISION_COLUMNS} FROM rm_decisions WHERE subject_id = @subject AND (@brand IS NULL OR brand = @brand) ORDER BY brand, purpose`),
     upsertSuppression: db.prepare(
       `INSERT INTO rm_suppressions (channel, subject_id, scope, reason, since)
        VALUES (@channel, @subject_id, @scope, @reason, @since)

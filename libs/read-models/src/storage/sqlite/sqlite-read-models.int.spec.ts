@@ -7,6 +7,7 @@ import { openSqliteEventStore } from '@consent-ledger/event-store';
 import { ProjectedReadModels } from '../../read-models';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { SqliteReadModelStorage } from './sqlite-read-model-storage';
+import { migrateSqliteReadModels } from './sqlite-migrations';
 import { republicationMarkerOf } from '../read-model-storage';
 
 describe('read models in SQLite (embedded mode)', () => {
@@ -81,6 +82,37 @@ describe('read models in SQLite, upgraded', () => {
       await new SqliteReadModelStorage({ file }).close();
       const after = new Database(file);
       expect(after.prepare('SELECT audience, subject_id FROM rm_audience_heard').all()).toEqual([{ audience: 'ads-and-data', subject_id: 'subject-1' }]);
+      after.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  // Found in review: rm_decisions held the decisions of one brand per subject, the one whose
+  // contract started last, so its key had no room for the other brand's.
+  it('key the decision rows by brand from version 16 on, rebuilt, and have every feed publish everyone again', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'consent-ledger-read-models-'));
+    const file = join(directory, 'state.sqlite');
+    try {
+      const kept = new Database(file);
+      migrateSqliteReadModels(kept, 15);
+      kept.exec(`UPDATE rm_checkpoints SET position = 42 WHERE name = 'read-models'; INSERT INTO rm_checkpoints (name, position) VALUES ('consent-feed', 42)`);
+      kept
+        .prepare(
+          `INSERT INTO rm_decisions (subject_id, purpose, allowed, reason, legal_basis, valid_until, based_on, channels, consented_channels, restricted_channels, opted_out_sources, changes_at)
+           VALUES ('subject-1', 'enjoy-loyalty-programme', 0, 'not-applicable-to-brand', 'legitimate-interest', NULL, '[]', '[]', '[]', '[]', '[]', NULL)`,
+        )
+        .run();
+      kept.close();
+
+      const upgraded = new SqliteReadModelStorage({ file });
+      expect(await upgraded.checkpoint()).toBe(0n);
+      expect(await upgraded.checkpoint(republicationMarkerOf('consent-feed'))).toBe(42n);
+      await upgraded.close();
+      const after = new Database(file);
+      expect(after.prepare('SELECT count(*) AS n FROM rm_decisions').get()).toEqual({ n: 0 });
+      expect(after.prepare(`SELECT name FROM pragma_table_info('rm_decisions') WHERE pk > 0 ORDER BY pk`).all()).toEqual([{ name: 'subject_id' }, { name: 'brand' }, { name: 'purpose' }]);
+      expect(after.prepare(`SELECT name FROM pragma_table_info('rm_subjects') WHERE name = 'brands'`).all()).toEqual([{ name: 'brands' }]);
       after.close();
     } finally {
       rmSync(directory, { recursive: true, force: true });
