@@ -21,6 +21,6 @@ export { LEDGER_STREAM_PREFIX, readLedgerEvent, type ProjectedEvent, type Ledger
 export { AUDIENCES, type AudienceId, type AudienceRow } from './audience-membership/audience-membership.projection';
 export { defaultDecisionRowsOf, type DecisionRow } from './current-decisions/current-decisions.projection';
 export type { SuppressionRow, SuppressionReason } from './channel-suppressions/channel-suppressions.projection';
-export { isDealingWith, type OtherBrand, otherBrandsOf, otherBrandsPreferencesOf, subjectBrandOf, type SubjectView } from './subject-ledger/subject-view';
+export { brandsDealtWithIn, isDealingWith, type OtherBrand, otherBrandsOf, otherBrandsPreferencesOf, subjectBrandOf, type SubjectView } from './subject-ledger/subject-view';
 export type { ChangeSet, SubjectChange } from './change-set';
 export { serialiseLedger, deserialiseLedger } from './subject-ledger/ledger-snapshot';

@@ -193,6 +193,17 @@ describe('the subject export over HTTP', () => {
     expect(purposeIn(currentPreferences.otherBrands[0], 'enjoy-loyalty-programme')).toMatchObject({ allowed: true, reason: 'legitimate-interest' });
   });
 
+  it("gives a Proximus customer who subscribed on a Scarlet touchpoint Scarlet's preferences too, as the state topic does", async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId));
+    expect((await api.command(commandJson.giveConsent(subjectId, { brand: 'scarlet', purpose: 'newsletter-prospects', channels: ['email'] }))).status).toBe(201);
+
+    const { currentPreferences } = (await api.call('GET', `/v1/subjects/${subjectId}/export`, { key: TEST_KEYS.auditor })).body;
+    expect(currentPreferences.brand).toBe('proximus');
+    expect(currentPreferences.otherBrands).toEqual([{ brand: 'scarlet', purposes: expect.any(Array) }]);
+    expect(purposeIn(currentPreferences.otherBrands[0], 'newsletter-prospects')).toMatchObject({ allowed: true, reason: 'consent-active' });
+  });
+
   it("keeps the brand of a Scarlet user's choice when the DPO reviews it under the default brand, as the state topic does", async () => {
     const subjectId = newSubjectId();
     expect((await api.command(commandJson.object(subjectId, { brand: 'scarlet', purpose: MOTIVATED_PURPOSE, justification: 'Not my app usage.' }))).status).toBe(201);

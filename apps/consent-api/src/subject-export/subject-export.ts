@@ -20,7 +20,7 @@ import {
 import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
 import type { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
-import { isDealingWith, type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
+import { brandsDealtWithIn, isDealingWith, type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
 import { recordRemovalsOf, type SubjectRecord } from './subject-record';
 
 /**
@@ -108,7 +108,8 @@ export interface SubjectExport {
    * For the subject's brand as the state topic gives it (`subjectBrandOf`: of the latest running
    * relationship, else of the one that changed last, else of the latest choice, else of the
    * latest event; the default brand for a subject without events), and in `otherBrands` for
-   * every other brand the subject has a relationship with, as on the state topic.
+   * every other brand the subject dealt with (a relationship, or a choice made through one of its
+   * touchpoints), as on the state topic.
    */
   readonly currentPreferences: Preferences & { readonly otherBrands?: readonly OtherBrand[] };
   readonly proofRetention: ProofRetention;
@@ -178,7 +179,7 @@ export async function subjectExportOf(
     relationships: preferences.relationships,
     choices,
     receipts: consentReceiptsOf(history, catalogue, await catalogues.for(history)),
-    currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand }, catalogue, now) },
+    currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand, brands: brandsDealtWithIn(history) }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
     integrity: {

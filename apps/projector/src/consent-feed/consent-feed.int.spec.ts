@@ -160,6 +160,21 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
     await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(neverMember, config.adsAndDataKey!)).some((message) => message.value === null), 'the Ads & Data tombstone');
   });
 
+  // The decision rows keep Scarlet's decisions for such a subject: the topic must carry them too,
+  // or Scarlet's team finds the subject in one and not the other.
+  it("carries Scarlet's decisions for a Proximus customer who subscribed on a Scarlet touchpoint, as the decision rows do", async () => {
+    const subjectId = newSubject();
+    const position = await record(relationshipStarted({ subjectId }), consentGiven({ subjectId, brand: 'scarlet', purpose: 'newsletter-prospects', channels: ['email'] }));
+    const state = await reader.until(
+      () => reader.messages(resources.topics.state, subjectId).find((message) => message.value?.position === position.toString()),
+      'the state after the Scarlet subscription',
+    );
+    expect(state.value).toMatchObject({ brand: 'proximus', otherBrands: [{ brand: 'scarlet' }] });
+    const newsletter = (purposes: { purpose: string }[]) => purposes.find((entry) => entry.purpose === 'newsletter-prospects');
+    expect(newsletter(state.value.otherBrands[0].purposes)).toMatchObject({ allowed: true, channels: ['email'] });
+    expect(newsletter(await resources.readModels.storage.decisionRows(subjectId, 'scarlet'))).toMatchObject({ allowed: true, channels: ['email'] });
+  });
+
   // Found in review: the Ads & Data membership followed the brand whose relationship changed last,
   // so a Proximus customer who became a Scarlet customer too was told they had left.
   it('keeps a Proximus customer in the Ads & Data audience when they become a Scarlet customer too', async () => {

@@ -69,6 +69,13 @@ describe('the state on consent.state.v1', () => {
     expect(JSON.parse(stateMessageOf(viewAfter([relationshipStarted()]), catalogue, cause).value!)).not.toHaveProperty('otherBrands');
   });
 
+  it('carries the decisions for a brand the subject made a choice through, though it has no relationship with it', () => {
+    const view = viewAfter([relationshipStarted(), consentGiven({ brand: 'scarlet', purpose: 'newsletter-prospects', channels: ['email'], occurredAt: '2024-06-01T00:00:00Z' })]);
+    const value = JSON.parse(stateMessageOf(view, catalogue, cause).value!);
+    expect(value.brand).toBe('proximus');
+    expect(value.otherBrands.map((other: { brand: string }) => other.brand)).toEqual(['scarlet']);
+  });
+
   it('is a tombstone once the subject is erased', () => {
     const view = viewAfter([relationshipStarted(), subjectErased()]);
     expect(stateMessageOf(view, catalogue, cause)).toMatchObject({ key: 'subject-1', value: null, headers: { 'event-id': 'event-2' } });

@@ -15,7 +15,7 @@ export type StateValue = Preferences & {
   readonly subjectId: string;
   /** Log position (decimal) of the subject's last event the value reflects. */
   readonly position: string;
-  /** The decisions for every other brand the subject has a relationship with (a customer of both Proximus and Scarlet). */
+  /** The decisions for every other brand the subject dealt with (a customer of both Proximus and Scarlet; a choice made through a touchpoint of the other). */
   readonly otherBrands?: readonly OtherBrand[];
 };
 

@@ -38,9 +38,9 @@ export interface SubjectView {
   readonly brand: Brand;
   /**
    * The brands the subject dealt with: of its relationships and of the choices it made
-   * (`isDealingWith`). The decision rows are kept for each of them (`decisionBrandsOf`): a
-   * customer of both Proximus and Scarlet, or a Proximus customer who objected on scarlet.be,
-   * is in both brands' rows.
+   * (`isDealingWith`). The decision rows are kept for each of them (`decisionBrandsOf`), and the
+   * state topic carries their decisions (`otherBrands`): a customer of both Proximus and Scarlet,
+   * or a Proximus customer who objected on scarlet.be, is in both brands' rows.
    */
   readonly brands: ReadonlySet<Brand>;
   readonly ledger: Ledger;
@@ -149,11 +149,17 @@ export const isDealingWith = (event: Pick<LedgerEvent, 'type'>): boolean => even
  */
 export const decisionBrandsOf = (subject: Pick<SubjectView, 'brand' | 'brands'>): Brand[] => BRANDS.filter((brand) => brand === subject.brand || subject.brands.has(brand));
 
+/** The brands the subject dealt with in `history` (`SubjectView.brands`): what the subject export reads from the log. */
+export const brandsDealtWithIn = (history: readonly Pick<LedgerEvent, 'type' | 'data'>[]): Set<Brand> =>
+  new Set(history.filter(isDealingWith).map((event) => event.data.brand));
+
 /**
- * The brands besides the view's own that the subject has a relationship with: the state topic
- * carries their decisions too, so time passing for them must bring the subject back as well.
+ * The brands besides the view's own that the subject has rows for: the state topic carries their
+ * decisions too (`otherBrands`), as the table does, so a brand's team finds the same subjects in
+ * either. Until read-model migration 16, only brands of a relationship: a Proximus customer who
+ * subscribed to a newsletter on scarlet.be was not Scarlet's to read on the topic.
  */
-export const otherBrandsOf = (subject: Pick<SubjectView, 'ledger' | 'brand'>): Brand[] => [...subject.ledger.relationships.keys()].filter((brand) => brand !== subject.brand);
+export const otherBrandsOf = (subject: Pick<SubjectView, 'brand' | 'brands'>): Brand[] => decisionBrandsOf(subject).filter((brand) => brand !== subject.brand);
 
 /** The decisions for one brand besides the subject's own: an entry of `otherBrands`. */
 export interface OtherBrand {
@@ -166,7 +172,7 @@ export interface OtherBrand {
  * preferences are evaluated for one brand: without these, a team of the other brand would read
  * "not applicable" for its own customer. The state topic and the subject export both carry them.
  */
-export function otherBrandsPreferencesOf(subject: Pick<SubjectView, 'ledger' | 'brand'>, catalogue: Catalogue, at: Instant): { otherBrands?: OtherBrand[] } {
+export function otherBrandsPreferencesOf(subject: Pick<SubjectView, 'ledger' | 'brand' | 'brands'>, catalogue: Catalogue, at: Instant): { otherBrands?: OtherBrand[] } {
   const brands = otherBrandsOf(subject);
   if (brands.length === 0) return {};
   return { otherBrands: brands.map((brand) => ({ brand, purposes: preferencesOf(subject.ledger, catalogue, { at, brand }).purposes })) };
