@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeWithPostgres } from '../../../../test/support/services';
+import Database from 'better-sqlite3';
+import { describeWithPostgres, withClient } from '../../../../test/support/services';
 import { nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { requestSchema } from '../http/request-schema';
 import { commandJson, newSubjectId, REPOSITORY_ROOT, type StoreKind, startTestApi, type TestApi, TEST_KEYS } from '../testing/test-api';
@@ -90,6 +91,40 @@ function filteringAudiences(kind: StoreKind) {
     for (const { request, answer } of examples) expect({ request, ...(await filter(request)) }).toMatchObject({ request, status: 200, body: answer });
     const knownAt = await filter({ purpose: 'newsletter-customers', knownAt: '2026-04-01T00:00:00Z', subjectIds: ['cust-1'] });
     expect([knownAt.status, knownAt.body.details]).toEqual([400, [{ field: 'knownAt', message: 'is not a known field' }]]);
+  });
+
+  /** What a campaign tool reading `rm_decisions` in SQL finds allowed for the brand and purpose; no row is a subject with no history: denied for these purposes. */
+  async function allowedInTheRows(subjectId: string, brand: string, purpose: string): Promise<boolean> {
+    const sql = 'SELECT allowed FROM rm_decisions WHERE subject_id = $1 AND brand = $2 AND purpose = $3';
+    if (kind === 'sqlite') {
+      const db = new Database(join(api.config.dataDir, 'state.sqlite'), { readonly: true });
+      try {
+        const row = db.prepare(sql.replace(/\$\d/g, '?')).get(subjectId, brand, purpose) as { allowed: number } | undefined;
+        return row?.allowed === 1;
+      } finally {
+        db.close();
+      }
+    }
+    const rows = await withClient(api.config.databaseUrl!, async (client) => (await client.query<{ allowed: boolean }>(sql, [subjectId, brand, purpose])).rows);
+    return rows[0]?.allowed ?? false;
+  }
+
+  // Found in review reading the tables in SQL: a customer of both brands had the rows of the brand
+  // whose contract started last only, so a Proximus campaign reading them lost the person this
+  // question, asked for Proximus, allows.
+  it('agrees for each brand with the decision rows of that brand, for a customer of both', async () => {
+    const subjectId = newSubjectId();
+    await api.command(commandJson.startRelationship(subjectId, { capture: { occurredAt: '2024-01-01T00:00:00Z' } }));
+    await api.command(commandJson.startRelationship(subjectId, { brand: 'scarlet', capture: { occurredAt: '2024-03-01T00:00:00Z' } }));
+    expect((await api.command(commandJson.giveConsent(subjectId, { purpose: 'targeted-web-app-advertising-ads-and-data', channels: ['online-ads'] }))).status).toBe(201);
+
+    for (const brand of ['proximus', 'scarlet']) {
+      for (const purpose of ['enjoy-loyalty-programme', 'targeted-web-app-advertising-ads-and-data', 'direct-marketing-customers-phone-email']) {
+        const answer = (await filter({ purpose, brand, subjectIds: [subjectId] })).body;
+        expect({ brand, purpose, allowed: await allowedInTheRows(subjectId, brand, purpose) }).toEqual({ brand, purpose, allowed: answer.allowed.includes(subjectId) });
+      }
+    }
+    expect(await allowedInTheRows(subjectId, 'proximus', 'enjoy-loyalty-programme')).toBe(true);
   });
 
   it('needs decisions:read', async () => {
