@@ -12,6 +12,7 @@ import { mountApiDocs } from './http/api-docs';
 import { ErrorResponsesFilter } from './http/error-responses.filter';
 import { requestErrorOptions } from './http/framework-errors';
 import { acceptJsonBodiesOnly } from './http/json-bodies';
+import { answerUnderRequestIds, requestIdOf } from './http/request-ids';
 import { closeConnectionsLeftWithUnreadBodies, requestTimeoutOptions } from './http/stalled-requests';
 import { reportAnswers, StoreOutages } from './http/store-outages';
 import { loadCatalogueFile } from './ledger/catalogue-file';
@@ -50,7 +51,9 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
       ...requestErrorOptions,
       ...requestTimeoutOptions(config.requestTimeoutMs),
       return503OnClosing: false,
+      genReqId: requestIdOf,
     });
+    answerUnderRequestIds(adapter.getInstance());
     closeConnectionsLeftWithUnreadBodies(adapter.getInstance());
     refuseRequestsWhileClosing(adapter.getInstance());
     acceptJsonBodiesOnly(adapter.getInstance(), BODY_LIMIT_BYTES);

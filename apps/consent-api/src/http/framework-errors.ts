@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyServerOptions } from 'fastify';
+import { REQUEST_ID_HEADER } from './request-ids';
 
 const MAX_PARAM_LENGTH = 1024;
 
@@ -15,14 +17,15 @@ const body = ({ field, message }: RequestProblem) => JSON.stringify({ error: 'va
  */
 export const requestErrorOptions: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> & { routerOptions: { maxParamLength: number } } = {
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-  frameworkErrors: (error, _request, untypedReply) => {
+  frameworkErrors: (error, request, untypedReply) => {
     // Typed for the route's schemas, which this handler has none of.
     const reply = untypedReply as unknown as FastifyReply;
     const problem: RequestProblem =
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? { status: 400, field: 'path', message: `must not have a segment longer than ${MAX_PARAM_LENGTH} characters` }
         : { status: 400, field: 'path', message: 'must be a valid URL (a percent sign must start a %XX escape of UTF-8)' };
-    void reply.code(problem.status).header('content-type', 'application/json').send(body(problem));
+    // Answered before any hook runs, so the request id is set here.
+    void reply.code(problem.status).header('content-type', 'application/json').header(REQUEST_ID_HEADER, request.id).send(body(problem));
   },
   // Malformed HTTP reaches no request object: Node hands the socket over, and the answer is written on it.
   clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -35,7 +38,10 @@ export const requestErrorOptions: Pick<FastifyServerOptions, 'frameworkErrors' |
           : { status: 400, field: 'headers', message: 'must be valid HTTP (no control characters in a header, for instance)' };
     if (socket.writable) {
       const text = body(problem);
-      socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      // Node hands over the socket, not the request: a fresh id, under which nothing is logged.
+      socket.write(
+        `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${REQUEST_ID_HEADER}: ${randomUUID()}\r\nConnection: close\r\n\r\n${text}`,
+      );
     }
     socket.destroy(error);
   },

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+/** The header a caller may send its own id in, and every answer carries the id under. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/**
+ * An id a caller sends is kept when it is 1 to 128 printable ASCII characters without a space:
+ * what gateways and tracing tools send (UUIDs, W3C trace ids, `Root=1-…;Parent=…`), and nothing
+ * that could break a log line (no line feed, no control character). The same id sent twice
+ * reaches Node joined by ", ", so it is replaced too.
+ */
+const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * Fastify's `genReqId`: the caller's `X-Request-Id` when it is well formed, a new UUID otherwise.
+ * A malformed id is replaced, never refused: a header meant for tracing must not fail a command.
+ */
+export function requestIdOf(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
+/**
+ * Every answer carries its request's id. Registered before every other `onRequest` hook, so the
+ * answers those give (401, 503 while closing) carry it too.
+ */
+export function answerUnderRequestIds(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+}
