@@ -55,19 +55,19 @@ describe('the API writing its log as JSON lines', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('writes one JSON object per line, with a UTC time, level, context and message, and an error\'s stack inside its line', async () => {
+  it('writes one JSON object per line, with a UTC time, level, context and message, the request id of a line written for a request, and an error\'s stack inside its line', async () => {
     // No keys configured: the generated admin key's notice is several lines of text.
     service = await startServiceProcess({ DATA_DIR: dataDir, LOG_FORMAT: 'json' });
     const adminKey = /cl_[A-Za-z0-9_-]{20,}/.exec(service.output())![0];
-    const call = (path: string) => callApi(service!.url, 'GET', path, { key: adminKey });
+    const call = (path: string, headers: Record<string, string> = {}) => callApi(service!.url, 'GET', path, { key: adminKey, headers });
     expect((await call('/v1/subjects/cust-log-0001/history')).status).toBe(200);
 
     // A fault of ours, logged with its stack: the log's table gone from under the service.
     const events = new Database(join(dataDir, 'events.sqlite'));
     events.exec('ALTER TABLE events RENAME TO events_aside');
     events.close();
-    const failed = await call('/v1/subjects/cust-log-0001/history');
-    expect(failed.status).toBe(500);
+    const failed = await call('/v1/subjects/cust-log-0001/history', { 'x-request-id': 'call-centre-0500' });
+    expect([failed.status, failed.headers.get('x-request-id')]).toEqual([500, 'call-centre-0500']);
     const { errorId } = failed.body as { errorId: string };
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await service.kill('SIGTERM');
@@ -81,10 +81,17 @@ describe('the API writing its log as JSON lines', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'log', context: 'consent-api', message: expect.stringMatching(/generated an admin API key[\s\S]*cl_/) }));
     expect(lines).toContainEqual(expect.objectContaining({ level: 'log', message: expect.stringContaining('listening on http://127.0.0.1:') }));
     expect(lines).toContainEqual(
-      expect.objectContaining({ level: 'error', context: 'consent-api', message: `unexpected error ${errorId}`, stack: expect.stringMatching(/^SqliteError: no such table: events\n\s+at /) }),
+      expect.objectContaining({
+        level: 'error',
+        context: 'consent-api',
+        message: `unexpected error ${errorId}`,
+        requestId: 'call-centre-0500',
+        stack: expect.stringMatching(/^SqliteError: no such table: events\n\s+at /),
+      }),
     );
-    // The projections in the process failed too, and said so in their own lines.
+    // The projections in the process failed too, and said so in their own lines, which no request wrote.
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', context: 'read-models', stack: expect.stringContaining('no such table: events') }));
+    expect(lines.filter((line) => 'requestId' in line).map(({ message }) => message)).toEqual([`unexpected error ${errorId}`]);
     expect(output).not.toContain('cust-log-0001');
   }, 60_000);
 

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CONFIG_INVALID_EXIT_CODE, Environment, logLine, readLogFormat, useLogFormat } from '@consent-ledger/deployment';
 import { type ApiConfig, ConfigInvalid, readConfig } from './config';
 import { createConsentApi } from './consent-api';
+import { currentRequestId } from './http/request-ids';
 
 export interface Output {
   write(text: string): unknown;
@@ -44,7 +45,8 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   try {
     // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
     const logLevels: LogLevel[] = ['fatal', 'error', 'warn'];
-    app = await createConsentApi(config, { logger: useLogFormat(config.logFormat, LOG_CONTEXT, logLevels) ?? logLevels, announce: say });
+    const logger = useLogFormat(config.logFormat, LOG_CONTEXT, { logLevels, requestId: currentRequestId }) ?? logLevels;
+    app = await createConsentApi(config, { logger, announce: say });
   } catch (error) {
     // What only the stores can tell (a key known under another client's name) is a setting to fix too.
     if (!(error instanceof ConfigInvalid)) throw error;

@@ -2,4 +2,4 @@ export { CONFIG_INVALID_EXIT_CODE, ConfigInvalid, Environment, readCatalogueFile
 export { KeyStoreLost, openServiceVault, vaultConfigOf, type VaultDeployment } from './vault';
 export { secureDataDirectory } from './data-directory';
 export { loadCatalogueFile } from './catalogue-file';
-export { JsonLinesLogger, type LogFormat, logLine, nestLogOf, readLogFormat, useLogFormat } from './log-format';
+export { JsonLinesLogger, type LogFormat, logLine, type LogOptions, nestLogOf, readLogFormat, type RequestIdSource, TextLinesLogger, useLogFormat } from './log-format';

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,9 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
  */
 const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
+/** The id of the request whose handling is running now. Only the edge sets it: libs/domain knows nothing of requests. */
+const requestBeingAnswered = new AsyncLocalStorage<string>();
+
 /**
  * Fastify's `genReqId`: the caller's `X-Request-Id` when it is well formed, a new UUID otherwise.
  * A malformed id is replaced, never refused: a header meant for tracing must not fail a command.
@@ -22,13 +26,21 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
+/** The id of the request being answered where this is called, for the log lines written meanwhile; none outside a request. */
+export function currentRequestId(): string | undefined {
+  return requestBeingAnswered.getStore();
+}
+
 /**
- * Every answer carries its request's id. Registered before every other `onRequest` hook, so the
- * answers those give (401, 503 while closing) carry it too.
+ * Every answer carries its request's id, and everything run to answer it (hooks, guards, the
+ * route, the error filter, what the route awaits) runs with that id as `currentRequestId`.
+ * Registered before every other `onRequest` hook, so the answers those give (401, 503 while
+ * closing) carry it too. One AsyncLocalStorage run per request, and no store allocated: the id is
+ * the store.
  */
 export function answerUnderRequestIds(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
+    requestBeingAnswered.run(request.id, done);
   });
 }

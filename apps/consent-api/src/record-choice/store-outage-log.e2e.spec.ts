@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { type ServiceProcess, startServiceProcess } from '../testing/service-process';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
-import { callApi, commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
+import { type ApiResponse, callApi, commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
 
 // Found in review: through a database outage every command and decision was answered 503 and the
 // API's log said nothing, so on-call saw nothing there. The compiled service, as an operator runs it.
@@ -34,28 +34,36 @@ describeWithPostgres('the API\'s log through a database outage', () => {
   const call = (method: string, path: string, body?: unknown) => callApi(service.url, method, path, { body });
   const outageLines = () => service.output().split('\n').filter((line) => /ledger storage/.test(line));
 
-  it('warns once when requests start being refused, whatever their number, and says when the storage answers again', async () => {
+  it('warns once when requests start being refused, whatever their number, and says when the storage answers again, each line naming the request it was written for', async () => {
     const subjectId = newSubjectId();
     expect((await call('POST', '/v1/commands', commandJson.startRelationship(subjectId))).status).toBe(201);
 
     await database.proxy.cut();
+    const refused: ApiResponse[] = [];
     for (let attempt = 0; attempt < 4; attempt += 1) {
-      expect((await call('POST', '/v1/commands', commandJson.restrictChannel(subjectId))).status).toBe(503);
-      expect((await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
+      refused.push(await call('POST', '/v1/commands', commandJson.restrictChannel(subjectId)));
+      refused.push(await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`));
     }
-    expect(outageLines()).toEqual([expect.stringMatching(/WARN \[ledger-storage\] the ledger storage is unavailable \(\w+.*\): commands and decisions are answered 503/)]);
+    expect(refused.map(({ status }) => status)).toEqual(Array(8).fill(503));
+    // The first refusal is the one warned of: its line carries the id the channel was answered with.
+    const firstRefused = refused[0].headers.get('x-request-id')!;
+    expect(outageLines()).toEqual([
+      expect.stringMatching(/WARN \[ledger-storage\] requestId=(\S+) the ledger storage is unavailable \(\w+.*\): commands and decisions are answered 503/),
+    ]);
+    expect(outageLines()[0]).toContain(`requestId=${firstRefused} `);
 
     await database.proxy.restore();
-    let status = 503;
-    for (const deadline = Date.now() + 15_000; status === 503 && Date.now() < deadline; ) {
-      status = (await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status;
+    let answer = refused[0];
+    for (const deadline = Date.now() + 15_000; answer.status === 503 && Date.now() < deadline; ) {
+      answer = await call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`);
     }
-    expect(status).toBe(200);
+    expect(answer.status).toBe(200);
     // The line is written once the answer is sent, and read from the process's pipe after it.
     for (const deadline = Date.now() + 2000; outageLines().length < 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
     const lines = outageLines();
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/WARN \[ledger-storage\] the ledger storage answers again after \d+ s unavailable: \d+ requests were answered 503 meanwhile/);
+    expect(lines[1]).toMatch(/WARN \[ledger-storage\] requestId=\S+ the ledger storage answers again after \d+ s unavailable: \d+ requests were answered 503 meanwhile/);
+    expect(lines[1]).toContain(`requestId=${answer.headers.get('x-request-id')} `);
     // The reason is the errors' classes: nothing of the requests refused.
     expect(service.output()).not.toContain(subjectId);
   }, 60_000);
