@@ -112,13 +112,13 @@ function refuseRequestsWhileClosing(fastify: FastifyInstance): void {
     closing = true;
     done();
   });
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
     void reply
       .code(503)
       .header('Retry-After', String(RETRY_AFTER_SECONDS))
       .header('Connection', 'close')
-      .send({ error: 'unavailable', message: 'the service is shutting down; retry after Retry-After seconds' });
+      .send({ error: 'unavailable', message: 'the service is shutting down; retry after Retry-After seconds', requestId: request.id });
   });
 }
 

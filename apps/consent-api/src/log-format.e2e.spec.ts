@@ -67,7 +67,7 @@ describe('the API writing its log as JSON lines', () => {
     events.exec('ALTER TABLE events RENAME TO events_aside');
     events.close();
     const failed = await call('/v1/subjects/cust-log-0001/history', { 'x-request-id': 'call-centre-0500' });
-    expect([failed.status, failed.headers.get('x-request-id')]).toEqual([500, 'call-centre-0500']);
+    expect([failed.status, failed.headers.get('x-request-id'), failed.body.requestId]).toEqual([500, 'call-centre-0500', 'call-centre-0500']);
     const { errorId } = failed.body as { errorId: string };
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await service.kill('SIGTERM');

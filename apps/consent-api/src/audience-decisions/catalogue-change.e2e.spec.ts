@@ -109,7 +109,7 @@ function followingTheCatalogue(kind: StoreKind) {
       const answer = await callApi(url, 'POST', '/v1/decisions', { key: TEST_KEYS.reader, body: { purpose: CONSENT_PURPOSE, subjectIds: [subjectId] } });
       expect(answer.status).toBe(503);
       expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(answer.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+      expect(answer.body).toEqual({ error: 'unavailable', message: expect.any(String), requestId: answer.headers.get('x-request-id') });
     });
   });
 

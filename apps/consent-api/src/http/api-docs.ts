@@ -47,7 +47,9 @@ export function mountApiDocs(app: NestFastifyApplication): void {
           'Every route but /health and /docs needs "Authorization: Bearer <API key>". /health answers { status } alone ' +
           'without a key, and its details (stores, read models, Kafka feeds) to any valid key. Errors: 400 validation-failed ' +
           '{ details: [{ field, message }] } (nothing recorded), 401, 403, 409 (idempotency key reused, or concurrent ' +
-          'writers), 422 { error: <rule>, message } (a rule of the ledger), 503 with Retry-After (storage unavailable).',
+          'writers), 422 { error: <rule>, message } (a rule of the ledger), 503 with Retry-After (storage unavailable). ' +
+          'Every answer carries X-Request-Id: the one the caller sent when well formed, otherwise a new UUID; a 5xx body repeats it as requestId, ' +
+          'and every log line written for the request carries it.',
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (cl_…)' })

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
-import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import {
   BRANDS,
   CHANNELS,
@@ -15,6 +15,7 @@ import {
 } from '@consent-ledger/domain';
 import { statusOfRule } from '../rights/rights-requests-intake';
 import { eventRef, instant, RECORD_SCHEMAS, ref } from './record-schemas';
+import { KEPT_REQUEST_ID, REQUEST_ID_HEADER } from './request-ids';
 import { PSEUDONYMOUS_ID_SCHEMA, requestSchema } from './request-schema';
 
 /**
@@ -44,6 +45,25 @@ const scoped = (name: string, values: readonly string[]): SchemaObject => ({
   },
   required: [name, 'since'],
 });
+
+/** The request id as answered: the caller's own when well formed, otherwise a UUID the service made. */
+const REQUEST_ID_SCHEMA: SchemaObject = { type: 'string', pattern: KEPT_REQUEST_ID.source, example: '3f0c9a52-6b1e-4d8a-9a43-0f2b7c1d5e88' };
+
+/** Sent on every answer, whatever its status. */
+const REQUEST_ID_ANSWERED = {
+  description: "the caller's X-Request-Id when it was well formed, otherwise a new UUID; every log line written for the request carries it",
+  schema: REQUEST_ID_SCHEMA,
+};
+
+/** Taken by every operation, never refused. */
+const REQUEST_ID_SENT: ParameterObject = {
+  name: REQUEST_ID_HEADER,
+  in: 'header',
+  required: false,
+  description:
+    'an id of your own for this request, to find its log lines by: 1 to 128 printable ASCII characters without a space. Any other value is replaced by a new UUID, never refused. It is written to the service log as sent: put no personal data in it.',
+  schema: { type: 'string', pattern: KEPT_REQUEST_ID.source },
+};
 
 export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
   Decision: {
@@ -154,16 +174,22 @@ export const RESPONSE_SCHEMAS: Record<string, SchemaObject> = {
   },
   Refused: {
     type: 'object',
-    description: '`error` names the refusal: a rule of the ledger or of a rights request (409, 422), not-found or unknown-request (404), idempotency-key-reused or concurrent-modification (409), forbidden (403), unavailable (503)',
+    description: '`error` names the refusal: a rule of the ledger or of a rights request (409, 422), not-found or unknown-request (404), idempotency-key-reused or concurrent-modification (409), forbidden (403)',
     properties: { error: { type: 'string' }, message: { type: 'string' } },
     required: ['error', 'message'],
+  },
+  Unavailable: {
+    type: 'object',
+    description: 'nothing was recorded; retry after Retry-After seconds. Quote requestId to the operator: every log line written for the request carries it',
+    properties: { error: { type: 'string', enum: ['unavailable'] }, message: { type: 'string' }, requestId: REQUEST_ID_SCHEMA },
+    required: ['error', 'message', 'requestId'],
   },
   Unauthorized: { type: 'object', properties: { error: { type: 'string', enum: ['unauthorized'] } }, required: ['error'] },
   InternalError: {
     type: 'object',
-    description: 'a fault of ours; quote errorId to the operator: the service log holds the cause under it',
-    properties: { error: { type: 'string', enum: ['internal-error'] }, message: { type: 'string' }, errorId: { type: 'string', format: 'uuid' } },
-    required: ['error', 'message', 'errorId'],
+    description: 'a fault of ours; quote errorId or requestId to the operator: the service log holds the cause under both',
+    properties: { error: { type: 'string', enum: ['internal-error'] }, message: { type: 'string' }, errorId: { type: 'string', format: 'uuid' }, requestId: REQUEST_ID_SCHEMA },
+    required: ['error', 'message', 'errorId', 'requestId'],
   },
   ...RECORD_SCHEMAS,
 };
@@ -287,7 +313,8 @@ const PATH_ID_SCHEMAS: Record<string, SchemaObject> = {
  * Adds to every operation the answers the service gives whatever the route: 400 on every route
  * that refuses unknown query parameters, 401 and 403 where a key is needed (with
  * `WWW-Authenticate`), 503 with `Retry-After`; and the answers above. Nest's decorators document only what each
- * controller names, which left the error answers out of the document.
+ * controller names, which left the error answers out of the document. Every operation takes an
+ * `X-Request-Id` and every answer carries one.
  */
 export function withResponses(document: OpenAPIObject): OpenAPIObject {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...RESPONSE_SCHEMAS } };
@@ -313,10 +340,15 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
         responses['401'] = body('Unauthorized', 'no valid API key', WWW_AUTHENTICATE);
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }
-      responses['503'] ??= body('Refused', 'storage unavailable; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
+      responses['503'] ??= body('Unavailable', 'storage unavailable, the read models behind, or the service shutting down; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
       // Any route can answer these two; undeclared, a generated client could not read the errorId to quote.
       responses['408'] ??= body('ValidationFailed', 'the request did not arrive within REQUEST_TIMEOUT_SECONDS (field "body"); nothing was recorded, the connection is closed');
       responses['500'] ??= body('InternalError', 'a fault of ours; nothing was changed by the failure itself');
+      // Copies: answers such as REPLAYED's share their headers object between routes.
+      for (const [status, response] of Object.entries(responses)) {
+        if (response && 'description' in response) responses[status] = { ...response, headers: { ...response.headers, [REQUEST_ID_HEADER]: REQUEST_ID_ANSWERED } };
+      }
+      operation.parameters = [...(operation.parameters ?? []), REQUEST_ID_SENT];
       operation.responses = responses;
     }
   }

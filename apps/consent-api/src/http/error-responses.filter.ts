@@ -19,7 +19,8 @@ interface ErrorResponse {
 
 /**
  * The one place errors become responses. Clients get a stable `error` name and never a stack
- * trace; a fault of ours is logged under an id the response repeats, for the operator to find.
+ * trace; a fault of ours is logged under an id the response repeats, for the operator to find,
+ * and every 5xx body carries the request's id, which each log line written for it carries too.
  */
 @Catch()
 export class ErrorResponsesFilter implements ExceptionFilter {
@@ -42,7 +43,8 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     if (response.allow) reply.header('Allow', response.allow.join(', '));
     // RFC 6750: a 401 names the scheme the caller should use.
     if (response.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-    void reply.status(response.status).send(response.body);
+    // A 5xx is what a channel reports to the operator: the body names the request its log lines carry.
+    void reply.status(response.status).send(response.status >= 500 ? { ...response.body, requestId: request.id } : response.body);
   }
 
   private responseFor(error: unknown, request: FastifyRequest): ErrorResponse {

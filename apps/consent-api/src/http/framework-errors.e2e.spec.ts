@@ -121,6 +121,8 @@ describe('a request that arrives while the service shuts down', () => {
     const responses = answer.split(/(?=HTTP\/1\.1 )/);
     expect(responses.map((response) => response.slice(0, 12))).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
     expect(responses[1]).toMatch(/\r\nretry-after: \d+\r\n/i);
-    expect(JSON.parse(responses[1].slice(responses[1].indexOf('\r\n\r\n') + 4))).toEqual({ error: 'unavailable', message: expect.stringMatching(/shutting down/) });
+    const requestId = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(responses[1])?.[1];
+    expect(requestId).toEqual(expect.any(String));
+    expect(JSON.parse(responses[1].slice(responses[1].indexOf('\r\n\r\n') + 4))).toEqual({ error: 'unavailable', message: expect.stringMatching(/shutting down/), requestId });
   });
 });

@@ -69,3 +69,20 @@ describe('the request id every answer carries', () => {
     expect(/\r\nX-Request-Id: ([^\r]+)\r\n/i.exec(malformedHttp)?.[1]).toMatch(UUID);
   });
 });
+
+describe('a 5xx answer', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    await api.store.close();
+  });
+  afterAll(() => api.close());
+
+  it('names in its body the request id its header carries, for the caller to quote', async () => {
+    const sent = await api.command(commandJson.startRelationship(newSubjectId()), { headers: { 'x-request-id': 'tv-menu-0503' } });
+    const generated = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`);
+    expect([sent.status, sent.headers.get('x-request-id'), sent.body]).toEqual([503, 'tv-menu-0503', { error: 'unavailable', message: expect.any(String), requestId: 'tv-menu-0503' }]);
+    expect([generated.status, generated.body.requestId]).toEqual([503, generated.headers.get('x-request-id')]);
+    expect(generated.body.requestId).toMatch(UUID);
+  });
+});

@@ -12,7 +12,7 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
  * that could break a log line (no line feed, no control character). The same id sent twice
  * reaches Node joined by ", ", so it is replaced too.
  */
-const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+export const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The id of the request whose handling is running now. Only the edge sets it: libs/domain knows nothing of requests. */
 const requestBeingAnswered = new AsyncLocalStorage<string>();

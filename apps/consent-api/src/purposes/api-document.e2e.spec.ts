@@ -84,8 +84,8 @@ describe('the API document, as a client generated from it uses it', () => {
     }
   }
 
-  /** Headers a client acts on: whether an answer is a replay, when to retry, how to authenticate. */
-  const HEADERS_CLIENTS_READ = ['idempotency-replayed', 'retry-after', 'www-authenticate'];
+  /** Headers a client acts on: whether an answer is a replay, when to retry, how to authenticate, which request to quote. */
+  const HEADERS_CLIENTS_READ = ['idempotency-replayed', 'retry-after', 'www-authenticate', 'x-request-id'];
 
   /** Calls the route and expects the status it answers to be declared for it, with a body that parses as declared and the headers it acts on declared. */
   async function callAsDocumented(method: Method, template: string, options: CallOptions & { path?: string; query?: string; via?: TestApi } = {}) {
@@ -231,9 +231,25 @@ describe('the API document, as a client generated from it uses it', () => {
       expect({ method, path, internal: internal && resolve(internal).required, timedOut: timedOut && resolve(timedOut).required }).toEqual({
         method,
         path,
-        internal: ['error', 'message', 'errorId'],
+        internal: ['error', 'message', 'errorId', 'requestId'],
         timedOut: ['error', 'details'],
       });
+    }
+  });
+
+  // Found by operations: a channel quoting "your API answered 503 at 14:02" could not be matched to
+  // the log; the answers now carry the request's id, and a generated client must be able to read it.
+  it('declares on every operation the X-Request-Id a caller may send, the one every answer carries, and the requestId of a 5xx body', () => {
+    for (const { method, path, op } of operations()) {
+      const sent = op.parameters!.find(({ name, in: where }) => name === 'X-Request-Id' && where === 'header') as { required?: boolean } | undefined;
+      const answersWithout = Object.entries(op.responses)
+        .filter(([, response]) => !Object.keys(response.headers ?? {}).some((name) => name.toLowerCase() === 'x-request-id'))
+        .map(([status]) => status);
+      expect({ method, path, sent: sent && !sent.required, answersWithout }).toEqual({ method, path, sent: true, answersWithout: [] });
+      if (path !== '/health') {
+        const unavailable = resolve(op.responses['503'].content!['application/json'].schema);
+        expect({ method, path, unavailable: unavailable.required }).toEqual({ method, path, unavailable: ['error', 'message', 'requestId'] });
+      }
     }
   });
 

@@ -47,6 +47,7 @@ describeWithPostgres('the API\'s log through a database outage', () => {
     expect(refused.map(({ status }) => status)).toEqual(Array(8).fill(503));
     // The first refusal is the one warned of: its line carries the id the channel was answered with.
     const firstRefused = refused[0].headers.get('x-request-id')!;
+    expect(refused[0].body.requestId).toBe(firstRefused);
     expect(outageLines()).toEqual([
       expect.stringMatching(/WARN \[ledger-storage\] requestId=(\S+) the ledger storage is unavailable \(\w+.*\): commands and decisions are answered 503/),
     ]);

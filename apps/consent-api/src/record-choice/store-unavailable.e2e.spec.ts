@@ -25,7 +25,7 @@ describe('when the SQLite store is gone', () => {
     const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: 'while-down' });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(response.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(response.body).toEqual({ error: 'unavailable', message: expect.any(String), requestId: response.headers.get('x-request-id') });
     expect(JSON.stringify(response.body)).not.toMatch(/\bat \w|\.ts:\d+|node_modules/);
   });
 
@@ -58,7 +58,7 @@ describeWithPostgres('when PostgreSQL goes away and comes back', () => {
     const whileDown = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'during-outage' });
     expect(whileDown.status).toBe(503);
     expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(whileDown.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(whileDown.body).toEqual({ error: 'unavailable', message: expect.any(String), requestId: whileDown.headers.get('x-request-id') });
     expect((await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`)).status).toBe(503);
     expect((await api.call('GET', '/health', { key: null })).status).toBe(503);
 
@@ -138,7 +138,7 @@ describeWithPostgres('when PostgreSQL refuses sessions on the database', () => {
     const whileClosed = await api.command(commandJson.restrictChannel(subjectId), { idempotencyKey: 'while-closed' });
     expect(whileClosed.status).toBe(503);
     expect(whileClosed.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(whileClosed.body).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(whileClosed.body).toEqual({ error: 'unavailable', message: expect.any(String), requestId: whileClosed.headers.get('x-request-id') });
     const decision = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers`);
     expect(decision.status).toBe(503);
     expect(decision.headers.get('retry-after')).toMatch(/^\d+$/);
