@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 /** The header a caller may send its own id in, and every answer carries the id under. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
+/** The header's name as Node and Fastify keep it: given lower-case, no answer pays for lowering it. */
+const REQUEST_ID_KEY = 'x-request-id';
+
 /**
  * An id a caller sends is kept when it is 1 to 128 printable ASCII characters without a space:
  * what gateways and tracing tools send (UUIDs, W3C trace ids, `Root=1-…;Parent=…`), and nothing
@@ -22,7 +25,7 @@ const requestBeingAnswered = new AsyncLocalStorage<string>();
  * A malformed id is replaced, never refused: a header meant for tracing must not fail a command.
  */
 export function requestIdOf(request: IncomingMessage): string {
-  const sent = request.headers['x-request-id'];
+  const sent = request.headers[REQUEST_ID_KEY];
   return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
@@ -40,7 +43,7 @@ export function currentRequestId(): string | undefined {
  */
 export function answerUnderRequestIds(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.header(REQUEST_ID_KEY, request.id);
     requestBeingAnswered.run(request.id, done);
   });
 }
