@@ -50,6 +50,13 @@ describe('the request id every answer carries', () => {
     expect(ids[0]).not.toBe(ids[1]);
   });
 
+  it('replaces an id holding an e-mail address or a phone number, which the log would keep in clear, and still records the command', async () => {
+    for (const id of ['jan.peeters@example.be', 'call-+32475123456', 'shop-0475/12.34.56']) {
+      const answer = await api.command(commandJson.startRelationship(newSubjectId()), { headers: { 'x-request-id': id } });
+      expect({ sent: id, status: answer.status, answeredWith: answer.headers.get('x-request-id') }).toEqual({ sent: id, status: 201, answeredWith: expect.stringMatching(UUID) });
+    }
+  });
+
   it('replaces a malformed id with a new UUID and still records the command', async () => {
     // The last: an id sent twice, as Node joins the two.
     const malformed = ['x'.repeat(129), 'has a space', 'café-0001', '', 'sent-twice, sent-twice'];

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
 import type { FastifyInstance } from 'fastify';
 
 /** The header a caller may send its own id in, and every answer carries the id under. */
@@ -23,10 +24,12 @@ const requestBeingAnswered = new AsyncLocalStorage<string>();
 /**
  * Fastify's `genReqId`: the caller's `X-Request-Id` when it is well formed, a new UUID otherwise.
  * A malformed id is replaced, never refused: a header meant for tracing must not fail a command.
+ * One holding an e-mail address or a phone number is replaced too, as the command topic's
+ * `correlation-id` is refused: the id is written to the log in clear.
  */
 export function requestIdOf(request: IncomingMessage): string {
   const sent = request.headers[REQUEST_ID_KEY];
-  return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) ? sent : randomUUID();
+  return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) && contactDetailsProblem(sent) === undefined ? sent : randomUUID();
 }
 
 /** The id of the request being answered where this is called, for the log lines written meanwhile; none outside a request. */
