@@ -49,6 +49,11 @@ export class ErrorResponsesFilter implements ExceptionFilter {
 
   private responseFor(error: unknown, request: FastifyRequest): ErrorResponse {
     if (error instanceof RequestInvalid) return { status: 400, body: { error: 'validation-failed', details: error.details } };
+    // Node tells a body that stopped arriving (the caller hung up, or was cut at
+    // REQUEST_TIMEOUT_SECONDS) by ECONNRESET, as a driver tells a dropped database connection:
+    // taken for the storage's, it warned on-call of an outage for a caller's network. The caller
+    // is gone and reads no answer.
+    if (isBodyCutShort(error, request)) return { status: 400, body: { error: 'validation-failed', details: [{ field: 'body', message: 'did not arrive in full' }] } };
     const failure = commandFailureOf(error);
     if (failure?.status === 503) this.outages?.refused(routeOf(request), failureClassesOf(error));
     if (failure) return failure;
@@ -94,6 +99,9 @@ export class ErrorResponsesFilter implements ExceptionFilter {
     }
   }
 }
+
+/** The request's own stream failed while its body was being read: the error it was destroyed with. */
+const isBodyCutShort = (error: unknown, request: FastifyRequest): boolean => error !== undefined && error !== null && error === request.raw.errored;
 
 /**
  * The methods some registered route answers for the request's path, asked of the router itself.
