@@ -2,7 +2,7 @@ import { consentFeedOf } from '@consent-ledger/read-models';
 import { eventually } from '../../../projector/src/testing/topic-reader';
 import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
 import { describeWithPostgres } from '../../../../test/support/services';
-import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 /**

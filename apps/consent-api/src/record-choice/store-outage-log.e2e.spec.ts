@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { type ServiceProcess, startServiceProcess } from '../testing/service-process';
-import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { type ApiResponse, callApi, commandJson, newSubjectId, TEST_KEYS } from '../testing/test-api';
 
 // Found in review: through a database outage every command and decision was answered 503 and the

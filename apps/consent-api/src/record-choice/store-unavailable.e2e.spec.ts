@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestSchema, describeWithPostgres, postgresTestUrl, type TestSchema, uniqueName, withClient } from '../../../../test/support/services';
-import { postgresBehindProxy, type PostgresBehindProxy } from '../testing/postgres-behind-proxy';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
 /** Waits for a condition, polling, until a deadline: no fixed sleeps. */

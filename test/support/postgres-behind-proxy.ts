@@ -1,4 +1,4 @@
-import { createTestSchema } from '../../../../test/support/services';
+import { createTestSchema } from './services';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /** A fresh PostgreSQL schema reached through a TCP proxy, so a test can take the database away from the service under test. */
