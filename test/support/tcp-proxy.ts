@@ -18,6 +18,19 @@ export interface TcpProxy {
    * query sent on one of them waits for an answer that never comes.
    */
   strandOpenConnections(): void;
+  /**
+   * Ends a freeze as a cut network heals: new connections, and those that sent nothing into the
+   * cut, pass at once; a connection that did stays stuck until TCP's retransmission backoff
+   * reaches it, `backoffMs` later (a minute or more in production), and only then passes on what
+   * it held and what came after.
+   */
+  heal(backoffMs: number): void;
+  /**
+   * Passes on the next thing a client sends that contains `marker`, then drops everything the
+   * server answers on that connection, which stays open: the database did the work, and its
+   * answer was lost on the way back. Resolves once the marked message went through.
+   */
+  loseAnswersAfter(marker: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,8 +39,19 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   let server: Server | undefined;
   let port = 0;
   let frozen = false;
-  const held: Array<() => void> = [];
+  /** What each connection (named by its client's socket) was sent while it could not pass it on, in order. */
+  const held = new Map<Socket, Array<() => void>>();
+  /** Connections that sent something into a cut that has healed, waiting for their retransmission. */
+  const stuck = new Set<Socket>();
+  const backoffs = new Set<NodeJS.Timeout>();
   const stranded = new WeakSet<Socket>();
+  const answerLosses: Array<{ readonly marker: Buffer; sent(): void }> = [];
+
+  const passHeld = (connection: Socket) => {
+    const pending = held.get(connection) ?? [];
+    held.delete(connection);
+    for (const pass of pending) pass();
+  };
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -39,13 +63,22 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => socket.destroy());
         }
+        const forward = (from: Socket, to: Socket, chunk: Buffer) => {
+          const lossAt = from === client ? answerLosses.findIndex((loss) => chunk.includes(loss.marker)) : -1;
+          to.write(chunk);
+          if (lossAt < 0) return;
+          stranded.add(upstream);
+          answerLosses.splice(lossAt, 1)[0].sent();
+        };
         for (const [from, to] of [[client, upstream], [upstream, client]]) {
-          from.on('data', (chunk) => {
+          from.on('data', (chunk: Buffer) => {
             if (stranded.has(from)) return;
-            if (!frozen) return to.write(chunk);
+            if (!frozen && !stuck.has(client)) return forward(from, to, chunk);
             from.pause();
-            held.push(() => {
-              to.write(chunk);
+            const pending = held.get(client) ?? [];
+            held.set(client, pending);
+            pending.push(() => {
+              forward(from, to, chunk);
               from.resume();
             });
           });
@@ -70,7 +103,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const thaw = () => {
     for (const socket of sockets) if (stranded.has(socket)) socket.destroy();
     frozen = false;
-    for (const pass of held.splice(0)) pass();
+    for (const backoff of backoffs) clearTimeout(backoff);
+    backoffs.clear();
+    stuck.clear();
+    for (const connection of [...held.keys()]) passHeld(connection);
   };
 
   await listen();
@@ -86,9 +122,25 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     strandOpenConnections: () => {
       for (const socket of sockets) stranded.add(socket);
-      held.length = 0;
+      held.clear();
+      stuck.clear();
       frozen = false;
     },
+    heal: (backoffMs) => {
+      const cutOff = [...held.keys()];
+      for (const connection of cutOff) stuck.add(connection);
+      frozen = false;
+      const backoff = setTimeout(() => {
+        backoffs.delete(backoff);
+        for (const connection of cutOff) {
+          stuck.delete(connection);
+          passHeld(connection);
+        }
+      }, backoffMs);
+      backoff.unref();
+      backoffs.add(backoff);
+    },
+    loseAnswersAfter: (marker) => new Promise((sent) => answerLosses.push({ marker: Buffer.from(marker), sent })),
     close: () => {
       thaw();
       return stop();
