@@ -1,6 +1,8 @@
 import { Pool } from 'pg';
+import { postgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { createTestSchema, describeWithPostgres, withClient } from '../../../../test/support/services';
-import { checkOutClient } from './pool-clients';
+import { withAnswerTimeout } from './answer-timeout';
+import { checkOutClient, inTransaction } from './pool-clients';
 
 describeWithPostgres('a client checked out of the pool', () => {
   it('survives its connection dying between two queries: the next query fails, the process does not', async () => {
@@ -23,4 +25,53 @@ describeWithPostgres('a client checked out of the pool', () => {
       await schema.drop();
     }
   });
+});
+
+/** TCP's retransmission backoff after a long cut: the connections cut off stay stuck for longer than these tests. */
+const RETRANSMISSION_BACKOFF_MS = 120_000;
+
+// node-postgres fails a query whose answer timed out but leaves its connection as it is, the
+// statement still unanswered on it: given back to the pool, the connection held the next query
+// behind that statement, and a ROLLBACK sent on it waited for as long as the network kept the answer.
+describeWithPostgres('a client checked out of the pool whose statement got no answer in time', () => {
+  const withPool = async (work: (pool: Pool, cut: { freeze(): void; heal(backoffMs: number): void }) => Promise<void>) => {
+    const database = await postgresBehindProxy('cl_pool');
+    const pool = new Pool({ connectionString: database.url, max: 1 });
+    pool.on('error', () => undefined);
+    try {
+      await pool.query('SELECT 1');
+      await work(pool, database.proxy);
+    } finally {
+      await database.proxy.restore();
+      await pool.end();
+      await database.close();
+    }
+  };
+
+  it('is closed when released, whatever it is told: the next query gets a connection that answers', () =>
+    withPool(async (pool, network) => {
+      const client = await checkOutClient(pool);
+      network.freeze();
+      await expect(client.query(withAnswerTimeout({ text: 'SELECT 1' }, 300))).rejects.toThrow('Query read timeout');
+      network.heal(RETRANSMISSION_BACKOFF_MS);
+      client.release();
+
+      const asked = Date.now();
+      expect((await pool.query<{ one: number }>(withAnswerTimeout({ text: 'SELECT 1 AS one' }, 2000))).rows[0].one).toBe(1);
+      expect(Date.now() - asked).toBeLessThan(1000);
+    }));
+
+  it('fails its transaction at once, closed rather than rolled back, and the next query gets a connection that answers', () =>
+    withPool(async (pool, network) => {
+      const asked = Date.now();
+      const transaction = inTransaction(pool, 'BEGIN', (client) => {
+        network.freeze();
+        return client.query(withAnswerTimeout({ text: 'SELECT 1' }, 300));
+      });
+      await expect(transaction).rejects.toThrow('Query read timeout');
+      expect(Date.now() - asked).toBeLessThan(1500);
+      network.heal(RETRANSMISSION_BACKOFF_MS);
+
+      expect((await pool.query<{ one: number }>(withAnswerTimeout({ text: 'SELECT 1 AS one' }, 2000))).rows[0].one).toBe(1);
+    }));
 });

@@ -1,12 +1,15 @@
 import { EventStoreUnavailable } from '../errors';
+import { isAnswerLate } from './answer-timeout';
 
 const networkErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * SQLSTATEs and driver errors meaning "the database cannot serve us right now": class 08
- * (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections).
+ * (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections),
+ * and an answer that did not come in time, which leaves the connection unusable (see answer-timeout.ts).
  */
 export function isConnectionFailure(error: unknown): boolean {
+  if (isAnswerLate(error)) return true;
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string') {
     if (networkErrorCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
@@ -16,6 +19,10 @@ export function isConnectionFailure(error: unknown): boolean {
     message,
   );
 }
+
+/** The pool had no connection free, or could not open one, within `connectionTimeoutMillis`: nothing was sent. */
+export const isNoConnectionInTime = (error: unknown): boolean =>
+  /timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test((error as Error)?.message ?? '');
 
 /**
  * Failures after which the whole group can simply be tried again: a deadlock or serialization

@@ -1,0 +1,25 @@
+import type { QueryConfig } from 'pg';
+
+/**
+ * `query` given at most `timeoutMs` to be answered (node-postgres's `query_timeout`), or as it is
+ * when `timeoutMs` is undefined.
+ *
+ * Requests (commands, decisions) need one: a statement sent into a network cut that leaves the
+ * connection open (packets dropped, no reset) waits for as long as the cut lasts, and after it
+ * heals until TCP's retransmission backoff gets through, a minute or more; and the group commit,
+ * the coalesced stream reads and the batched idempotency records make every request of the
+ * process wait behind it. Maintenance (migrations, verify, removals, rebuilds) goes without: its
+ * statements may rightly run for minutes.
+ *
+ * When the time is up node-postgres fails the query and leaves the connection as it is, the
+ * statement still unanswered on it: a query sent on it next would wait behind that one. The
+ * connection must be closed, never used again: `pool.query` closes it (it releases its client
+ * with the error); a checked-out client must be released with `release(true)` (`checkOutClient`
+ * closes one released with a statement unanswered, whatever it is told).
+ */
+export function withAnswerTimeout<Query extends QueryConfig<any>>(query: Query, timeoutMs: number | undefined): Query {
+  return timeoutMs === undefined ? query : { ...query, query_timeout: timeoutMs };
+}
+
+/** The error node-postgres fails a query with when its `query_timeout` ran out. */
+export const isAnswerLate = (error: unknown): boolean => (error as { message?: unknown })?.message === 'Query read timeout';
