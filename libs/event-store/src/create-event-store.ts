@@ -8,7 +8,7 @@ import { openSqliteEventStore } from './sqlite/sqlite-event-store';
 /** Which store to open; the apps build this from their validated config. */
 export type EventStoreConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly answerTimeoutMs?: number }
   | { readonly kind: 'kurrentdb'; readonly url: string }
   | { readonly kind: 'in-memory' };
 
@@ -45,7 +45,7 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
     case 'sqlite':
       return openSqliteEventStore({ file: config.file });
     case 'postgres':
-      return openPostgresEventStore({ url: config.url, poolSize: config.poolSize });
+      return openPostgresEventStore({ url: config.url, poolSize: config.poolSize, answerTimeoutMs: config.answerTimeoutMs });
     case 'kurrentdb':
       return connectKurrentEventStore({ url: config.url });
     case 'in-memory':

@@ -32,6 +32,18 @@ export class EventStoreUnavailable extends Error {
 }
 
 /**
+ * The statement that commits the append was sent, and then the connection was lost or its answer
+ * did not come in time: the append may have been committed or not. Retrying it with the same
+ * event ids is safe, since the store answers a retry of a stored append with that append's result.
+ */
+export class AppendOutcomeUnknown extends EventStoreUnavailable {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = 'AppendOutcomeUnknown';
+  }
+}
+
+/**
  * What a failure was, told without its message: the class of each error along the `cause` chain
  * with its code (`EventStoreUnavailable < Error ECONNREFUSED`, `DatabaseError 57P01`). A driver's
  * message may quote a statement's values, or name the database, its user and its host:port, which

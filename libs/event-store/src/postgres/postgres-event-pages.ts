@@ -1,6 +1,7 @@
 import type { ClientBase, Pool } from 'pg';
 import type { StoredEvent } from '../event-store.port';
 import type { StoredEventText } from '../integrity-check';
+import { withAnswerTimeout } from './answer-timeout';
 
 type EventRow = [
   position: string,
@@ -34,8 +35,8 @@ export const STREAMS_FROM_REVISIONS = `unnest($1::text[], $2::int[]) AS wanted(w
 
 /**
  * Reads events chosen by a WHERE clause, in the given order and limit, from the events table or
- * from `source`. Rows come back as arrays of text, which keeps replay cheap for Node and for
- * PostgreSQL alike.
+ * from `source`, waiting at most `answerTimeoutMs` for them (see answer-timeout.ts). Rows come
+ * back as arrays of text, which keeps replay cheap for Node and for PostgreSQL alike.
  */
 export async function selectEvents(
   database: Pool | ClientBase,
@@ -44,8 +45,9 @@ export async function selectEvents(
   limit: string,
   values: unknown[],
   source: 'events' | typeof STREAMS_FROM_REVISIONS = 'events',
+  answerTimeoutMs?: number,
 ): Promise<StoredEvent[]> {
-  const rows = await selectRows(database, source, where, order, limit, values);
+  const rows = await selectRows(database, source, where, order, limit, values, answerTimeoutMs);
   // Built field by field, not spread from a shared shape: this is replay's hot loop.
   return rows.map((row) => ({
     streamName: row[1],
@@ -86,12 +88,25 @@ export async function selectEventTexts(
   }));
 }
 
-async function selectRows(database: Pool | ClientBase, source: string, where: string, order: string, limit: string, values: unknown[]): Promise<EventRow[]> {
-  const { rows } = await database.query<EventRow>({
-    text: `SELECT ${EVENT_COLUMNS} FROM ${source} WHERE ${where} ORDER BY ${order} LIMIT ${limit}`,
-    values,
-    rowMode: 'array',
-    types: AS_TEXT,
-  });
+async function selectRows(
+  database: Pool | ClientBase,
+  source: string,
+  where: string,
+  order: string,
+  limit: string,
+  values: unknown[],
+  answerTimeoutMs?: number,
+): Promise<EventRow[]> {
+  const { rows } = await database.query<EventRow>(
+    withAnswerTimeout(
+      {
+        text: `SELECT ${EVENT_COLUMNS} FROM ${source} WHERE ${where} ORDER BY ${order} LIMIT ${limit}`,
+        values,
+        rowMode: 'array' as const,
+        types: AS_TEXT,
+      },
+      answerTimeoutMs,
+    ),
+  );
   return rows;
 }

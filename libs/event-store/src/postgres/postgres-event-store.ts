@@ -1,7 +1,7 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import type { AppendRequest } from '../append-request';
 import { toAppendRequest } from '../append-request';
-import { EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '../errors';
+import { AppendOutcomeUnknown, EventStoreUnavailable, failureClassesOf, StreamRevisionConflict } from '../errors';
 import {
   START,
   type AppendResult,
@@ -30,7 +30,8 @@ import { canonicalJson } from '../hash-chain';
 import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
 import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
-import { asUnavailable, isConnectionFailure, isWorthRetrying } from './postgres-errors';
+import { isAnswerLate, withAnswerTimeout } from './answer-timeout';
+import { asUnavailable, isConnectionFailure, isNoConnectionInTime, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
 import { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './connection-string';
@@ -48,6 +49,14 @@ export interface PostgresEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Append transactions in flight at once; the second prepares while the first commits. */
   readonly maxGroupsInFlight?: number;
+  /**
+   * How long a statement serving a command or a decision waits for PostgreSQL's answer before its
+   * connection is closed and the caller told the store is unavailable: appends, stream reads, the
+   * head, pages of the log (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
+   * as long as it takes. Verify, removals, whole-log reads, `exclusively` and migrations never
+   * have one: they may rightly take minutes.
+   */
+  readonly answerTimeoutMs?: number;
   /** Seams for the ordering tests. Never set outside tests. */
   readonly forTestsOnly?: {
     /** `false` takes positions from a plain sequence without the counter lock: the bug the counter prevents. */
@@ -85,7 +94,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     // A server out of reach (packets dropped, not refused) held each new connection, and the
     // request waiting for it, until the server or the operating system gave up: a minute or two.
     // As long as the idempotency records wait, so a command and a decision fail alike, as unavailable.
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs ?? 5000),
   });
   // An idle client that loses its connection emits here; the next query reports the failure.
   pool.on('error', () => undefined);
@@ -181,6 +190,8 @@ export class PostgresEventStore implements EventStore {
         isForwards ? 'revision' : 'revision DESC',
         '$3',
         [streamName, from, range.maxCount ?? null],
+        'events',
+        this.options.answerTimeoutMs,
       ),
     );
   }
@@ -188,7 +199,10 @@ export class PostgresEventStore implements EventStore {
   async readAll(options?: ReadAllOptions): Promise<StoredEvent[]> {
     this.assertOpen();
     const range = toLogRange(options);
-    return this.read(() => selectEvents(this.pool, 'position > $1', 'position', '$2', [range.after.toString(), range.maxCount ?? null]));
+    // A page is a bounded read (a subscription's, the in-process projections' among them); the
+    // whole log is a walk, which may take as long as the log is long.
+    const answerTimeoutMs = range.maxCount === undefined ? undefined : this.options.answerTimeoutMs;
+    return this.read(() => selectEvents(this.pool, 'position > $1', 'position', '$2', [range.after.toString(), range.maxCount ?? null], 'events', answerTimeoutMs));
   }
 
   async listStreamNames(options: ListStreamNamesOptions): Promise<string[]> {
@@ -204,7 +218,7 @@ export class PostgresEventStore implements EventStore {
 
   async headPosition(): Promise<GlobalPosition> {
     this.assertOpen();
-    const [row] = await this.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events');
+    const [row] = await this.query<{ head: string | null }>('SELECT max(position)::text AS head FROM events', [], this.options.answerTimeoutMs);
     return row.head === null ? START : BigInt(row.head);
   }
 
@@ -340,15 +354,17 @@ export class PostgresEventStore implements EventStore {
           orderingProtection: this.isOrderingProtected,
           notifyChannel: this.notifyChannel,
           beforeCommit: this.options.forTestsOnly?.beforeCommit,
+          answerTimeoutMs: this.options.answerTimeoutMs,
         });
         client.release();
         if (wroteEvents) this.appended.notify();
         for (const [streamName, head] of newHeads) this.knownHeads.afterAppend(streamName, head);
         return outcomes;
       } catch (error) {
-        const isBroken = isConnectionFailure(error);
-        if (!isBroken) await client.query('ROLLBACK').catch(() => undefined);
-        client.release(isBroken ? true : undefined);
+        // A ROLLBACK would wait behind a statement still unanswered: closing the connection rolls back.
+        const isBroken = error instanceof AppendOutcomeUnknown || isConnectionFailure(error);
+        if (!isBroken) await client.query(withAnswerTimeout({ text: 'ROLLBACK' }, this.options.answerTimeoutMs)).catch(() => undefined);
+        client.release(isBroken);
         if (attempt < ATTEMPTS_PER_GROUP && isWorthRetrying(error)) continue;
         throw asUnavailable(error, 'the PostgreSQL event store could not commit the append');
       }
@@ -359,18 +375,29 @@ export class PostgresEventStore implements EventStore {
    * The fast path: one round trip when the heads are known. Any failure, a moved head or a lost
    * connection alike, leaves the group to the transaction path, which looks the event ids up
    * under the locks and so also answers a group this statement committed before the failure.
-   * The test seams hook into the transaction path, so they turn this one off.
+   * But not a statement unanswered in time, nor a connection not had in time: the transaction
+   * path would wait as long again, on a network that may be swallowing everything, while every
+   * append queued behind this group waits too. The test seams hook into the transaction path,
+   * so they turn this one off.
    */
   private async writeGroupInOneStatement(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error> | undefined> {
     if (!this.isOrderingProtected || this.options.forTestsOnly?.beforeCommit) return undefined;
     try {
-      const written = await appendGroupInOneStatement(this.pool, group, (streamName) => this.knownHeads.get(streamName), this.notifyChannel);
+      const written = await appendGroupInOneStatement(
+        this.pool,
+        group,
+        (streamName) => this.knownHeads.get(streamName),
+        this.notifyChannel,
+        this.options.answerTimeoutMs,
+      );
       if (!written) return undefined;
       this.appended.notify();
       for (const [streamName, head] of written.newHeads) this.knownHeads.afterAppend(streamName, head);
       return written.outcomes;
-    } catch {
+    } catch (error) {
       for (const { streamName } of group) this.knownHeads.forget(streamName);
+      if (isAnswerLate(error)) throw new AppendOutcomeUnknown('PostgreSQL did not answer an append in time: it may have been committed', error);
+      if (isNoConnectionInTime(error)) throw new EventStoreUnavailable(`cannot reach PostgreSQL: ${(error as Error).message}`, error);
       return undefined;
     }
   }
@@ -475,13 +502,21 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async query<Row extends object>(sql: string, values: unknown[] = []): Promise<Row[]> {
-    return this.read(async () => (await this.pool.query<Row>(sql, values)).rows);
+  private async query<Row extends object>(sql: string, values: unknown[] = [], answerTimeoutMs?: number): Promise<Row[]> {
+    return this.read(async () => (await this.pool.query<Row>(withAnswerTimeout({ text: sql, values }, answerTimeoutMs))).rows);
   }
 
   private async readStreamsFrom(fromRevisions: ReadonlyMap<string, number>): Promise<Map<string, StoredEvent[]>> {
     const byStream = new Map<string, StoredEvent[]>();
-    const events = await selectEvents(this.pool, 'true', 'stream_name, revision', 'ALL', [[...fromRevisions.keys()], [...fromRevisions.values()]], STREAMS_FROM_REVISIONS);
+    const events = await selectEvents(
+      this.pool,
+      'true',
+      'stream_name, revision',
+      'ALL',
+      [[...fromRevisions.keys()], [...fromRevisions.values()]],
+      STREAMS_FROM_REVISIONS,
+      this.options.answerTimeoutMs,
+    );
     for (const event of events) {
       const stream = byStream.get(event.streamName);
       if (stream) stream.push(event);

@@ -1,8 +1,10 @@
-import type { ClientBase, Pool } from 'pg';
+import type { ClientBase, Pool, QueryConfig } from 'pg';
 import { EMPTY_STREAM_HEAD, planGroup, settleGroup, type GroupPlan, type StoredEventLocation, type StreamHead } from '../append-planning';
 import type { AppendRequest } from '../append-request';
-import { StreamRevisionConflict } from '../errors';
+import { AppendOutcomeUnknown, StreamRevisionConflict } from '../errors';
 import { GENESIS_HASH, type AppendResult, type GlobalPosition } from '../event-store.port';
+import { withAnswerTimeout } from './answer-timeout';
+import { isConnectionFailure } from './postgres-errors';
 
 export interface GroupAppendSettings {
   /** Off only in tests: positions then come from a plain sequence, the classic out-of-order bug. */
@@ -10,6 +12,8 @@ export interface GroupAppendSettings {
   readonly notifyChannel: string;
   /** Test seam: runs after the events are written, while the transaction (and its locks) is open. */
   readonly beforeCommit?: () => Promise<void>;
+  /** How long each statement waits for its answer (see answer-timeout.ts); undefined: as long as it takes. */
+  readonly answerTimeoutMs?: number;
 }
 
 export interface GroupAppendOutcome {
@@ -151,6 +155,7 @@ export async function appendGroupInOneStatement(
   group: readonly AppendRequest[],
   knownHead: (streamName: string) => StreamHead | undefined,
   notifyChannel: string,
+  answerTimeoutMs?: number,
 ): Promise<OneStatementAppend | undefined> {
   const heads = new Map<string, StreamHead>();
   for (const { streamName, expectedRevision } of group) {
@@ -168,11 +173,16 @@ export async function appendGroupInOneStatement(
       return { stream_name: streamName, revision: head.revision, hash: head.hash, new_revision: next.revision, new_hash: next.hash };
     }),
   );
-  const { rows: written } = await pool.query<{ before: string }>({
-    name: 'event-store-write-with-known-heads',
-    text: WRITE_WITH_KNOWN_HEADS,
-    values: [rowsJson(plan), plan.rows.length, expected, notifyChannel, [...heads.keys()]],
-  });
+  const { rows: written } = await pool.query<{ before: string }>(
+    withAnswerTimeout(
+      {
+        name: 'event-store-write-with-known-heads',
+        text: WRITE_WITH_KNOWN_HEADS,
+        values: [rowsJson(plan), plan.rows.length, expected, notifyChannel, [...heads.keys()]],
+      },
+      answerTimeoutMs,
+    ),
+  );
   const before = BigInt(written[0].before);
   return { outcomes: settleGroup(plan, plan.rows.map((_, index) => before + BigInt(index + 1))), newHeads: plan.newHeads };
 }
@@ -180,21 +190,25 @@ export async function appendGroupInOneStatement(
 /**
  * Writes one group of appends in one transaction on `client` and commits. Nothing is answered
  * before COMMIT returns. Throws when the transaction fails; the caller rolls back and decides
- * whether to retry the group.
+ * whether to retry the group. A COMMIT sent and not answered (a connection lost, no answer in
+ * time) throws AppendOutcomeUnknown: the group may have been committed.
  */
 export async function appendGroup(
   client: ClientBase,
   group: readonly AppendRequest[],
   settings: GroupAppendSettings,
 ): Promise<GroupAppendOutcome> {
-  await client.query('BEGIN');
+  const timed = <Query extends QueryConfig<any>>(query: Query) => withAnswerTimeout(query, settings.answerTimeoutMs);
+  await client.query(timed({ text: 'BEGIN' }));
   const streamNames = [...new Set(group.map((request) => request.streamName))].sort();
   const eventIds = group.flatMap((request) => request.events.map((event) => event.eventId));
-  const { rows: locked } = await client.query<LockedRow>({
-    name: 'event-store-lock-streams',
-    text: LOCK_STREAMS_AND_LOCATE_IDS,
-    values: [streamNames, eventIds],
-  });
+  const { rows: locked } = await client.query<LockedRow>(
+    timed({
+      name: 'event-store-lock-streams',
+      text: LOCK_STREAMS_AND_LOCATE_IDS,
+      values: [streamNames, eventIds],
+    }),
+  );
   const heads = new Map<string, StreamHead>();
   const stored = new Map<string, StoredEventLocation>();
   for (const row of locked) {
@@ -203,7 +217,7 @@ export async function appendGroup(
   }
   const newStreams = streamNames.filter((name) => !heads.has(name));
   if (newStreams.length > 0) {
-    const { rows: created } = await client.query<LockedRow>(CREATE_AND_LOCK_STREAMS, [newStreams, GENESIS_HASH]);
+    const { rows: created } = await client.query<LockedRow>(timed({ text: CREATE_AND_LOCK_STREAMS, values: [newStreams, GENESIS_HASH] }));
     for (const row of created) heads.set(row.stream_name, { revision: row.revision, hash: row.head_hash! });
   }
 
@@ -212,25 +226,30 @@ export async function appendGroup(
   // A revision conflict may be a retry racing with its original, committed by the lock holder
   // after this statement's snapshot: look the ids up again, now under the locks, before answering.
   if (plan.outcomes.some((outcome) => outcome.kind === 'rejected' && outcome.error instanceof StreamRevisionConflict)) {
-    const { rows: found } = await client.query<LockedRow>(LOCATE_EVENT_IDS, [eventIds]);
+    const { rows: found } = await client.query<LockedRow>(timed({ text: LOCATE_EVENT_IDS, values: [eventIds] }));
     if (found.some((row) => !stored.has(row.event_id!))) {
       for (const row of found) stored.set(row.event_id!, toLocation(row));
       plan = planGroup(group, heads, stored, recordedAt);
     }
   }
   if (plan.rows.length === 0) {
-    await client.query('ROLLBACK');
+    await client.query(timed({ text: 'ROLLBACK' }));
     return { outcomes: settleGroup(plan, []), wroteEvents: false, newHeads: plan.newHeads };
   }
 
   const unusedPlaceholders = streamNames.filter((name) => heads.get(name)!.revision === -1 && !plan.newHeads.has(name));
   if (unusedPlaceholders.length > 0) {
-    await client.query('DELETE FROM streams WHERE stream_name = ANY($1::text[]) AND head_revision = -1', [unusedPlaceholders]);
+    await client.query(timed({ text: 'DELETE FROM streams WHERE stream_name = ANY($1::text[]) AND head_revision = -1', values: [unusedPlaceholders] }));
   }
 
   const positions = await writeRows(client, plan, settings);
   await settings.beforeCommit?.();
-  await client.query('COMMIT');
+  try {
+    await client.query(timed({ text: 'COMMIT' }));
+  } catch (error) {
+    if (isConnectionFailure(error)) throw new AppendOutcomeUnknown(`PostgreSQL did not answer the COMMIT of an append: ${(error as Error).message}`, error);
+    throw error;
+  }
   return { outcomes: settleGroup(plan, positions), wroteEvents: true, newHeads: plan.newHeads };
 }
 
@@ -243,15 +262,22 @@ async function writeRows(client: ClientBase, plan: GroupPlan, settings: GroupApp
   const heads = JSON.stringify([...plan.newHeads].map(([streamName, head]) => ({ stream_name: streamName, revision: head.revision, hash: head.hash })));
   const names = [...plan.newHeads.keys()];
   if (settings.orderingProtection) {
-    const { rows: written } = await client.query<{ before: string }>({
-      name: 'event-store-write-events',
-      text: WRITE_WITH_COUNTER,
-      values: [rows, plan.rows.length, heads, settings.notifyChannel, names],
-    });
+    const { rows: written } = await client.query<{ before: string }>(
+      withAnswerTimeout(
+        {
+          name: 'event-store-write-events',
+          text: WRITE_WITH_COUNTER,
+          values: [rows, plan.rows.length, heads, settings.notifyChannel, names],
+        },
+        settings.answerTimeoutMs,
+      ),
+    );
     const before = BigInt(written[0].before);
     return plan.rows.map((_, index) => before + BigInt(index + 1));
   }
-  const { rows: written } = await client.query<{ event_id: string; position: string }>(WRITE_WITH_SEQUENCE, [rows, heads, settings.notifyChannel, names]);
+  const { rows: written } = await client.query<{ event_id: string; position: string }>(
+    withAnswerTimeout({ text: WRITE_WITH_SEQUENCE, values: [rows, heads, settings.notifyChannel, names] }, settings.answerTimeoutMs),
+  );
   const positionOf = new Map(written.map((row) => [row.event_id, BigInt(row.position)]));
   return plan.rows.map((row) => positionOf.get(row.eventId)!);
 }
