@@ -1,5 +1,5 @@
 import { LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
-import { EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { AppendOutcomeUnknown, EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import type { FieldProblem } from './request-validation';
 
@@ -41,6 +41,18 @@ export function commandFailureOf(error: unknown): CommandFailure | undefined {
       body: { error: 'concurrent-modification', message: 'other writers kept changing this subject; nothing was recorded, retry' },
     };
   }
+  // Checked before the general case, which it is one of: telling the caller nothing was recorded
+  // would be false, and a caller who believed it might send the choice again under a new key.
+  if (error instanceof AppendOutcomeUnknown) {
+    return {
+      status: 503,
+      body: {
+        error: 'unavailable',
+        message: 'the ledger storage did not confirm the command in time: it may have been recorded; a retry with the same Idempotency-Key records it once',
+      },
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    };
+  }
   if (isStorageUnavailable(error)) {
     return {
       status: 503,
@@ -75,6 +87,8 @@ const UNAVAILABLE_MESSAGES = [
   /database connection is not open/i,
   /client was closed/i,
   /is closed/i,
+  // node-postgres's query_timeout: no answer in time (a network cut that keeps the connection open).
+  /^Query read timeout$/,
 ];
 
 /**
