@@ -1,4 +1,6 @@
+import { postgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
+import { isStorageUnavailable } from '../command-failures';
 import { idempotencyRecordsContract } from '../testing/idempotency-records.contract';
 import { withSessionSetting } from '@consent-ledger/event-store';
 import { CLAIM_AND_SAVE, FORGET_RECORDED_BEFORE, openPostgresIdempotencyRecords } from './postgres-idempotency-records';
@@ -110,5 +112,43 @@ describeWithPostgres('PostgreSQL idempotency records', () => {
     }));
 
     expect(settings).toEqual({ synchronousCommit: 'off', schema: schema.schema });
+  });
+});
+
+// Claims and saves go one statement at a time: a claim sent into a network cut that keeps the
+// connections open held every command of the process behind it, for as long as the cut lasted
+// and then until TCP's retransmission got through (found in SRE review).
+describeWithPostgres('PostgreSQL idempotency records when PostgreSQL stops answering on open connections', () => {
+  const ANSWER_TIMEOUT_MS = 1000;
+  const claimOf = (idempotencyKey: string) => ({ client: 'call-centre', idempotencyKey, requestFingerprint: 'f', recordedAt: '2024-05-01T09:00:00.000Z' });
+
+  it('fail the claims sent into the cut, and those queued behind them, within the answer timeout each, as storage unavailable; once it heals they claim at once', async () => {
+    const database = await postgresBehindProxy('cl_idem');
+    const records = await openPostgresIdempotencyRecords({ url: database.url, answerTimeoutMs: ANSWER_TIMEOUT_MS });
+    try {
+      expect(await records.claim(claimOf('before'))).toBeUndefined();
+
+      database.proxy.freeze();
+      const asked = Date.now();
+      const sent = records.claim(claimOf('sent'));
+      // A turn later, once the first claim's statement is on its way: the next one waits for it.
+      await new Promise((resolve) => setImmediate(resolve));
+      const cutOff = await Promise.allSettled([sent, records.claim(claimOf('queued'))]);
+      // The one statement in flight, then the next one's.
+      expect(Date.now() - asked).toBeLessThan(2 * ANSWER_TIMEOUT_MS + 1500);
+      for (const outcome of cutOff) expect(outcome.status === 'rejected' && isStorageUnavailable(outcome.reason)).toBe(true);
+
+      // TCP's retransmission backoff: the connections cut off stay stuck for longer than the test.
+      database.proxy.heal(120_000);
+      for (const key of ['after-1', 'after-2', 'after-3', 'after-4']) {
+        const claimedAt = Date.now();
+        expect(await records.claim(claimOf(key))).toBeUndefined();
+        expect(Date.now() - claimedAt).toBeLessThan(ANSWER_TIMEOUT_MS);
+      }
+    } finally {
+      await database.proxy.restore();
+      await records.close();
+      await database.close();
+    }
   });
 });

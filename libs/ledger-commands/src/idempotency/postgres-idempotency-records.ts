@@ -1,6 +1,6 @@
-import { checkOutClient, REQUEST_LOCK_TIMEOUT, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, REQUEST_LOCK_TIMEOUT, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { createHash, randomUUID } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Client, Pool, type QueryConfig } from 'pg';
 import { BatchedCalls } from './batched-calls';
 import { type ClientRenamed, type IdempotencyClaim, type IdempotencyRecord, type IdempotencyRecords, type KeyOfClient, PENDING, renamedKeys } from './idempotency-records.port';
 
@@ -8,6 +8,13 @@ export interface PostgresIdempotencyRecordsOptions {
   /** Connection string; its `search_path` (if any) picks the schema. */
   readonly url: string;
   readonly poolSize?: number;
+  /**
+   * How long a request's claim, save, release or look at a holder waits for PostgreSQL's answer
+   * before its connection is closed and the request answered 503 (see the event store's
+   * answer-timeout.ts); also bounds the wait for a connection. Unset: as long as it takes. The
+   * sweep and the set-up at start have none.
+   */
+  readonly answerTimeoutMs?: number;
 }
 
 interface RecordRow {
@@ -31,9 +38,14 @@ interface RecordRow {
  * retry of an appended command is answered from the log if a database crash lost the record.
  * See ADR 0004.
  */
-export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
+export async function openPostgresIdempotencyRecords({ url, poolSize = 3, answerTimeoutMs }: PostgresIdempotencyRecordsOptions): Promise<IdempotencyRecords> {
   // A lock held by a stuck session fails the request as unavailable (503) instead of hanging it.
-  const pool = new Pool({ connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT), max: poolSize, connectionTimeoutMillis: 5000, application_name: 'consent-ledger-idempotency-records' });
+  const pool = new Pool({
+    connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT),
+    max: poolSize,
+    connectionTimeoutMillis: Math.min(5000, answerTimeoutMs ?? 5000),
+    application_name: 'consent-ledger-idempotency-records',
+  });
   pool.on('error', () => undefined);
   try {
     const client = await checkOutClient(pool);
@@ -78,7 +90,7 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3 }: Post
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return new PostgresIdempotencyRecords(pool, holder);
+  return new PostgresIdempotencyRecords(pool, holder, answerTimeoutMs);
 }
 
 /** The advisory lock key of a holder token: 64 bits of its SHA-256, as PostgreSQL's bigint. */
@@ -224,6 +236,7 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   constructor(
     private readonly pool: Pool,
     private readonly holder: HolderLock,
+    private readonly answerTimeoutMs: number | undefined,
   ) {
     this.calls = new BatchedCalls((calls) => this.claimAndSave(calls), { maxInFlight: 1, maxBatchSize: 1000, collect: 'when-idle' });
   }
@@ -237,16 +250,17 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
   }
 
   async release({ client, idempotencyKey, requestFingerprint }: Pick<IdempotencyClaim, 'client' | 'idempotencyKey' | 'requestFingerprint'>): Promise<void> {
-    await this.pool.query(`DELETE FROM idempotency_records WHERE client = $1 AND idempotency_key = $2 AND request_fingerprint = $3 AND status = ${PENDING}`, [
-      client,
-      idempotencyKey,
-      requestFingerprint,
-    ]);
+    await this.pool.query(
+      this.timed({
+        text: `DELETE FROM idempotency_records WHERE client = $1 AND idempotency_key = $2 AND request_fingerprint = $3 AND status = ${PENDING}`,
+        values: [client, idempotencyKey, requestFingerprint],
+      }),
+    );
   }
 
   async holderGone({ holder }: IdempotencyRecord): Promise<boolean> {
     if (holder === undefined || holder === this.holder.token) return false;
-    const { rows } = await this.pool.query<{ gone: boolean }>(HOLDER_GONE, [lockKeyOf(holder)]);
+    const { rows } = await this.pool.query<{ gone: boolean }>(this.timed({ text: HOLDER_GONE, values: [lockKeyOf(holder)] }));
     return rows[0].gone;
   }
 
@@ -274,6 +288,11 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
     await Promise.all([this.pool.end(), this.holder.close()]);
   }
 
+  /** A request's statement, given the answer timeout. */
+  private timed<Query extends QueryConfig<any>>(query: Query): Query {
+    return withAnswerTimeout(query, this.answerTimeoutMs);
+  }
+
   private async claimAndSave(calls: readonly Call[]): Promise<(IdempotencyRecord | undefined)[]> {
     // One claim per key and batch: the statement takes a key once, and a second claim of it in the
     // same batch finds the first one's pending record.
@@ -285,30 +304,32 @@ class PostgresIdempotencyRecords implements IdempotencyRecords {
     }
     const claims = [...firstClaimOf.values()];
     // A named statement: each connection parses and plans it once.
-    const { rows } = await this.pool.query<RecordRow & { taken: boolean }>({
-      name: 'consent-ledger-claim-and-save-idempotency-records',
-      text: CLAIM_AND_SAVE,
-      values: [
-        claims.map((claim) => claim.client),
-        claims.map((claim) => claim.idempotencyKey),
-        claims.map((claim) => claim.requestFingerprint),
-        claims.map((claim) => claim.recordedAt),
-        records.map((record) => record.client),
-        records.map((record) => record.idempotencyKey),
-        records.map((record) => record.requestFingerprint),
-        records.map((record) => record.status),
-        records.map((record) => record.body),
-        records.map((record) => record.recordedAt),
-        this.holder.tokenIfHeld,
-      ],
-    });
+    const { rows } = await this.pool.query<RecordRow & { taken: boolean }>(
+      this.timed({
+        name: 'consent-ledger-claim-and-save-idempotency-records',
+        text: CLAIM_AND_SAVE,
+        values: [
+          claims.map((claim) => claim.client),
+          claims.map((claim) => claim.idempotencyKey),
+          claims.map((claim) => claim.requestFingerprint),
+          claims.map((claim) => claim.recordedAt),
+          records.map((record) => record.client),
+          records.map((record) => record.idempotencyKey),
+          records.map((record) => record.requestFingerprint),
+          records.map((record) => record.status),
+          records.map((record) => record.body),
+          records.map((record) => record.recordedAt),
+          this.holder.tokenIfHeld,
+        ],
+      }),
+    );
     const outcomes = new Map<string, IdempotencyRecord | undefined>();
     for (const row of rows) {
       const key = keyOf({ client: row.client, idempotencyKey: row.idempotency_key });
       if (row.taken) outcomes.set(key, undefined);
       else if (row.request_fingerprint !== null) outcomes.set(key, recordOf(row));
       else {
-        const again = await this.pool.query<RecordRow>(LOOK_AGAIN, [row.client, row.idempotency_key]);
+        const again = await this.pool.query<RecordRow>(this.timed({ text: LOOK_AGAIN, values: [row.client, row.idempotency_key] }));
         outcomes.set(key, again.rows[0] && recordOf(again.rows[0]));
       }
     }
