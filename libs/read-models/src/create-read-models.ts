@@ -10,7 +10,7 @@ export type ReadModelStorageOptions =
   /** Embedded mode: `${DATA_DIR}/state.sqlite`. */
   | { readonly kind: 'sqlite'; readonly file: string }
   /** Production: the `rm_` tables of the connection's current schema. */
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly applicationName?: string };
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly applicationName?: string; readonly answerTimeoutMs?: number };
 
 export async function openReadModelStorage(options: ReadModelStorageOptions): Promise<ReadModelStorage> {
   switch (options.kind) {

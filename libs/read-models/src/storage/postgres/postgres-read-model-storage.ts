@@ -1,6 +1,6 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Brand, Instant } from '@consent-ledger/domain';
-import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import { type ChangeSet, isNewsForFeeds } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -70,6 +70,13 @@ export interface PostgresReadModelStorageOptions {
    * apply nothing until it woke. A batch's own pauses between statements last milliseconds.
    */
   readonly idleInTransactionTimeoutMs?: number;
+  /**
+   * How long the reads of an audience decision (the subjects' ledgers, the checkpoint it waits
+   * for) wait for PostgreSQL's answer before their connection is closed and the question answered
+   * 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection. Unset: as
+   * long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
+   */
+  readonly answerTimeoutMs?: number;
 }
 
 const TIMESTAMPTZ = 1184;
@@ -119,6 +126,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       max: options.poolSize ?? 4,
       application_name: options.applicationName ?? 'consent-ledger-read-models',
       types: instantTypes,
+      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs) }),
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -229,7 +237,9 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async checkpoint(name = READ_MODELS_CHECKPOINT): Promise<GlobalPosition> {
-    const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM rm_checkpoints WHERE name = $1', [name]);
+    const { rows } = await this.pool.query<{ position: string }>(
+      withAnswerTimeout({ text: 'SELECT position FROM rm_checkpoints WHERE name = $1', values: [name] }, this.options.answerTimeoutMs),
+    );
     return BigInt(rows[0]?.position ?? 0);
   }
 
@@ -250,10 +260,15 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   async ledgers(subjectIds: readonly string[]): Promise<StoredLedgers> {
     // One statement, one snapshot: the rows and the checkpoint they were applied up to.
     const { rows } = await this.pool.query<LedgerRecord & { applied_up_to: string | null }>(
-      `SELECT checkpoint.position AS applied_up_to, subject.subject_id, subject.ledger, subject.last_occurred_at
+      withAnswerTimeout(
+        {
+          text: `SELECT checkpoint.position AS applied_up_to, subject.subject_id, subject.ledger, subject.last_occurred_at
        FROM (SELECT COALESCE((SELECT position FROM rm_checkpoints WHERE name = $2), 0) AS position) checkpoint
        LEFT JOIN rm_subjects subject ON subject.subject_id = ANY($1::text[])`,
-      [subjectIds, READ_MODELS_CHECKPOINT],
+          values: [subjectIds, READ_MODELS_CHECKPOINT],
+        },
+        this.options.answerTimeoutMs,
+      ),
     );
     return { ledgers: storedLedgersOf(rows.filter((row) => row.subject_id !== null)), appliedUpTo: BigInt(rows[0]?.applied_up_to ?? 0) };
   }

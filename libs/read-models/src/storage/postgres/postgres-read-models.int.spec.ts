@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { Instant, SubjectId } from '@consent-ledger/domain';
 import { catalogue, relationshipStarted } from '@consent-ledger/domain/testing';
 import { openPostgresEventStore } from '@consent-ledger/event-store';
+import { postgresBehindProxy } from '../../../../../test/support/postgres-behind-proxy';
 import { createTestSchema, describeWithPostgres, withClient } from '../../../../../test/support/services';
 import { planEvents } from '../../change-set';
 import { startProjections } from '../../projection-runner';
@@ -285,6 +286,38 @@ describeWithPostgres('read models in PostgreSQL', () => {
       }
     } finally {
       await schema.drop();
+    }
+  });
+});
+
+// An audience decision reads the subjects' ledgers here: sent into a network cut that keeps the
+// connection open, the read waited for as long as the cut lasted, then until TCP's retransmission
+// got through (found in SRE review).
+describeWithPostgres('read models in PostgreSQL when PostgreSQL stops answering on open connections', () => {
+  const ANSWER_TIMEOUT_MS = 1000;
+
+  it("fails a decision's read of the ledgers within the answer timeout, and reads at once on other connections once the network heals", async () => {
+    const database = await postgresBehindProxy('cl_rm_cut');
+    const storage = await PostgresReadModelStorage.open({ url: database.url, poolSize: 2, answerTimeoutMs: ANSWER_TIMEOUT_MS });
+    try {
+      await storage.ledgers(['subject-1']);
+
+      database.proxy.freeze();
+      const asked = Date.now();
+      await expect(storage.ledgers(['subject-1'])).rejects.toThrow('Query read timeout');
+      expect(Date.now() - asked).toBeLessThan(ANSWER_TIMEOUT_MS + 1500);
+
+      // TCP's retransmission backoff: the connection cut off stays stuck for longer than the test.
+      database.proxy.heal(120_000);
+      for (let round = 0; round < 3; round += 1) {
+        const readAt = Date.now();
+        expect(await storage.ledgers(['subject-1'])).toEqual({ ledgers: new Map(), appliedUpTo: 0n });
+        expect(Date.now() - readAt).toBeLessThan(ANSWER_TIMEOUT_MS);
+      }
+    } finally {
+      await database.proxy.restore();
+      await storage.close();
+      await database.close();
     }
   });
 });
