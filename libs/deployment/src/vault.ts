@@ -21,13 +21,21 @@ export interface VaultDeployment {
   readonly masterKey?: Buffer;
 }
 
+/** How a process opens the vault, beyond where it is. */
+export interface VaultOpening {
+  /** Open only a key store and master key that exist. */
+  readonly existingOnly?: boolean;
+  /** For a service's commands: how long a seal waits for PostgreSQL's answer (the API's DATABASE_ANSWER_TIMEOUT_SECONDS). */
+  readonly answerTimeoutMs?: number;
+}
+
 /**
  * Where the personal-data keys live (apart from the log on purpose). `existingOnly`: open only a
  * key store and master key that exist: a reader given a copy of the log, which never comes with
  * the keys (ADR 0006), must fail rather than make a master key and an empty key store, which
  * open nothing.
  */
-export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false } = {}): PersonalDataVaultConfig {
+export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false, answerTimeoutMs }: VaultOpening = {}): PersonalDataVaultConfig {
   const keysFile = join(deployment.dataDir, 'keys.sqlite');
   // Before the master key: the missing key store is the cause, the missing master key only follows from it.
   if (existingOnly && deployment.eventStore === 'sqlite' && !existsSync(keysFile)) throw new KeyStoreMissing(keysFile);
@@ -35,7 +43,7 @@ export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = fals
   const masterKey = deployment.masterKey ?? (existingOnly ? readDevMasterKey(masterKeyFile) : loadOrCreateDevMasterKey(masterKeyFile));
   return deployment.eventStore === 'sqlite'
     ? { kind: 'sqlite', file: keysFile, masterKey, existingOnly }
-    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly };
+    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly, answerTimeoutMs };
 }
 
 /** A service started on a log that holds events, without the key store (or master key) those events were sealed with. */
@@ -57,10 +65,14 @@ export class KeyStoreLost extends Error {
  * once the log holds events it opens only those that exist: found in review, a missing
  * `keys.sqlite` was silently replaced by an empty one.
  */
-export async function openServiceVault(deployment: VaultDeployment, log: { headPosition(): Promise<GlobalPosition> }): Promise<PersonalDataVault> {
+export async function openServiceVault(
+  deployment: VaultDeployment,
+  log: { headPosition(): Promise<GlobalPosition> },
+  { answerTimeoutMs }: Pick<VaultOpening, 'answerTimeoutMs'> = {},
+): Promise<PersonalDataVault> {
   const existingOnly = (await log.headPosition()) > 0n;
   try {
-    return await createPersonalDataVault(vaultConfigOf(deployment, { existingOnly }));
+    return await createPersonalDataVault(vaultConfigOf(deployment, { existingOnly, answerTimeoutMs }));
   } catch (error) {
     if (error instanceof KeyStoreMissing || error instanceof MasterKeyMissing) throw new KeyStoreLost(error);
     throw error;

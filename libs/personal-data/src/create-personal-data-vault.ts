@@ -13,6 +13,8 @@ export type PersonalDataVaultConfig =
       readonly schema?: string;
       readonly cache?: KeyCacheOptions;
       readonly existingOnly?: boolean;
+      /** See `PostgresVaultOptions.answerTimeoutMs`. */
+      readonly answerTimeoutMs?: number;
     }
   | { readonly kind: 'in-memory' };
 

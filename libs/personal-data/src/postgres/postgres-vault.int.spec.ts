@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
 import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
@@ -177,6 +178,51 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
     } finally {
       await dispose();
     }
+  });
+});
+
+// A command's seal finds or stores the subject's key here: sent into a network cut that keeps the
+// connection open, it held the command until TCP's retransmission got through, and with four
+// such seals every command carrying personal data waited for a connection (found in SRE review).
+describeWithPostgres('PostgreSQL personal-data vault when PostgreSQL stops answering on open connections', () => {
+  const ANSWER_TIMEOUT_MS = 1000;
+  let database: PostgresBehindProxy;
+  let vault: PersonalDataVault;
+  beforeEach(async () => {
+    database = await postgresBehindProxy('cl_vault_cut');
+    vault = await openPostgresVault({ url: database.url, masterKey: randomBytes(32), answerTimeoutMs: ANSWER_TIMEOUT_MS });
+    await vault.seal('subject-0', 'before the cut');
+  });
+  afterEach(async () => {
+    await database.proxy.restore();
+    await vault.close();
+    await database.close();
+  });
+
+  it("fails a seal that needs the subject's key within the answer timeout, and seals at once on other connections once the network heals", async () => {
+    database.proxy.freeze();
+    const asked = Date.now();
+    await expect(vault.seal('subject-1', 'sent into the cut')).rejects.toThrow(/Query read timeout|connection timeout/);
+    expect(Date.now() - asked).toBeLessThan(ANSWER_TIMEOUT_MS + 1500);
+
+    // TCP's retransmission backoff: the connection cut off stays stuck for longer than the test.
+    database.proxy.heal(120_000);
+    for (const subject of ['subject-2', 'subject-3', 'subject-4', 'subject-5']) {
+      const sealedAt = Date.now();
+      const sealed = await vault.seal(subject, 'after the cut');
+      expect(await vault.unseal(subject, sealed)).toBe('after the cut');
+      expect(Date.now() - sealedAt).toBeLessThan(ANSWER_TIMEOUT_MS);
+    }
+  });
+
+  it('lets the destruction of a key wait longer than the answer timeout: it must not be cut off', async () => {
+    const destroying = vault.destroyKey('subject-0');
+    database.proxy.freeze();
+    await new Promise((resolve) => setTimeout(resolve, 2 * ANSWER_TIMEOUT_MS));
+    await database.proxy.restore();
+
+    await expect(destroying).resolves.toBeUndefined();
+    expect(await vault.hasKey('subject-0')).toBe(false);
   });
 });
 

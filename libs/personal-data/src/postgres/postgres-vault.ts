@@ -1,4 +1,4 @@
-import { checkOutClient, inTransaction, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, inTransaction, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -16,6 +16,13 @@ export interface PostgresVaultOptions {
    * with `KeyStoreMissing` instead of creating them: for readers of the service's keys.
    */
   readonly existingOnly?: boolean;
+  /**
+   * How long a command's seal (finding or storing the subject's key) waits for PostgreSQL's
+   * answer before its connection is closed and the command answered 503 (see the event store's
+   * answer-timeout.ts); also bounds the wait for a connection. Unset: as long as it takes. Destroys,
+   * forgets and scrubs have none: they wait for their locks however long it takes (below).
+   */
+  readonly answerTimeoutMs?: number;
 }
 
 /**
@@ -60,6 +67,7 @@ class PostgresKeyRows implements KeyRows {
   private readonly keys: string;
   private readonly meta: string;
   private readonly schema?: string;
+  private readonly answerTimeoutMs?: number;
   private scrubbing?: Promise<void>;
   private scrubAgain?: Promise<void>;
 
@@ -73,7 +81,13 @@ class PostgresKeyRows implements KeyRows {
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
     // Named, as every pool of the service is, for an operator reading pg_stat_activity.
-    this.pool = new Pool({ connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT), max: 4, application_name: 'consent-ledger-personal-data' });
+    this.answerTimeoutMs = options.answerTimeoutMs;
+    this.pool = new Pool({
+      connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT),
+      max: 4,
+      application_name: 'consent-ledger-personal-data',
+      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs) }),
+    });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
@@ -135,7 +149,7 @@ class PostgresKeyRows implements KeyRows {
   }
 
   async find(subjectId: string): Promise<StoredKey | undefined> {
-    const { rows } = await this.pool.query<KeyRow>(`SELECT * FROM ${this.keys} WHERE subject_id = $1`, [subjectId]);
+    const { rows } = await this.pool.query<KeyRow>(withAnswerTimeout({ text: `SELECT * FROM ${this.keys} WHERE subject_id = $1`, values: [subjectId] }, this.answerTimeoutMs));
     return rows[0] && toStoredKey(rows[0]);
   }
 
@@ -147,13 +161,18 @@ class PostgresKeyRows implements KeyRows {
   async insertIfAbsent(row: WrappedKeyRow): Promise<StoredKey> {
     for (let attempt = 1; ; attempt += 1) {
       const { rows } = await this.pool.query<KeyRow>(
-        `WITH inserted AS (
+        withAnswerTimeout(
+          {
+            text: `WITH inserted AS (
            INSERT INTO ${this.keys} (subject_id, key_id, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (subject_id) DO NOTHING
            RETURNING *
          )
          SELECT * FROM inserted UNION ALL SELECT * FROM ${this.keys} WHERE subject_id = $1 LIMIT 1`,
-        [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
+            values: [row.subjectId, row.keyId, row.wrappedKey, row.masterKeyId, row.createdAt],
+          },
+          this.answerTimeoutMs,
+        ),
       );
       if (rows[0]) return toStoredKey(rows[0]);
       // Named so the command path answers 503 (retry), as for any storage that cannot serve.
