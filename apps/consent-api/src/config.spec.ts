@@ -19,6 +19,7 @@ describe('reading the configuration', () => {
       host: '127.0.0.1',
       port: 3000,
       requestTimeoutMs: 30_000,
+      databaseAnswerTimeoutMs: 10_000,
       catalogueFile: '/srv/consent/catalogues/proximus.json',
       projector: 'in-process',
       proofRetentionEveryMs: 24 * 3_600_000,
@@ -56,6 +57,12 @@ describe('reading the configuration', () => {
   it('gives a request as many seconds to arrive as REQUEST_TIMEOUT_SECONDS says, from 1 to 600', () => {
     expect(readConfig({ REQUEST_TIMEOUT_SECONDS: '90' }, '/srv/consent').requestTimeoutMs).toBe(90_000);
     expect(problemsOf({ REQUEST_TIMEOUT_SECONDS: '0' })).toEqual(['REQUEST_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "0")']);
+  });
+
+  it('gives a statement of a command or decision as many seconds to be answered as DATABASE_ANSWER_TIMEOUT_SECONDS says, from 1 to 600', () => {
+    expect(readConfig({ DATABASE_ANSWER_TIMEOUT_SECONDS: '4' }, '/srv/consent').databaseAnswerTimeoutMs).toBe(4_000);
+    expect(problemsOf({ DATABASE_ANSWER_TIMEOUT_SECONDS: '0' })).toEqual(['DATABASE_ANSWER_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "0")']);
+    expect(problemsOf({ DATABASE_ANSWER_TIMEOUT_SECONDS: '2.5' })).toEqual(['DATABASE_ANSWER_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "2.5")']);
   });
 
   it('writes logs as LOG_FORMAT says, text or json, and refuses any other format', () => {

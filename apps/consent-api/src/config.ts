@@ -38,6 +38,11 @@ export interface ApiConfig {
   readonly proofRetentionEveryMs: number;
   /** How long a request, headers and body, may take to arrive (REQUEST_TIMEOUT_SECONDS); a later one is answered 408. */
   readonly requestTimeoutMs: number;
+  /**
+   * How long a statement of a command or decision waits for PostgreSQL's answer
+   * (DATABASE_ANSWER_TIMEOUT_SECONDS); then its connection is closed and the request answered 503.
+   */
+  readonly databaseAnswerTimeoutMs: number;
   /** How long answers to idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
   readonly idempotencyRetentionMs: number;
   /** `text`, NestJS's lines; `json`, one JSON object per line for a log shipper (LOG_FORMAT). */
@@ -59,6 +64,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   // Commands are a few hundred bytes and audience lists at most 2 MiB: 30 s is ample on a slow link,
   // and short enough that a client trickling bodies cannot pile up connections.
   const requestTimeoutSeconds = environment.wholeNumber('REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
+  // Statements are answered in milliseconds and wait for a lock at most 3 s (REQUEST_LOCK_TIMEOUT),
+  // a seal 10 s: 10 s without an answer is a database out of reach (a network cut that keeps the
+  // connections open), not a slow one.
+  const databaseAnswerTimeoutSeconds = environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600);
 
   const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
@@ -88,6 +97,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     host,
     port,
     requestTimeoutMs: requestTimeoutSeconds * 1000,
+    databaseAnswerTimeoutMs: databaseAnswerTimeoutSeconds * 1000,
     ...(apiKeys !== undefined && { apiKeys }),
     catalogueFile: readCatalogueFile(environment),
     ...(masterKey !== undefined && { masterKey }),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { createEventStore, type EventStore, eventStoreConfigOf, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, type EventStoreConfig, eventStoreConfigOf, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
 import {
   FORGET_BATCH_SIZE,
   type IdempotencyRecords,
@@ -42,16 +42,21 @@ export class LedgerStorage {
       opened.push(closable);
       return closable;
     };
+    // Every store the requests use waits this long at most for PostgreSQL's answer to one of their
+    // statements; maintenance (migrations, verify, removals, rebuilds, the sweep) waits as long as it takes.
+    const answerTimeoutMs = config.databaseAnswerTimeoutMs;
     try {
-      const eventStore = keep(await createEventStore(eventStoreConfigOf(config)));
+      const eventStore = keep(await createEventStore(withAnswerTimeout(eventStoreConfigOf(config), answerTimeoutMs)));
       const idempotencyRecords = keep(
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
-          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! }),
+          : await openPostgresIdempotencyRecords({ url: config.databaseUrl!, answerTimeoutMs }),
       );
-      const vault = keep(await openServiceVault(config, eventStore));
+      const vault = keep(await openServiceVault(config, eventStore, { answerTimeoutMs }));
       const readModelStorage: ReadModelStorageOptions =
-        config.eventStore === 'sqlite' ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') } : { kind: 'postgres', url: config.databaseUrl! };
+        config.eventStore === 'sqlite'
+          ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
+          : { kind: 'postgres', url: config.databaseUrl!, answerTimeoutMs };
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store: eventStore, keepsThem: config.projector === 'in-process' }));
       // Through NestJS's logger, as the projector's are, so LOG_FORMAT covers them.
       const projections = config.projector === 'in-process' ? startProjections({ readModels, store: eventStore, log: nestLogOf(new Logger('read-models')) }) : undefined;
@@ -84,4 +89,9 @@ export class LedgerStorage {
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
   }
+}
+
+/** The PostgreSQL log with the answer timeout; SQLite is a local file, and KurrentDB's client keeps its own deadlines. */
+function withAnswerTimeout(store: EventStoreConfig, answerTimeoutMs: number): EventStoreConfig {
+  return store.kind === 'postgres' ? { ...store, answerTimeoutMs } : store;
 }

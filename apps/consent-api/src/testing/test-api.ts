@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}): ApiConfig {
     host: '127.0.0.1',
     port: 0,
     requestTimeoutMs: 30_000,
+    databaseAnswerTimeoutMs: 10_000,
     apiKeys: TEST_GRANTS,
     catalogueFile: join(REPOSITORY_ROOT, 'catalogues', 'proximus.json'),
     masterKey: randomBytes(32),
