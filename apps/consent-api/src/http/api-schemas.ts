@@ -340,7 +340,9 @@ export function withResponses(document: OpenAPIObject): OpenAPIObject {
         responses['401'] = body('Unauthorized', 'no valid API key', WWW_AUTHENTICATE);
         responses['403'] = body('Refused', 'the key lacks the scope, or is bound to other touchpoints');
       }
-      responses['503'] ??= body('Unavailable', 'storage unavailable, the read models behind, or the service shutting down; nothing was recorded', { 'Retry-After': { schema: { type: 'integer' } } });
+      responses['503'] ??= body('Unavailable', 'storage unavailable or not answering in time, the read models behind, or the service shutting down; nothing was recorded, unless the message says a command may have been (a retry with the same Idempotency-Key records it once)', {
+        'Retry-After': { schema: { type: 'integer' } },
+      });
       // Any route can answer these two; undeclared, a generated client could not read the errorId to quote.
       responses['408'] ??= body('ValidationFailed', 'the request did not arrive within REQUEST_TIMEOUT_SECONDS (field "body"); nothing was recorded, the connection is closed');
       responses['500'] ??= body('InternalError', 'a fault of ours; nothing was changed by the failure itself');
