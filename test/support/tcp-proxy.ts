@@ -6,8 +6,9 @@ export interface TcpProxy {
   /** Drops every connection and refuses new ones. */
   cut(): Promise<void>;
   /**
-   * Keeps every connection open and takes new ones, but passes nothing on: a network cut that
-   * neither end notices, where a query waits for an answer that does not come.
+   * Keeps every connection open and takes new ones, but passes nothing on, a client closing its
+   * connection included: a network cut that neither end notices, where a query waits for an
+   * answer that does not come.
    */
   freeze(): void;
   /** Undoes `cut` or `freeze`; what was held during a freeze is passed on, and stranded connections are closed. */
@@ -83,7 +84,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
             });
           });
         }
-        client.on('close', () => upstream.destroy());
+        // A client's end sent into a cut is held like its data: the server learns of it only once
+        // the cut is over, and meanwhile keeps what the connection holds (a transaction, its locks).
+        client.on('close', () => {
+          if (!frozen && !stuck.has(client)) return upstream.destroy();
+          const pending = held.get(client) ?? [];
+          held.set(client, pending);
+          pending.push(() => upstream.destroy());
+        });
         upstream.on('close', () => client.destroy());
       });
       server.once('error', reject);
