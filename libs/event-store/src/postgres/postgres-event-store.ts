@@ -88,7 +88,7 @@ const KNOWN_HEADS = 100_000;
 /** Opens the production store: runs pending migrations, then serves appends through group commit. */
 export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
   const pool = new Pool({
-    connectionString: storeSessionSettings(options.url),
+    connectionString: storeSessionSettings(options.url, options.answerTimeoutMs),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
     // A server out of reach (packets dropped, not refused) held each new connection, and the
@@ -123,11 +123,25 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
  * append until the next analyze. Scans stay possible, as the last resort (the one-row position
  * counter has nothing else); their penalty in the plan's cost would then make PostgreSQL compile
  * the statement (JIT), half a second each time, for statements that run in a millisecond.
+ *
+ * With an answer timeout, an append transaction left idle for as long is ended by PostgreSQL:
+ * one whose COMMIT was lost in a network cut stays open on the server, which does not hear of
+ * the connection's end either until TCP's retransmission gets through, and it holds the position
+ * counter's lock that every append needs. Its client gave up on it already. Verify and removals
+ * turn this off for their own transactions.
  */
-function storeSessionSettings(url: string): string {
-  const settings: Array<[string, string]> = [['lock_timeout', REQUEST_LOCK_TIMEOUT], ['enable_seqscan', 'off'], ['jit', 'off']];
+function storeSessionSettings(url: string, answerTimeoutMs: number | undefined): string {
+  const settings: Array<[string, string]> = [
+    ['lock_timeout', REQUEST_LOCK_TIMEOUT],
+    ['enable_seqscan', 'off'],
+    ['jit', 'off'],
+    ...(answerTimeoutMs === undefined ? [] : [['idle_in_transaction_session_timeout', String(answerTimeoutMs)] as [string, string]]),
+  ];
   return settings.reduce((connection, [name, value]) => withSessionSetting(connection, name, value), url);
 }
+
+/** For a maintenance transaction, which may sit idle between statements as long as its work takes. */
+const WITHOUT_IDLE_LIMIT = 'SET LOCAL idle_in_transaction_session_timeout = 0';
 
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
@@ -239,7 +253,7 @@ export class PostgresEventStore implements EventStore {
     const client = await this.connect();
     try {
       // One snapshot for the whole walk, so appends made meanwhile cannot look like tampering.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${WITHOUT_IDLE_LIMIT}`);
       const evidence = await this.collectEvidence(client, options.streamName);
       const report = await checkIntegrity(evidence, options.onProgress);
       await client.query('COMMIT');
@@ -256,7 +270,7 @@ export class PostgresEventStore implements EventStore {
     assertValidRemoval(streamName, removal);
     const client = await this.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; ${WITHOUT_IDLE_LIMIT}`);
       // Removal records chain to each other, so removals take turns.
       await client.query("SELECT pg_advisory_xact_lock($1, hashtext('stream_removals'))", [ADVISORY_LOCK_SPACE]);
       const head = await client.query<{ head_revision: number; head_hash: string }>(
