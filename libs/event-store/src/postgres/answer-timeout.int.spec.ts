@@ -62,6 +62,24 @@ describeWithPostgres('the PostgreSQL event store when PostgreSQL stops answering
     expect(await store.readStream('subject-1')).toHaveLength(1);
   });
 
+  // /health probes the store every few seconds, and a load balancer's probes keep coming through a cut.
+  it('answers health probes sent into the cut not ready within the answer timeout, and they keep no connection from appends once it heals', async () => {
+    const store = await open();
+    await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+
+    database.proxy.freeze();
+    const probedAt = Date.now();
+    const probes = await Promise.all(Array.from({ length: 12 }, () => store.health()));
+    expect(Date.now() - probedAt).toBeLessThan(ANSWER_TIMEOUT_MS + MARGIN_MS);
+    expect(probes.every((probe) => !probe.ready)).toBe(true);
+
+    database.proxy.heal(RETRANSMISSION_BACKOFF_MS);
+    const asked = Date.now();
+    await store.append('subject-2', [consentGiven()], { expectedRevision: 'no-stream' });
+    expect(Date.now() - asked).toBeLessThan(ANSWER_TIMEOUT_MS);
+    expect(await store.health()).toEqual({ ready: true });
+  });
+
   it.each([
     ['in one statement, its stream head known', 'event-store-write-with-known-heads', {}],
     // The test seam turns the one-statement path off.

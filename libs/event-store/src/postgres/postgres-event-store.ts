@@ -52,7 +52,7 @@ export interface PostgresEventStoreOptions {
   /**
    * How long a statement serving a command or a decision waits for PostgreSQL's answer before its
    * connection is closed and the caller told the store is unavailable: appends, stream reads, the
-   * head, pages of the log (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
+   * head, pages of the log, the health probe (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
    * as long as it takes. Verify, removals, whole-log reads, `exclusively` and migrations never
    * have one: they may rightly take minutes.
    */
@@ -341,7 +341,9 @@ export class PostgresEventStore implements EventStore {
   async health(): Promise<StoreHealth> {
     if (this.isClosed) return { ready: false, detail: 'store is closed' };
     try {
-      await this.pool.query('SELECT 1');
+      // A probe asks every few seconds: without the timeout, each one sent into a network cut kept
+      // a connection of the pool until TCP gave up, and after a long cut none was left for appends.
+      await this.pool.query(withAnswerTimeout({ text: 'SELECT 1' }, this.options.answerTimeoutMs));
       return { ready: true };
     } catch (error) {
       return { ready: false, detail: failureClassesOf(error) };

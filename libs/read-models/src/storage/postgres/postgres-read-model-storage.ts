@@ -72,7 +72,7 @@ export interface PostgresReadModelStorageOptions {
   readonly idleInTransactionTimeoutMs?: number;
   /**
    * How long the reads of an audience decision (the subjects' ledgers, the checkpoint it waits
-   * for) wait for PostgreSQL's answer before their connection is closed and the question answered
+   * for) and of /health (the checkpoint, the feeds' progress) wait for PostgreSQL's answer before their connection is closed and the question answered
    * 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection. Unset: as
    * long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
    */
@@ -379,7 +379,8 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async feedProgress(): Promise<FeedProgress[]> {
-    return feedProgressOf((await this.pool.query<FeedProgressRecord>(feedProgressQuery('now()'))).rows);
+    // Asked by /health every few seconds: see answerTimeoutMs.
+    return feedProgressOf((await this.pool.query<FeedProgressRecord>(withAnswerTimeout({ text: feedProgressQuery('now()') }, this.options.answerTimeoutMs))).rows);
   }
 
   async watchCheckpoint(listener: (position: GlobalPosition) => void, lost?: () => void): Promise<() => Promise<void>> {
