@@ -52,7 +52,7 @@ export interface PostgresEventStoreOptions {
   /**
    * How long a statement serving a command or a decision waits for PostgreSQL's answer before its
    * connection is closed and the caller told the store is unavailable: appends, stream reads, the
-   * head, pages of the log, the health probe (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
+   * head, pages of the log, a stream's removals, the health probe (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
    * as long as it takes. Verify, removals, whole-log reads, `exclusively` and migrations never
    * have one: they may rightly take minutes.
    */
@@ -334,7 +334,8 @@ export class PostgresEventStore implements EventStore {
 
   async readRemovals(streamName: string): Promise<RemovalRecord[]> {
     this.assertOpen();
-    const rows = await this.query<RemovalRow>(`${SELECT_REMOVALS} WHERE stream_name = $1 ORDER BY sequence`, [streamName]);
+    // A subject's history and export ask for one stream's records: a request's read.
+    const rows = await this.query<RemovalRow>(`${SELECT_REMOVALS} WHERE stream_name = $1 ORDER BY sequence`, [streamName], this.options.answerTimeoutMs);
     return rows.map(toRemovalRecord);
   }
 
