@@ -30,18 +30,28 @@ describeWithPostgres('the PostgreSQL event store when PostgreSQL stops answering
     await database.close();
   });
 
-  it('fails an append and a stream read sent into the cut within the answer timeout, the append as maybe committed', async () => {
+  it("fails an append, a stream read and the stream's removals sent into the cut within the answer timeout, the append as maybe committed", async () => {
     const store = await open();
-    // Three connections open, so the append and the read are both sent rather than wait for one.
-    await Promise.all([store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' }), store.readStream('subject-2'), store.readStream('subject-3')]);
+    // Connections open for each, so that all are sent rather than wait for one.
+    await Promise.all([
+      store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' }),
+      store.readStream('subject-2'),
+      store.readStream('subject-3'),
+      store.readRemovals('subject-2'),
+    ]);
 
     database.proxy.freeze();
     const asked = Date.now();
-    const [append, read] = await Promise.allSettled([store.append('subject-1', [consentGiven()], { expectedRevision: 0 }), store.readStream('subject-2')]);
+    const [append, read, removals] = await Promise.allSettled([
+      store.append('subject-1', [consentGiven()], { expectedRevision: 0 }),
+      store.readStream('subject-2'),
+      store.readRemovals('subject-2'),
+    ]);
 
     expect(Date.now() - asked).toBeLessThan(ANSWER_TIMEOUT_MS + MARGIN_MS);
     expect(append).toEqual({ status: 'rejected', reason: expect.any(AppendOutcomeUnknown) });
     expect(read).toEqual({ status: 'rejected', reason: expect.any(EventStoreUnavailable) });
+    expect(removals).toEqual({ status: 'rejected', reason: expect.any(EventStoreUnavailable) });
   });
 
   it('appends and reads at once once the network heals, on connections other than those still waiting for their retransmission', async () => {
