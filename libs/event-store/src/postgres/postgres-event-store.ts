@@ -50,11 +50,12 @@ export interface PostgresEventStoreOptions {
   /** Append transactions in flight at once; the second prepares while the first commits. */
   readonly maxGroupsInFlight?: number;
   /**
-   * How long a statement serving a command or a decision waits for PostgreSQL's answer before its
-   * connection is closed and the caller told the store is unavailable: appends, stream reads, the
-   * head, pages of the log, a stream's removals, the health probe (see answer-timeout.ts). Also bounds the wait for a connection. Unset:
-   * as long as it takes. Verify, removals, whole-log reads, `exclusively` and migrations never
-   * have one: they may rightly take minutes.
+   * How long a statement serving a request waits for PostgreSQL's answer before its connection is
+   * closed and the caller told the store is unavailable: appends, stream reads, the head, pages of
+   * the log, a stream's removals, the health probe (see answer-timeout.ts). Also bounds the wait
+   * for a connection, and how long an append transaction may sit idle on the server. Unset: as
+   * long as it takes. Verify, removals, whole-log reads, `exclusively` and migrations never have
+   * one: they may rightly take minutes.
    */
   readonly answerTimeoutMs?: number;
   /** Seams for the ordering tests. Never set outside tests. */
