@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { authenticatedClient } from '../api-keys/api-key.guard';
 import type { ApiKeys } from '../api-keys/api-keys';
 import { RequestInvalid } from './request-invalid';
+import { linesFor } from './request-ids';
 import { routeOf, type StoreOutages } from './store-outages';
 
 interface ErrorResponse {
@@ -38,7 +39,7 @@ export class ErrorResponsesFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const response = this.responseFor(error, request);
+    const response = linesFor(request.id, () => this.responseFor(error, request));
     if (response.retryAfterSeconds !== undefined) reply.header('Retry-After', String(response.retryAfterSeconds));
     if (response.allow) reply.header('Allow', response.allow.join(', '));
     // RFC 6750: a 401 names the scheme the caller should use.

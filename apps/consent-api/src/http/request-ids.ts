@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
@@ -18,8 +17,8 @@ const REQUEST_ID_KEY = 'x-request-id';
  */
 export const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** The id of the request whose handling is running now. Only the edge sets it: libs/domain knows nothing of requests. */
-const requestBeingAnswered = new AsyncLocalStorage<string>();
+/** The id of the request the log lines being written now are for; set only while they are written. */
+let requestOfLines: string | undefined;
 
 /**
  * Fastify's `genReqId`: the caller's `X-Request-Id` when it is well formed, a new UUID otherwise.
@@ -32,22 +31,35 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) && contactDetailsProblem(sent) === undefined ? sent : randomUUID();
 }
 
-/** The id of the request being answered where this is called, for the log lines written meanwhile; none outside a request. */
+/** The id of the request the line being written is for (`linesFor`); none outside one. */
 export function currentRequestId(): string | undefined {
-  return requestBeingAnswered.getStore();
+  return requestOfLines;
 }
 
 /**
- * Every answer carries its request's id, and everything run to answer it (hooks, guards, the
- * route, the error filter, what the route awaits) runs with that id as `currentRequestId`.
- * Registered before every other `onRequest` hook, so the answers those give (401, 503 while
- * closing) carry it too. One AsyncLocalStorage run per request, and no store allocated: the id is
- * the store. On Node 20 an AsyncLocalStorage costs every promise of the process a hook (~0.13 µs
- * each here): 3 to 9% of the service's CPU per command (docs/performance.md, request ids).
+ * Runs `write` (which logs, synchronously) with its lines naming `requestId`. The places that log
+ * for a request have it at hand: the error filter (a fault of ours, a storage refusal) and the
+ * answer hook (the storage answering again). An AsyncLocalStorage would carry the id into every
+ * await instead, but on Node 20 it hooks every promise of the process: 10 to 15% of the service's
+ * CPU per command, measured on the commands benchmark (docs/performance.md, request ids).
+ */
+export function linesFor<T>(requestId: string, write: () => T): T {
+  const outer = requestOfLines;
+  requestOfLines = requestId;
+  try {
+    return write();
+  } finally {
+    requestOfLines = outer;
+  }
+}
+
+/**
+ * Every answer carries its request's id. Registered before every other `onRequest` hook, so the
+ * answers those give (401, 503 while closing) carry it too.
  */
 export function answerUnderRequestIds(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_KEY, request.id);
-    requestBeingAnswered.run(request.id, done);
+    done();
   });
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { linesFor } from './request-ids';
 
 /**
  * Where the outage lines go: NestJS's logger in the service. The end is a warning too: the service
@@ -93,7 +94,7 @@ export function routeOf(request: FastifyRequest): string {
 /** Tells `outages` of every request answered 2xx during an outage; outside one, every request pays one check. */
 export function reportAnswers(fastify: FastifyInstance, outages: StoreOutages): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (outages.isOngoing && reply.statusCode >= 200 && reply.statusCode < 300) outages.answered(routeOf(request));
+    if (outages.isOngoing && reply.statusCode >= 200 && reply.statusCode < 300) linesFor(request.id, () => outages.answered(routeOf(request)));
     done();
   });
 }
