@@ -115,6 +115,24 @@ describeWithPostgres('the PostgreSQL event store when PostgreSQL stops answering
     expect(await store.readAll()).toEqual(committed);
   });
 
+  // A database restarting or failing over closes the connection under the statement: it may have
+  // committed first. Told "nothing was recorded", a caller may send the choice again under a new
+  // key, and it would be recorded twice.
+  it('rejects an append whose one statement lost its connection as maybe committed, when the database is then out of reach', async () => {
+    const store = await open();
+    await store.append('subject-1', [consentGiven()], { expectedRevision: 'no-stream' });
+    const events = [consentGiven()];
+    const sent = database.proxy.loseAnswersAfter('event-store-write-with-known-heads');
+
+    const appending = store.append('subject-1', events, { expectedRevision: 0 });
+    await sent;
+    await database.proxy.cut();
+
+    await expect(appending).rejects.toBeInstanceOf(AppendOutcomeUnknown);
+    await database.proxy.restore();
+    expect((await store.readStream('subject-1')).map((event) => event.eventId)).toContain(events[0].eventId);
+  });
+
   // A COMMIT lost in the cut leaves the transaction open on the server, which does not hear of the
   // connection's end either before TCP's retransmission gets through: it held the position
   // counter's lock, and every append after the cut healed waited for it and failed.

@@ -36,7 +36,7 @@ import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgr
 import { KnownStreamHeads } from './known-stream-heads';
 import { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './connection-string';
 import { checkOutClient } from './pool-clients';
-import { appendGroup, appendGroupInOneStatement, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
+import { appendGroup, appendGroupInOneStatement, OneStatementLost, UNPROTECTED_POSITION_SEQUENCE } from './postgres-group-append';
 import { ADVISORY_LOCK_SPACE, migratePostgresSchema } from './postgres-schema';
 
 export interface PostgresEventStoreOptions {
@@ -66,6 +66,12 @@ export interface PostgresEventStoreOptions {
     readonly beforeCommit?: () => Promise<void>;
   };
 }
+
+/** The one-statement append's outcomes, or why the transaction path must take the group. */
+type OneStatementOutcome =
+  | { readonly outcomes: Array<AppendResult | Error> }
+  /** `mayHaveCommitted`: the statement lost its connection, maybe after its commit. */
+  | { readonly outcomes?: undefined; readonly mayHaveCommitted: boolean };
 
 interface RemovalRow {
   sequence: number;
@@ -363,8 +369,20 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async writeGroup(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> {
-    const written = await this.writeGroupInOneStatement(group);
-    if (written) return written;
+    const oneStatement = await this.writeGroupInOneStatement(group);
+    if (oneStatement.outcomes) return oneStatement.outcomes;
+    try {
+      return await this.writeGroupInTransaction(group);
+    } catch (error) {
+      // Only the transaction path's look under the locks could have told whether the lost statement
+      // committed: saying nothing was recorded would be false, and a caller believing it may send
+      // the choice again under a new key.
+      if (!oneStatement.mayHaveCommitted || error instanceof AppendOutcomeUnknown || !(error instanceof EventStoreUnavailable)) throw error;
+      throw new AppendOutcomeUnknown(`PostgreSQL lost the connection of an append, which may have been committed, and then ${error.message}`, error);
+    }
+  }
+
+  private async writeGroupInTransaction(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> {
     for (let attempt = 1; ; attempt += 1) {
       const client = await this.connect();
       try {
@@ -392,14 +410,15 @@ export class PostgresEventStore implements EventStore {
   /**
    * The fast path: one round trip when the heads are known. Any failure, a moved head or a lost
    * connection alike, leaves the group to the transaction path, which looks the event ids up
-   * under the locks and so also answers a group this statement committed before the failure.
+   * under the locks and so also answers a group this statement committed before the failure; when
+   * it cannot, after a lost connection, the group may have been committed (`writeGroup`).
    * But not a statement unanswered in time, nor a connection not had in time: the transaction
    * path would wait as long again, on a network that may be swallowing everything, while every
    * append queued behind this group waits too. The test seams hook into the transaction path,
    * so they turn this one off.
    */
-  private async writeGroupInOneStatement(group: readonly AppendRequest[]): Promise<Array<AppendResult | Error> | undefined> {
-    if (!this.isOrderingProtected || this.options.forTestsOnly?.beforeCommit) return undefined;
+  private async writeGroupInOneStatement(group: readonly AppendRequest[]): Promise<OneStatementOutcome> {
+    if (!this.isOrderingProtected || this.options.forTestsOnly?.beforeCommit) return { mayHaveCommitted: false };
     try {
       const written = await appendGroupInOneStatement(
         this.pool,
@@ -408,15 +427,17 @@ export class PostgresEventStore implements EventStore {
         this.notifyChannel,
         this.options.answerTimeoutMs,
       );
-      if (!written) return undefined;
+      if (!written) return { mayHaveCommitted: false };
       this.appended.notify();
       for (const [streamName, head] of written.newHeads) this.knownHeads.afterAppend(streamName, head);
-      return written.outcomes;
+      return { outcomes: written.outcomes };
     } catch (error) {
       for (const { streamName } of group) this.knownHeads.forget(streamName);
-      if (isAnswerLate(error)) throw new AppendOutcomeUnknown('PostgreSQL did not answer an append in time: it may have been committed', error);
-      if (isNoConnectionInTime(error)) throw new EventStoreUnavailable(`cannot reach PostgreSQL: ${(error as Error).message}`, error);
-      return undefined;
+      const isLost = error instanceof OneStatementLost;
+      const failure = isLost ? error.cause : error;
+      if (isAnswerLate(failure)) throw new AppendOutcomeUnknown('PostgreSQL did not answer an append in time: it may have been committed', failure);
+      if (isNoConnectionInTime(failure)) throw new EventStoreUnavailable(`cannot reach PostgreSQL: ${(failure as Error).message}`, failure);
+      return { mayHaveCommitted: isLost };
     }
   }
 

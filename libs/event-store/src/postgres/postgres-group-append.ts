@@ -5,6 +5,7 @@ import { AppendOutcomeUnknown, StreamRevisionConflict } from '../errors';
 import { GENESIS_HASH, type AppendResult, type GlobalPosition } from '../event-store.port';
 import { withAnswerTimeout } from './answer-timeout';
 import { isConnectionFailure } from './postgres-errors';
+import { checkOutClient } from './pool-clients';
 
 export interface GroupAppendSettings {
   /** Off only in tests: positions then come from a plain sequence, the classic out-of-order bug. */
@@ -145,9 +146,21 @@ export interface OneStatementAppend {
 }
 
 /**
+ * The one statement was sent and its connection lost or its answer late (`cause`): unlike a moved
+ * head or another refusal, which write nothing, it may have been committed first.
+ */
+export class OneStatementLost extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the connection of a one-statement append was lost: ${(cause as Error)?.message}`);
+    this.name = 'OneStatementLost';
+  }
+}
+
+/**
  * Writes the group in one statement when every stream's head is known (a new stream's is) and
- * every append fits it; answers `undefined` without touching the database otherwise. Throws when
- * the statement fails, a moved head included: nothing was written, and the transaction path
+ * every append fits it; answers `undefined` without touching the database otherwise. Throws
+ * when the statement fails, a moved head included (nothing was written), OneStatementLost when
+ * it was sent and lost (it may have been), or when no connection was had: the transaction path
  * (`appendGroup`) can take the group.
  */
 export async function appendGroupInOneStatement(
@@ -173,16 +186,25 @@ export async function appendGroupInOneStatement(
       return { stream_name: streamName, revision: head.revision, hash: head.hash, new_revision: next.revision, new_hash: next.hash };
     }),
   );
-  const { rows: written } = await pool.query<{ before: string }>(
-    withAnswerTimeout(
-      {
-        name: 'event-store-write-with-known-heads',
-        text: WRITE_WITH_KNOWN_HEADS,
-        values: [rowsJson(plan), plan.rows.length, expected, notifyChannel, [...heads.keys()]],
-      },
-      answerTimeoutMs,
-    ),
-  );
+  const client = await checkOutClient(pool);
+  let written: Array<{ before: string }>;
+  try {
+    ({ rows: written } = await client.query<{ before: string }>(
+      withAnswerTimeout(
+        {
+          name: 'event-store-write-with-known-heads',
+          text: WRITE_WITH_KNOWN_HEADS,
+          values: [rowsJson(plan), plan.rows.length, expected, notifyChannel, [...heads.keys()]],
+        },
+        answerTimeoutMs,
+      ),
+    ));
+    client.release();
+  } catch (error) {
+    const isLost = isConnectionFailure(error);
+    client.release(isLost);
+    throw isLost ? new OneStatementLost(error) : error;
+  }
   const before = BigInt(written[0].before);
   return { outcomes: settleGroup(plan, plan.rows.map((_, index) => before + BigInt(index + 1))), newHeads: plan.newHeads };
 }
