@@ -1,18 +1,6 @@
 import { connect } from 'node:net';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
-
-/** Writes `request` as is on a fresh connection and returns everything the server answers. */
-function rawExchange(url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
+import { rawExchange } from '../testing/raw-exchange';
 
 describe('requests refused before any route runs', () => {
   let api: TestApi;

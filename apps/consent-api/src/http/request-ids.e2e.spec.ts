@@ -1,20 +1,7 @@
-import { connect } from 'node:net';
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
+import { rawExchange } from '../testing/raw-exchange';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** Writes `request` as is on a fresh connection and returns everything the server answers. */
-function rawExchange(url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 // Found by operations: a channel system reported "your API answered 503 to my command at 14:02",
 // and nothing in the answer or the log tied the two together.
