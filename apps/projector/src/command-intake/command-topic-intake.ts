@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import { AppendOutcomeUnknown } from '@consent-ledger/event-store';
 import { type CommandIntake, type CommandScope, commandFailureOf, isStorageUnavailable, scopeToRecord, validationFailed } from '@consent-ledger/ledger-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
@@ -100,6 +101,9 @@ export class CommandTopicIntake {
     heartbeat: () => Promise<void>,
   ): Promise<Pick<CommandResult, 'status' | 'body' | 'replayed'>> {
     const { intake, maxAttempts = 5, retryBaseMs = 200, log } = this.options;
+    // An attempt whose append may have committed: a later attempt that cannot reach storage at all
+    // knows no better, and answering its failure would say nothing was recorded (found in review).
+    let mayHaveBeenRecorded: AppendOutcomeUnknown | undefined;
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Inside the try: whatever a message makes fail is answered, never rethrown into kafkajs,
@@ -122,7 +126,8 @@ export class CommandTopicIntake {
         const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint }, { whileWaiting });
         return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
       } catch (error) {
-        const failure = commandFailureOf(error);
+        if (error instanceof AppendOutcomeUnknown) mayHaveBeenRecorded = error;
+        const failure = commandFailureOf(isStorageUnavailable(error) && mayHaveBeenRecorded ? mayHaveBeenRecorded : error);
         if (isStorageUnavailable(error) && attempt < maxAttempts) {
           log.warn(`command ${read.idempotencyKey}: storage unavailable (attempt ${attempt} of ${maxAttempts}), retrying`);
           await delay(retryBaseMs * 2 ** (attempt - 1));

@@ -1,0 +1,76 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
+import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
+import { describeWithKafka, uniqueName } from '../../../../test/support/services';
+import { createProjector } from '../projector';
+import { ProjectorResources } from '../projector-resources';
+import { testProjectorConfig } from '../testing/test-config';
+import { TopicReader } from '../testing/topic-reader';
+
+const describeWithKafkaAndPostgres = process.env.CL_TEST_POSTGRES === 'up' ? describeWithKafka : describe.skip;
+
+// Found in review: the intake retries a command while storage is unavailable, and answers the
+// last attempt's failure. When the first attempt's append was sent and its connection lost, and
+// the later ones could not reach PostgreSQL at all, the result said nothing was recorded, while
+// the choice stood in the log: a channel believing it could send the choice again under a new key.
+describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away during an append', () => {
+  let database: PostgresBehindProxy;
+  let app: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    database = await postgresBehindProxy('command_intake_outage');
+    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url });
+    app = await createProjector(config, { logger: false });
+    await app.listen();
+    resources = app.get(ProjectorResources);
+    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
+    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await reader?.close();
+    await database?.proxy.restore();
+    await app?.close();
+    await database?.close();
+  });
+
+  const send = (subjectId: string, key: string, command: unknown) =>
+    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
+  const resultFor = (key: string, index = 0) =>
+    reader.until(() => reader.messages(resources.topics.commandResults, key)[index], `result ${index + 1} for ${key}`, 30_000);
+
+  it('says a command whose append was sent before the connection went may have been recorded, though its later attempts found no database, and its retry records it once', async () => {
+    const subjectId = uniqueName('subject');
+    await send(subjectId, uniqueName('key'), commandJson.startRelationship(subjectId));
+    // Its result is awaited through the reader below; the stream's head is then known, so the next
+    // append goes out in one statement.
+    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === subjectId), 'the relationship');
+
+    const key = uniqueName('key');
+    // PostgreSQL commits the append in one statement; its answer is lost, then the network is cut.
+    const answerLost = database.proxy.loseAnswersAfter('event-store-write-with-known-heads');
+    await send(subjectId, key, commandJson.restrictChannel(subjectId));
+    await answerLost;
+    await database.proxy.cut();
+
+    const first = await resultFor(key);
+    expect(first.value).toMatchObject({ status: 503, body: { error: 'unavailable', message: expect.stringContaining('may have been recorded') } });
+
+    await database.proxy.restore();
+    // The 503 was right to say so: the choice stands in the log already.
+    expect((await resources.store.readStream(`consent-ledger-${subjectId}`)).map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+    await send(subjectId, key, commandJson.restrictChannel(subjectId));
+    const retry = await resultFor(key, 1);
+    expect(retry.value).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted', revision: 1 }] } });
+    const recorded = await resources.store.readStream(`consent-ledger-${subjectId}`);
+    expect(recorded.map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+  }, 90_000);
+});
