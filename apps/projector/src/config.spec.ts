@@ -66,6 +66,13 @@ describe('projector configuration', () => {
     expect(() => readProjectorConfig({ ...env, IDEMPOTENCY_RETENTION: '36h' })).toThrow(/IDEMPOTENCY_RETENTION must be an ISO-8601 duration .* \(got "36h"\)/);
   });
 
+  it('gives PostgreSQL as long to answer as the API does, and refuses what the API refuses', () => {
+    const env = { KAFKA_BROKERS: 'kafka:9092', DATABASE_ANSWER_TIMEOUT_SECONDS: '4' };
+    expect(readProjectorConfig(env).databaseAnswerTimeoutMs).toBe(readConfig(env).databaseAnswerTimeoutMs);
+    expect(readProjectorConfig({ KAFKA_BROKERS: 'kafka:9092' }).databaseAnswerTimeoutMs).toBe(10_000);
+    expect(() => readProjectorConfig({ ...env, DATABASE_ANSWER_TIMEOUT_SECONDS: '0' })).toThrow(/DATABASE_ANSWER_TIMEOUT_SECONDS must be a whole number from 1 to 600 \(got "0"\)/);
+  });
+
   it('writes logs in the format the API writes them, and refuses what the API refuses', () => {
     const env = { KAFKA_BROKERS: 'kafka:9092', LOG_FORMAT: 'json' };
     expect(readProjectorConfig(env).logFormat).toBe('json');

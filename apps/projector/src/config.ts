@@ -31,6 +31,12 @@ export interface ProjectorConfig {
   readonly sweepEveryMs: number;
   /** A crashed instance's roles are taken over after at most this long. */
   readonly leaseTtlMs: number;
+  /**
+   * How long a statement of the event store, the command topic's idempotency records and the vault
+   * waits for PostgreSQL's answer (DATABASE_ANSWER_TIMEOUT_SECONDS, as the API); then its connection
+   * is closed and the command retried, then answered 503.
+   */
+  readonly databaseAnswerTimeoutMs: number;
   /** How long answers to the command topic's idempotency keys and first arrivals are kept (IDEMPOTENCY_RETENTION), in milliseconds. */
   readonly idempotencyRetentionMs: number;
   /** `text`, NestJS's lines; `json`, one JSON object per line for a log shipper (LOG_FORMAT). */
@@ -84,6 +90,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
     sweepEveryMs: environment.wholeNumber('SWEEP_INTERVAL_MS', 15_000, 1000, 60_000),
     leaseTtlMs: environment.wholeNumber('LEASE_TTL_MS', 10_000, 1000, 120_000),
     idempotencyRetentionMs: readIdempotencyRetention(environment),
+    databaseAnswerTimeoutMs: environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     logFormat: readLogFormat(environment),
   };
   environment.assertValid('projector configuration');

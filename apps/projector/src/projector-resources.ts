@@ -57,7 +57,11 @@ export class ProjectorResources {
     };
     try {
       const catalogue = loadCatalogueFile(config.catalogueFile);
-      const store = keep(await createEventStore(eventStoreConfigOf(config)));
+      // A command from the topic waited on a statement sent into a network cut until TCP gave up,
+      // its partition stalled behind it (found in review); the API's limit, for the same statements.
+      const answerTimeoutMs = config.databaseAnswerTimeoutMs;
+      const eventStoreConfig = eventStoreConfigOf(config);
+      const store = keep(await createEventStore(eventStoreConfig.kind === 'postgres' ? { ...eventStoreConfig, answerTimeoutMs } : eventStoreConfig));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
@@ -65,11 +69,11 @@ export class ProjectorResources {
       // Their rules are followed once this instance is elected to keep them (ProjectorRoles), not here:
       // an instance standing by, or another deployment's feed, must not empty the shared tables.
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: false }));
-      const vault = keep(await openServiceVault(config, store));
+      const vault = keep(await openServiceVault(config, store, { answerTimeoutMs }));
       const idempotencyRecords =
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
-          : await openPostgresIdempotencyRecords({ url: config.databaseUrl! });
+          : await openPostgresIdempotencyRecords({ url: config.databaseUrl!, answerTimeoutMs });
       const idempotencySweep = new IdempotencyRecordsSweep({
         records: idempotencyRecords,
         retentionMs: config.idempotencyRetentionMs,

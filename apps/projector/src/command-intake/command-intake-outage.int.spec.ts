@@ -8,6 +8,9 @@ import { ProjectorResources } from '../projector-resources';
 import { testProjectorConfig } from '../testing/test-config';
 import { TopicReader } from '../testing/topic-reader';
 
+/** DATABASE_ANSWER_TIMEOUT_SECONDS, short for the test. */
+const ANSWER_TIMEOUT_MS = 1000;
+
 const describeWithKafkaAndPostgres = process.env.CL_TEST_POSTGRES === 'up' ? describeWithKafka : describe.skip;
 
 // Found in review: the intake retries a command while storage is unavailable, and answers the
@@ -23,7 +26,7 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
 
   beforeAll(async () => {
     database = await postgresBehindProxy('command_intake_outage');
-    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url });
+    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: ANSWER_TIMEOUT_MS });
     app = await createProjector(config, { logger: false });
     await app.listen();
     resources = app.get(ProjectorResources);
@@ -44,8 +47,8 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
 
   const send = (subjectId: string, key: string, command: unknown) =>
     producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
-  const resultFor = (key: string, index = 0) =>
-    reader.until(() => reader.messages(resources.topics.commandResults, key)[index], `result ${index + 1} for ${key}`, 30_000);
+  const resultFor = (key: string, index = 0, timeoutMs = 30_000) =>
+    reader.until(() => reader.messages(resources.topics.commandResults, key)[index], `result ${index + 1} for ${key}`, timeoutMs);
 
   it('says a command whose append was sent before the connection went may have been recorded, though its later attempts found no database, and its retry records it once', async () => {
     const subjectId = uniqueName('subject');
@@ -72,5 +75,26 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
     expect(retry.value).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted', revision: 1 }] } });
     const recorded = await resources.store.readStream(`consent-ledger-${subjectId}`);
     expect(recorded.map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
+  }, 90_000);
+
+  // Found in review: the projector gave PostgreSQL no answer timeout, so a command whose statement
+  // got no answer on a connection left open (a network cut dropping packets, no reset) waited,
+  // unanswered, its partition stalled behind it, until TCP gave up (minutes).
+  it('answers a command whose append got no answer within seconds, by retrying it with its key: recorded once', async () => {
+    const subjectId = uniqueName('subject');
+    await send(subjectId, uniqueName('key'), commandJson.startRelationship(subjectId));
+    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === subjectId), 'the relationship');
+
+    const key = uniqueName('key');
+    // PostgreSQL commits the append in one statement; its answer never comes back, the connection stays open.
+    const answerLost = database.proxy.loseAnswersAfter('event-store-write-with-known-heads');
+    await send(subjectId, key, commandJson.restrictChannel(subjectId));
+    await answerLost;
+    const sentAt = Date.now();
+
+    const result = await resultFor(key, 0, 20_000);
+    expect(Date.now() - sentAt).toBeLessThan(10 * ANSWER_TIMEOUT_MS);
+    expect(result.value).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted', revision: 1 }] } });
+    expect((await resources.store.readStream(`consent-ledger-${subjectId}`)).map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
   }, 90_000);
 });

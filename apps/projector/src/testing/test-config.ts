@@ -24,6 +24,7 @@ export function testProjectorConfig(overrides: Partial<ProjectorConfig> = {}): P
     sweepEveryMs: 60_000,
     leaseTtlMs: 3_000,
     idempotencyRetentionMs: 30 * 86_400_000,
+    databaseAnswerTimeoutMs: 10_000,
     logFormat: 'text',
     ...overrides,
   };
