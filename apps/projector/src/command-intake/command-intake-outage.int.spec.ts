@@ -50,18 +50,27 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
   const resultFor = (key: string, index = 0, timeoutMs = 30_000) =>
     reader.until(() => reader.messages(resources.topics.commandResults, key)[index], `result ${index + 1} for ${key}`, timeoutMs);
 
-  it('says a command whose append was sent before the connection went may have been recorded, though its later attempts found no database, and its retry records it once', async () => {
+  /** A customer whose relationship is recorded: the stream's head is then known, so the next append goes out in one statement. */
+  async function customerWithKnownHead(): Promise<string> {
     const subjectId = uniqueName('subject');
     await send(subjectId, uniqueName('key'), commandJson.startRelationship(subjectId));
-    // Its result is awaited through the reader below; the stream's head is then known, so the next
-    // append goes out in one statement.
     await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === subjectId), 'the relationship');
+    return subjectId;
+  }
 
+  /** Sends a channel restriction that PostgreSQL commits in one statement, whose answer is then lost; resolves with its key once the statement went through. */
+  async function restrictionWhoseAnswerIsLost(subjectId: string): Promise<string> {
     const key = uniqueName('key');
-    // PostgreSQL commits the append in one statement; its answer is lost, then the network is cut.
     const answerLost = database.proxy.loseAnswersAfter('event-store-write-with-known-heads');
     await send(subjectId, key, commandJson.restrictChannel(subjectId));
     await answerLost;
+    return key;
+  }
+
+  it('says a command whose append was sent before the connection went may have been recorded, though its later attempts found no database, and its retry records it once', async () => {
+    const subjectId = await customerWithKnownHead();
+    // PostgreSQL commits the append; its answer is lost, then the network is cut.
+    const key = await restrictionWhoseAnswerIsLost(subjectId);
     await database.proxy.cut();
 
     const first = await resultFor(key);
@@ -81,15 +90,9 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
   // got no answer on a connection left open (a network cut dropping packets, no reset) waited,
   // unanswered, its partition stalled behind it, until TCP gave up (minutes).
   it('answers a command whose append got no answer within seconds, by retrying it with its key: recorded once', async () => {
-    const subjectId = uniqueName('subject');
-    await send(subjectId, uniqueName('key'), commandJson.startRelationship(subjectId));
-    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === subjectId), 'the relationship');
-
-    const key = uniqueName('key');
-    // PostgreSQL commits the append in one statement; its answer never comes back, the connection stays open.
-    const answerLost = database.proxy.loseAnswersAfter('event-store-write-with-known-heads');
-    await send(subjectId, key, commandJson.restrictChannel(subjectId));
-    await answerLost;
+    const subjectId = await customerWithKnownHead();
+    // PostgreSQL commits the append; its answer never comes back, the connection stays open.
+    const key = await restrictionWhoseAnswerIsLost(subjectId);
     const sentAt = Date.now();
 
     const result = await resultFor(key, 0, 20_000);
