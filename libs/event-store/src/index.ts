@@ -10,5 +10,5 @@ export { useWriteAheadLog } from './sqlite/write-ahead-log';
 export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
 export { checkOutClient, inTransaction } from './postgres/pool-clients';
-export { isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
+export { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

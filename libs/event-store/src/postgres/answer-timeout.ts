@@ -23,3 +23,11 @@ export function withAnswerTimeout<Query extends QueryConfig<any>>(query: Query, 
 
 /** The error node-postgres fails a query with when its `query_timeout` ran out. */
 export const isAnswerLate = (error: unknown): boolean => (error as { message?: unknown })?.message === 'Query read timeout';
+
+/**
+ * How long a request waits for a connection of the pool, free or new: a server out of reach
+ * (packets dropped, not refused) held each new connection, and the request waiting for it, until
+ * the server or the operating system gave up, a minute or two. 5 s, or the answer timeout when
+ * shorter, so every store a command or decision touches gives up alike, as unavailable.
+ */
+export const connectionWaitMs = (answerTimeoutMs: number | undefined): number => Math.min(5000, answerTimeoutMs ?? 5000);

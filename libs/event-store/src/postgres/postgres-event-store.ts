@@ -30,7 +30,7 @@ import { canonicalJson } from '../hash-chain';
 import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-record';
 import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
-import { isAnswerLate, withAnswerTimeout } from './answer-timeout';
+import { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './answer-timeout';
 import { asUnavailable, isConnectionFailure, isNoConnectionInTime, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
@@ -98,10 +98,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     connectionString: storeSessionSettings(options.url, options.answerTimeoutMs),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
-    // A server out of reach (packets dropped, not refused) held each new connection, and the
-    // request waiting for it, until the server or the operating system gave up: a minute or two.
-    // As long as the idempotency records wait, so a command and a decision fail alike, as unavailable.
-    connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs ?? 5000),
+    connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs),
   });
   // An idle client that loses its connection emits here; the next query reports the failure.
   pool.on('error', () => undefined);

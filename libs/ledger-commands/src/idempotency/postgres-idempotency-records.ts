@@ -1,4 +1,4 @@
-import { checkOutClient, REQUEST_LOCK_TIMEOUT, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, connectionWaitMs, REQUEST_LOCK_TIMEOUT, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, Pool, type QueryConfig } from 'pg';
 import { BatchedCalls } from './batched-calls';
@@ -43,7 +43,7 @@ export async function openPostgresIdempotencyRecords({ url, poolSize = 3, answer
   const pool = new Pool({
     connectionString: withSessionSetting(withSessionSetting(url, 'synchronous_commit', 'off'), 'lock_timeout', REQUEST_LOCK_TIMEOUT),
     max: poolSize,
-    connectionTimeoutMillis: Math.min(5000, answerTimeoutMs ?? 5000),
+    connectionTimeoutMillis: connectionWaitMs(answerTimeoutMs),
     application_name: 'consent-ledger-idempotency-records',
   });
   pool.on('error', () => undefined);

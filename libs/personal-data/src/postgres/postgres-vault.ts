@@ -1,4 +1,4 @@
-import { checkOutClient, inTransaction, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, connectionWaitMs, inTransaction, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -86,7 +86,7 @@ class PostgresKeyRows implements KeyRows {
       connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT),
       max: 4,
       application_name: 'consent-ledger-personal-data',
-      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs) }),
+      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs) }),
     });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.

@@ -1,6 +1,6 @@
 import { Client, escapeLiteral, Pool, type PoolClient, types as pgTypes } from 'pg';
 import type { Brand, Instant } from '@consent-ledger/domain';
-import { checkOutClient, type GlobalPosition, inTransaction, type StoredEvent, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, connectionWaitMs, type GlobalPosition, inTransaction, type StoredEvent, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import type { AudienceId, AudienceRow } from '../../audience-membership/audience-membership.projection';
 import { type ChangeSet, isNewsForFeeds } from '../../change-set';
 import type { SuppressionRow } from '../../channel-suppressions/channel-suppressions.projection';
@@ -126,7 +126,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
       max: options.poolSize ?? 4,
       application_name: options.applicationName ?? 'consent-ledger-read-models',
       types: instantTypes,
-      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: Math.min(5000, options.answerTimeoutMs) }),
+      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs) }),
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
