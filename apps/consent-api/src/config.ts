@@ -1,4 +1,4 @@
-import { Environment, type LogFormat, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, type LogFormat, readCatalogueFile, readDatabaseAnswerTimeout, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
 import { isTouchpoint, type Touchpoint } from '@consent-ledger/domain';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 import { isScope, SCOPES, type Scope } from './api-keys/scopes';
@@ -64,10 +64,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
   // Commands are a few hundred bytes and audience lists at most 2 MiB: 30 s is ample on a slow link,
   // and short enough that a client trickling bodies cannot pile up connections.
   const requestTimeoutSeconds = environment.wholeNumber('REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
-  // Statements are answered in milliseconds and wait for a lock at most 3 s (REQUEST_LOCK_TIMEOUT),
-  // a seal 10 s: 10 s without an answer is a database out of reach (a network cut that keeps the
-  // connections open), not a slow one.
-  const databaseAnswerTimeoutSeconds = environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600);
+  const databaseAnswerTimeoutMs = readDatabaseAnswerTimeout(environment);
 
   const apiKeysText = environment.text('CONSENT_API_KEYS');
   const apiKeys = apiKeysText === undefined ? undefined : readApiKeys(apiKeysText, problems);
@@ -97,7 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ApiConf
     host,
     port,
     requestTimeoutMs: requestTimeoutSeconds * 1000,
-    databaseAnswerTimeoutMs: databaseAnswerTimeoutSeconds * 1000,
+    databaseAnswerTimeoutMs,
     ...(apiKeys !== undefined && { apiKeys }),
     catalogueFile: readCatalogueFile(environment),
     ...(masterKey !== undefined && { masterKey }),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Environment, type LogFormat, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
+import { Environment, type LogFormat, readCatalogueFile, readDatabaseAnswerTimeout, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readLogFormat, readMasterKey } from '@consent-ledger/deployment';
 import type { DeploymentLog } from '@consent-ledger/event-store';
 
 export { ConfigInvalid } from '@consent-ledger/deployment';
@@ -90,7 +90,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
     sweepEveryMs: environment.wholeNumber('SWEEP_INTERVAL_MS', 15_000, 1000, 60_000),
     leaseTtlMs: environment.wholeNumber('LEASE_TTL_MS', 10_000, 1000, 120_000),
     idempotencyRetentionMs: readIdempotencyRetention(environment),
-    databaseAnswerTimeoutMs: environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
+    databaseAnswerTimeoutMs: readDatabaseAnswerTimeout(environment),
     logFormat: readLogFormat(environment),
   };
   environment.assertValid('projector configuration');

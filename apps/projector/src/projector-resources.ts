@@ -60,8 +60,7 @@ export class ProjectorResources {
       // A command from the topic waited on a statement sent into a network cut until TCP gave up,
       // its partition stalled behind it (found in review); the API's limit, for the same statements.
       const answerTimeoutMs = config.databaseAnswerTimeoutMs;
-      const eventStoreConfig = eventStoreConfigOf(config);
-      const store = keep(await createEventStore(eventStoreConfig.kind === 'postgres' ? { ...eventStoreConfig, answerTimeoutMs } : eventStoreConfig));
+      const store = keep(await createEventStore(eventStoreConfigOf(config, { answerTimeoutMs })));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }

@@ -140,6 +140,17 @@ const FIXED_DURATION = /^P(?:(\d{1,6})W|(?:(\d{1,6})D)?(?:T(?=\d)(?:(\d{1,6})H)?
  * an hour: a shorter one could forget a request's claim while it is still being decided, or a
  * first arrival within the 5 minutes a redelivery dated ahead still counts from it.
  */
+/**
+ * DATABASE_ANSWER_TIMEOUT_SECONDS, in milliseconds: how long a statement serving a command or a
+ * decision waits for PostgreSQL's answer, in the API and in the projector's command intake alike.
+ * Statements are answered in milliseconds and wait for a lock at most 3 s (REQUEST_LOCK_TIMEOUT), a
+ * seal 10 s: 10 s without an answer is a database out of reach (a network cut that keeps the
+ * connections open), not a slow one.
+ */
+export function readDatabaseAnswerTimeout(environment: Environment): number {
+  return environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600) * 1000;
+}
+
 export function readIdempotencyRetention(environment: Environment): number {
   return environment.parsed('IDEMPOTENCY_RETENTION', parseIdempotencyRetention) ?? 30 * DAY_MS;
 }

@@ -1,4 +1,4 @@
-export { CONFIG_INVALID_EXIT_CODE, ConfigInvalid, Environment, readCatalogueFile, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';
+export { CONFIG_INVALID_EXIT_CODE, ConfigInvalid, Environment, readCatalogueFile, readDatabaseAnswerTimeout, readDeploymentLog, readIdempotencyRetention, readKafkaBrokers, readMasterKey } from './environment';
 export { KeyStoreLost, openServiceVault, vaultConfigOf, type VaultDeployment } from './vault';
 export { secureDataDirectory } from './data-directory';
 export { loadCatalogueFile } from './catalogue-file';

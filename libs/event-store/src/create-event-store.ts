@@ -23,13 +23,15 @@ export interface DeploymentLog {
 /**
  * Where a deployment's log lives: `events.sqlite` under the data directory (the embedded default),
  * PostgreSQL, or KurrentDB. The apps validated that the URL their kind needs is set.
+ * `answerTimeoutMs`, for a process serving commands and decisions, goes to PostgreSQL's store;
+ * SQLite is a local file, and KurrentDB's client keeps its own deadlines.
  */
-export function eventStoreConfigOf(deployment: DeploymentLog): EventStoreConfig {
+export function eventStoreConfigOf(deployment: DeploymentLog, { answerTimeoutMs }: { readonly answerTimeoutMs?: number } = {}): EventStoreConfig {
   switch (deployment.eventStore) {
     case 'sqlite':
       return { kind: 'sqlite', file: join(deployment.dataDir, 'events.sqlite') };
     case 'postgres':
-      return { kind: 'postgres', url: required(deployment.databaseUrl, 'DATABASE_URL') };
+      return { kind: 'postgres', url: required(deployment.databaseUrl, 'DATABASE_URL'), ...(answerTimeoutMs !== undefined && { answerTimeoutMs }) };
     case 'kurrentdb':
       return { kind: 'kurrentdb', url: required(deployment.eventStoreUrl, 'EVENTSTORE_URL') };
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Catalogue } from '@consent-ledger/domain';
-import { createEventStore, type EventStore, type EventStoreConfig, eventStoreConfigOf, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, eventStoreConfigOf, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
 import {
   FORGET_BATCH_SIZE,
   type IdempotencyRecords,
@@ -46,7 +46,7 @@ export class LedgerStorage {
     // statements; maintenance (migrations, verify, removals, rebuilds, the sweep) waits as long as it takes.
     const answerTimeoutMs = config.databaseAnswerTimeoutMs;
     try {
-      const eventStore = keep(await createEventStore(withAnswerTimeout(eventStoreConfigOf(config), answerTimeoutMs)));
+      const eventStore = keep(await createEventStore(eventStoreConfigOf(config, { answerTimeoutMs })));
       const idempotencyRecords = keep(
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
@@ -89,9 +89,4 @@ export class LedgerStorage {
     await Promise.allSettled([this.readModels.close(), this.idempotencyRecords.close(), this.vault.close()]);
     await this.eventStore.close();
   }
-}
-
-/** The PostgreSQL log with the answer timeout; SQLite is a local file, and KurrentDB's client keeps its own deadlines. */
-function withAnswerTimeout(store: EventStoreConfig, answerTimeoutMs: number): EventStoreConfig {
-  return store.kind === 'postgres' ? { ...store, answerTimeoutMs } : store;
 }
