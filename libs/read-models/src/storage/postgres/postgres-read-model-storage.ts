@@ -72,9 +72,9 @@ export interface PostgresReadModelStorageOptions {
   readonly idleInTransactionTimeoutMs?: number;
   /**
    * How long the reads of an audience decision (the subjects' ledgers, the checkpoint it waits
-   * for) and of /health (the checkpoint, the feeds' progress) wait for PostgreSQL's answer before their connection is closed and the question answered
-   * 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection. Unset: as
-   * long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
+   * for) and of /health (the checkpoint, the feeds' progress) wait for PostgreSQL's answer before
+   * their connection is closed and the question answered 503 (see the event store's
+   * answer-timeout.ts); also bounds the wait for a connection. Unset: as long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
    */
   readonly answerTimeoutMs?: number;
 }
