@@ -1,5 +1,6 @@
 import { commandJson, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
 import { rawExchange } from '../testing/raw-exchange';
+import { iban, inGroupsOfFour, nationalRegisterNumber, withDotsAndDash, withWrongCheck } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -41,6 +42,26 @@ describe('the request id every answer carries', () => {
     for (const id of ['jan.peeters@example.be', 'call-+32475123456', 'shop-0475/12.34.56']) {
       const answer = await api.command(commandJson.startRelationship(newSubjectId()), { headers: { 'x-request-id': id } });
       expect({ sent: id, status: answer.status, answeredWith: answer.headers.get('x-request-id') }).toEqual({ sent: id, status: 201, answeredWith: expect.stringMatching(UUID) });
+    }
+  });
+
+  // Found in review: `85073003328` and `BE68539007547034` were kept, and logged as sent.
+  it('replaces an id holding a national register number or an IBAN, which the log would keep in clear, and still records the command', async () => {
+    const holdingIdentityNumbers = [
+      nationalRegisterNumber({ born: '1985-07-30', serial: 33 }),
+      `rrn-${withDotsAndDash(nationalRegisterNumber({ born: '2005-03-14', serial: 123 }))}`,
+      iban('BE', '539007547034'),
+      `sepa:${inGroupsOfFour(iban('NL', 'ABNA0417164300')).replace(/ /g, '-')}`,
+    ];
+    for (const id of holdingIdentityNumbers) {
+      const answer = await api.command(commandJson.startRelationship(newSubjectId()), { headers: { 'x-request-id': id } });
+      expect({ sent: id, status: answer.status, answeredWith: answer.headers.get('x-request-id') }).toEqual({ sent: id, status: 201, answeredWith: expect.stringMatching(UUID) });
+    }
+  });
+
+  it('keeps an id whose digits only look like a national register number or an IBAN, their check digits not holding', async () => {
+    for (const id of [withWrongCheck(nationalRegisterNumber({ born: '1985-07-30', serial: 33 })), `order-${withWrongCheck(iban('BE', '539007547034'))}`]) {
+      expect((await api.command(commandJson.startRelationship(newSubjectId()), { headers: { 'x-request-id': id } })).headers.get('x-request-id')).toBe(id);
     }
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
+import { personalDataInTraceId } from '@consent-ledger/ledger-commands';
 import type { FastifyInstance } from 'fastify';
 
 /** The header a caller may send its own id in, and every answer carries the id under. */
@@ -23,12 +23,14 @@ let requestOfLines: string | undefined;
 /**
  * Fastify's `genReqId`: the caller's `X-Request-Id` when it is well formed, a new UUID otherwise.
  * A malformed id is replaced, never refused: a header meant for tracing must not fail a command.
- * One holding an e-mail address or a phone number is replaced too, as the command topic's
- * `correlation-id` is refused: the id is written to the log in clear.
+ * One holding an e-mail address, a phone number, a national register number or an IBAN is
+ * replaced too, as the command topic's `correlation-id` is refused: the id is written to the log
+ * in clear. Replacing costs the caller one id, so eleven digits that merely pass the check are
+ * replaced too.
  */
 export function requestIdOf(request: IncomingMessage): string {
   const sent = request.headers[REQUEST_ID_KEY];
-  return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) && contactDetailsProblem(sent) === undefined ? sent : randomUUID();
+  return typeof sent === 'string' && KEPT_REQUEST_ID.test(sent) && personalDataInTraceId(sent) === undefined ? sent : randomUUID();
 }
 
 /** The id of the request the line being written is for (`linesFor`); none outside one. */
