@@ -1,6 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
+import { iban, nationalRegisterNumber } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
@@ -191,6 +192,25 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
       expect(result.value).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'correlation-id' }] } });
       expect(result.headers).not.toHaveProperty('correlation-id');
       expect(JSON.stringify(result)).not.toMatch(/jan\.peeters|0475123456/);
+    }
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
+  });
+
+  // Found in review on 2026-11-30: a national register number or an IBAN as correlation id was
+  // copied into the result, which every channel system reads, where contact details were refused.
+  it('refuses a correlation id holding a national register number or an IBAN, without copying it into the result, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const correlationIds = { [uniqueName('key')]: nationalRegisterNumber({ born: '1985-07-30', serial: 33 }), [uniqueName('key')]: `sepa-${iban('BE', '539007547034')}` };
+    await send(Object.entries(correlationIds).map(([key, correlationId]) => ({ key, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { 'correlation-id': correlationId } })));
+
+    for (const key of Object.keys(correlationIds)) {
+      const result = await resultFor(key);
+      expect(result.value).toMatchObject({
+        status: 400,
+        body: { error: 'validation-failed', details: [{ field: 'correlation-id', message: expect.stringContaining('national register number or bank account number') }] },
+      });
+      expect(result.headers).not.toHaveProperty('correlation-id');
+      expect(JSON.stringify(result)).not.toMatch(/85073003328|BE68539007547034/);
     }
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
   });

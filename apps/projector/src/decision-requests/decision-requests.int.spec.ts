@@ -4,6 +4,7 @@ import { lastValueFrom, timeout } from 'rxjs';
 import { DUPLICATE_KEY_PROBLEM } from '@consent-ledger/ledger-commands';
 import type { LedgerEvent, SubjectId } from '@consent-ledger/domain';
 import { channelRestricted, consentGiven, relationshipStarted, sourceOptedOut } from '@consent-ledger/domain/testing';
+import { iban, nationalRegisterNumber } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ConsentTopics } from '../kafka/topics';
@@ -198,6 +199,18 @@ describeWithKafka('consent.decision: answers only on the reply topic of the depl
     await keepsAnswering();
     expect(asker.answersTo(correlationId)).toEqual([]);
     expect(logger.lines.filter((line) => line.message.includes('jan.peeters'))).toEqual([]);
+  });
+
+  // Found in review on 2026-11-30: an id holding a national register number or an IBAN was answered,
+  // the id published with the answer, where contact details were refused.
+  it('does not answer a question whose correlation id holds a national register number or an IBAN, nor repeat it, and keeps answering', async () => {
+    const correlationIds = [nationalRegisterNumber({ born: '1985-07-30', serial: 33 }), iban('BE', '539007547034')];
+    for (const correlationId of correlationIds) await asker.ask(topics.decisionReplies, { kafka_correlationId: correlationId });
+    const refusal = 'correlation id holds a national register number or bank account number';
+    await eventually(() => logger.lines.filter((line) => line.level === 'warn' && line.message.includes(refusal)).length === correlationIds.length, 'a warning for each question');
+    await keepsAnswering();
+    for (const correlationId of correlationIds) expect(asker.answersTo(correlationId)).toEqual([]);
+    expect(logger.lines.filter((line) => /85073003328|BE68539007547034/.test(line.message))).toEqual([]);
   });
 
   // Found in review: `"purpose"` twice was answered for the last value, while a gateway or a log

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type KafkaContext, KafkaHeaders, type KafkaOptions, type OutgoingResponse, ServerKafka } from '@nestjs/microservices';
 import type { EachMessagePayload, RecordMetadata } from 'kafkajs';
-import { contactDetailsProblem } from '@consent-ledger/ledger-commands';
+import { personalDataInTraceId } from '@consent-ledger/ledger-commands';
 
 /** The reply address a request names in its headers, decoded as NestJS decodes them. */
 export interface ReplyAddress {
@@ -25,21 +25,24 @@ export function refusedReplyAddress(address: ReplyAddress, replyTopic: string): 
 
 /**
  * Why a request's correlation id may not go back in its answer's header, or undefined when it may:
- * every client asking reads the reply topic, so an id holding an e-mail address or phone number
- * would be published to all of them (found in review). It is not repeated in the refusal either.
+ * every client asking reads the reply topic, so an id holding an e-mail address, a phone number,
+ * a national register number or an IBAN would be published to all of them (found in review, the
+ * last two on 2026-11-30). It is not repeated in the refusal either. ClientKafka's ids are UUIDs,
+ * which the screen never takes for one.
  */
 export function refusedCorrelationId(correlationId: unknown): string | undefined {
-  if (typeof correlationId !== 'string' || contactDetailsProblem(correlationId) === undefined) return undefined;
-  return 'its correlation id holds an e-mail address or phone number, which the answer would publish to every client on the reply topic';
+  const held = typeof correlationId === 'string' ? personalDataInTraceId(correlationId) : undefined;
+  return held && `its correlation id holds ${held}, which the answer would publish to every client on the reply topic`;
 }
 
 /**
  * Header text is the sender's: escaped, and cut at Kafka's longest topic name (249). The refusal
- * goes to the log, so text holding contact details is not repeated, as for a correlation id.
+ * goes to the log, so text holding personal data is not repeated, as for a correlation id.
  */
 function quoted(value: unknown): string {
   if (typeof value !== 'string') return Buffer.isBuffer(value) ? 'of binary content' : `of type ${value === null ? 'null' : typeof value}`;
-  if (contactDetailsProblem(value) !== undefined) return 'holding an e-mail address or phone number (not repeated here)';
+  const held = personalDataInTraceId(value);
+  if (held) return `holding ${held} (not repeated here)`;
   return JSON.stringify(value.length > 249 ? `${value.slice(0, 249)}…` : value);
 }
 
