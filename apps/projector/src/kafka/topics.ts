@@ -26,12 +26,19 @@ export function consentTopics(prefix = ''): ConsentTopics {
   };
 }
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Compacted topics keep the latest value per key for good (a new consumer reads the current state
  * from the beginning); tombstones stay a week so that a consumer that was away still sees an
  * erasure. The event feed is a stream with time retention; requests and replies are short-lived.
+ *
+ * A broker deletes a whole segment once its newest message is older than the retention, and the
+ * segment being written rolls only after `segment.ms` (7 days by default). So a command, with the
+ * contact details and evidence references a channel sent in clear, stayed up to 14 days on the
+ * command topic, not 7 (found in review). Segments roll hourly, on the event feed daily: each
+ * message goes at most that much after its retention, plus the broker's retention check (5 min).
  */
 export function topicConfigs(topics: ConsentTopics, partitions: number, replicationFactor: number): ITopicConfig[] {
   const compacted = [
@@ -39,13 +46,14 @@ export function topicConfigs(topics: ConsentTopics, partitions: number, replicat
     { name: 'delete.retention.ms', value: String(7 * DAY_MS) },
     { name: 'min.compaction.lag.ms', value: String(60_000) },
   ];
-  const retainedFor = (ms: number) => [
+  const retainedFor = (ms: number, { rolledEvery = HOUR_MS } = {}) => [
     { name: 'cleanup.policy', value: 'delete' },
     { name: 'retention.ms', value: String(ms) },
+    { name: 'segment.ms', value: String(rolledEvery) },
   ];
   const topic = (name: string, configEntries: { name: string; value: string }[]) => ({ topic: name, numPartitions: partitions, replicationFactor, configEntries });
   return [
-    topic(topics.events, retainedFor(90 * DAY_MS)),
+    topic(topics.events, retainedFor(90 * DAY_MS, { rolledEvery: DAY_MS })),
     topic(topics.state, compacted),
     topic(topics.pickxTvAds, compacted),
     topic(topics.adsAndData, compacted),
