@@ -1,3 +1,4 @@
+import { iban, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { consentTopics } from '../kafka/topics';
 import { refusedReplyAddress } from './decision-server';
 
@@ -38,6 +39,15 @@ describe('where the answer to a decision request may go', () => {
     expect(refusedReplyAddress({ topic: topics.decisionReplies, partition: '+32475123456' }, topics.decisionReplies)).toBe(
       'reply partition holding an e-mail address or phone number (not repeated here) is not a partition number',
     );
+  });
+
+  // Found in review on 2026-11-30: a topic named after a national register number was logged as named.
+  it('does not repeat a reply topic holding a national register number or an IBAN', () => {
+    for (const topic of [`replies.${withDotsAndDash(nationalRegisterNumber({ born: '1985-07-30', serial: 33 }))}`, `replies-${iban('BE', '539007547034')}`]) {
+      expect(refusedReplyAddress({ topic, partition: null }, topics.decisionReplies)).toBe(
+        'reply topic holding a national register number or bank account number (not repeated here) is not prod.consent.decision.reply',
+      );
+    }
   });
 
   it('names a long topic by its first 249 characters only', () => {
