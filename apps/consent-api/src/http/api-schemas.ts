@@ -61,7 +61,7 @@ const REQUEST_ID_SENT: ParameterObject = {
   in: 'header',
   required: false,
   description:
-    'an id of your own for this request, to find its log lines by: 1 to 128 printable ASCII characters without a space, no e-mail address or phone number in it. Any other value is replaced by a new UUID, never refused. It is written to the service log as sent: put no personal data in it.',
+    'an id of your own for this request, to find its log lines by: 1 to 128 printable ASCII characters without a space, no e-mail address, phone number, national register number or IBAN in it. Any other value is replaced by a new UUID, never refused. It is written to the service log as sent: put no personal data in it.',
   schema: { type: 'string', pattern: KEPT_REQUEST_ID.source },
 };
 
