@@ -11,18 +11,23 @@ import type { QueryConfig } from 'pg';
  * process wait behind it. Maintenance (migrations, verify, removals, rebuilds) goes without: its
  * statements may rightly run for minutes.
  *
- * When the time is up node-postgres fails the query and leaves the connection as it is, the
- * statement still unanswered on it: a query sent on it next would wait behind that one. The
- * connection must be closed, never used again: `pool.query` closes it (it releases its client
- * with the error); a checked-out client must be released with `release(true)` (`checkOutClient`
- * closes one released with a statement unanswered, whatever it is told).
+ * When the time is up the query fails and the connection is left as it is, the statement still
+ * unanswered on it: a query sent on it next would wait behind that one. The connection must be
+ * closed, never used again: `pool.query` closes it (it releases its client with the error); a
+ * checked-out client must be released with `release(true)` (`checkOutClient`, which keeps the
+ * timeout of its clients' statements itself, closes one released with a statement unanswered,
+ * whatever it is told).
  */
 export function withAnswerTimeout<Query extends QueryConfig<any>>(query: Query, timeoutMs: number | undefined): Query {
   return timeoutMs === undefined ? query : { ...query, query_timeout: timeoutMs };
 }
 
-/** The error node-postgres fails a query with when its `query_timeout` ran out. */
-export const isAnswerLate = (error: unknown): boolean => (error as { message?: unknown })?.message === 'Query read timeout';
+/** What node-postgres fails a query with when its `query_timeout` ran out, and checkOutClient's clients too. */
+const ANSWER_LATE = 'Query read timeout';
+
+export const answerLate = (): Error => new Error(ANSWER_LATE);
+
+export const isAnswerLate = (error: unknown): boolean => (error as { message?: unknown })?.message === ANSWER_LATE;
 
 /**
  * How long a request waits for a connection of the pool, free or new: a server out of reach

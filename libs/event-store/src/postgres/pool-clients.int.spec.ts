@@ -25,6 +25,48 @@ describeWithPostgres('a client checked out of the pool', () => {
       await schema.drop();
     }
   });
+
+  // Which statements are still unanswered is counted by checkOutClient: counted wrong one way, a
+  // connection is closed after every use and each query pays for a new one; the other way, a
+  // connection holding a statement goes back to the pool.
+  const withOneConnection = async (work: (pool: Pool, backendOf: () => Promise<number>) => Promise<void>) => {
+    const schema = await createTestSchema('cl_pool');
+    const pool = new Pool({ connectionString: schema.url, max: 1 });
+    pool.on('error', () => undefined);
+    const backendOf = async () => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    try {
+      await work(pool, backendOf);
+    } finally {
+      await pool.end();
+      await schema.drop();
+    }
+  };
+
+  it('goes back to the pool once every statement sent on it was answered, an error or within its answer timeout', () =>
+    withOneConnection(async (pool, backendOf) => {
+      const before = await backendOf();
+      const client = await checkOutClient(pool);
+      await client.query('SELECT 1');
+      await expect(client.query('SELECT 1 / 0')).rejects.toThrow('division by zero');
+      await client.query(withAnswerTimeout({ text: 'SELECT 1' }, 2000));
+      await expect(client.query(withAnswerTimeout({ text: 'SELECT 1 / 0' }, 2000))).rejects.toThrow('division by zero');
+      client.release();
+
+      expect(await backendOf()).toBe(before);
+    }));
+
+  it('is closed when released before its statement was answered, though it had no answer timeout', () =>
+    withOneConnection(async (pool, backendOf) => {
+      const before = await backendOf();
+      const client = await checkOutClient(pool);
+      const sleeping = client.query('SELECT pg_sleep(2)').catch(() => undefined);
+      client.release();
+
+      const asked = Date.now();
+      expect(await backendOf()).not.toBe(before);
+      expect(Date.now() - asked).toBeLessThan(1000);
+      await sleeping;
+    }));
 });
 
 /** TCP's retransmission backoff after a long cut: the connections cut off stay stuck for longer than these tests. */

@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import { answerLate } from './answer-timeout';
 import { isConnectionFailure } from './postgres-errors';
 
 /**
@@ -10,23 +11,71 @@ import { isConnectionFailure } from './postgres-errors';
  *
  * A client released while a statement on it is still unanswered (its answer timed out) is closed,
  * whatever the caller says: given back to the pool, it would hold the next query behind that
- * statement for as long as the network keeps its answer.
+ * statement for as long as the network keeps its answer. Which statements are unanswered is
+ * counted here (`trackStatements`), not read from node-postgres's private state, which an upgrade
+ * may change without a word.
  */
 export async function checkOutClient(pool: Pool): Promise<PoolClient> {
   const client = await pool.connect();
   const reportedByQueries = () => undefined;
   client.on('error', reportedByQueries);
+  const statements = trackStatements(client);
   const release = client.release;
   client.release = (error?: Error | boolean) => {
     client.removeListener('error', reportedByQueries);
-    release(error || isStillAnswering(client));
+    const isStillAnswering = statements.stopTracking() > 0;
+    release(error || isStillAnswering);
   };
   return client;
 }
 
-/** node-postgres keeps a query active until PostgreSQL says it is ready for the next one. */
-const isStillAnswering = (client: PoolClient): boolean =>
-  (client as PoolClient & { _getActiveQuery?: () => unknown })._getActiveQuery?.() != null;
+/**
+ * Counts the statements sent through `client.query` until their answers arrive, and keeps their
+ * answer timeout (`query_timeout`, see withAnswerTimeout) itself: node-postgres's own fails the
+ * query at once but gives no sign when the answer does come, so a statement it timed out could not
+ * be told from one answered. A query sent without a timeout settles when PostgreSQL answers it or
+ * the connection fails, as node-postgres promises; the caller of a timed-out one is answered on
+ * time, with node-postgres's error (isAnswerLate), and the statement counts until then.
+ * `stopTracking` gives `client.query` back, and tells how many are still unanswered.
+ */
+function trackStatements(client: PoolClient): { stopTracking(): number } {
+  const query = client.query;
+  let unanswered = 0;
+  const send = (config: unknown, values: unknown): Promise<QueryResult> => {
+    const sent = (query as (config: unknown, values?: unknown) => Promise<QueryResult>).call(client, config, values);
+    unanswered += 1;
+    const answered = () => {
+      unanswered -= 1;
+    };
+    sent.then(answered, answered);
+    return sent;
+  };
+  client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof values === 'function') [values, callback] = [undefined, values];
+    // A cursor or stream answers through events of its own: counted as never answered, so its client is closed.
+    if (typeof (config as { submit?: unknown })?.submit === 'function') {
+      unanswered += 1;
+      return (query as (...args: unknown[]) => unknown).call(client, config, values, callback);
+    }
+    const { query_timeout: timeoutMs, ...untimed } = (typeof config === 'string' ? { text: config } : config) as QueryConfig & { query_timeout?: number };
+    const answer = timeoutMs === undefined ? send(untimed, values) : answeredWithin(send(untimed, values), timeoutMs);
+    if (typeof callback !== 'function') return answer;
+    answer.then((result) => callback(undefined, result), (error: unknown) => callback(error));
+    return undefined;
+  }) as PoolClient['query'];
+  return {
+    stopTracking() {
+      client.query = query;
+      return unanswered;
+    },
+  };
+}
+
+function answeredWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(answerLate()), timeoutMs)));
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Runs `work` in a transaction on a client of its own, opened by `begin` (which may set local
