@@ -13,6 +13,11 @@ export interface Output {
 /** The context of the lines the API writes itself, in LOG_FORMAT=json. */
 export const LOG_CONTEXT = 'consent-api';
 
+/** Until the API listens: what NestJS says of each module and route would bury the generated admin key. */
+const START_UP_LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn'];
+/** Once it listens, info too: NestJS says nothing more at that level, and the service's own lines are news. */
+const SERVING_LOG_LEVELS: LogLevel[] = [...START_UP_LOG_LEVELS, 'log'];
+
 export type Served = { readonly app: NestFastifyApplication } | { readonly exitCode: number };
 
 /**
@@ -44,8 +49,7 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   let app: NestFastifyApplication;
   try {
     // Nest's start-up chatter (every route mapped) would bury the generated key; errors and warnings stay.
-    const logLevels: LogLevel[] = ['fatal', 'error', 'warn'];
-    const logger = useLogFormat(config.logFormat, LOG_CONTEXT, { logLevels, requestId: currentRequestId }) ?? logLevels;
+    const logger = useLogFormat(config.logFormat, LOG_CONTEXT, { logLevels: START_UP_LOG_LEVELS, requestId: currentRequestId }) ?? START_UP_LOG_LEVELS;
     app = await createConsentApi(config, { logger, announce: say });
   } catch (error) {
     // What only the stores can tell (a key known under another client's name) is a setting to fix too.
@@ -54,6 +58,8 @@ export async function serve(env: NodeJS.ProcessEnv, out: { stdout: Output; stder
   }
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
+  // The chatter is over: from now on the service's own good news too (the ledger storage answering again).
+  app.useLogger(SERVING_LOG_LEVELS);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const where = config.eventStore === 'sqlite' ? `SQLite files in ${config.dataDir}` : config.eventStore;

@@ -5,15 +5,21 @@ describe('telling the operator of a storage outage', () => {
   const DECISION = 'GET /v1/subjects/:subjectId/decision';
   let now: number;
   let lines: string[];
+  let levels: string[];
   let outages: StoreOutages;
   beforeEach(() => {
     now = 0;
     lines = [];
-    outages = new StoreOutages({ warn: (message) => lines.push(message) }, () => now);
+    levels = [];
+    const line = (level: string) => (message: string) => {
+      levels.push(level);
+      lines.push(message);
+    };
+    outages = new StoreOutages({ warn: line('warn'), log: line('log') }, () => now);
   });
   const at = (seconds: number) => (now = seconds * 1000);
 
-  it('warns once when requests start being refused, with the reason, and once when a refused route answers again', () => {
+  it('warns once when requests start being refused, with the reason, and says at info level, not as a warning, when a refused route answers again', () => {
     outages.refused(COMMANDS, 'EventStoreUnavailable < Error ECONNREFUSED');
     at(1);
     outages.refused(DECISION, 'EventStoreUnavailable < Error ECONNREFUSED');
@@ -24,6 +30,7 @@ describe('telling the operator of a storage outage', () => {
       'the ledger storage is unavailable (EventStoreUnavailable < Error ECONNREFUSED): commands and decisions are answered 503 with Retry-After until it answers again',
       'the ledger storage answers again after 12 s unavailable: 3 requests were answered 503 meanwhile',
     ]);
+    expect(levels).toEqual(['warn', 'log']);
   });
 
   it('reminds at most every 30 s while the outage lasts', () => {

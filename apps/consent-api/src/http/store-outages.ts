@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { linesFor } from './request-ids';
 
 /**
- * Where the outage lines go: NestJS's logger in the service. The end is a warning too: the service
- * logs warnings and errors only, and an on-call engineer who read the start needs to read the end.
+ * Where the outage lines go: NestJS's logger in the service. The start and the reminders are
+ * warnings; the end is good news, at info level (NestJS's `log`), which the service writes once it
+ * listens, so the on-call engineer who read the start reads the end too.
  */
 export interface OutageLog {
   warn(message: string): void;
+  log(message: string): void;
 }
 
 /** While storage stays unavailable, a reminder at most this often: one line per request would bury the rest of the log. */
@@ -80,7 +82,7 @@ export class StoreOutages {
     this.outage = undefined;
     // An outage that was never told of (within 30 s of the last one) ends as quietly.
     if (!outage.warned) return;
-    this.log.warn(`the ledger storage answers again after ${seconds(this.now() - outage.since)} s unavailable: ${outage.refused} requests were answered 503 meanwhile`);
+    this.log.log(`the ledger storage answers again after ${seconds(this.now() - outage.since)} s unavailable: ${outage.refused} requests were answered 503 meanwhile`);
   }
 }
 
