@@ -38,16 +38,23 @@ export interface FeedProgress {
   readonly position: GlobalPosition;
   /** The instance holding its lease now; undefined when nobody does or the lease has expired. */
   readonly leader?: string;
+  /**
+   * Retired for good by the operator, who deleted its outbox cursor (`outbox:<feed>`, see
+   * read-models.md), and led by no instance: its other rows stay, but nobody is meant to publish
+   * it. A feed started again makes its cursor again, and is no longer retired.
+   */
+  readonly isRetired: boolean;
 }
 
 /**
  * SQL for `feedProgress`, with the dialect's expression for the database's time now, as the lease
  * checks judge expiry: a feed known by its checkpoint, its lease or both (a leader that has not
  * published yet has no checkpoint; a feed no instance has led since its lease was released, no
- * lease row).
+ * lease row), and whether it still has its outbox cursor.
  */
 export const feedProgressQuery = (now: string): string => `
-      SELECT feed.name, COALESCE(checkpoint.position, 0) AS position, lease.holder
+      SELECT feed.name, COALESCE(checkpoint.position, 0) AS position, lease.holder,
+        EXISTS (SELECT 1 FROM rm_checkpoints outbox WHERE outbox.name = '${OUTBOX_CURSOR_PREFIX}' || feed.name) AS has_outbox_cursor
       FROM (
         SELECT name FROM rm_checkpoints WHERE name = '${CONSENT_FEED}' OR name LIKE '${CONSENT_FEED}:%'
         UNION SELECT role FROM rm_leases WHERE role = '${CONSENT_FEED}' OR role LIKE '${CONSENT_FEED}:%'
@@ -56,17 +63,23 @@ export const feedProgressQuery = (now: string): string => `
       LEFT JOIN rm_leases lease ON lease.role = feed.name AND lease.expires_at >= ${now}
 `;
 
-/** A row of `feedProgressQuery` as either database returns it. */
+/** A row of `feedProgressQuery` as either database returns it (SQLite's booleans are 0 and 1). */
 export interface FeedProgressRecord {
   readonly name: string;
   readonly position: string | number;
   readonly holder: string | null;
+  readonly has_outbox_cursor: boolean | number;
 }
 
 /** Sorted here rather than by SQL, so both databases give one order whatever their collation. */
 export const feedProgressOf = (rows: readonly FeedProgressRecord[]): FeedProgress[] =>
   rows
-    .map((row) => ({ name: row.name, position: BigInt(row.position), ...(row.holder !== null && { leader: row.holder }) }))
+    .map((row) => ({
+      name: row.name,
+      position: BigInt(row.position),
+      ...(row.holder !== null && { leader: row.holder }),
+      isRetired: !row.has_outbox_cursor && row.holder === null,
+    }))
     .sort((one, other) => (one.name < other.name ? -1 : one.name > other.name ? 1 : 0));
 
 /**

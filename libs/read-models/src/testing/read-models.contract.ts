@@ -32,6 +32,8 @@ export interface ReadModelsUnderTest {
   /** Makes every following update of the read-models checkpoint fail inside its transaction. */
   crashBeforeCommit(): Promise<void>;
   recover(): Promise<void>;
+  /** What an operator does by hand, as read-models.md tells: deletes one row of `rm_checkpoints`. */
+  deleteCheckpointRow(name: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -774,20 +776,43 @@ export function runReadModelsContract(open: () => Promise<ReadModelsUnderTest>):
       // Rows beside the feeds' own, which are not feeds.
       await storage.tryLease('read-models', 'projector-a', 60_000);
       await storage.tryLease(`candidate:${CONSENT_FEED}:projector-a`, 'projector-a', 60_000);
-      await storage.followStateChanges(CONSENT_FEED);
+      for (const feed of [CONSENT_FEED, consentFeedOf('eu.'), consentFeedOf('us.')]) await storage.followStateChanges(feed);
       await storage.saveCheckpoint(republicationMarkerOf(CONSENT_FEED), 40n);
       await storage.saveCheckpoint('consent-feedback', 3n);
       await new Promise((resolve) => setTimeout(resolve, 20));
 
       expect(await storage.feedProgress()).toEqual([
-        { name: 'consent-feed', position: 42n, leader: 'projector-a' },
-        { name: 'consent-feed:be.', position: 0n, leader: 'projector-b' },
-        { name: 'consent-feed:eu.', position: 7n },
-        { name: 'consent-feed:us.', position: 0n },
+        { name: 'consent-feed', position: 42n, leader: 'projector-a', isRetired: false },
+        { name: 'consent-feed:be.', position: 0n, leader: 'projector-b', isRetired: false },
+        { name: 'consent-feed:eu.', position: 7n, isRetired: false },
+        { name: 'consent-feed:us.', position: 0n, isRetired: false },
       ]);
 
       await storage.releaseLease(CONSENT_FEED, 'projector-a');
-      expect((await storage.feedProgress())[0]).toEqual({ name: 'consent-feed', position: 42n });
+      expect((await storage.feedProgress())[0]).toEqual({ name: 'consent-feed', position: 42n, isRetired: false });
+    });
+
+    it('tells a feed retired for good, its outbox cursor deleted by the operator, as retired while no instance leads it, and as a feed again once it is started again', async () => {
+      const { storage } = subject.readModels;
+      // The prefix `old.` renamed `new.`; the projectors of a third deployment, `stalled.`, stopped.
+      const [renamed, stalled] = [consentFeedOf('old.'), consentFeedOf('stalled.')];
+      for (const feed of [renamed, stalled]) {
+        await storage.followStateChanges(feed);
+        await storage.saveCheckpoint(feed, 7n);
+      }
+
+      await subject.deleteCheckpointRow(`outbox:${renamed}`);
+      expect(await storage.feedProgress()).toEqual([
+        { name: renamed, position: 7n, isRetired: true },
+        { name: stalled, position: 7n, isRetired: false },
+      ]);
+
+      // A projector with that prefix after all: the lease it takes says so before it makes its cursor again.
+      await storage.tryLease(renamed, 'projector-b', 60_000);
+      expect((await storage.feedProgress())[0]).toEqual({ name: renamed, position: 7n, leader: 'projector-b', isRetired: false });
+      await storage.followStateChanges(renamed);
+      await storage.releaseLease(renamed, 'projector-b');
+      expect((await storage.feedProgress())[0]).toEqual({ name: renamed, position: 7n, isRetired: false });
     });
   });
 

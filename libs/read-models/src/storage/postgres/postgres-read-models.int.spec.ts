@@ -41,6 +41,9 @@ describeWithPostgres('read models in PostgreSQL', () => {
       async recover() {
         await sql('DROP TRIGGER simulated_crash ON rm_checkpoints; DROP FUNCTION simulated_crash()');
       },
+      async deleteCheckpointRow(name) {
+        await withClient(schema.url, (client) => client.query('DELETE FROM rm_checkpoints WHERE name = $1', [name]));
+      },
       async dispose() {
         await readModels.close();
         await Promise.all(others.map((other) => other.close()));

@@ -38,6 +38,11 @@ describe('read models in SQLite (embedded mode)', () => {
         db.exec('DROP TRIGGER simulated_crash');
         db.close();
       },
+      async deleteCheckpointRow(name) {
+        const db = admin();
+        db.prepare('DELETE FROM rm_checkpoints WHERE name = ?').run(name);
+        db.close();
+      },
       async dispose() {
         await readModels.close();
         await Promise.all(others.map((other) => other.close()));
