@@ -51,14 +51,21 @@ export interface HealthStatus {
 export interface HealthAnswer extends HealthStatus {
   readonly store: StoreHealth & { readonly kind: EventStore['kind'] };
   readonly readModels: ReadModelsHealth;
-  /** Every feed, in order of name; `[]` without Kafka. Absent when the read-model database could not be read (`readModels.detail` says why). */
+  /** Every feed but the retired ones, in order of name; `[]` without Kafka. Absent when the read-model database could not be read (`readModels.detail` says why). */
   readonly feeds?: readonly FeedHealth[];
+  /**
+   * The names of the feeds retired for good whose rows remain (their outbox cursor deleted, no
+   * instance leading them), in order of name; with `feeds`. Apart from `feeds`, which monitors
+   * alert on: nobody is meant to publish them, so they fall further behind with every event.
+   */
+  readonly retiredFeeds?: readonly string[];
 }
 
 /** What one read of the log's head and the read-model database tells. */
 interface ProgressHealth {
   readonly readModels: ReadModelsHealth;
   readonly feeds?: readonly FeedHealth[];
+  readonly retiredFeeds?: readonly string[];
 }
 
 /**
@@ -110,7 +117,8 @@ export class HealthController {
     if (!store.ready) void reply.header('Retry-After', '2');
     const status = store.ready ? 'ready' : 'unavailable';
     if (!progress) return { status };
-    return { status, store: { kind: this.storage.eventStore.kind, ...store }, readModels: progress.readModels, ...(progress.feeds && { feeds: progress.feeds }) };
+    const { readModels, feeds, retiredFeeds } = progress;
+    return { status, store: { kind: this.storage.eventStore.kind, ...store }, readModels, ...(feeds && { feeds, retiredFeeds }) };
   }
 
   private storeHealth(): Promise<StoreHealth> {
@@ -131,7 +139,10 @@ export class HealthController {
       const [position, feeds] = await Promise.all([readModels.checkpoint(), readModels.storage.feedProgress()]);
       return {
         readModels: { upToDate: position >= logPosition, position: String(position), logPosition: String(logPosition) },
-        feeds: feeds.map((feed) => ({ name: feed.name, position: String(feed.position), behind: String(logPosition - feed.position), leader: feed.leader ?? null })),
+        feeds: feeds
+          .filter((feed) => !feed.isRetired)
+          .map((feed) => ({ name: feed.name, position: String(feed.position), behind: String(logPosition - feed.position), leader: feed.leader ?? null })),
+        retiredFeeds: feeds.filter((feed) => feed.isRetired).map((feed) => feed.name),
       };
     } catch (error) {
       // A driver's message names the database, its user and its host: not for every key holder either.

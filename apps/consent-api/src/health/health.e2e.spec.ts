@@ -1,7 +1,7 @@
 import { consentFeedOf } from '@consent-ledger/read-models';
 import { eventually } from '../../../projector/src/testing/topic-reader';
 import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
-import { describeWithPostgres } from '../../../../test/support/services';
+import { describeWithPostgres, withClient } from '../../../../test/support/services';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { commandJson, newSubjectId, startTestApi, TEST_KEYS, type TestApi } from '../testing/test-api';
 
@@ -65,7 +65,7 @@ describe('/health with and without a key', () => {
     const logPosition = String(await api.store.headPosition());
     for (const key of Object.values(TEST_KEYS)) {
       const answer = await api.call('GET', '/health', { key });
-      expect([answer.status, answer.body]).toEqual([200, { status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean), logPosition }), feeds: [] }]);
+      expect([answer.status, answer.body]).toEqual([200, { status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean), logPosition }), feeds: [], retiredFeeds: [] }]);
     }
   });
 
@@ -103,6 +103,8 @@ describeWithPostgres('/health and the Kafka feeds', () => {
     const [caughtUp, stalled] = [consentFeedOf(''), consentFeedOf('eu.')];
     for (let subject = 0; subject < 3; subject += 1) expect((await api.command(commandJson.startRelationship(newSubjectId()))).status).toBe(201);
     const head = await api.store.headPosition();
+    // Each feed makes its outbox cursor when it starts.
+    for (const feed of [caughtUp, stalled]) await projector.followStateChanges(feed);
     await projector.tryLease(caughtUp, 'projector-a', 60_000);
     await projector.saveCheckpoint(caughtUp, head, { role: caughtUp, holder: 'projector-a' });
     await projector.tryLease(stalled, 'projector-b', 60_000);
@@ -125,6 +127,26 @@ describeWithPostgres('/health and the Kafka feeds', () => {
       { name: 'consent-feed', position: String(head), behind: '0', leader: 'projector-a' },
       { name: 'consent-feed:eu.', position: String(head - 2n), behind: '2', leader: null },
     ]);
+  });
+
+  // Found in review: after a topic prefix was renamed, the old feed's rows stayed, and /health
+  // listed it for ever as a feed nobody led, further behind with every event: alerts that never ended.
+  it('lists a feed retired for good (its outbox cursor deleted, as read-models.md tells) apart from the feeds to alert on, and stays ready', async () => {
+    const [renamed, successor] = [consentFeedOf('old.'), consentFeedOf('new.')];
+    const head = await api.store.headPosition();
+    for (const feed of [renamed, successor]) {
+      await projector.followStateChanges(feed);
+      await projector.saveCheckpoint(feed, head);
+    }
+    await projector.tryLease(successor, 'projector-new', 60_000);
+    await withClient(api.config.databaseUrl!, (client) => client.query('DELETE FROM rm_checkpoints WHERE name = $1', [`outbox:${renamed}`]));
+    expect((await api.command(commandJson.startRelationship(newSubjectId()))).status).toBe(201);
+
+    const answer = await health();
+    expect([answer.status, answer.body.status]).toEqual([200, 'ready']);
+    expect(answer.body.feeds).toContainEqual({ name: 'consent-feed:new.', position: String(head), behind: '1', leader: 'projector-new' });
+    expect(answer.body.feeds.map(({ name }: { name: string }) => name)).not.toContain('consent-feed:old.');
+    expect(answer.body.retiredFeeds).toEqual(['consent-feed:old.']);
   });
 
   it('names no feed, topic prefix, projector instance or position to a caller without a key', async () => {

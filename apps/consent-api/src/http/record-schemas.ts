@@ -462,10 +462,14 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
           },
           {},
         ),
-        'every Kafka feed the read-model database knows, in order of name; [] without Kafka; absent when that database could not be read (readModels.detail says why). A feed behind does not make the service unready',
+        'every Kafka feed the read-model database knows but those retired, in order of name; [] without Kafka; absent when that database could not be read (readModels.detail says why). A feed behind does not make the service unready',
+      ),
+      retiredFeeds: listOf(
+        text('consent-feed:<KAFKA_TOPIC_PREFIX> of a deployment retired for good'),
+        'the feeds retired for good (their outbox cursor deleted, no instance leading them) whose rows remain, in order of name; with feeds. Nobody is meant to publish them: not for alerting',
       ),
     },
-    { feeds: true },
+    { feeds: true, retiredFeeds: true },
     'what /health tells a caller with a valid API key, of any scope',
   ),
 };
