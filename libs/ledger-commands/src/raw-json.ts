@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { fieldNameForMessage } from './field-names';
 import { BODY, type FieldProblem, nestedTooDeeply } from './request-validation';
 
@@ -22,6 +23,19 @@ export interface RawJsonProblems {
 
 /** A JSON text as every edge reads it: its value, or the one problem its sender is told. */
 export type ReadJson = { readonly json: unknown } | { readonly problem: FieldProblem };
+
+export const NOT_UTF8_PROBLEM = 'must be encoded as UTF-8, as JSON is (RFC 8259): it holds bytes that are not, such as text in ISO-8859-1 or Windows-1252';
+
+/**
+ * Reads a JSON body as it arrived, in bytes (an HTTP body, a Kafka message's value), as UTF-8
+ * whatever charset it was labelled with. Bytes that are not UTF-8 are refused: decoded leniently,
+ * each became U+FFFD, and a name written in Latin-1 ("Renée") was sealed and recorded mangled, with
+ * a 201.
+ */
+export function readJsonBytes(bytes: Buffer, maxDepth: number, syntaxMessage?: (error: Error) => string): ReadJson {
+  if (!isUtf8(bytes)) return { problem: { field: BODY, message: NOT_UTF8_PROBLEM } };
+  return readJsonText(bytes.toString('utf8'), maxDepth, syntaxMessage);
+}
 
 /**
  * Reads a JSON text sent to the ledger (an HTTP body, a command or a question on Kafka): nesting

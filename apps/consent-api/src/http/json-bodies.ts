@@ -1,19 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { readJsonText } from '@consent-ledger/ledger-commands';
+import { readJsonBytes } from '@consent-ledger/ledger-commands';
 import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
 
 /**
- * Request bodies are JSON and nothing else. Parsed with plain `JSON.parse`, which never touches a
- * prototype (a `__proto__` key becomes an ordinary property, refused later by `screenJson` with
- * its path), so a syntax error can be reported with its position instead of Fastify's generic text.
- * A key sent twice in one object is refused, and so is a body nested deeper than any route takes,
- * before it is parsed (both found in one pass, see `readJsonText`); routes refuse shallower
- * nesting of their own after parsing, with `screenJson`.
+ * Request bodies are JSON in UTF-8 and nothing else (`readJsonBytes`). Parsed with plain
+ * `JSON.parse`, which never touches a prototype (a `__proto__` key becomes an ordinary property,
+ * refused later by `screenJson` with its path), so a syntax error can be reported with its position
+ * instead of Fastify's generic text. A key sent twice in one object is refused, and so is a body
+ * nested deeper than any route takes, before it is parsed (both found in one pass, see
+ * `readJsonText`); routes refuse shallower nesting of their own after parsing, with `screenJson`.
  * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     // Fastify does not decompress: a compressed body would be read as text, a plain one labelled
     // compressed accepted as it is.
     const encoding = request.headers['content-encoding'];
@@ -23,11 +23,11 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
     }
     // No content is no body, whatever it is labelled: clients generated from the API document label
     // an operation's requests application/json also when its optional body is left out.
-    if (body === '') {
+    if (body.length === 0) {
       done(null, undefined);
       return;
     }
-    const read = readJsonText(body as string, MAX_BODY_DEPTH, (error) => `must be valid JSON (${withoutQuotedBody(error.message)})`);
+    const read = readJsonBytes(body as Buffer, MAX_BODY_DEPTH, (error) => `must be valid JSON (${withoutQuotedBody(error.message)})`);
     if ('problem' in read) done(new RequestInvalid([read.problem]), undefined);
     else done(null, read.json);
   });

@@ -68,8 +68,8 @@ export interface ApiResponse<Body = any> {
 export interface CallOptions {
   readonly key?: string | null;
   readonly body?: unknown;
-  /** Sent as is, instead of `body` serialised as JSON. */
-  readonly rawBody?: string;
+  /** Sent as is, instead of `body` serialised as JSON: text goes out as UTF-8, bytes as they are. */
+  readonly rawBody?: string | Uint8Array;
   readonly headers?: Record<string, string>;
 }
 

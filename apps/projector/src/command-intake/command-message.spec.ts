@@ -56,6 +56,17 @@ describe('reading a command message', () => {
     });
   });
 
+  // As over HTTP: a value in Latin-1 was read with each accented letter turned into U+FFFD, and
+  // the command recorded with a mangled contact name.
+  it('treats a value that is not UTF-8 as poison, naming the body, as the HTTP API refuses it', () => {
+    const latin1 = Buffer.from('{"type":"GiveConsent","subjectId":"cust-1","purpose":"newsletter-prospects","contact":{"name":"Ren\xe9e"},"capture":{"touchpoint":"web-form","actor":{"kind":"subject"},"noticeVersion":"2024-02-27"}}', 'latin1');
+    expect(readCommandMessage(message({ value: latin1 }), origin)).toMatchObject({
+      kind: 'poison',
+      resultKey: 'key-1',
+      problems: [{ field: 'body', message: expect.stringMatching(/^must be encoded as UTF-8/) }],
+    });
+  });
+
   it('treats a message that is not JSON, too large, empty or without a key as poison, answered under the best key it has', () => {
     expect(readCommandMessage(message({ value: Buffer.from('not json') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'body', message: 'must be JSON' }] });
     expect(readCommandMessage(message({ value: Buffer.alloc(MAX_COMMAND_BYTES + 1) }), origin)).toMatchObject({ kind: 'poison', problems: [{ field: 'body' }] });

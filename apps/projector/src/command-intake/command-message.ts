@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { BODY, COMMAND_SHAPE_LIMITS, type FieldProblem, idempotencyKeyProblem, personalDataInTraceId, readJsonText, screenJson } from '@consent-ledger/ledger-commands';
+import { BODY, COMMAND_SHAPE_LIMITS, type FieldProblem, idempotencyKeyProblem, personalDataInTraceId, readJsonBytes, screenJson } from '@consent-ledger/ledger-commands';
 
 /** A command is a few hundred bytes; the HTTP API takes at most 64 KiB, and so does the topic. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -77,7 +77,7 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
   if (!value || value.length === 0) return poison([{ field: BODY, message: 'is empty: expected the command as JSON' }]);
   if (value.length > MAX_COMMAND_BYTES) return poison([{ field: BODY, message: `must be at most ${MAX_COMMAND_BYTES} bytes (got ${value.length})` }]);
   // Depth first: 64 KiB of brackets would be parsed and walked for nothing, holding up the partition.
-  const read = readJsonText(value.toString('utf8'), COMMAND_SHAPE_LIMITS.maxDepth);
+  const read = readJsonBytes(value, COMMAND_SHAPE_LIMITS.maxDepth);
   if ('problem' in read) return poison([read.problem]);
   const { json } = read;
   // Before anything walks the JSON recursively (the request fingerprint does): a body nested
