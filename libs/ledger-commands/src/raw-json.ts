@@ -25,16 +25,20 @@ export interface RawJsonProblems {
 export type ReadJson = { readonly json: unknown } | { readonly problem: FieldProblem };
 
 export const NOT_UTF8_PROBLEM = 'must be encoded as UTF-8, as JSON is (RFC 8259): it holds bytes that are not, such as text in ISO-8859-1 or Windows-1252';
+export const BYTE_ORDER_MARK_PROBLEM = 'must not start with a byte order mark (U+FEFF): send the JSON text alone';
 
 /**
  * Reads a JSON body as it arrived, in bytes (an HTTP body, a Kafka message's value), as UTF-8
  * whatever charset it was labelled with. Bytes that are not UTF-8 are refused: decoded leniently,
  * each became U+FFFD, and a name written in Latin-1 ("Renée") was sealed and recorded mangled, with
- * a 201.
+ * a 201. A byte order mark (Windows PowerShell's UTF-8 files start with one) is refused by name:
+ * `JSON.parse` reported it as an unexpected token the message showed as nothing.
  */
 export function readJsonBytes(bytes: Buffer, maxDepth: number, syntaxMessage?: (error: Error) => string): ReadJson {
   if (!isUtf8(bytes)) return { problem: { field: BODY, message: NOT_UTF8_PROBLEM } };
-  return readJsonText(bytes.toString('utf8'), maxDepth, syntaxMessage);
+  const text = bytes.toString('utf8');
+  if (text.startsWith('\uFEFF')) return { problem: { field: BODY, message: BYTE_ORDER_MARK_PROBLEM } };
+  return readJsonText(text, maxDepth, syntaxMessage);
 }
 
 /**

@@ -64,4 +64,12 @@ describe('a body that is not UTF-8', () => {
     expect(recorded.status).toBe(201);
     expect(JSON.stringify((await api.call('GET', `/v1/subjects/${subjectId}/export`)).body)).toContain('"name":"Renée"');
   });
+
+  it('is refused with a byte order mark in front, which is not JSON, saying so', async () => {
+    const response = await api.call('POST', '/v1/commands', { rawBody: `\uFEFF${consentWithContactName(newSubjectId(), 'Jan')}` });
+    expect([response.status, response.body]).toEqual([
+      400,
+      { error: 'validation-failed', details: [{ field: 'body', message: 'must not start with a byte order mark (U+FEFF): send the JSON text alone' }] },
+    ]);
+  });
 });
