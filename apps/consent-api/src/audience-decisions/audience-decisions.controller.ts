@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Catalogue } from '@consent-ledger/domain';
-import { screenJson } from '@consent-ledger/ledger-commands';
+import { isJsonObject, screenJson } from '@consent-ledger/ledger-commands';
 import { MAX_AUDIENCE_SIZE, type AudienceAnswer } from '@consent-ledger/read-models';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { requestSchema } from '../http/request-schema';
@@ -33,6 +33,11 @@ export class AudienceDecisionsController {
   })
   @ApiBody({ schema: requestSchema(AudienceDecisionsRequest) })
   filter(@NoQueryParameters() _none: void, @Body() body: unknown): Promise<AudienceAnswer> {
+    // Named by its field however long the list: the screen's count of the whole body would answer
+    // first from 10,020 ids on, naming the body and a limit no document gives.
+    if (isJsonObject(body) && Array.isArray(body.subjectIds) && body.subjectIds.length > MAX_AUDIENCE_SIZE) {
+      throw new RequestInvalid([{ field: 'subjectIds', message: `must hold at most ${MAX_AUDIENCE_SIZE} ids` }]);
+    }
     const screened = screenJson(body, { maxDepth: 3, maxValues: MAX_AUDIENCE_SIZE + 20 });
     if (screened.length > 0) throw new RequestInvalid(screened);
     const { purpose, channel, source, brand, at, subjectIds } = validOrThrow(AudienceDecisionsRequest, body);
