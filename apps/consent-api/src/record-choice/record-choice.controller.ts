@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
 import { type CheckedCommandRequest, CommandIntake, scopeToRecord } from '@consent-ledger/ledger-commands';
 import type { FastifyReply } from 'fastify';
 import { CallingClient, RequireAnyScope, requireScope, requireTouchpoint } from '../api-keys/api-key.guard';
@@ -9,6 +10,9 @@ import { NoQueryParameters, RequestInvalid } from '../http/request-invalid';
 import { RecordChoice } from './record-choice.command';
 import { RecordChoiceDocs } from './record-choice.docs';
 
+// On the class, not with the operation's docs: the document's generator also tags an operation
+// with the name of a controller that has no tags of its own, and /docs showed it twice.
+@ApiTags('commands')
 @Controller('v1/commands')
 export class RecordChoiceController {
   constructor(

@@ -1,12 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation } from '@nestjs/swagger';
 import { LEDGER_COMMAND_TYPES } from '@consent-ledger/domain';
 import { shapeOf } from '@consent-ledger/ledger-commands';
 import { requestSchema } from '../http/request-schema';
 
 export const RecordChoiceDocs = () =>
   applyDecorators(
-    ApiTags('commands'),
     ApiBearerAuth(),
     ApiOperation({
       summary: 'Record a choice (one command)',
