@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { readJsonBytes } from '@consent-ledger/ledger-commands';
 import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
 
@@ -9,7 +9,8 @@ import { MAX_BODY_DEPTH, RequestInvalid } from './request-invalid';
  * instead of Fastify's generic text. A key sent twice in one object is refused, and so is a body
  * nested deeper than any route takes, before it is parsed (both found in one pass, see
  * `readJsonText`); routes refuse shallower nesting of their own after parsing, with `screenJson`.
- * Any other content type is answered 415, which the error filter turns into a 400 naming the body.
+ * Content of any other type is answered 415 unread, which the error filter turns into a 400
+ * naming the body.
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
@@ -31,7 +32,15 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
     if ('problem' in read) done(new RequestInvalid([read.problem]), undefined);
     else done(null, read.json);
   });
+  // No content is no body under any other label too (api.md): `curl -X POST -d ''` labels it a form,
+  // and running proof retention so was refused. Content is refused unread, as before.
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    if (hasNoContent(request)) done(null, undefined);
+    else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers['content-type']), undefined);
+  });
 }
+
+const hasNoContent = ({ headers }: FastifyRequest): boolean => headers['content-length'] === '0' && headers['transfer-encoding'] === undefined;
 
 /**
  * The parser's message without the start of the body it may quote (`Unexpected token 'j',

@@ -303,6 +303,15 @@ describe('the API document, as a client generated from it uses it', () => {
     expect((await callAsDocumented('post', '/v1/commands', { rawBody: '' })).status).toBe(400);
   });
 
+  // Found in review: api.md says an empty body is no body whatever its content type, but only one
+  // labelled application/json was; `curl -X POST -d ''` labels it a form, and was refused.
+  it.each(['application/x-www-form-urlencoded', 'text/plain'])('takes a declared-optional body left out under %s as no body, as api.md says', async (contentType) => {
+    const run = await callAsDocumented('post', '/v1/proof-retention/runs', { rawBody: '', headers: { 'content-type': contentType } });
+    expect([run.status, run.body.dryRun]).toEqual([200, false]);
+    const sent = await callAsDocumented('post', '/v1/proof-retention/runs', { rawBody: '{"dryRun":true}', headers: { 'content-type': contentType } });
+    expect([sent.status, sent.body.details]).toEqual([400, [{ field: 'body', message: 'must be sent as application/json' }]]);
+  });
+
   // Found by an integrator: a retry's answer carries Idempotency-Replayed, but the commands route
   // declared it on none of its answers, and the rights-request calls not on their refusals, which
   // are kept for the key too; a generated client could not read it.
