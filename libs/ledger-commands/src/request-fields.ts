@@ -308,6 +308,8 @@ const kindOf = (value: unknown): string => {
  */
 export function describeRefusedName(value: unknown): string {
   if (typeof value !== 'string') return kindOf(value);
+  // A blank drop-down entry or an unset query parameter (`channel=`), not text that was hidden.
+  if (value === '') return 'empty text';
   const isShownSafely = value.length <= 40 && pseudonymousIdProblem(value) === undefined && personalDataInTextProblem(value) === undefined;
   return isShownSafely ? JSON.stringify(value) : 'text not repeated here, as it may hold personal data';
 }

@@ -153,6 +153,21 @@ function refusingBadInput(kind: StoreKind) {
     ]);
   });
 
+  // Found in review: a form whose drop-down was left at its blank entry, or a generated client
+  // sending an unset parameter as `channel=`, was told it sent text that may hold personal data.
+  it('says a value of a closed list was sent empty', async () => {
+    const subjectId = newSubjectId();
+    const command = await api.command(commandJson.restrictChannel(subjectId, { channel: '', capture: { touchpoint: '' } }));
+    const question = await api.call('GET', `/v1/subjects/${subjectId}/decision?purpose=newsletter-customers&channel=`);
+    expect([command.body.details, question.body.details]).toEqual([
+      [
+        { field: 'channel', message: expect.stringMatching(/^must be one of phone, .* \(got empty text\)$/) },
+        { field: 'capture.touchpoint', message: expect.stringMatching(/^must be one of myproximus-web, .* \(got empty text\)$/) },
+      ],
+      [{ field: 'channel', message: expect.stringMatching(/^must be one of phone, .* \(got empty text\)$/) }],
+    ]);
+  });
+
   // Found in review: a URL's query reads an unescaped + as a space, so an instant with its offset
   // written as in the docs (+01:00) was refused with nothing to say why.
   it('tells a question whose instant lost its + in the query string to write it %2B', async () => {
