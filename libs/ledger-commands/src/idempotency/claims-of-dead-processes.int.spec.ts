@@ -233,6 +233,10 @@ describeWithPostgres('PostgreSQL: claims of processes that died', () => {
   // The connection holding the lock can be lost while the process lives (a restarted PostgreSQL,
   // a network cut): its later claims must again be waited for, not decided twice.
   it('takes its lock again when its lock connection is lost, so its claims are waited for again', async () => {
+    const holderConnections = `select pid from pg_stat_activity where application_name = 'consent-ledger-idempotency-holder' and datname = current_database()`;
+    const holderPids = () => withClient(schema.url, async (client) => (await client.query(holderConnections)).rows.map((row) => row.pid as number));
+    // Other suites' processes hold connections of that name in the same database: only this test's are cut.
+    const othersBefore = await holderPids();
     const [holding, waiting] = await Promise.all([openPostgresIdempotencyRecords({ url: schema.url }), openPostgresIdempotencyRecords({ url: schema.url })]);
     try {
       const claimed = { client: 'c', idempotencyKey: 'k', requestFingerprint: 'f', recordedAt: new Date().toISOString() };
@@ -240,10 +244,10 @@ describeWithPostgres('PostgreSQL: claims of processes that died', () => {
       const claim = (await waiting.claim(claimed))!;
       expect(await waiting.holderGone(claim)).toBe(false);
 
-      const holderConnections = `select pid from pg_stat_activity where application_name = 'consent-ledger-idempotency-holder' and datname = current_database()`;
-      const lost = await withClient(schema.url, async (client) => (await client.query(`select pid, pg_terminate_backend(pid) from (${holderConnections}) holders`)).rows.map((row) => row.pid as number));
+      const lost = (await holderPids()).filter((pid) => !othersBefore.includes(pid));
       expect(lost).toHaveLength(2);
-      const reconnected = () => withClient(schema.url, async (client) => (await client.query(holderConnections)).rows.filter((row) => !lost.includes(row.pid)).length === 2);
+      await withClient(schema.url, (client) => client.query('select pg_terminate_backend(pid) from unnest($1::int[]) pid', [lost]));
+      const reconnected = async () => (await holderPids()).filter((pid) => !lost.includes(pid) && !othersBefore.includes(pid)).length === 2;
       for (const started = Date.now(); !(await reconnected()) && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 50));
       let gone = await waiting.holderGone(claim);
       for (const started = Date.now(); gone && Date.now() - started < 5_000; gone = await waiting.holderGone(claim)) await new Promise((resolve) => setTimeout(resolve, 50));
