@@ -84,7 +84,7 @@ export class ApiKeyGuard implements CanActivate {
 
 /**
  * The client whose key the request carries (`Authorization: Bearer <key>`, the scheme in any case
- * as RFC 9110 has it), or undefined. A keep-alive connection sends the same header with every
+ * and one or more spaces after it, as RFC 9110 has it), or undefined. A keep-alive connection sends the same header with every
  * request, and hashing it cost ~4% of a decision's CPU: the last header a connection authenticated
  * with is remembered with the connection, and forgotten with it, so no key outlives the connection
  * that presented it.
@@ -94,7 +94,7 @@ export function authenticatedClient(keys: ApiKeys, request: FastifyRequest): Api
   const connection = request.raw.socket;
   const remembered = authenticatedConnections.get(connection);
   if (remembered?.header === header) return remembered.client;
-  const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header);
+  const match = /^bearer +([\x21-\x7e]{1,512})$/i.exec(header);
   const client = match ? keys.clientFor(match[1]) : undefined;
   if (client) authenticatedConnections.set(connection, { header, client });
   return client;

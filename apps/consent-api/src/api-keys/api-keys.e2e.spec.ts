@@ -43,6 +43,12 @@ describe('API keys', () => {
     expect(answer.status).toBe(200);
   });
 
+  // RFC 9110 puts one or more spaces after the scheme; a client writing two was refused 401 (found in review).
+  it('reads a key sent after more than one space', async () => {
+    const answer = await api.call('GET', `/v1/subjects/${newSubjectId()}/decision?purpose=newsletter-customers`, { key: null, headers: { authorization: `Bearer  ${TEST_KEYS.admin}` } });
+    expect(answer.status).toBe(200);
+  });
+
   it('judges every request on a kept-alive connection by the key it carries', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const ask = (path: string, authorization?: string) =>
