@@ -1,4 +1,4 @@
-import type { INestMicroservice, LoggerService } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
 import { ClientKafka } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 import { DUPLICATE_KEY_PROBLEM } from '@consent-ledger/ledger-commands';
@@ -12,6 +12,7 @@ import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
 import { testProjectorConfig } from '../testing/test-config';
 import { DecisionAsker } from '../testing/decision-asker';
+import { RecordingLogger } from '../testing/recording-logger';
 import { eventually } from '../testing/topic-reader';
 
 const PICKX = 'targeted-tv-advertising-pickx';
@@ -110,20 +111,6 @@ describeWithKafka('consent.decision: request-reply over Kafka', () => {
     }
   });
 });
-
-/** Keeps what the projector logs, so that a test can wait on a line; prints nothing. */
-class RecordingLogger implements LoggerService {
-  readonly lines: { level: string; message: string }[] = [];
-  log = (message: unknown) => this.keep('log', message);
-  error = (message: unknown) => this.keep('error', message);
-  warn = (message: unknown) => this.keep('warn', message);
-  debug = (message: unknown) => this.keep('debug', message);
-  verbose = (message: unknown) => this.keep('verbose', message);
-  fatal = (message: unknown) => this.keep('fatal', message);
-  private keep(level: string, message: unknown) {
-    this.lines.push({ level, message: message instanceof Error ? (message.stack ?? message.message) : String(message) });
-  }
-}
 
 /**
  * A reply that failed to send used to reject where nobody awaited it. Outside jest that ends the
