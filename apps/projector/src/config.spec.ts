@@ -73,6 +73,12 @@ describe('projector configuration', () => {
     expect(() => readProjectorConfig({ ...env, DATABASE_ANSWER_TIMEOUT_SECONDS: '0' })).toThrow(/DATABASE_ANSWER_TIMEOUT_SECONDS must be a whole number from 1 to 600 \(got "0"\)/);
   });
 
+  it('deletes answered commands from the command topic unless told not to, as another consumer of the topic needs', () => {
+    expect(readProjectorConfig({ KAFKA_BROKERS: 'kafka:9092' }).deleteAnsweredCommands).toBe(true);
+    expect(readProjectorConfig({ KAFKA_BROKERS: 'kafka:9092', KAFKA_DELETE_ANSWERED_COMMANDS: 'false' }).deleteAnsweredCommands).toBe(false);
+    expect(() => readProjectorConfig({ KAFKA_BROKERS: 'kafka:9092', KAFKA_DELETE_ANSWERED_COMMANDS: 'no' })).toThrow(/KAFKA_DELETE_ANSWERED_COMMANDS must be true or false \(got "no"\)/);
+  });
+
   it('writes logs in the format the API writes them, and refuses what the API refuses', () => {
     const env = { KAFKA_BROKERS: 'kafka:9092', LOG_FORMAT: 'json' };
     expect(readProjectorConfig(env).logFormat).toBe('json');

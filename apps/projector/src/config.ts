@@ -22,6 +22,13 @@ export interface ProjectorConfig {
   readonly kafkaReplicationFactor: number;
   /** Of the feed's messages: gzip keeps compacted state small on disk; none saves CPU. */
   readonly kafkaCompression: 'gzip' | 'none';
+  /**
+   * Whether the command intake deletes each command from `consent.commands.v1` once it has
+   * answered it (KAFKA_DELETE_ANSWERED_COMMANDS, default true): the personal data channels send
+   * there in clear is then gone from the topic within seconds instead of 7 days. False only when
+   * another consumer reads the topic.
+   */
+  readonly deleteAnsweredCommands: boolean;
   readonly catalogueFile: string;
   /** Secret of the keyed hash that keys the Ads & Data topic. Undefined: a development key file in `dataDir`. */
   readonly adsAndDataKey?: Buffer;
@@ -62,6 +69,11 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
   const kafkaCompression = (environment.text('KAFKA_COMPRESSION') ?? 'gzip') as ProjectorConfig['kafkaCompression'];
   if (kafkaCompression !== 'gzip' && kafkaCompression !== 'none') problems.push(`KAFKA_COMPRESSION must be gzip or none (got "${kafkaCompression}")`);
 
+  const deleteAnsweredCommands = environment.text('KAFKA_DELETE_ANSWERED_COMMANDS') ?? 'true';
+  if (deleteAnsweredCommands !== 'true' && deleteAnsweredCommands !== 'false') {
+    problems.push(`KAFKA_DELETE_ANSWERED_COMMANDS must be true or false (got "${deleteAnsweredCommands}")`);
+  }
+
   const adsAndDataKey = environment.parsed('ADS_AND_DATA_KEY', parseAdsAndDataKey);
   if (production && environment.text('ADS_AND_DATA_KEY') === undefined) {
     problems.push('ADS_AND_DATA_KEY is required in production (32 or more random bytes, base64): it keys the hash that pseudonymises subjects for Ads & Data');
@@ -84,6 +96,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv, cwd = process.cwd())
     kafkaPartitions: environment.wholeNumber('KAFKA_TOPIC_PARTITIONS', 6, 1, 1000),
     kafkaReplicationFactor: environment.wholeNumber('KAFKA_REPLICATION_FACTOR', 1, 1, 10),
     kafkaCompression,
+    deleteAnsweredCommands: deleteAnsweredCommands !== 'false',
     catalogueFile: readCatalogueFile(environment),
     ...(adsAndDataKey !== undefined && { adsAndDataKey }),
     ...(masterKey !== undefined && { masterKey }),

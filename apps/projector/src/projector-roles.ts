@@ -63,6 +63,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       commandsTopic: topics.commands,
       resultsTopic: topics.commandResults,
       groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
+      deleteAnswered: config.deleteAnsweredCommands,
       log,
     });
   }

@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { AppendOutcomeUnknown } from '@consent-ledger/event-store';
 import { type CommandIntake, type CommandScope, commandFailureOf, isStorageUnavailable, scopeToRecord, validationFailed } from '@consent-ledger/ledger-commands';
+import { AnsweredCommands } from './answered-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
 import { EMPTY_FETCH_WAIT_MS } from '../kafka/kafka-client';
@@ -27,6 +28,11 @@ export interface CommandTopicIntakeOptions {
   /** Attempts at a command while storage is unavailable, before answering 503. */
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
+  /**
+   * Delete each command from the topic once it is answered (KAFKA_DELETE_ANSWERED_COMMANDS): off
+   * only when another consumer reads the topic, which would then miss what was deleted.
+   */
+  readonly deleteAnswered: boolean;
   readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
 }
 
@@ -35,7 +41,8 @@ export interface CommandTopicIntakeOptions {
  * `POST /v1/commands` would, and answered on `consent.command-results.v1` under its idempotency key.
  *
  * A message is answered before its offset is committed, so a crash in between answers it twice
- * (the intake's idempotency records make the second answer a replay). Nothing is ever left
+ * (the intake's idempotency records make the second answer a replay). Once committed, it is
+ * deleted from the topic with what it carried in clear (AnsweredCommands). Nothing is ever left
  * unanswered in a way that stops the partition: unreadable messages get an error result at once,
  * storage outages are retried a bounded number of times and then answered 503 (the channel
  * retries with the same key). A plain kafkajs consumer, not a Nest @EventPattern: the result must
@@ -44,6 +51,7 @@ export interface CommandTopicIntakeOptions {
  */
 export class CommandTopicIntake {
   private consumer?: Consumer;
+  private deletion?: { readonly admin: Admin; readonly answered: AnsweredCommands };
 
   constructor(private readonly options: CommandTopicIntakeOptions) {}
 
@@ -57,14 +65,48 @@ export class CommandTopicIntake {
       maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
+    if (this.options.deleteAnswered) await this.deleteWhatIsAnswered(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.commandsTopic, fromBeginning: true });
     await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: (payload) => this.answer(payload) });
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-    this.consumer = undefined;
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      this.consumer = undefined;
+      await this.stopDeleting();
+    }
+  }
+
+  /** Disconnecting commits what was answered last; one more deletion takes it off the topic. */
+  private async stopDeleting(): Promise<void> {
+    if (!this.deletion) return;
+    const { admin, answered } = this.deletion;
+    this.deletion = undefined;
+    await answered.stop();
+    await answered.deleteAnswered();
+    await admin.disconnect();
+  }
+
+  /**
+   * The offsets the group commits, only ever past answered messages, say what may be deleted
+   * (AnsweredCommands). kafkajs reports each commit once the coordinator accepted it.
+   */
+  private async deleteWhatIsAnswered(consumer: Consumer): Promise<void> {
+    const { kafka, commandsTopic, groupId, log } = this.options;
+    const admin = kafka.admin();
+    await admin.connect();
+    const answered = new AnsweredCommands({ admin, commandsTopic, log });
+    consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+      for (const { topic, partitions } of payload.topics) {
+        if (topic === commandsTopic) for (const { partition, offset } of partitions) answered.committed(Number(partition), offset);
+      }
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void answered.given(groupId, payload.memberAssignment[commandsTopic] ?? []));
+    answered.start();
+    this.deletion = { admin, answered };
   }
 
   private async answer({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {

@@ -18,6 +18,7 @@ export function testProjectorConfig(overrides: Partial<ProjectorConfig> = {}): P
     kafkaPartitions: 2,
     kafkaReplicationFactor: 1,
     kafkaCompression: 'gzip',
+    deleteAnsweredCommands: true,
     catalogueFile: resolve(__dirname, '../../../../catalogues/proximus.json'),
     adsAndDataKey: randomBytes(32),
     masterKey: randomBytes(32),
