@@ -101,9 +101,10 @@ export function contactDetailsProblem(text: string): string | undefined {
 /**
  * For free text kept in clear (an erasure's basis, a rights request's detail): besides contact
  * details, the numbers that identify a person outright, a Belgian national register number or a
- * bank account (IBAN), each recognised by its check digits. Idempotency keys are not read for
- * these: an 11-digit order number passes a national register number's check one time in fifty,
- * and a channel whose keys were refused at random could not work.
+ * bank account (IBAN), each recognised by its check digits. Idempotency keys are read only for
+ * their unmistakable shapes (`identityNumberInKeyProblem`): an 11-digit order number passes a
+ * national register number's check one time in fifty, and a channel whose keys were refused at
+ * random could not work.
  */
 export function personalDataInTextProblem(text: string): string | undefined {
   const contact = contactDetailsProblem(text);
@@ -155,10 +156,34 @@ function hasNationalRegisterNumber(text: string): boolean {
     // such a month are far more often an order number that starts with a year (2024…, found in
     // review), so only a bis number written with separators counts.
     const isBis = Number(month) > 12;
-    if (Number(month) > 52 || Number(month) % 20 > 12 || Number(day) > 31 || (isBis && /^\d{11}$/.test(written))) continue;
-    if (hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check)) return true;
+    if (isBis && /^\d{11}$/.test(written)) continue;
+    if (isNationalRegisterNumber(year, month, day, serial, check)) return true;
   }
   return false;
+}
+
+/** A birth month (raised by 20 or 40 for a "bis" number) and day a person can have, and check digits that hold. */
+function isNationalRegisterNumber(year: string, month: string, day: string, serial: string, check: string): boolean {
+  if (Number(month) > 52 || Number(month) % 20 > 12 || Number(day) > 31) return false;
+  return hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check);
+}
+
+/** YY.MM.DD-SSS.CC exactly as the identity card prints it, not inside a longer run of letters or digits. */
+const NATIONAL_REGISTER_NUMBER_AS_PRINTED = /(?<![\dA-Za-z])(\d{2})\.(\d{2})\.(\d{2})-(\d{3})\.(\d{2})(?![\dA-Za-z])/g;
+
+/**
+ * For idempotency keys, kept in clear in the log and sent as the result's key, the events'
+ * causation-id and in log lines (found in review: `85.07.30-033.28` reached all of them): only the
+ * shapes that almost never occur by chance, a national register number written as the identity
+ * card prints it and an IBAN as banks write it (its country in capitals, compact or in groups of
+ * four), each with check digits that hold. Eleven bare digits, or split otherwise, pass: order
+ * numbers take those shapes, and one in fifty passes the check, and a key is required, so a
+ * channel whose keys were refused at random could not work.
+ */
+export function identityNumberInKeyProblem(key: string): string | undefined {
+  const asPrinted = [...key.matchAll(NATIONAL_REGISTER_NUMBER_AS_PRINTED)].some(([, year, month, day, serial, check]) => isNationalRegisterNumber(year, month, day, serial, check));
+  if (asPrinted || hasIbanInId(key)) return 'must not contain a national register number or bank account number: it is kept in clear in the log';
+  return undefined;
 }
 
 /** The last two digits check the first nine: 97 minus their remainder by 97. */

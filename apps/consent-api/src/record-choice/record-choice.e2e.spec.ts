@@ -1,3 +1,4 @@
+import { iban, inGroupsOfFour, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { commandJson, everyCommandType, type Json, MOTIVATED_PURPOSE, newSubjectId, type StoreKind, startTestApi, type TestApi } from '../testing/test-api';
 
@@ -324,6 +325,23 @@ function recordingChoices(kind: StoreKind) {
         expect(response.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.stringContaining('e-mail address or phone number') }]);
       }
       expect(await api.store.headPosition()).toBe(head);
+    });
+
+    // Found in review: `85.07.30-033.28` as a key was recorded, and published and logged with the events.
+    it('refuses an idempotency key holding a national register number as printed or an IBAN, and records nothing', async () => {
+      const head = await api.store.headPosition();
+      const keys = [withDotsAndDash(nationalRegisterNumber({ born: '1985-07-30', serial: 33 })), iban('BE', '539007547034'), `sepa-${inGroupsOfFour(iban('BE', '539007547034')).replace(/ /g, '-')}`];
+      for (const idempotencyKey of keys) {
+        const response = await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey });
+        expect([response.status, response.body.details]).toEqual([400, [{ field: 'Idempotency-Key', message: 'must not contain a national register number or bank account number: it is kept in clear in the log' }]]);
+        expect(JSON.stringify(response.body)).not.toContain(idempotencyKey);
+      }
+      expect(await api.store.headPosition()).toBe(head);
+    });
+
+    it('takes eleven bare digits as an idempotency key, as order numbers are written, though they pass a national register number\'s check', async () => {
+      const orderNumber = nationalRegisterNumber({ born: '1985-07-30', serial: 33 });
+      expect((await api.command(commandJson.restrictChannel(newSubjectId()), { idempotencyKey: orderNumber })).status).toBe(201);
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
-import { iban, nationalRegisterNumber } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
+import { iban, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
@@ -211,6 +211,26 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
       });
       expect(result.headers).not.toHaveProperty('correlation-id');
       expect(JSON.stringify(result)).not.toMatch(/85073003328|BE68539007547034/);
+    }
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
+  });
+
+  // Found in review on 2026-11-30: `85.07.30-033.28` as a key was the result's key and header,
+  // every channel system reads them, and the events' causation-id on consent.events.v1.
+  it('refuses an idempotency key holding a national register number as printed or an IBAN, answering under the message\'s place, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const keys = [withDotsAndDash(nationalRegisterNumber({ born: '1985-07-30', serial: 33 })), `sepa-${iban('BE', '539007547034')}`];
+    const [sent] = await send(keys.map((key) => ({ partition: 1, key, value: JSON.stringify(commandJson.startRelationship(subjectId)) })));
+
+    for (const [index, key] of keys.entries()) {
+      const resultKey = `unkeyed:1:${BigInt(sent.baseOffset!) + BigInt(index)}`;
+      const result = await reader.until(() => reader.messages(resources.topics.commandResults, resultKey)[0], `the result for ${resultKey}`);
+      expect(result.value).toMatchObject({
+        idempotencyKey: resultKey,
+        status: 400,
+        body: { error: 'validation-failed', details: [{ field: 'idempotency-key', message: 'must not contain a national register number or bank account number: it is kept in clear in the log' }] },
+      });
+      expect(JSON.stringify(result)).not.toContain(key);
     }
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
   });

@@ -96,10 +96,11 @@ export function readCommandMessage(message: KafkaMessage, origin: MessageOrigin)
 /**
  * The correlation id is copied into the result, on a topic every channel system reads for 7 days:
  * screened for contact details (found in review: a call-centre platform correlating by the
- * caller's number or e-mail address published it to all of them) and, unlike idempotency keys,
- * for national register numbers and IBANs, eleven bare digits included (found in review on
- * 2026-11-30). A key is required and an order number in it could pass the check; a correlation id
- * is optional, and a channel whose numeric ids are refused one time in 500 can prefix them.
+ * caller's number or e-mail address published it to all of them) and for national register
+ * numbers and IBANs however written, eleven bare digits included (found in review on 2026-11-30).
+ * Idempotency keys are read only for their unmistakable shapes: a key is required and an order
+ * number in it could pass the check; a correlation id is optional, and a channel whose numeric
+ * ids are refused one time in 500 can prefix them.
  */
 function problemOfCorrelationId(correlationId: string): string | undefined {
   if (!CORRELATION_ID.test(correlationId)) return 'must be 1 to 200 printable ASCII characters';

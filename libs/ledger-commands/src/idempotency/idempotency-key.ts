@@ -1,4 +1,4 @@
-import { contactDetailsProblem } from '../request-fields';
+import { contactDetailsProblem, identityNumberInKeyProblem } from '../request-fields';
 
 /**
  * The longest idempotency key, over HTTP and on the command topic alike: a channel system that sends
@@ -14,10 +14,12 @@ const IDEMPOTENCY_KEY = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGT
 
 /**
  * Why a client's idempotency key cannot be taken, or undefined. The key is kept in clear with the
- * events it produced (and travels as their causation-id), so one holding contact details is
- * refused like any text kept in clear.
+ * events it produced (and travels as their causation-id, the command topic's result key), so one
+ * holding contact details is refused like any text kept in clear, and one holding a national
+ * register number or an IBAN in a shape no order number takes (`identityNumberInKeyProblem`).
+ * Read for identity numbers first: the phone screens take a Dutch IBAN in groups for a phone number.
  */
 export function idempotencyKeyProblem(key: string): string | undefined {
   if (!IDEMPOTENCY_KEY.test(key)) return `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces`;
-  return contactDetailsProblem(key);
+  return identityNumberInKeyProblem(key) ?? contactDetailsProblem(key);
 }
