@@ -19,7 +19,7 @@ export const RecordChoiceDocs = () =>
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
-      description: 'A retry with the same key and body gets the first answer and records nothing new; the same key with another body is a 409.',
+      description: 'A retry with the same key and body gets the first answer and records nothing new; the same key with another body is a 409. Kept in clear with what it records: a key holding an e-mail address or phone number, a national register number written YY.MM.DD-SSS.CC or an IBAN (compact or in groups of four) is a 400.',
       schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
     }),
     ApiBody({

@@ -58,7 +58,7 @@ const ApiIdempotencyKey = () =>
   ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'A retry with the same key and call gets the first answer (Idempotency-Replayed: true) and records nothing new; the same key with another call is a 409.',
+    description: 'A retry with the same key and call gets the first answer (Idempotency-Replayed: true) and records nothing new; the same key with another call is a 409. Kept in clear with what it records: a key holding an e-mail address or phone number, a national register number written YY.MM.DD-SSS.CC or an IBAN (compact or in groups of four) is a 400.',
     schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
   });
 
