@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy, KafkaOptions } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';
 import { EMPTY_FETCH_WAIT_MS } from './kafka/kafka-client';
+import { HEARTBEAT_INTERVAL_MS } from './kafka/heartbeating';
 import type { ProjectorConfig } from './config';
 import { DecisionServer } from './decision-requests/decision-server';
 import { ProjectorModule } from './projector.module';
@@ -45,7 +46,7 @@ function decisionServerOptions(config: ProjectorConfig): Required<KafkaOptions>[
       allowAutoTopicCreation: false,
       // A dead instance's partitions (and so its share of questions) move to the others after this long.
       sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     },
     subscribe: { fromBeginning: false },

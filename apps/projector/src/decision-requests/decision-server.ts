@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type KafkaContext, KafkaHeaders, type KafkaOptions, type OutgoingResponse, ServerKafka } from '@nestjs/microservices';
 import type { EachMessagePayload, RecordMetadata } from 'kafkajs';
 import { personalDataInTraceId } from '@consent-ledger/ledger-commands';
+import { heartbeatingWhile } from '../kafka/heartbeating';
 
 /** The reply address a request names in its headers, decoded as NestJS decodes them. */
 export interface ReplyAddress {
@@ -66,7 +67,12 @@ export class DecisionServer extends ServerKafka {
     super(options);
   }
 
-  override async handleMessage(payload: EachMessagePayload): Promise<unknown> {
+  /** An answer waits up to DATABASE_ANSWER_TIMEOUT_SECONDS for the subject's stream: longer than the session timeout, if so set. */
+  override handleMessage(payload: EachMessagePayload): Promise<unknown> {
+    return heartbeatingWhile(payload.heartbeat, () => this.answerOrRefuse(payload));
+  }
+
+  private async answerOrRefuse(payload: EachMessagePayload): Promise<unknown> {
     const headers = payload.message.headers ?? {};
     const topic = this.decoded(headers[KafkaHeaders.REPLY_TOPIC]);
     // Without a reply topic NestJS takes the message for an event and sends nothing.
