@@ -5,6 +5,7 @@ import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
+import { RecordingLogger } from '../testing/recording-logger';
 import { testProjectorConfig } from '../testing/test-config';
 import { TopicReader } from '../testing/topic-reader';
 
@@ -100,4 +101,62 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
     expect(result.value).toMatchObject({ status: 201, body: { events: [{ type: 'ChannelRestricted', revision: 1 }] } });
     expect((await resources.store.readStream(`consent-ledger-${subjectId}`)).map((event) => event.type)).toEqual(['RelationshipStarted', 'ChannelRestricted']);
   }, 90_000);
+});
+
+/** DATABASE_ANSWER_TIMEOUT_SECONDS longer than the command consumers' session timeout of 10 s, as the setting allows (up to 600). */
+const LONG_ANSWER_TIMEOUT_MS = 12_000;
+
+describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answer for longer than the consumer session', () => {
+  let database: PostgresBehindProxy;
+  let app: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+  let producer: Producer;
+  const logger = new RecordingLogger();
+
+  beforeAll(async () => {
+    database = await postgresBehindProxy('command_intake_long_outage');
+    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: LONG_ANSWER_TIMEOUT_MS });
+    app = await createProjector(config, { logger });
+    await app.listen();
+    resources = app.get(ProjectorResources);
+    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
+    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await reader?.close();
+    await database?.proxy.restore();
+    await app?.close();
+    await database?.close();
+  });
+
+  const send = (subjectId: string, key: string, command: unknown) =>
+    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
+
+  // Found in review: the first attempt waited the answer timeout, longer than the session, without a
+  // heartbeat; the group expelled the projector's consumer, every partition stopped for a
+  // rebalance, and the command was delivered again and its attempts begun anew (with the defaults
+  // too: an attempt of 10.5 s against a session of 10 s).
+  it('answers a command 503 after its attempts, taken once, when an attempt waits longer than the session timeout', async () => {
+    const warmUp = uniqueName('subject');
+    await send(warmUp, uniqueName('key'), commandJson.startRelationship(warmUp));
+    // Answered: the pools now hold open connections, which the cut leaves open.
+    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === warmUp), 'the warm-up command');
+
+    database.proxy.freeze();
+    const subjectId = uniqueName('subject');
+    const key = uniqueName('key');
+    await send(subjectId, key, commandJson.startRelationship(subjectId));
+
+    const result = await reader.until(() => reader.messages(resources.topics.commandResults, key)[0], `the result for ${key}`, 90_000);
+    expect(result.value).toMatchObject({ status: 503, body: { error: 'unavailable' } });
+    const firstAttempts = logger.lines.filter((line) => line.message.includes(`command ${key}: storage unavailable (attempt 1 of`));
+    expect(firstAttempts).toHaveLength(1);
+    expect(reader.messages(resources.topics.commandResults, key)).toHaveLength(1);
+  }, 120_000);
 });

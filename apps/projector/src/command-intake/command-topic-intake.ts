@@ -6,6 +6,7 @@ import { AnsweredCommands } from './answered-commands';
 import { type MessageOrigin, readCommandMessage } from './command-message';
 import { COMMAND_RESULT_SCHEMA_VERSION, type CommandResult } from './command-result';
 import { EMPTY_FETCH_WAIT_MS } from '../kafka/kafka-client';
+import { HEARTBEAT_INTERVAL_MS, heartbeatingWhile } from '../kafka/heartbeating';
 
 /**
  * The topic has no API keys: write access to it, granted by Kafka ACLs, is all a message carries.
@@ -61,14 +62,15 @@ export class CommandTopicIntake {
       allowAutoTopicCreation: false,
       // A dead instance's partitions move to the others after this long.
       sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     if (this.options.deleteAnswered) await this.deleteWhatIsAnswered(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.commandsTopic, fromBeginning: true });
-    await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: (payload) => this.answer(payload) });
+    // A command's attempts can outlast the session timeout while PostgreSQL does not answer.
+    await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: (payload) => heartbeatingWhile(payload.heartbeat, () => this.answer(payload)) });
   }
 
   async stop(): Promise<void> {
