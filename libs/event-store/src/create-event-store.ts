@@ -8,7 +8,7 @@ import { openSqliteEventStore } from './sqlite/sqlite-event-store';
 /** Which store to open; the apps build this from their validated config. */
 export type EventStoreConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly answerTimeoutMs?: number }
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number; readonly answerTimeoutMs?: number; readonly silenceTimeoutMs?: number }
   | { readonly kind: 'kurrentdb'; readonly url: string }
   | { readonly kind: 'in-memory' };
 
@@ -23,15 +23,24 @@ export interface DeploymentLog {
 /**
  * Where a deployment's log lives: `events.sqlite` under the data directory (the embedded default),
  * PostgreSQL, or KurrentDB. The apps validated that the URL their kind needs is set.
- * `answerTimeoutMs`, for a process serving commands and decisions, goes to PostgreSQL's store;
- * SQLite is a local file, and KurrentDB's client keeps its own deadlines.
+ * `answerTimeoutMs`, for a process serving commands and decisions, and `silenceTimeoutMs`, for the
+ * auditor CLI, go to PostgreSQL's store (see `PostgresEventStoreOptions`); SQLite is a local file,
+ * and KurrentDB's client keeps its own deadlines.
  */
-export function eventStoreConfigOf(deployment: DeploymentLog, { answerTimeoutMs }: { readonly answerTimeoutMs?: number } = {}): EventStoreConfig {
+export function eventStoreConfigOf(
+  deployment: DeploymentLog,
+  { answerTimeoutMs, silenceTimeoutMs }: { readonly answerTimeoutMs?: number; readonly silenceTimeoutMs?: number } = {},
+): EventStoreConfig {
   switch (deployment.eventStore) {
     case 'sqlite':
       return { kind: 'sqlite', file: join(deployment.dataDir, 'events.sqlite') };
     case 'postgres':
-      return { kind: 'postgres', url: required(deployment.databaseUrl, 'DATABASE_URL'), ...(answerTimeoutMs !== undefined && { answerTimeoutMs }) };
+      return {
+        kind: 'postgres',
+        url: required(deployment.databaseUrl, 'DATABASE_URL'),
+        ...(answerTimeoutMs !== undefined && { answerTimeoutMs }),
+        ...(silenceTimeoutMs !== undefined && { silenceTimeoutMs }),
+      };
     case 'kurrentdb':
       return { kind: 'kurrentdb', url: required(deployment.eventStoreUrl, 'EVENTSTORE_URL') };
   }
@@ -47,7 +56,7 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
     case 'sqlite':
       return openSqliteEventStore({ file: config.file });
     case 'postgres':
-      return openPostgresEventStore({ url: config.url, poolSize: config.poolSize, answerTimeoutMs: config.answerTimeoutMs });
+      return openPostgresEventStore({ url: config.url, poolSize: config.poolSize, answerTimeoutMs: config.answerTimeoutMs, silenceTimeoutMs: config.silenceTimeoutMs });
     case 'kurrentdb':
       return connectKurrentEventStore({ url: config.url });
     case 'in-memory':

@@ -11,4 +11,6 @@ export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOpti
 export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
 export { checkOutClient, inTransaction } from './postgres/pool-clients';
 export { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
+export { AnswerNotHeard, watchAnswers } from './postgres/answer-watch';
+export { isNoConnectionInTime } from './postgres/postgres-errors';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

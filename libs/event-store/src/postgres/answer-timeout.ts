@@ -1,4 +1,5 @@
 import type { QueryConfig } from 'pg';
+import { AnswerNotHeard } from './answer-watch';
 
 /**
  * `query` given at most `timeoutMs` to be answered (node-postgres's `query_timeout`), or as it is
@@ -27,7 +28,8 @@ const ANSWER_LATE = 'Query read timeout';
 
 export const answerLate = (): Error => new Error(ANSWER_LATE);
 
-export const isAnswerLate = (error: unknown): boolean => (error as { message?: unknown })?.message === ANSWER_LATE;
+/** A query failed for its answer timeout (`answerLate`), or given up by `watchAnswers`. */
+export const isAnswerLate = (error: unknown): boolean => error instanceof AnswerNotHeard || (error as { message?: unknown })?.message === ANSWER_LATE;
 
 /**
  * How long a request waits for a connection of the pool, free or new: a server out of reach

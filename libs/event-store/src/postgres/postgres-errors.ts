@@ -17,12 +17,15 @@ export function isConnectionFailure(error: unknown): boolean {
   const message = (error as Error)?.message ?? '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
     message,
-  );
+  ) || isNoConnectionInTime(error);
 }
 
-/** The pool had no connection free, or could not open one, within `connectionTimeoutMillis`: nothing was sent. */
+/**
+ * The pool had no connection free, or could not open one, within `connectionTimeoutMillis`
+ * (`timeout expired`, from a client of its own, outside a pool): nothing was sent.
+ */
 export const isNoConnectionInTime = (error: unknown): boolean =>
-  /timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test((error as Error)?.message ?? '');
+  /timeout exceeded when trying to connect|Connection terminated due to connection timeout|^timeout expired$/i.test((error as Error)?.message ?? '');
 
 /**
  * Failures after which the whole group can simply be tried again: a deadlock or serialization

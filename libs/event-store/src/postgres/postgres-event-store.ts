@@ -31,6 +31,7 @@ import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-r
 import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './answer-timeout';
+import { watchAnswers } from './answer-watch';
 import { asUnavailable, isConnectionFailure, isNoConnectionInTime, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
@@ -58,6 +59,14 @@ export interface PostgresEventStoreOptions {
    * one: they may rightly take minutes.
    */
   readonly answerTimeoutMs?: number;
+  /**
+   * For a process nobody is there to stop (the auditor CLI): every statement `answerTimeoutMs`
+   * leaves without a limit is given up too, once PostgreSQL has been silent on it this long and
+   * cannot say it is still working on it (answer-watch.ts). A walk or a wait for a lock that
+   * PostgreSQL is busy with goes on for as long as it takes. Also bounds the wait for a connection.
+   * Unset: as long as it takes.
+   */
+  readonly silenceTimeoutMs?: number;
   /** Seams for the ordering tests. Never set outside tests. */
   readonly forTestsOnly?: {
     /** `false` takes positions from a plain sequence without the counter lock: the bug the counter prevents. */
@@ -98,10 +107,12 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     connectionString: storeSessionSettings(options.url, options.answerTimeoutMs),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'consent-ledger-event-store',
-    connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs),
+    connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs ?? options.silenceTimeoutMs),
   });
   // An idle client that loses its connection emits here; the next query reports the failure.
   pool.on('error', () => undefined);
+  const { silenceTimeoutMs } = options;
+  if (silenceTimeoutMs !== undefined) pool.on('connect', (client) => watchAnswers(client, { url: options.url, timeoutMs: silenceTimeoutMs }));
   let schema: string;
   try {
     const client = await checkOutClient(pool);
@@ -514,20 +525,42 @@ export class PostgresEventStore implements EventStore {
     // transaction's: a transaction open for a whole run would keep old row versions, the bytes of
     // the keys the run destroys among them, from being rewritten away. A process that dies closes
     // the connection, which lets go of the lock.
-    const client = new Client({ connectionString: this.options.url, application_name: this.options.applicationName });
+    const { silenceTimeoutMs } = this.options;
+    const client = new Client({
+      connectionString: this.options.url,
+      application_name: this.options.applicationName,
+      ...(silenceTimeoutMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(silenceTimeoutMs) }),
+    });
     client.on('error', () => undefined);
+    // The wait for the lock is PostgreSQL's work (another run holds it): watched, it goes on.
+    if (silenceTimeoutMs !== undefined) watchAnswers(client, { url: this.options.url, timeoutMs: silenceTimeoutMs });
     try {
       await client.connect();
       await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema() || $2))', [ADVISORY_LOCK_SPACE, `:${name}`]);
     } catch (error) {
-      await client.end().catch(() => undefined);
+      await this.endLockConnection(client);
       throw new EventStoreUnavailable(`cannot take the ${name} lock: ${(error as Error).message}`, error);
     }
     try {
       return await work();
     } finally {
-      await client.end().catch(() => undefined);
+      await this.endLockConnection(client);
     }
+  }
+
+  /**
+   * Ending a session waits for PostgreSQL to close it, which a server out of reach never does:
+   * with a silence timeout, the connection is closed outright after it (the server lets go of the
+   * lock once it hears of that), so that the work's own failure reaches the caller.
+   */
+  private async endLockConnection(client: Client): Promise<void> {
+    const ended = client.end().catch(() => undefined);
+    const { silenceTimeoutMs } = this.options;
+    if (silenceTimeoutMs === undefined) return ended;
+    let waiting: NodeJS.Timeout | undefined;
+    const isEnded = await Promise.race([ended.then(() => true), new Promise<boolean>((resolve) => (waiting = setTimeout(() => resolve(false), silenceTimeoutMs)))]);
+    clearTimeout(waiting);
+    if (!isEnded) (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   }
 
   private async connect(): Promise<PoolClient> {
