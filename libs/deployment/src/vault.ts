@@ -27,6 +27,8 @@ export interface VaultOpening {
   readonly existingOnly?: boolean;
   /** For a service's commands: how long a seal waits for PostgreSQL's answer (the API's DATABASE_ANSWER_TIMEOUT_SECONDS). */
   readonly answerTimeoutMs?: number;
+  /** For the auditor CLI: how long any statement may wait on a PostgreSQL that is silent (DATABASE_ANSWER_TIMEOUT_SECONDS). */
+  readonly silenceTimeoutMs?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface VaultOpening {
  * the keys (ADR 0006), must fail rather than make a master key and an empty key store, which
  * open nothing.
  */
-export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false, answerTimeoutMs }: VaultOpening = {}): PersonalDataVaultConfig {
+export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false, answerTimeoutMs, silenceTimeoutMs }: VaultOpening = {}): PersonalDataVaultConfig {
   const keysFile = join(deployment.dataDir, 'keys.sqlite');
   // Before the master key: the missing key store is the cause, the missing master key only follows from it.
   if (existingOnly && deployment.eventStore === 'sqlite' && !existsSync(keysFile)) throw new KeyStoreMissing(keysFile);
@@ -43,7 +45,7 @@ export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = fals
   const masterKey = deployment.masterKey ?? (existingOnly ? readDevMasterKey(masterKeyFile) : loadOrCreateDevMasterKey(masterKeyFile));
   return deployment.eventStore === 'sqlite'
     ? { kind: 'sqlite', file: keysFile, masterKey, existingOnly }
-    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly, answerTimeoutMs };
+    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly, answerTimeoutMs, silenceTimeoutMs };
 }
 
 /** A service started on a log that holds events, without the key store (or master key) those events were sealed with. */

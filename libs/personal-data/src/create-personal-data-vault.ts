@@ -15,6 +15,8 @@ export type PersonalDataVaultConfig =
       readonly existingOnly?: boolean;
       /** See `PostgresVaultOptions.answerTimeoutMs`. */
       readonly answerTimeoutMs?: number;
+      /** See `PostgresVaultOptions.silenceTimeoutMs`. */
+      readonly silenceTimeoutMs?: number;
     }
   | { readonly kind: 'in-memory' };
 

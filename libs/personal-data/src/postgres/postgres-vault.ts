@@ -1,4 +1,4 @@
-import { checkOutClient, connectionWaitMs, inTransaction, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, connectionWaitMs, inTransaction, watchAnswers, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -23,6 +23,13 @@ export interface PostgresVaultOptions {
    * forgets and scrubs have none: they wait for their locks however long it takes (below).
    */
   readonly answerTimeoutMs?: number;
+  /**
+   * For a process nobody is there to stop (the auditor CLI): every statement is given up once
+   * PostgreSQL has been silent on it this long and cannot say it is still working on it (the
+   * event store's answer-watch.ts). A scrub or a destroy that PostgreSQL is busy with, or that
+   * waits for its lock, goes on for as long as it takes. Also bounds the wait for a connection.
+   */
+  readonly silenceTimeoutMs?: number;
 }
 
 /**
@@ -82,15 +89,18 @@ class PostgresKeyRows implements KeyRows {
     this.where = `PostgreSQL table ${this.keys}`;
     // Named, as every pool of the service is, for an operator reading pg_stat_activity.
     this.answerTimeoutMs = options.answerTimeoutMs;
+    const givesUpAfterMs = options.answerTimeoutMs ?? options.silenceTimeoutMs;
     this.pool = new Pool({
       connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT),
       max: 4,
       application_name: 'consent-ledger-personal-data',
-      ...(options.answerTimeoutMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs) }),
+      ...(givesUpAfterMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(givesUpAfterMs) }),
     });
     // An idle connection the server drops is reported here; without a listener it would crash the
     // process. The next query simply opens a new connection.
     this.pool.on('error', () => undefined);
+    const { silenceTimeoutMs } = options;
+    if (silenceTimeoutMs !== undefined) this.pool.on('connect', (client) => watchAnswers(client, { url: options.url, timeoutMs: silenceTimeoutMs }));
   }
 
   /** Whether a vault was opened here: its tables exist and hold the master key's fingerprint. */
