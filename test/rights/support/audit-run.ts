@@ -42,14 +42,18 @@ export function buildProject(): Promise<AuditRun> {
   return run('npm', ['run', 'build', '--silent'], {});
 }
 
-/** The compiled CLI as a separate process, as an auditor runs it (`npm run audit -- ...` after the build). */
-export function auditProcess(args: string[], env: Record<string, string>): Promise<AuditRun> {
-  return run(process.execPath, [COMPILED_CLI, ...args], env);
+/**
+ * The compiled CLI as a separate process, as an auditor runs it (`npm run audit -- ...` after the
+ * build). With `killAfterMs`, a process still running then is killed (exit code 1), so that a
+ * test of a CLI that would wait for ever fails rather than leave it behind.
+ */
+export function auditProcess(args: string[], env: Record<string, string>, { killAfterMs }: { killAfterMs?: number } = {}): Promise<AuditRun> {
+  return run(process.execPath, [COMPILED_CLI, ...args], env, killAfterMs);
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<AuditRun> {
+function run(command: string, args: string[], env: Record<string, string>, killAfterMs = 0): Promise<AuditRun> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: killAfterMs }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

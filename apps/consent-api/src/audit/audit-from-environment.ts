@@ -1,5 +1,5 @@
 import type { Instant } from '@consent-ledger/domain';
-import { createEventStore } from '@consent-ledger/event-store';
+import { connectionWaitMs, createEventStore, isAnswerLate, isNoConnectionInTime } from '@consent-ledger/event-store';
 import { createPersonalDataVault, KeyStoreMissing, MasterKeyMissing, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { loadCatalogueFile } from '../ledger/catalogue-file';
 import { type AuditConfig, auditConfigFrom, missingStoreProblem } from './audit-config';
@@ -12,8 +12,14 @@ import { isAuditCommand, runAudit } from './run-audit';
  * (`audit-cli.ts`) only passes its arguments, environment and terminal.
  */
 export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.ProcessEnv, terminal: Pick<AuditSources, 'stdout' | 'stderr'>): Promise<number> {
+  let config: AuditConfig;
   try {
-    const config = auditConfigFrom(env);
+    config = auditConfigFrom(env);
+  } catch (error) {
+    terminal.stderr.write(`audit failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 3;
+  }
+  try {
     // Help and usage errors need no log; every command does.
     const missing = isAuditCommand(argv[0]) ? await missingStoreProblem(config.eventStore) : undefined;
     if (missing) {
@@ -37,8 +43,41 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
       await store.close();
     }
   } catch (error) {
-    terminal.stderr.write(`audit failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    terminal.stderr.write(`audit failed: ${failureMessage(error, config)}\n`);
     return 3;
+  }
+}
+
+/**
+ * The error's message; when PostgreSQL did not answer in time, first which database and after how
+ * long: the auditor is to tell a database out of reach, or a setting too short for it, from a
+ * fault of the audit.
+ */
+function failureMessage(error: unknown, config: AuditConfig): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (config.eventStore.kind !== 'postgres') return message;
+  const database = `PostgreSQL at ${databaseOf(config.eventStore.url)}`;
+  const timeoutMs = config.databaseAnswerTimeoutMs;
+  if (causes(error).some(isAnswerLate)) return `${database} did not answer within DATABASE_ANSWER_TIMEOUT_SECONDS (${timeoutMs / 1000} s): ${message}`;
+  if (causes(error).some(isNoConnectionInTime)) {
+    return `${database} gave no connection within ${connectionWaitMs(timeoutMs) / 1000} s (DATABASE_ANSWER_TIMEOUT_SECONDS, 5 s at most): ${message}`;
+  }
+  return message;
+}
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && current !== null && chain.length < 5; current = (current as { cause?: unknown }).cause) chain.push(current);
+  return chain;
+}
+
+/** Host, port and database of a connection string, without its user or password. */
+function databaseOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}/${decodeURIComponent(parsed.pathname.slice(1))}`;
+  } catch {
+    return 'DATABASE_URL';
   }
 }
 
