@@ -72,6 +72,21 @@ describeWithPostgres('npm run audit when PostgreSQL stops answering', () => {
     expect(run.stderr).toContain('PostgreSQL did not answer the statement, nor say it was still working on it');
   }, 90_000);
 
+  // Found in review: each subject the job could not read was kept as a failure of the run, and the
+  // next one waited a timeout of its own: hours on a large store.
+  it('stops the proof-retention job at the first subject it cannot read, exit 3 within the timeout', async () => {
+    await recordCustomers(env, 20);
+    const sent = database.proxy.loseAnswersAfter(`consent-ledger-${SUBJECT}`);
+    const running = auditProcess(['retention', '--dry-run'], env, { killAfterMs: 60_000 });
+    await sent;
+    database.proxy.freeze();
+    const silentFrom = Date.now();
+
+    const run = await running;
+    expect(Date.now() - silentFrom).toBeLessThan(ANSWER_TIMEOUT_MS + MARGIN_MS);
+    expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('did not answer within DATABASE_ANSWER_TIMEOUT_SECONDS (1 s)') });
+  }, 90_000);
+
   it('exits 3 within the timeout, naming the database and the setting, when PostgreSQL takes no connection', async () => {
     database.proxy.freeze();
     const silentFrom = Date.now();
@@ -112,6 +127,23 @@ async function recordSealedConsent(env: Record<string, string>): Promise<void> {
       contact: { name: 'Jana Peeters', email: 'jana@example.be' },
       capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE' },
     });
+  } finally {
+    await vault.close();
+    await store.close();
+  }
+}
+
+/** Customers whose names come after SUBJECT's, so that the job reads them after it. */
+async function recordCustomers(env: Record<string, string>, count: number): Promise<void> {
+  const config = readConfig(env);
+  const store = await createEventStore(eventStoreConfigOf(config));
+  const vault = await createPersonalDataVault(vaultConfigOf(config));
+  try {
+    const writer = new LedgerWriter(store, vault, new ManualClock('2024-05-01T09:00:00Z'));
+    for (let index = 0; index < count; index += 1) {
+      const subjectId = `${SUBJECT}-customer-${index}`;
+      await writer.record({ type: 'StartRelationship', subjectId, relationship: 'customer', capture: { touchpoint: 'shop', actor: { kind: 'agent', id: 'shop-1' } } });
+    }
   } finally {
     await vault.close();
     await store.close();

@@ -1,5 +1,5 @@
 import { LedgerRuleBroken, type LedgerRule } from '@consent-ledger/domain';
-import { AppendOutcomeUnknown, EventIdConflict, EventStoreUnavailable, StreamRevisionConflict } from '@consent-ledger/event-store';
+import { AppendOutcomeUnknown, EventIdConflict, EventStoreUnavailable, isAnswerLate, StreamRevisionConflict } from '@consent-ledger/event-store';
 import { IdempotencyKeyReused } from './idempotency/idempotency-key-reused';
 import type { FieldProblem } from './request-validation';
 
@@ -107,7 +107,7 @@ export function isStorageUnavailable(error: unknown): boolean {
   // Duck-typed, not `instanceof Error`: driver errors may come from another realm (a test sandbox, a worker).
   for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
     const { name, message, code, severity, cause } = current as { name?: unknown; message?: unknown; code?: unknown; severity?: unknown; cause?: unknown };
-    if (current instanceof EventStoreUnavailable || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
+    if (current instanceof EventStoreUnavailable || isAnswerLate(current) || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
     if (isSessionEnded(severity)) return true;
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CODES.has(code.split('_').slice(0, 2).join('_'))) return true;

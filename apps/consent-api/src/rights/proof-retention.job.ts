@@ -13,7 +13,7 @@ import {
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
 import { type EventStore, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
-import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
+import { isStorageUnavailable, ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
 import { repeatEvery } from './repeat-every';
@@ -118,6 +118,7 @@ export class ProofRetentionJob {
           due.push({ subjectId, streamName: record.streamName, removableFrom: retention.removableFrom!, events: record.history.length, lastRevision, isErased });
         }
       } catch (error) {
+        stopIfUnavailable(error);
         failures.push({ subjectId, reason: messageOf(error) });
       }
     }
@@ -133,6 +134,7 @@ export class ProofRetentionJob {
       const destroyed = dryRun
         ? batch.map(() => ({ status: 'fulfilled' as const }))
         : await Promise.allSettled(batch.map((each) => (each.isErased ? vault.destroyKey(each.subjectId) : vault.forgetSubject(each.subjectId))));
+      for (const outcome of destroyed) if (outcome.status === 'rejected') stopIfUnavailable(outcome.reason);
       for (const [index, each] of batch.entries()) {
         const outcome = destroyed[index];
         if (outcome.status === 'rejected') {
@@ -153,6 +155,7 @@ export class ProofRetentionJob {
           }
           removed.push(record);
         } catch (error) {
+          stopIfUnavailable(error);
           const reason =
             error instanceof StreamRevisionConflict
               ? 'kept: a choice was recorded while this run decided on it (what was sealed before is erased)'
@@ -164,7 +167,10 @@ export class ProofRetentionJob {
         if (each.isErased && !dryRun) {
           await vault
             .forgetSubject(each.subjectId)
-            .catch((error: unknown) => failures.push({ subjectId: each.subjectId, reason: `removed, but the vault still refuses it new keys: ${messageOf(error)}` }));
+            .catch((error: unknown) => {
+              stopIfUnavailable(error);
+              failures.push({ subjectId: each.subjectId, reason: `removed, but the vault still refuses it new keys: ${messageOf(error)}` });
+            });
         }
       }
     }
@@ -215,3 +221,14 @@ function requestsBySubject(requests: readonly RightsRequest[]): Map<string, Righ
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * A store or key table that cannot be reached fails every subject after this one too, each after
+ * as long as a timeout, and the run's record could not be written either: the run stops, and
+ * the next one takes up what this one left (a key destroyed is found destroyed, its stream then
+ * removed). Found in review: with PostgreSQL silent, the auditor's retention waited a timeout
+ * per subject, for hours on a large store.
+ */
+function stopIfUnavailable(error: unknown): void {
+  if (isStorageUnavailable(error)) throw error;
+}
