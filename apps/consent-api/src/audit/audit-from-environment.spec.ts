@@ -119,6 +119,12 @@ describe('the auditor CLI on the SQLite files of a service', () => {
     expect(readdirSync(logBackup)).toEqual(['events.sqlite']);
   });
 
+  // The auditor gives each statement on PostgreSQL this long; read and checked as the service reads it.
+  it('refuses a DATABASE_ANSWER_TIMEOUT_SECONDS the service would refuse, naming it, before it reads anything', async () => {
+    const run = await audit({ DATA_DIR: service, DATABASE_ANSWER_TIMEOUT_SECONDS: '0' }, 'verify');
+    expect(run).toEqual({ code: 3, stdout: '', stderr: expect.stringContaining('DATABASE_ANSWER_TIMEOUT_SECONDS must be a whole number from 1 to 600 (got "0")') });
+  });
+
   it('refuses to export with the key store but not its master key, and makes no master key of its own', async () => {
     copyFileSync(join(service, 'events.sqlite'), join(logBackup, 'events.sqlite'));
     copyFileSync(join(service, 'keys.sqlite'), join(logBackup, 'keys.sqlite'));
