@@ -14,7 +14,6 @@ import { testProjectorConfig } from '../testing/test-config';
 import { DecisionAsker } from '../testing/decision-asker';
 import { RecordingLogger } from '../testing/recording-logger';
 import { eventually } from '../testing/topic-reader';
-import { RecordingLogger } from '../testing/recording-logger';
 
 const PICKX = 'targeted-tv-advertising-pickx';
 
