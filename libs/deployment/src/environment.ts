@@ -135,14 +135,9 @@ const DAY_MS = 24 * HOUR_MS;
 const FIXED_DURATION = /^P(?:(\d{1,6})W|(?:(\d{1,6})D)?(?:T(?=\d)(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,6})S)?)?)$/;
 
 /**
- * IDEMPOTENCY_RETENTION: how long answers to idempotency keys and first-arrival claims are kept
- * (ADR 0004, amendment), as milliseconds; default `P30D`, channels redeliver after days. At least
- * an hour: a shorter one could forget a request's claim while it is still being decided, or a
- * first arrival within the 5 minutes a redelivery dated ahead still counts from it.
- */
-/**
  * DATABASE_ANSWER_TIMEOUT_SECONDS, in milliseconds: how long a statement serving a command or a
- * decision waits for PostgreSQL's answer, in the API and in the projector's command intake alike.
+ * decision waits for PostgreSQL's answer, in the API and in the projector's command intake and
+ * decision answers alike; the auditor CLI gives a statement that long of PostgreSQL's silence.
  * Statements are answered in milliseconds and wait for a lock at most 3 s (REQUEST_LOCK_TIMEOUT), a
  * seal 10 s: 10 s without an answer is a database out of reach (a network cut that keeps the
  * connections open), not a slow one.
@@ -151,6 +146,12 @@ export function readDatabaseAnswerTimeout(environment: Environment): number {
   return environment.wholeNumber('DATABASE_ANSWER_TIMEOUT_SECONDS', 10, 1, 600) * 1000;
 }
 
+/**
+ * IDEMPOTENCY_RETENTION: how long answers to idempotency keys and first-arrival claims are kept
+ * (ADR 0004, amendment), as milliseconds; default `P30D`, channels redeliver after days. At least
+ * an hour: a shorter one could forget a request's claim while it is still being decided, or a
+ * first arrival within the 5 minutes a redelivery dated ahead still counts from it.
+ */
 export function readIdempotencyRetention(environment: Environment): number {
   return environment.parsed('IDEMPOTENCY_RETENTION', parseIdempotencyRetention) ?? 30 * DAY_MS;
 }
