@@ -672,7 +672,7 @@ describe('channels and data sources a purpose does not use', () => {
 
   // Found in review: the purpose names no data source so that it draws on no TV viewing, and a
   // question naming TV viewing was allowed.
-  it('deny Pickx promotional campaigns drawing on TV viewing, as on any data source: they name none', () => {
+  it('deny marketing that names no data source any, as Pickx promotional campaigns TV viewing', () => {
     const customer = given(relationshipStarted());
     expect(customer.mayProcess({ purpose: 'pickx-promotional-campaigns', source: 'tv-viewing', at: JUNE_2024 })).toMatchObject({
       allowed: false,
@@ -681,6 +681,9 @@ describe('channels and data sources a purpose does not use', () => {
     });
     expect(customer.mayProcess({ purpose: 'pickx-promotional-campaigns', source: 'communications-usage', at: JUNE_2024 }).reason).toBe('source-not-used-by-purpose');
   });
+
+  it('leave a purpose other than marketing that names no data source unlimited, as TV viewing statistics', () =>
+    expect(given(relationshipStarted()).mayProcess({ purpose: 'pickx-viewing-statistics-reporting', source: 'tv-viewing', at: JUNE_2024 }).allowed).toBe(true));
 
   it('leave a purpose for which the statement names no channel unlimited', () =>
     expect(given(relationshipStarted()).mayProcess({ purpose: 'myproximus-app-functioning', channel: 'email', at: JUNE_2024 }).allowed).toBe(true));

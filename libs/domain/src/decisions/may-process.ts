@@ -114,12 +114,13 @@ function decisionOn(ledger: Ledger, catalogue: Catalogue, purpose: PurposeDefini
   if (excludedContracts) return deny(basis, 'not-applicable-to-brand', excludedContracts);
   // A purpose covers the channels and data sources the statement names for it, and no others:
   // segmentation on legitimate interest may not use TV viewing, which needs profiling consent.
-  // A purpose that names no channel is not limited here (the statement is silent, e.g. invoices).
-  // One that names no data source draws on none of the profiling data the sources are: Pickx
-  // promotional campaigns name none so that they do not use TV viewing without consent, and a
-  // question naming it was allowed (found in review).
+  // A purpose that names none is not limited here (the statement is silent, e.g. invoices), except
+  // marketing that names no data source: it draws on none, since marketing personalised with
+  // viewing or usage data is the profiling purposes' (§4.4). Pickx promotional campaigns name
+  // none so as not to use TV viewing without consent, and a question naming it was allowed
+  // (found in review); TV viewing statistics or app analytics asked with theirs still are.
   if (query.channel && purpose.channels.length > 0 && !purpose.channels.includes(query.channel)) return deny(basis, 'channel-not-used-by-purpose');
-  if (query.source && !purpose.sources.includes(query.source)) return deny(basis, 'source-not-used-by-purpose');
+  if (query.source && !purpose.sources.includes(query.source) && (purpose.sources.length > 0 || isMarketing(purpose))) return deny(basis, 'source-not-used-by-purpose');
   // The law sets its own audience and period (a subscriber's identification data until 12 months
   // after the service ends): neither a choice of the subject nor an erasure changes them.
   if (basis === 'legal-obligation') return relationshipDecision(ledger, catalogue, purpose, query);
@@ -346,3 +347,5 @@ function deny(legalBasis: LegalBasis, reason: DecisionReason, basedOn: readonly 
   const refs = basedOn.filter((choice): choice is Choice => choice !== undefined).map((choice) => choice.ref);
   return { allowed: false, reason, legalBasis, basedOn: refs, validUntil: null };
 }
+
+const isMarketing = (purpose: PurposeDefinition): boolean => purpose.category === 'direct-marketing' || purpose.category === 'advertising';
