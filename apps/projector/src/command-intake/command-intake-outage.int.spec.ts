@@ -8,6 +8,7 @@ import { ProjectorResources } from '../projector-resources';
 import { RecordingLogger } from '../testing/recording-logger';
 import { testProjectorConfig } from '../testing/test-config';
 import { TopicReader } from '../testing/topic-reader';
+import { CommandTopicIntake } from './command-topic-intake';
 
 /** DATABASE_ANSWER_TIMEOUT_SECONDS, short for the test. */
 const ANSWER_TIMEOUT_MS = 1000;
@@ -159,4 +160,85 @@ describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answ
     expect(firstAttempts).toHaveLength(1);
     expect(reader.messages(resources.topics.commandResults, key)).toHaveLength(1);
   }, 120_000);
+});
+
+describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answer and another instance joins the group', () => {
+  let database: PostgresBehindProxy;
+  let app: INestMicroservice;
+  let resources: ProjectorResources;
+  let reader: TopicReader;
+  let producer: Producer;
+  let groupId: string;
+  const logger = new RecordingLogger();
+
+  beforeAll(async () => {
+    database = await postgresBehindProxy('command_intake_rebalance');
+    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: ANSWER_TIMEOUT_MS });
+    groupId = `${config.kafkaTopicPrefix}consent-projector-commands`;
+    app = await createProjector(config, { logger });
+    await app.listen();
+    resources = app.get(ProjectorResources);
+    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
+    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await reader?.close();
+    await database?.proxy.restore();
+    await app?.close();
+    await database?.close();
+  });
+
+  const send = (subjectId: string, key: string, command: unknown) =>
+    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
+
+  // Found in review: the heartbeat between two attempts was refused while the group rebalanced
+  // (another instance starting), and the refusal ended the command's handling: it was delivered
+  // again once the group had settled, and its attempts begun anew.
+  it('goes on with the attempts at a command while the group rebalances, and answers it once', async () => {
+    const warmUp = uniqueName('subject');
+    await send(warmUp, uniqueName('key'), commandJson.startRelationship(warmUp));
+    // Answered: the pools now hold open connections, which the cut leaves open.
+    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === warmUp), 'the warm-up command');
+
+    database.proxy.freeze();
+    const subjectId = uniqueName('subject');
+    const key = uniqueName('key');
+    await send(subjectId, key, commandJson.startRelationship(subjectId));
+    const attemptsOf = (attempt: number) => logger.lines.filter((line) => line.message.includes(`command ${key}: storage unavailable (attempt ${attempt} of`));
+    await reader.until(() => attemptsOf(1)[0], 'the first attempt failed', 30_000);
+
+    // Joining, it waits for the first instance to rejoin: the group rebalances meanwhile.
+    const second = new CommandTopicIntake({
+      kafka: resources.kafka,
+      producer: resources.producer,
+      intake: resources.intake,
+      commandsTopic: resources.topics.commands,
+      resultsTopic: resources.topics.commandResults,
+      groupId,
+      deleteAnswered: false,
+      log: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
+    });
+    const joined = second.start();
+    try {
+      const result = await reader.until(() => reader.messages(resources.topics.commandResults, key)[0], `the result for ${key}`, 60_000);
+      expect(result.value).toMatchObject({ status: 503, body: { error: 'unavailable' } });
+      expect(attemptsOf(1)).toHaveLength(1);
+      await joined;
+      // Sent after it on its partition: the command, were it delivered again, would be answered first.
+      await database.proxy.restore();
+      const next = uniqueName('key');
+      await send(subjectId, next, commandJson.startRelationship(subjectId));
+      expect((await reader.until(() => reader.messages(resources.topics.commandResults, next)[0], `the result for ${next}`, 30_000)).value).toMatchObject({ status: 201 });
+      expect(reader.messages(resources.topics.commandResults, key)).toHaveLength(1);
+      expect(attemptsOf(1)).toHaveLength(1);
+    } finally {
+      await joined.catch(() => undefined);
+      await second.stop();
+    }
+  }, 90_000);
 });

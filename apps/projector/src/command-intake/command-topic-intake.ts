@@ -148,6 +148,10 @@ export class CommandTopicIntake {
     // An attempt whose append may have committed: a later attempt that cannot reach storage at all
     // knows no better, and answering its failure would say nothing was recorded (found in review).
     let mayHaveBeenRecorded: AppendOutcomeUnknown | undefined;
+    // A heartbeat refused because the group rebalances (another instance joining or leaving) is no
+    // failure of the command: thrown, it ended the handling, and the command was delivered again
+    // once the group had settled, its attempts begun anew (found in review).
+    const beat = () => heartbeat().catch(() => undefined);
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Inside the try: whatever a message makes fail is answered, never rethrown into kafkajs,
@@ -164,10 +168,8 @@ export class CommandTopicIntake {
         // answered from the log (found in review: it was recorded again, a withdrawn consent back).
         const beforeUpgrade = await intake.recordedAnswer(checked.value, { client: read.client, idempotencyKey: read.idempotencyKey, requestFingerprint });
         if (beforeUpgrade) return beforeUpgrade;
-        // Waiting for a copy of the command decided by another instance can outlast the session
-        // timeout; a heartbeat refused for a rebalance is no failure of the command.
-        const whileWaiting = () => heartbeat().catch(() => undefined);
-        const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint }, { whileWaiting });
+        // Waiting for a copy of the command decided by another instance can outlast the session timeout.
+        const outcome = await intake.execute(checked.value, { client: onTheTopic(read.client), idempotencyKey: read.idempotencyKey, requestFingerprint }, { whileWaiting: beat });
         return { status: outcome.status, body: outcome.body, replayed: outcome.replayed };
       } catch (error) {
         if (error instanceof AppendOutcomeUnknown) mayHaveBeenRecorded = error;
@@ -175,7 +177,7 @@ export class CommandTopicIntake {
         if (isStorageUnavailable(error) && attempt < maxAttempts) {
           log.warn(`command ${read.idempotencyKey}: storage unavailable (attempt ${attempt} of ${maxAttempts}), retrying`);
           await delay(retryBaseMs * 2 ** (attempt - 1));
-          await heartbeat();
+          await beat();
           continue;
         }
         if (failure) return { status: failure.status, body: failure.body, replayed: false };
