@@ -15,18 +15,49 @@ import { isConnectionFailure } from './postgres-errors';
  * counted here (`trackStatements`), not read from node-postgres's private state, which an upgrade
  * may change without a word.
  */
-export async function checkOutClient(pool: Pool): Promise<PoolClient> {
-  const client = await pool.connect();
+export async function checkOutClient(pool: Pool, { waitsForLocks = false }: CheckOut = {}): Promise<PoolClient> {
+  const client = waitsForLocks ? await connectAfterLockWaiters(pool) : await pool.connect();
   const reportedByQueries = () => undefined;
   client.on('error', reportedByQueries);
   const statements = trackStatements(client);
+  if (waitsForLocks) lockWaitersOf.set(pool, (lockWaitersOf.get(pool) ?? 0) + 1);
+  let isReleased = false;
   const release = client.release;
   client.release = (error?: Error | boolean) => {
+    if (!isReleased && waitsForLocks) lockWaitersOf.set(pool, (lockWaitersOf.get(pool) ?? 1) - 1);
+    isReleased = true;
     client.removeListener('error', reportedByQueries);
     const isStillAnswering = statements.stopTracking() > 0;
     release(error || isStillAnswering);
   };
   return client;
+}
+
+export interface CheckOut {
+  /**
+   * For work that waits for its locks however long it takes (a key's destruction and its scrub):
+   * it waits as long for a connection while every connection of the pool is held by such work.
+   * The pool's `connectionTimeoutMillis` then bounds only the wait for a connection being opened
+   * or held by other work. Found in review: proof retention destroys a batch of keys at once,
+   * more than the pool has connections; behind another process's scrub, the destroys holding the
+   * connections waited for their locks, and the others were given up after that timeout.
+   */
+  readonly waitsForLocks?: boolean;
+}
+
+/** Per pool, the connections checked out by work that waits for its locks (CheckOut). */
+const lockWaitersOf = new WeakMap<Pool, number>();
+
+async function connectAfterLockWaiters(pool: Pool): Promise<PoolClient> {
+  for (;;) {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      // pg-pool's message for a wait in its queue, not for a connection that could not be opened.
+      const waitedInQueue = (error as Error)?.message === 'timeout exceeded when trying to connect';
+      if (!waitedInQueue || (lockWaitersOf.get(pool) ?? 0) < (pool.options.max ?? 10)) throw error;
+    }
+  }
 }
 
 /**
@@ -83,8 +114,8 @@ function answeredWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
  * On a connection lost or left with a statement unanswered, the ROLLBACK would wait behind that
  * statement: the connection is closed instead, which rolls back too.
  */
-export async function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await checkOutClient(pool);
+export async function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>, checkOut: CheckOut = {}): Promise<T> {
+  const client = await checkOutClient(pool, checkOut);
   let isBroken = false;
   try {
     await client.query(begin);

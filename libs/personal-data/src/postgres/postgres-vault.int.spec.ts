@@ -226,6 +226,66 @@ describeWithPostgres('PostgreSQL personal-data vault when PostgreSQL stops answe
   });
 });
 
+describeWithPostgres('PostgreSQL personal-data vault of the auditor CLI, which gives up only what PostgreSQL stops answering', () => {
+  const SILENCE_TIMEOUT_MS = 1000;
+  let schema: TestSchema;
+  let vault: PersonalDataVault;
+  let locker: Client;
+  beforeEach(async () => {
+    schema = await createTestSchema('cl_vault');
+    vault = await openPostgresVault({ url: schema.url, masterKey: randomBytes(32), silenceTimeoutMs: SILENCE_TIMEOUT_MS });
+    locker = new Client({ connectionString: schema.url });
+    await locker.connect();
+  });
+  afterEach(async () => {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    await locker.end();
+    await vault.close();
+    await schema.drop();
+  });
+
+  // Found in review: proof retention destroys a batch of keys at once, more than the vault has
+  // connections. Behind another process's scrub of the key table (a VACUUM FULL, seconds per
+  // million keys), the first destroys waited for their locks, holding every connection: the rest
+  // waited for one, and were given up after the timeout though PostgreSQL was answering, which
+  // stopped the run.
+  it('lets destroys wait for a connection as long as those holding them wait for their locks', async () => {
+    const subjects = Array.from({ length: 8 }, (_, index) => `subject-${index}`);
+    for (const subject of subjects) await vault.seal(subject, 'jane@example.org');
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE personal_data_keys IN ACCESS EXCLUSIVE MODE');
+    const [{ pid }] = (await locker.query('SELECT pg_backend_pid() AS pid')).rows;
+
+    const destroyed = Promise.allSettled(subjects.map((subject) => vault.destroyKey(subject)));
+    await blockedBy(schema.url, pid);
+    await new Promise((resolve) => setTimeout(resolve, 3 * SILENCE_TIMEOUT_MS));
+    await locker.query('ROLLBACK');
+
+    expect((await destroyed).filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    for (const subject of subjects) expect(await vault.hasKey(subject)).toBe(false);
+  });
+
+  // The destroys waiting for a connection must not outwait a PostgreSQL that stopped answering.
+  it('gives up destroys waiting for a connection soon after PostgreSQL stops answering those that hold them', async () => {
+    const database = await postgresBehindProxy('cl_vault_silent');
+    const silent = await openPostgresVault({ url: database.url, masterKey: randomBytes(32), silenceTimeoutMs: SILENCE_TIMEOUT_MS });
+    try {
+      const subjects = Array.from({ length: 8 }, (_, index) => `subject-${index}`);
+      for (const subject of subjects) await silent.seal(subject, 'jane@example.org');
+      database.proxy.freeze();
+      const asked = Date.now();
+
+      const destroyed = await Promise.allSettled(subjects.map((subject) => silent.destroyKey(subject)));
+      expect(destroyed.map((outcome) => outcome.status)).toEqual(subjects.map(() => 'rejected'));
+      expect(Date.now() - asked).toBeLessThan(4 * SILENCE_TIMEOUT_MS + 1500);
+    } finally {
+      await database.proxy.restore();
+      await silent.close();
+      await database.close();
+    }
+  });
+});
+
 async function query(url: string, sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
   return withClient(url, async (client) => (await client.query(sql, values)).rows);
 }

@@ -27,7 +27,8 @@ export interface PostgresVaultOptions {
    * For a process nobody is there to stop (the auditor CLI): every statement is given up once
    * PostgreSQL has been silent on it this long and cannot say it is still working on it (the
    * event store's answer-watch.ts). A scrub or a destroy that PostgreSQL is busy with, or that
-   * waits for its lock, goes on for as long as it takes. Also bounds the wait for a connection.
+   * waits for its lock, goes on for as long as it takes. Also bounds the wait for a connection,
+   * but for a destroy's or scrub's while every connection is held by others waiting for their locks.
    */
   readonly silenceTimeoutMs?: number;
 }
@@ -218,7 +219,7 @@ class PostgresKeyRows implements KeyRows {
    * 503 "nothing was recorded" and left the key readable. Seals give up after the timeout instead.
    */
   private waitingForLocks<Row extends object>(sql: string, values: readonly unknown[]): Promise<Row[]> {
-    return inTransaction(this.pool, 'BEGIN; SET LOCAL lock_timeout = 0', async (client) => (await client.query<Row>(sql, values as unknown[])).rows);
+    return inTransaction(this.pool, 'BEGIN; SET LOCAL lock_timeout = 0', async (client) => (await client.query<Row>(sql, values as unknown[])).rows, { waitsForLocks: true });
   }
 
 
@@ -254,7 +255,7 @@ class PostgresKeyRows implements KeyRows {
    * is closed afterwards rather than go back to the pool without its lock timeout.
    */
   private async vacuumFull(): Promise<void> {
-    const client = await checkOutClient(this.pool);
+    const client = await checkOutClient(this.pool, { waitsForLocks: true });
     try {
       await client.query('SET lock_timeout = 0');
       await client.query(`VACUUM FULL ${this.keys}`);
