@@ -16,7 +16,8 @@ import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger
 import { ProofRetentionJob } from '../../apps/consent-api/src/rights/proof-retention.job';
 import { RightsRequests } from '../../apps/consent-api/src/rights/rights-requests';
 import { recordRemovalsOf } from '../../apps/consent-api/src/subject-export/subject-record';
-import { createTestSchema, describeWithPostgres } from '../support/services';
+import { createTestSchema, describeWithPostgres, withClient } from '../support/services';
+import { Client } from 'pg';
 import { catalogue, LedgerWriter, ManualClock } from './support/ledger-writer';
 
 interface Storage {
@@ -361,4 +362,52 @@ describeWithPostgres('the proof-retention job, run by two API processes on one P
     const back = await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0099' } });
     expect(back.events).toHaveLength(1);
   });
+});
+
+describeWithPostgres('the proof-retention job, on PostgreSQL, when one subject\'s stream is locked by another session', () => {
+  const [locked, next] = ['retention-locked', 'retention-next'];
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let store: EventStore;
+  let vault: PersonalDataVault;
+  let holder: Client;
+
+  beforeEach(async () => {
+    schema = await createTestSchema('cl_retention_locked');
+    store = await createEventStore({ kind: 'postgres', url: schema.url });
+    vault = await createPersonalDataVault({ kind: 'postgres', url: schema.url, masterKey: randomBytes(32) });
+    const clock = new ManualClock('2015-03-01T10:00:00Z');
+    const writer = new LedgerWriter(store, vault, clock);
+    for (const subjectId of [locked, next]) {
+      await writer.record({ type: 'GiveConsent', subjectId, purpose: TV_ADS, capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, noticeVersion: '2024-02-27' } });
+    }
+    clock.set('2018-06-01T10:00:00Z');
+    for (const subjectId of [locked, next]) {
+      await writer.record({ type: 'WithdrawConsent', subjectId, purpose: TV_ADS, capture: { touchpoint: 'myproximus-web', actor: { kind: 'subject' } } });
+    }
+    holder = new Client({ connectionString: schema.url });
+    await holder.connect();
+  });
+  afterEach(async () => {
+    await holder.end();
+    await vault.close();
+    await store.close();
+    await schema.drop();
+  });
+
+  // Found in review: a lock on one subject's stream held past the store's lock timeout (a
+  // transaction left open on the server by a cut connection, until its idle timeout) stopped the
+  // whole run as if PostgreSQL could not be reached: the subjects after it kept, the run unrecorded.
+  it('records that subject as a failure and goes on with the others', async () => {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM streams WHERE stream_name = $1 FOR UPDATE', [`consent-ledger-${locked}`]);
+    const job = new ProofRetentionJob({ store, vault, catalogue, clock: { now: () => NOW }, rightsRequests: new RightsRequests(store) });
+
+    const run = await job.run();
+    await holder.query('ROLLBACK');
+
+    expect(run.data.removed.map((each) => each.subjectId)).toEqual([next]);
+    expect(run.data.failures).toEqual([{ subjectId: locked, reason: expect.stringMatching(/^key destroyed, stream not removed: .*lock timeout/) }]);
+    expect(await store.readStream(`consent-ledger-${next}`)).toEqual([]);
+    expect(await withClient(schema.url, async (client) => (await client.query('SELECT count(*)::int AS runs FROM events WHERE stream_name = $1', [PROOF_RETENTION_RUNS_STREAM])).rows[0].runs)).toBe(1);
+  }, 30_000);
 });

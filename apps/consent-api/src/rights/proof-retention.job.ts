@@ -230,5 +230,19 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * per subject, for hours on a large store.
  */
 function stopIfUnavailable(error: unknown): void {
-  if (isStorageUnavailable(error)) throw error;
+  if (isStorageUnavailable(error) && !isLockTimeout(error)) throw error;
+}
+
+/**
+ * PostgreSQL's lock timeout (55P03, which the store reports as unavailable): another session holds
+ * one subject's rows (a transaction a cut connection left open, until its idle timeout). The
+ * store answers, and the other subjects are not held up: that subject is a failure of the run
+ * (found in review: it stopped the run, the subjects after it kept and the run unrecorded).
+ */
+function isLockTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    if ((current as { code?: unknown }).code === '55P03') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
