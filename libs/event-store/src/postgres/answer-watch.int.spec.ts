@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
 import { describeWithPostgres } from '../../../../test/support/services';
 import { EventStoreUnavailable } from '../errors';
 import type { NewEvent } from '../event-store.port';
-import { AnswerNotHeard } from './answer-watch';
+import { AnswerNotHeard, watchAnswers } from './answer-watch';
+import { checkOutClient } from './pool-clients';
 import { openPostgresEventStore, type PostgresEventStore } from './postgres-event-store';
 import { ADVISORY_LOCK_SPACE } from './postgres-schema';
 
@@ -79,3 +80,44 @@ describeWithPostgres('the PostgreSQL event store with a silence timeout, for a p
 function consentGiven(): NewEvent {
   return { eventId: randomUUID(), type: 'ConsentGiven', schemaVersion: 1, data: { purpose: 'marketing', channel: 'sms' } };
 }
+
+// checkOutClient counts a statement answered when the promise it is given settles, and with the
+// watch underneath that is the watch's: a statement the watch gave up, its socket destroyed,
+// counted as answered, so a client released without an error went back to the pool dead, and the
+// next checkout got it (found in review; latent while the callers releasing without an error, on
+// opening the event store and the vault's migration, ended their pool right after).
+describeWithPostgres('a pooled client whose statement the silence watch gave up', () => {
+  let database: PostgresBehindProxy;
+  let pool: Pool;
+  beforeEach(async () => {
+    database = await postgresBehindProxy('cl_answer_watch');
+    pool = new Pool({ connectionString: database.url, max: 1 });
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => watchAnswers(client, { url: database.url, timeoutMs: SILENCE_TIMEOUT_MS }));
+  });
+  afterEach(async () => {
+    await database.proxy.restore();
+    await pool.end();
+    await database.close();
+  });
+
+  it('is closed when released without an error: the next checkout gets a connection that answers', async () => {
+    const client = await checkOutClient(pool);
+    const sent = database.proxy.loseAnswersAfter('pg_sleep');
+    const asked = client.query('SELECT pg_sleep(0)');
+    await sent;
+    try {
+      await expect(asked).rejects.toBeInstanceOf(AnswerNotHeard);
+    } finally {
+      // As a caller's `finally { client.release() }` does, before the destroyed socket has closed.
+      client.release();
+    }
+
+    const next = await checkOutClient(pool);
+    try {
+      expect((await next.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      next.release();
+    }
+  });
+});

@@ -63,6 +63,18 @@ export function watchAnswers(client: ClientBase, watch: AnswerWatch): void {
   };
 }
 
+/** Clients whose connection the watch closed for a statement it gave up. */
+const givenUpClients = new WeakSet<ClientBase>();
+
+/**
+ * Whether the watch gave up a statement on `client`, and so closed its connection. Its caller
+ * hears `AnswerNotHeard` like any failure, and may release the client without an error: whoever
+ * gives the client back to a pool asks this first (checkOutClient).
+ */
+export function isGivenUpByWatch(client: ClientBase): boolean {
+  return givenUpClients.has(client);
+}
+
 type WatchedClient = ClientBase & { readonly processID?: number | null; readonly connection?: { readonly stream?: Duplex } };
 
 /** A cursor or stream (`submit`) keeps its own pace; a `query_timeout` already bounds the statement. */
@@ -121,6 +133,8 @@ class WatchedStatement {
 
   private giveUp(): void {
     if (!this.settle()) return;
+    // Before its caller hears of it: a release in the same turn must already find the mark.
+    givenUpClients.add(this.client);
     this.onGivenUp?.(new AnswerNotHeard());
     // Its statement would stay pending on it, and a query sent next would wait behind it.
     this.client.connection?.stream?.destroy();

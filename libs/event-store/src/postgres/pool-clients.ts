@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { answerLate } from './answer-timeout';
+import { isGivenUpByWatch } from './answer-watch';
 import { isConnectionFailure } from './postgres-errors';
 
 /**
@@ -13,7 +14,9 @@ import { isConnectionFailure } from './postgres-errors';
  * whatever the caller says: given back to the pool, it would hold the next query behind that
  * statement for as long as the network keeps its answer. Which statements are unanswered is
  * counted here (`trackStatements`), not read from node-postgres's private state, which an upgrade
- * may change without a word.
+ * may change without a word. A client whose statement the silence watch gave up (watchAnswers)
+ * is closed too: that statement counts as answered here, since its caller was answered, but the
+ * watch destroyed its socket, and pg-pool learns of that only once the socket has closed.
  */
 export async function checkOutClient(pool: Pool, { waitsForLocks = false }: CheckOut = {}): Promise<PoolClient> {
   const client = waitsForLocks ? await connectAfterLockWaiters(pool) : await pool.connect();
@@ -28,7 +31,7 @@ export async function checkOutClient(pool: Pool, { waitsForLocks = false }: Chec
     isReleased = true;
     client.removeListener('error', reportedByQueries);
     const isStillAnswering = statements.stopTracking() > 0;
-    release(error || isStillAnswering);
+    release(error || isStillAnswering || isGivenUpByWatch(client));
   };
   return client;
 }
