@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vaultConfigOf } from '@consent-ledger/deployment';
@@ -117,6 +117,17 @@ describe('the auditor CLI on the SQLite files of a service', () => {
     copyFileSync(join(service, 'events.sqlite'), join(logBackup, 'events.sqlite'));
     expect(await audit({ DATA_DIR: logBackup }, 'retention', '--dry-run')).toMatchObject({ code: 3, stderr: expect.stringContaining('no key store at') });
     expect(readdirSync(logBackup)).toEqual(['events.sqlite']);
+  });
+
+  // Found in review: help opened the log, creating an empty one where a mistyped DATA_DIR pointed,
+  // and verify then called that one intact, exit 0.
+  it('answers help and an unknown command without opening a log, so a mistyped DATA_DIR still holds none for verify', async () => {
+    const mistyped = join(logBackup, 'no-such-directory');
+    expect(await audit({ DATA_DIR: mistyped }, 'help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run audit') });
+    expect(await audit({ DATA_DIR: mistyped }, 'verfiy')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('unknown command "verfiy"\n\nUsage: npm run audit') });
+    expect(existsSync(mistyped)).toBe(false);
+    expect(await audit({ DATA_DIR: mistyped }, 'verify')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining(`no event store at ${join(mistyped, 'events.sqlite')}`) });
+    expect(await audit({ DATA_DIR: service, EVENT_STORE: 'mysql' }, 'help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run audit') });
   });
 
   // The auditor gives each statement on PostgreSQL this long; read and checked as the service reads it.

@@ -4,7 +4,7 @@ import { createPersonalDataVault, KeyStoreMissing, MasterKeyMissing, type Person
 import { loadCatalogueFile } from '../ledger/catalogue-file';
 import { type AuditConfig, auditConfigFrom, missingStoreProblem } from './audit-config';
 import { type AuditSources, writePrivateFile } from './audit-io';
-import { isAuditCommand, runAudit } from './run-audit';
+import { answerWithUsage, isAuditCommand, runAudit } from './run-audit';
 
 /**
  * What `npm run audit -- <command>` does: opens what the environment names, runs the command,
@@ -12,6 +12,9 @@ import { isAuditCommand, runAudit } from './run-audit';
  * (`audit-cli.ts`) only passes its arguments, environment and terminal.
  */
 export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.ProcessEnv, terminal: Pick<AuditSources, 'stdout' | 'stderr'>): Promise<number> {
+  // Opening the log would create an empty one where a mistyped DATA_DIR or schema points, which
+  // verify would then call intact (found in review): help and usage errors need neither log nor settings.
+  if (!isAuditCommand(argv[0])) return answerWithUsage(argv[0], terminal);
   let config: AuditConfig;
   try {
     config = auditConfigFrom(env);
@@ -20,8 +23,7 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
     return 3;
   }
   try {
-    // Help and usage errors need no log; every command does.
-    const missing = isAuditCommand(argv[0]) ? await missingStoreProblem(config.eventStore) : undefined;
+    const missing = await missingStoreProblem(config.eventStore);
     if (missing) {
       terminal.stderr.write(`audit failed: ${missing}\n`);
       return 3;

@@ -83,18 +83,24 @@ export const isAuditCommand = (command: string | undefined): boolean => command 
  */
 export async function runAudit(argv: readonly string[], sources: AuditSources): Promise<number> {
   const [command, ...rest] = argv;
+  if (!isAuditCommand(command)) return answerWithUsage(command, sources);
   try {
-    if (isAuditCommand(command)) return await AUDIT_COMMANDS[command!](rest, sources);
-    if (command === undefined || command === 'help' || command === '--help') {
-      sources.stdout.write(AUDIT_USAGE);
-      return command === undefined ? 2 : 0;
-    }
-    throw new UsageError(`unknown command "${command}"`);
+    return await AUDIT_COMMANDS[command!](rest, sources);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     sources.stderr.write(`${error.message}\n\n${AUDIT_USAGE}`);
     return 2;
   }
+}
+
+/** Help, no command or an unknown one (not an audit command): answered with the usage alone, nothing opened. */
+export function answerWithUsage(command: string | undefined, terminal: Pick<AuditSources, 'stdout' | 'stderr'>): number {
+  if (command === undefined || command === 'help' || command === '--help') {
+    terminal.stdout.write(AUDIT_USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  terminal.stderr.write(`unknown command "${command}"\n\n${AUDIT_USAGE}`);
+  return 2;
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
