@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { auditConfigFrom } from '../../apps/consent-api/src/audit/audit-config';
 import { readConfig } from '../../apps/consent-api/src/config';
 import { readProjectorConfig } from '../../apps/projector/src/config';
 
 /**
  * The README's configuration tables, and api.md's for the API, are what an operator sets a
- * deployment from. Each variable the API, the auditor CLI (which reads the API's configuration) or
- * the projector reads must be there, and each one there must be read: NODE_ENV, which makes
- * MASTER_KEY required, was read and listed in neither, and api.md lacked the answer timeout and
- * LOG_FORMAT (found in review).
+ * deployment from. Each variable the API or the projector reads must be there, and each one there
+ * must be read: NODE_ENV, which makes MASTER_KEY required, was read and listed in neither, and
+ * api.md lacked the answer timeout and LOG_FORMAT (found in review). The auditor CLI reads a few
+ * of the API's, which the README's section on it names.
  */
 describe('the README configuration tables', () => {
   const listed = variablesInTables('README.md', 'Running the production shape');
@@ -24,6 +25,19 @@ describe('the README configuration tables', () => {
   });
 });
 
+describe("the README's section on the auditor CLI", () => {
+  it('names each environment variable the CLI reads, the master key its export opens personal data with included', () => {
+    const section = sectionOf('README.md', 'Auditors and data-subject rights');
+    const read = variablesReadBy((env) => {
+      const config = auditConfigFrom(env, '/nonexistent');
+      // Reads MASTER_KEY, then finds no key store in that DATA_DIR.
+      expect(() => config.vault()).toThrow('no key store');
+    });
+    expect(read).toContain('MASTER_KEY');
+    expect([...new Set(read)].filter((name) => !section.includes(`\`${name}\``)).sort()).toEqual([]);
+  });
+});
+
 describe("api.md's configuration table", () => {
   it('lists exactly the variables the API reads', () => {
     const listed = variablesInTables('docs/api.md', 'Running it');
@@ -34,15 +48,20 @@ describe("api.md's configuration table", () => {
 
 /** The names in the first column of every table of a section (`## <heading>`) of a document. */
 function variablesInTables(document: string, heading: string): Set<string> {
-  const text = readFileSync(join(__dirname, '../..', document), 'utf8');
-  const section = text.split(/^## /m).find((part) => part.startsWith(heading));
-  if (section === undefined) throw new Error(`${document} has no section "${heading}"`);
   const names = new Set<string>();
-  for (const row of section.split('\n').filter((line) => line.startsWith('| `'))) {
+  for (const row of sectionOf(document, heading).split('\n').filter((line) => line.startsWith('| `'))) {
     const firstCell = row.split('|')[1];
     for (const [, name] of firstCell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(name);
   }
   return names;
+}
+
+/** The text of a section (`## <heading>`) of a document, up to the next. */
+function sectionOf(document: string, heading: string): string {
+  const text = readFileSync(join(__dirname, '../..', document), 'utf8');
+  const section = text.split(/^## /m).find((part) => part.startsWith(heading));
+  if (section === undefined) throw new Error(`${document} has no section "${heading}"`);
+  return section;
 }
 
 /**

@@ -1,14 +1,18 @@
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
-import { vaultConfigOf } from '@consent-ledger/deployment';
+import { Environment, readCatalogueFile, readDatabaseAnswerTimeout, readDeploymentLog, readMasterKey, vaultConfigOf } from '@consent-ledger/deployment';
 import { connectionWaitMs, type EventStoreConfig, eventStoreConfigOf, watchAnswers } from '@consent-ledger/event-store';
 import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
-import { readConfig } from '../config';
 
 /**
- * The auditor CLI reads the service's own configuration (`readConfig`: EVENT_STORE, DATA_DIR,
- * DATABASE_URL, EVENTSTORE_URL, CATALOGUE_FILE, MASTER_KEY, DATABASE_ANSWER_TIMEOUT_SECONDS), so it
- * opens the same log and the same key store as the running service.
+ * What the auditor CLI reads of the service's environment, each read and checked as the service
+ * reads it, so it opens the same log and the same key store: EVENT_STORE, DATA_DIR, DATABASE_URL,
+ * EVENTSTORE_URL, DATABASE_ANSWER_TIMEOUT_SECONDS and CATALOGUE_FILE, and MASTER_KEY only when a
+ * command opens personal data. Nothing else: it read the API's whole configuration, so from cron
+ * on a host whose environment carries the API's settings, a PORT the API refuses, or
+ * NODE_ENV=production without MASTER_KEY, failed even verify (found in review). NODE_ENV keeps the
+ * service from generating a development master key; the auditor generates none, and the key
+ * store refuses a master key other than the one that wrapped its keys.
  */
 export interface AuditConfig {
   readonly catalogueFile: string;
@@ -21,20 +25,29 @@ export interface AuditConfig {
   readonly databaseAnswerTimeoutMs: number;
   readonly eventStore: EventStoreConfig;
   /**
-   * Only `export` and `retention` open the vault; the others never touch the master key. Throws
-   * where the service's key store or master key is missing: an auditor never creates key material.
+   * Only `export` and `retention` open the vault; the others never read MASTER_KEY. Throws where
+   * MASTER_KEY is not a key, or the service's key store or master key is missing: an auditor never
+   * creates key material.
    */
   vault(): PersonalDataVaultConfig;
 }
 
-export function auditConfigFrom(env: NodeJS.ProcessEnv): AuditConfig {
-  const config = readConfig(env);
-  const silenceTimeoutMs = config.databaseAnswerTimeoutMs;
+export function auditConfigFrom(env: NodeJS.ProcessEnv, cwd = process.cwd()): AuditConfig {
+  const environment = new Environment(env, cwd);
+  const log = readDeploymentLog(environment);
+  const silenceTimeoutMs = readDatabaseAnswerTimeout(environment);
+  const catalogueFile = readCatalogueFile(environment);
+  environment.assertValid("auditor CLI's configuration");
   return {
-    catalogueFile: config.catalogueFile,
+    catalogueFile,
     databaseAnswerTimeoutMs: silenceTimeoutMs,
-    eventStore: eventStoreConfigOf(config, { silenceTimeoutMs }),
-    vault: () => vaultConfigOf(config, { existingOnly: true, silenceTimeoutMs }),
+    eventStore: eventStoreConfigOf(log, { silenceTimeoutMs }),
+    vault() {
+      const keys = new Environment(env, cwd);
+      const masterKey = readMasterKey(keys);
+      keys.assertValid('master key');
+      return vaultConfigOf({ ...log, ...(masterKey !== undefined && { masterKey }) }, { existingOnly: true, silenceTimeoutMs });
+    },
   };
 }
 

@@ -14,6 +14,18 @@ import { auditFromEnvironment } from './audit-from-environment';
 /** The service's environment for one deployment: where its log, key store and master key are. */
 type ServiceEnvironment = Record<string, string>;
 
+/** Settings of the API that the auditor has no use for, each with a value the API refuses. */
+const API_SETTINGS_REFUSED: ServiceEnvironment = {
+  PORT: 'abc',
+  REQUEST_TIMEOUT_SECONDS: '0',
+  CONSENT_API_KEYS: 'not json',
+  KAFKA_BROKERS: 'kafka',
+  PROJECTOR: 'maybe',
+  PROOF_RETENTION_EVERY_HOURS: 'daily',
+  IDEMPOTENCY_RETENTION: 'P1Y',
+  LOG_FORMAT: 'xml',
+};
+
 /** Records, as the service does with this environment, a consent that brought sealed evidence and contact details. */
 async function recordSealedConsent(env: ServiceEnvironment): Promise<void> {
   const config = readConfig({ ...env, CATALOGUE_FILE });
@@ -37,7 +49,7 @@ async function recordSealedConsent(env: ServiceEnvironment): Promise<void> {
 async function audit(env: ServiceEnvironment, ...args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await auditFromEnvironment(args, { ...env, CATALOGUE_FILE }, { stdout: { write: (text) => void (stdout += text) }, stderr: { write: (text) => void (stderr += text) } });
+  const code = await auditFromEnvironment(args, { CATALOGUE_FILE, ...env }, { stdout: { write: (text) => void (stdout += text) }, stderr: { write: (text) => void (stderr += text) } });
   return { code, stdout, stderr };
 }
 
@@ -130,6 +142,32 @@ describe('the auditor CLI on the SQLite files of a service', () => {
     expect(await audit({ DATA_DIR: service, EVENT_STORE: 'mysql' }, 'help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run audit') });
   });
 
+  // Found in review: the CLI read the API's whole configuration, so from cron on a host whose
+  // environment carries the API's settings, one it has no use for failed even verify, exit 3.
+  it('verifies and reads a history whatever the settings it does not use say: the API\'s, NODE_ENV=production without a key, a MASTER_KEY that is none', async () => {
+    const cron = { DATA_DIR: service, ...API_SETTINGS_REFUSED, NODE_ENV: 'production', MASTER_KEY: 'not a key' };
+    expect(await audit(cron, 'verify')).toEqual({ code: 0, stdout: expect.stringMatching(/^intact: \d+ events in 1 streams checked\n$/), stderr: '' });
+    expect(await audit(cron, 'history', 'cust-r1')).toMatchObject({ code: 0, stdout: expect.stringContaining('Subject cust-r1:'), stderr: '' });
+  });
+
+  it('refuses, naming it, a MASTER_KEY that is not a key when a command opens personal data with it', async () => {
+    const expected = { code: 3, stdout: '', stderr: 'audit failed: the master key is invalid:\n  - MASTER_KEY must be base64\n' };
+    expect(await audit({ DATA_DIR: service, ...API_SETTINGS_REFUSED, MASTER_KEY: 'not a key' }, 'export', 'cust-r1')).toEqual(expected);
+    expect(await audit({ DATA_DIR: service, MASTER_KEY: 'not a key' }, 'retention', '--dry-run')).toEqual(expected);
+  });
+
+  it('refuses the settings it uses that the service would refuse, naming those alone', async () => {
+    const run = await audit({ DATA_DIR: service, ...API_SETTINGS_REFUSED, EVENT_STORE: 'mysql', DATABASE_URL: 'mysql://db/consent' }, 'verify');
+    expect(run).toEqual({
+      code: 3,
+      stdout: '',
+      stderr:
+        "audit failed: the auditor CLI's configuration is invalid:\n" +
+        '  - EVENT_STORE must be one of sqlite, postgres, kurrentdb (got "mysql")\n' +
+        '  - DATABASE_URL must be a postgres:// connection string\n',
+    });
+  });
+
   // The auditor gives each statement on PostgreSQL this long; read and checked as the service reads it.
   it('refuses a DATABASE_ANSWER_TIMEOUT_SECONDS the service would refuse, naming it, before it reads anything', async () => {
     const run = await audit({ DATA_DIR: service, DATABASE_ANSWER_TIMEOUT_SECONDS: '0' }, 'verify');
@@ -165,6 +203,15 @@ describeWithPostgres('the auditor CLI on the PostgreSQL database of a service', 
     const run = await audit(postgres(), 'export', 'cust-r1');
     expect(run).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no master key: MASTER_KEY is not set') });
     expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  // A production host's cron: NODE_ENV=production makes the API require MASTER_KEY, not the auditor.
+  it('verifies with NODE_ENV=production and no MASTER_KEY, which only a command opening personal data needs', async () => {
+    await recordSealedConsent(postgres({ MASTER_KEY: masterKey }));
+    const cron = postgres({ ...API_SETTINGS_REFUSED, NODE_ENV: 'production' });
+    expect(await audit(cron, 'verify')).toMatchObject({ code: 0, stdout: expect.stringContaining('intact: '), stderr: '' });
+    expect(await audit(cron, 'export', 'cust-r1')).toMatchObject({ code: 3, stdout: '', stderr: expect.stringContaining('no master key: MASTER_KEY is not set') });
+    expect(await audit({ ...cron, MASTER_KEY: masterKey }, 'export', 'cust-r1')).toMatchObject({ code: 0, stdout: expect.stringContaining('"personalData": "readable"') });
   });
 
   // Found in review: an empty or mistyped schema got the log's tables, and verify called it intact.
