@@ -15,6 +15,7 @@ import type { PersonalDataVaultConfig } from '@consent-ledger/personal-data';
  * store refuses a master key other than the one that wrapped its keys.
  */
 export interface AuditConfig {
+  /** Loaded only by the commands that read the catalogue: verify needs none. */
   readonly catalogueFile: string;
   /**
    * DATABASE_ANSWER_TIMEOUT_SECONDS, in milliseconds: how long any statement of the audit waits on a

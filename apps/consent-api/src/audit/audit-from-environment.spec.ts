@@ -168,6 +168,17 @@ describe('the auditor CLI on the SQLite files of a service', () => {
     });
   });
 
+  // A cron job runs in another working directory than the service, where the default CATALOGUE_FILE is not.
+  it('verifies without the purpose catalogue, which it does not read, and names CATALOGUE_FILE for a command that does', async () => {
+    const elsewhere = { DATA_DIR: service, CATALOGUE_FILE: join(logBackup, 'catalogues/proximus.json') };
+    expect(await audit(elsewhere, 'verify')).toMatchObject({ code: 0, stdout: expect.stringContaining('intact: '), stderr: '' });
+    expect(await audit(elsewhere, 'history', 'cust-r1')).toMatchObject({
+      code: 3,
+      stdout: '',
+      stderr: expect.stringContaining(`audit failed: the purpose catalogue is invalid:\n  - cannot read ${elsewhere.CATALOGUE_FILE} (set CATALOGUE_FILE)`),
+    });
+  });
+
   // The auditor gives each statement on PostgreSQL this long; read and checked as the service reads it.
   it('refuses a DATABASE_ANSWER_TIMEOUT_SECONDS the service would refuse, naming it, before it reads anything', async () => {
     const run = await audit({ DATA_DIR: service, DATABASE_ANSWER_TIMEOUT_SECONDS: '0' }, 'verify');

@@ -1,4 +1,4 @@
-import type { Instant } from '@consent-ledger/domain';
+import type { Catalogue, Instant } from '@consent-ledger/domain';
 import { connectionWaitMs, createEventStore, isAnswerLate, isNoConnectionInTime } from '@consent-ledger/event-store';
 import { createPersonalDataVault, KeyStoreMissing, MasterKeyMissing, type PersonalDataVault } from '@consent-ledger/personal-data';
 import { loadCatalogueFile } from '../ledger/catalogue-file';
@@ -28,13 +28,17 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
       terminal.stderr.write(`audit failed: ${missing}\n`);
       return 3;
     }
-    const catalogue = loadCatalogueFile(config.catalogueFile);
     const store = await createEventStore(config.eventStore);
     let vault: PersonalDataVault | undefined;
+    let catalogue: Catalogue | undefined;
     try {
       return await runAudit(argv, {
         store,
-        catalogue,
+        // Loaded by the first command that reads it: verify reads none, and from cron, a CATALOGUE_FILE
+        // relative to another working directory must not fail it.
+        get catalogue() {
+          return (catalogue ??= loadCatalogueFile(config.catalogueFile));
+        },
         openVault: async () => (vault ??= await openServiceVault(config)),
         now: () => new Date().toISOString() as Instant,
         ...terminal,

@@ -26,7 +26,7 @@ export const AUDIT_USAGE = `Usage: npm run audit -- <command>
       their keys, records the run in the stream proof-retention-runs. Exit code 1 when a subject failed.
 
 Of the service's configuration it reads only EVENT_STORE, DATA_DIR, DATABASE_URL, EVENTSTORE_URL, DATABASE_ANSWER_TIMEOUT_SECONDS,
-CATALOGUE_FILE and MASTER_KEY (export and retention); not the API's other settings (PORT, NODE_ENV, ...).
+CATALOGUE_FILE (all but verify) and MASTER_KEY (export and retention); not the API's other settings (PORT, NODE_ENV, ...).
 With PostgreSQL, a statement PostgreSQL stops answering is given up after DATABASE_ANSWER_TIMEOUT_SECONDS (exit code 3);
 one it is working on (a long walk of the log, a wait for another retention run) goes on.
 export and retention open only the service's existing key store and master key; the CLI creates no keys.
