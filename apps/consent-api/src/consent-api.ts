@@ -28,6 +28,8 @@ export interface ConsentApiOptions {
   readonly announce?: (message: string) => void;
   readonly clock?: Clock;
   readonly logger?: LoggerService | LogLevel[] | false;
+  /** How long after start the proof-retention schedule first looks whether a run is due (a minute unless given). */
+  readonly proofRetentionFirstLookAfterMs?: number;
 }
 
 /**
@@ -75,7 +77,9 @@ export async function createConsentApi(config: ApiConfig, options: ConsentApiOpt
     await app.init();
     if (config.proofRetentionEveryMs > 0) {
       const log = new Logger('proof-retention');
-      app.get(ProofRetentionJob).start(config.proofRetentionEveryMs, (error) => log.error(`run failed: ${(error as Error).message}`));
+      app
+        .get(ProofRetentionJob)
+        .start(config.proofRetentionEveryMs, (error) => log.error(`run failed: ${(error as Error).message}`), options.proofRetentionFirstLookAfterMs);
     }
     return app;
   } catch (error) {

@@ -16,13 +16,19 @@ import { type EventStore, StreamRevisionConflict, streamNamePages } from '@conse
 import { isStorageUnavailable, ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
-import { repeatEvery } from './repeat-every';
+import { repeatWhenDue } from './repeat-when-due';
 import type { RightsRequests } from './rights-requests';
 
 const SUBJECT_STREAM_PREFIX = ledgerStreamOf('');
 const DESTROY_BATCH = 100;
 /** Subject streams listed at a time: a run holds one page of names, not every subject's. */
 const SUBJECTS_PER_PAGE = 1000;
+
+/**
+ * How long after a start the schedule first looks whether a run is due, so that a run overdue
+ * (the last one recorded longer than an interval ago, or none) does not slow the start-up down.
+ */
+export const FIRST_LOOK_AFTER_START_MS = 60_000;
 
 export interface ProofRetentionJobParts {
   readonly store: EventStore;
@@ -44,8 +50,12 @@ export interface ProofRetentionJobParts {
  */
 export class ProofRetentionJob {
   private stopRepeating?: () => void;
-  /** The run under way and the one waiting for it, at most one of each kind: runs never overlap. */
-  private readonly runs: Array<{ readonly dryRun: boolean; readonly result: Promise<ProofRetentionRunCompleted> }> = [];
+  /**
+   * The run under way and those waiting for it, at most one of each kind: runs never overlap. A
+   * scheduled run (`when-due`) is a kind of its own, since it may find a run recorded within its
+   * interval and make none: a real run asked for is never answered with that.
+   */
+  private readonly runs: Array<{ readonly kind: 'dry' | 'real' | 'when-due'; readonly result: Promise<ProofRetentionRunCompleted> }> = [];
 
   constructor(private readonly parts: ProofRetentionJobParts) {}
 
@@ -57,27 +67,66 @@ export class ProofRetentionJob {
    */
   run(options: { dryRun?: boolean } = {}): Promise<ProofRetentionRunCompleted> {
     const dryRun = options.dryRun === true;
-    const sameKind = this.runs.find((each) => each.dryRun === dryRun);
-    if (sameKind) return sameKind.result;
-    const previous = this.runs.at(-1)?.result.catch(() => undefined);
-    // Gone from `runs` before its caller hears the result, so a call made then starts a new run.
-    const result: Promise<ProofRetentionRunCompleted> = (previous ?? Promise.resolve())
-      .then(() => this.inTurnWithOtherProcesses(() => this.runOnce(dryRun)))
-      .finally(() => this.runs.splice(this.runs.findIndex((each) => each.result === result), 1));
-    this.runs.push({ dryRun, result });
-    return result;
+    return this.inTurn(dryRun ? 'dry' : 'real', () => this.runOnce(dryRun));
   }
 
-  /** Runs every `everyMs`; off unless started. Failures are recorded in the run, never thrown out of the timer. */
-  start(everyMs: number, onError: (error: unknown) => void = () => undefined): void {
-    void this.stop();
-    this.stopRepeating = repeatEvery(everyMs, () => void this.run().catch(onError));
+  /**
+   * Runs one interval after the last run recorded on the store, by this process or any other (an
+   * API process, the auditor CLI from cron), and looks first `firstLookAfterMs` after this call.
+   * Found in review: the first run came one interval after the process started, so a process
+   * restarted more often (daily deployments, rolling restarts) never ran it, and records past
+   * their retention were kept for ever; and every process's schedule added a run of its own.
+   * Failures are reported to `onError`, never thrown out of the timer; the next look is then one
+   * interval later.
+   */
+  start(everyMs: number, onError: (error: unknown) => void = () => undefined, firstLookAfterMs = FIRST_LOOK_AFTER_START_MS): void {
+    this.stopRepeating?.();
+    const now = () => Date.parse(this.parts.clock.now());
+    this.stopRepeating = repeatWhenDue(
+      now() + firstLookAfterMs,
+      async () => {
+        try {
+          const last = await this.runWhenDue(everyMs);
+          // A run recorded by a clock running ahead (another host's) never puts the next off by more than an interval.
+          return Math.min(Date.parse(last.data.finishedAt) + everyMs, now() + everyMs);
+        } catch (error) {
+          onError(error);
+          return now() + everyMs;
+        }
+      },
+      now,
+    );
   }
 
   async stop(): Promise<void> {
     this.stopRepeating?.();
     this.stopRepeating = undefined;
     await Promise.all(this.runs.map((each) => each.result.catch(() => undefined)));
+  }
+
+  /**
+   * A real run, unless one was recorded within the last `everyMs` (by any process): then that one,
+   * whose end says when the next is due. Judged while this process holds the turn, so processes
+   * whose schedules fall due together make one run, not one each back to back.
+   */
+  private runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted> {
+    return this.inTurn('when-due', async () => {
+      const last = await lastRealRun(this.parts.store);
+      const isRecent = last !== undefined && Date.parse(last.data.finishedAt) > Date.parse(this.parts.clock.now()) - everyMs;
+      return isRecent ? last : this.runOnce(false);
+    });
+  }
+
+  private inTurn(kind: 'dry' | 'real' | 'when-due', work: () => Promise<ProofRetentionRunCompleted>): Promise<ProofRetentionRunCompleted> {
+    const sameKind = this.runs.find((each) => each.kind === kind);
+    if (sameKind) return sameKind.result;
+    const previous = this.runs.at(-1)?.result.catch(() => undefined);
+    // Gone from `runs` before its caller hears the result, so a call made then starts a new run.
+    const result: Promise<ProofRetentionRunCompleted> = (previous ?? Promise.resolve())
+      .then(() => this.inTurnWithOtherProcesses(work))
+      .finally(() => this.runs.splice(this.runs.findIndex((each) => each.result === result), 1));
+    this.runs.push({ kind, result });
+    return result;
   }
 
   /**
@@ -206,6 +255,22 @@ export class ProofRetentionJob {
 async function* subjectsInStore(store: EventStore): AsyncGenerator<string> {
   for await (const names of streamNamePages(store, SUBJECT_STREAM_PREFIX, SUBJECTS_PER_PAGE)) {
     for (const name of names) yield name.slice(SUBJECT_STREAM_PREFIX.length);
+  }
+}
+
+/**
+ * The last real run recorded, newest first one at a time (each lists its removals: megabytes for
+ * a large run): a dry run removed nothing, so it does not put the next real one off.
+ */
+async function lastRealRun(store: EventStore): Promise<ProofRetentionRunCompleted | undefined> {
+  let fromRevision: number | undefined;
+  for (;;) {
+    const [event] = await store.readStream(PROOF_RETENTION_RUNS_STREAM, { direction: 'backwards', maxCount: 1, ...(fromRevision !== undefined && { fromRevision }) });
+    if (!event) return undefined;
+    const run = { type: 'ProofRetentionRunCompleted', data: event.data } as unknown as ProofRetentionRunCompleted;
+    if (!run.data.dryRun) return run;
+    if (event.revision === 0) return undefined;
+    fromRevision = event.revision - 1;
   }
 }
 
