@@ -69,9 +69,20 @@ export async function openPostgresVault(options: PostgresVaultOptions): Promise<
   return EnvelopeVault.open(rows, options.masterKey, options.cache);
 }
 
+/**
+ * Connections for destroys, forgets and scrubs, which wait for their locks however long it takes,
+ * apart from the seals' and reads' four: a proof-retention run destroys a batch of a hundred keys at
+ * once, and while those waited behind another session's lock they held every connection, so a
+ * command sealing contact details waited for one and was answered 503 (found in review).
+ */
+const DESTROY_CONNECTIONS = 2;
+
 class PostgresKeyRows implements KeyRows {
   readonly where: string;
+  /** Seals and reads, which give up after their timeout. */
   private readonly pool: Pool;
+  /** Destroys, forgets and scrubs (DESTROY_CONNECTIONS). */
+  private readonly destroysPool: Pool;
   private readonly keys: string;
   private readonly meta: string;
   private readonly schema?: string;
@@ -88,20 +99,25 @@ class PostgresKeyRows implements KeyRows {
     this.keys = `${prefix}personal_data_keys`;
     this.meta = `${prefix}personal_data_vault_meta`;
     this.where = `PostgreSQL table ${this.keys}`;
-    // Named, as every pool of the service is, for an operator reading pg_stat_activity.
     this.answerTimeoutMs = options.answerTimeoutMs;
     const givesUpAfterMs = options.answerTimeoutMs ?? options.silenceTimeoutMs;
-    this.pool = new Pool({
-      connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT),
-      max: 4,
-      application_name: 'consent-ledger-personal-data',
-      ...(givesUpAfterMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(givesUpAfterMs) }),
-    });
-    // An idle connection the server drops is reported here; without a listener it would crash the
-    // process. The next query simply opens a new connection.
-    this.pool.on('error', () => undefined);
-    const { silenceTimeoutMs } = options;
-    if (silenceTimeoutMs !== undefined) this.pool.on('connect', (client) => watchAnswers(client, { url: options.url, timeoutMs: silenceTimeoutMs }));
+    const poolOf = (max: number, applicationName: string): Pool => {
+      const pool = new Pool({
+        connectionString: withSessionSetting(options.url, 'lock_timeout', options.lockTimeout ?? KEY_LOCK_TIMEOUT),
+        max,
+        // Named, as every pool of the service is, for an operator reading pg_stat_activity.
+        application_name: applicationName,
+        ...(givesUpAfterMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(givesUpAfterMs) }),
+      });
+      // An idle connection the server drops is reported here; without a listener it would crash the
+      // process. The next query simply opens a new connection.
+      pool.on('error', () => undefined);
+      const { silenceTimeoutMs } = options;
+      if (silenceTimeoutMs !== undefined) pool.on('connect', (client) => watchAnswers(client, { url: options.url, timeoutMs: silenceTimeoutMs }));
+      return pool;
+    };
+    this.pool = poolOf(4, 'consent-ledger-personal-data');
+    this.destroysPool = poolOf(DESTROY_CONNECTIONS, 'consent-ledger-personal-data-destroys');
   }
 
   /** Whether a vault was opened here: its tables exist and hold the master key's fingerprint. */
@@ -219,13 +235,13 @@ class PostgresKeyRows implements KeyRows {
    * 503 "nothing was recorded" and left the key readable. Seals give up after the timeout instead.
    */
   private waitingForLocks<Row extends object>(sql: string, values: readonly unknown[]): Promise<Row[]> {
-    return inTransaction(this.pool, 'BEGIN; SET LOCAL lock_timeout = 0', async (client) => (await client.query<Row>(sql, values as unknown[])).rows, { waitsForLocks: true });
+    return inTransaction(this.destroysPool, 'BEGIN; SET LOCAL lock_timeout = 0', async (client) => (await client.query<Row>(sql, values as unknown[])).rows, { waitsForLocks: true });
   }
 
 
   async close(): Promise<void> {
     await Promise.allSettled([this.scrubbing, this.scrubAgain]);
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.destroysPool.end().catch(() => undefined)]);
   }
 
   /**
@@ -255,7 +271,7 @@ class PostgresKeyRows implements KeyRows {
    * is closed afterwards rather than go back to the pool without its lock timeout.
    */
   private async vacuumFull(): Promise<void> {
-    const client = await checkOutClient(this.pool, { waitsForLocks: true });
+    const client = await checkOutClient(this.destroysPool, { waitsForLocks: true });
     try {
       await client.query('SET lock_timeout = 0');
       await client.query(`VACUUM FULL ${this.keys}`);
