@@ -106,15 +106,16 @@ export class ProofRetentionJob {
 
   /**
    * A real run, unless one was recorded within the last `everyMs` (by any process): then that one,
-   * whose end says when the next is due. Judged while this process holds the turn, so processes
-   * whose schedules fall due together make one run, not one each back to back.
+   * whose end says when the next is due. Judged again once this process holds the turn, so
+   * processes whose schedules fall due together make one run, not one each back to back.
    */
-  private runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted> {
-    return this.inTurn('when-due', async () => {
+  private async runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted> {
+    const recentRun = async () => {
       const last = await lastRealRun(this.parts.store);
-      const isRecent = last !== undefined && Date.parse(last.data.finishedAt) > Date.parse(this.parts.clock.now()) - everyMs;
-      return isRecent ? last : this.runOnce(false);
-    });
+      return last !== undefined && Date.parse(last.data.finishedAt) > Date.parse(this.parts.clock.now()) - everyMs ? last : undefined;
+    };
+    // The look after a start mostly finds a recent run: it need not wait for a run under way elsewhere, nor hold up a shutdown.
+    return (await recentRun()) ?? this.inTurn('when-due', async () => (await recentRun()) ?? this.runOnce(false));
   }
 
   private inTurn(kind: 'dry' | 'real' | 'when-due', work: () => Promise<ProofRetentionRunCompleted>): Promise<ProofRetentionRunCompleted> {
