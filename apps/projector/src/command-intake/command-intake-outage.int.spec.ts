@@ -15,40 +15,61 @@ const ANSWER_TIMEOUT_MS = 1000;
 
 const describeWithKafkaAndPostgres = process.env.CL_TEST_POSTGRES === 'up' ? describeWithKafka : describe.skip;
 
+/** A projector on PostgreSQL reached through a proxy the test cuts, a reader of its command results, and a channel sending commands. */
+interface ProjectorBehindProxy {
+  readonly database: PostgresBehindProxy;
+  readonly resources: ProjectorResources;
+  readonly reader: TopicReader;
+  readonly groupId: string;
+  send(subjectId: string, key: string, command: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function projectorBehindProxy(schemaPrefix: string, answerTimeoutMs: number, logger: RecordingLogger | false = false): Promise<ProjectorBehindProxy> {
+  const database = await postgresBehindProxy(schemaPrefix);
+  const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: answerTimeoutMs });
+  const app: INestMicroservice = await createProjector(config, { logger });
+  await app.listen();
+  const resources = app.get(ProjectorResources);
+  const reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
+  const producer: Producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  return {
+    database,
+    resources,
+    reader,
+    groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
+    send: (subjectId, key, command) =>
+      producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] }),
+    async close() {
+      await producer.disconnect();
+      await reader.close();
+      await database.proxy.restore();
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
 // Found in review: the intake retries a command while storage is unavailable, and answers the
 // last attempt's failure. When the first attempt's append was sent and its connection lost, and
 // the later ones could not reach PostgreSQL at all, the result said nothing was recorded, while
 // the choice stood in the log: a channel believing it could send the choice again under a new key.
 describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away during an append', () => {
   let database: PostgresBehindProxy;
-  let app: INestMicroservice;
   let resources: ProjectorResources;
   let reader: TopicReader;
-  let producer: Producer;
+  let send: ProjectorBehindProxy['send'];
+  let close: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    database = await postgresBehindProxy('command_intake_outage');
-    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: ANSWER_TIMEOUT_MS });
-    app = await createProjector(config, { logger: false });
-    await app.listen();
-    resources = app.get(ProjectorResources);
-    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
-    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    ({ database, resources, reader, send, close } = await projectorBehindProxy('command_intake_outage', ANSWER_TIMEOUT_MS));
   }, 60_000);
 
-  afterAll(async () => {
-    await producer?.disconnect();
-    await reader?.close();
-    await database?.proxy.restore();
-    await app?.close();
-    await database?.close();
-  });
+  afterAll(() => close());
 
-  const send = (subjectId: string, key: string, command: unknown) =>
-    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
   const resultFor = (key: string, index = 0, timeoutMs = 30_000) =>
     reader.until(() => reader.messages(resources.topics.commandResults, key)[index], `result ${index + 1} for ${key}`, timeoutMs);
 
@@ -109,35 +130,17 @@ const LONG_ANSWER_TIMEOUT_MS = 12_000;
 
 describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answer for longer than the consumer session', () => {
   let database: PostgresBehindProxy;
-  let app: INestMicroservice;
   let resources: ProjectorResources;
   let reader: TopicReader;
-  let producer: Producer;
+  let send: ProjectorBehindProxy['send'];
+  let close: () => Promise<void> = async () => undefined;
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    database = await postgresBehindProxy('command_intake_long_outage');
-    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: LONG_ANSWER_TIMEOUT_MS });
-    app = await createProjector(config, { logger });
-    await app.listen();
-    resources = app.get(ProjectorResources);
-    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
-    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    ({ database, resources, reader, send, close } = await projectorBehindProxy('command_intake_long_outage', LONG_ANSWER_TIMEOUT_MS, logger));
   }, 60_000);
 
-  afterAll(async () => {
-    await producer?.disconnect();
-    await reader?.close();
-    await database?.proxy.restore();
-    await app?.close();
-    await database?.close();
-  });
-
-  const send = (subjectId: string, key: string, command: unknown) =>
-    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
+  afterAll(() => close());
 
   // Found in review: the first attempt waited the answer timeout, longer than the session, without a
   // heartbeat; the group expelled the projector's consumer, every partition stopped for a
@@ -164,37 +167,18 @@ describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answ
 
 describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answer and another instance joins the group', () => {
   let database: PostgresBehindProxy;
-  let app: INestMicroservice;
   let resources: ProjectorResources;
   let reader: TopicReader;
-  let producer: Producer;
+  let send: ProjectorBehindProxy['send'];
   let groupId: string;
+  let close: () => Promise<void> = async () => undefined;
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    database = await postgresBehindProxy('command_intake_rebalance');
-    const config = testProjectorConfig({ eventStore: 'postgres', databaseUrl: database.url, databaseAnswerTimeoutMs: ANSWER_TIMEOUT_MS });
-    groupId = `${config.kafkaTopicPrefix}consent-projector-commands`;
-    app = await createProjector(config, { logger });
-    await app.listen();
-    resources = app.get(ProjectorResources);
-    reader = await TopicReader.open(config.kafkaBrokers, [resources.topics.commandResults]);
-    producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...config.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    ({ database, resources, reader, send, groupId, close } = await projectorBehindProxy('command_intake_rebalance', ANSWER_TIMEOUT_MS, logger));
   }, 60_000);
 
-  afterAll(async () => {
-    await producer?.disconnect();
-    await reader?.close();
-    await database?.proxy.restore();
-    await app?.close();
-    await database?.close();
-  });
-
-  const send = (subjectId: string, key: string, command: unknown) =>
-    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
+  afterAll(() => close());
 
   // Found in review: the heartbeat between two attempts was refused while the group rebalanced
   // (another instance starting), and the refusal ended the command's handling: it was delivered
