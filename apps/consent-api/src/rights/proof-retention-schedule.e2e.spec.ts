@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestSchema, describeWithPostgres } from '../../../../test/support/services';
 import { createConsentApi } from '../consent-api';
+import { Clock } from '../ledger/clock';
 import { callApi, type StoreKind, testConfig } from '../testing/test-api';
 
 /** The schedule's interval, as PROOF_RETENTION_EVERY_HOURS gives it, made short. */
@@ -20,8 +21,11 @@ async function sharedStore(kind: StoreKind) {
   const schema = kind === 'postgres' ? await createTestSchema('cl_schedule') : undefined;
   const config = testConfig({ projector: 'off', proofRetentionEveryMs: EVERY_MS, ...(schema && { eventStore: 'postgres', databaseUrl: schema.url }) });
   let running: NestFastifyApplication[] = [];
-  const startProcess = async (overrides: { proofRetentionEveryMs?: number } = {}) => {
-    const app = await createConsentApi({ ...config, ...overrides }, { logger: ['error', 'warn'], proofRetentionFirstLookAfterMs: FIRST_LOOK_AFTER_START_MS });
+  const startProcess = async (overrides: { proofRetentionEveryMs?: number } = {}, clock?: Clock) => {
+    const app = await createConsentApi(
+      { ...config, ...overrides },
+      { logger: ['error', 'warn'], proofRetentionFirstLookAfterMs: FIRST_LOOK_AFTER_START_MS, ...(clock && { clock }) },
+    );
     running.push(app);
     await app.listen(0, '127.0.0.1');
     return app;
@@ -53,6 +57,13 @@ async function sharedStore(kind: StoreKind) {
       rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The clock of a host set a year ahead. */
+class ClockAYearAhead extends Clock {
+  override now() {
+    return new Date(Date.now() + 365 * 86_400_000).toISOString() as ReturnType<Clock['now']>;
+  }
 }
 
 const living = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -96,6 +107,24 @@ function theSchedule(kind: StoreKind) {
     const runs = await store.runs();
     expect(runs.length).toBeGreaterThanOrEqual(2);
     for (const pause of pausesBetween(runs)) expect(pause).toBeGreaterThanOrEqual(EVERY_MS);
+  }, 60_000);
+
+  // Found in review: a run recorded by a host whose clock was a year ahead counted as recent for
+  // every other process, look after look, so none ran for that year.
+  it('runs when due though the last run was recorded by a host whose clock ran far ahead', async () => {
+    await store.startProcess({}, new ClockAYearAhead());
+    await living(EVERY_MS / 2);
+    await store.stopEveryProcess();
+    const startedAt = Date.now();
+
+    await store.startProcess();
+    await living(EVERY_MS / 2);
+    await store.stopEveryProcess();
+
+    const runs = await store.runs();
+    expect(runs).toHaveLength(2);
+    expect(Date.parse(runs[1].startedAt)).toBeGreaterThanOrEqual(startedAt);
+    expect(Date.parse(runs[1].finishedAt)).toBeLessThanOrEqual(Date.now());
   }, 60_000);
 }
 

@@ -110,9 +110,14 @@ export class ProofRetentionJob {
    * processes whose schedules fall due together make one run, not one each back to back.
    */
   private async runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted> {
+    // A run finished more than an interval ahead of this clock was recorded by a clock set wrong
+    // (another host's): believed, it would count as recent at every look until this clock caught
+    // up, and no process ran for that long (found in review, a year ahead). One not so far ahead
+    // puts the next run off by an interval at most.
     const recentRun = async () => {
       const last = await lastRealRun(this.parts.store);
-      return last !== undefined && Date.parse(last.data.finishedAt) > Date.parse(this.parts.clock.now()) - everyMs ? last : undefined;
+      if (last === undefined) return undefined;
+      return Math.abs(Date.parse(last.data.finishedAt) - Date.parse(this.parts.clock.now())) < everyMs ? last : undefined;
     };
     // The look after a start mostly finds a recent run: it need not wait for a run under way elsewhere, nor hold up a shutdown.
     return (await recentRun()) ?? this.inTurn('when-due', async () => (await recentRun()) ?? this.runOnce(false));
