@@ -50,12 +50,16 @@ export interface ProofRetentionJobParts {
  */
 export class ProofRetentionJob {
   private stopRepeating?: () => void;
+  /** Set by `stop`: a look or a scheduled run that has not begun yet makes no run after it. */
+  private isStopped = false;
+  /** The schedule's look at the last run, made outside any turn: a stop waits for it. */
+  private looking?: Promise<unknown>;
   /**
    * The run under way and those waiting for it, at most one of each kind: runs never overlap. A
    * scheduled run (`when-due`) is a kind of its own, since it may find a run recorded within its
    * interval and make none: a real run asked for is never answered with that.
    */
-  private readonly runs: Array<{ readonly kind: 'dry' | 'real' | 'when-due'; readonly result: Promise<ProofRetentionRunCompleted> }> = [];
+  private readonly runs: Array<{ readonly kind: 'dry' | 'real' | 'when-due'; readonly result: Promise<ProofRetentionRunCompleted | undefined> }> = [];
 
   constructor(private readonly parts: ProofRetentionJobParts) {}
 
@@ -67,7 +71,7 @@ export class ProofRetentionJob {
    */
   run(options: { dryRun?: boolean } = {}): Promise<ProofRetentionRunCompleted> {
     const dryRun = options.dryRun === true;
-    return this.inTurn(dryRun ? 'dry' : 'real', () => this.runOnce(dryRun));
+    return this.inTurn(dryRun ? 'dry' : 'real', () => this.runOnce(dryRun)) as Promise<ProofRetentionRunCompleted>;
   }
 
   /**
@@ -81,12 +85,14 @@ export class ProofRetentionJob {
    */
   start(everyMs: number, onError: (error: unknown) => void = () => undefined, firstLookAfterMs = FIRST_LOOK_AFTER_START_MS): void {
     this.stopRepeating?.();
+    this.isStopped = false;
     const now = () => Date.parse(this.parts.clock.now());
     this.stopRepeating = repeatWhenDue(
       now() + firstLookAfterMs,
       async () => {
         try {
           const last = await this.runWhenDue(everyMs);
+          if (last === undefined) return now() + everyMs;
           // A run recorded by a clock running ahead (another host's) never puts the next off by more than an interval.
           return Math.min(Date.parse(last.data.finishedAt) + everyMs, now() + everyMs);
         } catch (error) {
@@ -99,17 +105,19 @@ export class ProofRetentionJob {
   }
 
   async stop(): Promise<void> {
+    this.isStopped = true;
     this.stopRepeating?.();
     this.stopRepeating = undefined;
-    await Promise.all(this.runs.map((each) => each.result.catch(() => undefined)));
+    await Promise.all([this.looking, ...this.runs.map((each) => each.result.catch(() => undefined))]);
   }
 
   /**
    * A real run, unless one was recorded within the last `everyMs` (by any process): then that one,
-   * whose end says when the next is due. Judged again once this process holds the turn, so
-   * processes whose schedules fall due together make one run, not one each back to back.
+   * whose end says when the next is due; none once the job is stopped. Judged again once this
+   * process holds the turn, so processes whose schedules fall due together make one run, not one
+   * each back to back.
    */
-  private async runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted> {
+  private async runWhenDue(everyMs: number): Promise<ProofRetentionRunCompleted | undefined> {
     // A run finished more than an interval ahead of this clock was recorded by a clock set wrong
     // (another host's): believed, it would count as recent at every look until this clock caught
     // up, and no process ran for that long (found in review, a year ahead). One not so far ahead
@@ -120,15 +128,24 @@ export class ProofRetentionJob {
       return Math.abs(Date.parse(last.data.finishedAt) - Date.parse(this.parts.clock.now())) < everyMs ? last : undefined;
     };
     // The look after a start mostly finds a recent run: it need not wait for a run under way elsewhere, nor hold up a shutdown.
-    return (await recentRun()) ?? this.inTurn('when-due', async () => (await recentRun()) ?? this.runOnce(false));
+    // Found in review: a stop did not wait for this look either, which, answered after it, began a
+    // run while the process closed its store and key store.
+    const look = recentRun();
+    this.looking = look.catch(() => undefined);
+    const recent = await look;
+    if (recent !== undefined || this.isStopped) return recent;
+    return this.inTurn('when-due', async () => (this.isStopped ? undefined : ((await recentRun()) ?? this.runOnce(false))));
   }
 
-  private inTurn(kind: 'dry' | 'real' | 'when-due', work: () => Promise<ProofRetentionRunCompleted>): Promise<ProofRetentionRunCompleted> {
+  private inTurn(
+    kind: 'dry' | 'real' | 'when-due',
+    work: () => Promise<ProofRetentionRunCompleted | undefined>,
+  ): Promise<ProofRetentionRunCompleted | undefined> {
     const sameKind = this.runs.find((each) => each.kind === kind);
     if (sameKind) return sameKind.result;
     const previous = this.runs.at(-1)?.result.catch(() => undefined);
     // Gone from `runs` before its caller hears the result, so a call made then starts a new run.
-    const result: Promise<ProofRetentionRunCompleted> = (previous ?? Promise.resolve())
+    const result: Promise<ProofRetentionRunCompleted | undefined> = (previous ?? Promise.resolve())
       .then(() => this.inTurnWithOtherProcesses(work))
       .finally(() => this.runs.splice(this.runs.findIndex((each) => each.result === result), 1));
     this.runs.push({ kind, result });
