@@ -442,6 +442,34 @@ describeWithPostgres('PostgreSQL event store', () => {
     });
   });
 
+  describe('connections in pg_stat_activity', () => {
+    let schema: TestSchema;
+    beforeEach(async () => (schema = await createTestSchema('cl_event_store')));
+    afterEach(() => schema.drop());
+
+    // Found in review: the API names no store, and its LISTEN and lock connections showed in
+    // pg_stat_activity without a name, where the README counts them.
+    it('names the connection waking subscribers and the one holding a maintenance lock after the pool, unnamed by the process', async () => {
+      const store = await openPostgresEventStore({ url: schema.url, poolSize: 2, pollIntervalMs: 600_000 });
+      let hasCaughtUp = false;
+      const subscription = store.subscribeToAll({ after: START, onEvent: () => undefined, onCaughtUp: () => (hasCaughtUp = true) });
+      try {
+        await eventually(() => expect(hasCaughtUp).toBe(true));
+        const named = await store.exclusively('naming-check', () =>
+          withClient(schema.url, async (client) =>
+            (await client.query("SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'consent-ledger-event-store%'")).rows.map(
+              (row) => row.application_name as string,
+            ),
+          ),
+        );
+        expect(named).toEqual(expect.arrayContaining(['consent-ledger-event-store-listen', 'consent-ledger-event-store-lock']));
+      } finally {
+        await subscription.close();
+        await store.close();
+      }
+    });
+  });
+
   describe('one total order while an earlier transaction is still open', () => {
     let schema: TestSchema;
     beforeEach(async () => (schema = await createTestSchema('cl_event_store_order')));

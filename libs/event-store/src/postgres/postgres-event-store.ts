@@ -44,7 +44,11 @@ export interface PostgresEventStoreOptions {
   /** The store owns the tables of the connection's current schema; give it a schema of its own. */
   readonly url: string;
   readonly poolSize?: number;
-  /** Shown in pg_stat_activity. */
+  /**
+   * Shown in pg_stat_activity: the pool's connections under this name (`consent-ledger-event-store`
+   * by default), the one waking subscribers with `-listen` after it, the one holding a maintenance
+   * lock (`exclusively`) with `-lock`.
+   */
   readonly applicationName?: string;
   /** How often a caught-up subscriber reads again when no NOTIFY arrived (a lost LISTEN connection). */
   readonly pollIntervalMs?: number;
@@ -106,7 +110,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   const pool = new Pool({
     connectionString: storeSessionSettings(options.url, options.answerTimeoutMs),
     max: options.poolSize ?? 10,
-    application_name: options.applicationName ?? 'consent-ledger-event-store',
+    application_name: applicationNameOf(options),
     connectionTimeoutMillis: connectionWaitMs(options.answerTimeoutMs ?? options.silenceTimeoutMs),
   });
   // An idle client that loses its connection emits here; the next query reports the failure.
@@ -499,7 +503,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async openListener(): Promise<Client> {
-    const client = new Client({ connectionString: this.options.url, application_name: this.options.applicationName });
+    const client = new Client({ connectionString: this.options.url, application_name: `${applicationNameOf(this.options)}-listen` });
     const forget = () => {
       this.listener = undefined;
       client.end().catch(() => undefined);
@@ -528,7 +532,7 @@ export class PostgresEventStore implements EventStore {
     const { silenceTimeoutMs } = this.options;
     const client = new Client({
       connectionString: this.options.url,
-      application_name: this.options.applicationName,
+      application_name: `${applicationNameOf(this.options)}-lock`,
       ...(silenceTimeoutMs !== undefined && { connectionTimeoutMillis: connectionWaitMs(silenceTimeoutMs) }),
     });
     client.on('error', () => undefined);
@@ -638,3 +642,10 @@ function toRemovalRecord(row: RemovalRow): RemovalRecord {
     hash: row.hash,
   };
 }
+
+/**
+ * The name the store's connections carry in pg_stat_activity. Its LISTEN and lock connections had
+ * none unless the process named the store, which the API does not: an operator counting the
+ * README's connections found two without a name (found in review).
+ */
+const applicationNameOf = (options: PostgresEventStoreOptions): string => options.applicationName ?? 'consent-ledger-event-store';
