@@ -12,5 +12,5 @@ export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-
 export { checkOutClient, inTransaction } from './postgres/pool-clients';
 export { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
 export { AnswerNotHeard, watchAnswers } from './postgres/answer-watch';
-export { isNoConnectionInTime } from './postgres/postgres-errors';
+export { isLockTimeout, isNoConnectionInTime } from './postgres/postgres-errors';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

@@ -104,9 +104,8 @@ const isSessionEnded = (severity: unknown): boolean => severity === 'FATAL' || s
  * any error that ended the session), a busy or missing SQLite file. Follows `cause` chains.
  */
 export function isStorageUnavailable(error: unknown): boolean {
-  // Duck-typed, not `instanceof Error`: driver errors may come from another realm (a test sandbox, a worker).
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
-    const { name, message, code, severity, cause } = current as { name?: unknown; message?: unknown; code?: unknown; severity?: unknown; cause?: unknown };
+  for (const current of errorAndCauses(error)) {
+    const { name, message, code, severity } = current as { name?: unknown; message?: unknown; code?: unknown; severity?: unknown };
     if (current instanceof EventStoreUnavailable || isAnswerLate(current) || (typeof name === 'string' && /Unavailable$/.test(name))) return true;
     if (isSessionEnded(severity)) return true;
     if (typeof code === 'string') {
@@ -114,8 +113,18 @@ export function isStorageUnavailable(error: unknown): boolean {
       if (/^(08|53|57P)/.test(code) || code === '55P03') return true;
     }
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
-    current = cause ?? (current as { errors?: unknown[] }).errors?.[0];
   }
   return false;
+}
+
+/**
+ * `error`, then what it was caused by (`cause`, or an AggregateError's first), five deep at most.
+ * Duck-typed, not `instanceof Error`: driver errors may come from another realm (a test sandbox, a worker).
+ */
+export function* errorAndCauses(error: unknown): Generator<object> {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    yield current;
+    current = (current as { cause?: unknown }).cause ?? (current as { errors?: unknown[] }).errors?.[0];
+  }
 }
 

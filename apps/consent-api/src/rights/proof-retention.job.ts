@@ -12,8 +12,8 @@ import {
   type RightsRequest,
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
-import { type EventStore, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
-import { isStorageUnavailable, ledgerStreamOf } from '@consent-ledger/ledger-commands';
+import { type EventStore, isLockTimeout, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
+import { errorAndCauses, isStorageUnavailable, ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
 import { repeatWhenDue } from './repeat-when-due';
@@ -318,7 +318,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * per subject, for hours on a large store.
  */
 function stopIfUnavailable(error: unknown): void {
-  if (isStorageUnavailable(error) && !isLockTimeout(error)) throw error;
+  if (isStorageUnavailable(error) && !isOneSubjectsLockTimeout(error)) throw error;
 }
 
 /**
@@ -327,10 +327,4 @@ function stopIfUnavailable(error: unknown): void {
  * store answers, and the other subjects are not held up: that subject is a failure of the run
  * (found in review: it stopped the run, the subjects after it kept and the run unrecorded).
  */
-function isLockTimeout(error: unknown): boolean {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
-    if ((current as { code?: unknown }).code === '55P03') return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
+const isOneSubjectsLockTimeout = (error: unknown): boolean => [...errorAndCauses(error)].some(isLockTimeout);
