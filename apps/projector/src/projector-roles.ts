@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { consentFeedOf, followCatalogueRules, followLog, leadRole, type Projections, type RoleLeadership, startProjections } from '@consent-ledger/read-models';
 import { nestLogOf } from '@consent-ledger/deployment';
-import { CommandTopicIntake } from './command-intake/command-topic-intake';
+import { commandIntakeGroupId, CommandTopicIntake } from './command-intake/command-topic-intake';
 import { audienceKeys } from './consent-feed/audience-message';
 import { ConsentFeedPublisher } from './consent-feed/consent-feed.publisher';
 import { ProjectorResources } from './projector-resources';
@@ -62,7 +62,7 @@ export class ProjectorRoles implements OnApplicationBootstrap, OnApplicationShut
       intake: resources.intake,
       commandsTopic: topics.commands,
       resultsTopic: topics.commandResults,
-      groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
+      groupId: commandIntakeGroupId(config.kafkaTopicPrefix),
       deleteAnswered: config.deleteAnsweredCommands,
       log,
     });

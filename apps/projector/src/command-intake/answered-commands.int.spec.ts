@@ -9,10 +9,11 @@ import type { ProjectorConfig } from '../config';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
 import { consentTopics } from '../kafka/topics';
+import { anotherCommandIntake } from '../testing/another-command-intake';
 import { RecordingLogger } from '../testing/recording-logger';
 import { testProjectorConfig } from '../testing/test-config';
 import { eventually, type ReadMessage, TopicReader } from '../testing/topic-reader';
-import { CommandTopicIntake } from './command-topic-intake';
+import { commandIntakeGroupId } from './command-topic-intake';
 
 /** Contact details and an evidence reference, sent in clear on the topic as channels may; unique to the test. */
 function prospectWithContactDetails() {
@@ -181,21 +182,12 @@ describeWithKafka('consent.commands.v1: answered commands are deleted from the t
   });
 
   it('deletes what each of two intake instances in one consumer group answered on the partitions it was given', async () => {
-    const second = new CommandTopicIntake({
-      kafka: resources.kafka,
-      producer: resources.producer,
-      intake: resources.intake,
-      commandsTopic: resources.topics.commands,
-      resultsTopic: resources.topics.commandResults,
-      groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
-      deleteAnswered: true,
-      log: { warn: () => undefined, error: () => undefined },
-    });
+    const second = anotherCommandIntake(resources, config.kafkaTopicPrefix, { deleteAnswered: true, log: { warn: () => undefined, error: () => undefined } });
     const admin = resources.kafka.admin();
     await admin.connect();
     try {
       await second.start();
-      const groupId = `${config.kafkaTopicPrefix}consent-projector-commands`;
+      const groupId = commandIntakeGroupId(config.kafkaTopicPrefix);
       await eventually(
         async () => {
           const [group] = (await admin.describeGroups([groupId])).groups;

@@ -5,10 +5,10 @@ import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import { createProjector } from '../projector';
 import { ProjectorResources } from '../projector-resources';
+import { anotherCommandIntake } from '../testing/another-command-intake';
 import { RecordingLogger } from '../testing/recording-logger';
 import { testProjectorConfig } from '../testing/test-config';
 import { TopicReader } from '../testing/topic-reader';
-import { CommandTopicIntake } from './command-topic-intake';
 
 /** DATABASE_ANSWER_TIMEOUT_SECONDS, short for the test. */
 const ANSWER_TIMEOUT_MS = 1000;
@@ -20,8 +20,10 @@ interface ProjectorBehindProxy {
   readonly database: PostgresBehindProxy;
   readonly resources: ProjectorResources;
   readonly reader: TopicReader;
-  readonly groupId: string;
+  readonly topicPrefix: string;
   send(subjectId: string, key: string, command: unknown): Promise<unknown>;
+  /** Sends a command once PostgreSQL stops answering on the connections the pools hold open. */
+  sendIntoTheCut(): Promise<{ subjectId: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -36,13 +38,25 @@ async function projectorBehindProxy(schemaPrefix: string, answerTimeoutMs: numbe
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  const send: ProjectorBehindProxy['send'] = (subjectId, key, command) =>
+    producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] });
   return {
     database,
     resources,
     reader,
-    groupId: `${config.kafkaTopicPrefix}consent-projector-commands`,
-    send: (subjectId, key, command) =>
-      producer.send({ topic: resources.topics.commands, messages: [{ key: subjectId, value: JSON.stringify(command), headers: { 'idempotency-key': key, client: 'tv-menu' } }] }),
+    topicPrefix: config.kafkaTopicPrefix,
+    send,
+    async sendIntoTheCut() {
+      const warmUp = uniqueName('subject');
+      await send(warmUp, uniqueName('key'), commandJson.startRelationship(warmUp));
+      // Answered: the pools now hold open connections, which the cut leaves open.
+      await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === warmUp), 'the warm-up command');
+      database.proxy.freeze();
+      const subjectId = uniqueName('subject');
+      const key = uniqueName('key');
+      await send(subjectId, key, commandJson.startRelationship(subjectId));
+      return { subjectId, key };
+    },
     async close() {
       await producer.disconnect();
       await reader.close();
@@ -129,15 +143,14 @@ describeWithKafkaAndPostgres('consent.commands.v1 when PostgreSQL goes away duri
 const LONG_ANSWER_TIMEOUT_MS = 12_000;
 
 describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answer for longer than the consumer session', () => {
-  let database: PostgresBehindProxy;
   let resources: ProjectorResources;
   let reader: TopicReader;
-  let send: ProjectorBehindProxy['send'];
+  let sendIntoTheCut: ProjectorBehindProxy['sendIntoTheCut'];
   let close: () => Promise<void> = async () => undefined;
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    ({ database, resources, reader, send, close } = await projectorBehindProxy('command_intake_long_outage', LONG_ANSWER_TIMEOUT_MS, logger));
+    ({ resources, reader, sendIntoTheCut, close } = await projectorBehindProxy('command_intake_long_outage', LONG_ANSWER_TIMEOUT_MS, logger));
   }, 60_000);
 
   afterAll(() => close());
@@ -147,15 +160,7 @@ describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answ
   // rebalance, and the command was delivered again and its attempts begun anew (with the defaults
   // too: an attempt of 10.5 s against a session of 10 s).
   it('answers a command 503 after its attempts, taken once, when an attempt waits longer than the session timeout', async () => {
-    const warmUp = uniqueName('subject');
-    await send(warmUp, uniqueName('key'), commandJson.startRelationship(warmUp));
-    // Answered: the pools now hold open connections, which the cut leaves open.
-    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === warmUp), 'the warm-up command');
-
-    database.proxy.freeze();
-    const subjectId = uniqueName('subject');
-    const key = uniqueName('key');
-    await send(subjectId, key, commandJson.startRelationship(subjectId));
+    const { key } = await sendIntoTheCut();
 
     const result = await reader.until(() => reader.messages(resources.topics.commandResults, key)[0], `the result for ${key}`, 90_000);
     expect(result.value).toMatchObject({ status: 503, body: { error: 'unavailable' } });
@@ -170,12 +175,13 @@ describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answ
   let resources: ProjectorResources;
   let reader: TopicReader;
   let send: ProjectorBehindProxy['send'];
-  let groupId: string;
+  let sendIntoTheCut: ProjectorBehindProxy['sendIntoTheCut'];
+  let topicPrefix: string;
   let close: () => Promise<void> = async () => undefined;
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    ({ database, resources, reader, send, groupId, close } = await projectorBehindProxy('command_intake_rebalance', ANSWER_TIMEOUT_MS, logger));
+    ({ database, resources, reader, send, sendIntoTheCut, topicPrefix, close } = await projectorBehindProxy('command_intake_rebalance', ANSWER_TIMEOUT_MS, logger));
   }, 60_000);
 
   afterAll(() => close());
@@ -184,26 +190,12 @@ describeWithKafkaAndPostgres('consent.commands.v1 while PostgreSQL does not answ
   // (another instance starting), and the refusal ended the command's handling: it was delivered
   // again once the group had settled, and its attempts begun anew.
   it('goes on with the attempts at a command while the group rebalances, and answers it once', async () => {
-    const warmUp = uniqueName('subject');
-    await send(warmUp, uniqueName('key'), commandJson.startRelationship(warmUp));
-    // Answered: the pools now hold open connections, which the cut leaves open.
-    await reader.until(() => reader.messages(resources.topics.commandResults).find((message) => message.value.body?.subjectId === warmUp), 'the warm-up command');
-
-    database.proxy.freeze();
-    const subjectId = uniqueName('subject');
-    const key = uniqueName('key');
-    await send(subjectId, key, commandJson.startRelationship(subjectId));
+    const { subjectId, key } = await sendIntoTheCut();
     const attemptsOf = (attempt: number) => logger.lines.filter((line) => line.message.includes(`command ${key}: storage unavailable (attempt ${attempt} of`));
     await reader.until(() => attemptsOf(1)[0], 'the first attempt failed', 30_000);
 
     // Joining, it waits for the first instance to rejoin: the group rebalances meanwhile.
-    const second = new CommandTopicIntake({
-      kafka: resources.kafka,
-      producer: resources.producer,
-      intake: resources.intake,
-      commandsTopic: resources.topics.commands,
-      resultsTopic: resources.topics.commandResults,
-      groupId,
+    const second = anotherCommandIntake(resources, topicPrefix, {
       deleteAnswered: false,
       log: { warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
     });

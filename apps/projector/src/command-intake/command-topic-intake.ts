@@ -17,6 +17,9 @@ import { HEARTBEAT_INTERVAL_MS, heartbeatingWhile } from '../kafka/heartbeating'
  */
 const TAKEN_ON_THE_TOPIC: ReadonlySet<CommandScope> = new Set(['commands:write', 'relationships:write']);
 
+/** The consumer group every projector instance with `topicPrefix` takes commands in. */
+export const commandIntakeGroupId = (topicPrefix: string): string => `${topicPrefix}consent-projector-commands`;
+
 export interface CommandTopicIntakeOptions {
   readonly kafka: Kafka;
   /** The idempotent producer results go out on. */
