@@ -77,6 +77,14 @@ export function isGivenUpByWatch(client: ClientBase): boolean {
 
 type WatchedClient = ClientBase & { readonly processID?: number | null; readonly connection?: { readonly stream?: Duplex } };
 
+/**
+ * Closes the client's socket without the goodbye `end()` sends and waits on, which a server out
+ * of reach never acknowledges. node-postgres has no public way; its socket is `connection.stream`.
+ */
+export function closeOutright(client: ClientBase): void {
+  (client as WatchedClient).connection?.stream?.destroy();
+}
+
 /** A cursor or stream (`submit`) keeps its own pace; a `query_timeout` already bounds the statement. */
 function hasLimitOfItsOwn(config: unknown): boolean {
   if (typeof config !== 'object' || config === null) return false;
@@ -137,7 +145,7 @@ class WatchedStatement {
     givenUpClients.add(this.client);
     this.onGivenUp?.(new AnswerNotHeard());
     // Its statement would stay pending on it, and a query sent next would wait behind it.
-    this.client.connection?.stream?.destroy();
+    closeOutright(this.client);
   }
 }
 
@@ -161,7 +169,7 @@ async function isStillWorking(url: string, processID: number | null | undefined,
     return rows[0]?.running === true;
   } catch {
     // Ending it would wait for a server that does not answer.
-    (probe as unknown as WatchedClient).connection?.stream?.destroy();
+    closeOutright(probe);
     return false;
   }
 }

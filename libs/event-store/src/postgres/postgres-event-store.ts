@@ -31,7 +31,7 @@ import { assertValidRemoval, detailsOfColumn, recordRemoval } from '../removal-r
 import { toStreamNameRange } from '../stream-name-range';
 import { SubscriptionSet } from '../subscription-set';
 import { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './answer-timeout';
-import { watchAnswers } from './answer-watch';
+import { closeOutright, watchAnswers } from './answer-watch';
 import { asUnavailable, isConnectionFailure, isNoConnectionInTime, isWorthRetrying } from './postgres-errors';
 import { selectEvents, selectEventTexts, STREAMS_FROM_REVISIONS } from './postgres-event-pages';
 import { KnownStreamHeads } from './known-stream-heads';
@@ -564,7 +564,7 @@ export class PostgresEventStore implements EventStore {
     let waiting: NodeJS.Timeout | undefined;
     const isEnded = await Promise.race([ended.then(() => true), new Promise<boolean>((resolve) => (waiting = setTimeout(() => resolve(false), silenceTimeoutMs)))]);
     clearTimeout(waiting);
-    if (!isEnded) (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    if (!isEnded) closeOutright(client);
   }
 
   private async connect(): Promise<PoolClient> {
