@@ -168,8 +168,11 @@ function isNationalRegisterNumber(year: string, month: string, day: string, seri
   return hasNationalRegisterCheck(`${year}${month}${day}${serial}`, check);
 }
 
-/** YY.MM.DD-SSS.CC exactly as the identity card prints it, not inside a longer run of letters or digits. */
-const NATIONAL_REGISTER_NUMBER_AS_PRINTED = /(?<![\dA-Za-z])(\d{2})\.(\d{2})\.(\d{2})-(\d{3})\.(\d{2})(?![\dA-Za-z])/g;
+/**
+ * YY.MM.DD-SSS.CC exactly as the identity card prints it, not inside a longer run of digits. Letters
+ * may touch it (`rrn85.07.30-033.28` was taken): the dots and dash are what make the shape rare.
+ */
+const NATIONAL_REGISTER_NUMBER_AS_PRINTED = /(?<!\d)(\d{2})\.(\d{2})\.(\d{2})-(\d{3})\.(\d{2})(?!\d)/g;
 
 /**
  * For idempotency keys, kept in clear in the log and sent as the result's key, the events'

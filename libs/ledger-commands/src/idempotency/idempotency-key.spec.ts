@@ -18,6 +18,8 @@ describe('an idempotency key holding a national register number or an IBAN', () 
     ['the number of someone born in the 2000s', withDotsAndDash(bornIn2005)],
     ['a bis number', withDotsAndDash(bisNumber)],
     ['a national register number inside a longer key', `tv-${withDotsAndDash(bornIn1985)}-1`],
+    ['a national register number glued to letters before it', `rrn${withDotsAndDash(bornIn1985)}`],
+    ['a national register number glued to letters after it', `${withDotsAndDash(bornIn1985)}nrn`],
     ['a compact IBAN', belgianAccount],
     ['an IBAN in groups of four with dashes', inGroupsOfFour(belgianAccount).replace(/ /g, '-')],
     ['an IBAN in groups of four with dots', inGroupsOfFour(dutchAccount).replace(/ /g, '.')],
