@@ -64,7 +64,7 @@ export class ProjectorResources {
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }
-          : { kind: 'postgres', url: config.databaseUrl!, applicationName: `consent-projector-${config.instanceId}` };
+          : { kind: 'postgres', url: config.databaseUrl!, applicationName: `consent-projector-${config.instanceId}`, answerTimeoutMs };
       // Their rules are followed once this instance is elected to keep them (ProjectorRoles), not here:
       // an instance standing by, or another deployment's feed, must not empty the shared tables.
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: false }));

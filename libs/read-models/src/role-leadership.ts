@@ -54,22 +54,29 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
   let heldUntil = Number.NEGATIVE_INFINITY;
   let isStopped = false;
   let turn: Promise<void> = Promise.resolve();
+  let attempting = false;
+  // Only hastens a standby's take-over (the lease runs out anyway), so a silent database is not waited on.
+  const letLeaseGo = () => answeredWithin(ttlMs, options.storage.releaseLease(options.role, options.holder), `letting the ${options.role} lease go got no answer`).catch(() => undefined);
 
-  const attempt = () =>
-    (turn = turn.then(async () => {
+  const attempt = () => {
+    // A renewal waiting on a silent database takes up to the lease's length: the ticks meanwhile
+    // would queue one more each, and the leader (and its stop) would work through them one by one.
+    if (attempting) return turn;
+    attempting = true;
+    return (turn = turn.then(async () => {
       if (isStopped) return;
       if (options.shouldLead && !options.shouldLead()) {
         if (isLeader) {
           isLeader = false;
           await Promise.resolve(options.onDeposed()).catch((error: unknown) => options.log?.error(`handing ${options.role} over failed`, error));
-          await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+          await letLeaseGo();
         }
         return;
       }
       let holds = false;
       const asked = now();
       try {
-        holds = await options.storage.tryLease(options.role, options.holder, ttlMs);
+        holds = await answeredWithin(ttlMs, options.storage.tryLease(options.role, options.holder, ttlMs), `the ${options.role} lease's renewal got no answer`);
       } catch (error) {
         options.log?.error(`could not renew the ${options.role} lease`, error);
       }
@@ -81,13 +88,16 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
         } catch (error) {
           options.log?.error(`could not start leading ${options.role}; letting the lease go`, error);
           isLeader = false;
-          await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+          await letLeaseGo();
         }
       } else if (!holds && isLeader) {
         isLeader = false;
         await Promise.resolve(options.onDeposed()).catch((error: unknown) => options.log?.error(`stopping ${options.role} failed`, error));
       }
+    }).finally(() => {
+      attempting = false;
     }));
+  };
 
   const firstAttempt = attempt();
   const timer = setInterval(() => void attempt(), renewEveryMs);
@@ -112,8 +122,21 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
       if (isLeader) {
         isLeader = false;
         await options.onDeposed();
-        await options.storage.releaseLease(options.role, options.holder).catch(() => undefined);
+        await letLeaseGo();
       }
     },
   };
+}
+
+/**
+ * A renewal answered after the lease it asks for would have run out proves nothing, and one sent
+ * into a network cut that keeps the connection open waits with the cut: the leader must step down
+ * meanwhile, as a standby takes the role once the lease expires, and stopping must not wait on it.
+ */
+function answeredWithin<T>(ms: number, answer: Promise<T>, late: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${late} in ${ms} ms`)), ms);
+  });
+  return Promise.race([answer, giveUp]).finally(() => clearTimeout(timer));
 }

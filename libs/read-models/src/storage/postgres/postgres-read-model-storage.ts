@@ -72,9 +72,11 @@ export interface PostgresReadModelStorageOptions {
   readonly idleInTransactionTimeoutMs?: number;
   /**
    * How long the reads of an audience decision (the subjects' ledgers, the checkpoint it waits
-   * for) and of /health (the checkpoint, the feeds' progress) wait for PostgreSQL's answer before
-   * their connection is closed and the question answered 503 (see the event store's
-   * answer-timeout.ts); also bounds the wait for a connection. Unset: as long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
+   * for), of /health (the checkpoint, the feeds' progress) and of the projector's heartbeat (who
+   * holds a lease) wait for PostgreSQL's answer before their connection is closed and the question
+   * answered 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection.
+   * Unset: as long as it takes. Writers (projections, rebuilds, the time sweep, republication) have
+   * none; a lease's renewal has the lease's length.
    */
   readonly answerTimeoutMs?: number;
 }
@@ -359,12 +361,19 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
-    // The database's clock decides expiry, so instances with drifting clocks still agree.
+    // The database's clock decides expiry, so instances with drifting clocks still agree. An answer
+    // later than the lease is worthless: the connection it waits on is closed then (see
+    // withAnswerTimeout), not left stuck in a cut for the next renewal to queue behind.
     const { rowCount } = await this.pool.query(
-      `INSERT INTO rm_leases (role, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE rm_leases.holder = excluded.holder OR rm_leases.expires_at < now()`,
-      [role, holder, ttlMs],
+      withAnswerTimeout(
+        {
+          text: `INSERT INTO rm_leases (role, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+                 ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                 WHERE rm_leases.holder = excluded.holder OR rm_leases.expires_at < now()`,
+          values: [role, holder, ttlMs],
+        },
+        ttlMs,
+      ),
     );
     return rowCount === 1;
   }
@@ -374,7 +383,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async leaseHolder(role: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ holder: string }>('SELECT holder FROM rm_leases WHERE role = $1 AND expires_at >= now()', [role]);
+    // Asked by every instance's heartbeat: see answerTimeoutMs.
+    const { rows } = await this.pool.query<{ holder: string }>(
+      withAnswerTimeout({ text: 'SELECT holder FROM rm_leases WHERE role = $1 AND expires_at >= now()', values: [role] }, this.options.answerTimeoutMs),
+    );
     return rows[0]?.holder;
   }
 

@@ -8,6 +8,7 @@ import { createTestSchema, describeWithPostgres, withClient } from '../../../../
 import { planEvents } from '../../change-set';
 import { startProjections } from '../../projection-runner';
 import { ProjectedReadModels } from '../../read-models';
+import { leadRole } from '../../role-leadership';
 import { runReadModelsContract } from '../../testing/read-models.contract';
 import { asNewEvent, ledgerStream } from '../../testing/stored-events';
 import { READ_MODELS_CHECKPOINT, type Planner, republicationMarkerOf } from '../read-model-storage';
@@ -324,3 +325,51 @@ describeWithPostgres('read models in PostgreSQL when PostgreSQL stops answering 
     }
   });
 });
+
+// The lease's renewal had no answer timeout: sent into such a cut it waited with the cut, the
+// leader never stepped down (its standby took the role once the lease ran out, while /health still
+// showed this instance leading), and stopping the projector waited with it.
+describeWithPostgres('leading a role by a lease in PostgreSQL when PostgreSQL stops answering on open connections', () => {
+  it('steps down within the lease, and stops at once', async () => {
+    const database = await postgresBehindProxy('cl_rm_lease_cut');
+    const storage = await PostgresReadModelStorage.open({ url: database.url, poolSize: 2 });
+    const deposed: number[] = [];
+    const role = leadRole({
+      storage,
+      role: 'read-models',
+      holder: 'instance-a',
+      ttlMs: 1500,
+      renewEveryMs: 300,
+      onElected: () => undefined,
+      onDeposed: () => void deposed.push(Date.now()),
+    });
+    try {
+      await role.firstAttempt;
+      expect(role.isLeader).toBe(true);
+
+      database.proxy.freeze();
+      const frozenAt = Date.now();
+      await waitUntil(() => deposed.length > 0, 5000);
+      expect(role.isLeader).toBe(false);
+      // At most one renewal interval plus the lease it would have been given.
+      expect(deposed[0] - frozenAt).toBeLessThan(300 + 1500 + 500);
+
+      const stopping = Date.now();
+      await role.stop();
+      expect(Date.now() - stopping).toBeLessThan(2000);
+    } finally {
+      await role.stop();
+      await database.proxy.restore();
+      await storage.close();
+      await database.close();
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
