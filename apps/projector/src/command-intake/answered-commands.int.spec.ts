@@ -13,6 +13,7 @@ import { anotherCommandIntake } from '../testing/another-command-intake';
 import { RecordingLogger } from '../testing/recording-logger';
 import { testProjectorConfig } from '../testing/test-config';
 import { eventually, type ReadMessage, TopicReader } from '../testing/topic-reader';
+import { AnsweredCommands } from './answered-commands';
 import { commandIntakeGroupId } from './command-topic-intake';
 
 /** Contact details and an evidence reference, sent in clear on the topic as channels may; unique to the test. */
@@ -304,4 +305,42 @@ describeWithKafka('consent.commands.v1 when answered commands cannot be deleted'
     expect(onTheTopic).not.toContain(first);
     expect(onTheTopic).not.toContain(afterTheFailure);
   }, 60_000);
+});
+
+// A running intake remembered, per partition, the offsets its group committed: with the topic
+// deleted and created again (or the group's offsets reset by an operator to read again), it deleted
+// below the old offsets, commands not yet read among them.
+describeWithKafka('consent.commands.v1: answered commands, when the group committed less than this instance remembers', () => {
+  const brokers = testProjectorConfig().kafkaBrokers;
+  const topic = uniqueName('cl.commands-recreated');
+  const groupId = uniqueName('cl.intake');
+  let admin: Admin;
+
+  beforeAll(async () => {
+    admin = new Kafka({ clientId: uniqueName('test-admin'), brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  });
+
+  afterAll(async () => {
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  it('deletes only below what the group committed', async () => {
+    const producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...brokers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, index) => ({ partition: 0, key: 'subject-key', value: `command ${index}` })) });
+    await producer.disconnect();
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '5' }] });
+
+    const warnings: string[] = [];
+    const answered = new AnsweredCommands({ admin, commandsTopic: topic, groupId, log: { warn: (message) => warnings.push(message) } });
+    // What the instance remembers from before the topic was made anew.
+    answered.committed(0, '15');
+    await answered.deleteAnswered();
+
+    const [partition] = await admin.fetchTopicOffsets(topic);
+    expect({ low: partition.low, warnings }).toEqual({ low: '5', warnings: [] });
+  });
 });

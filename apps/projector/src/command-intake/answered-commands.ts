@@ -11,6 +11,8 @@ const LONGEST_WAIT_AFTER_FAILURES_MS = 5 * 60_000;
 export interface AnsweredCommandsOptions {
   readonly admin: Admin;
   readonly commandsTopic: string;
+  /** The intake's consumer group: its committed offsets, read from the broker, bound every deletion. */
+  readonly groupId: string;
   readonly everyMs?: number;
   readonly log: { warn(message: string): void };
 }
@@ -49,13 +51,11 @@ export class AnsweredCommands {
   }
 
   /** This instance was given `partitions`: what the group answered there may not have been deleted by the instance that answered it. */
-  async given(groupId: string, partitions: readonly number[]): Promise<void> {
+  async given(partitions: readonly number[]): Promise<void> {
     if (partitions.length === 0) return;
     try {
-      const [offsets] = await this.options.admin.fetchOffsets({ groupId, topics: [this.options.commandsTopic] });
       const given = new Set(partitions);
-      // `-1`: the group never committed on that partition.
-      for (const { partition, offset } of offsets?.partitions ?? []) if (given.has(partition) && BigInt(offset) > 0n) this.committed(partition, offset);
+      for (const [partition, offset] of await this.groupCommitted()) if (given.has(partition)) this.committed(partition, String(offset));
     } catch (error) {
       this.options.log.warn(`could not read what the command intake's group answered on ${this.options.commandsTopic} (${messageOf(error)}): it is deleted once the intake answers a later command there`);
     }
@@ -87,7 +87,15 @@ export class AnsweredCommands {
       // the topic's partition leaders, which kafkajs's deleteTopicRecords needs and does not load
       // ("Could not find the leader for the partition" on an admin client that never asked).
       for (const { partition, low } of await admin.fetchTopicOffsets(commandsTopic)) this.raiseDeletedBelow(partition, BigInt(low));
-      const partitions = due.filter(([partition, offset]) => offset > (this.deletedBelow.get(partition) ?? 0n)).map(([partition, offset]) => ({ partition, offset: String(offset) }));
+      // What this instance remembers may be past what the group now says it answered: the topic was
+      // deleted and created again, or an operator reset the group's offsets to read it again.
+      // Deleting below the old offsets would delete commands nobody has read.
+      const groupCommitted = await this.groupCommitted();
+      for (const [partition, offset] of due) {
+        const committed = groupCommitted.get(partition) ?? 0n;
+        if (offset > committed) this.answeredBelow.set(partition, committed);
+      }
+      const partitions = [...this.answeredBelow].filter(([partition, offset]) => offset > (this.deletedBelow.get(partition) ?? 0n)).map(([partition, offset]) => ({ partition, offset: String(offset) }));
       if (partitions.length > 0) await admin.deleteTopicRecords({ topic: commandsTopic, partitions });
       for (const { partition, offset } of partitions) this.raiseDeletedBelow(partition, BigInt(offset));
       this.failures = 0;
@@ -100,6 +108,14 @@ export class AnsweredCommands {
         `could not delete answered commands from ${commandsTopic} (${messageOf(error)}): they stay readable there, with any personal data sent in clear, until deleted or the topic's retention removes them; trying again in ${Math.round(waitMs / 1000)} s`,
       );
     }
+  }
+
+  /** Per partition, the offset the group last committed, as the broker holds it; none where it never committed. */
+  private async groupCommitted(): Promise<Map<number, bigint>> {
+    const { admin, groupId, commandsTopic } = this.options;
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [commandsTopic] });
+    // `-1`: the group never committed on that partition.
+    return new Map((offsets?.partitions ?? []).filter(({ offset }) => BigInt(offset) > 0n).map(({ partition, offset }) => [partition, BigInt(offset)]));
   }
 
   private raiseDeletedBelow(partition: number, offset: bigint): void {

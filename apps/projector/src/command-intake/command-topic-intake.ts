@@ -103,13 +103,13 @@ export class CommandTopicIntake {
     const { kafka, commandsTopic, groupId, log } = this.options;
     const admin = kafka.admin();
     await admin.connect();
-    const answered = new AnsweredCommands({ admin, commandsTopic, log });
+    const answered = new AnsweredCommands({ admin, commandsTopic, groupId, log });
     consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
       for (const { topic, partitions } of payload.topics) {
         if (topic === commandsTopic) for (const { partition, offset } of partitions) answered.committed(Number(partition), offset);
       }
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void answered.given(groupId, payload.memberAssignment[commandsTopic] ?? []));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void answered.given(payload.memberAssignment[commandsTopic] ?? []));
     answered.start();
     this.deletion = { admin, answered };
   }
