@@ -10,7 +10,7 @@ export { useWriteAheadLog } from './sqlite/write-ahead-log';
 export { openPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export { REQUEST_LOCK_TIMEOUT, withSessionSetting } from './postgres/connection-string';
 export { checkOutClient, inTransaction } from './postgres/pool-clients';
-export { connectionWaitMs, isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
+export { answeredWithin, connectionWaitMs, isAnswerLate, withAnswerTimeout } from './postgres/answer-timeout';
 export { AnswerNotHeard, watchAnswers } from './postgres/answer-watch';
 export { isLockTimeout, isNoConnectionInTime } from './postgres/postgres-errors';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';

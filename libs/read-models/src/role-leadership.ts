@@ -1,3 +1,4 @@
+import { answeredWithin } from '@consent-ledger/event-store';
 import type { ReadModelStorage } from './storage/read-model-storage';
 
 export interface RoleLeadershipOptions {
@@ -56,7 +57,7 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
   let turn: Promise<void> = Promise.resolve();
   let attempting = false;
   // Only hastens a standby's take-over (the lease runs out anyway), so a silent database is not waited on.
-  const letLeaseGo = () => answeredWithin(ttlMs, options.storage.releaseLease(options.role, options.holder), `letting the ${options.role} lease go got no answer`).catch(() => undefined);
+  const letLeaseGo = () => answeredWithin(options.storage.releaseLease(options.role, options.holder), ttlMs, () => new Error(`letting the ${options.role} lease go got no answer in ${ttlMs} ms`)).catch(() => undefined);
 
   const attempt = () => {
     // A renewal waiting on a silent database takes up to the lease's length: the ticks meanwhile
@@ -76,7 +77,10 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
       let holds = false;
       const asked = now();
       try {
-        holds = await answeredWithin(ttlMs, options.storage.tryLease(options.role, options.holder, ttlMs), `the ${options.role} lease's renewal got no answer`);
+        // A renewal answered after the lease it asks for would have run out proves nothing, and one
+        // sent into a network cut that keeps the connection open waits with the cut: the leader
+        // steps down meanwhile, as a standby takes the role once the lease expires.
+        holds = await answeredWithin(options.storage.tryLease(options.role, options.holder, ttlMs), ttlMs, () => new Error(`the ${options.role} lease's renewal got no answer in ${ttlMs} ms`));
       } catch (error) {
         options.log?.error(`could not renew the ${options.role} lease`, error);
       }
@@ -126,17 +130,4 @@ export function leadRole(options: RoleLeadershipOptions): RoleLeadership {
       }
     },
   };
-}
-
-/**
- * A renewal answered after the lease it asks for would have run out proves nothing, and one sent
- * into a network cut that keeps the connection open waits with the cut: the leader must step down
- * meanwhile, as a standby takes the role once the lease expires, and stopping must not wait on it.
- */
-function answeredWithin<T>(ms: number, answer: Promise<T>, late: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${late} in ${ms} ms`)), ms);
-  });
-  return Promise.race([answer, giveUp]).finally(() => clearTimeout(timer));
 }

@@ -28,6 +28,13 @@ const ANSWER_LATE = 'Query read timeout';
 
 export const answerLate = (): Error => new Error(ANSWER_LATE);
 
+/** `answer`, or `late()` as its error once `timeoutMs` have passed without it; what it waits on goes on. */
+export function answeredWithin<T>(answer: Promise<T>, timeoutMs: number, late: () => Error = answerLate): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late()), timeoutMs)));
+  return Promise.race([answer, giveUp]).finally(() => clearTimeout(timer));
+}
+
 /** A query failed for its answer timeout (`answerLate`), or given up by `watchAnswers`. */
 export const isAnswerLate = (error: unknown): boolean => error instanceof AnswerNotHeard || (error as { message?: unknown })?.message === ANSWER_LATE;
 

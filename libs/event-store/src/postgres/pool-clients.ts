@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
-import { answerLate } from './answer-timeout';
+import { answeredWithin } from './answer-timeout';
 import { isGivenUpByWatch } from './answer-watch';
 import { isConnectionFailure } from './postgres-errors';
 
@@ -103,12 +103,6 @@ function trackStatements(client: PoolClient): { stopTracking(): number } {
       return unanswered;
     },
   };
-}
-
-function answeredWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(answerLate()), timeoutMs)));
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 /**
