@@ -43,7 +43,9 @@ export async function asOfCommand(subjectId: string, at: string | undefined, opt
   const lines = [`Subject ${subjectId} at ${answer.at} (${scope}), ${knowledge}.`, ''];
   for (const purpose of answer.purposes) {
     const until = purpose.validUntil ? ` until ${purpose.validUntil}` : '';
-    lines.push(`${yesNo(purpose.allowed)}  ${purpose.purpose}: ${purpose.reason} (${purpose.legalBasis})${until}`);
+    const channels = purpose.allowed && purpose.channels ? `, on ${purpose.channels.join(', ')}` : '';
+    const sources = purpose.allowed && purpose.sources ? `, using ${purpose.sources.join(', ')}` : '';
+    lines.push(`${yesNo(purpose.allowed)}  ${purpose.purpose}: ${purpose.reason} (${purpose.legalBasis})${until}${channels}${sources}`);
     for (const event of purpose.decidedBy) {
       lines.push(`           because of ${event.decision} ${event.eventId} (revision ${event.revision}), occurred ${event.occurredAt} via ${event.touchpoint}, recorded ${event.recordedAt}`);
     }

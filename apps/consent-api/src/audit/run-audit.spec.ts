@@ -48,6 +48,18 @@ describe('the auditor CLI', () => {
     expect(run.stdout).toMatch(/because of consent-withdrawn [0-9a-f-]{36} \(revision 2\), occurred 2024-07-01T09:00:00.000Z via shop/);
   });
 
+  // Found in review: "ALLOWED" alone, while SMS was restricted and TV viewing opted out.
+  it('names the channels and the data sources a purpose could still use at an instant', async () => {
+    const writer = writerAt('2024-07-25T10:00:00Z');
+    await writer.record({ type: 'RestrictChannel', subjectId: 'jan', channel: 'sms', capture: { touchpoint: 'sms-stop', actor: { kind: 'subject' } } });
+    await writer.record({ type: 'OptOutSource', subjectId: 'jan', source: 'tv-viewing', capture: { touchpoint: 'myproximus-app', actor: { kind: 'subject' } } });
+    const run = await audit('as-of', 'jan', '2024-07-26T00:00:00Z', '--purpose', 'direct-marketing-customers-phone-email', '--purpose', 'pickx-personalised-recommendations-promotion');
+    expect(run.stdout).toContain('ALLOWED  direct-marketing-customers-phone-email: legitimate-interest (legitimate-interest), on phone, email, post\n');
+    expect(run.stdout).toContain('DENIED   pickx-personalised-recommendations-promotion: source-opted-out (legitimate-interest)\n');
+    const json = await audit('as-of', 'jan', '2024-07-26T00:00:00Z', '--purpose', 'direct-marketing-customers-phone-email', '--json');
+    expect(JSON.parse(json.stdout).purposes[0]).toMatchObject({ allowed: true, channels: ['phone', 'email', 'post'] });
+  });
+
   it('says what the system knew at an instant, naming the evidence it did not have yet', async () => {
     const run = await audit('as-of', 'jan', '2024-07-10T00:00:00Z', '--known-at', '2024-07-10T00:00:00Z', '--purpose', TV_ADS);
     expect(run.stdout).toContain(`ALLOWED  ${TV_ADS}: consent-active (consent)`);

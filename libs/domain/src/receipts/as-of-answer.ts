@@ -1,5 +1,5 @@
 import type { Catalogue } from '../catalogue/catalogue';
-import { type Decision, mayProcess } from '../decisions/may-process';
+import { type Decision, decisionForOneSubject } from '../decisions/may-process';
 import type { RecordedLedgerEvent } from '../ledger/events';
 import { ledgerAsOf } from '../ledger/ledger';
 import type { Brand, Channel, DataSource, DecisionReason, Instant, LegalBasis, PurposeId, Touchpoint } from '../vocabulary';
@@ -32,6 +32,14 @@ export interface PurposeAnswer {
   readonly reason: DecisionReason;
   readonly legalBasis: LegalBasis;
   readonly validUntil: Instant | null;
+  /**
+   * Asked without a channel, for a purpose that contacts people: the channels it could use then
+   * (empty when denied), as the decision endpoint answers. "Allowed" alone would hide a channel
+   * the person had restricted.
+   */
+  readonly channels?: readonly Channel[];
+  /** Asked without a source, for a purpose that draws on data sources: those it could use then, less the opt-outs. */
+  readonly sources?: readonly DataSource[];
   readonly decidedBy: readonly DecidingEvent[];
 }
 
@@ -63,13 +71,18 @@ export function asOfAnswer(history: readonly RecordedLedgerEvent[], catalogue: C
     eventsConsidered: expressedByThen.filter((event) => knownAt === undefined || event.data.capture.recordedAt <= knownAt).length,
     eventsRecordedLater: expressedByThen.filter((event) => knownAt !== undefined && event.data.capture.recordedAt > knownAt).map((event) => event.eventId),
     purposes: purposes.map((purpose) => {
-      const decision: Decision = mayProcess(ledger, catalogue, { purpose, brand, at, channel, source });
+      // The decision endpoint's own answer (`decisionForOneSubject`), so that the CLI and the API
+      // agree on the channels and sources too (found in review: the CLI said ALLOWED for marketing
+      // with SMS restricted, and for profiling with TV viewing opted out, without either).
+      const decision: Decision = decisionForOneSubject(ledger, catalogue, { purpose, brand, at, channel, source });
       return {
         purpose,
         allowed: decision.allowed,
         reason: decision.reason,
         legalBasis: decision.legalBasis,
         validUntil: decision.validUntil,
+        ...(decision.channels && { channels: decision.channels }),
+        ...(decision.sources && { sources: decision.sources }),
         decidedBy: decision.basedOn.map((ref) => {
           const event = byId.get(ref.eventId)!;
           return {

@@ -1,4 +1,4 @@
-import { catalogue, consentGiven, consentWithdrawn, recorded, relationshipStarted } from '../testing';
+import { catalogue, channelRestricted, consentGiven, consentWithdrawn, recorded, relationshipStarted, sourceOptedOut } from '../testing';
 import { asOfAnswer } from './as-of-answer';
 import { auditorTimeline } from './auditor-timeline';
 import { instant } from '../testing';
@@ -60,11 +60,36 @@ describe('an as-of answer', () => {
         reason: 'consent-withdrawn',
         legalBasis: 'consent',
         validUntil: null,
+        channels: [],
+        sources: [],
         decidedBy: [
           { eventId: 'event-3', revision: 3, decision: 'consent-withdrawn', occurredAt: '2024-07-01T09:00:00.000Z', recordedAt: '2024-07-20T15:00:00.000Z', touchpoint: 'shop' },
         ],
       },
     ]));
+
+  // Found in review: the CLI said ALLOWED for both, where the decision endpoint named the channels
+  // and sources left, so an auditor could not see that SMS and TV viewing were already off limits.
+  it('names the channels and the data sources the purpose could still use, as the decision endpoint does', () => {
+    const restricted = recorded([
+      relationshipStarted({ occurredAt: '2024-01-01T00:00:00Z' }),
+      consentGiven({ purpose: 'customer-profiling-consent-based', occurredAt: '2024-02-01T00:00:00Z' }),
+      channelRestricted({ channel: 'sms', occurredAt: '2024-03-01T00:00:00Z' }),
+      sourceOptedOut({ source: 'tv-viewing', occurredAt: '2024-03-01T00:00:00Z' }),
+    ]);
+    const [marketing, profiling] = asOfAnswer(restricted, catalogue, {
+      at: instant('2024-04-01T00:00:00Z'),
+      purposes: ['direct-marketing-customers-phone-email', 'customer-profiling-consent-based'],
+    }).purposes;
+    expect(marketing).toMatchObject({ allowed: true, channels: ['phone', 'email', 'post'] });
+    expect(marketing.sources).toBeUndefined();
+    expect(profiling).toMatchObject({ allowed: true, sources: ['web-app-usage', 'communications-usage', 'device-data', 'loyalty-participation', 'survey-answers'] });
+    expect(profiling.channels).toBeUndefined();
+    // Asked about one channel or source, the answer is about it alone, without the list.
+    const [sms] = asOfAnswer(restricted, catalogue, { at: instant('2024-04-01T00:00:00Z'), purposes: ['direct-marketing-customers-phone-email'], channel: 'sms' }).purposes;
+    expect(sms).toMatchObject({ allowed: false, reason: 'channel-restricted' });
+    expect(sms.channels).toBeUndefined();
+  });
 
   it('answers as the system knew it, naming the late evidence it did not have yet', () => {
     const answer = asOfAnswer(history, catalogue, { at: instant('2024-07-15T00:00:00Z'), knownAt: instant('2024-07-15T00:00:00Z'), purposes: [TV_ADS] });
