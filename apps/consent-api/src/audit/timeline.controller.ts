@@ -8,7 +8,7 @@ import { RequireAnyScope } from '../api-keys/api-key.guard';
 import { subjectIdOrThrow, validOrThrow } from '../http/request-invalid';
 import { CATALOGUE } from '../ledger/catalogue-file';
 import { LedgerStorage } from '../ledger/ledger-storage';
-import { readSubjectRecord } from '../subject-export/subject-record';
+import { readSubjectRecord, type SubjectIntegrity, subjectIntegrityOf } from '../subject-export/subject-record';
 
 /** `GET /v1/subjects/{id}/timeline?brand=` */
 export class TimelineRequest {
@@ -22,6 +22,11 @@ export interface TimelineAnswer {
   readonly subjectId: string;
   readonly streamName: string;
   readonly steps: readonly (TimelineStep & { readonly position: string; readonly hash: string })[];
+  /**
+   * The stream's hash chain checked as the timeline was read from it: found in review, the timeline
+   * of an edited log read as any other, where the CLI's history warns and exits 1.
+   */
+  readonly integrity: SubjectIntegrity;
 }
 
 @ApiTags('proof')
@@ -49,6 +54,7 @@ export class TimelineController {
       subjectId,
       streamName: record.streamName,
       steps: steps.map((step, index) => ({ ...step, position: record.history[index].chain.position, hash: record.history[index].chain.hash })),
+      integrity: await subjectIntegrityOf(this.storage.eventStore, record.streamName),
     };
   }
 }

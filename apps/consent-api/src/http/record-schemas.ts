@@ -43,6 +43,7 @@ import type { FeedHealth, HealthAnswer, HealthStatus } from '../health/health.co
 import type { ProofRetentionRunList } from '../rights/proof-retention.controller';
 import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
 import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
+import type { SubjectIntegrity } from '../subject-export/subject-record';
 import type { HistoryEntry, SubjectHistoryAnswer } from '../subject-history/subject-history.query';
 
 /**
@@ -99,6 +100,20 @@ const recordRemoval = objectSchema<RecordRemoval>(
   { runId: text(), removedAt: instant, removableFrom: instant, eventsRemoved: count },
   {},
   'one removal of the record by the proof-retention job',
+);
+const subjectIntegrity = objectSchema<SubjectIntegrity>(
+  {
+    streamName: text(),
+    intact: { type: 'boolean' },
+    eventsChecked: count,
+    firstBreak: {
+      type: 'object',
+      properties: { kind: oneOf(['altered', 'removed', 'reordered', 'inserted']), streamName: text(), revision: count, position, detail: text() },
+      required: ['kind', 'detail'],
+    },
+  },
+  { firstBreak: true },
+  "the subject's hash chain, checked as the answer was read from it",
 );
 const decisionSummary = objectSchema<DecisionSummary>({ allowed: { type: 'boolean' }, reason: oneOf(DECISION_REASONS), basedOn: listOf(text('event id')) }, {});
 
@@ -286,6 +301,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         'oldest first; empty for a subject never recorded, or whose record was removed',
       ),
       removals: listOf(recordRemoval, 'present once the proof-retention job removed a record of the subject, oldest first'),
+      integrity: subjectIntegrity,
     },
     { removals: true },
   ),
@@ -369,19 +385,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         {},
       ),
       rightsRequests: listOf(ref('RightsRequest')),
-      integrity: objectSchema<SubjectExport['integrity']>(
-        {
-          streamName: text(),
-          intact: { type: 'boolean' },
-          eventsChecked: count,
-          firstBreak: {
-            type: 'object',
-            properties: { kind: oneOf(['altered', 'removed', 'reordered', 'inserted']), streamName: text(), revision: count, position, detail: text() },
-            required: ['kind', 'detail'],
-          },
-        },
-        { firstBreak: true },
-      ),
+      integrity: subjectIntegrity,
     },
     { erasure: true, removals: true },
     'everything held about the subject (docs/rights.md)',
@@ -413,6 +417,7 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
         ),
         'in the order the ledger recorded them',
       ),
+      integrity: subjectIntegrity,
     },
     {},
   ),

@@ -17,11 +17,11 @@ import {
   type RightsRequest,
   type Sealed,
 } from '@consent-ledger/domain';
-import type { EventStore, IntegrityBreak } from '@consent-ledger/event-store';
+import type { EventStore } from '@consent-ledger/event-store';
 import type { CataloguesInTheLog } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { brandsDealtWithIn, isDealingWith, type OtherBrand, otherBrandsPreferencesOf, subjectBrandOf } from '@consent-ledger/read-models';
-import { recordRemovalsOf, type SubjectRecord } from './subject-record';
+import { recordRemovalsOf, type SubjectIntegrity, subjectIntegrityOf, type SubjectRecord } from './subject-record';
 
 /**
  * Everything held about a subject (GDPR art. 15 access, art. 20 portability), in the format
@@ -115,11 +115,8 @@ export interface SubjectExport {
   readonly proofRetention: ProofRetention;
   /** Requests the person made under §11 (access, erasure, ...), with their due dates. */
   readonly rightsRequests: readonly RightsRequest[];
-  readonly integrity: { readonly streamName: string; readonly intact: boolean; readonly eventsChecked: number; readonly firstBreak?: ExportedIntegrityBreak };
+  readonly integrity: SubjectIntegrity;
 }
-
-/** The store's `IntegrityBreak`, its global position in decimal as every answer gives positions (JSON has no 64-bit integers). */
-export type ExportedIntegrityBreak = Omit<IntegrityBreak, 'position'> & { readonly position?: string };
 
 export interface SubjectExportSources {
   readonly store: EventStore;
@@ -158,7 +155,7 @@ export async function subjectExportOf(
   const choices = await Promise.all(history.map((event, index) => exportedChoiceOf(event, decisions[index], catalogue, unseal)));
   const hasSealedData = choices.some((choice) => Object.keys(choice.evidence).length > 0);
   const erasure = history.find((event) => event.type === 'SubjectErased');
-  const integrity = await store.verify({ streamName: record.streamName });
+  const integrity = await subjectIntegrityOf(store, record.streamName);
   const removals = await recordRemovalsOf(store, subjectId);
   const sealedState = ledger.erasure ? 'erased' : withholdPersonalData ? 'withheld' : isAnyUnreadable ? 'unreadable' : 'readable';
   const personalData = hasSealedData ? sealedState : removals.length > 0 ? 'removed' : 'none';
@@ -182,12 +179,7 @@ export async function subjectExportOf(
     currentPreferences: { ...preferences, ...otherBrandsPreferencesOf({ ledger, brand: preferences.brand, brands: brandsDealtWithIn(history) }, catalogue, now) },
     proofRetention: proofRetentionOf(history, catalogue, now, rightsRequests),
     rightsRequests,
-    integrity: {
-      streamName: record.streamName,
-      intact: integrity.intact,
-      eventsChecked: integrity.eventsChecked,
-      ...(integrity.firstBreak && { firstBreak: exportedBreakOf(integrity.firstBreak) }),
-    },
+    integrity,
   };
 }
 
@@ -226,10 +218,6 @@ async function exportedChoiceOf(
     hash: event.chain.hash,
     previousHash: event.chain.previousHash,
   };
-}
-
-function exportedBreakOf({ position, ...where }: IntegrityBreak): ExportedIntegrityBreak {
-  return { ...where, ...(position !== undefined && { position: position.toString() }) };
 }
 
 /** Contact details are sealed as one JSON object; anything else is shown as the text it is. */

@@ -10,7 +10,7 @@ import {
   recordRemovalOf,
   removalsOf,
 } from '@consent-ledger/domain';
-import type { EventStore, StoredEvent } from '@consent-ledger/event-store';
+import type { EventStore, IntegrityBreak, StoredEvent } from '@consent-ledger/event-store';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 
 /** A subject's stream as an auditor reads it: every event with its place in the hash chain. */
@@ -70,4 +70,33 @@ async function removalsFromRunsOf(store: EventStore, subjectId: string): Promise
     runs.map((stored): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] })),
     subjectId,
   );
+}
+
+/** The store's `IntegrityBreak`, its global position in decimal as every answer gives positions (JSON has no 64-bit integers). */
+export type ExportedIntegrityBreak = Omit<IntegrityBreak, 'position'> & { readonly position?: string };
+
+/** The subject's hash chain as checked when an answer was read from it. */
+export interface SubjectIntegrity {
+  readonly streamName: string;
+  readonly intact: boolean;
+  readonly eventsChecked: number;
+  readonly firstBreak?: ExportedIntegrityBreak;
+}
+
+/**
+ * Checks the subject's hash chain, for the answers an auditor reads as proof (export, history,
+ * timeline): an answer read from altered events must say so, as the CLI's does on stderr.
+ */
+export async function subjectIntegrityOf(store: EventStore, streamName: string): Promise<SubjectIntegrity> {
+  const report = await store.verify({ streamName });
+  return {
+    streamName,
+    intact: report.intact,
+    eventsChecked: report.eventsChecked,
+    ...(report.firstBreak && { firstBreak: exportedBreakOf(report.firstBreak) }),
+  };
+}
+
+function exportedBreakOf({ position, ...where }: IntegrityBreak): ExportedIntegrityBreak {
+  return { ...where, ...(position !== undefined && { position: position.toString() }) };
 }

@@ -2,7 +2,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { RecordRemoval } from '@consent-ledger/domain';
 import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import { LedgerStorage } from '../ledger/ledger-storage';
-import { recordRemovalsOf } from '../subject-export/subject-record';
+import { recordRemovalsOf, type SubjectIntegrity, subjectIntegrityOf } from '../subject-export/subject-record';
 
 /** One event as an auditor sees it: the fact with its evidence, where it sits in the log, and its chain hashes. */
 export interface HistoryEntry {
@@ -28,6 +28,8 @@ export interface SubjectHistoryAnswer {
    * `events` then means removed, not never recorded (a subject who came back has events again).
    */
   readonly removals?: readonly RecordRemoval[];
+  /** The stream's hash chain checked as it was read: `intact: false` and where it breaks once someone edited the log. */
+  readonly integrity: SubjectIntegrity;
 }
 
 export class SubjectHistory extends Query<SubjectHistoryAnswer> {
@@ -41,7 +43,8 @@ export class SubjectHistoryHandler implements IQueryHandler<SubjectHistory> {
   constructor(private readonly storage: LedgerStorage) {}
 
   async execute({ subjectId }: SubjectHistory): Promise<SubjectHistoryAnswer> {
-    const stored = await this.storage.eventStore.readStream(ledgerStreamOf(subjectId));
+    const streamName = ledgerStreamOf(subjectId);
+    const stored = await this.storage.eventStore.readStream(streamName);
     const removals = await recordRemovalsOf(this.storage.eventStore, subjectId);
     return {
       subjectId,
@@ -58,6 +61,7 @@ export class SubjectHistoryHandler implements IQueryHandler<SubjectHistory> {
         metadata: event.metadata,
       })),
       ...(removals.length > 0 && { removals }),
+      integrity: await subjectIntegrityOf(this.storage.eventStore, streamName),
     };
   }
 }
