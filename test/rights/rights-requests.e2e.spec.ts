@@ -54,6 +54,12 @@ describe('rights requests over HTTP', () => {
     expect(second).toMatchObject({ status: 422, body: { error: 'extension-beyond-60-days' } });
     const last = await api.call('POST', `/v1/rights-requests/${request.requestId}/extend`, { body: { byDays: 15, reason: 'complexity', detail: 'three systems to search' } });
     expect(last).toMatchObject({ status: 200, body: { dueAt: plusDays(receivedAt, 90), extendedByDays: 60 } });
+    // The grounds the person was told, as a regulator asks for them (GDPR art. 12(3)).
+    const asItStands = await api.call('GET', `/v1/rights-requests/${request.requestId}`);
+    expect(asItStands.body.extensions).toEqual([
+      { byDays: 45, reason: 'number-of-pending-requests', decidedAt: expect.any(String), decidedBy: expect.any(String), newDueAt: plusDays(receivedAt, 75) },
+      { byDays: 15, reason: 'complexity', detail: 'three systems to search', decidedAt: expect.any(String), decidedBy: expect.any(String), newDueAt: plusDays(receivedAt, 90) },
+    ]);
   });
 
   it('refuses an extension without a whole number of days, in the words every other field uses', async () => {

@@ -30,11 +30,13 @@ import {
   type RecordRemoval,
   REFUSAL_REASONS,
   type RemovedRecord,
+  type RightsRequestExtension,
   REPRESENTATIVE_ROLES,
   RETENTION_HOLD_REASONS,
   type RetentionFailure,
   type RetentionHold,
   RIGHTS_REQUEST_KINDS,
+  EXTENSION_REASONS,
   type TimelinePurpose,
   TOUCHPOINTS,
 } from '@consent-ledger/domain';
@@ -191,11 +193,25 @@ const rightsRequestProperties = {
   initialDueAt: { ...instant, description: 'the first deadline: an extension must be decided before it' },
   dueAt: instant,
   extendedByDays: count,
+  extensions: listOf(
+    objectSchema<RightsRequestExtension>(
+      {
+        byDays: count,
+        reason: oneOf(EXTENSION_REASONS),
+        detail: text(),
+        decidedAt: { ...instant, description: 'when it was recorded' },
+        decidedBy: text('handledBy: a pseudonymous employee id, or the API client'),
+        newDueAt: instant,
+      },
+      { detail: true, decidedBy: true },
+    ),
+    'each extension with the grounds the person was told, in the order decided; present once extended',
+  ),
   closedAt: instant,
   onTime: { type: 'boolean' },
   refusal: objectSchema<NonNullable<KnownRightsRequest['refusal']>>({ reason: oneOf(REFUSAL_REASONS), detail: text() }, { detail: true }),
 } as const;
-const rightsRequestOptional = { statedReceivedAt: true, closedAt: true, onTime: true, refusal: true } as const;
+const rightsRequestOptional = { statedReceivedAt: true, extensions: true, closedAt: true, onTime: true, refusal: true } as const;
 
 const retentionHold = objectSchema<RetentionHold>(
   {

@@ -1,4 +1,5 @@
 import type { Instant } from '../vocabulary';
+import { rightsRequestOf } from './rights-request';
 import {
   completeRequest,
   extendRequest,
@@ -95,6 +96,23 @@ describe('extending the response time', () => {
   it('refuses to extend beyond 60 days in total', () => {
     const received = requestReceived();
     givenRequest(received, requestExtended([received], { byDays: 20 })).when(extendRequest({ byDays: 41 })).thenRejected('extension-beyond-60-days');
+  });
+
+  // Found in review: only the days added were kept in the request, so neither the API nor the
+  // export could tell a regulator on which grounds, when and by whom the answer was delayed.
+  it('keeps each extension with the grounds the person was told, when and by whom it was decided', () => {
+    const received = requestReceived();
+    const first = requestExtended([received], { byDays: 20, reason: 'number-of-pending-requests', at: '2024-03-10T10:00:00Z' });
+    const second = requestExtended([received, first], { byDays: 10, reason: 'complexity', detail: 'three systems to search', at: '2024-03-20T10:00:00Z' });
+    expect(rightsRequestOf([received, first, second])).toMatchObject({
+      dueAt: '2024-04-30T10:00:00.000Z',
+      extendedByDays: 30,
+      extensions: [
+        { byDays: 20, reason: 'number-of-pending-requests', decidedAt: '2024-03-10T10:00:00.000Z', decidedBy: 'dpo-clerk-4', newDueAt: '2024-04-20T10:00:00.000Z' },
+        { byDays: 10, reason: 'complexity', detail: 'three systems to search', decidedAt: '2024-03-20T10:00:00.000Z', decidedBy: 'dpo-clerk-4', newDueAt: '2024-04-30T10:00:00.000Z' },
+      ],
+    });
+    expect(rightsRequestOf([received])).not.toHaveProperty('extensions');
   });
 
   it('refuses a single extension of more than 60 days', () => givenRequest(requestReceived()).when(extendRequest({ byDays: 61 })).thenRejected('extension-beyond-60-days'));

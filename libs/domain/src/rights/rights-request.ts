@@ -2,7 +2,7 @@ import { assertNever } from '../ledger/ledger';
 import { addDuration, type Duration, earliest, MAX_CLOCK_SKEW_MS } from '../time';
 import type { Instant, SubjectId, Touchpoint } from '../vocabulary';
 import type { RightsRequestCommand } from './rights-commands';
-import type { RefusalReason, RightsRequestEvent, RightsRequestKind } from './rights-events';
+import type { ExtensionReason, RefusalReason, RightsRequestEvent, RightsRequestKind } from './rights-events';
 import { RightsRequestRuleBroken } from './rights-rules';
 
 /** §11.2: "un délai de 30 jours pour répondre", "prolongé de maximum 60 jours". */
@@ -25,11 +25,26 @@ export type RightsRequest =
       readonly initialDueAt: Instant;
       readonly dueAt: Instant;
       readonly extendedByDays: number;
+      /**
+       * Each extension with its grounds, in the order decided, once there is one: the person must
+       * be told the reasons for the delay (GDPR art. 12(3)), as they are told a refusal's.
+       */
+      readonly extensions?: readonly RightsRequestExtension[];
       readonly closedAt?: Instant;
       readonly onTime?: boolean;
       /** The grounds a refused request was refused on: the person was told these. */
       readonly refusal?: { readonly reason: RefusalReason; readonly detail?: string };
     };
+
+export interface RightsRequestExtension {
+  readonly byDays: number;
+  readonly reason: ExtensionReason;
+  readonly detail?: string;
+  /** When it was recorded, and by whom (a pseudonymous employee id, or the API client). */
+  readonly decidedAt: Instant;
+  readonly decidedBy?: string;
+  readonly newDueAt: Instant;
+}
 
 export const initialRightsRequest = (): RightsRequest => ({ status: 'none' });
 
@@ -50,8 +65,19 @@ export function evolveRightsRequest(request: RightsRequest, event: RightsRequest
         extendedByDays: 0,
       };
     }
-    case 'RightsRequestExtended':
-      return request.status === 'none' ? request : { ...request, dueAt: event.data.newDueAt, extendedByDays: request.extendedByDays + event.data.byDays };
+    case 'RightsRequestExtended': {
+      if (request.status === 'none') return request;
+      const { byDays, reason, detail, newDueAt, capture } = event.data;
+      const extension: RightsRequestExtension = {
+        byDays,
+        reason,
+        ...(detail !== undefined && { detail }),
+        decidedAt: capture.recordedAt,
+        ...(capture.actor.id !== undefined && { decidedBy: capture.actor.id }),
+        newDueAt,
+      };
+      return { ...request, dueAt: newDueAt, extendedByDays: request.extendedByDays + byDays, extensions: [...(request.extensions ?? []), extension] };
+    }
     case 'RightsRequestCompleted':
       return request.status === 'none' ? request : { ...request, status: 'completed', closedAt: event.data.completedAt, onTime: event.data.onTime };
     case 'RightsRequestRefused': {
