@@ -43,6 +43,28 @@ export async function createTestSchema(prefix = 'cl_test'): Promise<TestSchema> 
   };
 }
 
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty database on the test server; `drop()` removes it, ending its sessions. For a
+ * test that must not share the database with other suites: VACUUM keeps every row version a
+ * transaction of the same database may still see, whichever suite's it is.
+ */
+export async function createTestDatabase(prefix = 'cl_test'): Promise<TestDatabase> {
+  const name = uniqueName(prefix).toLowerCase();
+  const onServer = Object.assign(new URL(postgresTestUrl()), { pathname: '/postgres' }).toString();
+  await withClient(onServer, (client) => client.query(`CREATE DATABASE ${name}`));
+  return {
+    url: Object.assign(new URL(postgresTestUrl()), { pathname: `/${name}` }).toString(),
+    drop: async () => {
+      await withClient(onServer, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
 /**
  * A test that cut the connections under a transaction leaves its backend finishing it on the
  * server after the proxy let the held statements through: dropping the schema then may deadlock

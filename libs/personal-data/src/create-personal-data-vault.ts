@@ -1,7 +1,7 @@
 import type { KeyCacheOptions } from './envelope/key-cache';
 import { InMemoryVault } from './in-memory/in-memory-vault';
 import type { PersonalDataVault } from './personal-data-vault.port';
-import { openPostgresVault } from './postgres/postgres-vault';
+import { openPostgresVault, type ScrubLog } from './postgres/postgres-vault';
 import { openSqliteVault } from './sqlite/sqlite-vault';
 
 export type PersonalDataVaultConfig =
@@ -17,6 +17,8 @@ export type PersonalDataVaultConfig =
       readonly answerTimeoutMs?: number;
       /** See `PostgresVaultOptions.silenceTimeoutMs`. */
       readonly silenceTimeoutMs?: number;
+      /** See `PostgresVaultOptions.log`. */
+      readonly log?: ScrubLog;
     }
   | { readonly kind: 'in-memory' };
 

@@ -5,3 +5,4 @@ export { createPersonalDataVault, type PersonalDataVaultConfig } from './create-
 export { loadOrCreateDevMasterKey, MASTER_KEY_BYTES, MasterKeyInvalid, MasterKeyMissing, parseMasterKey, readDevMasterKey } from './master-key';
 export { MasterKeyMismatch } from './envelope/key-wrapping';
 export type { KeyCacheOptions } from './envelope/key-cache';
+export type { ScrubLog } from './postgres/postgres-vault';

@@ -34,8 +34,50 @@ export interface PersonalDataVault {
    * Stable across restarts and processes sharing the master key.
    */
   keyedDigest(text: string): string;
+  /**
+   * Whether the bytes of every key destroyed so far are gone from the key store's own files, or
+   * which transactions keep them there for now (PostgreSQL: docs/decisions/0006). A destroyed key
+   * is unreadable through the store at once either way; this is about what its files hold.
+   */
+  scrubStatus(): Promise<ScrubStatus>;
   close(): Promise<void>;
 }
+
+/**
+ * `done`: no destroyed key's bytes are left in the key store's files. `pending`: the bytes of keys
+ * destroyed since `owedSince` may still be there, because each transaction in `heldBy` began before
+ * their destruction and may still read them, so the rewrite that removes them waits until it ends
+ * (none listed: it ended, and the next try of the scrub removes them). No subject is named.
+ */
+export type ScrubStatus =
+  | { readonly state: 'done' }
+  | { readonly state: 'pending'; readonly owedSince: string; readonly heldBy: readonly ScrubHolder[] };
+
+/** What keeps a destroyed key's bytes on disk, as PostgreSQL's own views name it for an operator. */
+export type ScrubHolder =
+  | {
+      /** A session of the key table's database, with a transaction or a statement older than the destruction (`pg_stat_activity`). */
+      readonly kind: 'session';
+      readonly pid: number;
+      readonly applicationName: string;
+      readonly backendType: string;
+      /** When its transaction began; null when the key store's role may not see it (`pg_read_all_stats` may). */
+      readonly transactionStartedAt: string | null;
+    }
+  | {
+      /** A prepared transaction (`pg_prepared_xacts`), which keeps them until it is committed or rolled back. */
+      readonly kind: 'prepared-transaction';
+      readonly gid: string;
+      readonly preparedAt: string;
+    }
+  | {
+      /** A replication slot whose standby asked to keep them (`hot_standby_feedback`, `pg_replication_slots.xmin`). */
+      readonly kind: 'replication-slot';
+      readonly slotName: string;
+    };
+
+/** For stores whose destroys leave nothing behind in their files (SQLite's secure_delete, memory). */
+export const SCRUBBED: ScrubStatus = Object.freeze({ state: 'done' });
 
 /** Values sealed by a vault look like `sealed:v1:<key id>:<base64url payload>`. */
 export const SEALED_PREFIX = 'sealed:v1:';

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
-import { isSealed, type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
+import { isSealed, type PersonalDataVault, type ScrubStatus, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { type CachedKey, KeyCache, type KeyCacheOptions } from './key-cache';
 import { MasterKeyMismatch, masterKeyId, newDataKey, unwrapDataKey, wrapDataKey } from './key-wrapping';
 
@@ -50,6 +50,8 @@ export interface KeyRows {
   destroy(subjectId: string): Promise<void>;
   /** Deletes whatever is stored for the subject, a key (its bytes scrubbed as by `destroy`) or the record of its destruction. */
   forget(subjectId: string): Promise<void>;
+  /** Whether every destroyed key's bytes are gone from the store's files (`PersonalDataVault.scrubStatus`). */
+  scrubStatus(): Promise<ScrubStatus>;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,10 @@ export class EnvelopeVault implements PersonalDataVault {
   async hasKey(subjectId: string): Promise<boolean> {
     const stored = await this.rows.find(subjectId);
     return stored !== undefined && stored !== DESTROYED;
+  }
+
+  scrubStatus(): Promise<ScrubStatus> {
+    return this.rows.scrubStatus();
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Sealed } from '@consent-ledger/domain';
 import { keyIdOf, sealWith, unsealWith } from '../aes-gcm';
-import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
+import { type PersonalDataVault, SCRUBBED, type ScrubStatus, SubjectKeyDestroyed } from '../personal-data-vault.port';
 
 /** Keys in process memory: for unit tests only (a restart forgets every key). */
 export class InMemoryVault implements PersonalDataVault {
@@ -41,6 +41,10 @@ export class InMemoryVault implements PersonalDataVault {
 
   keyedDigest(text: string): string {
     return createHmac('sha256', this.digestKey).update(text).digest('hex');
+  }
+
+  async scrubStatus(): Promise<ScrubStatus> {
+    return SCRUBBED;
   }
 
   async close(): Promise<void> {}

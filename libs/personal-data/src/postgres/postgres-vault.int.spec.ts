@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../../../../test/support/postgres-behind-proxy';
-import { createTestSchema, describeWithPostgres, type TestSchema, withClient } from '../../../../test/support/services';
+import { createTestDatabase, createTestSchema, describeWithPostgres, type TestDatabase, type TestSchema, withClient } from '../../../../test/support/services';
 import { type PersonalDataVault, SubjectKeyDestroyed } from '../personal-data-vault.port';
 import { runDurableVaultContract, runPersonalDataVaultContract, type VaultUnderTest } from '../personal-data-vault.contract';
 import { Client, type Pool } from 'pg';
@@ -161,23 +161,144 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
 
   // Reading the table's file needs pg_read_binary_file, which only a superuser (or a member of
   // pg_read_server_files) may call: the test database's role is one. The WAL is not scanned: it
-  // keeps the insert until its segments are recycled (docs/decisions/0006).
+  // keeps the insert until its segments are recycled (docs/decisions/0006). In a database of its
+  // own: a transaction another suite keeps open in the shared one keeps the bytes for its length
+  // (the tests below show what the vault does then).
   it("leaves no trace of a destroyed key in the table's data file, even for the row written last", async () => {
-    const { vault, schema, dispose } = await openOnFreshSchema();
+    const database = await createTestDatabase('cl_vault');
+    const vault = await openPostgresVault({ url: database.url, masterKey: randomBytes(32) });
     try {
       const subjects = Array.from({ length: 400 }, (_, i) => `subject-${i}`);
       for (const subject of subjects) await vault.seal(subject, `${subject}@example.org`);
-      const rows = await query(schema.url, 'SELECT subject_id, wrapped_key FROM personal_data_keys');
-      const wrapped = new Map(rows.map((row) => [row.subject_id as string, (row.wrapped_key as Buffer).subarray(12, 44)]));
+      const wrapped = await wrappedKeysIn(database.url);
       const destroyed = [...subjects.filter((_, i) => i % 37 === 0), 'subject-399'];
       await Promise.all(destroyed.map((subject) => vault.destroyKey(subject)));
 
-      const raw = await tableFileBytes(schema.url, 'personal_data_keys');
+      expect(await vault.scrubStatus()).toEqual({ state: 'done' });
+      const raw = await tableFileBytes(database.url, 'personal_data_keys');
       expect(destroyed.filter((subject) => raw.includes(wrapped.get(subject)!))).toEqual([]);
       expect(raw.includes(wrapped.get('subject-1')!)).toBe(true);
     } finally {
-      await dispose();
+      await vault.close();
+      await database.drop();
     }
+  });
+
+  // Found on a loaded machine, where other suites used the same database: the rewrite after a
+  // destroy copies every row version a transaction begun before the destroy may still see, so the
+  // key's bytes stayed in the file, and the vault called them scrubbed. On a database that also
+  // holds the log and the read models some statement is nearly always under way.
+  describe('while transactions older than a destroy run in its database', () => {
+    let database: TestDatabase;
+    let holder: Client;
+    const opened: PersonalDataVault[] = [];
+    const warnings: string[] = [];
+    const notes: string[] = [];
+    const masterKey = randomBytes(32);
+    const openVault = async () => {
+      const vault = await openPostgresVault({ url: database.url, masterKey, scrubRetryMs: 100, log: { warn: (message) => warnings.push(message), log: (message) => notes.push(message) } });
+      opened.push(vault);
+      return vault;
+    };
+    beforeEach(async () => {
+      database = await createTestDatabase('cl_vault');
+      holder = new Client({ connectionString: database.url, application_name: 'nightly-report' });
+      await holder.connect();
+      warnings.length = 0;
+      notes.length = 0;
+    });
+    afterEach(async () => {
+      await holder.end();
+      await Promise.all(opened.splice(0).map((vault) => vault.close()));
+      await database.drop();
+    });
+
+    /** The session's transaction begins before the destroys, as a report's or a dump's would. */
+    async function holdSnapshot(): Promise<number> {
+      await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await holder.query('SELECT 1');
+      return (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    }
+
+    it("leaves no trace of a destroyed key in the table's data file while other sessions run short statements", async () => {
+      const vault = await openVault();
+      const subjects = Array.from({ length: 10 }, (_, i) => `subject-${i}`);
+      for (const subject of subjects) await vault.seal(subject, `${subject}@example.org`);
+      const wrapped = await wrappedKeysIn(database.url);
+      const busy = await busySessions(database.url, 3);
+      try {
+        const left: string[] = [];
+        for (const subject of subjects) {
+          await vault.destroyKey(subject);
+          if ((await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get(subject)!)) left.push(subject);
+        }
+        expect(left).toEqual([]);
+        expect(await vault.scrubStatus()).toEqual({ state: 'done' });
+      } finally {
+        await busy.stop();
+      }
+    });
+
+    it('tells the scrub pending, naming the session whose older transaction keeps the bytes on disk, while it stays open', async () => {
+      const vault = await openVault();
+      await vault.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      const pid = await holdSnapshot();
+
+      await vault.destroyKey('subject-1');
+      expect(await vault.hasKey('subject-1')).toBe(false);
+      expect((await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!)).toBe(true);
+      expect(await vault.scrubStatus()).toEqual({
+        state: 'pending',
+        owedSince: expect.any(String),
+        heldBy: [{ kind: 'session', pid, applicationName: 'nightly-report', backendType: 'client backend', transactionStartedAt: expect.any(String) }],
+      });
+      expect(warnings).toEqual([expect.stringContaining(`session ${pid} (nightly-report, transaction begun `)]);
+      expect(warnings.join()).not.toContain('subject-1');
+    });
+
+    it('scrubs the bytes once that transaction ends, with no other destroy', async () => {
+      const vault = await openVault();
+      await vault.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      await holdSnapshot();
+      await vault.destroyKey('subject-1');
+      await holder.query('COMMIT');
+
+      await until(async () => !(await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!), 'the bytes to be scrubbed');
+      await until(async () => (await vault.scrubStatus()).state === 'done', 'the scrub to be told done');
+      await until(async () => notes.length > 0, 'the log to say so');
+      expect(notes).toEqual([expect.stringContaining("no destroyed personal-data key's bytes are left")]);
+    });
+
+    // The auditor CLI's retention run destroys keys and exits: the scrub it owes is recorded with the destroy.
+    it('scrubs the bytes a process that closed left pending, from another process', async () => {
+      const exiting = await openVault();
+      await exiting.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      await holdSnapshot();
+      await exiting.destroyKey('subject-1');
+      await exiting.close();
+      const staying = await openVault();
+      await holder.query('COMMIT');
+
+      await until(async () => !(await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!), 'the bytes to be scrubbed');
+      await until(async () => (await staying.scrubStatus()).state === 'done', 'the scrub to be told done');
+    });
+
+    // A dump reads the key table in one long transaction: a rewrite queued behind its lock held
+    // every seal behind it too, each answered 503, for as long as the dump ran, to keep bytes anyway.
+    it('answers destroys and seals while a dump of the table runs', async () => {
+      const vault = await openPostgresVault({ url: database.url, masterKey, lockTimeout: '300ms' });
+      opened.push(vault);
+      await vault.seal('subject-1', 'jane@example.org');
+      await holdSnapshot();
+      await holder.query('SELECT count(*) FROM personal_data_keys');
+
+      await expect(withinSeconds(10, vault.destroyKey('subject-1'))).resolves.toBeUndefined();
+      await expect(vault.seal('subject-2', 'john@example.org')).resolves.toMatch(/^sealed:v1:/);
+      expect((await vault.scrubStatus()).state).toBe('pending');
+    });
   });
 });
 
@@ -300,6 +421,48 @@ async function blockedBy(url: string, pid: number): Promise<void> {
     if (rows.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The 32 bytes of each subject's wrapped key after its nonce: what must not outlive a destroy in the file. */
+async function wrappedKeysIn(url: string): Promise<Map<string, Buffer>> {
+  const rows = await query(url, 'SELECT subject_id, wrapped_key FROM personal_data_keys WHERE wrapped_key IS NOT NULL');
+  return new Map(rows.map((row) => [row.subject_id as string, (row.wrapped_key as Buffer).subarray(12, 44)]));
+}
+
+/** Sessions running 20 ms statements back to back, as the log's and the read models' writers do under load. */
+async function busySessions(url: string, count: number): Promise<{ stop(): Promise<void> }> {
+  const clients = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  let isRunning = true;
+  const running = clients.map(async (client) => {
+    while (isRunning) await client.query('SELECT pg_sleep(0.02)');
+  });
+  return {
+    async stop() {
+      isRunning = false;
+      await Promise.all(running);
+      await Promise.all(clients.map((client) => client.end()));
+    },
+  };
+}
+
+async function until(isDone: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isDone())) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not settled within ${seconds} s`)), seconds * 1000)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 async function tableFileBytes(url: string, table: string): Promise<Buffer> {

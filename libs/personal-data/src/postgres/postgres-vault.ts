@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkOutClient, connectionWaitMs, inTransaction, watchAnswers, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
+import { SCRUBBED, type ScrubHolder, type ScrubStatus } from '../personal-data-vault.port';
 
 export interface PostgresVaultOptions {
   readonly url: string;
@@ -31,12 +33,39 @@ export interface PostgresVaultOptions {
    * but for a destroy's or scrub's while every connection is held by others waiting for their locks.
    */
   readonly silenceTimeoutMs?: number;
+  /**
+   * Told when a scrub is left pending, naming the transactions that keep destroyed keys' bytes on
+   * disk, and when those bytes are gone after that. Unset: nothing is said (`scrubStatus` still tells).
+   */
+  readonly log?: ScrubLog;
+  /** How often a pending scrub is tried again (default `SCRUB_RETRY_MS`). */
+  readonly scrubRetryMs?: number;
 }
+
+export interface ScrubLog {
+  warn(message: string): void;
+  log(message: string): void;
+}
+
+/**
+ * How long a scrub waits for the transactions begun before a destroy to end. On a database that
+ * also holds the log and the read models some statement is nearly always under way, begun before
+ * the destroy committed, and a rewrite then keeps the key's bytes (found on a loaded machine: every
+ * key destroyed while three sessions ran 20 ms statements stayed in the file); such statements end
+ * within milliseconds. A longer one (a dump, a report, an idle transaction) leaves the scrub pending.
+ */
+const SCRUB_WAIT_MS = 2_000;
+
+/**
+ * How often every process with the vault looks for a pending scrub, its own or one another process
+ * left (the auditor CLI's retention run, or a process that stopped), and tries it again.
+ */
+export const SCRUB_RETRY_MS = 60_000;
 
 /**
  * A scrub (VACUUM FULL) takes the key table from every seal and read while it rewrites it: about
  * 0.3 s at 10⁵ keys and 3 s at 10⁶ (ADR 0006), which a command may well wait out. Much longer is
- * a stuck session, or a scrub queued behind a long reader of the table (a dump): the statement
+ * a stuck session, or a scrub queued behind another session's long lock on the table: the statement
  * then fails as unavailable (503, retry) instead of hanging the request for as long as that lasts.
  * Longer than the event store's `REQUEST_LOCK_TIMEOUT`, whose locks are held for milliseconds.
  */
@@ -53,6 +82,12 @@ type KeyRow =
  * this small table, which rewrites it into a new file and drops the old one. The WAL still holds
  * the insert until its segments are recycled: WAL archives are backups (docs/decisions/0006).
  *
+ * The rewrite copies every row version a transaction of the database may still see, so a key's old
+ * version outlives it while a transaction older than the destroy runs. Each destroy therefore
+ * records, in its own transaction, that a scrub is owed past its transaction id, and the scrub
+ * rewrites only once no session, prepared transaction or replication slot holds back past it; until
+ * then it stays owed (`scrubStatus`), and is tried again every `SCRUB_RETRY_MS`.
+ *
  * A destroyed key's row stays, emptied of the key and dated `destroyed_at`: the primary key then
  * makes a seal racing the destruction in another process either come first and be overwritten,
  * or conflict with the record of the destruction: no key is inserted after it.
@@ -66,7 +101,9 @@ export async function openPostgresVault(options: PostgresVaultOptions): Promise<
     await rows.close();
     throw error;
   }
-  return EnvelopeVault.open(rows, options.masterKey, options.cache);
+  const vault = await EnvelopeVault.open(rows, options.masterKey, options.cache);
+  rows.startScrubRetries();
+  return vault;
 }
 
 /**
@@ -85,10 +122,19 @@ class PostgresKeyRows implements KeyRows {
   private readonly destroysPool: Pool;
   private readonly keys: string;
   private readonly meta: string;
+  /** Destroys whose key's bytes may still be in the key table's file: their transaction ids, no subject. */
+  private readonly owedScrubs: string;
   private readonly schema?: string;
   private readonly answerTimeoutMs?: number;
   private scrubbing?: Promise<void>;
   private scrubAgain?: Promise<void>;
+  private readonly log?: ScrubLog;
+  private readonly scrubRetryMs: number;
+  private retryTimer?: NodeJS.Timeout;
+  private retrying?: Promise<void>;
+  private isClosed = false;
+  /** The holders last warned of, so that a pending scrub is not warned of again every retry. */
+  private warnedOf?: string;
 
   constructor(options: PostgresVaultOptions) {
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
@@ -98,6 +144,9 @@ class PostgresKeyRows implements KeyRows {
     const prefix = options.schema ? `${options.schema}.` : '';
     this.keys = `${prefix}personal_data_keys`;
     this.meta = `${prefix}personal_data_vault_meta`;
+    this.owedScrubs = `${prefix}personal_data_scrubs_owed`;
+    this.log = options.log;
+    this.scrubRetryMs = options.scrubRetryMs ?? SCRUB_RETRY_MS;
     this.where = `PostgreSQL table ${this.keys}`;
     this.answerTimeoutMs = options.answerTimeoutMs;
     const givesUpAfterMs = options.answerTimeoutMs ?? options.silenceTimeoutMs;
@@ -160,6 +209,7 @@ class PostgresKeyRows implements KeyRows {
             ADD CONSTRAINT ${KEY_OR_ITS_DESTRUCTION}`);
       }
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.meta} (name text PRIMARY KEY, value text NOT NULL)`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.owedScrubs} (destroyed_by xid8 NOT NULL, destroyed_at timestamptz NOT NULL DEFAULT now())`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -210,23 +260,68 @@ class PostgresKeyRows implements KeyRows {
   /**
    * An upsert, not a DELETE and an INSERT: a seal's insert not yet committed is waited for, then
    * overwritten. `xmax = 0` tells a row this statement inserted (the subject had no key, there are
-   * no bytes to scrub) from one it overwrote; a record already there is left as it is.
+   * no bytes to scrub) from one it overwrote; a record already there is left as it is. The scrub it
+   * owes is recorded in the same transaction, so that a process stopping before the scrub, or a
+   * scrub left pending, leaves it to the next look of any process.
    */
   async destroy(subjectId: string): Promise<void> {
     const rows = await this.waitingForLocks<{ inserted: boolean }>(
-      `INSERT INTO ${this.keys} (subject_id, destroyed_at) VALUES ($1, now())
-       ON CONFLICT (subject_id) DO UPDATE
-         SET key_id = NULL, wrapped_key = NULL, master_key_id = NULL, created_at = NULL, destroyed_at = EXCLUDED.destroyed_at
-         WHERE ${this.keys}.destroyed_at IS NULL
-       RETURNING xmax = 0 AS inserted`,
+      `WITH destroyed AS (
+         INSERT INTO ${this.keys} (subject_id, destroyed_at) VALUES ($1, now())
+         ON CONFLICT (subject_id) DO UPDATE
+           SET key_id = NULL, wrapped_key = NULL, master_key_id = NULL, created_at = NULL, destroyed_at = EXCLUDED.destroyed_at
+           WHERE ${this.keys}.destroyed_at IS NULL
+         RETURNING xmax = 0 AS inserted
+       ), owed AS (
+         INSERT INTO ${this.owedScrubs} (destroyed_by) SELECT pg_current_xact_id() FROM destroyed WHERE NOT inserted
+       )
+       SELECT inserted FROM destroyed`,
       [subjectId],
     );
     if (rows[0]?.inserted === false) await this.scrub();
   }
 
   async forget(subjectId: string): Promise<void> {
-    const rows = await this.waitingForLocks<{ held_key: boolean }>(`DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key`, [subjectId]);
+    const rows = await this.waitingForLocks<{ held_key: boolean }>(
+      `WITH forgotten AS (
+         DELETE FROM ${this.keys} WHERE subject_id = $1 RETURNING destroyed_at IS NULL AS held_key
+       ), owed AS (
+         INSERT INTO ${this.owedScrubs} (destroyed_by) SELECT pg_current_xact_id() FROM forgotten WHERE held_key
+       )
+       SELECT held_key FROM forgotten`,
+      [subjectId],
+    );
     if (rows[0]?.held_key) await this.scrub();
+  }
+
+  /** Read afresh from the database, so every process tells the same, whichever made the destroys. */
+  async scrubStatus(): Promise<ScrubStatus> {
+    const owed = await this.owedScrub(this.pool, this.answerTimeoutMs);
+    if (!owed) return SCRUBBED;
+    return { state: 'pending', owedSince: owed.since.toISOString(), heldBy: await this.holdersOf(this.pool, owed.through, this.answerTimeoutMs) };
+  }
+
+  /** Looks for a pending scrub every `scrubRetryMs` while the vault is open. */
+  startScrubRetries(): void {
+    this.retryTimer = setTimeout(() => {
+      this.retrying = this.retryOwedScrub().finally(() => {
+        this.retrying = undefined;
+        if (!this.isClosed) this.startScrubRetries();
+      });
+    }, this.scrubRetryMs);
+    this.retryTimer.unref();
+  }
+
+  private async retryOwedScrub(): Promise<void> {
+    // One under way waits for the same holders; a destroy recorded after it began makes its own.
+    if (this.scrubbing) return;
+    try {
+      const { rows } = await this.pool.query<{ is_owed: boolean }>(withAnswerTimeout({ text: `SELECT EXISTS (SELECT FROM ${this.owedScrubs}) AS is_owed` }, this.answerTimeoutMs));
+      if (rows[0].is_owed) await this.scrub();
+      else this.scrubbed();
+    } catch (error) {
+      this.log?.warn(`the scrub of destroyed personal-data keys in ${this.keys} could not be tried, tried again in ${this.scrubRetryMs / 1000} s: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -240,7 +335,9 @@ class PostgresKeyRows implements KeyRows {
 
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.scrubbing, this.scrubAgain]);
+    this.isClosed = true;
+    clearTimeout(this.retryTimer);
+    await Promise.allSettled([this.retrying, this.scrubbing, this.scrubAgain]);
     await Promise.all([this.pool.end().catch(() => undefined), this.destroysPool.end().catch(() => undefined)]);
   }
 
@@ -250,7 +347,7 @@ class PostgresKeyRows implements KeyRows {
    */
   private scrub(): Promise<void> {
     if (!this.scrubbing) {
-      this.scrubbing = this.vacuumFull().finally(() => {
+      this.scrubbing = this.scrubOwed().finally(() => {
         this.scrubbing = undefined;
       });
       return this.scrubbing;
@@ -265,19 +362,125 @@ class PostgresKeyRows implements KeyRows {
   }
 
   /**
-   * Waits for its lock however long it takes: cut off, it would leave a destroyed key's bytes in
-   * the file, and a repeated destroy finds nothing left to scrub. VACUUM cannot run in a
-   * transaction, where `SET LOCAL` would do, so the setting is the session's, and the connection
+   * Rewrites the table once nothing holds back past the last destroy owed, then forgets the
+   * destroys it covered (one recorded meanwhile stays owed, for its own scrub). A rewrite while
+   * something does would keep the bytes, and its exclusive lock would queue every seal behind that
+   * transaction's lock on the table (a dump holds one), so it is not tried.
+   *
+   * The rewrite waits for its lock however long it takes, as the destroys do. VACUUM cannot run in
+   * a transaction, where `SET LOCAL` would do, so the setting is the session's, and the connection
    * is closed afterwards rather than go back to the pool without its lock timeout.
    */
-  private async vacuumFull(): Promise<void> {
+  private async scrubOwed(): Promise<void> {
     const client = await checkOutClient(this.destroysPool, { waitsForLocks: true });
     try {
       await client.query('SET lock_timeout = 0');
+      const owed = await this.owedScrub(client, undefined);
+      if (!owed) return this.scrubbed();
+      const heldBy = await this.holdersWithin(client, owed.through, SCRUB_WAIT_MS);
+      if (heldBy.length > 0) return this.leftPending(owed.since, heldBy);
       await client.query(`VACUUM FULL ${this.keys}`);
+      await client.query(`DELETE FROM ${this.owedScrubs} WHERE destroyed_by <= $1::xid8`, [owed.through]);
+      this.scrubbed();
     } finally {
       client.release(true);
     }
+  }
+
+  /** `answerTimeoutMs`: none for the scrub, which waits as long as it takes, as the destroys do. */
+  private async owedScrub(on: Queryable, answerTimeoutMs: number | undefined): Promise<{ through: string; since: Date } | undefined> {
+    const { rows } = await on.query<{ through: string | null; since: Date | null }>(
+      withAnswerTimeout({ text: `SELECT max(destroyed_by)::text AS through, min(destroyed_at) AS since FROM ${this.owedScrubs}` }, answerTimeoutMs),
+    );
+    const [{ through, since }] = rows;
+    return through === null || since === null ? undefined : { through, since };
+  }
+
+  /** Those holding back past `through` once they end or `waitMs` has passed, whichever comes first. */
+  private async holdersWithin(client: PoolClient, through: string, waitMs: number): Promise<ScrubHolder[]> {
+    const deadline = Date.now() + waitMs;
+    for (let pauseMs = 10; ; pauseMs = Math.min(2 * pauseMs, 250)) {
+      const holders = await this.holdersOf(client, through, undefined);
+      if (holders.length === 0 || Date.now() >= deadline) return holders;
+      await sleep(Math.min(pauseMs, deadline - Date.now()));
+    }
+  }
+
+  /**
+   * What VACUUM counts when it decides which row versions may still be seen (its horizon): the
+   * transaction ids and snapshots of the database's sessions (and of walsenders, which belong to
+   * none), prepared transactions, and replication slots. Sessions of other databases hold nothing
+   * back here. A horizon at or before `through` keeps the versions that transaction made dead.
+   * `age` orders transaction ids across their wraparound.
+   */
+  private async holdersOf(on: Queryable, through: string, answerTimeoutMs: number | undefined): Promise<ScrubHolder[]> {
+    const { rows } = await on.query<HolderRow>(
+      withAnswerTimeout(
+        {
+          text: `WITH owed AS (SELECT age(xid($1::xid8)) AS age)
+         SELECT 'session' AS kind, a.pid, a.application_name AS name, a.backend_type, a.xact_start AS since
+           FROM pg_stat_activity a, owed
+          WHERE a.pid <> pg_backend_pid() AND (a.datname = current_database() OR a.datid IS NULL)
+            AND (age(a.backend_xmin) >= owed.age OR age(a.backend_xid) >= owed.age)
+         UNION ALL
+         SELECT 'prepared-transaction', NULL, p.gid, NULL, p.prepared
+           FROM pg_prepared_xacts p, owed
+          WHERE p.database = current_database() AND age(p.transaction) >= owed.age
+         UNION ALL
+         SELECT 'replication-slot', NULL, s.slot_name::text, NULL, NULL
+           FROM pg_replication_slots s, owed
+          WHERE age(s.xmin) >= owed.age
+         ORDER BY since NULLS LAST`,
+          values: [through],
+        },
+        answerTimeoutMs,
+      ),
+    );
+    return rows.map(toScrubHolder);
+  }
+
+  private leftPending(owedSince: Date, heldBy: readonly ScrubHolder[]): void {
+    const holders = heldBy.map(describeHolder).join(', ');
+    if (holders === this.warnedOf) return;
+    this.warnedOf = holders;
+    this.log?.warn(
+      `the bytes of personal-data keys destroyed since ${owedSince.toISOString()} may still be in the file of ${this.keys}: ${holders} began before ` +
+        `their destruction and may still read them, and the rewrite that removes them waits for ${heldBy.length > 1 ? 'these' : 'it'} to end ` +
+        `(every process with the key store open tries again every ${this.scrubRetryMs / 1000} s; docs/decisions/0006)`,
+    );
+  }
+
+  private scrubbed(): void {
+    if (this.warnedOf === undefined) return;
+    this.warnedOf = undefined;
+    this.log?.log(`no destroyed personal-data key's bytes are left in the file of ${this.keys}`);
+  }
+}
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+type HolderRow = { kind: ScrubHolder['kind']; pid: number | null; name: string; backend_type: string | null; since: Date | null };
+
+const toScrubHolder = (row: HolderRow): ScrubHolder => {
+  switch (row.kind) {
+    case 'session':
+      return { kind: 'session', pid: row.pid!, applicationName: row.name, backendType: row.backend_type!, transactionStartedAt: row.since?.toISOString() ?? null };
+    case 'prepared-transaction':
+      return { kind: 'prepared-transaction', gid: row.name, preparedAt: row.since!.toISOString() };
+    case 'replication-slot':
+      return { kind: 'replication-slot', slotName: row.name };
+  }
+};
+
+/** For the log: how an operator finds it in PostgreSQL's views, and nothing it read or wrote. */
+function describeHolder(holder: ScrubHolder): string {
+  switch (holder.kind) {
+    case 'session':
+      return `session ${holder.pid} (${holder.applicationName || holder.backendType}${holder.transactionStartedAt ? `, transaction begun ${holder.transactionStartedAt}` : ''})`;
+    case 'prepared-transaction':
+      return `prepared transaction ${holder.gid} (prepared ${holder.preparedAt})`;
+    case 'replication-slot':
+      return `replication slot ${holder.slotName}`;
   }
 }
 

@@ -2,6 +2,7 @@ import Database, { type Database as Connection } from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
+import { SCRUBBED, type ScrubStatus } from '../personal-data-vault.port';
 
 export interface SqliteVaultOptions {
   /** `${DATA_DIR}/keys.sqlite`: deliberately not the event log's file, so its backups can expire sooner. */
@@ -97,6 +98,11 @@ class SqliteKeyRows implements KeyRows {
         this.db.prepare('DELETE FROM destroyed_subject_keys WHERE subject_id = ?').run(subjectId);
       })
       .immediate();
+  }
+
+  /** Each destroy's own transaction overwrote the key's bytes (secure_delete) and truncated the journal. */
+  async scrubStatus(): Promise<ScrubStatus> {
+    return SCRUBBED;
   }
 
   async close(): Promise<void> {
