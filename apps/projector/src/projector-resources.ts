@@ -68,7 +68,7 @@ export class ProjectorResources {
       // Their rules are followed once this instance is elected to keep them (ProjectorRoles), not here:
       // an instance standing by, or another deployment's feed, must not empty the shared tables.
       const readModels = keep(await createReadModels({ storage: readModelStorage, catalogue, store, keepsThem: false }));
-      const vault = keep(await openServiceVault(config, store, { answerTimeoutMs }));
+      const vault = keep(await openServiceVault(config, store, { answerTimeoutMs, log: new Logger('personal-data') }));
       const idempotencyRecords =
         config.eventStore === 'sqlite'
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })

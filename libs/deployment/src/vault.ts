@@ -9,6 +9,7 @@ import {
   type PersonalDataVault,
   type PersonalDataVaultConfig,
   readDevMasterKey,
+  type ScrubLog,
 } from '@consent-ledger/personal-data';
 
 /** What locates a deployment's personal-data keys: the same for the API, the projector and the auditor CLI. */
@@ -29,6 +30,8 @@ export interface VaultOpening {
   readonly answerTimeoutMs?: number;
   /** For the auditor CLI: how long any statement may wait on a PostgreSQL that is silent (DATABASE_ANSWER_TIMEOUT_SECONDS). */
   readonly silenceTimeoutMs?: number;
+  /** Where a PostgreSQL key store says that destroyed keys' bytes stay on disk for now, and why. */
+  readonly log?: ScrubLog;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface VaultOpening {
  * the keys (ADR 0006), must fail rather than make a master key and an empty key store, which
  * open nothing.
  */
-export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false, answerTimeoutMs, silenceTimeoutMs }: VaultOpening = {}): PersonalDataVaultConfig {
+export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = false, answerTimeoutMs, silenceTimeoutMs, log }: VaultOpening = {}): PersonalDataVaultConfig {
   const keysFile = join(deployment.dataDir, 'keys.sqlite');
   // Before the master key: the missing key store is the cause, the missing master key only follows from it.
   if (existingOnly && deployment.eventStore === 'sqlite' && !existsSync(keysFile)) throw new KeyStoreMissing(keysFile);
@@ -45,7 +48,7 @@ export function vaultConfigOf(deployment: VaultDeployment, { existingOnly = fals
   const masterKey = deployment.masterKey ?? (existingOnly ? readDevMasterKey(masterKeyFile) : loadOrCreateDevMasterKey(masterKeyFile));
   return deployment.eventStore === 'sqlite'
     ? { kind: 'sqlite', file: keysFile, masterKey, existingOnly }
-    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly, answerTimeoutMs, silenceTimeoutMs };
+    : { kind: 'postgres', url: deployment.databaseUrl!, masterKey, existingOnly, answerTimeoutMs, silenceTimeoutMs, log };
 }
 
 /** A service started on a log that holds events, without the key store (or master key) those events were sealed with. */
@@ -70,11 +73,11 @@ export class KeyStoreLost extends Error {
 export async function openServiceVault(
   deployment: VaultDeployment,
   log: { headPosition(): Promise<GlobalPosition> },
-  { answerTimeoutMs }: Pick<VaultOpening, 'answerTimeoutMs'> = {},
+  opening: Pick<VaultOpening, 'answerTimeoutMs' | 'log'> = {},
 ): Promise<PersonalDataVault> {
   const existingOnly = (await log.headPosition()) > 0n;
   try {
-    return await createPersonalDataVault(vaultConfigOf(deployment, { existingOnly, answerTimeoutMs }));
+    return await createPersonalDataVault(vaultConfigOf(deployment, { ...opening, existingOnly }));
   } catch (error) {
     if (error instanceof KeyStoreMissing || error instanceof MasterKeyMissing) throw new KeyStoreLost(error);
     throw error;

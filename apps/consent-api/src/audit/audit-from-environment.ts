@@ -39,7 +39,7 @@ export async function auditFromEnvironment(argv: readonly string[], env: NodeJS.
         get catalogue() {
           return (catalogue ??= loadCatalogueFile(config.catalogueFile));
         },
-        openVault: async () => (vault ??= await openServiceVault(config)),
+        openVault: async () => (vault ??= await openServiceVault(config, terminal.stderr)),
         now: () => new Date().toISOString() as Instant,
         ...terminal,
         writeFile: writePrivateFile,
@@ -87,9 +87,12 @@ function databaseOf(url: string): string {
   }
 }
 
-async function openServiceVault(config: AuditConfig): Promise<PersonalDataVault> {
+async function openServiceVault(config: AuditConfig, stderr: AuditSources['stderr']): Promise<PersonalDataVault> {
+  const vault = config.vault();
+  // A retention run's scrub left pending is done by the service's processes; the auditor is told why it is.
+  const log = { warn: (message: string) => stderr.write(`audit: ${message}\n`), log: (message: string) => stderr.write(`audit: ${message}\n`) };
   try {
-    return await createPersonalDataVault(config.vault());
+    return await createPersonalDataVault(vault.kind === 'postgres' ? { ...vault, log } : vault);
   } catch (error) {
     if (!(error instanceof KeyStoreMissing || error instanceof MasterKeyMissing)) throw error;
     throw new Error(

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { CallingClientIfAny, KeyOptional } from '../api-keys/api-key.guard';
 import type { ApiClient } from '../api-keys/api-keys';
 import { type EventStore, failureClassesOf, type StoreHealth } from '@consent-ledger/event-store';
+import type { ScrubStatus } from '@consent-ledger/personal-data';
 import { LedgerStorage } from '../ledger/ledger-storage';
 
 /**
@@ -39,6 +40,14 @@ export interface FeedHealth {
 }
 
 /**
+ * Whether the bytes of every destroyed personal-data key are gone from the key store's files, or
+ * which transactions keep them there for now (docs/decisions/0006); `unknown` when the key store
+ * could not be asked (`detail`: the failure's error classes and codes). The keys themselves are
+ * unreadable from their destruction on: this is about what the database's files still hold.
+ */
+export type KeyScrubHealth = ScrubStatus | { readonly state: 'unknown'; readonly detail: string };
+
+/**
  * What a caller without a key is told, for 200 and 503 alike: whether the service is ready, and
  * nothing else. The details name projector instances (`hostname-pid` by default), topic prefixes,
  * how many positions the log holds (how many choices were ever recorded) and the stores' failures.
@@ -47,10 +56,11 @@ export interface HealthStatus {
   readonly status: 'ready' | 'unavailable';
 }
 
-/** What a caller with a valid key (any scope) is told, the same body for 200 and 503: monitors read `status`, operators `store.detail`, `readModels` and `feeds`. */
+/** What a caller with a valid key (any scope) is told, the same body for 200 and 503: monitors read `status`, operators `store.detail`, `readModels`, `keyScrub` and `feeds`. */
 export interface HealthAnswer extends HealthStatus {
   readonly store: StoreHealth & { readonly kind: EventStore['kind'] };
   readonly readModels: ReadModelsHealth;
+  readonly keyScrub: KeyScrubHealth;
   /** Every feed but the retired ones, in order of name; `[]` without Kafka. Absent when the read-model database could not be read (`readModels.detail` says why). */
   readonly feeds?: readonly FeedHealth[];
   /**
@@ -95,6 +105,7 @@ export class HealthController {
   /** Probes still waiting for the stores: later calls share them, for a while, rather than queue more queries behind them. */
   private storeProbe?: SharedProbe<StoreHealth>;
   private progressProbe?: SharedProbe<ProgressHealth>;
+  private scrubProbe?: SharedProbe<KeyScrubHealth>;
 
   constructor(private readonly storage: LedgerStorage) {}
 
@@ -112,13 +123,21 @@ export class HealthController {
   })
   async health(@Res({ passthrough: true }) reply: FastifyReply, @CallingClientIfAny() client: ApiClient | undefined): Promise<HealthStatus | HealthAnswer> {
     // A caller without a key is not told the read models' progress, so they are not asked for it.
-    const [store, progress] = await Promise.all([this.storeHealth(), client && this.readModelsProgress()]);
+    const [store, progress, keyScrub] = await Promise.all([this.storeHealth(), client && this.readModelsProgress(), client && this.keyScrubHealth()]);
     void reply.status(store.ready ? 200 : 503);
     if (!store.ready) void reply.header('Retry-After', '2');
     const status = store.ready ? 'ready' : 'unavailable';
-    if (!progress) return { status };
+    if (!progress || !keyScrub) return { status };
     const { readModels, feeds, retiredFeeds } = progress;
-    return { status, store: { kind: this.storage.eventStore.kind, ...store }, readModels, ...(feeds && { feeds, retiredFeeds }) };
+    return { status, store: { kind: this.storage.eventStore.kind, ...store }, readModels, keyScrub, ...(feeds && { feeds, retiredFeeds }) };
+  }
+
+  private keyScrubHealth(): Promise<KeyScrubHealth> {
+    if (!isShareable(this.scrubProbe)) {
+      const answer = this.storage.vault.scrubStatus().catch((error: unknown): KeyScrubHealth => ({ state: 'unknown', detail: failureClassesOf(error) }));
+      this.scrubProbe = startProbe(answer, (done) => done === this.scrubProbe && (this.scrubProbe = undefined));
+    }
+    return withinProbeTime(this.scrubProbe.answer, { state: 'unknown', detail: `the key store did not answer within ${PROBE_TIMEOUT_MS} ms` });
   }
 
   private storeHealth(): Promise<StoreHealth> {

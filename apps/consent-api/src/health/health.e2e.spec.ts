@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { consentFeedOf } from '@consent-ledger/read-models';
 import { eventually } from '../../../projector/src/testing/topic-reader';
 import { PostgresReadModelStorage } from '../../../../libs/read-models/src/storage/postgres/postgres-read-model-storage';
@@ -65,7 +66,10 @@ describe('/health with and without a key', () => {
     const logPosition = String(await api.store.headPosition());
     for (const key of Object.values(TEST_KEYS)) {
       const answer = await api.call('GET', '/health', { key });
-      expect([answer.status, answer.body]).toEqual([200, { status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean), logPosition }), feeds: [], retiredFeeds: [] }]);
+      expect([answer.status, answer.body]).toEqual([
+        200,
+        { status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean), logPosition }), keyScrub: { state: 'done' }, feeds: [], retiredFeeds: [] },
+      ]);
     }
   });
 
@@ -157,6 +161,46 @@ describeWithPostgres('/health and the Kafka feeds', () => {
 
     const anonymous = await api.call('GET', '/health', { key: null });
     expect([anonymous.status, anonymous.body]).toEqual([200, { status: 'ready' }]);
+  });
+});
+
+// Found on a loaded machine: the rewrite that scrubs a destroyed key's bytes from the key table's
+// file keeps them while a transaction older than the erasure runs in the database (a report, a
+// dump), and nothing told the operator, who had been told that erased meant gone from the files.
+describeWithPostgres('/health and the bytes of destroyed personal-data keys', () => {
+  let api: TestApi;
+  let report: Client;
+  beforeAll(async () => {
+    api = await startTestApi('postgres', { projector: 'off' });
+    report = new Client({ connectionString: api.config.databaseUrl, application_name: 'nightly-report' });
+    await report.connect();
+  });
+  afterAll(async () => {
+    await report.end();
+    await api.close();
+  });
+
+  it("names the session whose transaction, begun before an erasure, keeps the erased subject's key on disk, and stays ready", async () => {
+    const subjectId = newSubjectId();
+    expect((await api.command(commandJson.startRelationship(subjectId, { capture: { evidenceRef: 'call-recording-0042' } }))).status).toBe(201);
+    await report.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await report.query('SELECT 1');
+    const [{ pid }] = (await report.query('SELECT pg_backend_pid() AS pid')).rows;
+    try {
+      expect((await api.command(commandJson.eraseSubject(subjectId))).status).toBe(201);
+
+      const answer = await api.call('GET', '/health', { key: TEST_KEYS.reader });
+      expect([answer.status, answer.body.status]).toEqual([200, 'ready']);
+      expect(answer.body.keyScrub).toEqual({
+        state: 'pending',
+        owedSince: expect.any(String),
+        heldBy: expect.arrayContaining([{ kind: 'session', pid, applicationName: 'nightly-report', backendType: 'client backend', transactionStartedAt: expect.any(String) }]),
+      });
+      expect(JSON.stringify(answer.body)).not.toContain(subjectId);
+      expect((await api.call('GET', '/health', { key: null })).body).toEqual({ status: 'ready' });
+    } finally {
+      await report.query('COMMIT');
+    }
   });
 });
 

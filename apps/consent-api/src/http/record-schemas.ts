@@ -41,7 +41,8 @@ import {
   TOUCHPOINTS,
 } from '@consent-ledger/domain';
 import type { TimelineAnswer } from '../audit/timeline.controller';
-import type { FeedHealth, HealthAnswer, HealthStatus } from '../health/health.controller';
+import type { ScrubHolder } from '@consent-ledger/personal-data';
+import type { FeedHealth, HealthAnswer, HealthStatus, KeyScrubHealth } from '../health/health.controller';
 import type { ProofRetentionRunList } from '../rights/proof-retention.controller';
 import type { KnownRightsRequest, RightsRequestList, RightsRequestView } from '../rights/rights-requests.controller';
 import type { ExportedChoice, ExportedEvidence, SubjectExport } from '../subject-export/subject-export';
@@ -61,6 +62,9 @@ export function objectSchema<T>(properties: { readonly [K in keyof T]-?: Schema 
   const required = Object.keys(properties).filter((name) => !(name in optional));
   return { type: 'object', ...(description && { description }), properties, ...(required.length > 0 && { required }) };
 }
+
+/** A union of answers as the one object its schema describes: the fields every variant has, required; the others, optional. */
+type Variants<T> = { [K in keyof T]: T[K] } & { [K in Exclude<T extends unknown ? keyof T : never, keyof T>]?: unknown };
 
 export const instant: SchemaObject = { type: 'string', format: 'date-time' };
 export const eventRef: SchemaObject = {
@@ -472,6 +476,31 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
           detail: text('why their position could not be read'),
         },
         { position: true, logPosition: true, detail: true },
+      ),
+      keyScrub: objectSchema<Variants<KeyScrubHealth>>(
+        {
+          state: oneOf(['done', 'pending', 'unknown'], "done: no destroyed personal-data key's bytes are left in the key store's files; pending: some may be, until the transactions in heldBy end"),
+          owedSince: { ...instant, description: 'pending: when the first key whose bytes may be left was destroyed' },
+          heldBy: listOf(
+            objectSchema<Variants<ScrubHolder>>(
+              {
+                kind: oneOf(['session', 'prepared-transaction', 'replication-slot']),
+                pid: { type: 'integer', description: "session: its pg_stat_activity pid" },
+                applicationName: text('session: its application_name'),
+                backendType: text('session: its backend_type'),
+                transactionStartedAt: nullableInstant("session: when its transaction began; null when the key store's role may not see it"),
+                gid: text('prepared-transaction: its gid in pg_prepared_xacts'),
+                preparedAt: instant,
+                slotName: text('replication-slot: its name in pg_replication_slots'),
+              },
+              { pid: true, applicationName: true, backendType: true, transactionStartedAt: true, gid: true, preparedAt: true, slotName: true },
+            ),
+            'pending: what began before those keys were destroyed and may still read their old rows, so that the rewrite removing them waits for it to end; [] once it ended, until the next try (every minute)',
+          ),
+          detail: text('unknown: why the key store could not be asked'),
+        },
+        { owedSince: true, heldBy: true, detail: true },
+        'whether the bytes of destroyed personal-data keys are gone from the key store\'s files (docs/decisions/0006); the keys themselves are unreadable from their destruction on',
       ),
       feeds: listOf(
         objectSchema<FeedHealth>(

@@ -52,7 +52,7 @@ export class LedgerStorage {
           ? openSqliteIdempotencyRecords({ file: join(config.dataDir, 'state.sqlite') })
           : await openPostgresIdempotencyRecords({ url: config.databaseUrl!, answerTimeoutMs }),
       );
-      const vault = keep(await openServiceVault(config, eventStore, { answerTimeoutMs }));
+      const vault = keep(await openServiceVault(config, eventStore, { answerTimeoutMs, log: new Logger('personal-data') }));
       const readModelStorage: ReadModelStorageOptions =
         config.eventStore === 'sqlite'
           ? { kind: 'sqlite', file: join(config.dataDir, 'state.sqlite') }

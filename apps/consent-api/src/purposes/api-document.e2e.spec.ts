@@ -428,7 +428,8 @@ describe('the API document, as a client generated from it uses it', () => {
   it('declares the body health answers when the store is not ready, not an error body: status alone without a key, the details with one', () => {
     const [anonymous, withKey] = operation('get', '/health').responses['503'].content!['application/json'].schema.oneOf!.map(resolve);
     expect([anonymous.required, anonymous.properties!.status.enum, anonymous.additionalProperties]).toEqual([['status'], ['ready', 'unavailable'], false]);
-    expect(withKey.required).toEqual(['status', 'store', 'readModels']);
+    expect(withKey.required).toEqual(['status', 'store', 'readModels', 'keyScrub']);
+    expect(resolve(withKey.properties!.keyScrub).properties!.state.enum).toEqual(['done', 'pending', 'unknown']);
     expect(withKey.properties!.status.enum).toContain('unavailable');
     const feed = resolve(withKey.properties!.feeds.items!);
     expect(feed.required).toEqual(['name', 'position', 'behind', 'leader']);

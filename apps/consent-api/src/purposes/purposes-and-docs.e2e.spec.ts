@@ -22,7 +22,14 @@ describe('the catalogue, health and documentation', () => {
       expect([anonymous.status, anonymous.body]).toEqual([200, { status: 'ready' }]);
       const withKey = await api.call('GET', path, { key: TEST_KEYS.reader });
       expect(withKey.status).toBe(200);
-      expect(withKey.body).toEqual({ status: 'ready', store: { kind: 'sqlite', ready: true }, readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }), feeds: [], retiredFeeds: [] });
+      expect(withKey.body).toEqual({
+        status: 'ready',
+        store: { kind: 'sqlite', ready: true },
+        readModels: expect.objectContaining({ upToDate: expect.any(Boolean) }),
+        keyScrub: { state: 'done' },
+        feeds: [],
+        retiredFeeds: [],
+      });
     }
   });
 
