@@ -72,11 +72,10 @@ export interface PostgresReadModelStorageOptions {
   readonly idleInTransactionTimeoutMs?: number;
   /**
    * How long the reads of an audience decision (the subjects' ledgers, the checkpoint it waits
-   * for), of /health (the checkpoint, the feeds' progress) and of the projector's heartbeat (who
-   * holds a lease) wait for PostgreSQL's answer before their connection is closed and the question
-   * answered 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection.
-   * Unset: as long as it takes. Writers (projections, rebuilds, the time sweep, republication) have
-   * none; a lease's renewal has the lease's length.
+   * for), of /health (the checkpoint, the feeds' progress) and the leases (renewals, and who holds
+   * one) wait for PostgreSQL's answer before their connection is closed and the question answered
+   * 503 (see the event store's answer-timeout.ts); also bounds the wait for a connection. Unset: as
+   * long as it takes. Writers (projections, rebuilds, the time sweep, republication) have none.
    */
   readonly answerTimeoutMs?: number;
 }
@@ -361,9 +360,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
   }
 
   async tryLease(role: string, holder: string, ttlMs: number): Promise<boolean> {
-    // The database's clock decides expiry, so instances with drifting clocks still agree. An answer
-    // later than the lease is worthless: the connection it waits on is closed then (see
-    // withAnswerTimeout), not left stuck in a cut for the next renewal to queue behind.
+    // The database's clock decides expiry, so instances with drifting clocks still agree. A renewal
+    // sent into a network cut is given up with the answer timeout, its connection closed (see
+    // withAnswerTimeout), not left stuck for the next renewals to queue behind (the leader stops
+    // waiting for it after the lease's length: leadRole).
     const { rowCount } = await this.pool.query(
       withAnswerTimeout(
         {
@@ -372,7 +372,7 @@ export class PostgresReadModelStorage implements ReadModelStorage {
                  WHERE rm_leases.holder = excluded.holder OR rm_leases.expires_at < now()`,
           values: [role, holder, ttlMs],
         },
-        ttlMs,
+        this.options.answerTimeoutMs,
       ),
     );
     return rowCount === 1;
