@@ -29,7 +29,7 @@ export function adsAndDataKeyOf(subjectId: string, secret: Buffer): string {
 export interface AudienceKeys {
   keyOf(audience: AudienceId, subjectId: string): string;
   /** Ads & Data must not be able to link a message to our log either (event ids and positions are on the events topic). */
-  headersFor(audience: AudienceId, view: SubjectView, cause: FeedCause): Record<string, string>;
+  headersFor(audience: AudienceId, view: Pick<SubjectView, 'lastPosition'>, cause: FeedCause): Record<string, string>;
 }
 
 export const audienceKeys = (adsAndDataSecret: Buffer): AudienceKeys => ({
@@ -50,6 +50,6 @@ export function audienceMessageOf(row: AudienceRow, view: SubjectView, keys: Aud
 }
 
 /** An erased subject leaves every audience: a tombstone removes its key from the compacted topic. */
-export function audienceTombstoneOf(audience: AudienceId, view: SubjectView, keys: AudienceKeys, cause: FeedCause): FeedMessage {
+export function audienceTombstoneOf(audience: AudienceId, view: Pick<SubjectView, 'subjectId' | 'lastPosition'>, keys: AudienceKeys, cause: FeedCause): FeedMessage {
   return { key: keys.keyOf(audience, view.subjectId), value: null, headers: keys.headersFor(audience, view, cause) };
 }

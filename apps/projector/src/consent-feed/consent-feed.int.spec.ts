@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { INestMicroservice } from '@nestjs/common';
-import type { Instant, LedgerEvent, SubjectId } from '@consent-ledger/domain';
+import { type Instant, type LedgerEvent, PROOF_RETENTION_RUN_SCHEMA_VERSION, PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted, type SubjectId } from '@consent-ledger/domain';
 import { consentGiven, relationshipStarted, subjectErased } from '@consent-ledger/domain/testing';
 import { republicationMarkerOf } from '@consent-ledger/read-models';
-import { appendToLog } from '../../../../libs/read-models/src/testing/stored-events';
+import { appendToLog, ledgerStream } from '../../../../libs/read-models/src/testing/stored-events';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
 import type { ProjectorConfig } from '../config';
 import { createProjector } from '../projector';
@@ -158,6 +159,67 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
 
     expect(reader.messages(topics.pickxTvAds, neverMember)).toEqual([]);
     await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(neverMember, config.adsAndDataKey!)).some((message) => message.value === null), 'the Ads & Data tombstone');
+  });
+
+  /** What the proof-retention job does to a record whose retention ended: removes its stream, then records the run. */
+  const removeByProofRetention = async (subjectIds: readonly SubjectId[], { dryRun = false, streamsRemoved = false } = {}) => {
+    const runId = randomUUID();
+    const removedAt = '2031-05-01T00:00:00.000Z' as Instant;
+    const removed = subjectIds.map((subjectId) => ({ subjectId, removableFrom: removedAt, eventsRemoved: 2 }));
+    if (!dryRun && !streamsRemoved) for (const subjectId of subjectIds) await resources.store.removeStream(ledgerStream(subjectId), { reason: 'proof retention ended', removedAt });
+    const run: ProofRetentionRunCompleted['data'] = { runId, startedAt: removedAt, finishedAt: removedAt, catalogueVersion: 'test', dryRun, subjectsChecked: subjectIds.length, removed, failures: [] };
+    const appended = await resources.store.append(
+      PROOF_RETENTION_RUNS_STREAM,
+      [{ eventId: runId, type: 'ProofRetentionRunCompleted', schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: run as unknown as Record<string, unknown> }],
+      { expectedRevision: 'any' },
+    );
+    return appended.position;
+  };
+
+  // Found by a consumer team: the job removes a record from the ledger, and the compacted topics
+  // kept its last state and memberships for good, so every consumer kept the subject too.
+  it('tells consumers to forget a subject whose record the proof-retention job removed', async () => {
+    const removed = newSubject();
+    const neverMember = newSubject();
+    await record(
+      relationshipStarted({ subjectId: removed }),
+      consentGiven({ subjectId: removed, purpose: PICKX, channels: ['tv-screen'] }),
+      consentGiven({ subjectId: removed, purpose: ADS_AND_DATA, channels: ['online-ads'] }),
+      relationshipStarted({ subjectId: neverMember }),
+    );
+    const { topics } = resources;
+    await reader.until(() => reader.messages(topics.pickxTvAds, removed)[0], 'the membership');
+    await reader.until(() => reader.messages(topics.state, neverMember)[0], 'the other subject\'s state');
+
+    const position = await removeByProofRetention([removed, neverMember]);
+
+    const stateTombstone = await reader.until(() => reader.messages(topics.state, removed).find((message) => message.value === null), 'a state tombstone');
+    await reader.until(() => reader.messages(topics.pickxTvAds, removed).find((message) => message.value === null), 'a Pickx tombstone');
+    await reader.until(() => reader.messages(topics.state, neverMember).find((message) => message.value === null), 'the other subject\'s state tombstone');
+    await reader.until(() => reader.messages(topics.adsAndData, adsAndDataKeyOf(removed, config.adsAndDataKey!)).find((message) => message.value === null), 'an Ads & Data tombstone');
+    expect(stateTombstone.headers).toMatchObject({ position: position.toString(), 'schema-version': '1' });
+    // A consumer de-duplicating by event id across keys must not drop the second subject's tombstone.
+    const ids = [removed, neverMember].map((subjectId) => reader.messages(topics.state, subjectId).find((message) => message.value === null)!.headers['event-id']);
+    expect(new Set(ids).size).toBe(2);
+    expect(reader.messages(topics.pickxTvAds, neverMember)).toEqual([]);
+  });
+
+  it('sends no tombstone for a dry run, nor for a subject recorded again before the run was published', async () => {
+    const kept = newSubject();
+    const back = newSubject();
+    await record(relationshipStarted({ subjectId: kept }), relationshipStarted({ subjectId: back }));
+    await reader.until(() => reader.messages(resources.topics.state, back)[0], 'the state');
+    await removeByProofRetention([kept], { dryRun: true });
+    await resources.store.removeStream(ledgerStream(back), { reason: 'proof retention ended', removedAt: '2031-05-01T00:00:00.000Z' });
+    // The same id given to a new person between the removal and the run's record: its stream starts again.
+    await record(relationshipStarted({ subjectId: back }));
+    await removeByProofRetention([back], { streamsRemoved: true });
+    const marker = newSubject();
+    const last = await record(relationshipStarted({ subjectId: marker }));
+    await reader.until(() => reader.messages(resources.topics.state, marker).find((message) => message.value?.position === last.toString()), 'a later state');
+
+    expect(reader.messages(resources.topics.state, kept).filter((message) => message.value === null)).toEqual([]);
+    expect(reader.messages(resources.topics.state, back).filter((message) => message.value === null)).toEqual([]);
   });
 
   // The decision rows keep Scarlet's decisions for such a subject: the topic must carry them too,

@@ -1,5 +1,5 @@
-import type { Catalogue } from '@consent-ledger/domain';
-import type { EventStore, GlobalPosition } from '@consent-ledger/event-store';
+import { type Catalogue, PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
+import type { EventStore, GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import {
   type AppliedBatch,
@@ -9,6 +9,7 @@ import {
   type ChangeSet,
   type ProjectedEvent,
   type ProjectedReadModels,
+  LEDGER_STREAM_PREFIX,
   readLedgerEvent,
   REPUBLICATION_PAGE_SIZE,
   republicationMarkerOf,
@@ -22,7 +23,7 @@ import { type AudienceKeys, audienceMessageOf, audienceTombstoneOf } from './aud
 import { CommittedViews } from './committed-views';
 import type { FeedMessage } from './feed-message';
 import { integrationEventOf } from './integration-event';
-import { type FeedCause, headersOf, stateMessageOf, timeDrivenMessageIdOf } from './state-message';
+import { type FeedCause, headersOf, removalMessageIdOf, stateMessageOf, timeDrivenMessageIdOf } from './state-message';
 
 export interface ConsentFeedOptions {
   readonly store: EventStore;
@@ -230,6 +231,9 @@ export class ConsentFeedPublisher {
       const cause: FeedCause = { messageId: last.event.eventId, causationId: last.event.eventId };
       outgoing.subject(view, catalogue, keys, cause, (row) => row.changedAt > from && row.changedAt <= upTo);
     }
+    // After the subjects' own messages: a subject whose events precede its removal in this batch
+    // is published, then forgotten.
+    await this.addRemovals(events, outgoing);
 
     for (const projected of ledgerEvents) {
       if (projected.event.type === 'SubjectErased') await vault?.destroyKey(projected.event.data.subjectId);
@@ -240,6 +244,34 @@ export class ConsentFeedPublisher {
     this.committed.publishedUpTo(upTo);
     this.appliedLog.publishedUpTo(upTo);
     return upTo;
+  }
+
+  /**
+   * Tombstones for the subjects a proof-retention run removed from the log (its record in the log
+   * names them): the ledger forgets them, and the compacted topics kept their last state and
+   * memberships for good, so every consumer kept them too. Not for a dry run, which removes
+   * nothing, nor for a subject whose id has a stream again (a new person given the id between the
+   * removal and the run's record): its own events publish its state. The audiences' tombstones go
+   * where the subject was heard of, as for an erasure; the read models keep a removed subject's
+   * rows, and without them (rebuilt since) both audiences get one, which tells a partner nothing.
+   */
+  private async addRemovals(events: readonly StoredEvent[], outgoing: Outgoing): Promise<void> {
+    const runs = events.filter((event) => event.streamName === PROOF_RETENTION_RUNS_STREAM && event.type === 'ProofRetentionRunCompleted');
+    for (const run of runs) {
+      const { dryRun, removed } = run.data as unknown as ProofRetentionRunCompleted['data'];
+      if (dryRun || !Array.isArray(removed)) continue;
+      const subjectIds = [...new Set(removed.map((record) => record.subjectId))];
+      const gone: string[] = [];
+      for (const subjectId of subjectIds) {
+        const stream = await this.options.store.readStream(`${LEDGER_STREAM_PREFIX}${subjectId}`, { maxCount: 1 });
+        if (stream.length === 0) gone.push(subjectId);
+      }
+      const views = await this.options.readModels.storage.views(gone);
+      for (const subjectId of gone) {
+        const cause: FeedCause = { messageId: removalMessageIdOf(run.eventId, subjectId), causationId: run.eventId };
+        outgoing.removal(subjectId, run.position, views.get(subjectId), this.options.keys, cause);
+      }
+    }
   }
 
   /**
@@ -337,6 +369,16 @@ class Outgoing {
       if (view.ledger.erasure) {
         if (row) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
       } else if (row && picked.includes(row)) this.add(topic, audienceMessageOf(row, view, keys, cause));
+    }
+  }
+
+  /** A subject the log no longer holds: a tombstone on the state topic and on the audiences it may have been heard of on. */
+  removal(subjectId: string, position: GlobalPosition, view: SubjectView | undefined, keys: AudienceKeys, cause: FeedCause): void {
+    const where = { subjectId, lastPosition: position };
+    this.add(this.topics.state, { key: subjectId, value: null, headers: headersOf(where, cause) });
+    for (const { id } of AUDIENCES) {
+      if (view && !view.audiences.get(id)) continue;
+      this.add(id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData, audienceTombstoneOf(id, where, keys, cause));
     }
   }
 

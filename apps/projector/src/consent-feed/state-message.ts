@@ -86,7 +86,16 @@ export function stateMessageOf(view: SubjectView, catalogue: Catalogue, cause: F
   return { key: view.subjectId, value: `${JSON.stringify(head).slice(0, -1)},"purposes":${purposesJson},${tail.slice(1)}`, headers };
 }
 
-export function headersOf(view: SubjectView, cause: FeedCause): Record<string, string> {
+/**
+ * The de-duplication id of the tombstones sent for a subject whose record a proof-retention run
+ * removed: one run removes many subjects, and a consumer keeping the ids it has seen, whatever
+ * the key, would drop every tombstone of the run but the first under the run's own id.
+ */
+export function removalMessageIdOf(runEventId: string, subjectId: string): string {
+  return `removed-${createHash('sha256').update(JSON.stringify([runEventId, subjectId]), 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+export function headersOf(view: Pick<SubjectView, 'lastPosition'>, cause: FeedCause): Record<string, string> {
   return {
     'event-id': cause.messageId,
     'causation-id': cause.causationId,
