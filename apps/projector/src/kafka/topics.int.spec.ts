@@ -48,4 +48,21 @@ describeWithKafka('the topics the projector creates', () => {
       events: { retentionMs: 90 * DAY_MS, segmentMs: DAY_MS },
     });
   });
+
+  // Found in review: compaction never touches the segment being written, which rolled after
+  // Kafka's default 7 days, so an erased subject's earlier states and memberships stayed readable
+  // beside its tombstone for up to a week.
+  it("compacts an erased subject's earlier values away within a day of their sending, on the state and audience topics", async () => {
+    const compactedWithin = async (topic: string) => {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy', 'max.compaction.lag.ms'] }] });
+      const value = (name: string) => resources[0].configEntries.find((entry) => entry.configName === name)?.configValue;
+      return { policy: value('cleanup.policy'), maxCompactionLagMs: Number(value('max.compaction.lag.ms')) };
+    };
+    const compactedDaily = { policy: 'compact', maxCompactionLagMs: DAY_MS };
+    expect({
+      state: await compactedWithin(topics.state),
+      pickxTvAds: await compactedWithin(topics.pickxTvAds),
+      adsAndData: await compactedWithin(topics.adsAndData),
+    }).toEqual({ state: compactedDaily, pickxTvAds: compactedDaily, adsAndData: compactedDaily });
+  });
 });

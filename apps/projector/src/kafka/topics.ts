@@ -31,8 +31,8 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Compacted topics keep the latest value per key for good (a new consumer reads the current state
- * from the beginning); tombstones stay a week so that a consumer that was away still sees an
- * erasure. The event feed is a stream with time retention; requests and replies are short-lived.
+ * from the beginning), earlier ones a day at most; tombstones stay a week so that a consumer that
+ * was away still sees an erasure. The event feed is a stream with time retention; requests and replies are short-lived.
  *
  * A broker deletes a whole segment once its newest message is older than the retention, and the
  * segment being written rolls only after `segment.ms` (7 days by default). So a command, with the
@@ -45,6 +45,10 @@ export function topicConfigs(topics: ConsentTopics, partitions: number, replicat
     { name: 'cleanup.policy', value: 'compact' },
     { name: 'delete.retention.ms', value: String(7 * DAY_MS) },
     { name: 'min.compaction.lag.ms', value: String(60_000) },
+    // Compaction never touches the segment being written, and a compacted topic rolls it at the
+    // latest this long after its first message: an erased or removed subject's earlier values
+    // stay readable beside its tombstone for a day, not Kafka's default 7 (found in review).
+    { name: 'max.compaction.lag.ms', value: String(DAY_MS) },
   ];
   const retainedFor = (ms: number, { rolledEvery = HOUR_MS } = {}) => [
     { name: 'cleanup.policy', value: 'delete' },
