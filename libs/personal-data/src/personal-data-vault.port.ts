@@ -46,8 +46,9 @@ export interface PersonalDataVault {
 /**
  * `done`: no destroyed key's bytes are left in the key store's files. `pending`: the bytes of keys
  * destroyed since `owedSince` may still be there, because each transaction in `heldBy` began before
- * their destruction and may still read them, so the rewrite that removes them waits until it ends
- * (none listed: it ended, and the next try of the scrub removes them). No subject is named.
+ * their destruction and may still read them, or holds a lock on the key table that keeps the
+ * rewrite out, so the rewrite that removes them waits until it ends (none listed: it ended, and the
+ * next try of the scrub removes them). No subject is named.
  */
 export type ScrubStatus =
   | { readonly state: 'done' }
@@ -56,7 +57,10 @@ export type ScrubStatus =
 /** What keeps a destroyed key's bytes on disk, as PostgreSQL's own views name it for an operator. */
 export type ScrubHolder =
   | {
-      /** A session of the key table's database, with a transaction or a statement older than the destruction (`pg_stat_activity`). */
+      /**
+       * A session of the key table's database, with a transaction or a statement older than the
+       * destruction, or a transaction of a second or more holding a lock on the key table (`pg_stat_activity`, `pg_locks`).
+       */
       readonly kind: 'session';
       readonly pid: number;
       readonly applicationName: string;

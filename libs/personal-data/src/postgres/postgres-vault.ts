@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkOutClient, connectionWaitMs, inTransaction, watchAnswers, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
+import { checkOutClient, connectionWaitMs, inTransaction, isLockTimeout, watchAnswers, withAnswerTimeout, withSessionSetting } from '@consent-ledger/event-store';
 import { Pool, type PoolClient } from 'pg';
 import { DESTROYED, EnvelopeVault, type KeyRows, KeyStoreMissing, type StoredKey, type WrappedKeyRow } from '../envelope/envelope-vault';
 import type { KeyCacheOptions } from '../envelope/key-cache';
@@ -61,6 +61,22 @@ const SCRUB_WAIT_MS = 2_000;
  * left (the auditor CLI's retention run, or a process that stopped), and tries it again.
  */
 export const SCRUB_RETRY_MS = 60_000;
+
+/**
+ * How long the rewrite waits for its exclusive lock before it is left pending. Every seal and read
+ * queues behind it while it waits, and a session may hold a lock on the table without holding the
+ * horizon back: a dump begun after the destroy (met by the retries every minute), a session idle in
+ * a READ COMMITTED transaction that read the table. Waiting for those as long as they lasted
+ * answered every seal 503 meanwhile, and held the erasure's answer. Well under `KEY_LOCK_TIMEOUT`,
+ * so that a seal queued behind it still gets its key.
+ */
+const SCRUB_LOCK_TIMEOUT = '1s';
+
+/**
+ * A session holding a lock on the key table this long is named as what keeps a scrub pending, and
+ * the rewrite is not tried while it does; a seal's or a read's lock lasts milliseconds.
+ */
+const LONG_LOCK_MS = 1_000;
 
 /**
  * A scrub (VACUUM FULL) takes the key table from every seal and read while it rewrites it: about
@@ -298,7 +314,7 @@ class PostgresKeyRows implements KeyRows {
   async scrubStatus(): Promise<ScrubStatus> {
     const owed = await this.owedScrub(this.pool, this.answerTimeoutMs);
     if (!owed) return SCRUBBED;
-    return { state: 'pending', owedSince: owed.since.toISOString(), heldBy: await this.holdersOf(this.pool, owed.through, this.answerTimeoutMs) };
+    return { state: 'pending', owedSince: owed.since.toISOString(), heldBy: await this.holdersOf(this.pool, owed.through, this.answerTimeoutMs, LONG_LOCK_MS) };
   }
 
   /** Looks for a pending scrub every `scrubRetryMs` while the vault is open. */
@@ -367,9 +383,10 @@ class PostgresKeyRows implements KeyRows {
    * something does would keep the bytes, and its exclusive lock would queue every seal behind that
    * transaction's lock on the table (a dump holds one), so it is not tried.
    *
-   * The rewrite waits for its lock however long it takes, as the destroys do. VACUUM cannot run in
-   * a transaction, where `SET LOCAL` would do, so the setting is the session's, and the connection
-   * is closed afterwards rather than go back to the pool without its lock timeout.
+   * Nor is it while a session holds a lock on the table for long, and the rewrite waits for its
+   * lock `SCRUB_LOCK_TIMEOUT` at most, then stays pending, naming who holds the table. VACUUM cannot
+   * run in a transaction, where `SET LOCAL` would do, so the settings are the session's, and the
+   * connection is closed afterwards rather than go back to the pool with them.
    */
   private async scrubOwed(): Promise<void> {
     const client = await checkOutClient(this.destroysPool, { waitsForLocks: true });
@@ -379,7 +396,14 @@ class PostgresKeyRows implements KeyRows {
       if (!owed) return this.scrubbed();
       const heldBy = await this.holdersWithin(client, owed.through, SCRUB_WAIT_MS);
       if (heldBy.length > 0) return this.leftPending(owed.since, heldBy);
-      await client.query(`VACUUM FULL ${this.keys}`);
+      await client.query(`SET lock_timeout = '${SCRUB_LOCK_TIMEOUT}'`);
+      try {
+        await client.query(`VACUUM FULL ${this.keys}`);
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        return this.leftPending(owed.since, await this.holdersOf(client, owed.through, undefined, 0));
+      }
+      await client.query('SET lock_timeout = 0');
       await client.query(`DELETE FROM ${this.owedScrubs} WHERE destroyed_by <= $1::xid8`, [owed.through]);
       this.scrubbed();
     } finally {
@@ -400,7 +424,7 @@ class PostgresKeyRows implements KeyRows {
   private async holdersWithin(client: PoolClient, through: string, waitMs: number): Promise<ScrubHolder[]> {
     const deadline = Date.now() + waitMs;
     for (let pauseMs = 10; ; pauseMs = Math.min(2 * pauseMs, 250)) {
-      const holders = await this.holdersOf(client, through, undefined);
+      const holders = await this.holdersOf(client, through, undefined, LONG_LOCK_MS);
       if (holders.length === 0 || Date.now() >= deadline) return holders;
       await sleep(Math.min(pauseMs, deadline - Date.now()));
     }
@@ -411,9 +435,10 @@ class PostgresKeyRows implements KeyRows {
    * transaction ids and snapshots of the database's sessions (and of walsenders, which belong to
    * none), prepared transactions, and replication slots. Sessions of other databases hold nothing
    * back here. A horizon at or before `through` keeps the versions that transaction made dead.
-   * `age` orders transaction ids across their wraparound.
+   * `age` orders transaction ids across their wraparound. Also the sessions whose transaction,
+   * begun at least `lockedForMs` ago, holds a lock on the key table: the rewrite would wait for it.
    */
-  private async holdersOf(on: Queryable, through: string, answerTimeoutMs: number | undefined): Promise<ScrubHolder[]> {
+  private async holdersOf(on: Queryable, through: string, answerTimeoutMs: number | undefined, lockedForMs: number): Promise<ScrubHolder[]> {
     const { rows } = await on.query<HolderRow>(
       withAnswerTimeout(
         {
@@ -421,7 +446,9 @@ class PostgresKeyRows implements KeyRows {
          SELECT 'session' AS kind, a.pid, a.application_name AS name, a.backend_type, a.xact_start AS since
            FROM pg_stat_activity a, owed
           WHERE a.pid <> pg_backend_pid() AND (a.datname = current_database() OR a.datid IS NULL)
-            AND (age(a.backend_xmin) >= owed.age OR age(a.backend_xid) >= owed.age)
+            AND (age(a.backend_xmin) >= owed.age OR age(a.backend_xid) >= owed.age
+                 OR (a.xact_start <= clock_timestamp() - $2 * interval '1 millisecond'
+                     AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.granted AND l.locktype = 'relation' AND l.relation = $3::regclass)))
          UNION ALL
          SELECT 'prepared-transaction', NULL, p.gid, NULL, p.prepared
            FROM pg_prepared_xacts p, owed
@@ -431,7 +458,7 @@ class PostgresKeyRows implements KeyRows {
            FROM pg_replication_slots s, owed
           WHERE age(s.xmin) >= owed.age
          ORDER BY since NULLS LAST`,
-          values: [through],
+          values: [through, lockedForMs, this.keys],
         },
         answerTimeoutMs,
       ),
@@ -440,12 +467,14 @@ class PostgresKeyRows implements KeyRows {
   }
 
   private leftPending(owedSince: Date, heldBy: readonly ScrubHolder[]): void {
+    // Gone between the lock's refusal and the look at who held it: the next try rewrites.
+    if (heldBy.length === 0) return;
     const holders = heldBy.map(describeHolder).join(', ');
     if (holders === this.warnedOf) return;
     this.warnedOf = holders;
     this.log?.warn(
-      `the bytes of personal-data keys destroyed since ${owedSince.toISOString()} may still be in the file of ${this.keys}: ${holders} began before ` +
-        `their destruction and may still read them, and the rewrite that removes them waits for ${heldBy.length > 1 ? 'these' : 'it'} to end ` +
+      `the bytes of personal-data keys destroyed since ${owedSince.toISOString()} may still be in the file of ${this.keys}: the rewrite that removes them ` +
+        `waits for ${holders} to end (a transaction begun before their destruction may still read them; one holding a lock on the table keeps the rewrite out) ` +
         `(every process with the key store open tries again every ${this.scrubRetryMs / 1000} s; docs/decisions/0006)`,
     );
   }
