@@ -343,4 +343,38 @@ describeWithKafka('consent.commands.v1: answered commands, when the group commit
     const [partition] = await admin.fetchTopicOffsets(topic);
     expect({ low: partition.low, warnings }).toEqual({ low: '5', warnings: [] });
   });
+
+  // Found in review: the instance remembered how far it had deleted on the topic before it was
+  // made anew, and deleted nothing on the new one until the group's offsets passed that point:
+  // commands answered there, with the contact details a channel sent in clear, stayed readable
+  // meanwhile, up to the topic's 7 days.
+  it('deletes what is answered on the topic made anew, below how far it had deleted on the old one', async () => {
+    const warnings: string[] = [];
+    const answered = new AnsweredCommands({ admin, commandsTopic: topic, groupId, log: { warn: (message) => warnings.push(message) } });
+    await sendCommands(20);
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '15' }] });
+    answered.committed(0, '15');
+    await answered.deleteAnswered();
+    expect((await admin.fetchTopicOffsets(topic))[0].low).toBe('15');
+
+    await admin.deleteTopics({ topics: [topic] });
+    await eventually(async () => !(await admin.listTopics()).includes(topic), 'the topic to be deleted');
+    await eventually(async () => {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }).catch(() => undefined);
+      return (await admin.listTopics()).includes(topic);
+    }, 'the topic to be made anew');
+    await sendCommands(20);
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '10' }] });
+    answered.committed(0, '10');
+    await answered.deleteAnswered();
+
+    expect({ low: (await admin.fetchTopicOffsets(topic))[0].low, warnings }).toEqual({ low: '10', warnings: [] });
+  });
+
+  async function sendCommands(count: number): Promise<void> {
+    const producer = new Kafka({ clientId: uniqueName('tv-menu-backend'), brokers: [...brokers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: count }, (_, index) => ({ partition: 0, key: 'subject-key', value: `command ${index}` })) });
+    await producer.disconnect();
+  }
 });

@@ -47,6 +47,14 @@ export class AnsweredCommands {
   /** The group committed `offset`, the next one to read, for `partition`: every message before it was answered. */
   committed(partition: number, offset: string): void {
     const answered = BigInt(offset);
+    // Nothing is deleted above what the group committed: below what this instance deleted, the
+    // topic was made anew (or the group's offsets reset), and how far it had deleted on the old one
+    // would keep it from deleting on the new one until the group got past that point.
+    if (answered < (this.deletedBelow.get(partition) ?? 0n)) {
+      this.deletedBelow.delete(partition);
+      this.answeredBelow.set(partition, answered);
+      return;
+    }
     if (answered > (this.answeredBelow.get(partition) ?? 0n)) this.answeredBelow.set(partition, answered);
   }
 
