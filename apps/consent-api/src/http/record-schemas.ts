@@ -18,6 +18,7 @@ import {
   OBJECTION_RULES,
   type Party,
   type ProofRetention,
+  type ProofRetentionRun,
   type ProofRetentionRunCompleted,
   PURPOSE_CATEGORIES,
   type PurposeDefinition,
@@ -264,21 +265,35 @@ const exportedChoice = objectSchema<ExportedChoice>(
   { noticeVersion: true, locale: true, catalogue: true },
 );
 
-const proofRetentionRun = objectSchema<ProofRetentionRunCompleted['data']>(
+const proofRetentionRunFields = {
+  runId: text(),
+  startedAt: instant,
+  finishedAt: instant,
+  catalogueVersion: text('the catalogue whose retention rules were applied'),
+  dryRun: { type: 'boolean', description: 'a dry run decides and reports, and removes nothing' },
+  subjectsChecked: count,
+  removed: listOf(
+    objectSchema<RemovedRecord>({ subjectId: text(), removableFrom: instant, eventsRemoved: count }, {}),
+    'records removed (their keys destroyed); in a dry run, those that would be',
+  ),
+  failures: listOf(objectSchema<RetentionFailure>({ subjectId: text(), reason: text() }, {}), 'left for the next run'),
+};
+const proofRetentionRun = objectSchema<ProofRetentionRunCompleted['data']>(proofRetentionRunFields, {});
+
+/** A run as the list gives it: completed, or stopped part-way and recorded by a later run. */
+const recordedProofRetentionRun = objectSchema<Variants<ProofRetentionRun['data']>>(
   {
-    runId: text(),
-    startedAt: instant,
-    finishedAt: instant,
-    catalogueVersion: text('the catalogue whose retention rules were applied'),
-    dryRun: { type: 'boolean', description: 'a dry run decides and reports, and removes nothing' },
-    subjectsChecked: count,
-    removed: listOf(
-      objectSchema<RemovedRecord>({ subjectId: text(), removableFrom: instant, eventsRemoved: count }, {}),
-      'records removed (their keys destroyed); in a dry run, those that would be',
-    ),
-    failures: listOf(objectSchema<RetentionFailure>({ subjectId: text(), reason: text() }, {}), 'left for the next run'),
+    ...proofRetentionRunFields,
+    interrupted: {
+      type: 'boolean',
+      enum: [true],
+      description: 'present on a run that stopped part-way (the store gone, the process killed) and recorded nothing itself: removed is what the store recorded it removing; it has no finishedAt, subjectsChecked or failures',
+    },
+    recordedAt: { ...instant, description: 'interrupted: when a later run recorded it' },
+    recordedBy: text('interrupted: the runId of the run that recorded it'),
   },
-  {},
+  { finishedAt: true, dryRun: true, subjectsChecked: true, failures: true, interrupted: true, recordedAt: true, recordedBy: true },
+  'one recorded run of the proof-retention job',
 );
 
 export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
@@ -458,7 +473,8 @@ export const RECORD_SCHEMAS: Record<string, SchemaObject> = {
     { dueWithin: true },
   ),
   ProofRetentionRun: { ...proofRetentionRun, description: 'one run of the proof-retention job' },
-  ProofRetentionRuns: objectSchema<ProofRetentionRunList>({ runs: listOf(ref('ProofRetentionRun'), 'one page, oldest first'), next: nextPage }, {}),
+  RecordedProofRetentionRun: recordedProofRetentionRun,
+  ProofRetentionRuns: objectSchema<ProofRetentionRunList>({ runs: listOf(ref('RecordedProofRetentionRun'), 'one page, oldest first'), next: nextPage }, {}),
   // Closed, so that a validator tells it from Health in the oneOf /health answers with.
   HealthStatus: { ...objectSchema<HealthStatus>({ status: oneOf(['ready', 'unavailable']) }, {}, 'what /health tells a caller without a key'), additionalProperties: false },
   Health: objectSchema<HealthAnswer>(

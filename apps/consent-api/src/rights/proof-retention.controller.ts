@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
+import { PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRun, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
 import { Optional } from '@consent-ledger/ledger-commands';
 import { IsBoolean } from 'class-validator';
 import { RequireAnyScope } from '../api-keys/api-key.guard';
@@ -42,7 +42,8 @@ export class ListProofRetentionRunsQuery {
 }
 
 export interface ProofRetentionRunList {
-  readonly runs: ProofRetentionRunCompleted['data'][];
+  /** Completed runs, and runs stopped part-way as a later run recorded them (`interrupted: true`). */
+  readonly runs: ProofRetentionRun['data'][];
   /** Where the next page starts (`after`); null on the last page. */
   readonly next: string | null;
 }
@@ -84,7 +85,7 @@ export class ProofRetentionController {
     const page = stored.slice(0, pageSize);
     const last = page.at(-1);
     return {
-      runs: page.map((event) => event.data as unknown as ProofRetentionRunCompleted['data']),
+      runs: page.map((event) => event.data as unknown as ProofRetentionRun['data']),
       next: stored.length > pageSize && last ? cursorOf(RUNS_LIST, { revision: last.revision }) : null,
     };
   }

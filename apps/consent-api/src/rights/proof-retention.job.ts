@@ -2,18 +2,25 @@ import { randomUUID } from 'node:crypto';
 import {
   type Catalogue,
   type Instant,
+  interruptedRunOf,
+  isRunRecorded,
+  PROOF_RETENTION_REMOVALS_STREAM,
   PROOF_RETENTION_RUN_SCHEMA_VERSION,
   PROOF_RETENTION_RUNS_STREAM,
+  type ProofRetentionRemovalsDecided,
+  type ProofRetentionRun,
   type ProofRetentionRunCompleted,
   proofRetentionOf,
+  type RecordRemoval,
+  recordRemovalOf,
   removalDetailsOf,
   type RemovedRecord,
   type RetentionFailure,
   type RightsRequest,
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
-import { type EventStore, isLockTimeout, StreamRevisionConflict, streamNamePages } from '@consent-ledger/event-store';
-import { errorAndCauses, isStorageUnavailable, ledgerStreamOf } from '@consent-ledger/ledger-commands';
+import { type EventStore, type GlobalPosition, isLockTimeout, type NewEvent, StreamRevisionConflict, type StoredEvent, streamNamePages } from '@consent-ledger/event-store';
+import { errorAndCauses, isStorageUnavailable, ledgerStreamOf, nameBasedUuid } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
 import { repeatWhenDue } from './repeat-when-due';
@@ -46,7 +53,9 @@ export interface ProofRetentionJobParts {
  * open rights request about the subject is one of its holds): the subject's key is destroyed
  * first, so a failure half-way never leaves readable personal data behind, then its stream is
  * removed with `removeStream` (a sanctioned removal `verify` accepts), the vault forgets the
- * subject, and the run is recorded in `proof-retention-runs`.
+ * subject, and the run is recorded in `proof-retention-runs`. A real run first records which
+ * records it is about to remove (`proof-retention-removals`), so that one stopped part-way is
+ * recorded by the next real run, from the store's own records of the removals it made.
  */
 export class ProofRetentionJob {
   private stopRepeating?: () => void;
@@ -169,6 +178,9 @@ export class ProofRetentionJob {
     const startedAt = clock.now();
     // Known from the start: each removal's record in the store names the run that made it.
     const runId = randomUUID();
+    // Before any removal of its own: a subject removed by a run that stopped part-way is then in
+    // the log by the time this run records anything, whatever becomes of this run.
+    if (!dryRun) await this.recordRunsStoppedPartWay({ runId, at: clock.now() });
     let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
     const failures: RetentionFailure[] = [];
@@ -198,6 +210,18 @@ export class ProofRetentionJob {
     // still holds its subject. One received after this look is not seen by this run.
     requests = requestsBySubject(await rightsRequests.all());
     due = due.filter((each) => rightsRequestHoldsOf(requests.get(each.subjectId) ?? []).length === 0);
+    if (!dryRun && due.length > 0) {
+      const decided: ProofRetentionRemovalsDecided = {
+        type: 'ProofRetentionRemovalsDecided',
+        data: {
+          runId,
+          startedAt,
+          catalogueVersion: catalogue.definition.catalogueVersion,
+          due: due.map(({ subjectId, removableFrom, events }) => ({ subjectId, removableFrom, eventsRemoved: events })),
+        },
+      };
+      await store.append(PROOF_RETENTION_REMOVALS_STREAM, [newEventOf(randomUUID(), decided)], { expectedRevision: 'any' });
+    }
     // Keys of a batch are destroyed together (the PostgreSQL key store rewrites its table once per
     // batch), and always before their streams go. The vault goes on refusing an erased subject new
     // keys until its stream, with the erasure in it, is gone.
@@ -259,12 +283,88 @@ export class ProofRetentionJob {
         failures,
       },
     };
-    await store.append(
-      PROOF_RETENTION_RUNS_STREAM,
-      [{ eventId: run.data.runId, type: run.type, schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: run.data as unknown as Record<string, unknown> }],
-      { expectedRevision: 'any' },
-    );
+    await store.append(PROOF_RETENTION_RUNS_STREAM, [newEventOf(run.data.runId, run)], { expectedRevision: 'any' });
     return run;
+  }
+
+  /**
+   * Records each run that decided on removals and recorded neither itself nor was recorded by a
+   * later run: stopped part-way, its removals were in the store's records alone, so consumers of
+   * the topics were never told to forget those subjects (found in review). Runs take turns and each
+   * real run does this before its own removals, so only the last runs to decide can be unrecorded:
+   * the look goes back from the newest decision to the first one whose run is recorded.
+   */
+  private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }): Promise<void> {
+    const { store } = this.parts;
+    const recordedRuns = new RecordedRunsNewestFirst(store);
+    const stopped: ProofRetentionRemovalsDecided[] = [];
+    for await (const decided of newestFirst(store, PROOF_RETENTION_REMOVALS_STREAM)) {
+      const decision = { type: 'ProofRetentionRemovalsDecided', data: decided.data } as unknown as ProofRetentionRemovalsDecided;
+      if (isRunRecorded(await recordedRuns.downTo(decided.position), decision.data.runId)) break;
+      stopped.unshift(decision);
+    }
+    for (const decided of stopped) {
+      const removals = new Map<string, RecordRemoval[]>();
+      for (const { subjectId } of decided.data.due) removals.set(subjectId, await removalsByThisJobOf(store, subjectId));
+      const record = interruptedRunOf(decided, (subjectId) => removals.get(subjectId) ?? [], recordedBy);
+      // Named by the stopped run: recorded twice (an answer lost, or by another process), it is stored once.
+      const eventId = nameBasedUuid(['proof-retention-run-interrupted', record.data.runId]);
+      await store.append(PROOF_RETENTION_RUNS_STREAM, [newEventOf(eventId, record)], { expectedRevision: 'any' });
+    }
+  }
+}
+
+function newEventOf(eventId: string, event: ProofRetentionRun | ProofRetentionRemovalsDecided): NewEvent {
+  return { eventId, type: event.type, schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: event.data as unknown as Record<string, unknown> };
+}
+
+/** The removals of the subject's stream the store records as this job's, with the details the job kept with each. */
+async function removalsByThisJobOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
+  const records = await store.readRemovals(ledgerStreamOf(subjectId));
+  return records.flatMap((record) => {
+    const removal = recordRemovalOf(record.removedAt as Instant, record.details);
+    return removal === undefined || removal === 'unknown' ? [] : [removal];
+  });
+}
+
+/**
+ * A stream's events, newest first, one at a time as the caller goes: each run and each decision
+ * lists its records (megabytes for a large run), and the look mostly ends at the first.
+ */
+async function* newestFirst(store: EventStore, streamName: string): AsyncGenerator<StoredEvent> {
+  let fromRevision: number | undefined;
+  for (;;) {
+    const [event] = await store.readStream(streamName, { direction: 'backwards', maxCount: 1, ...(fromRevision !== undefined && { fromRevision }) });
+    if (!event) return;
+    yield event;
+    if (event.revision === 0) return;
+    fromRevision = event.revision - 1;
+  }
+}
+
+/** The recorded runs, read newest first only as far back as asked. */
+class RecordedRunsNewestFirst {
+  private readonly read: ProofRetentionRun[] = [];
+  private readonly events: AsyncGenerator<StoredEvent>;
+  private oldestPosition?: GlobalPosition;
+  private isExhausted = false;
+
+  constructor(store: EventStore) {
+    this.events = newestFirst(store, PROOF_RETENTION_RUNS_STREAM);
+  }
+
+  /** Every run recorded after `position` in the log (and the one before them, once read). */
+  async downTo(position: GlobalPosition): Promise<readonly ProofRetentionRun[]> {
+    while (!this.isExhausted && (this.oldestPosition === undefined || this.oldestPosition > position)) {
+      const next = await this.events.next();
+      if (next.done) {
+        this.isExhausted = true;
+        break;
+      }
+      this.oldestPosition = next.value.position;
+      this.read.push({ type: next.value.type, data: next.value.data } as unknown as ProofRetentionRun);
+    }
+    return this.read;
   }
 }
 
@@ -291,7 +391,8 @@ async function lastRealRun(store: EventStore): Promise<ProofRetentionRunComplete
     const [event] = await store.readStream(PROOF_RETENTION_RUNS_STREAM, { direction: 'backwards', maxCount: 1, ...(fromRevision !== undefined && { fromRevision }) });
     if (!event) return undefined;
     const run = { type: 'ProofRetentionRunCompleted', data: event.data } as unknown as ProofRetentionRunCompleted;
-    if (!run.data.dryRun) return run;
+    // A stopped run recorded by a later one is not a run that ended when the schedule should count from.
+    if (event.type === 'ProofRetentionRunCompleted' && !run.data.dryRun) return run;
     if (event.revision === 0) return undefined;
     fromRevision = event.revision - 1;
   }

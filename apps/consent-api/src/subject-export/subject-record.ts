@@ -3,7 +3,7 @@ import {
   isLedgerEventType,
   LEDGER_EVENT_SCHEMA_VERSION,
   PROOF_RETENTION_RUNS_STREAM,
-  type ProofRetentionRunCompleted,
+  type ProofRetentionRun,
   type ProvenLedgerEvent,
   type RecordedLedgerEvent,
   type RecordRemoval,
@@ -56,8 +56,12 @@ export function provenEventOf(stored: StoredEvent): ProvenLedgerEvent {
 export async function recordRemovalsOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
   const recorded = await store.readRemovals(ledgerStreamOf(subjectId));
   const removals = recorded.map((record) => recordRemovalOf(record.removedAt as Instant, record.details));
-  if (removals.includes('unknown')) return removalsFromRunsOf(store, subjectId);
-  return removals.filter((removal): removal is RecordRemoval => removal !== undefined && removal !== 'unknown');
+  const told = removals.filter((removal): removal is RecordRemoval => removal !== undefined && removal !== 'unknown');
+  if (!removals.includes('unknown')) return told;
+  // A run stopped part-way is in no run's record until the next real run makes one: its removals,
+  // which carry their details, are told from those, after the runs' (it was the last run).
+  const fromRuns = await removalsFromRunsOf(store, subjectId);
+  return [...fromRuns, ...told.filter((removal) => !fromRuns.some((run) => run.runId === removal.runId))];
 }
 
 /**
@@ -67,7 +71,7 @@ export async function recordRemovalsOf(store: EventStore, subjectId: string): Pr
 async function removalsFromRunsOf(store: EventStore, subjectId: string): Promise<RecordRemoval[]> {
   const runs = await store.readStream(PROOF_RETENTION_RUNS_STREAM);
   return removalsOf(
-    runs.map((stored): ProofRetentionRunCompleted => ({ type: 'ProofRetentionRunCompleted', data: stored.data as unknown as ProofRetentionRunCompleted['data'] })),
+    runs.map((stored) => ({ type: stored.type, data: stored.data }) as unknown as ProofRetentionRun),
     subjectId,
   );
 }

@@ -1,4 +1,4 @@
-import { type Catalogue, PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRunCompleted } from '@consent-ledger/domain';
+import { type Catalogue, PROOF_RETENTION_RUNS_STREAM, type ProofRetentionRun } from '@consent-ledger/domain';
 import type { EventStore, GlobalPosition, StoredEvent } from '@consent-ledger/event-store';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import {
@@ -64,6 +64,7 @@ export class LostLeadership extends Error {
 }
 
 const RETRY_MS = 1000;
+const RUN_RECORDS: ReadonlySet<string> = new Set<ProofRetentionRun['type']>(['ProofRetentionRunCompleted', 'ProofRetentionRunInterrupted']);
 const TIME_DRIVEN_PAGE = 500;
 /** How often the feed looks again at which rules the read models follow, between rebuilds. */
 const RULES_RECHECK_MS = 10_000;
@@ -248,18 +249,20 @@ export class ConsentFeedPublisher {
 
   /**
    * Tombstones for the subjects a proof-retention run removed from the log (its record in the log
-   * names them): the ledger forgets them, and the compacted topics kept their last state and
-   * memberships for good, so every consumer kept them too. Not for a dry run, which removes
+   * names them, or for a run stopped part-way, the record a later run made of it): the ledger
+   * forgets them, and the compacted topics kept their last state and memberships for good, so
+   * every consumer kept them too. Not for a dry run, which removes
    * nothing, nor for a subject whose id has a stream again (a new person given the id between the
    * removal and the run's record): its own events publish its state. The audiences' tombstones go
    * where the subject was heard of, as for an erasure; the read models keep a removed subject's
    * rows, and without them (rebuilt since) both audiences get one, which tells a partner nothing.
    */
   private async addRemovals(events: readonly StoredEvent[], outgoing: Outgoing): Promise<void> {
-    const runs = events.filter((event) => event.streamName === PROOF_RETENTION_RUNS_STREAM && event.type === 'ProofRetentionRunCompleted');
+    const runs = events.filter((event) => event.streamName === PROOF_RETENTION_RUNS_STREAM && RUN_RECORDS.has(event.type));
     for (const run of runs) {
-      const { dryRun, removed } = run.data as unknown as ProofRetentionRunCompleted['data'];
-      if (dryRun || !Array.isArray(removed)) continue;
+      const recorded = { type: run.type, data: run.data } as unknown as ProofRetentionRun;
+      const { removed } = recorded.data;
+      if ((recorded.type === 'ProofRetentionRunCompleted' && recorded.data.dryRun) || !Array.isArray(removed)) continue;
       const subjectIds = [...new Set(removed.map((record) => record.subjectId))];
       const gone: string[] = [];
       for (const subjectId of subjectIds) {

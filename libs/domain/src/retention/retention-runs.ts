@@ -37,6 +37,72 @@ export type ProofRetentionRunCompleted = Readonly<{
   }>;
 }>;
 
+/**
+ * Where a run records, before its first removal, which records it is about to remove: a run
+ * stopped part-way (the store gone, the process killed) records nothing of its own, and the next
+ * real run finds here what it may have removed, asks the store which of those it did, and records
+ * them (`ProofRetentionRunInterrupted`). Kept apart from the runs, whose list auditors page through.
+ */
+export const PROOF_RETENTION_REMOVALS_STREAM = 'proof-retention-removals';
+
+/** A real run judged these records removable and goes on to remove them; its own record, or a later run's record of it, says which it did. */
+export type ProofRetentionRemovalsDecided = Readonly<{
+  type: 'ProofRetentionRemovalsDecided';
+  data: Readonly<{
+    runId: string;
+    startedAt: Instant;
+    catalogueVersion: string;
+    due: readonly RemovedRecord[];
+  }>;
+}>;
+
+/**
+ * A run that stopped part-way, recorded by the next real run from the store's own records of the
+ * removals it made (`removed`): the run's own record was never written. Its failures and the
+ * subjects it checked are lost with it; the records it kept are judged again by the later run.
+ */
+export type ProofRetentionRunInterrupted = Readonly<{
+  type: 'ProofRetentionRunInterrupted';
+  data: Readonly<{
+    runId: string;
+    startedAt: Instant;
+    catalogueVersion: string;
+    interrupted: true;
+    removed: readonly RemovedRecord[];
+    /** When and by which run the stopped run was found and recorded. */
+    recordedAt: Instant;
+    recordedBy: string;
+  }>;
+}>;
+
+/** What the stream `proof-retention-runs` holds: each run, completed or stopped part-way. */
+export type ProofRetentionRun = ProofRetentionRunCompleted | ProofRetentionRunInterrupted;
+
+/**
+ * The record of a run stopped part-way after deciding `decided`: the records it removed are those
+ * whose removals the store names it in (`removalsOfSubject`, from the removal records of each subject's
+ * stream), as the store recorded them.
+ */
+export function interruptedRunOf(
+  decided: ProofRetentionRemovalsDecided,
+  removalsOfSubject: (subjectId: string) => readonly RecordRemoval[],
+  recordedBy: { readonly runId: string; readonly at: Instant },
+): ProofRetentionRunInterrupted {
+  const { runId, startedAt, catalogueVersion, due } = decided.data;
+  const removed = due.flatMap(({ subjectId }) =>
+    removalsOfSubject(subjectId)
+      .filter((removal) => removal.runId === runId)
+      .map(({ removableFrom, eventsRemoved }): RemovedRecord => ({ subjectId, removableFrom, eventsRemoved })),
+  );
+  return {
+    type: 'ProofRetentionRunInterrupted',
+    data: { runId, startedAt, catalogueVersion, interrupted: true, removed, recordedAt: recordedBy.at, recordedBy: recordedBy.runId },
+  };
+}
+
+/** Whether the runs hold the record of run `runId`, its own or a later run's of it. */
+export const isRunRecorded = (runs: readonly ProofRetentionRun[], runId: string): boolean => runs.some((run) => run.data.runId === runId);
+
 /** One removal of a subject's record, as the subject's export reports it. */
 export interface RecordRemoval {
   readonly runId: string;
@@ -47,9 +113,9 @@ export interface RecordRemoval {
 }
 
 /** Every removal of the subject's record the job recorded, in run order; a dry run removed nothing. */
-export const removalsOf = (runs: readonly ProofRetentionRunCompleted[], subjectId: string): RecordRemoval[] =>
+export const removalsOf = (runs: readonly ProofRetentionRun[], subjectId: string): RecordRemoval[] =>
   runs
-    .filter((run) => !run.data.dryRun)
+    .filter((run) => run.type === 'ProofRetentionRunInterrupted' || !run.data.dryRun)
     .flatMap(({ data: run }) =>
       run.removed
         .filter((removed) => removed.subjectId === subjectId)
