@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ledgerStreamOf } from '@consent-ledger/ledger-commands';
 import { describeWithPostgres, postgresTestUrl, withClient } from '../../../../test/support/services';
 import { MovableClock } from '../testing/movable-clock';
 import { commandJson, everyPage, newSubjectId, startTestApi, type TestApi } from '../testing/test-api';
@@ -127,9 +128,19 @@ describe('proof retention in a running service', () => {
 
     const history = await api.call('GET', `/v1/subjects/${subjectId}/history`);
     expect(history.status).toBe(200);
-    expect(history.body).toEqual({ subjectId, events: [], removals: [{ runId: run.runId, removedAt: run.startedAt, removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 1 }] });
+    expect(history.body).toEqual({
+      subjectId,
+      events: [],
+      removals: [{ runId: run.runId, removedAt: run.startedAt, removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 1 }],
+      // A sanctioned removal leaves the chain intact.
+      integrity: { streamName: ledgerStreamOf(subjectId), intact: true, eventsChecked: 0 },
+    });
     const neverHeardOf = newSubjectId('unknown');
-    expect((await api.call('GET', `/v1/subjects/${neverHeardOf}/history`)).body).toEqual({ subjectId: neverHeardOf, events: [] });
+    expect((await api.call('GET', `/v1/subjects/${neverHeardOf}/history`)).body).toEqual({
+      subjectId: neverHeardOf,
+      events: [],
+      integrity: { streamName: ledgerStreamOf(neverHeardOf), intact: true, eventsChecked: 0 },
+    });
   });
 });
 
