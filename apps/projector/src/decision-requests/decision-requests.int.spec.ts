@@ -200,6 +200,22 @@ describeWithKafka('consent.decision: answers only on the reply topic of the depl
     expect(logger.lines.filter((line) => /85073003328|BE68539007547034/.test(line.message))).toEqual([]);
   });
 
+  // Found in review: the personal-data screens take time that grows with the square of a text's
+  // length, and a correlation id of 150 KB held the event loop for longer than the consumers'
+  // session: expelled from its group, the projector was given the question again after each
+  // rebalance, and answered nothing else, for good.
+  it('does not answer a question whose correlation id or reply topic is 150 KB long, and keeps answering at once', async () => {
+    const long = 'a'.repeat(150_000);
+    await asker.ask(topics.decisionReplies, { kafka_correlationId: long });
+    await asker.ask(long);
+    const asked = Date.now();
+    await keepsAnswering();
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    await logged('warn', 'correlation id is longer than 200 characters');
+    await logged('warn', `reply topic "${'a'.repeat(249)}…" is not`);
+    expect(asker.answersTo(long)).toEqual([]);
+  });
+
   // Found in review: `"purpose"` twice was answered for the last value, while a gateway or a log
   // reader may take the first; the command topic and HTTP refuse it.
   it('answers a question with a field sent twice with that field, as a 400 would', async () => {

@@ -1,6 +1,6 @@
 import { iban, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { consentTopics } from '../kafka/topics';
-import { refusedReplyAddress } from './decision-server';
+import { refusedCorrelationId, refusedReplyAddress } from './decision-server';
 
 const topics = consentTopics('prod.');
 
@@ -52,5 +52,32 @@ describe('where the answer to a decision request may go', () => {
 
   it('names a long topic by its first 249 characters only', () => {
     expect(refusedReplyAddress({ topic: 'x'.repeat(10_000), partition: null }, topics.decisionReplies)).toBe(`reply topic "${'x'.repeat(249)}…" is not prod.consent.decision.reply`);
+  });
+
+  // Found in review: a 150 KB topic name was screened whole, in time growing with the square of its length.
+  it('names a 150 KB topic by its first 249 characters, within milliseconds', () => {
+    const started = Date.now();
+    expect(refusedReplyAddress({ topic: 'a'.repeat(150_000), partition: null }, topics.decisionReplies)).toBe(`reply topic "${'a'.repeat(249)}…" is not prod.consent.decision.reply`);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('does not repeat an e-mail address cut by the end of what is named', () => {
+    const topic = `${'x'.repeat(240)}.jan.peeters@example.be`;
+    expect(refusedReplyAddress({ topic, partition: null }, topics.decisionReplies)).toBe(
+      'reply topic holding an e-mail address or phone number (not repeated here) is not prod.consent.decision.reply',
+    );
+  });
+});
+
+describe('the correlation id an answer would carry back', () => {
+  it('is refused when longer than the command topic takes, 200 characters, unread', () => {
+    const started = Date.now();
+    expect(refusedCorrelationId('a'.repeat(150_000))).toBe('its correlation id is longer than 200 characters');
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('is taken up to 200 characters, as ClientKafka\'s UUIDs are', () => {
+    expect(refusedCorrelationId('a'.repeat(200))).toBeUndefined();
+    expect(refusedCorrelationId('0f8fad5b-d9cb-469f-a165-70867728950e')).toBeUndefined();
   });
 });

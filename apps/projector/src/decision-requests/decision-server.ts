@@ -32,9 +32,22 @@ export function refusedReplyAddress(address: ReplyAddress, replyTopic: string): 
  * which the screen never takes for one.
  */
 export function refusedCorrelationId(correlationId: unknown): string | undefined {
-  const held = typeof correlationId === 'string' ? personalDataInTraceId(correlationId) : undefined;
+  if (typeof correlationId !== 'string') return undefined;
+  // Bounded before it is screened: the screens take time that grows with the square of a long text,
+  // and a correlation id of 150 KB held the projector's event loop for longer than its consumers'
+  // session, so the question was delivered again after each rebalance, for good (found in review).
+  if (correlationId.length > MAX_CORRELATION_ID_LENGTH) return `its correlation id is longer than ${MAX_CORRELATION_ID_LENGTH} characters`;
+  const held = personalDataInTraceId(correlationId);
   return held && `its correlation id holds ${held}, which the answer would publish to every client on the reply topic`;
 }
+
+/** As on the command topic: ClientKafka's ids are UUIDs, 36 characters. */
+export const MAX_CORRELATION_ID_LENGTH = 200;
+
+/** Kafka's longest topic name. */
+const MAX_QUOTED_LENGTH = 249;
+/** RFC 5321's; the other screened numbers are shorter. */
+const LONGEST_EMAIL_ADDRESS = 320;
 
 /**
  * Header text is the sender's: escaped, and cut at Kafka's longest topic name (249). The refusal
@@ -42,9 +55,11 @@ export function refusedCorrelationId(correlationId: unknown): string | undefined
  */
 function quoted(value: unknown): string {
   if (typeof value !== 'string') return Buffer.isBuffer(value) ? 'of binary content' : `of type ${value === null ? 'null' : typeof value}`;
-  const held = personalDataInTraceId(value);
+  // Screened as far as what is repeated could reach into an e-mail address or number cut by the
+  // end, not to its end: the whole header, however long, held the event loop (see MAX_CORRELATION_ID_LENGTH).
+  const held = personalDataInTraceId(value.slice(0, MAX_QUOTED_LENGTH + LONGEST_EMAIL_ADDRESS));
   if (held) return `holding ${held} (not repeated here)`;
-  return JSON.stringify(value.length > 249 ? `${value.slice(0, 249)}…` : value);
+  return JSON.stringify(value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}…` : value);
 }
 
 /**
