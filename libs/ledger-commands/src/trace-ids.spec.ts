@@ -66,20 +66,16 @@ describe('personal data in an id that only traces a request', () => {
 
 // Found in review: the e-mail screen was tried from every character of a text without an `@`, and
 // the `(at)` and `(dot)` screens from every space of a run, in time growing with the square of the
-// length: a decision question's 150 KB correlation id held the projector for ~25 s.
-describe('how long the personal-data screens take', () => {
+// length (a decision question's 150 KB correlation id held the projector ~25 s; the decision topic's
+// spec guards that). Written to start at the `@` and at a run's first space, they must still find
+// what they found.
+describe('the personal-data screens, written to be tried at fewer places', () => {
   it.each([
-    ['letters without an @', 'a'.repeat(100_000)],
-    ['letters after an @', `@${'a'.repeat(100_000)}`],
-    ['a run of spaces', `x${' '.repeat(100_000)}x`],
-  ])('screens 100,000 characters of %s within a second', (_, id) => {
-    const started = Date.now();
-    personalDataInTraceId(id);
-    personalDataInTextProblem(id);
-    expect(Date.now() - started).toBeLessThan(1_000);
-  });
-
-  it('still finds an address with its (at) and (dot) written out after a long run of spaces', () => {
-    expect(personalDataInTextProblem(`${' '.repeat(100_000)}jan.peeters (at) example (dot) be`)).toBe('must not contain an e-mail address or phone number: it is kept in clear in the log');
+    ['an address inside a longer text', 'call jan.peeters@example.be back', true],
+    ['an @ with nothing of an address before it', 'x @example.be', false],
+    ['an address with (at) and (dot) written out after a long run of spaces', `${' '.repeat(10_000)}jan.peeters (at) example (dot) be`, true],
+    ['an address with [at] and [dot] right after a word', 'jan.peeters[at]example[dot]be', true],
+  ])('on %s', (_, text, holdsAnAddress) => {
+    expect(personalDataInTextProblem(text) === 'must not contain an e-mail address or phone number: it is kept in clear in the log').toBe(holdsAnAddress);
   });
 });
