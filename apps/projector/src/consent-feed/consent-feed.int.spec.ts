@@ -43,7 +43,8 @@ describeWithKafka('consent feed: the ledger on Kafka, published from the log', (
 
   /** A feed on topics of its own (another deployment sharing these read models), not started yet. */
   const feedOfItsOwn = async (name: string, options: Partial<ConsentFeedOptions> = {}) => {
-    const prefix = `${uniqueName(name)}.`;
+    // Runs sharing a broker keep their topics apart by a prefix of their own (test-config.ts).
+    const prefix = `${process.env.TEST_KAFKA_TOPIC_PREFIX ?? ''}${uniqueName(name)}.`;
     const topics = consentTopics(prefix);
     const admin = resources.kafka.admin();
     await admin.connect();
