@@ -356,6 +356,71 @@ describeWithPostgres('PostgreSQL personal-data vault', () => {
       }
       await until(async () => (await vault.scrubStatus()).state === 'done', 'the scrub once the session ended');
     });
+
+    // Found in review: a lazy VACUUM (an autovacuum worker of the log's table, say) shows a snapshot
+    // older than the destroy, but PostgreSQL leaves it out of what a rewrite keeps rows for: the
+    // scrub stayed pending for as long as it ran, naming it as the holder, for an operator to kill.
+    it('scrubs the bytes while a lazy VACUUM of another table of the database, begun before the destroy, runs', async () => {
+      const vault = await openVault();
+      await vault.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      const vacuum = await slowLazyVacuum(database.url, await tableOfDeadRows(database.url, 'consent_events'));
+      try {
+        const snapshotBefore = await vacuum.snapshotXmin();
+        expect(snapshotBefore).not.toBeNull();
+        await vault.destroyKey('subject-1');
+
+        expect(await vacuum.snapshotXmin()).toBe(snapshotBefore);
+        expect((await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!)).toBe(false);
+        expect(await vault.scrubStatus()).toEqual({ state: 'done' });
+        expect(warnings).toEqual([]);
+      } finally {
+        await vacuum.stop();
+      }
+    });
+
+    // A VACUUM (PARALLEL) of a table with indexes shares the index work out to parallel workers,
+    // which show the same snapshot and are left out of the horizon as their leader is.
+    it('scrubs the bytes while the parallel workers of a lazy VACUUM of another table run', async () => {
+      const vault = await openVault();
+      await vault.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      const vacuum = await slowLazyVacuum(database.url, await indexedTableOfSomeDeadRows(database.url, 'consent_events'), { inParallel: true });
+      try {
+        const workers = await query(database.url, 'SELECT pid FROM pg_stat_activity WHERE leader_pid = $1 AND backend_xmin IS NOT NULL', [vacuum.pid]);
+        expect(workers.length).toBeGreaterThan(0);
+        await vault.destroyKey('subject-1');
+
+        expect(await query(database.url, 'SELECT pid FROM pg_stat_activity WHERE leader_pid = $1', [vacuum.pid])).toEqual(expect.arrayContaining(workers));
+        expect((await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!)).toBe(false);
+        expect(await vault.scrubStatus()).toEqual({ state: 'done' });
+        expect(warnings).toEqual([]);
+      } finally {
+        await vacuum.stop();
+      }
+    });
+
+    // The rewrite's exclusive lock would wait for the VACUUM's own lock on the table.
+    it('still names a lazy VACUUM of the key table itself, which holds a lock on it', async () => {
+      const vault = await openVault();
+      await vault.seal('subject-1', 'jane@example.org');
+      const wrapped = await wrappedKeysIn(database.url);
+      await query(database.url, `INSERT INTO personal_data_keys (subject_id, destroyed_at) SELECT 'gone-' || n, now() FROM generate_series(1, 20000) n`);
+      await query(database.url, `DELETE FROM personal_data_keys WHERE subject_id LIKE 'gone-%'`);
+      const vacuum = await slowLazyVacuum(database.url, 'personal_data_keys');
+      try {
+        // Past the second for which a lock on the key table is taken for a seal's or a read's.
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await vault.destroyKey('subject-1');
+
+        expect((await tableFileBytes(database.url, 'personal_data_keys')).includes(wrapped.get('subject-1')!)).toBe(true);
+        expect(await vault.scrubStatus()).toMatchObject({ state: 'pending', heldBy: [expect.objectContaining({ kind: 'session', pid: vacuum.pid, applicationName: 'vacuum' })] });
+        expect(warnings).toEqual([expect.stringContaining(`session ${vacuum.pid} (vacuum`)]);
+      } finally {
+        await vacuum.stop();
+      }
+      await until(async () => (await vault.scrubStatus()).state === 'done', 'the scrub once the VACUUM ended');
+    });
   });
 });
 
@@ -478,6 +543,58 @@ async function blockedBy(url: string, pid: number): Promise<void> {
     if (rows.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A table of 20,000 deleted rows, which autovacuum leaves to the test: a lazy VACUUM of it has pages to clean. */
+async function tableOfDeadRows(url: string, table: string): Promise<string> {
+  await query(url, `CREATE TABLE ${table} (position bigint, payload text) WITH (autovacuum_enabled = false)`);
+  await query(url, `INSERT INTO ${table} SELECT n, repeat('x', 100) FROM generate_series(1, 20000) n`);
+  await query(url, `DELETE FROM ${table}`);
+  return table;
+}
+
+/**
+ * 200,000 rows under three indexes, all-visible but for the 4,000 deleted at its start: a VACUUM
+ * of it soon leaves the heap for the indexes, which it may share out to parallel workers.
+ */
+async function indexedTableOfSomeDeadRows(url: string, table: string): Promise<string> {
+  await query(url, `CREATE TABLE ${table} (position bigint, stream bigint, subject bigint) WITH (autovacuum_enabled = false)`);
+  await query(url, `INSERT INTO ${table} SELECT n, n * 7, n * 13 FROM generate_series(1, 200000) n`);
+  for (const column of ['position', 'stream', 'subject']) await query(url, `CREATE INDEX ON ${table} (${column})`);
+  await query(url, `VACUUM ${table}`);
+  await query(url, `DELETE FROM ${table} WHERE position <= 4000`);
+  return table;
+}
+
+/**
+ * A lazy VACUUM of `table`, throttled to a page every 100 ms or so (minutes for the tables above),
+ * as a long autovacuum of a big table runs; resolves once `pg_stat_progress_vacuum` lists it, and
+ * `inParallel`, once parallel workers vacuum the indexes (each given one, even a small one).
+ */
+async function slowLazyVacuum(
+  url: string,
+  table: string,
+  { inParallel = false } = {},
+): Promise<{ pid: number; snapshotXmin(): Promise<string | null>; stop(): Promise<void> }> {
+  const session = new Client({ connectionString: url, application_name: 'vacuum' });
+  await session.connect();
+  const pid: number = (await session.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  await session.query('SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1; SET min_parallel_index_scan_size = 0');
+  const vacuuming = session.query(inParallel ? `VACUUM (PARALLEL 2, INDEX_CLEANUP ON) ${table}` : `VACUUM ${table}`).catch(() => undefined);
+  await until(async () => (await query(url, 'SELECT 1 FROM pg_stat_progress_vacuum WHERE pid = $1', [pid])).length > 0, 'the VACUUM to start');
+  if (inParallel) await until(async () => (await query(url, 'SELECT 1 FROM pg_stat_activity WHERE leader_pid = $1', [pid])).length > 0, 'parallel workers', 15_000);
+  return {
+    pid,
+    async snapshotXmin() {
+      const [row] = await query(url, 'SELECT backend_xmin::text AS xmin FROM pg_stat_activity WHERE pid = $1 AND pid IN (SELECT pid FROM pg_stat_progress_vacuum)', [pid]);
+      return (row?.xmin as string | null | undefined) ?? null;
+    },
+    async stop() {
+      await query(url, 'SELECT pg_cancel_backend($1)', [pid]);
+      await vacuuming;
+      await session.end();
+    },
+  };
 }
 
 /** The 32 bytes of each subject's wrapped key after its nonce: what must not outlive a destroy in the file. */

@@ -437,6 +437,13 @@ class PostgresKeyRows implements KeyRows {
    * back here. A horizon at or before `through` keeps the versions that transaction made dead.
    * `age` orders transaction ids across their wraparound. Also the sessions whose transaction,
    * begun at least `lockedForMs` ago, holds a lock on the key table: the rewrite would wait for it.
+   *
+   * A lazy VACUUM (an autovacuum worker, or a VACUUM without FULL, and its parallel workers) shows
+   * a snapshot too, but PostgreSQL leaves it out of the horizon (PROC_IN_VACUUM, procarray.c's
+   * ComputeXidHorizons), and so does this: counted, a long autovacuum of the log's table kept the
+   * scrub pending and was named as its holder, for an operator to kill. Those are the processes
+   * `pg_stat_progress_vacuum` lists; VACUUM FULL and CLUSTER are not among them, and do hold it
+   * back. A lazy VACUUM of the key table itself is still counted by its lock on the table.
    */
   private async holdersOf(on: Queryable, through: string, answerTimeoutMs: number | undefined, lockedForMs: number): Promise<ScrubHolder[]> {
     const { rows } = await on.query<HolderRow>(
@@ -446,7 +453,8 @@ class PostgresKeyRows implements KeyRows {
          SELECT 'session' AS kind, a.pid, a.application_name AS name, a.backend_type, a.xact_start AS since
            FROM pg_stat_activity a, owed
           WHERE a.pid <> pg_backend_pid() AND (a.datname = current_database() OR a.datid IS NULL)
-            AND (age(a.backend_xmin) >= owed.age OR age(a.backend_xid) >= owed.age
+            AND ((coalesce(a.leader_pid, a.pid) NOT IN (SELECT v.pid FROM pg_stat_progress_vacuum v)
+                  AND (age(a.backend_xmin) >= owed.age OR age(a.backend_xid) >= owed.age))
                  OR (a.xact_start <= clock_timestamp() - $2 * interval '1 millisecond'
                      AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.granted AND l.locktype = 'relation' AND l.relation = $3::regclass)))
          UNION ALL
