@@ -202,6 +202,29 @@ function interruptedRunSuite(open: () => Promise<Storage>) {
     expect((await recordRemovalsOf(storage.store, subjectId)).map((removal) => removal.runId)).toEqual([earlierRunId, stoppedRunId]);
   });
 
+  // Found in review: the key store forgets an erased subject only after its stream is gone, and a
+  // run stopped in between left it refusing the subject new keys for good: the next run recorded
+  // the removal and never forgot it, so a person given the id later could leave no contact details.
+  it('forgets in the key store an erased subject whose record a stopped run removed, so that a person who comes back may leave personal data', async () => {
+    const erased = 'erased-first';
+    const clock = new ManualClock('2015-03-01T10:00:00Z');
+    const writer = new LedgerWriter(storage.store, storage.vault, clock);
+    await writer.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0042' } });
+    clock.set('2015-06-01T10:00:00Z');
+    await writer.record({ type: 'EraseSubject', subjectId: erased, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } });
+    // Judged first, by name: the run stops as its stream goes, before the key store forgets it.
+    const stoppedRunId = await runStoppedPartWay(1);
+    expect(await storage.store.readStream(`consent-ledger-${erased}`)).toEqual([]);
+
+    await jobOn(storage).run();
+
+    expect((await runsRecorded())[0]).toMatchObject({ type: 'ProofRetentionRunInterrupted', runId: stoppedRunId, removed: [expect.objectContaining({ subjectId: erased })] });
+    const comingBack = new LedgerWriter(storage.store, storage.vault, new ManualClock('2025-02-01T10:00:00Z'));
+    const back = await comingBack.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0099' } });
+    expect(back.events).toHaveLength(1);
+    expect(await storage.vault.hasKey(erased)).toBe(true);
+  });
+
   it('leaves a stopped run to the next real run: a dry run records nothing of it', async () => {
     await runStoppedPartWay();
 
@@ -227,7 +250,13 @@ describe('a proof-retention run stopped part-way, on SQLite', () =>
       // As the auditor CLI's `retention` from cron beside the service: its own connections to the same files.
       async openForTheRun() {
         const [runStore, runVault] = [await openStore(), await openVault()];
-        return { store: runStore, vault: runVault, takeAway: () => void runStore.close(), giveBack: () => runVault.close() };
+        return {
+          store: runStore,
+          vault: runVault,
+          // Both go, as with a killed process: a key store left open let the stopped run go on forgetting.
+          takeAway: () => void Promise.all([runStore.close(), runVault.close()]),
+          giveBack: () => runVault.close(),
+        };
       },
       async dispose() {
         await vault.close();

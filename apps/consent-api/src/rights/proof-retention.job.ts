@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Catalogue,
+  erasedSubjectsRemovedBy,
   type Instant,
   interruptedRunOf,
   isRunRecorded,
@@ -180,10 +181,9 @@ export class ProofRetentionJob {
     const runId = randomUUID();
     // Before any removal of its own: a subject removed by a run that stopped part-way is then in
     // the log by the time this run records anything, whatever becomes of this run.
-    if (!dryRun) await this.recordRunsStoppedPartWay({ runId, at: clock.now() });
+    const failures: RetentionFailure[] = dryRun ? [] : await this.recordRunsStoppedPartWay({ runId, at: clock.now() });
     let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
-    const failures: RetentionFailure[] = [];
     let subjectsChecked = 0;
     let due: Array<{ subjectId: string; streamName: string; removableFrom: Instant; events: number; lastRevision: number; isErased: boolean }> = [];
     for await (const subjectId of subjectsInStore(store)) {
@@ -217,7 +217,7 @@ export class ProofRetentionJob {
           runId,
           startedAt,
           catalogueVersion: catalogue.definition.catalogueVersion,
-          due: due.map(({ subjectId, removableFrom, events }) => ({ subjectId, removableFrom, eventsRemoved: events })),
+          due: due.map(({ subjectId, removableFrom, events, isErased }) => ({ subjectId, removableFrom, eventsRemoved: events, ...(isErased && { erased: true as const }) })),
         },
       };
       await store.append(PROOF_RETENTION_REMOVALS_STREAM, [newEventOf(randomUUID(), decided)], { expectedRevision: 'any' });
@@ -292,10 +292,13 @@ export class ProofRetentionJob {
    * later run: stopped part-way, its removals were in the store's records alone, so consumers of
    * the topics were never told to forget those subjects (found in review). Runs take turns and each
    * real run does this before its own removals, so only the last runs to decide can be unrecorded:
-   * the look goes back from the newest decision to the first one whose run is recorded.
+   * the look goes back from the newest decision to the first one whose run is recorded. An erased
+   * subject the stopped run removed is forgotten by the key store first, as the run would have
+   * done; what could not be is a failure of the run recording it.
    */
-  private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }): Promise<void> {
+  private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }): Promise<RetentionFailure[]> {
     const { store } = this.parts;
+    const failures: RetentionFailure[] = [];
     const recordedRuns = new RecordedRunsNewestFirst(store);
     const stopped: ProofRetentionRemovalsDecided[] = [];
     for await (const decided of newestFirst(store, PROOF_RETENTION_REMOVALS_STREAM)) {
@@ -307,9 +310,33 @@ export class ProofRetentionJob {
       const removals = new Map<string, RecordRemoval[]>();
       for (const { subjectId } of decided.data.due) removals.set(subjectId, await removalsByThisJobOf(store, subjectId));
       const record = interruptedRunOf(decided, (subjectId) => removals.get(subjectId) ?? [], recordedBy);
+      // Before the record: once recorded, the stopped run is never looked at again.
+      for (const subjectId of erasedSubjectsRemovedBy(decided, record)) {
+        const failure = await this.forgetErasedSubjectRemoved(subjectId, record.data.runId);
+        if (failure) failures.push(failure);
+      }
       // Named by the stopped run: recorded twice (an answer lost, or by another process), it is stored once.
       const eventId = nameBasedUuid(['proof-retention-run-interrupted', record.data.runId]);
       await store.append(PROOF_RETENTION_RUNS_STREAM, [newEventOf(eventId, record)], { expectedRevision: 'any' });
+    }
+    return failures;
+  }
+
+  /**
+   * The forgetting a stopped run did not reach: until it, the key store refuses the erased subject
+   * new keys, so a person given the id later could leave no contact details (found in review). Not
+   * when the id's stream holds an erasure again: that refusal is the new person's own.
+   */
+  private async forgetErasedSubjectRemoved(subjectId: string, stoppedRunId: string): Promise<RetentionFailure | undefined> {
+    const { store, vault } = this.parts;
+    try {
+      const since = await store.readStream(ledgerStreamOf(subjectId));
+      if (since.some((event) => event.type === 'SubjectErased')) return undefined;
+      await vault.forgetSubject(subjectId);
+      return undefined;
+    } catch (error) {
+      stopIfUnavailable(error);
+      return { subjectId, reason: `removed by run ${stoppedRunId}, stopped part-way, but the vault still refuses it new keys: ${messageOf(error)}` };
     }
   }
 }

@@ -45,6 +45,15 @@ export type ProofRetentionRunCompleted = Readonly<{
  */
 export const PROOF_RETENTION_REMOVALS_STREAM = 'proof-retention-removals';
 
+/** A record a run is about to remove. */
+export interface DecidedRemoval extends RemovedRecord {
+  /**
+   * The subject was erased: the key store goes on refusing it new keys until the run forgets it,
+   * after its record is gone. Absent in the decisions of the first version that recorded them.
+   */
+  readonly erased?: true;
+}
+
 /** A real run judged these records removable and goes on to remove them; its own record, or a later run's record of it, says which it did. */
 export type ProofRetentionRemovalsDecided = Readonly<{
   type: 'ProofRetentionRemovalsDecided';
@@ -52,7 +61,7 @@ export type ProofRetentionRemovalsDecided = Readonly<{
     runId: string;
     startedAt: Instant;
     catalogueVersion: string;
-    due: readonly RemovedRecord[];
+    due: readonly DecidedRemoval[];
   }>;
 }>;
 
@@ -98,6 +107,16 @@ export function interruptedRunOf(
     type: 'ProofRetentionRunInterrupted',
     data: { runId, startedAt, catalogueVersion, interrupted: true, removed, recordedAt: recordedBy.at, recordedBy: recordedBy.runId },
   };
+}
+
+/**
+ * The erased subjects whose records the stopped run removed: it may have stopped before the key
+ * store forgot them, which it does only once a record is gone, and the key store then refuses
+ * them new keys for good (a person given the id later could leave no personal data).
+ */
+export function erasedSubjectsRemovedBy(decided: ProofRetentionRemovalsDecided, stopped: ProofRetentionRunInterrupted): string[] {
+  const erased = new Set(decided.data.due.filter((removal) => removal.erased === true).map((removal) => removal.subjectId));
+  return [...new Set(stopped.data.removed.map((removed) => removed.subjectId))].filter((subjectId) => erased.has(subjectId));
 }
 
 /** Whether the runs hold the record of run `runId`, its own or a later run's of it. */
