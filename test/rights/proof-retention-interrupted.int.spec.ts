@@ -9,7 +9,7 @@ import {
   type ProofRetentionRunCompleted,
   type RemovedRecord,
 } from '@consent-ledger/domain';
-import { createEventStore, type EventStore } from '@consent-ledger/event-store';
+import { createEventStore, type EventStore, openPostgresEventStore } from '@consent-ledger/event-store';
 import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
 import type { INestMicroservice } from '@nestjs/common';
 import { createProjector } from '../../apps/projector/src/projector';
@@ -20,7 +20,7 @@ import { ProofRetentionJob } from '../../apps/consent-api/src/rights/proof-reten
 import { RightsRequests } from '../../apps/consent-api/src/rights/rights-requests';
 import { recordRemovalsOf } from '../../apps/consent-api/src/subject-export/subject-record';
 import { postgresBehindProxy, type PostgresBehindProxy } from '../support/postgres-behind-proxy';
-import { describeWithKafka, describeWithPostgres } from '../support/services';
+import { describeWithKafka, describeWithPostgres, withClient } from '../support/services';
 import { auditInProcess } from './support/audit-run';
 import { catalogue, LedgerWriter, ManualClock } from './support/ledger-writer';
 
@@ -334,5 +334,57 @@ describeWithPostgres('a proof-retention run stopped part-way, told to consumers 
       expect(interrupted).toMatchObject({ type: 'ProofRetentionRunInterrupted', data: { runId: stoppedRunId } });
       expect(stoppedRunTombstone.headers).toMatchObject({ 'causation-id': interrupted.eventId, position: interrupted.position.toString() });
     }, 60_000);
+  });
+});
+
+// Found in review: the session holding the run's lock could end under the run (terminated by an
+// operator, idle_session_timeout, a restart) and the run went on without it, beside a run another
+// process then began, which recorded this one as stopped while it still removed records.
+describeWithPostgres('a proof-retention run whose lock is lost part-way, on PostgreSQL', () => {
+  let storage: Awaited<ReturnType<typeof postgresStorage>>;
+  beforeEach(async () => {
+    storage = await postgresStorage();
+    await recordSubjectsDueForRemoval(storage);
+  });
+  afterEach(() => storage.dispose());
+
+  it('stops before its next removal, and the next run records it and removes what it left', async () => {
+    const applicationName = `retention-${randomUUID()}`;
+    const runStore = await openPostgresEventStore({ url: storage.url, applicationName });
+    let lockTaken = false;
+    // The lock's session is ended as the run destroys its first batch of keys, before it removes anything.
+    const vault = new Proxy(storage.vault, {
+      get(target, property) {
+        if (property === 'forgetSubject') {
+          return async (subjectId: string) => {
+            if (!lockTaken) {
+              lockTaken = true;
+              await withClient(storage.url, (client) => client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`${applicationName}-lock`]));
+              await new Promise((resolve) => setTimeout(resolve, 300));
+            }
+            return target.forgetSubject(subjectId);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    try {
+      const job = new ProofRetentionJob({ store: runStore, vault, catalogue, clock: { now: () => NOW }, rightsRequests: new RightsRequests(runStore) });
+      await expect(job.run()).rejects.toThrow('the proof-retention-runs lock was lost');
+    } finally {
+      await runStore.close();
+    }
+    expect(lockTaken).toBe(true);
+    for (const subjectId of SUBJECTS) expect(await storage.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(2);
+    expect(await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM)).toEqual([]);
+
+    const next = await jobOn(storage).run();
+    expect(next.data.removed.map((removed) => removed.subjectId)).toEqual(SUBJECTS);
+    const runs = await storage.store.readStream(PROOF_RETENTION_RUNS_STREAM);
+    expect(runs.map((run) => [run.type, run.data.removed])).toEqual([
+      ['ProofRetentionRunInterrupted', []],
+      ['ProofRetentionRunCompleted', SUBJECTS.map((subjectId) => ({ subjectId, removableFrom: '2023-06-01T10:00:00.000Z', eventsRemoved: 2 }))],
+    ]);
   });
 });

@@ -252,10 +252,21 @@ export interface EventStore {
    * Runs `work` once no other process runs work under `name` on this store, and keeps them waiting
    * meanwhile, where the store can tell: PostgreSQL through a lock its session holds, SQLite
    * through a lock file beside the log (a process that dies lets go of either). Absent elsewhere:
-   * the caller keeps its own process in line.
+   * the caller keeps its own process in line. `work` is told when its lock may have gone to
+   * another process (HeldLock).
    */
-  exclusively?<T>(name: string, work: () => Promise<T>): Promise<T>;
+  exclusively?<T>(name: string, work: (lock: HeldLock) => Promise<T>): Promise<T>;
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/** What `exclusively`'s work is given, to check before each step it must not take beside another process's. */
+export interface HeldLock {
+  /**
+   * Throws `EventStoreUnavailable` once the lock may be another process's: on PostgreSQL, once the
+   * session holding it ended (terminated, timed out, a restart); the work must stop, not go on as
+   * if alone.
+   */
+  assertHeld(): void;
 }

@@ -20,7 +20,7 @@ import {
   type RightsRequest,
   rightsRequestHoldsOf,
 } from '@consent-ledger/domain';
-import { type EventStore, type GlobalPosition, isLockTimeout, type NewEvent, StreamRevisionConflict, type StoredEvent, streamNamePages } from '@consent-ledger/event-store';
+import { type EventStore, type GlobalPosition, type HeldLock, isLockTimeout, type NewEvent, StreamRevisionConflict, type StoredEvent, streamNamePages } from '@consent-ledger/event-store';
 import { errorAndCauses, isStorageUnavailable, ledgerStreamOf, nameBasedUuid } from '@consent-ledger/ledger-commands';
 import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import { readSubjectRecord } from '../subject-export/subject-record';
@@ -81,7 +81,7 @@ export class ProofRetentionJob {
    */
   run(options: { dryRun?: boolean } = {}): Promise<ProofRetentionRunCompleted> {
     const dryRun = options.dryRun === true;
-    return this.inTurn(dryRun ? 'dry' : 'real', () => this.runOnce(dryRun)) as Promise<ProofRetentionRunCompleted>;
+    return this.inTurn(dryRun ? 'dry' : 'real', (lock) => this.runOnce(dryRun, lock)) as Promise<ProofRetentionRunCompleted>;
   }
 
   /**
@@ -144,12 +144,12 @@ export class ProofRetentionJob {
     this.looking = look.catch(() => undefined);
     const recent = await look;
     if (recent !== undefined || this.isStopped) return recent;
-    return this.inTurn('when-due', async () => (this.isStopped ? undefined : ((await recentRun()) ?? this.runOnce(false))));
+    return this.inTurn('when-due', async (lock) => (this.isStopped ? undefined : ((await recentRun()) ?? this.runOnce(false, lock))));
   }
 
   private inTurn(
     kind: 'dry' | 'real' | 'when-due',
-    work: () => Promise<ProofRetentionRunCompleted | undefined>,
+    work: (lock: HeldLock) => Promise<ProofRetentionRunCompleted | undefined>,
   ): Promise<ProofRetentionRunCompleted | undefined> {
     const sameKind = this.runs.find((each) => each.kind === kind);
     if (sameKind) return sameKind.result;
@@ -169,19 +169,19 @@ export class ProofRetentionJob {
    * reported removing it, and the later one's destroy and forget reached the subject's key after
    * the earlier one had removed the record, so a subject back meanwhile lost its new key.
    */
-  private inTurnWithOtherProcesses<T>(work: () => Promise<T>): Promise<T> {
+  private inTurnWithOtherProcesses<T>(work: (lock: HeldLock) => Promise<T>): Promise<T> {
     const { store } = this.parts;
-    return store.exclusively ? store.exclusively(PROOF_RETENTION_RUNS_STREAM, work) : work();
+    return store.exclusively ? store.exclusively(PROOF_RETENTION_RUNS_STREAM, work) : work(ALONE);
   }
 
-  private async runOnce(dryRun: boolean): Promise<ProofRetentionRunCompleted> {
+  private async runOnce(dryRun: boolean, lock: HeldLock): Promise<ProofRetentionRunCompleted> {
     const { store, vault, catalogue, clock, rightsRequests } = this.parts;
     const startedAt = clock.now();
     // Known from the start: each removal's record in the store names the run that made it.
     const runId = randomUUID();
     // Before any removal of its own: a subject removed by a run that stopped part-way is then in
     // the log by the time this run records anything, whatever becomes of this run.
-    const failures: RetentionFailure[] = dryRun ? [] : await this.recordRunsStoppedPartWay({ runId, at: clock.now() });
+    const failures: RetentionFailure[] = dryRun ? [] : await this.recordRunsStoppedPartWay({ runId, at: clock.now() }, lock);
     let requests = requestsBySubject(await rightsRequests.all());
     const removed: RemovedRecord[] = [];
     let subjectsChecked = 0;
@@ -220,6 +220,7 @@ export class ProofRetentionJob {
           due: due.map(({ subjectId, removableFrom, events, isErased }) => ({ subjectId, removableFrom, eventsRemoved: events, ...(isErased && { erased: true as const }) })),
         },
       };
+      lock.assertHeld();
       await store.append(PROOF_RETENTION_REMOVALS_STREAM, [newEventOf(randomUUID(), decided)], { expectedRevision: 'any' });
     }
     // Keys of a batch are destroyed together (the PostgreSQL key store rewrites its table once per
@@ -227,6 +228,9 @@ export class ProofRetentionJob {
     // keys until its stream, with the erasure in it, is gone.
     for (let start = 0; start < due.length; start += DESTROY_BATCH) {
       const batch = due.slice(start, start + DESTROY_BATCH);
+      // Each step only while no other run can be under way: one that took the lock meanwhile would
+      // judge, record and remove beside this one (and record this one as stopped).
+      lock.assertHeld();
       const destroyed = dryRun
         ? batch.map(() => ({ status: 'fulfilled' as const }))
         : await Promise.allSettled(batch.map((each) => (each.isErased ? vault.destroyKey(each.subjectId) : vault.forgetSubject(each.subjectId))));
@@ -238,6 +242,7 @@ export class ProofRetentionJob {
           continue;
         }
         const record: RemovedRecord = { subjectId: each.subjectId, removableFrom: each.removableFrom, eventsRemoved: each.events };
+        lock.assertHeld();
         try {
           if (!dryRun) {
             // Only the history judged above: a choice recorded since keeps the stream (the next run judges it again).
@@ -283,6 +288,7 @@ export class ProofRetentionJob {
         failures,
       },
     };
+    lock.assertHeld();
     await store.append(PROOF_RETENTION_RUNS_STREAM, [newEventOf(run.data.runId, run)], { expectedRevision: 'any' });
     return run;
   }
@@ -296,7 +302,7 @@ export class ProofRetentionJob {
    * subject the stopped run removed is forgotten by the key store first, as the run would have
    * done; what could not be is a failure of the run recording it.
    */
-  private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }): Promise<RetentionFailure[]> {
+  private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }, lock: HeldLock): Promise<RetentionFailure[]> {
     const { store } = this.parts;
     const failures: RetentionFailure[] = [];
     const recordedRuns = new RecordedRunsNewestFirst(store);
@@ -310,6 +316,7 @@ export class ProofRetentionJob {
       const removals = new Map<string, RecordRemoval[]>();
       for (const { subjectId } of decided.data.due) removals.set(subjectId, await removalsByThisJobOf(store, subjectId));
       const record = interruptedRunOf(decided, (subjectId) => removals.get(subjectId) ?? [], recordedBy);
+      lock.assertHeld();
       // Before the record: once recorded, the stopped run is never looked at again.
       for (const subjectId of erasedSubjectsRemovedBy(decided, record)) {
         const failure = await this.forgetErasedSubjectRemoved(subjectId, record.data.runId);
@@ -340,6 +347,9 @@ export class ProofRetentionJob {
     }
   }
 }
+
+/** For a store that cannot keep other processes out (`exclusively` absent): this process's runs take turns, and nothing can be lost. */
+const ALONE: HeldLock = { assertHeld: () => undefined };
 
 function newEventOf(eventId: string, event: ProofRetentionRun | ProofRetentionRemovalsDecided): NewEvent {
   return { eventId, type: event.type, schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: event.data as unknown as Record<string, unknown> };

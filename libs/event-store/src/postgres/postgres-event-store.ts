@@ -8,6 +8,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type GlobalPosition,
+  type HeldLock,
   type IntegrityReport,
   type ListStreamNamesOptions,
   type NewEvent,
@@ -522,7 +523,7 @@ export class PostgresEventStore implements EventStore {
     return client;
   }
 
-  async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+  async exclusively<T>(name: string, work: (lock: HeldLock) => Promise<T>): Promise<T> {
     this.assertOpen();
     // A connection of its own, outside the pool, for as long as the work takes (a retention run
     // takes minutes), so appends keep every pooled connection. A session lock, not a
@@ -545,8 +546,19 @@ export class PostgresEventStore implements EventStore {
       await this.endLockConnection(client);
       throw new EventStoreUnavailable(`cannot take the ${name} lock: ${(error as Error).message}`, error);
     }
+    // Found in review: a session ended under the work (terminated, idle_session_timeout, a restart)
+    // let go of the lock, and another process's run went on beside this one, which kept going.
+    let lost: Error | undefined;
+    const loseLock = (error?: Error) => (lost ??= new EventStoreUnavailable(`the ${name} lock was lost: the session holding it ended${error ? ` (${error.message})` : ''}`, error));
+    client.on('error', loseLock);
+    client.on('end', () => loseLock());
+    const lock: HeldLock = {
+      assertHeld: () => {
+        if (lost) throw lost;
+      },
+    };
     try {
-      return await work();
+      return await work(lock);
     } finally {
       await this.endLockConnection(client);
     }

@@ -11,6 +11,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type GlobalPosition,
+  type HeldLock,
   type IntegrityReport,
   type ListStreamNamesOptions,
   type NewEvent,
@@ -251,7 +252,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+  async exclusively<T>(name: string, work: (lock: HeldLock) => Promise<T>): Promise<T> {
     this.assertOpen();
     // A file of its own beside the log, held in an exclusive transaction for as long as the work
     // takes (a retention run takes minutes): the log's own write lock would hold every append back
@@ -280,7 +281,8 @@ export class SqliteEventStore implements EventStore {
         await delay(EXCLUSIVE_POLL_MS);
         this.assertOpen();
       }
-      return await work();
+      // The file lock goes only with this process, or with this store's close.
+      return await work({ assertHeld: () => this.assertOpen() });
     } finally {
       lock.close();
     }
