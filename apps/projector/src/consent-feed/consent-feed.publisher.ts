@@ -163,7 +163,13 @@ export class ConsentFeedPublisher {
         // looked at once per idle wait, so an expiry is not held back for as long as traffic lasts.
         if (isLogMoving && Date.now() - timeDrivenLookedAt < idleWaitMs) continue;
         timeDrivenLookedAt = Date.now();
-        let isMoreDue = await this.publishTimeDrivenChanges();
+        const timeDriven = await this.publishTimeDrivenChanges();
+        if (timeDriven === 'read-models-behind') {
+          isRepublicationOwed ||= await isMarked();
+          rulesLookedAt = 0;
+          continue;
+        }
+        let isMoreDue = timeDriven === 'more-due';
         // A republication's next page goes in once the outbox is drained, so the outbox holds one
         // page of it at most, and a change caused by time waits behind no more than that.
         if (!isMoreDue && isRepublicationOwed) {
@@ -300,13 +306,19 @@ export class ConsentFeedPublisher {
 
   /**
    * Subjects whose decisions changed because time passed (recorded by the read models' sweep), a
-   * page at a time; true when the page was full, so more may be waiting.
+   * page at a time: `more-due` when the page was full, so more may be waiting. Nothing is sent, and
+   * the outbox's cursor stays, while the read models are behind what this feed published.
    */
-  private async publishTimeDrivenChanges(): Promise<boolean> {
+  private async publishTimeDrivenChanges(): Promise<'more-due' | 'done' | 'read-models-behind'> {
     const { readModels, topics, catalogue, keys } = this.options;
     const { changes, lastSequence, isFull } = await readModels.storage.pendingStateChanges(this.options.checkpointName, TIME_DRIVEN_PAGE);
-    if (lastSequence === undefined) return false;
-    const views = await readModels.storage.views([...new Set(changes.map((change) => change.subjectId))]);
+    if (lastSequence === undefined) return 'done';
+    // The loop found the read models where this feed had published, but another process may have
+    // begun rebuilding them since: a subject read half-rebuilt stands at an earlier event (a
+    // withdrawn consent given again), and went out as the compacted topic's last value until the
+    // republication reached it. The views come with the checkpoint they were read at.
+    const { views, appliedUpTo } = await readModels.storage.viewsAsApplied([...new Set(changes.map((change) => change.subjectId))]);
+    if (appliedUpTo < this.published) return 'read-models-behind';
     const outgoing = new Outgoing(topics, this.committed);
     for (const change of changes) {
       const view = views.get(change.subjectId);
@@ -323,7 +335,7 @@ export class ConsentFeedPublisher {
     await outgoing.send(this.options.producer, this.options.compression ?? 'gzip');
     const moved = await readModels.storage.stateChangesPublished(this.options.checkpointName, lastSequence, this.options.fence);
     if (!moved) throw new LostLeadership(this.options.fence?.role ?? 'publisher');
-    return isFull;
+    return isFull ? 'more-due' : 'done';
   }
 
   private assertStillLeading(): void {

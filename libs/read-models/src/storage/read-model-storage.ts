@@ -331,6 +331,12 @@ export interface ReadModelStorage {
 
   views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>>;
   /**
+   * The subjects' views with the read models' checkpoint as of the same read: another process may
+   * have emptied the tables for a rebuild since the caller last looked, and a view read then may
+   * stand at an earlier event of its subject than the caller has published (see `StoredViews`).
+   */
+  viewsAsApplied(subjectIds: readonly string[]): Promise<StoredViews>;
+  /**
    * What an audience question needs of each subject: its ledger and latest instant, without the
    * rest of its view; with the read models' checkpoint as of the same read, since another process
    * may have emptied the tables for a rebuild after this one last saw them.
@@ -390,6 +396,13 @@ export interface ReadModelStorage {
   /** Every read-model row in a stable order: what rebuild-equality tests compare. */
   dump(): Promise<ReadModelTablesDump>;
   close(): Promise<void>;
+}
+
+/** Views, and how far the log was applied when they were read. */
+export interface StoredViews {
+  readonly views: Map<string, SubjectView>;
+  /** Below what the caller published: a rebuild is under way, and the views may be half-rebuilt. */
+  readonly appliedUpTo: GlobalPosition;
 }
 
 /** A subject's folded ledger as the read models hold it, and the instant of its latest choice. */

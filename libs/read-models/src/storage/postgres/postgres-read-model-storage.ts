@@ -38,6 +38,7 @@ import {
   type StateChangePage,
   type StoredLedger,
   type StoredLedgers,
+  type StoredViews,
 } from '../read-model-storage';
 import {
   type AudienceRecord,
@@ -256,6 +257,16 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   async views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
     return this.loadViews(this.pool, subjectIds);
+  }
+
+  async viewsAsApplied(subjectIds: readonly string[]): Promise<StoredViews> {
+    // One snapshot for the checkpoint and the rows: a rebuild's emptying and every batch it applies
+    // commit with the checkpoint they leave. (TRUNCATE is not MVCC-safe: a table first read after a
+    // rebuild emptied it reads empty, so a view is missing, never older than the checkpoint says.)
+    return inTransaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+      const { rows } = await client.query<{ position: string }>('SELECT position FROM rm_checkpoints WHERE name = $1', [READ_MODELS_CHECKPOINT]);
+      return { appliedUpTo: BigInt(rows[0]?.position ?? 0), views: await this.loadViews(client, subjectIds) };
+    });
   }
 
   async ledgers(subjectIds: readonly string[]): Promise<StoredLedgers> {

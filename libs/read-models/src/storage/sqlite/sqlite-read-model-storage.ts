@@ -38,6 +38,7 @@ import {
   type StateChangePage,
   type StoredLedger,
   type StoredLedgers,
+  type StoredViews,
 } from '../read-model-storage';
 import {
   type AudienceRecord,
@@ -192,6 +193,11 @@ export class SqliteReadModelStorage implements ReadModelStorage {
 
   async views(subjectIds: readonly string[]): Promise<Map<string, SubjectView>> {
     return this.loadViews(subjectIds);
+  }
+
+  async viewsAsApplied(subjectIds: readonly string[]): Promise<StoredViews> {
+    // One read transaction: the rows and the checkpoint they were applied up to, from one snapshot.
+    return this.db.transaction(() => ({ appliedUpTo: this.readCheckpoint(READ_MODELS_CHECKPOINT), views: this.loadViews(subjectIds) }))();
   }
 
   async ledgers(subjectIds: readonly string[]): Promise<StoredLedgers> {
