@@ -142,4 +142,27 @@ describeWithPostgresAndKafka('the consent feed while another process rebuilds th
     expect(said().filter((message) => message.position !== last.toString() || message.pickxAllowed)).toEqual([]);
     expect(adsAndDataIn(states().at(-1)!.value)).toBe('consent-expired');
   });
+
+  it('publishes every subject again after a rebuild that began and caught up within one turn of the feed', async () => {
+    const bert = uniqueName('subject-bert') as SubjectId;
+    const history: LedgerEvent[] = [
+      relationshipStarted({ subjectId: bert, occurredAt: '2024-05-01T09:00:00Z' }),
+      consentGiven({ subjectId: bert, purpose: ADS_AND_DATA, channels: ['online-ads'], occurredAt: later(0), expiresAt: later(HOUR) }),
+    ];
+    const last = await appendToLog(store, ...history);
+    await feedsReadModels.waitFor(last);
+    const states = () => reader.messages(topics.state, bert);
+    await reader.until(() => states().some((message) => message.value.position === last.toString()), 'the state after the last event');
+
+    // The whole rebuild happens while the feed is busy with the outbox: it never finds the read
+    // models behind it.
+    const rebuilt = whenTheFeedTakesTheOutboxOf(bert, () => anotherProcessRebuildsUpTo(history.length));
+    await feedsProjections.sweep(later(HOUR + 1_000));
+    await (await reader.until(rebuilt, 'the rebuild'));
+    const timeDriven = () => states().filter((message) => message.headers['event-id'].startsWith('time-'));
+    await reader.until(() => timeDriven().length >= 1, 'the change the sweep queued');
+
+    await reader.until(() => timeDriven().length >= 2, 'the republication the rebuild marked');
+    expect(await feedsReadModels.storage.checkpoint(republicationMarkerOf('consent-feed'))).toBe(0n);
+  });
 });

@@ -151,6 +151,10 @@ export class ConsentFeedPublisher {
             await Promise.race([new Promise((resolve) => setTimeout(resolve, idleWaitMs)), stopped]);
             continue;
           }
+          // A rebuild that began and caught up between two turns of this loop (a small log, a
+          // send to the broker that took long) was never seen behind, and its marker waited for
+          // the next start: the subjects' values were never published again.
+          isRepublicationOwed ||= await isMarked();
           rulesLookedAt = Date.now();
         }
         let isLogMoving = false;
