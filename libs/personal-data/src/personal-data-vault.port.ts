@@ -25,6 +25,13 @@ export interface PersonalDataVault {
    * may come back. Idempotent.
    */
   forgetSubject(subjectId: string): Promise<void>;
+  /**
+   * Forgets that the subject's key was destroyed, when that is all the key store holds for it, and
+   * says whether it did: a key held now (the subject back, given a key once its record went) is
+   * kept, in the same step, whatever seals race it. For a record a proof-retention run removed
+   * before it could `forgetSubject` (it stopped): the record of the erasure went with it.
+   */
+  forgetDestroyedKey(subjectId: string): Promise<boolean>;
   /** Whether the subject has a key to seal and unseal with: not after it was destroyed. */
   hasKey(subjectId: string): Promise<boolean>;
   /**

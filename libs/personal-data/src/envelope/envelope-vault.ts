@@ -50,6 +50,8 @@ export interface KeyRows {
   destroy(subjectId: string): Promise<void>;
   /** Deletes whatever is stored for the subject, a key (its bytes scrubbed as by `destroy`) or the record of its destruction. */
   forget(subjectId: string): Promise<void>;
+  /** Deletes the record of the subject's destroyed key, never a key; whether there was one. */
+  forgetDestroyed(subjectId: string): Promise<boolean>;
   /** Whether every destroyed key's bytes are gone from the store's files (`PersonalDataVault.scrubStatus`). */
   scrubStatus(): Promise<ScrubStatus>;
   close(): Promise<void>;
@@ -113,6 +115,11 @@ export class EnvelopeVault implements PersonalDataVault {
   async forgetSubject(subjectId: string): Promise<void> {
     this.evict(subjectId);
     await this.rows.forget(subjectId);
+  }
+
+  /** No key is cached for a destroyed one, and none is deleted here: nothing to evict. */
+  forgetDestroyedKey(subjectId: string): Promise<boolean> {
+    return this.rows.forgetDestroyed(subjectId);
   }
 
   async hasKey(subjectId: string): Promise<boolean> {

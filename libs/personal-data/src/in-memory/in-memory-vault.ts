@@ -35,6 +35,10 @@ export class InMemoryVault implements PersonalDataVault {
     this.destroyed.delete(subjectId);
   }
 
+  async forgetDestroyedKey(subjectId: string): Promise<boolean> {
+    return this.destroyed.delete(subjectId);
+  }
+
   async hasKey(subjectId: string): Promise<boolean> {
     return this.keys.has(subjectId);
   }

@@ -310,6 +310,15 @@ class PostgresKeyRows implements KeyRows {
     if (rows[0]?.held_key) await this.scrub();
   }
 
+  /**
+   * One statement, so a key inserted by a seal racing it is either there when it looks, and kept,
+   * or inserted after the record is gone. The record holds no key bytes: nothing to scrub.
+   */
+  async forgetDestroyed(subjectId: string): Promise<boolean> {
+    const rows = await this.waitingForLocks(`DELETE FROM ${this.keys} WHERE subject_id = $1 AND destroyed_at IS NOT NULL RETURNING subject_id`, [subjectId]);
+    return rows.length > 0;
+  }
+
   /** Read afresh from the database, so every process tells the same, whichever made the destroys. */
   async scrubStatus(): Promise<ScrubStatus> {
     const owed = await this.owedScrub(this.pool, this.answerTimeoutMs);

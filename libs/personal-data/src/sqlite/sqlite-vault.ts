@@ -100,6 +100,11 @@ class SqliteKeyRows implements KeyRows {
       .immediate();
   }
 
+  /** A key is never in both tables: the record of its destruction alone goes. */
+  async forgetDestroyed(subjectId: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM destroyed_subject_keys WHERE subject_id = ?').run(subjectId).changes > 0;
+  }
+
   /** Each destroy's own transaction overwrote the key's bytes (secure_delete) and truncated the journal. */
   async scrubStatus(): Promise<ScrubStatus> {
     return SCRUBBED;
