@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Instant,
+  PROOF_RETENTION_REMOVALS_STREAM,
   PROOF_RETENTION_RUN_SCHEMA_VERSION,
   PROOF_RETENTION_RUNS_STREAM,
   type ProofRetentionRunCompleted,
   type RemovedRecord,
+  removalDetailsOf,
 } from '@consent-ledger/domain';
 import { createEventStore, type EventStore, openPostgresEventStore } from '@consent-ledger/event-store';
-import { createPersonalDataVault, type PersonalDataVault } from '@consent-ledger/personal-data';
+import { createPersonalDataVault, type PersonalDataVault, SubjectKeyDestroyed } from '@consent-ledger/personal-data';
 import type { INestMicroservice } from '@nestjs/common';
 import { createProjector } from '../../apps/projector/src/projector';
 import { ProjectorResources } from '../../apps/projector/src/projector-resources';
@@ -223,6 +225,119 @@ function interruptedRunSuite(open: () => Promise<Storage>) {
     const back = await comingBack.record({ type: 'GiveConsent', subjectId: erased, purpose: 'newsletter-prospects', capture: { touchpoint: 'event', actor: { kind: 'subject' }, noticeVersion: '2024-02-27', evidenceRef: 'form-0099' } });
     expect(back.events).toHaveLength(1);
     expect(await storage.vault.hasKey(erased)).toBe(true);
+  });
+
+  describe("the key store's record of an erased subject the stopped run removed before forgetting it", () => {
+    const [erased] = SUBJECTS;
+    const later = new ManualClock('2025-01-01T06:00:00Z');
+    const writer = () => new LedgerWriter(storage.store, storage.vault, later);
+    const consentWithContactDetails = (subjectId: string, email: string) => ({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: 'prospect-contact-collection-events',
+      contact: { email },
+      capture: { touchpoint: 'event', actor: { kind: 'agent', id: 'stand-7' }, noticeVersion: '2024-02-27', locale: 'nl-BE' },
+    });
+    const consentWithoutPersonalData = (subjectId: string) => ({
+      type: 'GiveConsent',
+      subjectId,
+      purpose: TV_ADS,
+      capture: { touchpoint: 'tv-menu', actor: { kind: 'subject' }, noticeVersion: '2024-02-27' },
+    });
+    const erasureOf = (subjectId: string) => ({ type: 'EraseSubject', subjectId, capture: { touchpoint: 'dpo-email', actor: { kind: 'agent', id: 'dpo-1' } } });
+    const contactDetailsOf = async (subjectId: string) => {
+      const given = (await storage.store.readStream(`consent-ledger-${subjectId}`)).filter((event) => event.type === 'ConsentGiven' && event.data.personalData);
+      return Promise.all(given.map((event) => storage.vault.unseal(subjectId, event.data.personalData as never)));
+    };
+
+    /** Erased in 2018 (retention ended in 2023), and removed by a run stopped before the key store forgot it. */
+    const erasedAndRemovedByAStoppedRun = async () => {
+      await new LedgerWriter(storage.store, storage.vault, new ManualClock('2018-07-01T10:00:00Z')).record(erasureOf(erased));
+      const stoppedRunId = await runStoppedPartWay(1);
+      expect(await storage.store.readRemovals(`consent-ledger-${erased}`)).toEqual([expect.objectContaining({ details: expect.objectContaining({ runId: stoppedRunId }) })]);
+      return stoppedRunId;
+    };
+
+    it('lets a person given the id between the runs leave contact details after the next run, which were refused before it', async () => {
+      await erasedAndRemovedByAStoppedRun();
+      await writer().record(consentWithoutPersonalData(erased));
+      await expect(writer().record(consentWithContactDetails(erased, 'new.person@example.be'))).rejects.toThrow(/subject-erased/);
+
+      await jobOn(storage).run();
+
+      await writer().record(consentWithContactDetails(erased, 'new.person@example.be'));
+      expect(await contactDetailsOf(erased)).toEqual([expect.stringContaining('new.person@example.be')]);
+      expect(await storage.store.readStream(`consent-ledger-${erased}`)).toHaveLength(2);
+    });
+
+    // Found in review of the first repair, which forgot such a subject whole: a stopped run may have
+    // forgotten it before stopping, and the key then held is the new person's.
+    it('keeps the key of a person given the id between the runs, when the stopped run had forgotten the subject before it stopped', async () => {
+      await new LedgerWriter(storage.store, storage.vault, new ManualClock('2018-07-01T10:00:00Z')).record(erasureOf(erased));
+      await runStoppedPartWay(2);
+      await writer().record(consentWithContactDetails(erased, 'new.person@example.be'));
+
+      const next = await jobOn(storage).run();
+
+      expect(next.data.failures).toEqual([]);
+      expect(await contactDetailsOf(erased)).toEqual([expect.stringContaining('new.person@example.be')]);
+    });
+
+    // The first repair forgot only the subjects a decision marked erased, which the first version
+    // recording decisions did not mark: such a subject stayed refused new keys for good.
+    it('forgets a subject removed by a stopped run whose decision did not say which subjects were erased', async () => {
+      await new LedgerWriter(storage.store, storage.vault, new ManualClock('2018-07-01T10:00:00Z')).record(erasureOf(erased));
+      const stoppedRunId = randomUUID();
+      const removal: RemovedRecord = { subjectId: erased, removableFrom: '2023-07-01T10:00:00.000Z' as Instant, eventsRemoved: 3 };
+      const unmarked = { runId: stoppedRunId, startedAt: NOW, catalogueVersion: catalogue.definition.catalogueVersion, due: [removal] };
+      await storage.store.append(PROOF_RETENTION_REMOVALS_STREAM, [{ eventId: randomUUID(), type: 'ProofRetentionRemovalsDecided', schemaVersion: PROOF_RETENTION_RUN_SCHEMA_VERSION, data: unmarked }], { expectedRevision: 'any' });
+      await storage.store.removeStream(`consent-ledger-${erased}`, { reason: 'proof retention ended', removedAt: NOW, expectedRevision: 2, details: removalDetailsOf(stoppedRunId, removal) });
+      await expect(storage.vault.seal(erased, 'new.person@example.be')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+
+      await jobOn(storage).run();
+
+      expect((await runsRecorded())[0]).toMatchObject({ type: 'ProofRetentionRunInterrupted', runId: stoppedRunId, removed: [removal] });
+      await writer().record(consentWithContactDetails(erased, 'new.person@example.be'));
+      expect(await contactDetailsOf(erased)).toEqual([expect.stringContaining('new.person@example.be')]);
+    });
+
+    it('goes on refusing keys to a person given the id between the runs and erased in turn', async () => {
+      await erasedAndRemovedByAStoppedRun();
+      await writer().record(consentWithoutPersonalData(erased));
+      await writer().record(erasureOf(erased));
+
+      const next = await jobOn(storage).run();
+
+      expect(next.data.failures).toEqual([]);
+      await expect(storage.vault.seal(erased, 'new.person@example.be')).rejects.toBeInstanceOf(SubjectKeyDestroyed);
+    });
+  });
+
+  // What the next run must not do, repeating the forgetting: a subject the stopped run removed
+  // without an erasure was forgotten by the key store before its stream went, and came back since.
+  describe('a subject the stopped run removed, back before the next run', () => {
+    const [back] = SUBJECTS;
+
+    it('keeps the key it was given, and what it sealed readable', async () => {
+      await runStoppedPartWay(1);
+      const writer = new LedgerWriter(storage.store, storage.vault, new ManualClock('2025-01-01T06:00:00Z'));
+      await writer.record({ type: 'GiveConsent', subjectId: back, purpose: TV_ADS, capture: { touchpoint: 'call-center', actor: { kind: 'agent', id: 'cc-3' }, noticeVersion: '2024-02-27', evidenceRef: 'recording-back' } });
+
+      await jobOn(storage).run();
+
+      const [given] = await storage.store.readStream(`consent-ledger-${back}`);
+      expect(await storage.vault.unseal(back, (given.data.capture as { evidenceRef: never }).evidenceRef)).toBe('recording-back');
+    });
+
+    // A command seals before its event is appended: the key is there, the stream not yet.
+    it('keeps the key its first command sealed with before its first event was appended', async () => {
+      await runStoppedPartWay(1);
+      const sealed = await storage.vault.seal(back, 'recording-back');
+
+      await jobOn(storage).run();
+
+      expect(await storage.vault.unseal(back, sealed)).toBe('recording-back');
+    });
   });
 
   it('leaves a stopped run to the next real run: a dry run records nothing of it', async () => {

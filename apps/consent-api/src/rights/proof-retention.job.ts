@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Catalogue,
-  erasedSubjectsRemovedBy,
   type Instant,
   interruptedRunOf,
   isRunRecorded,
+  mayForgetDestroyedKeyOf,
   PROOF_RETENTION_REMOVALS_STREAM,
   PROOF_RETENTION_RUN_SCHEMA_VERSION,
   PROOF_RETENTION_RUNS_STREAM,
@@ -298,9 +298,8 @@ export class ProofRetentionJob {
    * later run: stopped part-way, its removals were in the store's records alone, so consumers of
    * the topics were never told to forget those subjects (found in review). Runs take turns and each
    * real run does this before its own removals, so only the last runs to decide can be unrecorded:
-   * the look goes back from the newest decision to the first one whose run is recorded. An erased
-   * subject the stopped run removed is forgotten by the key store first, as the run would have
-   * done; what could not be is a failure of the run recording it.
+   * the look goes back from the newest decision to the first one whose run is recorded. The key
+   * store forgets the subjects it removed as that run would have: the failures, for this run's record.
    */
   private async recordRunsStoppedPartWay(recordedBy: { readonly runId: string; readonly at: Instant }, lock: HeldLock): Promise<RetentionFailure[]> {
     const { store } = this.parts;
@@ -317,10 +316,12 @@ export class ProofRetentionJob {
       for (const { subjectId } of decided.data.due) removals.set(subjectId, await removalsByThisJobOf(store, subjectId));
       const record = interruptedRunOf(decided, (subjectId) => removals.get(subjectId) ?? [], recordedBy);
       lock.assertHeld();
-      // Before the record: once recorded, the stopped run is never looked at again.
-      for (const subjectId of erasedSubjectsRemovedBy(decided, record)) {
-        const failure = await this.forgetErasedSubjectRemoved(subjectId, record.data.runId);
-        if (failure) failures.push(failure);
+      // Before the record: once it is written, no later run looks at this run again.
+      for (const { subjectId } of record.data.removed) {
+        await this.forgetDestroyedKeyOfRemoved(subjectId).catch((error: unknown) => {
+          stopIfUnavailable(error);
+          failures.push({ subjectId, reason: `removed by run ${record.data.runId}, stopped part-way, but the vault still refuses it new keys: ${messageOf(error)}` });
+        });
       }
       // Named by the stopped run: recorded twice (an answer lost, or by another process), it is stored once.
       const eventId = nameBasedUuid(['proof-retention-run-interrupted', record.data.runId]);
@@ -330,21 +331,22 @@ export class ProofRetentionJob {
   }
 
   /**
-   * The forgetting a stopped run did not reach: until it, the key store refuses the erased subject
-   * new keys, so a person given the id later could leave no contact details (found in review). Not
-   * when the id's stream holds an erasure again: that refusal is the new person's own.
+   * What a run stopped part-way left undone for a subject whose record it removed: an erased
+   * subject's key store kept the record of the destroyed key, refusing the id new keys for good, so
+   * a person given the id later (channel systems reuse ids) could leave no contact details (found
+   * in review). A key the id holds now, the subject back since, is kept by the key store itself:
+   * it was made after the record of the destroyed key was gone, whether its first command sealed
+   * before its first event was appended or not. The id's events are read before the forget, so the
+   * erasure of a person given the id since keeps its record, and after: one recorded meanwhile may
+   * have destroyed the key before the forget, so it is destroyed again; one recorded later
+   * destroys it after the forget itself.
    */
-  private async forgetErasedSubjectRemoved(subjectId: string, stoppedRunId: string): Promise<RetentionFailure | undefined> {
+  private async forgetDestroyedKeyOfRemoved(subjectId: string): Promise<void> {
     const { store, vault } = this.parts;
-    try {
-      const since = await store.readStream(ledgerStreamOf(subjectId));
-      if (since.some((event) => event.type === 'SubjectErased')) return undefined;
-      await vault.forgetSubject(subjectId);
-      return undefined;
-    } catch (error) {
-      stopIfUnavailable(error);
-      return { subjectId, reason: `removed by run ${stoppedRunId}, stopped part-way, but the vault still refuses it new keys: ${messageOf(error)}` };
-    }
+    const eventsNow = () => store.readStream(ledgerStreamOf(subjectId));
+    if (!mayForgetDestroyedKeyOf(await eventsNow())) return;
+    if (!(await vault.forgetDestroyedKey(subjectId))) return;
+    if (!mayForgetDestroyedKeyOf(await eventsNow())) await vault.destroyKey(subjectId);
   }
 }
 

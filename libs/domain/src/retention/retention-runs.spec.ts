@@ -1,8 +1,8 @@
 import { instant } from '../testing';
 import {
-  erasedSubjectsRemovedBy,
   interruptedRunOf,
   isRunRecorded,
+  mayForgetDestroyedKeyOf,
   type ProofRetentionRemovalsDecided,
   type ProofRetentionRunCompleted,
   type RecordRemoval,
@@ -100,21 +100,25 @@ describe('a run stopped part-way, recorded by a later run', () => {
     expect([isRunRecorded([stopped], 'stopped'), isRunRecorded([run('stopped', [])], 'stopped'), isRunRecorded([run('other', [])], 'stopped')]).toEqual([true, true, false]);
   });
 
-  // Found in review: the key store forgets an erased subject only once its record is gone, and a
-  // run stopped in between left it refusing the id new keys for good.
-  it('names the erased subjects whose records the stopped run removed, for the key store to forget', () => {
+  it('names the erased subjects it removed as any other, the decision marking them or not', () => {
     const withErased: ProofRetentionRemovalsDecided = {
       ...decided,
       data: { ...decided.data, due: decided.data.due.map((removal) => (removal.subjectId === 'ret3' ? removal : { ...removal, erased: true as const })) },
     };
     const stopped = interruptedRunOf(withErased, storeRecords({ ret1: [removalBy('stopped')], ret3: [removalBy('stopped')] }), recordedBy);
-    expect(erasedSubjectsRemovedBy(withErased, stopped)).toEqual(['ret1']);
     expect(stopped.data.removed).toEqual([
       { subjectId: 'ret1', removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 2 },
       { subjectId: 'ret3', removableFrom: '2018-01-01T10:00:00.000Z', eventsRemoved: 2 },
     ]);
   });
+});
 
-  it('names none from a decision recorded before decisions said which subjects were erased', () =>
-    expect(erasedSubjectsRemovedBy(decided, interruptedRunOf(decided, storeRecords({ ret1: [removalBy('stopped')] }), recordedBy))).toEqual([]));
+describe("the key store's record of a destroyed key, left by a run stopped part-way after a removal", () => {
+  it('may be forgotten once the erased record is gone', () => expect(mayForgetDestroyedKeyOf([])).toBe(true));
+
+  it('may be forgotten for a person given the id since, who was not erased', () =>
+    expect(mayForgetDestroyedKeyOf([{ type: 'ConsentGiven' }, { type: 'ChannelRestricted' }])).toBe(true));
+
+  it('stays for a person given the id since and erased in turn', () =>
+    expect(mayForgetDestroyedKeyOf([{ type: 'ConsentGiven' }, { type: 'SubjectErased' }])).toBe(false));
 });

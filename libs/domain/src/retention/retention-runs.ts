@@ -49,7 +49,8 @@ export const PROOF_RETENTION_REMOVALS_STREAM = 'proof-retention-removals';
 export interface DecidedRemoval extends RemovedRecord {
   /**
    * The subject was erased: the key store goes on refusing it new keys until the run forgets it,
-   * after its record is gone. Absent in the decisions of the first version that recorded them.
+   * after its record is gone. Absent in the decisions of the first version that recorded them; the
+   * next run does not rely on it (`mayForgetDestroyedKeyOf` asks the key store and the log instead).
    */
   readonly erased?: true;
 }
@@ -110,14 +111,14 @@ export function interruptedRunOf(
 }
 
 /**
- * The erased subjects whose records the stopped run removed: it may have stopped before the key
- * store forgot them, which it does only once a record is gone, and the key store then refuses
- * them new keys for good (a person given the id later could leave no personal data).
+ * Whether the key store may forget the destroyed key of a subject whose record a run stopped
+ * part-way removed (`ProofRetentionRunInterrupted.removed`), the subject's events now given: the
+ * erasure that destroyed it went with the record, and the run stopped before the key store forgot
+ * it, which refused the id new keys for good (a person given the id later could leave no contact
+ * details). Not once the id is erased again (a person given it since, erased in turn): that erasure
+ * refuses it keys. A key the id holds now is never the erasure's: the key store keeps it anyway.
  */
-export function erasedSubjectsRemovedBy(decided: ProofRetentionRemovalsDecided, stopped: ProofRetentionRunInterrupted): string[] {
-  const erased = new Set(decided.data.due.filter((removal) => removal.erased === true).map((removal) => removal.subjectId));
-  return [...new Set(stopped.data.removed.map((removed) => removed.subjectId))].filter((subjectId) => erased.has(subjectId));
-}
+export const mayForgetDestroyedKeyOf = (eventsNow: readonly { readonly type: string }[]): boolean => !eventsNow.some((event) => event.type === 'SubjectErased');
 
 /** Whether the runs hold the record of run `runId`, its own or a later run's of it. */
 export const isRunRecorded = (runs: readonly ProofRetentionRun[], runId: string): boolean => runs.some((run) => run.data.runId === runId);
