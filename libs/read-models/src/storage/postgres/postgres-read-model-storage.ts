@@ -170,6 +170,10 @@ export class PostgresReadModelStorage implements ReadModelStorage {
 
   async reevaluateDue(at: Instant | typeof DATABASE_CLOCK, limit: number, plan: (checkpoint: GlobalPosition, views: readonly SubjectView[], now: Instant) => ChangeSet): Promise<ChangeSet> {
     return this.underCheckpointLock(async (client, checkpoint) => {
+      // The outbox before any row, as a republication's page takes them (aloneInTheOutbox): the
+      // sweep wrote its subjects' rows and then waited for the outbox, while a page held the outbox
+      // and waited for those rows, and PostgreSQL ended one as a deadlock (found in review).
+      await client.query('LOCK TABLE rm_state_changes IN ROW EXCLUSIVE MODE');
       // The clock is read in the same round trip as the subjects it finds due.
       const { rows } = await client.query<{ now: Instant; subject_id: string | null }>(
         `SELECT clock.now, due.subject_id
