@@ -215,6 +215,25 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
     expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
   });
 
+  // Found by a channel team (h10): the `client` header was checked for its characters only, so a
+  // phone number or an identity number there was copied into the result, which every channel
+  // system reads, and recorded for good in the events' metadata (`kafka/0475123456`), out of
+  // reach of an erasure, where the same number as idempotency or correlation id was refused.
+  it('refuses a client header holding a phone number, a national register number or an IBAN, without copying it into the result, and records nothing', async () => {
+    const subjectId = uniqueName('subject');
+    const clients = { [uniqueName('key')]: '0475123456', [uniqueName('key')]: withDotsAndDash(nationalRegisterNumber({ born: '1985-07-30', serial: 33 })), [uniqueName('key')]: iban('BE', '539007547034') };
+    await send(Object.entries(clients).map(([key, client]) => ({ key, value: JSON.stringify(commandJson.startRelationship(subjectId)), headers: { client } })));
+
+    for (const [key, client] of Object.entries(clients)) {
+      const result = await resultFor(key);
+      expect(result.value).toMatchObject({ status: 400, body: { error: 'validation-failed', details: [{ field: 'client', message: expect.stringMatching(/^must not contain/) }] } });
+      expect(result.value).not.toHaveProperty('client');
+      expect(result.headers).not.toHaveProperty('client');
+      expect(JSON.stringify(result)).not.toContain(client);
+    }
+    expect(await resources.store.readStream(`consent-ledger-${subjectId}`)).toHaveLength(0);
+  });
+
   // Found in review on 2026-11-30: `85.07.30-033.28` as a key was the result's key and header,
   // every channel system reads them, and the events' causation-id on consent.events.v1.
   it('refuses an idempotency key holding a national register number as printed or an IBAN, answering under the message\'s place, and records nothing', async () => {

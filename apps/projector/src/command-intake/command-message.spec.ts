@@ -39,6 +39,17 @@ describe('reading a command message', () => {
     expect(readCommandMessage(message({ headers: twice('correlation-id') }), origin)).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'correlation-id' }] });
   });
 
+  // Found by a channel team (h10): a client name is recorded in the events' metadata and copied
+  // into the result, so it is screened as an idempotency key is; a system name holds no such number.
+  it('treats a client header holding a phone number, a national register number or an IBAN as poison, without naming that client', () => {
+    for (const client of ['0475123456', 'tv-32475123456', '85.07.30-033.28', 'BE68539007547034']) {
+      const read = readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-1'), client: Buffer.from(client) } }), origin);
+      expect(read).toMatchObject({ kind: 'poison', resultKey: 'key-1', problems: [{ field: 'client', message: expect.stringMatching(/^must not contain/) }] });
+      expect(read).not.toHaveProperty('client');
+    }
+    expect(readCommandMessage(message({ headers: { 'idempotency-key': Buffer.from('key-1'), client: Buffer.from('crm-2024.3') } }), origin)).toMatchObject({ kind: 'command', client: 'crm-2024.3' });
+  });
+
   it('says that header names are lower case when the key came as Idempotency-Key', () => {
     expect(readCommandMessage(message({ headers: { 'Idempotency-Key': Buffer.from('key-1') } }), origin)).toMatchObject({
       kind: 'poison',
