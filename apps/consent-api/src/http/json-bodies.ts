@@ -43,10 +43,12 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
 const hasNoContent = ({ headers }: FastifyRequest): boolean => headers['content-length'] === '0' && headers['transfer-encoding'] === undefined;
 
 /**
- * The parser's message without the start of the body it may quote (`Unexpected token 'j',
- * "jan.peeter"... is not valid JSON`): a body that is not JSON may be anything, an e-mail address
- * or a justification, and answers repeat no free text. Its position, when given, stays.
+ * The parser's message without the part of the body it may quote: its start (`Unexpected token
+ * 'j', "jan.peeter"... is not valid JSON`), or, further in, the text around the error after an
+ * ellipsis (`..."email":jan.peeter"...`, found by a channel team: the cut missed that form). A body
+ * that is not JSON may be anything, an e-mail address or a justification, and answers repeat no
+ * free text. Its position, when given, stays.
  */
 function withoutQuotedBody(parserMessage: string): string {
-  return parserMessage.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '');
+  return parserMessage.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '');
 }

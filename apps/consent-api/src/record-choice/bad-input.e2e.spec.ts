@@ -16,6 +16,9 @@ const badCommands: Array<[string, string, { field: string; message: RegExp | str
   // Found by an integrator: the parser's message quoted the first ten characters of the body
   // ("jan.peeter"...), where api.md promises free text is never repeated.
   ['an e-mail address sent as the whole body', 'jan.peeters@example.be', { field: 'body', message: /^must be valid JSON \(Unexpected token 'j'\)$/ }],
+  // Found by a channel team (h10): past the body's first characters the parser quotes the text
+  // around the error after "...", which the cut above missed: `..."email":jan.peeter"...`.
+  ['malformed JSON with an unquoted e-mail address inside', '{"type":"GiveConsent","contact":{"email":jan.peeters@example.be}}', { field: 'body', message: /^must be valid JSON \(Unexpected token 'j'\)$/ }],
   ['malformed JSON opening with a justification', '{"justification":"I have been ill"x}', { field: 'body', message: /^must be valid JSON \([^"]*\)$/ }],
   ['an unknown field', JSON.stringify({ ...commandJson.restrictChannel(subjectId), urgent: true }), { field: 'urgent', message: 'is not a known field' }],
   [
