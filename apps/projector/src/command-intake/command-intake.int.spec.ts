@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { INestMicroservice } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
@@ -292,5 +293,24 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
       'the result for the message without a key',
     );
     expect(unkeyed.value).toMatchObject({ status: 400, body: { details: [{ field: 'idempotency-key' }] } });
+  });
+
+  // Found by a channel team (h10): kafkajs reads gzip alone, and one command a Java or librdkafka
+  // producer sent compressed with Snappy, LZ4 or zstd (`compression.type`, a producer's setting the
+  // topic cannot refuse) crashed the intake's consumer in every projector instance, for good: no
+  // command of any channel was answered again until they were restarted, and then they crashed again.
+  it('answers commands a producer compressed with Snappy, LZ4 or zstd, and goes on answering the others', async () => {
+    const sent = (['snappy', 'lz4', 'zstd'] as const).map((codec) => ({ codec, key: uniqueName(`key-${codec}`), subjectId: uniqueName('subject') }));
+    for (const { codec, key, subjectId } of sent) {
+      execFileSync('kcat', ['-P', '-b', config.kafkaBrokers.join(','), '-t', resources.topics.commands, '-z', codec, '-k', subjectId, '-H', `idempotency-key=${key}`, '-H', 'client=crm'], {
+        input: JSON.stringify(commandJson.startRelationship(subjectId)),
+        timeout: 30_000,
+      });
+    }
+    const afterThem = uniqueName('key');
+    await send([{ key: afterThem, value: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))) }]);
+
+    for (const { key, subjectId } of sent) expect((await resultFor(key)).value).toMatchObject({ status: 201, client: 'crm', body: { subjectId, events: [{ type: 'RelationshipStarted' }] } });
+    expect((await resultFor(afterThem)).value).toMatchObject({ status: 201 });
   });
 });

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { constants as zlibConstants, gzipSync, unzip } from 'node:zlib';
 import { type Admin, CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, Partitioners, type Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
+import { readEveryCompressionKafkaHas } from './compression-codecs';
 import { type ConsentTopics, topicConfigs } from './topics';
 
 export interface KafkaSettings {
@@ -38,6 +39,7 @@ export const EMPTY_FETCH_WAIT_MS = 500;
 /** kafkajs logs through Nest's logger, at warn and above (its info level narrates every rebalance). */
 export function kafkaClient({ brokers, clientId }: KafkaSettings): Kafka {
   compressFeedBatchesInline();
+  readEveryCompressionKafkaHas();
   const logger = new Logger('kafkajs');
   return new Kafka({
     clientId,
