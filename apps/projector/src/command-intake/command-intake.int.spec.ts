@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import type { INestMicroservice } from '@nestjs/common';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, KafkaJSNotImplemented, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { commandJson } from '../../../../libs/ledger-commands/src/testing/command-json';
 import { iban, nationalRegisterNumber, withDotsAndDash } from '../../../../libs/ledger-commands/src/testing/identity-numbers';
 import { describeWithKafka, uniqueName } from '../../../../test/support/services';
@@ -312,5 +312,33 @@ describeWithKafka('consent.commands.v1: command intake over Kafka', () => {
 
     for (const { key, subjectId } of sent) expect((await resultFor(key)).value).toMatchObject({ status: 201, client: 'crm', body: { subjectId, events: [{ type: 'RelationshipStarted' }] } });
     expect((await resultFor(afterThem)).value).toMatchObject({ status: 201 });
+  });
+
+  // Found by a channel team (h10): kafkajs leaves a consumer stopped after an error it does not
+  // count as passing (a batch it could not read, here), and the process lived on with no command
+  // of any channel answered again until someone restarted it.
+  it('starts reading commands again after its consumer stopped on an error kafkajs does not recover from', async () => {
+    const snappy = CompressionCodecs[CompressionTypes.Snappy];
+    const key = uniqueName('key-snappy');
+    // As kafkajs is shipped: it cannot read Snappy.
+    CompressionCodecs[CompressionTypes.Snappy] = () => {
+      throw new KafkaJSNotImplemented();
+    };
+    try {
+      execFileSync('kcat', ['-P', '-b', config.kafkaBrokers.join(','), '-t', resources.topics.commands, '-z', 'snappy', '-k', 'subject-key', '-H', `idempotency-key=${key}`], {
+        input: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))),
+        timeout: 30_000,
+      });
+      // The batch reaches the consumer while kafkajs cannot read it: the consumer stops.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(reader.messages(resources.topics.commandResults, key)).toEqual([]);
+    } finally {
+      CompressionCodecs[CompressionTypes.Snappy] = snappy;
+    }
+    const afterIt = uniqueName('key');
+    await send([{ key: afterIt, value: JSON.stringify(commandJson.startRelationship(uniqueName('subject'))) }]);
+
+    expect((await resultFor(key)).value).toMatchObject({ status: 201 });
+    expect((await resultFor(afterIt)).value).toMatchObject({ status: 201 });
   });
 });

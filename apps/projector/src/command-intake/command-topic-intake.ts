@@ -20,6 +20,10 @@ const TAKEN_ON_THE_TOPIC: ReadonlySet<CommandScope> = new Set(['commands:write',
 /** The consumer group every projector instance with `topicPrefix` takes commands in. */
 export const commandIntakeGroupId = (topicPrefix: string): string => `${topicPrefix}consent-projector-commands`;
 
+/** How long the intake waits before starting again after its first crash kafkajs does not recover from; then twice as long each time. */
+const FIRST_RESTART_WAIT_MS = 1_000;
+const LONGEST_RESTART_WAIT_MS = 60_000;
+
 export interface CommandTopicIntakeOptions {
   readonly kafka: Kafka;
   /** The idempotent producer results go out on. */
@@ -56,6 +60,10 @@ export interface CommandTopicIntakeOptions {
 export class CommandTopicIntake {
   private consumer?: Consumer;
   private deletion?: { readonly admin: Admin; readonly answered: AnsweredCommands };
+  private isStopped = false;
+  private restartTimer?: NodeJS.Timeout;
+  /** Crashes since a command was last answered: each waits twice as long before starting again. */
+  private crashes = 0;
 
   constructor(private readonly options: CommandTopicIntakeOptions) {}
 
@@ -69,6 +77,9 @@ export class CommandTopicIntake {
       maxWaitTimeInMs: EMPTY_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.startAgainLater(payload.error);
+    });
     if (this.options.deleteAnswered) await this.deleteWhatIsAnswered(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.commandsTopic, fromBeginning: true });
@@ -77,11 +88,40 @@ export class CommandTopicIntake {
   }
 
   async stop(): Promise<void> {
+    this.isStopped = true;
+    clearTimeout(this.restartTimer);
+    await this.stopConsuming();
+  }
+
+  private async stopConsuming(): Promise<void> {
     try {
       await this.consumer?.disconnect();
     } finally {
       this.consumer = undefined;
       await this.stopDeleting();
+    }
+  }
+
+  /**
+   * kafkajs starts a consumer again after an error it counts as passing, and leaves it stopped
+   * after any other (found by a channel team: a batch in a compression it could not read): the
+   * process lived on, and no channel's command was answered again until it was restarted. So the
+   * intake starts again itself, waiting longer after each crash up to a minute, and says so.
+   */
+  private startAgainLater(error: Error): void {
+    if (this.isStopped) return;
+    const waitMs = Math.min(FIRST_RESTART_WAIT_MS * 2 ** this.crashes, LONGEST_RESTART_WAIT_MS);
+    this.crashes += 1;
+    this.options.log.error(`the command intake stopped on an error Kafka's client does not recover from; starting it again in ${waitMs / 1000} s`, error);
+    this.restartTimer = setTimeout(() => void this.startAgain(), waitMs);
+  }
+
+  private async startAgain(): Promise<void> {
+    try {
+      await this.stopConsuming();
+      if (!this.isStopped) await this.start();
+    } catch (error) {
+      this.startAgainLater(error as Error);
     }
   }
 
@@ -141,6 +181,7 @@ export class CommandTopicIntake {
         },
       ],
     });
+    this.crashes = 0;
   }
 
   private async run(
