@@ -425,16 +425,12 @@ async function* subjectsInStore(store: EventStore): AsyncGenerator<string> {
  * a large run): a dry run removed nothing, so it does not put the next real one off.
  */
 async function lastRealRun(store: EventStore): Promise<ProofRetentionRunCompleted | undefined> {
-  let fromRevision: number | undefined;
-  for (;;) {
-    const [event] = await store.readStream(PROOF_RETENTION_RUNS_STREAM, { direction: 'backwards', maxCount: 1, ...(fromRevision !== undefined && { fromRevision }) });
-    if (!event) return undefined;
+  for await (const event of newestFirst(store, PROOF_RETENTION_RUNS_STREAM)) {
     const run = { type: 'ProofRetentionRunCompleted', data: event.data } as unknown as ProofRetentionRunCompleted;
     // A stopped run recorded by a later one is not a run that ended when the schedule should count from.
     if (event.type === 'ProofRetentionRunCompleted' && !run.data.dryRun) return run;
-    if (event.revision === 0) return undefined;
-    fromRevision = event.revision - 1;
   }
+  return undefined;
 }
 
 function requestsBySubject(requests: readonly RightsRequest[]): Map<string, RightsRequest[]> {
