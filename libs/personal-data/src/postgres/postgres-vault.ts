@@ -341,8 +341,7 @@ class PostgresKeyRows implements KeyRows {
     // One under way waits for the same holders; a destroy recorded after it began makes its own.
     if (this.scrubbing) return;
     try {
-      const { rows } = await this.pool.query<{ is_owed: boolean }>(withAnswerTimeout({ text: `SELECT EXISTS (SELECT FROM ${this.owedScrubs}) AS is_owed` }, this.answerTimeoutMs));
-      if (rows[0].is_owed) await this.scrub();
+      if (await this.owedScrub(this.pool, this.answerTimeoutMs)) await this.scrub();
       else this.scrubbed();
     } catch (error) {
       this.log?.warn(`the scrub of destroyed personal-data keys in ${this.keys} could not be tried, tried again in ${this.scrubRetryMs / 1000} s: ${(error as Error).message}`);
