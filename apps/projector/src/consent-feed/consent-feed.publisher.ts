@@ -4,6 +4,7 @@ import type { PersonalDataVault } from '@consent-ledger/personal-data';
 import {
   type AppliedBatch,
   AUDIENCES,
+  type AudienceId,
   type AudienceRow,
   catalogueRulesOf,
   type ChangeSet,
@@ -383,7 +384,7 @@ class Outgoing {
     const cause = typeof causeOrIdOfContent === 'function' ? causeOrIdOfContent(state, picked) : causeOrIdOfContent;
     this.add(this.topics.state, { ...state, headers: headersOf(view, cause) });
     for (const { id } of AUDIENCES) {
-      const topic = id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
+      const topic = this.audienceTopic(id);
       const row = view.audiences.get(id);
       if (view.ledger.erasure) {
         if (row) this.add(topic, audienceTombstoneOf(id, view, keys, cause));
@@ -397,8 +398,12 @@ class Outgoing {
     this.add(this.topics.state, { key: subjectId, value: null, headers: headersOf(where, cause) });
     for (const { id } of AUDIENCES) {
       if (view && !view.audiences.get(id)) continue;
-      this.add(id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData, audienceTombstoneOf(id, where, keys, cause));
+      this.add(this.audienceTopic(id), audienceTombstoneOf(id, where, keys, cause));
     }
+  }
+
+  private audienceTopic(id: AudienceId): string {
+    return id === 'pickx-tv-ads' ? this.topics.pickxTvAds : this.topics.adsAndData;
   }
 
   /**
